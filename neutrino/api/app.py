@@ -1,0 +1,29 @@
+"""The ASGI application: the Networking API v2.0."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, FastAPI
+
+from neutrino.api import errors, extensions, ip_availability, quotas, resources, tags
+from neutrino.api.responses import JSONResponse
+from neutrino.services.env import Env
+
+
+def create_app(env: Env) -> FastAPI:
+    """Build the app around an Env (database + settings)."""
+    app = FastAPI(title="neutrino", version="2.0", default_response_class=JSONResponse,
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.state.env = env
+    errors.install(app)
+    core = APIRouter()
+    for collection in resources.COLLECTIONS:
+        resources.add_collection(core, collection)
+    app.include_router(extensions.router)
+    app.include_router(core)
+    app.include_router(tags.router)
+    app.include_router(quotas.router)
+    app.include_router(ip_availability.router)
+    logging.getLogger(__name__).debug("API ready on %s", env.db.url)
+    return app

@@ -1,0 +1,54 @@
+"""Per-request inputs shared by every route: the service Env, the caller's
+Context (noauth headers for now) and the If-Match revision."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Callable, TypeVar
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from neutrino import errors
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+
+T = TypeVar("T")
+_IF_MATCH = re.compile(r"^revision_number=(\d+)$")
+
+
+def get_env(request: Request) -> Env:
+    return request.app.state.env
+
+
+def get_context(request: Request) -> Context:
+    """noauth: the project from ``X-Project-Id``, roles from ``X-Roles``
+    (comma-separated). A request without ``X-Project-Id`` is the operator:
+    admin in the configured ``noauth_project``."""
+    project = request.headers.get("x-project-id") or request.headers.get("x-tenant-id")
+    if not project:
+        return Context.admin(request.app.state.env.settings.noauth_project)
+    roles = frozenset(r.strip().lower() for r in request.headers.get("x-roles", "").split(",") if r.strip())
+    return Context(project, roles or frozenset({"member", "reader"}))
+
+
+def get_if_match(request: Request) -> int | None:
+    """``If-Match: revision_number=N`` -> N (ext ``revision-if-match``)."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    values = [v.strip() for v in raw.split(",") if v.strip()]
+    if len(values) != 1 or not _IF_MATCH.match(values[0]):
+        raise errors.HTTPBadRequest("Revision number etag must be in the format of "
+                                    "revision_number=<int>")
+    return int(_IF_MATCH.match(values[0]).group(1))
+
+
+EnvDep = Annotated[Env, Depends(get_env)]
+ContextDep = Annotated[Context, Depends(get_context)]
+IfMatchDep = Annotated[int | None, Depends(get_if_match)]
+
+
+async def call(fn: Callable[..., T], *args: Any) -> T:
+    """Run a (blocking) service function off the event loop."""
+    return await run_in_threadpool(fn, *args)

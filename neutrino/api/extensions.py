@@ -1,0 +1,86 @@
+"""Version documents and the extension list (reference A.1).
+
+Clients (openstacksdk, Nova, tempest) decide what to use from
+``GET /v2.0/extensions``, so it lists exactly what is implemented.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from neutrino import errors
+from neutrino.api.responses import JSONResponse
+
+UPDATED = "2026-11-21T00:00:00-00:00"
+
+# alias -> (name, description)
+EXTENSIONS = {
+    "network-ip-availability": ("Network IP Availability",
+                                "Provides IP availability data for each network and subnet."),
+    "quotas": ("Quota management support", "Expose functions for quotas management per project"),
+    "quota_details": ("Quota details management support",
+                      "Expose functions for quotas usage statistics per project"),
+    "net-mtu": ("Network MTU", "Provides MTU attribute for a network resource."),
+    "net-mtu-writable": ("Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
+    "project-id": ("project_id field enabled", "Extension that indicates that project_id field is enabled."),
+    "standard-attr-description": ("standard-attr-description", "Extension to add descriptions to standard attributes"),
+    "standard-attr-revisions": ("Resource revision numbers",
+                                "This extension will display the revision number of neutron resources."),
+    "standard-attr-timestamp": ("Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources."),
+    "standard-attr-tag": ("Tag support for resources with standard attribute",
+                          "Enables to set tag on resources with standard attribute."),
+    "tag-creation": ("Tag creation extension", "Allows adding several tags at once with POST."),
+    "tag-ports-during-bulk-creation": ("Tag Ports During Bulk Creation",
+                                       "Allow to tag ports during bulk creation"),
+    "revision-if-match": ("If-Match constraints based on revision_number",
+                          "Extension indicating that If-Match based on revision_number is supported."),
+    "pagination": ("Pagination support", "Extension that indicates that pagination is enabled."),
+    "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),
+    "filter-validation": ("Filter parameters validation",
+                          "Provides validation on filtering parameters."),
+    "empty-string-filtering": ("Empty String Filtering Extension",
+                               "Allow filtering by attributes with empty string value"),
+    "ip-substring-filtering": ("IP address substring filtering",
+                               "Provides IP address substring filtering when listing ports"),
+    "changed-since": ("Changed since filter", "Allow filtering resources by their updated_at time"),
+}
+
+CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]
+
+router = APIRouter()
+
+
+def _extension(alias: str) -> dict:
+    name, description = EXTENSIONS[alias]
+    return {"alias": alias, "name": name, "description": description, "updated": UPDATED,
+            "links": []}
+
+
+@router.get("/")
+async def versions(request: Request) -> JSONResponse:
+    href = str(request.base_url).rstrip("/") + "/v2.0/"
+    return JSONResponse({"versions": [{"id": "v2.0", "status": "CURRENT",
+                                       "links": [{"rel": "self", "href": href}]}]})
+
+
+@router.get("/v2.0")
+@router.get("/v2.0/")
+async def resources(request: Request) -> JSONResponse:
+    base = str(request.base_url).rstrip("/") + "/v2.0/"
+    return JSONResponse({"resources": [
+        {"name": name, "collection": plural, "links": [{"rel": "self", "href": base + plural}]}
+        for name, plural in CORE_RESOURCES]})
+
+
+@router.get("/v2.0/extensions")
+@router.get("/v2.0/extensions.json")
+async def list_extensions() -> JSONResponse:
+    return JSONResponse({"extensions": [_extension(a) for a in sorted(EXTENSIONS)]})
+
+
+@router.get("/v2.0/extensions/{alias}")
+async def show_extension(alias: str) -> JSONResponse:
+    alias = alias.removesuffix(".json")
+    if alias not in EXTENSIONS:
+        raise errors.ExtensionNotFound(alias)
+    return JSONResponse({"extension": _extension(alias)})

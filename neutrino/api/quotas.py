@@ -1,0 +1,57 @@
+"""``/v2.0/quotas`` (extensions ``quotas`` and ``quota_details``; reference B.9)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from neutrino import errors
+from neutrino.api.body import read_json
+from neutrino.api.deps import ContextDep, EnvDep, call
+from neutrino.api.responses import JSONResponse, no_content
+from neutrino.services import quotas
+
+router = APIRouter()
+
+
+@router.get("/v2.0/quotas")
+async def list_quotas(env: EnvDep, ctx: ContextDep) -> JSONResponse:
+    return JSONResponse({"quotas": await call(quotas.list_quotas, env, ctx)})
+
+
+@router.get("/v2.0/quotas/project")
+@router.get("/v2.0/quotas/tenant")
+async def own_project(ctx: ContextDep) -> JSONResponse:
+    return JSONResponse({"project": {"project_id": ctx.project_id}, "tenant": {"tenant_id": ctx.project_id}})
+
+
+@router.get("/v2.0/quotas/{project_id}/default")
+async def default_quota(project_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+    return JSONResponse({"quota": await call(quotas.default_quota, env, ctx, project_id)})
+
+
+@router.get("/v2.0/quotas/{project_id}/details")
+@router.get("/v2.0/quotas/{project_id}/details.json")
+async def quota_details(project_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+    return JSONResponse({"quota": await call(quotas.quota_details, env, ctx, project_id)})
+
+
+@router.get("/v2.0/quotas/{project_id}")
+async def get_quota(project_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+    project_id = project_id.removesuffix(".json")
+    return JSONResponse({"quota": await call(quotas.get_quota, env, ctx, project_id)})
+
+
+@router.put("/v2.0/quotas/{project_id}")
+async def update_quota(project_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+    data = await read_json(request)
+    if not isinstance(data, dict) or not isinstance(data.get("quota"), dict):
+        raise errors.HTTPBadRequest("Unable to find 'quota' in request body")
+    result = await call(quotas.update_quota, env, ctx, project_id.removesuffix(".json"), data["quota"])
+    return JSONResponse({"quota": result})
+
+
+@router.delete("/v2.0/quotas/{project_id}")
+async def delete_quota(project_id: str, env: EnvDep, ctx: ContextDep) -> Response:
+    await call(quotas.delete_quota, env, ctx, project_id.removesuffix(".json"))
+    return no_content()

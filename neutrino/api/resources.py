@@ -1,0 +1,94 @@
+"""CRUD routes for the core resources, built once from a small description.
+
+Every collection follows the same contract (reference A.1): POST creates one
+or, with a list body, many (all or nothing) and answers 201; GET lists with
+filters, fields, sorting and paging; GET/PUT/DELETE on an item; DELETE 204.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from fastapi import APIRouter, Request
+
+from neutrino import errors
+from neutrino.api import body, query
+from neutrino.api.deps import ContextDep, EnvDep, IfMatchDep, call
+from neutrino.api.responses import JSONResponse, no_content
+from neutrino.api.schemas.common import NeutronBody
+from neutrino.api.schemas.networks import NetworkCreate, NetworkUpdate
+from neutrino.api.schemas.ports import PortCreate, PortUpdate
+from neutrino.api.schemas.subnets import SubnetCreate, SubnetUpdate
+from neutrino.services import networks, ports, subnets
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One REST collection and the service functions behind it."""
+
+    plural: str
+    singular: str
+    create_schema: type[NeutronBody]
+    update_schema: type[NeutronBody]
+    create: Callable[..., list[dict[str, Any]]]
+    get: Callable[..., dict[str, Any]]
+    list: Callable[..., list[dict[str, Any]]]
+    update: Callable[..., dict[str, Any]]
+    delete: Callable[..., None]
+
+
+COLLECTIONS = [
+    Collection("networks", "network", NetworkCreate, NetworkUpdate, networks.create_networks,
+               networks.get_network, networks.list_networks, networks.update_network,
+               networks.delete_network),
+    Collection("subnets", "subnet", SubnetCreate, SubnetUpdate, subnets.create_subnets,
+               subnets.get_subnet, subnets.list_subnets, subnets.update_subnet,
+               subnets.delete_subnet),
+    Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, ports.get_port,
+               ports.list_ports, ports.update_port, ports.delete_port),
+]
+
+
+def add_collection(router: APIRouter, c: Collection) -> None:
+    """Register the five routes of ``c`` (``.json`` suffixes are accepted too)."""
+
+    async def create(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+        items, bulk = await body.parse_create(request, c.singular, c.plural, c.create_schema)
+        created = await call(c.create, env, ctx, items)
+        return JSONResponse({c.plural: created} if bulk else {c.singular: created[0]}, status_code=201)
+
+    async def list_(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+        q = query.parse_list_query(request, env.settings.pagination_max_limit)
+        items = await call(c.list, env, ctx, q)
+        result: dict[str, Any] = {c.plural: query.only_fields(items, q.fields)}
+        links = query.page_links(request, c.plural, q, items)
+        if links:
+            result[f"{c.plural}_links"] = links
+        return JSONResponse(result)
+
+    async def show(item_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+        fields = [f for f in request.query_params.getlist("fields") if f] or None
+        item = await call(c.get, env, ctx, item_id, fields)
+        return JSONResponse({c.singular: query.only_fields([item], fields)[0]})
+
+    async def update(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,
+                     if_match: IfMatchDep) -> JSONResponse:
+        data = await body.parse_update(request, c.singular, c.update_schema)
+        return JSONResponse({c.singular: await call(c.update, env, ctx, item_id, data, if_match)})
+
+    async def delete(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,
+                     if_match: IfMatchDep):
+        if (await request.body()).strip():
+            raise errors.HTTPBadRequest("Request body is not supported in DELETE.")
+        await call(c.delete, env, ctx, item_id, if_match)
+        return no_content()
+
+    # ".json" first: "{item_id}" would otherwise swallow the suffix.
+    for suffix in (".json", ""):
+        router.add_api_route(f"/v2.0/{c.plural}{suffix}", create, methods=["POST"], status_code=201)
+        router.add_api_route(f"/v2.0/{c.plural}{suffix}", list_, methods=["GET"])
+        router.add_api_route(f"/v2.0/{c.plural}/{{item_id}}{suffix}", show, methods=["GET"])
+        router.add_api_route(f"/v2.0/{c.plural}/{{item_id}}{suffix}", update, methods=["PUT"])
+        router.add_api_route(f"/v2.0/{c.plural}/{{item_id}}{suffix}", delete, methods=["DELETE"],
+                             status_code=204)

@@ -1,0 +1,70 @@
+"""Shared request-body types. Shape is checked here; meaning in ``services``.
+
+Models forbid unknown keys; ``api/body.py`` turns pydantic errors into
+Neutron's messages ("Unrecognized attribute(s) 'x'", "Invalid input for x.
+Reason: ...").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from typing import Annotated, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+_MAC_RE = re.compile(r"^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$")
+
+
+class NeutronBody(BaseModel):
+    """Base for request bodies. ``ATTRIBUTES`` lists every attribute of the
+    resource, so a known but read-only one gets the right error."""
+
+    model_config = ConfigDict(extra="forbid")
+    ATTRIBUTES: ClassVar[frozenset[str]] = frozenset()
+
+
+def _uuid(value: str) -> str:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a valid UUID") from None
+    return value
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"'{value}' is not a valid IP address") from None
+
+
+def _cidr(value: str) -> str:
+    try:
+        if "/" not in value:
+            raise ValueError
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a valid IP subnet") from None
+    return value
+
+
+def _mac(value: str) -> str:
+    mac = value.lower().replace("-", ":")
+    if not _MAC_RE.match(mac):
+        raise ValueError(f"'{value}' is not a valid MAC address")
+    if mac == "00:00:00:00:00:00" or int(mac[:2], 16) & 1:
+        raise ValueError(f"'{value}' is not a valid MAC address (zero, broadcast or multicast)")
+    return mac
+
+
+Name = Annotated[str, StringConstraints(max_length=255)]
+Description = Annotated[str, StringConstraints(max_length=255)]
+ProjectId = Annotated[str, StringConstraints(max_length=255)]
+UUIDStr = Annotated[str, AfterValidator(_uuid)]
+IPAddress = Annotated[str, AfterValidator(_ip)]
+CIDR = Annotated[str, AfterValidator(_cidr)]
+MACAddress = Annotated[str, AfterValidator(_mac)]
+STANDARD_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
+                                 "created_at", "updated_at", "revision_number", "tags"})

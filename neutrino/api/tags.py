@@ -1,0 +1,66 @@
+"""``/v2.0/{collection}/{id}/tags`` (reference A.4, ``neutron/extensions/tagging.py``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from neutrino import errors
+from neutrino.api.body import read_json
+from neutrino.api.deps import ContextDep, EnvDep, call
+from neutrino.api.responses import JSONResponse, no_content
+from neutrino.services import tags
+
+router = APIRouter()
+PREFIX = "/v2.0/{collection}/{resource_id}/tags"
+
+
+async def _tags_body(request: Request) -> list[str]:
+    data = await read_json(request)
+    if not isinstance(data, dict) or not isinstance(data.get("tags"), list):
+        raise errors.HTTPBadRequest("Invalid tags body: {\"tags\": [...]} is required")
+    return data["tags"]
+
+
+@router.get(PREFIX)
+async def get_tags(collection: str, resource_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+    return JSONResponse({"tags": await call(tags.get_tags, env, ctx, collection, resource_id)})
+
+
+@router.put(PREFIX)
+async def replace_tags(collection: str, resource_id: str, request: Request, env: EnvDep,
+                       ctx: ContextDep) -> JSONResponse:
+    new = await _tags_body(request)
+    return JSONResponse({"tags": await call(tags.replace_tags, env, ctx, collection, resource_id, new)})
+
+
+@router.post(PREFIX)
+async def add_tags(collection: str, resource_id: str, request: Request, env: EnvDep,
+                   ctx: ContextDep) -> JSONResponse:
+    new = await _tags_body(request)
+    result = await call(tags.add_tags, env, ctx, collection, resource_id, new)
+    return JSONResponse({"tags": result}, status_code=201)
+
+
+@router.delete(PREFIX)
+async def remove_all_tags(collection: str, resource_id: str, env: EnvDep, ctx: ContextDep) -> Response:
+    await call(tags.remove_tags, env, ctx, collection, resource_id)
+    return no_content()
+
+
+@router.get(PREFIX + "/{tag}")
+async def check_tag(collection: str, resource_id: str, tag: str, env: EnvDep, ctx: ContextDep) -> Response:
+    await call(tags.has_tag, env, ctx, collection, resource_id, tag)
+    return no_content()
+
+
+@router.put(PREFIX + "/{tag}")
+async def add_tag(collection: str, resource_id: str, tag: str, env: EnvDep, ctx: ContextDep) -> Response:
+    await call(tags.add_tags, env, ctx, collection, resource_id, [tag])
+    return Response(status_code=201)
+
+
+@router.delete(PREFIX + "/{tag}")
+async def remove_tag(collection: str, resource_id: str, tag: str, env: EnvDep, ctx: ContextDep) -> Response:
+    await call(tags.remove_tags, env, ctx, collection, resource_id, tag)
+    return no_content()

@@ -1,0 +1,127 @@
+"""Settings: one typed object, read once at start-up and passed down.
+
+Sources, later ones winning: defaults, the config file (``--config FILE`` or
+``NEUTRINO_CONFIG``; INI like ``neutron.conf``: keys of ``[DEFAULT]`` and
+``[neutrino]`` are settings), environment variables ``NEUTRINO_<NAME>``, then
+command-line flags.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_STATE_DIR = Path("/var/lib/neutrino")
+_MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+class Settings(BaseSettings):
+    """Every setting neutrino reads. Field names are the config-file keys."""
+
+    model_config = SettingsConfigDict(env_prefix="NEUTRINO_", extra="forbid", validate_default=True)
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    host: str = "127.0.0.1"
+    port: int = Field(9696, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    # Empty means SQLite (WAL) at <state_dir>/neutrino.db.
+    database_url: str = ""
+    auth_strategy: Literal["noauth"] = "noauth"
+    # noauth: project of a request that sends no X-Project-Id (it is admin).
+    noauth_project: str = "admin"
+    base_mac: str = "fa:16:3e:00:00:00"
+    # MTU of project (geneve) networks: 1500 minus the geneve/IPv4 overhead OVN uses.
+    network_mtu: int = Field(1442, ge=68, le=9216)
+    max_dns_nameservers: int = Field(5, ge=0)
+    max_subnet_host_routes: int = Field(20, ge=0)
+    pagination_max_limit: int = Field(-1, ge=-1)
+    quota_network: int = Field(100, ge=-1)
+    quota_subnet: int = Field(100, ge=-1)
+    quota_port: int = Field(500, ge=-1)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("base_mac")
+    @classmethod
+    def _check_base_mac(cls, value: str) -> str:
+        value = value.lower()
+        if not _MAC_RE.match(value):
+            raise ValueError("must be a MAC address like fa:16:3e:00:00:00")
+        if int(value[:2], 16) & 1:
+            raise ValueError("must be a unicast MAC (first octet even)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://"):]
+        return value
+
+    @model_validator(mode="after")
+    def _sqlite_default(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.state_dir / 'neutrino.db'}"
+        return self
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        # Flags (init) beat the environment, which beats the config file.
+        return (init_settings, env_settings, _IniSource(settings_cls))
+
+    def quota_defaults(self) -> dict[str, int]:
+        """Default quota per resource name, e.g. ``{"network": 100, ...}``."""
+        return {"network": self.quota_network, "subnet": self.quota_subnet, "port": self.quota_port}
+
+
+class _IniSource(PydanticBaseSettingsSource):
+    """Reads ``[DEFAULT]`` and ``[neutrino]`` of the file named by NEUTRINO_CONFIG."""
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("NEUTRINO_CONFIG")
+        if not path:
+            return {}
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            with open(path, encoding="utf-8") as f:
+                parser.read_file(f)
+        except OSError as exc:
+            raise ConfigError(f"config file {path}: {exc.strerror}") from exc
+        except configparser.Error as exc:
+            raise ConfigError(f"config file {path}: {exc}") from exc
+        values = dict(parser.defaults())
+        if parser.has_section("neutrino"):
+            values.update(parser.items("neutrino"))
+        return {k.replace("-", "_"): v for k, v in values.items()}
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__
+        return None, field_name, False
+
+
+def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
+    """Build the settings; ``overrides`` are flags (``None`` values ignored).
+
+    Raises ConfigError naming every bad setting.
+    """
+    if config_file:
+        os.environ["NEUTRINO_CONFIG"] = config_file
+    flags = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**flags)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors())
+        raise ConfigError(f"invalid setting(s): {problems}") from None

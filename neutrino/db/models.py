@@ -1,0 +1,135 @@
+"""SQLAlchemy models: the source of truth for every resource.
+
+Timestamps are stored as ``YYYY-MM-DDTHH:MM:SSZ`` strings, the exact form the
+API returns; they sort and compare correctly as text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from neutrino.db.base import Base
+
+
+class StandardAttrs:
+    """Neutron's standard attributes, shared by every resource table."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[str] = mapped_column(String(20))
+    revision_number: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Network(StandardAttrs, Base):
+    __tablename__ = "networks"
+
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    mtu: Mapped[int] = mapped_column(Integer)
+
+
+class Subnet(StandardAttrs, Base):
+    __tablename__ = "subnets"
+
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), index=True)
+    ip_version: Mapped[int] = mapped_column(Integer)
+    cidr: Mapped[str] = mapped_column(String(64))
+    gateway_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    enable_dhcp: Mapped[bool] = mapped_column(Boolean, default=True)
+    ipv6_ra_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ipv6_address_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # [{"start": ip, "end": ip}, ...] in address order.
+    allocation_pools: Mapped[list] = mapped_column(JSON)
+    dns_nameservers: Mapped[list] = mapped_column(JSON)
+    # [{"destination": cidr, "nexthop": ip}, ...]
+    host_routes: Mapped[list] = mapped_column(JSON)
+
+
+class Port(StandardAttrs, Base):
+    __tablename__ = "ports"
+    __table_args__ = (
+        # MACs are unique per network (Neutron's rule); generated ones retry on conflict.
+        Index("uq_ports_network_id_mac_address", "network_id", "mac_address", unique=True),
+    )
+
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), index=True)
+    mac_address: Mapped[str] = mapped_column(String(17))
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")
+    device_id: Mapped[str] = mapped_column(String(255), default="", index=True)
+    device_owner: Mapped[str] = mapped_column(String(255), default="")
+
+
+class IPAllocation(Base):
+    """One address of one port. The primary key is what makes addresses unique.
+
+    ``ip_key`` is the address as fixed-width hex (8 digits for IPv4, 32 for
+    IPv6), so text order is address order within a subnet.
+    """
+
+    __tablename__ = "ipallocations"
+    __table_args__ = (Index("ix_ipallocations_port_id", "port_id"),)
+
+    subnet_id: Mapped[str] = mapped_column(
+        ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True)
+    ip_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ip_address: Mapped[str] = mapped_column(String(64))
+    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id", ondelete="CASCADE"))
+    network_id: Mapped[str] = mapped_column(String(36))
+
+
+class IPAllocationBlock(Base):
+    """How many addresses are allocated in one block of 256 addresses of a subnet.
+
+    Kept in the same transaction as ``ipallocations`` by ``ipam.allocator``;
+    it lets allocation skip full blocks and availability sum without counting
+    every allocated address. ``block`` is ``ip >> 8`` as fixed-width hex.
+    """
+
+    __tablename__ = "ipallocation_blocks"
+
+    subnet_id: Mapped[str] = mapped_column(
+        ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True)
+    block: Mapped[str] = mapped_column(String(32), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True)
+    __table_args__ = (Index("ix_tags_tag", "tag"),)
+
+
+class Quota(Base):
+    """A per-project quota override; absent rows mean the configured default."""
+
+    __tablename__ = "quotas"
+
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(64), primary_key=True)
+    limit: Mapped[int] = mapped_column(Integer)
+
+
+class OvnOutbox(Base):
+    """A resource whose OVN northbound rows must be brought up to date.
+
+    Written in the same transaction as the change; the northbound sync reads
+    rows in ``id`` order, recomputes the desired NB state of the resource from
+    the database (absent means delete) and removes the rows it has applied.
+    """
+
+    __tablename__ = "ovn_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_type: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[str] = mapped_column(String(20))

@@ -1,0 +1,143 @@
+"""Engine, transactions with retry, and migrations.
+
+``Database.run`` is the one transaction boundary of the service layer: it
+begins, calls the function, commits, and re-runs the whole function when the
+database reports a race it can settle by retrying (a unique address or MAC
+taken by a concurrent transaction, a deadlock, a busy SQLite file). Uniqueness
+is guaranteed by constraints, never by a process-local lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MAX_ATTEMPTS = 20
+
+# Constraints whose violation means "a concurrent transaction took it first":
+# name (PostgreSQL reports it) -> columns (SQLite reports these).
+RETRYABLE_CONSTRAINTS = {
+    "pk_ipallocations": "ipallocations.subnet_id, ipallocations.ip_key",
+    "pk_ipallocation_blocks": "ipallocation_blocks.subnet_id, ipallocation_blocks.block",
+    "uq_ports_network_id_mac_address": "ports.network_id, ports.mac_address",
+}
+# PostgreSQL SQLSTATEs for serialization failure and deadlock.
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+class NotMigrated(Exception):
+    """The database schema is not at the latest migration."""
+
+
+class Database:
+    """Owns the engine and the session factories for one database URL."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.split(":///", 1)[1] if ":///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                           "timeout": 30})
+            _sqlite_setup(self.engine)
+        else:
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
+                                        pool_pre_ping=True)
+        # Writers on SQLite take the write lock when they begin (BEGIN IMMEDIATE),
+        # so two writers never deadlock upgrading read locks.
+        writer = self.engine.execution_options(sqlite_immediate=True)
+        self._writer = sessionmaker(writer, expire_on_commit=False, autoflush=False)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    def run(self, fn: Callable[[Session], T], *, write: bool = True) -> T:
+        """Run ``fn(session)`` in one transaction and commit; retry races.
+
+        Raises whatever ``fn`` raises (the transaction is rolled back), or the
+        last database error after MAX_ATTEMPTS races.
+        """
+        factory = self._writer if write else self._reader
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with factory() as session, session.begin():
+                    return fn(session)
+            except DBAPIError as exc:
+                if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
+                    raise
+                LOG.debug("retrying transaction after race (attempt %d): %s", attempt, exc.orig)
+                time.sleep(random.uniform(0, 0.002 * attempt))
+        raise AssertionError("unreachable")
+
+    def check_migrated(self) -> None:
+        """Raise NotMigrated unless the schema is at the newest migration."""
+        head = ScriptDirectory.from_config(alembic_config(self.url)).get_current_head()
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        if current != head:
+            raise NotMigrated(
+                f"database {self.engine.url.render_as_string(hide_password=True)} is at "
+                f"migration {current or 'none'}, expected {head}: run 'neutrino db upgrade'")
+
+    def upgrade(self) -> None:
+        """Apply all migrations (``alembic upgrade head``)."""
+        command.upgrade(alembic_config(self.url, engine=self.engine), "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str, engine: Engine | None = None) -> Config:
+    """An alembic Config for our migrations against ``url``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    if isinstance(exc, IntegrityError):
+        diag = getattr(orig, "diag", None)
+        name = getattr(diag, "constraint_name", None)
+        if name:
+            return name in RETRYABLE_CONSTRAINTS
+        text = str(orig)
+        return any(cols in text for cols in RETRYABLE_CONSTRAINTS.values())
+    if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(orig)

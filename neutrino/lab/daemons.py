@@ -1,0 +1,792 @@
+"""Start and stop a private OVS/OVN deployment.
+
+A deployment is one :class:`Central` (NB and SB ovsdb-server, ovn-northd) plus one or more
+:class:`Chassis` (ovsdb-server holding ``conf.db``, ovs-vswitchd, ovn-controller).
+:class:`OvnDeployment` ties one of each together and can add more chassis.
+
+Everything is private to a state directory: database files, unix sockets, control
+sockets, pid files and logs, with ``OVS_RUNDIR``/``OVS_LOGDIR``/``OVS_DBDIR``/``OVN_RUNDIR``
+(and friends) pointing at it, so the system's ``/var/run/openvswitch``, ``/var/run/ovn`` and
+``/etc/openvswitch/conf.db`` are never read or written and no systemd unit is involved.
+Nothing listens on TCP: every ovsdb remote is ``punix:``.
+
+ovs-vswitchd and ovn-controller create kernel devices (``ovs-netdev``, ``br-int``, tap
+devices) in the network namespace they run in, so a chassis normally runs inside its own
+namespace (``ip netns exec``). ``/etc/netns/<ns>/resolv.conf`` is written before anything
+runs there, so the host's ``/etc/resolv.conf`` is never the one a lab process sees or edits.
+Unix sockets are reached by path, which works across network namespaces, so ``ovs-vsctl``,
+``ovn-sbctl`` and ovsdbapp work from the root namespace.
+
+Processes are stopped only by the pid recorded in their own pid file, after checking that
+the pid still runs the expected program. Waits poll a condition under a timeout and fail
+with :class:`DaemonError` naming the component and its log file.
+
+Typical use::
+
+    lab = OvnDeployment(Path("/var/lib/neutrino/lab"), "chassis-1", netns="nt-chassis-1")
+    lab.start()            # ["ovsdb-server-nb", ..., "ovn-controller"]
+    lab.nb_connection      # "unix:/var/lib/neutrino/lab/central/nb.sock"
+    lab.stop()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple, TypeVar
+
+OVS_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
+NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
+SB_SCHEMA = Path("/usr/share/ovn/ovn-sb.ovsschema")
+NETNS_ETC = Path("/etc/netns")
+
+#: Program or file -> Debian 12 package providing it.  Installing ``openvswitch-switch
+#: ovn-central ovn-host`` pulls in all of them (``iproute2`` is in every base system).
+PREREQUISITES: dict[str, str] = {
+    "ovsdb-server": "openvswitch-common",
+    "ovsdb-tool": "openvswitch-common",
+    "ovsdb-client": "openvswitch-common",
+    "ovs-appctl": "openvswitch-common",
+    "ovs-ofctl": "openvswitch-common",
+    "ovs-vswitchd": "openvswitch-switch",
+    "ovs-vsctl": "openvswitch-switch",
+    str(OVS_SCHEMA): "openvswitch-switch",
+    "ovn-northd": "ovn-central",
+    str(NB_SCHEMA): "ovn-central",
+    str(SB_SCHEMA): "ovn-central",
+    "ovn-controller": "ovn-host",
+    "ovn-nbctl": "ovn-common",
+    "ovn-sbctl": "ovn-common",
+    "ovn-appctl": "ovn-common",
+    "ip": "iproute2",
+}
+
+# sun_path is 108 bytes; keep a margin for the longest file name used below.
+_MAX_STATE_DIR_LEN = 80
+_SEARCH_PATH = os.pathsep.join(
+    [os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+)
+
+T = TypeVar("T")
+
+
+class DaemonError(RuntimeError):
+    """A component failed to start, become ready, or stop.
+
+    ``component`` is the component name (``"ovn-controller"``), ``log_file`` the log to read
+    (may be ``None`` for steps that have no log, such as creating a namespace).
+    """
+
+    def __init__(self, component: str, message: str, log_file: Path | None = None):
+        self.component = component
+        self.log_file = log_file
+        text = f"{component}: {message}"
+        if log_file is not None:
+            text += f" (log: {log_file})"
+            tail = _tail(log_file)
+            if tail:
+                text += "\n  last log lines:\n    " + "\n    ".join(tail)
+        super().__init__(text)
+
+
+class Missing(NamedTuple):
+    """A missing prerequisite: ``what`` is a program name or a file path."""
+
+    what: str
+    package: str
+
+
+class ComponentStatus(NamedTuple):
+    """One line of ``status()``: ``("ovs-vswitchd", True, "pid 1234")``."""
+
+    component: str
+    running: bool
+    detail: str
+
+
+def check_prerequisites() -> list[Missing]:
+    """Return the programs and schema files that are missing, each with its Debian package.
+
+    An empty list means everything needed to start a deployment is installed.  Nothing is
+    installed here; the caller reports, e.g. ``apt-get install`` of
+    :func:`missing_packages`.
+    """
+    missing = []
+    for what, package in PREREQUISITES.items():
+        found = Path(what).is_file() if what.startswith("/") else _which(what) is not None
+        if not found:
+            missing.append(Missing(what, package))
+    return missing
+
+
+def missing_packages(missing: Sequence[Missing]) -> list[str]:
+    """Sorted, de-duplicated package names for a :func:`check_prerequisites` result."""
+    return sorted({m.package for m in missing})
+
+
+def wait_until(
+    predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.05
+) -> T:
+    """Call ``predicate`` until it returns a truthy value and return that value.
+
+    Raises ``TimeoutError`` after ``timeout`` seconds; the message names ``what`` was
+    awaited and the last value (or exception) the predicate produced.
+    """
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while True:
+        try:
+            value = predicate()
+        except Exception as exc:  # noqa: BLE001 - reported in the timeout message
+            value, last = None, exc
+        else:
+            last = value
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
+        time.sleep(interval)
+
+
+class CommandError(subprocess.CalledProcessError):
+    """A command run by :func:`run` failed; ``str()`` includes its stderr."""
+
+    def __str__(self) -> str:
+        return f"{' '.join(map(str, self.cmd))}: exit {self.returncode}: {self.stderr.strip()}"
+
+
+def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 30) -> str:
+    """Run a short command and return its stdout.
+
+    Raises :class:`CommandError` (a ``CalledProcessError``) on a non-zero exit and
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds.
+    """
+    proc = subprocess.run(
+        list(argv), env=dict(env) if env is not None else None, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise CommandError(proc.returncode, list(argv), proc.stdout, proc.stderr)
+    return proc.stdout
+
+
+def netns_exists(name: str) -> bool:
+    """True when ``ip netns`` knows a namespace called ``name``."""
+    return (Path("/run/netns") / name).exists()
+
+
+def netns_argv(netns: str | None, argv: Sequence[str]) -> list[str]:
+    """``argv`` prefixed with ``ip netns exec <netns>`` (unchanged when ``netns`` is None)."""
+    return list(argv) if netns is None else [_bin("ip"), "netns", "exec", netns, *argv]
+
+
+def ovsdb_ready(connection: str) -> bool:
+    """True when the ovsdb-server at ``connection`` ("unix:/path") answers ``list-dbs``."""
+    path = connection.removeprefix("unix:")
+    if connection.startswith("unix:") and not Path(path).exists():
+        return False
+    try:
+        run([_bin("ovsdb-client"), "--timeout=5", "list-dbs", connection], timeout=10)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        return False
+    return True
+
+
+@dataclass
+class Daemon:
+    """One OVS/OVN daemon run with ``--detach`` and its own pid, log and control files.
+
+    Files are ``<run_dir>/<name>.{pid,log,ctl}``; ``<name>.out`` receives whatever the
+    process prints before it detaches (bad options, for instance).  ``args`` are the
+    program's own arguments; the daemon options are added here.
+    """
+
+    name: str
+    program: str
+    args: list[str]
+    run_dir: Path
+    env: dict[str, str]
+    netns: str | None = None
+    unixctl: bool = True
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.run_dir / f"{self.name}.log"
+
+    @property
+    def ctl_file(self) -> Path:
+        """The unixctl socket, for ``ovs-appctl -t <ctl_file> ...``.
+
+        ovn-controller 23.03 has no ``--unixctl`` option; its socket is
+        ``<OVN_RUNDIR>/ovn-controller.<pid>.ctl`` (``OVN_RUNDIR`` is ``run_dir``).
+        """
+        if self.unixctl:
+            return self.run_dir / f"{self.name}.ctl"
+        return self.run_dir / f"{self.program}.{self.pid()}.ctl"
+
+    def pid(self) -> int | None:
+        """The pid from the pid file if that process is alive and runs ``program``, else None."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if _is_running(pid, self.program) else None
+
+    def start(self, timeout: float = 30) -> None:
+        """Start the daemon; return once it has detached (it is then serving).
+
+        Raises ``DaemonError`` if it is already running, exits with an error or does not
+        detach within ``timeout``.
+        """
+        if self.pid() is not None:
+            raise DaemonError(self.name, f"already running as pid {self.pid()}", self.log_file)
+        self.pid_file.unlink(missing_ok=True)  # stale, from a killed process
+        argv = netns_argv(self.netns, [
+            _bin(self.program), *self.args,
+            "--detach", "--no-chdir",
+            f"--pidfile={self.pid_file}", f"--log-file={self.log_file}",
+            *([f"--unixctl={self.ctl_file}"] if self.unixctl else []),
+            "-vconsole:off", "-vfile:info",
+        ])
+        out = self.run_dir / f"{self.name}.out"
+        with out.open("w") as sink:
+            try:
+                proc = subprocess.run(argv, env=self.env, stdin=subprocess.DEVNULL,
+                                      stdout=sink, stderr=subprocess.STDOUT, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise DaemonError(self.name, f"did not detach within {timeout:.0f}s",
+                                  self.log_file) from None
+        if proc.returncode != 0:
+            printed = out.read_text().strip()
+            raise DaemonError(self.name, f"exited with status {proc.returncode}: {printed}",
+                              self.log_file)
+        try:
+            wait_until(self.pid, timeout, f"{self.name} pid file {self.pid_file}")
+        except TimeoutError as exc:
+            raise DaemonError(self.name, str(exc), self.log_file) from None
+
+    def stop(self, timeout: float = 10) -> bool:
+        """Stop the daemon by the pid in its pid file: SIGTERM, then SIGKILL after ``timeout``.
+
+        Returns True if a process was stopped, False if none was running.  Raises
+        ``DaemonError`` if the process survives SIGKILL.
+        """
+        pid = self.pid()
+        if pid is None:
+            return False
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                wait_until(lambda: not _is_alive(pid), wait,
+                           f"{self.name} (pid {pid}) to exit")
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise DaemonError(self.name, f"pid {pid} survived SIGKILL", self.log_file)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def status(self) -> ComponentStatus:
+        pid = self.pid()
+        if pid is not None:
+            return ComponentStatus(self.name, True, f"pid {pid}")
+        if self.pid_file.exists():
+            return ComponentStatus(self.name, False, f"stale pid file {self.pid_file}")
+        return ComponentStatus(self.name, False, "not running")
+
+
+class _Components:
+    """Shared start/stop bookkeeping for :class:`Central` and :class:`Chassis`."""
+
+    state_dir: Path
+    daemons: list[Daemon]
+    started: list[str]
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for var in ("OVS_RUNDIR", "OVS_LOGDIR", "OVS_DBDIR", "OVS_SYSCONFDIR",
+                    "OVN_RUNDIR", "OVN_LOGDIR", "OVN_DBDIR", "OVN_SYSCONFDIR"):
+            env[var] = str(self.state_dir)
+        for var in ("OVN_NB_DB", "OVN_SB_DB", "OVS_DB"):
+            env.pop(var, None)
+        return env
+
+    def _prepare_state_dir(self) -> None:
+        if len(str(self.state_dir.resolve())) > _MAX_STATE_DIR_LEN:
+            raise ValueError(
+                f"state dir {self.state_dir} is longer than {_MAX_STATE_DIR_LEN} characters; "
+                "unix socket paths inside it would exceed the 108-byte limit")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+
+    def _record_started(self) -> None:
+        (self.state_dir / "started.json").write_text(json.dumps(self.started))
+
+    def _ensure_running(self, daemon: Daemon, timeout: float, started: list[str]) -> None:
+        """Start ``daemon`` unless it runs already; record it at once so stop() finds it."""
+        if daemon.pid() is not None:
+            return
+        if daemon.name not in self.started:
+            self.started.append(daemon.name)
+            self._record_started()
+        daemon.start(timeout)
+        started.append(daemon.name)
+
+    def _stop_daemons(self, started_only: bool, timeout: float) -> list[str]:
+        wanted = set(self.started) if started_only else {d.name for d in self.daemons}
+        stopped = []
+        for daemon in reversed(self.daemons):
+            if daemon.name in wanted and daemon.stop(timeout):
+                stopped.append(daemon.name)
+        self.started = [n for n in self.started if n not in wanted]
+        self._record_started()
+        return stopped
+
+    def status(self) -> list[ComponentStatus]:
+        """One :class:`ComponentStatus` per daemon, in start order."""
+        return [d.status() for d in self.daemons]
+
+
+class Central(_Components):
+    """NB and SB ovsdb-servers and ovn-northd, in the root namespace, on unix sockets only.
+
+    Files under ``state_dir``: ``ovnnb_db.db``, ``ovnsb_db.db``, ``nb.sock``, ``sb.sock`` and
+    ``<component>.{pid,log,ctl}`` for the components ``ovsdb-server-nb``,
+    ``ovsdb-server-sb`` and ``ovn-northd``.
+    """
+
+    def __init__(self, state_dir: Path):
+        self.state_dir = Path(state_dir)
+        self.started: list[str] = []
+        env = self._env()
+        nb_db, sb_db = self.state_dir / "ovnnb_db.db", self.state_dir / "ovnsb_db.db"
+        self._databases = [(nb_db, NB_SCHEMA), (sb_db, SB_SCHEMA)]
+        self.daemons = [
+            Daemon("ovsdb-server-nb", "ovsdb-server",
+                   [str(nb_db), f"--remote=p{self.nb_connection}"], self.state_dir, env),
+            Daemon("ovsdb-server-sb", "ovsdb-server",
+                   [str(sb_db), f"--remote=p{self.sb_connection}"], self.state_dir, env),
+            Daemon("ovn-northd", "ovn-northd",
+                   [f"--ovnnb-db={self.nb_connection}", f"--ovnsb-db={self.sb_connection}"],
+                   self.state_dir, env),
+        ]
+
+    @property
+    def nb_connection(self) -> str:
+        """``"unix:<state_dir>/nb.sock"``, for ovsdbapp and ``ovn-nbctl --db``."""
+        return f"unix:{self.state_dir / 'nb.sock'}"
+
+    @property
+    def sb_connection(self) -> str:
+        """``"unix:<state_dir>/sb.sock"``, for ovsdbapp, ``ovn-sbctl --db`` and ovn-remote."""
+        return f"unix:{self.state_dir / 'sb.sock'}"
+
+    def start(self, timeout: float = 30) -> list[str]:
+        """Create missing databases, start the components not already running, wait for them.
+
+        Idempotent: components running from this state dir's pid files are left alone.
+        Returns the names of the components started by this call (also kept in
+        ``self.started``).  Raises ``DaemonError`` naming the failing component.
+        """
+        self._prepare_state_dir()
+        for db, schema in self._databases:
+            if not db.exists():
+                run([_bin("ovsdb-tool"), "create", str(db), str(schema)])
+        started = []
+        nb, sb, northd = self.daemons
+        for daemon, connection in ((nb, self.nb_connection), (sb, self.sb_connection)):
+            self._ensure_running(daemon, timeout, started)
+            _await(daemon, lambda c=connection: ovsdb_ready(c), timeout, "answer list-dbs")
+        self._ensure_running(northd, timeout, started)
+        _await(northd, self._northd_active, timeout, "report status active")
+        return started
+
+    def stop(self, started_only: bool = True, timeout: float = 10) -> list[str]:
+        """Stop components by pid, northd first; return the names stopped.
+
+        With ``started_only`` (the default) only what this object's :meth:`start` started;
+        otherwise every component running from this state dir (``neutrino down``).
+        """
+        return self._stop_daemons(started_only, timeout)
+
+    def nbctl(self, *args: str, timeout: float = 30) -> str:
+        """Run ``ovn-nbctl --db=<nb> args...`` and return stdout."""
+        return run([_bin("ovn-nbctl"), f"--db={self.nb_connection}", *args], timeout=timeout)
+
+    def sbctl(self, *args: str, timeout: float = 30) -> str:
+        """Run ``ovn-sbctl --db=<sb> args...`` and return stdout."""
+        return run([_bin("ovn-sbctl"), f"--db={self.sb_connection}", *args], timeout=timeout)
+
+    def _northd_active(self) -> bool:
+        out = run([_bin("ovn-appctl"), "-t", str(self.daemons[2].ctl_file), "status"], timeout=10)
+        return "active" in out
+
+
+class Chassis(_Components):
+    """ovsdb-server (``conf.db``), ovs-vswitchd and ovn-controller for one OVN chassis.
+
+    ``netns`` is the network namespace the three daemons run in; it is created (with ``lo``
+    up and ``/etc/netns/<netns>/resolv.conf`` written first) if missing, and removed by
+    :meth:`stop` only if this object created it.  ``netns=None`` runs in the caller's
+    namespace (a real hypervisor; never in the lab).
+
+    Registration sets ``Open_vSwitch`` ``external_ids``: ``system-id`` and ``hostname`` =
+    ``name``, ``ovn-remote`` = ``sb_connection``, ``ovn-encap-type``, ``ovn-encap-ip``,
+    ``ovn-bridge-mappings`` (``"physnet1:br-ex,..."``), ``ovn-bridge-datapath-type`` plus
+    any ``external_ids`` given.  ``br-int`` and every bridge in ``bridge_mappings`` are
+    created with ``datapath_type``.  With several chassis, tunnels only come up when the
+    ``encap_ip`` addresses are reachable from each other's namespaces.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        name: str,
+        sb_connection: str,
+        netns: str | None,
+        bridge_mappings: Mapping[str, str] | None = None,
+        encap_ip: str = "127.0.0.1",
+        encap_type: str = "geneve",
+        datapath_type: str = "netdev",
+        external_ids: Mapping[str, str] | None = None,
+    ):
+        self.state_dir = Path(state_dir)
+        self.name = name
+        self.sb_connection = sb_connection
+        self.netns = netns
+        self.bridge_mappings = dict(bridge_mappings or {})
+        self.encap_ip = encap_ip
+        self.encap_type = encap_type
+        self.datapath_type = datapath_type
+        self.external_ids = dict(external_ids or {})
+        self.started: list[str] = []
+        self.created_netns = False
+        self._created_resolv_conf = False
+        self._env_vars = env = self._env()
+        self._conf_db = self.state_dir / "conf.db"
+        ovs = [str(self._conf_db), f"--remote=p{self.ovs_connection}"]
+        vswitchd = [self.ovs_connection]
+        if datapath_type == "netdev":
+            vswitchd.append("--disable-system")  # never probe the kernel datapath module
+        self.daemons = [
+            Daemon("ovsdb-server", "ovsdb-server", ovs, self.state_dir, env, netns),
+            Daemon("ovs-vswitchd", "ovs-vswitchd", vswitchd, self.state_dir, env, netns),
+            Daemon("ovn-controller", "ovn-controller", [self.ovs_connection],
+                   self.state_dir, env, netns, unixctl=False),
+        ]
+
+    @property
+    def ovs_connection(self) -> str:
+        """``"unix:<state_dir>/db.sock"``: the chassis' Open_vSwitch database."""
+        return f"unix:{self.state_dir / 'db.sock'}"
+
+    @property
+    def vswitchd(self) -> Daemon:
+        return self.daemons[1]
+
+    @property
+    def controller(self) -> Daemon:
+        return self.daemons[2]
+
+    def start(self, timeout: float = 30) -> list[str]:
+        """Prepare the namespace, start missing components, register, wait for the SB row.
+
+        Idempotent: running components are left alone and registration is re-applied.
+        Returns the names of what this call started (``"netns"`` first if it created the
+        namespace).  Raises ``DaemonError`` naming the failing component.
+        """
+        self._prepare_state_dir()
+        started = []
+        if self.netns is not None and self._ensure_netns():
+            started.append("netns")
+        if not self._conf_db.exists():
+            run([_bin("ovsdb-tool"), "create", str(self._conf_db), str(OVS_SCHEMA)])
+        ovsdb, vswitchd, controller = self.daemons
+        self._ensure_running(ovsdb, timeout, started)
+        _await(ovsdb, lambda: ovsdb_ready(self.ovs_connection), timeout, "answer list-dbs")
+        self.vsctl("--no-wait", "init", "--", "set", "Open_vSwitch", ".",
+                   *[f"external_ids:{k}={_ovsdb_str(v)}" for k, v in self.registration().items()])
+        self._ensure_running(vswitchd, timeout, started)
+        self._ensure_bridges(timeout)
+        self._ensure_running(controller, timeout, started)
+        _await(controller, self.registered, timeout, f"register chassis {self.name!r} in the SB")
+        return started
+
+    def stop(self, started_only: bool = True, timeout: float = 10) -> list[str]:
+        """Stop components by pid (ovn-controller first); remove the namespace if created here.
+
+        With ``started_only`` (the default) only what this object's :meth:`start` started;
+        otherwise every component running from this state dir, and the namespace if a
+        previous start created it (``neutrino down``).  Returns the names stopped/removed.
+        The Chassis row stays in the SB (ovn-controller is not asked to unregister).
+        """
+        remove_ns = self.created_netns or (
+            not started_only and (self.state_dir / "created-netns").exists())
+        stopped = self._stop_daemons(started_only, timeout)
+        if self.netns is not None and remove_ns:
+            if netns_exists(self.netns):
+                run([_bin("ip"), "netns", "delete", self.netns])
+                stopped.append("netns")
+            (self.state_dir / "created-netns").unlink(missing_ok=True)
+            self.created_netns = False
+        if self.netns is not None and (self._created_resolv_conf or remove_ns):
+            etc = NETNS_ETC / self.netns
+            (etc / "resolv.conf").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                etc.rmdir()  # only if nobody else put files there
+            self._created_resolv_conf = False
+        return stopped
+
+    def status(self) -> list[ComponentStatus]:
+        """Namespace (if any), each daemon, and whether the SB has the Chassis row."""
+        result = []
+        if self.netns is not None:
+            there = netns_exists(self.netns)
+            result.append(ComponentStatus("netns", there, self.netns if there else "absent"))
+        result += super().status()
+        try:
+            registered = self.registered()
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            result.append(ComponentStatus("chassis", False, f"SB unreachable: {exc}"))
+        else:
+            result.append(ComponentStatus("chassis", registered, self.name))
+        return result
+
+    def registration(self) -> dict[str, str]:
+        """The ``Open_vSwitch`` ``external_ids`` this chassis sets."""
+        ids = {
+            "system-id": self.name,
+            "hostname": self.name,
+            "ovn-remote": self.sb_connection,
+            "ovn-encap-type": self.encap_type,
+            "ovn-encap-ip": self.encap_ip,
+            "ovn-bridge-mappings": ",".join(f"{k}:{v}" for k, v in self.bridge_mappings.items()),
+            "ovn-bridge-datapath-type": self.datapath_type,
+        }
+        ids.update(self.external_ids)
+        return ids
+
+    def registered(self) -> bool:
+        """True when the SB holds a Chassis row named after this chassis."""
+        out = run([_bin("ovn-sbctl"), f"--db={self.sb_connection}", "--bare",
+                   "--columns=name", "find", "Chassis", f"name={_ovsdb_str(self.name)}"],
+                  timeout=10)
+        return out.strip() == self.name
+
+    def vsctl(self, *args: str, timeout: float = 30) -> str:
+        """Run ``ovs-vsctl --db=<ovs_connection> args...`` and return stdout.
+
+        Without ``--no-wait`` it waits for ovs-vswitchd to apply the change (bounded by
+        ``timeout``).
+        """
+        return run([_bin("ovs-vsctl"), f"--db={self.ovs_connection}",
+                    f"--timeout={int(timeout)}", *args], timeout=timeout + 5)
+
+    def ofctl(self, *args: str, timeout: float = 30) -> str:
+        """Run ``ovs-ofctl args...`` against this chassis' vswitchd (e.g. ``dump-flows br-int``)."""
+        return run([_bin("ovs-ofctl"), *args], env=self._env_vars, timeout=timeout)
+
+    def exec_argv(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` prefixed to run inside the chassis namespace."""
+        return netns_argv(self.netns, argv)
+
+    def _ensure_netns(self) -> bool:
+        """Write resolv.conf, then create the namespace with lo up; True if created here."""
+        etc = NETNS_ETC / self.netns
+        if not (etc / "resolv.conf").exists():
+            etc.mkdir(parents=True, exist_ok=True)
+            (etc / "resolv.conf").write_text(
+                f"# neutrino lab chassis namespace {self.netns}: no DNS here\n")
+            self._created_resolv_conf = True
+        if netns_exists(self.netns):
+            return False
+        run([_bin("ip"), "netns", "add", self.netns])
+        self.created_netns = True
+        (self.state_dir / "created-netns").write_text(self.netns + "\n")
+        run([_bin("ip"), "-n", self.netns, "link", "set", "lo", "up"])
+        return True
+
+    def _ensure_bridges(self, timeout: float) -> None:
+        cmds: list[str] = []
+        bridges = ["br-int", *self.bridge_mappings.values()]
+        for bridge in dict.fromkeys(bridges):
+            cmds += ["--", "--may-exist", "add-br", bridge,
+                     "--", "set", "Bridge", bridge, f"datapath_type={self.datapath_type}"]
+        cmds += ["--", "set", "Bridge", "br-int", "fail_mode=secure",
+                 "other_config:disable-in-band=true"]
+        try:
+            self.vsctl(*cmds, timeout=timeout)  # waits for ovs-vswitchd to apply it
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            raise DaemonError(self.vswitchd.name, f"could not create bridges {bridges}: {exc}",
+                              self.vswitchd.log_file) from None
+
+
+class OvnDeployment:
+    """A :class:`Central` plus one :class:`Chassis` (and optionally more), under one dir.
+
+    Layout: ``<state_dir>/central/`` and ``<state_dir>/<chassis_name>/``.  ``start()`` and
+    ``stop()`` act on everything, central first up and last down.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        chassis_name: str,
+        netns: str | None,
+        bridge_mappings: Mapping[str, str] | None = None,
+        encap_ip: str = "127.0.0.1",
+        datapath_type: str = "netdev",
+    ):
+        self.state_dir = Path(state_dir)
+        self.central = Central(self.state_dir / "central")
+        self.chassis = [Chassis(self.state_dir / chassis_name, chassis_name,
+                                self.central.sb_connection, netns, bridge_mappings,
+                                encap_ip, datapath_type=datapath_type)]
+
+    @property
+    def nb_connection(self) -> str:
+        return self.central.nb_connection
+
+    @property
+    def sb_connection(self) -> str:
+        return self.central.sb_connection
+
+    @property
+    def ovs_connection(self) -> str:
+        """The first chassis' Open_vSwitch database."""
+        return self.chassis[0].ovs_connection
+
+    def add_chassis(self, name: str, netns: str, bridge_mappings: Mapping[str, str] | None = None,
+                    encap_ip: str | None = None, start: bool = True,
+                    timeout: float = 30) -> Chassis:
+        """Add a chassis pointing at this deployment's SB, started unless ``start=False``.
+
+        Every chassis needs its own ``encap_ip``: the SB ``Encap`` table is unique on
+        (type, ip), and ovn-controller keeps failing its SB commit on a duplicate.  The
+        default is ``127.0.0.<n>`` for the n-th chassis, enough to register; tunnels
+        between namespaces additionally need those addresses to be routable between them.
+        Raises ``ValueError`` for a name or encap IP already used here.
+        """
+        encap_ip = encap_ip or f"127.0.0.{len(self.chassis) + 1}"
+        for other in self.chassis:
+            if other.name == name or other.encap_ip == encap_ip:
+                raise ValueError(f"chassis {other.name} already uses name {name!r} "
+                                 f"or encap IP {encap_ip}")
+        chassis = Chassis(self.state_dir / name, name, self.sb_connection, netns,
+                          bridge_mappings, encap_ip)
+        self.chassis.append(chassis)
+        if start:
+            chassis.start(timeout)
+        return chassis
+
+    def start(self, timeout: float = 30) -> list[str]:
+        """Start the central, then every chassis; return ``"<chassis>/<component>"`` started.
+
+        Idempotent (see :meth:`Central.start`).  On failure, what this call started is
+        stopped again before ``DaemonError`` propagates.
+        """
+        started: list[str] = []
+        try:
+            started += [f"central/{n}" for n in self.central.start(timeout)]
+            for chassis in self.chassis:
+                started += [f"{chassis.name}/{n}" for n in chassis.start(timeout)]
+        except BaseException:
+            self.stop()
+            raise
+        return started
+
+    def stop(self, started_only: bool = True, timeout: float = 10) -> list[str]:
+        """Stop every chassis (last added first), then the central; see :meth:`Central.stop`."""
+        stopped: list[str] = []
+        errors: list[DaemonError] = []
+        for part, prefix in [*((c, c.name) for c in reversed(self.chassis)),
+                             (self.central, "central")]:
+            try:
+                stopped += [f"{prefix}/{n}" for n in part.stop(started_only, timeout)]
+            except DaemonError as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+        return stopped
+
+    def status(self) -> list[ComponentStatus]:
+        """Status of every component, names prefixed ``central/`` or ``<chassis>/``."""
+        rows = [ComponentStatus(f"central/{s.component}", s.running, s.detail)
+                for s in self.central.status()]
+        for chassis in self.chassis:
+            rows += [ComponentStatus(f"{chassis.name}/{s.component}", s.running, s.detail)
+                     for s in chassis.status()]
+        return rows
+
+
+def _await(daemon: Daemon, predicate: Callable[[], object], timeout: float, what: str) -> None:
+    """Wait for ``predicate``; on timeout raise ``DaemonError`` for ``daemon``."""
+    try:
+        wait_until(lambda: daemon.pid() is None or predicate(), timeout, what)
+    except TimeoutError:
+        raise DaemonError(daemon.name, f"did not {what} within {timeout:.0f}s",
+                          daemon.log_file) from None
+    if daemon.pid() is None:
+        raise DaemonError(daemon.name, f"exited before it could {what}", daemon.log_file)
+
+
+def _is_running(pid: int, program: str) -> bool:
+    """True if ``pid`` is alive and its executable is ``program`` (not a reused pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+    except OSError:
+        return False
+    return _is_alive(pid) and Path(cmdline).name == program
+
+
+def _is_alive(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie.
+
+    Detached daemons are re-parented to pid 1, which may reap them late, so an exited
+    daemon can linger as a zombie; and an exiting one has an empty cmdline before it
+    becomes a zombie, so liveness is judged by the state alone.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X", "x")
+
+
+def _which(program: str) -> str | None:
+    return shutil.which(program, path=_SEARCH_PATH)
+
+
+def _bin(program: str) -> str:
+    path = _which(program)
+    if path is None:
+        package = PREREQUISITES.get(program, "?")
+        raise FileNotFoundError(f"{program} not found; install Debian package {package}")
+    return path
+
+
+def _ovsdb_str(value: str) -> str:
+    """Quote ``value`` for an ovs-vsctl/ovn-sbctl ``key=value`` argument."""
+    return json.dumps(value)
+
+
+def _tail(path: Path, lines: int = 5) -> list[str]:
+    try:
+        return path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []

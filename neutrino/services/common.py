@@ -1,0 +1,122 @@
+"""Helpers shared by the resource services. None of them commits."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from typing import Any, Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import OvnOutbox, Tag
+from neutrino.services.context import Context
+
+MAX_TAGS = 50
+MAX_TAG_LEN = 255
+
+
+def now() -> str:
+    """The current UTC time as Neutron prints it: ``2026-11-21T07:28:38Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def enqueue_ovn(session: Session, resource_type: str, resource_id: str) -> None:
+    """Tell the northbound sync that this resource's OVN rows must be recomputed."""
+    session.add(OvnOutbox(resource_type=resource_type, resource_id=resource_id, created_at=now()))
+
+
+def touch(row: Any) -> None:
+    """Record a committed change: bump ``revision_number`` and ``updated_at``."""
+    row.revision_number += 1
+    row.updated_at = now()
+
+
+def check_if_match(row: Any, if_match: int | None) -> None:
+    """``If-Match: revision_number=N`` (ext ``revision-if-match``): 412 on mismatch."""
+    if if_match is not None and row.revision_number != if_match:
+        raise errors.PreconditionFailed(
+            f"Constrained to {if_match}, but current revision is {row.revision_number}")
+
+
+def owner_project(ctx: Context, data: dict[str, Any]) -> str:
+    """The project a new resource belongs to: the body's ``project_id``/``tenant_id``
+    for admins, else the caller's (A.4). Raises BadRequest on a mismatch."""
+    project = data.pop("project_id", None)
+    tenant = data.pop("tenant_id", None)
+    if project is not None and tenant is not None and project != tenant:
+        raise errors.BadRequest("'project_id' and 'tenant_id' do not match")
+    requested = project if project is not None else tenant
+    if requested is None or requested == ctx.project_id:
+        return ctx.project_id
+    if not ctx.is_admin:
+        raise errors.BadRequest("Specifying 'project_id' or 'tenant_id' other than the "
+                                "authenticated project in request requires admin privileges")
+    return requested
+
+
+def require_admin(ctx: Context, action: str) -> None:
+    """403 PolicyNotAuthorized unless the caller is admin."""
+    if not ctx.is_admin:
+        raise errors.PolicyNotAuthorized(action)
+
+
+def standard_dict(row: Any, tags: list[str]) -> dict[str, Any]:
+    """The standard attributes of a row, as the API returns them."""
+    return {
+        "id": row.id, "name": row.name, "description": row.description,
+        "project_id": row.project_id, "tenant_id": row.project_id,
+        "created_at": row.created_at, "updated_at": row.updated_at,
+        "revision_number": row.revision_number, "tags": tags,
+    }
+
+
+def wanted(fields: list[str] | None):
+    """A predicate telling whether an attribute was asked for by ``fields=``."""
+    return (lambda name: True) if not fields else (lambda name: name in fields)
+
+
+# --- tags ---------------------------------------------------------------------
+
+def tags_of(session: Session, ids: Iterable[str]) -> dict[str, list[str]]:
+    """``{resource_id: sorted tags}`` for many resources in one query."""
+    ids = list(ids)
+    result: dict[str, list[str]] = defaultdict(list)
+    if ids:
+        for rid, tag in session.execute(
+                select(Tag.resource_id, Tag.tag).where(Tag.resource_id.in_(ids)).order_by(Tag.tag)):
+            result[rid].append(tag)
+    return result
+
+
+def validate_tags(tags: list[str]) -> list[str]:
+    """Neutron's tag rules: strings of at most 255 characters, no commas, at most 50."""
+    for tag in tags:
+        if not isinstance(tag, str) or not tag or len(tag) > MAX_TAG_LEN or "," in tag:
+            raise errors.InvalidInput(f"Invalid input for operation: '{tag}' is not a valid tag.")
+    unique = sorted(set(tags))
+    if len(unique) > MAX_TAGS:
+        raise errors.BadRequest(f"The number of tags exceed the per-resource limit of {MAX_TAGS}")
+    return unique
+
+
+def add_tags(session: Session, resource_id: str, tags: Iterable[str]) -> None:
+    existing = set(session.scalars(select(Tag.tag).where(Tag.resource_id == resource_id)))
+    for tag in tags:
+        if tag not in existing:
+            session.add(Tag(resource_id=resource_id, tag=tag))
+            existing.add(tag)
+    if len(existing) > MAX_TAGS:
+        raise errors.BadRequest(f"The number of tags exceed the per-resource limit of {MAX_TAGS}")
+
+
+def delete_tags(session: Session, resource_ids: Iterable[str]) -> None:
+    ids = list(resource_ids)
+    if ids:
+        session.execute(delete(Tag).where(Tag.resource_id.in_(ids)))

@@ -1,0 +1,174 @@
+"""Neutron list conventions in SQL: filters, tag filters, sorting, keyset paging.
+
+Each resource declares a ``ResourceSpec``: which attributes filter (one line
+each, mapping the Neutron attribute to a SQL clause) and which sort. A list
+request becomes one SELECT; nothing is filtered or sorted in Python.
+Reference: neutron-api-and-ovn.md A.3 (``neutron/api/api_common.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from neutrino import errors
+from neutrino.db.models import Tag
+
+Clause = ColumnElement[bool]
+FilterFn = Callable[[list[str]], Clause]
+TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
+
+
+@dataclass
+class ListQuery:
+    """A parsed list request. ``filters`` maps an attribute to the raw values
+    given for it (repeated keys are OR-ed); ``sorts`` is ``[(key, ascending)]``."""
+
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    fields: list[str] | None = None
+    sorts: list[tuple[str, bool]] = field(default_factory=list)
+    limit: int | None = None
+    marker: str | None = None
+    page_reverse: bool = False
+
+
+@dataclass
+class ResourceSpec:
+    """How one resource is listed: its table's id column, filters and sort keys."""
+
+    id_column: Any
+    filters: dict[str, FilterFn]
+    sort_keys: dict[str, Any]
+    not_found: Callable[[str], errors.NotFound]
+
+
+# --- filter builders ----------------------------------------------------------
+
+def to_bool(value: str) -> bool:
+    """Neutron's ``convert_to_boolean`` for query strings."""
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise errors.InvalidInput(f"Invalid input for operation: '{value}' cannot be converted to boolean.")
+
+
+def to_int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.InvalidInput(f"Invalid input for operation: '{value}' is not an integer.") from None
+
+
+def eq(column, convert: Callable[[str], Any] = str) -> FilterFn:
+    """Attribute equals any of the values."""
+    def clause(values: list[str]) -> Clause:
+        converted = [convert(v) for v in values]
+        return column == converted[0] if len(converted) == 1 else column.in_(converted)
+    return clause
+
+
+def standard_filters(model) -> dict[str, FilterFn]:
+    """Filters every resource with standard attributes has."""
+    return {
+        "id": eq(model.id),
+        "name": eq(model.name),
+        "description": eq(model.description),
+        "project_id": eq(model.project_id),
+        "tenant_id": eq(model.project_id),
+        "revision_number": eq(model.revision_number, to_int),
+        "created_at": eq(model.created_at),
+        "updated_at": eq(model.updated_at),
+        "changed_since": lambda values: model.updated_at >= max(values),
+    }
+
+
+def tag_clause(kind: str, values: list[str], id_column) -> Clause:
+    """``tags`` (all of), ``tags-any``, ``not-tags`` (not all of), ``not-tags-any``.
+    Values may be comma-separated or repeated (``neutron/objects/tag.py``)."""
+    tags = [t for v in values for t in v.split(",") if t]
+    if not tags:
+        return true()
+
+    def has(tag: str) -> Clause:
+        return exists().where(Tag.resource_id == id_column, Tag.tag == tag)
+
+    any_of = exists().where(Tag.resource_id == id_column, Tag.tag.in_(tags))
+    all_of = and_(*[has(t) for t in tags])
+    return {"tags": all_of, "tags-any": any_of,
+            "not-tags": ~all_of, "not-tags-any": ~any_of}[kind]
+
+
+# --- the query ----------------------------------------------------------------
+
+def apply_list_query(session: Session, stmt: Select, spec: ResourceSpec, query: ListQuery) -> Select:
+    """Add filters, order and the keyset page of ``query`` to ``stmt``.
+
+    Raises HTTPBadRequest for an attribute that cannot filter or sort,
+    TenantIdProjectIdFilterConflict, and ``spec.not_found`` for an unknown
+    marker (native pagination, ``neutron_lib.db.utils.get_marker_obj``).
+    """
+    if "tenant_id" in query.filters and "project_id" in query.filters:
+        raise errors.TenantIdProjectIdFilterConflict()
+    bad = [k for k in query.filters if k not in spec.filters and k not in TAG_FILTERS]
+    if bad:
+        raise errors.HTTPBadRequest(f"{bad} is invalid attribute for filtering")
+    for key, values in query.filters.items():
+        if key in TAG_FILTERS:
+            stmt = stmt.where(tag_clause(key, values, spec.id_column))
+        else:
+            stmt = stmt.where(spec.filters[key](values))
+
+    bad = [k for k, _ in query.sorts if k not in spec.sort_keys]
+    if bad:
+        raise errors.HTTPBadRequest(f"{bad} is invalid attribute for sort_keys")
+    order = [(spec.sort_keys[k], asc) for k, asc in query.sorts if k != "id"]
+    id_asc = next((asc for k, asc in query.sorts if k == "id"), order[-1][1] if order else True)
+    order.append((spec.id_column, id_asc))
+    if query.page_reverse:
+        order = [(col, not asc) for col, asc in order]
+
+    if query.marker is not None:
+        cols = [col for col, _ in order]
+        marker_row = session.execute(
+            select(*cols).where(spec.id_column == query.marker)).first()
+        if marker_row is None:
+            raise spec.not_found(query.marker)
+        stmt = stmt.where(_after(order, list(marker_row)))
+
+    stmt = stmt.order_by(*[col.asc() if asc else col.desc() for col, asc in order])
+    if query.limit:
+        stmt = stmt.limit(query.limit)
+    return stmt
+
+
+def fetch(session: Session, stmt: Select, query: ListQuery) -> list[Any]:
+    """Run a statement from ``apply_list_query``; a reversed page comes back in
+    the natural order."""
+    rows = session.execute(stmt).all()
+    if query.page_reverse:
+        rows.reverse()
+    return rows
+
+
+def _after(order: list[tuple[Any, bool]], values: list[Any]) -> Clause:
+    """Rows strictly after the marker in the given order (keyset condition)."""
+    alternatives = []
+    for i, (col, asc) in enumerate(order):
+        equal_prefix = [c == v for (c, _), v in zip(order[:i], values[:i])]
+        step = col > values[i] if asc else col < values[i]
+        if values[i] is None:
+            # NULLs sort first ascending: every non-NULL value follows.
+            step = col.is_not(None) if asc else false()
+        alternatives.append(and_(*equal_prefix, step))
+    return or_(*alternatives)
+
+
+def count(session: Session, column, clause: Clause) -> int:
+    """``SELECT count(column) WHERE clause``."""
+    return session.scalar(select(func.count(column)).where(clause)) or 0

@@ -1,0 +1,381 @@
+"""Ports and their fixed IPs (reference B.3, C.2, C.6). One transaction per public call."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from collections import defaultdict
+from typing import Any, Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import IPAllocation, Network, Port, Subnet
+from neutrino.ipam import allocator, ranges
+from neutrino.services import common, listing
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+from neutrino.services.networks import find_visible as find_visible_network
+from neutrino.services.quotas import check_quota
+from neutrino.services.subnets import AUTO_ADDRESS_MODES, space_of
+
+# Owners that take the lowest free address ("prefer next", C.2).
+LOWEST_ADDRESS_OWNERS = ("network:dhcp", "network:distributed")
+ROUTER_OWNERS = ("network:router_interface", "network:router_gateway",
+                 "network:router_interface_distributed", "network:ha_router_replicated_interface")
+
+
+def _fixed_ips_filter(values: list[str]) -> listing.Clause:
+    """``fixed_ips=ip_address=X``, ``fixed_ips=subnet_id=Y``, ``fixed_ips=ip_address_substr=Z``;
+    conditions apply to the same allocation (Neutron ``_get_ports_query``)."""
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for value in values:
+        key, sep, item = value.partition("=")
+        if not sep or key not in ("ip_address", "subnet_id", "ip_address_substr"):
+            raise errors.InvalidInput(f"Invalid input for fixed_ips. Reason: '{value}' is not of "
+                                      "the form <key>=[value], key one of ip_address, subnet_id, "
+                                      "ip_address_substr.")
+        by_key[key].append(item)
+    stmt = select(IPAllocation.port_id)
+    if by_key["ip_address"]:
+        stmt = stmt.where(IPAllocation.ip_address.in_(_canonical_ips(by_key["ip_address"])))
+    if by_key["subnet_id"]:
+        stmt = stmt.where(IPAllocation.subnet_id.in_(by_key["subnet_id"]))
+    for substr in by_key["ip_address_substr"]:
+        stmt = stmt.where(IPAllocation.ip_address.contains(substr, autoescape=True))
+    return Port.id.in_(stmt)
+
+
+def _canonical_ips(values: list[str]) -> list[str]:
+    result = []
+    for value in values:
+        try:
+            result.append(str(ipaddress.ip_address(value)))
+        except ValueError:
+            result.append(value)  # matches nothing, as Neutron
+    return result
+
+
+SPEC = listing.ResourceSpec(
+    id_column=Port.id,
+    filters={
+        **listing.standard_filters(Port),
+        "network_id": listing.eq(Port.network_id),
+        "mac_address": listing.eq(Port.mac_address, str.lower),
+        "admin_state_up": listing.eq(Port.admin_state_up, listing.to_bool),
+        "status": listing.eq(Port.status),
+        "device_id": listing.eq(Port.device_id),
+        "device_owner": listing.eq(Port.device_owner),
+        "fixed_ips": _fixed_ips_filter,
+    },
+    sort_keys={k: getattr(Port, k) for k in (
+        "id", "name", "project_id", "network_id", "mac_address", "admin_state_up", "status",
+        "device_id", "device_owner", "created_at", "updated_at", "revision_number")}
+    | {"tenant_id": Port.project_id},
+    not_found=errors.PortNotFound,
+)
+
+
+def visible(ctx: Context):
+    """Ports the caller may see: its own and those on its networks (admins: all)."""
+    if ctx.is_admin:
+        return Port.id.is_not(None)
+    own_networks = select(Network.id).where(Network.project_id == ctx.project_id)
+    return or_(Port.project_id == ctx.project_id, Port.network_id.in_(own_networks))
+
+
+def find_visible(session: Session, ctx: Context, port_id: str) -> Port:
+    port = session.get(Port, port_id)
+    if port is None or not (ctx.is_admin or port.project_id == ctx.project_id
+                            or session.get(Network, port.network_id).project_id == ctx.project_id):
+        raise errors.PortNotFound(port_id)
+    return port
+
+
+def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create ports all-or-nothing. ``items`` are validated ``PortCreate`` dicts.
+
+    Raises NetworkNotFound, PolicyNotAuthorized (403: ``network:*`` owner,
+    mac_address or ip_address on another project's network), MacAddressInUse,
+    IpAddressAlreadyAllocated, IpAddressGenerationFailure (409), InvalidIp*
+    (400), OverQuota (409).
+    """
+    def run(session: Session) -> list[dict[str, Any]]:
+        ports = []
+        per_project: dict[str, int] = defaultdict(int)
+        for data in items:
+            data = dict(data)
+            net = find_visible_network(session, ctx, data["network_id"])
+            project = common.owner_project(ctx, data)
+            per_project[project] += 1
+            _check_policy(ctx, net, data)
+            ports.append(_create_port(session, env, net, project, data))
+        for project, n in per_project.items():
+            check_quota(session, env, project, "port", n)
+        session.flush()
+        return port_dicts(session, ports)
+    return env.db.run(run)
+
+
+def get_port(env: Env, ctx: Context, port_id: str, fields: list[str] | None = None) -> dict[str, Any]:
+    def run(session: Session) -> dict[str, Any]:
+        return port_dicts(session, [find_visible(session, ctx, port_id)], fields)[0]
+    return env.db.run(run, write=False)
+
+
+def list_ports(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
+    def run(session: Session) -> list[dict[str, Any]]:
+        stmt = listing.apply_list_query(
+            session, select(Port.__table__).where(visible(ctx)), SPEC, query)
+        return port_dicts(session, listing.fetch(session, stmt, query), query.fields)
+    return env.db.run(run, write=False)
+
+
+def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
+                if_match: int | None = None) -> dict[str, Any]:
+    """Update a port. A new ``fixed_ips`` list replaces the old one atomically:
+    addresses still listed are kept, others released, new ones allocated."""
+    def run(session: Session) -> dict[str, Any]:
+        port = find_visible(session, ctx, port_id)
+        net = session.get(Network, port.network_id)
+        common.check_if_match(port, if_match)
+        _check_policy(ctx, net, data)
+        changed = False
+        if "fixed_ips" in data:
+            changed = _replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
+        if "mac_address" in data and data["mac_address"] != port.mac_address:
+            if port.status == "ACTIVE":
+                raise errors.Conflict(f"Unable to complete operation on port {port.id}, "
+                                      "port is already bound, port type: ovs, old_mac "
+                                      f"{port.mac_address}, new_mac {data['mac_address']}.")
+            _check_mac_free(session, net.id, data["mac_address"])
+        for key, value in data.items():
+            if getattr(port, key) != value:
+                setattr(port, key, value)
+                changed = True
+        if changed:
+            common.touch(port)
+            common.enqueue_ovn(session, "port", port.id)
+        session.flush()
+        return port_dicts(session, [port])[0]
+    return env.db.run(run)
+
+
+def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = None) -> None:
+    """Delete a port and free its addresses."""
+    def run(session: Session) -> None:
+        port = find_visible(session, ctx, port_id)
+        common.check_if_match(port, if_match)
+        allocator.release_port(session, port.id)
+        common.delete_tags(session, [port.id])
+        session.delete(port)
+        common.enqueue_ovn(session, "port", port_id)
+    env.db.run(run)
+
+
+def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
+    """API dicts for port rows (ORM objects or result rows), in the same order."""
+    rows = list(rows)
+    ids = [r.id for r in rows]
+    want = common.wanted(fields)
+    tags = common.tags_of(session, ids) if want("tags") else {}
+    ips: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    if want("fixed_ips") and ids:
+        for chunk in _chunks(ids, 5000):
+            for port_id, subnet_id, ip, key in session.execute(
+                    select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
+                           IPAllocation.ip_key).where(IPAllocation.port_id.in_(chunk))):
+                ips[port_id].append((key, subnet_id, ip))
+    result = []
+    for r in rows:
+        fixed = sorted(ips.get(r.id, ()), key=lambda t: (len(t[0]), t[0]))
+        result.append({
+            **common.standard_dict(r, tags.get(r.id, [])),
+            "network_id": r.network_id, "mac_address": r.mac_address,
+            "admin_state_up": r.admin_state_up, "status": r.status,
+            "device_id": r.device_id, "device_owner": r.device_owner,
+            "fixed_ips": [{"subnet_id": s, "ip_address": ip} for _, s, ip in fixed],
+        })
+    return result
+
+
+# --- internals ---------------------------------------------------------------
+
+def _check_policy(ctx: Context, net: Network, data: dict[str, Any]) -> None:
+    """Neutron's default port rules (A.5): ``network:*`` owners are admin-only;
+    mac_address and fixed IP addresses need admin or the network's owner."""
+    if ctx.is_admin:
+        return
+    if data.get("device_owner", "").startswith("network:"):
+        raise errors.PolicyNotAuthorized("create_port:device_owner")
+    if net.project_id != ctx.project_id:
+        if "mac_address" in data:
+            raise errors.PolicyNotAuthorized("create_port:mac_address")
+        if any("ip_address" in f for f in data.get("fixed_ips") or ()):
+            raise errors.PolicyNotAuthorized("create_port:fixed_ips:ip_address")
+
+
+def _create_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any]) -> Port:
+    stamp = common.now()
+    mac = data.get("mac_address")
+    if mac is not None:
+        _check_mac_free(session, net.id, mac)
+    else:
+        mac = _random_mac(env.settings.base_mac)
+    port = Port(id=common.new_id(), project_id=project, network_id=net.id, mac_address=mac,
+                name=data.get("name", ""), description=data.get("description", ""),
+                admin_state_up=data.get("admin_state_up", True), status="DOWN",
+                device_id=data.get("device_id", ""), device_owner=data.get("device_owner", ""),
+                created_at=stamp, updated_at=stamp, revision_number=1)
+    session.add(port)
+    session.flush()  # the allocations reference the port row
+    subnets = _network_subnets(session, net.id)
+    if data.get("fixed_ips") is None:
+        _allocate_default(session, net, port, subnets)
+    else:
+        _allocate_requested(session, net, port, subnets, data["fixed_ips"])
+    if data.get("tags"):
+        common.add_tags(session, port.id, common.validate_tags(data["tags"]))
+    common.enqueue_ovn(session, "port", port.id)
+    return port
+
+
+def _network_subnets(session: Session, network_id: str) -> list[Subnet]:
+    return list(session.scalars(select(Subnet).where(Subnet.network_id == network_id)
+                                .order_by(Subnet.created_at, Subnet.id)))
+
+
+def _allocate_default(session: Session, net: Network, port: Port, subnets: list[Subnet]) -> None:
+    """No fixed_ips given: one IPv4 address from the first subnet with room, one
+    from a stateful IPv6 subnet, and the EUI-64 address on every SLAAC subnet (C.2)."""
+    lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
+    v4 = [s for s in subnets if s.ip_version == 4]
+    v6_stateful = [s for s in subnets if s.ip_version == 6 and not _is_auto_address(s)]
+    for group in (v4, v6_stateful):
+        if group and not any(allocator.allocate_any(session, space_of(s), port.id, lowest=lowest)
+                             for s in group):
+            raise _exhausted(session, net.id, group)
+    if not port.device_owner.startswith("network:router"):
+        for s in subnets:
+            if s.ip_version == 6 and _is_auto_address(s):
+                allocator.allocate_address(session, space_of(s), port.id,
+                                           ranges.eui64(ranges.parse_cidr(s.cidr), port.mac_address))
+
+
+def _allocate_requested(session: Session, net: Network, port: Port, subnets: list[Subnet],
+                        requested: list[dict[str, str]]) -> None:
+    """Explicit fixed_ips: specific addresses first, then "any address of subnet X"."""
+    by_id = {s.id: s for s in subnets}
+    resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
+    seen = set()
+    for sub, ip in resolved:
+        if ip is not None:
+            if ip in seen:
+                raise errors.InvalidInput(f"Invalid input for fixed_ips. Reason: Duplicate IP "
+                                          f"address '{ip}'.")
+            seen.add(ip)
+    router_owner = port.device_owner in ROUTER_OWNERS
+    for sub, ip in resolved:
+        if ip is not None:
+            ranges.check_fixed_ip(ranges.parse_cidr(sub.cidr), ip, sub.gateway_ip,
+                                  router_owner=router_owner)
+            allocator.allocate_address(session, space_of(sub), port.id, ip)
+    lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
+    for sub, ip in resolved:
+        if ip is None:
+            if _is_auto_address(sub) and not router_owner:
+                allocator.allocate_address(session, space_of(sub), port.id,
+                                           ranges.eui64(ranges.parse_cidr(sub.cidr), port.mac_address))
+            elif allocator.allocate_any(session, space_of(sub), port.id, lowest=lowest) is None:
+                raise _exhausted(session, net.id, [sub])
+
+
+def _resolve_fixed_ip(session: Session, net: Network, by_id: dict[str, Subnet],
+                      entry: dict[str, str]) -> tuple[Subnet, str | None]:
+    """``{"subnet_id"?, "ip_address"?}`` -> (subnet, canonical ip or None)."""
+    ip = entry.get("ip_address")
+    ip = str(ipaddress.ip_address(ip)) if ip is not None else None
+    subnet_id = entry.get("subnet_id")
+    if subnet_id is not None:
+        sub = by_id.get(subnet_id)
+        if sub is None:
+            if session.get(Subnet, subnet_id) is None:
+                raise errors.SubnetNotFound(subnet_id)
+            raise errors.BadRequest(f"Invalid input for operation: Failed to create port on "
+                                    f"network {net.id}, because fixed_ips included invalid "
+                                    f"subnet {subnet_id}.")
+        if ip is not None and ipaddress.ip_address(ip) not in ranges.parse_cidr(sub.cidr):
+            raise errors.InvalidIpForSubnet(ip)
+        return sub, ip
+    if ip is None:
+        raise errors.BadRequest("IP allocation requires subnet_id or ip_address")
+    for sub in by_id.values():
+        if ipaddress.ip_address(ip) in ranges.parse_cidr(sub.cidr):
+            return sub, ip
+    raise errors.InvalidIpForNetwork(ip)
+
+
+def _replace_fixed_ips(session: Session, net: Network, port: Port, requested: list[dict[str, str]]) -> bool:
+    """Apply a PUT of fixed_ips; True if anything changed."""
+    current = session.execute(select(IPAllocation.subnet_id, IPAllocation.ip_address)
+                              .where(IPAllocation.port_id == port.id)).all()
+    subnets = _network_subnets(session, net.id)
+    by_id = {s.id: s for s in subnets}
+    resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
+    keep: set[tuple[str, str]] = set()
+    new: list[dict[str, str]] = []
+    for sub, ip in resolved:
+        if ip is not None and (sub.id, ip) in current:
+            keep.add((sub.id, ip))
+    for sub, ip in resolved:
+        if ip is not None and (sub.id, ip) in keep:
+            continue
+        if ip is None:
+            # "an address of subnet X": an address the port already has there will do.
+            held = next(((s, a) for s, a in current if s == sub.id and (s, a) not in keep), None)
+            if held is not None:
+                keep.add(held)
+                continue
+        new.append({"subnet_id": sub.id, **({"ip_address": ip} if ip else {})})
+    released = [(s, a) for s, a in current if (s, a) not in keep]
+    allocator.release_addresses(session, port.id, released)
+    if new:
+        session.flush()
+        _allocate_requested(session, net, port, subnets, new)
+    return bool(released or new)
+
+
+def _check_mac_free(session: Session, network_id: str, mac: str) -> None:
+    taken = session.scalar(select(Port.id).where(Port.network_id == network_id,
+                                                 Port.mac_address == mac))
+    if taken is not None:
+        raise errors.MacAddressInUse(network_id, mac)
+
+
+def _random_mac(base_mac: str) -> str:
+    """A MAC from ``base_mac`` (C.6): its first three octets, and the fourth too
+    when it is not 00; the rest random. Collisions fail the unique key and retry."""
+    base = base_mac.split(":")
+    fixed = 4 if base[3] != "00" else 3
+    return ":".join(base[:fixed] + [f"{random.randrange(256):02x}" for _ in range(6 - fixed)])
+
+
+def _is_auto_address(sub: Subnet) -> bool:
+    return sub.ipv6_address_mode in AUTO_ADDRESS_MODES or (
+        sub.ipv6_address_mode is None and sub.ipv6_ra_mode in AUTO_ADDRESS_MODES)
+
+
+def _exhausted(session: Session, network_id: str, subnets: list[Subnet]) -> errors.IpAddressGenerationFailure:
+    used = allocator.used_counts(session, [s.id for s in subnets])
+    detail = "; ".join(
+        f"subnet {s.id} ({s.cidr}) has {used[s.id]} of "
+        f"{ranges.total_size(ranges.pools_from_db(s.allocation_pools))} addresses in use"
+        for s in subnets)
+    return errors.IpAddressGenerationFailure(
+        f"No more IP addresses available on network {network_id}: {detail}.")
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

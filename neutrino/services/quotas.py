@@ -1,0 +1,117 @@
+"""Quotas (``quotas`` and ``quota_details`` extensions; reference B.9).
+
+Limits are per project and resource; ``-1`` is unlimited. A create that
+would exceed a limit fails with 409 OverQuota and writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import Network, Port, Quota, Subnet
+from neutrino.services.common import require_admin
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+
+# resource name -> model counted for usage
+COUNTED = {"network": Network, "subnet": Subnet, "port": Port}
+
+
+def check_quota(session: Session, env: Env, project_id: str, resource: str, adding: int) -> None:
+    """Raise OverQuota if ``adding`` more ``resource`` would exceed the project's limit."""
+    limit = _limits(session, env, project_id)[resource]
+    if limit < 0:
+        return
+    model = COUNTED[resource]
+    used = session.scalar(select(func.count(model.id)).where(model.project_id == project_id)) or 0
+    if used + adding > limit:
+        raise errors.OverQuota([resource])
+
+
+def get_quota(env: Env, ctx: Context, project_id: str) -> dict[str, int]:
+    """``{"network": 100, ...}`` for a project: own project, or any for admins."""
+    _check_visible(ctx, project_id)
+    return env.db.run(lambda s: _limits(s, env, project_id), write=False)
+
+
+def default_quota(env: Env, ctx: Context, project_id: str) -> dict[str, int]:
+    _check_visible(ctx, project_id)
+    return env.settings.quota_defaults()
+
+
+def quota_details(env: Env, ctx: Context, project_id: str) -> dict[str, dict[str, int]]:
+    """``{"port": {"limit": 500, "used": 3, "reserved": 0}, ...}``."""
+    _check_visible(ctx, project_id)
+
+    def run(session: Session) -> dict[str, dict[str, int]]:
+        limits = _limits(session, env, project_id)
+        details = {}
+        for resource, model in COUNTED.items():
+            used = session.scalar(select(func.count(model.id)).where(model.project_id == project_id))
+            details[resource] = {"limit": limits[resource], "used": used or 0, "reserved": 0}
+        return details
+    return env.db.run(run, write=False)
+
+
+def list_quotas(env: Env, ctx: Context) -> list[dict[str, Any]]:
+    """Projects with non-default quotas (admin only), each with every limit."""
+    require_admin(ctx, "get_quota")
+
+    def run(session: Session) -> list[dict[str, Any]]:
+        projects = session.scalars(select(Quota.project_id).distinct().order_by(Quota.project_id))
+        return [{**_limits(session, env, p), "project_id": p, "tenant_id": p} for p in projects]
+    return env.db.run(run, write=False)
+
+
+def update_quota(env: Env, ctx: Context, project_id: str, data: dict[str, Any]) -> dict[str, int]:
+    """Set limits (admin only). ``data`` maps resource -> int >= -1, plus optional
+    ``force``; a limit below current usage is refused unless forced (400)."""
+    require_admin(ctx, "update_quota")
+    force = bool(data.pop("force", False))
+    data.pop("check_limit", None)
+    unknown = [k for k in data if k not in COUNTED]
+    if unknown:
+        raise errors.HTTPBadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+    for resource, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+            raise errors.InvalidInput(f"Invalid input for {resource}. Reason: '{value}' should be "
+                                      "an integer greater than or equal to -1.")
+
+    def run(session: Session) -> dict[str, int]:
+        for resource, value in data.items():
+            model = COUNTED[resource]
+            used = session.scalar(select(func.count(model.id)).where(model.project_id == project_id))
+            if not force and value >= 0 and (used or 0) > value:
+                raise errors.BadRequest(f"Quota limit {value} for {resource} must be greater than "
+                                        f"or equal to already used and reserved {used}.")
+            row = session.get(Quota, (project_id, resource))
+            if row is None:
+                session.add(Quota(project_id=project_id, resource=resource, limit=value))
+            else:
+                row.limit = value
+        session.flush()
+        return _limits(session, env, project_id)
+    return env.db.run(run)
+
+
+def delete_quota(env: Env, ctx: Context, project_id: str) -> None:
+    """Reset a project to the defaults (admin only)."""
+    require_admin(ctx, "delete_quota")
+    env.db.run(lambda s: s.execute(delete(Quota).where(Quota.project_id == project_id)))
+
+
+def _limits(session: Session, env: Env, project_id: str) -> dict[str, int]:
+    limits = env.settings.quota_defaults()
+    for resource, limit in session.execute(
+            select(Quota.resource, Quota.limit).where(Quota.project_id == project_id)):
+        limits[resource] = limit
+    return limits
+
+
+def _check_visible(ctx: Context, project_id: str) -> None:
+    if not ctx.is_admin and project_id != ctx.project_id:
+        raise errors.PolicyNotAuthorized("get_quota")
