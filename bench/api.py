@@ -130,7 +130,7 @@ class Bench:
         self.args = args
         self.run_id = "bench-" + uuid.uuid4().hex[:8]
         self.client = make_client(args)
-        self.net = self.subnet = None
+        self.net = self.subnet = self.old_port_quota = None
         self.ports = {}  # port id -> its IP addresses, from the create answers
         self.steps, self.checks, self.failures = {}, {}, []  # report parts
 
@@ -162,6 +162,7 @@ class Bench:
     def run(self):
         """Steps 1-5 (see the module docstring); step 6 is cleanup()."""
         a, steps = self.args, self.steps
+        self.raise_port_quota(max(2 * a.ports, a.list))
         log(f"run {self.run_id}: network + subnet {a.cidr}")
         ms, net = create(self.client, "network", name=f"{self.run_id}-net")
         self.net, steps["network_create"] = net["id"], stats([ms])
@@ -211,10 +212,32 @@ class Bench:
         if used != ours + others:
             self.failures.append(f"used_ips is {used}, expected {ours} (ours) + {others} (others)")
 
-    def cleanup(self):
-        """Delete every port (concurrently), then the subnet and the network."""
-        if self.net is None:
+    def raise_port_quota(self, needed):
+        """Make the project's port quota allow ``needed`` ports (admin only; a
+        refusal is logged and the run goes on). The old limit is restored by cleanup()."""
+        project = self.args.project_id
+        if not project:
             return
+        try:
+            _, d = call(self.client, "GET", f"/v2.0/quotas/{project}", 200)
+            limit = d["quota"]["port"]
+            if 0 <= limit < needed:
+                call(self.client, "PUT", f"/v2.0/quotas/{project}", 200,
+                     body={"quota": {"port": needed}})
+                self.old_port_quota = limit
+        except Exception as exc:  # the run may still fit; say why it might not
+            log(f"could not raise the port quota to {needed}: {exc}")
+
+    def cleanup(self):
+        """Delete every port (concurrently), then the subnet and the network;
+        put the port quota back."""
+        if self.net is not None:
+            self.delete_created()
+        if self.old_port_quota is not None:
+            call(self.client, "PUT", f"/v2.0/quotas/{self.args.project_id}", 200,
+                 body={"quota": {"port": self.old_port_quota}})
+
+    def delete_created(self):
         ids = set(self.ports)
         try:  # also catch ports whose create answer we never saw (timeout, Ctrl-C)
             params = [("network_id", self.net), ("device_owner", OWNER), ("fields", "id")]

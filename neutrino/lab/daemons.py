@@ -24,9 +24,10 @@ with :class:`DaemonError` naming the component and its log file.
 Typical use::
 
     lab = OvnDeployment(Path("/var/lib/neutrino/lab"), "chassis-1", netns="nt-chassis-1")
-    lab.start()            # ["ovsdb-server-nb", ..., "ovn-controller"]
-    lab.nb_connection      # "unix:/var/lib/neutrino/lab/central/nb.sock"
-    lab.stop()
+    lab.start()        # ["central/ovsdb-server-nb", ..., "chassis-1/ovn-controller"]
+    lab.nb_connection  # "unix:/var/lib/neutrino/lab/central/nb.sock"
+    lab.status()       # [ComponentStatus("central/ovsdb-server-nb", True, "pid 812"), ...]
+    lab.stop()         # what start() started, in reverse order; removes the namespace
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
@@ -404,11 +405,10 @@ class Central(_Components):
         ``self.started``).  Raises ``DaemonError`` naming the failing component.
         """
         self._prepare_state_dir()
-        for db, schema in self._databases:
-            if not db.exists():
-                run([_bin("ovsdb-tool"), "create", str(db), str(schema)])
-        started = []
         nb, sb, northd = self.daemons
+        for daemon, (db, schema) in zip((nb, sb), self._databases):
+            _ensure_db(daemon, db, schema)
+        started: list[str] = []
         for daemon, connection in ((nb, self.nb_connection), (sb, self.sb_connection)):
             self._ensure_running(daemon, timeout, started)
             _await(daemon, lambda c=connection: ovsdb_ready(c), timeout, "answer list-dbs")
@@ -514,13 +514,15 @@ class Chassis(_Components):
         started = []
         if self.netns is not None and self._ensure_netns():
             started.append("netns")
-        if not self._conf_db.exists():
-            run([_bin("ovsdb-tool"), "create", str(self._conf_db), str(OVS_SCHEMA)])
         ovsdb, vswitchd, controller = self.daemons
+        _ensure_db(ovsdb, self._conf_db, OVS_SCHEMA)
         self._ensure_running(ovsdb, timeout, started)
         _await(ovsdb, lambda: ovsdb_ready(self.ovs_connection), timeout, "answer list-dbs")
-        self.vsctl("--no-wait", "init", "--", "set", "Open_vSwitch", ".",
-                   *[f"external_ids:{k}={_ovsdb_str(v)}" for k, v in self.registration().items()])
+        ids = [f"external_ids:{k}={_ovsdb_str(v)}" for k, v in self.registration().items()]
+        try:
+            self.vsctl("--no-wait", "init", "--", "set", "Open_vSwitch", ".", *ids)
+        except (CommandError, subprocess.TimeoutExpired) as exc:
+            raise DaemonError(ovsdb.name, f"could not register: {exc}", ovsdb.log_file) from None
         self._ensure_running(vswitchd, timeout, started)
         self._ensure_bridges(timeout)
         self._ensure_running(controller, timeout, started)
@@ -615,10 +617,13 @@ class Chassis(_Components):
             self._created_resolv_conf = True
         if netns_exists(self.netns):
             return False
-        run([_bin("ip"), "netns", "add", self.netns])
-        self.created_netns = True
-        (self.state_dir / "created-netns").write_text(self.netns + "\n")
-        run([_bin("ip"), "-n", self.netns, "link", "set", "lo", "up"])
+        try:
+            run([_bin("ip"), "netns", "add", self.netns])
+            self.created_netns = True
+            (self.state_dir / "created-netns").write_text(self.netns + "\n")
+            run([_bin("ip"), "-n", self.netns, "link", "set", "lo", "up"])
+        except CommandError as exc:
+            raise DaemonError("netns", f"could not create namespace {self.netns}: {exc}") from None
         return True
 
     def _ensure_bridges(self, timeout: float) -> None:
@@ -688,7 +693,7 @@ class OvnDeployment:
                 raise ValueError(f"chassis {other.name} already uses name {name!r} "
                                  f"or encap IP {encap_ip}")
         chassis = Chassis(self.state_dir / name, name, self.sb_connection, netns,
-                          bridge_mappings, encap_ip)
+                          bridge_mappings, encap_ip, datapath_type=self.chassis[0].datapath_type)
         self.chassis.append(chassis)
         if start:
             chassis.start(timeout)
@@ -697,7 +702,7 @@ class OvnDeployment:
     def start(self, timeout: float = 30) -> list[str]:
         """Start the central, then every chassis; return ``"<chassis>/<component>"`` started.
 
-        Idempotent (see :meth:`Central.start`).  On failure, what this call started is
+        Idempotent (see :meth:`Central.start`).  On failure, what this object started is
         stopped again before ``DaemonError`` propagates.
         """
         started: list[str] = []
@@ -732,6 +737,16 @@ class OvnDeployment:
             rows += [ComponentStatus(f"{chassis.name}/{s.component}", s.running, s.detail)
                      for s in chassis.status()]
         return rows
+
+
+def _ensure_db(daemon: Daemon, db: Path, schema: Path) -> None:
+    """``ovsdb-tool create`` ``db`` from ``schema`` unless it exists (kept across restarts)."""
+    if db.exists():
+        return
+    try:
+        run([_bin("ovsdb-tool"), "create", str(db), str(schema)])
+    except CommandError as exc:
+        raise DaemonError(daemon.name, f"could not create {db}: {exc}") from None
 
 
 def _await(daemon: Daemon, predicate: Callable[[], object], timeout: float, what: str) -> None:

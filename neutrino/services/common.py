@@ -48,8 +48,8 @@ def check_if_match(row: Any, if_match: int | None) -> None:
 def owner_project(ctx: Context, data: dict[str, Any]) -> str:
     """The project a new resource belongs to: the body's ``project_id``/``tenant_id``
     for admins, else the caller's (A.4). Raises BadRequest on a mismatch."""
-    project = data.pop("project_id", None)
-    tenant = data.pop("tenant_id", None)
+    project = data.get("project_id")
+    tenant = data.get("tenant_id")
     if project is not None and tenant is not None and project != tenant:
         raise errors.BadRequest("'project_id' and 'tenant_id' do not match")
     requested = project if project is not None else tenant

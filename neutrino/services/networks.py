@@ -13,7 +13,7 @@ from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, S
 from neutrino.services import common, listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
-from neutrino.services.quotas import check_quota
+from neutrino.services.quotas import check_quotas
 
 # Ports removed together with their network (Neutron's AUTO_DELETE_PORT_OWNERS).
 AUTO_DELETE_PORT_OWNERS = ("network:dhcp", "network:distributed")
@@ -65,11 +65,9 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
 
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []
-        per_project: dict[str, int] = defaultdict(int)
-        for data in items:
-            data = dict(data)
-            project = common.owner_project(ctx, data)
-            per_project[project] += 1
+        projects = [common.owner_project(ctx, data) for data in items]
+        check_quotas(session, env, "network", projects)
+        for data, project in zip(items, projects):
             stamp = common.now()
             net = Network(id=common.new_id(), project_id=project, name=data.get("name", ""),
                           description=data.get("description", ""),
@@ -80,8 +78,6 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             session.add(net)
             common.enqueue_ovn(session, "network", net.id)
             rows.append(net)
-        for project, n in per_project.items():
-            check_quota(session, env, project, "network", n)
         session.flush()
         return network_dicts(session, rows)
     return env.db.run(run)

@@ -17,7 +17,7 @@ from neutrino.services import common, listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
-from neutrino.services.quotas import check_quota
+from neutrino.services.quotas import check_quotas
 from neutrino.services.subnets import AUTO_ADDRESS_MODES, space_of
 
 # Owners that take the lowest free address ("prefer next", C.2).
@@ -103,16 +103,12 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
     """
     def run(session: Session) -> list[dict[str, Any]]:
         ports = []
-        per_project: dict[str, int] = defaultdict(int)
-        for data in items:
-            data = dict(data)
+        projects = [common.owner_project(ctx, data) for data in items]
+        check_quotas(session, env, "port", projects)
+        for data, project in zip(items, projects):
             net = find_visible_network(session, ctx, data["network_id"])
-            project = common.owner_project(ctx, data)
-            per_project[project] += 1
             _check_policy(ctx, net, data)
             ports.append(_create_port(session, env, net, project, data))
-        for project, n in per_project.items():
-            check_quota(session, env, project, "port", n)
         session.flush()
         return port_dicts(session, ports)
     return env.db.run(run)

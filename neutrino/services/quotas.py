@@ -6,6 +6,7 @@ would exceed a limit fails with 409 OverQuota and writes nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -19,6 +20,13 @@ from neutrino.services.env import Env
 
 # resource name -> model counted for usage
 COUNTED = {"network": Network, "subnet": Subnet, "port": Port}
+
+
+def check_quotas(session: Session, env: Env, resource: str, projects: list[str]) -> None:
+    """Raise OverQuota if creating one ``resource`` per entry of ``projects``
+    would exceed a limit. Call before inserting the new rows."""
+    for project_id, adding in Counter(projects).items():
+        check_quota(session, env, project_id, resource, adding)
 
 
 def check_quota(session: Session, env: Env, project_id: str, resource: str, adding: int) -> None:

@@ -16,7 +16,7 @@ from neutrino.services import common, listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import AUTO_DELETE_PORT_OWNERS, find_owned
-from neutrino.services.quotas import check_quota
+from neutrino.services.quotas import check_quotas
 
 AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")
 
@@ -72,12 +72,10 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
     """
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []
-        per_project: dict[str, int] = defaultdict(int)
-        for data in items:
-            data = dict(data)
+        projects = [common.owner_project(ctx, data) for data in items]
+        check_quotas(session, env, "subnet", projects)
+        for data, project in zip(items, projects):
             net = find_owned(session, ctx, data["network_id"], "create_subnet")
-            project = common.owner_project(ctx, data)
-            per_project[project] += 1
             sub = _new_subnet(session, env, net, project, data)
             session.add(sub)
             session.flush()
@@ -87,8 +85,6 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
             if sub.ipv6_address_mode in AUTO_ADDRESS_MODES or sub.ipv6_ra_mode in AUTO_ADDRESS_MODES:
                 _add_auto_addresses(session, sub)
             rows.append(sub)
-        for project, n in per_project.items():
-            check_quota(session, env, project, "subnet", n)
         session.flush()
         return subnet_dicts(session, rows)
     return env.db.run(run)

@@ -13,12 +13,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
 
 from ovnlab import OvnLab, ovn_lab, plugged_port, run_prefix, skip_reason  # noqa: E402,F401
 
+from neutrino.lab import daemons  # noqa: E402
 from neutrino.lab.daemons import (  # noqa: E402
     NETNS_ETC,
     Central,
     DaemonError,
     OvnDeployment,
     check_prerequisites,
+    missing_packages,
     netns_exists,
     run,
     wait_until,
@@ -173,7 +175,8 @@ def test_start_is_idempotent_and_stop_leaves_nothing(run_prefix: str, tmp_path_f
         pytest.skip(reason)
     provider_bridge = f"{run_prefix}-ex"
     deployment = OvnDeployment(tmp_path_factory.mktemp("own"), f"{run_prefix}-x1",
-                               netns=f"{run_prefix}-x1", bridge_mappings={"physnet1": provider_bridge})
+                               netns=f"{run_prefix}-x1",
+                               bridge_mappings={"physnet1": provider_bridge})
     try:
         first = deployment.start()
         second_chassis = deployment.add_chassis(f"{run_prefix}-x2", netns=f"{run_prefix}-x2")
@@ -201,8 +204,18 @@ def test_start_is_idempotent_and_stop_leaves_nothing(run_prefix: str, tmp_path_f
         assert not (NETNS_ETC / ns).exists()
 
 
-def test_prerequisites_are_installed():
+def test_prerequisites_are_installed_here():
     assert check_prerequisites() == []
+
+
+def test_missing_programs_are_reported_with_their_packages(monkeypatch, tmp_path):
+    monkeypatch.setattr(daemons, "_SEARCH_PATH", str(tmp_path))  # an empty PATH
+
+    missing = dict(check_prerequisites())
+
+    assert missing["ovn-controller"] == "ovn-host"
+    assert missing["ovs-vswitchd"] == "openvswitch-switch"
+    assert {"ovn-central", "openvswitch-common"} <= set(missing_packages(check_prerequisites()))
 
 
 def test_host_resolv_conf_is_untouched():
