@@ -164,13 +164,6 @@ def block_key(block: int, version: int) -> str:
     return format(block, "06x" if version == 4 else "030x")
 
 
-def block_capacity(block: int, pools: Iterable[Pool]) -> int:
-    """How many pool addresses fall into one block of 256."""
-    lo = block << BLOCK_BITS
-    hi = lo + (1 << BLOCK_BITS) - 1
-    return sum(max(0, min(hi, p.last) - max(lo, p.first) + 1) for p in pools)
-
-
 def int_to_ip(value: int, version: int) -> str:
     """``(167772162, 4)`` -> ``"10.0.0.2"``."""
     return str(ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value))

@@ -1,0 +1,151 @@
+"""Run a real ``neutrino server`` subprocess for integration tests.
+
+``NeutrinoServer(tmp_path, database_url=None, workers=1)`` is a context manager:
+on enter it migrates the database (``neutrino db upgrade``), starts
+``neutrino server`` on a free 127.0.0.1 port with its state directory and log
+under ``tmp_path``, and polls ``GET /`` until it answers 200; on exit it stops
+the server by pid (SIGTERM; SIGKILL of its process group if it lingers). Without
+``database_url`` the server uses SQLite in the state directory. Startup
+failures raise :class:`NeutrinoServerError` carrying the server's output.
+
+The ``neutrino_sqlite`` fixture (module-scoped) yields a running server on
+SQLite; import it into a test module to use it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+NEUTRINO = Path(sys.executable).with_name("neutrino")
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+class NeutrinoServerError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env() -> dict[str, str]:
+    """The caller's environment without neutrino or OpenStack settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("NEUTRINO_", "OS_"))}
+
+
+class NeutrinoServer:
+    """A ``neutrino server`` subprocess owned by one test or module."""
+
+    def __init__(self, tmp_path: Path, database_url: str | None = None, workers: int = 1):
+        self.state_dir = Path(tmp_path) / "neutrino-state"
+        self.log_path = Path(tmp_path) / "neutrino-server.log"
+        self.database_url = database_url
+        self.workers = workers
+        self.port: int | None = None
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _db_args(self) -> list[str]:
+        args = ["--state-dir", str(self.state_dir)]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        return args
+
+    def start(self) -> NeutrinoServer:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        upgrade = subprocess.run(
+            [str(NEUTRINO), "db", "upgrade", *self._db_args()],
+            env=_server_env(), capture_output=True, text=True, timeout=120,
+        )
+        if upgrade.returncode != 0:
+            raise NeutrinoServerError(
+                f"neutrino db upgrade failed ({upgrade.returncode}):\n"
+                f"{upgrade.stdout}{upgrade.stderr}"
+            )
+        self.port = free_port()
+        cmd = [str(NEUTRINO), "server", "--host", "127.0.0.1", "--port", str(self.port),
+               "--workers", str(self.workers), *self._db_args()]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                cmd, env=_server_env(), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        last = "no attempt made"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise NeutrinoServerError(
+                    f"neutrino server exited with {self.proc.returncode} during startup:\n"
+                    + self.output()
+                )
+            try:
+                status = httpx.get(self.url + "/", timeout=2).status_code
+                if status == 200:
+                    return
+                last = f"GET / answered {status}"
+            except httpx.HTTPError as e:
+                last = repr(e)
+            time.sleep(0.1)
+        raise NeutrinoServerError(
+            f"neutrino server not ready on {self.url} within {START_TIMEOUT:g}s "
+            f"(last: {last}):\n" + self.output()
+        )
+
+    def output(self) -> str:
+        """The tail of the server's combined stdout and stderr."""
+        try:
+            return self.log_path.read_text(errors="replace")[-8000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """SIGTERM the server, wait, then SIGKILL its process group. Idempotent."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                # The server leads its own session (its pid is the group id, and
+                # it is not reaped yet): kill the group, workers included.
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=STOP_TIMEOUT)
+
+    def __enter__(self) -> NeutrinoServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@pytest.fixture(scope="module")
+def neutrino_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NeutrinoServer]:
+    """A neutrino server on SQLite, shared by the tests of one module."""
+    with NeutrinoServer(tmp_path_factory.mktemp("neutrino-sqlite")) as server:
+        yield server

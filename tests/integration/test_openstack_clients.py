@@ -1,0 +1,150 @@
+"""Real, unmodified OpenStack clients against a running neutrino server on SQLite.
+
+openstacksdk connects with ``auth_type="none"`` and ``network_endpoint_override``
+set to the server root (the SDK discovers ``/v2.0`` itself; an override ending in
+``/v2.0`` fails keystoneauth discovery, as it would with Neutron). The
+``openstack`` CLI runs with ``--os-auth-type none --os-endpoint URL`` in a clean
+environment whose HOME is a temporary directory, so no clouds.yaml or ``OS_*``
+variable of the host is read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openstack
+import pytest
+from openstack import exceptions
+
+from neutrino_server import NeutrinoServer, neutrino_sqlite  # noqa: F401  (fixture)
+
+OPENSTACK_CLI = Path(sys.executable).with_name("openstack")
+
+
+@pytest.fixture(scope="module")
+def conn(neutrino_sqlite: NeutrinoServer):
+    """An openstacksdk connection as admin (noauth), ignoring clouds.yaml and OS_*."""
+    connection = openstack.connect(
+        load_yaml_config=False, load_envvars=False,
+        auth_type="none", network_endpoint_override=neutrino_sqlite.url,
+    )
+    yield connection
+    connection.close()
+
+
+def in_pool(address: str, subnet) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ipaddress.ip_address(p["start"]) <= ip <= ipaddress.ip_address(p["end"])
+               for p in subnet.allocation_pools)
+
+
+def test_sdk_network_subnet_port_lifecycle(conn):
+    net = conn.network.create_network(name="sdk-net")
+    assert net.name == "sdk-net" and net.is_admin_state_up and net.status == "ACTIVE"
+    subnet = conn.network.create_subnet(
+        network_id=net.id, name="sdk-subnet", ip_version=4, cidr="10.0.0.0/24")
+    assert subnet.cidr == "10.0.0.0/24" and subnet.gateway_ip == "10.0.0.1"
+    assert subnet.allocation_pools == [{"start": "10.0.0.2", "end": "10.0.0.254"}]
+    port = conn.network.create_port(network_id=net.id, name="sdk-port")
+
+    assert port.status == "DOWN" and port.is_admin_state_up
+    assert port.mac_address.startswith("fa:16:3e:")
+    [fixed_ip] = port.fixed_ips
+    assert fixed_ip["subnet_id"] == subnet.id
+    assert ipaddress.ip_address(fixed_ip["ip_address"]) in ipaddress.ip_network(subnet.cidr)
+    assert in_pool(fixed_ip["ip_address"], subnet)
+
+    # list, find by name, show
+    assert net.id in {n.id for n in conn.network.networks()}
+    assert [p.id for p in conn.network.ports(network_id=net.id)] == [port.id]
+    assert conn.network.find_network("sdk-net").id == net.id
+    assert conn.network.find_subnet("sdk-subnet").id == subnet.id
+    assert conn.network.find_port("sdk-port").id == port.id
+    shown = conn.network.get_network(net.id)
+    assert shown.subnet_ids == [subnet.id]
+    assert conn.network.get_port(port.id).fixed_ips == port.fixed_ips
+
+    # update: revision_number increases (the SDK updates the object passed in)
+    before = conn.network.get_network(net.id).revision_number
+    port_before = port.revision_number
+    net2 = conn.network.update_network(net, name="sdk-net2", admin_state_up=False)
+    assert net2.name == "sdk-net2" and net2.is_admin_state_up is False
+    assert net2.revision_number > before
+    assert conn.network.find_network("sdk-net") is None
+    port2 = conn.network.update_port(port, name="sdk-port2", admin_state_up=False)
+    assert port2.name == "sdk-port2" and port2.is_admin_state_up is False
+    assert port2.revision_number > port_before
+
+    # tags
+    conn.network.set_tags(net2, ["blue", "red"])
+    assert sorted(conn.network.get_network(net.id).tags) == ["blue", "red"]
+    conn.network.set_tags(net2, [])
+    assert conn.network.get_network(net.id).tags == []
+
+    # delete
+    conn.network.delete_port(port)
+    conn.network.delete_subnet(subnet)
+    conn.network.delete_network(net)
+    assert conn.network.find_network("sdk-net2") is None
+    with pytest.raises(exceptions.NotFoundException):
+        conn.network.get_port(port.id)
+    with pytest.raises(exceptions.NotFoundException):
+        conn.network.get_network(net.id)
+
+
+def test_sdk_find_missing_network_returns_none(conn):
+    assert conn.network.find_network("no-such-network") is None
+    with pytest.raises(exceptions.NotFoundException):
+        conn.network.find_network("no-such-network", ignore_missing=False)
+
+
+@pytest.fixture
+def cli(neutrino_sqlite: NeutrinoServer, tmp_path: Path):
+    """Run ``openstack ARGS`` against the server; JSON output is parsed."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+
+    def run(*args: str):
+        cmd = [str(OPENSTACK_CLI), "--os-auth-type", "none",
+               "--os-endpoint", neutrino_sqlite.url, *args]
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, (
+            f"{' '.join(args)} failed ({res.returncode}):\n{res.stdout}{res.stderr}")
+        return json.loads(res.stdout) if "json" in args else res.stdout
+
+    return run
+
+
+def test_cli_network_subnet_port_lifecycle(cli):
+    net = cli("network", "create", "cli-net", "-f", "json")
+    assert net["name"] == "cli-net" and net["admin_state_up"] is True
+    subnet = cli("subnet", "create", "--network", "cli-net",
+                 "--subnet-range", "10.1.0.0/24", "cli-subnet", "-f", "json")
+    assert subnet["network_id"] == net["id"] and subnet["cidr"] == "10.1.0.0/24"
+    assert subnet["gateway_ip"] == "10.1.0.1" and subnet["ip_version"] == 4
+    port = cli("port", "create", "--network", "cli-net",
+               "--fixed-ip", "subnet=cli-subnet,ip-address=10.1.0.50", "cli-port", "-f", "json")
+    assert port["fixed_ips"] == [{"subnet_id": subnet["id"], "ip_address": "10.1.0.50"}]
+    assert port["network_id"] == net["id"] and port["status"] == "DOWN"
+    assert port["mac_address"].startswith("fa:16:3e:")
+
+    listed = {n["Name"]: n for n in cli("network", "list", "-f", "json")}
+    assert listed["cli-net"]["ID"] == net["id"]
+    assert listed["cli-net"]["Subnets"] == [subnet["id"]]
+
+    shown = cli("port", "show", "cli-port", "-f", "json")
+    assert shown["id"] == port["id"] and shown["fixed_ips"] == port["fixed_ips"]
+
+    assert cli("port", "set", "--name", "cli-port2", "cli-port") == ""
+    renamed = cli("port", "show", port["id"], "-f", "json")
+    assert renamed["name"] == "cli-port2"
+    assert renamed["revision_number"] > port["revision_number"]
+
+    cli("port", "delete", "cli-port2")
+    cli("subnet", "delete", "cli-subnet")
+    cli("network", "delete", "cli-net")
+    assert "cli-net" not in {n["Name"] for n in cli("network", "list", "-f", "json")}
+    assert port["id"] not in {p["ID"] for p in cli("port", "list", "-f", "json")}
