@@ -339,10 +339,8 @@ def test_network_in_use_and_subnet_in_use(api):
 def test_network_delete_removes_auto_deleted_ports(api):
     net = api.network()
     api.subnet(net["id"])
-    dhcp = api.port(net["id"], device_owner="network:distributed", project="p1") \
-        if False else api.post("/v2.0/ports", {"port": {"network_id": net["id"],
-                                                        "device_owner": "network:distributed"}},
-                               admin=True, expect=201).json()["port"]
+    body = {"port": {"network_id": net["id"], "device_owner": "network:distributed"}}
+    dhcp = api.post("/v2.0/ports", body, admin=True, expect=201).json()["port"]
     assert dhcp["fixed_ips"][0]["ip_address"] == "10.0.0.2"  # lowest address for network:*
     api.delete(f"/v2.0/networks/{net['id']}", expect=204)
     assert api.get("/v2.0/ports", project=None).json()["ports"] == []
