@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import bindparam, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,8 +31,20 @@ from neutrino.ipam import ranges
 from neutrino.ipam.ranges import BLOCK_BITS, Pool
 
 BLOCK_SIZE = 1 << BLOCK_BITS
-CANDIDATE_BLOCKS = 4  # random choice among this many blocks with room
 _SCAN_BATCH = 256
+# Statements built once and run with parameters: building SQL per call costs
+# more than running it on this path.
+_TAKEN = select(IPAllocation.port_id).where(
+    IPAllocation.subnet_id == bindparam("subnet_id"), IPAllocation.ip_key == bindparam("ip_key"))
+_INSERT = insert(IPAllocation)
+_BLOCKS = (select(IPAllocationBlock.block, IPAllocationBlock.used)
+           .where(IPAllocationBlock.subnet_id == bindparam("subnet_id"),
+                  IPAllocationBlock.block.between(bindparam("lo"), bindparam("hi")))
+           .order_by(IPAllocationBlock.block).limit(_SCAN_BATCH))
+_KEYS_IN = select(IPAllocation.ip_key).where(
+    IPAllocation.subnet_id == bindparam("subnet_id"),
+    IPAllocation.ip_key.between(bindparam("lo"), bindparam("hi")))
+CANDIDATE_BLOCKS = 4  # random choice among this many blocks with room
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,7 @@ def allocate_address(session: Session, space: SubnetSpace, port_id: str, ip: str
     """
     value = int(ipaddress.ip_address(ip))
     key = ranges.ip_key(value, space.version)
-    taken = session.scalar(select(IPAllocation.port_id).where(
-        IPAllocation.subnet_id == space.id, IPAllocation.ip_key == key))
+    taken = session.scalar(_TAKEN, {"subnet_id": space.id, "ip_key": key})
     if taken is not None:
         raise errors.IpAddressAlreadyAllocated(ip, space.id)
     return _insert(session, space, port_id, value)
@@ -130,12 +141,9 @@ def _blocks_with_room(session: Session, space: SubnetSpace) -> Iterator[int]:
     for pool in space.pools:
         cursor, end = pool.first >> BLOCK_BITS, pool.last >> BLOCK_BITS
         while cursor <= end:
-            rows = session.execute(
-                select(IPAllocationBlock.block, IPAllocationBlock.used)
-                .where(IPAllocationBlock.subnet_id == space.id,
-                       IPAllocationBlock.block >= ranges.block_key(cursor, version),
-                       IPAllocationBlock.block <= ranges.block_key(end, version))
-                .order_by(IPAllocationBlock.block).limit(_SCAN_BATCH)).all()
+            rows = session.execute(_BLOCKS, {"subnet_id": space.id,
+                                             "lo": ranges.block_key(cursor, version),
+                                             "hi": ranges.block_key(end, version)}).all()
             for key, used in rows:
                 block = int(key, 16)
                 while cursor < block:  # absent rows are empty blocks
@@ -163,10 +171,8 @@ def _free_in_block(session: Session, space: SubnetSpace, block: int) -> list[int
     lo, hi = block << BLOCK_BITS, (block << BLOCK_BITS) + BLOCK_SIZE - 1
     version = space.version
     used = {int(k, 16) for k in session.scalars(
-        select(IPAllocation.ip_key).where(
-            IPAllocation.subnet_id == space.id,
-            IPAllocation.ip_key >= ranges.ip_key(lo, version),
-            IPAllocation.ip_key <= ranges.ip_key(hi, version)))}
+        _KEYS_IN, {"subnet_id": space.id, "lo": ranges.ip_key(lo, version),
+                   "hi": ranges.ip_key(hi, version)})}
     free = []
     for pool in space.pools:
         for ip in range(max(lo, pool.first), min(hi, pool.last) + 1):
@@ -177,8 +183,8 @@ def _free_in_block(session: Session, space: SubnetSpace, block: int) -> list[int
 
 def _insert(session: Session, space: SubnetSpace, port_id: str, value: int) -> str:
     text = ranges.int_to_ip(value, space.version)
-    session.add(IPAllocation(subnet_id=space.id, ip_key=ranges.ip_key(value, space.version),
-                             ip_address=text, port_id=port_id, network_id=space.network_id))
+    session.execute(_INSERT, {"subnet_id": space.id, "ip_key": ranges.ip_key(value, space.version),
+                              "ip_address": text, "port_id": port_id, "network_id": space.network_id})
     _pending_deltas(session)[(space.id, ranges.block_key(value >> BLOCK_BITS, space.version))] += 1
     return text
 

@@ -7,13 +7,14 @@ import uuid
 from collections import defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import OvnOutbox, Tag
 from neutrino.services.context import Context
 
+_INSERT_OUTBOX = insert(OvnOutbox)
 MAX_TAGS = 50
 MAX_TAG_LEN = 255
 
@@ -29,7 +30,8 @@ def new_id() -> str:
 
 def enqueue_ovn(session: Session, resource_type: str, resource_id: str) -> None:
     """Tell the northbound sync that this resource's OVN rows must be recomputed."""
-    session.add(OvnOutbox(resource_type=resource_type, resource_id=resource_id, created_at=now()))
+    session.execute(_INSERT_OUTBOX, {"resource_type": resource_type,
+                                     "resource_id": resource_id, "created_at": now()})
 
 
 def touch(row: Any) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from types import SimpleNamespace
 from collections import defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -20,6 +21,9 @@ from neutrino.services.networks import find_visible as find_visible_network
 from neutrino.services.quotas import check_quotas
 from neutrino.services.subnets import AUTO_ADDRESS_MODES, space_of
 
+_INSERT_PORT = insert(Port)
+_SUBNETS_OF_NETWORK = (select(Subnet.__table__).where(Subnet.network_id == bindparam("network_id"))
+                       .order_by(Subnet.created_at, Subnet.id))
 # Owners that take the lowest free address ("prefer next", C.2).
 LOWEST_ADDRESS_OWNERS = ("network:dhcp", "network:distributed")
 ROUTER_OWNERS = ("network:router_interface", "network:router_gateway",
@@ -109,8 +113,7 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
             net = find_visible_network(session, ctx, data["network_id"])
             _check_policy(ctx, net, data)
             ports.append(_create_port(session, env, net, project, data))
-        session.flush()
-        return port_dicts(session, ports)
+        return ports
     return env.db.run(run)
 
 
@@ -183,17 +186,23 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
                     select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
                            IPAllocation.ip_key).where(IPAllocation.port_id.in_(chunk))):
                 ips[port_id].append((key, subnet_id, ip))
-    result = []
-    for r in rows:
-        fixed = sorted(ips.get(r.id, ()), key=lambda t: (len(t[0]), t[0]))
-        result.append({
-            **common.standard_dict(r, tags.get(r.id, [])),
-            "network_id": r.network_id, "mac_address": r.mac_address,
-            "admin_state_up": r.admin_state_up, "status": r.status,
-            "device_id": r.device_id, "device_owner": r.device_owner,
-            "fixed_ips": [{"subnet_id": s, "ip_address": ip} for _, s, ip in fixed],
-        })
-    return result
+    return [_port_dict(r, [(s, ip) for _, s, ip in sorted(ips.get(r.id, ()), key=_by_key)],
+                       tags.get(r.id, [])) for r in rows]
+
+
+def _by_key(item: tuple[str, str, str]) -> tuple[int, str]:
+    return len(item[0]), item[0]  # IPv4 keys are shorter: v4 first, then address order
+
+
+def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str]) -> dict[str, Any]:
+    """One port as the API shows it; ``fixed`` is ``[(subnet_id, ip_address)]`` in order."""
+    return {
+        **common.standard_dict(r, tags),
+        "network_id": r.network_id, "mac_address": r.mac_address,
+        "admin_state_up": r.admin_state_up, "status": r.status,
+        "device_id": r.device_id, "device_owner": r.device_owner,
+        "fixed_ips": [{"subnet_id": s, "ip_address": ip} for s, ip in fixed],
+    }
 
 
 # --- internals ---------------------------------------------------------------
@@ -212,56 +221,72 @@ def _check_policy(ctx: Context, net: Network, data: dict[str, Any]) -> None:
             raise errors.PolicyNotAuthorized("create_port:fixed_ips:ip_address")
 
 
-def _create_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any]) -> Port:
+def _create_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Insert one port with its addresses and tags; return its API dict.
+
+    Core inserts, not the ORM unit of work: this is the hottest write path.
+    """
     stamp = common.now()
     mac = data.get("mac_address")
     if mac is not None:
         _check_mac_free(session, net.id, mac)
     else:
         mac = _random_mac(env.settings.base_mac)
-    port = Port(id=common.new_id(), project_id=project, network_id=net.id, mac_address=mac,
-                name=data.get("name", ""), description=data.get("description", ""),
-                admin_state_up=data.get("admin_state_up", True), status="DOWN",
-                device_id=data.get("device_id", ""), device_owner=data.get("device_owner", ""),
-                created_at=stamp, updated_at=stamp, revision_number=1)
-    session.add(port)
-    session.flush()  # the allocations reference the port row
+    row = {"id": common.new_id(), "project_id": project, "network_id": net.id,
+           "mac_address": mac, "name": data.get("name", ""),
+           "description": data.get("description", ""),
+           "admin_state_up": data.get("admin_state_up", True), "status": "DOWN",
+           "device_id": data.get("device_id", ""), "device_owner": data.get("device_owner", ""),
+           "created_at": stamp, "updated_at": stamp, "revision_number": 1}
+    session.execute(_INSERT_PORT, row)
+    port = SimpleNamespace(**row)
     subnets = _network_subnets(session, net.id)
     if data.get("fixed_ips") is None:
-        _allocate_default(session, net, port, subnets)
+        fixed = _allocate_default(session, net, port, subnets)
     else:
-        _allocate_requested(session, net, port, subnets, data["fixed_ips"])
-    if data.get("tags"):
-        common.add_tags(session, port.id, common.validate_tags(data["tags"]))
+        fixed = _allocate_requested(session, net, port, subnets, data["fixed_ips"])
+    tags = common.validate_tags(data["tags"]) if data.get("tags") else []
+    if tags:
+        common.add_tags(session, port.id, tags)
     common.enqueue_ovn(session, "port", port.id)
-    return port
+    fixed.sort(key=lambda f: (":" in f[1], ipaddress.ip_address(f[1])))
+    return _port_dict(port, fixed, tags)
 
 
-def _network_subnets(session: Session, network_id: str) -> list[Subnet]:
-    return list(session.scalars(select(Subnet).where(Subnet.network_id == network_id)
-                                .order_by(Subnet.created_at, Subnet.id)))
+def _network_subnets(session: Session, network_id: str) -> list[Any]:
+    return session.execute(_SUBNETS_OF_NETWORK, {"network_id": network_id}).all()
 
 
-def _allocate_default(session: Session, net: Network, port: Port, subnets: list[Subnet]) -> None:
+def _allocate_default(session: Session, net: Network, port: Any, subnets: list[Any]) -> list[tuple[str, str]]:
     """No fixed_ips given: one IPv4 address from the first subnet with room, one
-    from a stateful IPv6 subnet, and the EUI-64 address on every SLAAC subnet (C.2)."""
+    from a stateful IPv6 subnet, and the EUI-64 address on every SLAAC subnet (C.2).
+    Returns ``[(subnet_id, ip_address)]``."""
     lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
+    fixed = []
     v4 = [s for s in subnets if s.ip_version == 4]
     v6_stateful = [s for s in subnets if s.ip_version == 6 and not _is_auto_address(s)]
     for group in (v4, v6_stateful):
-        if group and not any(allocator.allocate_any(session, space_of(s), port.id, lowest=lowest)
-                             for s in group):
-            raise _exhausted(session, net.id, group)
+        for s in group:
+            ip = allocator.allocate_any(session, space_of(s), port.id, lowest=lowest)
+            if ip is not None:
+                fixed.append((s.id, ip))
+                break
+        else:
+            if group:
+                raise _exhausted(session, net.id, group)
     if not port.device_owner.startswith("network:router"):
         for s in subnets:
             if s.ip_version == 6 and _is_auto_address(s):
-                allocator.allocate_address(session, space_of(s), port.id,
-                                           ranges.eui64(ranges.parse_cidr(s.cidr), port.mac_address))
+                space = space_of(s)
+                ip = ranges.eui64(space.net, port.mac_address)
+                fixed.append((s.id, allocator.allocate_address(session, space, port.id, ip)))
+    return fixed
 
 
-def _allocate_requested(session: Session, net: Network, port: Port, subnets: list[Subnet],
-                        requested: list[dict[str, str]]) -> None:
-    """Explicit fixed_ips: specific addresses first, then "any address of subnet X"."""
+def _allocate_requested(session: Session, net: Network, port: Any, subnets: list[Any],
+                        requested: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """Explicit fixed_ips: specific addresses first, then "any address of subnet X".
+    Returns ``[(subnet_id, ip_address)]``."""
     by_id = {s.id: s for s in subnets}
     resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
     seen = set()
@@ -272,19 +297,25 @@ def _allocate_requested(session: Session, net: Network, port: Port, subnets: lis
                                           f"address '{ip}'.")
             seen.add(ip)
     router_owner = port.device_owner in ROUTER_OWNERS
+    fixed = []
     for sub, ip in resolved:
         if ip is not None:
-            ranges.check_fixed_ip(ranges.parse_cidr(sub.cidr), ip, sub.gateway_ip,
-                                  router_owner=router_owner)
-            allocator.allocate_address(session, space_of(sub), port.id, ip)
+            space = space_of(sub)
+            ranges.check_fixed_ip(space.net, ip, sub.gateway_ip, router_owner=router_owner)
+            fixed.append((sub.id, allocator.allocate_address(session, space, port.id, ip)))
     lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
     for sub, ip in resolved:
         if ip is None:
+            space = space_of(sub)
             if _is_auto_address(sub) and not router_owner:
-                allocator.allocate_address(session, space_of(sub), port.id,
-                                           ranges.eui64(ranges.parse_cidr(sub.cidr), port.mac_address))
-            elif allocator.allocate_any(session, space_of(sub), port.id, lowest=lowest) is None:
-                raise _exhausted(session, net.id, [sub])
+                got = allocator.allocate_address(session, space, port.id,
+                                                 ranges.eui64(space.net, port.mac_address))
+            else:
+                got = allocator.allocate_any(session, space, port.id, lowest=lowest)
+                if got is None:
+                    raise _exhausted(session, net.id, [sub])
+            fixed.append((sub.id, got))
+    return fixed
 
 
 def _resolve_fixed_ip(session: Session, net: Network, by_id: dict[str, Subnet],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -20,6 +20,9 @@ from neutrino.services.env import Env
 
 # resource name -> model counted for usage
 COUNTED = {"network": Network, "subnet": Subnet, "port": Port}
+_COUNT = {name: select(func.count(model.id)).where(model.project_id == bindparam("project_id"))
+          for name, model in COUNTED.items()}
+_OVERRIDES = select(Quota.resource, Quota.limit).where(Quota.project_id == bindparam("project_id"))
 
 
 def check_quotas(session: Session, env: Env, resource: str, projects: list[str]) -> None:
@@ -34,8 +37,7 @@ def check_quota(session: Session, env: Env, project_id: str, resource: str, addi
     limit = _limits(session, env, project_id)[resource]
     if limit < 0:
         return
-    model = COUNTED[resource]
-    used = session.scalar(select(func.count(model.id)).where(model.project_id == project_id)) or 0
+    used = session.scalar(_COUNT[resource], {"project_id": project_id}) or 0
     if used + adding > limit:
         raise errors.OverQuota([resource])
 
@@ -114,8 +116,7 @@ def delete_quota(env: Env, ctx: Context, project_id: str) -> None:
 
 def _limits(session: Session, env: Env, project_id: str) -> dict[str, int]:
     limits = env.settings.quota_defaults()
-    for resource, limit in session.execute(
-            select(Quota.resource, Quota.limit).where(Quota.project_id == project_id)):
+    for resource, limit in session.execute(_OVERRIDES, {"project_id": project_id}):
         limits[resource] = limit
     return limits
 

@@ -115,12 +115,17 @@ class NeutrinoServer:
             f"(last: {last}):\n" + self.output()
         )
 
-    def output(self) -> str:
-        """The tail of the server's combined stdout and stderr."""
+    def output(self, tail: int = 8000) -> str:
+        """The last ``tail`` characters of the server's stdout and stderr."""
         try:
-            return self.log_path.read_text(errors="replace")[-8000:]
+            return self.log_path.read_text(errors="replace")[-tail:]
         except OSError:
             return ""
+
+    def assert_no_tracebacks(self) -> None:
+        """Fail if the server logged a traceback."""
+        log = self.output(tail=10**9)
+        assert "Traceback" not in log, log[log.index("Traceback"):][:8000]
 
     def stop(self) -> None:
         """SIGTERM the server, wait, then SIGKILL its process group. Idempotent."""
@@ -149,3 +154,4 @@ def neutrino_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neutri
     """A neutrino server on SQLite, shared by the tests of one module."""
     with NeutrinoServer(tmp_path_factory.mktemp("neutrino-sqlite")) as server:
         yield server
+    server.assert_no_tracebacks()

@@ -32,6 +32,7 @@ THREADS = 8
 def server(pg_url: str, tmp_path: Path) -> Iterator[NeutrinoServer]:
     with NeutrinoServer(tmp_path, database_url=pg_url, workers=4) as srv:
         yield srv
+    srv.assert_no_tracebacks()
 
 
 @pytest.fixture
