@@ -3,11 +3,12 @@ Context (noauth headers for now) and the If-Match revision."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Callable, TypeVar
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from neutrino import errors
 from neutrino.services.context import Context
@@ -17,11 +18,11 @@ T = TypeVar("T")
 _IF_MATCH = re.compile(r"^revision_number=(\d+)$")
 
 
-def get_env(request: Request) -> Env:
+async def get_env(request: Request) -> Env:
     return request.app.state.env
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
     """noauth: the project from ``X-Project-Id``, roles from ``X-Roles``
     (comma-separated). A request without ``X-Project-Id`` is the operator:
     admin in the configured ``noauth_project``."""
@@ -32,7 +33,7 @@ def get_context(request: Request) -> Context:
     return Context(project, roles or frozenset({"member", "reader"}))
 
 
-def get_if_match(request: Request) -> int | None:
+async def get_if_match(request: Request) -> int | None:
     """``If-Match: revision_number=N`` -> N (ext ``revision-if-match``)."""
     raw = request.headers.get("if-match")
     if raw is None:
@@ -49,6 +50,10 @@ ContextDep = Annotated[Context, Depends(get_context)]
 IfMatchDep = Annotated[int | None, Depends(get_if_match)]
 
 
+_EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="neutrino-api")
+
+
 async def call(fn: Callable[..., T], *args: Any) -> T:
-    """Run a (blocking) service function off the event loop."""
-    return await run_in_threadpool(fn, *args)
+    """Run a (blocking) service function off the event loop, on a plain
+    executor (half the hand-off cost of anyio's worker threads)."""
+    return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, *args)

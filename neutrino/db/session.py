@@ -9,8 +9,10 @@ is guaranteed by constraints, never by a process-local lock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import threading
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -61,6 +63,11 @@ class Database:
         else:
             self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
                                         pool_pre_ping=True)
+        # SQLite has one writer at a time. Threads of this process queue on a
+        # lock instead of SQLite's busy handler, which sleeps up to 100 ms
+        # between retries; other processes still wait through busy_timeout.
+        # (Uniqueness never depends on this lock: the constraints decide.)
+        self._sqlite_writer_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         # Writers on SQLite take the write lock when they begin (BEGIN IMMEDIATE),
         # so two writers never deadlock upgrading read locks.
         writer = self.engine.execution_options(sqlite_immediate=True)
@@ -74,9 +81,10 @@ class Database:
         last database error after MAX_ATTEMPTS races.
         """
         factory = self._writer if write else self._reader
+        lock = self._sqlite_writer_lock if write else contextlib.nullcontext()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with factory() as session, session.begin():
+                with lock, factory() as session, session.begin():
                     return fn(session)
             except DBAPIError as exc:
                 if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
