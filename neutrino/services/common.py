@@ -69,14 +69,21 @@ def require_admin(ctx: Context, action: str) -> None:
         raise errors.PolicyNotAuthorized(action)
 
 
-def standard_dict(row: Any, tags: list[str]) -> dict[str, Any]:
-    """The standard attributes of a row, as the API returns them."""
-    return {
-        "id": row.id, "name": row.name, "description": row.description,
-        "project_id": row.project_id, "tenant_id": row.project_id,
-        "created_at": row.created_at, "updated_at": row.updated_at,
-        "revision_number": row.revision_number, "tags": tags,
-    }
+def api_dict(row: Any, tags: list[str]) -> dict[str, Any]:
+    """A resource row's columns as an API dict, with ``tenant_id`` and ``tags``.
+
+    ``row`` is a result row, an ORM object or a namespace; every column of the
+    resource tables is an API attribute of the same name.
+    """
+    if hasattr(row, "_asdict"):
+        d = row._asdict()
+    elif hasattr(row, "__table__"):
+        d = {c.key: getattr(row, c.key) for c in row.__table__.columns}
+    else:
+        d = dict(vars(row))
+    d["tenant_id"] = d["project_id"]
+    d["tags"] = tags
+    return d
 
 
 def wanted(fields: list[str] | None):

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.db.models import Network, Subnet
-from neutrino.ipam import allocator, ranges
+from neutrino.db.models import IPAllocationBlock, Network, Subnet
+from neutrino.ipam import ranges
 from neutrino.services import listing, networks
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -57,19 +57,17 @@ def _availabilities(session: Session, nets: list[Any], ip_versions: set[int]) ->
     ids = [n.id for n in nets]
     subnets = defaultdict(list)
     if ids:
-        stmt = select(Subnet.id, Subnet.name, Subnet.network_id, Subnet.ip_version, Subnet.cidr,
-                      Subnet.allocation_pools).where(Subnet.network_id.in_(ids))
+        stmt = _SUBNET_USAGE.where(Subnet.network_id.in_(ids))
         if ip_versions:
             stmt = stmt.where(Subnet.ip_version.in_(ip_versions))
-        for sub in session.execute(stmt.order_by(Subnet.created_at, Subnet.id)):
+        for sub in session.execute(stmt):
             subnets[sub.network_id].append(sub)
-    used = allocator.used_counts(session, [s.id for subs in subnets.values() for s in subs])
     result = []
     for net in nets:
         per_subnet = [{
             "subnet_id": s.id, "subnet_name": s.name, "ip_version": s.ip_version, "cidr": s.cidr,
             "total_ips": ranges.total_size(ranges.pools_from_db(s.allocation_pools)),
-            "used_ips": used[s.id],
+            "used_ips": int(s.used),
         } for s in subnets[net.id]]
         result.append({
             "network_id": net.id, "network_name": net.name,
@@ -79,3 +77,12 @@ def _availabilities(session: Session, nets: list[Any], ip_versions: set[int]) ->
             "subnet_ip_availability": per_subnet,
         })
     return result
+
+
+# Subnets with their allocation counts (summed block counters) in one query.
+_SUBNET_USAGE = select(
+    Subnet.id, Subnet.name, Subnet.network_id, Subnet.ip_version, Subnet.cidr,
+    Subnet.allocation_pools,
+    select(func.coalesce(func.sum(IPAllocationBlock.used), 0))
+    .where(IPAllocationBlock.subnet_id == Subnet.id).scalar_subquery().label("used"),
+).order_by(Subnet.created_at, Subnet.id)

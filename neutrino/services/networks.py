@@ -160,8 +160,9 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
                 select(Subnet.network_id, Subnet.id).where(Subnet.network_id.in_(ids))
                 .order_by(Subnet.created_at, Subnet.id)):
             subnets[net_id].append(sub_id)
-    return [{
-        **common.standard_dict(r, tags.get(r.id, [])),
-        "admin_state_up": r.admin_state_up, "status": r.status, "shared": r.shared,
-        "mtu": r.mtu, "subnets": subnets.get(r.id, []),
-    } for r in rows]
+    result = []
+    for r in rows:
+        d = common.api_dict(r, tags.get(r.id, []))
+        d["subnets"] = subnets.get(r.id, [])
+        result.append(d)
+    return result

@@ -196,13 +196,9 @@ def _by_key(item: tuple[str, str, str]) -> tuple[int, str]:
 
 def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str]) -> dict[str, Any]:
     """One port as the API shows it; ``fixed`` is ``[(subnet_id, ip_address)]`` in order."""
-    return {
-        **common.standard_dict(r, tags),
-        "network_id": r.network_id, "mac_address": r.mac_address,
-        "admin_state_up": r.admin_state_up, "status": r.status,
-        "device_id": r.device_id, "device_owner": r.device_owner,
-        "fixed_ips": [{"subnet_id": s, "ip_address": ip} for s, ip in fixed],
-    }
+    d = common.api_dict(r, tags)
+    d["fixed_ips"] = [{"subnet_id": s, "ip_address": ip} for s, ip in fixed]
+    return d
 
 
 # --- internals ---------------------------------------------------------------

@@ -172,14 +172,12 @@ def subnet_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None
     """API dicts for subnet rows (ORM objects or result rows), in the same order."""
     rows = list(rows)
     tags = common.tags_of(session, [r.id for r in rows]) if common.wanted(fields)("tags") else {}
-    return [{
-        **common.standard_dict(r, tags.get(r.id, [])),
-        "network_id": r.network_id, "ip_version": r.ip_version, "cidr": r.cidr,
-        "gateway_ip": r.gateway_ip, "allocation_pools": r.allocation_pools,
-        "dns_nameservers": r.dns_nameservers, "host_routes": r.host_routes,
-        "enable_dhcp": r.enable_dhcp, "ipv6_ra_mode": r.ipv6_ra_mode,
-        "ipv6_address_mode": r.ipv6_address_mode, "subnetpool_id": None,
-    } for r in rows]
+    result = []
+    for r in rows:
+        d = common.api_dict(r, tags.get(r.id, []))
+        d["subnetpool_id"] = None  # subnet pools are not implemented
+        result.append(d)
+    return result
 
 
 # --- validation (reference C.3) -----------------------------------------------
