@@ -16,7 +16,7 @@ router = APIRouter()
 
 @router.get("/v2.0/quotas")
 async def list_quotas(env: EnvDep, ctx: ContextDep) -> JSONResponse:
-    return JSONResponse({"quotas": await call(quotas.list_quotas, env, ctx)})
+    return JSONResponse({"quotas": await call(env, quotas.list_quotas, ctx)})
 
 
 @router.get("/v2.0/quotas/project")
@@ -27,19 +27,19 @@ async def own_project(ctx: ContextDep) -> JSONResponse:
 
 @router.get("/v2.0/quotas/{project_id}/default")
 async def default_quota(project_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
-    return JSONResponse({"quota": await call(quotas.default_quota, env, ctx, project_id)})
+    return JSONResponse({"quota": await call(env, quotas.default_quota, ctx, project_id)})
 
 
 @router.get("/v2.0/quotas/{project_id}/details")
 @router.get("/v2.0/quotas/{project_id}/details.json")
 async def quota_details(project_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
-    return JSONResponse({"quota": await call(quotas.quota_details, env, ctx, project_id)})
+    return JSONResponse({"quota": await call(env, quotas.quota_details, ctx, project_id)})
 
 
 @router.get("/v2.0/quotas/{project_id}")
 async def get_quota(project_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     project_id = project_id.removesuffix(".json")
-    return JSONResponse({"quota": await call(quotas.get_quota, env, ctx, project_id)})
+    return JSONResponse({"quota": await call(env, quotas.get_quota, ctx, project_id)})
 
 
 @router.put("/v2.0/quotas/{project_id}")
@@ -47,11 +47,11 @@ async def update_quota(project_id: str, request: Request, env: EnvDep, ctx: Cont
     data = await read_json(request)
     if not isinstance(data, dict) or not isinstance(data.get("quota"), dict):
         raise errors.HTTPBadRequest("Unable to find 'quota' in request body")
-    result = await call(quotas.update_quota, env, ctx, project_id.removesuffix(".json"), data["quota"])
+    result = await call(env, quotas.update_quota, ctx, project_id.removesuffix(".json"), data["quota"])
     return JSONResponse({"quota": result})
 
 
 @router.delete("/v2.0/quotas/{project_id}")
 async def delete_quota(project_id: str, env: EnvDep, ctx: ContextDep) -> Response:
-    await call(quotas.delete_quota, env, ctx, project_id.removesuffix(".json"))
+    await call(env, quotas.delete_quota, ctx, project_id.removesuffix(".json"))
     return no_content()

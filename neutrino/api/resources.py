@@ -55,12 +55,12 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 
     async def create(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         items, bulk = await body.parse_create(request, c.singular, c.plural, c.create_schema)
-        created = await call(c.create, env, ctx, items)
+        created = await call(env, c.create, ctx, items)
         return JSONResponse({c.plural: created} if bulk else {c.singular: created[0]}, status_code=201)
 
     async def list_(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         q = query.parse_list_query(request, env.settings.pagination_max_limit)
-        items = await call(c.list, env, ctx, q)
+        items = await call(env, c.list, ctx, q)
         result: dict[str, Any] = {c.plural: query.only_fields(items, q.fields)}
         links = query.page_links(request, c.plural, q, items)
         if links:
@@ -69,19 +69,19 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 
     async def show(item_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         fields = [f for f in request.query_params.getlist("fields") if f] or None
-        item = await call(c.get, env, ctx, item_id, fields)
+        item = await call(env, c.get, ctx, item_id, fields)
         return JSONResponse({c.singular: query.only_fields([item], fields)[0]})
 
     async def update(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,
                      if_match: IfMatchDep) -> JSONResponse:
         data = await body.parse_update(request, c.singular, c.update_schema)
-        return JSONResponse({c.singular: await call(c.update, env, ctx, item_id, data, if_match)})
+        return JSONResponse({c.singular: await call(env, c.update, ctx, item_id, data, if_match)})
 
     async def delete(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,
                      if_match: IfMatchDep):
         if (await request.body()).strip():
             raise errors.HTTPBadRequest("Request body is not supported in DELETE.")
-        await call(c.delete, env, ctx, item_id, if_match)
+        await call(env, c.delete, ctx, item_id, if_match)
         return no_content()
 
     # ".json" first: "{item_id}" would otherwise swallow the suffix.

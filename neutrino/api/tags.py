@@ -24,43 +24,43 @@ async def _tags_body(request: Request) -> list[str]:
 
 @router.get(PREFIX)
 async def get_tags(collection: str, resource_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
-    return JSONResponse({"tags": await call(tags.get_tags, env, ctx, collection, resource_id)})
+    return JSONResponse({"tags": await call(env, tags.get_tags, ctx, collection, resource_id)})
 
 
 @router.put(PREFIX)
 async def replace_tags(collection: str, resource_id: str, request: Request, env: EnvDep,
                        ctx: ContextDep) -> JSONResponse:
     new = await _tags_body(request)
-    return JSONResponse({"tags": await call(tags.replace_tags, env, ctx, collection, resource_id, new)})
+    return JSONResponse({"tags": await call(env, tags.replace_tags, ctx, collection, resource_id, new)})
 
 
 @router.post(PREFIX)
 async def add_tags(collection: str, resource_id: str, request: Request, env: EnvDep,
                    ctx: ContextDep) -> JSONResponse:
     new = await _tags_body(request)
-    result = await call(tags.add_tags, env, ctx, collection, resource_id, new)
+    result = await call(env, tags.add_tags, ctx, collection, resource_id, new)
     return JSONResponse({"tags": result}, status_code=201)
 
 
 @router.delete(PREFIX)
 async def remove_all_tags(collection: str, resource_id: str, env: EnvDep, ctx: ContextDep) -> Response:
-    await call(tags.remove_tags, env, ctx, collection, resource_id)
+    await call(env, tags.remove_tags, ctx, collection, resource_id)
     return no_content()
 
 
 @router.get(PREFIX + "/{tag}")
 async def check_tag(collection: str, resource_id: str, tag: str, env: EnvDep, ctx: ContextDep) -> Response:
-    await call(tags.has_tag, env, ctx, collection, resource_id, tag)
+    await call(env, tags.has_tag, ctx, collection, resource_id, tag)
     return no_content()
 
 
 @router.put(PREFIX + "/{tag}")
 async def add_tag(collection: str, resource_id: str, tag: str, env: EnvDep, ctx: ContextDep) -> Response:
-    await call(tags.add_tags, env, ctx, collection, resource_id, [tag])
+    await call(env, tags.add_tags, ctx, collection, resource_id, [tag])
     return Response(status_code=201)
 
 
 @router.delete(PREFIX + "/{tag}")
 async def remove_tag(collection: str, resource_id: str, tag: str, env: EnvDep, ctx: ContextDep) -> Response:
-    await call(tags.remove_tags, env, ctx, collection, resource_id, tag)
+    await call(env, tags.remove_tags, ctx, collection, resource_id, tag)
     return no_content()
