@@ -61,8 +61,7 @@ class Database:
                                                            "timeout": 30})
             _sqlite_setup(self.engine)
         else:
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
-                                        pool_pre_ping=True)
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
         # SQLite has one writer at a time. Threads of this process queue on a
         # lock instead of SQLite's busy handler, which sleeps up to 100 ms
         # between retries; other processes still wait through busy_timeout.
@@ -72,7 +71,12 @@ class Database:
         # so two writers never deadlock upgrading read locks.
         writer = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(writer, expire_on_commit=False, autoflush=False)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Readers on PostgreSQL run in autocommit: under READ COMMITTED every
+        # statement takes its own snapshot anyway, so BEGIN/COMMIT would only
+        # add two round trips to each read.
+        reader = self.engine if self.is_sqlite else self.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
+        self._reader = sessionmaker(reader, expire_on_commit=False, autoflush=False)
 
     def run(self, fn: Callable[[Session], T], *, write: bool = True) -> T:
         """Run ``fn(session)`` in one transaction and commit; retry races.
@@ -87,7 +91,9 @@ class Database:
                 with lock, factory() as session, session.begin():
                     return fn(session)
             except DBAPIError as exc:
-                if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
+                # A connection the server closed (restart, idle timeout) is
+                # invalidated by the pool; the retry gets a fresh one.
+                if attempt == MAX_ATTEMPTS or not (exc.connection_invalidated or _is_retryable(exc)):
                     raise
                 LOG.debug("retrying transaction after race (attempt %d): %s", attempt, exc.orig)
                 time.sleep(random.uniform(0, 0.002 * attempt))

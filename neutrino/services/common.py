@@ -93,14 +93,15 @@ def wanted(fields: list[str] | None):
 
 # --- tags ---------------------------------------------------------------------
 
-def tags_of(session: Session, ids: Iterable[str]) -> dict[str, list[str]]:
-    """``{resource_id: sorted tags}`` for many resources in one query."""
-    ids = list(ids)
+def tags_of(session: Session, ids: Any) -> dict[str, list[str]]:
+    """``{resource_id: sorted tags}`` for many resources in one query;
+    ``ids`` is a list of ids or a SELECT of them."""
     result: dict[str, list[str]] = defaultdict(list)
-    if ids:
-        for rid, tag in session.execute(
-                select(Tag.resource_id, Tag.tag).where(Tag.resource_id.in_(ids)).order_by(Tag.tag)):
-            result[rid].append(tag)
+    if isinstance(ids, list) and not ids:
+        return result
+    for rid, tag in session.execute(
+            select(Tag.resource_id, Tag.tag).where(Tag.resource_id.in_(ids)).order_by(Tag.tag)):
+        result[rid].append(tag)
     return result
 
 

@@ -127,7 +127,10 @@ def list_ports(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[st
     def run(session: Session) -> list[dict[str, Any]]:
         stmt = listing.apply_list_query(
             session, select(Port.__table__).where(visible(ctx)), SPEC, query)
-        return port_dicts(session, listing.fetch(session, stmt, query), query.fields)
+        rows = listing.fetch(session, stmt, query)
+        # Children are fetched by the same query as a subquery, not by an IN
+        # list of up to thousands of ids (a new statement to plan every time).
+        return port_dicts(session, rows, query.fields, ids=stmt.with_only_columns(Port.id))
     return env.db.run(run, write=False)
 
 
@@ -173,19 +176,26 @@ def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = Non
     env.db.run(run)
 
 
-def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
-    """API dicts for port rows (ORM objects or result rows), in the same order."""
+def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None,
+               ids: Any = None) -> list[dict[str, Any]]:
+    """API dicts for port rows (ORM objects or result rows), in the same order.
+
+    ``ids`` is a SELECT of the rows' ids, when they came from one; else the
+    rows' ids are listed.
+    """
     rows = list(rows)
-    ids = [r.id for r in rows]
+    if not rows:
+        return []
+    if ids is None:
+        ids = [r.id for r in rows]
     want = common.wanted(fields)
     tags = common.tags_of(session, ids) if want("tags") else {}
     ips: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    if want("fixed_ips") and ids:
-        for chunk in _chunks(ids, 5000):
-            for port_id, subnet_id, ip, key in session.execute(
-                    select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
-                           IPAllocation.ip_key).where(IPAllocation.port_id.in_(chunk))):
-                ips[port_id].append((key, subnet_id, ip))
+    if want("fixed_ips"):
+        for port_id, subnet_id, ip, key in session.execute(
+                select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
+                       IPAllocation.ip_key).where(IPAllocation.port_id.in_(ids))):
+            ips[port_id].append((key, subnet_id, ip))
     return [_port_dict(r, [(s, ip) for _, s, ip in sorted(ips.get(r.id, ()), key=_by_key)],
                        tags.get(r.id, [])) for r in rows]
 
@@ -397,8 +407,3 @@ def _exhausted(session: Session, network_id: str, subnets: list[Subnet]) -> erro
         for s in subnets)
     return errors.IpAddressGenerationFailure(
         f"No more IP addresses available on network {network_id}: {detail}.")
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
