@@ -4,4 +4,5 @@
 as ``pgserver`` import by their plain name.
 """
 
+from ovnlab import ovn_lab, run_prefix  # noqa: F401  (fixtures)
 from pgserver import pg_server, pg_url  # noqa: F401  (fixtures)

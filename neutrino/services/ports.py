@@ -296,7 +296,7 @@ def _allocate_requested(session: Session, net: Network, port: Any, subnets: list
     by_id = {s.id: s for s in subnets}
     resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
     seen = set()
-    for sub, ip in resolved:
+    for _, ip in resolved:
         if ip is not None:
             if ip in seen:
                 raise errors.InvalidInput(f"Invalid input for fixed_ips. Reason: Duplicate IP "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections import defaultdict
 from typing import Any, Iterable
 
 from sqlalchemy import delete, or_, select

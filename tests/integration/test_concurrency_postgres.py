@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from neutrino_server import NeutrinoServer
-from pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.postgres
 

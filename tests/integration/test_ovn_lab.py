@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
+from ovnlab import OvnLab, plugged_port, skip_reason
 
-from ovnlab import OvnLab, ovn_lab, plugged_port, run_prefix, skip_reason  # noqa: E402,F401
-
-from neutrino.lab import daemons  # noqa: E402
-from neutrino.lab.daemons import (  # noqa: E402
+from neutrino.lab import daemons
+from neutrino.lab.daemons import (
     NETNS_ETC,
     Central,
     DaemonError,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
-
-import pgserver  # noqa: E402
-from pgserver import PostgresServer, available, pg_server, pg_url  # noqa: E402,F401
+import pgserver
+from pgserver import PostgresServer, available
 
 psycopg = pytest.importorskip("psycopg")
 
