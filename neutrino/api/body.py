@@ -62,7 +62,8 @@ def validate(model: type[NeutronBody], data: Any, singular: str, *, create: bool
     """Validate one resource dict; raise HTTPBadRequest/InvalidInput as Neutron words it."""
     if not isinstance(data, dict):
         raise errors.HTTPBadRequest(f"Invalid format for {singular}: an object is required")
-    extra = [k for k in data if k not in model.model_fields]
+    accepted = {f.alias or name for name, f in model.model_fields.items()}
+    extra = [k for k in data if k not in accepted]
     unknown = [k for k in extra if k not in model.ATTRIBUTES]
     if unknown:
         raise errors.HTTPBadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
@@ -71,6 +72,7 @@ def validate(model: type[NeutronBody], data: Any, singular: str, *, create: bool
             raise errors.HTTPBadRequest(f"Attribute '{extra[0]}' not allowed in POST")
         raise errors.HTTPBadRequest(f"Cannot update read-only attribute {extra[0]}")
     try:
+        # Field names, not the API's aliases ("binding_host_id" for "binding:host_id").
         return model.model_validate(data).model_dump(exclude_unset=True)
     except ValidationError as exc:
         raise _translate(exc) from None

@@ -42,6 +42,7 @@ EXTENSIONS = {
                                "Allow filtering by attributes with empty string value"),
     "ip-substring-filtering": ("IP address substring filtering",
                                "Provides IP address substring filtering when listing ports"),
+    "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
     "changed-since": ("Changed since filter", "Allow filtering resources by their updated_at time"),
 }
 

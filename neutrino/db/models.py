@@ -6,7 +6,7 @@ API returns; they sort and compare correctly as text.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neutrino.db.base import Base
@@ -65,6 +65,11 @@ class Port(StandardAttrs, Base):
     status: Mapped[str] = mapped_column(String(16), default="DOWN")
     device_id: Mapped[str] = mapped_column(String(255), default="", index=True)
     device_owner: Mapped[str] = mapped_column(String(255), default="")
+    # Port binding (extension "binding"): the host the port is bound to; set
+    # by Nova, or by neutrino when a chassis claims the port in the SB.
+    binding_host_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    binding_vnic_type: Mapped[str] = mapped_column(String(64), default="normal", server_default="normal")
+    binding_profile: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
 
 
 class IPAllocation(Base):

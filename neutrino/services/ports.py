@@ -24,6 +24,7 @@ from neutrino.services.subnets import AUTO_ADDRESS_MODES, space_of
 _INSERT_PORT = insert(Port)
 _SUBNETS_OF_NETWORK = (select(Subnet.__table__).where(Subnet.network_id == bindparam("network_id"))
                        .order_by(Subnet.created_at, Subnet.id))
+ADMIN_ONLY_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
 # Owners that take the lowest free address ("prefer next", C.2).
 LOWEST_ADDRESS_OWNERS = ("network:dhcp", "network:distributed")
 ROUTER_OWNERS = ("network:router_interface", "network:router_gateway",
@@ -113,13 +114,13 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
             net = find_visible_network(session, ctx, data["network_id"])
             _check_policy(ctx, net, data)
             ports.append(_create_port(session, env, net, project, data))
-        return ports
+        return _visible_attributes(ctx, ports)
     return env.db.run(run)
 
 
 def get_port(env: Env, ctx: Context, port_id: str, fields: list[str] | None = None) -> dict[str, Any]:
     def run(session: Session) -> dict[str, Any]:
-        return port_dicts(session, [find_visible(session, ctx, port_id)], fields)[0]
+        return _visible_attributes(ctx, port_dicts(session, [find_visible(session, ctx, port_id)], fields))[0]
     return env.db.run(run, write=False)
 
 
@@ -130,7 +131,8 @@ def list_ports(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[st
         rows = listing.fetch(session, stmt, query)
         # Children are fetched by the same query as a subquery, not by an IN
         # list of up to thousands of ids (a new statement to plan every time).
-        return port_dicts(session, rows, query.fields, ids=stmt.with_only_columns(Port.id))
+        return _visible_attributes(
+            ctx, port_dicts(session, rows, query.fields, ids=stmt.with_only_columns(Port.id)))
     return env.db.run(run, write=False)
 
 
@@ -160,7 +162,31 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
         session.flush()
-        return port_dicts(session, [port])[0]
+        return _visible_attributes(ctx, port_dicts(session, [port]))[0]
+    return env.db.run(run)
+
+
+def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: str | None) -> bool:
+    """Record what OVN reports for a port: ACTIVE when a chassis claimed it
+    (``binding:host_id`` becomes that chassis' hostname if it was unset), DOWN
+    when released. Returns False if the port no longer exists.
+
+    Called by the SB watcher, not by users, so there is no Context.
+    """
+    def run(session: Session) -> bool:
+        port = session.get(Port, port_id)
+        if port is None:
+            return False
+        status = "ACTIVE" if up else "DOWN"
+        changed = port.status != status
+        port.status = status
+        if up and chassis_host and port.binding_host_id != chassis_host:
+            port.binding_host_id = chassis_host
+            common.enqueue_ovn(session, "port", port.id)  # requested-chassis follows the host
+            changed = True
+        if changed:
+            common.touch(port)
+        return True
     return env.db.run(run)
 
 
@@ -208,7 +234,23 @@ def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str]) -> dict[st
     """One port as the API shows it; ``fixed`` is ``[(subnet_id, ip_address)]`` in order."""
     d = common.api_dict(r, tags)
     d["fixed_ips"] = [{"subnet_id": s, "ip_address": ip} for s, ip in fixed]
+    host = d.pop("binding_host_id")
+    d["binding:host_id"] = host
+    d["binding:vnic_type"] = d.pop("binding_vnic_type")
+    d["binding:profile"] = d.pop("binding_profile")
+    # OVN binds every port whose host is a chassis (reference D.3, zed vif_details).
+    d["binding:vif_type"] = "ovs" if host else "unbound"
+    d["binding:vif_details"] = {"port_filter": True, "connectivity": "l2"} if host else {}
     return d
+
+
+def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop what only admins may read (binding host, profile, VIF details; A.5)."""
+    if not ctx.is_admin:
+        for d in items:
+            for key in ADMIN_ONLY_READ:
+                d.pop(key, None)
+    return items
 
 
 # --- internals ---------------------------------------------------------------
@@ -218,6 +260,9 @@ def _check_policy(ctx: Context, net: Network, data: dict[str, Any]) -> None:
     mac_address and fixed IP addresses need admin or the network's owner."""
     if ctx.is_admin:
         return
+    for key, attr in (("binding_host_id", "binding:host_id"), ("binding_profile", "binding:profile")):
+        if key in data:
+            raise errors.PolicyNotAuthorized(f"create_port:{attr}")
     if data.get("device_owner", "").startswith("network:"):
         raise errors.PolicyNotAuthorized("create_port:device_owner")
     if net.project_id != ctx.project_id:
@@ -243,6 +288,9 @@ def _create_port(session: Session, env: Env, net: Network, project: str, data: d
            "description": data.get("description", ""),
            "admin_state_up": data.get("admin_state_up", True), "status": "DOWN",
            "device_id": data.get("device_id", ""), "device_owner": data.get("device_owner", ""),
+           "binding_host_id": data.get("binding_host_id", ""),
+           "binding_vnic_type": data.get("binding_vnic_type", "normal"),
+           "binding_profile": data.get("binding_profile", {}),
            "created_at": stamp, "updated_at": stamp, "revision_number": 1}
     session.execute(_INSERT_PORT, row)
     port = SimpleNamespace(**row)

@@ -350,3 +350,33 @@ def test_delete_with_body_is_rejected(api):
     net = api.network()
     resp = api.request("DELETE", f"/v2.0/networks/{net['id']}", content=b'{"a": 1}', expect=400)
     assert "DELETE" in resp.json()["NeutronError"]["message"]
+
+
+def test_port_binding_attributes_are_admin_only(api):
+    net = api.network()
+    body = {"port": {"network_id": net["id"], "binding:host_id": "compute-1"}}
+    assert error_type(api.post("/v2.0/ports", body, expect=403)) == "PolicyNotAuthorized"
+    port = api.post("/v2.0/ports", body, admin=True, expect=201).json()["port"]
+    assert port["binding:host_id"] == "compute-1" and port["binding:vif_type"] == "ovs"
+    assert port["binding:vnic_type"] == "normal" and port["binding:profile"] == {}
+    mine = api.get(f"/v2.0/ports/{port['id']}", project=port["project_id"]).json()["port"]
+    assert "binding:host_id" not in mine and mine["binding:vnic_type"] == "normal"
+    upd = api.put(f"/v2.0/ports/{port['id']}", {"port": {"binding:host_id": ""}}, admin=True,
+                  expect=200).json()["port"]
+    assert upd["binding:vif_type"] == "unbound"
+    api.put(f"/v2.0/ports/{port['id']}", {"port": {"binding:vnic_type": "bogus"}}, admin=True,
+            expect=400)
+
+
+def test_port_goes_active_when_a_chassis_claims_it(api):
+    from neutrino.services import ports
+    net = api.network()
+    port = api.port(net["id"])
+    assert ports.set_port_binding_state(api.env, port["id"], up=True, chassis_host="chassis-1")
+    got = api.get(f"/v2.0/ports/{port['id']}", admin=True).json()["port"]
+    assert got["status"] == "ACTIVE" and got["binding:host_id"] == "chassis-1"
+    assert got["revision_number"] == 2
+    ports.set_port_binding_state(api.env, port["id"], up=False, chassis_host=None)
+    got = api.get(f"/v2.0/ports/{port['id']}", admin=True).json()["port"]
+    assert got["status"] == "DOWN" and got["binding:host_id"] == "chassis-1"
+    assert not ports.set_port_binding_state(api.env, "no-such-port", up=True, chassis_host="x")

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
-from typing import Annotated
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, IPAddress, MACAddress,
                                          Name, NeutronBody, ProjectId, UUIDStr)
 
 PORT_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "network_id", "mac_address", "admin_state_up", "status", "fixed_ips", "device_id",
-    "device_owner"}
+    "device_owner", "binding:host_id", "binding:vnic_type", "binding:profile",
+    "binding:vif_type", "binding:vif_details"}
 DeviceString = Annotated[str, StringConstraints(max_length=255)]
+# Reference B.3; OVN binds these (ZED OVN_SUPPORTED_VNIC_TYPES plus the rest Nova may send).
+VnicType = Literal["normal", "direct", "macvtap", "baremetal", "direct-physical",
+                   "virtio-forwarder", "smart-nic", "vdpa", "accelerator-direct",
+                   "accelerator-direct-physical", "remote-managed"]
+
+
+class Binding(NeutronBody):
+    """``binding:*`` attributes (extension ``binding``), shared by create and update."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    binding_host_id: DeviceString = Field("", alias="binding:host_id")
+    binding_vnic_type: VnicType = Field("normal", alias="binding:vnic_type")
+    binding_profile: dict[str, Any] = Field({}, alias="binding:profile")
 
 
 class FixedIp(BaseModel):
@@ -22,7 +37,7 @@ class FixedIp(BaseModel):
     ip_address: IPAddress | None = None
 
 
-class PortCreate(NeutronBody):
+class PortCreate(Binding):
     ATTRIBUTES = PORT_ATTRIBUTES
     network_id: UUIDStr
     name: Name = ""
@@ -37,7 +52,7 @@ class PortCreate(NeutronBody):
     tenant_id: ProjectId | None = None
 
 
-class PortUpdate(NeutronBody):
+class PortUpdate(Binding):
     ATTRIBUTES = PORT_ATTRIBUTES
     name: Name = ""
     description: Description = ""
