@@ -1,0 +1,210 @@
+"""The all-in-one service behind ``neutrino up``, ``down`` and ``status``.
+
+``up`` runs in the foreground: it starts whatever is not already running —
+the private OVS/OVN daemons of ``lab/daemons.py`` (unless ``ovn_nb_connection``
+points at an existing OVN), the database migrations, the northbound sync, the
+SB port-status watcher — then serves the API until Ctrl-C or ``neutrino down``,
+and stops exactly what it started. ``<state_dir>/runtime.json`` tells the other
+commands (``down``, ``status``, ``lab ...``) where everything is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import uvicorn
+
+from neutrino.api.app import create_app
+from neutrino.config import Settings
+from neutrino.db.models import OvnOutbox
+from neutrino.db.session import Database
+from neutrino.lab import daemons
+from neutrino.services.env import Env
+
+LOG = logging.getLogger(__name__)
+RUNTIME_FILE = "runtime.json"
+
+
+class MissingPrerequisites(Exception):
+    """Programs neutrino needs are not installed; ``packages`` says which Debian packages."""
+
+    def __init__(self, packages: list[str]) -> None:
+        super().__init__("missing Debian packages: " + " ".join(packages)
+                         + f" (install them with: apt-get install {' '.join(packages)})")
+        self.packages = packages
+
+
+@dataclass
+class RuntimeInfo:
+    """What a running ``neutrino up`` publishes in ``<state_dir>/runtime.json``."""
+
+    pid: int
+    api_url: str
+    chassis_name: str
+    chassis_netns: str
+    nb_connection: str
+    sb_connection: str
+    ovs_connection: str
+    integration_bridge: str = "br-int"
+
+    def save(self, state_dir: Path) -> None:
+        path = state_dir / RUNTIME_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, state_dir: Path) -> "RuntimeInfo | None":
+        """The running all-in-one's info, or None when none is running there."""
+        try:
+            info = cls(**json.loads((state_dir / RUNTIME_FILE).read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        return info if _alive(info.pid) else None
+
+
+def chassis_netns(state_dir: Path) -> str:
+    """The chassis namespace of a state dir: unique per state dir, so two
+    all-in-ones (or a test run) never share kernel devices."""
+    return "ntc-" + hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:8]
+
+
+def deployment(settings: Settings) -> daemons.OvnDeployment:
+    """The private OVN deployment of this state dir (not started)."""
+    name = settings.chassis_name or socket.gethostname()
+    return daemons.OvnDeployment(settings.state_dir / "ovn", name, netns=chassis_netns(settings.state_dir))
+
+
+def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) -> None:
+    """Bring everything up, serve until interrupted, then stop what was started.
+
+    Raises MissingPrerequisites, daemons.DaemonError, or RuntimeError when an
+    all-in-one already runs on this state dir.
+    """
+    state_dir = settings.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    running = RuntimeInfo.load(state_dir)
+    if running is not None:
+        raise RuntimeError(f"neutrino up is already running on {state_dir} (pid {running.pid})")
+
+    ovn = None
+    if settings.ovn_nb_connection:
+        nb_conn, sb_conn, ovs_conn, netns = (settings.ovn_nb_connection,
+                                             settings.ovn_sb_connection, "", "")
+        chassis = settings.chassis_name or socket.gethostname()
+    else:
+        missing = daemons.check_prerequisites()
+        if missing:
+            raise MissingPrerequisites(daemons.missing_packages(missing))
+        ovn = deployment(settings)
+        progress("starting OVS and OVN daemons")
+        ovn.start()
+        nb_conn, sb_conn, ovs_conn = ovn.nb_connection, ovn.sb_connection, ovn.ovs_connection
+        netns, chassis = chassis_netns(state_dir), ovn.chassis[0].name
+
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+    db = Database(settings.database_url)
+    watcher = None
+    try:
+        progress("migrating the database")
+        db.upgrade()
+        env = Env(db=db, settings=settings)
+
+        from neutrino.ovn.idl import nb_api, sb_api
+        from neutrino.ovn.status import PortStatusWatcher
+        from neutrino.ovn.sync import NorthboundSync
+        progress("connecting to the OVN northbound and southbound databases")
+        nb, sb = nb_api(nb_conn), sb_api(sb_conn)
+        sync = NorthboundSync(env, nb)
+        threads.append(threading.Thread(target=sync.run_forever, args=(stop,),
+                                         name="nb-sync", daemon=True))
+        watcher = PortStatusWatcher(env, sb)
+        progress("starting the northbound sync and the port status watcher")
+        for t in threads:
+            t.start()
+        watcher.start()
+
+        api_url = f"http://{settings.host}:{settings.port}"
+        server = uvicorn.Server(uvicorn.Config(
+            create_app(env), host=settings.host, port=settings.port, log_level="warning",
+            access_log=False, timeout_keep_alive=30))
+        RuntimeInfo(os.getpid(), api_url, chassis, netns, nb_conn, sb_conn, ovs_conn).save(state_dir)
+        progress(f"serving the API on {api_url}")
+        server.run()  # until SIGINT/SIGTERM
+    finally:
+        stop.set()
+        if watcher is not None:
+            watcher.stop()
+        for t in threads:
+            t.join(timeout=10)
+        (state_dir / RUNTIME_FILE).unlink(missing_ok=True)
+        db.dispose()
+        if ovn is not None:
+            ovn.stop()
+
+
+def down(settings: Settings, timeout: float = 60) -> bool:
+    """Stop the all-in-one of this state dir; True if something was stopped.
+
+    Asks the ``up`` process to stop (SIGTERM) and waits; if it is gone but
+    left daemons behind (it was killed), stops those by their pid files.
+    """
+    info = RuntimeInfo.load(settings.state_dir)
+    stopped = False
+    if info is not None:
+        os.kill(info.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(info.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stopped = True
+    if not settings.ovn_nb_connection and (settings.state_dir / "ovn").exists():
+        stopped = bool(deployment(settings).stop(started_only=False)) or stopped
+    (settings.state_dir / RUNTIME_FILE).unlink(missing_ok=True)
+    return stopped
+
+
+def status(settings: Settings) -> list[daemons.ComponentStatus]:
+    """Health of every component: daemons, API, sync backlog."""
+    result = []
+    if not settings.ovn_nb_connection:
+        result += deployment(settings).status()
+    info = RuntimeInfo.load(settings.state_dir)
+    if info is None:
+        result.append(daemons.ComponentStatus("neutrino up", False, "not running"))
+        return result
+    result.append(daemons.ComponentStatus("neutrino up", True, f"pid {info.pid}"))
+    try:
+        import httpx
+        ok = httpx.get(info.api_url + "/", timeout=2).status_code == 200
+        result.append(daemons.ComponentStatus("api", ok, info.api_url))
+    except Exception as exc:
+        result.append(daemons.ComponentStatus("api", False, str(exc)))
+    db = Database(settings.database_url)
+    try:
+        from sqlalchemy import func, select
+        backlog = db.run(lambda s: s.scalar(select(func.count(OvnOutbox.id))), write=False)
+        result.append(daemons.ComponentStatus("nb-sync", backlog < 1000, f"{backlog} changes pending"))
+    finally:
+        db.dispose()
+    return result
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,100 @@
+"""Port status from the SB: ACTIVE with ``binding:host_id`` once a chassis claims
+the port, DOWN when it lets go (reference D.3 "Status").
+
+A port is up when its SB ``Port_Binding`` has a ``chassis`` and, where the
+chassis reports it, ``up`` is true (ovn-controller sets it once the port's
+flows are installed). Events arrive on the IDL thread; they only record the
+port's new state, and a worker thread writes the newest state of each port to
+the DB, so a slow database never stalls the IDL.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+
+from ovsdbapp.backend.ovs_idl import event as row_event
+
+from neutrino.services import ports
+from neutrino.services.env import Env
+
+LOG = logging.getLogger(__name__)
+
+
+class _PortBindingEvent(row_event.RowEvent):
+    """Any change of a VIF Port_Binding whose logical port is a neutrino port."""
+
+    def __init__(self, watcher: "PortStatusWatcher") -> None:
+        super().__init__((self.ROW_CREATE, self.ROW_UPDATE, self.ROW_DELETE), "Port_Binding", None)
+        self.event_name = "NeutrinoPortBindingEvent"
+        self.watcher = watcher
+
+    def match_fn(self, event, row, old=None) -> bool:
+        return row.type == "" and _is_uuid(row.logical_port)
+
+    def run(self, event, row, old) -> None:
+        state = (False, None) if event == self.ROW_DELETE else binding_state(row)
+        self.watcher.changed(row.logical_port, state)
+
+
+class PortStatusWatcher:
+    """Mirror SB port bindings into port status. ``sb_api`` is an ovsdbapp
+    ``OvnSbApiIdlImpl`` holding a complete copy of the SB."""
+
+    def __init__(self, env: Env, sb_api) -> None:
+        self.env = env
+        self.sb = sb_api
+        self._pending: dict[str, tuple[bool, str | None]] = {}
+        self._lock = threading.Lock()
+        self._wake: queue.Queue[None] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="port-status", daemon=True)
+        self._event = _PortBindingEvent(self)
+
+    def start(self) -> None:
+        """Watch for changes, then record every current binding once (a resync)."""
+        self.sb.idl.notify_handler.watch_event(self._event)
+        self._thread.start()
+        for row in list(self.sb.tables["Port_Binding"].rows.values()):
+            if row.type == "" and _is_uuid(row.logical_port):
+                self.changed(row.logical_port, binding_state(row))
+
+    def stop(self) -> None:
+        self.sb.idl.notify_handler.unwatch_event(self._event)
+        self._stop.set()
+        self._wake.put(None)
+        self._thread.join(timeout=5)
+
+    def changed(self, port_id: str, state: tuple[bool, str | None]) -> None:
+        with self._lock:
+            self._pending[port_id] = state
+        self._wake.put(None)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            self._wake.get()
+            with self._lock:
+                batch, self._pending = self._pending, {}
+            for port_id, (up, host) in batch.items():
+                try:
+                    ports.set_port_binding_state(self.env, port_id, up=up, chassis_host=host)
+                except Exception:  # keep watching; the next event or resync retries
+                    LOG.exception("could not record the binding state of port %s", port_id)
+
+
+def binding_state(row) -> tuple[bool, str | None]:
+    """(up, chassis hostname) of an SB Port_Binding row."""
+    if not row.chassis or list(getattr(row, "up", [])) == [False]:
+        return False, None
+    chassis = row.chassis[0]
+    return True, chassis.hostname or chassis.name
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
