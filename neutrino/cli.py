@@ -67,6 +67,62 @@ def db_upgrade(config: Optional[str] = ConfigOpt, database_url: Optional[str] = 
     err.print(f"database {db.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
+NbOpt = typer.Option(None, "--ovn-nb-connection",
+                     help="OVN northbound DB, e.g. unix:/run/ovn/ovnnb_db.sock or tcp:10.0.0.5:6641")
+
+
+@app.command()
+def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
+         state_dir: Optional[Path] = StateDirOpt, ovn_nb_connection: Optional[str] = NbOpt,
+         repair: bool = typer.Option(False, "--repair", help="Fix the drift found")) -> None:
+    """Compare the database with the OVN northbound DB and report drift.
+
+    Exit status: 0 no drift (or all of it repaired), 1 drift left, 2 could not check.
+    """
+    from rich.table import Table
+
+    from neutrino.ovn import idl
+    from neutrino.ovn.sync import NorthboundSync
+    from neutrino.services.env import Env
+
+    settings = _settings(config, database_url=database_url, state_dir=state_dir,
+                         ovn_nb_connection=ovn_nb_connection)
+    if not settings.ovn_nb_connection:
+        err.print("[red]neutrino: no OVN NB connection: set ovn_nb_connection or pass "
+                  "--ovn-nb-connection[/red]")
+        raise typer.Exit(2)
+    db = Database(settings.database_url)
+    try:
+        db.check_migrated()
+        nb_sync = NorthboundSync(Env(db=db, settings=settings),
+                                 idl.nb_api(settings.ovn_nb_connection))
+        report = nb_sync.audit(repair=repair)
+        left = nb_sync.audit(repair=False) if report.repaired else report
+    except (NotMigrated, idl.OvnUnavailable, idl.IdlNotReady) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(2)
+    finally:
+        idl.disconnect_all()
+        db.dispose()
+    out = Console()
+    if report.has_drift:
+        table = Table(title="OVN northbound drift" + (" (repaired)" if report.repaired else ""))
+        for column in ("drift", "table", "row", "resource", "differing columns"):
+            table.add_column(column)
+        for change in report.changes:
+            table.add_row(change.drift, change.table, change.key, change.resource,
+                          ", ".join(change.columns))
+        out.print(table)
+    checked = ", ".join(f"{n} {t}" for t, n in report.checked.items())
+    if not left.has_drift:
+        out.print(f"no drift ({checked})" if not report.has_drift else
+                  f"repaired {len(report.changes)} row(s); no drift left ({checked})")
+        return
+    out.print(f"[red]{len(left.changes)} row(s) drifted[/red] ({checked})"
+              + ("" if repair else "; run 'neutrino sync --repair' to fix them"))
+    raise typer.Exit(1)
+
+
 def main() -> None:
     app(prog_name="neutrino")
 

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     quota_subnet: int = Field(100, ge=-1)
     quota_port: int = Field(500, ge=-1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # OVN northbound ovsdb-server ("unix:/path", "tcp:host:6641", comma-separated for a cluster).
+    ovn_nb_connection: str = ""
+    # DHCP lease time OVN offers, seconds (Neutron's [ovn] dhcp_default_lease_time).
+    dhcp_lease_time: int = Field(43200, ge=60)
+    # Outbox rows the NB sync applies per NB transaction.
+    ovn_sync_batch: int = Field(500, ge=1)
+    # Seconds between full DB/NB audits with repair by the NB sync; 0 disables them.
+    ovn_audit_interval: float = Field(300.0, ge=0)
 
     @field_validator("base_mac")
     @classmethod

@@ -1,0 +1,38 @@
+"""NB commands ovsdbapp lacks, in its style: check arguments in ``__init__``,
+touch rows only in ``run_idl``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ovsdbapp.backend.ovs_idl import command as cmd
+from ovsdbapp.backend.ovs_idl import idlutils
+
+
+class DbReplaceCommand(cmd.BaseCommand):
+    """Set columns of one row to exactly the given values.
+
+    Unlike ``db_set``, which merges a map into the existing one, a map here
+    replaces the whole column, so a key no longer wanted disappears. Values may
+    hold commands of the same transaction (rows inserted earlier in it).
+    A missing row is skipped with ``if_exists``, else RowNotFound.
+    """
+
+    def __init__(self, api: Any, table: str, record: Any, if_exists: bool = True,
+                 **columns: Any) -> None:
+        if not columns:
+            raise TypeError("DbReplaceCommand needs at least one column")
+        super().__init__(api)
+        self.table = table
+        self.record = record
+        self.if_exists = if_exists
+        self.columns = columns
+
+    def run_idl(self, txn: Any) -> None:
+        try:
+            row = self.api.lookup(self.table, self.record)
+        except idlutils.RowNotFound:
+            if self.if_exists:
+                return
+            raise
+        self.set_columns(row, **self.columns)

@@ -1,0 +1,185 @@
+"""The northbound sync: outbox consumer, periodic audit and repair.
+
+One process (the leader) runs :meth:`NorthboundSync.run_forever` in its own
+thread. Each round reads the oldest outbox rows, recomputes the NB rows of
+their resources from the database and applies the difference in ONE NB
+transaction, then deletes exactly the outbox rows it read. A crash between
+the NB commit and the delete only means the batch is applied again, which
+changes nothing (desired-state diff, not blind commands). Rows are read in id
+order, but order does not matter for correctness: every apply recomputes the
+resource's current state, so a row committed late with a smaller id (possible
+on PostgreSQL) is picked up by a later round and never deleted unread.
+
+The audit compares the whole database against every row neutrino owns in the
+NB (see ``ovn.desired``) and, with ``repair``, fixes the drift in one
+transaction. It refuses to run on an IDL without a complete copy
+(``IdlNotReady``). An audit run from another process (``neutrino sync
+--repair``) while the leader applies a change may act on a snapshot a moment
+old; the leader's next periodic audit puts that right.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from neutrino.db.models import OvnOutbox
+from neutrino.ovn import apply
+from neutrino.ovn.apply import Change
+
+LOG = logging.getLogger(__name__)
+
+IDLE_SLEEP = 0.03  # seconds between polls of an empty outbox
+MAX_RETRY_SLEEP = 5.0
+AUDIT_RETRY = 30.0  # seconds before a failed audit runs again
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """What an audit found: one ``Change`` per row that is missing, extra or
+    different (``Change.columns`` names the differing columns); ``checked``
+    counts the rows the database wants per NB table."""
+
+    changes: tuple[Change, ...] = ()
+    repaired: bool = False
+    checked: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def has_drift(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def missing(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action == apply.ADD)
+
+    @property
+    def extra(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action == apply.DEL)
+
+    @property
+    def different(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action == apply.SET)
+
+
+@dataclass
+class SyncStats:
+    """Counters since start, for logs and tests."""
+
+    outbox_rows: int = 0
+    changes: int = 0
+    nb_transactions: int = 0
+    audits: int = 0
+    last_error: str = ""
+
+
+class NorthboundSync:
+    """Applies the outbox to the NB and audits DB against NB.
+
+    ``env`` is the services' ``Env`` (database and settings); ``nb_api`` an
+    NB API from ``ovn.idl.nb_api``, already holding a complete copy.
+    """
+
+    def __init__(self, env: Any, nb_api: Any, *, batch_size: int | None = None,
+                 audit_interval: float | None = None) -> None:
+        self.env = env
+        self.nb = nb_api
+        self.batch_size = batch_size or env.settings.ovn_sync_batch
+        self.audit_interval = (env.settings.ovn_audit_interval if audit_interval is None
+                               else audit_interval)
+        self.stats = SyncStats()
+
+    def run_once(self, max_rows: int | None = None) -> int:
+        """Apply the oldest ``max_rows`` outbox rows (default: the batch size) in
+        one NB transaction, then delete them. Returns how many were consumed
+        (0: the outbox was empty). Raises on NB or DB errors; nothing is lost."""
+        limit = max_rows or self.batch_size
+        rows = self.env.db.run(lambda s: s.execute(
+            select(OvnOutbox.id, OvnOutbox.resource_type, OvnOutbox.resource_id)
+            .order_by(OvnOutbox.id).limit(limit)).all(), write=False)
+        if not rows:
+            return 0
+        unknown = {r.resource_type for r in rows} - set(apply.RESOURCE_TYPES)
+        if unknown:
+            LOG.warning("outbox rows of unknown type(s) %s consumed without NB change",
+                        ", ".join(sorted(unknown)))
+        changes = apply.apply_resources(self.env, self.nb, {(r.resource_type, r.resource_id)
+                                                            for r in rows})
+        self._delete_outbox([r.id for r in rows])
+        self.stats.outbox_rows += len(rows)
+        self.stats.changes += len(changes)
+        self.stats.nb_transactions += bool(changes)
+        return len(rows)
+
+    def _delete_outbox(self, ids: list[int]) -> None:
+        def run(session: Session) -> None:
+            for i in range(0, len(ids), 500):
+                session.execute(delete(OvnOutbox).where(OvnOutbox.id.in_(ids[i:i + 500])))
+        self.env.db.run(run)
+
+    def audit(self, repair: bool = False) -> DriftReport:
+        """Compare the whole database with every NB row neutrino owns; with
+        ``repair``, fix every difference in one NB transaction.
+
+        Rows not owned (see ``ovn.desired``) are neither reported nor touched.
+        Raises IdlNotReady when the IDL has no complete, connected copy.
+        """
+        settings = self.env.settings
+        desired = self.env.db.run(lambda s: apply.load_all(
+            s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time), write=False)
+        observed = apply.read_nb(self.nb, None, desired.ports.keys())
+        changes = apply.plan(desired, observed)
+        if repair and changes:
+            apply.execute(self.nb, apply.nb_commands(self.nb, changes, observed))
+            self.stats.nb_transactions += 1
+            self.stats.changes += len(changes)
+        self.stats.audits += 1
+        checked = {apply.LS: len(desired.switches), apply.LSP: len(desired.ports),
+                   apply.DHCP: len(desired.dhcp_options)}
+        return DriftReport(tuple(changes), repaired=repair and bool(changes), checked=checked)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Poll the outbox until ``stop`` is set: no pause while there is work,
+        ``IDLE_SLEEP`` when idle. A full audit with repair runs first and then
+        every ``audit_interval`` seconds (0: never); a failed audit is retried
+        after ``AUDIT_RETRY`` seconds without holding up the outbox. Errors are
+        logged and retried with a growing pause; the loop never dies of them."""
+        next_audit = time.monotonic()
+        failures = 0
+        while not stop.is_set():
+            if self.audit_interval and time.monotonic() >= next_audit:
+                ok = self._audit_and_log()
+                next_audit = time.monotonic() + (
+                    self.audit_interval if ok else min(self.audit_interval, AUDIT_RETRY))
+            try:
+                done = self.run_once()
+            except Exception as exc:  # logged, retried
+                failures += 1
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                if failures == 1:
+                    LOG.exception("NB sync failed; retrying")
+                else:
+                    LOG.warning("NB sync still failing (attempt %d): %s", failures, exc)
+                stop.wait(min(MAX_RETRY_SLEEP, 0.1 * 2 ** failures))
+                continue
+            failures = 0
+            if not done:
+                stop.wait(IDLE_SLEEP)
+
+    def _audit_and_log(self) -> bool:
+        try:
+            report = self.audit(repair=True)
+        except Exception as exc:  # noqa: BLE001 - logged, retried
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            LOG.warning("NB audit failed, retrying in %.0fs: %s", AUDIT_RETRY, exc)
+            return False
+        if report.has_drift:
+            LOG.warning("NB audit repaired %d missing, %d different and %d extra row(s)",
+                        len(report.missing), len(report.different), len(report.extra))
+        return True
