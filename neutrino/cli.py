@@ -88,6 +88,11 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     settings = _settings(config, database_url=database_url, state_dir=state_dir,
                          ovn_nb_connection=ovn_nb_connection)
     if not settings.ovn_nb_connection:
+        from neutrino.lab.runtime import RuntimeInfo
+        info = RuntimeInfo.load(settings.state_dir)  # the all-in-one's own OVN
+        if info is not None:
+            settings = settings.model_copy(update={"ovn_nb_connection": info.nb_connection})
+    if not settings.ovn_nb_connection:
         err.print("[red]neutrino: no OVN NB connection: set ovn_nb_connection or pass "
                   "--ovn-nb-connection[/red]")
         raise typer.Exit(2)
@@ -121,6 +126,133 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     out.print(f"[red]{len(left.changes)} row(s) drifted[/red] ({checked})"
               + ("" if repair else "; run 'neutrino sync --repair' to fix them"))
     raise typer.Exit(1)
+
+
+@app.command()
+def up(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt,
+       host: Optional[str] = typer.Option(None, "--host", help="API listen address (127.0.0.1)"),
+       port: Optional[int] = typer.Option(None, "--port", help="API listen port (9696)"),
+       database_url: Optional[str] = DbOpt) -> None:
+    """Run the all-in-one service in the foreground: OVS/OVN daemons, database,
+    northbound sync, port status and the API. Ctrl-C (or 'neutrino down') stops
+    exactly what it started."""
+    from neutrino.lab import daemons, runtime
+
+    settings = _settings(config, state_dir=state_dir, host=host, port=port,
+                         database_url=database_url)
+    out = Console()
+    try:
+        with out.status("starting") as spinner:
+            def progress(step: str) -> None:
+                out.print(f"[green]✓[/green] {step}" if step.startswith("serving") else f"  {step}")
+                spinner.update(step)
+            runtime.up(settings, progress)
+    except runtime.MissingPrerequisites as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    except (daemons.DaemonError, RuntimeError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    out.print("stopped")
+
+
+@app.command()
+def down(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Stop the all-in-one service of this state dir (what 'neutrino up' started, only that)."""
+    from neutrino.lab import runtime
+
+    settings = _settings(config, state_dir=state_dir)
+    Console().print("stopped" if runtime.down(settings) else "nothing was running")
+
+
+@app.command()
+def status(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Show the health of each component of the all-in-one service; exit 1 if any is down."""
+    from rich.table import Table
+
+    from neutrino.lab import runtime
+
+    settings = _settings(config, state_dir=state_dir)
+    rows = runtime.status(settings)
+    table = Table(title=f"neutrino ({settings.state_dir})")
+    for column in ("component", "state", "detail"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.component, "[green]up[/green]" if row.running else "[red]down[/red]",
+                      row.detail)
+    Console().print(table)
+    if not all(r.running for r in rows):
+        raise typer.Exit(1)
+
+
+lab_app = typer.Typer(help="Lab instances: namespaces that behave like VMs", no_args_is_help=True)
+app.add_typer(lab_app, name="lab")
+
+
+@lab_app.command("boot")
+def lab_boot(name: str, network: Optional[str] = typer.Option(None, "--network", help="Name or id"),
+             project: Optional[str] = typer.Option(None, "--project", help="Project (noauth)"),
+             config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Create a port and an instance on it; print the address it leased by DHCP."""
+    from neutrino.lab import commands, instances
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        inst = commands.boot(settings.state_dir, name, network, project)
+    except (commands.LabError, instances.InstanceError, ValueError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"{inst.name}: {inst.lease.address} (port {inst.port_id}; leased "
+                    f"{inst.boot_seconds['plug_to_lease']:.2f} s after plugging)")
+
+
+@lab_app.command("list")
+def lab_list(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """List lab instances."""
+    from rich.table import Table
+
+    from neutrino.lab import instances
+
+    settings = _settings(config, state_dir=state_dir)
+    table = Table()
+    for column in ("name", "address", "port", "namespace", "state"):
+        table.add_column(column)
+    for inst in instances.list_instances(settings.state_dir):
+        table.add_row(inst.name, inst.lease.address if inst.lease else "-", inst.port_id,
+                      inst.netns, inst.state)
+    Console().print(table)
+
+
+@lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab_exec(ctx: typer.Context, name: str, config: Optional[str] = ConfigOpt,
+             state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Run a command inside an instance: neutrino lab exec NAME -- CMD..."""
+    from neutrino.lab import instances
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        res = instances.exec_in_instance(settings.state_dir, name, list(ctx.args), timeout=3600)
+    except instances.InstanceNotFound as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    sys.stdout.write(res.stdout)
+    sys.stderr.write(res.stderr)
+    raise typer.Exit(res.returncode)
+
+
+@lab_app.command("delete")
+def lab_delete(name: str, config: Optional[str] = ConfigOpt,
+               state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Remove an instance: namespace, veth, OVS port, DHCP client and its port."""
+    from neutrino.lab import commands, instances
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        commands.delete(settings.state_dir, name)
+    except (commands.LabError, instances.InstanceError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"{name} deleted")
 
 
 def main() -> None:

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # OVN northbound ovsdb-server ("unix:/path", "tcp:host:6641", comma-separated for a cluster).
     ovn_nb_connection: str = ""
+    # OVN southbound ovsdb-server; with ovn_nb_connection, `neutrino up` starts no OVN of its own.
+    ovn_sb_connection: str = ""
+    # This host's OVN chassis name (`neutrino up`); empty means the hostname.
+    chassis_name: str = ""
     # DHCP lease time OVN offers, seconds (Neutron's [ovn] dhcp_default_lease_time).
     dhcp_lease_time: int = Field(43200, ge=60)
     # Outbox rows the NB sync applies per NB transaction.
