@@ -113,7 +113,7 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     if report.has_drift:
         table = Table(title="OVN northbound drift" + (" (repaired)" if report.repaired else ""))
         for column in ("drift", "table", "row", "resource", "differing columns"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for change in report.changes:
             table.add_row(change.drift, change.table, change.key, change.resource,
                           ", ".join(change.columns))

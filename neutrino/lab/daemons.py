@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from neutrino.host.process import pid_alive
+
 OVS_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
 SB_SCHEMA = Path("/usr/share/ovn/ovn-sb.ovsschema")
@@ -293,7 +295,7 @@ class Daemon:
             except ProcessLookupError:
                 break
             try:
-                wait_until(lambda: not _is_alive(pid), wait,
+                wait_until(lambda: not pid_alive(pid), wait,
                            f"{self.name} (pid {pid}) to exit")
                 break
             except TimeoutError:
@@ -766,21 +768,7 @@ def _is_running(pid: int, program: str) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
     except OSError:
         return False
-    return _is_alive(pid) and Path(cmdline).name == program
-
-
-def _is_alive(pid: int) -> bool:
-    """True if ``pid`` exists and is not a zombie.
-
-    Detached daemons are re-parented to pid 1, which may reap them late, so an exited
-    daemon can linger as a zombie; and an exiting one has an empty cmdline before it
-    becomes a zombie, so liveness is judged by the state alone.
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X", "x")
+    return pid_alive(pid) and Path(cmdline).name == program
 
 
 def _which(program: str) -> str | None:

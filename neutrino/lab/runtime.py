@@ -28,6 +28,7 @@ from neutrino.api.app import create_app
 from neutrino.config import Settings
 from neutrino.db.models import OvnOutbox
 from neutrino.db.session import Database
+from neutrino.host.process import pid_alive
 from neutrino.lab import daemons
 from neutrino.services.env import Env
 
@@ -70,7 +71,7 @@ class RuntimeInfo:
             info = cls(**json.loads((state_dir / RUNTIME_FILE).read_text()))
         except (OSError, ValueError, TypeError):
             return None
-        return info if _alive(info.pid) else None
+        return info if pid_alive(info.pid) else None
 
 
 def chassis_netns(state_dir: Path) -> str:
@@ -165,7 +166,7 @@ def down(settings: Settings, timeout: float = 60) -> bool:
     if info is not None:
         os.kill(info.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(info.pid) and time.monotonic() < deadline:
+        while pid_alive(info.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         stopped = True
     if not settings.ovn_nb_connection and (settings.state_dir / "ovn").exists():
@@ -198,13 +199,3 @@ def status(settings: Settings) -> list[daemons.ComponentStatus]:
     finally:
         db.dispose()
     return result
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -182,10 +182,11 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
         port.status = status
         if up and chassis_host and port.binding_host_id != chassis_host:
             port.binding_host_id = chassis_host
-            common.enqueue_ovn(session, "port", port.id)  # requested-chassis follows the host
             changed = True
         if changed:
             common.touch(port)
+            # the LSP carries the revision (and requested-chassis follows the host)
+            common.enqueue_ovn(session, "port", port.id)
         return True
     return env.db.run(run)
 

@@ -1,0 +1,179 @@
+"""The all-in-one service end to end: ``neutrino up`` with its own OVN, lab
+instances booted with ``neutrino lab boot``, real DHCP leases and real pings.
+
+The module starts one ``neutrino up`` in a state dir of its own (so its chassis
+namespace and daemons are its own) and stops it with ``neutrino down``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from neutrino_server import NEUTRINO, free_port
+from ovnlab import skip_reason
+
+from neutrino.lab.daemons import wait_until
+
+pytestmark = pytest.mark.ovn
+
+
+def neutrino(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    res = subprocess.run([str(NEUTRINO), *args], capture_output=True, text=True, timeout=timeout,
+                         env={**{k: v for k, v in os.environ.items() if not k.startswith("NEUTRINO_")},
+                              "COLUMNS": "200"})
+    if check:
+        assert res.returncode == 0, f"neutrino {' '.join(args)}: {res.stdout}\n{res.stderr}"
+    return res
+
+
+class AllInOne:
+    def __init__(self, state_dir: Path, port: int, prefix: str) -> None:
+        self.state_dir, self.prefix = state_dir, prefix
+        self.url = f"http://127.0.0.1:{port}/v2.0"
+        self.runtime = json.loads((state_dir / "runtime.json").read_text())
+
+    def client(self, project: str | None = None) -> httpx.Client:
+        headers = {"X-Project-Id": project, "X-Roles": "member"} if project else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def lab(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return neutrino("lab", command, "--state-dir", str(self.state_dir), *args, check=check)
+
+    def boot(self, name: str, network: str, project: str | None = None) -> str:
+        extra = ["--project", project] if project else []
+        self.lab("boot", self.prefix + name, "--network", network, *extra)
+        return self.prefix + name
+
+    def exec(self, name: str, *argv: str) -> subprocess.CompletedProcess:
+        return self.lab("exec", name, "--", *argv, check=False)
+
+    def network(self, project: str, cidr: str, pool: tuple[str, str] | None = None) -> dict:
+        with self.client(project) as c:
+            net = c.post("/networks", json={"network": {"name": f"{self.prefix}-{project}"}}).json()["network"]
+            body = {"network_id": net["id"], "cidr": cidr, "ip_version": 4}
+            if pool:
+                body["allocation_pools"] = [{"start": pool[0], "end": pool[1]}]
+            assert c.post("/subnets", json={"subnet": body}).status_code == 201
+        return net
+
+    def port_of(self, name: str) -> dict:
+        with self.client() as c:
+            [port] = c.get("/ports", params={"name": name}).json()["ports"]
+        return port
+
+    def leased(self, name: str) -> str:
+        out = self.exec(name, "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout
+        return out.split(" inet ")[1].split("/")[0]
+
+
+@pytest.fixture(scope="module")
+def host_state():
+    """The host's resolver config and routes, to compare after the module."""
+    before = (Path("/etc/resolv.conf").read_bytes(),
+              subprocess.run(["ip", "route"], capture_output=True).stdout)
+    yield
+    after = (Path("/etc/resolv.conf").read_bytes(),
+             subprocess.run(["ip", "route"], capture_output=True).stdout)
+    assert after == before, "the host's /etc/resolv.conf or routing table changed"
+
+
+@pytest.fixture(scope="module")
+def allinone(host_state, run_prefix, tmp_path_factory):
+    if reason := skip_reason():
+        pytest.skip(reason)
+    state_dir = tmp_path_factory.mktemp("up")
+    port = free_port()
+    log = open(state_dir / "up.log", "w")
+    proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(state_dir), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until(lambda: proc.poll() is not None or (state_dir / "runtime.json").exists(), 60,
+                   "neutrino up to publish runtime.json")
+        assert proc.poll() is None, (state_dir / "up.log").read_text()
+        yield AllInOne(state_dir, port, run_prefix)
+    finally:
+        for inst in (state_dir / "lab" / "instances").glob("*.json"):
+            neutrino("lab", "delete", inst.stem, "--state-dir", str(state_dir), check=False)
+        neutrino("down", "--state-dir", str(state_dir), check=False)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+        assert "Traceback" not in (state_dir / "up.log").read_text(), (state_dir / "up.log").read_text()
+
+
+def test_instances_lease_the_api_addresses_ping_and_turn_active(allinone):
+    net = allinone.network("p1", "10.0.0.0/24")
+    a, b = allinone.boot("a", net["id"], "p1"), allinone.boot("b", net["id"], "p1")
+    ports = {n: allinone.port_of(n) for n in (a, b)}
+    for name, port in ports.items():
+        assert allinone.leased(name) == port["fixed_ips"][0]["ip_address"]
+    assert allinone.exec(a, "ping", "-c1", "-W2", ports[b]["fixed_ips"][0]["ip_address"]).returncode == 0
+
+    def active():
+        got = [allinone.port_of(n) for n in (a, b)]
+        return all(p["status"] == "ACTIVE" for p in got) and got
+    for port in wait_until(active, 10, "both ports ACTIVE"):
+        assert port["binding:host_id"] == allinone.runtime["chassis_name"]
+    listed = allinone.lab("list").stdout
+    assert a in listed and b in listed
+
+
+def test_overlapping_projects_each_reach_only_their_own_network(allinone):
+    net_a = allinone.network("pa", "10.0.0.0/24", pool=("10.0.0.5", "10.0.0.5"))
+    net_b = allinone.network("pb", "10.0.0.0/24", pool=("10.0.0.5", "10.0.0.5"))
+    a1, b1 = allinone.boot("a1", net_a["id"], "pa"), allinone.boot("b1", net_b["id"], "pb")
+    assert allinone.leased(a1) == allinone.leased(b1) == "10.0.0.5"
+    with allinone.client("pa") as c:
+        subnet_id = c.get(f"/networks/{net_a['id']}").json()["network"]["subnets"][0]
+        c.put(f"/subnets/{subnet_id}", json={"subnet": {"allocation_pools": [
+            {"start": "10.0.0.6", "end": "10.0.0.6"}]}})
+    a2 = allinone.boot("a2", net_a["id"], "pa")
+    assert allinone.leased(a2) == "10.0.0.6"
+    # a2 reaches 10.0.0.5 in its own network: a1's MAC answers, never b1's
+    assert allinone.exec(a2, "ping", "-c1", "-W2", "10.0.0.5").returncode == 0
+    neigh = allinone.exec(a2, "ip", "neigh", "show", "10.0.0.5").stdout
+    assert allinone.port_of(a1)["mac_address"] in neigh
+    assert allinone.port_of(b1)["mac_address"] not in neigh
+    # b1 has nobody at 10.0.0.6
+    assert allinone.exec(b1, "ping", "-c1", "-W1", "10.0.0.6").returncode != 0
+
+
+def test_sync_reports_and_repairs_drift_made_by_hand(allinone):
+    net = allinone.network("pd", "10.1.0.0/24")
+    # an unbound port: a bound one would go DOWN when its LSP vanishes, and the
+    # running sync would put the LSP back before the audit sees it missing
+    with allinone.client("pd") as c:
+        port = c.post("/ports", json={"port": {"network_id": net["id"]}}).json()["port"]
+    nb = ["ovn-nbctl", f"--db={allinone.runtime['nb_connection']}"]
+    wait_until(lambda: port["id"] in subprocess.run(nb + ["lsp-list", f"neutron-{net['id']}"],
+                                                    capture_output=True, text=True).stdout,
+               10, "the LSP in the NB")
+    subprocess.run(nb + ["lsp-del", port["id"]], check=True)
+    subprocess.run(nb + ["lsp-add", f"neutron-{net['id']}", f"{allinone.prefix}-stray"], check=True)
+    drift = neutrino("sync", "--state-dir", str(allinone.state_dir), check=False)
+    assert drift.returncode == 1, drift.stdout
+    assert port["id"][:8] in drift.stdout and "stray" in drift.stdout
+    neutrino("sync", "--repair", "--state-dir", str(allinone.state_dir))
+    listed = subprocess.run(nb + ["lsp-list", f"neutron-{net['id']}"], capture_output=True, text=True).stdout
+    assert port["id"] in listed and "stray" not in listed
+    assert neutrino("sync", "--state-dir", str(allinone.state_dir)).returncode == 0
+
+
+def test_lab_delete_removes_namespace_and_port(allinone):
+    net = allinone.network("pe", "10.2.0.0/24")
+    name = allinone.boot("e", net["id"], "pe")
+    port = allinone.port_of(name)
+    allinone.lab("delete", name)
+    assert f"lab-{name}" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    with allinone.client() as c:
+        assert c.get(f"/ports/{port['id']}").status_code == 404
+    assert allinone.lab("delete", name, check=False).returncode != 0
