@@ -142,7 +142,14 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
             access_log=False, timeout_keep_alive=30))
         RuntimeInfo(os.getpid(), api_url, chassis, netns, nb_conn, sb_conn, ovs_conn).save(state_dir)
         progress(f"serving the API on {api_url}")
-        server.run()  # until SIGINT/SIGTERM
+        # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal
+        # with the handler it found: make that one unwind into the cleanup below.
+        signal.signal(signal.SIGTERM, _stop_requested)
+        signal.signal(signal.SIGINT, _stop_requested)
+        try:
+            server.run()
+        except _StopRequested:
+            pass
     finally:
         stop.set()
         if watcher is not None:
@@ -153,6 +160,14 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         db.dispose()
         if ovn is not None:
             ovn.stop()
+
+
+class _StopRequested(Exception):
+    pass
+
+
+def _stop_requested(signum, frame) -> None:
+    raise _StopRequested()
 
 
 def down(settings: Settings, timeout: float = 60) -> bool:
