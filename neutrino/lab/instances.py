@@ -229,6 +229,24 @@ def boot_instance(state_dir: Path, name: str, port: dict[str, Any], chassis_netn
         raise
 
 
+def restore_instance(state_dir: Path, name: str, chassis_netns: str | None,
+                     ovs_connection: str, dhcp_timeout: float = 10) -> Instance:
+    """Boot a saved instance again after its chassis was restarted (``neutrino up``
+    after ``down``): the veth went with the old chassis namespace, so its DHCP
+    client is stopped and the instance is plugged and leased anew, for the same
+    port, MAC and address. ``InstanceError`` as for :func:`boot_instance`."""
+    inst = get_instance(state_dir, name)
+    paths = _paths(state_dir, name)
+    for pid in {inst.dhcp_pid, host_process.read_pid_file(paths["pid"])}:
+        if pid:
+            host_process.terminate(pid, [*_DHCP_CLIENT, str(paths["pid"])])
+    _save(state_dir, replace(inst, state="booting", dhcp_pid=None))
+    port = {"id": inst.port_id, "mac_address": inst.mac, "fixed_ips": list(inst.fixed_ips),
+            "network_id": inst.network_id, "device_id": inst.instance_id,
+            "project_id": inst.project_id}
+    return boot_instance(state_dir, name, port, chassis_netns, ovs_connection, dhcp_timeout)
+
+
 def exec_in_instance(state_dir: Path, name: str, argv: list[str], *, timeout: float = 30,
                      check: bool = False, input: str | None = None
                      ) -> subprocess.CompletedProcess[str]:

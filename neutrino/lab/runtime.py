@@ -136,6 +136,9 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
             t.start()
         watcher.start()
 
+        if ovn is not None:
+            _restore_lab_instances(state_dir, netns, ovs_conn, progress)
+
         api_url = f"http://{settings.host}:{settings.port}"
         server = uvicorn.Server(uvicorn.Config(
             create_app(env), host=settings.host, port=settings.port, log_level="warning",
@@ -160,6 +163,21 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         db.dispose()
         if ovn is not None:
             ovn.stop()
+
+
+def _restore_lab_instances(state_dir: Path, netns: str, ovs_conn: str,
+                           progress: Callable[[str], None]) -> None:
+    """Lab instances outlive ``neutrino up``; plug them into the new chassis."""
+    from neutrino.lab import instances
+
+    saved = instances.list_instances(state_dir)
+    if saved:
+        progress(f"re-plugging {len(saved)} lab instance(s)")
+    for inst in saved:
+        try:
+            instances.restore_instance(state_dir, inst.name, netns, ovs_conn)
+        except instances.InstanceError as exc:
+            LOG.warning("lab instance %s could not be restored: %s", inst.name, exc)
 
 
 class _StopRequested(Exception):
