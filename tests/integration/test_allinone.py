@@ -7,6 +7,7 @@ namespace and daemons are its own) and stops it with ``neutrino down``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import pytest
 from neutrino_server import NEUTRINO, free_port
 from ovnlab import skip_reason
 
+from neutrino.lab import instances
 from neutrino.lab.daemons import wait_until
 
 pytestmark = pytest.mark.ovn
@@ -98,8 +100,12 @@ def allinone(host_state, run_prefix, tmp_path_factory):
         assert proc.poll() is None, (state_dir / "up.log").read_text()
         yield AllInOne(state_dir, port, run_prefix)
     finally:
-        for inst in (state_dir / "lab" / "instances").glob("*.json"):
-            neutrino("lab", "delete", inst.stem, "--state-dir", str(state_dir), check=False)
+        # the namespaces, veths and DHCP clients, even if neutrino up is gone
+        ovs = json.loads((state_dir / "runtime.json").read_text())["ovs_connection"] \
+            if (state_dir / "runtime.json").exists() else "unix:/nonexistent"
+        for inst in instances.list_instances(state_dir):
+            with contextlib.suppress(instances.InstanceError):
+                instances.delete_instance(state_dir, inst.name, ovs)
         neutrino("down", "--state-dir", str(state_dir), check=False)
         try:
             proc.wait(timeout=30)
@@ -177,3 +183,29 @@ def test_lab_delete_removes_namespace_and_port(allinone):
     with allinone.client() as c:
         assert c.get(f"/ports/{port['id']}").status_code == 404
     assert allinone.lab("delete", name, check=False).returncode != 0
+
+
+def test_lab_instances_survive_a_restart_of_up(allinone):
+    """Last in the module: restarts the all-in-one on the same state dir."""
+    net = allinone.network("pr", "10.3.0.0/24")
+    a, b = allinone.boot("ra", net["id"], "pr"), allinone.boot("rb", net["id"], "pr")
+    address_b = allinone.leased(b)
+    neutrino("down", "--state-dir", str(allinone.state_dir))
+    assert allinone.exec(a, "ping", "-c1", "-W1", address_b).returncode != 0  # chassis gone
+    port = allinone.url.split(":")[2].split("/")[0]
+    log = open(allinone.state_dir / "up2.log", "w")
+    proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(allinone.state_dir),
+                             "--port", port], stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        wait_until(lambda: proc.poll() is not None or (allinone.state_dir / "runtime.json").exists(),
+                   60, "neutrino up to come back")
+        assert proc.poll() is None, (allinone.state_dir / "up2.log").read_text()
+        assert allinone.leased(b) == address_b
+        assert allinone.exec(a, "ping", "-c1", "-W2", address_b).returncode == 0
+    finally:
+        for name in (a, b):
+            allinone.lab("delete", name, check=False)
+        neutrino("down", "--state-dir", str(allinone.state_dir), check=False)
+        proc.wait(timeout=30)
+        log.close()
