@@ -39,6 +39,22 @@ from neutrino.lab.daemons import (
 )
 
 IFNAMSIZ = 15
+# A one-shot TCP echo server and its client, run with `python -c` inside namespaces
+# to prove TCP (not only ICMP) crosses br-int.
+TCP_ECHO_SERVER = """
+import socket, sys
+server = socket.create_server((sys.argv[1], 8080))
+server.settimeout(10)
+print("listening", flush=True)
+conn, _ = server.accept()
+conn.sendall(conn.recv(100))
+"""
+TCP_CLIENT = """
+import socket, sys
+conn = socket.create_connection((sys.argv[1], 8080), timeout=5)
+conn.sendall(b"neutrino")
+print(conn.recv(100).decode())
+"""
 
 
 @dataclass(frozen=True)

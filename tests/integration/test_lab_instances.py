@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ovnlab import OvnLab
+from ovnlab import TCP_CLIENT, TCP_ECHO_SERVER, OvnLab
 
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
@@ -46,20 +46,6 @@ def _root_snapshot() -> tuple[bytes, str]:
 
 _ROOT_BEFORE = _root_snapshot()
 
-TCP_ECHO_SERVER = """
-import socket, sys
-server = socket.create_server((sys.argv[1], 8080))
-server.settimeout(10)
-print("listening", flush=True)
-conn, _ = server.accept()
-conn.sendall(conn.recv(100))
-"""
-TCP_CLIENT = """
-import socket, sys
-conn = socket.create_connection((sys.argv[1], 8080), timeout=5)
-conn.sendall(b"neutrino")
-print(conn.recv(100).decode())
-"""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ovnlab import OvnLab, plugged_port, skip_reason
+from ovnlab import TCP_CLIENT, TCP_ECHO_SERVER, OvnLab, plugged_port, skip_reason
 
 from neutrino.lab import daemons
 from neutrino.lab.daemons import (
@@ -27,20 +27,6 @@ from neutrino.lab.daemons import (
 pytestmark = pytest.mark.ovn
 
 RESOLV_CONF = Path("/etc/resolv.conf")
-TCP_ECHO_SERVER = """
-import socket, sys
-server = socket.create_server((sys.argv[1], 8080))
-server.settimeout(10)
-print("listening", flush=True)
-conn, _ = server.accept()
-conn.sendall(conn.recv(100))
-"""
-TCP_CLIENT = """
-import socket, sys
-conn = socket.create_connection((sys.argv[1], 8080), timeout=5)
-conn.sendall(b"neutrino")
-print(conn.recv(100).decode())
-"""
 _RESOLV_BEFORE = (RESOLV_CONF.read_bytes(), RESOLV_CONF.stat().st_mtime_ns)
 
 
