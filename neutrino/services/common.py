@@ -40,6 +40,16 @@ def touch(row: Any) -> None:
     row.updated_at = now()
 
 
+def apply_changes(row: Any, data: dict[str, Any]) -> bool:
+    """Set the attributes in ``data`` on ``row``; True if any value changed."""
+    changed = False
+    for key, value in data.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
 def check_if_match(row: Any, if_match: int | None) -> None:
     """``If-Match: revision_number=N`` (ext ``revision-if-match``): 412 on mismatch."""
     if if_match is not None and row.revision_number != if_match:

@@ -106,12 +106,7 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
     def run(session: Session) -> dict[str, Any]:
         net = find_owned(session, ctx, network_id, "update_network")
         common.check_if_match(net, if_match)
-        changed = False
-        for key, value in data.items():
-            if getattr(net, key) != value:
-                setattr(net, key, value)
-                changed = True
-        if changed:
+        if common.apply_changes(net, data):
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
         session.flush()

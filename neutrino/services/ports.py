@@ -154,11 +154,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                                       "port is already bound, port type: ovs, old_mac "
                                       f"{port.mac_address}, new_mac {data['mac_address']}.")
             _check_mac_free(session, net.id, data["mac_address"])
-        for key, value in data.items():
-            if getattr(port, key) != value:
-                setattr(port, key, value)
-                changed = True
-        if changed:
+        if common.apply_changes(port, data) or changed:
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
         session.flush()

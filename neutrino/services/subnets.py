@@ -129,12 +129,7 @@ def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
             data["host_routes"] = _host_routes(cidr, data["host_routes"], env)
         if "enable_dhcp" in data:
             _check_dhcp(cidr, merged)
-        changed = False
-        for key, value in data.items():
-            if getattr(sub, key) != value:
-                setattr(sub, key, value)
-                changed = True
-        if changed:
+        if common.apply_changes(sub, data):
             common.touch(sub)
             common.touch(net)
             common.enqueue_ovn(session, "subnet", sub.id)

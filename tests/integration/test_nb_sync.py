@@ -12,7 +12,6 @@ NB, only run when no other test's neutron-owned rows are there.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -45,26 +44,10 @@ BASE_MAC = "fa:16:3e:00:00:00"
 
 # --- fixtures -------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def db_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("nbsync-template") / "template.db"
-    db = Database(f"sqlite:///{path}")
-    db.upgrade()
-    db.dispose()
-    return path
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def env(request, db_template: Path, tmp_path: Path) -> Iterator[Env]:
-    """Services' Env on a fresh migrated database: a SQLite copy, or PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'neutrino.db'}"
-        shutil.copy(db_template, tmp_path / "neutrino.db")
-    else:
-        url = request.getfixturevalue("pg_url")
-        migrator = Database(url)
-        migrator.upgrade()
-        migrator.dispose()
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    """Services' Env on a fresh migrated database (SQLite and PostgreSQL)."""
+    url = database_url
     db = Database(url)
     yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=url))
     db.dispose()

@@ -7,8 +7,6 @@ whose helpers speak noauth (project and roles headers) and check statuses.
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -19,39 +17,6 @@ from neutrino.api.app import create_app
 from neutrino.config import Settings
 from neutrino.db.session import Database
 from neutrino.services.env import Env
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    db = Database(f"sqlite:///{path}")
-    db.upgrade()
-    db.dispose()
-    return path
-
-
-@pytest.fixture(scope="session")
-def pg_template(pg_server) -> str:
-    pg_server.create_database("neutrino_template")
-    db = Database(pg_server.url("neutrino_template"))
-    db.upgrade()
-    db.dispose()
-    return "neutrino_template"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        path = tmp_path / "neutrino.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
-    server = request.getfixturevalue("pg_server")
-    template = request.getfixturevalue("pg_template")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    server._admin_execute(f"CREATE DATABASE {{}} TEMPLATE {template}", name)
-    yield server.url(name)
-    server.drop_database(name)
 
 
 class Api:
