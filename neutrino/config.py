@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     quota_network: int = Field(100, ge=-1)
     quota_subnet: int = Field(100, ge=-1)
     quota_port: int = Field(500, ge=-1)
+    quota_router: int = Field(10, ge=-1)
+    quota_floatingip: int = Field(50, ge=-1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # OVN northbound ovsdb-server ("unix:/path", "tcp:host:6641", comma-separated for a cluster).
     ovn_nb_connection: str = ""
@@ -57,6 +59,11 @@ class Settings(BaseSettings):
     chassis_name: str = ""
     # DHCP lease time OVN offers, seconds (Neutron's [ovn] dhcp_default_lease_time).
     dhcp_lease_time: int = Field(43200, ge=60)
+    # This chassis' physical networks and the OVS bridge reaching each, as Neutron's
+    # [ovs] bridge_mappings: "physnet1:br-ex,physnet2:br-eth1".
+    bridge_mappings: str = "physnet1:br-ex"
+    # Physical networks flat networks may use (Neutron's [ml2_type_flat]); "*" is any.
+    flat_networks: str = "*"
     # Outbox rows the NB sync applies per NB transaction.
     ovn_sync_batch: int = Field(500, ge=1)
     # Seconds between full DB/NB audits with repair by the NB sync; 0 disables them.
@@ -70,6 +77,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a MAC address like fa:16:3e:00:00:00")
         if int(value[:2], 16) & 1:
             raise ValueError("must be a unicast MAC (first octet even)")
+        return value
+
+    @field_validator("bridge_mappings")
+    @classmethod
+    def _check_bridge_mappings(cls, value: str) -> str:
+        parse_mappings(value)
         return value
 
     @field_validator("database_url")
@@ -95,7 +108,38 @@ class Settings(BaseSettings):
 
     def quota_defaults(self) -> dict[str, int]:
         """Default quota per resource name, e.g. ``{"network": 100, ...}``."""
-        return {"network": self.quota_network, "subnet": self.quota_subnet, "port": self.quota_port}
+        return {"network": self.quota_network, "subnet": self.quota_subnet, "port": self.quota_port,
+                "router": self.quota_router, "floatingip": self.quota_floatingip}
+
+    def physnet_bridges(self) -> dict[str, str]:
+        """``bridge_mappings`` as ``{physnet: bridge}``."""
+        return parse_mappings(self.bridge_mappings)
+
+    def flat_physnets(self) -> set[str] | None:
+        """Physical networks allowed for flat networks; None means any."""
+        names = {n.strip() for n in self.flat_networks.split(",") if n.strip()}
+        return None if "*" in names else names
+
+
+def parse_mappings(value: str) -> dict[str, str]:
+    """``"physnet1:br-ex, physnet2:br-eth1"`` -> ``{"physnet1": "br-ex", ...}``.
+
+    Raises ValueError naming the bad entry: not ``name:bridge``, or a physnet or
+    bridge given twice (Neutron's ``parse_mappings`` rules).
+    """
+    result: dict[str, str] = {}
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        physnet, sep, bridge = (p.strip() for p in entry.partition(":"))
+        if not sep or not physnet or not bridge or ":" in bridge:
+            raise ValueError(f"entry {entry!r} is not <physical_network>:<bridge>")
+        if physnet in result:
+            raise ValueError(f"physical network {physnet!r} is mapped twice")
+        if bridge in result.values():
+            raise ValueError(f"bridge {bridge!r} is mapped twice")
+        result[physnet] = bridge
+    return result
 
 
 class _IniSource(PydanticBaseSettingsSource):

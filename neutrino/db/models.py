@@ -31,6 +31,35 @@ class Network(StandardAttrs, Base):
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
     shared: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     mtu: Mapped[int] = mapped_column(Integer)
+    # Extension "external-net": routers may put their gateway here; floating IPs come from it.
+    router_external: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"),
+                                                  index=True)
+
+
+class NetworkSegment(Base):
+    """One segment of a network: how its frames travel (reference B.7, D.1).
+
+    A network without segment rows is an overlay (geneve) project network.
+    ``wire`` names what the segment occupies on the physical side --
+    ``flat:<physnet>``, ``vlan:<physnet>:<id>``, ``geneve:<vni>`` -- and is
+    unique, so no two segments can ever take the same VLAN or flat physnet.
+    """
+
+    __tablename__ = "network_segments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    network_id: Mapped[str] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), index=True)
+    network_type: Mapped[str] = mapped_column(String(32))
+    physical_network: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    segment_index: Mapped[int] = mapped_column(Integer, default=0)
+    wire: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[str] = mapped_column(String(20))
+    revision_number: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Subnet(StandardAttrs, Base):
@@ -70,6 +99,47 @@ class Port(StandardAttrs, Base):
     binding_host_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
     binding_vnic_type: Mapped[str] = mapped_column(String(64), default="normal", server_default="normal")
     binding_profile: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+
+
+class Router(StandardAttrs, Base):
+    """A router (reference B.4). Its interfaces are the ports with
+    ``device_owner=network:router_interface`` and ``device_id`` = its id; its
+    gateway is the port ``gw_port_id`` (``network:router_gateway``) on an
+    external network."""
+
+    __tablename__ = "routers"
+
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    gw_port_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ports.id", ondelete="SET NULL"), nullable=True)
+    enable_snat: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Extra routes, [{"destination": cidr, "nexthop": ip}, ...] (extension "extraroute").
+    routes: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class FloatingIP(StandardAttrs, Base):
+    """A floating IP (reference B.5): an address of ``floating_port_id`` (a
+    ``network:floatingip`` port on the external network) that, while
+    associated, is NATed by ``router_id`` to ``fixed_ip_address`` of
+    ``fixed_port_id``. One (external network, port, fixed IP) has at most one."""
+
+    __tablename__ = "floatingips"
+    __table_args__ = (
+        Index("uq_floatingips_fixed", "floating_network_id", "fixed_port_id", "fixed_ip_address",
+              unique=True),
+    )
+
+    floating_network_id: Mapped[str] = mapped_column(ForeignKey("networks.id"), index=True)
+    floating_port_id: Mapped[str] = mapped_column(
+        ForeignKey("ports.id", ondelete="CASCADE"), unique=True)
+    floating_ip_address: Mapped[str] = mapped_column(String(64))
+    fixed_port_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ports.id", ondelete="SET NULL"), nullable=True, index=True)
+    fixed_ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    router_id: Mapped[str | None] = mapped_column(
+        ForeignKey("routers.id", ondelete="SET NULL"), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")
 
 
 class IPAllocation(Base):
