@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     ovn_sync_batch: int = Field(500, ge=1)
     # Seconds between full DB/NB audits with repair by the NB sync; 0 disables them.
     ovn_audit_interval: float = Field(300.0, ge=0)
+    # Instance metadata (reference E). The agent signs X-Instance-ID with this secret
+    # (HMAC-SHA256, as Nova's [neutron] metadata_proxy_shared_secret); empty: the all-in-one
+    # generates one in <state_dir>/metadata_proxy_shared_secret (neutrino.metadata.auth).
+    metadata_proxy_shared_secret: str = ""
+    # Where the built-in metadata service listens (Nova's metadata API uses 8775).
+    metadata_host: str = "127.0.0.1"
+    metadata_port: int = Field(8775, ge=1, le=65535)
+    # EC2 tree: refuse IMDSv1 (requests without an X-aws-ec2-metadata-token) with 401.
+    metadata_require_tokens: bool = False
+    # Seconds an instance's metadata is cached by the service (Nova's metadata_cache_expiration).
+    metadata_cache_seconds: float = Field(5.0, ge=0)
+    # Nova's metadata API (e.g. http://nova-api:8775); empty: neutrino's own service.
+    nova_metadata_url: str = ""
 
     @field_validator("base_mac")
     @classmethod

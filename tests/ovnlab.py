@@ -6,7 +6,8 @@ A plain module (import it after putting ``tests/`` on ``sys.path``, as conftests
   veth and bridge name a run creates, so names fit IFNAMSIZ (15) and runs never collide.
 * :func:`ovn_lab` (session fixture): a private :class:`~neutrino.lab.daemons.OvnDeployment`
   (NB/SB ovsdb-server, ovn-northd, one chassis with ovsdb-server, ovs-vswitchd on the
-  netdev datapath and ovn-controller inside the ``<prefix>-ch1`` namespace), under the
+  netdev datapath and ovn-controller inside the ``<prefix>-ch1`` namespace; ``physnet1``
+  mapped to its ``br-ex``, gateway capable), under the
   test run's tmp dir, yielded as an :class:`OvnLab` and stopped by pid at the end of the
   session, whatever the tests did.  Skips when not root or when binaries are missing.
 * :func:`ovn_lab_running`: the same as a context manager, for use outside pytest.
@@ -39,6 +40,10 @@ from neutrino.lab.daemons import (
 )
 
 IFNAMSIZ = 15
+# The lab chassis' physical network (ovn-bridge-mappings; the bridge lives in the chassis
+# namespace) and its gateway capability (SB Chassis other_config:ovn-cms-options).
+PHYSNET, PHYSNET_BRIDGE = "physnet1", "br-ex"
+GATEWAY_CHASSIS = {"ovn-cms-options": "enable-chassis-as-gw"}
 # A one-shot TCP echo server and its client, run with `python -c` inside namespaces
 # to prove TCP (not only ICMP) crosses br-int.
 TCP_ECHO_SERVER = """
@@ -123,7 +128,9 @@ def ovn_lab_running(base_dir: Path, prefix: str, timeout: float = 30) -> Iterato
     if len(str(state_dir.resolve())) > 60:  # unix socket paths must stay under 108 bytes
         state_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}-ovn-"))
     chassis = f"{prefix}-ch1"
-    deployment = OvnDeployment(state_dir, chassis, netns=chassis)
+    deployment = OvnDeployment(state_dir, chassis, netns=chassis,
+                               bridge_mappings={PHYSNET: PHYSNET_BRIDGE},
+                               external_ids=GATEWAY_CHASSIS)
     atexit.register(deployment.stop)  # interpreter exit without teardown (Ctrl-C twice)
     try:
         deployment.start(timeout)

@@ -44,6 +44,8 @@ EXTENSIONS = {
                                "Provides IP address substring filtering when listing ports"),
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
     "changed-since": ("Changed since filter", "Allow filtering resources by their updated_at time"),
+    "external-net": ("Neutron external network", "Adds external network attribute to network resource."),
+    "provider": ("Provider Network", "Expose mapping of virtual networks to physical networks"),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

@@ -6,7 +6,7 @@ API returns; they sort and compare correctly as text.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neutrino.db.base import Base
@@ -208,3 +208,27 @@ class OvnOutbox(Base):
     resource_type: Mapped[str] = mapped_column(String(32))
     resource_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[str] = mapped_column(String(20))
+
+
+class Instance(Base):
+    """An instance's metadata, served at 169.254.169.254 (extension "instance-metadata").
+
+    ``id`` is the instance UUID, the ``device_id`` of its ports. ``public_keys`` is
+    ``[{"name": ..., "key": ...}, ...]`` in order (key 0 first, as EC2's public-keys/0);
+    ``user_data`` is raw bytes (at most 64 KiB, as Nova) or NULL; ``vendor_data`` a JSON
+    object served as vendor_data.json.
+    """
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    hostname: Mapped[str] = mapped_column(String(255))
+    availability_zone: Mapped[str] = mapped_column(String(255), default="nova")
+    launch_index: Mapped[int] = mapped_column(Integer, default=0)
+    public_keys: Mapped[list] = mapped_column(JSON, default=list)
+    user_data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    vendor_data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[str] = mapped_column(String(20))

@@ -647,7 +647,10 @@ class OvnDeployment:
     """A :class:`Central` plus one :class:`Chassis` (and optionally more), under one dir.
 
     Layout: ``<state_dir>/central/`` and ``<state_dir>/<chassis_name>/``.  ``start()`` and
-    ``stop()`` act on everything, central first up and last down.
+    ``stop()`` act on everything, central first up and last down.  ``bridge_mappings``
+    and ``external_ids`` are the first chassis' (see :class:`Chassis`), e.g.
+    ``{"physnet1": "br-ex"}`` and ``{"ovn-cms-options": "enable-chassis-as-gw"}`` for a
+    chassis that may host router gateway ports (reference D.5).
     """
 
     def __init__(
@@ -658,12 +661,14 @@ class OvnDeployment:
         bridge_mappings: Mapping[str, str] | None = None,
         encap_ip: str = "127.0.0.1",
         datapath_type: str = "netdev",
+        external_ids: Mapping[str, str] | None = None,
     ):
         self.state_dir = Path(state_dir)
         self.central = Central(self.state_dir / "central")
         self.chassis = [Chassis(self.state_dir / chassis_name, chassis_name,
                                 self.central.sb_connection, netns, bridge_mappings,
-                                encap_ip, datapath_type=datapath_type)]
+                                encap_ip, datapath_type=datapath_type,
+                                external_ids=external_ids)]
 
     @property
     def nb_connection(self) -> str:

@@ -18,7 +18,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -57,6 +57,8 @@ class RuntimeInfo:
     sb_connection: str
     ovs_connection: str
     integration_bridge: str = "br-int"
+    #: The chassis' ``{physnet: bridge}`` (empty when OVN is not neutrino's own).
+    bridge_mappings: dict[str, str] = field(default_factory=dict)
 
     def save(self, state_dir: Path) -> None:
         path = state_dir / RUNTIME_FILE
@@ -80,10 +82,20 @@ def chassis_netns(state_dir: Path) -> str:
     return "ntc-" + hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:8]
 
 
+#: The all-in-one's chassis also hosts router gateway ports, as in devstack
+#: (SB Chassis ``other_config:ovn-cms-options``, reference D.5 scheduling).
+GATEWAY_CHASSIS = {"ovn-cms-options": "enable-chassis-as-gw"}
+
+
 def deployment(settings: Settings) -> daemons.OvnDeployment:
-    """The private OVN deployment of this state dir (not started)."""
+    """The private OVN deployment of this state dir (not started); its chassis maps
+    ``settings.bridge_mappings`` (``ovn-bridge-mappings``, bridges created in the
+    chassis namespace) and is gateway capable."""
     name = settings.chassis_name or socket.gethostname()
-    return daemons.OvnDeployment(settings.state_dir / "ovn", name, netns=chassis_netns(settings.state_dir))
+    return daemons.OvnDeployment(settings.state_dir / "ovn", name,
+                                 netns=chassis_netns(settings.state_dir),
+                                 bridge_mappings=settings.physnet_bridges(),
+                                 external_ids=GATEWAY_CHASSIS)
 
 
 def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) -> None:
@@ -138,12 +150,16 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
 
         if ovn is not None:
             _restore_lab_instances(state_dir, netns, ovs_conn, progress)
+            _restore_lab_external(state_dir, netns, ovs_conn, settings.physnet_bridges(),
+                                  progress)
 
         api_url = f"http://{settings.host}:{settings.port}"
         server = uvicorn.Server(uvicorn.Config(
             create_app(env), host=settings.host, port=settings.port, log_level="warning",
             access_log=False, timeout_keep_alive=30))
-        RuntimeInfo(os.getpid(), api_url, chassis, netns, nb_conn, sb_conn, ovs_conn).save(state_dir)
+        RuntimeInfo(os.getpid(), api_url, chassis, netns, nb_conn, sb_conn, ovs_conn,
+                    bridge_mappings=settings.physnet_bridges() if ovn is not None else {}
+                    ).save(state_dir)
         progress(f"serving the API on {api_url}")
         # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal
         # with the handler it found: make that one unwind into the cleanup below.
@@ -162,6 +178,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         (state_dir / RUNTIME_FILE).unlink(missing_ok=True)
         db.dispose()
         if ovn is not None:
+            _remove_lab_external(state_dir, ovs_conn)
             ovn.stop()
 
 
@@ -178,6 +195,35 @@ def _restore_lab_instances(state_dir: Path, netns: str, ovs_conn: str,
             instances.restore_instance(state_dir, inst.name, netns, ovs_conn)
         except instances.InstanceError as exc:
             LOG.warning("lab instance %s could not be restored: %s", inst.name, exc)
+
+
+def _restore_lab_external(state_dir: Path, netns: str, ovs_conn: str,
+                          bridges: dict[str, str], progress: Callable[[str], None]) -> None:
+    """Upstream namespaces go with ``neutrino down``; plumb the saved ones again."""
+    from neutrino.lab import external
+
+    for up in external.list_upstreams(state_dir):
+        if up.physnet not in bridges:
+            LOG.warning("lab upstream %s not restored: physical network not in "
+                        "bridge_mappings %s", up.physnet, bridges)
+            continue
+        progress(f"re-creating the upstream of {up.physnet} ({up.gateway})")
+        try:
+            external.restore_upstream(state_dir, up.physnet, netns, ovs_conn,
+                                      bridges[up.physnet])
+        except Exception as exc:  # noqa: BLE001 - the service comes up regardless
+            LOG.warning("lab upstream %s could not be restored: %s", up.physnet, exc)
+
+
+def _remove_lab_external(state_dir: Path, ovs_conn: str) -> None:
+    """Remove the upstream namespaces, keeping their JSON for the next ``up``."""
+    from neutrino.lab import external
+
+    for up in external.list_upstreams(state_dir):
+        try:
+            external.remove_upstream(state_dir, up.physnet, ovs_conn, forget=False)
+        except Exception as exc:  # noqa: BLE001 - stopping must go on
+            LOG.warning("lab upstream %s could not be removed: %s", up.physnet, exc)
 
 
 class _StopRequested(Exception):
@@ -203,6 +249,7 @@ def down(settings: Settings, timeout: float = 60) -> bool:
             time.sleep(0.1)
         stopped = True
     if not settings.ovn_nb_connection and (settings.state_dir / "ovn").exists():
+        _remove_lab_external(settings.state_dir, deployment(settings).ovs_connection)
         stopped = bool(deployment(settings).stop(started_only=False)) or stopped
     (settings.state_dir / RUNTIME_FILE).unlink(missing_ok=True)
     return stopped
@@ -218,6 +265,11 @@ def status(settings: Settings) -> list[daemons.ComponentStatus]:
         result.append(daemons.ComponentStatus("neutrino up", False, "not running"))
         return result
     result.append(daemons.ComponentStatus("neutrino up", True, f"pid {info.pid}"))
+    from neutrino.lab import external
+    for up in external.list_upstreams(settings.state_dir):
+        result.append(daemons.ComponentStatus(
+            f"external/{up.physnet}", external.is_plumbed(up),
+            f"{up.netns}: {up.gateway}, outside {', '.join(up.outside_ips)}"))
     try:
         import httpx
         ok = httpx.get(info.api_url + "/", timeout=2).status_code == 200

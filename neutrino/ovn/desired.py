@@ -9,11 +9,15 @@ traced back to its Neutron resource and a Neutron-made NB can be taken over.
 Ownership is recognised exactly as Neutron marks rows, never by a private
 tag: a Logical_Switch named ``neutron-<network id>`` (and every port on it), a
 Logical_Switch_Port named after a port id, a DHCP_Options row carrying
-``external_ids:subnet_id``. Rows without these marks are never touched.
+``external_ids:subnet_id``, a Logical_Router named ``neutron-<router id>`` and
+everything on it (its ports and their Gateway_Chassis rows, static routes,
+NATs), a Logical_Router_Port named ``lrp-<port id>``. Rows without these marks
+are never touched.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 from collections import defaultdict
@@ -34,9 +38,27 @@ EXT_PROJECT_ID = "neutron:project_id"
 EXT_CIDRS = "neutron:cidrs"
 EXT_SUBNET_ID = "subnet_id"
 EXT_PORT_ID = "port_id"  # per-port DHCP_Options rows (extra_dhcp_opts); neutrino makes none
+EXT_ROUTER_NAME = "neutron:router_name"
+EXT_GW_PORT_ID = "neutron:gw_port_id"
+EXT_GW_NETWORK_ID = "neutron:gw_network_id"
+EXT_SUBNET_IDS = "neutron:subnet_ids"
+EXT_IS_EXT_GW = "neutron:is_ext_gw"
+EXT_ROUTE_SUBNET_ID = "neutron:subnet_id"
+EXT_FIP_ID = "neutron:fip_id"
+EXT_FIP_PORT_ID = "neutron:fip_port_id"
+EXT_FIP_NETWORK_ID = "neutron:fip_network_id"
+
+ROUTER_PREFIX = "neutron-"  # Logical_Router names, like switches (D.1)
+LRP_PREFIX = "lrp-"
+PROVNET_PREFIX = "provnet-"
+MAX_GW_CHASSIS = 5  # Neutron's MAX_GW_CHASSIS
 
 OWNER_DISTRIBUTED = "network:distributed"  # the metadata port -> localport
 OWNER_FLOATINGIP = "network:floatingip"  # no LSP at all (D.3)
+OWNER_ROUTER_INTERFACE = "network:router_interface"
+OWNER_ROUTER_GATEWAY = "network:router_gateway"
+ROUTER_OWNERS = (OWNER_ROUTER_INTERFACE, OWNER_ROUTER_GATEWAY)
+PHYSNET_TYPES = ("flat", "vlan")  # segment types that become localnet ports
 UNKNOWN_ADDRESS = "unknown"
 IPV6_SLAAC, IPV6_STATELESS = "slaac", "dhcpv6-stateless"
 METADATA_CIDR = "169.254.169.254/32"
@@ -72,6 +94,7 @@ class LogicalSwitchPort:
     external_ids: Mapping[str, str] = field(default_factory=dict)
     dhcpv4_options: str | None = None
     dhcpv6_options: str | None = None
+    tag_request: int | None = None  # a localnet port's VLAN (D.2)
 
 
 @dataclass(frozen=True)
@@ -86,12 +109,93 @@ class DhcpOptions:
 
 
 @dataclass(frozen=True)
+class LogicalRouter:
+    """A ``Logical_Router`` row (D.5)."""
+
+    TABLE = "Logical_Router"
+    name: str
+    enabled: bool = True
+    options: Mapping[str, str] = field(default_factory=dict)
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogicalRouterPort:
+    """A ``Logical_Router_Port`` row (D.5) and the router holding it."""
+
+    TABLE = "Logical_Router_Port"
+    name: str
+    router: str
+    mac: str = ""
+    networks: tuple[str, ...] = ()
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+    ipv6_ra_configs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GatewayChassis:
+    """A ``Gateway_Chassis`` row of a gateway LRP (``port``): the highest
+    ``priority`` among live chassis hosts the router's gateway (D.5)."""
+
+    TABLE = "Gateway_Chassis"
+    name: str
+    port: str
+    chassis_name: str
+    priority: int
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    """A ``Logical_Router_Static_Route`` of ``router`` (D.5), known by
+    (router, ip_prefix, nexthop) as Neutron matches routes."""
+
+    TABLE = "Logical_Router_Static_Route"
+    router: str
+    ip_prefix: str
+    nexthop: str
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.router} {self.ip_prefix} via {self.nexthop}"
+
+
+@dataclass(frozen=True)
+class Nat:
+    """A ``NAT`` row of ``router`` (D.5), known by (router, type, external_ip,
+    logical_ip). ``logical_port``/``external_mac`` "" mean unset."""
+
+    TABLE = "NAT"
+    router: str
+    type: str
+    external_ip: str
+    logical_ip: str
+    logical_port: str = ""
+    external_mac: str = ""
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.router} {self.type} {self.external_ip} {self.logical_ip}"
+
+
+@dataclass(frozen=True)
 class Desired:
-    """Desired NB rows: switches and ports by name, DHCP rows by subnet id."""
+    """Desired NB rows: switches, ports, routers, router ports and gateway
+    chassis by name, DHCP rows by subnet id, routes and NATs by their ``key``.
+
+    ``gateway_chassis`` None means the chassis are unknown (no SB): Gateway_Chassis
+    rows are then neither computed nor touched.
+    """
 
     switches: Mapping[str, LogicalSwitch] = field(default_factory=dict)
     ports: Mapping[str, LogicalSwitchPort] = field(default_factory=dict)
     dhcp_options: Mapping[str, DhcpOptions] = field(default_factory=dict)
+    routers: Mapping[str, LogicalRouter] = field(default_factory=dict)
+    router_ports: Mapping[str, LogicalRouterPort] = field(default_factory=dict)
+    static_routes: Mapping[str, StaticRoute] = field(default_factory=dict)
+    nats: Mapping[str, Nat] = field(default_factory=dict)
+    gateway_chassis: Mapping[str, GatewayChassis] | None = field(default_factory=dict)
 
 
 def switch_name(network_id: str) -> str:
@@ -102,6 +206,21 @@ def switch_name(network_id: str) -> str:
 def network_id_of(switch: str) -> str | None:
     """The network id in a neutrino/Neutron switch name, else None."""
     return switch[len(SWITCH_PREFIX):] if switch.startswith(SWITCH_PREFIX) else None
+
+
+def router_name(router_id: str) -> str:
+    """``neutron-<router id>`` (D.1)."""
+    return ROUTER_PREFIX + router_id
+
+
+def lrp_name(port_id: str) -> str:
+    """``lrp-<port id>`` (D.1)."""
+    return LRP_PREFIX + port_id
+
+
+def localnet_name(segment_id: str) -> str:
+    """``provnet-<segment id>`` (D.1)."""
+    return PROVNET_PREFIX + segment_id
 
 
 def derived_mac(base_mac: str, key: str) -> str:
@@ -194,7 +313,10 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     ``fixed_ips`` is ``[(subnet row, ip address)]`` in the API's order (IPv4
     first); ``dhcp_options`` the desired rows of the network's subnets.
     ``network:*`` owners are trusted: no port security, no DHCP options, and
-    (type "") the ``unknown`` address as Neutron writes it.
+    (type "") the ``unknown`` address as Neutron writes it. A router
+    interface or gateway port is the peer of its LRP (D.5): type ``router``,
+    addresses ``router``, ``options:router-port``; a gateway also announces
+    the router's NAT addresses (``nat-addresses=router``).
     """
     owner = port.device_owner or ""
     if owner == OWNER_FLOATINGIP:
@@ -205,11 +327,16 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     lsp_type = "localport" if owner == OWNER_DISTRIBUTED else ""
     port_security = () if trusted else (entry,)
     addresses = (entry, UNKNOWN_ADDRESS) if not port_security and not lsp_type else (entry,)
+    options = {"requested-chassis": getattr(port, "binding_host_id", "") or ""}
+    if owner in ROUTER_OWNERS:
+        lsp_type, addresses, options = "router", ("router",), {"router-port": lrp_name(port.id)}
+        if owner == OWNER_ROUTER_GATEWAY:
+            options.update({"nat-addresses": "router", "exclude-lb-vips-from-garp": "true"})
     cidrs = " ".join(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed)
     return LogicalSwitchPort(
         name=port.id, switch=switch_name(port.network_id), type=lsp_type,
         addresses=addresses, port_security=port_security, enabled=bool(port.admin_state_up),
-        options={"requested-chassis": getattr(port, "binding_host_id", "") or ""},
+        options=options,
         external_ids={EXT_PORT_NAME: port.name, EXT_DEVICE_ID: port.device_id,
                       EXT_DEVICE_OWNER: owner, EXT_PROJECT_ID: port.project_id,
                       EXT_CIDRS: cidrs, EXT_NETWORK_NAME: switch_name(port.network_id),
@@ -218,17 +345,220 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
         dhcpv6_options=None if trusted else _port_dhcp(fixed, dhcp_options, 6))
 
 
+def desired_localnet(segment: Any) -> LogicalSwitchPort | None:
+    """The segment's localnet ``Logical_Switch_Port`` ``provnet-<segment id>``
+    (D.1, D.2, D.10), or None for a segment without a physical network (or
+    not flat/vlan). A vlan segment's id goes in ``tag_request``."""
+    if segment.network_type not in PHYSNET_TYPES or not segment.physical_network:
+        return None
+    return LogicalSwitchPort(
+        name=localnet_name(segment.id), switch=switch_name(segment.network_id), type="localnet",
+        addresses=(UNKNOWN_ADDRESS,),
+        options={"network_name": segment.physical_network, "mcast_flood": "false",
+                 "mcast_flood_reports": "true"},
+        tag_request=segment.segmentation_id if segment.network_type == "vlan" else None)
+
+
+def desired_router(router: Any, gw_port: Any | None) -> LogicalRouter:
+    """The router's ``Logical_Router`` ``neutron-<router id>`` (D.5, zed
+    external_ids). ``gw_port`` is its gateway port row or None."""
+    return LogicalRouter(
+        name=router_name(router.id), enabled=bool(router.admin_state_up),
+        options={"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "true"},
+        external_ids={EXT_ROUTER_NAME: router.name,
+                      EXT_GW_PORT_ID: gw_port.id if gw_port is not None else "",
+                      EXT_GW_NETWORK_ID: gw_port.network_id if gw_port is not None else "",
+                      EXT_REVISION: str(router.revision_number), EXT_AZ_HINTS: ""})
+
+
+def desired_router_port(port: Any, fixed_ips: Iterable[tuple[Any, str]], router_id: str, *,
+                        mtu: int | None = None) -> LogicalRouterPort | None:
+    """The ``Logical_Router_Port`` ``lrp-<port id>`` of a router interface or
+    gateway port (D.5), or None when the port has no address (an LRP needs
+    one). ``fixed_ips`` is ``[(subnet row, ip)]``; ``mtu`` the port's network
+    MTU, for IPv6 router advertisements.
+
+    The first IPv6 subnet with an address mode sets ``ipv6_ra_configs``
+    (``address_mode`` with "_" for "-", ``send_periodic`` "true", "false" on
+    a gateway port, ``mtu``), as Neutron's
+    ``_get_nets_and_ipv6_ra_confs_for_router_port``.
+    """
+    fixed = sorted(fixed_ips, key=lambda f: _ip_order(f[1]))
+    if not fixed:
+        return None
+    ra: dict[str, str] = {}
+    for sub, _ in fixed:
+        mode = ipv6_mode(sub) if sub.ip_version == 6 else None
+        if mode:
+            ra = {"address_mode": mode.replace("-", "_"),
+                  "send_periodic": "false" if port.device_owner == OWNER_ROUTER_GATEWAY else "true"}
+            if mtu is not None:
+                ra["mtu"] = str(mtu)
+            break
+    return LogicalRouterPort(
+        name=lrp_name(port.id), router=router_name(router_id), mac=port.mac_address.lower(),
+        networks=tuple(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed),
+        external_ids={EXT_REVISION: str(port.revision_number),
+                      EXT_SUBNET_IDS: " ".join(dict.fromkeys(sub.id for sub, _ in fixed)),
+                      EXT_NETWORK_NAME: switch_name(port.network_id),
+                      EXT_ROUTER_NAME: router_id},
+        ipv6_ra_configs=ra)
+
+
+def gateway_chassis_order(router_id: str, candidates: Iterable[str]) -> list[str]:
+    """The chassis to host a router's gateway, best first, at most
+    ``MAX_GW_CHASSIS``: highest-random-weight (rendezvous) order by
+    sha256(router id, chassis name). Deterministic, spreads routers over the
+    chassis, and a chassis coming or going only moves the routers it ranks
+    first for: everyone else keeps their order."""
+    def weight(chassis: str) -> bytes:
+        return hashlib.sha256(f"{router_id}\0{chassis}".encode()).digest()
+    return sorted(set(candidates), key=lambda c: (weight(c), c), reverse=True)[:MAX_GW_CHASSIS]
+
+
+def desired_gateway_chassis(lrp: str, router_id: str,
+                            candidates: Iterable[str]) -> list[GatewayChassis]:
+    """``Gateway_Chassis`` rows ``<lrp>_<chassis>`` for a gateway LRP:
+    priorities N..1 in :func:`gateway_chassis_order` (D.5); [] without
+    candidates (the gateway then has no chassis: never an invented one)."""
+    order = gateway_chassis_order(router_id, candidates)
+    return [GatewayChassis(f"{lrp}_{c}", lrp, c, len(order) - i) for i, c in enumerate(order)]
+
+
+def desired_gateway_routes(router_id: str,
+                           gw_fixed_ips: Iterable[tuple[Any, str]]) -> list[StaticRoute]:
+    """Default routes of a router gateway (D.5): ``0.0.0.0/0`` (``::/0``) via
+    the gateway_ip of each external subnet the gateway port has an address
+    in, marked ``neutron:is_ext_gw``."""
+    routes = {}
+    for sub, _ in gw_fixed_ips:
+        if sub.gateway_ip and sub.id not in routes:
+            routes[sub.id] = StaticRoute(
+                router_name(router_id), "0.0.0.0/0" if sub.ip_version == 4 else "::/0",
+                sub.gateway_ip, {EXT_IS_EXT_GW: "true", EXT_ROUTE_SUBNET_ID: sub.id})
+    return list(routes.values())
+
+
+def desired_snat(router: Any, gw_fixed_ips: Iterable[tuple[Any, str]],
+                 interface_subnets: Iterable[Any]) -> list[Nat]:
+    """One ``snat`` NAT per IPv4 interface subnet to the gateway's (first)
+    IPv4 address, when ``enable_snat`` and the gateway has one (D.5)."""
+    gw_v4 = sorted((ip for sub, ip in gw_fixed_ips if sub.ip_version == 4), key=_ip_order)
+    if not router.enable_snat or not gw_v4:
+        return []
+    cidrs = dict.fromkeys(s.cidr for s in interface_subnets if s.ip_version == 4)
+    return [Nat(router_name(router.id), "snat", gw_v4[0], cidr) for cidr in cidrs]
+
+
+def desired_extra_routes(router: Any) -> list[StaticRoute]:
+    """``Router.routes`` ``[{destination, nexthop}]`` as static routes (zed: no external_ids)."""
+    return [StaticRoute(router_name(router.id), r["destination"], r["nexthop"])
+            for r in router.routes or ()]
+
+
+def desired_floating_ip(fip: Any) -> Nat | None:
+    """The ``dnat_and_snat`` NAT of an associated floating IP (D.5), centralised
+    on the gateway chassis (no ``external_mac``); None when not associated."""
+    if not (fip.router_id and fip.fixed_port_id and fip.fixed_ip_address):
+        return None
+    router = router_name(fip.router_id)
+    return Nat(router, "dnat_and_snat", fip.floating_ip_address, fip.fixed_ip_address,
+               logical_port=fip.fixed_port_id,
+               external_ids={EXT_FIP_ID: fip.id, EXT_REVISION: str(fip.revision_number),
+                             EXT_FIP_PORT_ID: fip.fixed_port_id, EXT_ROUTER_NAME: router,
+                             EXT_FIP_NETWORK_ID: fip.floating_network_id})
+
+
+def parse_bridge_mappings(value: str) -> frozenset[str]:
+    """The physical networks of an ``ovn-bridge-mappings`` value
+    (``"physnet1:br-ex,physnet2:br-x"``); malformed entries are skipped."""
+    physnets = (entry.partition(":") for entry in value.split(","))
+    return frozenset(p.strip() for p, sep, b in physnets if sep and p.strip() and b.strip())
+
+
+def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
+                    fixed_ips: Mapping[str, list[tuple[Any, str]]], *,
+                    networks: Mapping[str, Any] | None = None, segments: Iterable[Any] = (),
+                    floating_ips: Iterable[Any] = (),
+                    chassis: Mapping[str, Iterable[str]] | None = None) -> Desired:
+    """Routers, their ports, routes, NATs and gateway chassis (D.5) as a
+    ``Desired`` holding only those.
+
+    ``router_ports`` are port rows with a router owner (any order, others are
+    ignored): an interface belongs to the router named by its ``device_id``,
+    the gateway is the port ``Router.gw_port_id``. ``fixed_ips`` maps port id
+    to ``[(subnet row, ip)]``; ``networks`` (id -> row) gives MTUs;
+    ``segments`` the physical networks of the gateway networks.
+    ``chassis`` maps each SB chassis name to the physical networks it bridges;
+    gateway candidates are the chassis bridging one of the gateway network's
+    physical networks. None: chassis unknown, ``gateway_chassis`` is None.
+    """
+    networks = networks or {}
+    physnets: dict[str, set[str]] = defaultdict(set)
+    for seg in segments:
+        if seg.network_type in PHYSNET_TYPES and seg.physical_network:
+            physnets[seg.network_id].add(seg.physical_network)
+    by_id = {p.id: p for p in router_ports}
+    interfaces: dict[str, list[Any]] = defaultdict(list)
+    for port in by_id.values():
+        if port.device_owner == OWNER_ROUTER_INTERFACE:
+            interfaces[port.device_id].append(port)
+    lrs, lrps, routes, nats = {}, {}, {}, {}
+    gwcs: dict[str, GatewayChassis] | None = {} if chassis is not None else None
+
+    def lrp(port: Any, router_id: str) -> LogicalRouterPort | None:
+        net = networks.get(port.network_id)
+        row = desired_router_port(port, fixed_ips.get(port.id, ()), router_id,
+                                  mtu=net.mtu if net is not None else None)
+        if row is not None:
+            lrps[row.name] = row
+        return row
+
+    for router in routers:
+        gw = by_id.get(router.gw_port_id) if router.gw_port_id else None
+        lrs[router_name(router.id)] = desired_router(router, gw)
+        iface_subnets = []
+        for port in sorted(interfaces.get(router.id, ()), key=lambda p: p.id):
+            if lrp(port, router.id) is not None:
+                iface_subnets += [sub for sub, _ in fixed_ips.get(port.id, ())]
+        extra = desired_extra_routes(router)
+        if gw is not None and (gw_lrp := lrp(gw, router.id)) is not None:
+            gw_ips = fixed_ips.get(gw.id, [])
+            extra = desired_gateway_routes(router.id, gw_ips) + extra
+            nats.update((n.key, n) for n in desired_snat(router, gw_ips, iface_subnets))
+            if gwcs is not None:
+                wanted = physnets.get(gw.network_id, set())
+                candidates = [c for c, nets in chassis.items() if wanted & set(nets)]
+                gwcs.update((g.name, g) for g in
+                            desired_gateway_chassis(gw_lrp.name, router.id, candidates))
+        for route in extra:
+            routes.setdefault(route.key, route)  # a gateway route wins over an equal extra one
+    for fip in floating_ips:
+        nat = desired_floating_ip(fip)
+        if nat is not None and nat.router in lrs:
+            nats[nat.key] = nat
+    return Desired(routers=lrs, router_ports=lrps, static_routes=routes, nats=nats,
+                   gateway_chassis=gwcs)
+
+
 def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterable[Any],
                   allocations: Iterable[Any], *, base_mac: str,
-                  lease_time: int = DEFAULT_LEASE_TIME) -> Desired:
-    """All desired rows for the given networks, subnets and ports.
+                  lease_time: int = DEFAULT_LEASE_TIME, segments: Iterable[Any] = (),
+                  routers: Iterable[Any] = (), router_ports: Iterable[Any] = (),
+                  floating_ips: Iterable[Any] = (),
+                  chassis: Mapping[str, Iterable[str]] | None = None) -> Desired:
+    """All desired rows for the given networks, subnets, ports and routers.
 
-    ``subnets`` must include every subnet a given port has an address in;
-    ``allocations`` are rows with ``port_id``, ``subnet_id``, ``ip_address``.
-    A subnet whose network is not given gets no DHCP row.
+    ``subnets`` must include every subnet a given port (or router port) has
+    an address in; ``allocations`` are rows with ``port_id``, ``subnet_id``,
+    ``ip_address``. A subnet whose network is not given gets no DHCP row.
+    ``segments`` of the given networks become localnet ports;
+    ``routers``, ``router_ports``, ``floating_ips`` and ``chassis`` are as
+    :func:`desired_routers` (its ``networks`` and ``segments`` are these).
     """
     nets = {n.id: n for n in networks}
     subs = {s.id: s for s in subnets}
+    segments = list(segments)
     dhcp = {}
     for sub in subs.values():
         net = nets.get(sub.network_id)
@@ -247,8 +577,15 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
         lsp = desired_lsp(port, fixed, dhcp)
         if lsp is not None:
             lsps[lsp.name] = lsp
-    return Desired(switches={s.name: s for s in map(desired_switch, nets.values())},
-                   ports=lsps, dhcp_options=dhcp)
+    for seg in segments:
+        lsp = desired_localnet(seg) if seg.network_id in nets else None
+        if lsp is not None:
+            lsps[lsp.name] = lsp
+    routing = desired_routers(routers, router_ports, ips, networks=nets, segments=segments,
+                              floating_ips=floating_ips, chassis=chassis)
+    return dataclasses.replace(
+        routing, switches={s.name: s for s in map(desired_switch, nets.values())},
+        ports=lsps, dhcp_options=dhcp)
 
 
 def _port_dhcp(fixed: list[tuple[Any, str]], dhcp: Mapping[str, DhcpOptions],

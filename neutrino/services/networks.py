@@ -9,14 +9,16 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
-from neutrino.services import common, listing
+from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
+from neutrino.services import common, listing, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
 
 # Ports removed together with their network (Neutron's AUTO_DELETE_PORT_OWNERS).
 AUTO_DELETE_PORT_OWNERS = ("network:dhcp", "network:distributed")
+# Ports that only exist because the network is external.
+EXTERNAL_PORT_OWNERS = ("network:router_gateway", "network:floatingip")
 
 SPEC = listing.ResourceSpec(
     id_column=Network.id,
@@ -26,6 +28,13 @@ SPEC = listing.ResourceSpec(
         "status": listing.eq(Network.status),
         "shared": listing.eq(Network.shared, listing.to_bool),
         "mtu": listing.eq(Network.mtu, listing.to_int),
+        "router:external": listing.eq(Network.router_external, listing.to_bool),
+        "provider:network_type": lambda values: _segment_filter(
+            values, NetworkSegment.network_type, segments.GENEVE),
+        "provider:physical_network": lambda values: _segment_filter(
+            values, NetworkSegment.physical_network),
+        "provider:segmentation_id": lambda values: _segment_filter(
+            [listing.to_int(v) for v in values], NetworkSegment.segmentation_id),
     },
     sort_keys={k: getattr(Network, k) for k in (
         "id", "name", "project_id", "admin_state_up", "status", "mtu", "created_at",
@@ -34,17 +43,32 @@ SPEC = listing.ResourceSpec(
 )
 
 
+ADMIN_ONLY_READ = tuple(segments.OVERLAY)
+
+
+def _segment_filter(values: list[Any], column: Any, overlay_value: Any = None) -> listing.Clause:
+    """Filter on a provider attribute: networks whose first segment matches; an
+    overlay network without segments matches its shown value (``geneve``)."""
+    clause = Network.id.in_(select(NetworkSegment.network_id).where(
+        column.in_(values), NetworkSegment.segment_index == 0))
+    if overlay_value is not None and overlay_value in values:
+        clause = or_(clause, Network.id.not_in(select(NetworkSegment.network_id)))
+    return clause
+
+
 def visible(ctx: Context):
-    """Networks the caller may see: its own and shared ones (admins: all)."""
+    """Networks the caller may see: its own, shared and external ones (admins: all)."""
     if ctx.is_admin:
         return Network.id.is_not(None)
-    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True))
+    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True),
+               Network.router_external.is_(True))
 
 
 def find_visible(session: Session, ctx: Context, network_id: str, *, for_update: bool = False) -> Network:
     """The network, or NetworkNotFound when it does not exist or is hidden."""
     net = session.get(Network, network_id, with_for_update=for_update)
-    if net is None or not (ctx.is_admin or net.project_id == ctx.project_id or net.shared):
+    if net is None or not (ctx.is_admin or net.project_id == ctx.project_id or net.shared
+                           or net.router_external):
         raise errors.NetworkNotFound(network_id)
     return net
 
@@ -60,8 +84,12 @@ def find_owned(session: Session, ctx: Context, network_id: str, action: str) -> 
 def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Create networks all-or-nothing. ``items`` are validated ``NetworkCreate`` dicts."""
     for data in items:
-        if "shared" in data and data["shared"]:
+        if data.get("shared"):
             common.require_admin(ctx, "create_network:shared")
+        if data.get("router_external"):
+            common.require_admin(ctx, "create_network:router:external")
+        if segments.requested(data):
+            common.require_admin(ctx, "create_network:provider:network_type")
 
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []
@@ -73,19 +101,23 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                           description=data.get("description", ""),
                           admin_state_up=data.get("admin_state_up", True), status="ACTIVE",
                           shared=data.get("shared", False),
+                          router_external=data.get("router_external", False),
                           mtu=data.get("mtu") or env.settings.network_mtu,
                           created_at=stamp, updated_at=stamp, revision_number=1)
             session.add(net)
+            if segments.requested(data):
+                segments.add_provider_segment(session, env, net.id, data)
             common.enqueue_ovn(session, "network", net.id)
             rows.append(net)
         session.flush()
-        return network_dicts(session, rows)
+        return _visible_attributes(ctx, network_dicts(session, rows))
     return env.db.run(run)
 
 
 def get_network(env: Env, ctx: Context, network_id: str, fields: list[str] | None = None) -> dict[str, Any]:
     def run(session: Session) -> dict[str, Any]:
-        return network_dicts(session, [find_visible(session, ctx, network_id)], fields)[0]
+        return _visible_attributes(
+            ctx, network_dicts(session, [find_visible(session, ctx, network_id)], fields))[0]
     return env.db.run(run, write=False)
 
 
@@ -93,24 +125,38 @@ def list_networks(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict
     def run(session: Session) -> list[dict[str, Any]]:
         stmt = listing.apply_list_query(
             session, select(Network.__table__).where(visible(ctx)), SPEC, query)
-        return network_dicts(session, listing.fetch(session, stmt, query), query.fields)
+        return _visible_attributes(ctx, network_dicts(
+            session, listing.fetch(session, stmt, query), query.fields,
+            ids=stmt.with_only_columns(Network.id)))
     return env.db.run(run, write=False)
 
 
 def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any],
                    if_match: int | None = None) -> dict[str, Any]:
-    """Update name, description, admin_state_up, mtu, shared (admin)."""
+    """Update name, description, admin_state_up, mtu, shared and router:external (admin).
+
+    Raises Conflict (409) when router:external is turned off while router
+    gateways or floating IPs use the network (Neutron's ExternalNetworkInUse).
+    """
     if "shared" in data:
         common.require_admin(ctx, "update_network:shared")
+    if "router_external" in data:
+        common.require_admin(ctx, "update_network:router:external")
 
     def run(session: Session) -> dict[str, Any]:
         net = find_owned(session, ctx, network_id, "update_network")
         common.check_if_match(net, if_match)
+        if net.router_external and data.get("router_external") is False:
+            in_use = session.scalar(select(Port.id).where(
+                Port.network_id == net.id, Port.device_owner.in_(EXTERNAL_PORT_OWNERS)).limit(1))
+            if in_use is not None:
+                raise errors.Conflict(f"External network {net.id} cannot be updated to be made "
+                                      "non-external, since it has existing gateway ports.")
         if common.apply_changes(net, data):
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
         session.flush()
-        return network_dicts(session, [net])[0]
+        return _visible_attributes(ctx, network_dicts(session, [net]))[0]
     return env.db.run(run)
 
 
@@ -143,14 +189,23 @@ def delete_network(env: Env, ctx: Context, network_id: str, if_match: int | None
     env.db.run(run)
 
 
-def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
-    """API dicts for network rows (ORM objects or result rows), in the same order."""
+def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None,
+                  ids: Any = None) -> list[dict[str, Any]]:
+    """API dicts for network rows (ORM objects or result rows), in the same order.
+
+    ``ids`` is a SELECT of the rows' ids when they came from one.
+    """
     rows = list(rows)
-    ids = [r.id for r in rows]
+    if not rows:
+        return []
+    if ids is None:
+        ids = [r.id for r in rows]
     want = common.wanted(fields)
     tags = common.tags_of(session, ids) if want("tags") else {}
+    provider = segments.provider_attributes(session, ids) if any(
+        want(k) for k in segments.OVERLAY) else {}
     subnets: dict[str, list[str]] = defaultdict(list)
-    if want("subnets") and ids:
+    if want("subnets"):
         for net_id, sub_id in session.execute(
                 select(Subnet.network_id, Subnet.id).where(Subnet.network_id.in_(ids))
                 .order_by(Subnet.created_at, Subnet.id)):
@@ -159,5 +214,16 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
     for r in rows:
         d = common.api_dict(r, tags.get(r.id, []))
         d["subnets"] = subnets.get(r.id, [])
+        d["router:external"] = d.pop("router_external")
+        d.update(provider.get(r.id, segments.OVERLAY))
         result.append(d)
     return result
+
+
+def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop what only admins may read: the provider attributes (A.5)."""
+    if not ctx.is_admin:
+        for d in items:
+            for key in ADMIN_ONLY_READ:
+                d.pop(key, None)
+    return items

@@ -262,6 +262,9 @@ def _check_policy(ctx: Context, net: Network, data: dict[str, Any]) -> None:
             raise errors.PolicyNotAuthorized(f"create_port:{attr}")
     if data.get("device_owner", "").startswith("network:"):
         raise errors.PolicyNotAuthorized("create_port:device_owner")
+    if net.project_id != ctx.project_id and not net.shared:
+        # visible only because it is external: its addresses are for routers and floating IPs
+        raise errors.PolicyNotAuthorized("create_port:network_id")
     if net.project_id != ctx.project_id:
         if "mac_address" in data:
             raise errors.PolicyNotAuthorized("create_port:mac_address")

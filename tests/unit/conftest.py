@@ -51,8 +51,9 @@ class Api:
 
     # factories ----------------------------------------------------------------
     def network(self, project: str = "p1", **attrs) -> dict:
+        admin = bool(attrs.get("shared")) or any(":" in key for key in attrs)  # provider:*, router:*
         return self.post("/v2.0/networks", {"network": {"name": "net", **attrs}}, project=project,
-                         admin=attrs.get("shared", False), expect=201).json()["network"]
+                         admin=admin, expect=201).json()["network"]
 
     def subnet(self, network_id: str, cidr: str = "10.0.0.0/24", project: str = "p1", **attrs) -> dict:
         version = 6 if ":" in cidr else 4

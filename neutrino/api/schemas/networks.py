@@ -1,15 +1,21 @@
-"""Request bodies for ``/v2.0/networks`` (reference B.1)."""
+"""Request bodies for ``/v2.0/networks`` (reference B.1, extensions external-net and provider)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints
 
 from neutrino.api.schemas.common import STANDARD_ATTRIBUTES, Description, Name, NeutronBody, ProjectId
 
-NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "shared", "mtu", "subnets"}
+NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {
+    "admin_state_up", "status", "shared", "mtu", "subnets", "router:external",
+    "provider:network_type", "provider:physical_network", "provider:segmentation_id"}
+PhysicalNetwork = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class NetworkCreate(NeutronBody):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
     ATTRIBUTES = NETWORK_ATTRIBUTES
     name: Name = ""
     description: Description = ""
@@ -18,12 +24,20 @@ class NetworkCreate(NeutronBody):
     mtu: int | None = Field(None, ge=68, le=9216)
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
+    router_external: bool = Field(False, alias="router:external")
+    provider_network_type: Literal["flat", "vlan", "geneve"] | None = Field(
+        None, alias="provider:network_type")
+    provider_physical_network: PhysicalNetwork | None = Field(
+        None, alias="provider:physical_network")
+    provider_segmentation_id: int | None = Field(None, alias="provider:segmentation_id")
 
 
 class NetworkUpdate(NeutronBody):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
     ATTRIBUTES = NETWORK_ATTRIBUTES
     name: Name = ""
     description: Description = ""
     admin_state_up: bool = True
     shared: bool = False
     mtu: int = Field(1442, ge=68, le=9216)
+    router_external: bool = Field(False, alias="router:external")
