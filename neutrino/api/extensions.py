@@ -44,8 +44,23 @@ EXTENSIONS = {
                                "Provides IP address substring filtering when listing ports"),
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
     "changed-since": ("Changed since filter", "Allow filtering resources by their updated_at time"),
+    # neutrino's own: the registry the metadata service serves (/v2.0/instances, admin only).
+    "instance-metadata": ("Instance metadata registry",
+                          "Registers instances' metadata (keys, user data, hostname) served at "
+                          "169.254.169.254."),
     "external-net": ("Neutron external network", "Adds external network attribute to network resource."),
     "provider": ("Provider Network", "Expose mapping of virtual networks to physical networks"),
+    "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron "
+               "networks and access to external networks via a NAT gateway."),
+    "ext-gw-mode": ("Neutron L3 Configurable external gateway mode",
+                    "Extension of the router abstraction for specifying whether SNAT should occur "
+                    "on the external gateway"),
+    "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
+    "extraroute-atomic": ("Atomically add/remove extra routes",
+                          "Edit extra routes of a router on server side by atomically adding/"
+                          "removing extra routes"),
+    "fip-port-details": ("Floating IP Port Details Extension",
+                         "Add port_details attribute to Floating IP resource"),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

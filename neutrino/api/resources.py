@@ -19,8 +19,10 @@ from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.common import NeutronBody
 from neutrino.api.schemas.networks import NetworkCreate, NetworkUpdate
 from neutrino.api.schemas.ports import PortCreate, PortUpdate
+from neutrino.api.schemas.routers import (FloatingIPCreate, FloatingIPUpdate, RouterCreate,
+                                          RouterUpdate)
 from neutrino.api.schemas.subnets import SubnetCreate, SubnetUpdate
-from neutrino.services import networks, ports, subnets
+from neutrino.services import floatingips, networks, ports, routers, subnets
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,13 @@ COLLECTIONS = [
                subnets.delete_subnet),
     Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, ports.get_port,
                ports.list_ports, ports.update_port, ports.delete_port),
+    Collection("routers", "router", RouterCreate, RouterUpdate, routers.create_routers,
+               routers.get_router, routers.list_routers, routers.update_router,
+               routers.delete_router),
+    Collection("floatingips", "floatingip", FloatingIPCreate, FloatingIPUpdate,
+               floatingips.create_floatingips, floatingips.get_floatingip,
+               floatingips.list_floatingips, floatingips.update_floatingip,
+               floatingips.delete_floatingip),
 ]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.db.models import IPAllocation, Network, Port, Subnet
+from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
 from neutrino.services import common, listing
 from neutrino.services.context import Context
@@ -27,8 +27,13 @@ _SUBNETS_OF_NETWORK = (select(Subnet.__table__).where(Subnet.network_id == bindp
 ADMIN_ONLY_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
 # Owners that take the lowest free address ("prefer next", C.2).
 LOWEST_ADDRESS_OWNERS = ("network:dhcp", "network:distributed")
-ROUTER_OWNERS = ("network:router_interface", "network:router_gateway",
-                 "network:router_interface_distributed", "network:ha_router_replicated_interface")
+# Owners that may hold a subnet's gateway_ip (Neutron's ROUTER_INTERFACE_OWNERS).
+ROUTER_INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distributed",
+                           "network:ha_router_replicated_interface")
+ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP = (
+    "network:router_interface", "network:router_gateway", "network:floatingip")
+# Ports that belong to a router or floating IP and are deleted only with it.
+L3_OWNERS = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP)
 
 
 def _fixed_ips_filter(values: list[str]) -> listing.Clause:
@@ -113,7 +118,7 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
         for data, project in zip(items, projects):
             net = find_visible_network(session, ctx, data["network_id"])
             _check_policy(ctx, net, data)
-            ports.append(_create_port(session, env, net, project, data))
+            ports.append(insert_port(session, env, net, project, data))
         return _visible_attributes(ctx, ports)
     return env.db.run(run)
 
@@ -147,7 +152,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
         _check_policy(ctx, net, data)
         changed = False
         if "fixed_ips" in data:
-            changed = _replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
+            changed = replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
         if "mac_address" in data and data["mac_address"] != port.mac_address:
             if port.status == "ACTIVE":
                 raise errors.Conflict(f"Unable to complete operation on port {port.id}, "
@@ -188,15 +193,33 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
 
 
 def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = None) -> None:
-    """Delete a port and free its addresses."""
+    """Delete a port and free its addresses; its floating IPs are disassociated.
+
+    Raises ServicePortInUse (409) for a router interface, router gateway or
+    floating IP port: those go with their router or floating IP.
+    """
     def run(session: Session) -> None:
         port = find_visible(session, ctx, port_id)
         common.check_if_match(port, if_match)
+        if port.device_owner in L3_OWNERS:
+            raise errors.ServicePortInUse(port.id, port.device_owner)
+        disassociate_floatingips(session, port.id)
         allocator.release_port(session, port.id)
         common.delete_tags(session, [port.id])
         session.delete(port)
         common.enqueue_ovn(session, "port", port_id)
     env.db.run(run)
+
+
+def disassociate_floatingips(session: Session, port_id: str) -> None:
+    """Unset the internal port of every floating IP bound to ``port_id`` (the
+    floating IPs stay, DOWN), as Neutron does before deleting a port."""
+    for fip in session.scalars(select(FloatingIP).where(FloatingIP.fixed_port_id == port_id)):
+        if fip.router_id:
+            common.enqueue_ovn(session, "router", fip.router_id)
+        fip.fixed_port_id = fip.fixed_ip_address = fip.router_id = None
+        fip.status = "DOWN"
+        common.touch(fip)
 
 
 def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None,
@@ -272,9 +295,12 @@ def _check_policy(ctx: Context, net: Network, data: dict[str, Any]) -> None:
             raise errors.PolicyNotAuthorized("create_port:fixed_ips:ip_address")
 
 
-def _create_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Insert one port with its addresses and tags; return its API dict.
+def insert_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Insert one port with its addresses and tags and enqueue it; return its API dict.
 
+    ``data`` holds PortCreate attributes; no policy is checked here (callers
+    do, or make ports on the user's behalf: router interfaces, gateways,
+    floating IPs). Raises the IPAM errors of ``create_ports``.
     Core inserts, not the ORM unit of work: this is the hottest write path.
     """
     stamp = common.now()
@@ -350,7 +376,7 @@ def _allocate_requested(session: Session, net: Network, port: Any, subnets: list
                 raise errors.InvalidInput(f"Invalid input for fixed_ips. Reason: Duplicate IP "
                                           f"address '{ip}'.")
             seen.add(ip)
-    router_owner = port.device_owner in ROUTER_OWNERS
+    router_owner = port.device_owner in ROUTER_INTERFACE_OWNERS
     fixed = []
     for sub, ip in resolved:
         if ip is not None:
@@ -397,8 +423,9 @@ def _resolve_fixed_ip(session: Session, net: Network, by_id: dict[str, Subnet],
     raise errors.InvalidIpForNetwork(ip)
 
 
-def _replace_fixed_ips(session: Session, net: Network, port: Port, requested: list[dict[str, str]]) -> bool:
-    """Apply a PUT of fixed_ips; True if anything changed."""
+def replace_fixed_ips(session: Session, net: Network, port: Port, requested: list[dict[str, str]]) -> bool:
+    """Make ``port``'s addresses those ``requested`` (``[{"subnet_id"?, "ip_address"?}]``,
+    as a PUT of fixed_ips): kept, released or allocated. True if anything changed."""
     current = session.execute(select(IPAllocation.subnet_id, IPAllocation.ip_address)
                               .where(IPAllocation.port_id == port.id)).all()
     subnets = _network_subnets(session, net.id)

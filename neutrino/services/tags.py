@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import Tag
-from neutrino.services import common, networks, ports, subnets
+from neutrino.services import common, floatingips, networks, ports, routers, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -20,6 +20,8 @@ TAGGABLE: dict[str, Callable[[Session, Context, str], Any]] = {
     "networks": networks.find_visible,
     "subnets": subnets.find_visible,
     "ports": ports.find_visible,
+    "routers": routers.find_visible,
+    "floatingips": floatingips.find_visible,
 }
 
 

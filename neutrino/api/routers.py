@@ -1,0 +1,53 @@
+"""Router member actions (reference B.4): ``PUT /v2.0/routers/{id}/<action>``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from neutrino import errors
+from neutrino.api import body
+from neutrino.api.deps import ContextDep, EnvDep, call
+from neutrino.api.responses import JSONResponse
+from neutrino.api.schemas.routers import Route
+from neutrino.services import routers
+
+router = APIRouter()
+
+
+@router.put("/v2.0/routers/{router_id}/add_router_interface")
+async def add_router_interface(router_id: str, request: Request, env: EnvDep,
+                               ctx: ContextDep) -> JSONResponse:
+    data = await body.read_json(request)
+    return JSONResponse(await call(env, routers.add_router_interface, ctx, router_id, data))
+
+
+@router.put("/v2.0/routers/{router_id}/remove_router_interface")
+async def remove_router_interface(router_id: str, request: Request, env: EnvDep,
+                                  ctx: ContextDep) -> JSONResponse:
+    data = await body.read_json(request)
+    return JSONResponse(await call(env, routers.remove_router_interface, ctx, router_id, data))
+
+
+async def _routes(request: Request) -> list[dict[str, str]]:
+    """``{"router": {"routes": [...]}}`` -> validated routes."""
+    data = await body.read_json(request)
+    routes = data.get("router", {}).get("routes") if isinstance(data, dict) else None
+    if not isinstance(routes, list):
+        raise errors.HTTPBadRequest("Unable to find 'routes' in request body")
+    return [body.validate(Route, r, "route", create=True) for r in routes]
+
+
+@router.put("/v2.0/routers/{router_id}/add_extraroutes")
+async def add_extraroutes(router_id: str, request: Request, env: EnvDep,
+                          ctx: ContextDep) -> JSONResponse:
+    routes = await _routes(request)
+    return JSONResponse({"router": await call(env, routers.add_extraroutes, ctx, router_id,
+                                              routes)})
+
+
+@router.put("/v2.0/routers/{router_id}/remove_extraroutes")
+async def remove_extraroutes(router_id: str, request: Request, env: EnvDep,
+                             ctx: ContextDep) -> JSONResponse:
+    routes = await _routes(request)
+    return JSONResponse({"router": await call(env, routers.remove_extraroutes, ctx, router_id,
+                                              routes)})

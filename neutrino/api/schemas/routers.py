@@ -1,0 +1,81 @@
+"""Request bodies for ``/v2.0/routers`` and ``/v2.0/floatingips`` (reference B.4, B.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPAddress, Name,
+                                         NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.schemas.ports import FixedIp
+
+ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external_gateway_info",
+                                           "routes"}
+FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
+    "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
+    "router_id", "status", "port_details"}
+
+
+class GatewayInfo(BaseModel):
+    """``external_gateway_info``: network_id required; enable_snat and
+    external_fixed_ips admin-only (checked by the service)."""
+
+    model_config = ConfigDict(extra="forbid")
+    network_id: UUIDStr
+    enable_snat: bool = True
+    external_fixed_ips: list[FixedIp] | None = None
+
+
+class Route(NeutronBody):
+    """One extra route (extension ``extraroute``)."""
+
+    ATTRIBUTES = frozenset({"destination", "nexthop"})
+    destination: CIDR
+    nexthop: IPAddress
+
+
+def _empty_is_none(value: Any) -> Any:
+    return None if value == {} else value
+
+
+class RouterCreate(NeutronBody):
+    ATTRIBUTES = ROUTER_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    admin_state_up: bool = True
+    external_gateway_info: GatewayInfo | None = None
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+    _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
+
+
+class RouterUpdate(NeutronBody):
+    ATTRIBUTES = ROUTER_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    admin_state_up: bool = True
+    external_gateway_info: GatewayInfo | None = None  # None or {} removes the gateway
+    routes: list[Route] = []
+
+    _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
+
+
+class FloatingIPCreate(NeutronBody):
+    ATTRIBUTES = FLOATINGIP_ATTRIBUTES
+    floating_network_id: UUIDStr
+    floating_ip_address: IPAddress | None = None
+    subnet_id: UUIDStr | None = None
+    port_id: UUIDStr | None = None
+    fixed_ip_address: IPAddress | None = None
+    description: Description = ""
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class FloatingIPUpdate(NeutronBody):
+    ATTRIBUTES = FLOATINGIP_ATTRIBUTES
+    port_id: UUIDStr | None = None
+    fixed_ip_address: IPAddress | None = None
+    description: Description = ""

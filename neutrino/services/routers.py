@@ -1,0 +1,472 @@
+"""Routers: gateways, interfaces and extra routes (reference B.4). One transaction per public call.
+
+A router's interfaces are ports with ``device_owner=network:router_interface``
+and ``device_id`` = the router; its gateway is the port ``gw_port_id``
+(``network:router_gateway``, project ""), on an external network. Every change
+enqueues the router for the NB sync ("router"), and the ports it touches.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
+from neutrino.ipam import allocator, ranges
+from neutrino.services import common, listing, ports, subnets
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+from neutrino.services.quotas import check_quotas
+
+MAX_ROUTES = 30  # Neutron's max_routes
+
+SPEC = listing.ResourceSpec(
+    id_column=Router.id,
+    filters={
+        **listing.standard_filters(Router),
+        "admin_state_up": listing.eq(Router.admin_state_up, listing.to_bool),
+        "status": listing.eq(Router.status),
+        "enable_snat": listing.eq(Router.enable_snat, listing.to_bool),
+    },
+    sort_keys={k: getattr(Router, k) for k in (
+        "id", "name", "project_id", "admin_state_up", "status", "created_at", "updated_at",
+        "revision_number")} | {"tenant_id": Router.project_id},
+    not_found=errors.RouterNotFound,
+)
+
+
+def visible(ctx: Context):
+    """Routers the caller may see: its own (admins: all)."""
+    return Router.id.is_not(None) if ctx.is_admin else Router.project_id == ctx.project_id
+
+
+def find_visible(session: Session, ctx: Context, router_id: str) -> Router:
+    """The router, or RouterNotFound when it does not exist or is another project's."""
+    router = session.get(Router, router_id)
+    if router is None or not (ctx.is_admin or router.project_id == ctx.project_id):
+        raise errors.RouterNotFound(router_id)
+    return router
+
+
+def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create routers all-or-nothing. ``items`` are validated ``RouterCreate`` dicts.
+
+    Raises the gateway errors of :func:`update_router` and OverQuota (409).
+    """
+    for data in items:
+        _check_gateway_policy(ctx, data.get("external_gateway_info"), "create_router")
+
+    def run(session: Session) -> list[dict[str, Any]]:
+        projects = [common.owner_project(ctx, data) for data in items]
+        check_quotas(session, env, "router", projects)
+        rows = []
+        for data, project in zip(items, projects):
+            stamp = common.now()
+            router = Router(id=common.new_id(), project_id=project, name=data.get("name", ""),
+                            description=data.get("description", ""),
+                            admin_state_up=data.get("admin_state_up", True), status="ACTIVE",
+                            enable_snat=True, routes=[], created_at=stamp, updated_at=stamp,
+                            revision_number=1)
+            session.add(router)
+            session.flush()
+            if data.get("external_gateway_info"):
+                _set_gateway(session, env, router, data["external_gateway_info"])
+            common.enqueue_ovn(session, "router", router.id)
+            rows.append(router)
+        session.flush()
+        return router_dicts(session, rows)
+    return env.db.run(run)
+
+
+def get_router(env: Env, ctx: Context, router_id: str, fields: list[str] | None = None) -> dict[str, Any]:
+    def run(session: Session) -> dict[str, Any]:
+        return router_dicts(session, [find_visible(session, ctx, router_id)], fields)[0]
+    return env.db.run(run, write=False)
+
+
+def list_routers(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
+    def run(session: Session) -> list[dict[str, Any]]:
+        stmt = listing.apply_list_query(
+            session, select(Router.__table__).where(visible(ctx)), SPEC, query)
+        return router_dicts(session, listing.fetch(session, stmt, query), query.fields)
+    return env.db.run(run, write=False)
+
+
+def update_router(env: Env, ctx: Context, router_id: str, data: dict[str, Any],
+                  if_match: int | None = None) -> dict[str, Any]:
+    """Update name, description, admin_state_up, external_gateway_info, routes.
+
+    ``external_gateway_info`` None or ``{}`` removes the gateway. Raises
+    NetworkNotFound, BadRequest (not an external network, no address on it),
+    PolicyNotAuthorized (enable_snat / external_fixed_ips for non-admins),
+    RouterExternalGatewayInUseByFloatingIp (409), InvalidRoutes (400).
+    """
+    if "external_gateway_info" in data:
+        _check_gateway_policy(ctx, data["external_gateway_info"], "update_router")
+
+    def run(session: Session) -> dict[str, Any]:
+        router = find_visible(session, ctx, router_id)
+        common.check_if_match(router, if_match)
+        changed = False
+        if "external_gateway_info" in data:
+            changed = _set_gateway(session, env, router, data.pop("external_gateway_info") or {})
+        if "routes" in data:
+            data["routes"] = _check_routes(session, router, data["routes"])
+        if common.apply_changes(router, data) or changed:
+            common.touch(router)
+            common.enqueue_ovn(session, "router", router.id)
+        session.flush()
+        return router_dicts(session, [router])[0]
+    return env.db.run(run)
+
+
+def delete_router(env: Env, ctx: Context, router_id: str, if_match: int | None = None) -> None:
+    """Delete a router and its gateway port. Raises RouterInUse (409) while it has interfaces."""
+    def run(session: Session) -> None:
+        router = find_visible(session, ctx, router_id)
+        common.check_if_match(router, if_match)
+        if _interface_ports(session, router.id):
+            raise errors.RouterInUse(router.id)
+        _remove_gateway(session, router)
+        session.delete(router)
+        common.delete_tags(session, [router.id])
+        common.enqueue_ovn(session, "router", router.id)
+    env.db.run(run)
+
+
+def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``PUT /routers/{id}/add_router_interface`` with ``{"subnet_id"}`` or ``{"port_id"}``.
+
+    By subnet: a new port holding the subnet's gateway_ip. By port: the port
+    becomes the interface. Raises BadRequest (both or neither given, subnet
+    without gateway, subnet already on the router, overlapping CIDRs, port
+    without addresses or with two IPv4 subnets), PortInUse (409),
+    SubnetNotFound/PortNotFound/RouterNotFound (404). Returns Neutron's
+    interface info ``{id, subnet_id, subnet_ids, port_id, network_id, project_id, tenant_id}``.
+    """
+    subnet_id, port_id = _interface_args(body)
+
+    def run(session: Session) -> dict[str, Any]:
+        router = find_visible(session, ctx, router_id)
+        if port_id is not None:
+            port = ports.find_visible(session, ctx, port_id)
+            if port.device_id or port.device_owner:
+                raise errors.PortInUse(port.network_id, port.id, port.device_id)
+            held = _subnets_of_port(session, port.id)
+            if not held:
+                raise errors.BadRequest("Bad router request: Router port must have at least one "
+                                        "fixed IP.")
+            if sum(1 for s in held if s.ip_version == 4) > 1:
+                raise errors.BadRequest("Bad router request: Cannot have multiple IPv4 subnets "
+                                        "on router port.")
+            for sub in held:
+                _check_attachable(session, router, sub)
+            port.device_owner, port.device_id = ports.ROUTER_INTERFACE, router.id
+            common.touch(port)
+            common.enqueue_ovn(session, "port", port.id)
+            iface_id, net_id, sub_ids = port.id, port.network_id, [s.id for s in held]
+        else:
+            sub = subnets.find_visible(session, ctx, subnet_id)
+            if not ctx.is_admin and sub.project_id != router.project_id:
+                net = session.get(Network, sub.network_id)
+                if not net.shared:
+                    raise errors.BadRequest(f"Bad router request: Cannot add interface of subnet "
+                                            f"{sub.id}, owned by another project.")
+            if not sub.gateway_ip:
+                raise errors.BadRequest("Bad router request: Subnet for router interface must "
+                                        "have a gateway IP.")
+            _check_attachable(session, router, sub)
+            net = session.get(Network, sub.network_id)
+            created = ports.insert_port(session, env, net, router.project_id, {
+                "fixed_ips": [{"subnet_id": sub.id, "ip_address": sub.gateway_ip}],
+                "device_owner": ports.ROUTER_INTERFACE, "device_id": router.id})
+            iface_id, net_id, sub_ids = created["id"], net.id, [sub.id]
+        common.enqueue_ovn(session, "router", router.id)
+        return _interface_info(router, iface_id, net_id, sub_ids)
+    return env.db.run(run)
+
+
+def remove_router_interface(env: Env, ctx: Context, router_id: str,
+                            body: dict[str, Any]) -> dict[str, Any]:
+    """``PUT /routers/{id}/remove_router_interface`` with ``{"subnet_id"}`` and/or ``{"port_id"}``.
+
+    Removes the subnet's address from the interface port, and the port once it
+    holds none (by port: the whole port). Raises RouterInterfaceNotFound /
+    RouterInterfaceNotFoundForSubnet (404), RouterInterfaceInUseByFloatingIP and
+    RouterInterfaceInUseByRoute (409), Conflict when subnet and port disagree.
+    """
+    subnet_id, port_id = _interface_args(body, both_allowed=True)
+
+    def run(session: Session) -> dict[str, Any]:
+        router = find_visible(session, ctx, router_id)
+        interfaces = _interface_ports(session, router.id)
+        if port_id is not None:
+            port = next((p for p in interfaces if p.id == port_id), None)
+            if port is None:
+                raise errors.RouterInterfaceNotFound(router.id, port_id)
+            held = _subnets_of_port(session, port.id)
+            if subnet_id is not None and subnet_id not in {s.id for s in held}:
+                raise errors.Conflict(f"Subnet {subnet_id} does not match port {port_id}'s "
+                                      "addresses.")
+            removing = [s for s in held if subnet_id is None or s.id == subnet_id]
+        else:
+            found = [(p, s) for p in interfaces for s in _subnets_of_port(session, p.id)
+                     if s.id == subnet_id]
+            if not found:
+                raise errors.RouterInterfaceNotFoundForSubnet(router.id, subnet_id)
+            port, removing = found[0][0], [found[0][1]]
+            held = _subnets_of_port(session, port.id)
+        for sub in removing:
+            _check_detachable(session, router, sub)
+        if len(removing) == len(held):
+            ports.disassociate_floatingips(session, port.id)
+            allocator.release_port(session, port.id)
+            common.delete_tags(session, [port.id])
+            session.delete(port)
+        else:
+            pairs = session.execute(select(IPAllocation.subnet_id, IPAllocation.ip_address).where(
+                IPAllocation.port_id == port.id,
+                IPAllocation.subnet_id.in_([s.id for s in removing]))).all()
+            allocator.release_addresses(session, port.id, [tuple(p) for p in pairs])
+            common.touch(port)
+        common.enqueue_ovn(session, "port", port.id)
+        common.enqueue_ovn(session, "router", router.id)
+        return _interface_info(router, port.id, port.network_id, [s.id for s in removing])
+    return env.db.run(run)
+
+
+def add_extraroutes(env: Env, ctx: Context, router_id: str,
+                    routes: list[dict[str, str]]) -> dict[str, Any]:
+    """``add_extraroutes`` (extension extraroute-atomic): add the routes not there
+    yet, in one transaction. Raises InvalidRoutes (400) as :func:`update_router`."""
+    return _change_extraroutes(env, ctx, router_id, routes, add=True)
+
+
+def remove_extraroutes(env: Env, ctx: Context, router_id: str,
+                       routes: list[dict[str, str]]) -> dict[str, Any]:
+    """``remove_extraroutes`` (extension extraroute-atomic): remove the given
+    routes; absent ones are ignored."""
+    return _change_extraroutes(env, ctx, router_id, routes, add=False)
+
+
+def _change_extraroutes(env: Env, ctx: Context, router_id: str, routes: list[dict[str, str]],
+                        *, add: bool) -> dict[str, Any]:
+    def run(session: Session) -> dict[str, Any]:
+        router = find_visible(session, ctx, router_id)
+        current = list(router.routes or [])
+        given = _normalise_routes(routes)
+        if add:
+            new = current + [r for r in given if r not in current]
+        else:
+            new = [r for r in current if r not in given]
+        if new != current:
+            router.routes = _check_routes(session, router, new)
+            common.touch(router)
+            common.enqueue_ovn(session, "router", router.id)
+        session.flush()
+        return router_dicts(session, [router])[0]
+    return env.db.run(run)
+
+
+def router_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
+    """API dicts for router rows (ORM objects or result rows), in the same order."""
+    rows = list(rows)
+    if not rows:
+        return []
+    want = common.wanted(fields)
+    tags = common.tags_of(session, [r.id for r in rows]) if want("tags") else {}
+    gw_ids = [r.gw_port_id for r in rows if r.gw_port_id]
+    gateways: dict[str, tuple[str, list[dict[str, str]]]] = {}
+    if gw_ids and want("external_gateway_info"):
+        for port_id, net_id in session.execute(
+                select(Port.id, Port.network_id).where(Port.id.in_(gw_ids))):
+            gateways[port_id] = (net_id, [])
+        for port_id, sub_id, ip, key in session.execute(
+                select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
+                       IPAllocation.ip_key).where(IPAllocation.port_id.in_(gw_ids))
+                .order_by(IPAllocation.port_id, IPAllocation.ip_key)):
+            gateways[port_id][1].append({"subnet_id": sub_id, "ip_address": ip})
+    result = []
+    for r in rows:
+        d = common.api_dict(r, tags.get(r.id, []))
+        gw_port_id, enable_snat = d.pop("gw_port_id"), d.pop("enable_snat")
+        if gw_port_id in gateways:
+            net_id, fixed = gateways[gw_port_id]
+            fixed.sort(key=lambda f: (":" in f["ip_address"], f["ip_address"]))
+            d["external_gateway_info"] = {"network_id": net_id, "enable_snat": enable_snat,
+                                          "external_fixed_ips": fixed}
+        else:
+            d["external_gateway_info"] = None
+        result.append(d)
+    return result
+
+
+# --- internals ---------------------------------------------------------------
+
+def _check_gateway_policy(ctx: Context, info: dict[str, Any] | None, action: str) -> None:
+    """Neutron's defaults: only admins choose enable_snat or the gateway's addresses."""
+    if not info or ctx.is_admin:
+        return
+    for key in ("enable_snat", "external_fixed_ips"):
+        if key in info:
+            raise errors.PolicyNotAuthorized(f"{action}:external_gateway_info:{key}")
+
+
+def _set_gateway(session: Session, env: Env, router: Router, info: dict[str, Any]) -> bool:
+    """Make the router's gateway match ``info`` (``{}``: none). True if anything changed."""
+    old = session.get(Port, router.gw_port_id) if router.gw_port_id else None
+    if not info:
+        if old is None:
+            return False
+        _check_gateway_unused(session, router, old.network_id)
+        _remove_gateway(session, router)
+        return True
+    net = session.get(Network, info["network_id"])
+    if net is None:
+        raise errors.NetworkNotFound(info["network_id"])
+    if not net.router_external:
+        raise errors.BadRequest(f"Bad router request: Network {net.id} is not an external "
+                                "network.")
+    changed = False
+    enable_snat = info.get("enable_snat", True)
+    if router.enable_snat != enable_snat:
+        router.enable_snat = enable_snat
+        changed = True
+    fixed_ips = info.get("external_fixed_ips")
+    if old is not None and old.network_id == net.id:
+        if fixed_ips is not None:
+            changed |= ports.replace_fixed_ips(session, net, old, fixed_ips)
+            if changed:
+                common.touch(old)
+                common.enqueue_ovn(session, "port", old.id)
+        return changed
+    if old is not None:
+        _check_gateway_unused(session, router, old.network_id)
+        _remove_gateway(session, router)
+    # Without external_fixed_ips the port gets addresses as any port does (C.2).
+    port = ports.insert_port(session, env, net, "", {
+        "fixed_ips": fixed_ips, "device_owner": ports.ROUTER_GATEWAY, "device_id": router.id})
+    if not port["fixed_ips"]:
+        raise errors.BadRequest(f"Bad router request: No IPs available for external network "
+                                f"{net.id}.")
+    router.gw_port_id = port["id"]
+    return True
+
+
+def _check_gateway_unused(session: Session, router: Router, network_id: str) -> None:
+    used = session.scalar(select(FloatingIP.id).where(
+        FloatingIP.router_id == router.id, FloatingIP.floating_network_id == network_id).limit(1))
+    if used is not None:
+        raise errors.RouterExternalGatewayInUseByFloatingIp(router.id, network_id)
+
+
+def _remove_gateway(session: Session, router: Router) -> None:
+    if not router.gw_port_id:
+        return
+    gw_port_id = router.gw_port_id
+    router.gw_port_id = None
+    session.flush()
+    allocator.release_port(session, gw_port_id)
+    session.delete(session.get(Port, gw_port_id))
+    common.enqueue_ovn(session, "port", gw_port_id)
+
+
+def _interface_args(body: dict[str, Any], *, both_allowed: bool = False) -> tuple[str | None, str | None]:
+    if not isinstance(body, dict) or set(body) - {"subnet_id", "port_id"}:
+        raise errors.BadRequest("Bad router request: only 'subnet_id' and 'port_id' are accepted.")
+    subnet_id, port_id = body.get("subnet_id"), body.get("port_id")
+    if subnet_id is None and port_id is None:
+        raise errors.BadRequest("Bad router request: Either subnet_id or port_id must be "
+                                "specified")
+    if subnet_id is not None and port_id is not None and not both_allowed:
+        raise errors.BadRequest("Bad router request: Cannot specify both subnet-id and port-id")
+    for value in (subnet_id, port_id):
+        if value is not None and not isinstance(value, str):
+            raise errors.BadRequest(f"Bad router request: '{value}' is not a valid UUID")
+    return subnet_id, port_id
+
+
+def _interface_ports(session: Session, router_id: str) -> list[Port]:
+    return list(session.scalars(select(Port).where(
+        Port.device_id == router_id, Port.device_owner == ports.ROUTER_INTERFACE)
+        .order_by(Port.created_at, Port.id)))
+
+
+def _subnets_of_port(session: Session, port_id: str) -> list[Subnet]:
+    return list(session.scalars(select(Subnet).join(IPAllocation, IPAllocation.subnet_id == Subnet.id)
+                                .where(IPAllocation.port_id == port_id).order_by(Subnet.id)))
+
+
+def _router_subnets(session: Session, router: Router) -> list[Subnet]:
+    """Subnets the router has an address in: its interfaces' and its gateway's."""
+    port_ids = select(Port.id).where(Port.device_id == router.id,
+                                     Port.device_owner.in_((ports.ROUTER_INTERFACE,
+                                                            ports.ROUTER_GATEWAY)))
+    return list(session.scalars(select(Subnet).join(IPAllocation, IPAllocation.subnet_id == Subnet.id)
+                                .where(IPAllocation.port_id.in_(port_ids))))
+
+
+def _check_attachable(session: Session, router: Router, sub: Subnet) -> None:
+    """400 when the subnet is already on the router or overlaps one that is."""
+    cidr = ranges.parse_cidr(sub.cidr)
+    for other in _router_subnets(session, router):
+        if other.id == sub.id:
+            raise errors.BadRequest(f"Bad router request: Router already has a port on subnet "
+                                    f"{sub.id}.")
+        if other.ip_version == sub.ip_version and ranges.parse_cidr(other.cidr).overlaps(cidr):
+            raise errors.BadRequest(f"Bad router request: Cidr {sub.cidr} of subnet {sub.id} "
+                                    f"overlaps with cidr {other.cidr} of subnet {other.id}.")
+
+
+def _check_detachable(session: Session, router: Router, sub: Subnet) -> None:
+    """409 while floating IPs or extra routes of the router need the subnet."""
+    cidr = ranges.parse_cidr(sub.cidr)
+    fip_ips = session.scalars(select(FloatingIP.fixed_ip_address).where(
+        FloatingIP.router_id == router.id, FloatingIP.fixed_ip_address.is_not(None)))
+    if any(ipaddress.ip_address(ip) in cidr for ip in fip_ips):
+        raise errors.RouterInterfaceInUseByFloatingIP(router.id, sub.id)
+    if any(ipaddress.ip_address(r["nexthop"]) in cidr for r in router.routes or ()):
+        raise errors.RouterInterfaceInUseByRoute(router.id, sub.id)
+
+
+def _check_routes(session: Session, router: Router, routes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Normalise extra routes; each nexthop must be on a subnet of the router and
+    not one of its own addresses (Neutron ``_validate_routes``)."""
+    if len(routes) > MAX_ROUTES:
+        raise errors.BadRequest(f"Number of routes exceeds the maximum {MAX_ROUTES}")
+    subs = _router_subnets(session, router)
+    own = set(session.scalars(select(IPAllocation.ip_address).where(IPAllocation.port_id.in_(
+        select(Port.id).where(Port.device_id == router.id)))))
+    result = _normalise_routes(routes)
+    for route in result:
+        dest, hop = route["destination"], route["nexthop"]
+        if ipaddress.ip_network(dest).version != ipaddress.ip_address(hop).version:
+            raise errors.InvalidRoutes(f"destination {dest} and nexthop {hop} differ in IP version")
+        if not any(ipaddress.ip_address(hop) in ranges.parse_cidr(s.cidr) for s in subs):
+            raise errors.InvalidRoutes(f"the nexthop is not connected with router. Route: "
+                                       f"{{'destination': '{dest}', 'nexthop': '{hop}'}}")
+        if hop in own:
+            raise errors.InvalidRoutes(f"the nexthop is used by router. Route: "
+                                       f"{{'destination': '{dest}', 'nexthop': '{hop}'}}")
+    return result
+
+
+def _normalise_routes(routes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Canonical CIDR and address text, duplicates dropped, order kept."""
+    result: list[dict[str, str]] = []
+    for route in routes:
+        entry = {"destination": str(ipaddress.ip_network(route["destination"], strict=False)),
+                 "nexthop": str(ipaddress.ip_address(route["nexthop"]))}
+        if entry not in result:
+            result.append(entry)
+    return result
+
+
+def _interface_info(router: Router, port_id: str, network_id: str, subnet_ids: list[str]) -> dict[str, Any]:
+    return {"id": router.id, "subnet_id": subnet_ids[0] if subnet_ids else None,
+            "subnet_ids": subnet_ids, "port_id": port_id, "network_id": network_id,
+            "project_id": router.project_id, "tenant_id": router.project_id, "tags": []}
