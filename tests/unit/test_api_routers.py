@@ -241,11 +241,11 @@ def test_floating_ip_needs_a_router_and_a_clear_fixed_ip(api, ext):
     assert error_type(fip(api, net["id"], project="p1", expect=404, port_id=port["id"])) == \
         "PortNotFound"
     # an address of choice is admin-only; a taken one is 409
-    assert error_type(fip(api, net["id"], expect=403, floating_ip_address="172.24.4.18")) == \
+    assert error_type(fip(api, net["id"], expect=403, floating_ip_address="172.24.4.100")) == \
         "PolicyNotAuthorized"
-    fip(api, net["id"], admin=True, floating_ip_address="172.24.4.18")
+    fip(api, net["id"], admin=True, floating_ip_address="172.24.4.100")
     assert error_type(fip(api, net["id"], admin=True, expect=409,
-                          floating_ip_address="172.24.4.18")) == "IpAddressAlreadyAllocated"
+                          floating_ip_address="172.24.4.100")) == "IpAddressAlreadyAllocated"
     assert error_type(fip(api, lonely_net["id"], expect=400)) == "BadRequest"
 
 
