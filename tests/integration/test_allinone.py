@@ -7,113 +7,20 @@ namespace and daemons are its own) and stops it with ``neutrino down``.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
 import subprocess
-from pathlib import Path
 
-import httpx
 import pytest
-from neutrino_server import NEUTRINO, free_port
-from ovnlab import skip_reason
+from allinone import NEUTRINO, host_state, neutrino, running_allinone
 
-from neutrino.lab import instances
 from neutrino.lab.daemons import wait_until
 
 pytestmark = pytest.mark.ovn
 
 
-def neutrino(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-    res = subprocess.run([str(NEUTRINO), *args], capture_output=True, text=True, timeout=timeout,
-                         env={**{k: v for k, v in os.environ.items() if not k.startswith("NEUTRINO_")},
-                              "COLUMNS": "200"})
-    if check:
-        assert res.returncode == 0, f"neutrino {' '.join(args)}: {res.stdout}\n{res.stderr}"
-    return res
-
-
-class AllInOne:
-    def __init__(self, state_dir: Path, port: int, prefix: str) -> None:
-        self.state_dir, self.prefix = state_dir, prefix
-        self.url = f"http://127.0.0.1:{port}/v2.0"
-        self.runtime = json.loads((state_dir / "runtime.json").read_text())
-
-    def client(self, project: str | None = None) -> httpx.Client:
-        headers = {"X-Project-Id": project, "X-Roles": "member"} if project else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
-
-    def lab(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return neutrino("lab", command, "--state-dir", str(self.state_dir), *args, check=check)
-
-    def boot(self, name: str, network: str, project: str | None = None) -> str:
-        extra = ["--project", project] if project else []
-        self.lab("boot", self.prefix + name, "--network", network, *extra)
-        return self.prefix + name
-
-    def exec(self, name: str, *argv: str) -> subprocess.CompletedProcess:
-        return self.lab("exec", name, "--", *argv, check=False)
-
-    def network(self, project: str, cidr: str, pool: tuple[str, str] | None = None) -> dict:
-        with self.client(project) as c:
-            net = c.post("/networks", json={"network": {"name": f"{self.prefix}-{project}"}}).json()["network"]
-            body = {"network_id": net["id"], "cidr": cidr, "ip_version": 4}
-            if pool:
-                body["allocation_pools"] = [{"start": pool[0], "end": pool[1]}]
-            assert c.post("/subnets", json={"subnet": body}).status_code == 201
-        return net
-
-    def port_of(self, name: str) -> dict:
-        with self.client() as c:
-            [port] = c.get("/ports", params={"name": name}).json()["ports"]
-        return port
-
-    def leased(self, name: str) -> str:
-        out = self.exec(name, "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout
-        return out.split(" inet ")[1].split("/")[0]
-
-
 @pytest.fixture(scope="module")
-def host_state():
-    """The host's resolver config and routes, to compare after the module."""
-    before = (Path("/etc/resolv.conf").read_bytes(),
-              subprocess.run(["ip", "route"], capture_output=True).stdout)
-    yield
-    after = (Path("/etc/resolv.conf").read_bytes(),
-             subprocess.run(["ip", "route"], capture_output=True).stdout)
-    assert after == before, "the host's /etc/resolv.conf or routing table changed"
-
-
-@pytest.fixture(scope="module")
-def allinone(host_state, run_prefix, tmp_path_factory):
-    if reason := skip_reason():
-        pytest.skip(reason)
-    state_dir = tmp_path_factory.mktemp("up")
-    port = free_port()
-    log = open(state_dir / "up.log", "w")
-    proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(state_dir), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_until(lambda: proc.poll() is not None or (state_dir / "runtime.json").exists(), 60,
-                   "neutrino up to publish runtime.json")
-        assert proc.poll() is None, (state_dir / "up.log").read_text()
-        yield AllInOne(state_dir, port, run_prefix)
-    finally:
-        # the namespaces, veths and DHCP clients, even if neutrino up is gone
-        ovs = json.loads((state_dir / "runtime.json").read_text())["ovs_connection"] \
-            if (state_dir / "runtime.json").exists() else "unix:/nonexistent"
-        for inst in instances.list_instances(state_dir):
-            with contextlib.suppress(instances.InstanceError):
-                instances.delete_instance(state_dir, inst.name, ovs)
-        neutrino("down", "--state-dir", str(state_dir), check=False)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-        assert "Traceback" not in (state_dir / "up.log").read_text(), (state_dir / "up.log").read_text()
+def allinone(run_prefix, tmp_path_factory):
+    with host_state(), running_allinone(tmp_path_factory.mktemp("up"), run_prefix) as aio:
+        yield aio
 
 
 def test_instances_lease_the_api_addresses_ping_and_turn_active(allinone):

@@ -1,0 +1,193 @@
+"""Routers, SNAT and floating IPs with real packets (issue: routers, external networks).
+
+One ``neutrino up`` for the module with the lab's external world: the flat
+external network ``public`` (172.24.4.0/24 on physnet1) and its upstream
+namespace, which owns the gateway 172.24.4.1 and plays an outside host at
+203.0.113.10 -- outside the external subnet, so reaching it takes the
+router's default route. Two projects use the same 10.0.0.0/24 with an
+instance at 10.0.0.5 each, behind their own routers.
+
+The outside host runs a TCP server that answers every connection with the
+source address it sees; instances run one that answers with their name.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from allinone import AllInOne, host_state, running_allinone
+
+from neutrino.lab.daemons import wait_until
+from neutrino.lab.instances import netns_name
+
+pytestmark = pytest.mark.ovn
+
+OUTSIDE = "203.0.113.10"
+PORT = 8080
+# Answers each connection with the peer's address (the outside host) or a fixed word.
+SERVER = """
+import socket, sys
+server = socket.create_server(("0.0.0.0", int(sys.argv[1])))
+while True:
+    conn, peer = server.accept()
+    conn.sendall((sys.argv[2] if len(sys.argv) > 2 else peer[0]).encode())
+    conn.close()
+"""
+CLIENT = """
+import socket, sys
+conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+print(conn.recv(100).decode())
+"""
+
+
+class World:
+    """The all-in-one with its external network and background servers."""
+
+    def __init__(self, aio: AllInOne) -> None:
+        self.aio = aio
+        self.servers: list[subprocess.Popen] = []
+        saved = aio.state_dir / "lab" / "external" / "physnet1.json"
+        self.upstream_ns = json.loads(saved.read_text())["netns"]
+        with aio.client() as c:
+            [self.public] = c.get("/networks", params={"name": "public"}).json()["networks"]
+
+    def serve(self, netns: str, *args: str) -> None:
+        self.servers.append(subprocess.Popen(
+            ["ip", "netns", "exec", netns, sys.executable, "-c", SERVER, str(PORT), *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def connect(self, netns: str, address: str, timeout: float = 2) -> str | None:
+        """What the server at ``address`` answers from inside ``netns``; None if unreachable."""
+        res = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", CLIENT, address,
+                              str(PORT), str(timeout)], capture_output=True, text=True,
+                             timeout=timeout + 10, check=False)
+        return res.stdout.strip() if res.returncode == 0 else None
+
+    def project(self, project: str, name: str, *, router: bool = True, ip: str = "10.0.0.5",
+                enable_snat: bool | None = None) -> dict:
+        """A project network 10.0.0.0/24 whose pool is just ``ip``, optionally behind a
+        router with a gateway on ``public``, and an instance there serving its name."""
+        net = self.aio.network(project, "10.0.0.0/24", pool=(ip, ip))
+        result = {"network": net, "router": None}
+        if router:
+            gateway = {"network_id": self.public["id"]}
+            if enable_snat is not None:
+                gateway["enable_snat"] = enable_snat
+            with self.aio.client(None if enable_snat is not None else project) as c:
+                body = {"name": f"r-{project}", "external_gateway_info": gateway,
+                        "project_id": project}
+                resp = c.post("/routers", json={"router": body})
+                assert resp.status_code == 201, resp.text
+                result["router"] = resp.json()["router"]
+            with self.aio.client(project) as c:
+                [subnet_id] = c.get(f"/networks/{net['id']}").json()["network"]["subnets"]
+                resp = c.put(f"/routers/{result['router']['id']}/add_router_interface",
+                             json={"subnet_id": subnet_id})
+                assert resp.status_code == 200, resp.text
+        result["instance"] = self.aio.boot(name, net["id"], project)
+        assert self.aio.leased(result["instance"]) == ip
+        self.serve(netns_name(result["instance"]), result["instance"])
+        result["port"] = self.aio.port_of(result["instance"])
+        return result
+
+    def gateway_ip(self, router: dict) -> str:
+        return router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+
+
+@pytest.fixture(scope="module")
+def world(run_prefix, tmp_path_factory) -> Iterator[World]:
+    with host_state(), running_allinone(tmp_path_factory.mktemp("l3"), run_prefix) as aio:
+        aio.lab("external", "create")
+        w = World(aio)
+        try:
+            w.serve(w.upstream_ns)
+            yield w
+        finally:
+            for proc in w.servers:
+                proc.kill()
+                proc.wait()
+            aio.lab("external", "delete", check=False)
+
+
+@pytest.fixture(scope="module")
+def two_projects(world: World) -> dict[str, dict]:
+    """Projects l3a and l3b, each with 10.0.0.5 behind its own router."""
+    return {p: world.project(p, p[-1]) for p in ("l3a", "l3b")}
+
+
+def test_snat_each_router_shows_its_own_gateway_address(world, two_projects):
+    seen = {}
+    for project, setup in two_projects.items():
+        answer = wait_until(lambda: world.connect(netns_name(setup["instance"]), OUTSIDE), 10,
+                            f"{project}'s instance to reach the outside host")
+        seen[project] = answer
+        assert answer == world.gateway_ip(setup["router"])
+    assert seen["l3a"] != seen["l3b"]
+
+
+def test_floating_ips_reach_each_instance_and_end_on_disassociation(world, two_projects):
+    fips = {}
+    for project, setup in two_projects.items():
+        with world.aio.client(project) as c:
+            resp = c.post("/floatingips", json={"floatingip": {
+                "floating_network_id": world.public["id"], "port_id": setup["port"]["id"]}})
+            assert resp.status_code == 201, resp.text
+            fips[project] = resp.json()["floatingip"]
+            assert fips[project]["status"] == "ACTIVE"
+    for project, setup in two_projects.items():
+        address = fips[project]["floating_ip_address"]
+        answer = wait_until(lambda: world.connect(world.upstream_ns, address), 10,
+                            f"the outside host to reach {project} at {address}")
+        assert answer == setup["instance"]  # this project's instance, not the other's
+        # outbound traffic now leaves with the floating IP (dnat_and_snat)
+        assert world.connect(netns_name(setup["instance"]), OUTSIDE) == address
+    # the private address itself is not reachable from outside
+    assert world.connect(world.upstream_ns, "10.0.0.5", timeout=1) is None
+    # disassociation ends reachability within a second
+    with world.aio.client("l3a") as c:
+        resp = c.put(f"/floatingips/{fips['l3a']['id']}", json={"floatingip": {"port_id": None}})
+        assert resp.status_code == 200 and resp.json()["floatingip"]["status"] == "DOWN"
+    start = time.monotonic()
+    wait_until(lambda: world.connect(world.upstream_ns, fips["l3a"]["floating_ip_address"],
+                                     timeout=0.3) is None, 5, "the floating IP to stop answering")
+    assert time.monotonic() - start < 1.0
+    assert world.connect(world.upstream_ns, fips["l3b"]["floating_ip_address"]) == \
+        two_projects["l3b"]["instance"]
+    # back to SNAT through the router's own address
+    assert world.connect(netns_name(two_projects["l3a"]["instance"]), OUTSIDE) == \
+        world.gateway_ip(two_projects["l3a"]["router"])
+
+
+def test_router_in_use_is_refused_and_changes_nothing(world, two_projects):
+    setup = two_projects["l3b"]
+    with world.aio.client("l3b") as c:
+        resp = c.delete(f"/routers/{setup['router']['id']}")
+        assert resp.status_code == 409
+        assert resp.json()["NeutronError"]["type"] == "RouterInUse"
+        assert c.get(f"/routers/{setup['router']['id']}").json()["router"] == setup["router"]
+    assert world.connect(netns_name(setup["instance"]), OUTSIDE) is not None
+
+
+def test_no_router_no_outside(world):
+    alone = world.project("l3c", "c", router=False)
+    assert world.connect(netns_name(alone["instance"]), OUTSIDE, timeout=1) is None
+
+
+def test_without_snat_nothing_gets_out(world):
+    plain = world.project("l3d", "d", enable_snat=False)
+    assert plain["router"]["external_gateway_info"]["enable_snat"] is False
+    assert world.connect(netns_name(plain["instance"]), OUTSIDE, timeout=1) is None
+    # turning SNAT on opens the way
+    with world.aio.client() as c:
+        gateway = {"network_id": world.public["id"], "enable_snat": True}
+        resp = c.put(f"/routers/{plain['router']['id']}",
+                     json={"router": {"external_gateway_info": gateway}})
+        assert resp.status_code == 200, resp.text
+    answer = wait_until(lambda: world.connect(netns_name(plain["instance"]), OUTSIDE), 10,
+                        "SNAT to take effect")
+    assert answer == world.gateway_ip(plain["router"])
