@@ -69,11 +69,15 @@ def db_upgrade(config: Optional[str] = ConfigOpt, database_url: Optional[str] = 
 
 NbOpt = typer.Option(None, "--ovn-nb-connection",
                      help="OVN northbound DB, e.g. unix:/run/ovn/ovnnb_db.sock or tcp:10.0.0.5:6641")
+SbOpt = typer.Option(None, "--ovn-sb-connection",
+                     help="OVN southbound DB, for the chassis of router gateways; without it "
+                          "Gateway_Chassis rows are not checked")
 
 
 @app.command()
 def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
          state_dir: Optional[Path] = StateDirOpt, ovn_nb_connection: Optional[str] = NbOpt,
+         ovn_sb_connection: Optional[str] = SbOpt,
          repair: bool = typer.Option(False, "--repair", help="Fix the drift found")) -> None:
     """Compare the database with the OVN northbound DB and report drift.
 
@@ -86,12 +90,13 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     from neutrino.services.env import Env
 
     settings = _settings(config, database_url=database_url, state_dir=state_dir,
-                         ovn_nb_connection=ovn_nb_connection)
+                         ovn_nb_connection=ovn_nb_connection, ovn_sb_connection=ovn_sb_connection)
     if not settings.ovn_nb_connection:
         from neutrino.lab.runtime import RuntimeInfo
         info = RuntimeInfo.load(settings.state_dir)  # the all-in-one's own OVN
         if info is not None:
-            settings = settings.model_copy(update={"ovn_nb_connection": info.nb_connection})
+            settings = settings.model_copy(update={"ovn_nb_connection": info.nb_connection,
+                                                   "ovn_sb_connection": info.sb_connection})
     if not settings.ovn_nb_connection:
         err.print("[red]neutrino: no OVN NB connection: set ovn_nb_connection or pass "
                   "--ovn-nb-connection[/red]")
@@ -99,8 +104,9 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     db = Database(settings.database_url)
     try:
         db.check_migrated()
+        sb = idl.sb_api(settings.ovn_sb_connection) if settings.ovn_sb_connection else None
         nb_sync = NorthboundSync(Env(db=db, settings=settings),
-                                 idl.nb_api(settings.ovn_nb_connection))
+                                 idl.nb_api(settings.ovn_nb_connection), sb_api=sb)
         report = nb_sync.audit(repair=repair)
         left = nb_sync.audit(repair=False) if report.repaired else report
     except (NotMigrated, idl.OvnUnavailable, idl.IdlNotReady) as exc:
@@ -126,6 +132,34 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     out.print(f"[red]{len(left.changes)} row(s) drifted[/red] ({checked})"
               + ("" if repair else "; run 'neutrino sync --repair' to fix them"))
     raise typer.Exit(1)
+
+
+@app.command("metadata-server")
+def metadata_server(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
+                    state_dir: Optional[Path] = StateDirOpt,
+                    host: Optional[str] = typer.Option(None, "--host", help="Listen address (127.0.0.1)"),
+                    port: Optional[int] = typer.Option(None, "--port", help="Listen port (8775)")) -> None:
+    """Serve instance metadata (OpenStack and EC2 formats, IMDSv2) to the metadata agents."""
+    settings = _settings(config, database_url=database_url, state_dir=state_dir,
+                         metadata_host=host, metadata_port=port)
+    if settings.nova_metadata_url:
+        err.print(f"[red]neutrino: nova_metadata_url is set: the agents forward to Nova at "
+                  f"{settings.nova_metadata_url}, not to this service[/red]")
+        raise typer.Exit(2)
+    db = Database(settings.database_url)
+    try:
+        db.check_migrated()
+    except NotMigrated as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    finally:
+        db.dispose()
+    from neutrino.metadata.service import serve
+    try:
+        serve(settings)
+    except (ConfigError, OSError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -192,13 +226,25 @@ app.add_typer(lab_app, name="lab")
 @lab_app.command("boot")
 def lab_boot(name: str, network: Optional[str] = typer.Option(None, "--network", help="Name or id"),
              project: Optional[str] = typer.Option(None, "--project", help="Project (noauth)"),
+             user_data: Optional[Path] = typer.Option(None, "--user-data", help="User data file"),
+             key: list[str] = typer.Option([], "--key", help="SSH key NAME=PUBKEY (repeatable)"),
              config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
-    """Create a port and an instance on it; print the address it leased by DHCP."""
+    """Create a port and an instance on it (its metadata registered); print the address
+    it leased by DHCP."""
     from neutrino.lab import commands, instances
 
     settings = _settings(config, state_dir=state_dir)
+    keys = [tuple(k.split("=", 1)) for k in key]
+    if any(len(k) != 2 or not k[0] or not k[1] for k in keys):
+        err.print("[red]neutrino: --key must be NAME=PUBKEY[/red]")
+        raise typer.Exit(2)
     try:
-        inst = commands.boot(settings.state_dir, name, network, project)
+        data = user_data.read_bytes() if user_data is not None else None
+    except OSError as exc:
+        err.print(f"[red]neutrino: {user_data}: {exc.strerror}[/red]")
+        raise typer.Exit(2)
+    try:
+        inst = commands.boot(settings.state_dir, name, network, project, user_data=data, keys=keys)
     except (commands.LabError, instances.InstanceError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
@@ -253,6 +299,77 @@ def lab_delete(name: str, config: Optional[str] = ConfigOpt,
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
     Console().print(f"{name} deleted")
+
+
+external_app = typer.Typer(help="The lab's external network and its upstream namespace "
+                                "(gateway and outside host)", no_args_is_help=True)
+lab_app.add_typer(external_app, name="external")
+PhysnetOpt = typer.Option("physnet1", "--physnet", help="Physical network (in bridge_mappings)")
+
+
+@external_app.command("create")
+def external_create(
+        physnet: str = PhysnetOpt,
+        cidr: str = typer.Option("172.24.4.0/24", "--cidr", help="External subnet"),
+        gateway_ip: Optional[str] = typer.Option(None, "--gateway-ip",
+                                                 help="Upstream's address (first of --cidr)"),
+        outside_ip: str = typer.Option("203.0.113.10", "--outside-ip",
+                                       help="An outside host's address, not in --cidr"),
+        network_name: str = typer.Option("public", "--network-name"),
+        config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Create (idempotently) the flat router:external network, its subnet (DHCP off) and
+    the upstream namespace owning the gateway and outside addresses."""
+    from neutrino.host.ovs import OvsError
+    from neutrino.lab import commands, external
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        up, net, subnet = commands.external_create(settings.state_dir, physnet, cidr,
+                                                   gateway_ip, outside_ip, network_name)
+    except (commands.LabError, external.UpstreamError, OvsError, ValueError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"{net['name']} ({net['id']}): subnet {subnet['cidr']}, gateway "
+                    f"{up.gateway_ip} and outside host {', '.join(up.outside_ips)} in "
+                    f"namespace {up.netns} on {up.bridge}")
+
+
+@external_app.command("delete")
+def external_delete(physnet: str = PhysnetOpt,
+                    keep_network: bool = typer.Option(False, "--keep-network",
+                                                      help="Remove only the namespace"),
+                    config: Optional[str] = ConfigOpt,
+                    state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Remove the upstream namespace and the external network made with it."""
+    from neutrino.lab import commands
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        up = commands.external_delete(settings.state_dir, physnet, keep_network)
+    except commands.LabError as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"upstream of {up.physnet} deleted")
+
+
+@external_app.command("exec", context_settings={"allow_extra_args": True,
+                                                "ignore_unknown_options": True})
+def external_exec(ctx: typer.Context, physnet: str = PhysnetOpt,
+                  config: Optional[str] = ConfigOpt,
+                  state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Run a command in the upstream namespace: neutrino lab external exec -- CMD..."""
+    from neutrino.lab import external
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        res = external.exec_in_upstream(settings.state_dir, physnet, list(ctx.args),
+                                        timeout=3600)
+    except (external.UpstreamNotFound, ValueError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    sys.stdout.write(res.stdout)
+    sys.stderr.write(res.stderr)
+    raise typer.Exit(res.returncode)
 
 
 def main() -> None:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     base_mac: str = "fa:16:3e:00:00:00"
     # MTU of project (geneve) networks: 1500 minus the geneve/IPv4 overhead OVN uses.
     network_mtu: int = Field(1442, ge=68, le=9216)
+    # MTU of flat and VLAN provider networks (Neutron's global_physnet_mtu).
+    physical_network_mtu: int = Field(1500, ge=68, le=9216)
     max_dns_nameservers: int = Field(5, ge=0)
     max_subnet_host_routes: int = Field(20, ge=0)
     pagination_max_limit: int = Field(-1, ge=-1)

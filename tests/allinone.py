@@ -48,6 +48,11 @@ class AllInOne:
     def lab(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return neutrino("lab", command, "--state-dir", str(self.state_dir), *args, check=check)
 
+    def external(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """``neutrino lab external COMMAND`` on this all-in-one."""
+        return neutrino("lab", "external", command, "--state-dir", str(self.state_dir), *args,
+                        check=check)
+
     def boot(self, name: str, network: str, project: str | None = None) -> str:
         extra = ["--project", project] if project else []
         self.lab("boot", self.prefix + name, "--network", network, *extra)

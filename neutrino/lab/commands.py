@@ -2,18 +2,22 @@
 
 Ports are made with the public API (``device_owner=compute:lab``, a fresh
 instance UUID as ``device_id``), as Nova makes them; the instance itself is
-``lab/instances.py``.
+``lab/instances.py``.  ``lab external`` makes the external network (flat,
+``router:external``) and its subnet as devstack does, then the upstream namespace
+of ``lab/external.py`` owning the subnet's gateway and an outside address.
 """
 
 from __future__ import annotations
 
+import base64
+import ipaddress
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from neutrino.lab import instances
+from neutrino.lab import external, instances
 from neutrino.lab.runtime import RuntimeInfo
 
 DEVICE_OWNER = "compute:lab"
@@ -55,21 +59,36 @@ def find_network(client: httpx.Client, network: str | None) -> dict[str, Any]:
 
 
 def boot(state_dir: Path, name: str, network: str | None = None,
-         project: str | None = None) -> instances.Instance:
-    """Create a port on ``network`` and boot instance ``name`` on it (DHCP lease included).
-    The port is deleted again if the instance does not come up."""
+         project: str | None = None, *, user_data: bytes | None = None,
+         keys: list[tuple[str, str]] = ()) -> instances.Instance:
+    """Create a port on ``network``, register the instance's metadata (id = the port's
+    ``device_id``, hostname from ``name``, ``keys`` as [(name, public key)], ``user_data``)
+    and boot instance ``name`` on it (DHCP lease included). Port and registration are
+    deleted again if the instance does not come up."""
     info = running(state_dir)
-    with api_client(info, project) as client:
+    with api_client(info, project) as client, api_client(info, None) as admin:
         net = find_network(client, network)
         body = {"port": {"network_id": net["id"], "name": name, "device_owner": DEVICE_OWNER,
                          "device_id": str(uuid.uuid4())}}
         port = _ok(client.post("/ports", json=body)).json()["port"]
         try:
+            _ok(admin.post("/instances", json={"instance": instance_body(port, name, user_data, keys)}))
             return instances.boot_instance(state_dir, name, port, info.chassis_netns,
                                            info.ovs_connection)
         except Exception:
+            admin.delete(f"/instances/{port['device_id']}")
             client.delete(f"/ports/{port['id']}")
             raise
+
+
+def instance_body(port: dict[str, Any], name: str, user_data: bytes | None,
+                  keys: list[tuple[str, str]]) -> dict[str, Any]:
+    """The ``/v2.0/instances`` registration of a lab instance on ``port``."""
+    body: dict[str, Any] = {"id": port["device_id"], "project_id": port["project_id"], "name": name,
+                            "public_keys": [{"name": k, "key": v} for k, v in keys]}
+    if user_data is not None:
+        body["user_data"] = base64.b64encode(user_data).decode()
+    return body
 
 
 def delete(state_dir: Path, name: str) -> None:
@@ -81,6 +100,90 @@ def delete(state_dir: Path, name: str) -> None:
         resp = client.delete(f"/ports/{inst.port_id}")
         if resp.status_code not in (204, 404):
             _ok(resp)
+        resp = client.delete(f"/instances/{inst.instance_id}")
+        if resp.status_code not in (204, 404):
+            _ok(resp)
+
+
+def external_create(state_dir: Path, physnet: str = "physnet1", cidr: str = "172.24.4.0/24",
+                    gateway_ip: str | None = None, outside_ip: str = "203.0.113.10",
+                    network_name: str = "public"
+                    ) -> tuple[external.Upstream, dict[str, Any], dict[str, Any]]:
+    """The external network, its subnet and their upstream, each created unless there.
+
+    As admin through the API: the network ``network_name`` (``router:external``, flat on
+    ``physnet``; an existing one of that name must be just that) and a subnet ``cidr``
+    with ``gateway_ip`` (default: the first address) and DHCP off, as devstack makes
+    ``public``.  Then the upstream namespace on the bridge ``physnet`` is mapped to,
+    owning ``gateway_ip`` and ``outside_ip`` (/32, outside ``cidr``).  Returns
+    (upstream, network, subnet).  LabError when no all-in-one runs, ``physnet`` is not
+    in its bridge mappings, or the API refuses; ValueError for bad addresses.
+    """
+    info = running(state_dir)
+    bridge = info.bridge_mappings.get(physnet)
+    if not info.chassis_netns or bridge is None:
+        raise LabError(f"physical network {physnet!r} is not mapped on the all-in-one's "
+                       f"chassis (bridge_mappings: {info.bridge_mappings or 'none'})")
+    subnet_cidr = ipaddress.ip_network(cidr)
+    gateway = ipaddress.ip_address(gateway_ip) if gateway_ip else next(subnet_cidr.hosts())
+    if gateway not in subnet_cidr:
+        raise ValueError(f"gateway {gateway} is not in {subnet_cidr}")
+    with api_client(info, None) as client:
+        net = _external_network(client, network_name, physnet)
+        subnet = _external_subnet(client, net, str(subnet_cidr), str(gateway))
+    up = external.create_upstream(state_dir, physnet, bridge, info.chassis_netns,
+                                  info.ovs_connection, f"{gateway}/{subnet_cidr.prefixlen}",
+                                  [outside_ip], network_id=net["id"], subnet_id=subnet["id"])
+    return up, net, subnet
+
+
+def external_delete(state_dir: Path, physnet: str = "physnet1",
+                    keep_network: bool = False) -> external.Upstream:
+    """Remove the upstream of ``physnet`` and (unless ``keep_network``) the external
+    network it was made for.  The network goes first: while routers or floating IPs
+    use it the API refuses (LabError) and the upstream stays."""
+    info = running(state_dir)
+    try:
+        up = external.get_upstream(state_dir, physnet)
+    except external.UpstreamNotFound as exc:
+        raise LabError(str(exc)) from None
+    if up.network_id and not keep_network:
+        with api_client(info, None) as client:
+            resp = client.delete(f"/networks/{up.network_id}")
+            if resp.status_code not in (204, 404):
+                _ok(resp)
+    external.remove_upstream(state_dir, physnet, info.ovs_connection)
+    return up
+
+
+def _external_network(client: httpx.Client, name: str, physnet: str) -> dict[str, Any]:
+    nets = _ok(client.get("/networks", params={"name": name})).json()["networks"]
+    if len(nets) > 1:
+        raise LabError(f"{len(nets)} networks are named {name!r}")
+    if nets:
+        net = nets[0]
+        if not net.get("router:external") or net.get("provider:physical_network") != physnet:
+            raise LabError(f"network {name!r} ({net['id']}) exists but is not an external "
+                           f"network on {physnet}")
+        return net
+    body = {"network": {"name": name, "router:external": True,
+                        "provider:network_type": "flat",
+                        "provider:physical_network": physnet}}
+    return _ok(client.post("/networks", json=body)).json()["network"]
+
+
+def _external_subnet(client: httpx.Client, net: dict[str, Any], cidr: str,
+                     gateway: str) -> dict[str, Any]:
+    subnets = _ok(client.get("/subnets", params={"network_id": net["id"]})).json()["subnets"]
+    for subnet in subnets:
+        if subnet["cidr"] == cidr:
+            if subnet["gateway_ip"] != gateway:
+                raise LabError(f"subnet {subnet['id']} ({cidr}) has gateway "
+                               f"{subnet['gateway_ip']}, not {gateway}")
+            return subnet
+    body = {"subnet": {"network_id": net["id"], "name": f"{net['name']}-subnet", "cidr": cidr,
+                       "ip_version": 4, "gateway_ip": gateway, "enable_dhcp": False}}
+    return _ok(client.post("/subnets", json=body)).json()["subnet"]
 
 
 def _ok(resp: httpx.Response) -> httpx.Response:

@@ -139,7 +139,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         from neutrino.ovn.sync import NorthboundSync
         progress("connecting to the OVN northbound and southbound databases")
         nb, sb = nb_api(nb_conn), sb_api(sb_conn)
-        sync = NorthboundSync(env, nb)
+        sync = NorthboundSync(env, nb, sb_api=sb)  # sb: chassis for router gateways
         threads.append(threading.Thread(target=sync.run_forever, args=(stop,),
                                          name="nb-sync", daemon=True))
         watcher = PortStatusWatcher(env, sb)

@@ -102,7 +102,7 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                           admin_state_up=data.get("admin_state_up", True), status="ACTIVE",
                           shared=data.get("shared", False),
                           router_external=data.get("router_external", False),
-                          mtu=data.get("mtu") or env.settings.network_mtu,
+                          mtu=data.get("mtu") or _default_mtu(env, data),
                           created_at=stamp, updated_at=stamp, revision_number=1)
             session.add(net)
             if segments.requested(data):
@@ -112,6 +112,14 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
         session.flush()
         return _visible_attributes(ctx, network_dicts(session, rows))
     return env.db.run(run)
+
+
+def _default_mtu(env: Env, data: dict[str, Any]) -> int:
+    """Provider networks on a physical network carry full frames; overlays lose
+    the geneve header (Neutron's global_physnet_mtu minus the encapsulation)."""
+    if data.get("provider_network_type") in (segments.FLAT, segments.VLAN):
+        return env.settings.physical_network_mtu
+    return env.settings.network_mtu
 
 
 def get_network(env: Env, ctx: Context, network_id: str, fields: list[str] | None = None) -> dict[str, Any]:

@@ -102,7 +102,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(run_prefix, tmp_path_factory) -> Iterator[World]:
     with host_state(), running_allinone(tmp_path_factory.mktemp("l3"), run_prefix) as aio:
-        aio.lab("external", "create")
+        aio.external("create")
         w = World(aio)
         try:
             w.serve(w.upstream_ns)
@@ -111,7 +111,7 @@ def world(run_prefix, tmp_path_factory) -> Iterator[World]:
             for proc in w.servers:
                 proc.kill()
                 proc.wait()
-            aio.lab("external", "delete", check=False)
+            aio.external("delete", check=False)
 
 
 @pytest.fixture(scope="module")

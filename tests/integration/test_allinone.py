@@ -7,6 +7,7 @@ namespace and daemons are its own) and stops it with ``neutrino down``.
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -21,6 +22,10 @@ pytestmark = pytest.mark.ovn
 def allinone(run_prefix, tmp_path_factory):
     with host_state(), running_allinone(tmp_path_factory.mktemp("up"), run_prefix) as aio:
         yield aio
+
+
+def netns_list() -> str:
+    return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
 
 
 def test_instances_lease_the_api_addresses_ping_and_turn_active(allinone):
@@ -86,7 +91,7 @@ def test_lab_delete_removes_namespace_and_port(allinone):
     name = allinone.boot("e", net["id"], "pe")
     port = allinone.port_of(name)
     allinone.lab("delete", name)
-    assert f"lab-{name}" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert f"lab-{name}" not in netns_list()
     with allinone.client() as c:
         assert c.get(f"/ports/{port['id']}").status_code == 404
     assert allinone.lab("delete", name, check=False).returncode != 0
@@ -97,8 +102,11 @@ def test_lab_instances_survive_a_restart_of_up(allinone):
     net = allinone.network("pr", "10.3.0.0/24")
     a, b = allinone.boot("ra", net["id"], "pr"), allinone.boot("rb", net["id"], "pr")
     address_b = allinone.leased(b)
+    allinone.external("create")
+    upstream = json.loads((allinone.state_dir / "lab/external/physnet1.json").read_text())["netns"]
     neutrino("down", "--state-dir", str(allinone.state_dir))
     assert allinone.exec(a, "ping", "-c1", "-W1", address_b).returncode != 0  # chassis gone
+    assert upstream not in netns_list()
     port = allinone.url.split(":")[2].split("/")[0]
     log = open(allinone.state_dir / "up2.log", "w")
     proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(allinone.state_dir),
@@ -110,9 +118,17 @@ def test_lab_instances_survive_a_restart_of_up(allinone):
         assert proc.poll() is None, (allinone.state_dir / "up2.log").read_text()
         assert allinone.leased(b) == address_b
         assert allinone.exec(a, "ping", "-c1", "-W2", address_b).returncode == 0
+        # the upstream namespace is plumbed again; delete removes it and its network
+        addrs = allinone.external("exec", "--", "ip", "-4", "-o", "addr", "show", "eth0")
+        assert "172.24.4.1/24" in addrs.stdout
+        allinone.external("delete")
+        assert upstream not in netns_list()
+        with allinone.client() as c:
+            assert c.get("/networks", params={"name": "public"}).json()["networks"] == []
     finally:
         for name in (a, b):
             allinone.lab("delete", name, check=False)
+        allinone.external("delete", check=False)
         neutrino("down", "--state-dir", str(allinone.state_dir), check=False)
         proc.wait(timeout=30)
         log.close()

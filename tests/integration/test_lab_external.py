@@ -4,11 +4,13 @@ An upstream namespace on the chassis' physnet bridge (``physnet1`` -> ``br-ex`` 
 shared ``ovn_lab``), a logical switch with a ``localnet`` port for that physnet, and a
 namespace plugged as an instance on that switch: the instance reaches the upstream's
 gateway and its outside address. That proves bridge mapping + localnet + upstream.
-The switch is written with ``ovn-nbctl`` (named with the run prefix, removed at the end).
+The switch is written with ``ovn-nbctl`` (named with the run prefix, removed at the end),
+and once more through neutrino's services and NB sync (a flat ``router:external`` network).
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import uuid
@@ -18,10 +20,17 @@ from pathlib import Path
 import pytest
 from ovnlab import PHYSNET, PHYSNET_BRIDGE, TCP_CLIENT, TCP_ECHO_SERVER, OvnLab, plugged_port
 
+from neutrino.config import Settings
+from neutrino.db.session import Database
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
 from neutrino.lab import external
 from neutrino.lab.daemons import run, wait_until
+from neutrino.ovn import idl
+from neutrino.ovn.sync import NorthboundSync
+from neutrino.services import networks, ports, subnets
+from neutrino.services.context import Context
+from neutrino.services.env import Env
 
 pytestmark = pytest.mark.ovn
 
@@ -188,3 +197,50 @@ def test_bad_addresses_and_names_are_refused(ovn_lab: OvnLab, state_dir: Path):
                                  f"{ovn_lab.prefix}-nochassis", ovn_lab.ovs_connection)
     external.remove_upstream(state_dir, "physnet9", ovn_lab.ovs_connection)
     assert external.list_upstreams(state_dir) == []
+
+
+@pytest.fixture
+def env(sqlite_template: Path, tmp_path: Path) -> Iterator[Env]:
+    path = tmp_path / "neutrino.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=f"sqlite:///{path}"))
+    db.dispose()
+
+
+@pytest.fixture
+def nb(ovn_lab: OvnLab) -> Iterator[object]:
+    yield idl.nb_api(ovn_lab.nb_connection, timeout=30)
+    idl.disconnect_all()
+
+
+def test_flat_external_network_from_the_services_reaches_upstream(
+        ovn_lab: OvnLab, env: Env, nb, upstream: external.Upstream, state_dir: Path):
+    """Services -> NB sync -> localnet ``provnet-*`` -> ovn-bridge-mappings -> upstream."""
+    admin = Context.admin("admin")
+    net = networks.create_networks(env, admin, [{
+        "name": f"{ovn_lab.prefix}-public", "router_external": True,
+        "provider_network_type": "flat", "provider_physical_network": PHYSNET}])[0]
+    try:
+        subnets.create_subnets(env, admin, [{
+            "network_id": net["id"], "cidr": "172.24.4.0/24", "ip_version": 4,
+            "gateway_ip": upstream.gateway_ip, "enable_dhcp": False}])
+        port = ports.create_ports(env, admin, [{"network_id": net["id"]}])[0]
+        sync = NorthboundSync(env, nb, audit_interval=0)
+        while sync.run_once():
+            pass
+        central = ovn_lab.deployment.central
+        names = [line.split("(")[1].rstrip(")") for line in
+                 central.nbctl("lsp-list", f"neutron-{net['id']}").splitlines()]
+        [localnet] = [n for n in names if n.startswith("provnet-")]
+        assert central.nbctl("lsp-get-type", localnet).strip() == "localnet"
+        assert f"network_name={PHYSNET}" in central.nbctl("lsp-get-options", localnet).split()
+        address = port["fixed_ips"][0]["ip_address"]
+        with plugged_port(ovn_lab, "xs", port["id"], port["mac_address"],
+                          f"{address}/24") as ns:
+            wait_until(lambda: _ping(ns, upstream.gateway_ip).returncode == 0, 15,
+                       "the port's namespace to ping the upstream through the localnet port")
+            assert external.exec_in_upstream(
+                state_dir, PHYSNET, ["ping", "-c1", "-W2", address]).returncode == 0
+    finally:
+        ovn_lab.deployment.central.nbctl("--if-exists", "ls-del", f"neutron-{net['id']}")

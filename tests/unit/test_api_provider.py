@@ -9,7 +9,7 @@ FLAT = {"provider:network_type": "flat", "provider:physical_network": "physnet1"
 
 def test_flat_external_network_shows_provider_attributes_to_admin_only(api):
     net = api.network(name="public", **{"router:external": True}, **FLAT)
-    assert net["router:external"] is True
+    assert net["router:external"] is True and net["mtu"] == 1500
     assert (net["provider:network_type"], net["provider:physical_network"],
             net["provider:segmentation_id"]) == ("flat", "physnet1", None)
     seen = api.get(f"/v2.0/networks/{net['id']}", project="p2", expect=200).json()["network"]

@@ -7,9 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from neutrino.ovn.desired import (DhcpOptions, LogicalSwitch, LogicalSwitchPort, derived_mac,
-                                  desired_dhcp_options, desired_lsp, desired_state,
-                                  desired_switch, network_id_of, switch_name)
+from neutrino.ovn.desired import (DhcpOptions, GatewayChassis, LogicalRouter,
+                                  LogicalRouterPort, LogicalSwitch, LogicalSwitchPort, Nat,
+                                  StaticRoute, derived_mac, desired_dhcp_options,
+                                  desired_gateway_chassis, desired_localnet, desired_lsp,
+                                  desired_router, desired_router_port, desired_routers,
+                                  desired_state, desired_switch, gateway_chassis_order,
+                                  network_id_of, parse_bridge_mappings, switch_name)
 
 BASE_MAC = "fa:16:3e:00:00:00"
 NET_ID = "6f9f2a1e-0000-4000-8000-000000000001"
@@ -199,7 +203,7 @@ def test_port_on_dhcp_disabled_subnet_has_no_dhcp_reference():
 
 
 def test_network_owned_port_has_no_port_security_and_unknown_address():
-    lsp = desired_lsp(port(device_owner="network:router_interface"),
+    lsp = desired_lsp(port(device_owner="network:dhcp"),
                       [(subnet(), "10.0.0.1")], {SUB4: dhcp4()})
 
     assert lsp.port_security == ()
@@ -249,3 +253,298 @@ def test_desired_state_skips_floating_ip_ports():
                           base_mac=BASE_MAC)
 
     assert state.ports == {}
+
+
+# --- localnet ports -------------------------------------------------------------------
+
+def segment(**kw) -> SimpleNamespace:
+    return SimpleNamespace(**{"id": "5e600000-0000-4000-8000-000000000001", "network_id": NET_ID,
+                              "network_type": "flat", "physical_network": "physnet1",
+                              "segmentation_id": None, **kw})
+
+
+def test_flat_segment_is_a_localnet_port_on_the_network_switch():
+    assert desired_localnet(segment()) == LogicalSwitchPort(
+        name="provnet-5e600000-0000-4000-8000-000000000001", switch=f"neutron-{NET_ID}",
+        type="localnet", addresses=("unknown",),
+        options={"network_name": "physnet1", "mcast_flood": "false",
+                 "mcast_flood_reports": "true"}, tag_request=None)
+
+
+def test_vlan_segment_requests_its_tag():
+    lsp = desired_localnet(segment(network_type="vlan", segmentation_id=101))
+
+    assert (lsp.type, lsp.tag_request) == ("localnet", 101)
+
+
+def test_overlay_segment_has_no_localnet_port():
+    assert desired_localnet(segment(network_type="geneve", physical_network=None,
+                                    segmentation_id=7)) is None
+
+
+def test_desired_state_adds_localnet_ports_of_given_networks_only():
+    other = segment(id="seg-other", network_id="not-given")
+
+    state = desired_state([network()], [], [], [], base_mac=BASE_MAC,
+                          segments=[segment(), other])
+
+    assert set(state.ports) == {"provnet-5e600000-0000-4000-8000-000000000001"}
+
+
+# --- routers ------------------------------------------------------------------------
+
+ROUTER_ID = "40000000-0000-4000-8000-0000000000r1"
+EXT_NET = "e0000000-0000-4000-8000-000000000e01"
+EXT_SUB4 = "e5000000-0000-4000-8000-000000000004"
+EXT_SUB6 = "e5000000-0000-4000-8000-000000000006"
+IFACE_ID = "1f000000-0000-4000-8000-0000000000f1"
+GW_ID = "9a000000-0000-4000-8000-0000000000a1"
+VM_PORT = "70a70000-0000-4000-8000-0000000000bb"
+FIP_ID = "f1900000-0000-4000-8000-000000000001"
+LR = f"neutron-{ROUTER_ID}"
+
+
+def router(**kw) -> SimpleNamespace:
+    return SimpleNamespace(**{"id": ROUTER_ID, "name": "r1", "admin_state_up": True,
+                              "revision_number": 4, "gw_port_id": GW_ID, "enable_snat": True,
+                              "routes": [], **kw})
+
+
+def ext_subnet(**kw) -> SimpleNamespace:
+    v6 = kw.get("ip_version") == 6
+    return subnet(**{"id": EXT_SUB6 if v6 else EXT_SUB4, "network_id": EXT_NET,
+                     "cidr": "2001:db8:e::/64" if v6 else "172.24.4.0/24",
+                     "gateway_ip": "2001:db8:e::1" if v6 else "172.24.4.1", **kw})
+
+
+def iface_port(**kw) -> SimpleNamespace:
+    return port(**{"id": IFACE_ID, "name": "", "device_owner": "network:router_interface",
+                   "device_id": ROUTER_ID, "mac_address": "fa:16:3e:00:00:f1", **kw})
+
+
+def gw_port(**kw) -> SimpleNamespace:
+    return port(**{"id": GW_ID, "name": "", "network_id": EXT_NET, "project_id": "",
+                   "device_owner": "network:router_gateway", "device_id": ROUTER_ID,
+                   "mac_address": "fa:16:3e:00:00:a1", **kw})
+
+
+def fip(**kw) -> SimpleNamespace:
+    return SimpleNamespace(**{"id": FIP_ID, "router_id": ROUTER_ID, "fixed_port_id": VM_PORT,
+                              "fixed_ip_address": "10.0.0.5", "floating_ip_address": "172.24.4.20",
+                              "floating_network_id": EXT_NET, "revision_number": 2, **kw})
+
+
+def routing(routers=None, ports=None, fixed=None, fips=(), chassis=None, segments=None):
+    """desired_routers for r1 with an interface on 10.0.0.0/24 and a gateway
+    172.24.4.10 on the flat external network (physnet "public")."""
+    fixed = fixed if fixed is not None else {IFACE_ID: [(subnet(), "10.0.0.1")],
+                                              GW_ID: [(ext_subnet(), "172.24.4.10")]}
+    segs = segments if segments is not None else [
+        segment(network_id=EXT_NET, physical_network="public")]
+    return desired_routers(routers or [router()], ports or [iface_port(), gw_port()], fixed,
+                           networks={NET_ID: network(), EXT_NET: network(id=EXT_NET, mtu=1500)},
+                           segments=segs, floating_ips=fips, chassis=chassis)
+
+
+def test_router_is_named_after_its_id_with_zed_external_ids():
+    assert desired_router(router(), gw_port()) == LogicalRouter(
+        name=LR, enabled=True,
+        options={"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "true"},
+        external_ids={"neutron:router_name": "r1", "neutron:gw_port_id": GW_ID,
+                      "neutron:gw_network_id": EXT_NET, "neutron:revision_number": "4",
+                      "neutron:availability_zone_hints": ""})
+
+
+def test_router_without_gateway_has_empty_gateway_ids_and_follows_admin_state():
+    row = desired_router(router(gw_port_id=None, admin_state_up=False), None)
+
+    assert row.enabled is False
+    assert (row.external_ids["neutron:gw_port_id"], row.external_ids["neutron:gw_network_id"]) \
+        == ("", "")
+
+
+def test_interface_lrp_has_port_mac_and_address_with_prefix_length():
+    assert desired_router_port(iface_port(), [(subnet(), "10.0.0.1")], ROUTER_ID, mtu=1442) == \
+        LogicalRouterPort(
+            name=f"lrp-{IFACE_ID}", router=LR, mac="fa:16:3e:00:00:f1", networks=("10.0.0.1/24",),
+            external_ids={"neutron:revision_number": "5", "neutron:subnet_ids": SUB4,
+                          "neutron:network_name": f"neutron-{NET_ID}",
+                          "neutron:router_name": ROUTER_ID},
+            ipv6_ra_configs={})
+
+
+def test_dual_stack_interface_lrp_advertises_the_ipv6_address_mode():
+    v6 = subnet(ip_version=6, ipv6_ra_mode="dhcpv6-stateful", ipv6_address_mode="dhcpv6-stateful")
+    row = desired_router_port(iface_port(), [(v6, "2001:db8::1"), (subnet(), "10.0.0.1")],
+                              ROUTER_ID, mtu=1442)
+
+    assert row.networks == ("10.0.0.1/24", "2001:db8::1/64")
+    assert row.external_ids["neutron:subnet_ids"] == f"{SUB4} {SUB6}"
+    assert row.ipv6_ra_configs == {"address_mode": "dhcpv6_stateful", "send_periodic": "true",
+                                   "mtu": "1442"}
+
+
+def test_gateway_lrp_does_not_send_periodic_router_advertisements():
+    v6 = ext_subnet(ip_version=6, ipv6_ra_mode="slaac", ipv6_address_mode="slaac")
+    row = desired_router_port(gw_port(), [(v6, "2001:db8:e::10")], ROUTER_ID, mtu=1500)
+
+    assert row.ipv6_ra_configs == {"address_mode": "slaac", "send_periodic": "false",
+                                   "mtu": "1500"}
+
+
+def test_router_port_without_address_has_no_lrp():
+    assert desired_router_port(iface_port(), [], ROUTER_ID) is None
+
+
+def test_router_interface_lsp_is_a_router_port_peer():
+    lsp = desired_lsp(iface_port(), [(subnet(), "10.0.0.1")], {SUB4: dhcp4()})
+
+    assert (lsp.type, lsp.addresses, lsp.port_security) == ("router", ("router",), ())
+    assert lsp.options == {"router-port": f"lrp-{IFACE_ID}"}
+    assert (lsp.dhcpv4_options, lsp.dhcpv6_options) == (None, None)
+    assert lsp.external_ids["neutron:cidrs"] == "10.0.0.1/24"
+
+
+def test_router_gateway_lsp_announces_nat_addresses():
+    lsp = desired_lsp(gw_port(), [(ext_subnet(), "172.24.4.10")], {})
+
+    assert (lsp.type, lsp.addresses) == ("router", ("router",))
+    assert lsp.options == {"router-port": f"lrp-{GW_ID}", "nat-addresses": "router",
+                           "exclude-lb-vips-from-garp": "true"}
+
+
+def test_gateway_gets_default_routes_and_snat_per_ipv4_interface_subnet():
+    second = subnet(id="sub-b", cidr="10.1.0.0/24", gateway_ip="10.1.0.1")
+    v6 = subnet(ip_version=6, ipv6_address_mode="slaac", ipv6_ra_mode="slaac")
+    fixed = {IFACE_ID: [(subnet(), "10.0.0.1"), (v6, "2001:db8::1")],
+             "if-2": [(second, "10.1.0.1")],
+             GW_ID: [(ext_subnet(), "172.24.4.10"), (ext_subnet(ip_version=6), "2001:db8:e::10")]}
+
+    state = routing(ports=[iface_port(), iface_port(id="if-2"), gw_port()], fixed=fixed)
+
+    assert set(state.router_ports) == {f"lrp-{IFACE_ID}", "lrp-if-2", f"lrp-{GW_ID}"}
+    assert sorted(state.static_routes.values(), key=lambda r: r.ip_prefix) == [
+        StaticRoute(LR, "0.0.0.0/0", "172.24.4.1",
+                    {"neutron:is_ext_gw": "true", "neutron:subnet_id": EXT_SUB4}),
+        StaticRoute(LR, "::/0", "2001:db8:e::1",
+                    {"neutron:is_ext_gw": "true", "neutron:subnet_id": EXT_SUB6})]
+    assert sorted(state.nats.values(), key=lambda n: n.logical_ip) == [
+        Nat(LR, "snat", "172.24.4.10", "10.0.0.0/24"),
+        Nat(LR, "snat", "172.24.4.10", "10.1.0.0/24")]
+
+
+def test_snat_disabled_router_keeps_its_default_route_only():
+    state = routing(routers=[router(enable_snat=False)])
+
+    assert state.nats == {} and len(state.static_routes) == 1
+
+
+def test_router_without_gateway_has_no_default_route_snat_or_gateway_chassis():
+    state = routing(routers=[router(gw_port_id=None)], chassis={"gw1": {"public"}})
+
+    assert set(state.router_ports) == {f"lrp-{IFACE_ID}"}
+    assert (state.static_routes, state.nats, state.gateway_chassis) == ({}, {}, {})
+
+
+def test_extra_routes_are_static_routes_without_external_ids():
+    state = routing(routers=[router(gw_port_id=None, routes=[
+        {"destination": "192.168.9.0/24", "nexthop": "10.0.0.254"}])])
+
+    assert list(state.static_routes.values()) == [
+        StaticRoute(LR, "192.168.9.0/24", "10.0.0.254", {})]
+
+
+def test_associated_floating_ip_is_a_centralised_dnat_and_snat():
+    state = routing(fips=[fip(), fip(id="unassociated", fixed_port_id=None,
+                                     fixed_ip_address=None, router_id=None,
+                                     floating_ip_address="172.24.4.21")])
+
+    assert state.nats[f"{LR} dnat_and_snat 172.24.4.20 10.0.0.5"] == Nat(
+        LR, "dnat_and_snat", "172.24.4.20", "10.0.0.5", logical_port=VM_PORT, external_mac="",
+        external_ids={"neutron:fip_id": FIP_ID, "neutron:revision_number": "2",
+                      "neutron:fip_port_id": VM_PORT, "neutron:router_name": LR,
+                      "neutron:fip_network_id": EXT_NET})
+    assert len([n for n in state.nats.values() if n.type == "dnat_and_snat"]) == 1
+
+
+def test_floating_ip_of_a_router_not_given_is_left_out():
+    state = routing(fips=[fip(router_id="another-router")])
+
+    assert all(n.type == "snat" for n in state.nats.values())
+
+
+def test_gateway_chassis_are_the_chassis_bridging_the_external_physnet():
+    chassis = {"gw1": {"public"}, "gw2": {"public", "other"}, "compute1": {"other"},
+               "compute2": set()}
+
+    rows = routing(chassis=chassis).gateway_chassis
+
+    assert {g.chassis_name for g in rows.values()} == {"gw1", "gw2"}
+    assert sorted(g.priority for g in rows.values()) == [1, 2]
+    assert all(name == f"lrp-{GW_ID}_{g.chassis_name}" and g.port == f"lrp-{GW_ID}"
+               for name, g in rows.items())
+
+
+def test_no_candidate_chassis_means_no_gateway_chassis():
+    assert routing(chassis={"compute1": {"other"}}).gateway_chassis == {}
+    assert routing(chassis={"gw1": {"public"}}, segments=[]).gateway_chassis == {}
+
+
+def test_unknown_chassis_leave_gateway_chassis_unmanaged():
+    assert routing(chassis=None).gateway_chassis is None
+
+
+def test_gateway_chassis_get_distinct_priorities_highest_first():
+    rows = desired_gateway_chassis("lrp-x", ROUTER_ID, [f"ch{i}" for i in range(8)])
+
+    assert len(rows) == 5  # MAX_GW_CHASSIS
+    assert [g.priority for g in rows] == [5, 4, 3, 2, 1]
+    assert rows[0] == GatewayChassis(f"lrp-x_{rows[0].chassis_name}", "lrp-x",
+                                     rows[0].chassis_name, 5)
+
+
+def test_gateway_chassis_order_is_deterministic_and_spreads_routers():
+    chassis = [f"ch{i}" for i in range(4)]
+    firsts = {gateway_chassis_order(f"router-{i}", chassis)[0] for i in range(40)}
+
+    assert gateway_chassis_order(ROUTER_ID, chassis) == \
+        gateway_chassis_order(ROUTER_ID, list(reversed(chassis)))
+    assert firsts == set(chassis)
+
+
+def test_a_new_chassis_keeps_the_order_of_the_others():
+    chassis = ["ch0", "ch1", "ch2"]
+    for i in range(20):
+        before = gateway_chassis_order(f"router-{i}", chassis)
+        after = gateway_chassis_order(f"router-{i}", chassis + ["ch3"])
+
+        assert [c for c in after if c != "ch3"] == before
+
+
+def test_losing_the_first_chassis_promotes_the_second():
+    chassis = ["ch0", "ch1", "ch2"]
+    before = gateway_chassis_order(ROUTER_ID, chassis)
+
+    assert gateway_chassis_order(ROUTER_ID, [c for c in chassis if c != before[0]]) == before[1:]
+
+
+def test_bridge_mappings_parse_to_physnets():
+    assert parse_bridge_mappings("physnet1:br-ex, physnet2:br-x") == {"physnet1", "physnet2"}
+    assert parse_bridge_mappings("") == frozenset()
+    assert parse_bridge_mappings("broken,:br-y,physnet3:") == frozenset()
+
+
+def test_desired_state_builds_routers_with_switches_and_lsps():
+    allocations = [SimpleNamespace(port_id=IFACE_ID, subnet_id=SUB4, ip_address="10.0.0.1"),
+                   SimpleNamespace(port_id=GW_ID, subnet_id=EXT_SUB4, ip_address="172.24.4.10")]
+    ports = [iface_port(), gw_port()]
+
+    state = desired_state([network(), network(id=EXT_NET)], [subnet(), ext_subnet()], ports,
+                          allocations, base_mac=BASE_MAC,
+                          segments=[segment(network_id=EXT_NET, physical_network="public")],
+                          routers=[router()], router_ports=ports, chassis={"gw1": {"public"}})
+
+    assert set(state.routers) == {LR}
+    assert state.router_ports[f"lrp-{GW_ID}"].networks == ("172.24.4.10/24",)
+    assert state.ports[IFACE_ID].type == "router"
+    assert [g.chassis_name for g in state.gateway_chassis.values()] == ["gw1"]
