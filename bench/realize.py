@@ -13,6 +13,11 @@ Two figures, printed as one JSON document on stdout (progress on stderr):
 2. ``port_to_lease``: for 20 lab instances, the time from the port-create API
    call to a DHCP lease inside the instance (p50/p95), as ``neutrino lab boot``
    does it: create the port, plug a namespace into br-int, run udhcpc.
+3. ``fip_to_reply``: an instance behind a router on the lab's external network
+   (``neutrino lab external create`` is run if needed); 20 times, the time from
+   the floating-IP association API call until the outside host (203.0.113.10
+   in the upstream namespace) answers a connection from the instance and saw
+   it come from the floating IP (p50/p95); each round disassociates after.
 
 Everything the run creates is deleted at the end, also on failure.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -30,7 +36,7 @@ from pathlib import Path
 
 import httpx
 
-from neutrino.lab import instances
+from neutrino.lab import commands, instances
 from neutrino.lab.runtime import RuntimeInfo
 from neutrino.ovn import idl
 
@@ -130,6 +136,83 @@ def port_to_lease(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args
         client.delete(f"/networks/{net['id']}")
 
 
+OUTSIDE_PORT = 8081
+# The outside host: answers each connection with the source address it sees.
+PEER_SERVER = """
+import socket, sys
+server = socket.create_server(("0.0.0.0", int(sys.argv[1])))
+while True:
+    conn, peer = server.accept()
+    conn.sendall(peer[0].encode())
+    conn.close()
+"""
+# In the instance: connect until the outside host saw sys.argv[3]; print when (monotonic).
+WAIT_FOR_SOURCE = """
+import socket, sys, time
+while True:
+    try:
+        with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=0.2) as conn:
+            if conn.recv(100).decode() == sys.argv[3]:
+                print(time.monotonic())
+                break
+    except OSError:
+        pass
+    time.sleep(0.005)
+"""
+
+
+def fip_to_reply(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args) -> dict:
+    """Floating IP association -> the outside host sees the instance through it."""
+    upstream, public, _ = commands.external_create(state_dir)
+    outside = upstream.outside[0].split("/")[0]
+    server = subprocess.Popen(["ip", "netns", "exec", upstream.netns, sys.executable, "-c",
+                               PEER_SERVER, str(OUTSIDE_PORT)])
+    net = ok(client.post("/networks", json={"network": {"name": "realize-fip"}}))["network"]
+    subnet = ok(client.post("/subnets", json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": "10.198.0.0/24"}}))["subnet"]
+    router = ok(client.post("/routers", json={"router": {
+        "name": "realize-fip", "external_gateway_info": {"network_id": public["id"]}}}))["router"]
+    name = f"rz{uuid.uuid4().hex[:6]}"
+    times: list[float] = []
+    fip = None
+    try:
+        ok(client.put(f"/routers/{router['id']}/add_router_interface",
+                      json={"subnet_id": subnet["id"]}))
+        port = ok(client.post("/ports", json={"port": {
+            "network_id": net["id"], "name": name, "device_owner": "compute:lab",
+            "device_id": str(uuid.uuid4())}}))["port"]
+        inst = instances.boot_instance(state_dir, name, port, info.chassis_netns,
+                                       info.ovs_connection)
+        fip = ok(client.post("/floatingips", json={"floatingip": {
+            "floating_network_id": public["id"]}}))["floatingip"]
+        for _ in range(args.fips):
+            waiter = subprocess.Popen(
+                ["ip", "netns", "exec", inst.netns, sys.executable, "-c", WAIT_FOR_SOURCE,
+                 outside, str(OUTSIDE_PORT), fip["floating_ip_address"]],
+                stdout=subprocess.PIPE, text=True)
+            time.sleep(0.2)  # the waiter is running (and sees the router's SNAT address)
+            t0 = time.monotonic()
+            ok(client.put(f"/floatingips/{fip['id']}",
+                          json={"floatingip": {"port_id": port["id"]}}))
+            out, _ = waiter.communicate(timeout=30)
+            times.append(float(out) - t0)
+            ok(client.put(f"/floatingips/{fip['id']}", json={"floatingip": {"port_id": None}}))
+            time.sleep(0.5)  # the NAT entry is gone before the next round
+        return percentiles(times)
+    finally:
+        server.kill()
+        server.wait()
+        instances.delete_instance(state_dir, name, info.ovs_connection)
+        if fip is not None:
+            client.delete(f"/floatingips/{fip['id']}")
+        client.put(f"/routers/{router['id']}/remove_router_interface",
+                   json={"subnet_id": subnet["id"]})
+        client.delete(f"/routers/{router['id']}")
+        for p in ok(client.get("/ports", params={"network_id": net["id"]}))["ports"]:
+            client.delete(f"/ports/{p['id']}")
+        client.delete(f"/networks/{net['id']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--state-dir", type=Path, default=Path("/var/lib/neutrino"))
@@ -137,6 +220,7 @@ def main() -> int:
     parser.add_argument("--networks", type=int, default=200)
     parser.add_argument("--ports-per-network", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--fips", type=int, default=20)
     args = parser.parse_args()
     info = RuntimeInfo.load(args.state_dir)
     if info is None:
@@ -150,6 +234,8 @@ def main() -> int:
         result["nb_convergence"] = nb_convergence(client, nb, args)
         log(f"port create -> DHCP lease, {args.boots} boots")
         result["port_to_lease_seconds"] = port_to_lease(client, info, args.state_dir, args)
+        log(f"floating IP association -> reply from the outside host, {args.fips} rounds")
+        result["fip_to_reply_seconds"] = fip_to_reply(client, info, args.state_dir, args)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -6,7 +6,8 @@ import logging
 
 from fastapi import APIRouter, FastAPI
 
-from neutrino.api import errors, extensions, ip_availability, quotas, resources, tags
+from neutrino.api import (errors, extensions, instances, ip_availability, quotas, resources,
+                          routers, tags)
 from neutrino.api.responses import JSONResponse
 from neutrino.services.env import Env
 
@@ -21,9 +22,11 @@ def create_app(env: Env) -> FastAPI:
     for collection in resources.COLLECTIONS:
         resources.add_collection(core, collection)
     app.include_router(extensions.router)
+    app.include_router(routers.router)  # member actions before the generic item routes
     app.include_router(core)
     app.include_router(tags.router)
     app.include_router(quotas.router)
     app.include_router(ip_availability.router)
+    app.include_router(instances.router)
     logging.getLogger(__name__).debug("API ready on %s", env.db.url)
     return app

@@ -1,7 +1,7 @@
 """Loading an instance's metadata from the database, with a short cache.
 
-A miss costs four small indexed queries (instance by id, its ports by
-``device_id``, their addresses with subnets, associated floating IPs). Hits cost
+A miss costs three small indexed queries (instance by id; its ports by
+``device_id`` with their addresses and subnets; associated floating IPs). Hits cost
 nothing: cloud-init reads ~30 paths in a burst at boot, and the agent forwards
 every one. Entries live ``metadata_cache_seconds`` (Nova caches for
 ``metadata_cache_expiration``, 15 s), so a re-registered instance or a changed
@@ -17,7 +17,7 @@ import logging
 import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import FloatingIP, Instance, IPAllocation, Network, Port, Subnet
@@ -27,40 +27,56 @@ from neutrino.metadata.content import InstanceData, PortData, SubnetData
 LOG = logging.getLogger(__name__)
 MAX_ENTRIES = 20000
 
-_PORTS = (select(Port.id, Port.mac_address, Port.network_id, Network.mtu)
-          .join(Network, Network.id == Port.network_id)
-          .order_by(Port.created_at, Port.id))
-_ADDRESSES = (select(IPAllocation.port_id, IPAllocation.ip_address, Subnet.id, Subnet.network_id,
-                     Subnet.ip_version, Subnet.cidr, Subnet.gateway_ip, Subnet.enable_dhcp,
-                     Subnet.ipv6_address_mode, Subnet.dns_nameservers, Subnet.host_routes)
-              .join(Subnet, Subnet.id == IPAllocation.subnet_id)
-              .order_by(Subnet.created_at, Subnet.id, IPAllocation.ip_key))
-_FLOATING = select(FloatingIP.floating_ip_address).order_by(FloatingIP.created_at, FloatingIP.id)
+_TABLES = (Instance, Port, Network, IPAllocation, Subnet, FloatingIP)
+_Ti, _Tp, _Tn, _Ta, _Ts, _Tf = (m.__table__ for m in _TABLES)
+_I, _P, _N, _A, _S, _F = (t.c for t in (_Ti, _Tp, _Tn, _Ta, _Ts, _Tf))
+# Core statements with bound parameters: compiled once, three indexed lookups per load.
+_INSTANCE = select(_I.id, _I.project_id, _I.name, _I.hostname, _I.availability_zone,
+                   _I.launch_index, _I.public_keys, _I.user_data, _I.vendor_data
+                   ).where(_I.id == bindparam("instance_id"))
+_PORT_ADDRESSES = (
+    select(_P.id.label("port_id"), _P.mac_address, _P.network_id.label("port_network_id"), _N.mtu,
+           _A.ip_address, _S.id.label("subnet_id"), _S.network_id, _S.ip_version, _S.cidr,
+           _S.gateway_ip, _S.enable_dhcp, _S.ipv6_address_mode, _S.dns_nameservers,
+           _S.host_routes)
+    .join(_Tn, _N.id == _P.network_id)
+    .outerjoin(_Ta, _A.port_id == _P.id)
+    .outerjoin(_Ts, _S.id == _A.subnet_id)
+    .where(_P.device_id == bindparam("instance_id"))
+    .order_by(_P.created_at, _P.id, _S.created_at, _S.id, _A.ip_key))
+_FLOATING = (select(_F.floating_ip_address).join(_Tp, _P.id == _F.fixed_port_id)
+             .where(_P.device_id == bindparam("instance_id"))
+             .order_by(_F.created_at, _F.id))
 
 
 def load_instance(session: Session, instance_id: str) -> InstanceData | None:
     """The instance's metadata, or None if it is not registered."""
-    row = session.get(Instance, instance_id)
+    conn = session.connection()
+    params = {"instance_id": instance_id}
+    row = conn.execute(_INSTANCE, params).first()
     if row is None:
         return None
-    ports = session.execute(_PORTS.where(Port.device_id == instance_id)).all()
-    port_ids = [p.id for p in ports]
-    fixed: dict[str, list[tuple[str, SubnetData]]] = {pid: [] for pid in port_ids}
-    floating: tuple[str, ...] = ()
-    if port_ids:
-        for r in session.execute(_ADDRESSES.where(IPAllocation.port_id.in_(port_ids))):
-            subnet = SubnetData(r.id, r.network_id, r.ip_version, r.cidr, r.gateway_ip,
-                                r.enable_dhcp, r.ipv6_address_mode, tuple(r.dns_nameservers or ()),
-                                tuple((h["destination"], h["nexthop"]) for h in r.host_routes or ()))
-            fixed[r.port_id].append((r.ip_address, subnet))
-        floating = tuple(session.scalars(_FLOATING.where(FloatingIP.fixed_port_id.in_(port_ids))))
+    ports: dict[str, tuple[Any, list[tuple[str, SubnetData]]]] = {}
+    subnets: dict[str, SubnetData] = {}
+    for r in conn.execute(_PORT_ADDRESSES, params):
+        fixed = ports.setdefault(r.port_id, (r, []))[1]
+        if r.ip_address is None:
+            continue
+        subnet = subnets.get(r.subnet_id)
+        if subnet is None:
+            subnet = subnets[r.subnet_id] = SubnetData(
+                r.subnet_id, r.network_id, r.ip_version, r.cidr, r.gateway_ip, r.enable_dhcp,
+                r.ipv6_address_mode, tuple(r.dns_nameservers or ()),
+                tuple((h["destination"], h["nexthop"]) for h in r.host_routes or ()))
+        fixed.append((r.ip_address, subnet))
+    floating = tuple(conn.execute(_FLOATING, params).scalars()) if ports else ()
     return InstanceData(
         id=row.id, project_id=row.project_id, name=row.name, hostname=row.hostname,
         availability_zone=row.availability_zone, launch_index=row.launch_index,
         public_keys=tuple((k["name"], k["key"]) for k in row.public_keys or ()),
         user_data=row.user_data, vendor_data=row.vendor_data or {},
-        ports=tuple(PortData(p.id, p.mac_address, p.network_id, p.mtu, tuple(fixed[p.id]))
-                    for p in ports),
+        ports=tuple(PortData(p.port_id, p.mac_address, p.port_network_id, p.mtu, tuple(fixed))
+                    for p, fixed in ports.values()),
         floating_ips=floating)
 
 
