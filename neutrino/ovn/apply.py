@@ -13,8 +13,11 @@ The steps, each usable alone:
 
 Replaying a batch is harmless: the second time the plan is empty and nothing
 is sent. Only rows marked as Neutron marks them are ever changed (see
-``ovn.desired``); any LSP on a ``neutron-`` switch is owned, so a port added
-there by hand is extra and removed by a repair.
+``ovn.desired``); any LSP on a ``neutron-`` switch and anything on a
+``neutron-`` router (LRPs and their Gateway_Chassis, static routes, NATs) is
+owned, so a row added there by hand is extra and removed by a repair.
+Child rows (LRP, Gateway_Chassis, route, NAT) are added to and removed from
+their parent's column; OVSDB deletes them once unreferenced (reference D.0).
 """
 
 from __future__ import annotations
@@ -30,46 +33,68 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import IPAllocation, Network, Port, Subnet
+from neutrino.db.models import FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router, Subnet
 from neutrino.ovn import idl as ovn_idl
-from neutrino.ovn.commands import DbReplaceCommand
-from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, SWITCH_PREFIX,
-                                  Desired, DhcpOptions, LogicalSwitch, LogicalSwitchPort,
-                                  desired_state, network_id_of, switch_name)
+from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
+from neutrino.ovn.desired import (EXT_FIP_ID, EXT_GW_PORT_ID, EXT_NETWORK_NAME, EXT_PORT_ID,
+                                  EXT_SUBNET_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER_OWNERS,
+                                  ROUTER_PREFIX, SWITCH_PREFIX, Desired, DhcpOptions,
+                                  GatewayChassis, LogicalRouter, LogicalRouterPort, LogicalSwitch,
+                                  LogicalSwitchPort, Nat, StaticRoute, desired_state, localnet_name,
+                                  lrp_name, network_id_of, router_name, switch_name)
 
 LOG = logging.getLogger(__name__)
 
-RESOURCE_TYPES = ("network", "subnet", "port")
+RESOURCE_TYPES = ("network", "subnet", "port", "router")
 ADD, SET, DEL = "add", "set", "del"
 _CHUNK = 500  # ids per IN list: far below every database's bound-parameter limit
 
 LS, LSP, DHCP = LogicalSwitch.TABLE, LogicalSwitchPort.TABLE, DhcpOptions.TABLE
-# Columns compared per table ("switch" is where an LSP lives, not a column).
+LR, LRP, GWC = LogicalRouter.TABLE, LogicalRouterPort.TABLE, GatewayChassis.TABLE
+ROUTE, NAT = StaticRoute.TABLE, Nat.TABLE
+# Columns compared per table ("switch"/"router"/"port" say where a child row
+# lives, they are not columns of it).
 COLUMNS = {
     LS: ("external_ids", "other_config"),
     LSP: ("switch", "type", "addresses", "port_security", "enabled", "options", "external_ids",
-          "dhcpv4_options", "dhcpv6_options"),
+          "dhcpv4_options", "dhcpv6_options", "tag_request"),
     DHCP: ("cidr", "options", "external_ids"),
+    LR: ("enabled", "options", "external_ids"),
+    LRP: ("router", "mac", "networks", "external_ids", "ipv6_ra_configs"),
+    GWC: ("chassis_name", "priority"),
+    ROUTE: ("external_ids",),
+    NAT: ("logical_port", "external_mac", "external_ids"),
 }
+# Where a child row is referenced from: (parent table, column).
+_PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
+           GWC: (LRP, "gateway_chassis")}
+# Optional (0..1) columns: "" / None stand for the empty set.
+_OPTIONAL = ("tag_request", "logical_port", "external_mac")
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Rows a load is authoritative for: switch names, LSP names, subnet ids.
-    A row in scope that is not desired is deleted."""
+    """Rows a load is authoritative for: switch names, LSP names, subnet ids,
+    router names and LRP names. A row in scope that is not desired is deleted;
+    so are localnet LSPs (``provnet-*``) on a switch in scope and every LRP,
+    route, NAT and gateway chassis on a router in scope."""
 
     switches: frozenset[str] = frozenset()
     ports: frozenset[str] = frozenset()
     subnets: frozenset[str] = frozenset()
+    routers: frozenset[str] = frozenset()
+    router_ports: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class Found:
-    """An NB row as read: its UUID, its content, and for an LSP its switch."""
+    """An NB row as read: its UUID, its content, and for a child row the UUID
+    of its parent (an LSP's switch; an LRP's, route's or NAT's router; a
+    gateway chassis' LRP)."""
 
     uuid: uuid.UUID
     row: Any
-    switch_uuid: uuid.UUID | None = None
+    parent_uuid: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,11 @@ class Observed:
     switches: Mapping[str, list[Found]] = field(default_factory=dict)
     ports: Mapping[str, Found] = field(default_factory=dict)
     dhcp_options: Mapping[str, list[Found]] = field(default_factory=dict)
+    routers: Mapping[str, list[Found]] = field(default_factory=dict)
+    router_ports: Mapping[str, Found] = field(default_factory=dict)
+    static_routes: Mapping[str, list[Found]] = field(default_factory=dict)
+    nats: Mapping[str, list[Found]] = field(default_factory=dict)
+    gateway_chassis: Mapping[str, Found] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,11 +117,11 @@ class Change:
 
     action: str
     table: str
-    key: str  # switch name, LSP name or subnet id
+    key: str  # a name, a subnet id (DHCP), or a route's/NAT's key
     row: Any = None  # the desired row (add, set)
     columns: tuple[str, ...] = ()
     uuid: uuid.UUID | None = None  # the NB row (set, del)
-    switch_uuid: uuid.UUID | None = None  # LSP set/del: the switch holding it
+    parent_uuid: uuid.UUID | None = None  # child set/del: the row holding it
 
     @property
     def drift(self) -> str:
@@ -104,21 +134,39 @@ class Change:
         for an extra row (nothing in the database wants it)."""
         if self.action == DEL:
             return ""
+        row = self.row
         if self.table == LS:
             return f"network {network_id_of(self.key)}"
-        return f"{'port' if self.table == LSP else 'subnet'} {self.key}"
+        if self.table == LSP:
+            if self.key.startswith(PROVNET_PREFIX):
+                return f"segment {self.key[len(PROVNET_PREFIX):]}"
+            return f"port {self.key}"
+        if self.table == DHCP:
+            return f"subnet {self.key}"
+        if self.table in (LRP, GWC):
+            lrp = row.name if self.table == LRP else row.port
+            return f"port {lrp[len(LRP_PREFIX):]}"
+        if self.table == NAT and EXT_FIP_ID in row.external_ids:
+            return f"floatingip {row.external_ids[EXT_FIP_ID]}"
+        name = row.name if self.table == LR else row.router
+        return f"router {name[len(ROUTER_PREFIX):]}"
 
 
 # --- database -------------------------------------------------------------------
 
 def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, base_mac: str,
-                   lease_time: int) -> tuple[Scope, Desired]:
+                   lease_time: int, chassis: Mapping[str, Iterable[str]] | None = None
+                   ) -> tuple[Scope, Desired]:
     """Desired rows for outbox entries ``(resource_type, resource_id)`` and their scope.
 
-    A network brings its switch and its subnets' DHCP rows; a subnet its DHCP
-    row and the ports holding addresses in it (their DHCP references change);
-    a port its LSP, its switch and its subnets' DHCP rows. Unknown resource
-    types are ignored. Absent resources are in scope but not desired: deleted.
+    A network brings its switch, its localnet ports and its subnets' DHCP
+    rows; a subnet its DHCP row and the ports holding addresses in it (their
+    DHCP references change); a port its LSP, its switch and its subnets' DHCP
+    rows; a router its Logical_Router and everything on it (interface and
+    gateway LRPs, routes, SNAT and floating IP NATs, gateway chassis from
+    ``chassis``, see ``desired.desired_routers``). Unknown resource types are
+    ignored. Absent resources are in scope but not desired: deleted.
+    A fixed number of queries per call, whatever the number of resources.
     """
     _one_snapshot(session)
     wanted: dict[str, set[str]] = {t: set() for t in RESOURCE_TYPES}
@@ -128,30 +176,69 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     port_ids = wanted["port"] | set(_in(session, lambda c: select(IPAllocation.port_id).where(
         IPAllocation.subnet_id.in_(c)), wanted["subnet"]))
     ports = _in(session, lambda c: select(Port.__table__).where(Port.id.in_(c)), port_ids)
+    routers = _in(session, lambda c: select(Router.__table__).where(Router.id.in_(c)),
+                  wanted["router"])
+    router_ports = _in(session, lambda c: select(Port.__table__).where(
+        Port.device_id.in_(c), Port.device_owner.in_(ROUTER_OWNERS)), [r.id for r in routers])
+    floating_ips = _in(session, lambda c: select(FloatingIP.__table__).where(
+        FloatingIP.router_id.in_(c)), [r.id for r in routers])
     net_ids = wanted["network"] | {p.network_id for p in ports} | set(_in(
         session, lambda c: select(Subnet.network_id).where(Subnet.id.in_(c)), wanted["subnet"]))
-    networks = _in(session, lambda c: select(Network.__table__).where(Network.id.in_(c)), net_ids)
+    all_net_ids = net_ids | {p.network_id for p in router_ports}
+    networks = _in(session, lambda c: select(Network.__table__).where(Network.id.in_(c)),
+                   all_net_ids)
+    segments = _in(session, lambda c: select(NetworkSegment.__table__).where(
+        NetworkSegment.network_id.in_(c)), all_net_ids)
     subnets = _in(session, lambda c: select(Subnet.__table__).where(Subnet.network_id.in_(c)),
-                  net_ids)
+                  all_net_ids)
     allocations = _in(session, lambda c: select(
         IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
-        .where(IPAllocation.port_id.in_(c)), [p.id for p in ports])
-    scope = Scope(switches=frozenset(map(switch_name, net_ids)), ports=frozenset(port_ids),
-                  subnets=frozenset(wanted["subnet"] | {s.id for s in subnets}))
+        .where(IPAllocation.port_id.in_(c)), {p.id for p in ports} | {p.id for p in router_ports})
+    scope = Scope(
+        switches=frozenset(map(switch_name, net_ids)),
+        ports=frozenset(port_ids | {localnet_name(s.id) for s in segments if s.network_id in net_ids}),
+        subnets=frozenset(wanted["subnet"] | {s.id for s in subnets if s.network_id in net_ids}),
+        routers=frozenset(map(router_name, wanted["router"])),
+        router_ports=frozenset(lrp_name(p.id) for p in router_ports))
     return scope, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
-                                lease_time=lease_time)
+                                lease_time=lease_time, segments=segments, routers=routers,
+                                router_ports=router_ports, floating_ips=floating_ips,
+                                chassis=chassis)
 
 
-def load_all(session: Session, *, base_mac: str, lease_time: int) -> Desired:
-    """Desired rows for the whole database."""
+def load_all(session: Session, *, base_mac: str, lease_time: int,
+             chassis: Mapping[str, Iterable[str]] | None = None) -> Desired:
+    """Desired rows for the whole database (``chassis`` as :func:`load_resources`)."""
     _one_snapshot(session)
+    ports = session.execute(select(Port.__table__)).all()
     return desired_state(
         session.execute(select(Network.__table__)).all(),
         session.execute(select(Subnet.__table__)).all(),
-        session.execute(select(Port.__table__)).all(),
+        ports,
         session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
                                IPAllocation.ip_address)).all(),
-        base_mac=base_mac, lease_time=lease_time)
+        base_mac=base_mac, lease_time=lease_time,
+        segments=session.execute(select(NetworkSegment.__table__)).all(),
+        routers=session.execute(select(Router.__table__)).all(),
+        router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
+        floating_ips=session.execute(select(FloatingIP.__table__)).all(),
+        chassis=chassis)
+
+
+def gateway_router_ids(session: Session) -> list[str]:
+    """Ids of the routers with a gateway: those whose gateway chassis depend on the SB."""
+    return list(session.scalars(select(Router.id).where(Router.gw_port_id.is_not(None))))
+
+
+def unscheduled_gateways(desired: Desired) -> list[str]:
+    """Names of the desired gateway LRPs without any gateway chassis (no
+    chassis bridges their external network); [] when chassis are unknown."""
+    if desired.gateway_chassis is None:
+        return []
+    scheduled = {g.port for g in desired.gateway_chassis.values()}
+    gateways = (lrp_name(r.external_ids[EXT_GW_PORT_ID]) for r in desired.routers.values()
+                if r.external_ids.get(EXT_GW_PORT_ID))
+    return sorted(n for n in gateways if n in desired.router_ports and n not in scheduled)
 
 
 def _one_snapshot(session: Session) -> None:
@@ -174,18 +261,22 @@ def _in(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[str]) 
 
 # --- northbound, read -----------------------------------------------------------
 
-def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = ()) -> Observed:
+def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = (),
+            router_port_names: Iterable[str] = ()) -> Observed:
     """Copy the NB rows neutrino may own out of the IDL.
 
     ``scope`` None reads every owned row (switches named ``neutron-*``, every
-    LSP on them, DHCP rows with ``external_ids:subnet_id``) plus the LSPs named
-    in ``port_names`` wherever they are; a scope reads only its rows. Raises
+    LSP on them, DHCP rows with ``external_ids:subnet_id``, routers named
+    ``neutron-*`` and every LRP, gateway chassis, route and NAT on them) plus
+    the LSPs named in ``port_names`` and the LRPs named in
+    ``router_port_names`` wherever they are; a scope reads only its rows (and
+    the localnet LSPs of its switches, everything on its routers). Raises
     IdlNotReady unless the IDL is connected with a complete copy.
     """
     with api.ovsdb_connection.lock:
         if not ovn_idl.is_ready(api):
             raise ovn_idl.IdlNotReady("the NB IDL is not connected with a complete copy")
-        return _Reader(api.idl).read(scope, port_names)
+        return _Reader(api.idl).read(scope, port_names, router_port_names)
 
 
 class _Reader:
@@ -196,8 +287,10 @@ class _Reader:
         self.tables = idl.tables
         self._switch_of: dict[uuid.UUID, Any] = {}  # LSP uuid -> LS row
         self._scanned = False
+        self._router_of: dict[uuid.UUID, Any] | None = None  # LRP uuid -> LR row, on demand
 
-    def read(self, scope: Scope | None, port_names: Iterable[str]) -> Observed:
+    def read(self, scope: Scope | None, port_names: Iterable[str],
+             router_port_names: Iterable[str] = ()) -> Observed:
         dhcp = self._dhcp_options()
         self.dhcp_subnet = {found[0].uuid: sid for sid, found in dhcp.items()}
         if scope is None:
@@ -207,7 +300,11 @@ class _Reader:
         members = {ls.uuid: ls.ports for ls in ls_rows}
         for ls in ls_rows:
             self._switch_of.update((p.uuid, ls) for p in members[ls.uuid])
-        lsp_rows = {p.uuid: p for ls in ls_rows for p in members[ls.uuid]} if scope is None else {}
+        if scope is None:
+            lsp_rows = {p.uuid: p for ls in ls_rows for p in members[ls.uuid]}
+        else:
+            lsp_rows = {p.uuid: p for ls in ls_rows for p in members[ls.uuid]
+                        if p.name.startswith(PROVNET_PREFIX)}
         for name in set(port_names) | (scope.ports if scope is not None else set()):
             lsp_rows.update((r.uuid, r) for r in self._by_name(LSP, name))
         switches: dict[str, list[Found]] = defaultdict(list)
@@ -217,7 +314,62 @@ class _Reader:
         for found in switches.values():  # keep the fullest duplicate
             found.sort(key=lambda f: (-len(members[f.uuid]), str(f.uuid)))
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
-        return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp)
+        return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp,
+                        **self._routing(scope, router_port_names))
+
+    def _routing(self, scope: Scope | None, router_port_names: Iterable[str]) -> dict[str, Any]:
+        """Routers (fullest duplicate first), their LRPs and gateway chassis, the
+        routes and NATs of each kept router, and the LRPs named elsewhere."""
+        if scope is None:
+            lr_rows = [r for r in self.tables[LR].rows.values() if r.name.startswith(ROUTER_PREFIX)]
+        else:
+            lr_rows = [r for name in sorted(scope.routers) for r in self._by_name(LR, name)]
+        by_name: dict[str, list[Any]] = defaultdict(list)
+        for lr in lr_rows:
+            by_name[lr.name].append(lr)
+        routers, routes, nats = {}, defaultdict(list), defaultdict(list)
+        lrps: dict[uuid.UUID, tuple[Any, Any]] = {}  # LRP uuid -> (LRP row, LR row)
+        for name, rows in by_name.items():
+            rows.sort(key=lambda r: (-len(r.ports) - len(r.static_routes) - len(r.nat),
+                                     str(r.uuid)))
+            routers[name] = [Found(r.uuid, LogicalRouter(
+                r.name, r.enabled[0] if r.enabled else True, dict(r.options),
+                dict(r.external_ids))) for r in rows]
+            for lr in rows:
+                lrps.update((p.uuid, (p, lr)) for p in lr.ports)
+            kept = rows[0]
+            for r in kept.static_routes:
+                route = StaticRoute(name, r.ip_prefix, r.nexthop, dict(r.external_ids))
+                routes[route.key].append(Found(r.uuid, route, kept.uuid))
+            for r in kept.nat:
+                nat = Nat(name, r.type, r.external_ip, r.logical_ip,
+                          r.logical_port[0] if r.logical_port else "",
+                          r.external_mac[0] if r.external_mac else "", dict(r.external_ids))
+                nats[nat.key].append(Found(r.uuid, nat, kept.uuid))
+        names = set(router_port_names) | (scope.router_ports if scope is not None else set())
+        for name in names:
+            for p in self._by_name(LRP, name):
+                if p.uuid not in lrps:
+                    lrps[p.uuid] = (p, self._router(p))
+        router_ports, gateway_chassis = {}, {}
+        for p, lr in lrps.values():
+            router_ports[p.name] = Found(p.uuid, LogicalRouterPort(
+                p.name, lr.name if lr is not None else "", p.mac, tuple(p.networks),
+                dict(p.external_ids), dict(p.ipv6_ra_configs)),
+                lr.uuid if lr is not None else None)
+            for g in p.gateway_chassis:
+                gateway_chassis[g.name] = Found(g.uuid, GatewayChassis(
+                    g.name, p.name, g.chassis_name, g.priority), p.uuid)
+        for found in (*routes.values(), *nats.values()):
+            found.sort(key=lambda f: str(f.uuid))
+        return {"routers": routers, "router_ports": router_ports, "static_routes": dict(routes),
+                "nats": dict(nats), "gateway_chassis": gateway_chassis}
+
+    def _router(self, lrp: Any) -> Any:
+        if self._router_of is None:
+            self._router_of = {p.uuid: lr for lr in self.tables[LR].rows.values()
+                               for p in lr.ports}
+        return self._router_of.get(lrp.uuid)
 
     def _by_name(self, table: str, name: str) -> list[Any]:
         return list(idlutils.rows_by_value(self.idl, table, "name", name))  # by index
@@ -240,8 +392,9 @@ class _Reader:
             addresses=tuple(r.addresses), port_security=tuple(r.port_security),
             enabled=r.enabled[0] if r.enabled else True, options=dict(r.options),
             external_ids=dict(r.external_ids), dhcpv4_options=self._dhcp_ref(r.dhcpv4_options),
-            dhcpv6_options=self._dhcp_ref(r.dhcpv6_options)),
-            switch_uuid=ls.uuid if ls is not None else None)
+            dhcpv6_options=self._dhcp_ref(r.dhcpv6_options),
+            tag_request=r.tag_request[0] if r.tag_request else None),
+            ls.uuid if ls is not None else None)
 
     def _switch(self, lsp: Any) -> Any:
         if lsp.uuid not in self._switch_of:
@@ -265,8 +418,9 @@ class _Reader:
 def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> list[Change]:
     """The changes that make ``observed`` equal ``desired``.
 
-    With a scope only its rows are considered; without one, every observed and
-    desired row (an audit). Deterministic order: switches, DHCP rows, ports.
+    With a scope only its rows are considered (see ``Scope``); without one,
+    every observed and desired row (an audit). Deterministic order: switches,
+    DHCP rows, ports, then routers, router ports, gateway chassis, routes, NATs.
     """
     changes: list[Change] = []
     everything = scope is None
@@ -281,21 +435,84 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
                               observed.dhcp_options.get(sid, []))
     keep = {name: found[0].uuid for name, found in observed.switches.items()
             if found and name in desired.switches}
-    port_names = desired.ports.keys() | observed.ports.keys() if everything else scope.ports
-    for name in sorted(port_names):
-        want, have = desired.ports.get(name), observed.ports.get(name)
+    if everything:
+        port_names = desired.ports.keys() | observed.ports.keys()
+    else:
+        on_scope = {f.uuid for name in scope.switches for f in observed.switches.get(name, [])}
+        port_names = scope.ports | {n for n, f in observed.ports.items()
+                                    if n.startswith(PROVNET_PREFIX) and f.parent_uuid in on_scope}
+    changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
+    return changes + _plan_routing(desired, observed, scope)
+
+
+def _plan_routing(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
+    """Routers and everything on them. A child whose parent is recreated is
+    added to the new parent; the old one goes with its parent."""
+    everything = scope is None
+    names = desired.routers.keys() | observed.routers.keys() if everything else scope.routers
+    changes: list[Change] = []
+    for name in sorted(names):
+        changes += _plan_rows(LR, name, desired.routers.get(name), observed.routers.get(name, []))
+    keep = {name: found[0].uuid for name, found in observed.routers.items()
+            if found and name in desired.routers}
+    if everything:
+        lrp_names = desired.router_ports.keys() | observed.router_ports.keys()
+    else:
+        on_scope = {f.uuid for name in names for f in observed.routers.get(name, [])}
+        lrp_names = scope.router_ports | {n for n, f in observed.router_ports.items()
+                                          if f.parent_uuid in on_scope}
+    lrp_changes = _plan_members(LRP, "router", lrp_names, desired.router_ports,
+                                observed.router_ports, keep)
+    changes += lrp_changes
+    if desired.gateway_chassis is not None:
+        recreated = {c.key for c in lrp_changes if c.action == ADD or "router" in c.columns}
+        wanted = {n: g for n, g in desired.gateway_chassis.items() if g.port in lrp_names}
+        have = {n: f for n, f in observed.gateway_chassis.items() if f.row.port in lrp_names}
+        for name in sorted(wanted.keys() | have.keys()):
+            want, found = wanted.get(name), have.get(name)
+            if want is not None and want.port in recreated:
+                changes.append(Change(ADD, GWC, name, row=want))
+            elif found is not None and want is not None and found.row.port == want.port:
+                changes += _plan_rows(GWC, name, want, [found])
+            else:
+                if found is not None:
+                    changes.append(Change(DEL, GWC, name, uuid=found.uuid,
+                                          parent_uuid=found.parent_uuid))
+                if want is not None:
+                    changes.append(Change(ADD, GWC, name, row=want))
+    for table, want_rows, have_rows in ((ROUTE, desired.static_routes, observed.static_routes),
+                                        (NAT, desired.nats, observed.nats)):
+        keys = ({k for k, r in want_rows.items() if r.router in names}
+                | {k for k, f in have_rows.items() if f and f[0].row.router in names})
+        for key in sorted(keys):
+            found = [f for f in have_rows.get(key, []) if f.parent_uuid == keep.get(f.row.router)]
+            stale = [f for f in have_rows.get(key, []) if f not in found]
+            changes += _plan_rows(table, key, want_rows.get(key), found)
+            changes += [Change(DEL, table, key, uuid=f.uuid, parent_uuid=f.parent_uuid)
+                        for f in stale]
+    return changes
+
+
+def _plan_members(table: str, parent_column: str, names: Iterable[str],
+                  desired: Mapping[str, Any], observed: Mapping[str, Found],
+                  keep: Mapping[str, uuid.UUID]) -> list[Change]:
+    """LSPs on switches or LRPs on routers, by name (names are unique). A row
+    on another parent than the kept one differs in ``parent_column``: it moves."""
+    changes = []
+    for name in sorted(names):
+        want, have = desired.get(name), observed.get(name)
         if have is None:
             if want is not None:
-                changes.append(Change(ADD, LSP, name, row=want))
+                changes.append(Change(ADD, table, name, row=want))
         elif want is None:
-            changes.append(Change(DEL, LSP, name, uuid=have.uuid, switch_uuid=have.switch_uuid))
+            changes.append(Change(DEL, table, name, uuid=have.uuid, parent_uuid=have.parent_uuid))
         else:
             cols = differing(want, have.row)
-            if have.switch_uuid is None or have.switch_uuid != keep.get(want.switch):
-                cols = ("switch",) + tuple(c for c in cols if c != "switch")
+            if have.parent_uuid is None or have.parent_uuid != keep.get(getattr(want, parent_column)):
+                cols = (parent_column,) + tuple(c for c in cols if c != parent_column)
             if cols:
-                changes.append(Change(SET, LSP, name, row=want, columns=cols, uuid=have.uuid,
-                                      switch_uuid=have.switch_uuid))
+                changes.append(Change(SET, table, name, row=want, columns=cols, uuid=have.uuid,
+                                      parent_uuid=have.parent_uuid))
     return changes
 
 
@@ -306,9 +523,11 @@ def _plan_rows(table: str, key: str, want: Any, have: list[Found]) -> list[Chang
     elif want is not None:
         cols = differing(want, have[0].row)
         if cols:
-            changes.append(Change(SET, table, key, row=want, columns=cols, uuid=have[0].uuid))
+            changes.append(Change(SET, table, key, row=want, columns=cols, uuid=have[0].uuid,
+                                  parent_uuid=have[0].parent_uuid))
     extra = have[1:] if want is not None else have
-    return changes + [Change(DEL, table, key, uuid=f.uuid) for f in extra]
+    return changes + [Change(DEL, table, key, uuid=f.uuid, parent_uuid=f.parent_uuid)
+                      for f in extra]
 
 
 def differing(want: Any, have: Any) -> tuple[str, ...]:
@@ -328,11 +547,18 @@ def _norm(value: Any) -> Any:
 
 def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list[Any]:
     """ovsdbapp commands for ``changes``, in an order one transaction accepts:
-    DHCP rows and switches first (new ports refer to them), then ports, then
-    switch and DHCP deletions. Ports on a deleted switch go with it."""
+    DHCP rows, switches and routers first (new ports refer to them), then
+    switch ports, router ports, gateway chassis, routes and NATs, then router,
+    switch and DHCP deletions. Rows on a deleted (or moved) parent go with it:
+    child tables are garbage-collected once unreferenced (reference D.0)."""
     switch_ref: dict[str, Any] = {n: f[0].uuid for n, f in observed.switches.items() if f}
     dhcp_ref: dict[str, Any] = {s: f[0].uuid for s, f in observed.dhcp_options.items() if f}
+    router_ref: dict[str, Any] = {n: f[0].uuid for n, f in observed.routers.items() if f}
+    lrp_ref: dict[str, Any] = {n: f.uuid for n, f in observed.router_ports.items()}
     dropped = {c.uuid for c in changes if c.table == LS and c.action == DEL}
+    dropped_routers = {c.uuid for c in changes if c.table == LR and c.action == DEL}
+    gone_lrps = {c.uuid for c in changes if c.table == LRP
+                 and (c.action == DEL or "router" in c.columns)}
     cmds: list[Any] = []
 
     def of(table: str, action: str) -> list[Change]:
@@ -355,24 +581,84 @@ def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list
     for c in of(LS, SET):
         cmds.append(DbReplaceCommand(api, LS, c.uuid, **_plain(
             {k: getattr(c.row, k) for k in c.columns})))
+    for c in of(LR, ADD):
+        router_ref[c.key] = api.lr_add(c.key, may_exist=True, **_values(c.row, COLUMNS[LR]))
+        cmds.append(router_ref[c.key])
+    for c in of(LR, SET):
+        cmds.append(DbReplaceCommand(api, LR, c.uuid, **_values(c.row, c.columns)))
     for c in of(LSP, DEL):
-        if c.switch_uuid not in dropped:
-            cmds.append(api.lsp_del(c.uuid, switch=c.switch_uuid, if_exists=True))
+        if c.parent_uuid not in dropped:
+            cmds.append(api.lsp_del(c.uuid, switch=c.parent_uuid, if_exists=True))
     for c in of(LSP, SET):
         if "switch" in c.columns:  # moved: a port lives on exactly one switch
-            if c.switch_uuid is not None:
-                cmds.append(api.lsp_del(c.uuid, switch=c.switch_uuid, if_exists=True))
+            if c.parent_uuid is not None:
+                cmds.append(api.lsp_del(c.uuid, switch=c.parent_uuid, if_exists=True))
             cmds.append(_lsp_add(api, c.row, switch_ref, dhcp_ref))
         else:
             cols = {k: _lsp_value(c.row, k, dhcp_ref) for k in c.columns}
             cmds.append(DbReplaceCommand(api, LSP, c.uuid, **cols))
     for c in of(LSP, ADD):
         cmds.append(_lsp_add(api, c.row, switch_ref, dhcp_ref))
+    parents = {LRP: router_ref, ROUTE: router_ref, NAT: router_ref, GWC: lrp_ref}
+    gone = {LRP: dropped_routers, ROUTE: dropped_routers, NAT: dropped_routers, GWC: gone_lrps}
+    for table in (LRP, GWC, ROUTE, NAT):
+        for c in of(table, DEL):
+            if c.parent_uuid is not None and c.parent_uuid not in gone[table]:
+                cmds.append(_child_del(api, table, c.parent_uuid, c.uuid))
+        for c in of(table, SET):
+            if table == LRP and "router" in c.columns:  # moved: delete, then add anew
+                if c.parent_uuid is not None and c.parent_uuid not in dropped_routers:
+                    cmds.append(_child_del(api, table, c.parent_uuid, c.uuid))
+                lrp_ref[c.key] = _child_add(api, c.row, parents[table])
+                cmds.append(lrp_ref[c.key])
+            else:
+                cmds.append(DbReplaceCommand(api, table, c.uuid, **_values(c.row, c.columns)))
+        for c in of(table, ADD):
+            add = _child_add(api, c.row, parents[table])
+            if table == LRP:
+                lrp_ref[c.key] = add
+            cmds.append(add)
+    for c in of(LR, DEL):
+        cmds.append(api.lr_del(c.uuid, if_exists=True))
     for c in of(LS, DEL):
         cmds.append(api.ls_del(c.uuid, if_exists=True))
     for c in of(DHCP, DEL):
         cmds.append(api.dhcp_options_del(c.uuid))
     return cmds
+
+
+def _child_add(api: Any, row: Any, parent_ref: Mapping[str, Any]) -> Any:
+    """Insert ``row`` (an LRP, gateway chassis, route or NAT) into its parent."""
+    parent_table, column = _PARENT[row.TABLE]
+    parent = row.port if row.TABLE == GWC else row.router
+    if parent not in parent_ref:
+        raise LookupError(f"{parent_table} {parent} of {row.TABLE} {_name(row)} is neither in "
+                          "NB nor added")
+    cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port")]
+    cols += {LRP: ["name"], GWC: ["name"], ROUTE: ["ip_prefix", "nexthop"],
+             NAT: ["type", "external_ip", "logical_ip"]}[row.TABLE]
+    return ChildAddCommand(api, row.TABLE, parent_table, parent_ref[parent], column,
+                           **_values(row, cols))
+
+
+def _child_del(api: Any, table: str, parent: uuid.UUID, child: uuid.UUID) -> Any:
+    """Drop ``child`` from its parent's column; OVSDB deletes the unreferenced row."""
+    parent_table, column = _PARENT[table]
+    return api.db_remove(parent_table, parent, column, child, if_exists=True)
+
+
+def _name(row: Any) -> str:
+    return getattr(row, "name", None) or row.key
+
+
+def _values(row: Any, columns: Iterable[str]) -> dict[str, Any]:
+    """Column values of a desired row as ovsdbapp sets them: fresh lists and
+    dicts, optional columns as a 0/1-element list."""
+    values = _plain({c: getattr(row, c) for c in columns})
+    for c in _OPTIONAL:
+        if c in values:
+            values[c] = [] if values[c] in (None, "") else [values[c]]
+    return values
 
 
 def _lsp_add(api: Any, lsp: LogicalSwitchPort, switch_ref: Mapping[str, Any],
@@ -387,7 +673,7 @@ def _lsp_value(lsp: LogicalSwitchPort, column: str, dhcp_ref: Mapping[str, Any])
     value = getattr(lsp, column)
     if column in ("dhcpv4_options", "dhcpv6_options"):
         return [dhcp_ref[value]] if value is not None else []
-    return _plain({column: value})[column]
+    return _values(lsp, [column])[column]
 
 
 def _plain(columns: Mapping[str, Any]) -> dict[str, Any]:
@@ -407,15 +693,27 @@ def execute(api: Any, commands: Sequence[Any]) -> None:
 
 # --- the whole step -------------------------------------------------------------
 
-def apply_resources(env: Any, api: Any, resources: Iterable[tuple[str, str]]) -> list[Change]:
+def apply_resources(env: Any, api: Any, resources: Iterable[tuple[str, str]],
+                    chassis: Mapping[str, Iterable[str]] | None = None) -> list[Change]:
     """Make the NB rows of ``resources`` (outbox entries) match the database,
-    in one NB transaction; return the changes made ([] when already in line)."""
+    in one NB transaction; return the changes made ([] when already in line).
+    ``chassis`` (SB chassis name -> physical networks, see ``ovn.chassis``)
+    places router gateways; None leaves Gateway_Chassis rows alone."""
     settings = env.settings
     resources = set(resources)
     scope, desired = env.db.run(lambda s: load_resources(
-        s, resources, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time), write=False)
+        s, resources, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time,
+        chassis=chassis), write=False)
+    warn_unscheduled(desired)
     observed = read_nb(api, scope)
     changes = plan(desired, observed, scope)
     execute(api, nb_commands(api, changes, observed))
     LOG.debug("%d resource(s): %d NB change(s)", len(resources), len(changes))
     return changes
+
+
+def warn_unscheduled(desired: Desired) -> None:
+    """Log each router gateway that no chassis can host."""
+    for lrp in unscheduled_gateways(desired):
+        LOG.warning("no chassis bridges the external network of gateway port %s: "
+                    "it gets no Gateway_Chassis (check ovn-bridge-mappings)", lrp[len(LRP_PREFIX):])

@@ -36,3 +36,34 @@ class DbReplaceCommand(cmd.BaseCommand):
                 return
             raise
         self.set_columns(row, **self.columns)
+
+
+class ChildAddCommand(cmd.BaseCommand):
+    """Insert a row into a child table and add it to ``column`` of its parent
+    row (a Logical_Router's ``ports``/``static_routes``/``nat``, a
+    Logical_Router_Port's ``gateway_chassis``): the one way such a row can
+    exist (reference D.0). ``parent`` is a UUID, a name the table's lookup
+    knows, or a command of the same transaction that inserted it. The result
+    is the new row's UUID. RowNotFound when the parent does not exist.
+    """
+
+    def __init__(self, api: Any, table: str, parent_table: str, parent: Any, column: str,
+                 **columns: Any) -> None:
+        if not columns:
+            raise TypeError("ChildAddCommand needs at least one column")
+        super().__init__(api)
+        self.table = table
+        self.parent_table = parent_table
+        self.parent = parent
+        self.column = column
+        self.columns = columns
+
+    def run_idl(self, txn: Any) -> None:
+        parent = self.api.lookup(self.parent_table, self.parent)
+        row = txn.insert(self.api.tables[self.table])
+        self.set_columns(row, **self.columns)
+        parent.addvalue(self.column, row)
+        self.result = row.uuid
+
+    def post_commit(self, txn: Any) -> None:
+        self.result = txn.get_insert_uuid(self.result) or self.result

@@ -16,6 +16,13 @@ transaction. It refuses to run on an IDL without a complete copy
 (``IdlNotReady``). An audit run from another process (``neutrino sync
 --repair``) while the leader applies a change may act on a snapshot a moment
 old; the leader's next periodic audit puts that right.
+
+Router gateways are placed on the chassis the SB lists (``ovn.chassis``).
+Given an SB API, the sync watches its Chassis table: when the chassis or
+their bridge mappings change, every router with a gateway gets a "router"
+outbox row, so its Gateway_Chassis rows are recomputed like any change.
+Without an SB API (or while the SB copy is incomplete) Gateway_Chassis rows
+are left as they are.
 """
 
 from __future__ import annotations
@@ -27,11 +34,11 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, literal, select
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import OvnOutbox
-from neutrino.ovn import apply
+from neutrino.db.models import OvnOutbox, Router
+from neutrino.ovn import apply, chassis
 from neutrino.ovn.apply import Change
 
 LOG = logging.getLogger(__name__)
@@ -83,22 +90,67 @@ class NorthboundSync:
     """Applies the outbox to the NB and audits DB against NB.
 
     ``env`` is the services' ``Env`` (database and settings); ``nb_api`` an
-    NB API from ``ovn.idl.nb_api``, already holding a complete copy.
+    NB API from ``ovn.idl.nb_api``, already holding a complete copy;
+    ``sb_api`` (optional) an SB API from ``ovn.idl.sb_api``, whose Chassis
+    rows place router gateways. With an SB API, call :meth:`close` when done.
     """
 
-    def __init__(self, env: Any, nb_api: Any, *, batch_size: int | None = None,
-                 audit_interval: float | None = None) -> None:
+    def __init__(self, env: Any, nb_api: Any, *, sb_api: Any = None,
+                 batch_size: int | None = None, audit_interval: float | None = None) -> None:
         self.env = env
         self.nb = nb_api
+        self.sb = sb_api
         self.batch_size = batch_size or env.settings.ovn_sync_batch
         self.audit_interval = (env.settings.ovn_audit_interval if audit_interval is None
                                else audit_interval)
         self.stats = SyncStats()
+        self._chassis_flag = threading.Event()
+        self._chassis_event = None
+        if sb_api is not None:  # watch first, then read: no change falls in between
+            self._chassis_event = chassis.ChassisChanged(self._chassis_flag)
+            sb_api.idl.notify_handler.watch_event(self._chassis_event)
+        self._chassis_seen = chassis.chassis_physnets(sb_api)
+
+    def close(self) -> None:
+        """Stop watching the SB Chassis table."""
+        if self._chassis_event is not None:
+            self.sb.idl.notify_handler.unwatch_event(self._chassis_event)
+            self._chassis_event = None
+
+    def chassis(self) -> dict[str, frozenset[str]] | None:
+        """The SB chassis and the physical networks each bridges; None when unknown."""
+        return chassis.chassis_physnets(self.sb)
+
+    def requeue_gateways(self) -> int:
+        """If the SB chassis changed since last seen, put every router with a
+        gateway in the outbox; returns how many (0: nothing changed)."""
+        if not self._chassis_flag.is_set():
+            return 0
+        self._chassis_flag.clear()
+        now = self.chassis()
+        if now is None or now == self._chassis_seen:
+            return 0
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+        def run(session: Session) -> int:
+            rows = select(literal("router"), Router.id, literal(stamp)).where(
+                Router.gw_port_id.is_not(None))
+            return session.execute(insert(OvnOutbox).from_select(
+                ["resource_type", "resource_id", "created_at"], rows)).rowcount
+        try:
+            count = self.env.db.run(run)
+        except Exception:
+            self._chassis_flag.set()  # try again next round
+            raise
+        self._chassis_seen = now
+        LOG.info("SB chassis changed: %d router gateway(s) to place again", count)
+        return count
 
     def run_once(self, max_rows: int | None = None) -> int:
         """Apply the oldest ``max_rows`` outbox rows (default: the batch size) in
         one NB transaction, then delete them. Returns how many were consumed
         (0: the outbox was empty). Raises on NB or DB errors; nothing is lost."""
+        self.requeue_gateways()
         limit = max_rows or self.batch_size
         rows = self.env.db.run(lambda s: s.execute(
             select(OvnOutbox.id, OvnOutbox.resource_type, OvnOutbox.resource_id)
@@ -110,7 +162,7 @@ class NorthboundSync:
             LOG.warning("outbox rows of unknown type(s) %s consumed without NB change",
                         ", ".join(sorted(unknown)))
         changes = apply.apply_resources(self.env, self.nb, {(r.resource_type, r.resource_id)
-                                                            for r in rows})
+                                                            for r in rows}, self.chassis())
         self._delete_outbox([r.id for r in rows])
         self.stats.outbox_rows += len(rows)
         self.stats.changes += len(changes)
@@ -131,9 +183,12 @@ class NorthboundSync:
         Raises IdlNotReady when the IDL has no complete, connected copy.
         """
         settings = self.env.settings
+        known = self.chassis()
         desired = self.env.db.run(lambda s: apply.load_all(
-            s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time), write=False)
-        observed = apply.read_nb(self.nb, None, desired.ports.keys())
+            s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time, chassis=known),
+            write=False)
+        apply.warn_unscheduled(desired)
+        observed = apply.read_nb(self.nb, None, desired.ports.keys(), desired.router_ports.keys())
         changes = apply.plan(desired, observed)
         if repair and changes:
             apply.execute(self.nb, apply.nb_commands(self.nb, changes, observed))
@@ -141,7 +196,11 @@ class NorthboundSync:
             self.stats.changes += len(changes)
         self.stats.audits += 1
         checked = {apply.LS: len(desired.switches), apply.LSP: len(desired.ports),
-                   apply.DHCP: len(desired.dhcp_options)}
+                   apply.DHCP: len(desired.dhcp_options), apply.LR: len(desired.routers),
+                   apply.LRP: len(desired.router_ports), apply.ROUTE: len(desired.static_routes),
+                   apply.NAT: len(desired.nats)}
+        if desired.gateway_chassis is not None:
+            checked[apply.GWC] = len(desired.gateway_chassis)
         return DriftReport(tuple(changes), repaired=repair and bool(changes), checked=checked)
 
     def run_forever(self, stop: threading.Event) -> None:

@@ -225,7 +225,7 @@ def test_disabling_dhcp_drops_the_row_and_the_port_reference(env, nb, sync):
 
 def test_network_owned_and_metadata_ports(env, nb, sync):
     net, _ = make_network(env)
-    router, meta = make_ports(env, net["id"], device_owner="network:router_interface")[0], \
+    router, meta = make_ports(env, net["id"], device_owner="network:dhcp")[0], \
         make_ports(env, net["id"], device_owner="network:distributed",
                    device_id=f"ovnmeta-{net['id']}")[0]
     drain(sync)
