@@ -24,6 +24,18 @@ StateDirOpt = typer.Option(None, "--state-dir", envvar="NEUTRINO_STATE_DIR",
 DbOpt = typer.Option(None, "--database-url", help="SQLAlchemy URL (default SQLite in the state dir)")
 
 
+def _require_migrated(settings: Settings) -> None:
+    """Exit 1 with the reason unless the database is at the newest migration."""
+    db = Database(settings.database_url)
+    try:
+        db.check_migrated()
+    except NotMigrated as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    finally:
+        db.dispose()
+
+
 def _settings(config: Optional[str], **flags) -> Settings:
     try:
         return load_settings(config, **flags)
@@ -42,14 +54,7 @@ def server(config: Optional[str] = ConfigOpt,
     """Serve the Networking API v2.0."""
     settings = _settings(config, host=host, port=port, workers=workers,
                          database_url=database_url, state_dir=state_dir)
-    db = Database(settings.database_url)
-    try:
-        db.check_migrated()
-    except NotMigrated as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
-    finally:
-        db.dispose()
+    _require_migrated(settings)
     from neutrino.server import serve
     serve(settings)
 
@@ -146,14 +151,7 @@ def metadata_server(config: Optional[str] = ConfigOpt, database_url: Optional[st
         err.print(f"[red]neutrino: nova_metadata_url is set: the agents forward to Nova at "
                   f"{settings.nova_metadata_url}, not to this service[/red]")
         raise typer.Exit(2)
-    db = Database(settings.database_url)
-    try:
-        db.check_migrated()
-    except NotMigrated as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
-    finally:
-        db.dispose()
+    _require_migrated(settings)
     from neutrino.metadata.service import serve
     try:
         serve(settings)

@@ -29,6 +29,7 @@ SPEC = listing.ResourceSpec(
         "shared": listing.eq(Network.shared, listing.to_bool),
         "mtu": listing.eq(Network.mtu, listing.to_int),
         "router:external": listing.eq(Network.router_external, listing.to_bool),
+        "port_security_enabled": listing.eq(Network.port_security_enabled, listing.to_bool),
         "provider:network_type": lambda values: _segment_filter(
             values, NetworkSegment.network_type, segments.GENEVE),
         "provider:physical_network": lambda values: _segment_filter(
@@ -102,6 +103,7 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                           admin_state_up=data.get("admin_state_up", True), status="ACTIVE",
                           shared=data.get("shared", False),
                           router_external=data.get("router_external", False),
+                          port_security_enabled=data.get("port_security_enabled", True),
                           mtu=data.get("mtu") or _default_mtu(env, data),
                           created_at=stamp, updated_at=stamp, revision_number=1)
             session.add(net)
@@ -230,8 +232,4 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
 
 def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop what only admins may read: the provider attributes (A.5)."""
-    if not ctx.is_admin:
-        for d in items:
-            for key in ADMIN_ONLY_READ:
-                d.pop(key, None)
-    return items
+    return common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)
