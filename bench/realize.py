@@ -2,8 +2,9 @@
 
     python bench/realize.py [--state-dir /var/lib/neutrino] [--boots 20]
         [--networks 200] [--ports-per-network 5] [--concurrency 8]
+        [--rule-rounds 20] [--groups 100] [--rules-per-group 10]
 
-Two figures, printed as one JSON document on stdout (progress on stderr):
+Figures, printed as one JSON document on stdout (progress on stderr):
 
 1. ``nb_convergence``: 200 networks (each with a /24 subnet) and 5 ports on each
    are created through the API by 8 clients; the time from the first API call
@@ -18,6 +19,15 @@ Two figures, printed as one JSON document on stdout (progress on stderr):
    the floating-IP association API call until the outside host (203.0.113.10
    in the upstream namespace) answers a connection from the instance and saw
    it come from the floating IP (p50/p95); each round disassociates after.
+4. ``rule_to_connection``: two lab instances, the server's only security group
+   admitting nothing; 20 times, the time from the security-group-rule create
+   API call (ingress tcp to the server's port) until the client's first
+   accepted connection (p50/p95); each round deletes the rule and waits
+   until connections are refused again.
+5. ``nb_rules``: 100 security groups with 10 ingress rules each, created
+   through the API by 8 clients (one rule per call); the time from the first
+   rule call until the OVN NB holds an ACL for every rule, and the lag after
+   the last call.
 
 Everything the run creates is deleted at the end, also on failure.
 """
@@ -213,6 +223,129 @@ def fip_to_reply(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args)
         client.delete(f"/networks/{net['id']}")
 
 
+SG_PORT = 8082
+# In the server instance: answer every connection.
+ACCEPTOR = """
+import socket, sys
+server = socket.create_server(("0.0.0.0", int(sys.argv[1])))
+while True:
+    server.accept()[0].close()
+"""
+# In the client: connect until accepted (sys.argv[3] "up") or refused ("down"); print when.
+WAIT_FOR_CONNECT = """
+import socket, sys, time
+want = sys.argv[3] == "up"
+while True:
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=0.1).close()
+        up = True
+    except OSError:
+        up = False
+    if up == want:
+        print(time.monotonic())
+        break
+    if up:
+        time.sleep(0.005)
+"""
+
+
+def rule_to_connection(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args) -> dict:
+    """Security group rule create -> first connection the new rule accepts."""
+    net = ok(client.post("/networks", json={"network": {"name": "realize-sg"}}))["network"]
+    ok(client.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                "cidr": "10.197.0.0/24"}}))
+    web = ok(client.post("/security-groups", json={"security_group": {
+        "name": f"realize-{uuid.uuid4().hex[:6]}"}}))["security_group"]
+    names: list[str] = []
+    times: list[float] = []
+    server = None
+    try:
+        insts = []
+        for groups in ([web["id"]], None):  # the server in web, the client in default
+            name = f"rz{uuid.uuid4().hex[:6]}"
+            body = {"network_id": net["id"], "name": name, "device_owner": "compute:lab",
+                    "device_id": str(uuid.uuid4())}
+            if groups:
+                body["security_groups"] = groups
+            port = ok(client.post("/ports", json={"port": body}))["port"]
+            names.append(name)
+            insts.append((instances.boot_instance(state_dir, name, port, info.chassis_netns,
+                                                  info.ovs_connection), port))
+        (target, target_port), (source, _) = insts
+        address = target_port["fixed_ips"][0]["ip_address"]
+        server = subprocess.Popen(["ip", "netns", "exec", target.netns, sys.executable, "-c",
+                                   ACCEPTOR, str(SG_PORT)])
+
+        def waiter(state: str) -> subprocess.Popen:
+            return subprocess.Popen(["ip", "netns", "exec", source.netns, sys.executable, "-c",
+                                     WAIT_FOR_CONNECT, address, str(SG_PORT), state],
+                                    stdout=subprocess.PIPE, text=True)
+        for _ in range(args.rule_rounds):
+            up = waiter("up")
+            time.sleep(0.2)  # the waiter is running and refused
+            t0 = time.monotonic()
+            rule = ok(client.post("/security-group-rules", json={"security_group_rule": {
+                "security_group_id": web["id"], "direction": "ingress", "protocol": "tcp",
+                "port_range_min": SG_PORT, "port_range_max": SG_PORT}}))["security_group_rule"]
+            out, _ = up.communicate(timeout=30)
+            times.append(float(out) - t0)
+            down = waiter("down")
+            ok(client.delete(f"/security-group-rules/{rule['id']}"))
+            down.communicate(timeout=30)
+        return percentiles(times)
+    finally:
+        if server is not None:
+            server.kill()
+            server.wait()
+        for name in names:
+            instances.delete_instance(state_dir, name, info.ovs_connection)
+        for port in ok(client.get("/ports", params={"network_id": net["id"]}))["ports"]:
+            client.delete(f"/ports/{port['id']}")
+        client.delete(f"/networks/{net['id']}")
+        client.delete(f"/security-groups/{web['id']}")
+
+
+def nb_rule_acls(nb, rule_ids: set[str]) -> int:
+    """How many of the rules have their ACL in the NB replica."""
+    return sum(1 for acl in list(nb.tables["ACL"].rows.values())
+               if acl.external_ids.get("neutron:security_group_rule_id") in rule_ids)
+
+
+def nb_rules(client: httpx.Client, nb, args) -> dict:
+    """Create groups and rules through the API; wait until the NB has an ACL for each."""
+    run = uuid.uuid4().hex[:6]
+    groups = [ok(client.post("/security-groups", json={"security_group": {
+        "name": f"realize-{run}-{i}"}}))["security_group"]["id"] for i in range(args.groups)]
+    rule_ids: set[str] = set()
+    try:
+        def make_rule(i: int) -> None:
+            group, port = groups[i // args.rules_per_group], 1000 + i % args.rules_per_group
+            rule = ok(client.post("/security-group-rules", json={"security_group_rule": {
+                "security_group_id": group, "direction": "ingress", "protocol": "tcp",
+                "port_range_min": port, "port_range_max": port,
+                "remote_ip_prefix": "10.0.0.0/8"}}))["security_group_rule"]
+            rule_ids.add(rule["id"])
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(make_rule, range(args.groups * args.rules_per_group)))
+        api_done = time.perf_counter()
+        deadline = api_done + 120
+        while (have := nb_rule_acls(nb, rule_ids)) < len(rule_ids):
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"NB did not converge: {have} of {len(rule_ids)} ACLs")
+            time.sleep(0.01)
+        converged = time.perf_counter()
+        return {"groups": args.groups, "rules": len(rule_ids),
+                "api_seconds": round(api_done - t0, 3),
+                "converged_seconds": round(converged - t0, 3),
+                "lag_after_last_call_seconds": round(converged - api_done, 3)}
+    finally:
+        log(f"deleting {len(groups)} security groups")
+        for group in groups:
+            client.delete(f"/security-groups/{group}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--state-dir", type=Path, default=Path("/var/lib/neutrino"))
@@ -221,6 +354,9 @@ def main() -> int:
     parser.add_argument("--ports-per-network", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--fips", type=int, default=20)
+    parser.add_argument("--rule-rounds", type=int, default=20)
+    parser.add_argument("--groups", type=int, default=100)
+    parser.add_argument("--rules-per-group", type=int, default=10)
     args = parser.parse_args()
     info = RuntimeInfo.load(args.state_dir)
     if info is None:
@@ -229,13 +365,20 @@ def main() -> int:
     nb = idl.nb_api(info.nb_connection)
     result = {}
     with httpx.Client(base_url=info.api_url + "/v2.0", timeout=60) as client:
-        ok(client.put("/quotas/admin", json={"quota": {"network": -1, "subnet": -1, "port": -1}}))
+        ok(client.put("/quotas/admin", json={"quota": {
+            "network": -1, "subnet": -1, "port": -1, "security_group": -1,
+            "security_group_rule": -1}}))
         log(f"NB convergence: {args.networks} networks x {args.ports_per_network} ports")
         result["nb_convergence"] = nb_convergence(client, nb, args)
         log(f"port create -> DHCP lease, {args.boots} boots")
         result["port_to_lease_seconds"] = port_to_lease(client, info, args.state_dir, args)
         log(f"floating IP association -> reply from the outside host, {args.fips} rounds")
         result["fip_to_reply_seconds"] = fip_to_reply(client, info, args.state_dir, args)
+        log(f"security group rule create -> first accepted connection, {args.rule_rounds} rounds")
+        result["rule_to_connection_seconds"] = rule_to_connection(client, info, args.state_dir,
+                                                                  args)
+        log(f"NB absorbing {args.groups * args.rules_per_group} rules in {args.groups} groups")
+        result["nb_rules"] = nb_rules(client, nb, args)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -160,18 +160,70 @@ def metadata_server(config: Optional[str] = ConfigOpt, database_url: Optional[st
         raise typer.Exit(1)
 
 
+@app.command("metadata-agent")
+def metadata_agent(
+        config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt,
+        ovn_sb_connection: Optional[str] = typer.Option(
+            None, "--ovn-sb-connection", help="OVN southbound DB, e.g. tcp:10.0.0.5:6642"),
+        chassis_name: Optional[str] = typer.Option(
+            None, "--chassis-name", help="This chassis' SB Chassis name (default: hostname)"),
+        ovs_connection: str = typer.Option("unix:/var/run/openvswitch/db.sock",
+                                           "--ovs-connection", help="This host's OVS database"),
+        chassis_netns: Optional[str] = typer.Option(
+            None, "--chassis-netns", help="Namespace ovs-vswitchd runs in (default: this one)")
+) -> None:
+    """Serve 169.254.169.254 on this chassis' networks, forwarding to the metadata
+    service (or nova_metadata_url), in the foreground until Ctrl-C. 'neutrino up'
+    runs one itself for its own chassis."""
+    import logging
+    import signal
+    import socket
+    import threading
+
+    from neutrino.metadata import auth
+    from neutrino.metadata.agent import MetadataAgent
+    from neutrino.ovn import idl
+
+    settings = _settings(config, state_dir=state_dir, ovn_sb_connection=ovn_sb_connection,
+                         chassis_name=chassis_name)
+    if not settings.ovn_sb_connection:
+        err.print("[red]neutrino: no OVN SB connection: set ovn_sb_connection or pass "
+                  "--ovn-sb-connection[/red]")
+        raise typer.Exit(2)
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        agent = MetadataAgent(idl.sb_api(settings.ovn_sb_connection),
+                              chassis=settings.chassis_name or socket.gethostname(),
+                              ovs_connection=ovs_connection, chassis_netns=chassis_netns,
+                              forward_url=auth.forward_url(settings),
+                              secret=auth.ensure_shared_secret(settings),
+                              state_dir=settings.state_dir)
+        agent.run_until(stop)
+    except (ConfigError, idl.OvnUnavailable, OSError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    finally:
+        idl.disconnect_all()
+
+
 @app.command()
 def up(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt,
        host: Optional[str] = typer.Option(None, "--host", help="API listen address (127.0.0.1)"),
        port: Optional[int] = typer.Option(None, "--port", help="API listen port (9696)"),
+       metadata_port: Optional[int] = typer.Option(
+           None, "--metadata-port", help="Metadata service listen port (8775)"),
        database_url: Optional[str] = DbOpt) -> None:
     """Run the all-in-one service in the foreground: OVS/OVN daemons, database,
-    northbound sync, port status and the API. Ctrl-C (or 'neutrino down') stops
-    exactly what it started."""
+    northbound sync, metadata service and agent, port status and the API. Ctrl-C
+    (or 'neutrino down') stops exactly what it started."""
     from neutrino.lab import daemons, runtime
 
     settings = _settings(config, state_dir=state_dir, host=host, port=port,
-                         database_url=database_url)
+                         metadata_port=metadata_port, database_url=database_url)
     out = Console()
     try:
         with out.status("starting") as spinner:
@@ -222,10 +274,16 @@ app.add_typer(lab_app, name="lab")
 
 
 @lab_app.command("boot")
-def lab_boot(name: str, network: Optional[str] = typer.Option(None, "--network", help="Name or id"),
+def lab_boot(name: str, network: Optional[str] = typer.Option(
+                 None, "--network", help="Name or id (default: chosen by the network scheduler)"),
              project: Optional[str] = typer.Option(None, "--project", help="Project (noauth)"),
              user_data: Optional[Path] = typer.Option(None, "--user-data", help="User data file"),
              key: list[str] = typer.Option([], "--key", help="SSH key NAME=PUBKEY (repeatable)"),
+             security_group: list[str] = typer.Option(
+                 [], "--security-group",
+                 help="Security group name or id (repeatable; instead of the default group)"),
+             no_port_security: bool = typer.Option(False, "--no-port-security",
+                                                   help="No port security and no groups"),
              config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
     """Create a port and an instance on it (its metadata registered); print the address
     it leased by DHCP."""
@@ -242,7 +300,11 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(None, "--network",
         err.print(f"[red]neutrino: {user_data}: {exc.strerror}[/red]")
         raise typer.Exit(2)
     try:
-        inst = commands.boot(settings.state_dir, name, network, project, user_data=data, keys=keys)
+        inst = commands.boot(settings.state_dir, name, network, project, user_data=data, keys=keys,
+                             on_scheduled=lambda net: Console().print(
+                                 f"{name}: scheduled on network {net['name'] or '-'} ({net['id']})"),
+                             security_groups=security_group or None,
+                             port_security=not no_port_security)
     except (commands.LabError, instances.InstanceError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)

@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     quota_port: int = Field(500, ge=-1)
     quota_router: int = Field(10, ge=-1)
     quota_floatingip: int = Field(50, ge=-1)
+    quota_security_group: int = Field(10, ge=-1)
+    quota_security_group_rule: int = Field(100, ge=-1)
+    # Allowed address pairs per port (Neutron's max_allowed_address_pair).
+    max_allowed_address_pair: int = Field(10, ge=0)
+    # Network scheduler (services/scheduler.py): how a network is chosen for a port that
+    # names none -- "pack" (name order, first that fits), "spread" (most free addresses
+    # first), "balanced" (lowest utilisation first).
+    scheduler_policy: Literal["pack", "spread", "balanced"] = "pack"
+    # Only networks carrying this tag are candidates; empty: any network.
+    scheduler_required_tag: str = ""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # OVN northbound ovsdb-server ("unix:/path", "tcp:host:6641", comma-separated for a cluster).
     ovn_nb_connection: str = ""
@@ -124,7 +134,9 @@ class Settings(BaseSettings):
     def quota_defaults(self) -> dict[str, int]:
         """Default quota per resource name, e.g. ``{"network": 100, ...}``."""
         return {"network": self.quota_network, "subnet": self.quota_subnet, "port": self.quota_port,
-                "router": self.quota_router, "floatingip": self.quota_floatingip}
+                "router": self.quota_router, "floatingip": self.quota_floatingip,
+                "security_group": self.quota_security_group,
+                "security_group_rule": self.quota_security_group_rule}
 
     def physnet_bridges(self) -> dict[str, str]:
         """``bridge_mappings`` as ``{physnet: bridge}``."""

@@ -98,7 +98,9 @@ def running_allinone(state_dir: Path, prefix: str) -> Iterator[AllInOne]:
         pytest.skip(reason)
     port = free_port()
     log = open(state_dir / "up.log", "w")
-    proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(state_dir), "--port", str(port)],
+    # a metadata port of its own too: other all-in-ones may run at the same time
+    proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(state_dir), "--port", str(port),
+                             "--metadata-port", str(free_port())],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until(lambda: proc.poll() is not None or (state_dir / "runtime.json").exists(), 60,

@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, FastAPI
 
 from neutrino.api import (errors, extensions, instances, ip_availability, quotas, resources,
-                          routers, tags)
+                          routers, scheduler, tags)
 from neutrino.api.responses import JSONResponse
 from neutrino.services.env import Env
 
@@ -27,6 +27,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(tags.router)
     app.include_router(quotas.router)
     app.include_router(ip_availability.router)
+    app.include_router(scheduler.router)
     app.include_router(instances.router)
     logging.getLogger(__name__).debug("API ready on %s", env.db.url)
     return app

@@ -61,6 +61,22 @@ EXTENSIONS = {
                           "removing extra routes"),
     "fip-port-details": ("Floating IP Port Details Extension",
                          "Add port_details attribute to Floating IP resource"),
+    "security-group": ("security-group", "The security groups extension."),
+    "port-security": ("Port Security", "Provides port security"),
+    "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
+    "stateful-security-group": ("Stateful security group",
+                                "Indicates if the security group is stateful or not"),
+    "security-groups-normalized-cidr": ("Normalized CIDR field for security group rules",
+                                        "Add new field with normalized remote_ip_prefix cidr in "
+                                        "SG rule"),
+    "port-security-groups-filtering": ("Port filtering on security groups",
+                                       "Provides security groups filtering when listing ports"),
+    "auto-allocated-topology": ("Auto Allocated Topology Services",
+                                "Auto Allocated Topology Services."),
+    # neutrino's own: /v2.0/network-candidates and /v2.0/scheduled-ports (services/scheduler.py).
+    "network-scheduler": ("Network scheduler",
+                          "Ranks a project's networks by free addresses, with the reason each "
+                          "excluded one is excluded, and creates ports on the chosen network."),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

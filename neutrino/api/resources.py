@@ -21,13 +21,16 @@ from neutrino.api.schemas.networks import NetworkCreate, NetworkUpdate
 from neutrino.api.schemas.ports import PortCreate, PortUpdate
 from neutrino.api.schemas.routers import (FloatingIPCreate, FloatingIPUpdate, RouterCreate,
                                           RouterUpdate)
+from neutrino.api.schemas.security_groups import (SecurityGroupCreate, SecurityGroupRuleCreate,
+                                                  SecurityGroupRuleUpdate, SecurityGroupUpdate)
 from neutrino.api.schemas.subnets import SubnetCreate, SubnetUpdate
-from neutrino.services import floatingips, networks, ports, routers, subnets
+from neutrino.services import floatingips, networks, ports, routers, security_groups, subnets
 
 
 @dataclass(frozen=True)
 class Collection:
-    """One REST collection and the service functions behind it."""
+    """One REST collection and the service functions behind it. ``plural`` is
+    the JSON key; the URL uses ``path`` when it differs (``security-groups``)."""
 
     plural: str
     singular: str
@@ -38,6 +41,7 @@ class Collection:
     list: Callable[..., list[dict[str, Any]]]
     update: Callable[..., dict[str, Any]]
     delete: Callable[..., None]
+    path: str | None = None
 
 
 COLLECTIONS = [
@@ -56,6 +60,15 @@ COLLECTIONS = [
                floatingips.create_floatingips, floatingips.get_floatingip,
                floatingips.list_floatingips, floatingips.update_floatingip,
                floatingips.delete_floatingip),
+    Collection("security_groups", "security_group", SecurityGroupCreate, SecurityGroupUpdate,
+               security_groups.create_security_groups, security_groups.get_security_group,
+               security_groups.list_security_groups, security_groups.update_security_group,
+               security_groups.delete_security_group, path="security-groups"),
+    Collection("security_group_rules", "security_group_rule", SecurityGroupRuleCreate,
+               SecurityGroupRuleUpdate, security_groups.create_security_group_rules,
+               security_groups.get_security_group_rule, security_groups.list_security_group_rules,
+               security_groups.update_security_group_rule,
+               security_groups.delete_security_group_rule, path="security-group-rules"),
 ]
 
 
@@ -94,10 +107,11 @@ def add_collection(router: APIRouter, c: Collection) -> None:
         return no_content()
 
     # ".json" first: "{item_id}" would otherwise swallow the suffix.
+    path = c.path or c.plural
     for suffix in (".json", ""):
-        router.add_api_route(f"/v2.0/{c.plural}{suffix}", create, methods=["POST"], status_code=201)
-        router.add_api_route(f"/v2.0/{c.plural}{suffix}", list_, methods=["GET"])
-        router.add_api_route(f"/v2.0/{c.plural}/{{item_id}}{suffix}", show, methods=["GET"])
-        router.add_api_route(f"/v2.0/{c.plural}/{{item_id}}{suffix}", update, methods=["PUT"])
-        router.add_api_route(f"/v2.0/{c.plural}/{{item_id}}{suffix}", delete, methods=["DELETE"],
+        router.add_api_route(f"/v2.0/{path}{suffix}", create, methods=["POST"], status_code=201)
+        router.add_api_route(f"/v2.0/{path}{suffix}", list_, methods=["GET"])
+        router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", show, methods=["GET"])
+        router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", update, methods=["PUT"])
+        router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", delete, methods=["DELETE"],
                              status_code=204)

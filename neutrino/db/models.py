@@ -34,6 +34,9 @@ class Network(StandardAttrs, Base):
     # Extension "external-net": routers may put their gateway here; floating IPs come from it.
     router_external: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"),
                                                   index=True)
+    # Extension "port-security": the default of the network's new ports.
+    port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                        server_default=text("true"))
 
 
 class NetworkSegment(Base):
@@ -99,6 +102,91 @@ class Port(StandardAttrs, Base):
     binding_host_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
     binding_vnic_type: Mapped[str] = mapped_column(String(64), default="normal", server_default="normal")
     binding_profile: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    # Extension "port-security": anti-spoofing and security groups apply only when true.
+    port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                        server_default=text("true"))
+    # Extension "allowed-address-pairs": [{"ip_address": ip or cidr, "mac_address": mac}, ...]
+    # (the MAC filled in with the port's when not given).
+    allowed_address_pairs: Mapped[list] = mapped_column(JSON, default=list,
+                                                        server_default=text("'[]'"))
+
+
+class SecurityGroup(StandardAttrs, Base):
+    """A security group (reference B.6): the ports bound to it accept what its
+    rules allow. ``stateful`` false makes its rules stateless (allow-stateless)."""
+
+    __tablename__ = "securitygroups"
+
+    stateful: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class DefaultSecurityGroup(Base):
+    """Which group is a project's ``default``: the primary key makes it one per
+    project even when two first requests race (the loser retries and finds it)."""
+
+    __tablename__ = "default_security_groups"
+
+    project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("securitygroups.id", ondelete="CASCADE"), unique=True)
+
+
+# IP protocol names a security group rule accepts, and their numbers
+# (neutron-lib ``constants.IP_PROTOCOL_MAP``); numbers 0-255 are accepted too.
+IP_PROTOCOL_NUMBERS = {
+    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1, "igmp": 2,
+    "ip": 0, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "icmpv6": 58,
+    "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46,
+    "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112}
+
+
+class SecurityGroupRule(Base):
+    """One rule of a security group (reference B.6). ``protocol`` is a name of
+    ``IP_PROTOCOL_NUMBERS`` or a number as text, None for any; ``remote_ip_prefix``
+    as given with its mask (host bits kept), ``normalized_cidr`` its network.
+
+    ``rule_key`` is the rule in canonical form (protocol as a number, any
+    prefix as none): unique per group, so two equal rules never both exist,
+    even when created at the same moment.
+    """
+
+    __tablename__ = "securitygrouprules"
+    __table_args__ = (
+        Index("uq_securitygrouprules_security_group_id_rule_key", "security_group_id",
+              "rule_key", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("securitygroups.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(40))
+    protocol: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    normalized_cidr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Rules whose remote group is deleted go with it (as Neutron's foreign key).
+    remote_group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("securitygroups.id", ondelete="CASCADE"), nullable=True, index=True)
+    rule_key: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[str] = mapped_column(String(20))
+    revision_number: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SecurityGroupPortBinding(Base):
+    """A port in a security group. A group with ports cannot be deleted
+    (SecurityGroupInUse); a deleted port leaves its groups."""
+
+    __tablename__ = "securitygroupportbindings"
+
+    port_id: Mapped[str] = mapped_column(
+        ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True)
+    security_group_id: Mapped[str] = mapped_column(
+        ForeignKey("securitygroups.id"), primary_key=True, index=True)
 
 
 class Router(StandardAttrs, Base):

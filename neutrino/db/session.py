@@ -41,6 +41,11 @@ RETRYABLE_CONSTRAINTS = {
     "uq_network_segments_wire": "network_segments.wire",
     "uq_floatingips_fixed": ("floatingips.floating_network_id, floatingips.fixed_port_id, "
                              "floatingips.fixed_ip_address"),
+    # a project's default security group, made by its first request (two may race)
+    "pk_default_security_groups": "default_security_groups.project_id",
+    # the same rule created twice at once: the retry reports SecurityGroupRuleExists
+    "uq_securitygrouprules_security_group_id_rule_key": (
+        "securitygrouprules.security_group_id, securitygrouprules.rule_key"),
 }
 # PostgreSQL SQLSTATEs for serialization failure and deadlock.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}

@@ -1,8 +1,9 @@
 """``neutrino lab ...``: lab instances on a running all-in-one, through its API.
 
 Ports are made with the public API (``device_owner=compute:lab``, a fresh
-instance UUID as ``device_id``), as Nova makes them; the instance itself is
-``lab/instances.py``.  ``lab external`` makes the external network (flat,
+instance UUID as ``device_id``), as Nova makes them; without ``--network`` the
+network scheduler picks the network (``/v2.0/scheduled-ports``). The instance
+itself is ``lab/instances.py``.  ``lab external`` makes the external network (flat,
 ``router:external``) and its subnet as devstack does, then the upstream namespace
 of ``lab/external.py`` owning the subnet's gateway and an outside address.
 """
@@ -13,7 +14,7 @@ import base64
 import ipaddress
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -42,13 +43,8 @@ def api_client(info: RuntimeInfo, project: str | None) -> httpx.Client:
     return httpx.Client(base_url=info.api_url + "/v2.0", headers=headers, timeout=30)
 
 
-def find_network(client: httpx.Client, network: str | None) -> dict[str, Any]:
-    """A network by id or name; without one, the only network the caller has."""
-    if network is None:
-        nets = _ok(client.get("/networks")).json()["networks"]
-        if len(nets) != 1:
-            raise LabError(f"{len(nets)} networks are visible: say which with --network")
-        return nets[0]
+def find_network(client: httpx.Client, network: str) -> dict[str, Any]:
+    """A network by id or name."""
     resp = client.get(f"/networks/{network}")
     if resp.status_code == 200:
         return resp.json()["network"]
@@ -60,17 +56,36 @@ def find_network(client: httpx.Client, network: str | None) -> dict[str, Any]:
 
 def boot(state_dir: Path, name: str, network: str | None = None,
          project: str | None = None, *, user_data: bytes | None = None,
-         keys: list[tuple[str, str]] = ()) -> instances.Instance:
+         keys: list[tuple[str, str]] = (),
+         on_scheduled: Callable[[dict[str, Any]], None] | None = None,
+         security_groups: list[str] | None = None,
+         port_security: bool = True) -> instances.Instance:
     """Create a port on ``network``, register the instance's metadata (id = the port's
     ``device_id``, hostname from ``name``, ``keys`` as [(name, public key)], ``user_data``)
     and boot instance ``name`` on it (DHCP lease included). Port and registration are
-    deleted again if the instance does not come up."""
+    deleted again if the instance does not come up.
+
+    Without ``network`` the network scheduler chooses one (``POST /v2.0/scheduled-ports``)
+    and ``on_scheduled`` is called with that network. LabError when nothing fits.
+    ``security_groups`` (names or ids) replace the project's ``default`` group;
+    ``port_security`` False makes a port without port security (and groups).
+    """
     info = running(state_dir)
     with api_client(info, project) as client, api_client(info, None) as admin:
-        net = find_network(client, network)
-        body = {"port": {"network_id": net["id"], "name": name, "device_owner": DEVICE_OWNER,
+        body = {"port": {"name": name, "device_owner": DEVICE_OWNER,
                          "device_id": str(uuid.uuid4())}}
-        port = _ok(client.post("/ports", json=body)).json()["port"]
+        if security_groups is not None:
+            body["port"]["security_groups"] = [find_security_group(client, g)["id"]
+                                               for g in security_groups]
+        if not port_security:
+            body["port"]["port_security_enabled"] = False
+        if network is None:
+            port = _ok(client.post("/scheduled-ports", json=body)).json()["port"]
+            if on_scheduled is not None:
+                on_scheduled(_ok(client.get(f"/networks/{port['network_id']}")).json()["network"])
+        else:
+            body["port"]["network_id"] = find_network(client, network)["id"]
+            port = _ok(client.post("/ports", json=body)).json()["port"]
         try:
             _ok(admin.post("/instances", json={"instance": instance_body(port, name, user_data, keys)}))
             return instances.boot_instance(state_dir, name, port, info.chassis_netns,
@@ -79,6 +94,17 @@ def boot(state_dir: Path, name: str, network: str | None = None,
             admin.delete(f"/instances/{port['device_id']}")
             client.delete(f"/ports/{port['id']}")
             raise
+
+
+def find_security_group(client: httpx.Client, group: str) -> dict[str, Any]:
+    """One of the caller's security groups, by id or name."""
+    resp = client.get(f"/security-groups/{group}")
+    if resp.status_code == 200:
+        return resp.json()["security_group"]
+    groups = _ok(client.get("/security-groups", params={"name": group})).json()["security_groups"]
+    if len(groups) != 1:
+        raise LabError(f"{'no' if not groups else len(groups)} security group(s) named {group!r}")
+    return groups[0]
 
 
 def instance_body(port: dict[str, Any], name: str, user_data: bytes | None,

@@ -3,7 +3,9 @@
 ``up`` runs in the foreground: it starts whatever is not already running —
 the private OVS/OVN daemons of ``lab/daemons.py`` (unless ``ovn_nb_connection``
 points at an existing OVN), the database migrations, the northbound sync, the
-SB port-status watcher — then serves the API until Ctrl-C or ``neutrino down``,
+metadata service, the chassis' metadata agent (with neutrino's own OVN only), the
+SB port-status watcher, which reports a port ACTIVE once the agent serves its
+network — then serves the API until Ctrl-C or ``neutrino down``,
 and stops exactly what it started. ``<state_dir>/runtime.json`` tells the other
 commands (``down``, ``status``, ``lab ...``) where everything is.
 """
@@ -59,6 +61,8 @@ class RuntimeInfo:
     integration_bridge: str = "br-int"
     #: The chassis' ``{physnet: bridge}`` (empty when OVN is not neutrino's own).
     bridge_mappings: dict[str, str] = field(default_factory=dict)
+    #: The metadata service the agents forward to (``http://127.0.0.1:8775``).
+    metadata_url: str = ""
 
     def save(self, state_dir: Path) -> None:
         path = state_dir / RUNTIME_FILE
@@ -128,7 +132,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
     stop = threading.Event()
     threads: list[threading.Thread] = []
     db = Database(settings.database_url)
-    watcher = None
+    watcher = metadata = agent = None
     try:
         progress("migrating the database")
         db.upgrade()
@@ -142,7 +146,9 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         sync = NorthboundSync(env, nb, sb_api=sb)  # sb: chassis for router gateways
         threads.append(threading.Thread(target=sync.run_forever, args=(stop,),
                                          name="nb-sync", daemon=True))
-        watcher = PortStatusWatcher(env, sb)
+        metadata, agent = _start_metadata(db, settings, sb, chassis, ovs_conn, netns,
+                                          own_ovn=ovn is not None, progress=progress)
+        watcher = PortStatusWatcher(env, sb, metadata_ready=agent.ready if agent else None)
         progress("starting the northbound sync and the port status watcher")
         for t in threads:
             t.start()
@@ -157,10 +163,18 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         server = uvicorn.Server(uvicorn.Config(
             create_app(env), host=settings.host, port=settings.port, log_level="warning",
             access_log=False, timeout_keep_alive=30))
-        RuntimeInfo(os.getpid(), api_url, chassis, netns, nb_conn, sb_conn, ovs_conn,
-                    bridge_mappings=settings.physnet_bridges() if ovn is not None else {}
-                    ).save(state_dir)
-        progress(f"serving the API on {api_url}")
+        info = RuntimeInfo(os.getpid(), api_url, chassis, netns, nb_conn, sb_conn, ovs_conn,
+                           bridge_mappings=settings.physnet_bridges() if ovn is not None else {},
+                           metadata_url=metadata.url)
+
+        def publish() -> None:  # runtime.json means "the API answers": clients go at once
+            while not server.started:
+                if server.should_exit or stop.is_set():
+                    return
+                time.sleep(0.01)
+            info.save(state_dir)
+            progress(f"serving the API on {api_url}")
+        threading.Thread(target=publish, name="publish-runtime", daemon=True).start()
         # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal
         # with the handler it found: make that one unwind into the cleanup below.
         signal.signal(signal.SIGTERM, _stop_requested)
@@ -173,13 +187,47 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         stop.set()
         if watcher is not None:
             watcher.stop()
+        if agent is not None:  # its namespaces go with the chassis
+            agent.stop(cleanup=True)
+        if metadata is not None:
+            metadata.stop()
         for t in threads:
-            t.join(timeout=10)
+            if t.ident is not None:  # started (start-up may have failed before)
+                t.join(timeout=10)
         (state_dir / RUNTIME_FILE).unlink(missing_ok=True)
         db.dispose()
         if ovn is not None:
             _remove_lab_external(state_dir, ovs_conn)
             ovn.stop()
+
+
+def _start_metadata(db: Database, settings: Settings, sb, chassis: str, ovs_conn: str,
+                    netns: str, *, own_ovn: bool, progress: Callable[[str], None]):
+    """The metadata service (``metadata_host``:``metadata_port``) and, on neutrino's
+    own chassis, its metadata agent forwarding to it; (service, agent or None).
+    Raises RuntimeError when the service cannot listen."""
+    from neutrino.config import ConfigError
+    from neutrino.metadata.agent import MetadataAgent
+    from neutrino.metadata.service import MetadataServer
+
+    progress("starting the metadata service" + (" and agent" if own_ovn else ""))
+    try:
+        metadata = MetadataServer(db, settings)
+        metadata.start()
+    except (OSError, ConfigError, TimeoutError) as exc:
+        raise RuntimeError(f"metadata service on {settings.metadata_host}:"
+                           f"{settings.metadata_port}: {exc}") from exc
+    if not own_ovn:  # chassis elsewhere run 'neutrino metadata-agent'
+        return metadata, None
+    agent = MetadataAgent(sb, chassis=chassis, ovs_connection=ovs_conn, chassis_netns=netns,
+                          forward_url=metadata.url, secret=metadata.secret,
+                          state_dir=settings.state_dir)
+    try:
+        agent.start()
+    except BaseException:
+        metadata.stop()
+        raise
+    return metadata, agent
 
 
 def _restore_lab_instances(state_dir: Path, netns: str, ovs_conn: str,
@@ -249,7 +297,10 @@ def down(settings: Settings, timeout: float = 60) -> bool:
             time.sleep(0.1)
         stopped = True
     if not settings.ovn_nb_connection and (settings.state_dir / "ovn").exists():
+        from neutrino.metadata.agent import remove_recorded
         _remove_lab_external(settings.state_dir, deployment(settings).ovs_connection)
+        stopped = bool(remove_recorded(settings.state_dir,
+                                       deployment(settings).ovs_connection)) or stopped
         stopped = bool(deployment(settings).stop(started_only=False)) or stopped
     (settings.state_dir / RUNTIME_FILE).unlink(missing_ok=True)
     return stopped
@@ -276,6 +327,12 @@ def status(settings: Settings) -> list[daemons.ComponentStatus]:
         result.append(daemons.ComponentStatus("api", ok, info.api_url))
     except Exception as exc:
         result.append(daemons.ComponentStatus("api", False, str(exc)))
+    if info.metadata_url:
+        try:  # it refuses an unsigned request: that answer is the sign of life
+            ok = httpx.get(info.metadata_url + "/", timeout=2).status_code == 403
+            result.append(daemons.ComponentStatus("metadata", ok, info.metadata_url))
+        except Exception as exc:
+            result.append(daemons.ComponentStatus("metadata", False, str(exc)))
     db = Database(settings.database_url)
     try:
         from sqlalchemy import func, select

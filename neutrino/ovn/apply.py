@@ -18,10 +18,17 @@ is sent. Only rows marked as Neutron marks them are ever changed (see
 owned, so a row added there by hand is extra and removed by a repair.
 Child rows (LRP, Gateway_Chassis, route, NAT) are added to and removed from
 their parent's column; OVSDB deletes them once unreferenced (reference D.0).
+Security groups are port groups with ACLs (``ovn.security_groups``): a
+port group named ``pg_*`` marked with its group id, and ``neutron_pg_drop``,
+is owned with all its ACLs. An LSP's membership in owned port groups is
+compared as its ``port_groups`` and changed with ``pg_add_ports`` /
+``pg_del_ports``, one port at a time: a rule change rewrites only that
+group's ACLs, a port joining a group touches no other member.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
 from collections import defaultdict
@@ -33,41 +40,48 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router, Subnet
+from neutrino.db.models import (FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router,
+                                SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet)
 from neutrino.ovn import idl as ovn_idl
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
 from neutrino.ovn.desired import (EXT_FIP_ID, EXT_GW_PORT_ID, EXT_NETWORK_NAME, EXT_PORT_ID,
-                                  EXT_SUBNET_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER_OWNERS,
+                                  EXT_SUBNET_ID, LRP_PREFIX, OWNER_DISTRIBUTED,
+                                  PROVNET_PREFIX, ROUTER_OWNERS,
                                   ROUTER_PREFIX, SWITCH_PREFIX, Desired, DhcpOptions,
                                   GatewayChassis, LogicalRouter, LogicalRouterPort, LogicalSwitch,
                                   LogicalSwitchPort, Nat, StaticRoute, desired_state, localnet_name,
                                   lrp_name, network_id_of, router_name, switch_name)
+from neutrino.ovn.security_groups import (EXT_SG_RULE_ID, PG_DROP, Acl, PortGroup, is_owned,
+                                          pg_name, sg_id_of)
 
 LOG = logging.getLogger(__name__)
 
-RESOURCE_TYPES = ("network", "subnet", "port", "router")
+RESOURCE_TYPES = ("network", "subnet", "port", "router", "security_group")
 ADD, SET, DEL = "add", "set", "del"
 _CHUNK = 500  # ids per IN list: far below every database's bound-parameter limit
 
 LS, LSP, DHCP = LogicalSwitch.TABLE, LogicalSwitchPort.TABLE, DhcpOptions.TABLE
 LR, LRP, GWC = LogicalRouter.TABLE, LogicalRouterPort.TABLE, GatewayChassis.TABLE
 ROUTE, NAT = StaticRoute.TABLE, Nat.TABLE
+PG, ACL = PortGroup.TABLE, Acl.TABLE
 # Columns compared per table ("switch"/"router"/"port" say where a child row
 # lives, they are not columns of it).
 COLUMNS = {
     LS: ("external_ids", "other_config"),
     LSP: ("switch", "type", "addresses", "port_security", "enabled", "options", "external_ids",
-          "dhcpv4_options", "dhcpv6_options", "tag_request"),
+          "dhcpv4_options", "dhcpv6_options", "tag_request", "port_groups"),
     DHCP: ("cidr", "options", "external_ids"),
     LR: ("enabled", "options", "external_ids"),
     LRP: ("router", "mac", "networks", "external_ids", "ipv6_ra_configs"),
     GWC: ("chassis_name", "priority"),
     ROUTE: ("external_ids",),
     NAT: ("logical_port", "external_mac", "external_ids"),
+    PG: ("external_ids",),
+    ACL: ("action", "external_ids"),
 }
 # Where a child row is referenced from: (parent table, column).
 _PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
-           GWC: (LRP, "gateway_chassis")}
+           GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls")}
 # Optional (0..1) columns: "" / None stand for the empty set.
 _OPTIONAL = ("tag_request", "logical_port", "external_mac")
 
@@ -77,13 +91,15 @@ class Scope:
     """Rows a load is authoritative for: switch names, LSP names, subnet ids,
     router names and LRP names. A row in scope that is not desired is deleted;
     so are localnet LSPs (``provnet-*``) on a switch in scope and every LRP,
-    route, NAT and gateway chassis on a router in scope."""
+    route, NAT and gateway chassis on a router in scope, and every ACL of a
+    port group in scope (``port_groups``: names)."""
 
     switches: frozenset[str] = frozenset()
     ports: frozenset[str] = frozenset()
     subnets: frozenset[str] = frozenset()
     routers: frozenset[str] = frozenset()
     router_ports: frozenset[str] = frozenset()
+    port_groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,8 @@ class Observed:
     static_routes: Mapping[str, list[Found]] = field(default_factory=dict)
     nats: Mapping[str, list[Found]] = field(default_factory=dict)
     gateway_chassis: Mapping[str, Found] = field(default_factory=dict)
+    port_groups: Mapping[str, list[Found]] = field(default_factory=dict)
+    acls: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``Acl.key``
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,11 @@ class Change:
             return f"port {lrp[len(LRP_PREFIX):]}"
         if self.table == NAT and EXT_FIP_ID in row.external_ids:
             return f"floatingip {row.external_ids[EXT_FIP_ID]}"
+        if self.table in (PG, ACL):
+            if EXT_SG_RULE_ID in row.external_ids:
+                return f"security_group_rule {row.external_ids[EXT_SG_RULE_ID]}"
+            group = sg_id_of(row.name if self.table == PG else row.port_group)
+            return f"security_group {group}" if group else "port security (all ports)"
         name = row.name if self.table == LR else row.router
         return f"router {name[len(ROUTER_PREFIX):]}"
 
@@ -164,8 +187,11 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     DHCP references change); a port its LSP, its switch and its subnets' DHCP
     rows; a router its Logical_Router and everything on it (interface and
     gateway LRPs, routes, SNAT and floating IP NATs, gateway chassis from
-    ``chassis``, see ``desired.desired_routers``). Unknown resource types are
-    ignored. Absent resources are in scope but not desired: deleted.
+    ``chassis``, see ``desired.desired_routers``); a security group its port
+    group and ACLs. A port also brings its groups' port groups and ACLs (so
+    its memberships can always be written) and ``neutron_pg_drop`` is always
+    in scope. Unknown resource types are ignored. Absent resources are in
+    scope but not desired: deleted.
     A fixed number of queries per call, whatever the number of resources.
     """
     _one_snapshot(session)
@@ -194,16 +220,56 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     allocations = _in(session, lambda c: select(
         IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
         .where(IPAllocation.port_id.in_(c)), {p.id for p in ports} | {p.id for p in router_ports})
+    metadata = _in(session, lambda c: _METADATA_IPS.where(Port.network_id.in_(c)),
+                   all_net_ids)
+    bindings = _in(session, lambda c: _BINDINGS.where(SecurityGroupPortBinding.port_id.in_(c)),
+                   {p.id for p in ports})
+    group_ids = wanted["security_group"] | {b.security_group_id for b in bindings}
+    groups = _in(session, lambda c: select(SecurityGroup.__table__).where(
+        SecurityGroup.id.in_(c)), group_ids)
+    rules = _in(session, lambda c: select(SecurityGroupRule.__table__).where(
+        SecurityGroupRule.security_group_id.in_(c)), group_ids)
     scope = Scope(
         switches=frozenset(map(switch_name, net_ids)),
         ports=frozenset(port_ids | {localnet_name(s.id) for s in segments if s.network_id in net_ids}),
         subnets=frozenset(wanted["subnet"] | {s.id for s in subnets if s.network_id in net_ids}),
         routers=frozenset(map(router_name, wanted["router"])),
-        router_ports=frozenset(lrp_name(p.id) for p in router_ports))
+        router_ports=frozenset(lrp_name(p.id) for p in router_ports),
+        port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}))
     return scope, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
                                 router_ports=router_ports, floating_ips=floating_ips,
-                                chassis=chassis)
+                                chassis=chassis, metadata_ips=_by_subnet(metadata),
+                                security_groups=groups, security_group_rules=rules,
+                                port_security_groups=_groups_by_port(bindings))
+
+
+# (subnet_id, ip_address) of the metadata ports (reference C.4, D.4): the
+# DHCP option 121 route to 169.254.169.254 and the fallback server_id.
+_METADATA_IPS = (select(IPAllocation.subnet_id, IPAllocation.ip_address)
+                 .join(Port, Port.id == IPAllocation.port_id)
+                 .where(Port.device_owner == OWNER_DISTRIBUTED))
+
+
+_BINDINGS = select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id)
+
+
+def _groups_by_port(rows: Iterable[Any]) -> dict[str, list[str]]:
+    """``{port id: [security group ids]}`` from binding rows."""
+    result: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        result[r.port_id].append(r.security_group_id)
+    return result
+
+
+def _by_subnet(rows: Iterable[Any]) -> dict[str, str]:
+    """``{subnet id: address}``, the lowest address when a port holds several."""
+    result: dict[str, str] = {}
+    for r in rows:
+        held = result.get(r.subnet_id)
+        if held is None or ipaddress.ip_address(r.ip_address) < ipaddress.ip_address(held):
+            result[r.subnet_id] = r.ip_address
+    return result
 
 
 def load_all(session: Session, *, base_mac: str, lease_time: int,
@@ -222,7 +288,10 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         routers=session.execute(select(Router.__table__)).all(),
         router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
         floating_ips=session.execute(select(FloatingIP.__table__)).all(),
-        chassis=chassis)
+        chassis=chassis, metadata_ips=_by_subnet(session.execute(_METADATA_IPS).all()),
+        security_groups=session.execute(select(SecurityGroup.__table__)).all(),
+        security_group_rules=session.execute(select(SecurityGroupRule.__table__)).all(),
+        port_security_groups=_groups_by_port(session.execute(_BINDINGS).all()))
 
 
 def gateway_router_ids(session: Session) -> list[str]:
@@ -269,8 +338,10 @@ def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = ()
     LSP on them, DHCP rows with ``external_ids:subnet_id``, routers named
     ``neutron-*`` and every LRP, gateway chassis, route and NAT on them) plus
     the LSPs named in ``port_names`` and the LRPs named in
-    ``router_port_names`` wherever they are; a scope reads only its rows (and
-    the localnet LSPs of its switches, everything on its routers). Raises
+    ``router_port_names`` wherever they are, and every owned port group with
+    its ACLs; a scope reads only its rows (and the localnet LSPs of its
+    switches, everything on its routers, the ACLs of its port groups). An
+    LSP's ``port_groups`` are the owned port groups holding it. Raises
     IdlNotReady unless the IDL is connected with a complete copy.
     """
     with api.ovsdb_connection.lock:
@@ -288,6 +359,7 @@ class _Reader:
         self._switch_of: dict[uuid.UUID, Any] = {}  # LSP uuid -> LS row
         self._scanned = False
         self._router_of: dict[uuid.UUID, Any] | None = None  # LRP uuid -> LR row, on demand
+        self._member_of: dict[uuid.UUID, list[str]] | None = None  # LSP uuid -> owned PGs
 
     def read(self, scope: Scope | None, port_names: Iterable[str],
              router_port_names: Iterable[str] = ()) -> Observed:
@@ -315,7 +387,34 @@ class _Reader:
             found.sort(key=lambda f: (-len(members[f.uuid]), str(f.uuid)))
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
         return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp,
-                        **self._routing(scope, router_port_names))
+                        **self._routing(scope, router_port_names), **self._port_groups(scope))
+
+    def _port_groups(self, scope: Scope | None) -> dict[str, Any]:
+        """Owned port groups (all, or those of the scope) and their ACLs."""
+        if scope is None:
+            rows = [r for r in self.tables[PG].rows.values() if is_owned(r.name, r.external_ids)]
+        else:
+            rows = [r for name in sorted(scope.port_groups) for r in self._by_name(PG, name)
+                    if is_owned(r.name, r.external_ids)]
+        groups, acls = {}, defaultdict(list)
+        for pg in rows:
+            groups[pg.name] = [Found(pg.uuid, PortGroup(pg.name, dict(pg.external_ids)))]
+            for a in pg.acls:
+                acl = Acl(pg.name, a.direction, a.priority, a.match, a.action,
+                          dict(a.external_ids))
+                acls[acl.key].append(Found(a.uuid, acl, pg.uuid))
+        for found in acls.values():
+            found.sort(key=lambda f: str(f.uuid))
+        return {"port_groups": groups, "acls": dict(acls)}
+
+    def _groups_of(self, lsp: Any) -> tuple[str, ...]:
+        if self._member_of is None:
+            self._member_of = defaultdict(list)
+            for pg in self.tables[PG].rows.values():
+                if is_owned(pg.name, pg.external_ids):
+                    for p in pg.ports:
+                        self._member_of[p.uuid].append(pg.name)
+        return tuple(sorted(self._member_of.get(lsp.uuid, ())))
 
     def _routing(self, scope: Scope | None, router_port_names: Iterable[str]) -> dict[str, Any]:
         """Routers (fullest duplicate first), their LRPs and gateway chassis, the
@@ -393,7 +492,8 @@ class _Reader:
             enabled=r.enabled[0] if r.enabled else True, options=dict(r.options),
             external_ids=dict(r.external_ids), dhcpv4_options=self._dhcp_ref(r.dhcpv4_options),
             dhcpv6_options=self._dhcp_ref(r.dhcpv6_options),
-            tag_request=r.tag_request[0] if r.tag_request else None),
+            tag_request=r.tag_request[0] if r.tag_request else None,
+            port_groups=self._groups_of(r)),
             ls.uuid if ls is not None else None)
 
     def _switch(self, lsp: Any) -> Any:
@@ -442,7 +542,23 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
         port_names = scope.ports | {n for n, f in observed.ports.items()
                                     if n.startswith(PROVNET_PREFIX) and f.parent_uuid in on_scope}
     changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
-    return changes + _plan_routing(desired, observed, scope)
+    return changes + _plan_routing(desired, observed, scope) + _plan_port_groups(
+        desired, observed, scope)
+
+
+def _plan_port_groups(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
+    """Port groups and their ACLs (memberships are the LSPs' ``port_groups``)."""
+    names = desired.port_groups.keys() | observed.port_groups.keys() if scope is None \
+        else scope.port_groups
+    changes: list[Change] = []
+    for name in sorted(names):
+        changes += _plan_rows(PG, name, desired.port_groups.get(name),
+                              observed.port_groups.get(name, []))
+    keys = ({k for k, a in desired.acls.items() if a.port_group in names}
+            | {k for k, f in observed.acls.items() if f and f[0].row.port_group in names})
+    for key in sorted(keys):
+        changes += _plan_rows(ACL, key, desired.acls.get(key), observed.acls.get(key, []))
+    return changes
 
 
 def _plan_routing(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
@@ -550,7 +666,9 @@ def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list
     DHCP rows, switches and routers first (new ports refer to them), then
     switch ports, router ports, gateway chassis, routes and NATs, then router,
     switch and DHCP deletions. Rows on a deleted (or moved) parent go with it:
-    child tables are garbage-collected once unreferenced (reference D.0)."""
+    child tables are garbage-collected once unreferenced (reference D.0).
+    Port groups and their ACLs come first, LSP memberships right after the
+    LSPs, port group deletions last."""
     switch_ref: dict[str, Any] = {n: f[0].uuid for n, f in observed.switches.items() if f}
     dhcp_ref: dict[str, Any] = {s: f[0].uuid for s, f in observed.dhcp_options.items() if f}
     router_ref: dict[str, Any] = {n: f[0].uuid for n, f in observed.routers.items() if f}
@@ -559,7 +677,9 @@ def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list
     dropped_routers = {c.uuid for c in changes if c.table == LR and c.action == DEL}
     gone_lrps = {c.uuid for c in changes if c.table == LRP
                  and (c.action == DEL or "router" in c.columns)}
-    cmds: list[Any] = []
+    pg_ref: dict[str, Any] = {n: f[0].uuid for n, f in observed.port_groups.items() if f}
+    lsp_ref: dict[str, Any] = {n: f.uuid for n, f in observed.ports.items()}
+    cmds: list[Any] = _port_group_commands(api, changes, pg_ref)
 
     def of(table: str, action: str) -> list[Change]:
         return [c for c in changes if c.table == table and c.action == action]
@@ -593,12 +713,16 @@ def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list
         if "switch" in c.columns:  # moved: a port lives on exactly one switch
             if c.parent_uuid is not None:
                 cmds.append(api.lsp_del(c.uuid, switch=c.parent_uuid, if_exists=True))
-            cmds.append(_lsp_add(api, c.row, switch_ref, dhcp_ref))
+            lsp_ref[c.key] = _lsp_add(api, c.row, switch_ref, dhcp_ref)
+            cmds.append(lsp_ref[c.key])
         else:
-            cols = {k: _lsp_value(c.row, k, dhcp_ref) for k in c.columns}
-            cmds.append(DbReplaceCommand(api, LSP, c.uuid, **cols))
+            cols = {k: _lsp_value(c.row, k, dhcp_ref) for k in c.columns if k != "port_groups"}
+            if cols:
+                cmds.append(DbReplaceCommand(api, LSP, c.uuid, **cols))
     for c in of(LSP, ADD):
-        cmds.append(_lsp_add(api, c.row, switch_ref, dhcp_ref))
+        lsp_ref[c.key] = _lsp_add(api, c.row, switch_ref, dhcp_ref)
+        cmds.append(lsp_ref[c.key])
+    cmds += _member_commands(api, changes, observed, pg_ref, lsp_ref)
     parents = {LRP: router_ref, ROUTE: router_ref, NAT: router_ref, GWC: lrp_ref}
     gone = {LRP: dropped_routers, ROUTE: dropped_routers, NAT: dropped_routers, GWC: gone_lrps}
     for table in (LRP, GWC, ROUTE, NAT):
@@ -624,19 +748,71 @@ def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list
         cmds.append(api.ls_del(c.uuid, if_exists=True))
     for c in of(DHCP, DEL):
         cmds.append(api.dhcp_options_del(c.uuid))
+    for c in of(PG, DEL):
+        cmds.append(api.pg_del(c.uuid, if_exists=True))
+    return cmds
+
+
+def _port_group_commands(api: Any, changes: Sequence[Change], pg_ref: dict[str, Any]) -> list[Any]:
+    """Port group additions and updates and their ACLs' changes; a new port
+    group's command goes in ``pg_ref``. ACLs of a deleted port group go with it."""
+    dropped = {c.uuid for c in changes if c.table == PG and c.action == DEL}
+    cmds: list[Any] = []
+    for c in changes:
+        if c.table == PG and c.action == ADD:
+            pg_ref[c.key] = api.pg_add(c.key, may_exist=True,
+                                       external_ids=dict(c.row.external_ids))
+            cmds.append(pg_ref[c.key])
+        elif c.table == PG and c.action == SET:
+            cmds.append(DbReplaceCommand(api, PG, c.uuid, **_values(c.row, c.columns)))
+    for c in changes:
+        if c.table != ACL:
+            continue
+        if c.action == DEL and c.parent_uuid is not None and c.parent_uuid not in dropped:
+            cmds.append(_child_del(api, ACL, c.parent_uuid, c.uuid))
+        elif c.action == SET:
+            cmds.append(DbReplaceCommand(api, ACL, c.uuid, **_values(c.row, c.columns)))
+        elif c.action == ADD:
+            cmds.append(_child_add(api, c.row, pg_ref))
+    return cmds
+
+
+def _member_commands(api: Any, changes: Sequence[Change], observed: Observed,
+                     pg_ref: Mapping[str, Any], lsp_ref: Mapping[str, Any]) -> list[Any]:
+    """LSPs joining and leaving port groups: every group of a new (or moved)
+    LSP, the difference for one whose ``port_groups`` differ. A port group
+    being deleted loses its members with it; so does a deleted LSP."""
+    dropped = {c.key for c in changes if c.table == PG and c.action == DEL}
+    cmds: list[Any] = []
+    for c in changes:
+        if c.table != LSP or c.action == DEL:
+            continue
+        new = c.action == ADD or "switch" in c.columns
+        if not new and "port_groups" not in c.columns:
+            continue
+        have = set() if new else set(observed.ports[c.key].row.port_groups)
+        want = set(c.row.port_groups)
+        for pg in sorted(want - have):
+            if pg not in pg_ref:
+                raise LookupError(f"port group {pg} of port {c.key} is neither in NB nor added")
+            cmds.append(api.pg_add_ports(pg_ref[pg], lsp_ref[c.key]))
+        for pg in sorted(have - want - dropped):
+            cmds.append(api.pg_del_ports(pg_ref.get(pg, pg), c.uuid, if_exists=True))
     return cmds
 
 
 def _child_add(api: Any, row: Any, parent_ref: Mapping[str, Any]) -> Any:
-    """Insert ``row`` (an LRP, gateway chassis, route or NAT) into its parent."""
+    """Insert ``row`` (an LRP, gateway chassis, route, NAT or ACL) into its parent."""
     parent_table, column = _PARENT[row.TABLE]
-    parent = row.port if row.TABLE == GWC else row.router
+    parent = {GWC: "port", ACL: "port_group"}.get(row.TABLE, "router")
+    parent = getattr(row, parent)
     if parent not in parent_ref:
         raise LookupError(f"{parent_table} {parent} of {row.TABLE} {_name(row)} is neither in "
                           "NB nor added")
     cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port")]
     cols += {LRP: ["name"], GWC: ["name"], ROUTE: ["ip_prefix", "nexthop"],
-             NAT: ["type", "external_ip", "logical_ip"]}[row.TABLE]
+             NAT: ["type", "external_ip", "logical_ip"],
+             ACL: ["direction", "priority", "match"]}[row.TABLE]
     return ChildAddCommand(api, row.TABLE, parent_table, parent_ref[parent], column,
                            **_values(row, cols))
 
@@ -665,7 +841,8 @@ def _lsp_add(api: Any, lsp: LogicalSwitchPort, switch_ref: Mapping[str, Any],
              dhcp_ref: Mapping[str, Any]) -> Any:
     if lsp.switch not in switch_ref:
         raise LookupError(f"switch {lsp.switch} of port {lsp.name} is neither in NB nor added")
-    cols = {k: _lsp_value(lsp, k, dhcp_ref) for k in COLUMNS[LSP] if k != "switch"}
+    cols = {k: _lsp_value(lsp, k, dhcp_ref) for k in COLUMNS[LSP]
+            if k not in ("switch", "port_groups")}
     return api.lsp_add(switch_ref[lsp.switch], lsp.name, may_exist=True, **cols)
 
 

@@ -25,6 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
+                                          port_groups_of, port_security)
+
 SWITCH_PREFIX = "neutron-"
 # Neutron's external_ids keys (neutron/common/ovn/constants.py).
 EXT_NETWORK_NAME = "neutron:network_name"
@@ -95,6 +98,8 @@ class LogicalSwitchPort:
     dhcpv4_options: str | None = None
     dhcpv6_options: str | None = None
     tag_request: int | None = None  # a localnet port's VLAN (D.2)
+    # Not a column: the Port_Groups whose ``ports`` hold this LSP (D.3, D.6).
+    port_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,8 @@ class Desired:
     static_routes: Mapping[str, StaticRoute] = field(default_factory=dict)
     nats: Mapping[str, Nat] = field(default_factory=dict)
     gateway_chassis: Mapping[str, GatewayChassis] | None = field(default_factory=dict)
+    port_groups: Mapping[str, PortGroup] = field(default_factory=dict)  # by name
+    acls: Mapping[str, Acl] = field(default_factory=dict)  # by ``Acl.key``
 
 
 def switch_name(network_id: str) -> str:
@@ -256,8 +263,8 @@ def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
     DHCP disabled, an IPv6 SLAAC subnet, or an IPv4 subnet with neither a
     gateway nor a metadata port address to serve from.
 
-    ``metadata_ip`` is the hook for the metadata issue: the address of the
-    network's ``network:distributed`` port in this subnet. When given it is the
+    ``metadata_ip`` is the address of the network's metadata port
+    (``network:distributed``) in this subnet. When given it is the
     fallback ``server_id`` and the first classless static route
     (169.254.169.254/32 via it), exactly as D.4 orders them.
     """
@@ -307,13 +314,19 @@ def classless_static_routes(subnet: Any, metadata_ip: str | None = None) -> str 
 
 
 def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
-                dhcp_options: Mapping[str, DhcpOptions]) -> LogicalSwitchPort | None:
+                dhcp_options: Mapping[str, DhcpOptions], *,
+                security_groups: Iterable[str] = ()) -> LogicalSwitchPort | None:
     """The port's ``Logical_Switch_Port`` (D.3), or None for a floating IP port.
 
     ``fixed_ips`` is ``[(subnet row, ip address)]`` in the API's order (IPv4
-    first); ``dhcp_options`` the desired rows of the network's subnets.
-    ``network:*`` owners are trusted: no port security, no DHCP options, and
-    (type "") the ``unknown`` address as Neutron writes it. A router
+    first); ``dhcp_options`` the desired rows of the network's subnets;
+    ``security_groups`` the port's group ids. With port security
+    (``port_security_enabled``, default true) the port's MAC and addresses,
+    plus its ``allowed_address_pairs``, are its ``port_security`` and it is in
+    ``neutron_pg_drop`` and its groups' port groups (``port_groups``).
+    ``network:*`` owners are trusted and ports without port security are open:
+    no port security, no port groups, and (type "") the ``unknown`` address as
+    Neutron writes it; trusted ports get no DHCP options either. A router
     interface or gateway port is the peer of its LRP (D.5): type ``router``,
     addresses ``router``, ``options:router-port``; a gateway also announces
     the router's NAT addresses (``nat-addresses=router``).
@@ -325,8 +338,9 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     entry = " ".join([port.mac_address, *(ip for _, ip in fixed)])
     trusted = owner.startswith("network:")
     lsp_type = "localport" if owner == OWNER_DISTRIBUTED else ""
-    port_security = () if trusted else (entry,)
-    addresses = (entry, UNKNOWN_ADDRESS) if not port_security and not lsp_type else (entry,)
+    security, pair_macs = _port_security(port, entry) if port_security(port) else ((), ())
+    addresses = (entry, UNKNOWN_ADDRESS) if not security and not lsp_type else (entry, *pair_macs)
+    groups = tuple(security_groups)
     options = {"requested-chassis": getattr(port, "binding_host_id", "") or ""}
     if owner in ROUTER_OWNERS:
         lsp_type, addresses, options = "router", ("router",), {"router-port": lrp_name(port.id)}
@@ -335,14 +349,31 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     cidrs = " ".join(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed)
     return LogicalSwitchPort(
         name=port.id, switch=switch_name(port.network_id), type=lsp_type,
-        addresses=addresses, port_security=port_security, enabled=bool(port.admin_state_up),
+        addresses=addresses, port_security=security, enabled=bool(port.admin_state_up),
         options=options,
         external_ids={EXT_PORT_NAME: port.name, EXT_DEVICE_ID: port.device_id,
                       EXT_DEVICE_OWNER: owner, EXT_PROJECT_ID: port.project_id,
                       EXT_CIDRS: cidrs, EXT_NETWORK_NAME: switch_name(port.network_id),
+                      EXT_SG_IDS: " ".join(sorted(groups)),
                       EXT_REVISION: str(port.revision_number)},
         dhcpv4_options=None if trusted else _port_dhcp(fixed, dhcp_options, 4),
-        dhcpv6_options=None if trusted else _port_dhcp(fixed, dhcp_options, 6))
+        dhcpv6_options=None if trusted else _port_dhcp(fixed, dhcp_options, 6),
+        port_groups=port_groups_of(port, groups))
+
+
+def _port_security(port: Any, entry: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(``port_security`` entries, extra ``addresses`` MACs) of a port with port
+    security, as Neutron's ``_get_allowed_addresses_from_port``: allowed
+    address pairs with the port's MAC extend its entry, others get an entry
+    ``"<mac> <ip or cidr>"`` each and their MACs join the addresses."""
+    own, others = [entry], []
+    for pair in getattr(port, "allowed_address_pairs", None) or ():
+        if pair["mac_address"] == port.mac_address:
+            own.append(pair["ip_address"])
+        else:
+            others.append(f"{pair['mac_address']} {pair['ip_address']}")
+    macs = sorted({o.split()[0] for o in others})
+    return (" ".join(own), *sorted(set(others))), tuple(macs)
 
 
 def desired_localnet(segment: Any) -> LogicalSwitchPort | None:
@@ -546,7 +577,10 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
                   lease_time: int = DEFAULT_LEASE_TIME, segments: Iterable[Any] = (),
                   routers: Iterable[Any] = (), router_ports: Iterable[Any] = (),
                   floating_ips: Iterable[Any] = (),
-                  chassis: Mapping[str, Iterable[str]] | None = None) -> Desired:
+                  chassis: Mapping[str, Iterable[str]] | None = None,
+                  metadata_ips: Mapping[str, str] | None = None,
+                  security_groups: Iterable[Any] = (), security_group_rules: Iterable[Any] = (),
+                  port_security_groups: Mapping[str, Iterable[str]] | None = None) -> Desired:
     """All desired rows for the given networks, subnets, ports and routers.
 
     ``subnets`` must include every subnet a given port (or router port) has
@@ -555,16 +589,22 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     ``segments`` of the given networks become localnet ports;
     ``routers``, ``router_ports``, ``floating_ips`` and ``chassis`` are as
     :func:`desired_routers` (its ``networks`` and ``segments`` are these).
+    ``metadata_ips`` maps a subnet id to the address the network's metadata
+    port (``network:distributed``) holds there: the subnet's DHCP options then
+    route 169.254.169.254/32 to it (see :func:`desired_dhcp_options`).
+    ``security_groups`` and their ``security_group_rules`` become port groups
+    and ACLs (``neutron_pg_drop`` always comes along); ``port_security_groups``
+    maps a port id to its group ids (see ``ovn.security_groups``).
     """
     nets = {n.id: n for n in networks}
+    metadata_ips = metadata_ips or {}
     subs = {s.id: s for s in subnets}
     segments = list(segments)
     dhcp = {}
     for sub in subs.values():
         net = nets.get(sub.network_id)
-        # Metadata hook (another issue): pass the network:distributed port's
-        # address in this subnet as metadata_ip.
-        row = desired_dhcp_options(sub, net, base_mac=base_mac, lease_time=lease_time) \
+        row = desired_dhcp_options(sub, net, base_mac=base_mac, lease_time=lease_time,
+                                   metadata_ip=metadata_ips.get(sub.id)) \
             if net is not None else None
         if row is not None:
             dhcp[sub.id] = row
@@ -574,7 +614,8 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     lsps = {}
     for port in ports:
         fixed = sorted(ips.get(port.id, ()), key=lambda f: _ip_order(f[1]))
-        lsp = desired_lsp(port, fixed, dhcp)
+        lsp = desired_lsp(port, fixed, dhcp,
+                          security_groups=(port_security_groups or {}).get(port.id, ()))
         if lsp is not None:
             lsps[lsp.name] = lsp
     for seg in segments:
@@ -583,9 +624,10 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
             lsps[lsp.name] = lsp
     routing = desired_routers(routers, router_ports, ips, networks=nets, segments=segments,
                               floating_ips=floating_ips, chassis=chassis)
+    pgs, acls = desired_port_groups(security_groups, security_group_rules)
     return dataclasses.replace(
         routing, switches={s.name: s for s in map(desired_switch, nets.values())},
-        ports=lsps, dhcp_options=dhcp)
+        ports=lsps, dhcp_options=dhcp, port_groups=pgs, acls=acls)
 
 
 def _port_dhcp(fixed: list[tuple[Any, str]], dhcp: Mapping[str, DhcpOptions],

@@ -6,6 +6,17 @@ chassis reports it, ``up`` is true (ovn-controller sets it once the port's
 flows are installed). Events arrive on the IDL thread; they only record the
 port's new state, and a worker thread writes the newest state of each port to
 the DB, so a slow database never stalls the IDL.
+
+ACTIVE also means "instance metadata can be served": Debian 12's cloud-init asks
+169.254.169.254 once, with a 10 s timeout, and never retries an error. Given a
+``metadata_ready`` hook, the worker asks it, for the ports of a batch going up,
+which of them have their metadata path ready, and holds back the others: they are
+retried every ``RETRY_DELAY`` seconds until ready (or until a newer state
+supersedes them). The hook is ``metadata.agent.MetadataAgent.ready`` of the agent
+running in this process (``neutrino up``): it plumbs the port's network on this
+chassis if needed and returns once it listens, and lets ports bound to other
+chassis through. For agents on other chassis the hook would read their report in
+SB ``Chassis_Private`` (see the ``metadata.agent`` module docstring).
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ import logging
 import queue
 import threading
 import uuid
+from collections.abc import Callable, Sequence
 
 from ovsdbapp.backend.ovs_idl import event as row_event
 
@@ -21,6 +33,10 @@ from neutrino.services import ports
 from neutrino.services.env import Env
 
 LOG = logging.getLogger(__name__)
+READY_TIMEOUT = 20.0  # seconds a batch waits for the metadata path of its ports
+RETRY_DELAY = 1.0  # seconds before ports whose metadata path is not ready are retried
+#: ``hook(port_ids, timeout) -> the ready ones``; see the module docstring.
+MetadataReady = Callable[[Sequence[str], float], set[str]]
 
 
 class _PortBindingEvent(row_event.RowEvent):
@@ -41,11 +57,16 @@ class _PortBindingEvent(row_event.RowEvent):
 
 class PortStatusWatcher:
     """Mirror SB port bindings into port status. ``sb_api`` is an ovsdbapp
-    ``OvnSbApiIdlImpl`` holding a complete copy of the SB."""
+    ``OvnSbApiIdlImpl`` holding a complete copy of the SB; ``metadata_ready``
+    (optional) gates ACTIVE on the metadata path, waiting up to ``ready_timeout``
+    seconds per batch (see the module docstring)."""
 
-    def __init__(self, env: Env, sb_api) -> None:
+    def __init__(self, env: Env, sb_api, metadata_ready: MetadataReady | None = None,
+                 ready_timeout: float = READY_TIMEOUT) -> None:
         self.env = env
         self.sb = sb_api
+        self.metadata_ready = metadata_ready
+        self.ready_timeout = ready_timeout
         self._pending: dict[str, tuple[bool, str | None]] = {}
         self._lock = threading.Lock()
         self._wake: queue.Queue[None] = queue.Queue()
@@ -77,11 +98,33 @@ class PortStatusWatcher:
             self._wake.get()
             with self._lock:
                 batch, self._pending = self._pending, {}
+            held = self._not_ready([p for p, (up, _) in batch.items() if up])
             for port_id, (up, host) in batch.items():
+                if port_id in held:
+                    continue
                 try:
                     ports.set_port_binding_state(self.env, port_id, up=up, chassis_host=host)
                 except Exception:  # keep watching; the next event or resync retries
                     LOG.exception("could not record the binding state of port %s", port_id)
+            if held:
+                LOG.warning("metadata path not ready for %d port(s) (%s): ACTIVE held back",
+                            len(held), ", ".join(sorted(held)[:5]))
+                self._stop.wait(RETRY_DELAY)
+                with self._lock:
+                    for port_id in held:  # unless a newer state came meanwhile
+                        self._pending.setdefault(port_id, batch[port_id])
+                self._wake.put(None)
+
+    def _not_ready(self, going_up: list[str]) -> set[str]:
+        """The ports of ``going_up`` whose metadata path is not ready (all of them
+        when the hook fails)."""
+        if not going_up or self.metadata_ready is None:
+            return set()
+        try:
+            return set(going_up) - set(self.metadata_ready(going_up, self.ready_timeout))
+        except Exception:  # noqa: BLE001 - logged; retried
+            LOG.exception("the metadata readiness hook failed")
+            return set(going_up)
 
 
 def binding_state(row) -> tuple[bool, str | None]:

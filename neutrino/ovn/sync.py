@@ -198,7 +198,8 @@ class NorthboundSync:
         checked = {apply.LS: len(desired.switches), apply.LSP: len(desired.ports),
                    apply.DHCP: len(desired.dhcp_options), apply.LR: len(desired.routers),
                    apply.LRP: len(desired.router_ports), apply.ROUTE: len(desired.static_routes),
-                   apply.NAT: len(desired.nats)}
+                   apply.NAT: len(desired.nats), apply.PG: len(desired.port_groups),
+                   apply.ACL: len(desired.acls)}
         if desired.gateway_chassis is not None:
             checked[apply.GWC] = len(desired.gateway_chassis)
         return DriftReport(tuple(changes), repaired=repair and bool(changes), checked=checked)

@@ -8,7 +8,8 @@ and shared ones, so users can see where addresses are left.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Collection
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -54,21 +55,13 @@ def get_availability(env: Env, ctx: Context, network_id: str) -> dict[str, Any]:
 
 
 def _availabilities(session: Session, nets: list[Any], ip_versions: set[int]) -> list[dict[str, Any]]:
-    ids = [n.id for n in nets]
-    subnets = defaultdict(list)
-    if ids:
-        stmt = _SUBNET_USAGE.where(Subnet.network_id.in_(ids))
-        if ip_versions:
-            stmt = stmt.where(Subnet.ip_version.in_(ip_versions))
-        for sub in session.execute(stmt):
-            subnets[sub.network_id].append(sub)
+    usage = subnet_usage(session, [n.id for n in nets], ip_versions)
     result = []
     for net in nets:
         per_subnet = [{
             "subnet_id": s.id, "subnet_name": s.name, "ip_version": s.ip_version, "cidr": s.cidr,
-            "total_ips": ranges.total_size(ranges.pools_from_db(s.allocation_pools)),
-            "used_ips": int(s.used),
-        } for s in subnets[net.id]]
+            "total_ips": s.total_ips, "used_ips": s.used_ips,
+        } for s in usage[net.id]]
         result.append({
             "network_id": net.id, "network_name": net.name,
             "project_id": net.project_id, "tenant_id": net.project_id,
@@ -79,10 +72,53 @@ def _availabilities(session: Session, nets: list[Any], ip_versions: set[int]) ->
     return result
 
 
+@dataclass(frozen=True)
+class SubnetUsage:
+    """One subnet's address counts, as network-ip-availability reports them (B.8):
+    ``total_ips`` is the size of its allocation pools, ``used_ips`` every
+    allocation in the subnet (inside the pools or not, e.g. a gateway port)."""
+
+    id: str
+    name: str
+    network_id: str
+    ip_version: int
+    cidr: str
+    enable_dhcp: bool
+    ipv6_address_mode: str | None
+    ipv6_ra_mode: str | None
+    total_ips: int
+    used_ips: int
+
+    @property
+    def free_ips(self) -> int:
+        return max(0, self.total_ips - self.used_ips)
+
+
+def subnet_usage(session: Session, network_ids: Any,
+                 ip_versions: Collection[int] = ()) -> dict[str, list[SubnetUsage]]:
+    """``{network_id: [SubnetUsage]}`` (subnets in creation order; every id a key) in one
+    query; ``network_ids`` is a list or a SELECT of ids. The one place addresses are
+    counted: availability and the scheduler use it."""
+    result: dict[str, list[SubnetUsage]] = defaultdict(list)
+    if isinstance(network_ids, list) and not network_ids:
+        return result
+    stmt = _SUBNET_USAGE.where(Subnet.network_id.in_(network_ids))
+    if ip_versions:
+        stmt = stmt.where(Subnet.ip_version.in_(ip_versions))
+    for s in session.execute(stmt):
+        result[s.network_id].append(SubnetUsage(
+            id=s.id, name=s.name, network_id=s.network_id, ip_version=s.ip_version,
+            cidr=s.cidr, enable_dhcp=s.enable_dhcp, ipv6_address_mode=s.ipv6_address_mode,
+            ipv6_ra_mode=s.ipv6_ra_mode,
+            total_ips=ranges.total_size(ranges.pools_from_db(s.allocation_pools)),
+            used_ips=int(s.used)))
+    return result
+
+
 # Subnets with their allocation counts (summed block counters) in one query.
 _SUBNET_USAGE = select(
     Subnet.id, Subnet.name, Subnet.network_id, Subnet.ip_version, Subnet.cidr,
-    Subnet.allocation_pools,
+    Subnet.allocation_pools, Subnet.enable_dhcp, Subnet.ipv6_address_mode, Subnet.ipv6_ra_mode,
     select(func.coalesce(func.sum(IPAllocationBlock.used), 0))
     .where(IPAllocationBlock.subnet_id == Subnet.id).scalar_subquery().label("used"),
 ).order_by(Subnet.created_at, Subnet.id)

@@ -12,9 +12,10 @@ from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Subnet
+from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding,
+                                Subnet)
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing
+from neutrino.services import common, listing, security_groups
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
@@ -78,6 +79,11 @@ SPEC = listing.ResourceSpec(
         "device_id": listing.eq(Port.device_id),
         "device_owner": listing.eq(Port.device_owner),
         "fixed_ips": _fixed_ips_filter,
+        "port_security_enabled": listing.eq(Port.port_security_enabled, listing.to_bool),
+        # extension port-security-groups-filtering: ports in any of the groups
+        "security_groups": lambda values: Port.id.in_(
+            select(SecurityGroupPortBinding.port_id).where(
+                SecurityGroupPortBinding.security_group_id.in_(values))),
     },
     sort_keys={k: getattr(Port, k) for k in (
         "id", "name", "project_id", "network_id", "mac_address", "admin_state_up", "status",
@@ -118,7 +124,7 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
         for data, project in zip(items, projects):
             net = find_visible_network(session, ctx, data["network_id"])
             _check_policy(ctx, net, data)
-            ports.append(insert_port(session, env, net, project, data))
+            ports.append(insert_port(session, env, net, project, data, ctx=ctx))
         return _visible_attributes(ctx, ports)
     return env.db.run(run)
 
@@ -144,7 +150,9 @@ def list_ports(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[st
 def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                 if_match: int | None = None) -> dict[str, Any]:
     """Update a port. A new ``fixed_ips`` list replaces the old one atomically:
-    addresses still listed are kept, others released, new ones allocated."""
+    addresses still listed are kept, others released, new ones allocated.
+    ``security_groups``, ``port_security_enabled`` and ``allowed_address_pairs``
+    are checked as ``security_groups.update_port_security`` says."""
     def run(session: Session) -> dict[str, Any]:
         port = find_visible(session, ctx, port_id)
         net = session.get(Network, port.network_id)
@@ -159,6 +167,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                                       "port is already bound, port type: ovs, old_mac "
                                       f"{port.mac_address}, new_mac {data['mac_address']}.")
             _check_mac_free(session, net.id, data["mac_address"])
+        changed = security_groups.update_port_security(session, env, ctx, port, data) or changed
         if common.apply_changes(port, data) or changed:
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
@@ -236,6 +245,7 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
         ids = [r.id for r in rows]
     want = common.wanted(fields)
     tags = common.tags_of(session, ids) if want("tags") else {}
+    groups = security_groups.groups_of_ports(session, ids) if want("security_groups") else {}
     ips: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     if want("fixed_ips"):
         for port_id, subnet_id, ip, key in session.execute(
@@ -243,17 +253,20 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
                        IPAllocation.ip_key).where(IPAllocation.port_id.in_(ids))):
             ips[port_id].append((key, subnet_id, ip))
     return [_port_dict(r, [(s, ip) for _, s, ip in sorted(ips.get(r.id, ()), key=_by_key)],
-                       tags.get(r.id, [])) for r in rows]
+                       tags.get(r.id, []), groups.get(r.id, [])) for r in rows]
 
 
 def _by_key(item: tuple[str, str, str]) -> tuple[int, str]:
     return len(item[0]), item[0]  # IPv4 keys are shorter: v4 first, then address order
 
 
-def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str]) -> dict[str, Any]:
-    """One port as the API shows it; ``fixed`` is ``[(subnet_id, ip_address)]`` in order."""
+def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str],
+               groups: list[str]) -> dict[str, Any]:
+    """One port as the API shows it; ``fixed`` is ``[(subnet_id, ip_address)]`` in
+    order, ``groups`` its security group ids."""
     d = common.api_dict(r, tags)
     d["fixed_ips"] = [{"subnet_id": s, "ip_address": ip} for s, ip in fixed]
+    d["security_groups"] = groups
     host = d.pop("binding_host_id")
     d["binding:host_id"] = host
     d["binding:vnic_type"] = d.pop("binding_vnic_type")
@@ -266,11 +279,7 @@ def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str]) -> dict[st
 
 def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop what only admins may read (binding host, profile, VIF details; A.5)."""
-    if not ctx.is_admin:
-        for d in items:
-            for key in ADMIN_ONLY_READ:
-                d.pop(key, None)
-    return items
+    return common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)
 
 
 # --- internals ---------------------------------------------------------------
@@ -295,12 +304,16 @@ def _check_policy(ctx: Context, net: Network, data: dict[str, Any]) -> None:
             raise errors.PolicyNotAuthorized("create_port:fixed_ips:ip_address")
 
 
-def insert_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Insert one port with its addresses and tags and enqueue it; return its API dict.
+def insert_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any], *,
+                ctx: Context | None = None) -> dict[str, Any]:
+    """Insert one port with its addresses, tags and security groups and enqueue
+    it; return its API dict.
 
     ``data`` holds PortCreate attributes; no policy is checked here (callers
     do, or make ports on the user's behalf: router interfaces, gateways,
-    floating IPs). Raises the IPAM errors of ``create_ports``.
+    floating IPs); ``ctx`` (None for those) only restricts the security groups
+    to the port's project unless admin. Raises the IPAM errors of
+    ``create_ports`` and the port security errors of ``security_groups``.
     Core inserts, not the ORM unit of work: this is the hottest write path.
     """
     stamp = common.now()
@@ -317,6 +330,7 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
            "binding_host_id": data.get("binding_host_id", ""),
            "binding_vnic_type": data.get("binding_vnic_type", "normal"),
            "binding_profile": data.get("binding_profile", {}),
+           **security_groups.new_port_columns(env, net, mac, data),
            "created_at": stamp, "updated_at": stamp, "revision_number": 1}
     session.execute(_INSERT_PORT, row)
     port = SimpleNamespace(**row)
@@ -328,9 +342,11 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
     tags = common.validate_tags(data["tags"]) if data.get("tags") else []
     if tags:
         common.add_tags(session, port.id, tags)
+    groups = security_groups.bind_new_port(session, ctx, port, data.get("security_groups"),
+                                           has_ip=bool(fixed))
     common.enqueue_ovn(session, "port", port.id)
     fixed.sort(key=lambda f: (":" in f[1], ipaddress.ip_address(f[1])))
-    return _port_dict(port, fixed, tags)
+    return _port_dict(port, fixed, tags, groups)
 
 
 def _network_subnets(session: Session, network_id: str) -> list[Any]:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import Tag
-from neutrino.services import common, floatingips, networks, ports, routers, subnets
+from neutrino.services import (common, floatingips, networks, ports, routers, security_groups,
+                               subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -22,6 +23,7 @@ TAGGABLE: dict[str, Callable[[Session, Context, str], Any]] = {
     "ports": ports.find_visible,
     "routers": routers.find_visible,
     "floatingips": floatingips.find_visible,
+    "security-groups": security_groups.find_visible,
 }
 
 

@@ -13,6 +13,7 @@ source address it sees; instances run one that answers with their name.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import sys
@@ -70,9 +71,11 @@ class World:
 
     def project(self, project: str, name: str, *, router: bool = True, ip: str = "10.0.0.5",
                 enable_snat: bool | None = None) -> dict:
-        """A project network 10.0.0.0/24 whose pool is just ``ip``, optionally behind a
-        router with a gateway on ``public``, and an instance there serving its name."""
-        net = self.aio.network(project, "10.0.0.0/24", pool=(ip, ip))
+        """A project network 10.0.0.0/24 whose pool is the address before ``ip`` (the
+        metadata port's) and ``ip``, optionally behind a router with a gateway on
+        ``public``, and an instance there at ``ip`` serving its name."""
+        net = self.aio.network(project, "10.0.0.0/24",
+                               pool=(str(ipaddress.ip_address(ip) - 1), ip))
         result = {"network": net, "router": None}
         if router:
             gateway = {"network_id": self.public["id"]}
@@ -89,6 +92,12 @@ class World:
                 resp = c.put(f"/routers/{result['router']['id']}/add_router_interface",
                              json={"subnet_id": subnet_id})
                 assert resp.status_code == 200, resp.text
+        with self.aio.client(project) as c:  # the default group admits members only
+            [sg] = c.get("/security-groups", params={"name": "default"}).json()["security_groups"]
+            resp = c.post("/security-group-rules", json={"security_group_rule": {
+                "security_group_id": sg["id"], "direction": "ingress", "protocol": "tcp",
+                "port_range_min": PORT, "port_range_max": PORT}})
+            assert resp.status_code == 201, resp.text
         result["instance"] = self.aio.boot(name, net["id"], project)
         assert self.aio.leased(result["instance"]) == ip
         self.serve(netns_name(result["instance"]), result["instance"])

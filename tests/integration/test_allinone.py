@@ -46,8 +46,9 @@ def test_instances_lease_the_api_addresses_ping_and_turn_active(allinone):
 
 
 def test_overlapping_projects_each_reach_only_their_own_network(allinone):
-    net_a = allinone.network("pa", "10.0.0.0/24", pool=("10.0.0.5", "10.0.0.5"))
-    net_b = allinone.network("pb", "10.0.0.0/24", pool=("10.0.0.5", "10.0.0.5"))
+    # the metadata port takes the first pool address (.4), the instance the other (.5)
+    net_a = allinone.network("pa", "10.0.0.0/24", pool=("10.0.0.4", "10.0.0.5"))
+    net_b = allinone.network("pb", "10.0.0.0/24", pool=("10.0.0.4", "10.0.0.5"))
     a1, b1 = allinone.boot("a1", net_a["id"], "pa"), allinone.boot("b1", net_b["id"], "pb")
     assert allinone.leased(a1) == allinone.leased(b1) == "10.0.0.5"
     with allinone.client("pa") as c:
@@ -108,10 +109,11 @@ def test_lab_instances_survive_a_restart_of_up(allinone):
     assert allinone.exec(a, "ping", "-c1", "-W1", address_b).returncode != 0  # chassis gone
     assert upstream not in netns_list()
     port = allinone.url.split(":")[2].split("/")[0]
+    metadata_port = allinone.runtime["metadata_url"].rsplit(":", 1)[1]
     log = open(allinone.state_dir / "up2.log", "w")
     proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(allinone.state_dir),
-                             "--port", port], stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                             "--port", port, "--metadata-port", metadata_port],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until(lambda: proc.poll() is not None or (allinone.state_dir / "runtime.json").exists(),
                    60, "neutrino up to come back")

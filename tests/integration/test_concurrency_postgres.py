@@ -50,7 +50,9 @@ def create(client: httpx.Client, resource: str, body: dict) -> dict:
 
 def network_with_subnet(admin: httpx.Client, cidr: str) -> tuple[dict, dict]:
     net = create(admin, "network", {"name": f"net-{cidr}"})
-    subnet = create(admin, "subnet", {"network_id": net["id"], "ip_version": 4, "cidr": cidr})
+    # DHCP off: no metadata port, so the tests own every address and port of the subnet
+    subnet = create(admin, "subnet", {"network_id": net["id"], "ip_version": 4, "cidr": cidr,
+                                      "enable_dhcp": False})
     return net, subnet
 
 

@@ -65,10 +65,12 @@ def sb(ovn_lab: OvnLab, nb) -> object:
 @pytest.fixture(autouse=True)
 def nb_cleanup(nb) -> Iterator[None]:
     """Remove every neutron-owned NB row that appeared during the test."""
-    before = _owned_uuids(nb)
+    before, groups_before = _owned_uuids(nb), _port_groups(nb)
     yield
     switches, dhcp, routers = (now - then for now, then in zip(_owned_uuids(nb), before))
     with nb.transaction(check_error=True) as txn:
+        for u in _port_groups(nb) - groups_before:
+            txn.add(nb.pg_del(u, if_exists=True))
         for u in routers:
             txn.add(nb.lr_del(u, if_exists=True))
         for u in switches:
@@ -92,6 +94,12 @@ def sync(env: Env, nb, sb) -> Iterator[NorthboundSync]:
 
 
 # --- helpers --------------------------------------------------------------------
+
+def _port_groups(api) -> set:
+    """Security group port groups (``neutron_pg_drop`` is shared and stays)."""
+    with api.ovsdb_connection.lock:
+        return {r.uuid for r in api.tables["Port_Group"].rows.values() if r.name.startswith("pg_")}
+
 
 def _owned_uuids(api) -> tuple[set, set, set]:
     with api.ovsdb_connection.lock:

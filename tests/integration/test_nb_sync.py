@@ -32,7 +32,7 @@ from neutrino.lab.daemons import wait_until
 from neutrino.ovn import apply, idl
 from neutrino.ovn.desired import derived_mac
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import common, networks, ports, subnets
+from neutrino.services import common, listing, networks, ports, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -64,10 +64,12 @@ def nb(ovn_lab: OvnLab) -> Iterator[object]:
 @pytest.fixture(autouse=True)
 def nb_cleanup(nb) -> Iterator[None]:
     """Remove every neutron-owned NB row that appeared during the test."""
-    before = _owned_uuids(nb)
+    before, groups_before = _owned_uuids(nb), _port_groups(nb)
     yield
     switches, dhcp = (now - then for now, then in zip(_owned_uuids(nb), before))
     with nb.transaction(check_error=True) as txn:
+        for u in _port_groups(nb) - groups_before:
+            txn.add(nb.pg_del(u, if_exists=True))
         for u in switches:
             txn.add(nb.ls_del(u, if_exists=True))
         for u in dhcp:
@@ -90,6 +92,12 @@ def sync(env: Env, nb) -> NorthboundSync:
 
 
 # --- helpers --------------------------------------------------------------------
+
+def _port_groups(api) -> set:
+    """Security group port groups (``neutron_pg_drop`` is shared and stays)."""
+    with api.ovsdb_connection.lock:
+        return {r.uuid for r in api.tables["Port_Group"].rows.values() if r.name.startswith("pg_")}
+
 
 def _owned_uuids(api) -> tuple[set, set]:
     with api.ovsdb_connection.lock:
@@ -131,6 +139,12 @@ def ls(nb, network_id: str):
     return nb.lookup("Logical_Switch", f"neutron-{network_id}", default=None)
 
 
+def vif_names(nb, network_id: str) -> list[str]:
+    """Sorted names of the switch's LSPs but its metadata port (a localport the
+    subnet made, reference C.4)."""
+    return sorted(p.name for p in ls(nb, network_id).ports if p.type != "localport")
+
+
 def lsp(nb, port_id: str):
     return nb.lookup("Logical_Switch_Port", port_id, default=None)
 
@@ -153,7 +167,10 @@ def test_network_subnet_and_port_become_switch_lsp_and_dhcp_options(env, nb, syn
                                           "nexthop": "10.0.0.254"}])
     port = make_ports(env, net["id"], name="vm1", device_id="vm-1", device_owner="compute:nova")[0]
 
-    assert drain(sync) == 4 and sync.stats.nb_transactions == 1  # one batch, one transaction
+    # network; subnet, network and metadata port; port (and whatever else the port
+    # brings): one batch, one transaction
+    pending = outbox_size(env)
+    assert pending >= 5 and drain(sync) == pending and sync.stats.nb_transactions == 1
 
     switch = ls(nb, net["id"])
     assert switch.external_ids["neutron:network_name"] == "blue"
@@ -167,10 +184,20 @@ def test_network_subnet_and_port_become_switch_lsp_and_dhcp_options(env, nb, syn
     [dhcp] = dhcp_rows(nb, sub["id"])
     assert row.dhcpv4_options[0].uuid == dhcp.uuid
     assert dhcp.cidr == "10.0.0.0/24"
+    # the metadata port (reference C.4, D.4, D.7): a localport at the first pool address,
+    # where option 121 routes 169.254.169.254 first
+    [meta] = ports.list_ports(env, ADMIN, listing.ListQuery(
+        filters={"device_owner": ["network:distributed"], "network_id": [net["id"]]}))
+    assert meta["device_id"] == f"ovnmeta-{net['id']}"
+    assert [f["ip_address"] for f in meta["fixed_ips"]] == ["10.0.0.2"]
+    meta_lsp = lsp(nb, meta["id"])
+    assert meta_lsp.type == "localport" and meta_lsp.port_security == []
+    assert meta_lsp.dhcpv4_options == []
     assert dhcp.options == {
         "server_id": "10.0.0.1", "server_mac": derived_mac(BASE_MAC, sub["id"]),
         "lease_time": "43200", "mtu": "1442", "router": "10.0.0.1", "dns_server": "{10.0.0.53}",
-        "classless_static_route": "{192.168.5.0/24,10.0.0.254, 0.0.0.0/0,10.0.0.1}"}
+        "classless_static_route": "{169.254.169.254/32,10.0.0.2, 192.168.5.0/24,10.0.0.254, "
+                                  "0.0.0.0/0,10.0.0.1}"}
     assert outbox_size(env) == 0
 
 
@@ -268,7 +295,7 @@ def test_ports_made_while_the_sync_was_stopped_converge_when_it_starts(env, nb, 
         thread.join(10)
 
     assert not thread.is_alive()
-    assert sorted(p.name for p in ls(nb, net["id"]).ports) == sorted(p["id"] for p in made)
+    assert vif_names(nb, net["id"]) == sorted(p["id"] for p in made)
     assert all(lsp(nb, p["id"]).addresses == [entry(p)] for p in made)
 
 
@@ -296,7 +323,7 @@ def test_crash_between_nb_commit_and_outbox_delete_loses_nothing(env, nb, sync, 
 
     assert pending > 0 and outbox_size(env) == 0
     assert len(dhcp_rows(nb, sub["id"])) == 1
-    assert sorted(p.name for p in ls(nb, net["id"]).ports) == sorted(
+    assert vif_names(nb, net["id"]) == sorted(
         p["id"] for p in made if p is not made[1])
     assert lsp(nb, made[0]["id"]).external_ids["neutron:port_name"] == "renamed"
 
@@ -387,7 +414,7 @@ def test_audit_recreates_a_switch_deleted_by_hand_and_removes_a_stray_one(ovn_la
     assert ("missing", "Logical_Switch", f"neutron-{net['id']}") in {
         (c.drift, c.table, c.key) for c in report.changes}
     assert ("extra", "Logical_Switch", stray) in {(c.drift, c.table, c.key) for c in report.changes}
-    assert sorted(p.name for p in ls(nb, net["id"]).ports) == sorted(p["id"] for p in made)
+    assert vif_names(nb, net["id"]) == sorted(p["id"] for p in made)
     assert nb.lookup("Logical_Switch", stray, None) is None
     assert not sync.audit(repair=False).has_drift
 

@@ -60,7 +60,9 @@ def test_sdk_network_subnet_port_lifecycle(conn):
 
     # list, find by name, show
     assert net.id in {n.id for n in conn.network.networks()}
-    assert [p.id for p in conn.network.ports(network_id=net.id)] == [port.id]
+    listed = {p.id: p.device_owner for p in conn.network.ports(network_id=net.id)}
+    # the port, and the metadata port the subnet made (reference C.4)
+    assert listed.pop(port.id) == "" and list(listed.values()) == ["network:distributed"]
     assert conn.network.find_network("sdk-net").id == net.id
     assert conn.network.find_subnet("sdk-subnet").id == subnet.id
     assert conn.network.find_port("sdk-port").id == port.id

@@ -11,7 +11,7 @@ from conftest import error_type
 @pytest.fixture
 def three_ports(api):
     net = api.network()
-    api.subnet(net["id"])
+    api.subnet(net["id"], enable_dhcp=False)  # no metadata port: only the three listed
     ports = [api.port(net["id"], name=n, device_owner=o, fixed_ips=[{"ip_address": ip}])
              for n, o, ip in (("a", "compute:nova", "10.0.0.11"), ("b", "compute:nova", "10.0.0.12"),
                               ("c", "", "10.0.0.13"))]
@@ -125,7 +125,7 @@ def test_if_match_revision(api):
 
 def test_bulk_create_is_all_or_nothing(api):
     net = api.network()
-    api.subnet(net["id"])
+    api.subnet(net["id"], enable_dhcp=False)  # no metadata port among the listed ports
     ok = api.post("/v2.0/ports", {"ports": [{"network_id": net["id"], "name": "x"},
                                             {"port": {"network_id": net["id"], "name": "y"}}]},
                   expect=201).json()["ports"]
@@ -139,7 +139,7 @@ def test_bulk_create_is_all_or_nothing(api):
 
 def test_bulk_create_rolls_back_on_conflict(api):
     net = api.network()
-    api.subnet(net["id"], "10.0.0.0/29")
+    api.subnet(net["id"], "10.0.0.0/29", enable_dhcp=False)  # no metadata port: 5 free
     body = {"ports": [{"network_id": net["id"]} for _ in range(6)]}
     assert error_type(api.post("/v2.0/ports", body, expect=409)) == "IpAddressGenerationFailure"
     assert api.get("/v2.0/ports").json()["ports"] == []
@@ -167,7 +167,8 @@ def test_unknown_url_and_method(api):
 
 def test_quotas(api):
     assert api.get("/v2.0/quotas/p1").json()["quota"] == {
-        "network": 100, "subnet": 100, "port": 50, "router": 10, "floatingip": 50}
+        "network": 100, "subnet": 100, "port": 50, "router": 10, "floatingip": 50,
+        "security_group": 10, "security_group_rule": 100}
     api.get("/v2.0/quotas/p2", expect=403)
     api.put("/v2.0/quotas/p1", {"quota": {"network": 1}}, expect=403)
     assert api.put("/v2.0/quotas/p1", {"quota": {"network": 1}}, admin=True,

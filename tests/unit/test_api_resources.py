@@ -20,9 +20,9 @@ def test_extensions_list_and_show(api):
     aliases = {e["alias"] for e in api.get("/v2.0/extensions", expect=200).json()["extensions"]}
     assert {"pagination", "sorting", "standard-attr-tag", "network-ip-availability",
             "quotas", "revision-if-match"} <= aliases
-    assert "security-group" not in aliases  # only what is implemented
+    assert "qos" not in aliases  # only what is implemented
     assert api.get("/v2.0/extensions/quotas", expect=200).json()["extension"]["alias"] == "quotas"
-    assert error_type(api.get("/v2.0/extensions/security-group", expect=404)) == "ExtensionNotFound"
+    assert error_type(api.get("/v2.0/extensions/qos", expect=404)) == "ExtensionNotFound"
 
 
 def test_network_crud_and_defaults(api):
@@ -232,7 +232,7 @@ def test_port_fixed_ip_forms(api):
 ])
 def test_bad_fixed_ips(api, fixed_ips, status, kind):
     net = api.network()
-    api.subnet(net["id"])
+    api.subnet(net["id"], enable_dhcp=False)  # no metadata port: no port at all
     resp = api.post("/v2.0/ports", {"port": {"network_id": net["id"], "fixed_ips": fixed_ips}},
                     expect=status)
     assert error_type(resp) == kind
@@ -241,8 +241,8 @@ def test_bad_fixed_ips(api, fixed_ips, status, kind):
 
 def test_fixed_ip_from_another_networks_subnet(api):
     net, other = api.network(), api.network()
-    api.subnet(net["id"])
-    foreign = api.subnet(other["id"], "10.5.0.0/24")
+    api.subnet(net["id"], enable_dhcp=False)  # no metadata ports: no port at all
+    foreign = api.subnet(other["id"], "10.5.0.0/24", enable_dhcp=False)
     body = {"port": {"network_id": net["id"], "fixed_ips": [{"subnet_id": foreign["id"]}]}}
     resp = api.post("/v2.0/ports", body, expect=400)
     assert foreign["id"] in resp.json()["NeutronError"]["message"]
@@ -285,13 +285,14 @@ def test_freed_address_is_reusable(api):
 def test_exhausted_subnet_gives_409_naming_subnet_and_counts(api):
     net = api.network()
     sub = api.subnet(net["id"], "10.0.0.0/29")  # .2-.6: 5 addresses
-    ips = {api.port(net["id"])["fixed_ips"][0]["ip_address"] for _ in range(5)}
-    assert ips == {f"10.0.0.{i}" for i in range(2, 7)}
+    # the metadata port took .2, the first pool address (reference C.4)
+    ips = {api.port(net["id"])["fixed_ips"][0]["ip_address"] for _ in range(4)}
+    assert ips == {f"10.0.0.{i}" for i in range(3, 7)}
     resp = api.post("/v2.0/ports", {"port": {"network_id": net["id"]}}, expect=409)
     assert error_type(resp) == "IpAddressGenerationFailure"
     message = resp.json()["NeutronError"]["message"]
     assert sub["id"] in message and "5 of 5" in message
-    assert len(api.get("/v2.0/ports").json()["ports"]) == 5
+    assert len(api.get("/v2.0/ports").json()["ports"]) == 5  # 4 and the metadata port
 
 
 def test_second_subnet_used_when_first_is_full(api):
@@ -338,10 +339,10 @@ def test_network_in_use_and_subnet_in_use(api):
 
 def test_network_delete_removes_auto_deleted_ports(api):
     net = api.network()
-    api.subnet(net["id"])
-    body = {"port": {"network_id": net["id"], "device_owner": "network:distributed"}}
+    api.subnet(net["id"])  # makes the metadata port, at 10.0.0.2
+    body = {"port": {"network_id": net["id"], "device_owner": "network:dhcp"}}
     dhcp = api.post("/v2.0/ports", body, admin=True, expect=201).json()["port"]
-    assert dhcp["fixed_ips"][0]["ip_address"] == "10.0.0.2"  # lowest address for network:*
+    assert dhcp["fixed_ips"][0]["ip_address"] == "10.0.0.3"  # lowest free address for network:*
     api.delete(f"/v2.0/networks/{net['id']}", expect=204)
     assert api.get("/v2.0/ports", project=None).json()["ports"] == []
 

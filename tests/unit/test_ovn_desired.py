@@ -169,8 +169,8 @@ def test_vm_port_has_addresses_port_security_and_neutron_external_ids():
         external_ids={"neutron:port_name": "vm1", "neutron:device_id": "vm-uuid",
                       "neutron:device_owner": "compute:nova", "neutron:project_id": "p1",
                       "neutron:cidrs": "10.0.0.5/24", "neutron:network_name": f"neutron-{NET_ID}",
-                      "neutron:revision_number": "5"},
-        dhcpv4_options=SUB4, dhcpv6_options=None)
+                      "neutron:security_group_ids": "", "neutron:revision_number": "5"},
+        dhcpv4_options=SUB4, dhcpv6_options=None, port_groups=("neutron_pg_drop",))
 
 
 def test_dual_stack_port_lists_every_address_and_cidr():

@@ -10,7 +10,8 @@ from neutrino.api.schemas.common import STANDARD_ATTRIBUTES, Description, Name, 
 
 NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "admin_state_up", "status", "shared", "mtu", "subnets", "router:external",
-    "provider:network_type", "provider:physical_network", "provider:segmentation_id"}
+    "provider:network_type", "provider:physical_network", "provider:segmentation_id",
+    "port_security_enabled"}
 PhysicalNetwork = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
@@ -25,6 +26,7 @@ class NetworkCreate(NeutronBody):
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
     router_external: bool = Field(False, alias="router:external")
+    port_security_enabled: bool = True
     provider_network_type: Literal["flat", "vlan", "geneve"] | None = Field(
         None, alias="provider:network_type")
     provider_physical_network: PhysicalNetwork | None = Field(
@@ -41,3 +43,4 @@ class NetworkUpdate(NeutronBody):
     shared: bool = False
     mtu: int = Field(1442, ge=68, le=9216)
     router_external: bool = Field(False, alias="router:external")
+    port_security_enabled: bool = True

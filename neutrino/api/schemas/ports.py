@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, IPAddress, MACAddress,
                                          Name, NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.schemas.security_groups import IPOrCIDR
 
 PORT_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "network_id", "mac_address", "admin_state_up", "status", "fixed_ips", "device_id",
     "device_owner", "binding:host_id", "binding:vnic_type", "binding:profile",
-    "binding:vif_type", "binding:vif_details"}
+    "binding:vif_type", "binding:vif_details", "port_security_enabled", "security_groups",
+    "allowed_address_pairs"}
 DeviceString = Annotated[str, StringConstraints(max_length=255)]
 # Reference B.3; OVN binds these (ZED OVN_SUPPORTED_VNIC_TYPES plus the rest Nova may send).
 VnicType = Literal["normal", "direct", "macvtap", "baremetal", "direct-physical",
@@ -37,7 +39,34 @@ class FixedIp(BaseModel):
     ip_address: IPAddress | None = None
 
 
-class PortCreate(Binding):
+class AddressPair(BaseModel):
+    """One allowed address pair (extension ``allowed-address-pairs``): an
+    address or network the port may also send from; the MAC defaults to the port's."""
+
+    model_config = ConfigDict(extra="forbid")
+    ip_address: IPOrCIDR
+    mac_address: MACAddress | None = None
+
+
+def _none_is_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+SecurityGroupIds = Annotated[list[UUIDStr], BeforeValidator(_none_is_empty)]
+AddressPairs = Annotated[list[AddressPair], BeforeValidator(_none_is_empty)]
+
+
+class PortSecurity(Binding):
+    """Extensions ``port-security``, ``security-group`` and ``allowed-address-pairs``,
+    shared by create and update (unset on create: from the network / the default
+    group; the None defaults are never set: only given attributes are kept)."""
+
+    port_security_enabled: bool = Field(None)
+    security_groups: SecurityGroupIds = Field(None)
+    allowed_address_pairs: AddressPairs = Field(None)
+
+
+class PortCreate(PortSecurity):
     ATTRIBUTES = PORT_ATTRIBUTES
     network_id: UUIDStr
     name: Name = ""
@@ -52,7 +81,7 @@ class PortCreate(Binding):
     tenant_id: ProjectId | None = None
 
 
-class PortUpdate(Binding):
+class PortUpdate(PortSecurity):
     ATTRIBUTES = PORT_ATTRIBUTES
     name: Name = ""
     description: Description = ""

@@ -1,0 +1,89 @@
+"""Request bodies for ``/v2.0/security-groups`` and ``/v2.0/security-group-rules``
+(reference B.6). Rule meaning (protocol names, port ranges, ethertype against
+the prefix) is checked by ``services.security_groups``."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, Name, NeutronBody,
+                                         ProjectId, UUIDStr)
+
+SECURITY_GROUP_ATTRIBUTES = STANDARD_ATTRIBUTES | {"stateful", "shared", "security_group_rules"}
+RULE_ATTRIBUTES = frozenset({
+    "id", "project_id", "tenant_id", "security_group_id", "direction", "ethertype", "protocol",
+    "port_range_min", "port_range_max", "remote_ip_prefix", "normalized_cidr",
+    "remote_group_id", "description", "created_at", "updated_at", "revision_number"})
+
+
+def _ip_or_cidr(value: str) -> str:
+    """An address or a network, host bits allowed; returned canonical
+    (``2001:DB8::1/64`` -> ``2001:db8::1/64``)."""
+    try:
+        if "/" in value:
+            iface = ipaddress.ip_interface(value)
+            return f"{iface.ip}/{iface.network.prefixlen}"
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"'{value}' is neither a valid IP address, nor is it a valid IP "
+                         "subnet") from None
+
+
+def _ethertype(value: Any) -> Any:
+    """``ipv4``/``IPV6``... -> ``IPv4``/``IPv6`` (Neutron's case-insensitive converter)."""
+    if isinstance(value, str) and value.lower() in ("ipv4", "ipv6"):
+        return "IPv" + value[-1]
+    return value
+
+
+def _protocol(value: Any) -> Any:
+    """Numbers become text (``6`` -> ``"6"``); names are lower-cased by the service."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+IPOrCIDR = Annotated[str, AfterValidator(_ip_or_cidr)]
+Ethertype = Annotated[Literal["IPv4", "IPv6"], BeforeValidator(_ethertype)]
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class SecurityGroupCreate(NeutronBody):
+    ATTRIBUTES = SECURITY_GROUP_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    stateful: bool = True
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class SecurityGroupUpdate(NeutronBody):
+    ATTRIBUTES = SECURITY_GROUP_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    stateful: bool = True
+
+
+class SecurityGroupRuleCreate(NeutronBody):
+    ATTRIBUTES = RULE_ATTRIBUTES
+    security_group_id: UUIDStr
+    direction: Literal["ingress", "egress"]
+    ethertype: Ethertype = "IPv4"
+    protocol: Annotated[str | None, BeforeValidator(_protocol)] = None
+    port_range_min: Port | None = None
+    port_range_max: Port | None = None
+    remote_ip_prefix: IPOrCIDR | None = None
+    remote_group_id: UUIDStr | None = None
+    description: Description = ""
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class SecurityGroupRuleUpdate(NeutronBody):
+    """Rules are immutable but for their description."""
+
+    ATTRIBUTES = RULE_ATTRIBUTES
+    description: Description = ""

@@ -1,0 +1,744 @@
+"""The metadata agent: one per chassis, serving 169.254.169.254 on every network
+that has a port bound to the chassis (reference E.1-E.3, ARCHITECTURE "Metadata path").
+
+Per such network ``N``:
+
+* a namespace ``ovnmeta-<N>`` holding the inner end (``tap<first 10 of N>1``) of a
+  veth whose outer end (``tap<first 10 of N>0``) is plugged into the integration
+  bridge with ``external_ids:iface-id`` = the network's metadata port, a
+  ``localport`` LSP (D.7) that ovn-controller binds on every chassis; the inner end
+  carries the port's MAC, its IPv4 addresses with their prefixes (SB
+  ``Port_Binding.external_ids:neutron:cidrs``), ``169.254.169.254/32`` and
+  ``fe80::a9fe:a9fe/64``;
+* listening sockets on ``169.254.169.254:80`` and ``[fe80::a9fe:a9fe%<if>]:80``,
+  created inside that namespace (``host.inside.listen_tcp``) but served by the
+  agent's one asyncio event loop, through one aiohttp low-level server per network.
+  (IPv6 reaches it only from ports with an IPv6 address: OVN port security drops
+  the IPv6 traffic of an IPv4-only port, ovn-nb(5) ``port_security``.)
+
+A request's network is the listening socket it arrived on; its client is the
+connection's source address, never a header. (network, address) resolves to a port
+through :class:`PortIndex`, built from the SB ``Port_Binding`` rows and kept fresh by
+IDL events: no API or database call per request, and it keeps serving from the index
+while the control plane is away. An IPv6 link-local source is matched by the MAC in
+its EUI-64. The request is forwarded over one keep-alive ``aiohttp.ClientSession`` to
+the metadata service (``auth.forward_url``: neutrino's own, or Nova's) with Nova's
+proxy headers (``auth.proxy_headers``), after dropping every copy of them the guest
+sent (:func:`forward_headers`). Unknown source: 404. A guest's token ``PUT`` carrying
+``X-Forwarded-For``: 403 (AWS's anti-SSRF rule). Service unreachable: 503 with
+``Retry-After``.
+
+Namespaces of networks without a local port are removed. Every namespace the agent
+makes is recorded in ``<state_dir>/metadata-agent/netns/``, so a restarted agent
+adopts (re-plumbs, with new sockets) or removes exactly its own, and
+:func:`remove_recorded` cleans up after an agent that was killed.
+
+Readiness (Debian 12's cloud-init asks once, 10 s timeout, never retries an error):
+:meth:`MetadataAgent.ready` returns once the metadata path of a port's network is
+plumbed and listening on this chassis; ``ovn.status.PortStatusWatcher`` calls it
+before reporting a port ACTIVE. That works for the agent running in the same
+process (``neutrino up``). An agent on another chassis would report instead through
+its SB ``Chassis_Private`` row, as Neutron's agent reports liveness there: it would
+keep ``external_ids:neutrino:metadata-networks`` (the network ids it serves,
+space-separated) current, and the watcher would hold a port bound to that chassis
+until its network is listed (or the chassis has no agent registered).
+
+Threads: the event loop (``metadata-agent``), one plumbing thread (namespace, veth,
+OVS port, sockets: blocking calls, serialised) and the SB IDL's notify thread, which
+only parses rows and posts them to the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import functools
+import ipaddress
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yarl
+from aiohttp import web
+from multidict import CIMultiDict
+from ovsdbapp.backend.ovs_idl import event as row_event
+
+from neutrino.host import inside
+from neutrino.host import netns as host_netns
+from neutrino.host import ovs as host_ovs
+from neutrino.metadata.auth import proxy_headers
+
+LOG = logging.getLogger(__name__)
+
+METADATA_IPV4 = "169.254.169.254"
+METADATA_IPV6 = "fe80::a9fe:a9fe"
+METADATA_PORT = 80
+NETNS_PREFIX = "ovnmeta-"
+OWNER_DISTRIBUTED = "network:distributed"
+SWITCH_PREFIX = "neutron-"
+RECORD_DIR = Path("metadata-agent") / "netns"
+READY_TIMEOUT = 20.0  # seconds the status watcher waits for a network's metadata path
+
+# Headers only the agent may set (Nova's proxy headers, Nova's load-balancer flow,
+# Neutron's network/router hints, forwarding metadata): a guest's copies are dropped.
+PROXY_ONLY = frozenset(h.lower() for h in (
+    "X-Instance-ID", "X-Tenant-ID", "X-Instance-ID-Signature", "X-Forwarded-For",
+    "X-Metadata-Provider", "X-Metadata-Provider-Signature", "X-OVN-Network-ID",
+    "X-Neutron-Network-ID", "X-Neutron-Router-ID", "Forwarded", "X-Forwarded-Host",
+    "X-Forwarded-Proto", "X-Real-IP"))
+# Hop-by-hop headers (RFC 9110 7.6.1) and those the client library sets itself.
+HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate",
+                        "proxy-authorization", "proxy-connection", "te", "trailer",
+                        "transfer-encoding", "upgrade", "host", "content-length"))
+_RESPONSE_DROP = HOP_BY_HOP | {"server", "date"}
+
+
+# --- what the agent knows: SB Port_Binding rows ----------------------------------
+
+@dataclass(frozen=True)
+class Binding:
+    """What the agent uses of one SB ``Port_Binding`` row (reference E.1, E.3).
+
+    ``type`` is ``""`` (a VIF) or ``"localport"`` (a metadata port). ``ips`` are the
+    addresses of ``Port_Binding.mac`` (``"<mac> <ip> <ip>…"``); ``cidrs`` the
+    ``neutron:cidrs`` external id (``("10.0.0.2/24",)``); ``chassis`` the name of the
+    chassis that claimed the port, None while unbound.
+    """
+
+    port_id: str
+    network_id: str
+    type: str = ""
+    mac: str = ""
+    ips: tuple[str, ...] = ()
+    cidrs: tuple[str, ...] = ()
+    device_id: str = ""
+    device_owner: str = ""
+    project_id: str = ""
+    chassis: str | None = None
+
+    @property
+    def is_metadata_port(self) -> bool:
+        return self.type == "localport" and self.device_owner == OWNER_DISTRIBUTED
+
+    @property
+    def ipv4_cidrs(self) -> tuple[str, ...]:
+        """The IPv4 ``cidrs``, which the namespace end carries (Neutron's agent ignores
+        the metadata port's IPv6 addresses too)."""
+        return tuple(c for c in self.cidrs if ":" not in c)
+
+
+def binding_from_row(row: Any) -> Binding | None:
+    """A :class:`Binding` from an SB ``Port_Binding`` row (a live or frozen IDL row,
+    or anything with its attributes), or None for rows the agent ignores: other types,
+    and rows whose network is unknown. The network comes from the
+    ``neutron:network_name`` external id (``neutron-<id>``), else from the datapath's
+    ``name``."""
+    if row.type not in ("", "localport"):
+        return None
+    ids = dict(row.external_ids)
+    network = _network_of(ids.get("neutron:network_name", ""))
+    if network is None:
+        with contextlib.suppress(AttributeError, IndexError, TypeError):
+            datapath = row.datapath[0] if isinstance(row.datapath, list) else row.datapath
+            network = _network_of(datapath.external_ids.get("name", ""))
+    if network is None:
+        return None
+    mac, ips = "", []
+    for entry in row.mac:
+        words = entry.split()
+        if not words or words[0] in ("unknown", "router", "dynamic"):
+            continue
+        mac = mac or words[0].lower()
+        for word in words[1:]:
+            with contextlib.suppress(ValueError):
+                ips.append(str(ipaddress.ip_interface(word).ip))
+    chassis = row.chassis[0].name if row.chassis else None
+    return Binding(port_id=row.logical_port, network_id=network, type=row.type, mac=mac,
+                   ips=tuple(ips), cidrs=tuple(ids.get("neutron:cidrs", "").split()),
+                   device_id=ids.get("neutron:device_id", ""),
+                   device_owner=ids.get("neutron:device_owner", ""),
+                   project_id=ids.get("neutron:project_id", ""), chassis=chassis)
+
+
+def _network_of(name: str) -> str | None:
+    return name[len(SWITCH_PREFIX):] or None if name.startswith(SWITCH_PREFIX) else None
+
+
+def mac_from_eui64(address: ipaddress.IPv6Address) -> str:
+    """The MAC an EUI-64 interface identifier was made from (reference C.5, reversed):
+    ``fe80::f816:3eff:fe12:3456`` -> ``fa:16:3e:12:34:56``."""
+    iid = address.packed[8:]
+    octets = [iid[0] ^ 0x02, iid[1], iid[2], iid[5], iid[6], iid[7]]
+    return ":".join(f"{o:02x}" for o in octets)
+
+
+class PortIndex:
+    """The SB port bindings the agent serves from, by (network, address).
+
+    Only VIFs (``type ""``) resolve; metadata ports are found per network. Not
+    thread-safe: the agent changes and reads it on its event loop only.
+    """
+
+    def __init__(self, chassis: str) -> None:
+        self.chassis = chassis
+        self._bindings: dict[str, Binding] = {}
+        self._by_ip: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._by_mac: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._metadata: dict[str, set[str]] = defaultdict(set)
+        self._local: dict[str, set[str]] = defaultdict(set)  # network -> VIFs bound here
+
+    def __len__(self) -> int:
+        return len(self._bindings)
+
+    def get(self, port_id: str) -> Binding | None:
+        return self._bindings.get(port_id)
+
+    def update(self, binding: Binding) -> None:
+        """Add or replace the binding of ``binding.port_id``."""
+        self.remove(binding.port_id)
+        self._bindings[binding.port_id] = binding
+        net = binding.network_id
+        if binding.is_metadata_port:
+            self._metadata[net].add(binding.port_id)
+        elif binding.type == "":
+            for ip in binding.ips:
+                self._by_ip[(net, ip)].add(binding.port_id)
+            if binding.mac:
+                self._by_mac[(net, binding.mac)].add(binding.port_id)
+            if binding.chassis == self.chassis:
+                self._local[net].add(binding.port_id)
+
+    def remove(self, port_id: str) -> None:
+        """Forget ``port_id`` (no error if unknown)."""
+        old = self._bindings.pop(port_id, None)
+        if old is None:
+            return
+        net = old.network_id
+        keys = [(self._metadata, net), (self._local, net), (self._by_mac, (net, old.mac))]
+        keys += [(self._by_ip, (net, ip)) for ip in old.ips]
+        for table, key in keys:
+            members = table.get(key)
+            if members is not None:
+                members.discard(port_id)
+                if not members:
+                    del table[key]
+
+    def resolve(self, network_id: str, address: str) -> Binding | None:
+        """The VIF of ``network_id`` that owns source address ``address`` (IPv4, IPv6,
+        an IPv4-mapped IPv6 or a link-local ``fe80::…%scope`` one), or None when no
+        port, or more than one (then an error is logged), has it."""
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return None
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.version == 6 and ip.is_link_local:
+            found = self._by_mac.get((network_id, mac_from_eui64(ip)), set())
+        else:
+            found = self._by_ip.get((network_id, str(ip)), set())
+        if len(found) > 1:
+            LOG.error("%d ports of network %s have address %s (%s): refusing to guess",
+                      len(found), network_id, address, ", ".join(sorted(found)))
+            return None
+        return self._bindings[next(iter(found))] if found else None
+
+    def metadata_port(self, network_id: str) -> Binding | None:
+        """The network's metadata port (the lowest port id if, wrongly, several)."""
+        ids = self._metadata.get(network_id)
+        return self._bindings[min(ids)] if ids else None
+
+    def local_networks(self) -> set[str]:
+        """Networks with at least one VIF bound to this chassis."""
+        return set(self._local)
+
+    def networks(self) -> set[str]:
+        """Every network some known binding belongs to."""
+        return {b.network_id for b in self._bindings.values()}
+
+
+# --- requests -------------------------------------------------------------------
+
+def forward_headers(guest: Iterable[tuple[str, str]], secret: str, binding: Binding,
+                    client_ip: str) -> CIMultiDict[str]:
+    """The headers to forward: the guest's, minus hop-by-hop ones and every header
+    only the agent may set (:data:`PROXY_ONLY`, any case, every copy), plus the
+    signed proxy headers for ``binding``'s device and project with ``client_ip``."""
+    headers: CIMultiDict[str] = CIMultiDict(
+        (k, v) for k, v in guest if k.lower() not in PROXY_ONLY and k.lower() not in HOP_BY_HOP)
+    headers.update(proxy_headers(secret, binding.device_id, binding.project_id, client_ip))
+    return headers
+
+
+def response_headers(upstream: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
+    """The service's response headers worth passing to the guest (content type,
+    ``Retry-After``, the IMDSv2 TTL, ``Allow``…): all but hop-by-hop ones, Server and
+    Date (ours are set)."""
+    return CIMultiDict((k, v) for k, v in upstream if k.lower() not in _RESPONSE_DROP)
+
+
+def _text(status: int, text: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
+
+
+class MetadataProxy:
+    """Serves the guests' requests on listening sockets and forwards them.
+
+    ``index`` resolves callers; ``forward_url`` is where to forward (no trailing
+    slash), ``secret`` the shared secret. :meth:`listen` serves one socket for one
+    network; :meth:`close` ends everything. Runs on one event loop.
+    """
+
+    def __init__(self, index: PortIndex, forward_url: str, secret: str, *,
+                 timeout: float = 30) -> None:
+        self.index = index
+        self.forward_url = forward_url.rstrip("/")
+        self.secret = secret
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=5)
+        self._session: aiohttp.ClientSession | None = None
+        self.requests = 0  # counters, for logs and benchmarks
+        self.errors = 0
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30),
+                timeout=self._timeout, auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"))
+        return self._session
+
+    async def listen(self, network_id: str, sock: Any) -> "Listener":
+        """Serve ``sock`` (listening, non-blocking) as network ``network_id``'s."""
+        server = web.Server(functools.partial(self.handle, network_id), access_log=None)
+        loop = asyncio.get_running_loop()
+        return Listener(server, await loop.create_server(server, sock=sock))
+
+    async def handle(self, network_id: str, request: web.BaseRequest) -> web.StreamResponse:
+        """Resolve the caller from the connection, forward, relay the answer."""
+        self.requests += 1
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        client = peer[0].split("%", 1)[0] if peer else ""
+        binding = self.index.resolve(network_id, client) if client else None
+        if binding is None or not binding.device_id:
+            LOG.info("no port with address %s on network %s: 404 for %s %s", client,
+                     network_id, request.method, request.path)
+            return _text(404, "404 Not Found\n\nThe resource could not be found.\n")
+        if request.method == "PUT" and "X-Forwarded-For" in request.headers:
+            return _text(403, "403 Forbidden")
+        headers = forward_headers(request.headers.items(), self.secret, binding, client)
+        body = await request.read()
+        url = yarl.URL(self.forward_url + request.raw_path, encoded=True)
+        try:
+            async with self._client().request(request.method, url, headers=headers,
+                                              data=body or None, allow_redirects=False) as resp:
+                data = await resp.read()
+                return web.Response(status=resp.status, body=data,
+                                    headers=response_headers(resp.headers.items()))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            self.errors += 1
+            LOG.warning("metadata service at %s failed for %s %s (port %s): %s",
+                        self.forward_url, request.method, request.path, binding.port_id,
+                        exc or type(exc).__name__)
+            return _text(503, "The metadata service is temporarily unavailable.",
+                         **{"Retry-After": "1"})
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+@dataclass
+class Listener:
+    """One listening socket served by the proxy."""
+
+    server: web.Server
+    asyncio_server: asyncio.AbstractServer
+
+    async def close(self) -> None:
+        self.asyncio_server.close()
+        with contextlib.suppress(Exception):
+            await self.server.shutdown(1)
+        await self.asyncio_server.wait_closed()
+
+
+# --- the agent --------------------------------------------------------------------
+
+def netns_name(network_id: str) -> str:
+    """``ovnmeta-<network id>`` (reference E.1)."""
+    return NETNS_PREFIX + network_id
+
+
+def veth_names(network_id: str) -> tuple[str, str]:
+    """(bridge end, namespace end): ``tap<first 10 of the id>0``/``…1``, as Neutron's."""
+    stem = "tap" + network_id[:10]
+    return stem + "0", stem + "1"
+
+
+@dataclass
+class _Served:
+    """A network's namespace as plumbed: ``config`` is what was applied
+    ((port id, MAC, IPv4 cidrs); None: adopted, not checked yet)."""
+
+    network_id: str
+    config: tuple | None = None
+    listeners: list[Listener] = field(default_factory=list)
+
+
+class _BindingEvent(row_event.RowEvent):
+    """Every change of a VIF or localport Port_Binding, handed to the agent's loop."""
+
+    def __init__(self, agent: "MetadataAgent") -> None:
+        super().__init__((self.ROW_CREATE, self.ROW_UPDATE, self.ROW_DELETE), "Port_Binding", None)
+        self.event_name = "NeutrinoMetadataAgentEvent"
+        self.agent = agent
+
+    def match_fn(self, event, row, old=None) -> bool:
+        return row.type in ("", "localport")
+
+    def run(self, event, row, old) -> None:
+        binding = None if event == self.ROW_DELETE else binding_from_row(row)
+        self.agent._post(row.logical_port, binding)
+
+
+class MetadataAgent:
+    """The agent of one chassis.
+
+    ``sb_api``: an ``ovn.idl.sb_api`` (Port_Binding monitored); ``chassis``: this
+    chassis' SB ``Chassis.name``; ``ovs_connection``: its Open_vSwitch database;
+    ``chassis_netns``: where ovs-vswitchd and the bridge live (None: here);
+    ``forward_url`` and ``secret``: the metadata service and the shared secret;
+    ``state_dir``: where the namespaces made are recorded. ``ipv6``: also listen on
+    ``fe80::a9fe:a9fe``.
+
+    ::
+
+        agent = MetadataAgent(sb, chassis="vm", ovs_connection="unix:/…/db.sock",
+                              chassis_netns="ntc-1a2b3c4d", forward_url=auth.forward_url(s),
+                              secret=auth.ensure_shared_secret(s), state_dir=s.state_dir)
+        agent.start()                      # loaded, reconciled, serving
+        agent.ready(["<port id>"], 20)     # {"<port id>"} once its network is served
+        agent.stop(cleanup=True)           # cleanup: remove its namespaces too
+    """
+
+    def __init__(self, sb_api: Any, *, chassis: str, ovs_connection: str, forward_url: str,
+                 secret: str, state_dir: Path, chassis_netns: str | None = None,
+                 integration_bridge: str = "br-int", ipv6: bool = True) -> None:
+        self.sb = sb_api
+        self.chassis = chassis
+        self.ovs_connection = ovs_connection
+        self.chassis_netns = chassis_netns
+        self.bridge = integration_bridge
+        self.record_dir = Path(state_dir).absolute() / RECORD_DIR
+        self.ipv6 = ipv6
+        self.index = PortIndex(chassis)
+        self.proxy = MetadataProxy(self.index, forward_url, secret)
+        self._served: dict[str, _Served] = {}
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._plumber = concurrent.futures.ThreadPoolExecutor(1, "metadata-plumbing")
+        self._event = _BindingEvent(self)
+        self._changed: asyncio.Event | None = None
+        self._dirty = False
+        self._reconciling: asyncio.Task | None = None
+
+    # -- lifecycle (any thread) --
+
+    def start(self, timeout: float = 60) -> None:
+        """Start the loop, load every binding, adopt recorded namespaces and plumb
+        what this chassis needs; return when that is done. Raises what failed."""
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            self._changed = asyncio.Event()
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="metadata-agent", daemon=True)
+        self._thread.start()
+        started.wait()
+        # The IDL matches events while holding this lock: every change notified after
+        # the copy below is newer than it, and is applied after it (callbacks are FIFO).
+        with self.sb.ovsdb_connection.lock:
+            self.sb.idl.notify_handler.watch_event(self._event)
+            rows = [b for r in self.sb.tables["Port_Binding"].rows.values()
+                    if r.type in ("", "localport") and (b := binding_from_row(r)) is not None]
+            self._loop.call_soon_threadsafe(self._load, rows)
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout)
+        except BaseException as exc:
+            failure.append(exc)
+        if failure:
+            self.stop()
+            raise failure[0]
+        LOG.info("metadata agent of chassis %s serving %d network(s), forwarding to %s",
+                 self.chassis, len(self._served), self.proxy.forward_url)
+
+    def stop(self, *, cleanup: bool = False, timeout: float = 60) -> None:
+        """Stop serving; with ``cleanup`` also remove every namespace (and OVS port) it
+        made, as when the chassis itself goes away. Idempotent."""
+        with contextlib.suppress(Exception):
+            self.sb.idl.notify_handler.unwatch_event(self._event)
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._shutdown(cleanup), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._plumber.shutdown(wait=True)
+        self._loop = None
+
+    def ready(self, port_ids: Sequence[str], timeout: float = READY_TIMEOUT) -> set[str]:
+        """Which of ``port_ids`` have their metadata path ready: bound to this chassis
+        with their network's namespace plumbed and listening (made now if needed), or
+        bound elsewhere, or on a network without a metadata port (nothing to wait for).
+        Waits up to ``timeout`` seconds in all; call from any thread but the loop's."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the metadata agent is not running")
+        future = asyncio.run_coroutine_threadsafe(self._ready(list(port_ids), timeout), loop)
+        return future.result(timeout + 5)
+
+    def served_networks(self) -> set[str]:
+        """Networks whose namespace is plumbed and listening now."""
+        return {n for n, s in list(self._served.items()) if s.listeners}
+
+    def run_until(self, stop: threading.Event) -> None:
+        """``start``, serve until ``stop`` is set, then ``stop`` (``neutrino metadata-agent``)."""
+        self.start()
+        try:
+            stop.wait()
+        finally:
+            self.stop()
+
+    # -- the loop --
+
+    def _post(self, port_id: str, binding: Binding | None) -> None:
+        """From the IDL's notify thread: apply a change on the loop."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # closed: stopping
+                loop.call_soon_threadsafe(self._apply, port_id, binding)
+
+    def _apply(self, port_id: str, binding: Binding | None) -> None:
+        if binding is None:
+            self.index.remove(port_id)
+        else:
+            self.index.update(binding)
+        self._changed.set()
+        self._changed = asyncio.Event()
+        self._schedule_reconcile()
+
+    def _load(self, bindings: list[Binding]) -> None:
+        for binding in bindings:
+            self.index.update(binding)
+
+    async def _start(self) -> None:
+        for net in self._existing_namespaces():
+            self._served.setdefault(net, _Served(net))
+        self._dirty = True
+        await self._reconcile()
+
+    def _existing_namespaces(self) -> set[str]:
+        """Networks of the namespaces this agent recorded, and of ``ovnmeta-*``
+        namespaces of networks it knows (made by an agent of this chassis)."""
+        nets = {p.name[len(NETNS_PREFIX):] for p in _listdir(self.record_dir)
+                if p.name.startswith(NETNS_PREFIX)}
+        known = self.index.networks()
+        nets |= {p.name[len(NETNS_PREFIX):] for p in _listdir(host_netns.NETNS_RUN)
+                 if p.name.startswith(NETNS_PREFIX) and p.name[len(NETNS_PREFIX):] in known}
+        return nets
+
+    def _schedule_reconcile(self) -> None:
+        self._dirty = True
+        if self._reconciling is None or self._reconciling.done():
+            self._reconciling = asyncio.get_running_loop().create_task(self._reconcile())
+
+    async def _reconcile(self) -> None:
+        """Plumb every network with a local port, remove the others; again while
+        changes keep coming. Errors are logged; the next change retries."""
+        while self._dirty:
+            self._dirty = False
+            wanted = {n for n in self.index.local_networks()
+                      if (m := self.index.metadata_port(n)) is not None and m.ipv4_cidrs}
+            for net in sorted(set(self._served) - wanted):
+                await self._guarded(self._teardown(net), net)
+            for net in sorted(wanted):
+                await self._guarded(self._ensure(net), net)
+
+    @staticmethod
+    async def _guarded(step: Any, network_id: str) -> None:
+        try:
+            await step
+        except Exception:  # noqa: BLE001 - one network's trouble stops no other
+            LOG.exception("metadata agent: network %s", network_id)
+
+    async def _ensure(self, network_id: str) -> bool:
+        """Plumb ``network_id`` to match its metadata port; True once it listens."""
+        async with self._locks[network_id]:
+            meta = self.index.metadata_port(network_id)
+            if meta is None or not meta.ipv4_cidrs:
+                return False
+            served = self._served.get(network_id)
+            config = (meta.port_id, meta.mac, meta.ipv4_cidrs)
+            if served is not None and served.config == config and served.listeners:
+                return True
+            loop = asyncio.get_running_loop()
+            want_sockets = served is None or not served.listeners
+            try:
+                socks = await loop.run_in_executor(
+                    self._plumber, self._plumb, network_id, meta, want_sockets)
+            except Exception as exc:  # noqa: BLE001 - logged; the next change retries
+                LOG.error("metadata path of network %s could not be plumbed: %s",
+                          network_id, exc)
+                self._served.setdefault(network_id, _Served(network_id))  # to undo later
+                return False
+            served = self._served.setdefault(network_id, _Served(network_id))
+            served.config = config
+            for sock in socks:
+                served.listeners.append(await self.proxy.listen(network_id, sock))
+            return True
+
+    async def _teardown(self, network_id: str) -> None:
+        async with self._locks[network_id]:
+            served = self._served.pop(network_id, None)
+            if served is None:
+                return
+            for listener in served.listeners:
+                await listener.close()
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._plumber, self._unplumb, network_id)
+            except Exception as exc:  # noqa: BLE001 - logged; a restart retries
+                LOG.error("namespace of network %s could not be removed: %s", network_id, exc)
+
+    async def _ready(self, port_ids: list[str], timeout: float) -> set[str]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        results = await asyncio.gather(*(self._port_ready(p, deadline) for p in port_ids))
+        return {p for p, ok in zip(port_ids, results) if ok}
+
+    async def _port_ready(self, port_id: str, deadline: float) -> bool:
+        loop = asyncio.get_running_loop()
+        while (b := self.index.get(port_id)) is None or b.chassis is None:
+            changed = self._changed
+            if loop.time() >= deadline:
+                return False
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(changed.wait(), deadline - loop.time())
+        if b.chassis != self.chassis:
+            return True
+        meta = self.index.metadata_port(b.network_id)
+        if meta is None or not meta.ipv4_cidrs:
+            return True
+        try:  # shielded: plumbing cut short would leak its sockets
+            return await asyncio.wait_for(asyncio.shield(self._ensure(b.network_id)),
+                                          max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            return False
+
+    async def _shutdown(self, cleanup: bool) -> None:
+        if self._reconciling is not None and not self._reconciling.done():
+            self._reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reconciling
+        for served in list(self._served.values()):
+            for listener in served.listeners:
+                await listener.close()
+            served.listeners = []
+        await self.proxy.close()
+        if cleanup:
+            for net in sorted(self._served):
+                with contextlib.suppress(Exception):
+                    await asyncio.get_running_loop().run_in_executor(
+                        self._plumber, self._unplumb, net)
+            self._served.clear()
+
+    # -- plumbing (the plumbing thread: blocking calls) --
+
+    def _plumb(self, network_id: str, meta: Binding, want_sockets: bool) -> list[Any]:
+        """Namespace, veth, addresses, OVS port, and (``want_sockets``) the listening
+        sockets of ``network_id``; may_exist all along."""
+        ns = netns_name(network_id)
+        outer, inner = veth_names(network_id)
+        self.record_dir.mkdir(parents=True, exist_ok=True)
+        (self.record_dir / ns).touch()  # first: a crash leaves nothing unrecorded
+        inside.ensure_netns(ns)  # inside.*, never host.netns: this process has threads
+        inside.ensure_veth(outer, self.chassis_netns, inner, ns, meta.mac)
+        addresses = [*meta.ipv4_cidrs, f"{METADATA_IPV4}/32"]
+        if self.ipv6:
+            addresses.append(f"{METADATA_IPV6}/64")
+        inside.set_addresses(ns, inner, addresses)
+        host_ovs.plug_into_bridge(self.ovs_connection, self.bridge, outer, meta.port_id, meta.mac)
+        socks = []
+        if want_sockets:
+            socks.append(inside.listen_tcp(ns, METADATA_IPV4, METADATA_PORT))
+            if self.ipv6:
+                try:
+                    socks.append(inside.listen_tcp(ns, METADATA_IPV6, METADATA_PORT,
+                                                   ifname=inner))
+                except OSError as exc:
+                    LOG.warning("network %s: no IPv6 metadata listener: %s", network_id, exc)
+        LOG.info("metadata path of network %s plumbed (%s, %s)", network_id, ns,
+                 " ".join(addresses))
+        return socks
+
+    def _unplumb(self, network_id: str) -> None:
+        ns = netns_name(network_id)
+        outer, _ = veth_names(network_id)
+        try:
+            host_ovs.unplug(self.ovs_connection, self.bridge, outer)
+        except Exception as exc:  # noqa: BLE001 - OVS may be gone already
+            LOG.warning("could not unplug %s from %s: %s", outer, self.bridge, exc)
+        inside.remove_link(outer, self.chassis_netns)
+        inside.remove_netns(ns)
+        (self.record_dir / ns).unlink(missing_ok=True)
+        LOG.info("metadata namespace %s removed", ns)
+
+
+def remove_recorded(state_dir: Path, ovs_connection: str | None = None,
+                    integration_bridge: str = "br-int") -> list[str]:
+    """Remove the namespaces an agent with this ``state_dir`` recorded (and, given
+    ``ovs_connection``, their OVS ports), e.g. after it was killed; returns their
+    names. Errors are logged and skipped."""
+    record_dir = Path(state_dir).absolute() / RECORD_DIR
+    removed = []
+    for marker in _listdir(record_dir):
+        if not marker.name.startswith(NETNS_PREFIX):
+            continue
+        net = marker.name[len(NETNS_PREFIX):]
+        try:
+            if ovs_connection:
+                with contextlib.suppress(Exception):
+                    host_ovs.unplug(ovs_connection, integration_bridge, veth_names(net)[0],
+                                    timeout=5)
+            inside.remove_netns(marker.name)
+            marker.unlink(missing_ok=True)
+            removed.append(marker.name)
+        except Exception as exc:  # noqa: BLE001 - best effort
+            LOG.warning("could not remove namespace %s: %s", marker.name, exc)
+    return removed
+
+
+def _listdir(path: Path) -> list[Path]:
+    try:
+        return sorted(path.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+__all__ = ["Binding", "MetadataAgent", "MetadataProxy", "PortIndex", "binding_from_row",
+           "forward_headers", "mac_from_eui64", "netns_name", "remove_recorded",
+           "response_headers", "veth_names"]

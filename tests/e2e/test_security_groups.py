@@ -1,0 +1,332 @@
+"""Security groups with real packets (issue 6): per port, never per address.
+
+One ``neutrino up`` for the module. Projects sga and sgb each have
+10.0.0.0/24 with the same instances at the same addresses:
+
+    sga: a5 10.0.0.5 in "web" | a6 10.0.0.6 in default | a7 10.0.0.7 in default
+    sgb: b5 10.0.0.5 in "web" | b6 10.0.0.6 in default
+
+Every instance runs a TCP server on port 8022 (our stand-in for ssh's 22)
+that answers a connection with the instance's name. "web" starts with
+Neutron's two egress rules only, so nothing reaches a5 or b5 until a rule
+allows it. A blocked connection is shown twice: the client times out, and a
+packet counter on the receiver's eth0 sees none of its packets (the drop
+happens in OVN, before the receiver's port).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from allinone import AllInOne, host_state, running_allinone
+
+from neutrino.lab.daemons import wait_until
+from neutrino.lab.instances import netns_name
+
+pytestmark = pytest.mark.ovn
+
+PORT = 8022
+SERVER = """
+import socket, sys
+server = socket.create_server(("0.0.0.0", int(sys.argv[1])))
+while True:
+    conn, peer = server.accept()
+    conn.sendall(sys.argv[2].encode())
+    conn.close()
+"""
+# Connect (optionally from a given source address); print the answer.
+CLIENT = """
+import socket, sys
+source = (sys.argv[4], 0) if len(sys.argv) > 4 else None
+conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]),
+                                source_address=source)
+print(conn.recv(100).decode())
+"""
+# Count IPv4 TCP frames to a port from an address (and MAC, if given) arriving on
+# eth0 until stdin closes.
+COUNTER = """
+import select, socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("eth0", 0))
+print("ready", flush=True)
+port, source, count = int(sys.argv[1]), socket.inet_aton(sys.argv[2]), 0
+mac = bytes.fromhex(sys.argv[3].replace(":", "")) if len(sys.argv) > 3 else None
+while True:
+    ready, _, _ = select.select([s, sys.stdin], [], [])
+    if sys.stdin in ready:
+        break
+    frame = s.recv(4096)
+    if frame[12:14] == b"\\x08\\x00" and frame[23] == 6 and frame[26:30] == source:
+        ihl = (frame[14] & 15) * 4
+        if struct.unpack("!H", frame[16 + ihl:18 + ihl])[0] == port:
+            count += mac is None or frame[6:12] == mac
+print(count)
+"""
+
+
+class Lab:
+    """The all-in-one, its projects, groups and instances."""
+
+    def __init__(self, aio: AllInOne) -> None:
+        self.aio = aio
+        self.servers: list[subprocess.Popen] = []
+        self.groups: dict[tuple[str, str], dict] = {}
+        self.names: dict[str, str] = {}  # short name -> instance name
+
+    def group(self, project: str, name: str) -> dict:
+        """The project's group ``name`` (made on first use)."""
+        if (project, name) not in self.groups:
+            with self.aio.client(project) as c:
+                if name == "default":
+                    [sg] = c.get("/security-groups", params={"name": "default"}).json()[
+                        "security_groups"]
+                else:
+                    resp = c.post("/security-groups", json={"security_group": {"name": name}})
+                    assert resp.status_code == 201, resp.text
+                    sg = resp.json()["security_group"]
+            self.groups[project, name] = sg
+        return self.groups[project, name]
+
+    def rule(self, project: str, group: str, **attrs) -> dict:
+        body = {"security_group_id": self.group(project, group)["id"], "direction": "ingress",
+                **attrs}
+        with self.aio.client(project) as c:
+            resp = c.post("/security-group-rules", json={"security_group_rule": body})
+            assert resp.status_code == 201, resp.text
+        return resp.json()["security_group_rule"]
+
+    def delete_rule(self, project: str, rule: dict) -> None:
+        with self.aio.client(project) as c:
+            assert c.delete(f"/security-group-rules/{rule['id']}").status_code == 204
+
+    def boot(self, short: str, network: dict, project: str, group: str) -> str:
+        """Boot ``short`` at 10.0.0.<its digit> (the subnet's pool narrowed to it)."""
+        name = self.aio.prefix + short
+        self.group(project, group)
+        ip = f"10.0.0.{short[1]}"
+        with self.aio.client(project) as c:
+            [subnet] = c.get("/subnets", params={"network_id": network["id"]}).json()["subnets"]
+            resp = c.put(f"/subnets/{subnet['id']}", json={"subnet": {
+                "allocation_pools": [{"start": ip, "end": ip}]}})
+            assert resp.status_code == 200, resp.text
+        self.aio.lab("boot", name, "--network", network["id"], "--project", project,
+                     "--security-group", group)
+        self.names[short] = name
+        assert self.aio.leased(name) == ip
+        self.servers.append(subprocess.Popen(
+            ["ip", "netns", "exec", netns_name(name), sys.executable, "-c", SERVER, str(PORT),
+             short], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        return name
+
+    def ns(self, short: str) -> str:
+        return netns_name(self.names[short])
+
+    def port(self, short: str) -> dict:
+        return self.aio.port_of(self.names[short])
+
+    def update_port(self, short: str, **attrs) -> dict:
+        with self.aio.client() as c:
+            resp = c.put(f"/ports/{self.port(short)['id']}", json={"port": attrs})
+            assert resp.status_code == 200, resp.text
+            return resp.json()["port"]
+
+    def connect(self, src: str, address: str, timeout: float = 1,
+                source: str | None = None) -> str | None:
+        """What the server at ``address`` answers to ``src``; None if unreachable."""
+        argv = ["ip", "netns", "exec", self.ns(src), sys.executable, "-c", CLIENT, address,
+                str(PORT), str(timeout), *([source] if source else [])]
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10,
+                             check=False)
+        return res.stdout.strip() if res.returncode == 0 else None
+
+    def ping(self, src: str, address: str) -> bool:
+        return subprocess.run(["ip", "netns", "exec", self.ns(src), "ping", "-c1", "-W1",
+                               address], capture_output=True, check=False).returncode == 0
+
+    def sh(self, short: str, *argv: str) -> None:
+        subprocess.run(["ip", "netns", "exec", self.ns(short), *argv], check=True,
+                       capture_output=True)
+
+    def packets_to(self, short: str, source: str, action: Callable[[], object],
+                   mac: str | None = None) -> int:
+        """TCP frames to PORT from ``source`` (and ``mac``) arriving in instance
+        ``short`` while ``action`` runs."""
+        counter = subprocess.Popen(["ip", "netns", "exec", self.ns(short), sys.executable,
+                                    "-c", COUNTER, str(PORT), source, *([mac] if mac else [])],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert counter.stdout.readline().strip() == "ready"
+            action()
+            out, _ = counter.communicate("", timeout=10)
+            return int(out.strip())
+        finally:
+            if counter.poll() is None:
+                counter.kill()
+                counter.wait()
+
+
+@pytest.fixture(scope="module")
+def lab(run_prefix, tmp_path_factory) -> Iterator[Lab]:
+    with host_state(), running_allinone(tmp_path_factory.mktemp("sg"), run_prefix) as aio:
+        lab = Lab(aio)
+        try:
+            for project, shorts in (("sga", {"a5": "web", "a6": "default", "a7": "default"}),
+                                    ("sgb", {"b5": "web", "b6": "default"})):
+                net = aio.network(project, "10.0.0.0/24")
+                for short, group in shorts.items():
+                    lab.boot(short, net, project, group)
+            yield lab
+        finally:
+            for proc in lab.servers:
+                proc.kill()
+                proc.wait()
+
+
+def until_within(predicate: Callable[[], object], what: str, limit: float = 1.0) -> float:
+    """Seconds until ``predicate`` holds (polling); asserts it took under ``limit``."""
+    start = time.monotonic()
+    wait_until(predicate, 10, what, interval=0.01)
+    took = time.monotonic() - start
+    assert took < limit, f"{what} took {took:.2f}s"
+    return took
+
+
+def test_without_a_rule_web_instances_take_no_connections(lab):
+    assert lab.connect("a6", "10.0.0.5") is None
+    assert lab.packets_to("b5", "10.0.0.6", lambda: lab.connect("b6", "10.0.0.5")) == 0
+
+
+def test_rule_opens_only_its_projects_instance_and_takes_effect_within_a_second(lab):
+    rule = lab.rule("sga", "web", protocol="tcp", port_range_min=PORT, port_range_max=PORT,
+                    remote_ip_prefix="10.0.0.0/24")
+    try:
+        took = until_within(lambda: lab.connect("a6", "10.0.0.5", timeout=0.2) == "a5",
+                            "the rule to let a6 reach a5")
+        print(f"rule -> first accepted connection: {took:.3f}s")
+        assert lab.connect("a7", "10.0.0.5") == "a5"
+        assert lab.packets_to("a5", "10.0.0.6", lambda: lab.connect("a6", "10.0.0.5")) > 0
+        # the same address in project sgb is untouched: no packet of b6 reaches b5
+        assert lab.packets_to("b5", "10.0.0.6", lambda: lab.connect("b6", "10.0.0.5")) == 0
+    finally:
+        lab.delete_rule("sga", rule)
+    took = until_within(lambda: lab.connect("a6", "10.0.0.5", timeout=0.3) is None,
+                        "the rule's removal to block a6 again")
+    print(f"rule deleted -> first refused connection: {took:.3f}s")
+    assert lab.packets_to("a5", "10.0.0.6", lambda: lab.connect("a6", "10.0.0.5")) == 0
+
+
+def test_default_group_admits_members_only_and_replies_come_back(lab):
+    # members of default reach each other, ping included
+    assert lab.connect("a7", "10.0.0.6") == "a6"
+    assert lab.ping("a7", "10.0.0.6") and lab.ping("a6", "10.0.0.7")
+    # a5 (not a member) may send (egress is open) but a6's ingress drops it
+    assert lab.packets_to("a6", "10.0.0.5", lambda: lab.connect("a5", "10.0.0.6")) == 0
+    assert not lab.ping("a5", "10.0.0.6")
+    # a6 may reach a5 once web allows it, and a5's replies come back to a6
+    # although a6 admits no new connection from a5 (stateful: replies are related)
+    rule = lab.rule("sga", "web", protocol="tcp", port_range_min=PORT, port_range_max=PORT)
+    try:
+        wait_until(lambda: lab.connect("a6", "10.0.0.5", timeout=0.3) == "a5", 10,
+                   "a6 to reach a5")
+        assert lab.connect("a5", "10.0.0.6") is None
+    finally:
+        lab.delete_rule("sga", rule)
+
+
+def test_remote_group_rules_follow_membership(lab):
+    clients = lab.group("sga", "clients")
+    icmp = lab.rule("sga", "web", protocol="icmp", remote_group_id=clients["id"])
+    default = lab.group("sga", "default")["id"]
+    assert not lab.ping("a6", "10.0.0.5")
+
+    lab.update_port("a6", security_groups=[default, clients["id"]])
+    until_within(lambda: lab.ping("a6", "10.0.0.5"), "a6 joining clients to reach a5",
+                 limit=2.5)  # a lost first ping costs its 1 s timeout
+    assert not lab.ping("a7", "10.0.0.5")  # not a member
+
+    lab.update_port("a6", security_groups=[default])
+    wait_until(lambda: not lab.ping("a6", "10.0.0.5"), 5, "a6 leaving clients to be blocked")
+    lab.delete_rule("sga", icmp)
+
+
+@pytest.fixture
+def open_web(lab):
+    """web in sga admits tcp/PORT from 10.0.0.0/24 (spoofed sources included)."""
+    rule = lab.rule("sga", "web", protocol="tcp", port_range_min=PORT, port_range_max=PORT,
+                    remote_ip_prefix="10.0.0.0/24")
+    wait_until(lambda: lab.connect("a6", "10.0.0.5", timeout=0.3) == "a5", 10, "web to open")
+    yield
+    lab.delete_rule("sga", rule)
+
+
+@pytest.fixture
+def a7_unprotected(lab):
+    """a7 without port security (and so without groups) for the test; restored after."""
+    default = lab.group("sga", "default")["id"]
+    lab.update_port("a7", security_groups=[], port_security_enabled=False)
+    yield
+    lab.update_port("a7", port_security_enabled=True, security_groups=[default])
+
+
+def test_spoofed_source_address_is_dropped_with_port_security_only(lab, open_web,
+                                                                   a7_unprotected):
+    lab.sh("a6", "ip", "addr", "add", "10.0.0.99/32", "dev", "eth0")
+    lab.sh("a7", "ip", "addr", "add", "10.0.0.98/32", "dev", "eth0")
+    try:
+        assert lab.packets_to("a5", "10.0.0.99", lambda: lab.connect(
+            "a6", "10.0.0.5", source="10.0.0.99")) == 0
+        wait_until(lambda: lab.connect("a7", "10.0.0.5", timeout=0.5, source="10.0.0.98"),
+                   10, "a7 (no port security) to reach a5 from a spoofed address")
+    finally:
+        lab.sh("a6", "ip", "addr", "del", "10.0.0.99/32", "dev", "eth0")
+        lab.sh("a7", "ip", "addr", "del", "10.0.0.98/32", "dev", "eth0")
+
+
+def test_spoofed_mac_is_dropped_with_port_security_only(lab, open_web, a7_unprotected):
+    macs = {s: lab.port(s)["mac_address"] for s in ("a6", "a7")}
+    lab.sh("a5", "ip", "neigh", "flush", "all")
+    try:
+        for short, mac in (("a6", "fa:16:3e:de:ad:06"), ("a7", "fa:16:3e:de:ad:07")):
+            lab.sh(short, "ip", "link", "set", "eth0", "address", mac)
+        assert lab.packets_to("a5", "10.0.0.6", lambda: lab.connect("a6", "10.0.0.5"),
+                              mac="fa:16:3e:de:ad:06") == 0
+        wait_until(lambda: lab.connect("a7", "10.0.0.5", timeout=0.5), 10,
+                   "a7 (no port security) to reach a5 with another MAC")
+    finally:
+        for short, mac in macs.items():
+            lab.sh(short, "ip", "link", "set", "eth0", "address", mac)
+        lab.sh("a5", "ip", "neigh", "flush", "all")
+
+
+def test_allowed_address_pair_lets_a_vip_through(lab, open_web):
+    lab.sh("a6", "ip", "addr", "add", "10.0.0.100/32", "dev", "eth0")
+    try:
+        assert lab.connect("a6", "10.0.0.5", source="10.0.0.100") is None
+        lab.update_port("a6", allowed_address_pairs=[{"ip_address": "10.0.0.100"}])
+        wait_until(lambda: lab.connect("a6", "10.0.0.5", timeout=0.5, source="10.0.0.100"),
+                   10, "the VIP 10.0.0.100 of a6 to reach a5")
+        lab.update_port("a6", allowed_address_pairs=[])
+        wait_until(lambda: lab.connect("a6", "10.0.0.5", timeout=0.3,
+                                       source="10.0.0.100") is None, 10,
+                   "the VIP to be dropped again")
+    finally:
+        lab.sh("a6", "ip", "addr", "del", "10.0.0.100/32", "dev", "eth0")
+
+
+def test_dhcp_and_metadata_pass_a_group_without_rules(lab):
+    """A port whose only group has no rule at all still leases its address and
+    reaches the metadata service through the network's metadata port."""
+    silent = lab.group("sgb", "silent")
+    for rule in silent["security_group_rules"]:
+        lab.delete_rule("sgb", rule)
+    net = lab.port("b6")["network_id"]
+    lab.boot("b7", {"id": net}, "sgb", "silent")  # leased 10.0.0.7 by DHCP
+    assert not lab.ping("b7", "10.0.0.6")  # egress is closed...
+    res = subprocess.run(["ip", "netns", "exec", lab.ns("b7"), "curl", "-s", "-m", "5", "-o",
+                          "/dev/null", "-w", "%{http_code}", "http://169.254.169.254/openstack"],
+                         capture_output=True, text=True, check=False)
+    assert res.stdout == "200", res  # ...but not to the metadata service

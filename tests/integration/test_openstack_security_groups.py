@@ -1,0 +1,80 @@
+"""Security groups with the real, unmodified ``openstack`` CLI and openstacksdk
+(see ``test_openstack_clients.py`` for how they are pointed at the server)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openstack
+import pytest
+from neutrino_server import NeutrinoServer, neutrino_sqlite  # noqa: F401  (fixture)
+
+OPENSTACK_CLI = Path(sys.executable).with_name("openstack")
+
+
+@pytest.fixture
+def cli(neutrino_sqlite: NeutrinoServer, tmp_path: Path):  # noqa: F811
+    """Run ``openstack ARGS``; JSON output is parsed."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+
+    def run(*args: str):
+        cmd = [str(OPENSTACK_CLI), "--os-auth-type", "none",
+               "--os-endpoint", neutrino_sqlite.url, *args]
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
+                             check=False)
+        assert res.returncode == 0, f"{' '.join(args)}: {res.stdout}{res.stderr}"
+        return json.loads(res.stdout) if "json" in args else res.stdout
+    return run
+
+
+def test_cli_groups_rules_and_port_security(cli):
+    assert [g["Name"] for g in cli("security", "group", "list", "-f", "json")] == ["default"]
+    web = cli("security", "group", "create", "cli-web", "-f", "json")
+    rule = cli("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
+               "--remote-ip", "10.0.0.5/24", "cli-web", "-f", "json")
+    assert (rule["protocol"], rule["port_range_min"], rule["normalized_cidr"]) == (
+        "tcp", 22, "10.0.0.0/24")
+    listed = cli("security", "group", "rule", "list", "cli-web", "-f", "json")
+    assert len(listed) == 3  # two egress rules and ours
+
+    cli("network", "create", "cli-sg-net")
+    cli("subnet", "create", "--network", "cli-sg-net", "--subnet-range", "10.2.0.0/24", "cli-sg")
+    port = cli("port", "create", "--network", "cli-sg-net", "--security-group", "cli-web",
+               "--allowed-address", "ip-address=10.2.0.100", "cli-sg-port", "-f", "json")
+    assert port["security_group_ids"] == [web["id"]] and port["port_security_enabled"] is True
+    assert port["allowed_address_pairs"] == [{"ip_address": "10.2.0.100",
+                                              "mac_address": port["mac_address"]}]
+    cli("port", "set", "--no-allowed-address", "--no-security-group", "--disable-port-security",
+        "cli-sg-port")
+    shown = cli("port", "show", "cli-sg-port", "-f", "json")
+    assert (shown["security_group_ids"], shown["port_security_enabled"]) == ([], False)
+
+    cli("security", "group", "rule", "delete", rule["id"])
+    cli("port", "delete", "cli-sg-port")
+    cli("security", "group", "delete", "cli-web")
+    assert [g["Name"] for g in cli("security", "group", "list", "-f", "json")] == ["default"]
+
+
+def test_sdk_groups_and_rules(neutrino_sqlite: NeutrinoServer):  # noqa: F811
+    conn = openstack.connect(load_yaml_config=False, load_envvars=False, auth_type="none",
+                             network_endpoint_override=neutrino_sqlite.url)
+    try:
+        assert conn.network.find_extension("security-group") is not None
+        sg = conn.network.create_security_group(name="sdk-db")
+        rule = conn.network.create_security_group_rule(
+            security_group_id=sg.id, direction="ingress", protocol="udp",
+            port_range_min=53, port_range_max=53, remote_group_id=sg.id)
+        assert (rule.protocol, rule.remote_group_id) == ("udp", sg.id)
+        assert rule.id in {r["id"] for r in conn.network.get_security_group(sg.id)
+                           .security_group_rules}
+        with pytest.raises(openstack.exceptions.ConflictException):
+            conn.network.create_security_group_rule(
+                security_group_id=sg.id, direction="ingress", protocol="17",
+                port_range_min=53, port_range_max=53, remote_group_id=sg.id)
+        conn.network.delete_security_group(sg)
+        assert conn.network.find_security_group("sdk-db") is None
+    finally:
+        conn.close()

@@ -1,0 +1,384 @@
+"""The metadata agent's request path without namespaces (``neutrino/metadata/agent.py``).
+
+The port index is fed SB ``Port_Binding``-shaped rows; the proxy serves plain loopback
+sockets, one per "network", in front of the real metadata service (its aiohttp app over
+the test database) or of a recording stub. The caller is the connection's source
+address: 127.0.0.1 belongs to a port, 127.0.0.2 (also loopback) to none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ipaddress
+import json
+import socket
+import time
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+import yarl
+from aiohttp import web
+
+from neutrino.config import Settings
+from neutrino.ipam import ranges
+from neutrino.metadata import auth
+from neutrino.metadata.agent import (Binding, MetadataProxy, PortIndex, binding_from_row,
+                                     forward_headers, mac_from_eui64, response_headers,
+                                     veth_names)
+from neutrino.metadata.service import create_app
+
+SECRET = "agent-secret"
+NET_A, NET_B = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
+CHASSIS = "chassis-1"
+
+
+def row(logical_port: str, network: str, *, type: str = "", mac: list[str] | None = None,
+        chassis: str | None = None, **external_ids: str) -> SimpleNamespace:
+    """An SB Port_Binding row as the IDL shows it."""
+    ids = {"neutron:network_name": f"neutron-{network}", **{
+        k.replace("__", ":"): v for k, v in external_ids.items()}}
+    return SimpleNamespace(
+        logical_port=logical_port, type=type, mac=mac or [], external_ids=ids,
+        chassis=[SimpleNamespace(name=chassis)] if chassis else [],
+        datapath=SimpleNamespace(external_ids={"name": f"neutron-{network}"}))
+
+
+def vif(port_id: str, network: str, mac: str, *ips: str, device: str = "", project: str = "p1",
+        chassis: str | None = CHASSIS) -> Binding:
+    return Binding(port_id=port_id, network_id=network, mac=mac, ips=ips, device_id=device,
+                   project_id=project, device_owner="compute:nova", chassis=chassis)
+
+
+# --- rows -> bindings -------------------------------------------------------------------
+
+def test_binding_from_a_vif_row():
+    got = binding_from_row(row(
+        "p1", NET_A, mac=["fa:16:3e:00:00:05 10.0.0.5 2001:db8::5"], chassis=CHASSIS,
+        neutron__device_id="vm-1", neutron__project_id="proj", neutron__cidrs="10.0.0.5/24",
+        neutron__device_owner="compute:nova"))
+    assert got == Binding(port_id="p1", network_id=NET_A, type="", mac="fa:16:3e:00:00:05",
+                          ips=("10.0.0.5", "2001:db8::5"), cidrs=("10.0.0.5/24",),
+                          device_id="vm-1", device_owner="compute:nova", project_id="proj",
+                          chassis=CHASSIS)
+
+
+def test_binding_from_a_metadata_localport_row():
+    got = binding_from_row(row(
+        "m1", NET_A, type="localport", mac=["fa:16:3e:00:00:02 10.0.0.2 2001:db8::2"],
+        neutron__device_owner="network:distributed", neutron__cidrs="10.0.0.2/24 2001:db8::2/64"))
+    assert got.is_metadata_port and got.chassis is None
+    assert got.ipv4_cidrs == ("10.0.0.2/24",)
+
+
+def test_rows_the_agent_ignores_or_completes():
+    assert binding_from_row(row("r1", NET_A, type="patch")) is None
+    assert binding_from_row(row("c1", NET_A, type="chassisredirect")) is None
+    unowned = row("x", NET_A)
+    unowned.external_ids = {}
+    unowned.datapath = SimpleNamespace(external_ids={"name": "somebody-else"})
+    assert binding_from_row(unowned) is None
+    # no neutron:network_name: the datapath's name tells the network
+    bare = row("p2", NET_B, mac=["unknown", "fa:16:3e:00:00:09 10.0.0.9"])
+    bare.external_ids = {}
+    got = binding_from_row(bare)
+    assert got.network_id == NET_B and got.ips == ("10.0.0.9",) and got.mac == "fa:16:3e:00:00:09"
+
+
+def test_veth_names_fit_ifnamsiz():
+    outer, inner = veth_names(NET_A)
+    assert (outer, inner) == ("tapaaaaaaaa-00", "tapaaaaaaaa-01")
+    assert len(outer) <= 15 and len(inner) <= 15
+
+
+# --- the index ---------------------------------------------------------------------------
+
+def test_the_same_address_on_two_networks_resolves_per_network():
+    index = PortIndex(CHASSIS)
+    index.update(vif("pa", NET_A, "fa:16:3e:00:00:0a", "10.0.0.5", device="vm-a", project="a"))
+    index.update(vif("pb", NET_B, "fa:16:3e:00:00:0b", "10.0.0.5", device="vm-b", project="b"))
+    assert index.resolve(NET_A, "10.0.0.5").device_id == "vm-a"
+    assert index.resolve(NET_B, "10.0.0.5").device_id == "vm-b"
+    assert index.resolve(NET_A, "10.0.0.6") is None
+    assert index.resolve("other-net", "10.0.0.5") is None
+    assert index.resolve(NET_A, "::ffff:10.0.0.5").device_id == "vm-a"  # IPv4-mapped
+    assert index.resolve(NET_A, "not an address") is None
+
+
+def test_ipv6_link_local_sources_resolve_by_the_mac_in_their_eui64():
+    mac = "fa:16:3e:12:34:56"
+    link_local = ranges.eui64(ipaddress.ip_network("fe80::/64"), mac)
+    assert link_local == "fe80::f816:3eff:fe12:3456"
+    assert mac_from_eui64(ipaddress.ip_address(link_local)) == mac
+    index = PortIndex(CHASSIS)
+    index.update(vif("pa", NET_A, mac, "10.0.0.5", device="vm-a"))
+    assert index.resolve(NET_A, f"{link_local}%7").device_id == "vm-a"
+    assert index.resolve(NET_B, link_local) is None
+
+
+def test_updates_and_removals_keep_the_index_exact():
+    index = PortIndex(CHASSIS)
+    index.update(vif("pa", NET_A, "fa:16:3e:00:00:0a", "10.0.0.5", device="vm-a"))
+    index.update(vif("pa", NET_A, "fa:16:3e:00:00:0a", "10.0.0.7", device="vm-a"))  # new address
+    assert index.resolve(NET_A, "10.0.0.5") is None
+    assert index.resolve(NET_A, "10.0.0.7").port_id == "pa"
+    index.remove("pa")
+    index.remove("pa")  # unknown: no error
+    assert index.resolve(NET_A, "10.0.0.7") is None and len(index) == 0
+
+
+def test_an_address_claimed_by_two_ports_resolves_to_none():
+    index = PortIndex(CHASSIS)
+    index.update(vif("p1", NET_A, "fa:16:3e:00:00:01", "10.0.0.5", device="vm-1"))
+    index.update(vif("p2", NET_A, "fa:16:3e:00:00:02", "10.0.0.5", device="vm-2"))
+    assert index.resolve(NET_A, "10.0.0.5") is None
+    index.remove("p2")
+    assert index.resolve(NET_A, "10.0.0.5").device_id == "vm-1"
+
+
+def test_local_networks_and_metadata_ports():
+    index = PortIndex(CHASSIS)
+    index.update(vif("here", NET_A, "fa:16:3e:00:00:01", "10.0.0.5"))
+    index.update(vif("elsewhere", NET_B, "fa:16:3e:00:00:02", "10.0.0.5", chassis="chassis-2"))
+    index.update(vif("unbound", NET_B, "fa:16:3e:00:00:03", "10.0.0.6", chassis=None))
+    meta = Binding(port_id="m", network_id=NET_A, type="localport", mac="fa:16:3e:00:00:99",
+                   ips=("10.0.0.2",), cidrs=("10.0.0.2/24",), device_owner="network:distributed")
+    index.update(meta)
+    assert index.local_networks() == {NET_A}
+    assert index.networks() == {NET_A, NET_B}
+    assert index.metadata_port(NET_A) == meta and index.metadata_port(NET_B) is None
+    assert index.resolve(NET_A, "10.0.0.2") is None  # the metadata port is no caller
+    index.update(vif("here", NET_A, "fa:16:3e:00:00:01", "10.0.0.5", chassis=None))  # unbound
+    assert index.local_networks() == set()
+    index.remove("m")
+    assert index.metadata_port(NET_A) is None
+
+
+# --- headers -------------------------------------------------------------------------
+
+def test_guest_copies_of_proxy_headers_are_dropped_and_ours_are_signed():
+    guest = [("Host", "169.254.169.254"), ("User-Agent", "Cloud-Init/22.4.2"),
+             ("X-Instance-ID", "someone-else"), ("x-instance-id", "again"),
+             ("X-Tenant-ID", "their-project"), ("X-Forwarded-For", "10.0.0.9"),
+             ("X-Instance-ID-Signature", "forged"), ("X-Metadata-Provider", "lb"),
+             ("Connection", "keep-alive"), ("Transfer-Encoding", "chunked"),
+             ("X-aws-ec2-metadata-token", "tok")]
+    binding = vif("pa", NET_A, "fa:16:3e:00:00:0a", "10.0.0.5", device="vm-a", project="proj-a")
+    out = forward_headers(guest, SECRET, binding, "10.0.0.5")
+    assert out.getall("X-Instance-ID") == ["vm-a"]
+    assert out.getall("X-Tenant-ID") == ["proj-a"]
+    assert out.getall("X-Forwarded-For") == ["10.0.0.5"]
+    assert auth.signature_ok(SECRET, "vm-a", out["X-Instance-ID-Signature"])
+    for gone in ("Host", "X-Metadata-Provider", "Connection", "Transfer-Encoding"):
+        assert gone not in out
+    assert out["User-Agent"] == "Cloud-Init/22.4.2"
+    assert out["X-aws-ec2-metadata-token"] == "tok"
+
+
+def test_response_headers_keep_what_clients_read():
+    out = response_headers([("Content-Type", "application/json"), ("Content-Length", "12"),
+                            ("Server", "Python"), ("Date", "x"), ("Retry-After", "1"),
+                            ("X-aws-ec2-metadata-token-ttl-seconds", "60")])
+    assert dict(out) == {"Content-Type": "application/json", "Retry-After": "1",
+                         "X-aws-ec2-metadata-token-ttl-seconds": "60"}
+
+
+# --- the proxy, serving sockets -----------------------------------------------------------
+
+def listening_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    return sock
+
+
+async def fetch(sock: socket.socket, path: str, *, method: str = "GET", source: str = "127.0.0.1",
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    port = sock.getsockname()[1]
+    connector = aiohttp.TCPConnector(local_addr=(source, 0))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        url = yarl.URL(f"http://127.0.0.1:{port}{path}", encoded=True)
+        async with session.request(method, url, headers=headers or {}) as resp:
+            return resp.status, dict(resp.headers), await resp.read()
+
+
+async def start_backend(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+@pytest.fixture
+def two_instances(api) -> dict[str, dict[str, Any]]:
+    """Instances vm-a (project pa) and vm-b (project pb), registered through the API."""
+    made = {}
+    for name, project in (("vm-a", "pa"), ("vm-b", "pb")):
+        body = {"instance": {"project_id": project, "name": name,
+                             "public_keys": [{"name": f"key-{name}", "key": f"ssh-ed25519 {name}"}],
+                             "user_data": base64.b64encode(f"#!/bin/sh\necho {name}\n".encode()).decode()}}
+        resp = api.put(f"/v2.0/instances/{uuid.uuid4()}", body, admin=True)
+        assert resp.status_code in (200, 201), resp.text
+        made[name] = resp.json()["instance"]
+    return made
+
+
+def index_for(instances: dict[str, dict[str, Any]]) -> PortIndex:
+    """127.0.0.1 is vm-a on network A and vm-b on network B: overlapping addresses."""
+    index = PortIndex(CHASSIS)
+    for name, net, mac in (("vm-a", NET_A, "fa:16:3e:00:00:0a"), ("vm-b", NET_B, "fa:16:3e:00:00:0b")):
+        inst = instances[name]
+        index.update(vif(f"port-{name}", net, mac, "127.0.0.1", device=inst["id"],
+                         project=inst["project_id"]))
+    return index
+
+
+def test_each_network_socket_serves_its_own_instance_at_the_same_address(api, two_instances):
+    settings = Settings(state_dir=api.env.settings.state_dir, database_url=api.env.settings.database_url)
+
+    async def scenario() -> dict[str, Any]:
+        runner, url = await start_backend(create_app(api.env.db, settings, SECRET))
+        proxy = MetadataProxy(index_for(two_instances), url, SECRET)
+        sock_a, sock_b = listening_socket(), listening_socket()
+        listeners = [await proxy.listen(NET_A, sock_a), await proxy.listen(NET_B, sock_b)]
+        try:
+            got = {}
+            for name, sock in (("vm-a", sock_a), ("vm-b", sock_b)):
+                status, headers, body = await fetch(sock, "/openstack/latest/meta_data.json")
+                assert status == 200 and headers["Content-Type"].startswith("application/json")
+                got[name] = json.loads(body)
+                _, _, got[name + "-user-data"] = await fetch(sock, "/openstack/latest/user_data")
+            # the guest claims to be the other instance: it still gets its own data
+            spoof = {"X-Instance-ID": two_instances["vm-b"]["id"], "X-Tenant-ID": "pb",
+                     "X-Forwarded-For": "10.9.9.9",
+                     "X-Instance-ID-Signature": auth.sign_instance_id("guess", "x")}
+            status, _, body = await fetch(sock_a, "/openstack/latest/meta_data.json",
+                                          headers=spoof)
+            got["spoofed"] = (status, json.loads(body)["uuid"])
+            # an address that belongs to no port, on the same socket
+            got["unknown"] = (await fetch(sock_a, "/openstack", source="127.0.0.2"))[0]
+            # a token PUT with X-Forwarded-For is refused; without, it works
+            ttl = {"X-aws-ec2-metadata-token-ttl-seconds": "60"}
+            got["xff_put"] = (await fetch(sock_a, "/latest/api/token", method="PUT",
+                                          headers={**ttl, "X-Forwarded-For": "1.2.3.4"}))[0]
+            status, headers, token = await fetch(sock_a, "/latest/api/token", method="PUT",
+                                                 headers=ttl)
+            got["token"] = (status, headers.get("X-aws-ec2-metadata-token-ttl-seconds"))
+            got["with_token"] = await fetch(sock_a, "/latest/meta-data/instance-id",
+                                            headers={"X-aws-ec2-metadata-token": token.decode()})
+            got["other_token"] = (await fetch(sock_b, "/latest/meta-data/instance-id",
+                                              headers={"X-aws-ec2-metadata-token": token.decode()}))[0]
+            return got
+        finally:
+            for listener in listeners:
+                await listener.close()
+            await proxy.close()
+            await runner.cleanup()
+
+    got = asyncio.run(scenario())
+    for name in ("vm-a", "vm-b"):
+        inst = two_instances[name]
+        assert got[name]["uuid"] == inst["id"] and got[name]["hostname"] == name
+        assert got[name]["public_keys"] == {f"key-{name}": f"ssh-ed25519 {name}"}
+        assert got[name + "-user-data"] == f"#!/bin/sh\necho {name}\n".encode()
+    assert got["spoofed"] == (200, two_instances["vm-a"]["id"])
+    assert got["unknown"] == 404
+    assert got["xff_put"] == 403
+    assert got["token"] == (200, "60")
+    assert got["with_token"][0] == 200 and got["with_token"][2].decode() == two_instances["vm-a"]["id"]
+    assert got["other_token"] == 401  # the token is vm-a's, not vm-b's
+
+
+def test_what_reaches_the_service_and_what_comes_back():
+    seen: list[dict[str, Any]] = []
+
+    async def stub(request: web.Request) -> web.Response:
+        seen.append({"method": request.method, "raw_path": request.raw_path,
+                     "headers": list(request.headers.items()), "body": await request.read()})
+        return web.Response(status=418, text="teapot", headers={"Retry-After": "7"})
+
+    async def scenario() -> tuple:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", stub)
+        runner, url = await start_backend(app)
+        index = PortIndex(CHASSIS)
+        index.update(vif("p", NET_A, "fa:16:3e:00:00:0a", "127.0.0.1", device="vm-9", project="p9"))
+        index.update(vif("q", NET_A, "fa:16:3e:00:00:0b", "127.0.0.2"))  # no device_id
+        proxy = MetadataProxy(index, url, SECRET)
+        sock = listening_socket()
+        listener = await proxy.listen(NET_A, sock)
+        try:
+            first = await fetch(sock, "/latest/meta-data/a%20b?x=1&y=%2F",
+                                headers={"X-Forwarded-For": "6.6.6.6", "x-tenant-id": "p1"})
+            no_device = await fetch(sock, "/", source="127.0.0.2")
+        finally:
+            await listener.close()
+            await proxy.close()
+            await runner.cleanup()
+        # the service is gone now: 503 with Retry-After, never a hang
+        proxy = MetadataProxy(index, url, SECRET, timeout=2)
+        sock = listening_socket()
+        listener = await proxy.listen(NET_A, sock)
+        try:
+            down = await fetch(sock, "/openstack")
+        finally:
+            await listener.close()
+            await proxy.close()
+        return first, no_device, down, proxy.errors
+
+    first, no_device, down, errors = asyncio.run(scenario())
+    assert first[0] == 418 and first[2] == b"teapot" and first[1]["Retry-After"] == "7"
+    [request] = seen
+    assert request["raw_path"] == "/latest/meta-data/a%20b?x=1&y=%2F"  # passed as sent
+    headers = {}
+    for key, value in request["headers"]:
+        headers.setdefault(key.lower(), []).append(value)
+    assert headers["x-forwarded-for"] == ["127.0.0.1"]
+    assert headers["x-tenant-id"] == ["p9"] and headers["x-instance-id"] == ["vm-9"]
+    assert auth.signature_ok(SECRET, "vm-9", headers["x-instance-id-signature"][0])
+    assert no_device[0] == 404
+    assert down[0] == 503 and down[1]["Retry-After"] == "1" and errors == 1
+
+
+# --- ACTIVE waits for the metadata path ----------------------------------------------
+
+def test_the_status_watcher_reports_active_only_once_the_hook_says_ready(api):
+    from neutrino.ovn.status import PortStatusWatcher
+
+    net = api.network()
+    api.subnet(net["id"])
+    port = api.port(net["id"], device_owner="compute:nova")
+    asked: list[list[str]] = []
+    ready_after = 3  # the hook's third answer is "ready"
+
+    def hook(port_ids, timeout):
+        asked.append(list(port_ids))
+        return set(port_ids) if len(asked) >= ready_after else set()
+
+    sb = SimpleNamespace(idl=SimpleNamespace(notify_handler=SimpleNamespace(
+        watch_event=lambda e: None, unwatch_event=lambda e: None)))
+    watcher = PortStatusWatcher(api.env, sb, metadata_ready=hook, ready_timeout=0.1)
+    watcher._thread.start()  # the worker alone: no SB to resync from
+    try:
+        watcher.changed(port["id"], (True, "chassis-1"))
+        status = lambda: api.get(f"/v2.0/ports/{port['id']}").json()["port"]["status"]
+        deadline = time.monotonic() + 10
+        while len(asked) < ready_after - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert status() == "DOWN"  # held back while the path is not ready
+        while status() != "ACTIVE" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert status() == "ACTIVE" and len(asked) == ready_after
+        assert all(call == [port["id"]] for call in asked)
+        # going down never waits for the hook
+        watcher.changed(port["id"], (False, None))
+        while status() != "DOWN" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert status() == "DOWN" and len(asked) == ready_after
+    finally:
+        watcher.stop()
