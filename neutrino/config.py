@@ -9,6 +9,7 @@ command-line flags.
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -19,6 +20,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_STATE_DIR = Path("/var/lib/neutrino")
 _MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+
+
+AUTO_ALLOCATE_PREFIXLEN = 24  # each auto-allocated network gets a /24
 
 
 class ConfigError(Exception):
@@ -62,6 +66,13 @@ class Settings(BaseSettings):
     scheduler_policy: Literal["pack", "spread", "balanced"] = "pack"
     # Only networks carrying this tag are candidates; empty: any network.
     scheduler_required_tag: str = ""
+    # When no network fits, build one for the project ("auto_allocated_network", a /24
+    # carved from auto_allocate_cidrs not overlapping the project's subnets) behind
+    # "auto_allocated_router" with its gateway on auto_allocate_external_network (name or
+    # id; empty: the only router:external network, if there is exactly one).
+    auto_allocate_create: bool = False
+    auto_allocate_cidrs: str = "10.128.0.0/16"
+    auto_allocate_external_network: str = ""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # OVN northbound ovsdb-server ("unix:/path", "tcp:host:6641", comma-separated for a cluster).
     ovn_nb_connection: str = ""
@@ -102,6 +113,16 @@ class Settings(BaseSettings):
             raise ValueError("must be a MAC address like fa:16:3e:00:00:00")
         if int(value[:2], 16) & 1:
             raise ValueError("must be a unicast MAC (first octet even)")
+        return value
+
+    @field_validator("auto_allocate_cidrs")
+    @classmethod
+    def _check_auto_allocate_cidrs(cls, value: str) -> str:
+        for cidr in (c.strip() for c in value.split(",") if c.strip()):
+            net = ipaddress.ip_network(cidr)  # ValueError names the entry
+            if net.version != 4 or net.prefixlen > AUTO_ALLOCATE_PREFIXLEN:
+                raise ValueError(f"{cidr} is not an IPv4 range of /{AUTO_ALLOCATE_PREFIXLEN} "
+                                 "or larger")
         return value
 
     @field_validator("bridge_mappings")

@@ -19,17 +19,22 @@ next: every attempt is its own transaction (``ports.create_ports``), so a
 failed one leaves nothing behind, and no caller gets a 409 while another
 candidate has room. When nothing fits, AutoAllocationFailure (409) says why.
 
-Not supported yet: placement by host or segment (routed networks have no
-segments in the model yet), and building a topology when nothing fits. Neutron
-builds ``auto_allocated_network`` + router from the default subnet pools onto
-the ``is_default`` external network and remembers it per project (table
-``auto_allocated_topologies``); neutrino has neither subnet pools nor
-``is_default`` yet (a migration), so ``auto_allocated_topology`` answers the
-scheduler's choice among existing networks at the time of the call, or 409.
+When nothing fits and the operator enabled ``auto_allocate_create``, a
+topology is built for the project (:func:`build_topology`): the network
+``auto_allocated_network`` with a /24 carved from ``auto_allocate_cidrs`` that
+overlaps none of the project's subnets, behind the project's
+``auto_allocated_router`` (made on first need, its gateway on the configured
+external network). Neutron builds the same names from default subnet pools onto
+its ``is_default`` external network; neutrino has no subnet pools, so the range
+is configured. The new network is an ordinary candidate from then on: nothing
+else records it.
+
+Not supported yet: placement by host or segment (routed networks).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +43,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.db.models import Network
-from neutrino.services import common, ip_availability, networks, ports
+from neutrino.config import AUTO_ALLOCATE_PREFIXLEN
+from neutrino.db.models import Network, Router, Subnet
+from neutrino.services import common, ip_availability, networks, ports, routers, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.ip_availability import SubnetUsage
@@ -132,11 +138,16 @@ def schedule_ports(env: Env, ctx: Context, items: list[dict[str, Any]],
         raise errors.BadRequest("Ports scheduled together must belong to one project")
     project = projects.pop()
     constraints = Constraints(len(items), constraints.tags, constraints.ip_version)
+    built = False
     for _ in range(ROUNDS):
         candidates = env.db.run(lambda s: rank_networks(s, env, project, constraints), write=False)
         chosen = [c for c in candidates if c.rank is not None]
         if not chosen:
-            break
+            if built or not _may_build(env, constraints):
+                break
+            build_topology(env, project)
+            built = True
+            continue
         for cand in chosen:
             pin = {"fixed_ips": cand.fixed_ips} if cand.fixed_ips else {}
             try:
@@ -166,15 +177,111 @@ def auto_allocated_topology(env: Env, ctx: Context, project_id: str,
         return rank_networks(session, env, project_id, Constraints())
     candidates = env.db.run(run, write=False)
     chosen = next((c for c in candidates if c.rank == 1), None)
-    if chosen is None:
+    if chosen is not None:
+        network_id = chosen.network_id
+    elif _may_build(env, Constraints()):
+        network_id = None if DRY_RUN in fields else build_topology(env, project_id)
+    else:
         raise AutoAllocationFailure(why_nothing_fits(candidates, project_id, 1))
-    network_id = "dry-run=pass" if DRY_RUN in fields else chosen.network_id
+    network_id = "dry-run=pass" if DRY_RUN in fields else network_id
     return {"id": network_id, "tenant_id": project_id, "project_id": project_id}
 
 
+AUTO_NETWORK, AUTO_ROUTER = "auto_allocated_network", "auto_allocated_router"
+
+
+def build_topology(env: Env, project: str) -> str:
+    """Build a network for ``project`` when nothing fits (``auto_allocate_create``):
+    ``auto_allocated_network`` with a /24 of ``auto_allocate_cidrs`` overlapping none
+    of the project's subnets, attached to the project's ``auto_allocated_router``
+    (created with its gateway on the external network when there is one). Returns
+    the network id. Each step is its own transaction; a failure removes what the
+    call made. Raises AutoAllocationFailure when the ranges are used up or the
+    configured external network does not exist, and the services' errors.
+    """
+    ctx = Context.admin(project)
+    made: list[tuple[str, str]] = []  # (kind, id), undone in reverse on failure
+    try:
+        cidr, external_id, router_id = env.db.run(lambda s: _topology_plan(s, env, project),
+                                                  write=False)
+        net = networks.create_networks(env, ctx, [{"name": AUTO_NETWORK, "project_id": project}])[0]
+        made.append(("network", net["id"]))
+        subnet = subnets.create_subnets(env, ctx, [{
+            "network_id": net["id"], "name": AUTO_NETWORK, "cidr": cidr, "ip_version": 4,
+            "project_id": project}])[0]
+        if external_id is not None:
+            if router_id is None:
+                router_id = routers.create_routers(env, ctx, [{
+                    "name": AUTO_ROUTER, "project_id": project,
+                    "external_gateway_info": {"network_id": external_id}}])[0]["id"]
+                made.append(("router", router_id))
+            routers.add_router_interface(env, ctx, router_id, {"subnet_id": subnet["id"]})
+            made.append(("interface", router_id + " " + subnet["id"]))
+        LOG.info("built %s %s (%s) for project %s", AUTO_NETWORK, net["id"], cidr, project)
+        return net["id"]
+    except Exception:
+        for kind, rid in reversed(made):
+            try:
+                if kind == "interface":
+                    router, sub = rid.split()
+                    routers.remove_router_interface(env, ctx, router, {"subnet_id": sub})
+                elif kind == "router":
+                    routers.delete_router(env, ctx, rid)
+                else:
+                    networks.delete_network(env, ctx, rid)
+            except errors.NeutronError:
+                LOG.exception("could not undo %s %s of a failed auto-allocation", kind, rid)
+        raise
+
+
+def _may_build(env: Env, constraints: Constraints) -> bool:
+    """Whether a built network would serve: enabled, and nothing asked of it that
+    a fresh IPv4 /24 without tags cannot give."""
+    return (env.settings.auto_allocate_create and not constraints.tags
+            and not env.settings.scheduler_required_tag and constraints.ip_version in (None, 4)
+            and constraints.count <= 250)
+
+
+def _topology_plan(session: Session, env: Env, project: str) -> tuple[str, str | None, str | None]:
+    """(the /24 to use, the external network id or None, the project's existing
+    auto_allocated_router id or None)."""
+    taken = [ipaddress.ip_network(c) for c in session.scalars(
+        select(Subnet.cidr).where(Subnet.project_id == project, Subnet.ip_version == 4))]
+    cidr = None
+    for block in env.settings.auto_allocate_cidrs.split(","):
+        if not block.strip():
+            continue
+        for candidate in ipaddress.ip_network(block.strip()).subnets(new_prefix=AUTO_ALLOCATE_PREFIXLEN):
+            if not any(candidate.overlaps(t) for t in taken):
+                cidr = str(candidate)
+                break
+        if cidr:
+            break
+    if cidr is None:
+        raise AutoAllocationFailure(f"No free /{AUTO_ALLOCATE_PREFIXLEN} left in "
+                                    f"auto_allocate_cidrs {env.settings.auto_allocate_cidrs} "
+                                    f"for project {project}")
+    wanted = env.settings.auto_allocate_external_network
+    externals = session.execute(select(Network.id, Network.name)
+                                .where(Network.router_external.is_(True))).all()
+    if wanted:
+        match = [n.id for n in externals if wanted in (n.id, n.name)]
+        if len(match) != 1:
+            raise AutoAllocationFailure(f"auto_allocate_external_network {wanted} names "
+                                        f"{len(match)} external networks, not one")
+        external_id = match[0]
+    else:
+        external_id = externals[0].id if len(externals) == 1 else None
+    router_id = session.scalar(select(Router.id).where(
+        Router.project_id == project, Router.name == AUTO_ROUTER).order_by(Router.created_at)
+        .limit(1))
+    return cidr, external_id, router_id
+
+
 def delete_auto_allocated_topology(env: Env, ctx: Context, project_id: str) -> None:
-    """``DELETE /v2.0/auto-allocated-topology/{project_id}``: neutrino builds no
-    topology, so there is nothing to remove (Neutron answers 204 then too).
+    """``DELETE /v2.0/auto-allocated-topology/{project_id}``: built networks are
+    ordinary networks the project deletes like any other, so this removes
+    nothing (Neutron answers 204 when there is nothing either).
     Raises NotAuthorized (403) for another project without admin."""
     _topology_project(ctx, project_id)
 

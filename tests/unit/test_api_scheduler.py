@@ -330,3 +330,65 @@ def test_scheduled_ports_request_rules(api):
     assert (port["name"], port["device_owner"], port["tags"]) == ("vm", "compute:nova", ["x"])
     shown = candidates(api, fields=["network_name", "free_ips"])
     assert shown == [{"network_name": "net-a", "free_ips": free_ips(api, net)}]
+
+
+# --- building a topology when nothing fits (auto_allocate_create) ----------------
+
+def external(api: Api, name: str = "public") -> dict:
+    net = api.network("admin", name=name, **{"router:external": True,
+                                             "provider:network_type": "flat",
+                                             "provider:physical_network": "physnet1"})
+    api.post("/v2.0/subnets", {"subnet": {"network_id": net["id"], "cidr": "172.24.4.0/24",
+                                          "ip_version": 4, "enable_dhcp": False}},
+             project="admin", admin=True, expect=201)
+    return net
+
+
+def test_nothing_fits_builds_a_network_behind_a_router_when_enabled(make_api):
+    api = make_api(auto_allocate_create=True)
+    public = external(api)
+    full = network(api, "mine", pool=1, free=0)
+    got = topology(api, expect=200).json()["auto_allocated_topology"]
+    assert got["id"] != full["id"]
+    built = api.get(f"/v2.0/networks/{got['id']}").json()["network"]
+    assert built["name"] == "auto_allocated_network" and built["project_id"] == "p1"
+    [sub] = api.get(f"/v2.0/subnets?network_id={got['id']}").json()["subnets"]
+    assert sub["cidr"] == "10.128.0.0/24" and sub["enable_dhcp"] is True
+    [router] = api.get("/v2.0/routers").json()["routers"]
+    assert router["name"] == "auto_allocated_router"
+    assert router["external_gateway_info"]["network_id"] == public["id"]
+    iface = api.get(f"/v2.0/ports?device_id={router['id']}&device_owner=network:router_interface"
+                    ).json()["ports"]
+    assert [p["fixed_ips"][0]["ip_address"] for p in iface] == ["10.128.0.1"]
+    # from now on it is an ordinary candidate: asking again builds nothing more
+    assert topology(api, expect=200).json()["auto_allocated_topology"]["id"] == got["id"]
+    assert schedule(api)["network_id"] == got["id"]
+    # once it is full too, the next /24 joins the same router
+    api.put("/v2.0/quotas/p1", {"quota": {"port": -1}}, admin=True, expect=200)
+    fill(api, built, 0)
+    port = schedule(api)
+    second = api.get(f"/v2.0/subnets?network_id={port['network_id']}").json()["subnets"]
+    assert [s["cidr"] for s in second] == ["10.128.1.0/24"]
+    assert len(api.get("/v2.0/routers").json()["routers"]) == 1
+
+
+def test_dry_run_and_disabled_and_untaggable(make_api):
+    api = make_api(auto_allocate_create=True)
+    assert topology(api, expect=200, params={"fields": "dry-run"}).json()[
+        "auto_allocated_topology"]["id"] == "dry-run=pass"
+    assert api.get("/v2.0/networks").json()["networks"] == []  # a dry run builds nothing
+    # caller tags cannot be met by a fresh network: nothing is built
+    resp = schedule(api, expect=409, params={"tags": "purpose=dev"})
+    assert resp.json()["NeutronError"]["type"] == "AutoAllocationFailure"
+    assert api.get("/v2.0/networks").json()["networks"] == []
+    # without an external network the project gets a network and no router
+    assert schedule(api)["network_id"]
+    assert api.get("/v2.0/routers").json()["routers"] == []
+    disabled = make_api()
+    assert topology(disabled, project="p9", expect=409).json()["NeutronError"]["type"] == \
+        "AutoAllocationFailure"
+
+
+def test_auto_allocate_ranges_are_validated():
+    with pytest.raises(ValueError, match="10.0.0.0/28"):
+        Settings(auto_allocate_cidrs="10.0.0.0/28")
