@@ -20,6 +20,8 @@ if ((${#missing[@]})); then
     if [ -e "$policy" ]; then restore=$(mktemp); cp -p "$policy" "$restore"; fi
     printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"
     trap 'if [ -n "$restore" ]; then mv "$restore" "$policy"; else rm -f "$policy"; fi' EXIT
+    # cloud-init is installed for lab instances only: it must never configure this host.
+    mkdir -p /etc/cloud && touch /etc/cloud/cloud-init.disabled
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

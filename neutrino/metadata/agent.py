@@ -21,7 +21,7 @@ connection's source address, never a header. (network, address) resolves to a po
 through :class:`PortIndex`, built from the SB ``Port_Binding`` rows and kept fresh by
 IDL events: no API or database call per request, and it keeps serving from the index
 while the control plane is away. An IPv6 link-local source is matched by the MAC in
-its EUI-64. The request is forwarded over one keep-alive ``aiohttp.ClientSession`` to
+its EUI-64. The request is forwarded over keep-alive connections (``forward.Upstream``) to
 the metadata service (``auth.forward_url``: neutrino's own, or Nova's) with Nova's
 proxy headers (``auth.proxy_headers``), after dropping every copy of them the guest
 sent (:func:`forward_headers`). Unknown source: 404. A guest's token ``PUT`` carrying
@@ -63,8 +63,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import yarl
 from aiohttp import web
 from multidict import CIMultiDict
 from ovsdbapp.backend.ovs_idl import event as row_event
@@ -73,6 +71,8 @@ from neutrino.host import inside
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
 from neutrino.metadata.auth import proxy_headers
+from neutrino.metadata.forward import ForwardError, Upstream
+from neutrino.metadata.loop import new_event_loop
 
 LOG = logging.getLogger(__name__)
 
@@ -233,16 +233,20 @@ class PortIndex:
         """The VIF of ``network_id`` that owns source address ``address`` (IPv4, IPv6,
         an IPv4-mapped IPv6 or a link-local ``fe80::…%scope`` one), or None when no
         port, or more than one (then an error is logged), has it."""
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-        except ValueError:
-            return None
-        if ip.version == 6 and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if ip.version == 6 and ip.is_link_local:
-            found = self._by_mac.get((network_id, mac_from_eui64(ip)), set())
-        else:
-            found = self._by_ip.get((network_id, str(ip)), set())
+        # Fast path: a dotted IPv4 address as the kernel reports it is already the
+        # canonical form the index is keyed by (no parsing per request).
+        found = self._by_ip.get((network_id, address)) if ":" not in address else None
+        if found is None:
+            try:
+                ip = ipaddress.ip_address(address.split("%", 1)[0])
+            except ValueError:
+                return None
+            if ip.version == 6 and ip.ipv4_mapped is not None:
+                ip = ip.ipv4_mapped
+            if ip.version == 6 and ip.is_link_local:
+                found = self._by_mac.get((network_id, mac_from_eui64(ip)), set())
+            else:
+                found = self._by_ip.get((network_id, str(ip)), set())
         if len(found) > 1:
             LOG.error("%d ports of network %s have address %s (%s): refusing to guess",
                       len(found), network_id, address, ", ".join(sorted(found)))
@@ -300,18 +304,9 @@ class MetadataProxy:
         self.index = index
         self.forward_url = forward_url.rstrip("/")
         self.secret = secret
-        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=5)
-        self._session: aiohttp.ClientSession | None = None
+        self._upstream = Upstream(self.forward_url, timeout=timeout)
         self.requests = 0  # counters, for logs and benchmarks
         self.errors = 0
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30),
-                timeout=self._timeout, auto_decompress=False,
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"))
-        return self._session
 
     async def listen(self, network_id: str, sock: Any) -> "Listener":
         """Serve ``sock`` (listening, non-blocking) as network ``network_id``'s."""
@@ -333,24 +328,20 @@ class MetadataProxy:
             return _text(403, "403 Forbidden")
         headers = forward_headers(request.headers.items(), self.secret, binding, client)
         body = await request.read()
-        url = yarl.URL(self.forward_url + request.raw_path, encoded=True)
         try:
-            async with self._client().request(request.method, url, headers=headers,
-                                              data=body or None, allow_redirects=False) as resp:
-                data = await resp.read()
-                return web.Response(status=resp.status, body=data,
-                                    headers=response_headers(resp.headers.items()))
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            reply = await self._upstream.request(request.method, request.raw_path,
+                                                 headers.items(), body)
+        except ForwardError as exc:
             self.errors += 1
             LOG.warning("metadata service at %s failed for %s %s (port %s): %s",
-                        self.forward_url, request.method, request.path, binding.port_id,
-                        exc or type(exc).__name__)
+                        self.forward_url, request.method, request.path, binding.port_id, exc)
             return _text(503, "The metadata service is temporarily unavailable.",
                          **{"Retry-After": "1"})
+        return web.Response(status=reply.status, body=reply.body,
+                            headers=response_headers(reply.headers))
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self._upstream.close()
 
 
 @dataclass
@@ -457,7 +448,7 @@ class MetadataAgent:
         failure: list[BaseException] = []
 
         def run() -> None:
-            loop = asyncio.new_event_loop()
+            loop = new_event_loop()
             self._loop = loop
             self._changed = asyncio.Event()
             started.set()

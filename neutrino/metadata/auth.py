@@ -21,6 +21,7 @@ secret. Any process holding the secret can check them; nothing is stored.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -37,9 +38,11 @@ _TOKEN = struct.Struct("!Q8s16s")  # expiry (unix s), nonce, truncated HMAC-SHA2
 _TOKEN_LEN = len(base64.urlsafe_b64encode(b"\0" * _TOKEN.size))
 
 
+@functools.lru_cache(maxsize=4096)  # per request on both sides of the agent's hop
 def sign_instance_id(secret: str, instance_id: str) -> str:
     """``X-Instance-ID-Signature`` for ``instance_id``: lowercase hex HMAC-SHA256
-    keyed by the UTF-8 ``secret`` (Nova ``handler.py``, Neutron ``common/utils.py``)."""
+    keyed by the UTF-8 ``secret`` (Nova ``handler.py``, Neutron ``common/utils.py``).
+    Remembered for the last 4096 (secret, id) pairs."""
     return hmac.new(secret.encode(), instance_id.encode(), hashlib.sha256).hexdigest()
 
 

@@ -41,7 +41,13 @@ from aiohttp import web
 from neutrino.config import Settings
 from neutrino.db.session import Database
 from neutrino.metadata import content
-from neutrino.metadata.auth import TOKEN_TTL_MAX, TokenSigner, ensure_shared_secret, signature_ok
+from neutrino.metadata.auth import (
+    TOKEN_TTL_MAX,
+    TokenSigner,
+    ensure_shared_secret,
+    signature_ok,
+)
+from neutrino.metadata.loop import new_event_loop
 from neutrino.metadata.store import InstanceStore
 
 LOG = logging.getLogger(__name__)
@@ -72,7 +78,7 @@ class MetadataHandler:
         self._secret = secret
         self._tokens = TokenSigner(secret)
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.BaseRequest) -> web.Response:
         headers = request.headers
         ids = headers.getall("X-Instance-ID", ())
         tenants = headers.getall("X-Tenant-ID", ())
@@ -104,7 +110,7 @@ class MetadataHandler:
             return _text(401, "401 Unauthorized")
         return self._ec2(request, inst, segments)
 
-    def _put(self, request: web.Request, inst: content.InstanceData,
+    def _put(self, request: web.BaseRequest, inst: content.InstanceData,
              segments: list[str]) -> web.Response:
         if segments[1:] != ["api", "token"]:
             return _text(405, "405 Method Not Allowed", Allow="GET, HEAD")
@@ -138,7 +144,7 @@ class MetadataHandler:
             return _json(content.vendor_data_json(inst))
         return _json(content.vendor_data2_json(inst))
 
-    def _ec2(self, request: web.Request, inst: content.InstanceData,
+    def _ec2(self, request: web.BaseRequest, inst: content.InstanceData,
              segments: list[str]) -> web.Response:
         if not segments:
             return _text(200, "\n".join(content.EC2_VERSIONS + (content.LATEST,)))
@@ -163,12 +169,16 @@ def create_app(db: Database, settings: Settings, secret: str) -> web.Application
     used: ``metadata_require_tokens``, ``metadata_cache_seconds``. JSON documents
     are ``application/json``, everything else ``text/plain`` (Nova's choice).
     """
-    store = InstanceStore(db, settings.metadata_cache_seconds)
-    handler = MetadataHandler(store, secret, require_tokens=settings.metadata_require_tokens)
+    handler = _handler(db, settings, secret)
     app = web.Application()
     app[HANDLER_KEY] = handler
     app.router.add_route("*", "/{path:.*}", handler.handle)
     return app
+
+
+def _handler(db: Database, settings: Settings, secret: str) -> MetadataHandler:
+    store = InstanceStore(db, settings.metadata_cache_seconds)
+    return MetadataHandler(store, secret, require_tokens=settings.metadata_require_tokens)
 
 
 def serve(settings: Settings) -> None:
@@ -205,7 +215,8 @@ class MetadataServer:
         self.host = host if host is not None else settings.metadata_host
         self.port = port if port is not None else settings.metadata_port
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: web.BaseRunner | None = None
+        self.handler: MetadataHandler | None = None  # once started
         self._thread: threading.Thread | None = None
 
     @property
@@ -218,7 +229,7 @@ class MetadataServer:
         failure: list[BaseException] = []
 
         def run() -> None:
-            loop = asyncio.new_event_loop()
+            loop = new_event_loop()
             self._loop = loop
             try:
                 loop.run_until_complete(self._listen())
@@ -241,7 +252,10 @@ class MetadataServer:
         LOG.info("metadata service listening on %s", self.url)
 
     async def _listen(self) -> None:
-        self._runner = web.AppRunner(create_app(self.db, self.settings, self.secret), access_log=None)
+        # aiohttp's low-level server: one handler for every path, so no Application
+        # router or middleware chain per request (the agent's hop is the hot path).
+        self.handler = _handler(self.db, self.settings, self.secret)
+        self._runner = web.ServerRunner(web.Server(self.handler.handle, access_log=None))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()

@@ -8,7 +8,9 @@ An admin flat network on physnet1 has no gateway and no router at all (seed 001)
 Instances are booted with ``neutrino lab boot --user-data FILE --key NAME=PUBKEY``
 and asked with busybox ``wget`` (never with ``-T``: Debian 12's busybox 1.35 wget
 crashes with it) or, where headers, methods or source addresses matter, Python's
-``http.client``.
+``http.client``; and by real clients: Debian 12's cloud-init (its OpenStack and Ec2
+datasources, run by ``/usr/bin/python3`` from the ``cloud-init`` package, which the
+host never runs itself: scripts/bootstrap.sh) and botocore's IMDS fetcher.
 """
 
 from __future__ import annotations
@@ -61,6 +63,57 @@ sys.stdout.flush()
 sys.stdout.buffer.write(resp.read())
 """
 
+# cloud-init's own datasource search, as ``cloud-init init`` does it (stages.Init
+# ._get_data_source -> sources.find_source over the configured datasource_list), run by
+# Debian's system Python with Debian's cloud-init package; every path it writes is
+# under argv[2] (helpers.Paths), nothing under /var/lib/cloud or /run/cloud-init.
+# argv: config (JSON, merged over cloud-init's builtin config) workdir. Prints JSON.
+CLOUD_INIT = r"""
+import json, sys
+from cloudinit import distros, helpers, settings, sources, util, version
+from cloudinit.reporting import events
+config, workdir = json.loads(sys.argv[1]), sys.argv[2]
+cfg = util.mergemanydict([config, settings.CFG_BUILTIN])
+paths = helpers.Paths({"cloud_dir": workdir + "/cloud", "run_dir": workdir + "/run"})
+distro = distros.fetch("debian")("debian", {}, paths)
+ds, name = sources.find_source(
+    cfg, distro, paths, [sources.DEP_FILESYSTEM, sources.DEP_NETWORK], cfg["datasource_list"],
+    ["", "cloudinit.sources"], events.ReportEventStack("neutrino", "", reporting_enabled=False))
+out = {"version": version.version_string(), "datasource": name,
+       "instance_id": ds.get_instance_id(), "hostname": ds.get_hostname().hostname,
+       "public_keys": ds.get_public_ssh_keys(), "availability_zone": ds.availability_zone,
+       "user_data": ds.get_userdata_raw().decode(), "subplatform": ds.subplatform}
+if name == "DataSourceOpenStack":
+    out["network_config"] = ds.network_config
+print(json.dumps(out))
+"""
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, where the cloud-init package installs
+# Pinned to 169.254.169.254, bounded waits (defaults: one 10 s try for OpenStack, 120 s
+# polls for Ec2), metadata-clients §3. Ec2: an unknown cloud may proceed (strict_id).
+CLOUD_INIT_CONFIG = {
+    "OpenStack": {"metadata_urls": [META], "max_wait": 10, "timeout": 2, "retries": 1},
+    "Ec2": {"metadata_urls": [META], "max_wait": 10, "timeout": 2, "strict_id": False},
+}
+# botocore's IMDS fetcher with IMDSv1 disabled (so nothing is read without a token),
+# default endpoint (169.254.169.254). Prints JSON: the token, instance-id read with
+# it, and what a forged token of the same length gets.
+BOTOCORE = r"""
+import json
+from botocore.utils import InstanceMetadataFetcher
+fetcher = InstanceMetadataFetcher(timeout=2, num_attempts=2,
+                                  config={"ec2_metadata_v1_disabled": True})
+token = fetcher._fetch_metadata_token()
+out = {"endpoint": fetcher.get_base_url(), "token": token}
+if token:
+    out["instance_id"] = fetcher._get_request("latest/meta-data/instance-id", None, token).text
+    try:
+        fetcher._get_request("latest/meta-data/instance-id", None, "A" * len(token))
+        out["forged"] = "accepted"
+    except Exception as exc:
+        out["forged"] = type(exc).__name__
+print(json.dumps(out))
+"""
+
 
 class World:
     """The all-in-one, its networks and instances, and ways to ask from inside them."""
@@ -69,15 +122,17 @@ class World:
         self.aio, self.tmp = aio, tmp
         self.booted: dict[str, dict] = {}
 
-    def boot(self, short: str, network_id: str, project: str | None, key: str) -> dict:
-        """Boot ``<prefix><short>`` with user data and one key; its port, key and data."""
+    def boot(self, short: str, network_id: str, project: str | None, key: str,
+             *options: str) -> dict:
+        """Boot ``<prefix><short>`` with user data and one key (``options``: more
+        ``neutrino lab boot`` options); its port, key and data."""
         name = self.aio.prefix + short
         user_data = f"#cloud-config\n# {name}\nruncmd: [echo {short}]\n".encode()
         path = self.tmp / f"{short}.user-data"
         path.write_bytes(user_data)
         extra = ["--project", project] if project else []
         self.aio.lab("boot", name, "--network", network_id, "--user-data", str(path),
-                     "--key", f"{short}key={key}", *extra)
+                     "--key", f"{short}key={key}", *extra, *options)
         info = {"name": name, "port": self.aio.port_of(name), "key": key,
                 "key_name": f"{short}key", "user_data": user_data}
         self.booted[short] = info
@@ -97,6 +152,36 @@ class World:
         assert res.returncode == 0, res.stderr.decode()
         status, _, body = res.stdout.partition(b"\n")
         return int(status), body
+
+    def cloud_init(self, name: str, datasource: str) -> dict:
+        """cloud-init's ``datasource`` (OpenStack or Ec2), forced by configuration
+        (``datasource_list: [<it>]``), searched for inside instance ``name``: what it read.
+
+        Debian 12's cloud-init (22.4.2) has no override of the OpenStack platform
+        check (DMI), so it runs as PID 1 of a PID namespace of its own with
+        ``product_name=OpenStack Nova`` in its environment: the nova-lxd path of
+        ``detect_openstack`` (metadata-clients §1.1, §3)."""
+        config = {"datasource_list": [datasource],
+                  "datasource": {datasource: CLOUD_INIT_CONFIG[datasource]}}
+        workdir = self.tmp / f"cloud-init-{name}-{datasource}"
+        workdir.mkdir()
+        argv = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", SYSTEM_PYTHON, "-c",
+                CLOUD_INIT, json.dumps(config), str(workdir)]
+        if datasource == "OpenStack":
+            argv = ["unshare", "--pid", "--fork", "--mount-proc", *argv[:2],
+                    "product_name=OpenStack Nova", *argv[2:]]
+        res = subprocess.run(["ip", "netns", "exec", netns_name(name), *argv],
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
+
+    def botocore(self, name: str) -> dict:
+        """botocore's IMDS fetcher run inside instance ``name`` (see BOTOCORE)."""
+        res = subprocess.run(["ip", "netns", "exec", netns_name(name), "env", "-i",
+                              "PATH=/usr/bin:/bin", sys.executable, "-c", BOTOCORE],
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
 
     def meta_data(self, name: str) -> dict:
         res = self.wget(name, "/openstack/latest/meta_data.json")
@@ -157,6 +242,45 @@ def test_overlapping_projects_each_get_their_own_metadata(world, overlapping):
     assert len(uuids) == 2
 
 
+def _cloud_init_installed() -> bool:
+    return subprocess.run([SYSTEM_PYTHON, "-c", "import cloudinit.sources"],
+                          capture_output=True, check=False).returncode == 0
+
+
+@pytest.mark.parametrize("datasource", ["OpenStack", "Ec2"])
+def test_cloud_init_datasources_read_each_instance_its_own(world, overlapping, datasource):
+    """Debian 12's cloud-init in each of two instances at the same address."""
+    if not _cloud_init_installed():
+        pytest.skip("Debian's cloud-init package is not installed (scripts/apt-packages.txt)")
+    host_paths = [Path("/var/lib/cloud"), Path("/run/cloud-init")]
+    before = [p.exists() for p in host_paths]
+    for inst in overlapping.values():
+        wait_active(world.aio, inst["name"])
+        got = world.cloud_init(inst["name"], datasource)
+        assert got["datasource"] == f"DataSource{datasource}"
+        assert got["subplatform"] == f"metadata ({META})"
+        assert got["instance_id"] == inst["port"]["device_id"]
+        assert got["hostname"] == inst["name"]
+        assert got["public_keys"] == [inst["key"]]
+        assert got["user_data"] == inst["user_data"].decode()
+        assert got["availability_zone"] == "nova"
+        if datasource == "OpenStack":  # network_data.json: links by the port's MAC
+            [link] = got["network_config"]["config"]
+            assert (link["type"], link["mac_address"], link["name"]) == \
+                ("physical", inst["port"]["mac_address"], "eth0")
+    assert [p.exists() for p in host_paths] == before  # nothing written on the host
+
+
+def test_botocore_reads_instance_id_with_an_imdsv2_token(world, overlapping):
+    for inst in overlapping.values():
+        wait_active(world.aio, inst["name"])
+        got = world.botocore(inst["name"])
+        assert got["endpoint"] == META + "/"
+        assert got["token"], "no IMDSv2 token"
+        assert got["instance_id"] == inst["port"]["device_id"]
+        assert got["forged"] == "_RetriesExceededError"  # 401 for a token never issued
+
+
 def test_the_route_to_metadata_comes_from_the_dhcp_lease(world, overlapping):
     for inst in overlapping.values():
         lease = get_instance(world.aio.state_dir, inst["name"]).lease
@@ -203,26 +327,21 @@ def test_headers_sent_by_the_instance_change_nothing(world, overlapping):
     assert (status, body.decode()) == (200, a["port"]["device_id"])
 
 
-def test_an_address_that_belongs_to_no_port_gets_404(world, overlapping):
-    """The port's security (OVN port_security, MAC + its address) would drop a foreign
-    source address before the agent sees it; cleared by hand for this test (as a port
-    with port security disabled would be) and put back after."""
-    aio, inst = world.aio, overlapping["mdb"]
-    port_id = inst["port"]["id"]
-    nbctl = ["ovn-nbctl", f"--db={aio.runtime['nb_connection']}"]
-    saved = subprocess.run(nbctl + ["lsp-get-port-security", port_id], capture_output=True,
-                           text=True, check=True).stdout.strip()
-    subprocess.run(nbctl + ["lsp-set-port-security", port_id], check=True)
-    assert aio.exec(inst["name"], "ip", "addr", "add", "10.0.0.77/24", "dev", "eth0").returncode == 0
-    try:
-        status, _ = world.request(inst["name"], "GET", META + "/openstack", "--source", "10.0.0.77")
-        assert status == 404
-        status, body = world.request(inst["name"], "GET", META + "/openstack",
-                                     "--source", "10.0.0.5")
-        assert status == 200 and b"latest" in body
-    finally:
-        aio.exec(inst["name"], "ip", "addr", "del", "10.0.0.77/24", "dev", "eth0")
-        subprocess.run(nbctl + ["lsp-set-port-security", port_id, saved], check=True)
+def test_an_address_that_belongs_to_no_port_gets_404(world):
+    """A port without port security (``port_security_enabled`` false) may send from
+    any address, so the agent, not OVN, must turn away one that no port has."""
+    aio = world.aio
+    net = aio.network("mde", "10.9.0.0/24", pool=("10.9.0.4", "10.9.0.20"))  # .77: no port's
+    inst = world.boot("e", net["id"], "mde", "ssh-ed25519 AAAAnops", "--no-port-security")
+    assert inst["port"]["port_security_enabled"] is False
+    wait_active(aio, inst["name"])
+    address = inst["port"]["fixed_ips"][0]["ip_address"]
+    assert aio.exec(inst["name"], "ip", "addr", "add", "10.9.0.77/24", "dev", "eth0").returncode == 0
+    status, _ = world.request(inst["name"], "GET", META + "/openstack", "--source", "10.9.0.77")
+    assert status == 404
+    status, body = world.request(inst["name"], "GET", META + "/openstack/latest/meta_data.json",
+                                 "--source", address)
+    assert status == 200 and json.loads(body)["uuid"] == inst["port"]["device_id"]
 
 
 def test_a_bad_signature_sent_straight_to_the_service_gets_403(world, overlapping):
