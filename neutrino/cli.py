@@ -284,6 +284,8 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
                  help="Security group name or id (repeatable; instead of the default group)"),
              no_port_security: bool = typer.Option(False, "--no-port-security",
                                                    help="No port security and no groups"),
+             subnet: Optional[str] = typer.Option(
+                 None, "--subnet", help="Take the address from this subnet (name or id)"),
              config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
     """Create a port and an instance on it (its metadata registered); print the address
     it leased by DHCP."""
@@ -304,7 +306,7 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
                              on_scheduled=lambda net: Console().print(
                                  f"{name}: scheduled on network {net['name'] or '-'} ({net['id']})"),
                              security_groups=security_group or None,
-                             port_security=not no_port_security)
+                             port_security=not no_port_security, subnet=subnet)
     except (commands.LabError, instances.InstanceError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
@@ -425,6 +427,85 @@ def external_exec(ctx: typer.Context, physnet: str = PhysnetOpt,
         res = external.exec_in_upstream(settings.state_dir, physnet, list(ctx.args),
                                         timeout=3600)
     except (external.UpstreamNotFound, ValueError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    sys.stdout.write(res.stdout)
+    sys.stderr.write(res.stderr)
+    raise typer.Exit(res.returncode)
+
+
+vlan_app = typer.Typer(help="Provider VLANs: gateways behind the lab's upstream switch, "
+                            "trunked to a physical network's bridge", no_args_is_help=True)
+lab_app.add_typer(vlan_app, name="vlan")
+VlanPhysnetOpt = typer.Option("default", "--physnet", help="Physical network (in bridge_mappings)")
+VlanOpt = typer.Option(..., "--vlan", min=1, max=4094, help="VLAN id")
+
+
+@vlan_app.command("create")
+def vlan_create(physnet: str = VlanPhysnetOpt, vlan: int = VlanOpt,
+                cidr: str = typer.Option(..., "--cidr", help="The VLAN's subnet, e.g. 10.10.100.0/24"),
+                gateway_ip: Optional[str] = typer.Option(
+                    None, "--gateway-ip", help="The gateway's address (first of --cidr)"),
+                config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Create (idempotently) the gateway namespace of a VLAN on the upstream switch: an
+    access port tagged --vlan, the switch trunked to the physnet's bridge. The provider
+    network itself is made through the API (admin)."""
+    from neutrino.host.ovs import OvsError
+    from neutrino.lab import commands, vlans
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        gw = commands.vlan_create(settings.state_dir, physnet, vlan, cidr, gateway_ip)
+    except (commands.LabError, vlans.VlanError, OvsError, ValueError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"VLAN {gw.vlan} on {gw.physnet}: gateway {gw.gateway} in namespace "
+                    f"{gw.netns}, access port {gw.host_if} on {gw.switch}, trunked to {gw.bridge}")
+
+
+@vlan_app.command("delete")
+def vlan_delete(physnet: str = VlanPhysnetOpt, vlan: int = VlanOpt,
+                config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Remove a VLAN's gateway (the upstream switch goes with the physnet's last VLAN)."""
+    from neutrino.lab import commands
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        gw = commands.vlan_delete(settings.state_dir, physnet, vlan)
+    except commands.LabError as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"VLAN {gw.vlan} on {gw.physnet} deleted")
+
+
+@vlan_app.command("list")
+def vlan_list(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """List the lab's VLAN gateways."""
+    from rich.table import Table
+
+    from neutrino.lab import vlans
+
+    settings = _settings(config, state_dir=state_dir)
+    table = Table()
+    for column in ("physnet", "vlan", "gateway", "namespace", "state"):
+        table.add_column(column)
+    for gw in vlans.list_vlans(settings.state_dir):
+        table.add_row(gw.physnet, str(gw.vlan), gw.gateway, gw.netns,
+                      "up" if vlans.is_plumbed(gw) else "down")
+    Console().print(table)
+
+
+@vlan_app.command("exec", context_settings={"allow_extra_args": True,
+                                            "ignore_unknown_options": True})
+def vlan_exec(ctx: typer.Context, physnet: str = VlanPhysnetOpt, vlan: int = VlanOpt,
+              config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Run a command in a VLAN's gateway namespace: neutrino lab vlan exec --vlan 100 -- CMD..."""
+    from neutrino.lab import vlans
+
+    settings = _settings(config, state_dir=state_dir)
+    try:
+        res = vlans.exec_in_vlan(settings.state_dir, physnet, vlan, list(ctx.args), timeout=3600)
+    except (vlans.VlanNotFound, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
     sys.stdout.write(res.stdout)

@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     bridge_mappings: str = "physnet1:br-ex"
     # Physical networks flat networks may use (Neutron's [ml2_type_flat]); "*" is any.
     flat_networks: str = "*"
+    # Physical networks VLAN networks may use and the VLAN ids handed out automatically,
+    # as Neutron's [ml2_type_vlan] network_vlan_ranges: "<physnet>[:<vlan_min>:<vlan_max>]",
+    # comma separated, several ranges per physnet allowed ("default:100:101,default:200:201").
+    # A physnet without a range takes VLAN networks with an explicit segmentation id only.
+    network_vlan_ranges: str = "physnet1"
+    # VNIs project (geneve) networks get automatically, as Neutron's [ml2_type_geneve]
+    # vni_ranges: "<vni_min>:<vni_max>", comma separated. The default is the key range
+    # ovn-northd never assigns by itself (2^24-65535 to 2^24-1, OVN_MIN_DP_KEY_GLOBAL up):
+    # a VNI there becomes the network's OVN datapath tunnel key (the geneve VNI on the
+    # wire) without ever displacing a key northd gave a router. VNIs below it are labels
+    # only (see ovn.desired.tunnel_keys). Empty: project networks get no segment.
+    vni_ranges: str = "16711681:16777215"
     # Outbox rows the NB sync applies per NB transaction.
     ovn_sync_batch: int = Field(500, ge=1)
     # Seconds between full DB/NB audits with repair by the NB sync; 0 disables them.
@@ -131,6 +143,18 @@ class Settings(BaseSettings):
         parse_mappings(value)
         return value
 
+    @field_validator("network_vlan_ranges")
+    @classmethod
+    def _check_network_vlan_ranges(cls, value: str) -> str:
+        parse_vlan_ranges(value)
+        return value
+
+    @field_validator("vni_ranges")
+    @classmethod
+    def _check_vni_ranges(cls, value: str) -> str:
+        parse_vni_ranges(value)
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -168,6 +192,15 @@ class Settings(BaseSettings):
         names = {n.strip() for n in self.flat_networks.split(",") if n.strip()}
         return None if "*" in names else names
 
+    def vlan_ranges(self) -> dict[str, list[tuple[int, int]]]:
+        """``network_vlan_ranges`` as ``{physnet: [(vlan_min, vlan_max), ...]}`` in
+        the configured order (a physnet without ranges maps to ``[]``)."""
+        return parse_vlan_ranges(self.network_vlan_ranges)
+
+    def vni_range_list(self) -> list[tuple[int, int]]:
+        """``vni_ranges`` as ``[(vni_min, vni_max), ...]`` in the configured order."""
+        return parse_vni_ranges(self.vni_ranges)
+
 
 def parse_mappings(value: str) -> dict[str, str]:
     """``"physnet1:br-ex, physnet2:br-eth1"`` -> ``{"physnet1": "br-ex", ...}``.
@@ -188,6 +221,58 @@ def parse_mappings(value: str) -> dict[str, str]:
             raise ValueError(f"bridge {bridge!r} is mapped twice")
         result[physnet] = bridge
     return result
+
+
+MAX_VLAN = 4094
+MAX_VNI = 2 ** 24 - 1
+
+
+def parse_vlan_ranges(value: str) -> dict[str, list[tuple[int, int]]]:
+    """``"physnet1,default:100:101,default:200:201"`` ->
+    ``{"physnet1": [], "default": [(100, 101), (200, 201)]}`` (Neutron's
+    ``parse_network_vlan_ranges``: ``<physnet>`` or ``<physnet>:<vlan_min>:<vlan_max>``,
+    VLAN ids 1-4094, min <= max). Raises ValueError naming the bad entry."""
+    result: dict[str, list[tuple[int, int]]] = {}
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        parts = [p.strip() for p in entry.split(":")]
+        if not parts[0] or len(parts) not in (1, 3):
+            raise ValueError(f"entry {entry!r} is not <physical_network>[:<vlan_min>:<vlan_max>]")
+        ranges = result.setdefault(parts[0], [])
+        if len(parts) == 3:
+            ranges.append(_range(entry, parts[1], parts[2], 1, MAX_VLAN, "VLAN"))
+    return result
+
+
+def parse_vni_ranges(value: str) -> list[tuple[int, int]]:
+    """``"1:65536,70000:80000"`` -> ``[(1, 65536), (70000, 80000)]`` (Neutron's tunnel
+    ranges: ``<min>:<max>``, 1 <= min <= max <= 2^24-1). Raises ValueError naming the
+    bad entry."""
+    result = []
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        parts = [p.strip() for p in entry.split(":")]
+        if len(parts) != 2:
+            raise ValueError(f"entry {entry!r} is not <vni_min>:<vni_max>")
+        result.append(_range(entry, parts[0], parts[1], 1, MAX_VNI, "VNI"))
+    return result
+
+
+def _range(entry: str, low: str, high: str, lowest: int, highest: int,
+           what: str) -> tuple[int, int]:
+    try:
+        lo, hi = int(low), int(high)
+    except ValueError:
+        raise ValueError(f"entry {entry!r}: {low!r} and {high!r} must be integers") from None
+    for n in (lo, hi):
+        if not lowest <= n <= highest:
+            raise ValueError(f"entry {entry!r}: {n} is not a valid {what} id "
+                             f"({lowest}-{highest})")
+    if lo > hi:
+        raise ValueError(f"entry {entry!r}: the range's minimum {lo} is above its maximum {hi}")
+    return lo, hi
 
 
 class _IniSource(PydanticBaseSettingsSource):

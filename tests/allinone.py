@@ -92,8 +92,10 @@ def host_state() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def running_allinone(state_dir: Path, prefix: str) -> Iterator[AllInOne]:
-    """``neutrino up`` on ``state_dir`` until exit; skips the test when OVN cannot run."""
+def running_allinone(state_dir: Path, prefix: str,
+                     settings: dict[str, str] | None = None) -> Iterator[AllInOne]:
+    """``neutrino up`` on ``state_dir`` until exit; skips the test when OVN cannot run.
+    ``settings`` are passed as ``NEUTRINO_<NAME>`` variables (``{"bridge_mappings": ...}``)."""
     if reason := skip_reason():
         pytest.skip(reason)
     port = free_port()
@@ -101,7 +103,9 @@ def running_allinone(state_dir: Path, prefix: str) -> Iterator[AllInOne]:
     # a metadata port of its own too: other all-in-ones may run at the same time
     proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(state_dir), "--port", str(port),
                              "--metadata-port", str(free_port())],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, **{f"NEUTRINO_{k.upper()}": v
+                                                  for k, v in (settings or {}).items()}})
     try:
         wait_until(lambda: proc.poll() is not None or (state_dir / "runtime.json").exists(), 60,
                    "neutrino up to publish runtime.json")

@@ -50,6 +50,11 @@ EXTENSIONS = {
                           "169.254.169.254."),
     "external-net": ("Neutron external network", "Adds external network attribute to network resource."),
     "provider": ("Provider Network", "Expose mapping of virtual networks to physical networks"),
+    "multi-provider": ("Multi Provider Network",
+                       "Expose mapping of virtual networks to multiple physical networks"),
+    "segment": ("Segment", "Segments extension."),
+    "ip_allocation": ("IP Allocation", "IP allocation extension."),
+    "l2_adjacency": ("L2 Adjacency", "Display L2 Adjacency for Neutron Networks."),
     "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron "
                "networks and access to external networks via a NAT gateway."),
     "ext-gw-mode": ("Neutron L3 Configurable external gateway mode",

@@ -21,10 +21,12 @@ from neutrino.api.schemas.networks import NetworkCreate, NetworkUpdate
 from neutrino.api.schemas.ports import PortCreate, PortUpdate
 from neutrino.api.schemas.routers import (FloatingIPCreate, FloatingIPUpdate, RouterCreate,
                                           RouterUpdate)
+from neutrino.api.schemas.segments import SegmentCreate, SegmentUpdate
 from neutrino.api.schemas.security_groups import (SecurityGroupCreate, SecurityGroupRuleCreate,
                                                   SecurityGroupRuleUpdate, SecurityGroupUpdate)
 from neutrino.api.schemas.subnets import SubnetCreate, SubnetUpdate
-from neutrino.services import floatingips, networks, ports, routers, security_groups, subnets
+from neutrino.services import (floatingips, networks, ports, routers, security_groups, segments,
+                               subnets)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ COLLECTIONS = [
                security_groups.get_security_group_rule, security_groups.list_security_group_rules,
                security_groups.update_security_group_rule,
                security_groups.delete_security_group_rule, path="security-group-rules"),
+    Collection("segments", "segment", SegmentCreate, SegmentUpdate, segments.create_segments,
+               segments.get_segment, segments.list_segments, segments.update_segment,
+               segments.delete_segment),
 ]
 
 

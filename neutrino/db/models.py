@@ -58,11 +58,18 @@ class NetworkSegment(Base):
     segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     segment_index: Mapped[int] = mapped_column(Integer, default=0)
     wire: Mapped[str] = mapped_column(String(128), unique=True)
-    name: Mapped[str] = mapped_column(String(255), default="")
+    # Extension "segment": null until named (Neutron's default).
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
     description: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[str] = mapped_column(String(20))
     revision_number: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        # lowest-free VLAN / next VNI lookups (services/segments.py)
+        Index("ix_network_segments_type_physnet_segid", "network_type", "physical_network",
+              "segmentation_id"),
+    )
 
 
 class Subnet(StandardAttrs, Base):
@@ -81,6 +88,9 @@ class Subnet(StandardAttrs, Base):
     dns_nameservers: Mapped[list] = mapped_column(JSON)
     # [{"destination": cidr, "nexthop": ip}, ...]
     host_routes: Mapped[list] = mapped_column(JSON)
+    # Extension "segment" (routed networks): the segment whose hosts can use the subnet.
+    segment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("network_segments.id"), nullable=True, index=True)
 
 
 class Port(StandardAttrs, Base):
@@ -109,6 +119,10 @@ class Port(StandardAttrs, Base):
     # (the MAC filled in with the port's when not given).
     allowed_address_pairs: Mapped[list] = mapped_column(JSON, default=list,
                                                         server_default=text("'[]'"))
+    # Extension "ip_allocation": "immediate", "deferred" (a routed network's port waits
+    # for binding:host_id to know its segment) or "none" (created with fixed_ips []).
+    ip_allocation: Mapped[str] = mapped_column(String(16), default="immediate",
+                                               server_default="immediate")
 
 
 class SecurityGroup(StandardAttrs, Base):
@@ -320,3 +334,15 @@ class Instance(Base):
     vendor_data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[str] = mapped_column(String(20))
+
+
+class HostPhysicalNetwork(Base):
+    """A physical network a host (chassis hostname) bridges, from the SB ``Chassis``
+    rows' ``ovn-bridge-mappings``: the segments of that physical network are the ones
+    the host reaches (routed networks, reference B.7). Kept by the NB sync
+    (``services.segments.record_host_physnets``)."""
+
+    __tablename__ = "host_physical_networks"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    physical_network: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -5,7 +5,9 @@ instance UUID as ``device_id``), as Nova makes them; without ``--network`` the
 network scheduler picks the network (``/v2.0/scheduled-ports``). The instance
 itself is ``lab/instances.py``.  ``lab external`` makes the external network (flat,
 ``router:external``) and its subnet as devstack does, then the upstream namespace
-of ``lab/external.py`` owning the subnet's gateway and an outside address.
+of ``lab/external.py`` owning the subnet's gateway and an outside address. ``lab vlan``
+plumbs a provider VLAN's gateway behind the upstream switch of ``lab/vlans.py`` (the
+data centre's side only: the networks are made through the API, by an admin).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Callable
 
 import httpx
 
-from neutrino.lab import external, instances
+from neutrino.lab import external, instances, vlans
 from neutrino.lab.runtime import RuntimeInfo
 
 DEVICE_OWNER = "compute:lab"
@@ -59,7 +61,7 @@ def boot(state_dir: Path, name: str, network: str | None = None,
          keys: list[tuple[str, str]] = (),
          on_scheduled: Callable[[dict[str, Any]], None] | None = None,
          security_groups: list[str] | None = None,
-         port_security: bool = True) -> instances.Instance:
+         port_security: bool = True, subnet: str | None = None) -> instances.Instance:
     """Create a port on ``network``, register the instance's metadata (id = the port's
     ``device_id``, hostname from ``name``, ``keys`` as [(name, public key)], ``user_data``)
     and boot instance ``name`` on it (DHCP lease included). Port and registration are
@@ -69,6 +71,10 @@ def boot(state_dir: Path, name: str, network: str | None = None,
     and ``on_scheduled`` is called with that network. LabError when nothing fits.
     ``security_groups`` (names or ids) replace the project's ``default`` group;
     ``port_security`` False makes a port without port security (and groups).
+    ``subnet`` (name or id) asks for an address of that subnet. On a routed network
+    (``ip_allocation`` ``deferred``) the port is bound to the chassis
+    (``binding:host_id``, as Nova does) so it gets an address of a segment the
+    chassis reaches.
     """
     info = running(state_dir)
     with api_client(info, project) as client, api_client(info, None) as admin:
@@ -79,6 +85,8 @@ def boot(state_dir: Path, name: str, network: str | None = None,
                                                for g in security_groups]
         if not port_security:
             body["port"]["port_security_enabled"] = False
+        if subnet is not None:
+            body["port"]["fixed_ips"] = [{"subnet_id": find_subnet(client, subnet)["id"]}]
         if network is None:
             port = _ok(client.post("/scheduled-ports", json=body)).json()["port"]
             if on_scheduled is not None:
@@ -87,6 +95,9 @@ def boot(state_dir: Path, name: str, network: str | None = None,
             body["port"]["network_id"] = find_network(client, network)["id"]
             port = _ok(client.post("/ports", json=body)).json()["port"]
         try:
+            if port.get("ip_allocation") == "deferred":
+                port = _ok(admin.put(f"/ports/{port['id']}", json={
+                    "port": {"binding:host_id": info.chassis_name}})).json()["port"]
             _ok(admin.post("/instances", json={"instance": instance_body(port, name, user_data, keys)}))
             return instances.boot_instance(state_dir, name, port, info.chassis_netns,
                                            info.ovs_connection)
@@ -94,6 +105,17 @@ def boot(state_dir: Path, name: str, network: str | None = None,
             admin.delete(f"/instances/{port['device_id']}")
             client.delete(f"/ports/{port['id']}")
             raise
+
+
+def find_subnet(client: httpx.Client, subnet: str) -> dict[str, Any]:
+    """A subnet by id or name."""
+    resp = client.get(f"/subnets/{subnet}")
+    if resp.status_code == 200:
+        return resp.json()["subnet"]
+    found = _ok(client.get("/subnets", params={"name": subnet})).json()["subnets"]
+    if len(found) != 1:
+        raise LabError(f"{'no' if not found else len(found)} subnet(s) named {subnet!r}")
+    return found[0]
 
 
 def find_security_group(client: httpx.Client, group: str) -> dict[str, Any]:
@@ -180,6 +202,37 @@ def external_delete(state_dir: Path, physnet: str = "physnet1",
                 _ok(resp)
     external.remove_upstream(state_dir, physnet, info.ovs_connection)
     return up
+
+
+def vlan_create(state_dir: Path, physnet: str, vlan: int, cidr: str,
+                gateway_ip: str | None = None) -> vlans.VlanGateway:
+    """The gateway of VLAN ``vlan`` on ``physnet`` (``gateway_ip``, default the first
+    address of ``cidr``) behind the upstream switch of ``physnet``'s bridge. LabError
+    when no all-in-one runs or ``physnet`` is not in its bridge mappings; ValueError
+    for bad addresses or VLAN."""
+    info = running(state_dir)
+    bridge = info.bridge_mappings.get(physnet)
+    if not info.chassis_netns or bridge is None:
+        raise LabError(f"physical network {physnet!r} is not mapped on the all-in-one's "
+                       f"chassis (bridge_mappings: {info.bridge_mappings or 'none'})")
+    net = ipaddress.ip_network(cidr)
+    gateway = ipaddress.ip_address(gateway_ip) if gateway_ip else next(net.hosts())
+    if gateway not in net:
+        raise ValueError(f"gateway {gateway} is not in {net}")
+    return vlans.create_vlan(state_dir, physnet, vlan, bridge, info.chassis_netns,
+                             info.ovs_connection, f"{gateway}/{net.prefixlen}")
+
+
+def vlan_delete(state_dir: Path, physnet: str, vlan: int) -> vlans.VlanGateway:
+    """Remove the gateway of (``physnet``, ``vlan``) (and the upstream switch with the
+    physnet's last VLAN). LabError when there is none or no all-in-one runs."""
+    info = running(state_dir)
+    try:
+        gw = vlans.get_vlan(state_dir, physnet, vlan)
+    except vlans.VlanNotFound as exc:
+        raise LabError(str(exc)) from None
+    vlans.remove_vlan(state_dir, physnet, vlan, info.ovs_connection)
+    return gw
 
 
 def _external_network(client: httpx.Client, name: str, physnet: str) -> dict[str, Any]:

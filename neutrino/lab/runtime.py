@@ -158,6 +158,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
             _restore_lab_instances(state_dir, netns, ovs_conn, progress)
             _restore_lab_external(state_dir, netns, ovs_conn, settings.physnet_bridges(),
                                   progress)
+            _restore_lab_vlans(state_dir, netns, ovs_conn, settings.physnet_bridges(), progress)
 
         api_url = f"http://{settings.host}:{settings.port}"
         server = uvicorn.Server(uvicorn.Config(
@@ -177,6 +178,8 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         threading.Thread(target=publish, name="publish-runtime", daemon=True).start()
         # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal
         # with the handler it found: make that one unwind into the cleanup below.
+        global _UP_PID
+        _UP_PID = os.getpid()
         signal.signal(signal.SIGTERM, _stop_requested)
         signal.signal(signal.SIGINT, _stop_requested)
         try:
@@ -198,6 +201,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         db.dispose()
         if ovn is not None:
             _remove_lab_external(state_dir, ovs_conn)
+            _remove_lab_vlans(state_dir, ovs_conn)
             ovn.stop()
 
 
@@ -274,11 +278,47 @@ def _remove_lab_external(state_dir: Path, ovs_conn: str) -> None:
             LOG.warning("lab upstream %s could not be removed: %s", up.physnet, exc)
 
 
+def _restore_lab_vlans(state_dir: Path, netns: str, ovs_conn: str, bridges: dict[str, str],
+                       progress: Callable[[str], None]) -> None:
+    """VLAN gateways and their upstream switch go with ``neutrino down``; plumb the
+    saved ones again."""
+    from neutrino.lab import vlans
+
+    for gw in vlans.list_vlans(state_dir):
+        if gw.physnet not in bridges:
+            LOG.warning("lab VLAN %s/%d not restored: physical network not in "
+                        "bridge_mappings %s", gw.physnet, gw.vlan, bridges)
+            continue
+        progress(f"re-creating VLAN {gw.vlan} of {gw.physnet} ({gw.gateway})")
+        try:
+            vlans.restore_vlan(state_dir, gw.physnet, gw.vlan, netns, ovs_conn,
+                               bridges[gw.physnet])
+        except Exception as exc:  # noqa: BLE001 - the service comes up regardless
+            LOG.warning("lab VLAN %s/%d could not be restored: %s", gw.physnet, gw.vlan, exc)
+
+
+def _remove_lab_vlans(state_dir: Path, ovs_conn: str) -> None:
+    """Remove the VLAN gateways and upstream switches, keeping their JSON."""
+    from neutrino.lab import vlans
+
+    try:
+        vlans.remove_all(state_dir, ovs_conn)
+    except Exception as exc:  # noqa: BLE001 - stopping must go on
+        LOG.warning("lab VLANs could not be removed: %s", exc)
+
+
 class _StopRequested(Exception):
     pass
 
 
+_UP_PID = 0
+
+
 def _stop_requested(signum, frame) -> None:
+    if os.getpid() != _UP_PID:
+        # a forked helper (pyroute2 forks one per namespace socket and stops it with
+        # SIGTERM) must die, never unwind into up()'s cleanup as a second process
+        os._exit(128 + signum)
     raise _StopRequested()
 
 
@@ -299,6 +339,7 @@ def down(settings: Settings, timeout: float = 60) -> bool:
     if not settings.ovn_nb_connection and (settings.state_dir / "ovn").exists():
         from neutrino.metadata.agent import remove_recorded
         _remove_lab_external(settings.state_dir, deployment(settings).ovs_connection)
+        _remove_lab_vlans(settings.state_dir, deployment(settings).ovs_connection)
         stopped = bool(remove_recorded(settings.state_dir,
                                        deployment(settings).ovs_connection)) or stopped
         stopped = bool(deployment(settings).stop(started_only=False)) or stopped
@@ -321,6 +362,10 @@ def status(settings: Settings) -> list[daemons.ComponentStatus]:
         result.append(daemons.ComponentStatus(
             f"external/{up.physnet}", external.is_plumbed(up),
             f"{up.netns}: {up.gateway}, outside {', '.join(up.outside_ips)}"))
+    from neutrino.lab import vlans
+    for gw in vlans.list_vlans(settings.state_dir):
+        result.append(daemons.ComponentStatus(
+            f"vlan/{gw.physnet}/{gw.vlan}", vlans.is_plumbed(gw), f"{gw.netns}: {gw.gateway}"))
     try:
         import httpx
         ok = httpx.get(info.api_url + "/", timeout=2).status_code == 200

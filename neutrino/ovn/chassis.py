@@ -33,6 +33,22 @@ def chassis_physnets(sb_api: Any | None) -> dict[str, frozenset[str]] | None:
         return {row.name: physnets(row) for row in sb_api.tables["Chassis"].rows.values()}
 
 
+def host_physnets(sb_api: Any | None) -> dict[str, frozenset[str]] | None:
+    """``{hostname: physical networks it bridges}`` from the SB IDL (a chassis
+    without ``hostname`` is known by its name, as port bindings name it), or None
+    when unknown (see :func:`chassis_physnets`)."""
+    if sb_api is None:
+        return None
+    with sb_api.ovsdb_connection.lock:
+        if not ovn_idl.is_ready(sb_api):
+            return None
+        result: dict[str, frozenset[str]] = {}
+        for row in sb_api.tables["Chassis"].rows.values():
+            host = row.hostname or row.name
+            result[host] = result.get(host, frozenset()) | physnets(row)
+        return result
+
+
 def physnets(row: Any) -> frozenset[str]:
     """The physical networks of one SB Chassis row."""
     value = row.other_config.get(BRIDGE_MAPPINGS) or row.external_ids.get(BRIDGE_MAPPINGS, "")

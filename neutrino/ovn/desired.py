@@ -55,6 +55,8 @@ ROUTER_PREFIX = "neutron-"  # Logical_Router names, like switches (D.1)
 LRP_PREFIX = "lrp-"
 PROVNET_PREFIX = "provnet-"
 MAX_GW_CHASSIS = 5  # Neutron's MAX_GW_CHASSIS
+# Datapath tunnel keys ovn-northd never assigns itself (lib/ovn-util.h: 2^24-1 - 65535 + 1).
+OVN_MIN_DP_KEY_GLOBAL = (1 << 24) - 1 - ((1 << 16) - 1) + 1
 
 OWNER_DISTRIBUTED = "network:distributed"  # the metadata port -> localport
 OWNER_FLOATINGIP = "network:floatingip"  # no LSP at all (D.3)
@@ -246,14 +248,36 @@ def ipv6_mode(subnet: Any) -> str | None:
     return subnet.ipv6_address_mode or subnet.ipv6_ra_mode
 
 
-def desired_switch(network: Any) -> LogicalSwitch:
+def desired_switch(network: Any, tunnel_key: int | None = None) -> LogicalSwitch:
     """The network's ``Logical_Switch`` (D.2). Multicast snooping is off, as
-    Neutron's default ``igmp_snooping_enable=False`` writes it."""
+    Neutron's default ``igmp_snooping_enable=False`` writes it. ``tunnel_key`` (the
+    VNI of the network's geneve segment) becomes ``other_config:requested-tnl-key``,
+    which ovn-northd honours as the datapath's tunnel key (ovn-nb(5), 1 to 2^24-1)."""
+    other_config = {"mcast_snoop": "false", "mcast_flood_unregistered": "false"}
+    if tunnel_key:
+        other_config["requested-tnl-key"] = str(tunnel_key)
     return LogicalSwitch(
         name=switch_name(network.id),
         external_ids={EXT_NETWORK_NAME: network.name, EXT_MTU: str(network.mtu),
                       EXT_REVISION: str(network.revision_number), EXT_AZ_HINTS: ""},
-        other_config={"mcast_snoop": "false", "mcast_flood_unregistered": "false"})
+        other_config=other_config)
+
+
+def tunnel_keys(segments: Iterable[Any]) -> dict[str, int]:
+    """``{network id: VNI}`` of the networks whose (first, by ``segment_index``) geneve
+    segment has a VNI OVN can take as the datapath tunnel key: one of the keys
+    ovn-northd never assigns by itself (``OVN_MIN_DP_KEY_GLOBAL`` and up, lib/ovn-util.h).
+    A lower VNI may equal a key northd already gave another datapath (a router): the
+    request would move that datapath to a new key, which ovn-controller 23.03 does not
+    follow until a full recompute (its ports lose DHCP and traffic), so it is not made."""
+    keys: dict[str, tuple[int, int]] = {}
+    for seg in segments:
+        if (seg.network_type == "geneve" and seg.segmentation_id
+                and seg.segmentation_id >= OVN_MIN_DP_KEY_GLOBAL):
+            index = getattr(seg, "segment_index", 0)
+            if seg.network_id not in keys or index < keys[seg.network_id][0]:
+                keys[seg.network_id] = (index, seg.segmentation_id)
+    return {net: vni for net, (_, vni) in keys.items()}
 
 
 def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
@@ -586,7 +610,8 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     ``subnets`` must include every subnet a given port (or router port) has
     an address in; ``allocations`` are rows with ``port_id``, ``subnet_id``,
     ``ip_address``. A subnet whose network is not given gets no DHCP row.
-    ``segments`` of the given networks become localnet ports;
+    ``segments`` of the given networks become localnet ports (every flat/vlan
+    segment its own, with its VLAN tag) and give geneve networks their tunnel key;
     ``routers``, ``router_ports``, ``floating_ips`` and ``chassis`` are as
     :func:`desired_routers` (its ``networks`` and ``segments`` are these).
     ``metadata_ips`` maps a subnet id to the address the network's metadata
@@ -625,8 +650,10 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     routing = desired_routers(routers, router_ports, ips, networks=nets, segments=segments,
                               floating_ips=floating_ips, chassis=chassis)
     pgs, acls = desired_port_groups(security_groups, security_group_rules)
+    keys = tunnel_keys(segments)
     return dataclasses.replace(
-        routing, switches={s.name: s for s in map(desired_switch, nets.values())},
+        routing, switches={s.name: s for s in (desired_switch(n, keys.get(n.id))
+                                               for n in nets.values())},
         ports=lsps, dhcp_options=dhcp, port_groups=pgs, acls=acls)
 
 

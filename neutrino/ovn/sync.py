@@ -22,7 +22,10 @@ Given an SB API, the sync watches its Chassis table: when the chassis or
 their bridge mappings change, every router with a gateway gets a "router"
 outbox row, so its Gateway_Chassis rows are recomputed like any change.
 Without an SB API (or while the SB copy is incomplete) Gateway_Chassis rows
-are left as they are.
+are left as they are. The same watch keeps the database's host -> physical
+network table (``services.segments.record_host_physnets``) in line with the
+chassis' hostnames and bridge mappings: routed networks give a port addresses
+from the segments its host reaches.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from sqlalchemy.orm import Session
 from neutrino.db.models import OvnOutbox, Router
 from neutrino.ovn import apply, chassis
 from neutrino.ovn.apply import Change
+from neutrino.services import segments
 
 LOG = logging.getLogger(__name__)
 
@@ -110,6 +114,9 @@ class NorthboundSync:
             self._chassis_event = chassis.ChassisChanged(self._chassis_flag)
             sb_api.idl.notify_handler.watch_event(self._chassis_event)
         self._chassis_seen = chassis.chassis_physnets(sb_api)
+        self._hosts_seen: dict[str, frozenset[str]] | None = None
+        if sb_api is not None:
+            self._chassis_flag.set()  # record the hosts' physical networks on the first round
 
     def close(self) -> None:
         """Stop watching the SB Chassis table."""
@@ -121,12 +128,33 @@ class NorthboundSync:
         """The SB chassis and the physical networks each bridges; None when unknown."""
         return chassis.chassis_physnets(self.sb)
 
+    def record_hosts(self) -> bool:
+        """Write the SB chassis' hostnames and physical networks to the database if
+        they changed since last written; True if written. Raises on DB errors."""
+        hosts = chassis.host_physnets(self.sb)
+        if hosts is None:
+            self._chassis_flag.set()  # SB copy incomplete: try again next round
+            return False
+        if hosts == self._hosts_seen:
+            return False
+        segments.record_host_physnets(self.env, hosts)
+        self._hosts_seen = hosts
+        LOG.info("hosts and their physical networks: %s",
+                 ", ".join(f"{h} {sorted(p)}" for h, p in sorted(hosts.items())) or "none")
+        return True
+
     def requeue_gateways(self) -> int:
-        """If the SB chassis changed since last seen, put every router with a
-        gateway in the outbox; returns how many (0: nothing changed)."""
+        """If the SB chassis changed since last seen, record the hosts' physical
+        networks (:meth:`record_hosts`) and put every router with a gateway in the
+        outbox; returns how many routers (0: nothing changed)."""
         if not self._chassis_flag.is_set():
             return 0
         self._chassis_flag.clear()
+        try:
+            self.record_hosts()
+        except Exception:
+            self._chassis_flag.set()  # try again next round
+            raise
         now = self.chassis()
         if now is None or now == self._chassis_seen:
             return 0

@@ -60,7 +60,7 @@ def _availabilities(session: Session, nets: list[Any], ip_versions: set[int]) ->
     for net in nets:
         per_subnet = [{
             "subnet_id": s.id, "subnet_name": s.name, "ip_version": s.ip_version, "cidr": s.cidr,
-            "total_ips": s.total_ips, "used_ips": s.used_ips,
+            "segment_id": s.segment_id, "total_ips": s.total_ips, "used_ips": s.used_ips,
         } for s in usage[net.id]]
         result.append({
             "network_id": net.id, "network_name": net.name,
@@ -76,7 +76,9 @@ def _availabilities(session: Session, nets: list[Any], ip_versions: set[int]) ->
 class SubnetUsage:
     """One subnet's address counts, as network-ip-availability reports them (B.8):
     ``total_ips`` is the size of its allocation pools, ``used_ips`` every
-    allocation in the subnet (inside the pools or not, e.g. a gateway port)."""
+    allocation in the subnet (inside the pools or not, e.g. a gateway port).
+    ``segment_id`` is the segment of a routed network's subnet (None otherwise):
+    availability is counted per segment subnet."""
 
     id: str
     name: str
@@ -88,6 +90,7 @@ class SubnetUsage:
     ipv6_ra_mode: str | None
     total_ips: int
     used_ips: int
+    segment_id: str | None = None
 
     @property
     def free_ips(self) -> int:
@@ -111,7 +114,7 @@ def subnet_usage(session: Session, network_ids: Any,
             cidr=s.cidr, enable_dhcp=s.enable_dhcp, ipv6_address_mode=s.ipv6_address_mode,
             ipv6_ra_mode=s.ipv6_ra_mode,
             total_ips=ranges.total_size(ranges.pools_from_db(s.allocation_pools)),
-            used_ips=int(s.used)))
+            used_ips=int(s.used), segment_id=s.segment_id))
     return result
 
 
@@ -119,6 +122,7 @@ def subnet_usage(session: Session, network_ids: Any,
 _SUBNET_USAGE = select(
     Subnet.id, Subnet.name, Subnet.network_id, Subnet.ip_version, Subnet.cidr,
     Subnet.allocation_pools, Subnet.enable_dhcp, Subnet.ipv6_address_mode, Subnet.ipv6_ra_mode,
+    Subnet.segment_id,
     select(func.coalesce(func.sum(IPAllocationBlock.used), 0))
     .where(IPAllocationBlock.subnet_id == Subnet.id).scalar_subquery().label("used"),
 ).order_by(Subnet.created_at, Subnet.id)

@@ -32,6 +32,8 @@ SPEC = listing.ResourceSpec(
         "port_security_enabled": listing.eq(Network.port_security_enabled, listing.to_bool),
         "provider:network_type": lambda values: _segment_filter(
             values, NetworkSegment.network_type, segments.GENEVE),
+        "l2_adjacency": lambda values: _l2_adjacency_filter(
+            [listing.to_bool(v) for v in values]),
         "provider:physical_network": lambda values: _segment_filter(
             values, NetworkSegment.physical_network),
         "provider:segmentation_id": lambda values: _segment_filter(
@@ -44,17 +46,25 @@ SPEC = listing.ResourceSpec(
 )
 
 
-ADMIN_ONLY_READ = tuple(segments.OVERLAY)
+ADMIN_ONLY_READ = (*segments.OVERLAY, segments.SEGMENTS)
 
 
 def _segment_filter(values: list[Any], column: Any, overlay_value: Any = None) -> listing.Clause:
-    """Filter on a provider attribute: networks whose first segment matches; an
-    overlay network without segments matches its shown value (``geneve``)."""
-    clause = Network.id.in_(select(NetworkSegment.network_id).where(
-        column.in_(values), NetworkSegment.segment_index == 0))
+    """Filter on a provider attribute: networks with a segment that matches (as ML2's
+    ``_filter_nets_provider``); an overlay network without segments matches its shown
+    value (``geneve``)."""
+    clause = Network.id.in_(select(NetworkSegment.network_id).where(column.in_(values)))
     if overlay_value is not None and overlay_value in values:
         clause = or_(clause, Network.id.not_in(select(NetworkSegment.network_id)))
     return clause
+
+
+def _l2_adjacency_filter(values: list[bool]) -> listing.Clause:
+    """``l2_adjacency`` is false exactly for routed networks (subnets on segments)."""
+    routed = Network.id.in_(select(Subnet.network_id).where(Subnet.segment_id.is_not(None)))
+    if True in values and False in values:
+        return listing.true()
+    return ~routed if True in values else routed
 
 
 def visible(ctx: Context):
@@ -90,7 +100,8 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
         if data.get("router_external"):
             common.require_admin(ctx, "create_network:router:external")
         if segments.requested(data):
-            common.require_admin(ctx, "create_network:provider:network_type")
+            common.require_admin(ctx, "create_network:segments" if data.get(segments.SEGMENTS)
+                                 else "create_network:provider:network_type")
 
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []
@@ -107,8 +118,8 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                           mtu=data.get("mtu") or _default_mtu(env, data),
                           created_at=stamp, updated_at=stamp, revision_number=1)
             session.add(net)
-            if segments.requested(data):
-                segments.add_provider_segment(session, env, net.id, data)
+            session.flush()  # its segments reference it
+            segments.add_network_segments(session, env, net.id, data)
             common.enqueue_ovn(session, "network", net.id)
             rows.append(net)
         session.flush()
@@ -118,8 +129,9 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
 
 def _default_mtu(env: Env, data: dict[str, Any]) -> int:
     """Provider networks on a physical network carry full frames; overlays lose
-    the geneve header (Neutron's global_physnet_mtu minus the encapsulation)."""
-    if data.get("provider_network_type") in (segments.FLAT, segments.VLAN):
+    the geneve header (Neutron's global_physnet_mtu minus the encapsulation). A
+    network with a geneve segment among others takes the smaller (ML2: the minimum)."""
+    if segments.on_physical_networks(data):
         return env.settings.physical_network_mtu
     return env.settings.network_mtu
 
@@ -146,7 +158,8 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
     """Update name, description, admin_state_up, mtu, shared and router:external (admin).
 
     Raises Conflict (409) when router:external is turned off while router
-    gateways or floating IPs use the network (Neutron's ExternalNetworkInUse).
+    gateways or floating IPs use the network (Neutron's ExternalNetworkInUse), and
+    InvalidSharedSetting (409) when shared is turned off while other projects use it.
     """
     if "shared" in data:
         common.require_admin(ctx, "update_network:shared")
@@ -162,12 +175,30 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
             if in_use is not None:
                 raise errors.Conflict(f"External network {net.id} cannot be updated to be made "
                                       "non-external, since it has existing gateway ports.")
+        if net.shared and data.get("shared") is False:
+            _check_unshare(session, net)
         if common.apply_changes(net, data):
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
         session.flush()
         return _visible_attributes(ctx, network_dicts(session, [net]))[0]
     return env.db.run(run)
+
+
+class InvalidSharedSetting(errors.Conflict):
+    def __init__(self, network: str) -> None:
+        super().__init__(f"Unable to reconfigure sharing settings for network {network}. "
+                         "Multiple tenants are using it.")
+
+
+def _check_unshare(session: Session, net: Network) -> None:
+    """Neutron's ``_validate_shared_update``: a network stops being shared only if no
+    other project has ports (``network:*`` owners aside) or subnets on it."""
+    users = set(session.scalars(select(Port.project_id).where(
+        Port.network_id == net.id, ~Port.device_owner.startswith("network:"))))
+    users |= set(session.scalars(select(Subnet.project_id).where(Subnet.network_id == net.id)))
+    if users - {net.project_id}:
+        raise InvalidSharedSetting(net.name)
 
 
 def delete_network(env: Env, ctx: Context, network_id: str, if_match: int | None = None) -> None:
@@ -213,23 +244,28 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
     want = common.wanted(fields)
     tags = common.tags_of(session, ids) if want("tags") else {}
     provider = segments.provider_attributes(session, ids) if any(
-        want(k) for k in segments.OVERLAY) else {}
+        want(k) for k in ADMIN_ONLY_READ) else {}
     subnets: dict[str, list[str]] = defaultdict(list)
-    if want("subnets"):
-        for net_id, sub_id in session.execute(
-                select(Subnet.network_id, Subnet.id).where(Subnet.network_id.in_(ids))
-                .order_by(Subnet.created_at, Subnet.id)):
+    routed: set[str] = set()
+    if want("subnets") or want("l2_adjacency"):
+        for net_id, sub_id, segment_id in session.execute(
+                select(Subnet.network_id, Subnet.id, Subnet.segment_id)
+                .where(Subnet.network_id.in_(ids)).order_by(Subnet.created_at, Subnet.id)):
             subnets[net_id].append(sub_id)
+            if segment_id is not None:
+                routed.add(net_id)
     result = []
     for r in rows:
         d = common.api_dict(r, tags.get(r.id, []))
         d["subnets"] = subnets.get(r.id, [])
         d["router:external"] = d.pop("router_external")
         d.update(provider.get(r.id, segments.OVERLAY))
+        # extension l2_adjacency: a routed network's ports share no L2 domain
+        d["l2_adjacency"] = r.id not in routed
         result.append(d)
     return result
 
 
 def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop what only admins may read: the provider attributes (A.5)."""
+    """Drop what only admins may read: the provider attributes and ``segments`` (A.5)."""
     return common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)

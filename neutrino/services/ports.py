@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import random
 from types import SimpleNamespace
 from collections import defaultdict
@@ -15,13 +16,14 @@ from neutrino import errors
 from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding,
                                 Subnet)
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing, security_groups
+from neutrino.services import common, listing, security_groups, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
 from neutrino.services.quotas import check_quotas
 from neutrino.services.subnets import AUTO_ADDRESS_MODES, space_of
 
+LOG = logging.getLogger(__name__)
 _INSERT_PORT = insert(Port)
 _SUBNETS_OF_NETWORK = (select(Subnet.__table__).where(Subnet.network_id == bindparam("network_id"))
                        .order_by(Subnet.created_at, Subnet.id))
@@ -80,6 +82,7 @@ SPEC = listing.ResourceSpec(
         "device_owner": listing.eq(Port.device_owner),
         "fixed_ips": _fixed_ips_filter,
         "port_security_enabled": listing.eq(Port.port_security_enabled, listing.to_bool),
+        "ip_allocation": listing.eq(Port.ip_allocation),
         # extension port-security-groups-filtering: ports in any of the groups
         "security_groups": lambda values: Port.id.in_(
             select(SecurityGroupPortBinding.port_id).where(
@@ -87,7 +90,8 @@ SPEC = listing.ResourceSpec(
     },
     sort_keys={k: getattr(Port, k) for k in (
         "id", "name", "project_id", "network_id", "mac_address", "admin_state_up", "status",
-        "device_id", "device_owner", "created_at", "updated_at", "revision_number")}
+        "device_id", "device_owner", "ip_allocation", "created_at", "updated_at",
+        "revision_number")}
     | {"tenant_id": Port.project_id},
     not_found=errors.PortNotFound,
 )
@@ -152,7 +156,11 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
     """Update a port. A new ``fixed_ips`` list replaces the old one atomically:
     addresses still listed are kept, others released, new ones allocated.
     ``security_groups``, ``port_security_enabled`` and ``allowed_address_pairs``
-    are checked as ``security_groups.update_port_security`` says."""
+    are checked as ``security_groups.update_port_security`` says. On a routed
+    network a new ``binding:host_id`` allocates the addresses a deferred port waits
+    for, from the segments that host reaches (HostNotConnectedToAnySegment, 409),
+    and must reach the segments of the addresses it has
+    (HostNotCompatibleWithFixedIps, 409)."""
     def run(session: Session) -> dict[str, Any]:
         port = find_visible(session, ctx, port_id)
         net = session.get(Network, port.network_id)
@@ -161,6 +169,11 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
         changed = False
         if "fixed_ips" in data:
             changed = replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
+            if changed and port.ip_allocation == "deferred":
+                port.ip_allocation = "immediate"
+        host = data.get("binding_host_id")
+        if host and host != port.binding_host_id:
+            changed = bind_to_host(session, net, port, host) or changed
         if "mac_address" in data and data["mac_address"] != port.mac_address:
             if port.status == "ACTIVE":
                 raise errors.Conflict(f"Unable to complete operation on port {port.id}, "
@@ -179,14 +192,16 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
 def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: str | None) -> bool:
     """Record what OVN reports for a port: ACTIVE when a chassis claimed it
     (``binding:host_id`` becomes that chassis' hostname if it was unset), DOWN
-    when released. Returns False if the port no longer exists.
+    when released. Returns False if the port no longer exists. A deferred port of
+    a routed network that gets a host this way gets its addresses too
+    (:func:`allocate_deferred`).
 
     Called by the SB watcher, not by users, so there is no Context.
     """
-    def run(session: Session) -> bool:
+    def run(session: Session) -> bool | None:
         port = session.get(Port, port_id)
         if port is None:
-            return False
+            return None
         status = "ACTIVE" if up else "DOWN"
         changed = port.status != status
         port.status = status
@@ -197,8 +212,86 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
             common.touch(port)
             # the LSP carries the revision (and requested-chassis follows the host)
             common.enqueue_ovn(session, "port", port.id)
+        return port.ip_allocation == "deferred" and bool(port.binding_host_id)
+    deferred = env.db.run(run)
+    if deferred is None:
+        return False
+    if deferred:
+        allocate_deferred(env, port_id)
+    return True
+
+
+def allocate_deferred(env: Env, port_id: str) -> bool:
+    """Give a deferred port of a routed network its addresses now that it has a
+    ``binding:host_id`` (a chassis claimed it). True if it got them; False (logged)
+    when the host reaches no segment with room, or the port is gone or not deferred."""
+    def run(session: Session) -> bool:
+        port = session.get(Port, port_id)
+        if port is None or port.ip_allocation != "deferred" or not port.binding_host_id:
+            return False
+        if bind_to_host(session, session.get(Network, port.network_id), port,
+                        port.binding_host_id):
+            common.touch(port)
+            common.enqueue_ovn(session, "port", port.id)
+            return True
+        return False
+    try:
+        return env.db.run(run)
+    except (segments.HostNotConnectedToAnySegment, segments.HostConnectedToMultipleSegments,
+            errors.IpAddressGenerationFailure) as exc:
+        LOG.warning("port %s keeps no address: %s", port_id, exc.message)
+        return False
+
+
+def bind_to_host(session: Session, net: Network, port: Any, host: str) -> bool:
+    """Routed networks (reference B.7): a port moving to ``host`` gets its deferred
+    addresses from the subnets of the segments ``host`` reaches, and the addresses it
+    already has must be on such segments. True if addresses were allocated (the caller
+    touches and enqueues the port); nothing happens on a network without segment subnets.
+    Raises HostNotConnectedToAnySegment, HostConnectedToMultipleSegments,
+    HostNotCompatibleWithFixedIps (409), IpAddressGenerationFailure."""
+    subnets = _network_subnets(session, net.id)
+    if not _routed(subnets):
+        return False
+    held = set(session.scalars(select(IPAllocation.subnet_id)
+                               .where(IPAllocation.port_id == port.id)))
+    if port.ip_allocation == "deferred" and not held:
+        _allocate_default(session, net, port, _host_subnets(session, net, subnets, host))
+        port.ip_allocation = "immediate"
         return True
-    return env.db.run(run)
+    _check_host_fits(session, net, port.id, host, [s for s in subnets if s.id in held])
+    return False
+
+
+def _routed(subnets: list[Any]) -> bool:
+    """A routed network: its subnets sit on segments (all of them do, or none)."""
+    return any(s.segment_id for s in subnets)
+
+
+def _host_subnets(session: Session, net: Network, subnets: list[Any], host: str) -> list[Any]:
+    """The subnets ``host`` can use on a routed network: those of the one segment it
+    reaches. Raises HostNotConnectedToAnySegment, and HostConnectedToMultipleSegments
+    when it reaches several (409, Neutron's rule): OVN gives a logical switch one
+    localnet port per chassis (ovn-controller skips the others: "localnet port ...
+    already set for datapath"), so only one of those segments would carry its traffic."""
+    reach = segments.reachable_segments(session, net.id, host)
+    usable = [s for s in subnets if s.segment_id in reach]
+    if not usable:
+        raise segments.HostNotConnectedToAnySegment(host, net.id)
+    if len({s.segment_id for s in usable}) > 1:
+        raise segments.HostConnectedToMultipleSegments(host, net.id)
+    return usable
+
+
+def _check_host_fits(session: Session, net: Network, port_id: str, host: str,
+                     held: list[Any]) -> None:
+    """HostNotCompatibleWithFixedIps unless ``host`` reaches the segment of every
+    subnet in ``held``."""
+    if not held:
+        return
+    reach = segments.reachable_segments(session, net.id, host)
+    if any(s.segment_id not in reach for s in held):
+        raise segments.HostNotCompatibleWithFixedIps(host, port_id)
 
 
 def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = None) -> None:
@@ -315,6 +408,9 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
     to the port's project unless admin. Raises the IPAM errors of
     ``create_ports`` and the port security errors of ``security_groups``.
     Core inserts, not the ORM unit of work: this is the hottest write path.
+    On a routed network (subnets on segments, reference B.7) a port without
+    ``fixed_ips`` takes its addresses from the segments its ``binding:host_id``
+    reaches, or none yet (``ip_allocation`` ``deferred``) without a host.
     """
     stamp = common.now()
     mac = data.get("mac_address")
@@ -322,28 +418,44 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
         _check_mac_free(session, net.id, mac)
     else:
         mac = _random_mac(env.settings.base_mac)
+    subnets = _network_subnets(session, net.id)
+    host = data.get("binding_host_id", "")
+    requested = data.get("fixed_ips")
+    routed = _routed(subnets)
+    if requested is None:
+        allocation = "deferred" if routed and not host else "immediate"
+    else:
+        allocation = "immediate" if requested else "none"
     row = {"id": common.new_id(), "project_id": project, "network_id": net.id,
            "mac_address": mac, "name": data.get("name", ""),
            "description": data.get("description", ""),
            "admin_state_up": data.get("admin_state_up", True), "status": "DOWN",
            "device_id": data.get("device_id", ""), "device_owner": data.get("device_owner", ""),
-           "binding_host_id": data.get("binding_host_id", ""),
+           "binding_host_id": host,
            "binding_vnic_type": data.get("binding_vnic_type", "normal"),
            "binding_profile": data.get("binding_profile", {}),
            **security_groups.new_port_columns(env, net, mac, data),
+           "ip_allocation": allocation,
            "created_at": stamp, "updated_at": stamp, "revision_number": 1}
     session.execute(_INSERT_PORT, row)
     port = SimpleNamespace(**row)
-    subnets = _network_subnets(session, net.id)
-    if data.get("fixed_ips") is None:
-        fixed = _allocate_default(session, net, port, subnets)
+    if requested is not None:
+        fixed = _allocate_requested(session, net, port, subnets, requested)
+        if routed and host:
+            used = {sid for sid, _ in fixed}
+            _check_host_fits(session, net, port.id, host, [s for s in subnets if s.id in used])
+    elif allocation == "deferred":
+        fixed = []
     else:
-        fixed = _allocate_requested(session, net, port, subnets, data["fixed_ips"])
+        fixed = _allocate_default(session, net, port,
+                                  _host_subnets(session, net, subnets, host) if routed else subnets)
     tags = common.validate_tags(data["tags"]) if data.get("tags") else []
     if tags:
         common.add_tags(session, port.id, tags)
+    # a deferred port counts as having addresses (Neutron: fixed_ips not given): it gets
+    # its groups now and its addresses once bound
     groups = security_groups.bind_new_port(session, ctx, port, data.get("security_groups"),
-                                           has_ip=bool(fixed))
+                                           has_ip=bool(fixed) or allocation == "deferred")
     common.enqueue_ovn(session, "port", port.id)
     fixed.sort(key=lambda f: (":" in f[1], ipaddress.ip_address(f[1])))
     return _port_dict(port, fixed, tags, groups)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing
+from neutrino.services import common, listing, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import AUTO_DELETE_PORT_OWNERS, find_owned
@@ -34,13 +34,21 @@ SPEC = listing.ResourceSpec(
         "ipv6_ra_mode": listing.eq(Subnet.ipv6_ra_mode),
         "ipv6_address_mode": listing.eq(Subnet.ipv6_address_mode),
         "subnetpool_id": lambda values: listing.true() if "" in values else listing.false(),
+        "segment_id": lambda values: _segment_filter(values),
     },
     sort_keys={k: getattr(Subnet, k) for k in (
         "id", "name", "project_id", "network_id", "ip_version", "cidr", "gateway_ip",
-        "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "created_at", "updated_at",
-        "revision_number")} | {"tenant_id": Subnet.project_id},
+        "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "segment_id", "created_at",
+        "updated_at", "revision_number")} | {"tenant_id": Subnet.project_id},
     not_found=errors.SubnetNotFound,
 )
+
+
+def _segment_filter(values: list[str]) -> listing.Clause:
+    """``segment_id=<id>``; an empty value (or ``None``) matches subnets without one."""
+    ids = [v for v in values if v and v != "None"]
+    clause = Subnet.segment_id.in_(ids)
+    return or_(clause, Subnet.segment_id.is_(None)) if len(ids) < len(values) else clause
 
 
 def visible(ctx: Context):
@@ -70,14 +78,19 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
     """Create subnets all-or-nothing. ``items`` are validated ``SubnetCreate`` dicts.
 
     Raises NetworkNotFound, InvalidInput/BadRequest for bad addressing (C.3),
-    OverlappingAllocationPools / GatewayConflictWithAllocationPools (409).
+    OverlappingAllocationPools / GatewayConflictWithAllocationPools (409);
+    ``segment_id`` (admin only, 403) as ``segments.check_subnet_segment`` says.
     """
+    if any(data.get("segment_id") is not None for data in items):
+        common.require_admin(ctx, "create_subnet:segment_id")
+
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []
         projects = [common.owner_project(ctx, data) for data in items]
         check_quotas(session, env, "subnet", projects)
         for data, project in zip(items, projects):
             net = find_owned(session, ctx, data["network_id"], "create_subnet")
+            segments.check_subnet_segment(session, net.id, data.get("segment_id"))
             sub = _new_subnet(session, env, net, project, data)
             session.add(sub)
             session.flush()
@@ -90,13 +103,14 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
                 sync_metadata_port(session, env, net)
             rows.append(sub)
         session.flush()
-        return subnet_dicts(session, rows)
+        return _visible_attributes(ctx, subnet_dicts(session, rows))
     return env.db.run(run)
 
 
 def get_subnet(env: Env, ctx: Context, subnet_id: str, fields: list[str] | None = None) -> dict[str, Any]:
     def run(session: Session) -> dict[str, Any]:
-        return subnet_dicts(session, [find_visible(session, ctx, subnet_id)], fields)[0]
+        return _visible_attributes(
+            ctx, subnet_dicts(session, [find_visible(session, ctx, subnet_id)], fields))[0]
     return env.db.run(run, write=False)
 
 
@@ -104,7 +118,8 @@ def list_subnets(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[
     def run(session: Session) -> list[dict[str, Any]]:
         stmt = listing.apply_list_query(
             session, select(Subnet.__table__).where(visible(ctx)), SPEC, query)
-        return subnet_dicts(session, listing.fetch(session, stmt, query), query.fields)
+        return _visible_attributes(
+            ctx, subnet_dicts(session, listing.fetch(session, stmt, query), query.fields))
     return env.db.run(run, write=False)
 
 
@@ -142,7 +157,7 @@ def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
         session.flush()
         if sub.ip_version == 4 and sub.enable_dhcp != dhcp_before:
             sync_metadata_port(session, env, net)
-        return subnet_dicts(session, [sub])[0]
+        return _visible_attributes(ctx, subnet_dicts(session, [sub]))[0]
     return env.db.run(run)
 
 
@@ -184,6 +199,11 @@ def subnet_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None
         d["subnetpool_id"] = None  # subnet pools are not implemented
         result.append(d)
     return result
+
+
+def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop what only admins may read: ``segment_id`` (A.5)."""
+    return common.hide_admin_only(ctx, items, ("segment_id",))
 
 
 # --- the metadata port (reference C.4, D.7) -------------------------------------
@@ -293,6 +313,7 @@ def _new_subnet(session: Session, env: Env, net: Network, project: str, data: di
         cidr=str(cidr), allocation_pools=ranges.pools_to_api(pools, version),
         dns_nameservers=_dns(cidr, data.get("dns_nameservers", []), env),
         host_routes=_host_routes(cidr, data.get("host_routes", []), env),
+        segment_id=data.get("segment_id"),
         created_at=stamp, updated_at=stamp, revision_number=1, **fields)
 
 

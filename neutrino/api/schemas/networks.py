@@ -1,18 +1,30 @@
-"""Request bodies for ``/v2.0/networks`` (reference B.1, extensions external-net and provider)."""
+"""Request bodies for ``/v2.0/networks`` (reference B.1, extensions external-net, provider
+and multi-provider)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from neutrino.api.schemas.common import STANDARD_ATTRIBUTES, Description, Name, NeutronBody, ProjectId
 
 NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "admin_state_up", "status", "shared", "mtu", "subnets", "router:external",
     "provider:network_type", "provider:physical_network", "provider:segmentation_id",
-    "port_security_enabled"}
+    "port_security_enabled", "segments", "l2_adjacency"}
 PhysicalNetwork = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+NetworkType = Literal["flat", "vlan", "geneve"]
+
+
+class ProviderSegment(BaseModel):
+    """One entry of ``segments`` (extension ``multi-provider``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    provider_network_type: NetworkType | None = Field(None, alias="provider:network_type")
+    provider_physical_network: PhysicalNetwork | None = Field(
+        None, alias="provider:physical_network")
+    provider_segmentation_id: int | None = Field(None, alias="provider:segmentation_id")
 
 
 class NetworkCreate(NeutronBody):
@@ -27,11 +39,11 @@ class NetworkCreate(NeutronBody):
     tenant_id: ProjectId | None = None
     router_external: bool = Field(False, alias="router:external")
     port_security_enabled: bool = True
-    provider_network_type: Literal["flat", "vlan", "geneve"] | None = Field(
-        None, alias="provider:network_type")
+    provider_network_type: NetworkType | None = Field(None, alias="provider:network_type")
     provider_physical_network: PhysicalNetwork | None = Field(
         None, alias="provider:physical_network")
     provider_segmentation_id: int | None = Field(None, alias="provider:segmentation_id")
+    segments: list[ProviderSegment] | None = None
 
 
 class NetworkUpdate(NeutronBody):

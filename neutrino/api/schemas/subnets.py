@@ -11,7 +11,8 @@ from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description,
 
 SUBNET_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "network_id", "ip_version", "cidr", "gateway_ip", "allocation_pools", "dns_nameservers",
-    "host_routes", "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "subnetpool_id"}
+    "host_routes", "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "subnetpool_id",
+    "segment_id"}
 IPv6Mode = Literal["slaac", "dhcpv6-stateful", "dhcpv6-stateless"]
 
 
@@ -43,6 +44,8 @@ class SubnetCreate(NeutronBody):
     ipv6_address_mode: IPv6Mode | None = None
     # Subnet pools are not implemented; clients that send null are fine.
     subnetpool_id: None = None
+    # extension segment: the routed network segment the subnet serves (admin)
+    segment_id: UUIDStr | None = None
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
 

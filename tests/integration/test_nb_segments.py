@@ -1,0 +1,139 @@
+"""Segments through the NB sync against the real NB and SB of the shared ``ovn_lab``:
+every VLAN segment of a multi-segment network is a tagged localnet port on its one
+switch (the seed-004 bug: only one tag wired), a project network's VNI becomes its
+datapath tunnel key in the SB, and the sync records which host bridges which physnet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ovnlab import PHYSNET, OvnLab
+from sqlalchemy import select
+
+from neutrino.config import Settings
+from neutrino.db.models import HostPhysicalNetwork
+from neutrino.db.session import Database
+from neutrino.lab.daemons import wait_until
+from neutrino.ovn import idl
+from neutrino.ovn.sync import NorthboundSync
+from neutrino.services import networks, segments
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+
+pytestmark = pytest.mark.ovn
+
+ADMIN = Context.admin("p1")
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    db = Database(database_url)
+    yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=database_url,
+                                       network_vlan_ranges=f"{PHYSNET}:200:201"))
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def nb(ovn_lab: OvnLab) -> Iterator[object]:
+    api = idl.nb_api(ovn_lab.nb_connection, timeout=30)
+    yield api
+    idl.disconnect_all()
+
+
+@pytest.fixture(scope="module")
+def sb(ovn_lab: OvnLab, nb) -> object:
+    return idl.sb_api(ovn_lab.sb_connection, timeout=30)
+
+
+@pytest.fixture
+def sync(env: Env, nb, sb) -> Iterator[NorthboundSync]:
+    sync = NorthboundSync(env, nb, sb_api=sb, audit_interval=0)
+    yield sync
+    sync.close()
+
+
+@pytest.fixture
+def network(env: Env, nb, sync) -> Iterator[list]:
+    """Networks a test makes (ids appended), deleted and synced away afterwards."""
+    made: list[str] = []
+    yield made
+    for net_id in made:
+        networks.delete_network(env, ADMIN, net_id)
+    drain(sync)
+    for net_id in made:
+        assert nb.lookup("Logical_Switch", f"neutron-{net_id}", default=None) is None
+
+
+def drain(sync: NorthboundSync) -> None:
+    while sync.run_once():
+        pass
+
+
+def localnets(nb, net_id: str) -> dict[str, tuple]:
+    with nb.ovsdb_connection.lock:
+        switch = nb.lookup("Logical_Switch", f"neutron-{net_id}")
+        return {p.name: (p.type, list(p.tag_request), p.options.get("network_name"))
+                for p in switch.ports if p.type == "localnet"}
+
+
+def test_every_vlan_segment_is_a_tagged_localnet_port(env, nb, sync, network):
+    net = networks.create_networks(env, ADMIN, [{"name": "pub2xx", "shared": True, "segments": [
+        {"provider_network_type": "vlan", "provider_physical_network": PHYSNET,
+         "provider_segmentation_id": 200},
+        {"provider_network_type": "vlan", "provider_physical_network": PHYSNET}]}])[0]
+    network.append(net["id"])
+    segs = {s["segmentation_id"]: s["id"] for s in segments.list_segments(
+        env, ADMIN, segments.listing.ListQuery(filters={"network_id": [net["id"]]}))}
+    assert set(segs) == {200, 201}  # the second one allocated from the range
+    drain(sync)
+
+    assert localnets(nb, net["id"]) == {
+        f"provnet-{segs[v]}": ("localnet", [v], PHYSNET) for v in (200, 201)}
+
+    segments.delete_segment(env, ADMIN, segs[201])
+    drain(sync)
+    assert localnets(nb, net["id"]) == {f"provnet-{segs[200]}": ("localnet", [200], PHYSNET)}
+
+
+def test_project_network_vni_is_its_datapath_tunnel_key(env, nb, sb, sync, network):
+    net = networks.create_networks(env, ADMIN, [{"name": "project"}])[0]
+    network.append(net["id"])
+    vni = net["provider:segmentation_id"]
+    assert net["provider:network_type"] == "geneve" and vni == 2 ** 24 - 65535  # the first
+    drain(sync)
+
+    switch = nb.lookup("Logical_Switch", f"neutron-{net['id']}")
+    assert switch.other_config["requested-tnl-key"] == str(vni)
+
+    def tunnel_key():
+        with sb.ovsdb_connection.lock:
+            for dp in sb.tables["Datapath_Binding"].rows.values():
+                if dp.external_ids.get("logical-switch") == str(switch.uuid):
+                    return dp.tunnel_key
+        return None
+    assert wait_until(lambda: tunnel_key() == vni and vni, timeout=10,
+                      what=f"ovn-northd to give the datapath tunnel key {vni}")
+
+
+def test_sync_records_the_physnets_each_host_bridges(ovn_lab, env, sync):
+    drain(sync)
+
+    def hosts():
+        return env.db.run(lambda s: {(r.host, r.physical_network) for r in s.execute(
+            select(HostPhysicalNetwork.host, HostPhysicalNetwork.physical_network))},
+            write=False)
+    assert (ovn_lab.chassis_name, PHYSNET) in hosts()
+    central = ovn_lab.deployment.central
+    name = f"{ovn_lab.prefix}-rack9"
+    central.sbctl("chassis-add", name, "geneve", "127.0.9.99", "--", "set", "Chassis", name,
+                  'other_config:ovn-bridge-mappings="rack9:br-r9"', f"hostname={name}")
+    try:
+        wait_until(lambda: (drain(sync), (name, "rack9") in hosts())[1], timeout=10,
+                   what="the new chassis' physnet to be recorded")
+    finally:
+        central.sbctl("--if-exists", "chassis-del", name)
+    wait_until(lambda: (drain(sync), (name, "rack9") not in hosts())[1], timeout=10,
+               what="the deleted chassis' physnet to be forgotten")
