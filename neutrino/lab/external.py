@@ -43,7 +43,6 @@ import ipaddress
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 from dataclasses import asdict, dataclass
@@ -54,11 +53,11 @@ from pyroute2 import IPRoute
 
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
+from neutrino.lab.daemons import netns_argv
 
 NS_IF = "eth0"
 DEFAULT_OUTSIDE = ("203.0.113.10/32",)  # TEST-NET-3 (RFC 5737): never a real host
 _PHYSNET = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-_SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: Interface external_ids key marking the upstream's port on the physnet bridge.
 OVS_MARK = "neutrino-upstream"
 
@@ -232,9 +231,8 @@ def exec_in_upstream(state_dir: Path, physnet: str, argv: list[str], *, timeout:
     if not host_netns.netns_exists(up.netns):
         raise UpstreamNotFound(f"lab upstream {physnet!r}: namespace {up.netns} is gone "
                                f"(is neutrino up running?)")
-    ip = shutil.which("ip", path=_SEARCH_PATH) or "ip"
-    return subprocess.run([ip, "netns", "exec", up.netns, *argv], capture_output=True,
-                          text=True, timeout=timeout, check=check)
+    return subprocess.run(netns_argv(up.netns, argv), capture_output=True, text=True,
+                          timeout=timeout, check=check)
 
 
 def is_plumbed(up: Upstream) -> bool:

@@ -49,6 +49,7 @@ from typing import Any
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
 from neutrino.host import process as host_process
+from neutrino.lab.daemons import netns_argv
 
 INTEGRATION_BRIDGE = "br-int"
 NS_IF = "eth0"
@@ -258,8 +259,8 @@ def exec_in_instance(state_dir: Path, name: str, argv: list[str], *, timeout: fl
     inst = get_instance(state_dir, name)
     if not host_netns.netns_exists(inst.netns):
         raise InstanceNotFound(f"lab instance {name!r}: namespace {inst.netns} is gone")
-    return subprocess.run([_bin("ip"), "netns", "exec", inst.netns, *argv], input=input,
-                          capture_output=True, text=True, timeout=timeout, check=check)
+    return subprocess.run(netns_argv(inst.netns, argv), input=input, capture_output=True,
+                          text=True, timeout=timeout, check=check)
 
 
 def renew_lease(state_dir: Path, name: str, timeout: float = 10) -> Instance:

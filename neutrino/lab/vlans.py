@@ -39,7 +39,6 @@ import hashlib
 import ipaddress
 import json
 import os
-import shutil
 import socket
 import subprocess
 from dataclasses import asdict, dataclass
@@ -49,12 +48,12 @@ from pyroute2 import IPRoute
 
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
+from neutrino.lab.daemons import netns_argv
 from neutrino.lab.external import _check_physnet
 
 NS_IF = "eth0"
 #: Interface external_ids key marking the lab's VLAN ports.
 OVS_MARK = "neutrino-vlan"
-_SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class VlanError(RuntimeError):
@@ -246,9 +245,8 @@ def exec_in_vlan(state_dir: Path, physnet: str, vlan: int, argv: list[str], *,
     if not host_netns.netns_exists(gw.netns):
         raise VlanNotFound(f"lab VLAN {vlan} on {physnet!r}: namespace {gw.netns} is gone "
                            "(is neutrino up running?)")
-    ip = shutil.which("ip", path=_SEARCH_PATH) or "ip"
-    return subprocess.run([ip, "netns", "exec", gw.netns, *argv], capture_output=True,
-                          text=True, timeout=timeout, check=check)
+    return subprocess.run(netns_argv(gw.netns, argv), capture_output=True, text=True,
+                          timeout=timeout, check=check)
 
 
 def is_plumbed(gw: VlanGateway) -> bool:
