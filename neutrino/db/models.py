@@ -346,3 +346,21 @@ class HostPhysicalNetwork(Base):
 
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     physical_network: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class NetworkRBAC(Base):
+    """An RBAC policy on a network (extension "rbac-policies", reference A.5): ``action``
+    ``access_as_shared`` or ``access_as_external`` granted to ``target_tenant`` (a project
+    id, or ``*`` for every project). ``networks.shared`` / ``networks.router_external``
+    mirror the ``*`` entries and are kept in the same transaction as them.
+    """
+
+    __tablename__ = "networkrbacs"
+    __table_args__ = (Index("uq_networkrbacs_action_object_target", "action", "object_id",
+                            "target_tenant", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    object_id: Mapped[str] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target_tenant: Mapped[str] = mapped_column(String(255), index=True)
