@@ -184,6 +184,7 @@ def add_segment(session: Session, env: Env, network_id: str, spec: SegmentSpec, 
     NoNetworkAvailable (409) when the ranges are exhausted.
     """
     net_type, physnet, seg_id = spec.network_type, spec.physical_network, spec.segmentation_id
+    chosen_here = seg_id is None
     if net_type == FLAT:
         if not physnet:
             raise errors.InvalidInput("Invalid input for operation: physical_network required "
@@ -213,7 +214,10 @@ def add_segment(session: Session, env: Env, network_id: str, spec: SegmentSpec, 
         raise errors.InvalidInput(f"Invalid input for operation: network_type value "
                                   f"'{net_type}' not supported.")
     wire = _wire(net_type, physnet, seg_id)
-    if session.scalar(select(NetworkSegment.id).where(NetworkSegment.wire == wire)) is not None:
+    # An id we picked that is taken now lost a race with a concurrent commit: the unique
+    # wire makes the flush below fail and the transaction retry with the next free id.
+    if not (chosen_here and net_type != FLAT) and session.scalar(
+            select(NetworkSegment.id).where(NetworkSegment.wire == wire)) is not None:
         if net_type == FLAT:
             raise errors.FlatNetworkInUse(physnet)
         if net_type == VLAN:
