@@ -269,6 +269,62 @@ def status(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateD
         raise typer.Exit(1)
 
 
+@app.command()
+def demo(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt,
+         port: Optional[int] = typer.Option(None, "--port",
+                                            help="API port of a service the demo starts (9696)"),
+         metadata_port: Optional[int] = typer.Option(
+             None, "--metadata-port", help="Metadata port of a service the demo starts (8775)"),
+         prefix: str = typer.Option("demo-", "--prefix", help="Lab instance name prefix"),
+         keep: bool = typer.Option(False, "--keep", help="Leave the instances running too"),
+         clean: bool = typer.Option(False, "--clean", help="Remove what the demo built")) -> None:
+    """Build the field reports' scenarios on the all-in-one (started in the background
+    if it is not running) and check them end to end; exit 1 if any check fails."""
+    from rich.table import Table
+
+    from neutrino import demo as scenario
+    from neutrino.lab.commands import LabError
+
+    settings = _settings(config, state_dir=state_dir)
+    out = Console()
+    try:
+        with out.status("neutrino demo") as spinner:
+            if clean:
+                done = scenario.clean(settings, prefix=prefix if prefix != "demo-" else None,
+                                      port=port, metadata_port=metadata_port,
+                                      progress=spinner.update)
+                out.print("removed: " + ", ".join(done) if done else "nothing to clean")
+                return
+
+            def progress(step: str) -> None:
+                out.print(f"  {step}")
+                spinner.update(step)
+
+            def on_check(check) -> None:
+                mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
+                out.print(f"{mark} {check.name}: {check.figure}")
+            checks, info = scenario.run(settings, prefix=prefix, keep=keep, port=port,
+                                        metadata_port=metadata_port, progress=progress,
+                                        on_check=on_check)
+    except (scenario.DemoError, LabError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    table = Table(title="neutrino demo")
+    for column in ("check", "result", "measured"):
+        table.add_column(column)
+    for check in checks:
+        table.add_row(check.name, "[green]pass[/green]" if check.ok else "[red]FAIL[/red]",
+                      check.figure if check.ok else f"{check.figure} {check.detail}".strip())
+    out.print(table)
+    if info is not None:
+        out.print(scenario.explore_hint(settings, info, prefix, keep))
+    failed = [c for c in checks if not c.ok]
+    out.print(f"[red]{len(failed)} of {len(checks)} checks failed[/red]" if failed
+              else f"[green]all {len(checks)} checks passed[/green]")
+    if failed:
+        raise typer.Exit(1)
+
+
 lab_app = typer.Typer(help="Lab instances: namespaces that behave like VMs", no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
 
@@ -286,6 +342,8 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
                                                    help="No port security and no groups"),
              subnet: Optional[str] = typer.Option(
                  None, "--subnet", help="Take the address from this subnet (name or id)"),
+             fixed_ip: Optional[str] = typer.Option(None, "--fixed-ip",
+                                                    help="Ask for this address"),
              config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
     """Create a port and an instance on it (its metadata registered); print the address
     it leased by DHCP."""
@@ -306,7 +364,8 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
                              on_scheduled=lambda net: Console().print(
                                  f"{name}: scheduled on network {net['name'] or '-'} ({net['id']})"),
                              security_groups=security_group or None,
-                             port_security=not no_port_security, subnet=subnet)
+                             port_security=not no_port_security, subnet=subnet,
+                             fixed_ip=fixed_ip)
     except (commands.LabError, instances.InstanceError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)

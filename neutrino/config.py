@@ -2,7 +2,8 @@
 
 Sources, later ones winning: defaults, the config file (``--config FILE`` or
 ``NEUTRINO_CONFIG``; INI like ``neutron.conf``: keys of ``[DEFAULT]`` and
-``[neutrino]`` are settings), environment variables ``NEUTRINO_<NAME>``, then
+``[neutrino]`` are settings, key ``k`` of ``[keystone_authtoken]`` or ``[nova]`` is
+setting ``keystone_authtoken_k`` / ``nova_k``), environment variables ``NEUTRINO_<NAME>``, then
 command-line flags.
 """
 
@@ -40,7 +41,29 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     # Empty means SQLite (WAL) at <state_dir>/neutrino.db.
     database_url: str = ""
-    auth_strategy: Literal["noauth"] = "noauth"
+    # noauth: callers name their project/roles in headers; keystone: X-Auth-Token
+    # validated against Keystone v3 with the [keystone_authtoken] service credentials.
+    auth_strategy: Literal["noauth", "keystone"] = "noauth"
+    # oslo.policy file (YAML/JSON, Neutron's rule names) overriding the default rules.
+    policy_file: str = ""
+    # [keystone_authtoken] as in neutron.conf (keystonemiddleware's option names).
+    keystone_authtoken_auth_type: Literal["password"] = "password"
+    keystone_authtoken_auth_url: str = ""
+    keystone_authtoken_username: str = ""
+    keystone_authtoken_password: str = ""
+    keystone_authtoken_project_name: str = "service"
+    keystone_authtoken_user_domain_name: str = "Default"
+    keystone_authtoken_project_domain_name: str = "Default"
+    keystone_authtoken_region_name: str = ""
+    # Identity endpoint from the catalog used to validate tokens; empty: auth_url itself.
+    keystone_authtoken_interface: Literal["", "public", "internal", "admin"] = ""
+    # URL clients are sent to in WWW-Authenticate; empty: auth_url.
+    keystone_authtoken_www_authenticate_uri: str = ""
+    # Seconds a validated token is trusted without asking Keystone again (never past
+    # its expiry); also how long a revoked token may still work.
+    keystone_authtoken_token_cache_time: int = Field(300, ge=0)
+    # Seconds to wait for Keystone before answering 503.
+    keystone_authtoken_http_connect_timeout: float = Field(5.0, gt=0)
     # noauth: project of a request that sends no X-Project-Id (it is admin).
     noauth_project: str = "admin"
     base_mac: str = "fa:16:3e:00:00:00"
@@ -58,6 +81,8 @@ class Settings(BaseSettings):
     quota_floatingip: int = Field(50, ge=-1)
     quota_security_group: int = Field(10, ge=-1)
     quota_security_group_rule: int = Field(100, ge=-1)
+    # RBAC policies per project (Neutron's quota_rbac_policy, reference B.9).
+    quota_rbac_policy: int = Field(10, ge=-1)
     # Allowed address pairs per port (Neutron's max_allowed_address_pair).
     max_allowed_address_pair: int = Field(10, ge=0)
     # Network scheduler (services/scheduler.py): how a network is chosen for a port that
@@ -116,6 +141,27 @@ class Settings(BaseSettings):
     metadata_cache_seconds: float = Field(5.0, ge=0)
     # Nova's metadata API (e.g. http://nova-api:8775); empty: neutrino's own service.
     nova_metadata_url: str = ""
+    # Nova port events (neutrino.notifiers.nova; Neutron's [nova] section and the
+    # notify_nova_* / send_events_interval options). Off unless nova_auth_type is set:
+    # "password" (Keystone v3; the compute endpoint comes from the catalog unless
+    # nova_endpoint_override) or "none" (no token; nova_endpoint_override required).
+    notify_nova_on_port_status_changes: bool = True
+    notify_nova_on_port_data_changes: bool = True
+    nova_send_events_interval: float = Field(0.5, gt=0, le=60)
+    nova_auth_type: Literal["", "password", "none"] = ""
+    nova_auth_url: str = ""
+    nova_username: str = ""
+    nova_password: str = ""
+    nova_project_name: str = ""
+    nova_user_domain_name: str = "Default"
+    nova_project_domain_name: str = "Default"
+    nova_region_name: str = ""
+    # Catalog interface of the compute endpoint; nova_endpoint_type (Neutron's [nova]
+    # endpoint_type) is the same setting under Neutron's name and wins when set.
+    nova_interface: Literal["public", "internal", "admin"] = "public"
+    nova_endpoint_type: Literal["", "public", "internal", "admin"] = ""
+    # The compute API URL including /v2.1 (e.g. http://nova-api:8774/v2.1).
+    nova_endpoint_override: str = ""
 
     @field_validator("base_mac")
     @classmethod
@@ -165,9 +211,34 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _check_nova(self) -> "Settings":
+        if self.nova_endpoint_type:
+            self.nova_interface = self.nova_endpoint_type
+        if self.nova_auth_type == "none" and not self.nova_endpoint_override:
+            raise ValueError("nova_auth_type none needs nova_endpoint_override")
+        if self.nova_auth_type == "password" and not (self.nova_auth_url and self.nova_username):
+            raise ValueError("nova_auth_type password needs nova_auth_url and nova_username")
+        return self
+
+    @model_validator(mode="after")
     def _sqlite_default(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite:///{self.state_dir / 'neutrino.db'}"
+        return self
+
+    @field_validator("policy_file")
+    @classmethod
+    def _check_policy_file(cls, value: str) -> str:
+        if value and not os.path.isfile(value):
+            raise ValueError(f"{value} is not a file")
+        return value
+
+    @model_validator(mode="after")
+    def _keystone_settings(self) -> "Settings":
+        if self.auth_strategy == "keystone" and not (
+                self.keystone_authtoken_auth_url and self.keystone_authtoken_username):
+            raise ValueError("auth_strategy keystone needs [keystone_authtoken] auth_url, "
+                             "username and password")
         return self
 
     @classmethod
@@ -181,7 +252,8 @@ class Settings(BaseSettings):
         return {"network": self.quota_network, "subnet": self.quota_subnet, "port": self.quota_port,
                 "router": self.quota_router, "floatingip": self.quota_floatingip,
                 "security_group": self.quota_security_group,
-                "security_group_rule": self.quota_security_group_rule}
+                "security_group_rule": self.quota_security_group_rule,
+                "rbac_policy": self.quota_rbac_policy}
 
     def physnet_bridges(self) -> dict[str, str]:
         """``bridge_mappings`` as ``{physnet: bridge}``."""
@@ -275,8 +347,13 @@ def _range(entry: str, low: str, high: str, lowest: int, highest: int,
     return lo, hi
 
 
+# neutron.conf sections read as settings named <section>_<key>.
+PREFIXED_SECTIONS = ("keystone_authtoken", "nova")
+
+
 class _IniSource(PydanticBaseSettingsSource):
-    """Reads ``[DEFAULT]`` and ``[neutrino]`` of the file named by NEUTRINO_CONFIG."""
+    """Reads ``[DEFAULT]``, ``[neutrino]`` and PREFIXED_SECTIONS of the file named by
+    NEUTRINO_CONFIG."""
 
     def __call__(self) -> dict[str, Any]:
         path = os.environ.get("NEUTRINO_CONFIG")
@@ -293,6 +370,11 @@ class _IniSource(PydanticBaseSettingsSource):
         values = dict(parser.defaults())
         if parser.has_section("neutrino"):
             values.update(parser.items("neutrino"))
+        defaults = parser.defaults()
+        for section in PREFIXED_SECTIONS:  # key k of [S] is setting S_k
+            if parser.has_section(section):
+                values.update((f"{section}_{k}", v) for k, v in parser.items(section)
+                              if k not in defaults)
         return {k.replace("-", "_"): v for k, v in values.items()}
 
     def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__

@@ -6,8 +6,10 @@ import logging
 
 from fastapi import APIRouter, FastAPI
 
-from neutrino.api import (errors, extensions, instances, ip_availability, quotas, resources,
-                          routers, scheduler, tags)
+from neutrino import policy
+from neutrino.api import keystone
+from neutrino.api import (errors, extensions, instances, ip_availability, quotas, rbac,
+                          resources, routers, scheduler, tags)
 from neutrino.api.responses import JSONResponse
 from neutrino.services.env import Env
 
@@ -18,6 +20,9 @@ def create_app(env: Env) -> FastAPI:
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.env = env
     errors.install(app)
+    policy.init(env.settings.policy_file)
+    if env.settings.auth_strategy == "keystone":
+        app.add_middleware(keystone.KeystoneMiddleware, auth=keystone.KeystoneAuth(env.settings))
     core = APIRouter()
     for collection in resources.COLLECTIONS:
         resources.add_collection(core, collection)
@@ -26,6 +31,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(core)
     app.include_router(tags.router)
     app.include_router(quotas.router)
+    app.include_router(rbac.router)
     app.include_router(ip_availability.router)
     app.include_router(scheduler.router)
     app.include_router(instances.router)

@@ -1,5 +1,6 @@
 """Per-request inputs shared by every route: the service Env, the caller's
-Context (noauth headers for now) and the If-Match revision."""
+Context (noauth headers or a Keystone token, checked against the policy) and the
+If-Match revision."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from typing import Annotated, Any, Callable, TypeVar
 
 from fastapi import Depends, Request
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
 T = TypeVar("T")
+# keystone-manage bootstrap's role implications: admin -> manager -> member -> reader.
+IMPLIED_ROLES = {"admin": ("manager", "member", "reader"), "manager": ("member", "reader"),
+                 "member": ("reader",)}
+DEFAULT_ROLES = frozenset({"member", "reader"})
 _IF_MATCH = re.compile(r"^revision_number=(\d+)$")
 
 
@@ -23,14 +28,35 @@ async def get_env(request: Request) -> Env:
 
 
 async def get_context(request: Request) -> Context:
-    """noauth: the project from ``X-Project-Id``, roles from ``X-Roles``
-    (comma-separated). A request without ``X-Project-Id`` is the operator:
-    admin in the configured ``noauth_project``."""
-    project = request.headers.get("x-project-id") or request.headers.get("x-tenant-id")
+    """The caller, checked against the route's policy rule (``neutrino.policy``): one
+    check per request, 403 PolicyNotAuthorized when it fails.
+
+    keystone: the Context the KeystoneMiddleware built from the token. noauth: the
+    project from ``X-Project-Id``, roles from ``X-Roles`` (comma-separated, plus the roles
+    they imply in Keystone: admin -> member -> reader; default member and reader), user from ``X-User-Id``. A request without ``X-Project-Id`` is
+    the operator: admin in the configured ``noauth_project``."""
+    ctx = request.scope.get("neutrino.context")
+    if ctx is None:
+        if request.app.state.env.settings.auth_strategy != "noauth":
+            raise errors.NotAuthorized("No authenticated caller.")  # middleware missing
+        ctx = _noauth_context(request)
+    route = request.scope.get("route")
+    action = policy.action_for(request.method, getattr(route, "path_format", ""),
+                               request.path_params.get("collection"))
+    if action is not None:
+        policy.enforce(ctx, action)
+    return ctx
+
+
+def _noauth_context(request: Request) -> Context:
+    headers = request.headers
+    project = headers.get("x-project-id") or headers.get("x-tenant-id")
     if not project:
         return Context.admin(request.app.state.env.settings.noauth_project)
-    roles = frozenset(r.strip().lower() for r in request.headers.get("x-roles", "").split(",") if r.strip())
-    return Context(project, roles or frozenset({"member", "reader"}))
+    roles = {r.strip().lower() for r in headers.get("x-roles", "").split(",") if r.strip()}
+    for role in list(roles):  # Keystone's default implied roles, as a token would carry
+        roles.update(IMPLIED_ROLES.get(role, ()))
+    return Context(project, frozenset(roles) or DEFAULT_ROLES, headers.get("x-user-id"))
 
 
 async def get_if_match(request: Request) -> int | None:

@@ -17,6 +17,8 @@ UPDATED = "2026-11-21T00:00:00-00:00"
 EXTENSIONS = {
     "network-ip-availability": ("Network IP Availability",
                                 "Provides IP availability data for each network and subnet."),
+    "rbac-policies": ("RBAC Policies", "Allows creation and modification of policies that "
+                      "control tenant access to resources."),
     "quotas": ("Quota management support", "Expose functions for quotas management per project"),
     "quota_details": ("Quota details management support",
                       "Expose functions for quotas usage statistics per project"),

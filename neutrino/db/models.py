@@ -364,3 +364,19 @@ class NetworkRBAC(Base):
     object_id: Mapped[str] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     target_tenant: Mapped[str] = mapped_column(String(255), index=True)
+
+
+class NovaEvent(Base):
+    """An event for Nova's ``os-server-external-events`` API (reference A.6), written
+    in the same transaction as the port or floating IP change that causes it and
+    deleted once Nova took it (``notifiers.nova``). ``status`` is None where Neutron
+    sends none (``network-changed``, ``network-vif-deleted``)."""
+
+    __tablename__ = "nova_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    server_uuid: Mapped[str] = mapped_column(String(36))
+    tag: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[str] = mapped_column(String(20))

@@ -61,7 +61,8 @@ def boot(state_dir: Path, name: str, network: str | None = None,
          keys: list[tuple[str, str]] = (),
          on_scheduled: Callable[[dict[str, Any]], None] | None = None,
          security_groups: list[str] | None = None,
-         port_security: bool = True, subnet: str | None = None) -> instances.Instance:
+         port_security: bool = True, subnet: str | None = None,
+         fixed_ip: str | None = None) -> instances.Instance:
     """Create a port on ``network``, register the instance's metadata (id = the port's
     ``device_id``, hostname from ``name``, ``keys`` as [(name, public key)], ``user_data``)
     and boot instance ``name`` on it (DHCP lease included). Port and registration are
@@ -71,7 +72,8 @@ def boot(state_dir: Path, name: str, network: str | None = None,
     and ``on_scheduled`` is called with that network. LabError when nothing fits.
     ``security_groups`` (names or ids) replace the project's ``default`` group;
     ``port_security`` False makes a port without port security (and groups).
-    ``subnet`` (name or id) asks for an address of that subnet. On a routed network
+    ``subnet`` (name or id) asks for an address of that subnet, ``fixed_ip`` for that
+    address (of ``subnet`` when both are given). On a routed network
     (``ip_allocation`` ``deferred``) the port is bound to the chassis
     (``binding:host_id``, as Nova does) so it gets an address of a segment the
     chassis reaches.
@@ -85,8 +87,13 @@ def boot(state_dir: Path, name: str, network: str | None = None,
                                                for g in security_groups]
         if not port_security:
             body["port"]["port_security_enabled"] = False
-        if subnet is not None:
-            body["port"]["fixed_ips"] = [{"subnet_id": find_subnet(client, subnet)["id"]}]
+        if subnet is not None or fixed_ip is not None:
+            wanted: dict[str, str] = {}
+            if subnet is not None:
+                wanted["subnet_id"] = find_subnet(client, subnet)["id"]
+            if fixed_ip is not None:
+                wanted["ip_address"] = fixed_ip
+            body["port"]["fixed_ips"] = [wanted]
         if network is None:
             port = _ok(client.post("/scheduled-ports", json=body)).json()["port"]
             if on_scheduled is not None:

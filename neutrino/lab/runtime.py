@@ -5,7 +5,8 @@ the private OVS/OVN daemons of ``lab/daemons.py`` (unless ``ovn_nb_connection``
 points at an existing OVN), the database migrations, the northbound sync, the
 metadata service, the chassis' metadata agent (with neutrino's own OVN only), the
 SB port-status watcher, which reports a port ACTIVE once the agent serves its
-network — then serves the API until Ctrl-C or ``neutrino down``,
+network, and Nova's port-event sender when a Nova is configured
+(``notifiers.nova``) — then serves the API until Ctrl-C or ``neutrino down``,
 and stops exactly what it started. ``<state_dir>/runtime.json`` tells the other
 commands (``down``, ``status``, ``lab ...``) where everything is.
 """
@@ -138,6 +139,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         db.upgrade()
         env = Env(db=db, settings=settings)
 
+        from neutrino.notifiers import nova as nova_notifier
         from neutrino.ovn.idl import nb_api, sb_api
         from neutrino.ovn.status import PortStatusWatcher
         from neutrino.ovn.sync import NorthboundSync
@@ -146,6 +148,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         sync = NorthboundSync(env, nb, sb_api=sb)  # sb: chassis for router gateways
         threads.append(threading.Thread(target=sync.run_forever, args=(stop,),
                                          name="nb-sync", daemon=True))
+        threads += nova_notifier.sender_threads(env, stop)  # Nova port events, if configured
         metadata, agent = _start_metadata(db, settings, sb, chassis, ovs_conn, netns,
                                           own_ovn=ovn is not None, progress=progress)
         watcher = PortStatusWatcher(env, sb, metadata_ready=agent.ready if agent else None)

@@ -17,6 +17,10 @@ running in this process (``neutrino up``): it plumbs the port's network on this
 chassis if needed and returns once it listens, and lets ports bound to other
 chassis through. For agents on other chassis the hook would read their report in
 SB ``Chassis_Private`` (see the ``metadata.agent`` module docstring).
+
+Nova's ``network-vif-plugged`` / ``-unplugged`` events are recorded by
+``ports.set_port_binding_state`` in the transaction that changes the status
+(``notifiers.nova``), so Nova hears of a port only once it is ACTIVE, gate included.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.models import OvnOutbox, Tag
 from neutrino.services.context import Context
 
@@ -74,9 +74,10 @@ def owner_project(ctx: Context, data: dict[str, Any]) -> str:
 
 
 def require_admin(ctx: Context, action: str) -> None:
-    """403 PolicyNotAuthorized unless the caller is admin."""
-    if not ctx.is_admin:
-        raise errors.PolicyNotAuthorized(action)
+    """Check the policy rule named ``action`` (``create_network:shared``...; admin only
+    by default) against an empty target, so only the caller's roles can satisfy it
+    (``neutrino.policy.require``). Raises 403 PolicyNotAuthorized."""
+    policy.require(ctx, action)
 
 
 def api_dict(row: Any, tags: list[str]) -> dict[str, Any]:

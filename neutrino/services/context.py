@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from neutrino import policy
+
 
 @dataclass(frozen=True)
 class Context:
-    """The caller's project and roles (from noauth headers or a Keystone token)."""
+    """The caller's project, roles (lower case) and user (from noauth headers or a
+    Keystone token). ``is_admin`` is the policy rule ``context_is_admin`` (Neutron's
+    ``role:admin`` by default) unless given."""
 
     project_id: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    user_id: str | None = None
+    is_admin: bool | None = None
 
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.roles
+    def __post_init__(self) -> None:
+        if self.is_admin is None:
+            object.__setattr__(self, "is_admin", policy.is_admin(self))
 
     @classmethod
-    def admin(cls, project_id: str = "admin") -> "Context":
-        return cls(project_id, frozenset({"admin", "member", "reader"}))
+    def admin(cls, project_id: str = "admin") -> Context:
+        """neutrino's own callers (lab, CLI, sync): admin whatever the policy file says."""
+        return cls(project_id, frozenset({"admin", "member", "reader"}), is_admin=True)

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing, ports
+from neutrino.notifiers import nova
+from neutrino.services import common, listing, ports, rbac
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -76,6 +77,7 @@ def create_floatingips(env: Env, ctx: Context, items: list[dict[str, Any]]) -> l
         rows = []
         for data, project in zip(items, projects):
             rows.append(_create(session, env, ctx, project, data))
+            nova.floatingip_changed(session, env.settings, None, rows[-1].fixed_port_id)
         session.flush()
         return floatingip_dicts(session, rows)
     return env.db.run(run)
@@ -108,7 +110,7 @@ def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],
     def run(session: Session) -> dict[str, Any]:
         fip = find_visible(session, ctx, fip_id)
         common.check_if_match(fip, if_match)
-        changed = False
+        changed, old_port_id = False, fip.fixed_port_id
         if "port_id" in data or "fixed_ip_address" in data:
             port_id = data.get("port_id", fip.fixed_port_id)
             if port_id is None:
@@ -123,6 +125,7 @@ def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],
             changed = True
         if changed:
             common.touch(fip)
+            nova.floatingip_changed(session, env.settings, old_port_id, fip.fixed_port_id)
         session.flush()
         return floatingip_dicts(session, [fip])[0]
     return env.db.run(run)
@@ -135,6 +138,7 @@ def delete_floatingip(env: Env, ctx: Context, fip_id: str, if_match: int | None 
         common.check_if_match(fip, if_match)
         if fip.router_id:
             common.enqueue_ovn(session, "router", fip.router_id)
+        nova.floatingip_changed(session, env.settings, fip.fixed_port_id, None)
         port_id = fip.floating_port_id
         session.delete(fip)
         session.flush()
@@ -177,7 +181,7 @@ def _create(session: Session, env: Env, ctx: Context, project: str, data: dict[s
     net = session.get(Network, data["floating_network_id"])
     if net is None:
         raise errors.NetworkNotFound(data["floating_network_id"])
-    if not net.router_external:
+    if not rbac.external_to(session, net, project):
         raise errors.BadRequest(f"Bad floatingip request: Network {net.id} is not a valid "
                                 "external network.")
     v4 = list(session.scalars(select(Subnet).where(Subnet.network_id == net.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import Any, Iterable
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
-from neutrino.services import common, listing, segments
+from neutrino.services import common, listing, rbac, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -68,18 +69,31 @@ def _l2_adjacency_filter(values: list[bool]) -> listing.Clause:
 
 
 def visible(ctx: Context):
-    """Networks the caller may see: its own, shared and external ones (admins: all)."""
-    if ctx.is_admin:
-        return Network.id.is_not(None)
-    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True),
-               Network.router_external.is_(True))
+    """Networks the caller may see: its own, shared and external ones, and those
+    an RBAC policy names its project in (admins: all). One SQL condition."""
+    return rbac.visible(ctx)
+
+
+def _caller_spec(ctx: Context) -> listing.ResourceSpec:
+    """SPEC with ``shared`` / ``router:external`` filtering on the caller's view of them."""
+    return dataclasses.replace(SPEC, filters={
+        **SPEC.filters, "shared": _bool_filter(rbac.shared_for(ctx)),
+        "router:external": _bool_filter(rbac.external_for(ctx))})
+
+
+def _bool_filter(clause: listing.Clause) -> listing.FilterFn:
+    def build(values: list[str]) -> listing.Clause:
+        wanted = {listing.to_bool(v) for v in values}
+        if len(wanted) == 2:
+            return listing.true()
+        return clause if True in wanted else ~clause
+    return build
 
 
 def find_visible(session: Session, ctx: Context, network_id: str, *, for_update: bool = False) -> Network:
     """The network, or NetworkNotFound when it does not exist or is hidden."""
     net = session.get(Network, network_id, with_for_update=for_update)
-    if net is None or not (ctx.is_admin or net.project_id == ctx.project_id or net.shared
-                           or net.router_external):
+    if net is None or not rbac.can_see(session, ctx, net):
         raise errors.NetworkNotFound(network_id)
     return net
 
@@ -118,12 +132,15 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                           mtu=data.get("mtu") or _default_mtu(env, data),
                           created_at=stamp, updated_at=stamp, revision_number=1)
             session.add(net)
-            session.flush()  # its segments reference it
+            session.flush()  # its segments and RBAC entries reference it
             segments.add_network_segments(session, env, net.id, data)
+            for action, on in ((rbac.SHARED, net.shared), (rbac.EXTERNAL, net.router_external)):
+                if on:
+                    rbac.mirror_wildcard(session, net, action, True)
             common.enqueue_ovn(session, "network", net.id)
             rows.append(net)
         session.flush()
-        return _visible_attributes(ctx, network_dicts(session, rows))
+        return _visible_attributes(session, ctx, network_dicts(session, rows))
     return env.db.run(run)
 
 
@@ -139,15 +156,15 @@ def _default_mtu(env: Env, data: dict[str, Any]) -> int:
 def get_network(env: Env, ctx: Context, network_id: str, fields: list[str] | None = None) -> dict[str, Any]:
     def run(session: Session) -> dict[str, Any]:
         return _visible_attributes(
-            ctx, network_dicts(session, [find_visible(session, ctx, network_id)], fields))[0]
+            session, ctx, network_dicts(session, [find_visible(session, ctx, network_id)], fields))[0]
     return env.db.run(run, write=False)
 
 
 def list_networks(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     def run(session: Session) -> list[dict[str, Any]]:
         stmt = listing.apply_list_query(
-            session, select(Network.__table__).where(visible(ctx)), SPEC, query)
-        return _visible_attributes(ctx, network_dicts(
+            session, select(Network.__table__).where(visible(ctx)), _caller_spec(ctx), query)
+        return _visible_attributes(session, ctx, network_dicts(
             session, listing.fetch(session, stmt, query), query.fields,
             ids=stmt.with_only_columns(Network.id)))
     return env.db.run(run, write=False)
@@ -169,7 +186,7 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
     def run(session: Session) -> dict[str, Any]:
         net = find_owned(session, ctx, network_id, "update_network")
         common.check_if_match(net, if_match)
-        if net.router_external and data.get("router_external") is False:
+        if data.get("router_external") is False:
             in_use = session.scalar(select(Port.id).where(
                 Port.network_id == net.id, Port.device_owner.in_(EXTERNAL_PORT_OWNERS)).limit(1))
             if in_use is not None:
@@ -177,11 +194,15 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
                                       "non-external, since it has existing gateway ports.")
         if net.shared and data.get("shared") is False:
             _check_unshare(session, net)
+        if "shared" in data and data["shared"] != net.shared:
+            rbac.mirror_wildcard(session, net, rbac.SHARED, data["shared"])
+        if "router_external" in data:  # False also drops entries naming projects
+            rbac.mirror_wildcard(session, net, rbac.EXTERNAL, data["router_external"])
         if common.apply_changes(net, data):
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
         session.flush()
-        return _visible_attributes(ctx, network_dicts(session, [net]))[0]
+        return _visible_attributes(session, ctx, network_dicts(session, [net]))[0]
     return env.db.run(run)
 
 
@@ -193,11 +214,12 @@ class InvalidSharedSetting(errors.Conflict):
 
 def _check_unshare(session: Session, net: Network) -> None:
     """Neutron's ``_validate_shared_update``: a network stops being shared only if no
-    other project has ports (``network:*`` owners aside) or subnets on it."""
+    other project has ports (``network:*`` owners aside) or subnets on it, unless an
+    RBAC policy still shares it to that project."""
     users = set(session.scalars(select(Port.project_id).where(
         Port.network_id == net.id, ~Port.device_owner.startswith("network:"))))
     users |= set(session.scalars(select(Subnet.project_id).where(Subnet.network_id == net.id)))
-    if users - {net.project_id}:
+    if users - {net.project_id} - rbac.shared_targets(session, net.id):
         raise InvalidSharedSetting(net.name)
 
 
@@ -266,6 +288,9 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
     return result
 
 
-def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop what only admins may read: the provider attributes and ``segments`` (A.5)."""
+def _visible_attributes(session: Session, ctx: Context,
+                        items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``shared`` / ``router:external`` as the caller sees them (RBAC), and drop what
+    only admins may read: the provider attributes and ``segments`` (A.5)."""
+    rbac.caller_view(session, ctx, items)
     return common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)

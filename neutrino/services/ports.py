@@ -16,7 +16,8 @@ from neutrino import errors
 from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding,
                                 Subnet)
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing, security_groups, segments
+from neutrino.notifiers import nova
+from neutrino.services import common, listing, rbac, security_groups, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
@@ -127,7 +128,7 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
         check_quotas(session, env, "port", projects)
         for data, project in zip(items, projects):
             net = find_visible_network(session, ctx, data["network_id"])
-            _check_policy(ctx, net, data)
+            _check_policy(session, ctx, net, data)
             ports.append(insert_port(session, env, net, project, data, ctx=ctx))
         return _visible_attributes(ctx, ports)
     return env.db.run(run)
@@ -165,7 +166,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
         port = find_visible(session, ctx, port_id)
         net = session.get(Network, port.network_id)
         common.check_if_match(port, if_match)
-        _check_policy(ctx, net, data)
+        _check_policy(session, ctx, net, data)
         changed = False
         if "fixed_ips" in data:
             changed = replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
@@ -180,10 +181,12 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                                       "port is already bound, port type: ovs, old_mac "
                                       f"{port.mac_address}, new_mac {data['mac_address']}.")
             _check_mac_free(session, net.id, data["mac_address"])
+        addresses_changed = changed or data.get("mac_address", port.mac_address) != port.mac_address
         changed = security_groups.update_port_security(session, env, ctx, port, data) or changed
         if common.apply_changes(port, data) or changed:
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
+        nova.port_updated(session, env.settings, port, addresses_changed)
         session.flush()
         return _visible_attributes(ctx, port_dicts(session, [port]))[0]
     return env.db.run(run)
@@ -203,8 +206,9 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
         if port is None:
             return None
         status = "ACTIVE" if up else "DOWN"
-        changed = port.status != status
+        changed, previous = port.status != status, port.status
         port.status = status
+        nova.port_status_changed(session, env.settings, port, previous)
         if up and chassis_host and port.binding_host_id != chassis_host:
             port.binding_host_id = chassis_host
             changed = True
@@ -308,6 +312,7 @@ def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = Non
         disassociate_floatingips(session, port.id)
         allocator.release_port(session, port.id)
         common.delete_tags(session, [port.id])
+        nova.port_deleted(session, env.settings, port)
         session.delete(port)
         common.enqueue_ovn(session, "port", port_id)
     env.db.run(run)
@@ -377,8 +382,9 @@ def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[
 
 # --- internals ---------------------------------------------------------------
 
-def _check_policy(ctx: Context, net: Network, data: dict[str, Any]) -> None:
+def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, Any]) -> None:
     """Neutron's default port rules (A.5): ``network:*`` owners are admin-only;
+    another project's network must be shared to the caller (RBAC);
     mac_address and fixed IP addresses need admin or the network's owner."""
     if ctx.is_admin:
         return
@@ -387,7 +393,7 @@ def _check_policy(ctx: Context, net: Network, data: dict[str, Any]) -> None:
             raise errors.PolicyNotAuthorized(f"create_port:{attr}")
     if data.get("device_owner", "").startswith("network:"):
         raise errors.PolicyNotAuthorized("create_port:device_owner")
-    if net.project_id != ctx.project_id and not net.shared:
+    if net.project_id != ctx.project_id and not rbac.shared_to(session, net, ctx.project_id):
         # visible only because it is external: its addresses are for routers and floating IPs
         raise errors.PolicyNotAuthorized("create_port:network_id")
     if net.project_id != ctx.project_id:

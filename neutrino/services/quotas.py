@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.db.models import (FloatingIP, Network, Port, Quota, Router, SecurityGroup,
-                                SecurityGroupRule, Subnet)
+from neutrino.db.models import (FloatingIP, Network, NetworkRBAC, Port, Quota, Router,
+                                SecurityGroup, SecurityGroupRule, Subnet)
 from neutrino.services.common import require_admin
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -22,7 +22,7 @@ from neutrino.services.env import Env
 # resource name -> model counted for usage
 COUNTED = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
            "floatingip": FloatingIP, "security_group": SecurityGroup,
-           "security_group_rule": SecurityGroupRule}
+           "security_group_rule": SecurityGroupRule, "rbac_policy": NetworkRBAC}
 _COUNT = {name: select(func.count(model.id)).where(model.project_id == bindparam("project_id"))
           for name, model in COUNTED.items()}
 _OVERRIDES = select(Quota.resource, Quota.limit).where(Quota.project_id == bindparam("project_id"))

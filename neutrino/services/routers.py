@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing, ports, subnets
+from neutrino.services import common, listing, ports, rbac, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -173,7 +173,7 @@ def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str,
             sub = subnets.find_visible(session, ctx, subnet_id)
             if not ctx.is_admin and sub.project_id != router.project_id:
                 net = session.get(Network, sub.network_id)
-                if not net.shared:
+                if not rbac.shared_to(session, net, router.project_id):
                     raise errors.BadRequest(f"Bad router request: Cannot add interface of subnet "
                                             f"{sub.id}, owned by another project.")
             if not sub.gateway_ip:
@@ -328,7 +328,7 @@ def _set_gateway(session: Session, env: Env, router: Router, info: dict[str, Any
     net = session.get(Network, info["network_id"])
     if net is None:
         raise errors.NetworkNotFound(info["network_id"])
-    if not net.router_external:
+    if not rbac.external_to(session, net, router.project_id):
         raise errors.BadRequest(f"Bad router request: Network {net.id} is not an external "
                                 "network.")
     changed = False

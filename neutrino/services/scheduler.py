@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.config import AUTO_ALLOCATE_PREFIXLEN
 from neutrino.db.models import Network, Router, Subnet
-from neutrino.services import common, ip_availability, networks, ports, routers, subnets
+from neutrino.services import common, ip_availability, networks, ports, rbac, routers, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.ip_availability import SubnetUsage
@@ -291,9 +291,11 @@ def rank_networks(session: Session, env: Env, project: str,
     """Rank the networks ``project`` sees (own, shared, external) for ``constraints``
     by ``env.settings.scheduler_policy``; eligible first by rank, then excluded by name.
     Three queries: networks, their tags, their subnets' usage."""
-    stmt = (select(Network.id, Network.name, Network.project_id, Network.shared,
-                   Network.router_external, Network.admin_state_up)
-            .where(networks.visible(Context(project)))
+    caller = Context(project)
+    stmt = (select(Network.id, Network.name, Network.project_id,
+                   rbac.shared_for(caller).label("shared"),
+                   rbac.external_for(caller).label("router_external"), Network.admin_state_up)
+            .where(networks.visible(caller))
             .order_by(Network.name, Network.id))
     nets = session.execute(stmt).all()
     ids = stmt.with_only_columns(Network.id).order_by(None)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing, segments
+from neutrino.services import common, listing, rbac, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import AUTO_DELETE_PORT_OWNERS, find_owned
@@ -52,17 +52,19 @@ def _segment_filter(values: list[str]) -> listing.Clause:
 
 
 def visible(ctx: Context):
-    """Subnets of networks the caller may see."""
+    """The caller's subnets and those of networks shared to it (RBAC ``*`` or its project)."""
     if ctx.is_admin:
         return Subnet.id.is_not(None)
     shared = select(Network.id).where(Network.shared.is_(True))
-    return or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(shared))
+    return or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(shared),
+               Subnet.network_id.in_(rbac.granted(ctx.project_id, rbac.SHARED)))
 
 
 def find_visible(session: Session, ctx: Context, subnet_id: str) -> Subnet:
     sub = session.get(Subnet, subnet_id)
     if sub is None or not (ctx.is_admin or sub.project_id == ctx.project_id
-                           or session.get(Network, sub.network_id).shared):
+                           or rbac.shared_to(session, session.get(Network, sub.network_id),
+                                             ctx.project_id)):
         raise errors.SubnetNotFound(subnet_id)
     return sub
 

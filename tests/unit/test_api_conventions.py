@@ -168,7 +168,7 @@ def test_unknown_url_and_method(api):
 def test_quotas(api):
     assert api.get("/v2.0/quotas/p1").json()["quota"] == {
         "network": 100, "subnet": 100, "port": 50, "router": 10, "floatingip": 50,
-        "security_group": 10, "security_group_rule": 100}
+        "security_group": 10, "security_group_rule": 100, "rbac_policy": 10}
     api.get("/v2.0/quotas/p2", expect=403)
     api.put("/v2.0/quotas/p1", {"quota": {"network": 1}}, expect=403)
     assert api.put("/v2.0/quotas/p1", {"quota": {"network": 1}}, admin=True,

@@ -209,6 +209,22 @@ def test_excluded_networks_come_with_reasons(api):
     assert public["id"] in {c["network_id"] for c in candidates(api, project="p3")}
 
 
+def test_rbac_entries_naming_the_project_count_like_shared_and_external(api):
+    """An access_as_shared entry for p3 makes p2's network a candidate of p3; an
+    access_as_external entry for p3 makes another one router-only for p3."""
+    shared = network(api, "shared-to-p3", project="p2")
+    outside = network(api, "external-to-p3", project="p2")
+    for net, action in ((shared, "access_as_shared"), (outside, "access_as_external")):
+        api.post("/v2.0/rbac-policies", {"rbac_policy": {
+            "object_type": "network", "object_id": net["id"], "action": action,
+            "target_tenant": "p3"}}, project="p2", expect=201)
+    ranked = {c["network_name"]: c for c in candidates(api, project="p3")}
+    assert ranked["shared-to-p3"]["reasons"] == [] and ranked["shared-to-p3"]["shared"]
+    assert ranked["external-to-p3"]["reasons"] == [
+        "router:external network (for router gateways and floating IPs)"]
+    assert schedule(api, project="p3")["network_id"] == shared["id"]
+
+
 def test_ip_version_counts_only_that_version(api):
     v4 = network(api, "a-v4")
     dual = network(api, "b-dual")

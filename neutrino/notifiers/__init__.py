@@ -1,0 +1,1 @@
+"""Notifications neutrino sends to other OpenStack services (Nova's port events)."""

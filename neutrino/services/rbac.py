@@ -1,0 +1,370 @@
+"""Network RBAC policies (extension ``rbac-policies``, reference A.5, B.9).
+
+An entry grants ``target_tenant`` (a project id, or ``*`` for every project)
+``access_as_shared`` (see the network, its subnets, create ports on it) or
+``access_as_external`` (see it, put router gateways and floating IPs on it) to
+one network. ``networks.shared`` / ``networks.router_external`` mirror the
+``*`` entries and change in the same transaction as them, either side first.
+
+Besides the CRUD calls this module holds what the other services ask about
+access: SQL conditions for listing (``granted``, ``shared_for``,
+``external_for``) and per-network checks (``can_see``, ``shared_to``,
+``external_to``). Sources: ``neutron/db/rbac_db_mixin.py``,
+``neutron/db/db_base_plugin_v2.py`` (``_validate_network_rbac_policy_change``,
+``ensure_no_tenant_ports_on_network``), ``neutron/db/external_net_db.py``,
+``neutron/extensions/rbac.py``, ``neutron/conf/policies/rbac.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import FloatingIP, Network, NetworkRBAC, Port, Router
+from neutrino.services import common, listing
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+from neutrino.services.quotas import check_quotas
+
+SHARED = "access_as_shared"
+EXTERNAL = "access_as_external"
+WILDCARD = "*"
+ACTIONS = (EXTERNAL, SHARED)  # Neutron's NetworkRBAC.get_valid_actions() order
+OBJECT_TYPES = ("network",)
+_COLUMN = {SHARED: "shared", EXTERNAL: "router_external"}
+
+SPEC = listing.ResourceSpec(
+    id_column=NetworkRBAC.id,
+    filters={
+        "id": listing.eq(NetworkRBAC.id),
+        "project_id": listing.eq(NetworkRBAC.project_id),
+        "tenant_id": listing.eq(NetworkRBAC.project_id),
+        "object_id": listing.eq(NetworkRBAC.object_id),
+        "action": listing.eq(NetworkRBAC.action),
+        "target_tenant": listing.eq(NetworkRBAC.target_tenant),
+        "target_project": listing.eq(NetworkRBAC.target_tenant),
+        "object_type": lambda values: (listing.true() if any(
+            v.strip().lower() in OBJECT_TYPES for v in values) else listing.false()),
+    },
+    sort_keys={"id": NetworkRBAC.id, "project_id": NetworkRBAC.project_id,
+               "tenant_id": NetworkRBAC.project_id, "object_id": NetworkRBAC.object_id,
+               "action": NetworkRBAC.action, "target_tenant": NetworkRBAC.target_tenant},
+    not_found=lambda policy_id: errors.RbacPolicyNotFound(policy_id),
+)
+
+
+# --- access, for the other services ------------------------------------------
+
+def granted(project_id: str, action: str | None = None):
+    """SELECT of the ids of networks an entry grants to ``project_id`` by name
+    (``action``: only that action). ``*`` entries are the networks' columns."""
+    stmt = select(NetworkRBAC.object_id).where(NetworkRBAC.target_tenant == project_id)
+    return stmt if action is None else stmt.where(NetworkRBAC.action == action)
+
+
+def visible(ctx: Context):
+    """SQL condition on ``networks``: the caller may see the network (A.5): its
+    own, shared or external to everyone, or named by an entry (admins: all)."""
+    if ctx.is_admin:
+        return Network.id.is_not(None)
+    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True),
+               Network.router_external.is_(True), Network.id.in_(granted(ctx.project_id)))
+
+
+def shared_for(ctx: Context):
+    """SQL condition: ``shared`` as the caller sees it -- an ``access_as_shared``
+    entry targets ``*`` or the caller's project (``_is_network_shared``)."""
+    return or_(Network.shared.is_(True), Network.id.in_(granted(ctx.project_id, SHARED)))
+
+
+def external_for(ctx: Context):
+    """SQL condition: ``router:external`` as the caller sees it -- an
+    ``access_as_external`` entry targets ``*`` or the caller's project; the
+    network's owner and admins see it external while any such entry exists
+    (Neutron's ``router:external`` is per network: ``external_net_db``)."""
+    any_entry = select(NetworkRBAC.object_id).where(NetworkRBAC.action == EXTERNAL)
+    if ctx.is_admin:
+        return Network.id.in_(any_entry)
+    return or_(Network.router_external.is_(True),
+               Network.id.in_(granted(ctx.project_id, EXTERNAL)),
+               and_(Network.project_id == ctx.project_id, Network.id.in_(any_entry)))
+
+
+def _named(session: Session, network_id: str, project_id: str, action: str | None = None) -> bool:
+    stmt = select(NetworkRBAC.id).where(NetworkRBAC.object_id == network_id,
+                                        NetworkRBAC.target_tenant == project_id)
+    if action is not None:
+        stmt = stmt.where(NetworkRBAC.action == action)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def can_see(session: Session, ctx: Context, net: Network) -> bool:
+    """The row form of ``visible``."""
+    return (ctx.is_admin or net.project_id == ctx.project_id or net.shared
+            or net.router_external or _named(session, net.id, ctx.project_id))
+
+
+def shared_to(session: Session, net: Network, project_id: str) -> bool:
+    """``project_id`` may use ``net`` as a shared network (ports, router interfaces)."""
+    return net.shared or _named(session, net.id, project_id, SHARED)
+
+
+def external_to(session: Session, net: Network, project_id: str) -> bool:
+    """``net`` is external for ``project_id``: router gateways and floating IPs
+    of that project may use it (the row form of ``external_for``)."""
+    if net.router_external:
+        return True
+    stmt = select(NetworkRBAC.id).where(NetworkRBAC.object_id == net.id,
+                                        NetworkRBAC.action == EXTERNAL)
+    if net.project_id != project_id:
+        stmt = stmt.where(NetworkRBAC.target_tenant == project_id)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def caller_view(session: Session, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Set ``shared`` and ``router:external`` of network API dicts (which hold
+    the ``*`` columns) as the caller sees them, in place; two small queries
+    (the entries naming the caller, and the external entries the caller owns)."""
+    if not items:
+        return items
+    named = {tuple(r) for r in session.execute(select(NetworkRBAC.object_id, NetworkRBAC.action)
+                                               .where(NetworkRBAC.target_tenant == ctx.project_id))}
+    owned_external = select(NetworkRBAC.object_id).where(NetworkRBAC.action == EXTERNAL)
+    if not ctx.is_admin:
+        owned_external = owned_external.join(Network, Network.id == NetworkRBAC.object_id).where(
+            Network.project_id == ctx.project_id)
+    external = set(session.scalars(owned_external))
+    for d in items:
+        d["shared"] = bool(d["shared"]) or (d["id"], SHARED) in named
+        d["router:external"] = (bool(d["router:external"]) or (d["id"], EXTERNAL) in named
+                                or d["id"] in external)
+    return items
+
+
+def mirror_wildcard(session: Session, net: Network, action: str, on: bool) -> None:
+    """Make the ``*`` entry of ``action`` follow ``net.shared`` / ``net.router_external``
+    being set to ``on`` (network create/update; ``external_net_db._process_l3_update``
+    drops every ``access_as_external`` entry when the network stops being external)."""
+    if on:
+        exists = session.scalar(select(NetworkRBAC.id).where(
+            NetworkRBAC.object_id == net.id, NetworkRBAC.action == action,
+            NetworkRBAC.target_tenant == WILDCARD))
+        if exists is None:
+            session.add(NetworkRBAC(id=common.new_id(), project_id=net.project_id,
+                                    object_id=net.id, action=action, target_tenant=WILDCARD))
+        return
+    stmt = delete(NetworkRBAC).where(NetworkRBAC.object_id == net.id, NetworkRBAC.action == action)
+    if action == SHARED:
+        stmt = stmt.where(NetworkRBAC.target_tenant == WILDCARD)
+    session.execute(stmt)
+
+
+def shared_targets(session: Session, network_id: str) -> set[str]:
+    """Projects an ``access_as_shared`` entry names (``*`` excluded): they keep
+    access when the network stops being shared to everyone."""
+    return set(session.scalars(select(NetworkRBAC.target_tenant).where(
+        NetworkRBAC.object_id == network_id, NetworkRBAC.action == SHARED,
+        NetworkRBAC.target_tenant != WILDCARD)))
+
+
+# --- the API -------------------------------------------------------------------
+
+def _visible_policies(ctx: Context):
+    """A policy is seen by its project and admins (``get_rbac_policy``: admin_or_owner)."""
+    if ctx.is_admin:
+        return NetworkRBAC.id.is_not(None)
+    return NetworkRBAC.project_id == ctx.project_id
+
+
+def _find(session: Session, ctx: Context, policy_id: str) -> NetworkRBAC:
+    row = session.get(NetworkRBAC, policy_id, with_for_update=True)
+    if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
+        raise errors.RbacPolicyNotFound(policy_id)
+    return row
+
+
+def _policy_dict(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "project_id": row.project_id, "tenant_id": row.project_id,
+            "object_type": "network", "object_id": row.object_id, "action": row.action,
+            "target_tenant": row.target_tenant}
+
+
+def _validate(ctx: Context, data: dict[str, Any]) -> None:
+    """Neutron's ``convert_valid_object_type``, ``InvalidActionForType`` and the
+    ``create_rbac_policy:target_tenant`` rule (``*`` is admin only)."""
+    otype = data["object_type"]
+    if otype.strip().lower() not in OBJECT_TYPES:
+        raise errors.InvalidInput(f"Invalid input for operation: '{otype}' is not a valid RBAC "
+                                  "object type.")
+    data["object_type"] = otype.strip().lower()
+    if data["action"] not in ACTIONS:
+        raise errors.InvalidActionForType(data["action"], data["object_type"], ACTIONS)
+    if data["target_tenant"] == WILDCARD:
+        common.require_admin(ctx, "create_rbac_policy:target_tenant")
+
+
+def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create policies all-or-nothing. ``items`` are validated ``RbacPolicyCreate`` dicts.
+
+    Raises InvalidInput (400: object type other than ``network``, or a network
+    the caller sees but does not own), InvalidActionForType (400),
+    PolicyNotAuthorized (403: ``*`` target without admin), NetworkNotFound
+    (404), DuplicateRbacPolicy (409), OverQuota (409, ``rbac_policy``).
+    A ``*`` entry also sets the network's ``shared`` / ``router:external``.
+    """
+    for data in items:
+        _validate(ctx, data)
+
+    def run(session: Session) -> list[dict[str, Any]]:
+        projects = [common.owner_project(ctx, data) for data in items]
+        check_quotas(session, env, "rbac_policy", projects)
+        rows = []
+        for data, project in zip(items, projects):
+            net = session.get(Network, data["object_id"], with_for_update=True)
+            if net is None or not can_see(session, ctx, net):
+                raise errors.NetworkNotFound(data["object_id"])
+            if not ctx.is_admin and net.project_id != ctx.project_id:
+                raise errors.InvalidInput("Invalid input for operation: Only admins can "
+                                          "manipulate policies on networks they do not own.")
+            row = NetworkRBAC(id=common.new_id(), project_id=project, object_id=net.id,
+                              action=data["action"], target_tenant=data["target_tenant"])
+            _insert(session, row)
+            if row.target_tenant == WILDCARD:
+                _set_column(net, row.action, True)
+            rows.append(row)
+        return [_policy_dict(r) for r in rows]
+    return env.db.run(run)
+
+
+def _insert(session: Session, row: NetworkRBAC) -> None:
+    """Insert in a savepoint: the unique (action, object_id, target_tenant) turns a
+    duplicate, also one a concurrent request just committed, into 409."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise errors.DuplicateRbacPolicy() from None
+
+
+def _set_column(net: Network, action: str, value: bool) -> None:
+    """Mirror a ``*`` entry on the network's column; a change is a new revision."""
+    column = _COLUMN[action]
+    if getattr(net, column) != value:
+        setattr(net, column, value)
+        common.touch(net)
+
+
+def get_rbac_policy(env: Env, ctx: Context, policy_id: str,
+                    fields: list[str] | None = None) -> dict[str, Any]:
+    """One policy; RbacPolicyNotFound (404) unless the caller's project made it or admin."""
+    def run(session: Session) -> dict[str, Any]:
+        row = session.get(NetworkRBAC, policy_id)
+        if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
+            raise errors.RbacPolicyNotFound(policy_id)
+        return _policy_dict(row)
+    return env.db.run(run, write=False)
+
+
+def list_rbac_policies(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
+    """The caller's policies (admins: all) with Neutron's filters, sorting and paging."""
+    def run(session: Session) -> list[dict[str, Any]]:
+        stmt = listing.apply_list_query(
+            session, select(NetworkRBAC.__table__).where(_visible_policies(ctx)), SPEC, query)
+        return [_policy_dict(r) for r in listing.fetch(session, stmt, query)]
+    return env.db.run(run, write=False)
+
+
+def update_rbac_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, Any],
+                       if_match: int | None = None) -> dict[str, Any]:
+    """Retarget a policy (only ``target_tenant`` may change; ``*`` needs admin).
+
+    Raises RbacPolicyNotFound (404), PolicyNotAuthorized (403),
+    RbacPolicyInUse (409) when the project losing access still uses the
+    network, DuplicateRbacPolicy (409). ``If-Match`` is not supported by
+    policies (they have no revision) and is ignored.
+    """
+    target = data.get("target_tenant")
+    if target == WILDCARD:
+        common.require_admin(ctx, "update_rbac_policy:target_tenant")
+
+    def run(session: Session) -> dict[str, Any]:
+        row = _find(session, ctx, policy_id)
+        if target is None or target == row.target_tenant:
+            return _policy_dict(row)
+        net = session.get(Network, row.object_id, with_for_update=True)
+        _check_unused(session, net, row, new_target=target)
+        old = row.target_tenant
+        try:
+            with session.begin_nested():
+                row.target_tenant = target
+                session.flush()
+        except IntegrityError:
+            raise errors.DuplicateRbacPolicy() from None
+        if old == WILDCARD:
+            _set_column(net, row.action, False)
+        if target == WILDCARD:
+            _set_column(net, row.action, True)
+        return _policy_dict(row)
+    return env.db.run(run)
+
+
+def delete_rbac_policy(env: Env, ctx: Context, policy_id: str, if_match: int | None = None) -> None:
+    """Delete a policy. Raises RbacPolicyNotFound (404) and RbacPolicyInUse (409)
+    when the project losing access still has ports (shared) or router gateways
+    and floating IPs (external) on the network. Deleting a ``*`` entry clears
+    the network's ``shared`` / ``router:external``."""
+    def run(session: Session) -> None:
+        row = _find(session, ctx, policy_id)
+        net = session.get(Network, row.object_id, with_for_update=True)
+        _check_unused(session, net, row, new_target=None)
+        session.delete(row)
+        if row.target_tenant == WILDCARD:
+            _set_column(net, row.action, False)
+    env.db.run(run)
+
+
+# --- in use ------------------------------------------------------------------------
+
+def _check_unused(session: Session, net: Network, row: NetworkRBAC, new_target: str | None) -> None:
+    """RbacPolicyInUse unless the projects losing access by removing (or
+    retargeting to ``new_target``) ``row`` have nothing depending on it."""
+    target = row.target_tenant
+    if target == net.project_id:
+        return  # self-sharing: the owner keeps access anyway
+    others = set(session.scalars(select(NetworkRBAC.target_tenant).where(
+        NetworkRBAC.object_id == net.id, NetworkRBAC.action == row.action,
+        NetworkRBAC.id != row.id)))
+    if new_target is not None:
+        others.add(new_target)
+    if WILDCARD in others:
+        return  # everyone keeps access
+    users = _users(session, net, row.action)
+    if target != WILDCARD:
+        losing = users & {target}
+    else:
+        # the owner keeps a shared network; an external one only while entries remain
+        keeps = others | {net.project_id} if row.action == SHARED or others else others
+        losing = users - keeps
+    if losing:
+        details = ("There are ports on this network that depend on this policy for access."
+                   if row.action == SHARED else
+                   "There are routers or floating IPs attached to this network that depend on "
+                   "this policy for access.")
+        raise errors.RbacPolicyInUse(net.id, details)
+
+
+def _users(session: Session, net: Network, action: str) -> set[str]:
+    """Projects using ``net`` through ``action``: port owners for a shared
+    network (ports without a project -- gateways, floating IP ports -- aside),
+    router and floating IP owners for an external one."""
+    if action == SHARED:
+        return set(session.scalars(select(Port.project_id).distinct().where(
+            Port.network_id == net.id, Port.project_id != "")))
+    routers = select(Router.project_id).join(Port, Port.id == Router.gw_port_id).where(
+        Port.network_id == net.id)
+    fips = select(FloatingIP.project_id).where(FloatingIP.floating_network_id == net.id)
+    return set(session.scalars(routers.union(fips)))
