@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import ipaddress
+import logging
 import os
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+LOG = logging.getLogger(__name__)
 DEFAULT_STATE_DIR = Path("/var/lib/neutrino")
 _MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 
@@ -372,9 +374,17 @@ class _IniSource(PydanticBaseSettingsSource):
             values.update(parser.items("neutrino"))
         defaults = parser.defaults()
         for section in PREFIXED_SECTIONS:  # key k of [S] is setting S_k
-            if parser.has_section(section):
-                values.update((f"{section}_{k}", v) for k, v in parser.items(section)
-                              if k not in defaults)
+            if not parser.has_section(section):
+                continue
+            for key, value in parser.items(section):
+                name = f"{section}_{key}".replace("-", "_")
+                if key in defaults:
+                    continue
+                if name in Settings.model_fields:
+                    values[name] = value
+                else:  # a neutron.conf section copied whole: keystonemiddleware's other keys
+                    LOG.warning("config file %s: [%s] %s is not used by neutrino", path,
+                                section, key)
         return {k.replace("-", "_"): v for k, v in values.items()}
 
     def get_field_value(self, field, field_name):  # pragma: no cover - unused by __call__

@@ -18,7 +18,7 @@ name attributes of a resource (``%(network:tenant_id)s``) therefore never match;
 the defaults use ``project_id``. A new collection is covered by registering its
 ``create_/get_/update_/delete_<singular>`` rules in :data:`RULES`.
 
-:func:`require_admin` checks a named rule against an empty target: only clauses
+:func:`require` checks a named rule against an empty target: only clauses
 about the caller's roles can pass (``role:admin`` by default). It guards
 admin-only operations and attributes (``create_network:shared``...).
 
@@ -138,7 +138,7 @@ RULES: list[oslo_policy.RuleDefault] = [
     # network_ip_availability.py is admin/service only; neutrino also lets a project read
     # its own networks' (services/ip_availability.py)
     _rule("get_network_ip_availability", ADMIN_OR_SERVICE_OR_READER),
-    # rbac.py; the target_tenant rule is checked for target '*' only (require_admin)
+    # rbac.py; the target_tenant rule is checked for target '*' only (policy.require)
     *_crud("rbac_policy"),
     _rule("create_rbac_policy:target_tenant", ADMIN),
     _rule("update_rbac_policy:target_tenant", ADMIN),
@@ -219,6 +219,11 @@ def is_admin(ctx: Context) -> bool:
     """The ``context_is_admin`` rule for ``ctx`` (Neutron's ``Context.is_admin``)."""
     return get_enforcer().check("context_is_admin", ctx.roles, ctx.project_id, ctx.user_id,
                                 False)
+
+
+def is_service(ctx: Context) -> bool:
+    """The ``service_api`` rule for ``ctx`` (``role:service``: Nova's service user)."""
+    return get_enforcer().check("service_api", ctx.roles, ctx.project_id, ctx.user_id, False)
 
 
 def enforce(ctx: Context, action: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors, policy
+from neutrino import errors
 from neutrino.db.models import OvnOutbox, Tag
 from neutrino.services.context import Context
 
@@ -71,13 +71,6 @@ def owner_project(ctx: Context, data: dict[str, Any]) -> str:
         raise errors.BadRequest("Specifying 'project_id' or 'tenant_id' other than the "
                                 "authenticated project in request requires admin privileges")
     return requested
-
-
-def require_admin(ctx: Context, action: str) -> None:
-    """Check the policy rule named ``action`` (``create_network:shared``...; admin only
-    by default) against an empty target, so only the caller's roles can satisfy it
-    (``neutrino.policy.require``). Raises 403 PolicyNotAuthorized."""
-    policy.require(ctx, action)
 
 
 def api_dict(row: Any, tags: list[str]) -> dict[str, Any]:

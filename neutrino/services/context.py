@@ -22,6 +22,12 @@ class Context:
         if self.is_admin is None:
             object.__setattr__(self, "is_admin", policy.is_admin(self))
 
+    @property
+    def is_service(self) -> bool:
+        """The policy rule ``service_api``: a service (Nova) reads and binds any
+        project's ports."""
+        return policy.is_service(self)
+
     @classmethod
     def admin(cls, project_id: str = "admin") -> Context:
         """neutrino's own callers (lab, CLI, sync): admin whatever the policy file says."""

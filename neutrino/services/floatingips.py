@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
 from neutrino.notifiers import nova
@@ -67,7 +67,7 @@ def create_floatingips(env: Env, ctx: Context, items: list[dict[str, Any]]) -> l
     """
     for data in items:
         if data.get("floating_ip_address") is not None:
-            common.require_admin(ctx, "create_floatingip:floating_ip_address")
+            policy.require(ctx, "create_floatingip:floating_ip_address")
         if data.get("fixed_ip_address") is not None and data.get("port_id") is None:
             raise errors.BadRequest("fixed_ip_address cannot be specified without a port_id")
 

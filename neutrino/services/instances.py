@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.models import Instance
 from neutrino.services import common
 from neutrino.services.context import Context
@@ -43,7 +43,7 @@ def register_instance(env: Env, ctx: Context, instance_id: str,
     ``vendor_data`` (a JSON object). Omitted attributes get their defaults.
     Raises PolicyNotAuthorized (403), InvalidInput (400).
     """
-    common.require_admin(ctx, "create_instance")
+    policy.require(ctx, "create_instance")
     user_data = data.get("user_data")
     if user_data is not None and len(user_data) > MAX_USER_DATA:
         raise errors.InvalidInput(f"Invalid input for user_data. Reason: {len(user_data)} bytes "
@@ -84,7 +84,7 @@ def register_instance(env: Env, ctx: Context, instance_id: str,
 
 def get_instance(env: Env, ctx: Context, instance_id: str) -> dict[str, Any]:
     """One instance; InstanceNotFound (404), PolicyNotAuthorized (403)."""
-    common.require_admin(ctx, "get_instance")
+    policy.require(ctx, "get_instance")
 
     def run(session: Session) -> dict[str, Any]:
         row = session.get(Instance, instance_id)
@@ -96,7 +96,7 @@ def get_instance(env: Env, ctx: Context, instance_id: str) -> dict[str, Any]:
 
 def list_instances(env: Env, ctx: Context, project_id: str | None = None) -> list[dict[str, Any]]:
     """All instances (of ``project_id`` if given), oldest first; PolicyNotAuthorized (403)."""
-    common.require_admin(ctx, "get_instance")
+    policy.require(ctx, "get_instance")
     stmt = select(Instance).order_by(Instance.created_at, Instance.id)
     if project_id is not None:
         stmt = stmt.where(Instance.project_id == project_id)
@@ -105,7 +105,7 @@ def list_instances(env: Env, ctx: Context, project_id: str | None = None) -> lis
 
 def delete_instance(env: Env, ctx: Context, instance_id: str) -> None:
     """Forget an instance (its ports are untouched); InstanceNotFound (404), 403."""
-    common.require_admin(ctx, "delete_instance")
+    policy.require(ctx, "delete_instance")
 
     def run(session: Session) -> None:
         row = session.get(Instance, instance_id)

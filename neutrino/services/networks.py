@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
 from neutrino.services import common, listing, rbac, segments
 from neutrino.services.context import Context
@@ -110,11 +110,11 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
     """Create networks all-or-nothing. ``items`` are validated ``NetworkCreate`` dicts."""
     for data in items:
         if data.get("shared"):
-            common.require_admin(ctx, "create_network:shared")
+            policy.require(ctx, "create_network:shared")
         if data.get("router_external"):
-            common.require_admin(ctx, "create_network:router:external")
+            policy.require(ctx, "create_network:router:external")
         if segments.requested(data):
-            common.require_admin(ctx, "create_network:segments" if data.get(segments.SEGMENTS)
+            policy.require(ctx, "create_network:segments" if data.get(segments.SEGMENTS)
                                  else "create_network:provider:network_type")
 
     def run(session: Session) -> list[dict[str, Any]]:
@@ -179,9 +179,9 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
     InvalidSharedSetting (409) when shared is turned off while other projects use it.
     """
     if "shared" in data:
-        common.require_admin(ctx, "update_network:shared")
+        policy.require(ctx, "update_network:shared")
     if "router_external" in data:
-        common.require_admin(ctx, "update_network:router:external")
+        policy.require(ctx, "update_network:router:external")
 
     def run(session: Session) -> dict[str, Any]:
         net = find_owned(session, ctx, network_id, "update_network")

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding,
                                 Subnet)
 from neutrino.ipam import allocator, ranges
@@ -99,8 +99,9 @@ SPEC = listing.ResourceSpec(
 
 
 def visible(ctx: Context):
-    """Ports the caller may see: its own and those on its networks (admins: all)."""
-    if ctx.is_admin:
+    """Ports the caller may see: its own and those on its networks (admins and
+    services: all)."""
+    if ctx.is_admin or ctx.is_service:
         return Port.id.is_not(None)
     own_networks = select(Network.id).where(Network.project_id == ctx.project_id)
     return or_(Port.project_id == ctx.project_id, Port.network_id.in_(own_networks))
@@ -108,7 +109,7 @@ def visible(ctx: Context):
 
 def find_visible(session: Session, ctx: Context, port_id: str) -> Port:
     port = session.get(Port, port_id)
-    if port is None or not (ctx.is_admin or port.project_id == ctx.project_id
+    if port is None or not (ctx.is_admin or ctx.is_service or port.project_id == ctx.project_id
                             or session.get(Network, port.network_id).project_id == ctx.project_id):
         raise errors.PortNotFound(port_id)
     return port
@@ -128,7 +129,7 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
         check_quotas(session, env, "port", projects)
         for data, project in zip(items, projects):
             net = find_visible_network(session, ctx, data["network_id"])
-            _check_policy(session, ctx, net, data)
+            _check_policy(session, ctx, net, data, "create")
             ports.append(insert_port(session, env, net, project, data, ctx=ctx))
         return _visible_attributes(ctx, ports)
     return env.db.run(run)
@@ -166,7 +167,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
         port = find_visible(session, ctx, port_id)
         net = session.get(Network, port.network_id)
         common.check_if_match(port, if_match)
-        _check_policy(session, ctx, net, data)
+        _check_policy(session, ctx, net, data, "update")
         changed = False
         if "fixed_ips" in data:
             changed = replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
@@ -376,31 +377,36 @@ def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str],
 
 
 def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop what only admins may read (binding host, profile, VIF details; A.5)."""
-    return common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)
+    """Drop what only admins and services may read (binding host, profile, VIF
+    details; A.5)."""
+    return items if ctx.is_service else common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)
 
 
 # --- internals ---------------------------------------------------------------
 
-def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, Any]) -> None:
-    """Neutron's default port rules (A.5): ``network:*`` owners are admin-only;
-    another project's network must be shared to the caller (RBAC);
+def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, Any],
+                  op: str) -> None:
+    """Neutron's default port rules (A.5) for ``op`` ("create" or "update"): binding
+    attributes need admin or the service role (Nova); ``network:*`` owners are
+    admin-only; another project's network must be shared to the caller (RBAC);
     mac_address and fixed IP addresses need admin or the network's owner."""
     if ctx.is_admin:
         return
     for key, attr in (("binding_host_id", "binding:host_id"), ("binding_profile", "binding:profile")):
         if key in data:
-            raise errors.PolicyNotAuthorized(f"create_port:{attr}")
+            policy.require(ctx, f"{op}_port:{attr}")  # admin or service by default
+    if ctx.is_service:
+        return
     if data.get("device_owner", "").startswith("network:"):
-        raise errors.PolicyNotAuthorized("create_port:device_owner")
+        raise errors.PolicyNotAuthorized(f"{op}_port:device_owner")
     if net.project_id != ctx.project_id and not rbac.shared_to(session, net, ctx.project_id):
         # visible only because it is external: its addresses are for routers and floating IPs
-        raise errors.PolicyNotAuthorized("create_port:network_id")
+        raise errors.PolicyNotAuthorized(f"{op}_port:network_id")
     if net.project_id != ctx.project_id:
         if "mac_address" in data:
-            raise errors.PolicyNotAuthorized("create_port:mac_address")
+            raise errors.PolicyNotAuthorized(f"{op}_port:mac_address")
         if any("ip_address" in f for f in data.get("fixed_ips") or ()):
-            raise errors.PolicyNotAuthorized("create_port:fixed_ips:ip_address")
+            raise errors.PolicyNotAuthorized(f"{op}_port:fixed_ips:ip_address")
 
 
 def insert_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any], *,

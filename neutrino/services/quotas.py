@@ -12,10 +12,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.models import (FloatingIP, Network, NetworkRBAC, Port, Quota, Router,
                                 SecurityGroup, SecurityGroupRule, Subnet)
-from neutrino.services.common import require_admin
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -72,7 +71,7 @@ def quota_details(env: Env, ctx: Context, project_id: str) -> dict[str, dict[str
 
 def list_quotas(env: Env, ctx: Context) -> list[dict[str, Any]]:
     """Projects with non-default quotas (admin only), each with every limit."""
-    require_admin(ctx, "get_quota")
+    policy.require(ctx, "get_quota")
 
     def run(session: Session) -> list[dict[str, Any]]:
         projects = session.scalars(select(Quota.project_id).distinct().order_by(Quota.project_id))
@@ -83,7 +82,7 @@ def list_quotas(env: Env, ctx: Context) -> list[dict[str, Any]]:
 def update_quota(env: Env, ctx: Context, project_id: str, data: dict[str, Any]) -> dict[str, int]:
     """Set limits (admin only). ``data`` maps resource -> int >= -1, plus optional
     ``force``; a limit below current usage is refused unless forced (400)."""
-    require_admin(ctx, "update_quota")
+    policy.require(ctx, "update_quota")
     force = bool(data.pop("force", False))
     data.pop("check_limit", None)
     unknown = [k for k in data if k not in COUNTED]
@@ -113,7 +112,7 @@ def update_quota(env: Env, ctx: Context, project_id: str, data: dict[str, Any]) 
 
 def delete_quota(env: Env, ctx: Context, project_id: str) -> None:
     """Reset a project to the defaults (admin only)."""
-    require_admin(ctx, "delete_quota")
+    policy.require(ctx, "delete_quota")
     env.db.run(lambda s: s.execute(delete(Quota).where(Quota.project_id == project_id)))
 
 

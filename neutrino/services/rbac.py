@@ -23,7 +23,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.models import FloatingIP, Network, NetworkRBAC, Port, Router
 from neutrino.services import common, listing
 from neutrino.services.context import Context
@@ -204,7 +204,7 @@ def _validate(ctx: Context, data: dict[str, Any]) -> None:
     if data["action"] not in ACTIONS:
         raise errors.InvalidActionForType(data["action"], data["object_type"], ACTIONS)
     if data["target_tenant"] == WILDCARD:
-        common.require_admin(ctx, "create_rbac_policy:target_tenant")
+        policy.require(ctx, "create_rbac_policy:target_tenant")
 
 
 def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -289,7 +289,7 @@ def update_rbac_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, A
     """
     target = data.get("target_tenant")
     if target == WILDCARD:
-        common.require_admin(ctx, "update_rbac_policy:target_tenant")
+        policy.require(ctx, "update_rbac_policy:target_tenant")
 
     def run(session: Session) -> dict[str, Any]:
         row = _find(session, ctx, policy_id)

@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.config import AUTO_ALLOCATE_PREFIXLEN
 from neutrino.db.models import Network, Router, Subnet
 from neutrino.services import common, ip_availability, networks, ports, rbac, routers, subnets
@@ -337,7 +337,7 @@ def why_nothing_fits(candidates: list[Candidate], project: str, count: int) -> s
 def _project(ctx: Context, project_id: str | None, action: str) -> str:
     if project_id is None or project_id == ctx.project_id:
         return ctx.project_id
-    common.require_admin(ctx, action)
+    policy.require(ctx, action)
     return project_id
 
 

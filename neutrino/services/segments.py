@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.config import MAX_VLAN, MAX_VNI
 from neutrino.db.models import HostPhysicalNetwork, Network, NetworkSegment, Subnet
 from neutrino.services import common, listing
@@ -379,7 +379,7 @@ def create_segments(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
     becomes the network's last segment (and a localnet port on its switch). Raises
     NetworkNotFound and the errors of :func:`add_segment`.
     """
-    common.require_admin(ctx, "create_segment")
+    policy.require(ctx, "create_segment")
 
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from neutrino import errors
+from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
 from neutrino.services import common, listing, rbac, segments
@@ -84,7 +84,7 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
     ``segment_id`` (admin only, 403) as ``segments.check_subnet_segment`` says.
     """
     if any(data.get("segment_id") is not None for data in items):
-        common.require_admin(ctx, "create_subnet:segment_id")
+        policy.require(ctx, "create_subnet:segment_id")
 
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import threading
@@ -222,7 +223,7 @@ def test_context_from_token():
         keystone.context_from_token(token_body(None, ["reader"]))
 
 
-def test_keystone_settings_from_the_config_file(tmp_path, monkeypatch):
+def test_keystone_settings_from_the_config_file(tmp_path, monkeypatch, caplog):
     for key in [k for k in os.environ if k.startswith("NEUTRINO_")]:
         monkeypatch.delenv(key)
     conf = tmp_path / "neutrino.conf"
@@ -239,6 +240,13 @@ def test_keystone_settings_from_the_config_file(tmp_path, monkeypatch):
     conf.write_text("[DEFAULT]\nauth_strategy = keystone\n")
     with pytest.raises(ConfigError, match="keystone_authtoken"):
         load_settings(str(conf))
-    conf.write_text("[keystone_authtoken]\nno_such_option = 1\n")
-    with pytest.raises(ConfigError, match="keystone_authtoken_no_such_option"):
+    # a section copied from neutron.conf keeps keystonemiddleware's other keys: ignored
+    conf.write_text("[keystone_authtoken]\nauth_url = http://ks:5000/v3\n"
+                    "memcached_servers = 127.0.0.1:11211\n")
+    with caplog.at_level(logging.WARNING, logger="neutrino.config"):
+        assert load_settings(str(conf)).keystone_authtoken_auth_url == "http://ks:5000/v3"
+    assert "[keystone_authtoken] memcached_servers is not used" in caplog.text
+    # in neutrino's own sections an unknown key is still an error
+    conf.write_text("[DEFAULT]\nno_such_option = 1\n")
+    with pytest.raises(ConfigError, match="no_such_option"):
         load_settings(str(conf))

@@ -80,6 +80,28 @@ def test_admin_only_attributes(make_api):
     assert as_roles(api, "GET", "/v2.0/quotas/p1", "reader").status_code == 200
 
 
+def test_service_role_binds_any_projects_port(make_api):
+    """Nova's service user (role ``service``, its own project) reads and sets the
+    binding attributes of a port another project created; the owner may not."""
+    api = make_api()
+    net = as_roles(api, "POST", "/v2.0/networks", "member", json={"network": {"name": "n"}})
+    port = as_roles(api, "POST", "/v2.0/ports", "member",
+                    json={"port": {"network_id": net.json()["network"]["id"]}}).json()["port"]
+    assert "binding:host_id" not in port
+    bind = {"port": {"binding:host_id": "compute-1"}}
+    resp = as_roles(api, "PUT", f"/v2.0/ports/{port['id']}", "member", json=bind)
+    assert resp.status_code == 403
+    assert resp.json()["NeutronError"]["message"] == "(update_port:binding:host_id) is disallowed by policy"
+    resp = as_roles(api, "PUT", f"/v2.0/ports/{port['id']}", "service", "service", json=bind)
+    assert resp.status_code == 200 and resp.json()["port"]["binding:host_id"] == "compute-1"
+    shown = as_roles(api, "GET", f"/v2.0/ports?device_id={port['device_id']}", "service", "service")
+    assert [p["binding:host_id"] for p in shown.json()["ports"]] == ["compute-1"]
+    # the service role is not admin: it cannot make networks shared
+    resp = as_roles(api, "POST", "/v2.0/networks", "service", "service",
+                    json={"network": {"name": "s", "shared": True}})
+    assert resp.status_code == 403
+
+
 def test_policy_file_overrides_rules(make_api, tmp_path):
     rules = tmp_path / "policy.yaml"
     rules.write_text('"create_network": "role:admin"\n'
