@@ -9,11 +9,13 @@ the server by pid (SIGTERM; SIGKILL of its process group if it lingers). Without
 failures raise :class:`NeutrinoServerError` carrying the server's output.
 
 The ``neutrino_sqlite`` fixture (module-scoped) yields a running server on
-SQLite; import it into a test module to use it.
+SQLite; import it into a test module to use it. :func:`openstack_cli` runs the real
+``openstack`` CLI.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -155,3 +157,26 @@ def neutrino_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neutri
     with NeutrinoServer(tmp_path_factory.mktemp("neutrino-sqlite")) as server:
         yield server
     server.assert_no_tracebacks()
+
+
+OPENSTACK_CLI = Path(sys.executable).with_name("openstack")
+
+
+def openstack_cli(home: Path, *args: str, env: dict[str, str] | None = None):
+    """Run the real ``openstack`` CLI with a clean environment (``HOME`` = ``home``,
+    plus ``env``: OS_* variables) and assert it succeeded; returns the parsed JSON
+    output when ``-f json`` was asked for (None if it printed nothing), else stdout."""
+    full_env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", **(env or {})}
+    res = subprocess.run([str(OPENSTACK_CLI), *args], env=full_env, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert res.returncode == 0, (
+        f"openstack {' '.join(args)} failed ({res.returncode}):\n{res.stdout}{res.stderr}")
+    if "json" in args:
+        return json.loads(res.stdout) if res.stdout.strip() else None
+    return res.stdout
+
+
+def noauth_openstack(server: NeutrinoServer, home: Path, env: dict[str, str] | None = None):
+    """``run(*args)``: :func:`openstack_cli` against ``server`` without Keystone (as admin)."""
+    return lambda *args: openstack_cli(home, "--os-auth-type", "none",
+                                       "--os-endpoint", server.url, *args, env=env)

@@ -9,9 +9,6 @@ through the catalog, as in a real cloud.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +17,9 @@ import httpx
 import openstack
 import pytest
 from keystone import ADMIN_PASSWORD, REGION, Keystone, KeystoneNeutrino
+from neutrino_server import openstack_cli
 from openstack import exceptions
 
-OPENSTACK_CLI = Path(sys.executable).with_name("openstack")
 PASSWORD = "secret-pw"
 USERS = {"member1": ("project1", "member"), "reader1": ("project1", "reader"),
          "member2": ("project2", "member"), "reader2": ("project2", "reader")}
@@ -70,15 +67,11 @@ def cloud(tmp_path_factory):
 
 def run_cli(cloud: Cloud, tmp_path: Path, user: str, *args: str) -> object:
     """``openstack <args> -f json`` as ``user`` (password auth, clean environment)."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "OS_AUTH_URL": cloud.keystone.url, "OS_IDENTITY_API_VERSION": "3",
+    env = {"OS_AUTH_URL": cloud.keystone.url, "OS_IDENTITY_API_VERSION": "3",
            "OS_USERNAME": user, "OS_PASSWORD": PASSWORD, "OS_PROJECT_NAME": USERS[user][0],
            "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
            "OS_REGION_NAME": REGION}
-    res = subprocess.run([str(OPENSTACK_CLI), *args, "-f", "json"], env=env,
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr
-    return json.loads(res.stdout) if res.stdout.strip() else None
+    return openstack_cli(tmp_path, *args, "-f", "json", env=env)
 
 
 def test_member_cli_and_sdk_through_the_catalog(cloud, tmp_path):

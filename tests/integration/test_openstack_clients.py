@@ -11,18 +11,14 @@ variable of the host is read.
 from __future__ import annotations
 
 import ipaddress
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import openstack
 import pytest
 from openstack import exceptions
 
-from neutrino_server import NeutrinoServer, neutrino_sqlite  # noqa: F401  (fixture)
+from neutrino_server import NeutrinoServer, neutrino_sqlite, noauth_openstack  # noqa: F401  (fixture)
 
-OPENSTACK_CLI = Path(sys.executable).with_name("openstack")
 
 
 @pytest.fixture(scope="module")
@@ -107,17 +103,7 @@ def test_sdk_find_missing_network_returns_none(conn):
 @pytest.fixture
 def cli(neutrino_sqlite: NeutrinoServer, tmp_path: Path):
     """Run ``openstack ARGS`` against the server; JSON output is parsed."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-
-    def run(*args: str):
-        cmd = [str(OPENSTACK_CLI), "--os-auth-type", "none",
-               "--os-endpoint", neutrino_sqlite.url, *args]
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, (
-            f"{' '.join(args)} failed ({res.returncode}):\n{res.stdout}{res.stderr}")
-        return json.loads(res.stdout) if "json" in args else res.stdout
-
-    return run
+    return noauth_openstack(neutrino_sqlite, tmp_path)
 
 
 def test_cli_network_subnet_port_lifecycle(cli):

@@ -12,8 +12,6 @@ The other project's view is read over plain HTTP with noauth's ``X-Project-Id``.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,9 +20,8 @@ from pathlib import Path
 import httpx
 import openstack
 import pytest
-from neutrino_server import NeutrinoServer, neutrino_sqlite  # noqa: F401  (fixture)
+from neutrino_server import NeutrinoServer, neutrino_sqlite, noauth_openstack  # noqa: F401  (fixture)
 
-OPENSTACK_CLI = Path(sys.executable).with_name("openstack")
 FORBIDDEN = {"error": {"code": 403, "title": "Forbidden",
                        "message": "You are not authorized to perform the requested action."}}
 
@@ -71,17 +68,8 @@ def identity() -> Iterator[ThreadingHTTPServer]:
 def cli(neutrino_sqlite: NeutrinoServer, identity, tmp_path: Path):  # noqa: F811
     """Run ``openstack ARGS`` as the noauth operator (admin); JSON output is parsed."""
     host, port = identity.server_address[:2]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "OS_IDENTITY_ENDPOINT_OVERRIDE": f"http://{host}:{port}/v3"}
-
-    def run(*args: str):
-        cmd = [str(OPENSTACK_CLI), "--os-auth-type", "none",
-               "--os-endpoint", neutrino_sqlite.url, *args]
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
-                             check=False)
-        assert res.returncode == 0, f"{' '.join(args)}: {res.stdout}{res.stderr}"
-        return json.loads(res.stdout) if "json" in args else res.stdout
-    return run
+    return noauth_openstack(neutrino_sqlite, tmp_path,
+                            {"OS_IDENTITY_ENDPOINT_OVERRIDE": f"http://{host}:{port}/v3"})
 
 
 @pytest.fixture

@@ -3,31 +3,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import openstack
 import pytest
-from neutrino_server import NeutrinoServer, neutrino_sqlite  # noqa: F401  (fixture)
+from neutrino_server import NeutrinoServer, neutrino_sqlite, noauth_openstack  # noqa: F401  (fixture)
 
-OPENSTACK_CLI = Path(sys.executable).with_name("openstack")
 
 
 @pytest.fixture
 def cli(neutrino_sqlite: NeutrinoServer, tmp_path: Path):  # noqa: F811
     """Run ``openstack ARGS``; JSON output is parsed."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-
-    def run(*args: str):
-        cmd = [str(OPENSTACK_CLI), "--os-auth-type", "none",
-               "--os-endpoint", neutrino_sqlite.url, *args]
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
-                             check=False)
-        assert res.returncode == 0, f"{' '.join(args)}: {res.stdout}{res.stderr}"
-        return json.loads(res.stdout) if "json" in args else res.stdout
-    return run
+    return noauth_openstack(neutrino_sqlite, tmp_path)
 
 
 def test_cli_groups_rules_and_port_security(cli):
