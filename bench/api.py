@@ -162,7 +162,8 @@ class Bench:
     def run(self):
         """Steps 1-5 (see the module docstring); step 6 is cleanup()."""
         a, steps = self.args, self.steps
-        self.raise_port_quota(max(2 * a.ports, a.list))
+        # +1: the network's metadata port (device_owner network:distributed) counts too
+        self.raise_port_quota(max(2 * a.ports, a.list) + 1)
         log(f"run {self.run_id}: network + subnet {a.cidr}")
         ms, net = create(self.client, "network", name=f"{self.run_id}-net")
         self.net, steps["network_create"] = net["id"], stats([ms])
