@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +70,14 @@ class AllInOne:
                 body["allocation_pools"] = [{"start": pool[0], "end": pool[1]}]
             assert c.post("/subnets", json={"subnet": body}).status_code == 201
         return net
+
+    def wait_synced(self, timeout: float = 20) -> None:
+        """Wait until the NB sync has applied every change (its outbox in the state
+        dir's SQLite database is empty), so no transaction of it is in flight."""
+        def empty() -> bool:
+            with contextlib.closing(sqlite3.connect(self.state_dir / "neutrino.db")) as db:
+                return db.execute("SELECT count(*) FROM ovn_outbox").fetchone()[0] == 0
+        wait_until(empty, timeout, "the NB sync to drain its outbox")
 
     def port_of(self, name: str) -> dict:
         with self.client() as c:

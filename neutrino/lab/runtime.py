@@ -37,6 +37,7 @@ from neutrino.services.env import Env
 
 LOG = logging.getLogger(__name__)
 RUNTIME_FILE = "runtime.json"
+RESTORE_RETRY_DHCP_TIMEOUT = 30  # seconds, for an instance whose first restore got no lease
 
 
 class MissingPrerequisites(Exception):
@@ -245,11 +246,20 @@ def _restore_lab_instances(state_dir: Path, netns: str, ovs_conn: str,
     saved = instances.list_instances(state_dir)
     if saved:
         progress(f"re-plugging {len(saved)} lab instance(s)")
+    late = []
     for inst in saved:
         try:
             instances.restore_instance(state_dir, inst.name, netns, ovs_conn)
+        except instances.InstanceError:
+            late.append(inst.name)
+    # The first leases wait for a just-started ovn-controller to claim the ports and
+    # install flows, which can outlast a DHCP timeout on a loaded host: try once more.
+    for name in late:
+        try:
+            instances.restore_instance(state_dir, name, netns, ovs_conn,
+                                       dhcp_timeout=RESTORE_RETRY_DHCP_TIMEOUT)
         except instances.InstanceError as exc:
-            LOG.warning("lab instance %s could not be restored: %s", inst.name, exc)
+            LOG.warning("lab instance %s could not be restored: %s", name, exc)
 
 
 def _restore_lab_external(state_dir: Path, netns: str, ovs_conn: str,

@@ -76,6 +76,9 @@ def test_sync_reports_and_repairs_drift_made_by_hand(allinone):
     wait_until(lambda: port["id"] in subprocess.run(nb + ["lsp-list", f"neutron-{net['id']}"],
                                                     capture_output=True, text=True).stdout,
                10, "the LSP in the NB")
+    # our transaction must be over: one still in flight that sees its new LSP deleted
+    # fails after committing, and its retry puts the LSP back before the audit runs
+    allinone.wait_synced()
     subprocess.run(nb + ["lsp-del", port["id"]], check=True)
     subprocess.run(nb + ["lsp-add", f"neutron-{net['id']}", f"{allinone.prefix}-stray"], check=True)
     drift = neutrino("sync", "--state-dir", str(allinone.state_dir), check=False)
