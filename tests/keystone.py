@@ -21,7 +21,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,14 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from neutrino_server import NeutrinoServer, free_port
+from neutrino_server import NeutrinoServer, free_port, stop_session_leader
 
 KEYSTONE_VERSION = "30.0.0"
 GUNICORN_VERSION = "23.0.0"
 ADMIN_PASSWORD = "admin-secret"
 REGION = "RegionOne"
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
 
 
 def cache_dir() -> Path:
@@ -168,14 +166,7 @@ class Keystone:
     def stop(self) -> None:
         """SIGTERM gunicorn (its workers follow), then SIGKILL its group. Idempotent."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=STOP_TIMEOUT)
+        stop_session_leader(proc)
 
     def __enter__(self) -> Keystone:
         self.setup()

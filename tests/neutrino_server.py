@@ -33,6 +33,20 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
 
+def stop_session_leader(proc: subprocess.Popen | None) -> None:
+    """SIGTERM ``proc`` (started with ``start_new_session=True``), wait, then SIGKILL
+    its process group, workers included. Nothing for None or an exited process."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        # it leads its own session and is not reaped yet: its pid is the group id
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=STOP_TIMEOUT)
+
+
 class NeutrinoServerError(RuntimeError):
     pass
 
@@ -132,17 +146,7 @@ class NeutrinoServer:
     def stop(self) -> None:
         """SIGTERM the server, wait, then SIGKILL its process group. Idempotent."""
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                # The server leads its own session (its pid is the group id, and
-                # it is not reaped yet): kill the group, workers included.
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=STOP_TIMEOUT)
+        stop_session_leader(proc)
 
     def __enter__(self) -> NeutrinoServer:
         return self.start()
