@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from nbfixtures import env, nb, nb_cleanup, only_our_rows, sb  # noqa: F401  (fixtures)
 from ovnlab import ovn_lab, run_prefix  # noqa: F401  (fixtures)
 from pgserver import pg_server, pg_url  # noqa: F401  (fixtures)
 

@@ -28,14 +28,12 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from allinone import AllInOne, host_state, neutrino, running_allinone
 
 from neutrino.lab import instances, vlans
 from neutrino.lab.daemons import Chassis, wait_until
-from neutrino.lab.instances import netns_name
 
 pytestmark = pytest.mark.ovn
 

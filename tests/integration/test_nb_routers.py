@@ -20,71 +20,25 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from ovnlab import PHYSNET, OvnLab
 
-from neutrino.config import Settings
 from neutrino.db.models import FloatingIP, Port, Router
-from neutrino.db.session import Database
 from neutrino.lab.daemons import wait_until
-from neutrino.ovn import apply, chassis, idl
+from neutrino.ovn import apply, chassis
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.services import common, networks, ports, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
-pytestmark = pytest.mark.ovn
+pytestmark = [pytest.mark.ovn, pytest.mark.usefixtures("nb_cleanup")]
 
 ADMIN = Context.admin("p1")
 EXT_GW_IP, GW_IP, FLOATING_IP = "172.24.4.1", "172.24.4.10", "172.24.4.20"
 
 
 # --- fixtures -------------------------------------------------------------------
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
-    db = Database(database_url)
-    yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=database_url))
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def nb(ovn_lab: OvnLab) -> Iterator[object]:
-    api = idl.nb_api(ovn_lab.nb_connection, timeout=30)
-    yield api
-    idl.disconnect_all()
-
-
-@pytest.fixture(scope="module")
-def sb(ovn_lab: OvnLab, nb) -> object:
-    return idl.sb_api(ovn_lab.sb_connection, timeout=30)  # disconnected with nb
-
-
-@pytest.fixture(autouse=True)
-def nb_cleanup(nb) -> Iterator[None]:
-    """Remove every neutron-owned NB row that appeared during the test."""
-    before, groups_before = _owned_uuids(nb), _port_groups(nb)
-    yield
-    switches, dhcp, routers = (now - then for now, then in zip(_owned_uuids(nb), before))
-    with nb.transaction(check_error=True) as txn:
-        for u in _port_groups(nb) - groups_before:
-            txn.add(nb.pg_del(u, if_exists=True))
-        for u in routers:
-            txn.add(nb.lr_del(u, if_exists=True))
-        for u in switches:
-            txn.add(nb.ls_del(u, if_exists=True))
-        for u in dhcp:
-            txn.add(nb.db_destroy("DHCP_Options", u))
-
-
-@pytest.fixture
-def only_our_rows(nb) -> None:
-    """Audits look at the whole NB: skip when other tests' neutron rows are there."""
-    if any(_owned_uuids(nb)):
-        pytest.skip("the NB holds neutron-owned rows of other tests; an audit would remove them")
-
 
 @pytest.fixture
 def sync(env: Env, nb, sb) -> Iterator[NorthboundSync]:
@@ -94,23 +48,6 @@ def sync(env: Env, nb, sb) -> Iterator[NorthboundSync]:
 
 
 # --- helpers --------------------------------------------------------------------
-
-def _port_groups(api) -> set:
-    """Security group port groups (``neutron_pg_drop`` is shared and stays)."""
-    with api.ovsdb_connection.lock:
-        return {r.uuid for r in api.tables["Port_Group"].rows.values() if r.name.startswith("pg_")}
-
-
-def _owned_uuids(api) -> tuple[set, set, set]:
-    with api.ovsdb_connection.lock:
-        tables = api.tables
-        return ({r.uuid for r in tables["Logical_Switch"].rows.values()
-                 if r.name.startswith("neutron-")},
-                {r.uuid for r in tables["DHCP_Options"].rows.values()
-                 if "subnet_id" in r.external_ids},
-                {r.uuid for r in tables["Logical_Router"].rows.values()
-                 if r.name.startswith("neutron-")})
-
 
 def drain(sync: NorthboundSync) -> int:
     total = 0

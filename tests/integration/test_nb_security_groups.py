@@ -8,69 +8,25 @@ makes is removed after it; audits only run when no other test's rows are there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from ovnlab import OvnLab
 
-from neutrino.config import Settings
-from neutrino.db.session import Database
 from neutrino.lab.daemons import wait_until
-from neutrino.ovn import apply, idl
+from neutrino.ovn import apply
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.services import networks, ports, security_groups, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.listing import ListQuery
 
-pytestmark = pytest.mark.ovn
+pytestmark = [pytest.mark.ovn, pytest.mark.usefixtures("nb_cleanup")]
 
 P1 = Context("p1", frozenset({"member", "reader"}))
 
 
 @pytest.fixture
-def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
-    db = Database(database_url)
-    yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=database_url))
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def nb(ovn_lab: OvnLab) -> Iterator[object]:
-    api = idl.nb_api(ovn_lab.nb_connection, timeout=30)
-    yield api
-    idl.disconnect_all()
-
-
-@pytest.fixture(autouse=True)
-def nb_cleanup(nb) -> Iterator[None]:
-    """Remove the port groups and switches that appeared during the test."""
-    before = _owned(nb)
-    yield
-    groups, switches, dhcp = (now - then for now, then in zip(_owned(nb), before))
-    with nb.transaction(check_error=True) as txn:
-        for u in groups:
-            txn.add(nb.pg_del(u, if_exists=True))
-        for u in switches:
-            txn.add(nb.ls_del(u, if_exists=True))
-        for u in dhcp:
-            txn.add(nb.db_destroy("DHCP_Options", u))
-
-
-@pytest.fixture
 def sync(env: Env, nb) -> NorthboundSync:
     return NorthboundSync(env, nb, audit_interval=0)
-
-
-def _owned(api) -> tuple[set, set, set]:
-    with api.ovsdb_connection.lock:
-        tables = api.tables
-        return ({r.uuid for r in tables["Port_Group"].rows.values() if r.name.startswith("pg_")},
-                {r.uuid for r in tables["Logical_Switch"].rows.values()
-                 if r.name.startswith("neutron-")},
-                {r.uuid for r in tables["DHCP_Options"].rows.values()
-                 if "subnet_id" in r.external_ids})
 
 
 def drain(sync: NorthboundSync) -> list[apply.Change]:
@@ -249,9 +205,7 @@ def test_deleting_a_group_removes_its_port_group(env, nb, sync):
     assert nb.lookup("Port_Group", pg(web["id"]), default=None) is None
 
 
-def test_audit_repairs_acls_and_memberships_changed_by_hand(ovn_lab, env, nb, sync):
-    if any(_owned(nb)[:2]):
-        pytest.skip("the NB holds other tests' rows; an audit would remove them")
+def test_audit_repairs_acls_and_memberships_changed_by_hand(ovn_lab, env, nb, sync, only_our_rows):
     _, port = make_port(env)
     name = pg(port["security_groups"][0])
     drain(sync)

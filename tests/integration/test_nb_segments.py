@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ovnlab import PHYSNET, OvnLab
+from ovnlab import PHYSNET
 from sqlalchemy import select
 
 from neutrino.config import Settings
 from neutrino.db.models import HostPhysicalNetwork
 from neutrino.db.session import Database
 from neutrino.lab.daemons import wait_until
-from neutrino.ovn import idl
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.services import networks, segments
 from neutrino.services.context import Context
@@ -34,18 +33,6 @@ def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
     yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=database_url,
                                        network_vlan_ranges=f"{PHYSNET}:200:201"))
     db.dispose()
-
-
-@pytest.fixture(scope="module")
-def nb(ovn_lab: OvnLab) -> Iterator[object]:
-    api = idl.nb_api(ovn_lab.nb_connection, timeout=30)
-    yield api
-    idl.disconnect_all()
-
-
-@pytest.fixture(scope="module")
-def sb(ovn_lab: OvnLab, nb) -> object:
-    return idl.sb_api(ovn_lab.sb_connection, timeout=30)
 
 
 @pytest.fixture

@@ -16,18 +16,13 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from ovnlab import OvnLab
 from ovsdbapp.backend.ovs_idl import event as row_event
 
 from sqlalchemy import func, select
 
-from neutrino.config import Settings
 from neutrino.db.models import OvnOutbox
-from neutrino.db.session import Database
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn import apply, idl
 from neutrino.ovn.desired import derived_mac
@@ -36,7 +31,7 @@ from neutrino.services import common, listing, networks, ports, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
-pytestmark = pytest.mark.ovn
+pytestmark = [pytest.mark.ovn, pytest.mark.usefixtures("nb_cleanup")]
 
 ADMIN = Context.admin("p1")
 BASE_MAC = "fa:16:3e:00:00:00"
@@ -45,68 +40,11 @@ BASE_MAC = "fa:16:3e:00:00:00"
 # --- fixtures -------------------------------------------------------------------
 
 @pytest.fixture
-def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
-    """Services' Env on a fresh migrated database (SQLite and PostgreSQL)."""
-    url = database_url
-    db = Database(url)
-    yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=url))
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def nb(ovn_lab: OvnLab) -> Iterator[object]:
-    """The process's NB API (ovn.idl), on the lab's NB."""
-    api = idl.nb_api(ovn_lab.nb_connection, timeout=30)
-    yield api
-    idl.disconnect_all()
-
-
-@pytest.fixture(autouse=True)
-def nb_cleanup(nb) -> Iterator[None]:
-    """Remove every neutron-owned NB row that appeared during the test."""
-    before, groups_before = _owned_uuids(nb), _port_groups(nb)
-    yield
-    switches, dhcp = (now - then for now, then in zip(_owned_uuids(nb), before))
-    with nb.transaction(check_error=True) as txn:
-        for u in _port_groups(nb) - groups_before:
-            txn.add(nb.pg_del(u, if_exists=True))
-        for u in switches:
-            txn.add(nb.ls_del(u, if_exists=True))
-        for u in dhcp:
-            txn.add(nb.db_destroy("DHCP_Options", u))
-
-
-@pytest.fixture
-def only_our_rows(nb) -> None:
-    """Audits look at the whole NB: run them only when no other test's
-    neutron-owned rows are there (a repair would remove them)."""
-    switches, dhcp = _owned_uuids(nb)
-    if switches or dhcp:
-        pytest.skip(f"NB holds {len(switches)} neutron switch(es) and {len(dhcp)} DHCP row(s) "
-                    "of other tests; an audit would repair them away")
-
-
-@pytest.fixture
 def sync(env: Env, nb) -> NorthboundSync:
     return NorthboundSync(env, nb, audit_interval=0)
 
 
 # --- helpers --------------------------------------------------------------------
-
-def _port_groups(api) -> set:
-    """Security group port groups (``neutron_pg_drop`` is shared and stays)."""
-    with api.ovsdb_connection.lock:
-        return {r.uuid for r in api.tables["Port_Group"].rows.values() if r.name.startswith("pg_")}
-
-
-def _owned_uuids(api) -> tuple[set, set]:
-    with api.ovsdb_connection.lock:
-        switches = {r.uuid for r in api.tables["Logical_Switch"].rows.values()
-                    if r.name.startswith("neutron-")}
-        dhcp = {r.uuid for r in api.tables["DHCP_Options"].rows.values()
-                if "subnet_id" in r.external_ids}
-    return switches, dhcp
-
 
 def make_network(env: Env, name: str = "net", cidr: str = "10.0.0.0/24",
                  **subnet_attrs) -> tuple[dict, dict]:

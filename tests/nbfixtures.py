@@ -1,0 +1,83 @@
+"""Fixtures of the NB sync integration tests (``tests/integration/test_nb_*.py``), on
+the real NB and SB of the shared ``ovn_lab``; ``tests/conftest.py`` imports them.
+
+* ``env``: the services' Env on the run's fresh database (SQLite and PostgreSQL);
+* ``nb`` / ``sb`` (module): this process's IDL APIs (``neutrino.ovn.idl``);
+* ``nb_cleanup``: removes every neutron-owned NB row that appeared during a test
+  (a module uses it with ``pytest.mark.usefixtures("nb_cleanup")``);
+* ``only_our_rows``: skips a test whose audit would repair other tests' rows away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ovnlab import OvnLab
+
+from neutrino.config import Settings
+from neutrino.db.session import Database
+from neutrino.ovn import idl
+from neutrino.services.env import Env
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    db = Database(database_url)
+    yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=database_url))
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def nb(ovn_lab: OvnLab) -> Iterator[object]:
+    api = idl.nb_api(ovn_lab.nb_connection, timeout=30)
+    yield api
+    idl.disconnect_all()
+
+
+@pytest.fixture(scope="module")
+def sb(ovn_lab: OvnLab, nb) -> object:
+    return idl.sb_api(ovn_lab.sb_connection, timeout=30)  # disconnected with nb
+
+
+def owned_rows(api) -> dict[str, set]:
+    """``{table: uuids}`` of the NB rows neutrino owns: security group port groups
+    (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options."""
+    with api.ovsdb_connection.lock:
+        tables = api.tables
+        return {
+            "Port_Group": {r.uuid for r in tables["Port_Group"].rows.values()
+                           if r.name.startswith("pg_")},
+            "Logical_Router": {r.uuid for r in tables["Logical_Router"].rows.values()
+                               if r.name.startswith("neutron-")},
+            "Logical_Switch": {r.uuid for r in tables["Logical_Switch"].rows.values()
+                               if r.name.startswith("neutron-")},
+            "DHCP_Options": {r.uuid for r in tables["DHCP_Options"].rows.values()
+                             if "subnet_id" in r.external_ids},
+        }
+
+
+@pytest.fixture
+def nb_cleanup(nb) -> Iterator[None]:
+    """Remove every neutron-owned NB row that appeared during the test."""
+    before = owned_rows(nb)
+    yield
+    new = {table: uuids - before[table] for table, uuids in owned_rows(nb).items()}
+    with nb.transaction(check_error=True) as txn:
+        for u in new["Port_Group"]:
+            txn.add(nb.pg_del(u, if_exists=True))
+        for u in new["Logical_Router"]:
+            txn.add(nb.lr_del(u, if_exists=True))
+        for u in new["Logical_Switch"]:
+            txn.add(nb.ls_del(u, if_exists=True))
+        for u in new["DHCP_Options"]:
+            txn.add(nb.db_destroy("DHCP_Options", u))
+
+
+@pytest.fixture
+def only_our_rows(nb) -> None:
+    """Audits look at the whole NB: skip when other tests' neutron rows are there (a
+    repair would remove them)."""
+    if any(owned_rows(nb).values()):
+        pytest.skip("the NB holds neutron-owned rows of other tests; an audit would remove them")
