@@ -46,8 +46,8 @@ from typing import TypeVar
 from pyroute2 import IPRoute
 
 from neutrino.host.netns import (NETNS_RUN, HostError, check_ifname, check_netns_name,
-                                 disable_tx_checksum, netns_exists, remove_netns,
-                                 resolv_conf_path)
+                                 disable_tx_checksum, ensure_resolv_conf, netns_exists,
+                                 remove_netns)
 
 __all__ = ["ensure_netns", "ensure_veth", "in_netns", "listen_tcp", "remove_link",
            "remove_netns", "set_addresses"]
@@ -122,12 +122,7 @@ def listen_tcp(netns: str, address: str, port: int, *, ifname: str | None = None
 def ensure_netns(name: str) -> bool:
     """Namespace ``name`` with ``lo`` up, ``/etc/netns/<name>/resolv.conf`` written first
     (as ``host.netns.ensure_netns``); True if it was created."""
-    resolv = resolv_conf_path(name)
-    resolv.parent.mkdir(parents=True, exist_ok=True)
-    if resolv.is_symlink():
-        raise HostError(f"{resolv} is a symlink; refusing to use it")
-    if not resolv.exists():
-        resolv.write_text(f"# neutrino: resolv.conf of network namespace {name}\n")
+    ensure_resolv_conf(name)
     created = False
     if not netns_exists(name):
         ip = shutil.which("ip", path=_SEARCH_PATH) or "ip"

@@ -73,19 +73,25 @@ def resolv_conf_path(name: str) -> Path:
     return NETNS_ETC / check_netns_name(name) / "resolv.conf"
 
 
-def ensure_netns(name: str) -> bool:
-    """Create namespace ``name`` with ``lo`` up; True if it was created, False if it existed.
-
-    ``/etc/netns/<name>/resolv.conf`` is written first (a comment only, unless it already
-    exists: DNS servers written there by a DHCP client are kept), so the namespace never
-    exists without it.  ``lo`` is brought up in either case.
-    """
+def ensure_resolv_conf(name: str) -> None:
+    """Write ``/etc/netns/<name>/resolv.conf`` (a comment only, unless it already exists:
+    DNS servers written there by a DHCP client are kept) before namespace ``name`` is
+    made, so ``ip netns exec`` never shows it the host's. Raises HostError for a symlink."""
     resolv = resolv_conf_path(name)
     resolv.parent.mkdir(parents=True, exist_ok=True)
     if resolv.is_symlink():
         raise HostError(f"{resolv} is a symlink; refusing to use it")
     if not resolv.exists():
         resolv.write_text(f"# neutrino: resolv.conf of network namespace {name}\n")
+
+
+def ensure_netns(name: str) -> bool:
+    """Create namespace ``name`` with ``lo`` up; True if it was created, False if it existed.
+
+    Its resolv.conf is written first (:func:`ensure_resolv_conf`), so the namespace never
+    exists without it.  ``lo`` is brought up in either case.
+    """
+    ensure_resolv_conf(name)
     created = False
     if not netns_exists(name):
         try:
