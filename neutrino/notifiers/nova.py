@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from typing import Any, Protocol
 
@@ -50,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.config import Settings
 from neutrino.db.models import NovaEvent, Port
+from neutrino.services import common
 
 LOG = logging.getLogger(__name__)
 
@@ -153,8 +153,7 @@ def _changed(port: Any) -> dict[str, str] | None:
 def _record(session: Session, event: dict[str, str] | None) -> None:
     if event is None:
         return
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    session.execute(_INSERT, {"status": None, **event, "created_at": stamp})
+    session.execute(_INSERT, {"status": None, **event, "created_at": common.now()})
 
 
 # --- sending (a background thread of ``neutrino up``) ---------------------------
