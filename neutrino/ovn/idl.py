@@ -9,6 +9,12 @@ so no ovsdbapp version can hand out a half-loaded replica. No
 audit or repair may ever run against a replica that is not :func:`is_ready`:
 a repair against a half-loaded copy is how Neutron's sync deleted live ports.
 
+A connection may name several remotes (``tcp:a:6641,tcp:b:6641,tcp:c:6641``, as
+ovn-nbctl accepts): python-ovs's IDL is ``leader_only``, so against a RAFT cluster it
+talks to the leader, and on losing it reconnects to whichever member leads next and
+re-reads the database (ovsdb(7), "Clustered database service model"). Transactions
+in flight then fail with "try again" and ovsdbapp re-runs them against the new copy.
+
 The IDL runs in ovsdbapp's own thread; code reading rows directly holds
 ``api.ovsdb_connection.lock`` (``ovn.apply`` does). Row events go to
 ``api.idl.notify_handler``, an ovsdbapp ``RowEventHandler``: watchers call
@@ -35,6 +41,8 @@ SB_SCHEMA = "OVN_Southbound"
 # MAC_Binding (the big ones) stay out of this process.
 SB_TABLES = ("Chassis", "Chassis_Private", "Encap", "Datapath_Binding", "Port_Binding")
 
+
+RECONNECT_BACKOFF_MS = 1000  # pause between remotes while (re)connecting
 
 class OvnUnavailable(RuntimeError):
     """An OVN database could not be reached or did not load in time."""
@@ -135,6 +143,10 @@ def _api(cls: type, schema: str, remote: str, timeout: float,
                                    helper_tables=list(tables) if tables else None)
         except Exception as exc:  # ovsdbapp raises a bare Exception
             raise OvnUnavailable(f"cannot read the {schema} schema from {remote}: {exc}") from exc
+        # After losing a RAFT leader the IDL walks the remotes until it finds the new
+        # one; python-ovs doubles its pause per failed remote (1, 2, 4, 8 s), which
+        # made a leader change cost 7-16 s. A steady 1 s (its minimum) costs 1-4 s.
+        idl._session.reconnect.set_backoff(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MS)
         api = cls(ovs_connection.Connection(idl, timeout), start=False)
         try:
             api.start_connection(api.ovsdb_connection)
@@ -153,3 +165,17 @@ def _close(api: backend.Backend) -> None:
     if conn is not None:
         conn.stop(timeout=5)
         conn.idl.notify_handler.shutdown()
+
+
+def connection_state(api: backend.Backend | None) -> dict[str, object]:
+    """Where an API's IDL is connected now, for health reports:
+    ``{"remote": "tcp:10.0.0.2:6641", "connected": bool, "ready": bool}`` (the
+    remote is the one of a comma-separated list the IDL follows, RAFT leader for a
+    cluster; ``{}`` for None)."""
+    if api is None:
+        return {}
+    session = getattr(api.idl, "_session", None)
+    with api.ovsdb_connection.lock:
+        return {"remote": session.get_name() if session is not None else "",
+                "connected": bool(session is not None and session.is_connected()),
+                "ready": is_ready(api)}
