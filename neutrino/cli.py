@@ -139,6 +139,37 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     raise typer.Exit(1)
 
 
+@app.command()
+def controller(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
+               state_dir: Optional[Path] = StateDirOpt, ovn_nb_connection: Optional[str] = NbOpt,
+               ovn_sb_connection: Optional[str] = typer.Option(
+                   None, "--ovn-sb-connection",
+                   help="OVN southbound DB (comma-separated for a cluster)")) -> None:
+    """Run the NB sync, the SB port-status watcher and Nova's event sender in the
+    foreground, logging to stderr, until SIGTERM or Ctrl-C. Any number may run
+    against one database and OVN: one leads (a lock in the database), the others
+    stand by and take over within seconds."""
+    import logging
+    import signal
+    import threading
+
+    from neutrino.control import controller as control
+
+    settings = _settings(config, database_url=database_url, state_dir=state_dir,
+                         ovn_nb_connection=ovn_nb_connection, ovn_sb_connection=ovn_sb_connection)
+    if not settings.ovn_nb_connection or not settings.ovn_sb_connection:
+        err.print("[red]neutrino: set ovn_nb_connection and ovn_sb_connection (or pass "
+                  "--ovn-nb-connection and --ovn-sb-connection)[/red]")
+        raise typer.Exit(2)
+    _require_migrated(settings)
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    control.serve(settings, stop)
+
+
 @app.command("metadata-server")
 def metadata_server(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
                     state_dir: Optional[Path] = StateDirOpt,
@@ -250,23 +281,64 @@ def down(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDir
 
 
 @app.command()
-def status(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
-    """Show the health of each component of the all-in-one service; exit 1 if any is down."""
+def status(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt,
+           database_url: Optional[str] = DbOpt) -> None:
+    """Show the health of each component: the all-in-one's own (when it runs here),
+    then the control plane's (controllers and which leads, outbox, NB/SB connections
+    and RAFT roles, last audit); exit 1 if any is down."""
     from rich.table import Table
 
     from neutrino.lab import runtime
+    from neutrino.services import health
 
-    settings = _settings(config, state_dir=state_dir)
-    rows = runtime.status(settings)
+    settings = _settings(config, state_dir=state_dir, database_url=database_url)
+    rows = [tuple(r) for r in runtime.status(settings)]
+    db = Database(settings.database_url)
+    try:
+        rows += _health_rows(health.health(db))
+    except Exception as exc:  # noqa: BLE001 - shown, not raised
+        rows.append(("database", False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        db.dispose()
     table = Table(title=f"neutrino ({settings.state_dir})")
     for column in ("component", "state", "detail"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row.component, "[green]up[/green]" if row.running else "[red]down[/red]",
-                      row.detail)
+        table.add_column(column, overflow="fold")
+    for component, running, detail in rows:
+        table.add_row(component, "[green]up[/green]" if running else "[red]down[/red]", detail)
     Console().print(table)
-    if not all(r.running for r in rows):
+    if not all(r[1] for r in rows):
         raise typer.Exit(1)
+
+
+def _health_rows(state: dict) -> list[tuple[str, bool, str]]:
+    """``services.health.health`` as (component, ok, detail) rows."""
+    rows = []
+    for c in state["controllers"]:
+        role = f"leader since {c['leader_since']}" if c["role"] == "leader" else "standby"
+        rows.append((f"controller {c['id']}", c["alive"],
+                     f"{role}, heartbeat {c['heartbeat_age']:.0f}s ago" if c["alive"]
+                     else f"silent for {c['heartbeat_age']:.0f}s (was {c['role']})"))
+    rows.append(("leader", state["leader"] is not None, state["leader"] or "none"))
+    out = state["outbox"]
+    rows.append(("nb-sync outbox", not any("outbox" in p for p in state["problems"]),
+                 f"{out['depth']} change(s) pending" + (
+                     f", oldest {out['oldest_age']:.0f}s" if out["oldest_age"] is not None else "")))
+    leader = next((c for c in state["controllers"] if c["id"] == state["leader"]), None)
+    if leader is None:
+        return rows
+    for db in ("nb", "sb"):
+        conn = leader[db]
+        rows.append((f"{db} connection", bool(conn.get("ready")),
+                     f"{conn.get('remote', '?')}" + ("" if conn.get("ready") else " (not ready)")))
+        for remote in leader["raft"].get(db, []):
+            rows.append((f"{db} {remote['remote']}", remote["role"] != "unreachable",
+                         remote["role"] + (f": {remote['error']}" if remote["error"] else "")))
+    audit = leader["sync"].get("last_audit") or {}
+    if audit:
+        rows.append(("last audit", audit["ok"], f"{audit['at']}: " + (
+            f"repaired {audit['missing']} missing, {audit['different']} different, "
+            f"{audit['extra']} extra" if audit["ok"] else audit.get("error", ""))))
+    return rows
 
 
 @app.command()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from neutrino import policy
 from neutrino.api import keystone
-from neutrino.api import (errors, extensions, instances, ip_availability, quotas, rbac,
+from neutrino.api import (errors, extensions, health, instances, ip_availability, quotas, rbac,
                           resources, routers, scheduler, tags)
 from neutrino.api.responses import JSONResponse
 from neutrino.services.env import Env
@@ -27,6 +27,7 @@ def create_app(env: Env) -> FastAPI:
     for collection in resources.COLLECTIONS:
         resources.add_collection(core, collection)
     app.include_router(extensions.router)
+    app.include_router(health.router)
     app.include_router(routers.router)  # member actions before the generic item routes
     app.include_router(core)
     app.include_router(tags.router)

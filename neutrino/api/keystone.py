@@ -43,7 +43,7 @@ LOG = logging.getLogger(__name__)
 
 EXPIRY_MARGIN = 5.0      # seconds before expires_at a cached token stops being trusted
 CACHE_SIZE = 10000       # validated tokens kept
-UNAUTHENTICATED = {"/"}  # paths served without a token (Neutron's version list)
+UNAUTHENTICATED = {"/", "/healthz"}  # paths served without a token (version list, health)
 _UNAUTHORIZED_MESSAGE = "The request you have made requires authentication."
 
 

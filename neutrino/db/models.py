@@ -380,3 +380,22 @@ class NovaEvent(Base):
     tag: Mapped[str] = mapped_column(String(36))
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[str] = mapped_column(String(20))
+
+
+class ControllerReport(Base):
+    """What a running ``neutrino controller`` last reported about itself
+    (``control.controller``): written every heartbeat, read by ``GET /healthz``
+    and ``neutrino status``. ``role`` is ``leader`` or ``standby``; a row whose
+    ``heartbeat_at`` is old belongs to a controller that died. ``report`` holds
+    the details (NB/SB connection state, RAFT role of each remote, last audit)."""
+
+    __tablename__ = "controllers"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[str] = mapped_column(String(20))
+    leader_since: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    heartbeat_at: Mapped[str] = mapped_column(String(20))
+    report: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -2,12 +2,12 @@
 
 ``up`` runs in the foreground: it starts whatever is not already running —
 the private OVS/OVN daemons of ``lab/daemons.py`` (unless ``ovn_nb_connection``
-points at an existing OVN), the database migrations, the northbound sync, the
-metadata service, the chassis' metadata agent (with neutrino's own OVN only), the
-SB port-status watcher, which reports a port ACTIVE once the agent serves its
-network, and Nova's port-event sender when a Nova is configured
-(``notifiers.nova``) — then serves the API until Ctrl-C or ``neutrino down``,
-and stops exactly what it started. ``<state_dir>/runtime.json`` tells the other
+points at an existing OVN), the database migrations, the metadata service, the
+chassis' metadata agent (with neutrino's own OVN only) and the same
+``control.controller.Controller`` that ``neutrino controller`` runs (NB sync, SB
+port-status watcher reporting a port ACTIVE once the agent serves its network,
+Nova's port-event sender), in a thread — then serves the API until Ctrl-C or
+``neutrino down``, and stops exactly what it started. ``<state_dir>/runtime.json`` tells the other
 commands (``down``, ``status``, ``lab ...``) where everything is.
 """
 
@@ -29,7 +29,6 @@ import uvicorn
 
 from neutrino.api.app import create_app
 from neutrino.config import Settings
-from neutrino.db.models import OvnOutbox
 from neutrino.db.session import Database
 from neutrino.host.process import pid_alive
 from neutrino.lab import daemons
@@ -132,31 +131,27 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         netns, chassis = chassis_netns(state_dir), ovn.chassis[0].name
 
     stop = threading.Event()
-    threads: list[threading.Thread] = []
+    controller_thread = None
     db = Database(settings.database_url)
-    watcher = metadata = agent = None
+    metadata = agent = None
     try:
         progress("migrating the database")
         db.upgrade()
         env = Env(db=db, settings=settings)
 
-        from neutrino.notifiers import nova as nova_notifier
+        from neutrino.control.controller import Controller
         from neutrino.ovn.idl import nb_api, sb_api
-        from neutrino.ovn.status import PortStatusWatcher
-        from neutrino.ovn.sync import NorthboundSync
         progress("connecting to the OVN northbound and southbound databases")
         nb, sb = nb_api(nb_conn), sb_api(sb_conn)
-        sync = NorthboundSync(env, nb, sb_api=sb)  # sb: chassis for router gateways
-        threads.append(threading.Thread(target=sync.run_forever, args=(stop,),
-                                         name="nb-sync", daemon=True))
-        threads += nova_notifier.sender_threads(env, stop)  # Nova port events, if configured
         metadata, agent = _start_metadata(db, settings, sb, chassis, ovs_conn, netns,
                                           own_ovn=ovn is not None, progress=progress)
-        watcher = PortStatusWatcher(env, sb, metadata_ready=agent.ready if agent else None)
-        progress("starting the northbound sync and the port status watcher")
-        for t in threads:
-            t.start()
-        watcher.start()
+        # The same controller as 'neutrino controller' (leader-elected: another one
+        # on this database stands by), gating ACTIVE on this chassis' agent.
+        controller = Controller(env, nb, sb, metadata_ready=agent.ready if agent else None)
+        progress("starting the controller (northbound sync, port status, Nova events)")
+        controller_thread = threading.Thread(target=controller.run, args=(stop,),
+                                             name="controller", daemon=True)
+        controller_thread.start()
 
         if ovn is not None:
             _restore_lab_instances(state_dir, netns, ovs_conn, progress)
@@ -192,15 +187,12 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
             pass
     finally:
         stop.set()
-        if watcher is not None:
-            watcher.stop()
+        if controller_thread is not None:
+            controller_thread.join(timeout=30)
         if agent is not None:  # its namespaces go with the chassis
             agent.stop(cleanup=True)
         if metadata is not None:
             metadata.stop()
-        for t in threads:
-            if t.ident is not None:  # started (start-up may have failed before)
-                t.join(timeout=10)
         (state_dir / RUNTIME_FILE).unlink(missing_ok=True)
         db.dispose()
         if ovn is not None:
@@ -361,11 +353,16 @@ def down(settings: Settings, timeout: float = 60) -> bool:
 
 
 def status(settings: Settings) -> list[daemons.ComponentStatus]:
-    """Health of every component: daemons, API, sync backlog."""
+    """Health of the lab's own components: daemons, ``neutrino up``, upstream
+    namespaces, API and metadata service. Empty when OVN is not the lab's own and no
+    ``neutrino up`` runs here (a deployment of several hosts: ``services.health``
+    tells the control plane's state)."""
     result = []
+    info = RuntimeInfo.load(settings.state_dir)
     if not settings.ovn_nb_connection:
         result += deployment(settings).status()
-    info = RuntimeInfo.load(settings.state_dir)
+    elif info is None:
+        return result
     if info is None:
         result.append(daemons.ComponentStatus("neutrino up", False, "not running"))
         return result
@@ -391,11 +388,4 @@ def status(settings: Settings) -> list[daemons.ComponentStatus]:
             result.append(daemons.ComponentStatus("metadata", ok, info.metadata_url))
         except Exception as exc:
             result.append(daemons.ComponentStatus("metadata", False, str(exc)))
-    db = Database(settings.database_url)
-    try:
-        from sqlalchemy import func, select
-        backlog = db.run(lambda s: s.scalar(select(func.count(OvnOutbox.id))), write=False)
-        result.append(daemons.ComponentStatus("nb-sync", backlog < 1000, f"{backlog} changes pending"))
-    finally:
-        db.dispose()
     return result

@@ -26,6 +26,13 @@ are left as they are. The same watch keeps the database's host -> physical
 network table (``services.segments.record_host_physnets``) in line with the
 chassis' hostnames and bridge mappings: routed networks give a port addresses
 from the segments its host reaches.
+
+Several controllers may run against one database and one NB; only the one holding
+the leader lock (``control.leader``) runs this sync. Its ``fence`` (the lock's
+``held``) is asked before every NB transaction: once it answers False the sync
+raises :class:`NotLeader` and writes nothing more, so a controller that lost its
+database session cannot race the new leader. Outbox rows a dead leader applied but
+did not delete are applied again by the next one, which changes nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, insert, literal, select
@@ -43,13 +50,17 @@ from sqlalchemy.orm import Session
 from neutrino.db.models import OvnOutbox, Router
 from neutrino.ovn import apply, chassis
 from neutrino.ovn.apply import Change
-from neutrino.services import segments
+from neutrino.services import common, segments
 
 LOG = logging.getLogger(__name__)
 
 IDLE_SLEEP = 0.03  # seconds between polls of an empty outbox
 MAX_RETRY_SLEEP = 5.0
 AUDIT_RETRY = 30.0  # seconds before a failed audit runs again
+
+
+class NotLeader(RuntimeError):
+    """The fence said this process no longer holds the leader lock: no NB write."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,9 @@ class SyncStats:
     nb_transactions: int = 0
     audits: int = 0
     last_error: str = ""
+    #: The last periodic audit: ``{"at": ISO time, "ok": bool, "missing": n,
+    #: "different": n, "extra": n}`` or ``{"at", "ok": False, "error"}``; {} before any.
+    last_audit: dict = field(default_factory=dict)
 
 
 class NorthboundSync:
@@ -97,13 +111,17 @@ class NorthboundSync:
     NB API from ``ovn.idl.nb_api``, already holding a complete copy;
     ``sb_api`` (optional) an SB API from ``ovn.idl.sb_api``, whose Chassis
     rows place router gateways. With an SB API, call :meth:`close` when done.
+    ``fence`` (optional) is asked before every NB transaction; False raises
+    :class:`NotLeader` (see the module docstring).
     """
 
     def __init__(self, env: Any, nb_api: Any, *, sb_api: Any = None,
-                 batch_size: int | None = None, audit_interval: float | None = None) -> None:
+                 batch_size: int | None = None, audit_interval: float | None = None,
+                 fence: Callable[[], bool] | None = None) -> None:
         self.env = env
         self.nb = nb_api
         self.sb = sb_api
+        self.fence = fence
         self.batch_size = batch_size or env.settings.ovn_sync_batch
         self.audit_interval = (env.settings.ovn_audit_interval if audit_interval is None
                                else audit_interval)
@@ -158,7 +176,7 @@ class NorthboundSync:
         now = self.chassis()
         if now is None or now == self._chassis_seen:
             return 0
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        stamp = common.now()
 
         def run(session: Session) -> int:
             rows = select(literal("router"), Router.id, literal(stamp)).where(
@@ -189,6 +207,7 @@ class NorthboundSync:
         if unknown:
             LOG.warning("outbox rows of unknown type(s) %s consumed without NB change",
                         ", ".join(sorted(unknown)))
+        self._check_fence()
         changes = apply.apply_resources(self.env, self.nb, {(r.resource_type, r.resource_id)
                                                             for r in rows}, self.chassis())
         self._delete_outbox([r.id for r in rows])
@@ -196,6 +215,10 @@ class NorthboundSync:
         self.stats.changes += len(changes)
         self.stats.nb_transactions += bool(changes)
         return len(rows)
+
+    def _check_fence(self) -> None:
+        if self.fence is not None and not self.fence():
+            raise NotLeader("the leader lock is no longer held: NB writes stop")
 
     def _delete_outbox(self, ids: list[int]) -> None:
         def run(session: Session) -> None:
@@ -219,6 +242,7 @@ class NorthboundSync:
         observed = apply.read_nb(self.nb, None, desired.ports.keys(), desired.router_ports.keys())
         changes = apply.plan(desired, observed)
         if repair and changes:
+            self._check_fence()
             apply.execute(self.nb, apply.nb_commands(self.nb, changes, observed))
             self.stats.nb_transactions += 1
             self.stats.changes += len(changes)
@@ -237,7 +261,8 @@ class NorthboundSync:
         ``IDLE_SLEEP`` when idle. A full audit with repair runs first and then
         every ``audit_interval`` seconds (0: never); a failed audit is retried
         after ``AUDIT_RETRY`` seconds without holding up the outbox. Errors are
-        logged and retried with a growing pause; the loop never dies of them."""
+        logged and retried with a growing pause; the loop never dies of them,
+        only of :class:`NotLeader` (it returns)."""
         next_audit = time.monotonic()
         failures = 0
         while not stop.is_set():
@@ -247,6 +272,9 @@ class NorthboundSync:
                     self.audit_interval if ok else min(self.audit_interval, AUDIT_RETRY))
             try:
                 done = self.run_once()
+            except NotLeader:
+                LOG.warning("NB sync stops: this controller is no longer the leader")
+                return
             except Exception as exc:  # logged, retried
                 failures += 1
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
@@ -261,12 +289,19 @@ class NorthboundSync:
                 stop.wait(IDLE_SLEEP)
 
     def _audit_and_log(self) -> bool:
+        at = common.now()
         try:
             report = self.audit(repair=True)
+        except NotLeader:
+            return False  # run_once says so next
         except Exception as exc:  # noqa: BLE001 - logged, retried
             self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            self.stats.last_audit = {"at": at, "ok": False, "error": self.stats.last_error}
             LOG.warning("NB audit failed, retrying in %.0fs: %s", AUDIT_RETRY, exc)
             return False
+        self.stats.last_audit = {"at": at, "ok": True, "missing": len(report.missing),
+                                 "different": len(report.different),
+                                 "extra": len(report.extra)}
         if report.has_drift:
             LOG.warning("NB audit repaired %d missing, %d different and %d extra row(s)",
                         len(report.missing), len(report.different), len(report.extra))
