@@ -1,4 +1,4 @@
-"""Integration test of tests/pgserver.py: a private PostgreSQL server."""
+"""Integration test of neutrino.lab.postgres (through tests/pgserver.py): a private PostgreSQL server."""
 
 from __future__ import annotations
 

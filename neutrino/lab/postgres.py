@@ -1,0 +1,508 @@
+"""A private, throwaway PostgreSQL server: the lab's database for ``neutrino lab
+cluster`` (several controllers and API servers need a shared database) and the test
+suite's.
+
+It starts a PostgreSQL server of its own from the distribution's binaries (Debian:
+``/usr/lib/postgresql/<version>/bin``; the highest installed version is used) and
+never touches the system cluster, ``pg_ctlcluster`` or the systemd service:
+
+* ``initdb`` runs into a fresh temporary directory (``tempfile.mkdtemp``).
+  PostgreSQL refuses to run as root, so when we are root the directory is chowned
+  to the ``postgres`` system user and ``initdb`` / ``postgres`` are run as that user
+  through ``setpriv`` (which *execs*, so the process we spawn is the postmaster
+  itself).  As a non-root user they simply run as that user.
+* Local connections use ``trust`` authentication; the server listens on
+  ``127.0.0.1`` on a free TCP port, with ``unix_socket_directories`` set to the
+  temporary directory, and durability switched off for speed (``fsync``,
+  ``synchronous_commit``, ``full_page_writes`` off): its data is not meant to
+  outlive it. ``max_connections`` is 200 because several API workers and
+  controllers each keep a pool.
+* Readiness is detected by polling a psycopg connection; if the server dies or
+  does not become ready within the timeout, :class:`PostgresServerError` is raised
+  with the tail of the server log, and everything started so far is cleaned up.
+* :meth:`PostgresServer.stop` sends SIGQUIT (immediate shutdown) to the postmaster
+  pid, waits for it to exit (SIGKILL after a grace period) and removes the
+  temporary directory.  Live servers are also stopped at interpreter exit.
+
+Use::
+
+    from neutrino.lab.postgres import PostgresServer, available
+
+    if (reason := available()) is None:
+        with PostgresServer() as server:
+            url = server.create_database("example")
+            # url == "postgresql+psycopg://postgres@127.0.0.1:<port>/example"
+            server.drop_database("example")
+
+Environment: ``PGSERVER_BINDIR`` (use the PostgreSQL binaries in this directory
+instead of searching), ``PGSERVER_START_TIMEOUT`` (seconds to wait for the server to
+accept connections, default 60).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import weakref
+from pathlib import Path
+from urllib.parse import quote
+
+
+__all__ = [
+    "PostgresServer",
+    "PostgresServerError",
+    "available",
+    "find_bindir",
+]
+
+DEBIAN_PG_ROOT = Path("/usr/lib/postgresql")
+SERVICE_USER = "postgres"  # the OS user the server runs as when we are root
+SUPERUSER = "postgres"  # the database superuser created by initdb
+HOST = "127.0.0.1"
+REQUIRED_BINARIES = ("initdb", "postgres")
+
+SERVER_SETTINGS = {
+    "listen_addresses": HOST,
+    "max_connections": "200",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "huge_pages": "off",
+    "logging_collector": "off",
+    "log_timezone": "UTC",
+    "timezone": "UTC",
+}
+
+_BIND_FAILURE = re.compile(
+    r"could not bind|Address already in use|could not create any TCP/IP sockets"
+)
+
+
+class PostgresServerError(RuntimeError):
+    """The private PostgreSQL server could not be set up or started."""
+
+
+# --------------------------------------------------------------------------
+# discovery
+
+
+def _version_key(path: Path) -> tuple:
+    return tuple(int(p) if p.isdigit() else -1 for p in re.split(r"[.]", path.name))
+
+
+def find_bindir() -> Path | None:
+    """Return the directory holding ``initdb`` and ``postgres``, or None.
+
+    ``$PGSERVER_BINDIR`` wins; then the highest
+    ``/usr/lib/postgresql/<version>/bin``; then wherever ``initdb`` is on
+    ``$PATH`` (non-Debian layouts).
+    """
+    candidates: list[Path] = []
+    if os.environ.get("PGSERVER_BINDIR"):
+        candidates.append(Path(os.environ["PGSERVER_BINDIR"]))
+    elif DEBIAN_PG_ROOT.is_dir():
+        versions = sorted(
+            (d for d in DEBIAN_PG_ROOT.iterdir() if d.is_dir()),
+            key=_version_key,
+            reverse=True,
+        )
+        candidates.extend(d / "bin" for d in versions)
+    if not os.environ.get("PGSERVER_BINDIR") and (found := shutil.which("initdb")):
+        candidates.append(Path(found).resolve().parent)
+    for bindir in candidates:
+        if all(os.access(bindir / b, os.X_OK) for b in REQUIRED_BINARIES):
+            return bindir
+    return None
+
+
+def _run_as_prefix() -> list[str]:
+    """Command prefix to run a program as the server's OS user."""
+    if os.geteuid() != 0:
+        return []
+    # setpriv execs the program (no intermediate process), so a Popen of
+    # "setpriv ... postgres" has the postmaster's pid.
+    return [
+        shutil.which("setpriv") or "setpriv",
+        f"--reuid={SERVICE_USER}",
+        f"--regid={SERVICE_USER}",
+        "--init-groups",
+        "--",
+    ]
+
+
+def available() -> str | None:
+    """Return None if a private server can be started, else a reason string."""
+    bindir = find_bindir()
+    if bindir is None:
+        where = os.environ.get("PGSERVER_BINDIR") or f"{DEBIAN_PG_ROOT}/<version>/bin"
+        return (
+            f"PostgreSQL server binaries ({', '.join(REQUIRED_BINARIES)}) not found "
+            f"in {where} or on PATH; install the 'postgresql' package "
+            "(see scripts/apt-packages.txt)"
+        )
+    return _runtime_reason()
+
+
+def _runtime_reason() -> str | None:
+    """Why the binaries cannot be run as the right user, or None."""
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam(SERVICE_USER)
+        except KeyError:
+            return (
+                f"running as root but there is no '{SERVICE_USER}' system user "
+                "to run PostgreSQL as (initdb refuses to run as root)"
+            )
+        if shutil.which("setpriv") is None:
+            return "running as root but setpriv (util-linux) is not installed"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment for PostgreSQL programs: no stray PG* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    env.pop("LANG", None)
+    return env
+
+
+# --------------------------------------------------------------------------
+# the server
+
+
+_live_servers: "weakref.WeakSet[PostgresServer]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_servers() -> None:
+    for server in list(_live_servers):
+        try:
+            server.stop()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server in a temporary directory.
+
+    Attributes once started: ``port``, ``host``, ``pid`` (the postmaster),
+    ``tmpdir`` (removed by :meth:`stop`), ``datadir``, ``log_path``,
+    ``bindir``, ``startup_seconds``.
+    """
+
+    def __init__(
+        self,
+        bindir: str | os.PathLike | None = None,
+        *,
+        start_timeout: float | None = None,
+        stop_timeout: float = 30.0,
+        base_tmpdir: str | os.PathLike | None = None,
+    ) -> None:
+        self.bindir = Path(bindir) if bindir else find_bindir()
+        if start_timeout is None:
+            start_timeout = float(os.environ.get("PGSERVER_START_TIMEOUT", "60"))
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        self.base_tmpdir = base_tmpdir
+        self.host = HOST
+        self.port: int | None = None
+        self.tmpdir: Path | None = None
+        self.datadir: Path | None = None
+        self.log_path: Path | None = None
+        self.startup_seconds: float | None = None
+        self._proc: subprocess.Popen | None = None
+        self._log_file = None
+
+    # -- public API --------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's pid while the server runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> "PostgresServer":
+        """initdb a fresh cluster and start it; block until it accepts connections."""
+        if self._proc is not None:
+            raise PostgresServerError("server already started")
+        reason = available() if self.bindir is None else _runtime_reason()
+        if reason:
+            raise PostgresServerError(reason)
+        t0 = time.monotonic()
+        try:
+            self._make_tmpdir()
+            self._initdb()
+            self._configure()
+            for attempt in range(5):
+                self.port = _free_port()
+                try:
+                    self._launch()
+                    self._wait_ready(deadline=time.monotonic() + self.start_timeout)
+                    break
+                except _PortInUse:
+                    self._kill()
+                    if attempt == 4:
+                        raise PostgresServerError(
+                            "could not find a free port\n" + self.log_tail()
+                        ) from None
+        except BaseException:
+            self.stop()
+            raise
+        _live_servers.add(self)
+        self.startup_seconds = time.monotonic() - t0
+        return self
+
+    def stop(self) -> None:
+        """Immediate shutdown of the postmaster by pid; remove the temp dir.
+
+        Idempotent; safe to call after a failed or partial start.
+        """
+        try:
+            self._kill()
+        finally:
+            if self._log_file is not None:
+                self._log_file.close()
+                self._log_file = None
+            if self.tmpdir is not None:
+                shutil.rmtree(self.tmpdir, ignore_errors=True)
+                if self.tmpdir.exists():  # pragma: no cover
+                    raise PostgresServerError(f"could not remove {self.tmpdir}")
+                self.tmpdir = None
+            _live_servers.discard(self)
+
+    def url(self, name: str = "postgres") -> str:
+        """SQLAlchemy URL of database *name* on this server."""
+        self._require_running()
+        return f"postgresql+psycopg://{SUPERUSER}@{self.host}:{self.port}/{quote(name, safe='')}"
+
+    def conninfo(self, name: str = "postgres") -> str:
+        """libpq/psycopg connection string for database *name*."""
+        self._require_running()
+        quoted = name.replace("\\", "\\\\").replace("'", "\\'")
+        return f"host={self.host} port={self.port} user={SUPERUSER} dbname='{quoted}'"
+
+    def create_database(self, name: str) -> str:
+        """CREATE DATABASE *name*; return its SQLAlchemy URL."""
+        _check_name(name)
+        self._admin_execute("CREATE DATABASE {}", name)
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """DROP DATABASE IF EXISTS *name* WITH (FORCE) (kills its sessions)."""
+        _check_name(name)
+        self._admin_execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last *lines* lines of the server log (for error messages)."""
+        if self.log_path is None or not self.log_path.exists():
+            return "(no server log)"
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return f"--- tail of {self.log_path} ---\n" + "\n".join(text[-lines:])
+
+    def __enter__(self) -> "PostgresServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"port={self.port} pid={self.pid}" if self.running else "stopped"
+        return f"<PostgresServer {self.bindir} {state}>"
+
+    # -- internals ---------------------------------------------------------
+
+    def _require_running(self) -> None:
+        if not self.running:
+            raise PostgresServerError("server is not running")
+
+    def _admin_execute(self, template: str, name: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        self._require_running()
+        with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL(template).format(sql.Identifier(name)))
+
+    def _make_tmpdir(self) -> None:
+        base = self.base_tmpdir or tempfile.gettempdir()
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="pgserver-", dir=base))
+        self.datadir = self.tmpdir / "data"
+        self.log_path = self.tmpdir / "postgres.log"
+        if os.geteuid() == 0:
+            shutil.chown(self.tmpdir, SERVICE_USER, SERVICE_USER)
+            # The service user must be able to reach the directory.
+            check = subprocess.run(
+                [*_run_as_prefix(), "test", "-w", str(self.tmpdir), "-a", "-x", str(self.tmpdir)],
+                env=_clean_env(),
+                capture_output=True,
+            )
+            if check.returncode != 0:
+                raise PostgresServerError(
+                    f"user {SERVICE_USER!r} cannot use {self.tmpdir}; an ancestor "
+                    "directory is not traversable -- set TMPDIR or base_tmpdir to "
+                    "a world-traversable location such as /tmp"
+                )
+
+    def _initdb(self) -> None:
+        cmd = [
+            *_run_as_prefix(),
+            str(self.bindir / "initdb"),
+            "--pgdata", str(self.datadir),
+            "--username", SUPERUSER,
+            "--auth", "trust",
+            "--encoding", "UTF8",
+            "--locale", "C",
+            "--no-sync",
+        ]
+        res = subprocess.run(
+            cmd, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, cwd=self.tmpdir,
+        )
+        if res.returncode != 0:
+            raise PostgresServerError(
+                f"initdb failed (exit {res.returncode}): {' '.join(cmd)}\n{res.stdout[-4000:]}"
+            )
+
+    def _configure(self) -> None:
+        settings = dict(SERVER_SETTINGS, unix_socket_directories=str(self.tmpdir))
+        conf = "".join(
+            f"{k} = '{v}'\n" for k, v in settings.items()
+        )
+        with open(self.datadir / "postgresql.conf", "a") as f:
+            f.write("\n# --- tests/pgserver.py ---\n" + conf)
+        # trust auth for local connections only (initdb --auth=trust already
+        # does this; write it explicitly so the policy is obvious).
+        (self.datadir / "pg_hba.conf").write_text(
+            "local all all trust\n"
+            "host  all all 127.0.0.1/32 trust\n"
+        )
+
+    def _launch(self) -> None:
+        assert self.log_path is not None
+        if self._log_file is None:
+            self._log_file = open(self.log_path, "ab")
+        cmd = [
+            *_run_as_prefix(),
+            str(self.bindir / "postgres"),
+            "-D", str(self.datadir),
+            "-p", str(self.port),
+        ]
+        self._proc = subprocess.Popen(
+            cmd,
+            env=_clean_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            cwd=self.tmpdir,
+            start_new_session=True,  # keep terminal ^C away from the postmaster
+        )
+
+    def _wait_ready(self, deadline: float) -> None:
+        assert self._proc is not None
+        probe = _make_probe(self)
+        last_error = "no attempt made"
+        delay = 0.02
+        while True:
+            if self._proc.poll() is not None:
+                tail = self.log_tail()
+                if _BIND_FAILURE.search(tail):
+                    raise _PortInUse()
+                raise PostgresServerError(
+                    f"postgres exited with status {self._proc.returncode} during "
+                    f"startup\n{tail}"
+                )
+            ok, last_error = probe()
+            if ok:
+                self._check_pidfile()
+                return
+            if time.monotonic() > deadline:
+                raise PostgresServerError(
+                    f"postgres did not accept connections on {self.host}:{self.port} "
+                    f"within {self.start_timeout:g}s (last error: {last_error})\n"
+                    + self.log_tail()
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+
+    def _check_pidfile(self) -> None:
+        pidfile = self.datadir / "postmaster.pid"
+        try:
+            pid = int(pidfile.read_text().split("\n", 1)[0])
+        except (OSError, ValueError) as e:
+            raise PostgresServerError(f"cannot read {pidfile}: {e}") from e
+        if pid != self.pid:
+            raise PostgresServerError(
+                f"{pidfile} names pid {pid}, expected the spawned postmaster {self.pid}"
+            )
+
+    def _kill(self) -> None:
+        """SIGQUIT the postmaster (immediate shutdown), wait, SIGKILL if needed."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                proc.send_signal(signal.SIGQUIT)
+                proc.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=self.stop_timeout)
+
+
+class _PortInUse(Exception):
+    pass
+
+
+def _check_name(name: str) -> None:
+    if not name or len(name.encode()) > 63 or "\x00" in name:
+        raise ValueError(f"invalid database name {name!r} (1-63 bytes)")
+
+
+def _make_probe(server: PostgresServer):
+    """Return a callable () -> (ready, error_text)."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a project dependency
+        psycopg = None
+
+    if psycopg is not None:
+
+        def probe() -> tuple[bool, str]:
+            try:
+                with psycopg.connect(server.conninfo(), connect_timeout=2) as conn:
+                    conn.execute("SELECT 1")
+                return True, ""
+            except psycopg.Error as e:
+                return False, str(e).strip()
+
+        return probe
+
+    def probe() -> tuple[bool, str]:  # pragma: no cover
+        res = subprocess.run(
+            [str(server.bindir / "pg_isready"), "-h", server.host, "-p",
+             str(server.port), "-U", SUPERUSER, "-d", "postgres", "-t", "2"],
+            env=_clean_env(), capture_output=True, text=True,
+        )
+        return res.returncode == 0, (res.stdout + res.stderr).strip()
+
+    return probe
