@@ -197,7 +197,9 @@ def metadata_agent(
         ovn_sb_connection: Optional[str] = typer.Option(
             None, "--ovn-sb-connection", help="OVN southbound DB, e.g. tcp:10.0.0.5:6642"),
         chassis_name: Optional[str] = typer.Option(
-            None, "--chassis-name", help="This chassis' SB Chassis name (default: hostname)"),
+            None, "--chassis-name",
+            help="This chassis' SB Chassis name (default: OVS external_ids:system-id, "
+                 "as ovn-controller registers it; else the hostname)"),
         ovs_connection: str = typer.Option("unix:/var/run/openvswitch/db.sock",
                                            "--ovs-connection", help="This host's OVS database"),
         chassis_netns: Optional[str] = typer.Option(
@@ -211,6 +213,7 @@ def metadata_agent(
     import socket
     import threading
 
+    from neutrino.host import ovs as host_ovs
     from neutrino.metadata import auth
     from neutrino.metadata.agent import MetadataAgent
     from neutrino.ovn import idl
@@ -227,14 +230,15 @@ def metadata_agent(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        agent = MetadataAgent(idl.sb_api(settings.ovn_sb_connection),
-                              chassis=settings.chassis_name or socket.gethostname(),
+        chassis = (settings.chassis_name or host_ovs.system_id(ovs_connection)
+                   or socket.gethostname())
+        agent = MetadataAgent(idl.sb_api(settings.ovn_sb_connection), chassis=chassis,
                               ovs_connection=ovs_connection, chassis_netns=chassis_netns,
                               forward_url=auth.forward_url(settings),
                               secret=auth.ensure_shared_secret(settings),
                               state_dir=settings.state_dir)
         agent.run_until(stop)
-    except (ConfigError, idl.OvnUnavailable, OSError) as exc:
+    except (ConfigError, idl.OvnUnavailable, OSError, host_ovs.OvsError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
     finally:
@@ -492,6 +496,31 @@ def lab_delete(name: str, config: Optional[str] = ConfigOpt,
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
     Console().print(f"{name} deleted")
+
+
+@lab_app.command("cluster")
+def lab_cluster(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt,
+                controllers: int = typer.Option(2, "--controllers", help="neutrino controller processes"),
+                servers: int = typer.Option(2, "--servers", help="neutrino server processes"),
+                port: int = typer.Option(9696, "--port", help="First API server's port"),
+                size: int = typer.Option(3, "--ovn-cluster", help="Members of each OVN RAFT cluster")
+                ) -> None:
+    """Run the control plane of several hosts on this machine, in the foreground: OVN
+    NB and SB as RAFT clusters, PostgreSQL, controllers and API servers, each its own
+    process reading one config file (README, "Several hosts"). Ctrl-C stops it all."""
+    from neutrino.lab import controlplane, daemons
+    from neutrino.lab.postgres import PostgresServerError
+
+    settings = _settings(config, state_dir=state_dir)
+    lab = controlplane.LabCluster(settings.state_dir, size=size, controllers=controllers,
+                                  servers=servers, port=port)
+    out = Console()
+    try:
+        lab.run(lambda step: out.print(f"  {step}", highlight=False))
+    except (daemons.DaemonError, PostgresServerError, RuntimeError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    out.print("stopped")
 
 
 external_app = typer.Typer(help="The lab's external network and its upstream namespace "

@@ -22,6 +22,7 @@ import pytest
 from neutrino_server import NEUTRINO, _server_env, stop_session_leader
 
 from neutrino.lab.cluster import OvnCluster
+from neutrino.lab.controlplane import config_text
 from neutrino.lab.daemons import check_prerequisites, missing_packages
 from neutrino.ovn import idl
 
@@ -116,9 +117,6 @@ def controller_config(path: Path, database_url: str, cluster: OvnCluster, state_
                       **settings: str) -> Path:
     """Write a controller's config file as the README's "Several hosts" section
     shows it (database, clustered NB/SB remotes) and return its path."""
-    lines = ["[DEFAULT]", f"database_url = {database_url}",
-             f"ovn_nb_connection = {cluster.nb_connection}",
-             f"ovn_sb_connection = {cluster.sb_connection}", f"state_dir = {state_dir}",
-             *(f"{k} = {v}" for k, v in settings.items())]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(config_text(database_url, cluster.nb_connection, cluster.sb_connection,
+                                state_dir=state_dir, **settings))
     return path

@@ -93,3 +93,10 @@ def interface_external_ids(ovs_connection: str, ifname: str,
 def _quote(value: str) -> str:
     """Quote ``value`` for an ovs-vsctl ``column:key=value`` argument."""
     return json.dumps(value)
+
+
+def system_id(ovs_connection: str, *, timeout: float = 10) -> str:
+    """This host's OVS ``external_ids:system-id``: the name ovn-controller registers
+    its SB ``Chassis`` under (ovn-controller(8)); "" when unset. Raises OvsError."""
+    return vsctl(ovs_connection, "--if-exists", "get", "Open_vSwitch", ".",
+                 "external_ids:system-id", timeout=timeout).strip().strip('"')

@@ -25,6 +25,7 @@ from ovncluster import ControllerProcess, controller_config
 from ovnlab import skip_reason
 
 from neutrino.control.leader import LOCK_KEY
+from neutrino.host import ovs as host_ovs
 from neutrino.lab import instances
 from neutrino.lab.cluster import OvnCluster
 from neutrino.lab.daemons import Chassis, wait_until
@@ -251,6 +252,7 @@ def test_instances_keep_lease_and_traffic_through_a_failover(plane: Plane, run_p
     names = [f"{run_prefix}cpa", f"{run_prefix}cpb"]
     try:
         chassis.start()
+        assert host_ovs.system_id(chassis.ovs_connection) == chassis.name  # the agent's default
         first = plane.controller()
         first.wait_leader()
         standby = plane.controller()
