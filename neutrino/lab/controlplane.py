@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,9 +54,12 @@ class LabCluster:
     come up; its log is named) from :meth:`start`, after stopping what it started."""
 
     def __init__(self, state_dir: Path, *, size: int = 3, controllers: int = 2,
-                 servers: int = 2, port: int = 9696, host: str = "127.0.0.1") -> None:
+                 servers: int = 2, port: int = 9696, host: str = "127.0.0.1",
+                 ovn: Any = None) -> None:
         self.dir = Path(state_dir) / "cluster"
-        self.ovn = OvnCluster(self.dir / "ovn", size=size)
+        # ``ovn``: another central with nb_connection/sb_connection/start/stop (a single
+        # ``lab.daemons.Central``, for comparisons); default the RAFT clusters.
+        self.ovn = ovn if ovn is not None else OvnCluster(self.dir / "ovn", size=size)
         self.controllers = controllers
         self.servers = servers
         self.port = port
@@ -63,6 +67,7 @@ class LabCluster:
         self.config = self.dir / "neutrino.conf"
         self.postgres: PostgresServer | None = None
         self.procs: dict[str, subprocess.Popen] = {}
+        self._argv: dict[str, tuple[str, ...]] = {}
 
     @property
     def api_urls(self) -> list[str]:
@@ -73,7 +78,8 @@ class LabCluster:
         controller leads."""
         self.dir.mkdir(parents=True, exist_ok=True)
         try:
-            progress(f"starting OVN NB and SB as {self.ovn.size}-member RAFT clusters")
+            progress("starting OVN NB and SB" + (f" as {self.ovn.size}-member RAFT clusters"
+                                                 if isinstance(self.ovn, OvnCluster) else ""))
             self.ovn.start()
             progress("starting PostgreSQL")
             self.postgres = PostgresServer().start()
@@ -139,7 +145,17 @@ class LabCluster:
         if res.returncode:
             raise RuntimeError(f"neutrino {' '.join(args)}: {res.stdout}{res.stderr}")
 
+    def respawn(self, name: str) -> None:
+        """Start process ``name`` (``controller-1``, ``server-2``...) again, as systemd
+        restarts a service; kill the old one first if it still runs."""
+        old = self.procs.pop(name)
+        if old.poll() is None:
+            old.kill()
+        old.wait(STOP_TIMEOUT)
+        self._spawn(name, *self._argv[name])
+
     def _spawn(self, name: str, *args: str) -> None:
+        self._argv[name] = args
         with open(self.log_path(name), "ab") as log:
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "neutrino.cli", *args, "--config", str(self.config)],
