@@ -23,7 +23,7 @@ from neutrino_server import NEUTRINO, _server_env, stop_session_leader
 
 from neutrino.lab.cluster import OvnCluster
 from neutrino.lab.controlplane import config_text
-from neutrino.lab.daemons import check_prerequisites, missing_packages
+from neutrino.lab.daemons import check_prerequisites, missing_packages, netns_argv
 from neutrino.ovn import idl
 
 SIZE = 3
@@ -60,18 +60,20 @@ def ovn_cluster(run_prefix: str, tmp_path_factory: pytest.TempPathFactory) -> It
 
 class ControllerProcess:
     """``neutrino controller --config <config>`` as a subprocess leading its own
-    session, logging to ``<log_dir>/controller-<name>.log``."""
+    session (inside ``netns`` if given), logging to ``<log_dir>/controller-<name>.log``."""
 
-    def __init__(self, name: str, config: Path, log_dir: Path) -> None:
+    def __init__(self, name: str, config: Path, log_dir: Path, netns: str | None = None) -> None:
         self.name = name
         self.config = config
+        self.netns = netns  # run inside this namespace: a host of its own
         self.log_path = Path(log_dir) / f"controller-{name}.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "ControllerProcess":
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(NEUTRINO), "controller", "--config", str(self.config)],
+                netns_argv(self.netns, [str(NEUTRINO), "controller", "--config",
+                                        str(self.config)]),
                 env=_server_env(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         return self
@@ -114,9 +116,11 @@ class ControllerProcess:
 
 
 def controller_config(path: Path, database_url: str, cluster: OvnCluster, state_dir: Path,
-                      **settings: str) -> Path:
+                      *, unix: bool = False, **settings: str) -> Path:
     """Write a controller's config file as the README's "Several hosts" section
-    shows it (database, clustered NB/SB remotes) and return its path."""
-    path.write_text(config_text(database_url, cluster.nb_connection, cluster.sb_connection,
-                                state_dir=state_dir, **settings))
+    shows it (database, clustered NB/SB remotes; their unix sockets with ``unix``,
+    for a controller in a namespace of its own) and return its path."""
+    nb, sb = ((cluster.nb_unix_connection, cluster.sb_unix_connection) if unix
+              else (cluster.nb_connection, cluster.sb_connection))
+    path.write_text(config_text(database_url, nb, sb, state_dir=state_dir, **settings))
     return path

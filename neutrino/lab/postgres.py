@@ -42,6 +42,7 @@ accept connections, default 60).
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import os
 import re
 import shutil
@@ -214,7 +215,11 @@ class PostgresServer:
         start_timeout: float | None = None,
         stop_timeout: float = 30.0,
         base_tmpdir: str | os.PathLike | None = None,
+        extra_listen: tuple[str, ...] = (),
     ) -> None:
+        # ``extra_listen``: addresses (each with its /prefix: "10.199.0.1/30") the
+        # server also listens on and trusts clients of, for lab hosts in namespaces.
+        self.extra_listen = tuple(extra_listen)
         self.bindir = Path(bindir) if bindir else find_bindir()
         if start_timeout is None:
             start_timeout = float(os.environ.get("PGSERVER_START_TIMEOUT", "60"))
@@ -385,6 +390,8 @@ class PostgresServer:
 
     def _configure(self) -> None:
         settings = dict(SERVER_SETTINGS, unix_socket_directories=str(self.tmpdir))
+        settings["listen_addresses"] = ",".join(
+            [settings["listen_addresses"], *(a.split("/")[0] for a in self.extra_listen)])
         conf = "".join(
             f"{k} = '{v}'\n" for k, v in settings.items()
         )
@@ -395,6 +402,8 @@ class PostgresServer:
         (self.datadir / "pg_hba.conf").write_text(
             "local all all trust\n"
             "host  all all 127.0.0.1/32 trust\n"
+            + "".join(f"host  all all {ipaddress.ip_interface(a).network} trust\n"
+                      for a in self.extra_listen)
         )
 
     def _launch(self) -> None:

@@ -22,13 +22,14 @@ import psycopg
 import pytest
 from neutrino_server import NEUTRINO, NeutrinoServer, _server_env
 from ovncluster import ControllerProcess, controller_config
-from ovnlab import skip_reason
+from ovnlab import ensure_netns, remove_netns, skip_reason
 
 from neutrino.control.leader import LOCK_KEY
 from neutrino.host import ovs as host_ovs
 from neutrino.lab import instances
 from neutrino.lab.cluster import OvnCluster
-from neutrino.lab.daemons import Chassis, wait_until
+from neutrino.lab.daemons import Chassis, run, wait_until
+from neutrino.lab.postgres import PostgresServer
 from neutrino.ovn import idl
 
 pytestmark = [pytest.mark.postgres, pytest.mark.ovn]
@@ -284,3 +285,56 @@ def test_instances_keep_lease_and_traffic_through_a_failover(plane: Plane, run_p
         for name in names:
             instances.delete_instance(state, name, chassis.ovs_connection)
         chassis.stop()
+
+
+def test_a_vanished_controller_host_loses_the_lead(run_prefix: str, tmp_path: Path,
+                                                   ovn_cluster: OvnCluster):
+    """The leader's host drops off the network without closing anything: PostgreSQL's
+    keepalives end its lock session and the standby leads within 10 s."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    ns, outer = f"{run_prefix}-cph", f"{run_prefix}h0"
+    server_side, host_side = "10.199.77.1/30", "10.199.77.2/30"
+    ensure_netns(ns)
+    pg = server = None
+    procs: list[ControllerProcess] = []
+    try:
+        run(["ip", "link", "add", outer, "type", "veth", "peer", "name", "eth0", "netns", ns])
+        run(["ip", "addr", "add", server_side, "dev", outer])
+        run(["ip", "link", "set", outer, "up"])
+        run(["ip", "-n", ns, "addr", "add", host_side, "dev", "eth0"])
+        run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        pg = PostgresServer(extra_listen=(server_side,)).start()
+        local_url = pg.create_database("hostgone")
+        remote_url = local_url.replace("@127.0.0.1:", f"@{server_side.split('/')[0]}:")
+        server = NeutrinoServer(tmp_path, database_url=local_url).start()
+        gone = ControllerProcess("gone", controller_config(
+            tmp_path / "gone.conf", remote_url, ovn_cluster, tmp_path / "gone", unix=True),
+            tmp_path, netns=ns).start()
+        procs.append(gone)
+        gone.wait_leader()
+        standby = ControllerProcess("standby", controller_config(
+            tmp_path / "standby.conf", local_url, ovn_cluster, tmp_path / "standby"), tmp_path)
+        procs.append(standby.start())
+        wait_until(lambda: "standing by" in standby.log(), 30, "the standby to connect")
+
+        run(["ip", "link", "set", outer, "down"])  # the host is gone, its sockets open
+        takeover = standby.wait_leader(timeout=TAKEOVER_LIMIT)
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            net = client.post("/v2.0/networks", json={"network": {"name": "after"}}).json()
+        wait_until(lambda: f"neutron-{net['network']['id']}" in nb_state(ovn_cluster)[1],
+                   20, "the new leader to apply")
+        # and the cut-off controller knows it is no longer the leader
+        wait_until(lambda: "lost the leader lock" in gone.log(), 20, "the step-down")
+        assert gone.leader_terms() == 1
+        print(f"takeover after the leader's host vanished: {takeover:.2f}s")
+    finally:
+        for proc in procs:
+            proc.kill()
+        if server is not None:
+            server.stop()
+        if pg is not None:
+            pg.stop()
+        remove_netns(ns)
+        idl.disconnect_all()
