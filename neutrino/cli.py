@@ -297,13 +297,16 @@ def status(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateD
 
     settings = _settings(config, state_dir=state_dir, database_url=database_url)
     rows = [tuple(r) for r in runtime.status(settings)]
-    db = Database(settings.database_url)
-    try:
-        rows += _health_rows(health.health(db))
-    except Exception as exc:  # noqa: BLE001 - shown, not raised
-        rows.append(("database", False, f"{type(exc).__name__}: {exc}"))
-    finally:
-        db.dispose()
+    lab_down = not settings.ovn_nb_connection and runtime.RuntimeInfo.load(
+        settings.state_dir) is None
+    if not lab_down:  # (a lab that is down has no control plane to ask about)
+        db = Database(settings.database_url)
+        try:
+            rows += _health_rows(health.health(db))
+        except Exception as exc:  # noqa: BLE001 - shown, not raised
+            rows.append(("database", False, f"{type(exc).__name__}: {exc}"))
+        finally:
+            db.dispose()
     table = Table(title=f"neutrino ({settings.state_dir})")
     for column in ("component", "state", "detail"):
         table.add_column(column, overflow="fold")
