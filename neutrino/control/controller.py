@@ -88,6 +88,7 @@ class Controller:
 
     @property
     def is_leader(self) -> bool:
+        """True while a term runs: this controller holds the lock and its duties run."""
         return self._term is not None
 
     def run(self, stop: threading.Event) -> None:

@@ -179,6 +179,7 @@ class FileLeaderLock:
             return same
 
     def release(self) -> None:
+        """Give the lock up (the process ending does that too)."""
         with self._mutex:
             self._close()
 

@@ -71,6 +71,7 @@ class LabCluster:
 
     @property
     def api_urls(self) -> list[str]:
+        """The API servers' base URLs, ``["http://127.0.0.1:9696", ...]``."""
         return [f"http://{self.host}:{self.port + i}" for i in range(self.servers)]
 
     def start(self, progress: Callable[[str], None] = lambda step: None) -> None:
@@ -137,6 +138,7 @@ class LabCluster:
         self.ovn.stop()
 
     def log_path(self, name: str) -> Path:
+        """Where process ``name`` (``controller-1``, ``server-2``...) logs."""
         return self.dir / f"{name}.log"
 
     def _neutrino(self, *args: str) -> None:
