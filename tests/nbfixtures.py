@@ -5,7 +5,8 @@ the real NB and SB of the shared ``ovn_lab``; ``tests/conftest.py`` imports them
 * ``nb`` / ``sb`` (module): this process's IDL APIs (``neutrino.ovn.idl``);
 * ``nb_cleanup``: removes every neutron-owned NB row that appeared during a test
   (a module uses it with ``pytest.mark.usefixtures("nb_cleanup")``);
-* ``only_our_rows``: skips a test whose audit would repair other tests' rows away.
+* ``only_our_rows``: empties the NB of neutron-owned rows before a test whose audit
+  must see its own rows only.
 """
 
 from __future__ import annotations
@@ -58,26 +59,30 @@ def owned_rows(api) -> dict[str, set]:
         }
 
 
+def delete_rows(nb, rows: dict[str, set]) -> None:
+    """Delete the NB rows ``{table: uuids}`` (as :func:`owned_rows` gives them)."""
+    with nb.transaction(check_error=True) as txn:
+        for u in rows["Port_Group"]:
+            txn.add(nb.pg_del(u, if_exists=True))
+        for u in rows["Logical_Router"]:
+            txn.add(nb.lr_del(u, if_exists=True))
+        for u in rows["Logical_Switch"]:
+            txn.add(nb.ls_del(u, if_exists=True))
+        for u in rows["DHCP_Options"]:
+            txn.add(nb.db_destroy("DHCP_Options", u))
+
+
 @pytest.fixture
 def nb_cleanup(nb) -> Iterator[None]:
     """Remove every neutron-owned NB row that appeared during the test."""
     before = owned_rows(nb)
     yield
-    new = {table: uuids - before[table] for table, uuids in owned_rows(nb).items()}
-    with nb.transaction(check_error=True) as txn:
-        for u in new["Port_Group"]:
-            txn.add(nb.pg_del(u, if_exists=True))
-        for u in new["Logical_Router"]:
-            txn.add(nb.lr_del(u, if_exists=True))
-        for u in new["Logical_Switch"]:
-            txn.add(nb.ls_del(u, if_exists=True))
-        for u in new["DHCP_Options"]:
-            txn.add(nb.db_destroy("DHCP_Options", u))
+    delete_rows(nb, {table: uuids - before[table] for table, uuids in owned_rows(nb).items()})
 
 
 @pytest.fixture
 def only_our_rows(nb) -> None:
-    """Audits look at the whole NB: skip when other tests' neutron rows are there (a
-    repair would remove them)."""
+    """Audits look at the whole NB: start the test on an NB without neutron-owned rows
+    (what earlier tests left is removed), so its audit sees its own rows only."""
     if any(owned_rows(nb).values()):
-        pytest.skip("the NB holds neutron-owned rows of other tests; an audit would remove them")
+        delete_rows(nb, owned_rows(nb))
