@@ -162,7 +162,14 @@ def test_ports_of_other_owners_tell_nova_nothing(allinone, nova):
         assert c.put(f"/ports/{port['id']}", json={"port": {"fixed_ips": [
             {"ip_address": "10.1.0.77"}]}}).status_code == 200
         assert c.delete(f"/ports/{port['id']}").status_code == 204
-    time.sleep(1.5)  # three send intervals
+        # positive control: a server's port changed after it is heard of, so the
+        # sender ran over the other port's events and dropped none of them
+        control = c.post("/ports", json={"port": {"network_id": net["id"],
+                                                  "device_owner": "compute:nova",
+                                                  "device_id": str(uuid.uuid4())}}).json()["port"]
+        assert c.delete(f"/ports/{control['id']}").status_code == 204
+    wait_until(lambda: nova.events(control["id"], "network-vif-deleted"), 20,
+               "the control port's network-vif-deleted")
     assert nova.events(port["id"]) == []
 
 
