@@ -361,7 +361,7 @@ def demo(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDir
     if it is not running) and check them end to end; exit 1 if any check fails."""
     from rich.table import Table
 
-    from neutrino import demo as scenario
+    from neutrino.lab import demo as scenario
     from neutrino.lab.commands import LabError
 
     settings = _settings(config, state_dir=state_dir)

@@ -1,0 +1,188 @@
+"""The demo's world through the API and the lab: the external network and its
+upstream, seed 001's VLAN gateways and shared networks, and per project the
+security group, private network, router and floating IP. Everything is found by
+name and brought in line, or made."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from neutrino.lab import commands
+from neutrino.lab.demo.api import ok
+from neutrino.lab.demo.scenario import (
+    EXTERNAL_NETWORK,
+    EXTERNAL_PHYSNET,
+    FIP_DESCRIPTION,
+    FULL_POOL,
+    FULL_VLAN,
+    OPEN_PORT,
+    PRIVATE_CIDR,
+    PRIVATE_NETWORK,
+    PRIVATE_PROJECTS,
+    PROJECTS,
+    ROUTER,
+    SECURITY_GROUP,
+    VLAN_PHYSNET,
+    VLANS,
+    DemoError,
+    Progress,
+)
+from neutrino.lab.demo.state import save_state
+from neutrino.lab.runtime import RuntimeInfo
+
+
+@dataclass
+class World:
+    """What :func:`build` made or found: ids by name."""
+
+    info: RuntimeInfo
+    external_physnet: str
+    vlan_physnet: str
+    public: dict[str, Any]
+    provider: dict[int, dict[str, Any]]          # vlan -> network
+    private: dict[str, dict[str, Any]]           # project -> network
+    routers: dict[str, dict[str, Any]]           # project -> router
+    fips: dict[str, dict[str, Any]]              # project -> floating IP
+
+
+def build(state_dir: Path, info: RuntimeInfo, progress: Progress) -> World:
+    """Make (or find and bring in line) every API resource and lab upstream of the
+    demo; commands.LabError or DemoError when the API or the lab refuses."""
+    ext_physnet = EXTERNAL_PHYSNET if EXTERNAL_PHYSNET in info.bridge_mappings else \
+        next(iter(info.bridge_mappings), EXTERNAL_PHYSNET)
+    vlan_physnet = VLAN_PHYSNET if VLAN_PHYSNET in info.bridge_mappings else ext_physnet
+    if vlan_physnet != VLAN_PHYSNET:
+        progress(f"physnet {VLAN_PHYSNET} is not mapped by the running service: "
+                 f"the VLANs go on {vlan_physnet}")
+    progress(f"external network {EXTERNAL_NETWORK} on {ext_physnet} and its upstream")
+    with commands.api_client(info, None) as admin:
+        existed = bool(ok(admin.get("/networks", params={"name": EXTERNAL_NETWORK}))
+                       .json()["networks"])
+        if not existed:
+            save_state(state_dir, external_created=True)
+        save_state(state_dir, vlan_physnet=vlan_physnet, external_physnet=ext_physnet)
+        _, public, _ = commands.external_create(state_dir, ext_physnet, network_name=EXTERNAL_NETWORK)
+
+        progress("seed 001: VLAN gateways and shared networks pub100, pub101, pub200, pub201")
+        provider = {}
+        for vlan in VLANS:
+            cidr = f"10.10.{vlan}.0/24"
+            commands.vlan_create(state_dir, vlan_physnet, vlan, cidr)
+            provider[vlan] = _provider_network(admin, vlan, vlan_physnet)
+            pool = FULL_POOL if vlan == FULL_VLAN else None
+            _subnet(admin, provider[vlan], f"pub{vlan}-subnet", cidr, pool)
+
+    private, routers, fips = {}, {}, {}
+    for project in PROJECTS:
+        progress(f"project {project}: security group {SECURITY_GROUP}"
+                 + (f", {PRIVATE_NETWORK} {PRIVATE_CIDR}, router, floating IP"
+                    if project in PRIVATE_PROJECTS else ""))
+        with commands.api_client(info, project) as client:
+            _security_group(client)
+            if project not in PRIVATE_PROJECTS:
+                continue
+            private[project] = _find_or_create(client, "networks", {"name": PRIVATE_NETWORK})
+            subnet = _subnet(client, private[project], f"{PRIVATE_NETWORK}-subnet",
+                             PRIVATE_CIDR, None)
+            routers[project] = _router(client, public, private[project], subnet)
+            fips[project] = _floating_ip(client, public)
+    return World(info, ext_physnet, vlan_physnet, public, provider, private, routers, fips)
+
+
+def _find_or_create(client: httpx.Client, collection: str, body: dict[str, Any],
+                    **filters: Any) -> dict[str, Any]:
+    """The caller's one resource named ``body["name"]`` (and ``filters``), else a new one.
+    A name held by several is DemoError: the demo never guesses which."""
+    resource = collection[:-1].replace("-", "_")
+    found = ok(client.get(f"/{collection}", params={"name": body["name"], **filters})).json()[
+        collection.replace("-", "_")]
+    if client.headers.get("X-Project-Id"):  # shared ones are visible too: own only
+        found = [r for r in found if r.get("project_id") == client.headers["X-Project-Id"]]
+    if len(found) > 1:
+        raise DemoError(f"{len(found)} {collection} are named {body['name']!r}")
+    if found:
+        return found[0]
+    return ok(client.post(f"/{collection}", json={resource: body})).json()[resource]
+
+
+def _provider_network(admin: httpx.Client, vlan: int, physnet: str) -> dict[str, Any]:
+    net = _find_or_create(admin, "networks", {
+        "name": f"pub{vlan}", "shared": True, "provider:network_type": "vlan",
+        "provider:physical_network": physnet, "provider:segmentation_id": vlan})
+    have = (net.get("provider:network_type"), net.get("provider:physical_network"),
+            net.get("provider:segmentation_id"))
+    if have != ("vlan", physnet, vlan):
+        raise DemoError(f"network pub{vlan} ({net['id']}) exists as {have}, "
+                        f"not VLAN {vlan} on {physnet}: delete it or run 'neutrino demo --clean'")
+    if not net.get("shared"):
+        net = ok(admin.put(f"/networks/{net['id']}",
+                           json={"network": {"shared": True}})).json()["network"]
+    return net
+
+
+def _subnet(client: httpx.Client, net: dict[str, Any], name: str, cidr: str,
+            pool: tuple[str, str] | None) -> dict[str, Any]:
+    """The network's subnet ``cidr`` (gateway .1), its pool made ``pool`` when given."""
+    subnets = ok(client.get("/subnets", params={"network_id": net["id"]})).json()["subnets"]
+    subnet = next((s for s in subnets if s["cidr"] == cidr), None)
+    pools = [{"start": pool[0], "end": pool[1]}] if pool else None
+    if subnet is None:
+        body = {"network_id": net["id"], "name": name, "cidr": cidr, "ip_version": 4,
+                "gateway_ip": str(next(ipaddress.ip_network(cidr).hosts()))}
+        if pools:
+            body["allocation_pools"] = pools
+        return ok(client.post("/subnets", json={"subnet": body})).json()["subnet"]
+    if pools and subnet["allocation_pools"] != pools:
+        subnet = ok(client.put(f"/subnets/{subnet['id']}", json={
+            "subnet": {"allocation_pools": pools}})).json()["subnet"]
+    return subnet
+
+
+def _security_group(client: httpx.Client) -> dict[str, Any]:
+    """``demo-web``: Neutron's egress rules plus ICMP and TCP ``OPEN_PORT`` in."""
+    sg = _find_or_create(client, "security-groups", {
+        "name": SECURITY_GROUP, "description": "neutrino demo: ping and TCP 8080 in"})
+    wanted = [("icmp", None), ("tcp", OPEN_PORT)]
+    have = {(r["protocol"], r["port_range_min"]) for r in sg["security_group_rules"]
+            if r["direction"] == "ingress" and r["ethertype"] == "IPv4"}
+    for protocol, port in wanted:
+        if (protocol, port) not in have:
+            body = {"security_group_id": sg["id"], "direction": "ingress",
+                    "ethertype": "IPv4", "protocol": protocol}
+            if port:
+                body.update(port_range_min=port, port_range_max=port)
+            ok(client.post("/security-group-rules", json={"security_group_rule": body}))
+    return sg
+
+
+def _router(client: httpx.Client, public: dict[str, Any], net: dict[str, Any],
+            subnet: dict[str, Any]) -> dict[str, Any]:
+    router = _find_or_create(client, "routers", {
+        "name": ROUTER, "external_gateway_info": {"network_id": public["id"]}})
+    if (router.get("external_gateway_info") or {}).get("network_id") != public["id"]:
+        router = ok(client.put(f"/routers/{router['id']}", json={"router": {
+            "external_gateway_info": {"network_id": public["id"]}}})).json()["router"]
+    attached = ok(client.get("/ports", params={"device_id": router["id"],
+                                               "network_id": net["id"]})).json()["ports"]
+    if not attached:
+        ok(client.put(f"/routers/{router['id']}/add_router_interface",
+                      json={"subnet_id": subnet["id"]}))
+    return router
+
+
+def _floating_ip(client: httpx.Client, public: dict[str, Any]) -> dict[str, Any]:
+    project = client.headers["X-Project-Id"]
+    fips = [f for f in ok(client.get("/floatingips")).json()["floatingips"]
+            if f.get("description") == FIP_DESCRIPTION and f["project_id"] == project]
+    for extra in fips[1:]:  # never more than one
+        ok(client.delete(f"/floatingips/{extra['id']}"))
+    if fips:
+        return fips[0]
+    return ok(client.post("/floatingips", json={"floatingip": {
+        "floating_network_id": public["id"], "description": FIP_DESCRIPTION}})).json()[
+        "floatingip"]
