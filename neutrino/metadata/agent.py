@@ -16,17 +16,9 @@ Per such network ``N``:
   (IPv6 reaches it only from ports with an IPv6 address: OVN port security drops
   the IPv6 traffic of an IPv4-only port, ovn-nb(5) ``port_security``.)
 
-A request's network is the listening socket it arrived on; its client is the
-connection's source address, never a header. (network, address) resolves to a port
-through :class:`PortIndex`, built from the SB ``Port_Binding`` rows and kept fresh by
-IDL events: no API or database call per request, and it keeps serving from the index
-while the control plane is away. An IPv6 link-local source is matched by the MAC in
-its EUI-64. The request is forwarded over keep-alive connections (``forward.Upstream``) to
-the metadata service (``auth.forward_url``: neutrino's own, or Nova's) with Nova's
-proxy headers (``auth.proxy_headers``), after dropping every copy of them the guest
-sent (:func:`forward_headers`). Unknown source: 404. A guest's token ``PUT`` carrying
-``X-Forwarded-For``: 403 (AWS's anti-SSRF rule). Service unreachable: 503 with
-``Retry-After``.
+What the agent knows is ``index.PortIndex``, built from the SB ``Port_Binding`` rows
+and kept fresh by IDL events; how a request is resolved and forwarded is
+``proxy.MetadataProxy``.
 
 Namespaces of networks without a local port are removed. Every namespace the agent
 makes is recorded in ``<state_dir>/metadata-agent/netns/``, so a restarted agent
@@ -53,26 +45,22 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import functools
-import ipaddress
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-from multidict import CIMultiDict
 from ovsdbapp.backend.ovs_idl import event as row_event
 
 from neutrino.host import inside
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
-from neutrino.metadata.auth import proxy_headers
-from neutrino.metadata.forward import ForwardError, Upstream
+from neutrino.metadata.index import Binding, PortIndex, binding_from_row
 from neutrino.metadata.loop import new_event_loop
+from neutrino.metadata.proxy import Listener, MetadataProxy
 
 LOG = logging.getLogger(__name__)
 
@@ -80,285 +68,9 @@ METADATA_IPV4 = "169.254.169.254"
 METADATA_IPV6 = "fe80::a9fe:a9fe"
 METADATA_PORT = 80
 NETNS_PREFIX = "ovnmeta-"
-OWNER_DISTRIBUTED = "network:distributed"
-SWITCH_PREFIX = "neutron-"
 RECORD_DIR = Path("metadata-agent") / "netns"
 READY_TIMEOUT = 20.0  # seconds the status watcher waits for a network's metadata path
 
-# Headers only the agent may set (Nova's proxy headers, Nova's load-balancer flow,
-# Neutron's network/router hints, forwarding metadata): a guest's copies are dropped.
-PROXY_ONLY = frozenset(h.lower() for h in (
-    "X-Instance-ID", "X-Tenant-ID", "X-Instance-ID-Signature", "X-Forwarded-For",
-    "X-Metadata-Provider", "X-Metadata-Provider-Signature", "X-OVN-Network-ID",
-    "X-Neutron-Network-ID", "X-Neutron-Router-ID", "Forwarded", "X-Forwarded-Host",
-    "X-Forwarded-Proto", "X-Real-IP"))
-# Hop-by-hop headers (RFC 9110 7.6.1) and those the client library sets itself.
-HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate",
-                        "proxy-authorization", "proxy-connection", "te", "trailer",
-                        "transfer-encoding", "upgrade", "host", "content-length"))
-_RESPONSE_DROP = HOP_BY_HOP | {"server", "date"}
-
-
-# --- what the agent knows: SB Port_Binding rows ----------------------------------
-
-@dataclass(frozen=True)
-class Binding:
-    """What the agent uses of one SB ``Port_Binding`` row (reference E.1, E.3).
-
-    ``type`` is ``""`` (a VIF) or ``"localport"`` (a metadata port). ``ips`` are the
-    addresses of ``Port_Binding.mac`` (``"<mac> <ip> <ip>…"``); ``cidrs`` the
-    ``neutron:cidrs`` external id (``("10.0.0.2/24",)``); ``chassis`` the name of the
-    chassis that claimed the port, None while unbound.
-    """
-
-    port_id: str
-    network_id: str
-    type: str = ""
-    mac: str = ""
-    ips: tuple[str, ...] = ()
-    cidrs: tuple[str, ...] = ()
-    device_id: str = ""
-    device_owner: str = ""
-    project_id: str = ""
-    chassis: str | None = None
-
-    @property
-    def is_metadata_port(self) -> bool:
-        return self.type == "localport" and self.device_owner == OWNER_DISTRIBUTED
-
-    @property
-    def ipv4_cidrs(self) -> tuple[str, ...]:
-        """The IPv4 ``cidrs``, which the namespace end carries (Neutron's agent ignores
-        the metadata port's IPv6 addresses too)."""
-        return tuple(c for c in self.cidrs if ":" not in c)
-
-
-def binding_from_row(row: Any) -> Binding | None:
-    """A :class:`Binding` from an SB ``Port_Binding`` row (a live or frozen IDL row,
-    or anything with its attributes), or None for rows the agent ignores: other types,
-    and rows whose network is unknown. The network comes from the
-    ``neutron:network_name`` external id (``neutron-<id>``), else from the datapath's
-    ``name``."""
-    if row.type not in ("", "localport"):
-        return None
-    ids = dict(row.external_ids)
-    network = _network_of(ids.get("neutron:network_name", ""))
-    if network is None:
-        with contextlib.suppress(AttributeError, IndexError, TypeError):
-            datapath = row.datapath[0] if isinstance(row.datapath, list) else row.datapath
-            network = _network_of(datapath.external_ids.get("name", ""))
-    if network is None:
-        return None
-    mac, ips = "", []
-    for entry in row.mac:
-        words = entry.split()
-        if not words or words[0] in ("unknown", "router", "dynamic"):
-            continue
-        mac = mac or words[0].lower()
-        for word in words[1:]:
-            with contextlib.suppress(ValueError):
-                ips.append(str(ipaddress.ip_interface(word).ip))
-    chassis = row.chassis[0].name if row.chassis else None
-    return Binding(port_id=row.logical_port, network_id=network, type=row.type, mac=mac,
-                   ips=tuple(ips), cidrs=tuple(ids.get("neutron:cidrs", "").split()),
-                   device_id=ids.get("neutron:device_id", ""),
-                   device_owner=ids.get("neutron:device_owner", ""),
-                   project_id=ids.get("neutron:project_id", ""), chassis=chassis)
-
-
-def _network_of(name: str) -> str | None:
-    return name[len(SWITCH_PREFIX):] or None if name.startswith(SWITCH_PREFIX) else None
-
-
-def mac_from_eui64(address: ipaddress.IPv6Address) -> str:
-    """The MAC an EUI-64 interface identifier was made from (reference C.5, reversed):
-    ``fe80::f816:3eff:fe12:3456`` -> ``fa:16:3e:12:34:56``."""
-    iid = address.packed[8:]
-    octets = [iid[0] ^ 0x02, iid[1], iid[2], iid[5], iid[6], iid[7]]
-    return ":".join(f"{o:02x}" for o in octets)
-
-
-class PortIndex:
-    """The SB port bindings the agent serves from, by (network, address).
-
-    Only VIFs (``type ""``) resolve; metadata ports are found per network. Not
-    thread-safe: the agent changes and reads it on its event loop only.
-    """
-
-    def __init__(self, chassis: str) -> None:
-        self.chassis = chassis
-        self._bindings: dict[str, Binding] = {}
-        self._by_ip: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self._by_mac: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self._metadata: dict[str, set[str]] = defaultdict(set)
-        self._local: dict[str, set[str]] = defaultdict(set)  # network -> VIFs bound here
-
-    def __len__(self) -> int:
-        return len(self._bindings)
-
-    def get(self, port_id: str) -> Binding | None:
-        return self._bindings.get(port_id)
-
-    def update(self, binding: Binding) -> None:
-        """Add or replace the binding of ``binding.port_id``."""
-        self.remove(binding.port_id)
-        self._bindings[binding.port_id] = binding
-        net = binding.network_id
-        if binding.is_metadata_port:
-            self._metadata[net].add(binding.port_id)
-        elif binding.type == "":
-            for ip in binding.ips:
-                self._by_ip[(net, ip)].add(binding.port_id)
-            if binding.mac:
-                self._by_mac[(net, binding.mac)].add(binding.port_id)
-            if binding.chassis == self.chassis:
-                self._local[net].add(binding.port_id)
-
-    def remove(self, port_id: str) -> None:
-        """Forget ``port_id`` (no error if unknown)."""
-        old = self._bindings.pop(port_id, None)
-        if old is None:
-            return
-        net = old.network_id
-        keys = [(self._metadata, net), (self._local, net), (self._by_mac, (net, old.mac))]
-        keys += [(self._by_ip, (net, ip)) for ip in old.ips]
-        for table, key in keys:
-            members = table.get(key)
-            if members is not None:
-                members.discard(port_id)
-                if not members:
-                    del table[key]
-
-    def resolve(self, network_id: str, address: str) -> Binding | None:
-        """The VIF of ``network_id`` that owns source address ``address`` (IPv4, IPv6,
-        an IPv4-mapped IPv6 or a link-local ``fe80::…%scope`` one), or None when no
-        port, or more than one (then an error is logged), has it."""
-        # Fast path: a dotted IPv4 address as the kernel reports it is already the
-        # canonical form the index is keyed by (no parsing per request).
-        found = self._by_ip.get((network_id, address)) if ":" not in address else None
-        if found is None:
-            try:
-                ip = ipaddress.ip_address(address.split("%", 1)[0])
-            except ValueError:
-                return None
-            if ip.version == 6 and ip.ipv4_mapped is not None:
-                ip = ip.ipv4_mapped
-            if ip.version == 6 and ip.is_link_local:
-                found = self._by_mac.get((network_id, mac_from_eui64(ip)), set())
-            else:
-                found = self._by_ip.get((network_id, str(ip)), set())
-        if len(found) > 1:
-            LOG.error("%d ports of network %s have address %s (%s): refusing to guess",
-                      len(found), network_id, address, ", ".join(sorted(found)))
-            return None
-        return self._bindings[next(iter(found))] if found else None
-
-    def metadata_port(self, network_id: str) -> Binding | None:
-        """The network's metadata port (the lowest port id if, wrongly, several)."""
-        ids = self._metadata.get(network_id)
-        return self._bindings[min(ids)] if ids else None
-
-    def local_networks(self) -> set[str]:
-        """Networks with at least one VIF bound to this chassis."""
-        return set(self._local)
-
-    def networks(self) -> set[str]:
-        """Every network some known binding belongs to."""
-        return {b.network_id for b in self._bindings.values()}
-
-
-# --- requests -------------------------------------------------------------------
-
-def forward_headers(guest: Iterable[tuple[str, str]], secret: str, binding: Binding,
-                    client_ip: str) -> CIMultiDict[str]:
-    """The headers to forward: the guest's, minus hop-by-hop ones and every header
-    only the agent may set (:data:`PROXY_ONLY`, any case, every copy), plus the
-    signed proxy headers for ``binding``'s device and project with ``client_ip``."""
-    headers: CIMultiDict[str] = CIMultiDict(
-        (k, v) for k, v in guest if k.lower() not in PROXY_ONLY and k.lower() not in HOP_BY_HOP)
-    headers.update(proxy_headers(secret, binding.device_id, binding.project_id, client_ip))
-    return headers
-
-
-def response_headers(upstream: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
-    """The service's response headers worth passing to the guest (content type,
-    ``Retry-After``, the IMDSv2 TTL, ``Allow``…): all but hop-by-hop ones, Server and
-    Date (ours are set)."""
-    return CIMultiDict((k, v) for k, v in upstream if k.lower() not in _RESPONSE_DROP)
-
-
-def _text(status: int, text: str, **headers: str) -> web.Response:
-    return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
-
-
-class MetadataProxy:
-    """Serves the guests' requests on listening sockets and forwards them.
-
-    ``index`` resolves callers; ``forward_url`` is where to forward (no trailing
-    slash), ``secret`` the shared secret. :meth:`listen` serves one socket for one
-    network; :meth:`close` ends everything. Runs on one event loop.
-    """
-
-    def __init__(self, index: PortIndex, forward_url: str, secret: str, *,
-                 timeout: float = 30) -> None:
-        self.index = index
-        self.forward_url = forward_url.rstrip("/")
-        self.secret = secret
-        self._upstream = Upstream(self.forward_url, timeout=timeout)
-        self.requests = 0  # counters, for logs and benchmarks
-        self.errors = 0
-
-    async def listen(self, network_id: str, sock: Any) -> "Listener":
-        """Serve ``sock`` (listening, non-blocking) as network ``network_id``'s."""
-        server = web.Server(functools.partial(self.handle, network_id), access_log=None)
-        loop = asyncio.get_running_loop()
-        return Listener(server, await loop.create_server(server, sock=sock))
-
-    async def handle(self, network_id: str, request: web.BaseRequest) -> web.StreamResponse:
-        """Resolve the caller from the connection, forward, relay the answer."""
-        self.requests += 1
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        client = peer[0].split("%", 1)[0] if peer else ""
-        binding = self.index.resolve(network_id, client) if client else None
-        if binding is None or not binding.device_id:
-            LOG.info("no port with address %s on network %s: 404 for %s %s", client,
-                     network_id, request.method, request.path)
-            return _text(404, "404 Not Found\n\nThe resource could not be found.\n")
-        if request.method == "PUT" and "X-Forwarded-For" in request.headers:
-            return _text(403, "403 Forbidden")
-        headers = forward_headers(request.headers.items(), self.secret, binding, client)
-        body = await request.read()
-        try:
-            reply = await self._upstream.request(request.method, request.raw_path,
-                                                 headers.items(), body)
-        except ForwardError as exc:
-            self.errors += 1
-            LOG.warning("metadata service at %s failed for %s %s (port %s): %s",
-                        self.forward_url, request.method, request.path, binding.port_id, exc)
-            return _text(503, "The metadata service is temporarily unavailable.",
-                         **{"Retry-After": "1"})
-        return web.Response(status=reply.status, body=reply.body,
-                            headers=response_headers(reply.headers))
-
-    async def close(self) -> None:
-        await self._upstream.close()
-
-
-@dataclass
-class Listener:
-    """One listening socket served by the proxy."""
-
-    server: web.Server
-    asyncio_server: asyncio.AbstractServer
-
-    async def close(self) -> None:
-        self.asyncio_server.close()
-        with contextlib.suppress(Exception):
-            await self.server.shutdown(1)
-        await self.asyncio_server.wait_closed()
-
-
-# --- the agent --------------------------------------------------------------------
 
 def netns_name(network_id: str) -> str:
     """``ovnmeta-<network id>`` (reference E.1)."""
@@ -730,6 +442,4 @@ def _listdir(path: Path) -> list[Path]:
         return []
 
 
-__all__ = ["Binding", "MetadataAgent", "MetadataProxy", "PortIndex", "binding_from_row",
-           "forward_headers", "mac_from_eui64", "netns_name", "remove_recorded",
-           "response_headers", "veth_names"]
+__all__ = ["MetadataAgent", "netns_name", "remove_recorded", "veth_names"]

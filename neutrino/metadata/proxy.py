@@ -1,0 +1,138 @@
+"""The metadata agent's HTTP side: what a guest's request resolves to and how it is
+forwarded (reference E.1-E.3, ARCHITECTURE "Metadata path").
+
+:class:`MetadataProxy` serves listening sockets (one aiohttp low-level server per
+network, all on the agent's one asyncio event loop). A request's network is the
+listening socket it arrived on; its client is the connection's source address, never
+a header. (network, address) resolves to a port through ``index.PortIndex``. The
+request is forwarded over keep-alive connections (``forward.Upstream``) to the
+metadata service (``auth.forward_url``: neutrino's own, or Nova's) with Nova's proxy
+headers (``auth.proxy_headers``), after dropping every copy of them the guest sent
+(:func:`forward_headers`). Unknown source: 404. A guest's token ``PUT`` carrying
+``X-Forwarded-For``: 403 (AWS's anti-SSRF rule). Service unreachable: 503 with
+``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from neutrino.metadata.auth import proxy_headers
+from neutrino.metadata.forward import ForwardError, Upstream
+from neutrino.metadata.index import Binding, PortIndex
+
+LOG = logging.getLogger(__name__)
+
+# Headers only the agent may set (Nova's proxy headers, Nova's load-balancer flow,
+# Neutron's network/router hints, forwarding metadata): a guest's copies are dropped.
+PROXY_ONLY = frozenset(h.lower() for h in (
+    "X-Instance-ID", "X-Tenant-ID", "X-Instance-ID-Signature", "X-Forwarded-For",
+    "X-Metadata-Provider", "X-Metadata-Provider-Signature", "X-OVN-Network-ID",
+    "X-Neutron-Network-ID", "X-Neutron-Router-ID", "Forwarded", "X-Forwarded-Host",
+    "X-Forwarded-Proto", "X-Real-IP"))
+# Hop-by-hop headers (RFC 9110 7.6.1) and those the client library sets itself.
+HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate",
+                        "proxy-authorization", "proxy-connection", "te", "trailer",
+                        "transfer-encoding", "upgrade", "host", "content-length"))
+_RESPONSE_DROP = HOP_BY_HOP | {"server", "date"}
+
+
+def forward_headers(guest: Iterable[tuple[str, str]], secret: str, binding: Binding,
+                    client_ip: str) -> CIMultiDict[str]:
+    """The headers to forward: the guest's, minus hop-by-hop ones and every header
+    only the agent may set (:data:`PROXY_ONLY`, any case, every copy), plus the
+    signed proxy headers for ``binding``'s device and project with ``client_ip``."""
+    headers: CIMultiDict[str] = CIMultiDict(
+        (k, v) for k, v in guest if k.lower() not in PROXY_ONLY and k.lower() not in HOP_BY_HOP)
+    headers.update(proxy_headers(secret, binding.device_id, binding.project_id, client_ip))
+    return headers
+
+
+def response_headers(upstream: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
+    """The service's response headers worth passing to the guest (content type,
+    ``Retry-After``, the IMDSv2 TTL, ``Allow``…): all but hop-by-hop ones, Server and
+    Date (ours are set)."""
+    return CIMultiDict((k, v) for k, v in upstream if k.lower() not in _RESPONSE_DROP)
+
+
+def _text(status: int, text: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
+
+
+class MetadataProxy:
+    """Serves the guests' requests on listening sockets and forwards them.
+
+    ``index`` resolves callers; ``forward_url`` is where to forward (no trailing
+    slash), ``secret`` the shared secret. :meth:`listen` serves one socket for one
+    network; :meth:`close` ends everything. Runs on one event loop.
+    """
+
+    def __init__(self, index: PortIndex, forward_url: str, secret: str, *,
+                 timeout: float = 30) -> None:
+        self.index = index
+        self.forward_url = forward_url.rstrip("/")
+        self.secret = secret
+        self._upstream = Upstream(self.forward_url, timeout=timeout)
+        self.requests = 0  # counters, for logs and benchmarks
+        self.errors = 0
+
+    async def listen(self, network_id: str, sock: Any) -> "Listener":
+        """Serve ``sock`` (listening, non-blocking) as network ``network_id``'s."""
+        server = web.Server(functools.partial(self.handle, network_id), access_log=None)
+        loop = asyncio.get_running_loop()
+        return Listener(server, await loop.create_server(server, sock=sock))
+
+    async def handle(self, network_id: str, request: web.BaseRequest) -> web.StreamResponse:
+        """Resolve the caller from the connection, forward, relay the answer."""
+        self.requests += 1
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        client = peer[0].split("%", 1)[0] if peer else ""
+        binding = self.index.resolve(network_id, client) if client else None
+        if binding is None or not binding.device_id:
+            LOG.info("no port with address %s on network %s: 404 for %s %s", client,
+                     network_id, request.method, request.path)
+            return _text(404, "404 Not Found\n\nThe resource could not be found.\n")
+        if request.method == "PUT" and "X-Forwarded-For" in request.headers:
+            return _text(403, "403 Forbidden")
+        headers = forward_headers(request.headers.items(), self.secret, binding, client)
+        body = await request.read()
+        try:
+            reply = await self._upstream.request(request.method, request.raw_path,
+                                                 headers.items(), body)
+        except ForwardError as exc:
+            self.errors += 1
+            LOG.warning("metadata service at %s failed for %s %s (port %s): %s",
+                        self.forward_url, request.method, request.path, binding.port_id, exc)
+            return _text(503, "The metadata service is temporarily unavailable.",
+                         **{"Retry-After": "1"})
+        return web.Response(status=reply.status, body=reply.body,
+                            headers=response_headers(reply.headers))
+
+    async def close(self) -> None:
+        await self._upstream.close()
+
+
+@dataclass
+class Listener:
+    """One listening socket served by the proxy."""
+
+    server: web.Server
+    asyncio_server: asyncio.AbstractServer
+
+    async def close(self) -> None:
+        self.asyncio_server.close()
+        with contextlib.suppress(Exception):
+            await self.server.shutdown(1)
+        await self.asyncio_server.wait_closed()
+
+
+__all__ = ["Listener", "MetadataProxy", "forward_headers", "response_headers"]
