@@ -48,8 +48,8 @@ from sqlalchemy import delete, insert, literal, select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import OvnOutbox, Router
-from neutrino.ovn import apply, chassis
-from neutrino.ovn.apply import Change
+from neutrino.ovn import apply, chassis, load, observe
+from neutrino.ovn.plan import ADD, DEL, SET, Change, plan
 from neutrino.services import common, segments
 
 LOG = logging.getLogger(__name__)
@@ -79,15 +79,15 @@ class DriftReport:
 
     @property
     def missing(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.action == apply.ADD)
+        return tuple(c for c in self.changes if c.action == ADD)
 
     @property
     def extra(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.action == apply.DEL)
+        return tuple(c for c in self.changes if c.action == DEL)
 
     @property
     def different(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.action == apply.SET)
+        return tuple(c for c in self.changes if c.action == SET)
 
 
 @dataclass
@@ -203,7 +203,7 @@ class NorthboundSync:
             .order_by(OvnOutbox.id).limit(limit)).all(), write=False)
         if not rows:
             return 0
-        unknown = {r.resource_type for r in rows} - set(apply.RESOURCE_TYPES)
+        unknown = {r.resource_type for r in rows} - set(load.RESOURCE_TYPES)
         if unknown:
             LOG.warning("outbox rows of unknown type(s) %s consumed without NB change",
                         ", ".join(sorted(unknown)))
@@ -235,25 +235,26 @@ class NorthboundSync:
         """
         settings = self.env.settings
         known = self.chassis()
-        desired = self.env.db.run(lambda s: apply.load_all(
+        desired = self.env.db.run(lambda s: load.load_all(
             s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time, chassis=known),
             write=False)
-        apply.warn_unscheduled(desired)
-        observed = apply.read_nb(self.nb, None, desired.ports.keys(), desired.router_ports.keys())
-        changes = apply.plan(desired, observed)
+        load.warn_unscheduled(desired)
+        observed = observe.read_nb(self.nb, None, desired.ports.keys(),
+                                   desired.router_ports.keys())
+        changes = plan(desired, observed)
         if repair and changes:
             self._check_fence()
             apply.execute(self.nb, apply.nb_commands(self.nb, changes, observed))
             self.stats.nb_transactions += 1
             self.stats.changes += len(changes)
         self.stats.audits += 1
-        checked = {apply.LS: len(desired.switches), apply.LSP: len(desired.ports),
-                   apply.DHCP: len(desired.dhcp_options), apply.LR: len(desired.routers),
-                   apply.LRP: len(desired.router_ports), apply.ROUTE: len(desired.static_routes),
-                   apply.NAT: len(desired.nats), apply.PG: len(desired.port_groups),
-                   apply.ACL: len(desired.acls)}
+        checked = {observe.LS: len(desired.switches), observe.LSP: len(desired.ports),
+                   observe.DHCP: len(desired.dhcp_options), observe.LR: len(desired.routers),
+                   observe.LRP: len(desired.router_ports),
+                   observe.ROUTE: len(desired.static_routes), observe.NAT: len(desired.nats),
+                   observe.PG: len(desired.port_groups), observe.ACL: len(desired.acls)}
         if desired.gateway_chassis is not None:
-            checked[apply.GWC] = len(desired.gateway_chassis)
+            checked[observe.GWC] = len(desired.gateway_chassis)
         return DriftReport(tuple(changes), repaired=repair and bool(changes), checked=checked)
 
     def run_forever(self, stop: threading.Event) -> None:

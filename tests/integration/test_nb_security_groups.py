@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from neutrino.lab.daemons import wait_until
-from neutrino.ovn import apply
+from neutrino.ovn import apply, plan
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.services import networks, ports, security_groups, subnets
 from neutrino.services.context import Context
@@ -29,9 +29,9 @@ def sync(env: Env, nb) -> NorthboundSync:
     return NorthboundSync(env, nb, audit_interval=0)
 
 
-def drain(sync: NorthboundSync) -> list[apply.Change]:
+def drain(sync: NorthboundSync) -> list[plan.Change]:
     """Apply the outbox batch by batch; every change made."""
-    changes: list[apply.Change] = []
+    changes: list[plan.Change] = []
     original = apply.apply_resources
 
     def recording(*args, **kwargs):
@@ -134,14 +134,14 @@ def test_a_rule_change_touches_only_its_acl(env, nb, sync):
 
     match = f"outport == @{pg(sg_id)} && ip4 && ip4.src == 10.0.0.0/24 && tcp && tcp.dst == 22"
     assert [(c.action, c.table, c.key.split(" ", 3)[3]) for c in changes] == [
-        (apply.ADD, "ACL", match)]
+        (plan.ADD, "ACL", match)]
     after = acls(nb, pg(sg_id))
     assert after[match][:4] == ("to-lport", 1002, "allow-related", rule["id"])
     assert {m: v for m, v in after.items() if m != match} == before  # same rows, same uuids
 
     security_groups.delete_security_group_rule(env, P1, rule["id"])
     changes = drain(sync)
-    assert [(c.action, c.table) for c in changes] == [(apply.DEL, "ACL")]
+    assert [(c.action, c.table) for c in changes] == [(plan.DEL, "ACL")]
     assert acls(nb, pg(sg_id)) == before
 
 

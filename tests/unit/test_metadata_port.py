@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from neutrino.db.models import OvnOutbox
-from neutrino.ovn import apply
+from neutrino.ovn import load
 
 OWNER = "network:distributed"
 
@@ -102,9 +102,9 @@ def test_changes_reach_the_outbox(api):
 
 def dhcp_options(api, subnet_id: str) -> dict[str, str]:
     settings = api.env.settings
-    desired = api.env.db.run(lambda s: apply.load_all(
+    desired = api.env.db.run(lambda s: load.load_all(
         s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time), write=False)
-    loaded = api.env.db.run(lambda s: apply.load_resources(
+    loaded = api.env.db.run(lambda s: load.load_resources(
         s, [("subnet", subnet_id)], base_mac=settings.base_mac,
         lease_time=settings.dhcp_lease_time)[1], write=False)
     assert loaded.dhcp_options[subnet_id] == desired.dhcp_options[subnet_id]

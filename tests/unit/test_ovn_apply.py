@@ -7,8 +7,10 @@ import uuid
 
 from unittest import mock
 
-from neutrino.ovn.apply import (ADD, DEL, SET, Found, Observed, Scope, nb_commands, plan,
-                                unscheduled_gateways)
+from neutrino.ovn.apply import nb_commands
+from neutrino.ovn.load import Scope, unscheduled_gateways
+from neutrino.ovn.observe import Found, Observed
+from neutrino.ovn.plan import ADD, DEL, SET, plan
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
 from neutrino.ovn.desired import (Desired, DhcpOptions, GatewayChassis, LogicalRouter,
                                   LogicalRouterPort, LogicalSwitch, LogicalSwitchPort, Nat,

@@ -11,7 +11,10 @@ from unittest import mock
 
 import pytest
 
-from neutrino.ovn.apply import ADD, DEL, SET, Found, Observed, Scope, nb_commands, plan
+from neutrino.ovn.apply import nb_commands
+from neutrino.ovn.load import Scope
+from neutrino.ovn.observe import Found, Observed
+from neutrino.ovn.plan import ADD, DEL, SET, plan
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
 from neutrino.ovn.desired import Desired, LogicalSwitch, LogicalSwitchPort, desired_lsp
 from neutrino.ovn.security_groups import (PG_DROP, Acl, PortGroup, acl_match, desired_acl,

@@ -1,0 +1,218 @@
+"""Load stage of the NB sync: the NB rows the database wants, read in one go.
+
+One job: read the database (one read transaction, one snapshot, a fixed
+number of bulk queries) and build the desired NB rows with the pure builders
+of ``ovn.desired`` and ``ovn.security_groups``.
+
+* :func:`load_resources` takes outbox entries ``(resource_type, resource_id)``
+  (types in ``RESOURCE_TYPES``) and returns ``(Scope, Desired)``: the rows
+  those resources decide (a ``Scope`` of NB names and subnet ids) and the
+  rows they want (a ``desired.Desired``, tables keyed by name or key).
+* :func:`load_all` returns the ``Desired`` of the whole database (an audit).
+* :func:`unscheduled_gateways` / :func:`warn_unscheduled` name the gateway
+  LRPs of a ``Desired`` that no chassis can host.
+
+Sources: the SQLAlchemy models of ``neutrino.db.models`` (networks, segments,
+subnets, ports, IP allocations, routers, floating IPs, security groups, their
+rules and port bindings) and, for gateway chassis, a ``chassis`` mapping (SB
+chassis name -> physical networks, see ``ovn.chassis``). Writes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino.db.models import (FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router,
+                                SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet)
+from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, OWNER_DISTRIBUTED, ROUTER_OWNERS,
+                                  Desired, desired_state, localnet_name, lrp_name, router_name,
+                                  switch_name)
+from neutrino.ovn.security_groups import PG_DROP, pg_name
+
+LOG = logging.getLogger(__name__)
+
+RESOURCE_TYPES = ("network", "subnet", "port", "router", "security_group")
+_CHUNK = 500  # ids per IN list: far below every database's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Rows a load is authoritative for: switch names, LSP names, subnet ids,
+    router names and LRP names. A row in scope that is not desired is deleted;
+    so are localnet LSPs (``provnet-*``) on a switch in scope and every LRP,
+    route, NAT and gateway chassis on a router in scope, and every ACL of a
+    port group in scope (``port_groups``: names)."""
+
+    switches: frozenset[str] = frozenset()
+    ports: frozenset[str] = frozenset()
+    subnets: frozenset[str] = frozenset()
+    routers: frozenset[str] = frozenset()
+    router_ports: frozenset[str] = frozenset()
+    port_groups: frozenset[str] = frozenset()
+
+
+def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, base_mac: str,
+                   lease_time: int, chassis: Mapping[str, Iterable[str]] | None = None
+                   ) -> tuple[Scope, Desired]:
+    """Desired rows for outbox entries ``(resource_type, resource_id)`` and their scope.
+
+    A network brings its switch, its localnet ports and its subnets' DHCP
+    rows; a subnet its DHCP row and the ports holding addresses in it (their
+    DHCP references change); a port its LSP, its switch and its subnets' DHCP
+    rows; a router its Logical_Router and everything on it (interface and
+    gateway LRPs, routes, SNAT and floating IP NATs, gateway chassis from
+    ``chassis``, see ``desired.desired_routers``); a security group its port
+    group and ACLs. A port also brings its groups' port groups and ACLs (so
+    its memberships can always be written) and ``neutron_pg_drop`` is always
+    in scope. Unknown resource types are ignored. Absent resources are in
+    scope but not desired: deleted.
+    A fixed number of queries per call, whatever the number of resources.
+    """
+    _one_snapshot(session)
+    wanted: dict[str, set[str]] = {t: set() for t in RESOURCE_TYPES}
+    for rtype, rid in resources:
+        if rtype in wanted:
+            wanted[rtype].add(rid)
+    port_ids = wanted["port"] | set(_in(session, lambda c: select(IPAllocation.port_id).where(
+        IPAllocation.subnet_id.in_(c)), wanted["subnet"]))
+    ports = _in(session, lambda c: select(Port.__table__).where(Port.id.in_(c)), port_ids)
+    routers = _in(session, lambda c: select(Router.__table__).where(Router.id.in_(c)),
+                  wanted["router"])
+    router_ports = _in(session, lambda c: select(Port.__table__).where(
+        Port.device_id.in_(c), Port.device_owner.in_(ROUTER_OWNERS)), [r.id for r in routers])
+    floating_ips = _in(session, lambda c: select(FloatingIP.__table__).where(
+        FloatingIP.router_id.in_(c)), [r.id for r in routers])
+    net_ids = wanted["network"] | {p.network_id for p in ports} | set(_in(
+        session, lambda c: select(Subnet.network_id).where(Subnet.id.in_(c)), wanted["subnet"]))
+    all_net_ids = net_ids | {p.network_id for p in router_ports}
+    networks = _in(session, lambda c: select(Network.__table__).where(Network.id.in_(c)),
+                   all_net_ids)
+    segments = _in(session, lambda c: select(NetworkSegment.__table__).where(
+        NetworkSegment.network_id.in_(c)), all_net_ids)
+    subnets = _in(session, lambda c: select(Subnet.__table__).where(Subnet.network_id.in_(c)),
+                  all_net_ids)
+    allocations = _in(session, lambda c: select(
+        IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
+        .where(IPAllocation.port_id.in_(c)), {p.id for p in ports} | {p.id for p in router_ports})
+    metadata = _in(session, lambda c: _METADATA_IPS.where(Port.network_id.in_(c)),
+                   all_net_ids)
+    bindings = _in(session, lambda c: _BINDINGS.where(SecurityGroupPortBinding.port_id.in_(c)),
+                   {p.id for p in ports})
+    group_ids = wanted["security_group"] | {b.security_group_id for b in bindings}
+    groups = _in(session, lambda c: select(SecurityGroup.__table__).where(
+        SecurityGroup.id.in_(c)), group_ids)
+    rules = _in(session, lambda c: select(SecurityGroupRule.__table__).where(
+        SecurityGroupRule.security_group_id.in_(c)), group_ids)
+    scope = Scope(
+        switches=frozenset(map(switch_name, net_ids)),
+        ports=frozenset(port_ids | {localnet_name(s.id) for s in segments if s.network_id in net_ids}),
+        subnets=frozenset(wanted["subnet"] | {s.id for s in subnets if s.network_id in net_ids}),
+        routers=frozenset(map(router_name, wanted["router"])),
+        router_ports=frozenset(lrp_name(p.id) for p in router_ports),
+        port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}))
+    return scope, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
+                                lease_time=lease_time, segments=segments, routers=routers,
+                                router_ports=router_ports, floating_ips=floating_ips,
+                                chassis=chassis, metadata_ips=_by_subnet(metadata),
+                                security_groups=groups, security_group_rules=rules,
+                                port_security_groups=_groups_by_port(bindings))
+
+
+# (subnet_id, ip_address) of the metadata ports (reference C.4, D.4): the
+# DHCP option 121 route to 169.254.169.254 and the fallback server_id.
+_METADATA_IPS = (select(IPAllocation.subnet_id, IPAllocation.ip_address)
+                 .join(Port, Port.id == IPAllocation.port_id)
+                 .where(Port.device_owner == OWNER_DISTRIBUTED))
+
+
+_BINDINGS = select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id)
+
+
+def _groups_by_port(rows: Iterable[Any]) -> dict[str, list[str]]:
+    """``{port id: [security group ids]}`` from binding rows."""
+    result: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        result[r.port_id].append(r.security_group_id)
+    return result
+
+
+def _by_subnet(rows: Iterable[Any]) -> dict[str, str]:
+    """``{subnet id: address}``, the lowest address when a port holds several."""
+    result: dict[str, str] = {}
+    for r in rows:
+        held = result.get(r.subnet_id)
+        if held is None or ipaddress.ip_address(r.ip_address) < ipaddress.ip_address(held):
+            result[r.subnet_id] = r.ip_address
+    return result
+
+
+def load_all(session: Session, *, base_mac: str, lease_time: int,
+             chassis: Mapping[str, Iterable[str]] | None = None) -> Desired:
+    """Desired rows for the whole database (``chassis`` as :func:`load_resources`)."""
+    _one_snapshot(session)
+    ports = session.execute(select(Port.__table__)).all()
+    return desired_state(
+        session.execute(select(Network.__table__)).all(),
+        session.execute(select(Subnet.__table__)).all(),
+        ports,
+        session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
+                               IPAllocation.ip_address)).all(),
+        base_mac=base_mac, lease_time=lease_time,
+        segments=session.execute(select(NetworkSegment.__table__)).all(),
+        routers=session.execute(select(Router.__table__)).all(),
+        router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
+        floating_ips=session.execute(select(FloatingIP.__table__)).all(),
+        chassis=chassis, metadata_ips=_by_subnet(session.execute(_METADATA_IPS).all()),
+        security_groups=session.execute(select(SecurityGroup.__table__)).all(),
+        security_group_rules=session.execute(select(SecurityGroupRule.__table__)).all(),
+        port_security_groups=_groups_by_port(session.execute(_BINDINGS).all()))
+
+
+def gateway_router_ids(session: Session) -> list[str]:
+    """Ids of the routers with a gateway: those whose gateway chassis depend on the SB."""
+    return list(session.scalars(select(Router.id).where(Router.gw_port_id.is_not(None))))
+
+
+def unscheduled_gateways(desired: Desired) -> list[str]:
+    """Names of the desired gateway LRPs without any gateway chassis (no
+    chassis bridges their external network); [] when chassis are unknown."""
+    if desired.gateway_chassis is None:
+        return []
+    scheduled = {g.port for g in desired.gateway_chassis.values()}
+    gateways = (lrp_name(r.external_ids[EXT_GW_PORT_ID]) for r in desired.routers.values()
+                if r.external_ids.get(EXT_GW_PORT_ID))
+    return sorted(n for n in gateways if n in desired.router_ports and n not in scheduled)
+
+
+def warn_unscheduled(desired: Desired) -> None:
+    """Log each router gateway that no chassis can host."""
+    for lrp in unscheduled_gateways(desired):
+        LOG.warning("no chassis bridges the external network of gateway port %s: "
+                    "it gets no Gateway_Chassis (check ovn-bridge-mappings)", lrp[len(LRP_PREFIX):])
+
+
+def _one_snapshot(session: Session) -> None:
+    """Make every statement of this read see one snapshot: PostgreSQL readers
+    run in autocommit (a snapshot per statement); SQLite's read transaction
+    already is one."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ",
+                                              "postgresql_readonly": True})
+
+
+def _in(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[str]) -> list[Any]:
+    ids = sorted(set(ids))
+    rows: list[Any] = []
+    for i in range(0, len(ids), _CHUNK):
+        result = session.execute(stmt(ids[i:i + _CHUNK]))
+        rows += result.scalars().all() if len(result.keys()) == 1 else result.all()
+    return rows
+

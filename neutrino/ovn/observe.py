@@ -1,0 +1,261 @@
+"""Observe stage of the NB sync: the NB rows neutrino may own, as the IDL holds them.
+
+One job: copy rows out of the NB IDL replica into plain values, under the
+connection lock, refusing a replica that is not complete (``IdlNotReady``).
+
+* :func:`read_nb` takes an ovsdbapp NB API and a ``load.Scope`` (or None
+  with extra LSP/LRP names, for an audit) and returns an ``Observed``: per
+  table, ``{name or key: Found}`` (names unique in NB: LSPs, LRPs, gateway
+  chassis) or ``{name or key: [Found, ...]}`` (duplicates possible, the one to
+  keep first). A ``Found`` is the row's UUID, its content as the row type of
+  ``ovn.desired`` / ``ovn.security_groups`` (so it compares with a desired
+  row) and, for a child row, its parent's UUID.
+* ``LS``, ``LSP``, ``DHCP``, ``LR``, ``LRP``, ``GWC``, ``ROUTE``, ``NAT``,
+  ``PG``, ``ACL``: the names of the NB tables neutrino owns rows in.
+
+Only rows marked as Neutron marks them are read (see ``ovn.desired``); any
+LSP on a ``neutron-`` switch and anything on a ``neutron-`` router (LRPs and
+their Gateway_Chassis, static routes, NATs) is owned, so a row added there by
+hand is read too (and a repair removes it). A port group named ``pg_*``
+marked with its group id, and ``neutron_pg_drop``, is owned with all its ACLs
+(``ovn.security_groups``); an LSP's memberships in owned port groups are read
+as its ``port_groups``.
+
+Source: the in-memory NB replica of ``ovn.idl`` (``api.idl``, read through
+the ``name`` indexes); ownership as ``ovn.desired`` and
+``ovn.security_groups`` define it. Writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ovsdbapp.backend.ovs_idl import idlutils
+
+from neutrino.ovn import idl as ovn_idl
+from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, PROVNET_PREFIX,
+                                  ROUTER_PREFIX, SWITCH_PREFIX, DhcpOptions, GatewayChassis,
+                                  LogicalRouter, LogicalRouterPort, LogicalSwitch,
+                                  LogicalSwitchPort, Nat, StaticRoute)
+from neutrino.ovn.load import Scope
+from neutrino.ovn.security_groups import Acl, PortGroup, is_owned
+
+# The NB tables neutrino owns rows in (a ``plan.Change``'s ``table``).
+LS, LSP, DHCP = LogicalSwitch.TABLE, LogicalSwitchPort.TABLE, DhcpOptions.TABLE
+LR, LRP, GWC = LogicalRouter.TABLE, LogicalRouterPort.TABLE, GatewayChassis.TABLE
+ROUTE, NAT = StaticRoute.TABLE, Nat.TABLE
+PG, ACL = PortGroup.TABLE, Acl.TABLE
+
+
+@dataclass(frozen=True)
+class Found:
+    """An NB row as read: its UUID, its content, and for a child row the UUID
+    of its parent (an LSP's switch; an LRP's, route's or NAT's router; a
+    gateway chassis' LRP)."""
+
+    uuid: uuid.UUID
+    row: Any
+    parent_uuid: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """NB rows neutrino may own. Lists hold duplicates, the one to keep first."""
+
+    switches: Mapping[str, list[Found]] = field(default_factory=dict)
+    ports: Mapping[str, Found] = field(default_factory=dict)
+    dhcp_options: Mapping[str, list[Found]] = field(default_factory=dict)
+    routers: Mapping[str, list[Found]] = field(default_factory=dict)
+    router_ports: Mapping[str, Found] = field(default_factory=dict)
+    static_routes: Mapping[str, list[Found]] = field(default_factory=dict)
+    nats: Mapping[str, list[Found]] = field(default_factory=dict)
+    gateway_chassis: Mapping[str, Found] = field(default_factory=dict)
+    port_groups: Mapping[str, list[Found]] = field(default_factory=dict)
+    acls: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``Acl.key``
+
+
+def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = (),
+            router_port_names: Iterable[str] = ()) -> Observed:
+    """Copy the NB rows neutrino may own out of the IDL.
+
+    ``scope`` None reads every owned row (switches named ``neutron-*``, every
+    LSP on them, DHCP rows with ``external_ids:subnet_id``, routers named
+    ``neutron-*`` and every LRP, gateway chassis, route and NAT on them) plus
+    the LSPs named in ``port_names`` and the LRPs named in
+    ``router_port_names`` wherever they are, and every owned port group with
+    its ACLs; a scope reads only its rows (and the localnet LSPs of its
+    switches, everything on its routers, the ACLs of its port groups). An
+    LSP's ``port_groups`` are the owned port groups holding it. Raises
+    IdlNotReady unless the IDL is connected with a complete copy.
+    """
+    with api.ovsdb_connection.lock:
+        if not ovn_idl.is_ready(api):
+            raise ovn_idl.IdlNotReady("the NB IDL is not connected with a complete copy")
+        return _Reader(api.idl).read(scope, port_names, router_port_names)
+
+
+class _Reader:
+    """One consistent read of the IDL (the caller holds the connection lock)."""
+
+    def __init__(self, idl: Any) -> None:
+        self.idl = idl
+        self.tables = idl.tables
+        self._switch_of: dict[uuid.UUID, Any] = {}  # LSP uuid -> LS row
+        self._scanned = False
+        self._router_of: dict[uuid.UUID, Any] | None = None  # LRP uuid -> LR row, on demand
+        self._member_of: dict[uuid.UUID, list[str]] | None = None  # LSP uuid -> owned PGs
+
+    def read(self, scope: Scope | None, port_names: Iterable[str],
+             router_port_names: Iterable[str] = ()) -> Observed:
+        dhcp = self._dhcp_options()
+        self.dhcp_subnet = {found[0].uuid: sid for sid, found in dhcp.items()}
+        if scope is None:
+            ls_rows = [r for r in self.tables[LS].rows.values() if r.name.startswith(SWITCH_PREFIX)]
+        else:
+            ls_rows = [r for name in sorted(scope.switches) for r in self._by_name(LS, name)]
+        members = {ls.uuid: ls.ports for ls in ls_rows}
+        for ls in ls_rows:
+            self._switch_of.update((p.uuid, ls) for p in members[ls.uuid])
+        if scope is None:
+            lsp_rows = {p.uuid: p for ls in ls_rows for p in members[ls.uuid]}
+        else:
+            lsp_rows = {p.uuid: p for ls in ls_rows for p in members[ls.uuid]
+                        if p.name.startswith(PROVNET_PREFIX)}
+        for name in set(port_names) | (scope.ports if scope is not None else set()):
+            lsp_rows.update((r.uuid, r) for r in self._by_name(LSP, name))
+        switches: dict[str, list[Found]] = defaultdict(list)
+        for ls in ls_rows:
+            switches[ls.name].append(Found(ls.uuid, LogicalSwitch(
+                ls.name, dict(ls.external_ids), dict(ls.other_config))))
+        for found in switches.values():  # keep the fullest duplicate
+            found.sort(key=lambda f: (-len(members[f.uuid]), str(f.uuid)))
+        ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
+        return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp,
+                        **self._routing(scope, router_port_names), **self._port_groups(scope))
+
+    def _port_groups(self, scope: Scope | None) -> dict[str, Any]:
+        """Owned port groups (all, or those of the scope) and their ACLs."""
+        if scope is None:
+            rows = [r for r in self.tables[PG].rows.values() if is_owned(r.name, r.external_ids)]
+        else:
+            rows = [r for name in sorted(scope.port_groups) for r in self._by_name(PG, name)
+                    if is_owned(r.name, r.external_ids)]
+        groups, acls = {}, defaultdict(list)
+        for pg in rows:
+            groups[pg.name] = [Found(pg.uuid, PortGroup(pg.name, dict(pg.external_ids)))]
+            for a in pg.acls:
+                acl = Acl(pg.name, a.direction, a.priority, a.match, a.action,
+                          dict(a.external_ids))
+                acls[acl.key].append(Found(a.uuid, acl, pg.uuid))
+        for found in acls.values():
+            found.sort(key=lambda f: str(f.uuid))
+        return {"port_groups": groups, "acls": dict(acls)}
+
+    def _groups_of(self, lsp: Any) -> tuple[str, ...]:
+        if self._member_of is None:
+            self._member_of = defaultdict(list)
+            for pg in self.tables[PG].rows.values():
+                if is_owned(pg.name, pg.external_ids):
+                    for p in pg.ports:
+                        self._member_of[p.uuid].append(pg.name)
+        return tuple(sorted(self._member_of.get(lsp.uuid, ())))
+
+    def _routing(self, scope: Scope | None, router_port_names: Iterable[str]) -> dict[str, Any]:
+        """Routers (fullest duplicate first), their LRPs and gateway chassis, the
+        routes and NATs of each kept router, and the LRPs named elsewhere."""
+        if scope is None:
+            lr_rows = [r for r in self.tables[LR].rows.values() if r.name.startswith(ROUTER_PREFIX)]
+        else:
+            lr_rows = [r for name in sorted(scope.routers) for r in self._by_name(LR, name)]
+        by_name: dict[str, list[Any]] = defaultdict(list)
+        for lr in lr_rows:
+            by_name[lr.name].append(lr)
+        routers, routes, nats = {}, defaultdict(list), defaultdict(list)
+        lrps: dict[uuid.UUID, tuple[Any, Any]] = {}  # LRP uuid -> (LRP row, LR row)
+        for name, rows in by_name.items():
+            rows.sort(key=lambda r: (-len(r.ports) - len(r.static_routes) - len(r.nat),
+                                     str(r.uuid)))
+            routers[name] = [Found(r.uuid, LogicalRouter(
+                r.name, r.enabled[0] if r.enabled else True, dict(r.options),
+                dict(r.external_ids))) for r in rows]
+            for lr in rows:
+                lrps.update((p.uuid, (p, lr)) for p in lr.ports)
+            kept = rows[0]
+            for r in kept.static_routes:
+                route = StaticRoute(name, r.ip_prefix, r.nexthop, dict(r.external_ids))
+                routes[route.key].append(Found(r.uuid, route, kept.uuid))
+            for r in kept.nat:
+                nat = Nat(name, r.type, r.external_ip, r.logical_ip,
+                          r.logical_port[0] if r.logical_port else "",
+                          r.external_mac[0] if r.external_mac else "", dict(r.external_ids))
+                nats[nat.key].append(Found(r.uuid, nat, kept.uuid))
+        names = set(router_port_names) | (scope.router_ports if scope is not None else set())
+        for name in names:
+            for p in self._by_name(LRP, name):
+                if p.uuid not in lrps:
+                    lrps[p.uuid] = (p, self._router(p))
+        router_ports, gateway_chassis = {}, {}
+        for p, lr in lrps.values():
+            router_ports[p.name] = Found(p.uuid, LogicalRouterPort(
+                p.name, lr.name if lr is not None else "", p.mac, tuple(p.networks),
+                dict(p.external_ids), dict(p.ipv6_ra_configs)),
+                lr.uuid if lr is not None else None)
+            for g in p.gateway_chassis:
+                gateway_chassis[g.name] = Found(g.uuid, GatewayChassis(
+                    g.name, p.name, g.chassis_name, g.priority), p.uuid)
+        for found in (*routes.values(), *nats.values()):
+            found.sort(key=lambda f: str(f.uuid))
+        return {"routers": routers, "router_ports": router_ports, "static_routes": dict(routes),
+                "nats": dict(nats), "gateway_chassis": gateway_chassis}
+
+    def _router(self, lrp: Any) -> Any:
+        if self._router_of is None:
+            self._router_of = {p.uuid: lr for lr in self.tables[LR].rows.values()
+                               for p in lr.ports}
+        return self._router_of.get(lrp.uuid)
+
+    def _by_name(self, table: str, name: str) -> list[Any]:
+        return list(idlutils.rows_by_value(self.idl, table, "name", name))  # by index
+
+    def _dhcp_options(self) -> dict[str, list[Found]]:
+        found: dict[str, list[Found]] = defaultdict(list)
+        for r in self.tables[DHCP].rows.values():
+            ext = dict(r.external_ids)
+            if EXT_SUBNET_ID in ext:
+                found[ext[EXT_SUBNET_ID]].append(Found(r.uuid, DhcpOptions(
+                    ext[EXT_SUBNET_ID], r.cidr, dict(r.options), ext)))
+        for rows in found.values():  # keep a subnet row, never a per-port one
+            rows.sort(key=lambda f: (EXT_PORT_ID in f.row.external_ids, str(f.uuid)))
+        return dict(found)
+
+    def _lsp(self, r: Any) -> Found:
+        ls = self._switch(r)
+        return Found(r.uuid, LogicalSwitchPort(
+            name=r.name, switch=ls.name if ls is not None else "", type=r.type,
+            addresses=tuple(r.addresses), port_security=tuple(r.port_security),
+            enabled=r.enabled[0] if r.enabled else True, options=dict(r.options),
+            external_ids=dict(r.external_ids), dhcpv4_options=self._dhcp_ref(r.dhcpv4_options),
+            dhcpv6_options=self._dhcp_ref(r.dhcpv6_options),
+            tag_request=r.tag_request[0] if r.tag_request else None,
+            port_groups=self._groups_of(r)),
+            ls.uuid if ls is not None else None)
+
+    def _switch(self, lsp: Any) -> Any:
+        if lsp.uuid not in self._switch_of:
+            hint = lsp.external_ids.get(EXT_NETWORK_NAME)
+            for ls in self._by_name(LS, hint) if hint else ():
+                self._switch_of.update((p.uuid, ls) for p in ls.ports)
+        if lsp.uuid not in self._switch_of and not self._scanned:
+            self._scanned = True
+            for ls in self.tables[LS].rows.values():
+                self._switch_of.update((p.uuid, ls) for p in ls.ports)
+        return self._switch_of.get(lsp.uuid)
+
+    def _dhcp_ref(self, rows: list[Any]) -> str | None:
+        if not rows:
+            return None
+        return self.dhcp_subnet.get(rows[0].uuid, f"uuid:{rows[0].uuid}")

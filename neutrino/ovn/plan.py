@@ -1,0 +1,239 @@
+"""Plan stage of the NB sync: the pure diff of desired against observed NB rows.
+
+One job: compute, without any I/O, the changes that make the observed rows
+equal the desired ones.
+
+* :func:`plan` takes a ``desired.Desired`` (from ``ovn.load``), an
+  ``observe.Observed`` (from ``ovn.observe``) and optionally a ``load.Scope``
+  (None: every row, an audit) and returns a deterministic ``list[Change]``:
+  per row one ``ADD`` (the desired row), ``SET`` (the desired row, the
+  differing ``columns``, the NB row's UUID) or ``DEL`` (the NB row's UUID),
+  child rows with their parent's UUID.
+* :func:`differing` names the compared columns (``COLUMNS``) in which two
+  rows of one table differ.
+
+Sources: its arguments only. Ownership is decided upstream: a row in scope
+(or, without a scope, any observed row) that is not desired is deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER_PREFIX, Desired,
+                                  network_id_of)
+from neutrino.ovn.load import Scope
+from neutrino.ovn.observe import (ACL, DHCP, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Found,
+                                  Observed)
+from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
+
+ADD, SET, DEL = "add", "set", "del"
+
+# Columns compared per table ("switch"/"router"/"port" say where a child row
+# lives, they are not columns of it).
+COLUMNS = {
+    LS: ("external_ids", "other_config"),
+    LSP: ("switch", "type", "addresses", "port_security", "enabled", "options", "external_ids",
+          "dhcpv4_options", "dhcpv6_options", "tag_request", "port_groups"),
+    DHCP: ("cidr", "options", "external_ids"),
+    LR: ("enabled", "options", "external_ids"),
+    LRP: ("router", "mac", "networks", "external_ids", "ipv6_ra_configs"),
+    GWC: ("chassis_name", "priority"),
+    ROUTE: ("external_ids",),
+    NAT: ("logical_port", "external_mac", "external_ids"),
+    PG: ("external_ids",),
+    ACL: ("action", "external_ids"),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row to add, set (the differing ``columns``) or delete."""
+
+    action: str
+    table: str
+    key: str  # a name, a subnet id (DHCP), or a route's/NAT's key
+    row: Any = None  # the desired row (add, set)
+    columns: tuple[str, ...] = ()
+    uuid: uuid.UUID | None = None  # the NB row (set, del)
+    parent_uuid: uuid.UUID | None = None  # child set/del: the row holding it
+
+    @property
+    def drift(self) -> str:
+        """How an audit names it: missing, different or extra."""
+        return {ADD: "missing", SET: "different", DEL: "extra"}[self.action]
+
+    @property
+    def resource(self) -> str:
+        """The database resource the row comes from, e.g. ``port <id>``; ``""``
+        for an extra row (nothing in the database wants it)."""
+        if self.action == DEL:
+            return ""
+        row = self.row
+        if self.table == LS:
+            return f"network {network_id_of(self.key)}"
+        if self.table == LSP:
+            if self.key.startswith(PROVNET_PREFIX):
+                return f"segment {self.key[len(PROVNET_PREFIX):]}"
+            return f"port {self.key}"
+        if self.table == DHCP:
+            return f"subnet {self.key}"
+        if self.table in (LRP, GWC):
+            lrp = row.name if self.table == LRP else row.port
+            return f"port {lrp[len(LRP_PREFIX):]}"
+        if self.table == NAT and EXT_FIP_ID in row.external_ids:
+            return f"floatingip {row.external_ids[EXT_FIP_ID]}"
+        if self.table in (PG, ACL):
+            if EXT_SG_RULE_ID in row.external_ids:
+                return f"security_group_rule {row.external_ids[EXT_SG_RULE_ID]}"
+            group = sg_id_of(row.name if self.table == PG else row.port_group)
+            return f"security_group {group}" if group else "port security (all ports)"
+        name = row.name if self.table == LR else row.router
+        return f"router {name[len(ROUTER_PREFIX):]}"
+
+
+def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> list[Change]:
+    """The changes that make ``observed`` equal ``desired``.
+
+    With a scope only its rows are considered (see ``Scope``); without one,
+    every observed and desired row (an audit). Deterministic order: switches,
+    DHCP rows, ports, then routers, router ports, gateway chassis, routes, NATs.
+    """
+    changes: list[Change] = []
+    everything = scope is None
+    switch_names = desired.switches.keys() | observed.switches.keys() if everything \
+        else scope.switches
+    for name in sorted(switch_names):
+        changes += _plan_rows(LS, name, desired.switches.get(name), observed.switches.get(name, []))
+    subnet_ids = desired.dhcp_options.keys() | observed.dhcp_options.keys() if everything \
+        else scope.subnets
+    for sid in sorted(subnet_ids):
+        changes += _plan_rows(DHCP, sid, desired.dhcp_options.get(sid),
+                              observed.dhcp_options.get(sid, []))
+    keep = {name: found[0].uuid for name, found in observed.switches.items()
+            if found and name in desired.switches}
+    if everything:
+        port_names = desired.ports.keys() | observed.ports.keys()
+    else:
+        on_scope = {f.uuid for name in scope.switches for f in observed.switches.get(name, [])}
+        port_names = scope.ports | {n for n, f in observed.ports.items()
+                                    if n.startswith(PROVNET_PREFIX) and f.parent_uuid in on_scope}
+    changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
+    return changes + _plan_routing(desired, observed, scope) + _plan_port_groups(
+        desired, observed, scope)
+
+
+def _plan_port_groups(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
+    """Port groups and their ACLs (memberships are the LSPs' ``port_groups``)."""
+    names = desired.port_groups.keys() | observed.port_groups.keys() if scope is None \
+        else scope.port_groups
+    changes: list[Change] = []
+    for name in sorted(names):
+        changes += _plan_rows(PG, name, desired.port_groups.get(name),
+                              observed.port_groups.get(name, []))
+    keys = ({k for k, a in desired.acls.items() if a.port_group in names}
+            | {k for k, f in observed.acls.items() if f and f[0].row.port_group in names})
+    for key in sorted(keys):
+        changes += _plan_rows(ACL, key, desired.acls.get(key), observed.acls.get(key, []))
+    return changes
+
+
+def _plan_routing(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
+    """Routers and everything on them. A child whose parent is recreated is
+    added to the new parent; the old one goes with its parent."""
+    everything = scope is None
+    names = desired.routers.keys() | observed.routers.keys() if everything else scope.routers
+    changes: list[Change] = []
+    for name in sorted(names):
+        changes += _plan_rows(LR, name, desired.routers.get(name), observed.routers.get(name, []))
+    keep = {name: found[0].uuid for name, found in observed.routers.items()
+            if found and name in desired.routers}
+    if everything:
+        lrp_names = desired.router_ports.keys() | observed.router_ports.keys()
+    else:
+        on_scope = {f.uuid for name in names for f in observed.routers.get(name, [])}
+        lrp_names = scope.router_ports | {n for n, f in observed.router_ports.items()
+                                          if f.parent_uuid in on_scope}
+    lrp_changes = _plan_members(LRP, "router", lrp_names, desired.router_ports,
+                                observed.router_ports, keep)
+    changes += lrp_changes
+    if desired.gateway_chassis is not None:
+        recreated = {c.key for c in lrp_changes if c.action == ADD or "router" in c.columns}
+        wanted = {n: g for n, g in desired.gateway_chassis.items() if g.port in lrp_names}
+        have = {n: f for n, f in observed.gateway_chassis.items() if f.row.port in lrp_names}
+        for name in sorted(wanted.keys() | have.keys()):
+            want, found = wanted.get(name), have.get(name)
+            if want is not None and want.port in recreated:
+                changes.append(Change(ADD, GWC, name, row=want))
+            elif found is not None and want is not None and found.row.port == want.port:
+                changes += _plan_rows(GWC, name, want, [found])
+            else:
+                if found is not None:
+                    changes.append(Change(DEL, GWC, name, uuid=found.uuid,
+                                          parent_uuid=found.parent_uuid))
+                if want is not None:
+                    changes.append(Change(ADD, GWC, name, row=want))
+    for table, want_rows, have_rows in ((ROUTE, desired.static_routes, observed.static_routes),
+                                        (NAT, desired.nats, observed.nats)):
+        keys = ({k for k, r in want_rows.items() if r.router in names}
+                | {k for k, f in have_rows.items() if f and f[0].row.router in names})
+        for key in sorted(keys):
+            found = [f for f in have_rows.get(key, []) if f.parent_uuid == keep.get(f.row.router)]
+            stale = [f for f in have_rows.get(key, []) if f not in found]
+            changes += _plan_rows(table, key, want_rows.get(key), found)
+            changes += [Change(DEL, table, key, uuid=f.uuid, parent_uuid=f.parent_uuid)
+                        for f in stale]
+    return changes
+
+
+def _plan_members(table: str, parent_column: str, names: Iterable[str],
+                  desired: Mapping[str, Any], observed: Mapping[str, Found],
+                  keep: Mapping[str, uuid.UUID]) -> list[Change]:
+    """LSPs on switches or LRPs on routers, by name (names are unique). A row
+    on another parent than the kept one differs in ``parent_column``: it moves."""
+    changes = []
+    for name in sorted(names):
+        want, have = desired.get(name), observed.get(name)
+        if have is None:
+            if want is not None:
+                changes.append(Change(ADD, table, name, row=want))
+        elif want is None:
+            changes.append(Change(DEL, table, name, uuid=have.uuid, parent_uuid=have.parent_uuid))
+        else:
+            cols = differing(want, have.row)
+            if have.parent_uuid is None or have.parent_uuid != keep.get(getattr(want, parent_column)):
+                cols = (parent_column,) + tuple(c for c in cols if c != parent_column)
+            if cols:
+                changes.append(Change(SET, table, name, row=want, columns=cols, uuid=have.uuid,
+                                      parent_uuid=have.parent_uuid))
+    return changes
+
+
+def _plan_rows(table: str, key: str, want: Any, have: list[Found]) -> list[Change]:
+    changes = []
+    if want is not None and not have:
+        changes.append(Change(ADD, table, key, row=want))
+    elif want is not None:
+        cols = differing(want, have[0].row)
+        if cols:
+            changes.append(Change(SET, table, key, row=want, columns=cols, uuid=have[0].uuid,
+                                  parent_uuid=have[0].parent_uuid))
+    extra = have[1:] if want is not None else have
+    return changes + [Change(DEL, table, key, uuid=f.uuid, parent_uuid=f.parent_uuid)
+                      for f in extra]
+
+
+def differing(want: Any, have: Any) -> tuple[str, ...]:
+    """Columns of two rows of one table that differ (sets compared unordered)."""
+    return tuple(c for c in COLUMNS[want.TABLE] if _norm(getattr(want, c)) != _norm(getattr(have, c)))
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return sorted(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
