@@ -19,7 +19,7 @@ import ipaddress
 import random
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import bindparam, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -227,3 +227,11 @@ def _write_block_counts(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_block_counts(session: Session) -> None:
     session.info.pop("ipam_block_deltas", None)
+
+
+def space_of(sub: Any) -> SubnetSpace:
+    """The allocator's view of a subnet row (a ``db.models.Subnet`` or a row with its
+    ``id``, ``network_id``, ``cidr``, ``gateway_ip``, ``allocation_pools``)."""
+    return SubnetSpace(
+        id=sub.id, network_id=sub.network_id, net=ranges.parse_cidr(sub.cidr),
+        gateway_ip=sub.gateway_ip, pools=tuple(ranges.pools_from_db(sub.allocation_pools)))

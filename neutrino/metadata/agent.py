@@ -55,6 +55,7 @@ from typing import Any
 
 from ovsdbapp.backend.ovs_idl import event as row_event
 
+from neutrino.constants import METADATA_DEVICE_PREFIX
 from neutrino.host import inside
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
@@ -67,7 +68,7 @@ LOG = logging.getLogger(__name__)
 METADATA_IPV4 = "169.254.169.254"
 METADATA_IPV6 = "fe80::a9fe:a9fe"
 METADATA_PORT = 80
-NETNS_PREFIX = "ovnmeta-"
+NETNS_PREFIX = METADATA_DEVICE_PREFIX  # ovnmeta-<network id>, as ML2/OVN names them
 RECORD_DIR = Path("metadata-agent") / "netns"
 READY_TIMEOUT = 20.0  # seconds the status watcher waits for a network's metadata path
 

@@ -19,9 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from neutrino.constants import DEVICE_OWNER_DISTRIBUTED
+
 LOG = logging.getLogger(__name__)
 
-OWNER_DISTRIBUTED = "network:distributed"
 SWITCH_PREFIX = "neutron-"
 
 
@@ -48,7 +49,7 @@ class Binding:
 
     @property
     def is_metadata_port(self) -> bool:
-        return self.type == "localport" and self.device_owner == OWNER_DISTRIBUTED
+        return self.type == "localport" and self.device_owner == DEVICE_OWNER_DISTRIBUTED
 
     @property
     def ipv4_cidrs(self) -> tuple[str, ...]:

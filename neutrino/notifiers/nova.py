@@ -48,6 +48,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from neutrino.config import Settings
+from neutrino.constants import DEVICE_OWNER_COMPUTE_PREFIX
 from neutrino.db.models import NovaEvent, Port
 from neutrino.services import common
 
@@ -57,7 +58,6 @@ VIF_PLUGGED = "network-vif-plugged"
 VIF_UNPLUGGED = "network-vif-unplugged"
 VIF_DELETED = "network-vif-deleted"
 NETWORK_CHANGED = "network-changed"
-COMPUTE_PREFIX = "compute:"
 #: Neutron's NEUTRON_NOVA_EVENT_STATUS_MAP: port status -> event status.
 EVENT_STATUS = {"ACTIVE": "completed", "ERROR": "failed", "DOWN": "completed"}
 #: Statuses a port is plugged *from* (None: a new port).
@@ -80,7 +80,7 @@ def enabled(settings: Settings) -> bool:
 
 def is_compute_port(device_owner: str | None, device_id: str | None) -> bool:
     """``device_owner`` ``compute:*`` and ``device_id`` a UUID (Neutron's ``_is_compute_port``)."""
-    if not device_id or not (device_owner or "").startswith(COMPUTE_PREFIX):
+    if not device_id or not (device_owner or "").startswith(DEVICE_OWNER_COMPUTE_PREFIX):
         return False
     try:
         uuid.UUID(device_id)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neutrino import constants as c
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
 
@@ -58,14 +59,11 @@ MAX_GW_CHASSIS = 5  # Neutron's MAX_GW_CHASSIS
 # Datapath tunnel keys ovn-northd never assigns itself (lib/ovn-util.h: 2^24-1 - 65535 + 1).
 OVN_MIN_DP_KEY_GLOBAL = (1 << 24) - 1 - ((1 << 16) - 1) + 1
 
-OWNER_DISTRIBUTED = "network:distributed"  # the metadata port -> localport
-OWNER_FLOATINGIP = "network:floatingip"  # no LSP at all (D.3)
-OWNER_ROUTER_INTERFACE = "network:router_interface"
-OWNER_ROUTER_GATEWAY = "network:router_gateway"
-ROUTER_OWNERS = (OWNER_ROUTER_INTERFACE, OWNER_ROUTER_GATEWAY)
+# The metadata port (network:distributed) is a localport; a floating IP port has no
+# LSP at all (D.3).
+ROUTER_OWNERS = (c.DEVICE_OWNER_ROUTER_INTF, c.DEVICE_OWNER_ROUTER_GW)
 PHYSNET_TYPES = ("flat", "vlan")  # segment types that become localnet ports
 UNKNOWN_ADDRESS = "unknown"
-IPV6_SLAAC, IPV6_STATELESS = "slaac", "dhcpv6-stateless"
 METADATA_CIDR = "169.254.169.254/32"
 DEFAULT_LEASE_TIME = 43200
 
@@ -296,12 +294,12 @@ def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
         return None
     if subnet.ip_version == 6:
         mode = ipv6_mode(subnet)
-        if mode == IPV6_SLAAC:
+        if mode == c.IPV6_SLAAC:
             return None
         options = {"server_id": derived_mac(base_mac, subnet.id)}
         if subnet.dns_nameservers:
             options["dns_server"] = _ovn_set(subnet.dns_nameservers)
-        if mode == IPV6_STATELESS:
+        if mode == c.DHCPV6_STATELESS:
             options["dhcpv6_stateless"] = "true"
     else:
         server_ip = subnet.gateway_ip or metadata_ip
@@ -356,19 +354,19 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     the router's NAT addresses (``nat-addresses=router``).
     """
     owner = port.device_owner or ""
-    if owner == OWNER_FLOATINGIP:
+    if owner == c.DEVICE_OWNER_FLOATINGIP:
         return None
     fixed = list(fixed_ips)
     entry = " ".join([port.mac_address, *(ip for _, ip in fixed)])
-    trusted = owner.startswith("network:")
-    lsp_type = "localport" if owner == OWNER_DISTRIBUTED else ""
+    trusted = owner.startswith(c.DEVICE_OWNER_NETWORK_PREFIX)
+    lsp_type = "localport" if owner == c.DEVICE_OWNER_DISTRIBUTED else ""
     security, pair_macs = _port_security(port, entry) if port_security(port) else ((), ())
     addresses = (entry, UNKNOWN_ADDRESS) if not security and not lsp_type else (entry, *pair_macs)
     groups = tuple(security_groups)
     options = {"requested-chassis": getattr(port, "binding_host_id", "") or ""}
     if owner in ROUTER_OWNERS:
         lsp_type, addresses, options = "router", ("router",), {"router-port": lrp_name(port.id)}
-        if owner == OWNER_ROUTER_GATEWAY:
+        if owner == c.DEVICE_OWNER_ROUTER_GW:
             options.update({"nat-addresses": "router", "exclude-lb-vips-from-garp": "true"})
     cidrs = " ".join(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed)
     return LogicalSwitchPort(
@@ -446,7 +444,7 @@ def desired_router_port(port: Any, fixed_ips: Iterable[tuple[Any, str]], router_
         mode = ipv6_mode(sub) if sub.ip_version == 6 else None
         if mode:
             ra = {"address_mode": mode.replace("-", "_"),
-                  "send_periodic": "false" if port.device_owner == OWNER_ROUTER_GATEWAY else "true"}
+                  "send_periodic": "false" if port.device_owner == c.DEVICE_OWNER_ROUTER_GW else "true"}
             if mtu is not None:
                 ra["mtu"] = str(mtu)
             break
@@ -556,7 +554,7 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
     by_id = {p.id: p for p in router_ports}
     interfaces: dict[str, list[Any]] = defaultdict(list)
     for port in by_id.values():
-        if port.device_owner == OWNER_ROUTER_INTERFACE:
+        if port.device_owner == c.DEVICE_OWNER_ROUTER_INTF:
             interfaces[port.device_id].append(port)
     lrs, lrps, routes, nats = {}, {}, {}, {}
     gwcs: dict[str, GatewayChassis] | None = {} if chassis is not None else None

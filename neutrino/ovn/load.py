@@ -30,9 +30,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from neutrino import constants as c
 from neutrino.db.models import (FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router,
                                 SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet)
-from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, OWNER_DISTRIBUTED, ROUTER_OWNERS,
+from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, ROUTER_OWNERS,
                                   Desired, desired_state, localnet_name, lrp_name, router_name,
                                   switch_name)
 from neutrino.ovn.security_groups import PG_DROP, pg_name
@@ -130,7 +131,7 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
 # DHCP option 121 route to 169.254.169.254 and the fallback server_id.
 _METADATA_IPS = (select(IPAllocation.subnet_id, IPAllocation.ip_address)
                  .join(Port, Port.id == IPAllocation.port_id)
-                 .where(Port.device_owner == OWNER_DISTRIBUTED))
+                 .where(Port.device_owner == c.DEVICE_OWNER_DISTRIBUTED))
 
 
 _BINDINGS = select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neutrino import constants as c
 from neutrino.db.models import IP_PROTOCOL_NUMBERS
 
 PG_PREFIX = "pg_"
@@ -159,7 +160,7 @@ def port_groups_of(port: Any, group_ids: Iterable[str]) -> tuple[str, ...]:
 
 def port_security(port: Any) -> bool:
     """Whether anti-spoofing and security groups apply to the port."""
-    return (not (port.device_owner or "").startswith("network:")
+    return (not (port.device_owner or "").startswith(c.DEVICE_OWNER_NETWORK_PREFIX)
             and bool(getattr(port, "port_security_enabled", True)))
 
 

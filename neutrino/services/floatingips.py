@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
@@ -200,7 +201,7 @@ def _create(session: Session, env: Env, ctx: Context, project: str, data: dict[s
     if address is not None:
         fixed = [{"ip_address": address, **({"subnet_id": v4[0].id} if data.get("subnet_id") else {})}]
         port = ports.insert_port(session, env, net, "", {
-            "fixed_ips": fixed, "device_owner": ports.FLOATINGIP, "device_id": fip_id})
+            "fixed_ips": fixed, "device_owner": c.DEVICE_OWNER_FLOATINGIP, "device_id": fip_id})
     else:
         used = allocator.used_counts(session, [s.id for s in v4])
         free = [s for s in v4
@@ -208,7 +209,7 @@ def _create(session: Session, env: Env, ctx: Context, project: str, data: dict[s
         if not free:
             raise errors.ExternalIpAddressExhausted(net.id)
         port = ports.insert_port(session, env, net, "", {
-            "fixed_ips": [{"subnet_id": free[0].id}], "device_owner": ports.FLOATINGIP,
+            "fixed_ips": [{"subnet_id": free[0].id}], "device_owner": c.DEVICE_OWNER_FLOATINGIP,
             "device_id": fip_id})
     if ipaddress.ip_address(port["fixed_ips"][0]["ip_address"]).version != 4:
         raise errors.BadRequest("Bad floatingip request: floating_ip_address must be IPv4")
@@ -233,7 +234,7 @@ def _associate(session: Session, ctx: Context, fip: FloatingIP, port_id: str,
     if port.project_id != fip.project_id:
         raise errors.BadRequest(f"Cannot create floating IP and bind it to Port {port.id}, since "
                                 "that port is owned by a different project.")
-    if port.device_owner.startswith("network:"):
+    if port.device_owner.startswith(c.DEVICE_OWNER_NETWORK_PREFIX):
         raise errors.BadRequest(f"Bad floatingip request: Port {port.id} is unable to be "
                                 f"assigned a floating IP (device owner {port.device_owner}).")
     addresses = session.execute(select(IPAllocation.subnet_id, IPAllocation.ip_address)
@@ -290,12 +291,12 @@ def _router_for(session: Session, external_network_id: str, subnet_id: str) -> s
     subnet, preferring the one whose interface holds the subnet's gateway_ip
     (Neutron ``_get_router_for_floatingip``)."""
     gateway_ports = select(Port.id).where(Port.network_id == external_network_id,
-                                          Port.device_owner == ports.ROUTER_GATEWAY)
+                                          Port.device_owner == c.DEVICE_OWNER_ROUTER_GW)
     candidates = session.execute(
         select(Router.id, IPAllocation.ip_address)
         .join(Port, Port.device_id == Router.id)
         .join(IPAllocation, IPAllocation.port_id == Port.id)
-        .where(Port.device_owner == ports.ROUTER_INTERFACE, IPAllocation.subnet_id == subnet_id,
+        .where(Port.device_owner == c.DEVICE_OWNER_ROUTER_INTF, IPAllocation.subnet_id == subnet_id,
                Router.gw_port_id.in_(gateway_ports))
         .order_by(Router.created_at, Router.id)).all()
     if not candidates:

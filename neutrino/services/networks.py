@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
 from neutrino.services import common, listing, rbac, segments
@@ -17,9 +18,9 @@ from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
 
 # Ports removed together with their network (Neutron's AUTO_DELETE_PORT_OWNERS).
-AUTO_DELETE_PORT_OWNERS = ("network:dhcp", "network:distributed")
+AUTO_DELETE_PORT_OWNERS = (c.DEVICE_OWNER_DHCP, c.DEVICE_OWNER_DISTRIBUTED)
 # Ports that only exist because the network is external.
-EXTERNAL_PORT_OWNERS = ("network:router_gateway", "network:floatingip")
+EXTERNAL_PORT_OWNERS = (c.DEVICE_OWNER_ROUTER_GW, c.DEVICE_OWNER_FLOATINGIP)
 
 SPEC = listing.ResourceSpec(
     id_column=Network.id,
@@ -217,7 +218,7 @@ def _check_unshare(session: Session, net: Network) -> None:
     other project has ports (``network:*`` owners aside) or subnets on it, unless an
     RBAC policy still shares it to that project."""
     users = set(session.scalars(select(Port.project_id).where(
-        Port.network_id == net.id, ~Port.device_owner.startswith("network:"))))
+        Port.network_id == net.id, ~Port.device_owner.startswith(c.DEVICE_OWNER_NETWORK_PREFIX))))
     users |= set(session.scalars(select(Subnet.project_id).where(Subnet.network_id == net.id)))
     if users - {net.project_id} - rbac.shared_targets(session, net.id):
         raise InvalidSharedSetting(net.name)

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
+from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding,
                                 Subnet)
@@ -22,7 +23,6 @@ from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
 from neutrino.services.quotas import check_quotas
-from neutrino.services.subnets import AUTO_ADDRESS_MODES, space_of
 
 LOG = logging.getLogger(__name__)
 _INSERT_PORT = insert(Port)
@@ -30,14 +30,9 @@ _SUBNETS_OF_NETWORK = (select(Subnet.__table__).where(Subnet.network_id == bindp
                        .order_by(Subnet.created_at, Subnet.id))
 ADMIN_ONLY_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
 # Owners that take the lowest free address ("prefer next", C.2).
-LOWEST_ADDRESS_OWNERS = ("network:dhcp", "network:distributed")
-# Owners that may hold a subnet's gateway_ip (Neutron's ROUTER_INTERFACE_OWNERS).
-ROUTER_INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distributed",
-                           "network:ha_router_replicated_interface")
-ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP = (
-    "network:router_interface", "network:router_gateway", "network:floatingip")
+LOWEST_ADDRESS_OWNERS = (c.DEVICE_OWNER_DHCP, c.DEVICE_OWNER_DISTRIBUTED)
 # Ports that belong to a router or floating IP and are deleted only with it.
-L3_OWNERS = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP)
+L3_OWNERS = (c.DEVICE_OWNER_ROUTER_INTF, c.DEVICE_OWNER_ROUTER_GW, c.DEVICE_OWNER_FLOATINGIP)
 
 
 def _fixed_ips_filter(values: list[str]) -> listing.Clause:
@@ -397,7 +392,7 @@ def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, 
             policy.require(ctx, f"{op}_port:{attr}")  # admin or service by default
     if ctx.is_service:
         return
-    if data.get("device_owner", "").startswith("network:"):
+    if data.get("device_owner", "").startswith(c.DEVICE_OWNER_NETWORK_PREFIX):
         raise errors.PolicyNotAuthorized(f"{op}_port:device_owner")
     if net.project_id != ctx.project_id and not rbac.shared_to(session, net, ctx.project_id):
         # visible only because it is external: its addresses are for routers and floating IPs
@@ -487,17 +482,17 @@ def _allocate_default(session: Session, net: Network, port: Any, subnets: list[A
     v6_stateful = [s for s in subnets if s.ip_version == 6 and not _is_auto_address(s)]
     for group in (v4, v6_stateful):
         for s in group:
-            ip = allocator.allocate_any(session, space_of(s), port.id, lowest=lowest)
+            ip = allocator.allocate_any(session, allocator.space_of(s), port.id, lowest=lowest)
             if ip is not None:
                 fixed.append((s.id, ip))
                 break
         else:
             if group:
                 raise _exhausted(session, net.id, group)
-    if not port.device_owner.startswith("network:router"):
+    if not port.device_owner.startswith(c.DEVICE_OWNER_ROUTER_PREFIX):
         for s in subnets:
             if s.ip_version == 6 and _is_auto_address(s):
-                space = space_of(s)
+                space = allocator.space_of(s)
                 ip = ranges.eui64(space.net, port.mac_address)
                 fixed.append((s.id, allocator.allocate_address(session, space, port.id, ip)))
     return fixed
@@ -516,17 +511,17 @@ def _allocate_requested(session: Session, net: Network, port: Any, subnets: list
                 raise errors.InvalidInput(f"Invalid input for fixed_ips. Reason: Duplicate IP "
                                           f"address '{ip}'.")
             seen.add(ip)
-    router_owner = port.device_owner in ROUTER_INTERFACE_OWNERS
+    router_owner = port.device_owner in c.ROUTER_INTERFACE_OWNERS
     fixed = []
     for sub, ip in resolved:
         if ip is not None:
-            space = space_of(sub)
+            space = allocator.space_of(sub)
             ranges.check_fixed_ip(space.net, ip, sub.gateway_ip, router_owner=router_owner)
             fixed.append((sub.id, allocator.allocate_address(session, space, port.id, ip)))
     lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
     for sub, ip in resolved:
         if ip is None:
-            space = space_of(sub)
+            space = allocator.space_of(sub)
             if _is_auto_address(sub) and not router_owner:
                 got = allocator.allocate_address(session, space, port.id,
                                                  ranges.eui64(space.net, port.mac_address))
@@ -610,8 +605,8 @@ def _random_mac(base_mac: str) -> str:
 
 
 def _is_auto_address(sub: Subnet) -> bool:
-    return sub.ipv6_address_mode in AUTO_ADDRESS_MODES or (
-        sub.ipv6_address_mode is None and sub.ipv6_ra_mode in AUTO_ADDRESS_MODES)
+    return sub.ipv6_address_mode in c.AUTO_ADDRESS_MODES or (
+        sub.ipv6_address_mode is None and sub.ipv6_ra_mode in c.AUTO_ADDRESS_MODES)
 
 
 def _exhausted(session: Session, network_id: str, subnets: list[Subnet]) -> errors.IpAddressGenerationFailure:

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from neutrino import constants as c
 from neutrino import errors
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
@@ -165,7 +166,7 @@ def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str,
                                         "on router port.")
             for sub in held:
                 _check_attachable(session, router, sub)
-            port.device_owner, port.device_id = ports.ROUTER_INTERFACE, router.id
+            port.device_owner, port.device_id = c.DEVICE_OWNER_ROUTER_INTF, router.id
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
             iface_id, net_id, sub_ids = port.id, port.network_id, [s.id for s in held]
@@ -183,7 +184,7 @@ def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str,
             net = session.get(Network, sub.network_id)
             created = ports.insert_port(session, env, net, router.project_id, {
                 "fixed_ips": [{"subnet_id": sub.id, "ip_address": sub.gateway_ip}],
-                "device_owner": ports.ROUTER_INTERFACE, "device_id": router.id})
+                "device_owner": c.DEVICE_OWNER_ROUTER_INTF, "device_id": router.id})
             iface_id, net_id, sub_ids = created["id"], net.id, [sub.id]
         common.enqueue_ovn(session, "router", router.id)
         return _interface_info(router, iface_id, net_id, sub_ids)
@@ -349,7 +350,7 @@ def _set_gateway(session: Session, env: Env, router: Router, info: dict[str, Any
         _remove_gateway(session, router)
     # Without external_fixed_ips the port gets addresses as any port does (C.2).
     port = ports.insert_port(session, env, net, "", {
-        "fixed_ips": fixed_ips, "device_owner": ports.ROUTER_GATEWAY, "device_id": router.id})
+        "fixed_ips": fixed_ips, "device_owner": c.DEVICE_OWNER_ROUTER_GW, "device_id": router.id})
     if not port["fixed_ips"]:
         raise errors.BadRequest(f"Bad router request: No IPs available for external network "
                                 f"{net.id}.")
@@ -392,7 +393,7 @@ def _interface_args(body: dict[str, Any], *, both_allowed: bool = False) -> tupl
 
 def _interface_ports(session: Session, router_id: str) -> list[Port]:
     return list(session.scalars(select(Port).where(
-        Port.device_id == router_id, Port.device_owner == ports.ROUTER_INTERFACE)
+        Port.device_id == router_id, Port.device_owner == c.DEVICE_OWNER_ROUTER_INTF)
         .order_by(Port.created_at, Port.id)))
 
 
@@ -404,8 +405,8 @@ def _subnets_of_port(session: Session, port_id: str) -> list[Subnet]:
 def _router_subnets(session: Session, router: Router) -> list[Subnet]:
     """Subnets the router has an address in: its interfaces' and its gateway's."""
     port_ids = select(Port.id).where(Port.device_id == router.id,
-                                     Port.device_owner.in_((ports.ROUTER_INTERFACE,
-                                                            ports.ROUTER_GATEWAY)))
+                                     Port.device_owner.in_((c.DEVICE_OWNER_ROUTER_INTF,
+                                                            c.DEVICE_OWNER_ROUTER_GW)))
     return list(session.scalars(select(Subnet).join(IPAllocation, IPAllocation.subnet_id == Subnet.id)
                                 .where(IPAllocation.port_id.in_(port_ids))))
 

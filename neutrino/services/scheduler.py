@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.config import AUTO_ALLOCATE_PREFIXLEN
 from neutrino.db.models import Network, Router, Subnet
@@ -49,7 +50,6 @@ from neutrino.services import common, ip_availability, networks, ports, rbac, ro
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.ip_availability import SubnetUsage
-from neutrino.services.subnets import AUTO_ADDRESS_MODES
 
 LOG = logging.getLogger(__name__)
 
@@ -385,8 +385,8 @@ def _kind(s: SubnetUsage) -> str:
     port) or ``6-auto`` (SLAAC/DHCPv6-stateless: the EUI-64 address on each)."""
     if s.ip_version == 4:
         return "4"
-    auto = s.ipv6_address_mode in AUTO_ADDRESS_MODES or (
-        s.ipv6_address_mode is None and s.ipv6_ra_mode in AUTO_ADDRESS_MODES)
+    auto = s.ipv6_address_mode in c.AUTO_ADDRESS_MODES or (
+        s.ipv6_address_mode is None and s.ipv6_ra_mode in c.AUTO_ADDRESS_MODES)
     return "6-auto" if auto else "6"
 
 

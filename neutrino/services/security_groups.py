@@ -23,6 +23,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
+from neutrino import constants as c
 from neutrino import errors
 from neutrino.db.models import (IP_PROTOCOL_NUMBERS, DefaultSecurityGroup, IPAllocation, Network,
                                 SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule)
@@ -514,7 +515,7 @@ def new_port_columns(env: Env, net: Network, mac: str, data: dict[str, Any]) -> 
     AddressPairAndPortSecurityRequired (409) and the address pair errors (400)."""
     enabled = data.get("port_security_enabled")
     if enabled is None:
-        enabled = (not data.get("device_owner", "").startswith("network:")
+        enabled = (not data.get("device_owner", "").startswith(c.DEVICE_OWNER_NETWORK_PREFIX)
                    and net.port_security_enabled)
     pairs = _address_pairs(env, data.get("allowed_address_pairs") or [], mac)
     if pairs and not enabled:
@@ -536,7 +537,7 @@ def bind_new_port(session: Session, ctx: Context | None, port: Any,
     """
     if requested is None:
         if (not port.port_security_enabled or not has_ip
-                or port.device_owner.startswith("network:")):
+                or port.device_owner.startswith(c.DEVICE_OWNER_NETWORK_PREFIX)):
             return []
         ids = [ensure_default(session, port.project_id)]
     else:

@@ -11,16 +11,13 @@ from sqlalchemy.orm import Session
 from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing, rbac, segments
+from neutrino.constants import AUTO_ADDRESS_MODES, DEVICE_OWNER_ROUTER_PREFIX
+from neutrino.services import common, listing, metadata_port, rbac, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import AUTO_DELETE_PORT_OWNERS, find_owned
 from neutrino.services.quotas import check_quotas
 
-AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")
-# The metadata port (reference C.4, D.7): one per network with a DHCP-enabled IPv4 subnet.
-METADATA_OWNER = "network:distributed"
-METADATA_DEVICE_PREFIX = "ovnmeta-"
 
 SPEC = listing.ResourceSpec(
     id_column=Subnet.id,
@@ -69,13 +66,6 @@ def find_visible(session: Session, ctx: Context, subnet_id: str) -> Subnet:
     return sub
 
 
-def space_of(sub: Any) -> allocator.SubnetSpace:
-    """The allocator's view of a subnet row."""
-    return allocator.SubnetSpace(
-        id=sub.id, network_id=sub.network_id, net=ranges.parse_cidr(sub.cidr),
-        gateway_ip=sub.gateway_ip, pools=tuple(ranges.pools_from_db(sub.allocation_pools)))
-
-
 def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Create subnets all-or-nothing. ``items`` are validated ``SubnetCreate`` dicts.
 
@@ -101,8 +91,8 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
             common.enqueue_ovn(session, "network", net.id)
             if sub.ipv6_address_mode in AUTO_ADDRESS_MODES or sub.ipv6_ra_mode in AUTO_ADDRESS_MODES:
                 _add_auto_addresses(session, sub)
-            if _serves_metadata(sub):
-                sync_metadata_port(session, env, net)
+            if metadata_port.serves_metadata(sub):
+                metadata_port.ensure_metadata_port(session, env, net)
             rows.append(sub)
         session.flush()
         return _visible_attributes(ctx, subnet_dicts(session, rows))
@@ -158,7 +148,7 @@ def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
             common.enqueue_ovn(session, "subnet", sub.id)
         session.flush()
         if sub.ip_version == 4 and sub.enable_dhcp != dhcp_before:
-            sync_metadata_port(session, env, net)
+            metadata_port.ensure_metadata_port(session, env, net)
         return _visible_attributes(ctx, subnet_dicts(session, [sub]))[0]
     return env.db.run(run)
 
@@ -175,7 +165,7 @@ def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None =
             .where(IPAllocation.subnet_id == subnet_id)).all()
         if any(h.device_owner not in AUTO_DELETE_PORT_OWNERS for h in holders):
             raise errors.SubnetInUse(subnet_id)
-        served_metadata = _serves_metadata(sub)
+        served_metadata = metadata_port.serves_metadata(sub)
         session.execute(delete(IPAllocation).where(IPAllocation.subnet_id == subnet_id))
         session.execute(delete(IPAllocationBlock).where(IPAllocationBlock.subnet_id == subnet_id))
         session.delete(sub)
@@ -187,7 +177,7 @@ def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None =
         common.enqueue_ovn(session, "network", net.id)
         if served_metadata:
             session.flush()
-            sync_metadata_port(session, env, net)
+            metadata_port.ensure_metadata_port(session, env, net)
     env.db.run(run)
 
 
@@ -206,69 +196,6 @@ def subnet_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None
 def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop what only admins may read: ``segment_id`` (A.5)."""
     return common.hide_admin_only(ctx, items, ("segment_id",))
-
-
-# --- the metadata port (reference C.4, D.7) -------------------------------------
-
-def metadata_device_id(network_id: str) -> str:
-    """``ovnmeta-<network id>``: the ``device_id`` of the network's metadata port."""
-    return METADATA_DEVICE_PREFIX + network_id
-
-
-def _serves_metadata(sub: Any) -> bool:
-    """Subnets the metadata port holds an address in: DHCP-enabled IPv4 ones."""
-    return sub.ip_version == 4 and bool(sub.enable_dhcp)
-
-
-def sync_metadata_port(session: Session, env: Env, net: Network) -> None:
-    """Make ``net``'s metadata port hold one address in each DHCP-enabled IPv4 subnet.
-
-    The port (``device_owner`` ``network:distributed``, ``device_id``
-    ``ovnmeta-<network id>``, the network's project, no name) is what DHCP option
-    121 routes 169.254.169.254 to and what the metadata agent's namespace binds
-    (reference C.4, D.4, D.7). It is created with the first such subnet and
-    takes the lowest free address of each (``ports.LOWEST_ADDRESS_OWNERS``): the
-    first address of the allocation pool when it is made with the subnet.
-    Addresses in subnets that no longer qualify are released (its IPv6 addresses,
-    e.g. SLAAC ones, are kept while it lives); with none left the port is
-    deleted. The port is enqueued, which recomputes the DHCP options of every
-    subnet of the network. The network row is locked first, so concurrent
-    subnet changes never make two metadata ports. Raises
-    IpAddressGenerationFailure (409) when a subnet has no free address for it.
-    """
-    from neutrino.services import ports  # ports imports this module
-
-    session.execute(select(Network.id).where(Network.id == net.id).with_for_update())
-    wanted = [s.id for s in session.execute(
-        select(Subnet.id, Subnet.ip_version, Subnet.enable_dhcp)
-        .where(Subnet.network_id == net.id).order_by(Subnet.created_at, Subnet.id))
-        if _serves_metadata(s)]
-    port = session.scalar(select(Port).where(
-        Port.network_id == net.id, Port.device_owner == METADATA_OWNER,
-        Port.device_id == metadata_device_id(net.id)).order_by(Port.created_at, Port.id).limit(1))
-    if port is None:
-        if wanted:
-            ports.insert_port(session, env, net, net.project_id, {
-                "device_owner": METADATA_OWNER, "device_id": metadata_device_id(net.id),
-                "fixed_ips": [{"subnet_id": sid} for sid in wanted]})
-        return
-    if not wanted:
-        allocator.release_port(session, port.id)
-        common.delete_tags(session, [port.id])
-        session.delete(port)
-        common.enqueue_ovn(session, "port", port.id)
-        return
-    held = session.execute(
-        select(IPAllocation.subnet_id, IPAllocation.ip_address, Subnet.ip_version)
-        .join(Subnet, Subnet.id == IPAllocation.subnet_id)
-        .where(IPAllocation.port_id == port.id)).all()
-    keep = [{"subnet_id": h.subnet_id, "ip_address": h.ip_address} for h in held
-            if h.ip_version != 4 or h.subnet_id in wanted]
-    have = {h.subnet_id for h in held}
-    requested = keep + [{"subnet_id": sid} for sid in wanted if sid not in have]
-    if ports.replace_fixed_ips(session, net, port, requested):
-        common.touch(port)
-        common.enqueue_ovn(session, "port", port.id)
 
 
 # --- validation (reference C.3) -----------------------------------------------
@@ -386,10 +313,10 @@ def _host_routes(cidr: ranges.IPNetwork, routes: list[dict[str, str]], env: Env)
 def _add_auto_addresses(session: Session, sub: Subnet) -> None:
     """A new SLAAC/stateless subnet gives every existing non-router port of the
     network its EUI-64 address (``add_auto_addrs_on_network_ports``)."""
-    space = space_of(sub)
+    space = allocator.space_of(sub)
     for port_id, mac, owner in session.execute(
             select(Port.id, Port.mac_address, Port.device_owner).where(Port.network_id == sub.network_id)):
-        if owner.startswith("network:router"):
+        if owner.startswith(DEVICE_OWNER_ROUTER_PREFIX):
             continue
         allocator.allocate_address(session, space, port_id, ranges.eui64(space.net, mac))
         common.enqueue_ovn(session, "port", port_id)

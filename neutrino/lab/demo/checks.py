@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from neutrino.constants import DEVICE_OWNER_DISTRIBUTED
 from neutrino.lab import commands, external, instances, vlans
 from neutrino.lab.daemons import netns_argv
 from neutrino.lab.demo.api import ok
@@ -162,7 +163,7 @@ def check_metadata_ports(info: RuntimeInfo, world: World) -> Check:
         for net in nets:
             subnets = ok(admin.get("/subnets", params={"network_id": net["id"]})).json()["subnets"]
             ports = ok(admin.get("/ports", params={"network_id": net["id"],
-                                                   "device_owner": "network:distributed"})
+                                                   "device_owner": DEVICE_OWNER_DISTRIBUTED})
                        ).json()["ports"]
             have = {ip["ip_address"] for p in ports for ip in p["fixed_ips"]}
             for subnet in subnets:

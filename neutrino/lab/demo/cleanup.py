@@ -7,6 +7,7 @@ import contextlib
 
 import httpx
 
+from neutrino.constants import DEVICE_OWNER_ROUTER_INTF
 from neutrino.config import Settings
 from neutrino.lab import commands
 from neutrino.lab.demo.api import ok, ok_or_404
@@ -98,7 +99,7 @@ def _clean_project(client: httpx.Client, project: str) -> list[str]:
             continue
         ports = ok(client.get("/ports", params={"device_id": router["id"]})).json()["ports"]
         for port in ports:
-            if port["device_owner"] == "network:router_interface":
+            if port["device_owner"] == DEVICE_OWNER_ROUTER_INTF:
                 for ip in port["fixed_ips"]:
                     ok(client.put(f"/routers/{router['id']}/remove_router_interface",
                                   json={"subnet_id": ip["subnet_id"]}))
