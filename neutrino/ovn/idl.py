@@ -16,7 +16,7 @@ re-reads the database (ovsdb(7), "Clustered database service model"). Transactio
 in flight then fail with "try again" and ovsdbapp re-runs them against the new copy.
 
 The IDL runs in ovsdbapp's own thread; code reading rows directly holds
-``api.ovsdb_connection.lock`` (``ovn.apply`` does). Row events go to
+``api.ovsdb_connection.lock`` (``ovn.observe`` does). Row events go to
 ``api.idl.notify_handler``, an ovsdbapp ``RowEventHandler``: watchers call
 ``api.idl.notify_handler.watch_event(event)`` with ``RowEvent`` subclasses, whose
 ``run`` is called on the handler's own thread with a frozen copy of the row.

@@ -1,4 +1,4 @@
-"""The pure diff of ovn.apply: desired rows against rows read from the NB."""
+"""The pure diff of ovn.plan: desired rows against rows read from the NB (ovn.observe)."""
 
 from __future__ import annotations
 
