@@ -201,9 +201,13 @@ def test_nb_raft_leader_killed_while_ports_are_created(plane: Plane):
     assert not errors, errors[:5]
     try:
         plane.wait_realised(timeout=90)
-        health = plane.health()
-        leader = next(c for c in health["controllers"] if c["id"] == health["leader"])
-        assert leader["nb"]["ready"] and leader["nb"]["remote"] in plane.cluster.nb_connection
+
+        def nb_of_leader() -> dict:  # its report, written every second
+            health = plane.health()
+            return next(c for c in health["controllers"] if c["id"] == health["leader"])["nb"]
+        nb = wait_until(lambda: (n := nb_of_leader())["ready"] and n, 10,
+                        "the leader's NB connection ready in its report")
+        assert nb["remote"] in plane.cluster.nb_connection.split(",")
     finally:
         plane.cluster.restart("nb", killed)
     assert_nb_matches_db(plane)
