@@ -36,3 +36,19 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q -e '.[test]'
     touch "$stamp"
 fi
+# python-ovs (ovsdbapp's OVSDB client) parses every OVSDB message in pure Python unless
+# its C parser ovs._json is there. PyPI has no build of it and Debian 12 has no
+# libopenvswitch-dev to make one, but python3-openvswitch carries it for CPython 3.11:
+# link it into the venv's ovs package when the ABI matches (a quarter off the time the
+# NB sync takes to absorb a large batch).
+c_json=$(ls /usr/lib/python3/dist-packages/ovs/_json.cpython-*.so 2>/dev/null | head -n 1)
+if [ -n "$c_json" ]; then
+    .venv/bin/python - "$c_json" <<'PY'
+import os, sys, sysconfig
+import ovs
+so = sys.argv[1]
+target = os.path.join(os.path.dirname(ovs.__file__), "_json" + sysconfig.get_config_var("EXT_SUFFIX"))
+if so.endswith(sysconfig.get_config_var("EXT_SUFFIX")) and not os.path.exists(target):
+    os.symlink(so, target)
+PY
+fi
