@@ -103,7 +103,12 @@ class Controller:
                     if self.lock.try_acquire():
                         LOG.warning("controller %s is the leader (after %.1fs standing by)",
                                     self.name, time.monotonic() - standby_since)
-                        self._begin_term()
+                        try:
+                            self._begin_term()
+                        except Exception:  # noqa: BLE001 - another controller may do better
+                            LOG.exception("controller %s could not start its duties; "
+                                          "giving the lead up", self.name)
+                            self.lock.release()
                 elif not self.lock.held():
                     LOG.warning("controller %s lost the leader lock: stepping down", self.name)
                     self._end_term()
@@ -185,12 +190,17 @@ class _Term:
                                    fence=controller.lock.held)
         self.watcher = PortStatusWatcher(env, controller.sb,
                                          metadata_ready=controller.metadata_ready)
+        try:
+            self.watcher.start()  # first: it may fail reading the SB, before any thread runs
+        except BaseException:
+            self.watcher.stop()
+            self.sync.close()
+            raise
         self.threads = [threading.Thread(target=self.sync.run_forever, args=(self.stop,),
                                          name="nb-sync", daemon=True),
                         *nova_notifier.sender_threads(env, self.stop)]
         for thread in self.threads:
             thread.start()
-        self.watcher.start()
 
     def end(self, timeout: float = 30) -> None:
         self.stop.set()

@@ -87,10 +87,12 @@ class PortStatusWatcher:
                 self.changed(row.logical_port, binding_state(row))
 
     def stop(self) -> None:
+        """Stop watching and end the worker (also after a failed :meth:`start`)."""
         self.sb.idl.notify_handler.unwatch_event(self._event)
         self._stop.set()
         self._wake.put(None)
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:
+            self._thread.join(timeout=5)
 
     def changed(self, port_id: str, state: tuple[bool, str | None]) -> None:
         with self._lock:

@@ -108,3 +108,49 @@ def test_health_names_the_live_leader_and_the_backlog(database_url: str):
         assert state["status"] == "degraded" and "outbox" in state["problems"][0]
     finally:
         db.dispose()
+
+
+def test_a_controller_that_cannot_start_its_duties_gives_the_lead_up(tmp_path: Path):
+    """A term that fails to start (here: the SB copy cannot be read) releases the lock
+    for another controller and the loop goes on standing by."""
+    import threading
+
+    from neutrino.config import Settings
+    from neutrino.control.controller import Controller
+    from neutrino.services.env import Env
+
+    class BrokenSb:  # what NorthboundSync and the watcher touch first, failing
+        class idl:
+            class notify_handler:
+                @staticmethod
+                def watch_event(event):
+                    raise ConnectionError("SB gone")
+
+                @staticmethod
+                def unwatch_event(event):
+                    pass
+        tables: dict = {}
+
+    url = f"sqlite:///{tmp_path}/n.db"
+    db = Database(url)
+    db.upgrade()
+    lock = FileLeaderLock(tmp_path / "lock")
+    controller = Controller(Env(db=db, settings=Settings(state_dir=tmp_path, database_url=url)),
+                            nb_api=None, sb_api=BrokenSb(), lock=lock, poll_interval=0.05)
+    controller.report = lambda: {}  # no OVN to report on
+    stop = threading.Event()
+    runner = threading.Thread(target=controller.run, args=(stop,))
+    runner.start()
+    try:
+        time.sleep(0.5)
+        assert runner.is_alive() and not controller.is_leader
+        other = FileLeaderLock(tmp_path / "lock")
+        deadline = time.monotonic() + 2
+        while not other.try_acquire():  # free between its attempts
+            assert time.monotonic() < deadline, "the lock was never given up"
+            time.sleep(0.01)
+        other.release()
+    finally:
+        stop.set()
+        runner.join(10)
+        db.dispose()
