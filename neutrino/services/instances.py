@@ -1,5 +1,10 @@
-"""The instance registry (neutrino extension ``instance-metadata``): what the
-metadata service serves about each instance. Admin only; one transaction per call.
+"""The metadata service's instance registry (neutrino extension
+``instance-metadata``, ``/v2.0/instances``): the name, hostname, keys, user data and
+vendor data the metadata service (``neutrino.metadata``) serves about each instance,
+what Nova would otherwise answer. Admin only; one transaction per call.
+
+Not the lab's instances: ``neutrino.lab.instances`` boots network namespaces that
+play VMs on a chassis (and may register them here).
 
 An instance is keyed by its UUID, the ``device_id`` of its ports. ``register``
 creates or replaces it whole, as a Nova boot would set it, so the lab (or an

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from neutrino.constants import DEVICE_OWNER_DISTRIBUTED, METADATA_DEVICE_PREFIX
 from neutrino.db.models import IPAllocation, Network, Port, Subnet
 from neutrino.ipam import allocator
-from neutrino.services import common, ports
+from neutrino.services import common, port_addresses, ports
 from neutrino.services.env import Env
 
 
@@ -34,8 +34,9 @@ def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
     ``ovnmeta-<network id>``, the network's project, no name) is what DHCP option
     121 routes 169.254.169.254 to and what the metadata agent's namespace binds
     (reference C.4, D.4, D.7). It is created with the first such subnet and
-    takes the lowest free address of each (``ports.LOWEST_ADDRESS_OWNERS``): the
-    first address of the allocation pool when it is made with the subnet.
+    takes the lowest free address of each
+    (``port_addresses.LOWEST_ADDRESS_OWNERS``): the first address of the
+    allocation pool when it is made with the subnet.
     Addresses in subnets that no longer qualify are released (its IPv6 addresses,
     e.g. SLAAC ones, are kept while it lives); with none left the port is
     deleted. The port is enqueued, which recomputes the DHCP options of every
@@ -71,6 +72,6 @@ def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
             if h.ip_version != 4 or h.subnet_id in wanted]
     have = {h.subnet_id for h in held}
     requested = keep + [{"subnet_id": sid} for sid in wanted if sid not in have]
-    if ports.replace_fixed_ips(session, net, port, requested):
+    if port_addresses.replace_fixed_ips(session, net, port, requested):
         common.touch(port)
         common.enqueue_ovn(session, "port", port.id)

@@ -1,36 +1,35 @@
-"""Ports and their fixed IPs (reference B.3, C.2, C.6). One transaction per public call."""
+"""Ports (reference B.3, C.6). One transaction per public call.
+
+Which addresses a port gets is decided in ``services.port_addresses`` (C.2) and, on
+a routed network, ``services.routed_ports`` (B.7: the segment its host reaches); its
+``security_groups``, ``port_security_enabled`` and ``allowed_address_pairs`` in
+``services.port_security``.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 import random
 from types import SimpleNamespace
 from collections import defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors, policy
-from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding,
-                                Subnet)
-from neutrino.ipam import allocator, ranges
+from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding
+from neutrino.ipam import allocator
 from neutrino.notifiers import nova
-from neutrino.services import common, listing, rbac, security_groups, segments
+from neutrino.services import common, listing, port_addresses, port_security, rbac, routed_ports
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
 from neutrino.services.quotas import check_quotas
 
-LOG = logging.getLogger(__name__)
 _INSERT_PORT = insert(Port)
-_SUBNETS_OF_NETWORK = (select(Subnet.__table__).where(Subnet.network_id == bindparam("network_id"))
-                       .order_by(Subnet.created_at, Subnet.id))
 ADMIN_ONLY_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
-# Owners that take the lowest free address ("prefer next", C.2).
-LOWEST_ADDRESS_OWNERS = (c.DEVICE_OWNER_DHCP, c.DEVICE_OWNER_DISTRIBUTED)
 # Ports that belong to a router or floating IP and are deleted only with it.
 L3_OWNERS = (c.DEVICE_OWNER_ROUTER_INTF, c.DEVICE_OWNER_ROUTER_GW, c.DEVICE_OWNER_FLOATINGIP)
 
@@ -153,11 +152,11 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
     """Update a port. A new ``fixed_ips`` list replaces the old one atomically:
     addresses still listed are kept, others released, new ones allocated.
     ``security_groups``, ``port_security_enabled`` and ``allowed_address_pairs``
-    are checked as ``security_groups.update_port_security`` says. On a routed
+    are checked as ``port_security.update_port_security`` says. On a routed
     network a new ``binding:host_id`` allocates the addresses a deferred port waits
     for, from the segments that host reaches (HostNotConnectedToAnySegment, 409),
     and must reach the segments of the addresses it has
-    (HostNotCompatibleWithFixedIps, 409)."""
+    (HostNotCompatibleWithFixedIps, 409; ``routed_ports.bind_to_host``)."""
     def run(session: Session) -> dict[str, Any]:
         port = find_visible(session, ctx, port_id)
         net = session.get(Network, port.network_id)
@@ -165,12 +164,12 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
         _check_policy(session, ctx, net, data, "update")
         changed = False
         if "fixed_ips" in data:
-            changed = replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
+            changed = port_addresses.replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
             if changed and port.ip_allocation == "deferred":
                 port.ip_allocation = "immediate"
         host = data.get("binding_host_id")
         if host and host != port.binding_host_id:
-            changed = bind_to_host(session, net, port, host) or changed
+            changed = routed_ports.bind_to_host(session, net, port, host) or changed
         if "mac_address" in data and data["mac_address"] != port.mac_address:
             if port.status == "ACTIVE":
                 raise errors.Conflict(f"Unable to complete operation on port {port.id}, "
@@ -178,7 +177,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                                       f"{port.mac_address}, new_mac {data['mac_address']}.")
             _check_mac_free(session, net.id, data["mac_address"])
         addresses_changed = changed or data.get("mac_address", port.mac_address) != port.mac_address
-        changed = security_groups.update_port_security(session, env, ctx, port, data) or changed
+        changed = port_security.update_port_security(session, env, ctx, port, data) or changed
         if common.apply_changes(port, data) or changed:
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
@@ -193,7 +192,7 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
     (``binding:host_id`` becomes that chassis' hostname if it was unset), DOWN
     when released. Returns False if the port no longer exists. A deferred port of
     a routed network that gets a host this way gets its addresses too
-    (:func:`allocate_deferred`).
+    (``routed_ports.allocate_deferred``).
 
     Called by the SB watcher, not by users, so there is no Context.
     """
@@ -217,81 +216,8 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
     if deferred is None:
         return False
     if deferred:
-        allocate_deferred(env, port_id)
+        routed_ports.allocate_deferred(env, port_id)
     return True
-
-
-def allocate_deferred(env: Env, port_id: str) -> bool:
-    """Give a deferred port of a routed network its addresses now that it has a
-    ``binding:host_id`` (a chassis claimed it). True if it got them; False (logged)
-    when the host reaches no segment with room, or the port is gone or not deferred."""
-    def run(session: Session) -> bool:
-        port = session.get(Port, port_id)
-        if port is None or port.ip_allocation != "deferred" or not port.binding_host_id:
-            return False
-        if bind_to_host(session, session.get(Network, port.network_id), port,
-                        port.binding_host_id):
-            common.touch(port)
-            common.enqueue_ovn(session, "port", port.id)
-            return True
-        return False
-    try:
-        return env.db.run(run)
-    except (segments.HostNotConnectedToAnySegment, segments.HostConnectedToMultipleSegments,
-            errors.IpAddressGenerationFailure) as exc:
-        LOG.warning("port %s keeps no address: %s", port_id, exc.message)
-        return False
-
-
-def bind_to_host(session: Session, net: Network, port: Any, host: str) -> bool:
-    """Routed networks (reference B.7): a port moving to ``host`` gets its deferred
-    addresses from the subnets of the segments ``host`` reaches, and the addresses it
-    already has must be on such segments. True if addresses were allocated (the caller
-    touches and enqueues the port); nothing happens on a network without segment subnets.
-    Raises HostNotConnectedToAnySegment, HostConnectedToMultipleSegments,
-    HostNotCompatibleWithFixedIps (409), IpAddressGenerationFailure."""
-    subnets = _network_subnets(session, net.id)
-    if not _routed(subnets):
-        return False
-    held = set(session.scalars(select(IPAllocation.subnet_id)
-                               .where(IPAllocation.port_id == port.id)))
-    if port.ip_allocation == "deferred" and not held:
-        _allocate_default(session, net, port, _host_subnets(session, net, subnets, host))
-        port.ip_allocation = "immediate"
-        return True
-    _check_host_fits(session, net, port.id, host, [s for s in subnets if s.id in held])
-    return False
-
-
-def _routed(subnets: list[Any]) -> bool:
-    """A routed network: its subnets sit on segments (all of them do, or none)."""
-    return any(s.segment_id for s in subnets)
-
-
-def _host_subnets(session: Session, net: Network, subnets: list[Any], host: str) -> list[Any]:
-    """The subnets ``host`` can use on a routed network: those of the one segment it
-    reaches. Raises HostNotConnectedToAnySegment, and HostConnectedToMultipleSegments
-    when it reaches several (409, Neutron's rule): OVN gives a logical switch one
-    localnet port per chassis (ovn-controller skips the others: "localnet port ...
-    already set for datapath"), so only one of those segments would carry its traffic."""
-    reach = segments.reachable_segments(session, net.id, host)
-    usable = [s for s in subnets if s.segment_id in reach]
-    if not usable:
-        raise segments.HostNotConnectedToAnySegment(host, net.id)
-    if len({s.segment_id for s in usable}) > 1:
-        raise segments.HostConnectedToMultipleSegments(host, net.id)
-    return usable
-
-
-def _check_host_fits(session: Session, net: Network, port_id: str, host: str,
-                     held: list[Any]) -> None:
-    """HostNotCompatibleWithFixedIps unless ``host`` reaches the segment of every
-    subnet in ``held``."""
-    if not held:
-        return
-    reach = segments.reachable_segments(session, net.id, host)
-    if any(s.segment_id not in reach for s in held):
-        raise segments.HostNotCompatibleWithFixedIps(host, port_id)
 
 
 def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = None) -> None:
@@ -339,7 +265,7 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
         ids = [r.id for r in rows]
     want = common.wanted(fields)
     tags = common.tags_of(session, ids) if want("tags") else {}
-    groups = security_groups.groups_of_ports(session, ids) if want("security_groups") else {}
+    groups = port_security.groups_of_ports(session, ids) if want("security_groups") else {}
     ips: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     if want("fixed_ips"):
         for port_id, subnet_id, ip, key in session.execute(
@@ -413,7 +339,7 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
     do, or make ports on the user's behalf: router interfaces, gateways,
     floating IPs); ``ctx`` (None for those) only restricts the security groups
     to the port's project unless admin. Raises the IPAM errors of
-    ``create_ports`` and the port security errors of ``security_groups``.
+    ``create_ports`` and the port security errors of ``port_security``.
     Core inserts, not the ORM unit of work: this is the hottest write path.
     On a routed network (subnets on segments, reference B.7) a port without
     ``fixed_ips`` takes its addresses from the segments its ``binding:host_id``
@@ -425,10 +351,10 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
         _check_mac_free(session, net.id, mac)
     else:
         mac = _random_mac(env.settings.base_mac)
-    subnets = _network_subnets(session, net.id)
+    subnets = port_addresses.network_subnets(session, net.id)
     host = data.get("binding_host_id", "")
     requested = data.get("fixed_ips")
-    routed = _routed(subnets)
+    routed = routed_ports.is_routed(subnets)
     if requested is None:
         allocation = "deferred" if routed and not host else "immediate"
     else:
@@ -441,152 +367,32 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
            "binding_host_id": host,
            "binding_vnic_type": data.get("binding_vnic_type", "normal"),
            "binding_profile": data.get("binding_profile", {}),
-           **security_groups.new_port_columns(env, net, mac, data),
+           **port_security.new_port_columns(env, net, mac, data),
            "ip_allocation": allocation,
            "created_at": stamp, "updated_at": stamp, "revision_number": 1}
     session.execute(_INSERT_PORT, row)
     port = SimpleNamespace(**row)
     if requested is not None:
-        fixed = _allocate_requested(session, net, port, subnets, requested)
+        fixed = port_addresses.allocate_requested(session, net, port, subnets, requested)
         if routed and host:
             used = {sid for sid, _ in fixed}
-            _check_host_fits(session, net, port.id, host, [s for s in subnets if s.id in used])
+            routed_ports.check_host_fits(session, net, port.id, host,
+                                         [s for s in subnets if s.id in used])
     elif allocation == "deferred":
         fixed = []
     else:
-        fixed = _allocate_default(session, net, port,
-                                  _host_subnets(session, net, subnets, host) if routed else subnets)
+        usable = routed_ports.host_subnets(session, net, subnets, host) if routed else subnets
+        fixed = port_addresses.allocate_default(session, net, port, usable)
     tags = common.validate_tags(data["tags"]) if data.get("tags") else []
     if tags:
         common.add_tags(session, port.id, tags)
     # a deferred port counts as having addresses (Neutron: fixed_ips not given): it gets
     # its groups now and its addresses once bound
-    groups = security_groups.bind_new_port(session, ctx, port, data.get("security_groups"),
-                                           has_ip=bool(fixed) or allocation == "deferred")
+    groups = port_security.bind_new_port(session, ctx, port, data.get("security_groups"),
+                                         has_ip=bool(fixed) or allocation == "deferred")
     common.enqueue_ovn(session, "port", port.id)
     fixed.sort(key=lambda f: (":" in f[1], ipaddress.ip_address(f[1])))
     return _port_dict(port, fixed, tags, groups)
-
-
-def _network_subnets(session: Session, network_id: str) -> list[Any]:
-    return session.execute(_SUBNETS_OF_NETWORK, {"network_id": network_id}).all()
-
-
-def _allocate_default(session: Session, net: Network, port: Any, subnets: list[Any]) -> list[tuple[str, str]]:
-    """No fixed_ips given: one IPv4 address from the first subnet with room, one
-    from a stateful IPv6 subnet, and the EUI-64 address on every SLAAC subnet (C.2).
-    Returns ``[(subnet_id, ip_address)]``."""
-    lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
-    fixed = []
-    v4 = [s for s in subnets if s.ip_version == 4]
-    v6_stateful = [s for s in subnets if s.ip_version == 6 and not _is_auto_address(s)]
-    for group in (v4, v6_stateful):
-        for s in group:
-            ip = allocator.allocate_any(session, allocator.space_of(s), port.id, lowest=lowest)
-            if ip is not None:
-                fixed.append((s.id, ip))
-                break
-        else:
-            if group:
-                raise _exhausted(session, net.id, group)
-    if not port.device_owner.startswith(c.DEVICE_OWNER_ROUTER_PREFIX):
-        for s in subnets:
-            if s.ip_version == 6 and _is_auto_address(s):
-                space = allocator.space_of(s)
-                ip = ranges.eui64(space.net, port.mac_address)
-                fixed.append((s.id, allocator.allocate_address(session, space, port.id, ip)))
-    return fixed
-
-
-def _allocate_requested(session: Session, net: Network, port: Any, subnets: list[Any],
-                        requested: list[dict[str, str]]) -> list[tuple[str, str]]:
-    """Explicit fixed_ips: specific addresses first, then "any address of subnet X".
-    Returns ``[(subnet_id, ip_address)]``."""
-    by_id = {s.id: s for s in subnets}
-    resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
-    seen = set()
-    for _, ip in resolved:
-        if ip is not None:
-            if ip in seen:
-                raise errors.InvalidInput(f"Invalid input for fixed_ips. Reason: Duplicate IP "
-                                          f"address '{ip}'.")
-            seen.add(ip)
-    router_owner = port.device_owner in c.ROUTER_INTERFACE_OWNERS
-    fixed = []
-    for sub, ip in resolved:
-        if ip is not None:
-            space = allocator.space_of(sub)
-            ranges.check_fixed_ip(space.net, ip, sub.gateway_ip, router_owner=router_owner)
-            fixed.append((sub.id, allocator.allocate_address(session, space, port.id, ip)))
-    lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
-    for sub, ip in resolved:
-        if ip is None:
-            space = allocator.space_of(sub)
-            if _is_auto_address(sub) and not router_owner:
-                got = allocator.allocate_address(session, space, port.id,
-                                                 ranges.eui64(space.net, port.mac_address))
-            else:
-                got = allocator.allocate_any(session, space, port.id, lowest=lowest)
-                if got is None:
-                    raise _exhausted(session, net.id, [sub])
-            fixed.append((sub.id, got))
-    return fixed
-
-
-def _resolve_fixed_ip(session: Session, net: Network, by_id: dict[str, Subnet],
-                      entry: dict[str, str]) -> tuple[Subnet, str | None]:
-    """``{"subnet_id"?, "ip_address"?}`` -> (subnet, canonical ip or None)."""
-    ip = entry.get("ip_address")
-    ip = str(ipaddress.ip_address(ip)) if ip is not None else None
-    subnet_id = entry.get("subnet_id")
-    if subnet_id is not None:
-        sub = by_id.get(subnet_id)
-        if sub is None:
-            if session.get(Subnet, subnet_id) is None:
-                raise errors.SubnetNotFound(subnet_id)
-            raise errors.BadRequest(f"Invalid input for operation: Failed to create port on "
-                                    f"network {net.id}, because fixed_ips included invalid "
-                                    f"subnet {subnet_id}.")
-        if ip is not None and ipaddress.ip_address(ip) not in ranges.parse_cidr(sub.cidr):
-            raise errors.InvalidIpForSubnet(ip)
-        return sub, ip
-    if ip is None:
-        raise errors.BadRequest("IP allocation requires subnet_id or ip_address")
-    for sub in by_id.values():
-        if ipaddress.ip_address(ip) in ranges.parse_cidr(sub.cidr):
-            return sub, ip
-    raise errors.InvalidIpForNetwork(ip)
-
-
-def replace_fixed_ips(session: Session, net: Network, port: Port, requested: list[dict[str, str]]) -> bool:
-    """Make ``port``'s addresses those ``requested`` (``[{"subnet_id"?, "ip_address"?}]``,
-    as a PUT of fixed_ips): kept, released or allocated. True if anything changed."""
-    current = session.execute(select(IPAllocation.subnet_id, IPAllocation.ip_address)
-                              .where(IPAllocation.port_id == port.id)).all()
-    subnets = _network_subnets(session, net.id)
-    by_id = {s.id: s for s in subnets}
-    resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
-    keep: set[tuple[str, str]] = set()
-    new: list[dict[str, str]] = []
-    for sub, ip in resolved:
-        if ip is not None and (sub.id, ip) in current:
-            keep.add((sub.id, ip))
-    for sub, ip in resolved:
-        if ip is not None and (sub.id, ip) in keep:
-            continue
-        if ip is None:
-            # "an address of subnet X": an address the port already has there will do.
-            held = next(((s, a) for s, a in current if s == sub.id and (s, a) not in keep), None)
-            if held is not None:
-                keep.add(held)
-                continue
-        new.append({"subnet_id": sub.id, **({"ip_address": ip} if ip else {})})
-    released = [(s, a) for s, a in current if (s, a) not in keep]
-    allocator.release_addresses(session, port.id, released)
-    if new:
-        session.flush()
-        _allocate_requested(session, net, port, subnets, new)
-    return bool(released or new)
 
 
 def _check_mac_free(session: Session, network_id: str, mac: str) -> None:
@@ -602,18 +408,3 @@ def _random_mac(base_mac: str) -> str:
     base = base_mac.split(":")
     fixed = 4 if base[3] != "00" else 3
     return ":".join(base[:fixed] + [f"{random.randrange(256):02x}" for _ in range(6 - fixed)])
-
-
-def _is_auto_address(sub: Subnet) -> bool:
-    return sub.ipv6_address_mode in c.AUTO_ADDRESS_MODES or (
-        sub.ipv6_address_mode is None and sub.ipv6_ra_mode in c.AUTO_ADDRESS_MODES)
-
-
-def _exhausted(session: Session, network_id: str, subnets: list[Subnet]) -> errors.IpAddressGenerationFailure:
-    used = allocator.used_counts(session, [s.id for s in subnets])
-    detail = "; ".join(
-        f"subnet {s.id} ({s.cidr}) has {used[s.id]} of "
-        f"{ranges.total_size(ranges.pools_from_db(s.allocation_pools))} addresses in use"
-        for s in subnets)
-    return errors.IpAddressGenerationFailure(
-        f"No more IP addresses available on network {network_id}: {detail}.")

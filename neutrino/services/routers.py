@@ -18,7 +18,7 @@ from neutrino import constants as c
 from neutrino import errors
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing, ports, rbac, subnets
+from neutrino.services import common, listing, port_addresses, ports, rbac, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -340,7 +340,7 @@ def _set_gateway(session: Session, env: Env, router: Router, info: dict[str, Any
     fixed_ips = info.get("external_fixed_ips")
     if old is not None and old.network_id == net.id:
         if fixed_ips is not None:
-            changed |= ports.replace_fixed_ips(session, net, old, fixed_ips)
+            changed |= port_addresses.replace_fixed_ips(session, net, old, fixed_ips)
             if changed:
                 common.touch(old)
                 common.enqueue_ovn(session, "port", old.id)
