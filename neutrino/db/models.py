@@ -43,9 +43,12 @@ class NetworkSegment(Base):
     """One segment of a network: how its frames travel (reference B.7, D.1).
 
     A network without segment rows is an overlay (geneve) project network.
-    ``wire`` names what the segment occupies on the physical side --
-    ``flat:<physnet>``, ``vlan:<physnet>:<id>``, ``geneve:<vni>`` -- and is
-    unique, so no two segments can ever take the same VLAN or flat physnet.
+    ``segmentation_key`` is the segment's ``network_type``, ``physical_network``
+    and ``segmentation_id`` as one text -- ``flat:<physnet>``,
+    ``vlan:<physnet>:<vlan id>``, ``geneve:<vni>`` -- and is unique
+    (``uq_network_segments_segmentation_key``), so no two segments, of one
+    network or of two, can ever take the same flat physical network, VLAN or
+    VNI (what ML2's per-type allocation tables ensure in Neutron).
     """
 
     __tablename__ = "network_segments"
@@ -57,7 +60,7 @@ class NetworkSegment(Base):
     physical_network: Mapped[str | None] = mapped_column(String(64), nullable=True)
     segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     segment_index: Mapped[int] = mapped_column(Integer, default=0)
-    wire: Mapped[str] = mapped_column(String(128), unique=True)
+    segmentation_key: Mapped[str] = mapped_column(String(128), unique=True)
     # Extension "segment": null until named (Neutron's default).
     name: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
     description: Mapped[str] = mapped_column(String(255), default="")

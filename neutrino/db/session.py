@@ -38,7 +38,7 @@ RETRYABLE_CONSTRAINTS = {
     "pk_ipallocations": "ipallocations.subnet_id, ipallocations.ip_key",
     "pk_ipallocation_blocks": "ipallocation_blocks.subnet_id, ipallocation_blocks.block",
     "uq_ports_network_id_mac_address": "ports.network_id, ports.mac_address",
-    "uq_network_segments_wire": "network_segments.wire",
+    "uq_network_segments_segmentation_key": "network_segments.segmentation_key",
     "uq_floatingips_fixed": ("floatingips.floating_network_id, floatingips.fixed_port_id, "
                              "floatingips.fixed_ip_address"),
     # a project's default security group, made by its first request (two may race)

@@ -7,8 +7,8 @@ made with provider attributes gets the segments asked for; every other network
 (a project network) gets one geneve segment whose VNI comes from ``vni_ranges``
 and is also its OVN datapath tunnel key. A VLAN network without a segmentation id
 gets the lowest free VLAN of its physical network's ``network_vlan_ranges``.
-Two segments can never take the same wire: ``NetworkSegment.wire`` is unique, so
-two concurrent requests for the same VLAN or VNI end in one winner and one retry
+No two segments take the same flat physnet, VLAN or VNI: ``NetworkSegment.segmentation_key``
+is unique, so two concurrent requests for the same VLAN or VNI end in one winner and one retry
 (``db.session.RETRYABLE_CONSTRAINTS``), and deleting the network (which cascades
 to its segments) frees them. Rules are ML2's type drivers' (``validate_provider_segment``,
 ``allocate_partially_specified_segment``).
@@ -16,7 +16,7 @@ to its segments) frees them. Rules are ML2's type drivers' (``validate_provider_
 Routed networks: a network whose subnets carry ``segment_id``. A host reaches the
 segments of the physical networks its chassis bridges (``HostPhysicalNetwork``,
 kept from the SB ``Chassis`` rows by the NB sync); a port gets addresses only from
-subnets of the one segment its ``binding:host_id`` reaches (``services.ports``).
+subnets of the one segment its ``binding:host_id`` reaches (``services.routed_ports``).
 Every flat/vlan segment is a localnet port of the network's one logical switch,
 with its tag (reference D.1, B.7); a chassis uses one of them per switch (OVN's
 rule, see ovn-nb(5) "localnet"), so each host must reach one segment of a network.
@@ -213,11 +213,11 @@ def add_segment(session: Session, env: Env, network_id: str, spec: SegmentSpec, 
     else:
         raise errors.InvalidInput(f"Invalid input for operation: network_type value "
                                   f"'{net_type}' not supported.")
-    wire = _wire(net_type, physnet, seg_id)
+    key = _segmentation_key(net_type, physnet, seg_id)
     # An id we picked that is taken now lost a race with a concurrent commit: the unique
-    # wire makes the flush below fail and the transaction retry with the next free id.
+    # key makes the flush below fail and the transaction retry with the next free id.
     if not (chosen_here and net_type != FLAT) and session.scalar(
-            select(NetworkSegment.id).where(NetworkSegment.wire == wire)) is not None:
+            select(NetworkSegment.id).where(NetworkSegment.segmentation_key == key)) is not None:
         if net_type == FLAT:
             raise errors.FlatNetworkInUse(physnet)
         if net_type == VLAN:
@@ -226,15 +226,15 @@ def add_segment(session: Session, env: Env, network_id: str, spec: SegmentSpec, 
     stamp = common.now()
     seg = NetworkSegment(
         id=common.new_id(), network_id=network_id, network_type=net_type,
-        physical_network=physnet, segmentation_id=seg_id, segment_index=index, wire=wire,
-        name=name, description=description, created_at=stamp, updated_at=stamp,
-        revision_number=1)
+        physical_network=physnet, segmentation_id=seg_id, segmentation_key=key,
+        segment_index=index, name=name, description=description, created_at=stamp,
+        updated_at=stamp, revision_number=1)
     session.add(seg)
     session.flush()  # the next allocation in this transaction must see it
     return seg
 
 
-def _wire(net_type: str, physnet: str | None, seg_id: int | None) -> str:
+def _segmentation_key(net_type: str, physnet: str | None, seg_id: int | None) -> str:
     """What a segment occupies: ``flat:<physnet>``, ``vlan:<physnet>:<id>``, ``geneve:<vni>``."""
     if net_type == FLAT:
         return f"flat:{physnet}"

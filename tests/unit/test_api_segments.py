@@ -86,7 +86,7 @@ def test_vlan_without_physnet_takes_first_physnet_with_a_free_vlan(api):
 
 
 def test_concurrent_allocations_never_share_a_vlan(api):
-    """Racing transactions pick the same lowest VLAN; the unique wire makes the loser
+    """Racing transactions pick the same lowest VLAN; the unique segmentation key makes the loser
     retry with the next one (PostgreSQL runs them truly in parallel)."""
     def make(i: int) -> int:
         body = {"name": f"n{i}", "provider_network_type": "vlan",
