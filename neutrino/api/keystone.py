@@ -25,12 +25,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from cachetools import TLRUCache
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
@@ -42,7 +43,7 @@ from neutrino.services.context import Context
 LOG = logging.getLogger(__name__)
 
 EXPIRY_MARGIN = 5.0      # seconds before expires_at a cached token stops being trusted
-CACHE_SIZE = 10000       # validated tokens kept
+CACHE_SIZE = 10000       # validated tokens kept (the least recently used go first)
 UNAUTHENTICATED = {"/", "/healthz"}  # paths served without a token (version list, health)
 _UNAUTHORIZED_MESSAGE = "The request you have made requires authentication."
 
@@ -65,32 +66,37 @@ class KeystoneAuth:
         self.www_authenticate_uri = (settings.keystone_authtoken_www_authenticate_uri
                                      or settings.keystone_authtoken_auth_url)
         self.cache_time = float(settings.keystone_authtoken_token_cache_time)
-        self._cache: OrderedDict[str, tuple[float, Context]] = OrderedDict()
+        # sha256(token) -> (Context, expires_at as epoch seconds); an entry is dropped
+        # at the time _trusted_until gives it, or when it is the least recently used
+        # of more than CACHE_SIZE. cachetools caches are not thread-safe, hence the lock.
+        self._cache: TLRUCache[str, tuple[Context, float]] = TLRUCache(
+            maxsize=CACHE_SIZE, ttu=self._trusted_until, timer=time.time)
+        self._cache_lock = threading.Lock()
         self._session: ks_session.Session | None = None
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="neutrino-keystone")
 
-    # --- the cache (event loop only) -------------------------------------------------------
+    # --- the cache -------------------------------------------------------------------------
 
     async def context(self, token: str) -> Context:
         """The Context of ``token``. Raises TokenInvalid or KeystoneUnavailable."""
         if not token:
             raise TokenInvalid("no X-Auth-Token")
         key = hashlib.sha256(token.encode()).hexdigest()
-        hit = self._cache.get(key)
-        now = time.time()
+        with self._cache_lock:
+            hit = self._cache.get(key)
         if hit is not None:
-            if hit[0] > now:
-                self._cache.move_to_end(key)
-                return hit[1]
-            del self._cache[key]
+            return hit[0]
         loop = asyncio.get_running_loop()
         ctx, expires = await loop.run_in_executor(self._executor, self.validate, token)
-        until = min(expires - EXPIRY_MARGIN, time.time() + self.cache_time)
-        if until > time.time():
-            self._cache[key] = (until, ctx)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[key] = (ctx, expires)  # not kept if already untrusted
         return ctx
+
+    def _trusted_until(self, _key: str, entry: tuple[Context, float], now: float) -> float:
+        """When a token validated at ``now`` stops being trusted (epoch seconds):
+        ``EXPIRY_MARGIN`` s before its ``expires_at``, or ``token_cache_time`` s
+        after ``now``, whichever is first."""
+        return min(entry[1] - EXPIRY_MARGIN, now + self.cache_time)
 
     # --- Keystone (worker threads) ---------------------------------------------------------
 

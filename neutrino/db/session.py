@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -89,23 +90,29 @@ class Database:
     def run(self, fn: Callable[[Session], T], *, write: bool = True) -> T:
         """Run ``fn(session)`` in one transaction and commit; retry races.
 
-        Raises whatever ``fn`` raises (the transaction is rolled back), or the
-        last database error after MAX_ATTEMPTS races.
+        A race (see :func:`_is_race`) re-runs the whole of ``fn`` in a new
+        transaction, up to MAX_ATTEMPTS attempts in all, after a random pause of
+        0 to 2 ms times the number of attempts made so far. Raises whatever
+        ``fn`` raises (the transaction is rolled back), or the last database
+        error after MAX_ATTEMPTS races.
         """
         factory = self._writer if write else self._reader
         lock = self._sqlite_writer_lock if write else contextlib.nullcontext()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                with lock, factory() as session, session.begin():
-                    return fn(session)
-            except DBAPIError as exc:
-                # A connection the server closed (restart, idle timeout) is
-                # invalidated by the pool; the retry gets a fresh one.
-                if attempt == MAX_ATTEMPTS or not (exc.connection_invalidated or _is_retryable(exc)):
-                    raise
-                LOG.debug("retrying transaction after race (attempt %d): %s", attempt, exc.orig)
-                time.sleep(random.uniform(0, 0.002 * attempt))
-        raise AssertionError("unreachable")
+
+        def attempt() -> T:
+            with lock, factory() as session, session.begin():
+                return fn(session)
+
+        # The first attempt runs without tenacity: this is on the path of every
+        # request, races are rare, and tenacity's bookkeeping costs ~10 us a call.
+        try:
+            return attempt()
+        except DBAPIError as exc:
+            if not _is_race(exc):
+                raise
+            _log_race(1, exc)
+            time.sleep(_race_pause(1))
+        return _retry_races(attempt)
 
     def check_migrated(self) -> None:
         """Raise NotMigrated unless the schema is at the newest migration."""
@@ -149,6 +156,39 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(conn):
         immediate = conn.get_execution_options().get("sqlite_immediate")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _retry_races(attempt: Callable[[], T]) -> T:
+    """Attempts 2..MAX_ATTEMPTS of :meth:`Database.run`, after attempt 1 raced
+    (and its pause was taken): ``attempt()`` again while it races, with the same
+    pauses and log lines. tenacity numbers these attempts from 1, one behind
+    ours. Raises what the last attempt raised."""
+    def pause(state: RetryCallState) -> float:
+        return _race_pause(state.attempt_number + 1)
+
+    def log(state: RetryCallState) -> None:
+        _log_race(state.attempt_number + 1, state.outcome.exception())
+
+    # A new Retrying per use: tenacity keeps the state of a run on the object.
+    return Retrying(stop=stop_after_attempt(MAX_ATTEMPTS - 1), retry=retry_if_exception(_is_race),
+                    wait=pause, before_sleep=log, reraise=True)(attempt)
+
+
+def _is_race(exc: BaseException) -> bool:
+    """Whether re-running the transaction can settle ``exc``: a race (see
+    :func:`_is_retryable`), or a connection the server closed (restart, idle
+    timeout), which the pool invalidated so that the retry gets a fresh one."""
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or _is_retryable(exc))
+
+
+def _race_pause(attempts: int) -> float:
+    """The pause, in seconds, after ``attempts`` attempts that raced: uniform in
+    [0, 0.002 * attempts]."""
+    return random.uniform(0, 0.002 * attempts)
+
+
+def _log_race(attempt: int, exc: DBAPIError) -> None:
+    LOG.debug("retrying transaction after race (attempt %d): %s", attempt, exc.orig)
 
 
 def _is_retryable(exc: DBAPIError) -> bool:

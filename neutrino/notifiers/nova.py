@@ -39,6 +39,7 @@ any other 4xx (retrying cannot help).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import uuid
@@ -46,6 +47,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from neutrino.config import Settings
 from neutrino.constants import DEVICE_OWNER_COMPUTE_PREFIX
@@ -237,20 +239,18 @@ class NovaNotifier:
         """Send batches until ``stop`` is set: one every ``interval`` seconds, the
         next at once while a full batch was sent, after a doubling pause (at most
         ``MAX_BACKOFF`` s) while sending fails. Never dies of an error."""
-        failures = 0
-        while not stop.is_set():
-            try:
-                done = self.send_once()
-            except Exception as exc:  # noqa: BLE001 - logged, retried
-                failures += 1
-                pause = min(MAX_BACKOFF, self.interval * 2 ** failures)
-                LOG.warning("sending events to Nova failed (attempt %d), retrying in %.1fs: %s",
-                            failures, pause, exc)
-                stop.wait(pause)
-                continue
-            failures = 0
-            if done < self.batch_size:
-                stop.wait(self.interval)
+        def pause(seconds: float) -> None:  # between failed sends, cut short by ``stop``
+            if stop.wait(seconds):
+                raise _Stopped
+
+        # the n-th failure in a row waits min(MAX_BACKOFF, interval * 2**n) s
+        send = Retrying(retry=retry_if_exception_type(Exception), sleep=pause,
+                        wait=wait_exponential(multiplier=2 * self.interval, max=MAX_BACKOFF),
+                        before_sleep=_log_send_failure)
+        with contextlib.suppress(_Stopped):
+            while not stop.is_set():
+                if send(self.send_once) < self.batch_size:
+                    stop.wait(self.interval)
 
     @staticmethod
     def _log_results(events: list[dict[str, str]], body: Any) -> None:
@@ -263,6 +263,15 @@ class NovaNotifier:
                 LOG.warning("Nova did not take event %s; dropped", result)
             else:
                 LOG.info("Nova took event %s", result)
+
+
+class _Stopped(Exception):
+    """``stop`` was set during a pause between retries."""
+
+
+def _log_send_failure(state: RetryCallState) -> None:
+    LOG.warning("sending events to Nova failed (attempt %d), retrying in %.1fs: %s",
+                state.attempt_number, state.upcoming_sleep, state.outcome.exception())
 
 
 def sender_threads(env: Any, stop: threading.Event) -> list[threading.Thread]:

@@ -46,6 +46,8 @@ from typing import Any
 
 from sqlalchemy import delete, insert, literal, select
 from sqlalchemy.orm import Session
+from tenacity import (RetryCallState, Retrying, retry_if_exception_type,
+                      retry_if_not_exception_type, wait_exponential)
 
 from neutrino.db.models import OvnOutbox, Router
 from neutrino.ovn import apply, chassis, load, observe
@@ -61,6 +63,10 @@ AUDIT_RETRY = 30.0  # seconds before a failed audit runs again
 
 class NotLeader(RuntimeError):
     """The fence said this process no longer holds the leader lock: no NB write."""
+
+
+class _Stopped(Exception):
+    """``stop`` was set during a pause between retries."""
 
 
 @dataclass(frozen=True)
@@ -265,29 +271,42 @@ class NorthboundSync:
         logged and retried with a growing pause; the loop never dies of them,
         only of :class:`NotLeader` (it returns)."""
         next_audit = time.monotonic()
-        failures = 0
-        while not stop.is_set():
+
+        def turn() -> int:  # the audit when it is due, then one batch
+            nonlocal next_audit
             if self.audit_interval and time.monotonic() >= next_audit:
                 ok = self._audit_and_log()
                 next_audit = time.monotonic() + (
                     self.audit_interval if ok else min(self.audit_interval, AUDIT_RETRY))
-            try:
-                done = self.run_once()
-            except NotLeader:
-                LOG.warning("NB sync stops: this controller is no longer the leader")
-                return
-            except Exception as exc:  # logged, retried
-                failures += 1
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"
-                if failures == 1:
-                    LOG.exception("NB sync failed; retrying")
-                else:
-                    LOG.warning("NB sync still failing (attempt %d): %s", failures, exc)
-                stop.wait(min(MAX_RETRY_SLEEP, 0.1 * 2 ** failures))
-                continue
-            failures = 0
-            if not done:
-                stop.wait(IDLE_SLEEP)
+            return self.run_once()
+
+        def pause(seconds: float) -> None:  # between failed turns, cut short by ``stop``
+            if stop.wait(seconds):
+                raise _Stopped
+
+        # the n-th failure in a row waits min(MAX_RETRY_SLEEP, 0.1 * 2**n) s
+        turn_until_done = Retrying(
+            retry=retry_if_exception_type(Exception) & retry_if_not_exception_type(NotLeader),
+            wait=wait_exponential(multiplier=0.2, max=MAX_RETRY_SLEEP), sleep=pause,
+            before_sleep=self._log_failure)
+        try:
+            while not stop.is_set():
+                if not turn_until_done(turn):
+                    stop.wait(IDLE_SLEEP)
+        except NotLeader:
+            LOG.warning("NB sync stops: this controller is no longer the leader")
+        except _Stopped:
+            pass
+
+    def _log_failure(self, state: RetryCallState) -> None:
+        """Record and log a failed turn of :meth:`run_forever`, the first in a row
+        with its traceback (tenacity's ``before_sleep``)."""
+        exc = state.outcome.exception()
+        self.stats.last_error = f"{type(exc).__name__}: {exc}"
+        if state.attempt_number == 1:
+            LOG.error("NB sync failed; retrying", exc_info=exc)
+        else:
+            LOG.warning("NB sync still failing (attempt %d): %s", state.attempt_number, exc)
 
     def _audit_and_log(self) -> bool:
         at = common.now()
