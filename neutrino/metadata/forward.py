@@ -11,6 +11,22 @@ the service's work together (``bench/metadata.py``, profiled with py-spy).
 An idle connection the service has closed meanwhile is noticed when it yields no
 response byte; the request is then sent once more on a new connection (it never
 reached the service's handler). Used on one event loop only.
+
+API: ``Upstream(url, timeout=30, connect_timeout=5, max_idle=64)`` (seconds, seconds,
+connections; ValueError for a URL that is not http(s) with a host);
+``await upstream.request(method, target, [(name, value), ...], body=b"")`` ->
+:class:`Reply` ``(status: int, headers: [(name, value)] as sent, body: bytes)``, or
+:class:`ForwardError` (cannot connect within ``connect_timeout``; no whole answer
+within ``timeout``; a broken or non-HTTP/1.x answer), which the proxy turns into 503
+with ``Retry-After``.
+
+Libraries measured in its place (``bench/metadata.py``, 1/8/32 clients, interleaved
+runs on one 2-core machine): ``httpx.AsyncClient`` served 3-12x fewer requests/s
+(httpcore's pool and anyio cost 0.8-1.7 ms of CPU a request, 15-40x this module's;
+without ``sniffio`` installed, httpcore also retries a failing import on every lock);
+``h11`` costs about 80 us a request for its state machine and validation against this
+module's 7 us: 20-30 % fewer requests/s at 1 and 8 clients, p50 10-45 % higher. Both
+are beyond the 20 % allowed, so the client stays hand-written.
 """
 
 from __future__ import annotations
