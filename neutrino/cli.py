@@ -203,11 +203,17 @@ def metadata_agent(
         ovs_connection: str = typer.Option("unix:/var/run/openvswitch/db.sock",
                                            "--ovs-connection", help="This host's OVS database"),
         chassis_netns: Optional[str] = typer.Option(
-            None, "--chassis-netns", help="Namespace ovs-vswitchd runs in (default: this one)")
+            None, "--chassis-netns", help="Namespace ovs-vswitchd runs in (default: this one)"),
+        netns_prefix: str = typer.Option(
+            "ovnmeta-", "--netns-prefix",
+            help="Metadata namespaces are <prefix><network id>; another chassis' agent on "
+                 "the same machine needs another prefix (e.g. ovnmeta2-)")
 ) -> None:
     """Serve 169.254.169.254 on this chassis' networks, forwarding to the metadata
-    service (or nova_metadata_url), in the foreground until Ctrl-C. 'neutrino up'
-    runs one itself for its own chassis."""
+    service (or nova_metadata_url), in the foreground until Ctrl-C, and report the
+    networks served in the chassis' SB Chassis_Private row (external_ids
+    neutrino:metadata-agent, neutrino:metadata-networks), which the controller waits
+    for before a port bound here is ACTIVE. 'neutrino up' runs one per lab chassis."""
     import logging
     import signal
     import socket
@@ -236,9 +242,9 @@ def metadata_agent(
                               ovs_connection=ovs_connection, chassis_netns=chassis_netns,
                               forward_url=auth.forward_url(settings),
                               secret=auth.ensure_shared_secret(settings),
-                              state_dir=settings.state_dir)
+                              state_dir=settings.state_dir, netns_prefix=netns_prefix)
         agent.run_until(stop)
-    except (ConfigError, idl.OvnUnavailable, OSError, host_ovs.OvsError) as exc:
+    except (ConfigError, idl.OvnUnavailable, OSError, host_ovs.OvsError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
     finally:
@@ -251,10 +257,16 @@ def up(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOp
        port: Optional[int] = typer.Option(None, "--port", help="API listen port (9696)"),
        metadata_port: Optional[int] = typer.Option(
            None, "--metadata-port", help="Metadata service listen port (8775)"),
-       database_url: Optional[str] = DbOpt) -> None:
-    """Run the all-in-one service in the foreground: OVS/OVN daemons, database,
-    northbound sync, metadata service and agent, port status and the API. Ctrl-C
-    (or 'neutrino down') stops exactly what it started."""
+       database_url: Optional[str] = DbOpt,
+       chassis: Optional[int] = typer.Option(
+           None, "--chassis", help="Lab chassis to run, joined by geneve (default: as last "
+                                   "time, else 1)"),
+       gateways: Optional[int] = typer.Option(
+           None, "--gateways", help="How many of them host router gateways (default: 1, "
+                                    "2 from 3 chassis)")) -> None:
+    """Run the all-in-one service in the foreground: OVS/OVN daemons (one or several
+    chassis), database, northbound sync, metadata service and one agent per chassis,
+    port status and the API. Ctrl-C (or 'neutrino down') stops exactly what it started."""
     from neutrino.lab import daemons, runtime
 
     settings = _settings(config, state_dir=state_dir, host=host, port=port,
@@ -265,11 +277,11 @@ def up(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOp
             def progress(step: str) -> None:
                 out.print(f"[green]✓[/green] {step}" if step.startswith("serving") else f"  {step}")
                 spinner.update(step)
-            runtime.up(settings, progress)
+            runtime.up(settings, progress, chassis_count=chassis, gateways=gateways)
     except runtime.MissingPrerequisites as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
-    except (daemons.DaemonError, RuntimeError) as exc:
+    except (daemons.DaemonError, RuntimeError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
     out.print("stopped")
@@ -423,6 +435,9 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
                  None, "--subnet", help="Take the address from this subnet (name or id)"),
              fixed_ip: Optional[str] = typer.Option(None, "--fixed-ip",
                                                     help="Ask for this address"),
+             chassis: Optional[str] = typer.Option(
+                 None, "--chassis", help="Lab chassis to place it on (default: spread over "
+                                         "the hypervisors)"),
              config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
     """Create a port and an instance on it (its metadata registered); print the address
     it leased by DHCP."""
@@ -444,7 +459,7 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
                                  f"{name}: scheduled on network {net['name'] or '-'} ({net['id']})"),
                              security_groups=security_group or None,
                              port_security=not no_port_security, subnet=subnet,
-                             fixed_ip=fixed_ip)
+                             fixed_ip=fixed_ip, chassis=chassis)
     except (commands.LabError, instances.InstanceError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
@@ -457,16 +472,65 @@ def lab_list(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = Stat
     """List lab instances."""
     from rich.table import Table
 
-    from neutrino.lab import instances
+    from neutrino.lab import instances, runtime
 
     settings = _settings(config, state_dir=state_dir)
+    chassis = {c.netns: c.name for c in runtime.lab_fleet(settings)}
     table = Table()
-    for column in ("name", "address", "port", "namespace", "state"):
+    for column in ("name", "address", "port", "chassis", "namespace", "state"):
         table.add_column(column)
     for inst in instances.list_instances(settings.state_dir):
         table.add_row(inst.name, inst.lease.address if inst.lease else "-", inst.port_id,
-                      inst.netns, inst.state)
+                      chassis.get(inst.chassis_netns or "", "-"), inst.netns, inst.state)
     Console().print(table)
+
+
+chassis_app = typer.Typer(help="The lab's chassis", no_args_is_help=True)
+lab_app.add_typer(chassis_app, name="chassis")
+
+
+@chassis_app.command("list")
+def chassis_list(config: Optional[str] = ConfigOpt,
+                 state_dir: Optional[Path] = StateDirOpt) -> None:
+    """List the lab's chassis: roles, encap address, namespace, metadata agent."""
+    from rich.table import Table
+
+    from neutrino.lab import fleet, runtime
+
+    settings = _settings(config, state_dir=state_dir)
+    table = Table("chassis", "roles", "encap ip", "namespace", "metadata agent")
+    for c in runtime.lab_fleet(settings):
+        pid = fleet.agent_pid(c)
+        table.add_row(c.name, c.roles, c.encap_ip, c.netns, f"pid {pid}" if pid else "-")
+    Console().print(table)
+
+
+@chassis_app.command("kill")
+def chassis_kill(name: str, config: Optional[str] = ConfigOpt,
+                 state_dir: Optional[Path] = StateDirOpt) -> None:
+    """SIGKILL a lab chassis' ovs-vswitchd and ovn-controller, as a host that dies."""
+    from neutrino.lab import runtime
+
+    try:
+        pids = runtime.kill_chassis(_settings(config, state_dir=state_dir), name)
+    except ValueError as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"{name}: killed {', '.join(map(str, pids)) or 'nothing (not running)'}")
+
+
+@chassis_app.command("start")
+def chassis_start(name: str, config: Optional[str] = ConfigOpt,
+                  state_dir: Optional[Path] = StateDirOpt) -> None:
+    """Start again what is not running of a lab chassis (after 'kill')."""
+    from neutrino.lab import daemons, runtime
+
+    try:
+        runtime.revive_chassis(_settings(config, state_dir=state_dir), name)
+    except (ValueError, daemons.DaemonError) as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
+    Console().print(f"{name}: running")
 
 
 @lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

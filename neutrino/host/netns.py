@@ -176,6 +176,42 @@ def ensure_veth(host_if: str, host_netns: str | None, ns_if: str, netns: str, ma
     return created
 
 
+def ensure_bridge(netns: str | None, name: str, addresses: tuple[str, ...] = (),
+                  mac: str | None = None) -> bool:
+    """A Linux bridge ``name`` in ``netns`` (None: here), up, with ``mac`` (when given)
+    and at least ``addresses`` (``"198.18.0.254/24"``); True if it was created.
+
+    The lab's shared L2 segments (underlay, a physical network's upstream) are such
+    bridges: every chassis plugs one veth end into them (:func:`enslave`).
+    """
+    check_ifname(name)
+    created = False
+    with _iproute(netns) as ipr:
+        index = _lookup(ipr, name)
+        if index is None:
+            ipr.link("add", ifname=name, kind="bridge")
+            created = True
+            index = _lookup(ipr, name)
+        if mac is not None:
+            ipr.link("set", index=index, address=mac)
+        ipr.link("set", index=index, state="up")
+        have = {f"{a.get('IFA_ADDRESS')}/{a['prefixlen']}" for a in ipr.get_addr(index=index)}
+        for cidr in addresses:
+            if cidr not in have:
+                address, prefix = cidr.split("/")
+                ipr.addr("add", index=index, address=address, prefixlen=int(prefix))
+    return created
+
+
+def enslave(netns: str | None, ifname: str, bridge: str) -> None:
+    """Attach ``ifname`` to the Linux bridge ``bridge``, both in ``netns``, and bring it up."""
+    with _iproute(netns) as ipr:
+        index, master = _lookup(ipr, check_ifname(ifname)), _lookup(ipr, check_ifname(bridge))
+        if index is None or master is None:
+            raise HostError(f"{ifname} or {bridge} missing in namespace {netns}")
+        ipr.link("set", index=index, master=master, state="up")
+
+
 def remove_link(ifname: str, netns: str | None = None) -> bool:
     """Delete ``ifname`` in ``netns`` (a veth takes its peer along); True if it existed."""
     if netns is not None and not netns_exists(netns):

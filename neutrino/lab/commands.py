@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import httpx
 
-from neutrino.lab import external, instances, vlans
+from neutrino.lab import external, fleet, instances, vlans
 from neutrino.lab.runtime import RuntimeInfo
 
 DEVICE_OWNER = "compute:lab"
@@ -62,7 +62,7 @@ def boot(state_dir: Path, name: str, network: str | None = None,
          on_scheduled: Callable[[dict[str, Any]], None] | None = None,
          security_groups: list[str] | None = None,
          port_security: bool = True, subnet: str | None = None,
-         fixed_ip: str | None = None) -> instances.Instance:
+         fixed_ip: str | None = None, chassis: str | None = None) -> instances.Instance:
     """Create a port on ``network``, register the instance's metadata (id = the port's
     ``device_id``, hostname from ``name``, ``keys`` as [(name, public key)], ``user_data``)
     and boot instance ``name`` on it (DHCP lease included). Port and registration are
@@ -73,12 +73,13 @@ def boot(state_dir: Path, name: str, network: str | None = None,
     ``security_groups`` (names or ids) replace the project's ``default`` group;
     ``port_security`` False makes a port without port security (and groups).
     ``subnet`` (name or id) asks for an address of that subnet, ``fixed_ip`` for that
-    address (of ``subnet`` when both are given). On a routed network
-    (``ip_allocation`` ``deferred``) the port is bound to the chassis
-    (``binding:host_id``, as Nova does) so it gets an address of a segment the
-    chassis reaches.
+    address (of ``subnet`` when both are given). The instance goes to lab chassis
+    ``chassis`` (a name; default: the hypervisor with the fewest instances,
+    ``fleet.pick``), and the port is bound there first (``binding:host_id``, as Nova
+    does), so on a routed network it gets an address of a segment that chassis reaches.
     """
     info = running(state_dir)
+    home = _home_chassis(state_dir, info, chassis)
     with api_client(info, project) as client, api_client(info, None) as admin:
         body = {"port": {"name": name, "device_owner": DEVICE_OWNER,
                          "device_id": str(uuid.uuid4())}}
@@ -102,16 +103,28 @@ def boot(state_dir: Path, name: str, network: str | None = None,
             body["port"]["network_id"] = find_network(client, network)["id"]
             port = _ok(client.post("/ports", json=body)).json()["port"]
         try:
-            if port.get("ip_allocation") == "deferred":
-                port = _ok(admin.put(f"/ports/{port['id']}", json={
-                    "port": {"binding:host_id": info.chassis_name}})).json()["port"]
+            port = _ok(admin.put(f"/ports/{port['id']}", json={
+                "port": {"binding:host_id": home.name}})).json()["port"]
             _ok(admin.post("/instances", json={"instance": instance_body(port, name, user_data, keys)}))
-            return instances.boot_instance(state_dir, name, port, info.chassis_netns,
-                                           info.ovs_connection)
+            return instances.boot_instance(state_dir, name, port, home.netns,
+                                           home.ovs_connection)
         except Exception:
             admin.delete(f"/instances/{port['device_id']}")
             client.delete(f"/ports/{port['id']}")
             raise
+
+
+def _home_chassis(state_dir: Path, info: RuntimeInfo, name: str | None) -> fleet.LabChassis:
+    """Where a new instance goes (see :func:`boot`); LabError for an unknown chassis."""
+    lab = info.fleet()
+    if not lab:
+        raise LabError("lab instances need neutrino's own OVN (ovn_nb_connection unset)")
+    by_netns = {c.netns: c.name for c in lab}
+    placed = [by_netns.get(i.chassis_netns or "", "") for i in instances.list_instances(state_dir)]
+    try:
+        return fleet.pick(lab, name, placed)
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
 
 
 def find_subnet(client: httpx.Client, subnet: str) -> dict[str, Any]:
@@ -150,7 +163,11 @@ def delete(state_dir: Path, name: str) -> None:
     """Remove the instance (namespace, veth, OVS port, DHCP client) and its port."""
     info = running(state_dir)
     inst = instances.get_instance(state_dir, name)
-    instances.delete_instance(state_dir, name, info.ovs_connection)
+    try:
+        ovs = info.chassis_of(netns=inst.chassis_netns).ovs_connection
+    except ValueError:
+        ovs = info.ovs_connection
+    instances.delete_instance(state_dir, name, ovs)
     with api_client(info, None) as client:
         resp = client.delete(f"/ports/{inst.port_id}")
         if resp.status_code not in (204, 404):
@@ -170,7 +187,8 @@ def external_create(state_dir: Path, physnet: str = "physnet1", cidr: str = "172
     ``physnet``; an existing one of that name must be just that) and a subnet ``cidr``
     with ``gateway_ip`` (default: the first address) and DHCP off, as devstack makes
     ``public``.  Then the upstream namespace on the bridge ``physnet`` is mapped to,
-    owning ``gateway_ip`` and ``outside_ip`` (/32, outside ``cidr``).  Returns
+    owning ``gateway_ip`` and ``outside_ip`` (/32, outside ``cidr``), plugged into
+    every lab chassis (they all map the same physical networks).  Returns
     (upstream, network, subnet).  LabError when no all-in-one runs, ``physnet`` is not
     in its bridge mappings, or the API refuses; ValueError for bad addresses.
     """
@@ -188,7 +206,9 @@ def external_create(state_dir: Path, physnet: str = "physnet1", cidr: str = "172
         subnet = _external_subnet(client, net, str(subnet_cidr), str(gateway))
     up = external.create_upstream(state_dir, physnet, bridge, info.chassis_netns,
                                   info.ovs_connection, f"{gateway}/{subnet_cidr.prefixlen}",
-                                  [outside_ip], network_id=net["id"], subnet_id=subnet["id"])
+                                  [outside_ip], network_id=net["id"], subnet_id=subnet["id"],
+                                  extra_chassis=[(c.netns, c.ovs_connection)
+                                                 for c in info.fleet()[1:]])
     return up, net, subnet
 
 

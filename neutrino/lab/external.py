@@ -6,7 +6,13 @@ bridge named for that physical network in ``ovn-bridge-mappings`` (reference D.2
 data centre a physical router sits on that bridge's uplink; here a namespace does:
 
     instance -> router (SNAT / floating IP) -> localnet -> br-ex (chassis netns)
-      -> veth ``ext<10 hex>`` | ``eth0`` in ``<chassis netns>-ext-<physnet>``
+      -> veth ``ext<10 hex>`` | ``c<k>`` -> bridge ``eth0`` in ``<chassis netns>-ext-<physnet>``
+
+With several chassis mapping the physical network (gateway chassis, and hypervisors for
+distributed floating IPs), each has its own veth ``ext<10 hex>`` | ``c<k>`` into the
+upstream's Linux bridge ``eth0``: one L2 segment, as a data centre's external VLAN is, so
+a gateway that moves to another chassis is found again by its gratuitous ARP. A
+capture on ``c<k>`` shows what chassis ``k`` sends to the outside.
 
 The upstream namespace owns the external subnet's gateway address (``172.24.4.1/24``,
 what the subnet's ``gateway_ip`` and so a router's default route point at) and "outside
@@ -75,8 +81,10 @@ class Upstream:
     """An upstream as persisted in ``<state_dir>/lab/external/<physnet>.json``.
 
     ``gateway`` is the interface address (``"172.24.4.1/24"``), ``outside`` the outside
-    host addresses (``("203.0.113.10/32",)``); ``host_if`` is the veth end plugged into
-    ``bridge`` inside ``chassis_netns``, ``ns_if`` its peer in ``netns`` (MAC ``mac``).
+    host addresses (``("203.0.113.10/32",)``), both on the Linux bridge ``ns_if`` in
+    ``netns`` (MAC ``mac``); ``host_if`` is the veth end plugged into ``bridge`` inside
+    ``chassis_netns`` (and inside each of ``extra_chassis``: ``(netns, ovs connection)``
+    pairs), its peer ``c<k>`` (:meth:`port_of`) a port of ``ns_if``.
     ``network_id``/``subnet_id`` name the Neutron external network and subnet it serves,
     when it was made through the API ("" otherwise).
     """
@@ -92,6 +100,17 @@ class Upstream:
     outside: tuple[str, ...] = DEFAULT_OUTSIDE
     network_id: str = ""
     subnet_id: str = ""
+    extra_chassis: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def chassis_namespaces(self) -> list[str]:
+        """Every chassis namespace plugged in, the first one first."""
+        return [self.chassis_netns, *(ns for ns, _ in self.extra_chassis)]
+
+    def port_of(self, chassis_netns: str) -> str:
+        """The upstream-side veth end of a chassis: ``"c<k>"`` (1-based, in
+        :attr:`chassis_namespaces` order). ``ValueError`` for a chassis not plugged in."""
+        return f"c{self.chassis_namespaces.index(chassis_netns) + 1}"
 
     @property
     def gateway_ip(self) -> str:
@@ -109,7 +128,8 @@ class Upstream:
     @classmethod
     def from_json(cls, text: str) -> Upstream:
         data = json.loads(text)
-        return cls(**{**data, "outside": tuple(data.get("outside", ()))})
+        return cls(**{**data, "outside": tuple(data.get("outside", ())),
+                      "extra_chassis": tuple(tuple(c) for c in data.get("extra_chassis", ()))})
 
 
 def upstream_netns(chassis_netns: str, physnet: str) -> str:
@@ -148,12 +168,14 @@ def list_upstreams(state_dir: Path) -> list[Upstream]:
 def create_upstream(state_dir: Path, physnet: str, bridge: str, chassis_netns: str,
                     ovs_connection: str, gateway: str = "172.24.4.1/24",
                     outside: Iterable[str] = DEFAULT_OUTSIDE, network_id: str = "",
-                    subnet_id: str = "") -> Upstream:
+                    subnet_id: str = "",
+                    extra_chassis: Iterable[tuple[str, str]] = ()) -> Upstream:
     """Create (or complete, or bring in line) the upstream of ``physnet`` and return it.
 
     ``bridge`` is the OVS bridge ``physnet`` is mapped to on the chassis whose
     ovs-vswitchd runs in ``chassis_netns`` with database ``ovs_connection``; it must
-    exist (``OvsError`` otherwise).  ``gateway`` is an interface address
+    exist (``OvsError`` otherwise); ``extra_chassis`` are more ``(namespace, ovs
+    connection)`` pairs of chassis with the same bridge.  ``gateway`` is an interface address
     (``"172.24.4.1/24"``); ``outside`` are addresses outside that subnet (a bare
     address means /32).  Idempotent: an existing upstream is re-plumbed and its
     addresses set to exactly these.  ``ValueError`` for a bad physnet or addresses,
@@ -171,11 +193,13 @@ def create_upstream(state_dir: Path, physnet: str, bridge: str, chassis_netns: s
     ns = upstream_netns(chassis_netns, physnet)
     up = Upstream(physnet=physnet, bridge=bridge, netns=ns, chassis_netns=chassis_netns,
                   host_if=host_ifname(physnet), ns_if=NS_IF, mac=_mac(ns), gateway=str(gw),
-                  outside=outs, network_id=network_id, subnet_id=subnet_id)
+                  outside=outs, network_id=network_id, subnet_id=subnet_id,
+                  extra_chassis=tuple(tuple(c) for c in extra_chassis))
     path = _path(state_dir, physnet)
     with contextlib.suppress(UpstreamNotFound):
         old = get_upstream(state_dir, physnet)
-        if (old.chassis_netns, old.bridge) != (chassis_netns, bridge):
+        if (old.chassis_netns, old.bridge, old.extra_chassis) != \
+                (chassis_netns, bridge, up.extra_chassis):
             remove_upstream(state_dir, physnet, ovs_connection, forget=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     _save(path, up)
@@ -184,13 +208,15 @@ def create_upstream(state_dir: Path, physnet: str, bridge: str, chassis_netns: s
 
 
 def restore_upstream(state_dir: Path, physnet: str, chassis_netns: str, ovs_connection: str,
-                     bridge: str | None = None) -> Upstream:
+                     bridge: str | None = None,
+                     extra_chassis: Iterable[tuple[str, str]] = ()) -> Upstream:
     """Plumb a saved upstream again (``neutrino up`` after ``down``), into
-    ``chassis_netns`` and onto ``bridge`` (default: the saved one); see
-    :func:`create_upstream`.  :class:`UpstreamNotFound` if none is saved."""
+    ``chassis_netns`` (and ``extra_chassis``) and onto ``bridge`` (default: the saved
+    one); see :func:`create_upstream`.  :class:`UpstreamNotFound` if none is saved."""
     up = get_upstream(state_dir, physnet)
     return create_upstream(state_dir, physnet, bridge or up.bridge, chassis_netns,
-                           ovs_connection, up.gateway, up.outside, up.network_id, up.subnet_id)
+                           ovs_connection, up.gateway, up.outside, up.network_id, up.subnet_id,
+                           extra_chassis)
 
 
 def remove_upstream(state_dir: Path, physnet: str, ovs_connection: str,
@@ -208,11 +234,12 @@ def remove_upstream(state_dir: Path, physnet: str, ovs_connection: str,
         up = None
     found = forget and path.exists()
     if up is not None:
-        with contextlib.suppress(subprocess.SubprocessError, OSError):
-            if up.host_if in host_ovs.bridge_ports(ovs_connection, up.bridge, timeout=5):
-                host_ovs.unplug(ovs_connection, up.bridge, up.host_if, timeout=5)
-                found = True
-        found |= host_netns.remove_link(up.host_if, up.chassis_netns)
+        for netns, ovs in ((up.chassis_netns, ovs_connection), *up.extra_chassis):
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                if up.host_if in host_ovs.bridge_ports(ovs, up.bridge, timeout=5):
+                    host_ovs.unplug(ovs, up.bridge, up.host_if, timeout=5)
+                    found = True
+            found |= host_netns.remove_link(up.host_if, netns)
         found |= host_netns.remove_netns(up.netns)
     if forget:
         path.unlink(missing_ok=True)
@@ -247,19 +274,28 @@ def is_plumbed(up: Upstream) -> bool:
 
 
 def _plumb(up: Upstream, ovs_connection: str) -> None:
-    if not host_netns.netns_exists(up.chassis_netns):
-        raise UpstreamError(f"chassis namespace {up.chassis_netns} does not exist "
-                            f"(is the chassis running?)")
+    chassis = [(up.chassis_netns, ovs_connection), *up.extra_chassis]
+    for netns, _ in chassis:
+        if not host_netns.netns_exists(netns):
+            raise UpstreamError(f"chassis namespace {netns} does not exist "
+                                f"(is the chassis running?)")
     host_netns.ensure_netns(up.netns)
-    created = host_netns.ensure_veth(up.host_if, up.chassis_netns, up.ns_if, up.netns, up.mac)
-    if created:
-        # A port row left from an earlier veth of that name (deleted with the chassis
-        # namespace, OVS not told) keeps receiving from the dead device on the netdev
-        # datapath: remove it first, in its own transaction, so ovs-vswitchd reopens.
-        host_ovs.vsctl(ovs_connection, "--if-exists", "del-port", up.host_if)
-    host_ovs.vsctl(ovs_connection, "--", "--may-exist", "add-port", up.bridge, up.host_if,
-                   "--", "set", "Interface", up.host_if,
-                   f"external_ids:{OVS_MARK}={json.dumps(up.physnet)}")
+    if _link_kind(up.netns, up.ns_if) not in (None, "bridge"):  # a veth of an older lab
+        host_netns.remove_link(up.ns_if, up.netns)
+    host_netns.ensure_bridge(up.netns, up.ns_if, mac=up.mac)
+    for netns, ovs in chassis:
+        peer = up.port_of(netns)
+        created = host_netns.ensure_veth(up.host_if, netns, peer, up.netns,
+                                         _mac(f"{up.netns}/{peer}"))
+        host_netns.enslave(up.netns, peer, up.ns_if)
+        if created:
+            # A port row left from an earlier veth of that name (deleted with the chassis
+            # namespace, OVS not told) keeps receiving from the dead device on the netdev
+            # datapath: remove it first, in its own transaction, so ovs-vswitchd reopens.
+            host_ovs.vsctl(ovs, "--if-exists", "del-port", up.host_if)
+        host_ovs.vsctl(ovs, "--", "--may-exist", "add-port", up.bridge, up.host_if,
+                       "--", "set", "Interface", up.host_if,
+                       f"external_ids:{OVS_MARK}={json.dumps(up.physnet)}")
     with IPRoute(netns=up.netns, flags=0) as ipr:
         index = ipr.link_lookup(ifname=up.ns_if)[0]
         wanted = [up.gateway, *up.outside]
@@ -271,6 +307,16 @@ def _plumb(up: Upstream, ovs_connection: str) -> None:
             if cidr not in have:
                 addr, prefix = cidr.split("/")
                 ipr.addr("add", index=index, address=addr, prefixlen=int(prefix))
+
+
+def _link_kind(netns: str, ifname: str) -> str | None:
+    """``"bridge"``, ``"veth"``, ... of ``ifname`` in ``netns``; None when it is missing."""
+    with IPRoute(netns=netns, flags=0) as ipr:
+        found = ipr.link_lookup(ifname=ifname)
+        if not found:
+            return None
+        info = ipr.link("get", index=found[0])[0].get("linkinfo")
+        return info.get("kind") if info is not None else ""
 
 
 def _addresses(ipr: IPRoute, ifname: str) -> list[str]:

@@ -1,13 +1,15 @@
 """The all-in-one service behind ``neutrino up``, ``down`` and ``status``.
 
 ``up`` runs in the foreground: it starts whatever is not already running —
-the private OVS/OVN daemons of ``lab/daemons.py`` (unless ``ovn_nb_connection``
-points at an existing OVN), the database migrations, the metadata service, the
-chassis' metadata agent (with neutrino's own OVN only) and the same
-``control.controller.Controller`` that ``neutrino controller`` runs (NB sync, SB
-port-status watcher reporting a port ACTIVE once the agent serves its network,
-Nova's port-event sender), in a thread — then serves the API until Ctrl-C or
-``neutrino down``, and stops exactly what it started. ``<state_dir>/runtime.json`` tells the other
+the private OVS/OVN daemons of ``lab/daemons.py`` for one or several chassis
+(``lab/fleet.py``; several meet on ``lab/underlay.py``), unless
+``ovn_nb_connection`` points at an existing OVN, the database migrations, the
+metadata service, one ``neutrino metadata-agent`` process per chassis (with
+neutrino's own OVN only) and the same ``control.controller.Controller`` that
+``neutrino controller`` runs (NB sync, SB port-status watcher reporting a port
+ACTIVE once its chassis' agent reports its network served, Nova's port-event
+sender), in a thread — then serves the API until Ctrl-C or ``neutrino down``, and
+stops exactly what it started. ``<state_dir>/runtime.json`` tells the other
 commands (``down``, ``status``, ``lab ...``) where everything is.
 """
 
@@ -31,7 +33,7 @@ from neutrino.api.app import create_app
 from neutrino.config import Settings
 from neutrino.db.session import Database
 from neutrino.host.process import pid_alive
-from neutrino.lab import daemons
+from neutrino.lab import daemons, fleet, underlay
 from neutrino.services.env import Env
 
 LOG = logging.getLogger(__name__)
@@ -64,6 +66,20 @@ class RuntimeInfo:
     bridge_mappings: dict[str, str] = field(default_factory=dict)
     #: The metadata service the agents forward to (``http://127.0.0.1:8775``).
     metadata_url: str = ""
+    #: Every lab chassis (``fleet.LabChassis`` fields), the first one first; the
+    #: ``chassis_*``/``ovs_connection`` fields above are the first one's.
+    chassis: list[dict] = field(default_factory=list)
+
+    def fleet(self) -> list[fleet.LabChassis]:
+        """The lab chassis ([] when OVN is not neutrino's own)."""
+        return [fleet.LabChassis(**c) for c in self.chassis]
+
+    def chassis_of(self, name: str | None = None, netns: str | None = None) -> "fleet.LabChassis":
+        """The lab chassis called ``name`` or running in ``netns`` (``ValueError`` if none)."""
+        for chassis in self.fleet():
+            if chassis.name == name or chassis.netns == netns:
+                return chassis
+        raise ValueError(f"no lab chassis {name or netns!r}")
 
     def save(self, state_dir: Path) -> None:
         path = state_dir / RUNTIME_FILE
@@ -87,27 +103,84 @@ def chassis_netns(state_dir: Path) -> str:
     return "ntc-" + hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:8]
 
 
-#: The all-in-one's chassis also hosts router gateway ports, as in devstack
-#: (SB Chassis ``other_config:ovn-cms-options``, reference D.5 scheduling).
-GATEWAY_CHASSIS = {"ovn-cms-options": "enable-chassis-as-gw"}
+def lab_fleet(settings: Settings, count: int | None = None,
+              gateways: int | None = None) -> list[fleet.LabChassis]:
+    """The lab chassis of this state dir: planned for ``count`` (and ``gateways``), else
+    the ones the last ``up`` recorded, else one."""
+    ovn_dir = settings.state_dir / "ovn"
+    if count is None:
+        saved = fleet.load(ovn_dir)
+        if saved:
+            return saved
+    return fleet.plan(ovn_dir, settings.chassis_name or socket.gethostname(),
+                      chassis_netns(settings.state_dir), count or 1, gateways)
 
 
-def deployment(settings: Settings) -> daemons.OvnDeployment:
-    """The private OVN deployment of this state dir (not started); its chassis maps
+def deployment(settings: Settings,
+               chassis: list[fleet.LabChassis] | None = None) -> daemons.OvnDeployment:
+    """The private OVN deployment of this state dir (not started): the central and
+    every chassis of ``chassis`` (default :func:`lab_fleet`), each mapping
     ``settings.bridge_mappings`` (``ovn-bridge-mappings``, bridges created in the
-    chassis namespace) and is gateway capable."""
-    name = settings.chassis_name or socket.gethostname()
-    return daemons.OvnDeployment(settings.state_dir / "ovn", name,
-                                 netns=chassis_netns(settings.state_dir),
-                                 bridge_mappings=settings.physnet_bridges(),
-                                 external_ids=GATEWAY_CHASSIS)
+    chassis namespace), gateway chassis marked as such."""
+    chassis = chassis or lab_fleet(settings)
+    first, bridges = chassis[0], settings.physnet_bridges()
+    ovn = daemons.OvnDeployment(settings.state_dir / "ovn", first.name, netns=first.netns,
+                                bridge_mappings=bridges, encap_ip=first.encap_ip,
+                                external_ids=first.external_ids)
+    for other in chassis[1:]:
+        ovn.add_chassis(other.name, other.netns, bridges, encap_ip=other.encap_ip,
+                        start=False, external_ids=other.external_ids)
+    return ovn
 
 
-def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) -> None:
+def start_chassis(ovn: daemons.OvnDeployment, chassis: list[fleet.LabChassis],
+                  only: str | None = None) -> None:
+    """Start every chassis daemon not running (of chassis ``only``, when given) and join
+    each to the underlay (with several chassis); after a chassis was killed, this
+    brings it back."""
+    for lab, daemon_set in zip(chassis, ovn.chassis):
+        if only in (None, lab.name):
+            daemon_set.start()
+            if len(chassis) > 1:
+                underlay.attach(daemon_set, lab.index, chassis[0].netns)
+
+
+def kill_chassis(settings: Settings, name: str) -> list[int]:
+    """SIGKILL the ovs-vswitchd and ovn-controller of lab chassis ``name`` (a host dying
+    without a word: its tunnels and BFD sessions go silent); returns the pids killed.
+    :func:`revive_chassis` brings it back. ``ValueError`` for an unknown chassis."""
+    lab = lab_fleet(settings)
+    if name not in {c.name for c in lab}:
+        raise ValueError(f"no lab chassis {name!r}")
+    killed = []
+    for daemon_set in deployment(settings, lab).chassis:
+        if daemon_set.name == name:
+            for daemon in (daemon_set.vswitchd, daemon_set.controller):
+                pid = daemon.pid()
+                if pid is not None:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+    return killed
+
+
+def revive_chassis(settings: Settings, name: str) -> None:
+    """Start again what is not running of lab chassis ``name`` and rejoin it to the
+    underlay. ``ValueError`` for an unknown chassis; ``daemons.DaemonError``."""
+    lab = lab_fleet(settings)
+    if name not in {c.name for c in lab}:
+        raise ValueError(f"no lab chassis {name!r}")
+    start_chassis(deployment(settings, lab), lab, only=name)
+
+
+def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, *,
+       chassis_count: int | None = None, gateways: int | None = None) -> None:
     """Bring everything up, serve until interrupted, then stop what was started.
+    ``chassis_count`` lab chassis (default: as last time, else 1), ``gateways`` of
+    them gateway capable (see ``lab.fleet``).
 
-    Raises MissingPrerequisites, daemons.DaemonError, or RuntimeError when an
-    all-in-one already runs on this state dir.
+    Raises MissingPrerequisites, daemons.DaemonError, ValueError (a bad chassis
+    plan), or RuntimeError when an all-in-one already runs on this state dir or a
+    metadata agent does not come up.
     """
     state_dir = settings.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -115,7 +188,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
     if running is not None:
         raise RuntimeError(f"neutrino up is already running on {state_dir} (pid {running.pid})")
 
-    ovn = None
+    ovn, lab = None, []
     if settings.ovn_nb_connection:
         nb_conn, sb_conn, ovs_conn, netns = (settings.ovn_nb_connection,
                                              settings.ovn_sb_connection, "", "")
@@ -124,16 +197,24 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         missing = daemons.check_prerequisites()
         if missing:
             raise MissingPrerequisites(daemons.missing_packages(missing))
-        ovn = deployment(settings)
-        progress("starting OVS and OVN daemons")
-        ovn.start()
+        lab = lab_fleet(settings, chassis_count, gateways)
+        ovn = deployment(settings, lab)
+        fleet.save(settings.state_dir / "ovn", lab)
+        progress(f"starting OVS and OVN daemons ({len(lab)} chassis)")
+        try:
+            ovn.central.start()
+            start_chassis(ovn, lab)
+        except BaseException:
+            ovn.stop()
+            underlay.remove(lab[0].netns)
+            raise
         nb_conn, sb_conn, ovs_conn = ovn.nb_connection, ovn.sb_connection, ovn.ovs_connection
-        netns, chassis = chassis_netns(state_dir), ovn.chassis[0].name
+        netns, chassis = lab[0].netns, lab[0].name
 
     stop = threading.Event()
     controller_thread = None
     db = Database(settings.database_url)
-    metadata = agent = None
+    metadata = None
     try:
         progress("migrating the database")
         db.upgrade()
@@ -143,20 +224,19 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         from neutrino.ovn.idl import nb_api, sb_api
         progress("connecting to the OVN northbound and southbound databases")
         nb, sb = nb_api(nb_conn), sb_api(sb_conn)
-        metadata, agent = _start_metadata(db, settings, sb, chassis, ovs_conn, netns,
-                                          own_ovn=ovn is not None, progress=progress)
+        metadata = _start_metadata(db, settings, progress)
+        _start_agents(settings, lab, sb_conn, progress)
         # The same controller as 'neutrino controller' (leader-elected: another one
-        # on this database stands by), gating ACTIVE on this chassis' agent.
-        controller = Controller(env, nb, sb, metadata_ready=agent.ready if agent else None)
+        # on this database stands by).
+        controller = Controller(env, nb, sb)
         progress("starting the controller (northbound sync, port status, Nova events)")
         controller_thread = threading.Thread(target=controller.run, args=(stop,),
                                              name="controller", daemon=True)
         controller_thread.start()
 
         if ovn is not None:
-            _restore_lab_instances(state_dir, netns, ovs_conn, progress)
-            _restore_lab_external(state_dir, netns, ovs_conn, settings.physnet_bridges(),
-                                  progress)
+            _restore_lab_instances(state_dir, lab, progress)
+            _restore_lab_external(state_dir, lab, settings.physnet_bridges(), progress)
             _restore_lab_vlans(state_dir, netns, ovs_conn, settings.physnet_bridges(), progress)
 
         api_url = f"http://{settings.host}:{settings.port}"
@@ -165,7 +245,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
             access_log=False, timeout_keep_alive=30))
         info = RuntimeInfo(os.getpid(), api_url, chassis, netns, nb_conn, sb_conn, ovs_conn,
                            bridge_mappings=settings.physnet_bridges() if ovn is not None else {},
-                           metadata_url=metadata.url)
+                           metadata_url=metadata.url, chassis=[asdict(c) for c in lab])
 
         def publish() -> None:  # runtime.json means "the API answers": clients go at once
             while not server.started:
@@ -189,8 +269,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         stop.set()
         if controller_thread is not None:
             controller_thread.join(timeout=30)
-        if agent is not None:  # its namespaces go with the chassis
-            agent.stop(cleanup=True)
+        _stop_agents(state_dir, lab)  # their namespaces go with the chassis
         if metadata is not None:
             metadata.stop()
         (state_dir / RUNTIME_FILE).unlink(missing_ok=True)
@@ -198,65 +277,100 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None) 
         if ovn is not None:
             _remove_lab_external(state_dir, ovs_conn)
             _remove_lab_vlans(state_dir, ovs_conn)
-            ovn.stop()
+            ovn.stop(started_only=False)
+            underlay.remove(lab[0].netns)
 
 
-def _start_metadata(db: Database, settings: Settings, sb, chassis: str, ovs_conn: str,
-                    netns: str, *, own_ovn: bool, progress: Callable[[str], None]):
-    """The metadata service (``metadata_host``:``metadata_port``) and, on neutrino's
-    own chassis, its metadata agent forwarding to it; (service, agent or None).
-    Raises RuntimeError when the service cannot listen."""
+def _start_metadata(db: Database, settings: Settings, progress: Callable[[str], None]):
+    """The metadata service (``metadata_host``:``metadata_port``), started.
+    Raises RuntimeError when it cannot listen."""
     from neutrino.config import ConfigError
-    from neutrino.metadata.agent import MetadataAgent
     from neutrino.metadata.service import MetadataServer
 
-    progress("starting the metadata service" + (" and agent" if own_ovn else ""))
+    progress("starting the metadata service")
     try:
         metadata = MetadataServer(db, settings)
         metadata.start()
     except (OSError, ConfigError, TimeoutError) as exc:
         raise RuntimeError(f"metadata service on {settings.metadata_host}:"
                            f"{settings.metadata_port}: {exc}") from exc
-    if not own_ovn:  # chassis elsewhere run 'neutrino metadata-agent'
-        return metadata, None
-    agent = MetadataAgent(sb, chassis=chassis, ovs_connection=ovs_conn, chassis_netns=netns,
-                          forward_url=metadata.url, secret=metadata.secret,
-                          state_dir=settings.state_dir)
-    try:
-        agent.start()
-    except BaseException:
-        metadata.stop()
-        raise
-    return metadata, agent
+    return metadata
 
 
-def _restore_lab_instances(state_dir: Path, netns: str, ovs_conn: str,
+def agent_env(settings: Settings) -> dict[str, str]:
+    """The settings a lab chassis' ``neutrino metadata-agent`` needs beyond the config
+    file (``NEUTRINO_CONFIG`` is inherited): where the service and the secret are."""
+    return {"NEUTRINO_STATE_DIR": str(settings.state_dir.absolute()),
+            "NEUTRINO_METADATA_HOST": settings.metadata_host,
+            "NEUTRINO_METADATA_PORT": str(settings.metadata_port),
+            "NEUTRINO_LOG_LEVEL": settings.log_level}
+
+
+def _start_agents(settings: Settings, lab: list[fleet.LabChassis], sb_conn: str,
+                  progress: Callable[[str], None]) -> None:
+    """One metadata agent process per lab chassis, started together; returns once each
+    has registered in its ``Chassis_Private`` (RuntimeError naming the log if not)."""
+    if not lab:
+        return
+    progress(f"starting {len(lab)} metadata agent(s), one per chassis")
+    env = agent_env(settings)
+    for chassis in lab:
+        fleet.start_agent(chassis, sb_conn, env)
+    for chassis in lab:
+        fleet.wait_agent(chassis, sb_conn)
+
+
+def _stop_agents(state_dir: Path, lab: list[fleet.LabChassis]) -> bool:
+    """Stop every lab chassis' agent and remove the namespaces it made; True if any ran."""
+    from neutrino.metadata.agent import remove_recorded
+
+    stopped = False
+    for chassis in lab:
+        try:
+            stopped |= fleet.stop_agent(chassis)
+        except TimeoutError as exc:
+            LOG.warning("metadata agent of %s: %s", chassis.name, exc)
+        stopped |= bool(remove_recorded(state_dir, chassis=chassis.name,
+                                        ovs_connection=chassis.ovs_connection))
+    return stopped
+
+
+def _restore_lab_instances(state_dir: Path, lab: list[fleet.LabChassis],
                            progress: Callable[[str], None]) -> None:
-    """Lab instances outlive ``neutrino up``; plug them into the new chassis."""
+    """Lab instances outlive ``neutrino up``; plug each into its chassis again (the
+    first one when its chassis is not in this lab any more)."""
     from neutrino.lab import instances
 
     saved = instances.list_instances(state_dir)
     if saved:
         progress(f"re-plugging {len(saved)} lab instance(s)")
+    by_netns = {c.netns: c for c in lab}
+
+    def home(inst) -> fleet.LabChassis:
+        return by_netns.get(inst.chassis_netns, lab[0])
+
     late = []
     for inst in saved:
         try:
-            instances.restore_instance(state_dir, inst.name, netns, ovs_conn)
+            instances.restore_instance(state_dir, inst.name, home(inst).netns,
+                                       home(inst).ovs_connection)
         except instances.InstanceError:
-            late.append(inst.name)
+            late.append(inst)
     # The first leases wait for a just-started ovn-controller to claim the ports and
     # install flows, which can outlast a DHCP timeout on a loaded host: try once more.
-    for name in late:
+    for inst in late:
         try:
-            instances.restore_instance(state_dir, name, netns, ovs_conn,
+            instances.restore_instance(state_dir, inst.name, home(inst).netns,
+                                       home(inst).ovs_connection,
                                        dhcp_timeout=RESTORE_RETRY_DHCP_TIMEOUT)
         except instances.InstanceError as exc:
-            LOG.warning("lab instance %s could not be restored: %s", name, exc)
+            LOG.warning("lab instance %s could not be restored: %s", inst.name, exc)
 
 
-def _restore_lab_external(state_dir: Path, netns: str, ovs_conn: str,
+def _restore_lab_external(state_dir: Path, lab: list[fleet.LabChassis],
                           bridges: dict[str, str], progress: Callable[[str], None]) -> None:
-    """Upstream namespaces go with ``neutrino down``; plumb the saved ones again."""
+    """Upstream namespaces go with ``neutrino down``; plumb the saved ones again, into
+    every chassis."""
     from neutrino.lab import external
 
     for up in external.list_upstreams(state_dir):
@@ -266,8 +380,9 @@ def _restore_lab_external(state_dir: Path, netns: str, ovs_conn: str,
             continue
         progress(f"re-creating the upstream of {up.physnet} ({up.gateway})")
         try:
-            external.restore_upstream(state_dir, up.physnet, netns, ovs_conn,
-                                      bridges[up.physnet])
+            external.restore_upstream(state_dir, up.physnet, lab[0].netns,
+                                      lab[0].ovs_connection, bridges[up.physnet],
+                                      [(c.netns, c.ovs_connection) for c in lab[1:]])
         except Exception as exc:  # noqa: BLE001 - the service comes up regardless
             LOG.warning("lab upstream %s could not be restored: %s", up.physnet, exc)
 
@@ -342,12 +457,13 @@ def down(settings: Settings, timeout: float = 60) -> bool:
             time.sleep(0.1)
         stopped = True
     if not settings.ovn_nb_connection and (settings.state_dir / "ovn").exists():
-        from neutrino.metadata.agent import remove_recorded
-        _remove_lab_external(settings.state_dir, deployment(settings).ovs_connection)
-        _remove_lab_vlans(settings.state_dir, deployment(settings).ovs_connection)
-        stopped = bool(remove_recorded(settings.state_dir,
-                                       deployment(settings).ovs_connection)) or stopped
-        stopped = bool(deployment(settings).stop(started_only=False)) or stopped
+        lab = lab_fleet(settings)
+        ovn = deployment(settings, lab)
+        _remove_lab_external(settings.state_dir, ovn.ovs_connection)
+        _remove_lab_vlans(settings.state_dir, ovn.ovs_connection)
+        stopped = _stop_agents(settings.state_dir, lab) or stopped
+        stopped = bool(ovn.stop(started_only=False)) or stopped
+        stopped = underlay.remove(lab[0].netns) or stopped
     (settings.state_dir / RUNTIME_FILE).unlink(missing_ok=True)
     return stopped
 
@@ -360,7 +476,13 @@ def status(settings: Settings) -> list[daemons.ComponentStatus]:
     result = []
     info = RuntimeInfo.load(settings.state_dir)
     if not settings.ovn_nb_connection:
-        result += deployment(settings).status()
+        lab = lab_fleet(settings)
+        result += deployment(settings, lab).status()
+        for chassis in lab:
+            pid = fleet.agent_pid(chassis)
+            result.append(daemons.ComponentStatus(
+                f"{chassis.name}/metadata-agent", pid is not None,
+                f"pid {pid}" if pid else "not running"))
     elif info is None:
         return result
     if info is None:
