@@ -102,31 +102,35 @@ def host_state() -> Iterator[None]:
 
 @contextlib.contextmanager
 def running_allinone(state_dir: Path, prefix: str,
-                     settings: dict[str, str] | None = None) -> Iterator[AllInOne]:
+                     settings: dict[str, str] | None = None,
+                     args: tuple[str, ...] = ()) -> Iterator[AllInOne]:
     """``neutrino up`` on ``state_dir`` until exit; skips the test when OVN cannot run.
-    ``settings`` are passed as ``NEUTRINO_<NAME>`` variables (``{"bridge_mappings": ...}``)."""
+    ``settings`` are passed as ``NEUTRINO_<NAME>`` variables (``{"bridge_mappings": ...}``),
+    ``args`` to ``up`` (``("--chassis", "3")``)."""
     if reason := skip_reason():
         pytest.skip(reason)
     port = free_port()
     log = open(state_dir / "up.log", "w")
     # a metadata port of its own too: other all-in-ones may run at the same time
     proc = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(state_dir), "--port", str(port),
-                             "--metadata-port", str(free_port())],
+                             "--metadata-port", str(free_port()), *args],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             env={**os.environ, **{f"NEUTRINO_{k.upper()}": v
                                                   for k, v in (settings or {}).items()}})
     try:
-        wait_until(lambda: proc.poll() is not None or (state_dir / "runtime.json").exists(), 60,
+        wait_until(lambda: proc.poll() is not None or (state_dir / "runtime.json").exists(), 90,
                    "neutrino up to publish runtime.json")
         assert proc.poll() is None, (state_dir / "up.log").read_text()
         yield AllInOne(state_dir, port, prefix)
     finally:
         # the namespaces, veths and DHCP clients, even if neutrino up is gone
-        ovs = json.loads((state_dir / "runtime.json").read_text())["ovs_connection"] \
-            if (state_dir / "runtime.json").exists() else "unix:/nonexistent"
+        runtime = json.loads((state_dir / "runtime.json").read_text()) \
+            if (state_dir / "runtime.json").exists() else {}
+        ovs = {c["netns"]: f"unix:{c['dir']}/db.sock" for c in runtime.get("chassis", [])}
         for inst in instances.list_instances(state_dir):
             with contextlib.suppress(instances.InstanceError):
-                instances.delete_instance(state_dir, inst.name, ovs)
+                instances.delete_instance(state_dir, inst.name, ovs.get(
+                    inst.chassis_netns, runtime.get("ovs_connection", "unix:/nonexistent")))
         neutrino("down", "--state-dir", str(state_dir), check=False)
         try:
             proc.wait(timeout=30)

@@ -143,6 +143,8 @@ def start_chassis(ovn: daemons.OvnDeployment, chassis: list[fleet.LabChassis],
             daemon_set.start()
             if len(chassis) > 1:
                 underlay.attach(daemon_set, lab.index, chassis[0].netns)
+    if len(chassis) > 1:
+        underlay.warm([(c.netns, c.index) for c in chassis])
 
 
 def kill_chassis(settings: Settings, name: str) -> list[int]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import subprocess
 
 from pyroute2 import IPRoute
 
@@ -78,6 +79,21 @@ def attach(chassis: daemons.Chassis, index: int, base: str, timeout: float = 30)
             ipr.addr("add", index=idx, address=str(encap_ip(index)),
                      prefixlen=UNDERLAY_CIDR.prefixlen)
         ipr.link("set", index=idx, state="up")
+
+
+def warm(chassis: list[tuple[str, int]], timeout: float = 2) -> None:
+    """Have every chassis ``(netns, index)`` ping every other's encap address once.
+
+    The userspace datapath drops the first packet it tunnels to a peer whose MAC it does
+    not know yet, and resolves it meanwhile (OVS "Userspace Tunneling": the tunnel
+    neighbour cache, ``ovs-appctl tnl/neigh/show``); ARP exchanged here fills that
+    cache, so an instance's first packet to another chassis is not the one lost."""
+    procs = [subprocess.Popen(["ip", "netns", "exec", ns, "ping", "-n", "-c1",
+                               f"-W{int(timeout)}", encap_ip(k)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for ns, i in chassis for _, k in chassis if k != i]
+    for proc in procs:
+        proc.wait(timeout + 5)
 
 
 def detach(chassis_netns: str, index: int, base: str) -> bool:

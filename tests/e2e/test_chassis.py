@@ -1,0 +1,331 @@
+"""Several chassis with real packets (issue: several chassis for real).
+
+One ``neutrino up --chassis 3`` for the module: chassis 1 is a hypervisor and a gateway,
+chassis 2 a hypervisor, chassis 3 a gateway; they meet on the lab underlay
+(198.18.0.0/24) and carry project traffic in geneve. Each runs its own metadata agent
+process. The external network ``public`` (flat, physnet1) reaches every chassis through
+the upstream namespace's bridge.
+
+A second, smaller cloud (two chassis) runs with ``enable_distributed_floating_ip``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from allinone import AllInOne, host_state, neutrino, running_allinone
+
+from neutrino.lab import failover, fleet, underlay
+from neutrino.lab.capture import Capture
+from neutrino.lab.daemons import wait_until
+from neutrino.lab.instances import netns_name
+
+pytestmark = pytest.mark.ovn
+
+OUTSIDE = "203.0.113.10"
+ICMP = 1
+
+
+class Cloud:
+    """An all-in-one of several chassis, and helpers to place instances on them."""
+
+    def __init__(self, aio: AllInOne) -> None:
+        self.aio = aio
+        self.fleet = [fleet.LabChassis(**c) for c in aio.runtime["chassis"]]
+        self.sb = aio.runtime["sb_connection"]
+        self.underlay = underlay.underlay_netns(self.fleet[0].netns)
+        saved = aio.state_dir / "lab" / "external" / "physnet1.json"
+        self.upstream = json.loads(saved.read_text())
+        with aio.client() as c:
+            [self.public] = c.get("/networks", params={"name": "public"}).json()["networks"]
+
+    def chassis(self, verb: str, name: str) -> None:
+        """``neutrino lab chassis kill|start NAME``."""
+        neutrino("lab", "chassis", verb, name, "--state-dir", str(self.aio.state_dir))
+
+    def by_name(self, name: str) -> fleet.LabChassis:
+        return next(c for c in self.fleet if c.name == name)
+
+    def network(self, project: str, name: str) -> dict:
+        with self.aio.client(project) as c:
+            net = c.post("/networks", json={"network": {"name": name}}).json()["network"]
+            resp = c.post("/subnets", json={"subnet": {
+                "network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4}})
+            assert resp.status_code == 201, resp.text
+            net["subnet_id"] = resp.json()["subnet"]["id"]
+        return net
+
+    def boot(self, name: str, net: dict, project: str, chassis: fleet.LabChassis,
+             *extra: str) -> dict:
+        """An instance on ``chassis``; its port once ACTIVE."""
+        full = self.aio.prefix + name
+        self.aio.lab("boot", full, "--network", net["id"], "--project", project,
+                     "--chassis", chassis.name, *extra)
+        port = self.aio.port_of(full)
+        assert port["binding:host_id"] == chassis.name
+        return self.wait_status(full, "ACTIVE")
+
+    def wait_status(self, name: str, status: str, timeout: float = 20) -> dict:
+        return wait_until(lambda: (p := self.aio.port_of(name))["status"] == status and p,
+                          timeout, f"port {name} {status}")
+
+    def exec(self, name: str, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["ip", "netns", "exec", netns_name(self.aio.prefix + name), *argv],
+                              capture_output=True, text=True, timeout=30)
+
+    def ping(self, name: str, address: str, count: int = 2) -> bool:
+        """True when ``address`` answers at least one of ``count`` echo requests."""
+        return self.exec(name, "ping", "-n", "-c", str(count), "-i", "0.3", "-W", "2",
+                         address).returncode == 0
+
+    def sbctl(self, *args: str) -> str:
+        return subprocess.run(["ovn-sbctl", f"--db={self.sb}", *args], capture_output=True,
+                              text=True, check=True).stdout
+
+    def metadata_networks(self, chassis: fleet.LabChassis) -> set[str]:
+        ids = _ovsdb_map(self.sbctl("get", "Chassis_Private", chassis.name, "external_ids"))
+        return set(ids.get("neutrino:metadata-networks", "").split())
+
+    def active_gateway(self, router_id: str) -> str:
+        """The chassis whose ovn-controller claimed the router's gateway port."""
+        ports = [p for p in json.loads(self.sbctl("--format=json", "--columns=logical_port,chassis",
+                                                  "find", "Port_Binding",
+                                                  "type=chassisredirect"))["data"]]
+        names = dict(_chassis_names(self))
+        for logical_port, chassis in ports:
+            with self.aio.client() as c:
+                [gw] = c.get("/ports", params={"device_id": router_id,
+                                               "device_owner": "network:router_gateway"}
+                             ).json()["ports"]
+            if logical_port == f"cr-lrp-{gw['id']}" and chassis[0] == "uuid":
+                return names[chassis[1]]
+        raise AssertionError("the gateway port is not claimed")
+
+
+def _chassis_names(cloud: Cloud) -> Iterator[tuple[str, str]]:
+    rows = json.loads(cloud.sbctl("--format=json", "--columns=_uuid,name", "list", "Chassis"))
+    for (_, uuid), name in rows["data"]:
+        yield uuid, name
+
+
+def _ovsdb_map(text: str) -> dict[str, str]:
+    """``{"a"="b", c=d}`` as ovn-sbctl prints a map column."""
+    body = text.strip()[1:-1]
+    result = {}
+    for item in filter(None, (i.strip() for i in body.split(", "))):
+        key, _, value = item.partition("=")
+        result[key.strip('"')] = value.strip('"')
+    return result
+
+
+@pytest.fixture(scope="module")
+def cloud(run_prefix, tmp_path_factory) -> Iterator[Cloud]:
+    with host_state(), running_allinone(tmp_path_factory.mktemp("chassis"), run_prefix,
+                                        args=("--chassis", "3")) as aio:
+        aio.external("create")
+        yield Cloud(aio)
+
+
+def test_plan_and_underlay(cloud: Cloud):
+    assert [(c.roles, c.encap_ip) for c in cloud.fleet] == [
+        ("compute,gateway", "198.18.0.1"), ("compute", "198.18.0.2"), ("gateway", "198.18.0.3")]
+    encaps = cloud.sbctl("--bare", "--columns=ip", "list", "Encap").split()
+    assert sorted(encaps) == ["198.18.0.1", "198.18.0.2", "198.18.0.3"]
+    # every chassis runs its own agent process, registered in its Chassis_Private
+    pids = {fleet.agent_pid(c) for c in cloud.fleet}
+    assert None not in pids and len(pids) == 3 and os.getpid() not in pids
+    for c in cloud.fleet:
+        ids = _ovsdb_map(cloud.sbctl("get", "Chassis_Private", c.name, "external_ids"))
+        assert "neutrino:metadata-agent" in ids
+
+
+def test_instances_on_two_chassis_talk_through_geneve(cloud: Cloud):
+    ch1, ch2, _ = cloud.fleet
+    net = cloud.network("pa", "pa-net")
+    a = cloud.boot("ga", net, "pa", ch1)
+    b = cloud.boot("gb", net, "pa", ch2)
+    a_ip, b_ip = a["fixed_ips"][0]["ip_address"], b["fixed_ips"][0]["ip_address"]
+    with cloud.aio.client() as c:
+        vni = c.get(f"/networks/{net['id']}").json()["network"]["provider:segmentation_id"]
+
+    with Capture(cloud.underlay, "ul1") as cap:
+        assert cloud.ping("ga", b_ip, count=3)
+    seen = collections.Counter((f.src, f.dst, f.dport, f.vni, f.inner_src, f.inner_dst,
+                                f.inner_proto) for f in cap.frames)
+    assert seen[("198.18.0.1", "198.18.0.2", 6081, vni, a_ip, b_ip, ICMP)] >= 2, seen
+    assert seen[("198.18.0.2", "198.18.0.1", 6081, vni, b_ip, a_ip, ICMP)] >= 2, seen
+    # nothing of the project network in clear on the underlay
+    assert not [f for f in cap.frames if {f.src, f.dst} & {a_ip, b_ip}]
+
+
+def test_overlapping_projects_over_three_chassis(cloud: Cloud):
+    """Two projects, both 10.0.0.0/24, instances on all three chassis: each reaches its
+    own peers only; security groups and metadata hold on every chassis."""
+    ch1, ch2, ch3 = cloud.fleet
+    nets = {p: cloud.network(p, f"{p}-net") for p in ("pb", "pc")}
+    with cloud.aio.client("pb") as c:
+        closed = c.post("/security-groups", json={"security_group": {"name": "closed"}}
+                        ).json()["security_group"]
+        [default] = c.get("/security-groups", params={"name": "default"}).json()["security_groups"]
+        assert c.post("/security-group-rules", json={"security_group_rule": {
+            "security_group_id": default["id"], "direction": "ingress", "protocol": "icmp"}}
+        ).status_code == 201
+    ports = {
+        "b1": cloud.boot("b1", nets["pb"], "pb", ch1, "--fixed-ip", "10.0.0.11"),
+        "b2": cloud.boot("b2", nets["pb"], "pb", ch2, "--fixed-ip", "10.0.0.12"),
+        "b3": cloud.boot("b3", nets["pb"], "pb", ch3, "--fixed-ip", "10.0.0.13",
+                         "--security-group", closed["id"]),
+        "c1": cloud.boot("c1", nets["pc"], "pc", ch3, "--fixed-ip", "10.0.0.11"),
+        "c2": cloud.boot("c2", nets["pc"], "pc", ch2, "--fixed-ip", "10.0.0.12"),
+    }
+
+    def neighbour_mac(name: str, address: str) -> str:
+        out = cloud.exec(name, "ip", "neigh", "show", address).stdout.split()
+        return out[out.index("lladdr") + 1] if "lladdr" in out else ""
+
+    # each reaches its own project's 10.0.0.12, across chassis, and learns its MAC
+    assert cloud.ping("b1", "10.0.0.12")   # ch1 -> ch2
+    assert neighbour_mac("b1", "10.0.0.12") == ports["b2"]["mac_address"]
+    assert cloud.ping("c1", "10.0.0.12")   # ch3 -> ch2
+    assert neighbour_mac("c1", "10.0.0.12") == ports["c2"]["mac_address"]
+    # b3's group admits nothing: b1 cannot reach it; b1's (default, ICMP from anywhere)
+    # admits b3, whose echo replies come back through b3's stateful ACLs
+    assert not cloud.ping("b1", "10.0.0.13")
+    assert cloud.ping("b3", "10.0.0.11")
+    # c2 never reaches project pb's 10.0.0.13 (no such address in its network)
+    assert not cloud.ping("c2", "10.0.0.13")
+
+    # metadata: every instance gets its own uuid, from its own chassis' agent
+    for name, port in ports.items():
+        out = cloud.exec(name, "busybox", "wget", "-qO-",
+                         "http://169.254.169.254/openstack/latest/meta_data.json")
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["uuid"] == port["device_id"]
+        home = cloud.by_name(port["binding:host_id"])
+        assert port["network_id"] in cloud.metadata_networks(home)
+    served = [c.name for c in cloud.fleet if nets["pc"]["id"] in cloud.metadata_networks(c)]
+    assert sorted(served) == sorted([ch2.name, ch3.name])  # not ch1: no pc instance there
+
+
+def test_gateway_failover(cloud: Cloud, tmp_path):
+    """SNAT and a floating IP survive the death of the active gateway chassis; BFD
+    between the gateways is up; the gateway returns to its chassis when it comes back."""
+    ch1, ch2, ch3 = cloud.fleet
+    net = cloud.network("pd", "pd-net")
+    port = cloud.boot("d1", net, "pd", ch2)
+    with cloud.aio.client("pd") as c:
+        router = c.post("/routers", json={"router": {
+            "name": "pd-r", "external_gateway_info": {"network_id": cloud.public["id"]}}}
+        ).json()["router"]
+        assert c.put(f"/routers/{router['id']}/add_router_interface",
+                     json={"subnet_id": net["subnet_id"]}).status_code == 200
+        fip = c.post("/floatingips", json={"floatingip": {
+            "floating_network_id": cloud.public["id"], "port_id": port["id"]}}
+        ).json()["floatingip"]["floating_ip_address"]
+        [sg] = c.get("/security-groups", params={"name": "default"}).json()["security_groups"]
+        assert c.post("/security-group-rules", json={"security_group_rule": {
+            "security_group_id": sg["id"], "direction": "ingress", "protocol": "icmp"}}
+        ).status_code == 201
+    outside_ns = cloud.upstream["netns"]
+    wait_until(lambda: subprocess.run(["ip", "netns", "exec", outside_ns, "ping", "-c1", "-W1",
+                                       fip], capture_output=True).returncode == 0, 20,
+               "the floating IP to answer")
+    active = cloud.active_gateway(router["id"])
+    assert active in (ch1.name, ch3.name)   # gateway chassis only, never ch2
+    standby = ch3 if active == ch1.name else ch1
+    # BFD runs between the gateway chassis (OVN enables it for HA gateways)
+    bfd = subprocess.run(["ovs-vsctl", f"--db={cloud.by_name(active).ovs_connection}",
+                          "get", "Interface", f"ovn-{standby.name}-0", "bfd_status:state"],
+                         capture_output=True, text=True)
+    assert bfd.stdout.strip().strip('"') == "up", bfd
+
+    probes = [(outside_ns, fip), (netns_name(cloud.aio.prefix + "d1"), OUTSIDE)]
+    outages = failover.measure(
+        lambda: cloud.chassis("kill", active), probes, tmp_path / "kill")
+    print(f"gateway failover outage: outside->FIP {outages[0]:.2f} s, "
+          f"instance->outside {outages[1]:.2f} s")
+    assert cloud.active_gateway(router["id"]) == standby.name
+    assert all(o < 15 for o in outages), outages  # the 3 s target: bench/realize.py
+
+    back = failover.measure(lambda: cloud.chassis("start", active), probes,
+                            tmp_path / "back")
+    print(f"gateway back on {active}: outage {back[0]:.2f} s / {back[1]:.2f} s")
+    wait_until(lambda: cloud.active_gateway(router["id"]) == active, 20,
+               "the gateway to return to its highest-priority chassis")
+    assert cloud.ping("d1", OUTSIDE)
+
+
+def test_port_waits_for_its_chassis_metadata_agent(cloud: Cloud):
+    """An instance on a chassis whose agent is stopped stays DOWN; the agent comes back,
+    the port turns ACTIVE and the instance gets its metadata."""
+    ch2 = cloud.fleet[1]
+    net = cloud.network("pe", "pe-net")
+    assert fleet.stop_agent(ch2)
+    try:
+        name = cloud.aio.prefix + "e1"
+        cloud.aio.lab("boot", name, "--network", net["id"], "--project", "pe",
+                      "--chassis", ch2.name)
+        port = cloud.aio.port_of(name)
+        wait_until(lambda: cloud.sbctl("--bare", "--columns=up", "find", "Port_Binding",
+                                       f"logical_port={port['id']}").strip() == "true",
+                   20, "ovn-controller to report the port up")
+        assert cloud.wait_status(name, "DOWN")["status"] == "DOWN"
+        time.sleep(3)
+        assert cloud.aio.port_of(name)["status"] == "DOWN"
+    finally:
+        metadata_url = cloud.aio.runtime["metadata_url"]
+        host, _, port_no = metadata_url.removeprefix("http://").rpartition(":")
+        fleet.start_agent(ch2, cloud.sb, {
+            "NEUTRINO_STATE_DIR": str(cloud.aio.state_dir),
+            "NEUTRINO_METADATA_HOST": host, "NEUTRINO_METADATA_PORT": port_no})
+        fleet.wait_agent(ch2, cloud.sb)
+    port = cloud.wait_status(name, "ACTIVE")
+    out = cloud.exec("e1", "busybox", "wget", "-qO-",
+                     "http://169.254.169.254/openstack/latest/meta_data.json")
+    assert json.loads(out.stdout)["uuid"] == port["device_id"]
+
+
+@pytest.fixture(scope="module")
+def dvr_cloud(run_prefix, tmp_path_factory) -> Iterator[Cloud]:
+    with host_state(), running_allinone(tmp_path_factory.mktemp("dvr"), run_prefix + "v",
+                                        settings={"enable_distributed_floating_ip": "true"},
+                                        args=("--chassis", "2")) as aio:
+        aio.external("create")
+        yield Cloud(aio)
+
+
+def test_distributed_floating_ip_leaves_from_the_instance_chassis(dvr_cloud: Cloud):
+    cloud = dvr_cloud
+    ch1, ch2 = cloud.fleet
+    assert (ch1.gateway, ch2.gateway) == (True, False)
+    net = cloud.network("pf", "pf-net")
+    port = cloud.boot("f1", net, "pf", ch2)
+    with cloud.aio.client("pf") as c:
+        router = c.post("/routers", json={"router": {
+            "name": "pf-r", "external_gateway_info": {"network_id": cloud.public["id"]}}}
+        ).json()["router"]
+        assert c.put(f"/routers/{router['id']}/add_router_interface",
+                     json={"subnet_id": net["subnet_id"]}).status_code == 200
+        fip = c.post("/floatingips", json={"floatingip": {
+            "floating_network_id": cloud.public["id"], "port_id": port["id"]}}
+        ).json()["floatingip"]["floating_ip_address"]
+        [sg] = c.get("/security-groups", params={"name": "default"}).json()["security_groups"]
+        c.post("/security-group-rules", json={"security_group_rule": {
+            "security_group_id": sg["id"], "direction": "ingress", "protocol": "icmp"}})
+    up_ns = cloud.upstream["netns"]
+    wait_until(lambda: subprocess.run(["ip", "netns", "exec", up_ns, "ping", "-c1", "-W1",
+                                       fip], capture_output=True).returncode == 0, 20,
+               "the floating IP to answer")
+    assert cloud.active_gateway(router["id"]) == ch1.name
+    with Capture(up_ns, "c1") as via_gateway, Capture(up_ns, "c2") as via_compute:
+        assert subprocess.run(["ip", "netns", "exec", up_ns, "ping", "-c3", "-W2",
+                               fip], capture_output=True).returncode == 0
+    replies = lambda cap: [f for f in cap.frames if f.src == fip and f.proto == ICMP]  # noqa: E731
+    assert len(replies(via_compute)) >= 3
+    assert not replies(via_gateway)
