@@ -368,7 +368,9 @@ def demo(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDir
              None, "--metadata-port", help="Metadata port of a service the demo starts (8775)"),
          prefix: str = typer.Option("demo-", "--prefix", help="Lab instance name prefix"),
          keep: bool = typer.Option(False, "--keep", help="Leave the instances running too"),
-         clean: bool = typer.Option(False, "--clean", help="Remove what the demo built")) -> None:
+         clean: bool = typer.Option(False, "--clean", help="Remove what the demo built"),
+         chassis: int = typer.Option(3, "--chassis",
+                                     help="Lab chassis of a service the demo starts")) -> None:
     """Build the field reports' scenarios on the all-in-one (started in the background
     if it is not running) and check them end to end; exit 1 if any check fails."""
     from rich.table import Table
@@ -395,7 +397,8 @@ def demo(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDir
                 mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
                 out.print(f"{mark} {check.name}: {check.figure}")
             checks, info = scenario.run(settings, prefix=prefix, keep=keep, port=port,
-                                        metadata_port=metadata_port, progress=progress,
+                                        metadata_port=metadata_port, chassis=chassis,
+                                        progress=progress,
                                         on_check=on_check)
     except (scenario.DemoError, LabError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")

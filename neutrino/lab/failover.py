@@ -88,6 +88,18 @@ def measure(kill: Callable[[], object], probes: Sequence[tuple[str, str]], work_
             probe.stop()
 
 
+def active_gateway(sb_connection: str, gateway_port_id: str) -> str | None:
+    """The chassis (SB ``Chassis.name``) that claimed a router's gateway port
+    (``cr-lrp-<port id>``, ovn-northd's chassisredirect port), or None when none has."""
+    sbctl = ["ovn-sbctl", f"--db={sb_connection}", "--bare", "--columns=chassis", "find",
+             "Port_Binding", f"logical_port=cr-lrp-{gateway_port_id}"]
+    uuid = subprocess.run(sbctl, capture_output=True, text=True, check=True).stdout.strip()
+    if not uuid:
+        return None
+    return subprocess.run(["ovn-sbctl", f"--db={sb_connection}", "get", "Chassis", uuid, "name"],
+                          capture_output=True, text=True, check=True).stdout.strip().strip('"')
+
+
 def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

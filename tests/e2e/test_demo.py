@@ -32,7 +32,8 @@ from neutrino.lab.runtime import chassis_netns
 pytestmark = pytest.mark.ovn
 
 ROWS = {"service up", "seed 001: shared VLAN networks", "seed 000: same address in two projects",
-        "seed 001: metadata port at the first pool address", "OVN northbound matches the database"}
+        "seed 001: metadata port at the first pool address", "OVN northbound matches the database",
+        "metadata on every chassis", "gateway failover (active gateway chassis killed)"}
 PER_GUEST = {"a1": ["DHCP lease = port's fixed IP", "metadata is its own",
                     "outside host through SNAT", "floating IP from outside",
                     "security group from outside"],
@@ -42,6 +43,8 @@ PER_GUEST = {"a1": ["DHCP lease = port's fixed IP", "metadata is its own",
                     "metadata is its own", "VLAN 101 gateway",
                     "security group from gateway 10.10.101.1"]}
 PER_GUEST["b1"] = PER_GUEST["a1"]
+PER_GUEST["a2"] = ["DHCP lease = port's fixed IP", "metadata is its own",
+                   "reaches a1 on another chassis (geneve)"]
 
 
 class Demo:
@@ -85,11 +88,12 @@ def demo(run_prefix: str, tmp_path_factory) -> Iterator[Demo]:
             if (d.state_dir / "demo.json").exists():  # a failed test left it
                 d.run("--clean")
             runtime = d.state_dir / "runtime.json"
-            ovs = json.loads(runtime.read_text())["ovs_connection"] if runtime.exists() \
-                else "unix:/nonexistent"
+            info = json.loads(runtime.read_text()) if runtime.exists() else {}
+            ovs = {c["netns"]: f"unix:{c['dir']}/db.sock" for c in info.get("chassis", [])}
             for inst in instances.list_instances(d.state_dir):
                 with contextlib.suppress(instances.InstanceError):
-                    instances.delete_instance(d.state_dir, inst.name, ovs)
+                    instances.delete_instance(d.state_dir, inst.name, ovs.get(
+                        inst.chassis_netns, info.get("ovs_connection", "unix:/nonexistent")))
             neutrino("down", "--state-dir", str(d.state_dir), check=False)
 
 
@@ -107,6 +111,11 @@ def test_demo_starts_the_service_and_every_check_passes(demo: Demo):
     res = demo.run()
     checks = assert_all_passed(demo, res)
     assert checks["service up"]["figure"].startswith("started")
+    assert "3 chassis (2 gateway)" in checks["service up"]["figure"]
+    # a1 on the first chassis, a2 and b1 on the second: a2 reached a1 through geneve,
+    # metadata came from each chassis' own agent, b1's floating IP survived its gateway
+    assert " -> " in checks[f"{demo.prefix}a2: reaches a1 on another chassis (geneve)"]["figure"]
+    assert checks["metadata on every chassis"]["figure"].count("/") == 2
     pid = json.loads((demo.state_dir / "demo.json").read_text())["service_pid"]
     assert pid_alive(pid)
     assert checks[f"{demo.prefix}c1: scheduler picked a network"]["figure"].startswith("pub101")
@@ -163,7 +172,7 @@ def test_clean_leaves_no_namespace_veth_or_daemon(demo: Demo):
     assert "removed:" in res.stdout
     assert demo.namespaces() == set()
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
-    assert not [n for n in net_ids if f"ovnmeta-{n}" in out]
+    assert not [n for n in net_ids if f"-{n}" in out]  # ovnmeta-<net>, ovnmeta2-<net>
     root_links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
     assert not [link for link in links if f" {link}@" in root_links or f" {link}:" in root_links]
     assert [p for p in pids if pid_alive(p)] == []

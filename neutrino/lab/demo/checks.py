@@ -1,6 +1,7 @@
 """The demo's checks, from inside the instances and from outside: DHCP lease,
 metadata, SNAT, floating IP, VLAN gateway, security group, metadata ports, shared
-networks, NB sync. Each returns :class:`Check` rows; none raises for a failed check.
+networks, NB sync, and with several chassis: geneve between them, metadata on each,
+gateway failover. Each returns :class:`Check` rows; none raises for a failed check.
 
 The programs run inside namespaces (``tcp_listener.py``, ``http_fetch.py``,
 ``tcp_client.py``) are files of ``scripts/``, run as ``[sys.executable, path, args...]``.
@@ -20,11 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.constants import DEVICE_OWNER_DISTRIBUTED
-from neutrino.lab import commands, external, instances, vlans
+from neutrino.config import Settings
+from neutrino.lab import commands, external, failover, instances, runtime, underlay, vlans
+from neutrino.lab.capture import Capture
 from neutrino.lab.daemons import netns_argv
 from neutrino.lab.demo.api import ok
 from neutrino.lab.demo.scenario import (
     CLOSED_PORT,
+    FAILOVER_TARGET,
     FULL_VLAN,
     METADATA_URL,
     OPEN_PORT,
@@ -116,6 +120,9 @@ def check_guest(state_dir: Path, world: World, guest: Guest, name: str,
                         f"{got[1]:.1f} ms" if got else "no answer",
                         f"uuid {meta.get('uuid')}, hostname {meta.get('hostname')}"))
 
+    if guest.peer is not None:
+        checks.append(_check_geneve(state_dir, world, name, inst, guest))
+        return checks
     if guest.private:
         ms = _until(lambda: _ping_ms(in_guest(["ping", "-c1", "-W1", OUTSIDE_HOST])))
         checks.append(Check(f"{name}: outside host through SNAT", ms is not None,
@@ -153,6 +160,84 @@ def check_guest(state_dir: Path, world: World, guest: Guest, name: str,
         + (f"{CLOSED_PORT} closed" if closed is None else f"{CLOSED_PORT} open!"),
         f"{target}:{OPEN_PORT} answered {opened[0] if opened else None!r}"))
     return checks
+
+
+def _check_geneve(state_dir: Path, world: World, name: str, inst: instances.Instance,
+                  guest: Guest) -> Check:
+    """``name`` connects to its peer's TCP listener on another chassis; a capture on
+    the underlay link of ``name``'s chassis shows the exchange inside geneve (outer
+    encap addresses, the network's VNI), never in clear."""
+    info, prefix = world.info, name[: -len(guest.short)]
+    peer = instances.get_instance(state_dir, prefix + guest.peer)
+    lab = info.fleet()
+    home = next((c for c in lab if c.netns == inst.chassis_netns), None)
+    there = next((c for c in lab if c.netns == peer.chassis_netns), None)
+    if home is None or there is None or home == there:
+        return Check(f"{name}: reaches {guest.peer} on another chassis (geneve)", False,
+                     "one chassis", "the lab runs one chassis: nothing crosses the underlay")
+    target = peer.lease.address.split("/")[0] if peer.lease else ""
+    with commands.api_client(info, None) as admin:
+        vni = ok(admin.get(f"/networks/{inst.network_id}")).json()["network"][
+            "provider:segmentation_id"]
+    with Capture(underlay.underlay_netns(lab[0].netns), f"ul{home.index}") as cap:
+        answer = _until(lambda: _connect(
+            lambda argv: instances.exec_in_instance(state_dir, name, argv, timeout=15),
+            target, OPEN_PORT, 2))
+    tunnelled = [f for f in cap.frames if f.vni == vni and f.inner_dst == target]
+    in_clear = [f for f in cap.frames if target in (f.src, f.dst)]
+    return Check(f"{name}: reaches {guest.peer} on another chassis (geneve)",
+                 bool(answer) and answer[0] == prefix + guest.peer and bool(tunnelled)
+                 and not in_clear,
+                 f"{home.name} -> {there.name}, {len(tunnelled)} geneve frames VNI {vni}"
+                 + (f", {answer[1]} ms" if answer else ", no answer"),
+                 f"{target}:{OPEN_PORT} answered {answer[0] if answer else None!r}; "
+                 f"{len(in_clear)} frames in clear")
+
+
+def check_metadata_per_chassis(info: RuntimeInfo, state_dir: Path,
+                               checks: list[Check]) -> Check:
+    """Every chassis with an instance served its metadata (from its own agent: the
+    ``metadata is its own`` rows of its instances passed)."""
+    by_netns = {c.netns: c.name for c in info.fleet()}
+    served: dict[str, list[bool]] = {}
+    for inst in instances.list_instances(state_dir):
+        row = next((c for c in checks if c.name == f"{inst.name}: metadata is its own"), None)
+        if row is not None:
+            served.setdefault(by_netns.get(inst.chassis_netns or "", "?"), []).append(row.ok)
+    return Check("metadata on every chassis", bool(served) and all(map(all, served.values())),
+                 ", ".join(f"{c}: {sum(oks)}/{len(oks)}" for c, oks in sorted(served.items())))
+
+
+def check_gateway_failover(settings: Settings, world: World, project: str, name: str,
+                           inst: instances.Instance, work_dir: Path) -> Check:
+    """Kill the chassis hosting ``project``'s router gateway while the outside pings
+    its floating IP (on ``name``) and ``name`` pings the outside host; traffic
+    resumes through the other gateway chassis. The chassis is started again after."""
+    info = world.info
+    title = "gateway failover (active gateway chassis killed)"
+    if sum(c.gateway for c in info.fleet()) < 2:
+        return Check(title, False, "one gateway chassis", "nothing to fail over to")
+    with commands.api_client(info, None) as admin:
+        [gw] = ok(admin.get("/ports", params={"device_id": world.routers[project]["id"],
+                                              "device_owner": "network:router_gateway"})
+                  ).json()["ports"]
+        fip = ok(admin.get(f"/floatingips/{world.fips[project]['id']}")).json()["floatingip"]
+    active = failover.active_gateway(info.sb_connection, gw["id"])
+    up = external.get_upstream(settings.state_dir, world.external_physnet)
+    probes = [(up.netns, fip["floating_ip_address"]), (inst.netns, OUTSIDE_HOST)]
+    try:
+        outages = failover.measure(lambda: runtime.kill_chassis(settings, active), probes,
+                                   work_dir / "failover")
+        now = failover.active_gateway(info.sb_connection, gw["id"])
+    except (TimeoutError, ValueError) as exc:
+        return Check(title, False, f"{active} killed", str(exc))
+    finally:
+        runtime.revive_chassis(settings, active)
+    worst = max(outages)
+    return Check(title, now not in (None, active),
+                 f"{active} -> {now}: outside->FIP {outages[0]:.2f} s, {name}->outside "
+                 f"{outages[1]:.2f} s (target < {FAILOVER_TARGET:.0f} s: "
+                 f"{'met' if worst < FAILOVER_TARGET else 'missed'})")
 
 
 def check_metadata_ports(info: RuntimeInfo, world: World) -> Check:

@@ -46,11 +46,14 @@ def boot_guests(state_dir: Path, world: World, prefix: str,
     """Boot the demo's instances with ``neutrino lab boot`` (one process each,
     concurrently within a wave); name -> Instance, or the error it failed with."""
     results: dict[str, instances.Instance | Exception] = {}
+    chassis = world.info.fleet()
 
     def boot(guest: Guest) -> None:
         name = prefix + guest.short
         argv = [sys.executable, "-m", "neutrino.cli", "lab", "boot", name, "--state-dir",
                 str(state_dir), "--project", guest.project, "--security-group", SECURITY_GROUP]
+        if chassis:
+            argv += ["--chassis", chassis[min(guest.chassis, len(chassis)) - 1].name]
         if guest.network == PRIVATE_NETWORK:
             argv += ["--network", world.private[guest.project]["id"]]
         elif guest.network is not None:

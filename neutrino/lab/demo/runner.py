@@ -12,7 +12,9 @@ from pathlib import Path
 from neutrino.config import Settings
 from neutrino.lab import instances
 from neutrino.lab.demo.checks import (
+    check_gateway_failover,
     check_guest,
+    check_metadata_per_chassis,
     check_metadata_ports,
     check_provider_networks,
     check_sync,
@@ -20,6 +22,7 @@ from neutrino.lab.demo.checks import (
 )
 from neutrino.lab.demo.guests import boot_guests, remove_guests
 from neutrino.lab.demo.scenario import (
+    CHASSIS,
     GUESTS,
     METADATA_URL,
     PRIVATE_IP,
@@ -36,9 +39,12 @@ from neutrino.lab.runtime import RuntimeInfo
 
 def run(settings: Settings, *, prefix: str = "demo-", keep: bool = False,
         port: int | None = None, metadata_port: int | None = None,
+        chassis: int | None = CHASSIS,
         progress: Progress = lambda s: None, on_check: OnCheck = lambda c: None
         ) -> tuple[list[Check], RuntimeInfo | None]:
-    """Bring the service up if needed, build, boot, check; (checks, service info).
+    """Bring the service up if needed (on ``chassis`` lab chassis), build, boot, check;
+    (checks, service info). With several chassis, the last check kills the chassis
+    hosting demo-b's router gateway and starts it again.
 
     Every failure becomes a failed Check (nothing raises but DemoError for a service
     that cannot start or a missing root). Instances are removed at the end unless
@@ -54,9 +60,11 @@ def run(settings: Settings, *, prefix: str = "demo-", keep: bool = False,
         on_check(check)
 
     info, started = ensure_service(settings, port=port, metadata_port=metadata_port,
-                                   progress=progress)
+                                   chassis=chassis, progress=progress)
     save_state(state_dir, prefix=prefix)
-    add(Check("service up", True, f"{'started' if started else 'running'}, {info.api_url}"))
+    lab = info.fleet()
+    add(Check("service up", True, f"{'started' if started else 'running'}, {info.api_url}, "
+              f"{len(lab)} chassis ({sum(c.gateway for c in lab)} gateway)"))
     listeners: list[subprocess.Popen] = []
     try:
         try:
@@ -92,7 +100,16 @@ def run(settings: Settings, *, prefix: str = "demo-", keep: bool = False,
                 except Exception as exc:  # noqa: BLE001
                     add(Check(f"{n}: checks", False, type(exc).__name__, str(exc)))
         add(check_metadata_ports(info, world))
+        if len(lab) > 1:
+            add(check_metadata_per_chassis(info, state_dir, checks))
         add(check_sync(state_dir))
+        failover_guest = next((g for g in GUESTS if g.private and g.chassis > 1), None)
+        if len(lab) > 1 and failover_guest is not None:
+            name = prefix + failover_guest.short
+            if isinstance(booted.get(name), instances.Instance):
+                progress("killing the active gateway chassis, then starting it again")
+                add(check_gateway_failover(settings, world, failover_guest.project, name,
+                                           booted[name], state_dir / "lab" / "demo"))
     except Exception as exc:  # noqa: BLE001 - the API or the lab refused: a failed row
         add(Check("demo run", False, type(exc).__name__, str(exc)))
     finally:

@@ -25,6 +25,8 @@ FIP_DESCRIPTION = "neutrino demo"
 PROJECTS = ("demo-a", "demo-b", "demo-c")
 PRIVATE_PROJECTS = ("demo-a", "demo-b")
 METADATA_URL = "http://169.254.169.254/openstack/latest/meta_data.json"
+CHASSIS = 3  # lab chassis of a service the demo starts: 2 hypervisors, 2 gateways
+FAILOVER_TARGET = 3.0  # seconds of outage a gateway chassis' death may cost
 
 
 class DemoError(RuntimeError):
@@ -43,22 +45,29 @@ class Check:
 
 @dataclass(frozen=True)
 class Guest:
-    """A lab instance of the demo: ``network`` None means the scheduler chooses."""
+    """A lab instance of the demo: ``network`` None means the scheduler chooses;
+    ``chassis`` is the lab chassis' index (1 when the lab has fewer); a guest with a
+    ``peer`` (another guest's short name) is there to reach it from another chassis."""
 
     short: str
     project: str
     network: str | None
     fixed_ip: str | None = None
     wave: int = 1
+    chassis: int = 1
+    peer: str | None = None
 
     @property
     def private(self) -> bool:
-        return self.network == PRIVATE_NETWORK
+        """A private network's guest with its floating IP (not a peer)."""
+        return self.network == PRIVATE_NETWORK and self.peer is None
 
 
 GUESTS = (
     Guest("a1", "demo-a", PRIVATE_NETWORK, PRIVATE_IP),
-    Guest("b1", "demo-b", PRIVATE_NETWORK, PRIVATE_IP),
+    Guest("b1", "demo-b", PRIVATE_NETWORK, PRIVATE_IP, chassis=2),
+    Guest("a2", "demo-a", PRIVATE_NETWORK, chassis=2, peer="a1"),
+    # VLAN guests stay on chassis 1: the lab's VLAN switch hangs off its br-eth1
     Guest("v100", "demo-a", f"pub{FULL_VLAN}"),
     Guest("c1", "demo-c", None, wave=2),  # after v100 has filled pub100
 )

@@ -32,11 +32,12 @@ def service_settings(settings: Settings) -> dict[str, str]:
 
 
 def ensure_service(settings: Settings, *, port: int | None = None,
-                   metadata_port: int | None = None, progress: Progress = lambda s: None,
+                   metadata_port: int | None = None, chassis: int | None = None,
+                   progress: Progress = lambda s: None,
                    timeout: float = 90) -> tuple[RuntimeInfo, bool]:
     """The all-in-one of ``settings.state_dir``, started when not running; (info, started).
 
-    Starting means ``neutrino up --state-dir ... [--port] [--metadata-port]`` in a new
+    Starting means ``neutrino up --state-dir ... [--port] [--metadata-port] [--chassis]`` in a new
     session with stdin closed and output to ``<state_dir>/up.log`` (the settings of
     :func:`service_settings` added to its environment), its pid recorded in
     ``demo.json``, then waiting until ``neutrino status`` shows every component up.
@@ -52,6 +53,8 @@ def ensure_service(settings: Settings, *, port: int | None = None,
         argv += ["--port", str(port)]
     if metadata_port is not None:
         argv += ["--metadata-port", str(metadata_port)]
+    if chassis is not None:
+        argv += ["--chassis", str(chassis)]
     progress(f"starting neutrino up in the background (log: {state_dir / UP_LOG})")
     with open(state_dir / UP_LOG, "ab") as log:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
