@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     # wire) without ever displacing a key northd gave a router. VNIs below it are labels
     # only (see ovn.desired.tunnel_keys). Empty: project networks get no segment.
     vni_ranges: str = "16711681:16777215"
+    # Neutron's [ovn] enable_distributed_floating_ip: a floating IP's NAT gets the
+    # external_mac of its own port, so the chassis hosting the VM does the NAT and puts
+    # the traffic on the external network itself (every compute chassis then needs
+    # ovn-bridge-mappings for it); off: NATed on the router's gateway chassis. A change
+    # is applied to existing floating IPs by the next audit (at start).
+    enable_distributed_floating_ip: bool = False
     # Outbox rows the NB sync applies per NB transaction.
     ovn_sync_batch: int = Field(500, ge=1)
     # Seconds between full DB/NB audits with repair by the NB sync; 0 disables them.

@@ -325,13 +325,16 @@ def apply_resources(env: Any, api: Any, resources: Iterable[tuple[str, str]],
                     chassis: Mapping[str, Iterable[str]] | None = None) -> list[Change]:
     """Make the NB rows of ``resources`` (outbox entries) match the database,
     in one NB transaction; return the changes made ([] when already in line).
-    ``chassis`` (SB chassis name -> physical networks, see ``ovn.chassis``)
-    places router gateways; None leaves Gateway_Chassis rows alone."""
+    ``chassis`` (gateway-capable SB chassis name -> physical networks, see
+    ``ovn.chassis``) places router gateways; None leaves Gateway_Chassis rows
+    alone. ``env.settings.enable_distributed_floating_ip`` shapes the floating
+    IP NATs (``desired.desired_floating_ip``)."""
     settings = env.settings
     resources = set(resources)
     scope, desired = env.db.run(lambda s: load_resources(
         s, resources, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time,
-        chassis=chassis), write=False)
+        chassis=chassis, distributed_floating_ips=settings.enable_distributed_floating_ip),
+        write=False)
     warn_unscheduled(desired)
     observed = read_nb(api, scope)
     changes = plan(desired, observed, scope)

@@ -51,6 +51,7 @@ EXT_ROUTE_SUBNET_ID = "neutron:subnet_id"
 EXT_FIP_ID = "neutron:fip_id"
 EXT_FIP_PORT_ID = "neutron:fip_port_id"
 EXT_FIP_NETWORK_ID = "neutron:fip_network_id"
+EXT_FIP_EXTERNAL_MAC = "neutron:fip_external_mac"
 
 ROUTER_PREFIX = "neutron-"  # Logical_Router names, like switches (D.1)
 LRP_PREFIX = "lrp-"
@@ -168,7 +169,9 @@ class StaticRoute:
 @dataclass(frozen=True)
 class Nat:
     """A ``NAT`` row of ``router`` (D.5), known by (router, type, external_ip,
-    logical_ip). ``logical_port``/``external_mac`` "" mean unset."""
+    logical_ip). ``logical_port``/``external_mac`` "" mean unset; both set make
+    a distributed ``dnat_and_snat`` (ovn-nb(5): NATed on the chassis hosting
+    ``logical_port``, answering for ``external_ip`` with ``external_mac``)."""
 
     TABLE = "NAT"
     router: str
@@ -509,17 +512,29 @@ def desired_extra_routes(router: Any) -> list[StaticRoute]:
             for r in router.routes or ()]
 
 
-def desired_floating_ip(fip: Any) -> Nat | None:
-    """The ``dnat_and_snat`` NAT of an associated floating IP (D.5), centralised
-    on the gateway chassis (no ``external_mac``); None when not associated."""
+def desired_floating_ip(fip: Any, floating_mac: str | None = None, *,
+                        distributed: bool = False) -> Nat | None:
+    """The ``dnat_and_snat`` NAT of an associated floating IP (D.5); None when
+    not associated. As ML2/OVN's ``_create_or_update_floatingip``
+    (mech_driver/ovsdb/ovn_client.py): ``logical_port`` is the fixed port and
+    ``floating_mac``, the MAC of the floating IP's own port
+    (``floating_port_id``), is ``external_ids:neutron:fip_external_mac``.
+    With ``distributed`` (``enable_distributed_floating_ip``) it is also the
+    ``external_mac``: the chassis hosting the fixed port NATs the traffic
+    itself, straight onto the external network. Without it (or without a
+    MAC) ``external_mac`` stays unset: NATed on the gateway chassis."""
     if not (fip.router_id and fip.fixed_port_id and fip.fixed_ip_address):
         return None
     router = router_name(fip.router_id)
+    mac = floating_mac.lower() if floating_mac else ""
+    external_ids = {EXT_FIP_ID: fip.id, EXT_REVISION: str(fip.revision_number),
+                    EXT_FIP_PORT_ID: fip.fixed_port_id, EXT_ROUTER_NAME: router,
+                    EXT_FIP_NETWORK_ID: fip.floating_network_id}
+    if mac:
+        external_ids[EXT_FIP_EXTERNAL_MAC] = mac
     return Nat(router, "dnat_and_snat", fip.floating_ip_address, fip.fixed_ip_address,
-               logical_port=fip.fixed_port_id,
-               external_ids={EXT_FIP_ID: fip.id, EXT_REVISION: str(fip.revision_number),
-                             EXT_FIP_PORT_ID: fip.fixed_port_id, EXT_ROUTER_NAME: router,
-                             EXT_FIP_NETWORK_ID: fip.floating_network_id})
+               logical_port=fip.fixed_port_id, external_mac=mac if distributed else "",
+               external_ids=external_ids)
 
 
 def parse_bridge_mappings(value: str) -> frozenset[str]:
@@ -533,6 +548,8 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
                     fixed_ips: Mapping[str, list[tuple[Any, str]]], *,
                     networks: Mapping[str, Any] | None = None, segments: Iterable[Any] = (),
                     floating_ips: Iterable[Any] = (),
+                    floating_macs: Mapping[str, str] | None = None,
+                    distributed_floating_ips: bool = False,
                     chassis: Mapping[str, Iterable[str]] | None = None) -> Desired:
     """Routers, their ports, routes, NATs and gateway chassis (D.5) as a
     ``Desired`` holding only those.
@@ -542,9 +559,14 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
     the gateway is the port ``Router.gw_port_id``. ``fixed_ips`` maps port id
     to ``[(subnet row, ip)]``; ``networks`` (id -> row) gives MTUs;
     ``segments`` the physical networks of the gateway networks.
-    ``chassis`` maps each SB chassis name to the physical networks it bridges;
-    gateway candidates are the chassis bridging one of the gateway network's
-    physical networks. None: chassis unknown, ``gateway_chassis`` is None.
+    ``floating_ips`` become ``dnat_and_snat`` NATs (:func:`desired_floating_ip`),
+    ``floating_macs`` maps a floating IP port id to its MAC, and
+    ``distributed_floating_ips`` (the ``enable_distributed_floating_ip``
+    setting) makes them distributed.
+    ``chassis`` maps each gateway-capable SB chassis name to the physical
+    networks it bridges (``ovn.chassis.chassis_physnets``); gateway candidates
+    are those bridging one of the gateway network's physical networks. None:
+    chassis unknown, ``gateway_chassis`` is None.
     """
     networks = networks or {}
     physnets: dict[str, set[str]] = defaultdict(set)
@@ -586,8 +608,10 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
                             desired_gateway_chassis(gw_lrp.name, router.id, candidates))
         for route in extra:
             routes.setdefault(route.key, route)  # a gateway route wins over an equal extra one
+    floating_macs = floating_macs or {}
     for fip in floating_ips:
-        nat = desired_floating_ip(fip)
+        nat = desired_floating_ip(fip, floating_macs.get(fip.floating_port_id),
+                                  distributed=distributed_floating_ips)
         if nat is not None and nat.router in lrs:
             nats[nat.key] = nat
     return Desired(routers=lrs, router_ports=lrps, static_routes=routes, nats=nats,
@@ -599,6 +623,8 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
                   lease_time: int = DEFAULT_LEASE_TIME, segments: Iterable[Any] = (),
                   routers: Iterable[Any] = (), router_ports: Iterable[Any] = (),
                   floating_ips: Iterable[Any] = (),
+                  floating_macs: Mapping[str, str] | None = None,
+                  distributed_floating_ips: bool = False,
                   chassis: Mapping[str, Iterable[str]] | None = None,
                   metadata_ips: Mapping[str, str] | None = None,
                   security_groups: Iterable[Any] = (), security_group_rules: Iterable[Any] = (),
@@ -610,8 +636,9 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     ``ip_address``. A subnet whose network is not given gets no DHCP row.
     ``segments`` of the given networks become localnet ports (every flat/vlan
     segment its own, with its VLAN tag) and give geneve networks their tunnel key;
-    ``routers``, ``router_ports``, ``floating_ips`` and ``chassis`` are as
-    :func:`desired_routers` (its ``networks`` and ``segments`` are these).
+    ``routers``, ``router_ports``, ``floating_ips``, ``floating_macs``,
+    ``distributed_floating_ips`` and ``chassis`` are as :func:`desired_routers`
+    (its ``networks`` and ``segments`` are these).
     ``metadata_ips`` maps a subnet id to the address the network's metadata
     port (``network:distributed``) holds there: the subnet's DHCP options then
     route 169.254.169.254/32 to it (see :func:`desired_dhcp_options`).
@@ -646,7 +673,9 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
         if lsp is not None:
             lsps[lsp.name] = lsp
     routing = desired_routers(routers, router_ports, ips, networks=nets, segments=segments,
-                              floating_ips=floating_ips, chassis=chassis)
+                              floating_ips=floating_ips, floating_macs=floating_macs,
+                              distributed_floating_ips=distributed_floating_ips,
+                              chassis=chassis)
     pgs, acls = desired_port_groups(security_groups, security_group_rules)
     keys = tunnel_keys(segments)
     return dataclasses.replace(

@@ -14,8 +14,9 @@ of ``ovn.desired`` and ``ovn.security_groups``.
 
 Sources: the SQLAlchemy models of ``neutrino.db.models`` (networks, segments,
 subnets, ports, IP allocations, routers, floating IPs, security groups, their
-rules and port bindings) and, for gateway chassis, a ``chassis`` mapping (SB
-chassis name -> physical networks, see ``ovn.chassis``). Writes nothing.
+rules and port bindings) and, for gateway chassis, a ``chassis`` mapping
+(gateway-capable SB chassis name -> physical networks, see ``ovn.chassis``).
+Writes nothing.
 """
 
 from __future__ import annotations
@@ -61,16 +62,17 @@ class Scope:
 
 
 def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, base_mac: str,
-                   lease_time: int, chassis: Mapping[str, Iterable[str]] | None = None
-                   ) -> tuple[Scope, Desired]:
+                   lease_time: int, chassis: Mapping[str, Iterable[str]] | None = None,
+                   distributed_floating_ips: bool = False) -> tuple[Scope, Desired]:
     """Desired rows for outbox entries ``(resource_type, resource_id)`` and their scope.
 
     A network brings its switch, its localnet ports and its subnets' DHCP
     rows; a subnet its DHCP row and the ports holding addresses in it (their
     DHCP references change); a port its LSP, its switch and its subnets' DHCP
     rows; a router its Logical_Router and everything on it (interface and
-    gateway LRPs, routes, SNAT and floating IP NATs, gateway chassis from
-    ``chassis``, see ``desired.desired_routers``); a security group its port
+    gateway LRPs, routes, SNAT and floating IP NATs, distributed with
+    ``distributed_floating_ips``, gateway chassis from ``chassis``, see
+    ``desired.desired_routers``); a security group its port
     group and ACLs. A port also brings its groups' port groups and ACLs (so
     its memberships can always be written) and ``neutron_pg_drop`` is always
     in scope. Unknown resource types are ignored. Absent resources are in
@@ -91,6 +93,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         Port.device_id.in_(c), Port.device_owner.in_(ROUTER_OWNERS)), [r.id for r in routers])
     floating_ips = _in(session, lambda c: select(FloatingIP.__table__).where(
         FloatingIP.router_id.in_(c)), [r.id for r in routers])
+    floating_macs = _in(session, lambda c: select(Port.id, Port.mac_address).where(
+        Port.id.in_(c)), {f.floating_port_id for f in floating_ips})
     net_ids = wanted["network"] | {p.network_id for p in ports} | set(_in(
         session, lambda c: select(Subnet.network_id).where(Subnet.id.in_(c)), wanted["subnet"]))
     all_net_ids = net_ids | {p.network_id for p in router_ports}
@@ -122,6 +126,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     return scope, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
                                 router_ports=router_ports, floating_ips=floating_ips,
+                                floating_macs={p.id: p.mac_address for p in floating_macs},
+                                distributed_floating_ips=distributed_floating_ips,
                                 chassis=chassis, metadata_ips=_by_subnet(metadata),
                                 security_groups=groups, security_group_rules=rules,
                                 port_security_groups=_groups_by_port(bindings))
@@ -156,8 +162,10 @@ def _by_subnet(rows: Iterable[Any]) -> dict[str, str]:
 
 
 def load_all(session: Session, *, base_mac: str, lease_time: int,
-             chassis: Mapping[str, Iterable[str]] | None = None) -> Desired:
-    """Desired rows for the whole database (``chassis`` as :func:`load_resources`)."""
+             chassis: Mapping[str, Iterable[str]] | None = None,
+             distributed_floating_ips: bool = False) -> Desired:
+    """Desired rows for the whole database (``chassis`` and
+    ``distributed_floating_ips`` as :func:`load_resources`)."""
     _one_snapshot(session)
     ports = session.execute(select(Port.__table__)).all()
     return desired_state(
@@ -171,7 +179,10 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         routers=session.execute(select(Router.__table__)).all(),
         router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
         floating_ips=session.execute(select(FloatingIP.__table__)).all(),
-        chassis=chassis, metadata_ips=_by_subnet(session.execute(_METADATA_IPS).all()),
+        floating_macs={p.id: p.mac_address for p in ports
+                       if p.device_owner == c.DEVICE_OWNER_FLOATINGIP},
+        distributed_floating_ips=distributed_floating_ips, chassis=chassis,
+        metadata_ips=_by_subnet(session.execute(_METADATA_IPS).all()),
         security_groups=session.execute(select(SecurityGroup.__table__)).all(),
         security_group_rules=session.execute(select(SecurityGroupRule.__table__)).all(),
         port_security_groups=_groups_by_port(session.execute(_BINDINGS).all()))
@@ -184,7 +195,8 @@ def gateway_router_ids(session: Session) -> list[str]:
 
 def unscheduled_gateways(desired: Desired) -> list[str]:
     """Names of the desired gateway LRPs without any gateway chassis (no
-    chassis bridges their external network); [] when chassis are unknown."""
+    gateway-capable chassis bridges their external network); [] when chassis
+    are unknown."""
     if desired.gateway_chassis is None:
         return []
     scheduled = {g.port for g in desired.gateway_chassis.values()}
@@ -196,8 +208,9 @@ def unscheduled_gateways(desired: Desired) -> list[str]:
 def warn_unscheduled(desired: Desired) -> None:
     """Log each router gateway that no chassis can host."""
     for lrp in unscheduled_gateways(desired):
-        LOG.warning("no chassis bridges the external network of gateway port %s: "
-                    "it gets no Gateway_Chassis (check ovn-bridge-mappings)", lrp[len(LRP_PREFIX):])
+        LOG.warning("no gateway chassis bridges the external network of gateway port %s: "
+                    "it gets no Gateway_Chassis (check ovn-bridge-mappings and "
+                    "ovn-cms-options=enable-chassis-as-gw)", lrp[len(LRP_PREFIX):])
 
 
 def _one_snapshot(session: Session) -> None:

@@ -17,10 +17,12 @@ transaction. It refuses to run on an IDL without a complete copy
 --repair``) while the leader applies a change may act on a snapshot a moment
 old; the leader's next periodic audit puts that right.
 
-Router gateways are placed on the chassis the SB lists (``ovn.chassis``).
-Given an SB API, the sync watches its Chassis table: when the chassis or
-their bridge mappings change, every router with a gateway gets a "router"
-outbox row, so its Gateway_Chassis rows are recomputed like any change.
+Router gateways are placed on the gateway-capable chassis the SB lists
+(``ovn.chassis``: ``ovn-cms-options`` holding ``enable-chassis-as-gw``).
+Given an SB API, the sync watches its Chassis table: when the gateway-capable
+chassis or their bridge mappings change (a chassis marked or unmarked as a
+gateway included), every router with a gateway gets a "router" outbox row,
+so its Gateway_Chassis rows are recomputed like any change.
 Without an SB API (or while the SB copy is incomplete) Gateway_Chassis rows
 are left as they are. The same watch keeps the database's host -> physical
 network table (``services.segments.record_host_physnets``) in line with the
@@ -115,8 +117,9 @@ class NorthboundSync:
 
     ``env`` is the services' ``Env`` (database and settings); ``nb_api`` an
     NB API from ``ovn.idl.nb_api``, already holding a complete copy;
-    ``sb_api`` (optional) an SB API from ``ovn.idl.sb_api``, whose Chassis
-    rows place router gateways. With an SB API, call :meth:`close` when done.
+    ``sb_api`` (optional) an SB API from ``ovn.idl.sb_api``, whose
+    gateway-capable Chassis rows place router gateways. With an SB API, call
+    :meth:`close` when done.
     ``fence`` (optional) is asked before every NB transaction; False raises
     :class:`NotLeader` (see the module docstring).
     """
@@ -149,7 +152,8 @@ class NorthboundSync:
             self._chassis_event = None
 
     def chassis(self) -> dict[str, frozenset[str]] | None:
-        """The SB chassis and the physical networks each bridges; None when unknown."""
+        """The gateway-capable SB chassis and the physical networks each
+        bridges (``ovn.chassis.chassis_physnets``); None when unknown."""
         return chassis.chassis_physnets(self.sb)
 
     def record_hosts(self) -> bool:
@@ -168,9 +172,10 @@ class NorthboundSync:
         return True
 
     def requeue_gateways(self) -> int:
-        """If the SB chassis changed since last seen, record the hosts' physical
-        networks (:meth:`record_hosts`) and put every router with a gateway in the
-        outbox; returns how many routers (0: nothing changed)."""
+        """After an SB Chassis change, record the hosts' physical networks
+        (:meth:`record_hosts`) and, if the gateway-capable chassis or their
+        physical networks differ from those last seen, put every router with a
+        gateway in the outbox; returns how many routers (0: nothing changed)."""
         if not self._chassis_flag.is_set():
             return 0
         self._chassis_flag.clear()
@@ -242,8 +247,8 @@ class NorthboundSync:
         settings = self.env.settings
         known = self.chassis()
         desired = self.env.db.run(lambda s: load.load_all(
-            s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time, chassis=known),
-            write=False)
+            s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time, chassis=known,
+            distributed_floating_ips=settings.enable_distributed_floating_ip), write=False)
         load.warn_unscheduled(desired)
         observed = observe.read_nb(self.nb, None, desired.ports.keys(),
                                    desired.router_ports.keys())

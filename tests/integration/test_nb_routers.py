@@ -5,10 +5,11 @@ Networks, subnets and ports (router interfaces and gateways included, with
 their ``device_owner``/``device_id``) are made through ``neutrino.services``;
 the router and floating IP rows are written with the ORM models (their
 services are another change) and enqueued as "router" outbox rows, as the
-services will. Gateway candidates are the SB chassis bridging ``physnet1``:
-the lab's chassis, plus made-up Chassis rows a test adds with ``ovn-sbctl``
-(vxlan encap, so the lab's geneve-only ovn-controller builds no tunnel to
-them) and removes again. Every neutron-owned NB row a test makes is removed
+services will. Gateway candidates are the gateway-capable SB chassis
+(``ovn-cms-options=enable-chassis-as-gw``) bridging ``physnet1``: the lab's
+chassis, plus made-up Chassis rows a test adds with ``ovn-sbctl`` (vxlan
+encap, so the lab's geneve-only ovn-controller builds no tunnel to them) and
+removes again. Every neutron-owned NB row a test makes is removed
 after it; audits only run when no other test's neutron rows are there.
 """
 
@@ -103,7 +104,8 @@ def topology(env: Env, *, routes: list | None = None) -> dict:
         common.enqueue_ovn(session, "router", router_id)
     env.db.run(rows)
     return {"ext": ext, "ext_sub": ext_sub, "net": net, "sub": sub, "router": router_id,
-            "iface": iface, "gw": gw, "vm": vm, "vm_ip": vm_ip, "fip": fip_id}
+            "iface": iface, "gw": gw, "vm": vm, "vm_ip": vm_ip, "fip": fip_id,
+            "fip_port": fip_port}
 
 
 def router_port(env: Env, router_id: str, sub: dict, ip: str) -> dict:
@@ -153,10 +155,12 @@ def routes_of(nb, router_id: str) -> dict[tuple[str, str], dict]:
         return {(r.ip_prefix, r.nexthop): dict(r.external_ids) for r in row.static_routes}
 
 
-def nats_of(nb, router_id: str) -> dict[tuple[str, str, str], tuple[list, dict]]:
+def nats_of(nb, router_id: str) -> dict[tuple[str, str, str], tuple[list, list, dict]]:
+    """``{(type, external_ip, logical_ip): (logical_port, external_mac, external_ids)}``."""
     with nb.ovsdb_connection.lock:
         row = lr(nb, router_id)
-        return {(n.type, n.external_ip, n.logical_ip): (list(n.logical_port), dict(n.external_ids))
+        return {(n.type, n.external_ip, n.logical_ip):
+                (list(n.logical_port), list(n.external_mac), dict(n.external_ids))
                 for n in row.nat}
 
 
@@ -172,13 +176,16 @@ def physnet_chassis(sb) -> set[str]:
 
 
 @contextmanager
-def made_up_chassis(ovn_lab: OvnLab, suffix: str, mappings: str) -> Iterator[str]:
-    """An SB Chassis row without an ovn-controller, bridging ``mappings``."""
+def made_up_chassis(ovn_lab: OvnLab, suffix: str, mappings: str, *,
+                    gateway: bool = True) -> Iterator[str]:
+    """An SB Chassis row without an ovn-controller, bridging ``mappings``;
+    gateway capable (``ovn-cms-options=enable-chassis-as-gw``) unless not ``gateway``."""
     central = ovn_lab.deployment.central
     name = f"{ovn_lab.prefix}-{suffix}"
+    cms = ["other_config:ovn-cms-options=enable-chassis-as-gw"] if gateway else []
     central.sbctl("chassis-add", name, "vxlan", f"127.0.9.{sum(map(ord, suffix)) % 250}",
                   "--", "set",
-                  "Chassis", name, f"other_config:ovn-bridge-mappings=\"{mappings}\"")
+                  "Chassis", name, f"other_config:ovn-bridge-mappings=\"{mappings}\"", *cms)
     try:
         yield name
     finally:
@@ -220,10 +227,11 @@ def test_router_with_interface_gateway_and_floating_ip_becomes_nb_rows(ovn_lab, 
                                    "neutron:subnet_id": t["ext_sub"]["id"]},
         ("192.168.7.0/24", "10.0.0.254"): {}}
     assert nats_of(nb, router_id) == {
-        ("snat", GW_IP, "10.0.0.0/24"): ([], {}),
-        ("dnat_and_snat", FLOATING_IP, t["vm_ip"]): ([t["vm"]["id"]], {
+        ("snat", GW_IP, "10.0.0.0/24"): ([], [], {}),
+        ("dnat_and_snat", FLOATING_IP, t["vm_ip"]): ([t["vm"]["id"]], [], {
             "neutron:fip_id": t["fip"], "neutron:revision_number": "1",
             "neutron:fip_port_id": t["vm"]["id"], "neutron:router_name": f"neutron-{router_id}",
+            "neutron:fip_external_mac": t["fip_port"]["mac_address"],
             "neutron:fip_network_id": t["ext"]["id"]})}
     candidates = physnet_chassis(sb)
     assert ovn_lab.chassis_name in candidates
@@ -398,6 +406,38 @@ def test_gateway_chassis_follow_sb_chassis_and_their_bridge_mappings(ovn_lab, en
                what="a deleted chassis to be dropped")
 
 
+def test_only_gateway_capable_chassis_host_gateways(ovn_lab, env, nb, sb, sync):
+    t = topology(env)
+    gw = t["gw"]["id"]
+    drain(sync)
+    central = ovn_lab.deployment.central
+
+    with made_up_chassis(ovn_lab, "cn9", f"{PHYSNET}:br-ex", gateway=False) as compute, \
+            made_up_chassis(ovn_lab, "gw7", f"{PHYSNET}:br-ex") as marked:
+        # the IDL applies SB updates in order: once gw7 is placed, cn9 has been seen too
+        wait_until(lambda: (drain(sync), marked in gateway_chassis(nb, gw))[1], timeout=10,
+                   what="the gateway-capable chassis to become a gateway chassis")
+        assert compute not in gateway_chassis(nb, gw)
+        assert compute not in sync.chassis() and PHYSNET in chassis.host_physnets(sb)[compute]
+
+        central.sbctl("set", "Chassis", compute,
+                      'other_config:ovn-cms-options="availability-zones=az1,enable-chassis-as-gw"')
+        wait_until(lambda: (drain(sync), compute in gateway_chassis(nb, gw))[1], timeout=10,
+                   what="a chassis marked as gateway to be scheduled")
+        placed = gateway_chassis(nb, gw)
+        assert sorted(placed.values()) == list(range(1, len(placed) + 1))
+
+        central.sbctl("remove", "Chassis", compute, "other_config", "ovn-cms-options")
+        wait_until(lambda: (drain(sync), compute not in gateway_chassis(nb, gw))[1], timeout=10,
+                   what="a chassis no longer marked as gateway to be dropped")
+
+        # OVN before 20.06 published the cms options in external_ids
+        central.sbctl("set", "Chassis", compute,
+                      "external_ids:ovn-cms-options=enable-chassis-as-gw")
+        wait_until(lambda: (drain(sync), compute in gateway_chassis(nb, gw))[1], timeout=10,
+                   what="external_ids:ovn-cms-options to count as well")
+
+
 def test_without_sb_gateway_chassis_are_left_alone(env, nb, sync):
     t = topology(env)
     drain(sync)
@@ -409,6 +449,56 @@ def test_without_sb_gateway_chassis_are_left_alone(env, nb, sync):
 
     assert lr(nb, t["router"]).external_ids["neutron:router_name"] == "renamed"
     assert placed and gateway_chassis(nb, t["gw"]["id"]) == placed
+
+
+# --- distributed floating IPs ---------------------------------------------------------
+
+def test_distributed_floating_ips_follow_the_setting_and_a_flip_is_repaired(
+        ovn_lab, env, nb, sb, sync, only_our_rows):
+    t = topology(env)
+    router_id, vm, fip_mac = t["router"], t["vm"]["id"], t["fip_port"]["mac_address"]
+    key = ("dnat_and_snat", FLOATING_IP, t["vm_ip"])
+    env_on = Env(db=env.db, settings=env.settings.model_copy(
+        update={"enable_distributed_floating_ip": True}))
+    sync_on = NorthboundSync(env_on, nb, sb_api=sb, audit_interval=0)
+    resident = f'is_chassis_resident("{vm}")'
+
+    def router_flows() -> str:
+        return ovn_lab.deployment.central.sbctl("lflow-list", f"neutron-{router_id}")
+
+    try:
+        drain(sync)
+        logical_port, external_mac, ids = nats_of(nb, router_id)[key]
+        assert (logical_port, external_mac) == ([vm], [])
+        assert ids["neutron:fip_external_mac"] == fip_mac
+
+        # the setting turned on: the audit finds the NAT centralised and distributes it
+        report = sync_on.audit(repair=False)
+        assert [(c.drift, c.table, c.columns) for c in report.changes] == [
+            ("different", "NAT", ("external_mac",))]
+        assert sync_on.audit(repair=True).repaired
+        assert nats_of(nb, router_id)[key][:2] == ([vm], [fip_mac])
+        assert not sync_on.audit(repair=False).has_drift
+        wait_until(lambda: resident in router_flows(), timeout=10,
+                   what="ovn-northd to NAT the floating IP on the VM's chassis")
+
+        # the outbox path writes the same shape: replaying the router changes nothing
+        transactions = sync_on.stats.nb_transactions
+        enqueue(env, ("router", router_id))
+        drain(sync_on)
+        assert sync_on.stats.nb_transactions == transactions
+        assert nats_of(nb, router_id)[key][:2] == ([vm], [fip_mac])
+
+        # and back off: the outbox (here a router update) centralises it again
+        update_router(env, router_id, name="renamed")
+        drain(sync)
+        assert nats_of(nb, router_id)[key][:2] == ([vm], [])
+        assert not sync.audit(repair=False).has_drift
+        assert [c.columns for c in sync_on.audit(repair=False).changes] == [("external_mac",)]
+        wait_until(lambda: resident not in router_flows(), timeout=10,
+                   what="ovn-northd to NAT the floating IP on the gateway chassis")
+    finally:
+        sync_on.close()
 
 
 # --- audit ------------------------------------------------------------------------

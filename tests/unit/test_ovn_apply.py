@@ -310,6 +310,25 @@ def test_commands_add_children_to_rows_added_in_the_same_transaction():
     assert (fip.columns["logical_port"], fip.columns["external_mac"]) == (["vm"], [])
 
 
+def test_distributing_a_floating_ip_sets_its_external_mac_in_place_and_back():
+    distributed = dataclasses.replace(FIP, external_mac="fa:16:3e:00:00:cc")
+    centralised_nb = routed_nb()
+    nb_uuid = centralised_nb.nats[FIP.key][0].uuid
+
+    [on] = plan(dataclasses.replace(ROUTED, nats={SNAT.key: SNAT, FIP.key: distributed}),
+                centralised_nb, ROUTER_SCOPE)
+    [off] = plan(ROUTED, routed_nb(**{FIP.key: distributed}), ROUTER_SCOPE)
+
+    assert (on.action, on.table, on.key, on.columns, on.uuid) == \
+        (SET, "NAT", FIP.key, ("external_mac",), nb_uuid)
+    assert (off.action, off.columns) == (SET, ("external_mac",))
+    [set_on] = nb_commands(mock.Mock(), [on], centralised_nb)
+    [set_off] = nb_commands(mock.Mock(), [off], centralised_nb)
+    assert isinstance(set_on, DbReplaceCommand) and isinstance(set_off, DbReplaceCommand)
+    assert set_on.columns == {"external_mac": ["fa:16:3e:00:00:cc"]}
+    assert set_off.columns == {"external_mac": []}
+
+
 def test_commands_skip_children_of_a_deleted_router():
     nb = routed_nb()
     api = mock.Mock()

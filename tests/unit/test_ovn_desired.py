@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from types import SimpleNamespace
 
@@ -10,7 +11,8 @@ import pytest
 from neutrino.ovn.desired import (DhcpOptions, GatewayChassis, LogicalRouter,
                                   LogicalRouterPort, LogicalSwitch, LogicalSwitchPort, Nat,
                                   StaticRoute, derived_mac, desired_dhcp_options,
-                                  desired_gateway_chassis, desired_localnet, desired_lsp,
+                                  desired_floating_ip, desired_gateway_chassis,
+                                  desired_localnet, desired_lsp,
                                   desired_router, desired_router_port, desired_routers,
                                   desired_state, desired_switch, gateway_chassis_order,
                                   network_id_of, parse_bridge_mappings, switch_name)
@@ -301,6 +303,8 @@ IFACE_ID = "1f000000-0000-4000-8000-0000000000f1"
 GW_ID = "9a000000-0000-4000-8000-0000000000a1"
 VM_PORT = "70a70000-0000-4000-8000-0000000000bb"
 FIP_ID = "f1900000-0000-4000-8000-000000000001"
+FIP_PORT = "f1900000-0000-4000-8000-0000000000cc"
+FIP_MAC = "fa:16:3e:00:00:cc"
 LR = f"neutron-{ROUTER_ID}"
 
 
@@ -331,19 +335,25 @@ def gw_port(**kw) -> SimpleNamespace:
 def fip(**kw) -> SimpleNamespace:
     return SimpleNamespace(**{"id": FIP_ID, "router_id": ROUTER_ID, "fixed_port_id": VM_PORT,
                               "fixed_ip_address": "10.0.0.5", "floating_ip_address": "172.24.4.20",
-                              "floating_network_id": EXT_NET, "revision_number": 2, **kw})
+                              "floating_network_id": EXT_NET, "floating_port_id": FIP_PORT,
+                              "revision_number": 2, **kw})
 
 
-def routing(routers=None, ports=None, fixed=None, fips=(), chassis=None, segments=None):
+def routing(routers=None, ports=None, fixed=None, fips=(), chassis=None, segments=None,
+            distributed=False):
     """desired_routers for r1 with an interface on 10.0.0.0/24 and a gateway
-    172.24.4.10 on the flat external network (physnet "public")."""
+    172.24.4.10 on the flat external network (physnet "public"); floating IP
+    ports have the MAC ``FIP_MAC``."""
     fixed = fixed if fixed is not None else {IFACE_ID: [(subnet(), "10.0.0.1")],
                                               GW_ID: [(ext_subnet(), "172.24.4.10")]}
     segs = segments if segments is not None else [
         segment(network_id=EXT_NET, physical_network="public")]
     return desired_routers(routers or [router()], ports or [iface_port(), gw_port()], fixed,
                            networks={NET_ID: network(), EXT_NET: network(id=EXT_NET, mtu=1500)},
-                           segments=segs, floating_ips=fips, chassis=chassis)
+                           segments=segs, floating_ips=fips,
+                           floating_macs={FIP_PORT: FIP_MAC,
+                                          "other-fip-port": "fa:16:3e:00:00:dd"},
+                           distributed_floating_ips=distributed, chassis=chassis)
 
 
 def test_router_is_named_after_its_id_with_zed_external_ids():
@@ -454,17 +464,52 @@ def test_extra_routes_are_static_routes_without_external_ids():
         StaticRoute(LR, "192.168.9.0/24", "10.0.0.254", {})]
 
 
+FIP_NAT_IDS = {"neutron:fip_id": FIP_ID, "neutron:revision_number": "2",
+               "neutron:fip_port_id": VM_PORT, "neutron:router_name": LR,
+               "neutron:fip_external_mac": FIP_MAC, "neutron:fip_network_id": EXT_NET}
+
+
 def test_associated_floating_ip_is_a_centralised_dnat_and_snat():
     state = routing(fips=[fip(), fip(id="unassociated", fixed_port_id=None,
                                      fixed_ip_address=None, router_id=None,
-                                     floating_ip_address="172.24.4.21")])
+                                     floating_ip_address="172.24.4.21",
+                                     floating_port_id="other-fip-port")])
 
     assert state.nats[f"{LR} dnat_and_snat 172.24.4.20 10.0.0.5"] == Nat(
         LR, "dnat_and_snat", "172.24.4.20", "10.0.0.5", logical_port=VM_PORT, external_mac="",
-        external_ids={"neutron:fip_id": FIP_ID, "neutron:revision_number": "2",
-                      "neutron:fip_port_id": VM_PORT, "neutron:router_name": LR,
-                      "neutron:fip_network_id": EXT_NET})
+        external_ids=FIP_NAT_IDS)
     assert len([n for n in state.nats.values() if n.type == "dnat_and_snat"]) == 1
+
+
+def test_distributed_floating_ip_carries_the_mac_of_its_own_port():
+    state = routing(fips=[fip()], distributed=True)
+
+    assert state.nats[f"{LR} dnat_and_snat 172.24.4.20 10.0.0.5"] == Nat(
+        LR, "dnat_and_snat", "172.24.4.20", "10.0.0.5", logical_port=VM_PORT,
+        external_mac=FIP_MAC, external_ids=FIP_NAT_IDS)
+
+
+def test_distribution_changes_only_the_external_mac_of_floating_ip_nats():
+    centralised, distributed = routing(fips=[fip()]), routing(fips=[fip()], distributed=True)
+
+    assert centralised.nats.keys() == distributed.nats.keys()
+    differing = [k for k in centralised.nats if centralised.nats[k] != distributed.nats[k]]
+    assert differing == [f"{LR} dnat_and_snat 172.24.4.20 10.0.0.5"]
+    assert dataclasses.replace(distributed.nats[differing[0]], external_mac="") == \
+        centralised.nats[differing[0]]
+
+
+def test_floating_ip_whose_port_mac_is_unknown_stays_centralised():
+    nat = desired_floating_ip(fip(), None, distributed=True)
+
+    assert (nat.logical_port, nat.external_mac) == (VM_PORT, "")
+    assert "neutron:fip_external_mac" not in nat.external_ids
+
+
+def test_floating_ip_mac_is_written_in_lower_case():
+    nat = desired_floating_ip(fip(), "FA:16:3E:00:00:CC", distributed=True)
+
+    assert nat.external_mac == nat.external_ids["neutron:fip_external_mac"] == FIP_MAC
 
 
 def test_floating_ip_of_a_router_not_given_is_left_out():
@@ -548,3 +593,20 @@ def test_desired_state_builds_routers_with_switches_and_lsps():
     assert state.router_ports[f"lrp-{GW_ID}"].networks == ("172.24.4.10/24",)
     assert state.ports[IFACE_ID].type == "router"
     assert [g.chassis_name for g in state.gateway_chassis.values()] == ["gw1"]
+
+
+def test_desired_state_passes_floating_ip_macs_and_distribution_through():
+    allocations = [SimpleNamespace(port_id=IFACE_ID, subnet_id=SUB4, ip_address="10.0.0.1"),
+                   SimpleNamespace(port_id=GW_ID, subnet_id=EXT_SUB4, ip_address="172.24.4.10")]
+    ports = [iface_port(), gw_port()]
+
+    def nat(**kw) -> Nat:
+        state = desired_state([network(), network(id=EXT_NET)], [subnet(), ext_subnet()], ports,
+                              allocations, base_mac=BASE_MAC, routers=[router()],
+                              router_ports=ports, floating_ips=[fip()], **kw)
+        return state.nats[f"{LR} dnat_and_snat 172.24.4.20 10.0.0.5"]
+
+    assert nat().external_mac == "" and "neutron:fip_external_mac" not in nat().external_ids
+    assert nat(floating_macs={FIP_PORT: FIP_MAC}).external_mac == ""
+    assert nat(floating_macs={FIP_PORT: FIP_MAC}, distributed_floating_ips=True).external_mac \
+        == FIP_MAC
