@@ -29,6 +29,18 @@ Figures, printed as one JSON document on stdout (progress on stderr):
    rule call until the OVN NB holds an ACL for every rule, and the lag after
    the last call.
 
+With several lab chassis (``neutrino up --chassis 3``):
+
+6. ``port_to_lease_second_chassis``: as 2., the instances on the second chassis (its
+   port bound there first, as Nova does): DHCP across the geneve underlay.
+7. ``gateway_failover``: an instance on a hypervisor behind a router with a floating
+   IP; 5 times (``--failovers``), the chassis holding the router's gateway is killed
+   (ovs-vswitchd and ovn-controller SIGKILLed) while the outside host pings the
+   floating IP and the instance pings the outside host; the outage of each
+   (``lab/failover.py``: the longest silence after the kill), p50 over the rounds;
+   then the chassis is started again and the gateway returns to it (that outage is
+   reported too). Target: < 3 s.
+
 Everything the run creates is deleted at the end, also on failure.
 """
 
@@ -46,7 +58,9 @@ from pathlib import Path
 
 import httpx
 
-from neutrino.lab import commands, instances
+from neutrino.config import Settings
+from neutrino.lab import commands, failover, instances, runtime
+from neutrino.lab.fleet import LabChassis
 from neutrino.lab.runtime import RuntimeInfo
 from neutrino.ovn import idl
 
@@ -120,8 +134,12 @@ def nb_convergence(client: httpx.Client, nb, args) -> dict:
             client.delete(f"/networks/{net_id}")
 
 
-def port_to_lease(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args) -> dict:
-    """Boot lab instances one after the other; time port create -> lease."""
+def port_to_lease(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args,
+                  chassis: LabChassis | None = None) -> dict:
+    """Boot lab instances one after the other (on ``chassis``, bound there first;
+    default: the first chassis); time port create -> lease."""
+    netns, ovs = (chassis.netns, chassis.ovs_connection) if chassis else \
+        (info.chassis_netns, info.ovs_connection)
     net = ok(client.post("/networks", json={"network": {"name": "realize-boot"}}))["network"]
     ok(client.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                 "cidr": "10.199.0.0/24"}}))
@@ -131,16 +149,18 @@ def port_to_lease(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args
         for i in range(args.boots):
             name = f"rz{uuid.uuid4().hex[:6]}"
             t0 = time.perf_counter()
-            port = ok(client.post("/ports", json={"port": {
-                "network_id": net["id"], "name": name, "device_owner": "compute:lab",
-                "device_id": str(uuid.uuid4())}}))["port"]
+            body = {"network_id": net["id"], "name": name, "device_owner": "compute:lab",
+                    "device_id": str(uuid.uuid4())}
+            if chassis is not None:
+                body["binding:host_id"] = chassis.name
+            port = ok(client.post("/ports", json={"port": body}))["port"]
             names.append(name)
-            instances.boot_instance(state_dir, name, port, info.chassis_netns, info.ovs_connection)
+            instances.boot_instance(state_dir, name, port, netns, ovs)
             times.append(time.perf_counter() - t0)
         return percentiles(times)
     finally:
         for name in names:
-            instances.delete_instance(state_dir, name, info.ovs_connection)
+            instances.delete_instance(state_dir, name, ovs)
         for port in ok(client.get("/ports", params={"network_id": net["id"]}))["ports"]:
             client.delete(f"/ports/{port['id']}")
         client.delete(f"/networks/{net['id']}")
@@ -346,6 +366,60 @@ def nb_rules(client: httpx.Client, nb, args) -> dict:
             client.delete(f"/security-groups/{group}")
 
 
+def gateway_failover(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args) -> dict:
+    """Kill the active gateway chassis under traffic, ``args.failovers`` times."""
+    lab = info.fleet()
+    home = next(c for c in lab if c.compute and not c.gateway)
+    settings = Settings(state_dir=state_dir)
+    upstream, public, _ = commands.external_create(state_dir)
+    net = ok(client.post("/networks", json={"network": {"name": "realize-ha"}}))["network"]
+    subnet = ok(client.post("/subnets", json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": "10.196.0.0/24"}}))["subnet"]
+    router = ok(client.post("/routers", json={"router": {
+        "name": "realize-ha", "external_gateway_info": {"network_id": public["id"]}}}))["router"]
+    name, fip, rounds, back = f"rz{uuid.uuid4().hex[:6]}", None, [], []
+    try:
+        ok(client.put(f"/routers/{router['id']}/add_router_interface",
+                      json={"subnet_id": subnet["id"]}))
+        sg = ok(client.post("/security-groups", json={"security_group": {
+            "name": f"realize-ha-{name}"}}))["security_group"]
+        ok(client.post("/security-group-rules", json={"security_group_rule": {
+            "security_group_id": sg["id"], "direction": "ingress", "protocol": "icmp"}}))
+        port = ok(client.post("/ports", json={"port": {
+            "network_id": net["id"], "name": name, "device_owner": "compute:lab",
+            "device_id": str(uuid.uuid4()), "binding:host_id": home.name,
+            "security_groups": [sg["id"]]}}))["port"]
+        inst = instances.boot_instance(state_dir, name, port, home.netns, home.ovs_connection)
+        fip = ok(client.post("/floatingips", json={"floatingip": {
+            "floating_network_id": public["id"], "port_id": port["id"]}}))["floatingip"]
+        [gw] = ok(client.get("/ports", params={"device_id": router["id"],
+                                               "device_owner": "network:router_gateway"}))["ports"]
+        probes = [(upstream.netns, fip["floating_ip_address"]),
+                  (inst.netns, upstream.outside_ips[0])]
+        work = state_dir / "lab" / "bench-failover"
+        for i in range(args.failovers):
+            active = failover.active_gateway(info.sb_connection, gw["id"])
+            outages = failover.measure(lambda: runtime.kill_chassis(settings, active), probes,
+                                       work / f"kill-{i}")
+            log(f"  round {i + 1}: {active} killed, outage {outages[0]:.2f} s (outside->FIP), "
+                f"{outages[1]:.2f} s (instance->outside)")
+            rounds.append(max(outages))
+            back.append(max(failover.measure(lambda: runtime.revive_chassis(settings, active),
+                                             probes, work / f"back-{i}")))
+        return {"kill_outage_seconds": percentiles(rounds),
+                "return_outage_seconds": percentiles(back), "target_seconds": 3.0}
+    finally:
+        instances.delete_instance(state_dir, name, home.ovs_connection)
+        if fip is not None:
+            client.delete(f"/floatingips/{fip['id']}")
+        client.put(f"/routers/{router['id']}/remove_router_interface",
+                   json={"subnet_id": subnet["id"]})
+        client.delete(f"/routers/{router['id']}")
+        for p in ok(client.get("/ports", params={"network_id": net["id"]}))["ports"]:
+            client.delete(f"/ports/{p['id']}")
+        client.delete(f"/networks/{net['id']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--state-dir", type=Path, default=Path("/var/lib/neutrino"))
@@ -357,6 +431,7 @@ def main() -> int:
     parser.add_argument("--rule-rounds", type=int, default=20)
     parser.add_argument("--groups", type=int, default=100)
     parser.add_argument("--rules-per-group", type=int, default=10)
+    parser.add_argument("--failovers", type=int, default=5)
     args = parser.parse_args()
     info = RuntimeInfo.load(args.state_dir)
     if info is None:
@@ -379,6 +454,14 @@ def main() -> int:
                                                                   args)
         log(f"NB absorbing {args.groups * args.rules_per_group} rules in {args.groups} groups")
         result["nb_rules"] = nb_rules(client, nb, args)
+        lab = info.fleet()
+        if len(lab) > 1:
+            log(f"port create -> DHCP lease on the second chassis, {args.boots} boots")
+            result["port_to_lease_second_chassis_seconds"] = port_to_lease(
+                client, info, args.state_dir, args, chassis=lab[1])
+        if sum(c.gateway for c in lab) > 1 and any(c.compute and not c.gateway for c in lab):
+            log(f"gateway failover, {args.failovers} rounds")
+            result["gateway_failover"] = gateway_failover(client, info, args.state_dir, args)
     print(json.dumps(result, indent=2))
     return 0
 
