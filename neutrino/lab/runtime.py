@@ -33,12 +33,11 @@ from neutrino.api.app import create_app
 from neutrino.config import Settings
 from neutrino.db.session import Database
 from neutrino.host.process import pid_alive
-from neutrino.lab import daemons, fleet, underlay
+from neutrino.lab import daemons, fleet, persisted, underlay
 from neutrino.services.env import Env
 
 LOG = logging.getLogger(__name__)
 RUNTIME_FILE = "runtime.json"
-RESTORE_RETRY_DHCP_TIMEOUT = 30  # seconds, for an instance whose first restore got no lease
 
 
 class MissingPrerequisites(Exception):
@@ -237,9 +236,9 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, 
         controller_thread.start()
 
         if ovn is not None:
-            _restore_lab_instances(state_dir, lab, progress)
-            _restore_lab_external(state_dir, lab, settings.physnet_bridges(), progress)
-            _restore_lab_vlans(state_dir, netns, ovs_conn, settings.physnet_bridges(), progress)
+            persisted.restore_instances(state_dir, lab, progress)
+            persisted.restore_upstreams(state_dir, lab, settings.physnet_bridges(), progress)
+            persisted.restore_vlans(state_dir, netns, ovs_conn, settings.physnet_bridges(), progress)
 
         api_url = f"http://{settings.host}:{settings.port}"
         server = uvicorn.Server(uvicorn.Config(
@@ -277,8 +276,8 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, 
         (state_dir / RUNTIME_FILE).unlink(missing_ok=True)
         db.dispose()
         if ovn is not None:
-            _remove_lab_external(state_dir, ovs_conn)
-            _remove_lab_vlans(state_dir, ovs_conn)
+            persisted.remove_upstreams(state_dir, ovs_conn)
+            persisted.remove_vlans(state_dir, ovs_conn)
             ovn.stop(started_only=False)
             underlay.remove(lab[0].netns)
 
@@ -337,98 +336,6 @@ def _stop_agents(state_dir: Path, lab: list[fleet.LabChassis]) -> bool:
     return stopped
 
 
-def _restore_lab_instances(state_dir: Path, lab: list[fleet.LabChassis],
-                           progress: Callable[[str], None]) -> None:
-    """Lab instances outlive ``neutrino up``; plug each into its chassis again (the
-    first one when its chassis is not in this lab any more)."""
-    from neutrino.lab import instances
-
-    saved = instances.list_instances(state_dir)
-    if saved:
-        progress(f"re-plugging {len(saved)} lab instance(s)")
-    by_netns = {c.netns: c for c in lab}
-
-    def home(inst) -> fleet.LabChassis:
-        return by_netns.get(inst.chassis_netns, lab[0])
-
-    late = []
-    for inst in saved:
-        try:
-            instances.restore_instance(state_dir, inst.name, home(inst).netns,
-                                       home(inst).ovs_connection)
-        except instances.InstanceError:
-            late.append(inst)
-    # The first leases wait for a just-started ovn-controller to claim the ports and
-    # install flows, which can outlast a DHCP timeout on a loaded host: try once more.
-    for inst in late:
-        try:
-            instances.restore_instance(state_dir, inst.name, home(inst).netns,
-                                       home(inst).ovs_connection,
-                                       dhcp_timeout=RESTORE_RETRY_DHCP_TIMEOUT)
-        except instances.InstanceError as exc:
-            LOG.warning("lab instance %s could not be restored: %s", inst.name, exc)
-
-
-def _restore_lab_external(state_dir: Path, lab: list[fleet.LabChassis],
-                          bridges: dict[str, str], progress: Callable[[str], None]) -> None:
-    """Upstream namespaces go with ``neutrino down``; plumb the saved ones again, into
-    every chassis."""
-    from neutrino.lab import external
-
-    for up in external.list_upstreams(state_dir):
-        if up.physnet not in bridges:
-            LOG.warning("lab upstream %s not restored: physical network not in "
-                        "bridge_mappings %s", up.physnet, bridges)
-            continue
-        progress(f"re-creating the upstream of {up.physnet} ({up.gateway})")
-        try:
-            external.restore_upstream(state_dir, up.physnet, lab[0].netns,
-                                      lab[0].ovs_connection, bridges[up.physnet],
-                                      [(c.netns, c.ovs_connection) for c in lab[1:]])
-        except Exception as exc:  # noqa: BLE001 - the service comes up regardless
-            LOG.warning("lab upstream %s could not be restored: %s", up.physnet, exc)
-
-
-def _remove_lab_external(state_dir: Path, ovs_conn: str) -> None:
-    """Remove the upstream namespaces, keeping their JSON for the next ``up``."""
-    from neutrino.lab import external
-
-    for up in external.list_upstreams(state_dir):
-        try:
-            external.remove_upstream(state_dir, up.physnet, ovs_conn, forget=False)
-        except Exception as exc:  # noqa: BLE001 - stopping must go on
-            LOG.warning("lab upstream %s could not be removed: %s", up.physnet, exc)
-
-
-def _restore_lab_vlans(state_dir: Path, netns: str, ovs_conn: str, bridges: dict[str, str],
-                       progress: Callable[[str], None]) -> None:
-    """VLAN gateways and their upstream switch go with ``neutrino down``; plumb the
-    saved ones again."""
-    from neutrino.lab import vlans
-
-    for gw in vlans.list_vlans(state_dir):
-        if gw.physnet not in bridges:
-            LOG.warning("lab VLAN %s/%d not restored: physical network not in "
-                        "bridge_mappings %s", gw.physnet, gw.vlan, bridges)
-            continue
-        progress(f"re-creating VLAN {gw.vlan} of {gw.physnet} ({gw.gateway})")
-        try:
-            vlans.restore_vlan(state_dir, gw.physnet, gw.vlan, netns, ovs_conn,
-                               bridges[gw.physnet])
-        except Exception as exc:  # noqa: BLE001 - the service comes up regardless
-            LOG.warning("lab VLAN %s/%d could not be restored: %s", gw.physnet, gw.vlan, exc)
-
-
-def _remove_lab_vlans(state_dir: Path, ovs_conn: str) -> None:
-    """Remove the VLAN gateways and upstream switches, keeping their JSON."""
-    from neutrino.lab import vlans
-
-    try:
-        vlans.remove_all(state_dir, ovs_conn)
-    except Exception as exc:  # noqa: BLE001 - stopping must go on
-        LOG.warning("lab VLANs could not be removed: %s", exc)
-
-
 class _StopRequested(Exception):
     pass
 
@@ -461,8 +368,8 @@ def down(settings: Settings, timeout: float = 60) -> bool:
     if not settings.ovn_nb_connection and (settings.state_dir / "ovn").exists():
         lab = lab_fleet(settings)
         ovn = deployment(settings, lab)
-        _remove_lab_external(settings.state_dir, ovn.ovs_connection)
-        _remove_lab_vlans(settings.state_dir, ovn.ovs_connection)
+        persisted.remove_upstreams(settings.state_dir, ovn.ovs_connection)
+        persisted.remove_vlans(settings.state_dir, ovn.ovs_connection)
         stopped = _stop_agents(settings.state_dir, lab) or stopped
         stopped = bool(ovn.stop(started_only=False)) or stopped
         stopped = underlay.remove(lab[0].netns) or stopped
