@@ -2,8 +2,9 @@
 
 ``device_owner`` values (Neutron API reference, "Ports"; neutron-lib
 ``neutron_lib/constants.py``), the IPv6 address modes that make addresses without
-DHCP (RFC 4862 SLAAC; RFC 8415 stateless DHCPv6), and neutrino's own metadata port
-``device_id`` prefix (the ``ovnmeta-`` namespace of ML2/OVN's metadata agent).
+DHCP (RFC 4862 SLAAC; RFC 8415 stateless DHCPv6), neutrino's own metadata port
+``device_id`` prefix (the ``ovnmeta-`` namespace of ML2/OVN's metadata agent), and the
+SB ``Chassis_Private.external_ids`` keys neutrino's metadata agent reports in.
 """
 
 DEVICE_OWNER_NETWORK_PREFIX = "network:"
@@ -30,3 +31,10 @@ AUTO_ADDRESS_MODES = (IPV6_SLAAC, DHCPV6_STATELESS)
 
 #: ``device_id`` of a network's metadata port: ``ovnmeta-<network id>``.
 METADATA_DEVICE_PREFIX = "ovnmeta-"
+
+#: SB ``Chassis_Private.external_ids`` keys of neutrino's metadata agent on that chassis
+#: (written by ``metadata.report``, read by ``ovn.status``): the agent's id
+#: (``<hostname>:<pid>``; kept after it stops), and the space-separated, sorted ids of
+#: the networks whose metadata path is plumbed and listening there now.
+CHASSIS_METADATA_AGENT = "neutrino:metadata-agent"
+CHASSIS_METADATA_NETWORKS = "neutrino:metadata-networks"

@@ -9,10 +9,12 @@ takes over with a warm copy, and loops:
 * leader: start a *term* — a fresh :class:`~neutrino.ovn.sync.NorthboundSync` fenced
   by the lock (it first audits and repairs the whole NB, then drains the outbox in
   order), a fresh :class:`~neutrino.ovn.status.PortStatusWatcher` (which re-reads
-  every SB binding at start) and Nova's sender — and check the lock every
-  ``heartbeat_interval`` seconds; once the lock is lost (the database session cut,
-  or the database gone), end the term: the sync stops before its next NB write, the
-  watcher and the sender stop, and the loop goes back to standby.
+  every SB binding at start and holds ACTIVE back until the chassis' metadata agent
+  reports the port's network in SB ``Chassis_Private``) and Nova's sender — and
+  check the lock every ``heartbeat_interval`` seconds; once the lock is lost (the
+  database session cut, or the database gone), end the term: the sync stops before
+  its next NB write, the watcher and the sender stop, and the loop goes back to
+  standby.
 
 Nothing is held in memory that the next leader needs: the outbox rows a dead leader
 did not delete are applied again from the database's current state (a no-op where
@@ -41,7 +43,7 @@ from neutrino.db.models import ControllerReport
 from neutrino.db.session import Database
 from neutrino.notifiers import nova as nova_notifier
 from neutrino.ovn import cluster, idl
-from neutrino.ovn.status import MetadataReady, PortStatusWatcher
+from neutrino.ovn.status import PortStatusWatcher
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.services import common
 from neutrino.services.env import Env
@@ -60,19 +62,16 @@ class Controller:
 
     ``env``: the services' Env; ``nb_api``/``sb_api``: loaded APIs from
     ``ovn.idl``; ``lock``: a ``control.leader`` lock (default: the one of the
-    database, ``leader.leader_lock``); ``metadata_ready``: the
-    port-status watcher's ACTIVE gate (``neutrino up`` passes its agent's);
-    ``name``: this controller's id in reports (default ``<host>:<pid>:<random>``).
+    database, ``leader.leader_lock``); ``name``: this controller's id in reports
+    (default ``<host>:<pid>:<random>``).
     """
 
     def __init__(self, env: Env, nb_api: Any, sb_api: Any, lock: LeaderLock | None = None, *,
-                 metadata_ready: MetadataReady | None = None, name: str | None = None,
-                 poll_interval: float = POLL_INTERVAL,
+                 name: str | None = None, poll_interval: float = POLL_INTERVAL,
                  heartbeat_interval: float = HEARTBEAT_INTERVAL) -> None:
         self.env = env
         self.nb = nb_api
         self.sb = sb_api
-        self.metadata_ready = metadata_ready
         self.host = socket.gethostname()
         self.name = name or f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lock = lock or leader_lock(env.settings.database_url, env.settings.state_dir,
@@ -188,8 +187,7 @@ class _Term:
         env = controller.env
         self.sync = NorthboundSync(env, controller.nb, sb_api=controller.sb,
                                    fence=controller.lock.held)
-        self.watcher = PortStatusWatcher(env, controller.sb,
-                                         metadata_ready=controller.metadata_ready)
+        self.watcher = PortStatusWatcher(env, controller.sb)
         try:
             self.watcher.start()  # first: it may fail reading the SB, before any thread runs
         except BaseException:

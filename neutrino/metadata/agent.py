@@ -3,13 +3,14 @@ that has a port bound to the chassis (reference E.1-E.3, ARCHITECTURE "Metadata 
 
 Per such network ``N``:
 
-* a namespace ``ovnmeta-<N>`` holding the inner end (``tap<first 10 of N>1``) of a
-  veth whose outer end (``tap<first 10 of N>0``) is plugged into the integration
-  bridge with ``external_ids:iface-id`` = the network's metadata port, a
-  ``localport`` LSP (D.7) that ovn-controller binds on every chassis; the inner end
-  carries the port's MAC, its IPv4 addresses with their prefixes (SB
-  ``Port_Binding.external_ids:neutron:cidrs``), ``169.254.169.254/32`` and
-  ``fe80::a9fe:a9fe/64``;
+* a namespace ``ovnmeta-<N>`` (``<netns_prefix><N>``: several chassis on one machine,
+  as in the lab, give their agents different prefixes) holding the inner end
+  (``tap<first 10 of N>1``) of a veth whose outer end (``tap<first 10 of N>0``) is
+  plugged into the integration bridge with ``external_ids:iface-id`` = the network's
+  metadata port, a ``localport`` LSP (D.7) that ovn-controller binds on every
+  chassis; the inner end carries the port's MAC, its IPv4 addresses with their
+  prefixes (SB ``Port_Binding.external_ids:neutron:cidrs``), ``169.254.169.254/32``
+  and ``fe80::a9fe:a9fe/64``;
 * listening sockets on ``169.254.169.254:80`` and ``[fe80::a9fe:a9fe%<if>]:80``,
   created inside that namespace (``host.inside.listen_tcp``) but served by the
   agent's one asyncio event loop, through one aiohttp low-level server per network.
@@ -21,23 +22,24 @@ and kept fresh by IDL events; how a request is resolved and forwarded is
 ``proxy.MetadataProxy``.
 
 Namespaces of networks without a local port are removed. Every namespace the agent
-makes is recorded in ``<state_dir>/metadata-agent/netns/``, so a restarted agent
-adopts (re-plumbs, with new sockets) or removes exactly its own, and
-:func:`remove_recorded` cleans up after an agent that was killed.
+makes is recorded in ``<state_dir>/metadata-agent/<chassis>/netns/`` (a file named as
+the namespace, holding the network id), so a restarted agent adopts (re-plumbs, with
+new sockets) or removes exactly its own, and :func:`remove_recorded` cleans up after
+an agent of a chassis that was killed.
 
 Readiness (Debian 12's cloud-init asks once, 10 s timeout, never retries an error):
-:meth:`MetadataAgent.ready` returns once the metadata path of a port's network is
-plumbed and listening on this chassis; ``ovn.status.PortStatusWatcher`` calls it
-before reporting a port ACTIVE. That works for the agent running in the same
-process (``neutrino up``). An agent on another chassis would report instead through
-its SB ``Chassis_Private`` row, as Neutron's agent reports liveness there: it would
-keep ``external_ids:neutrino:metadata-networks`` (the network ids it serves,
-space-separated) current, and the watcher would hold a port bound to that chassis
-until its network is listed (or the chassis has no agent registered).
+the agent reports in its chassis' SB ``Chassis_Private`` row (``metadata.report``),
+as Neutron's agent reports liveness there: ``external_ids:neutrino:metadata-agent``
+(its id, ``<hostname>:<pid>``, registered once the row exists and kept after it
+stops) and ``external_ids:neutrino:metadata-networks`` (the ids of the networks
+plumbed and listening, updated whenever that set changes; empty after a graceful
+stop). ``ovn.status.PortStatusWatcher``, in whatever process, holds a port bound to
+a chassis with a registered agent back from ACTIVE until its network is listed there.
 
 Threads: the event loop (``metadata-agent``), one plumbing thread (namespace, veth,
-OVS port, sockets: blocking calls, serialised) and the SB IDL's notify thread, which
-only parses rows and posts them to the loop.
+OVS port, sockets: blocking calls, serialised), the reporter's thread
+(``metadata-report``) and the SB IDL's notify thread, which only parses rows and
+posts them to the loop.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ import contextlib
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ from neutrino.host import ovs as host_ovs
 from neutrino.metadata.index import Binding, PortIndex, binding_from_row
 from neutrino.metadata.loop import new_event_loop
 from neutrino.metadata.proxy import Listener, MetadataProxy
+from neutrino.metadata.report import ChassisReporter, default_agent_id
 
 LOG = logging.getLogger(__name__)
 
@@ -69,13 +71,31 @@ METADATA_IPV4 = "169.254.169.254"
 METADATA_IPV6 = "fe80::a9fe:a9fe"
 METADATA_PORT = 80
 NETNS_PREFIX = METADATA_DEVICE_PREFIX  # ovnmeta-<network id>, as ML2/OVN names them
-RECORD_DIR = Path("metadata-agent") / "netns"
-READY_TIMEOUT = 20.0  # seconds the status watcher waits for a network's metadata path
+RECORD_ROOT = Path("metadata-agent")  # <state_dir>/metadata-agent/<chassis>/netns/
+NETWORK_ID_LENGTH = 36  # a UUID: what a prefix must leave room for in a namespace name
 
 
-def netns_name(network_id: str) -> str:
-    """``ovnmeta-<network id>`` (reference E.1)."""
-    return NETNS_PREFIX + network_id
+def netns_name(network_id: str, prefix: str = NETNS_PREFIX) -> str:
+    """``ovnmeta-<network id>`` (reference E.1), or ``<prefix><network id>``."""
+    return prefix + network_id
+
+
+def check_netns_prefix(prefix: str) -> str:
+    """Return ``prefix`` if ``<prefix><network id>`` makes a valid namespace name
+    (``[A-Za-z0-9_.-]``, 128 characters in all), else raise ValueError."""
+    if not prefix:
+        raise ValueError("the metadata namespace prefix must not be empty")
+    host_netns.check_netns_name(prefix + "0" * NETWORK_ID_LENGTH)
+    return prefix
+
+
+def record_dir(state_dir: Path, chassis: str) -> Path:
+    """``<state_dir>/metadata-agent/<chassis>/netns``: where the agent of ``chassis``
+    records its namespaces. Raises ValueError for a chassis name that is not one
+    path component."""
+    if not chassis or chassis in (".", "..") or "/" in chassis or "\0" in chassis:
+        raise ValueError(f"chassis name {chassis!r} cannot name a directory")
+    return Path(state_dir).absolute() / RECORD_ROOT / chassis / "netns"
 
 
 def veth_names(network_id: str) -> tuple[str, str]:
@@ -113,33 +133,40 @@ class _BindingEvent(row_event.RowEvent):
 class MetadataAgent:
     """The agent of one chassis.
 
-    ``sb_api``: an ``ovn.idl.sb_api`` (Port_Binding monitored); ``chassis``: this
-    chassis' SB ``Chassis.name``; ``ovs_connection``: its Open_vSwitch database;
-    ``chassis_netns``: where ovs-vswitchd and the bridge live (None: here);
-    ``forward_url`` and ``secret``: the metadata service and the shared secret;
-    ``state_dir``: where the namespaces made are recorded. ``ipv6``: also listen on
-    ``fe80::a9fe:a9fe``.
+    ``sb_api``: an ``ovn.idl.sb_api`` (Port_Binding and Chassis_Private monitored);
+    ``chassis``: this chassis' SB ``Chassis.name``; ``ovs_connection``: its
+    Open_vSwitch database; ``chassis_netns``: where ovs-vswitchd and the bridge live
+    (None: here); ``forward_url`` and ``secret``: the metadata service and the shared
+    secret; ``state_dir``: where the namespaces made are recorded (per chassis).
+    ``ipv6``: also listen on ``fe80::a9fe:a9fe``. ``netns_prefix``: namespaces are
+    ``<netns_prefix><network id>`` (another chassis' agent on the same machine needs
+    another prefix, e.g. ``ovnmeta2-``). ``agent_id``: reported in Chassis_Private
+    (default ``<hostname>:<pid>``). Raises ValueError for a bad prefix or chassis name.
 
     ::
 
         agent = MetadataAgent(sb, chassis="vm", ovs_connection="unix:/…/db.sock",
                               chassis_netns="ntc-1a2b3c4d", forward_url=auth.forward_url(s),
                               secret=auth.ensure_shared_secret(s), state_dir=s.state_dir)
-        agent.start()                      # loaded, reconciled, serving
-        agent.ready(["<port id>"], 20)     # {"<port id>"} once its network is served
-        agent.stop(cleanup=True)           # cleanup: remove its namespaces too
+        agent.start()                      # loaded, reconciled, serving, reporting
+        agent.served_networks()            # {"<network id>", …} as reported
+        agent.stop(cleanup=True)           # reports none; cleanup: removes its namespaces
     """
 
     def __init__(self, sb_api: Any, *, chassis: str, ovs_connection: str, forward_url: str,
                  secret: str, state_dir: Path, chassis_netns: str | None = None,
-                 integration_bridge: str = "br-int", ipv6: bool = True) -> None:
+                 integration_bridge: str = "br-int", ipv6: bool = True,
+                 netns_prefix: str = NETNS_PREFIX, agent_id: str | None = None) -> None:
         self.sb = sb_api
         self.chassis = chassis
         self.ovs_connection = ovs_connection
         self.chassis_netns = chassis_netns
         self.bridge = integration_bridge
-        self.record_dir = Path(state_dir).absolute() / RECORD_DIR
+        self.netns_prefix = check_netns_prefix(netns_prefix)
+        self.record_dir = record_dir(state_dir, chassis)
         self.ipv6 = ipv6
+        self.agent_id = agent_id or default_agent_id()
+        self.reporter = ChassisReporter(sb_api, chassis, self.agent_id)
         self.index = PortIndex(chassis)
         self.proxy = MetadataProxy(self.index, forward_url, secret)
         self._served: dict[str, _Served] = {}
@@ -148,7 +175,6 @@ class MetadataAgent:
         self._thread: threading.Thread | None = None
         self._plumber = concurrent.futures.ThreadPoolExecutor(1, "metadata-plumbing")
         self._event = _BindingEvent(self)
-        self._changed: asyncio.Event | None = None
         self._dirty = False
         self._reconciling: asyncio.Task | None = None
 
@@ -163,7 +189,6 @@ class MetadataAgent:
         def run() -> None:
             loop = new_event_loop()
             self._loop = loop
-            self._changed = asyncio.Event()
             started.set()
             loop.run_forever()
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -179,6 +204,7 @@ class MetadataAgent:
             rows = [b for r in self.sb.tables["Port_Binding"].rows.values()
                     if r.type in ("", "localport") and (b := binding_from_row(r)) is not None]
             self._loop.call_soon_threadsafe(self._load, rows)
+        self.reporter.start()  # registered, serving nothing until the first namespace listens
         try:
             asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout)
         except BaseException as exc:
@@ -186,14 +212,17 @@ class MetadataAgent:
         if failure:
             self.stop()
             raise failure[0]
-        LOG.info("metadata agent of chassis %s serving %d network(s), forwarding to %s",
-                 self.chassis, len(self._served), self.proxy.forward_url)
+        LOG.info("metadata agent %s of chassis %s serving %d network(s), forwarding to %s",
+                 self.agent_id, self.chassis, len(self._served), self.proxy.forward_url)
 
     def stop(self, *, cleanup: bool = False, timeout: float = 60) -> None:
-        """Stop serving; with ``cleanup`` also remove every namespace (and OVS port) it
-        made, as when the chassis itself goes away. Idempotent."""
+        """Report no network served (first: the watcher stops counting on this
+        chassis before it stops listening), then stop serving; with ``cleanup`` also
+        remove every namespace (and OVS port) it made, as when the chassis itself
+        goes away. Idempotent."""
         with contextlib.suppress(Exception):
             self.sb.idl.notify_handler.unwatch_event(self._event)
+        self.reporter.stop(min(timeout, 10.0))
         loop = self._loop
         if loop is None or not loop.is_running():
             return
@@ -204,17 +233,6 @@ class MetadataAgent:
             self._thread.join(timeout)
         self._plumber.shutdown(wait=True)
         self._loop = None
-
-    def ready(self, port_ids: Sequence[str], timeout: float = READY_TIMEOUT) -> set[str]:
-        """Which of ``port_ids`` have their metadata path ready: bound to this chassis
-        with their network's namespace plumbed and listening (made now if needed), or
-        bound elsewhere, or on a network without a metadata port (nothing to wait for).
-        Waits up to ``timeout`` seconds in all; call from any thread but the loop's."""
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("the metadata agent is not running")
-        future = asyncio.run_coroutine_threadsafe(self._ready(list(port_ids), timeout), loop)
-        return future.result(timeout + 5)
 
     def served_networks(self) -> set[str]:
         """Networks whose namespace is plumbed and listening now."""
@@ -242,9 +260,11 @@ class MetadataAgent:
             self.index.remove(port_id)
         else:
             self.index.update(binding)
-        self._changed.set()
-        self._changed = asyncio.Event()
         self._schedule_reconcile()
+
+    def _report(self) -> None:
+        """Hand the served set to the reporter (it writes only a change)."""
+        self.reporter.update(self.served_networks())
 
     def _load(self, bindings: list[Binding]) -> None:
         for binding in bindings:
@@ -257,13 +277,14 @@ class MetadataAgent:
         await self._reconcile()
 
     def _existing_namespaces(self) -> set[str]:
-        """Networks of the namespaces this agent recorded, and of ``ovnmeta-*``
-        namespaces of networks it knows (made by an agent of this chassis)."""
-        nets = {p.name[len(NETNS_PREFIX):] for p in _listdir(self.record_dir)
-                if p.name.startswith(NETNS_PREFIX)}
+        """Networks of the namespaces this chassis' agent recorded, and of
+        ``<netns_prefix><id>`` namespaces of networks it knows (made by an agent of
+        this chassis: other chassis on this machine use other prefixes)."""
+        prefix = self.netns_prefix
+        nets = {n for p in _listdir(self.record_dir) if (n := _recorded_network(p, prefix))}
         known = self.index.networks()
-        nets |= {p.name[len(NETNS_PREFIX):] for p in _listdir(host_netns.NETNS_RUN)
-                 if p.name.startswith(NETNS_PREFIX) and p.name[len(NETNS_PREFIX):] in known}
+        nets |= {p.name[len(prefix):] for p in _listdir(host_netns.NETNS_RUN)
+                 if p.name.startswith(prefix) and p.name[len(prefix):] in known}
         return nets
 
     def _schedule_reconcile(self) -> None:
@@ -314,6 +335,7 @@ class MetadataAgent:
             served.config = config
             for sock in socks:
                 served.listeners.append(await self.proxy.listen(network_id, sock))
+            self._report()
             return True
 
     async def _teardown(self, network_id: str) -> None:
@@ -321,6 +343,7 @@ class MetadataAgent:
             served = self._served.pop(network_id, None)
             if served is None:
                 return
+            self._report()  # before it stops listening
             for listener in served.listeners:
                 await listener.close()
             try:
@@ -328,30 +351,6 @@ class MetadataAgent:
                     self._plumber, self._unplumb, network_id)
             except Exception as exc:  # noqa: BLE001 - logged; a restart retries
                 LOG.error("namespace of network %s could not be removed: %s", network_id, exc)
-
-    async def _ready(self, port_ids: list[str], timeout: float) -> set[str]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        results = await asyncio.gather(*(self._port_ready(p, deadline) for p in port_ids))
-        return {p for p, ok in zip(port_ids, results) if ok}
-
-    async def _port_ready(self, port_id: str, deadline: float) -> bool:
-        loop = asyncio.get_running_loop()
-        while (b := self.index.get(port_id)) is None or b.chassis is None:
-            changed = self._changed
-            if loop.time() >= deadline:
-                return False
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(changed.wait(), deadline - loop.time())
-        if b.chassis != self.chassis:
-            return True
-        meta = self.index.metadata_port(b.network_id)
-        if meta is None or not meta.ipv4_cidrs:
-            return True
-        try:  # shielded: plumbing cut short would leak its sockets
-            return await asyncio.wait_for(asyncio.shield(self._ensure(b.network_id)),
-                                          max(0.0, deadline - loop.time()))
-        except asyncio.TimeoutError:
-            return False
 
     async def _shutdown(self, cleanup: bool) -> None:
         if self._reconciling is not None and not self._reconciling.done():
@@ -375,10 +374,10 @@ class MetadataAgent:
     def _plumb(self, network_id: str, meta: Binding, want_sockets: bool) -> list[Any]:
         """Namespace, veth, addresses, OVS port, and (``want_sockets``) the listening
         sockets of ``network_id``; may_exist all along."""
-        ns = netns_name(network_id)
+        ns = netns_name(network_id, self.netns_prefix)
         outer, inner = veth_names(network_id)
         self.record_dir.mkdir(parents=True, exist_ok=True)
-        (self.record_dir / ns).touch()  # first: a crash leaves nothing unrecorded
+        (self.record_dir / ns).write_text(network_id)  # first: a crash leaves nothing unrecorded
         inside.ensure_netns(ns)  # inside.*, never host.netns: this process has threads
         inside.ensure_veth(outer, self.chassis_netns, inner, ns, meta.mac)
         addresses = [*meta.ipv4_cidrs, f"{METADATA_IPV4}/32"]
@@ -400,7 +399,7 @@ class MetadataAgent:
         return socks
 
     def _unplumb(self, network_id: str) -> None:
-        ns = netns_name(network_id)
+        ns = netns_name(network_id, self.netns_prefix)
         outer, _ = veth_names(network_id)
         try:
             host_ovs.unplug(self.ovs_connection, self.bridge, outer)
@@ -413,18 +412,27 @@ class MetadataAgent:
 
 
 def remove_recorded(state_dir: Path, ovs_connection: str | None = None,
-                    integration_bridge: str = "br-int") -> list[str]:
-    """Remove the namespaces an agent with this ``state_dir`` recorded (and, given
-    ``ovs_connection``, their OVS ports), e.g. after it was killed; returns their
-    names. Errors are logged and skipped."""
-    record_dir = Path(state_dir).absolute() / RECORD_DIR
+                    integration_bridge: str = "br-int", *,
+                    chassis: str | None = None) -> list[str]:
+    """Remove the namespaces recorded by the agent of ``chassis`` with this
+    ``state_dir`` (and, given ``ovs_connection`` — that chassis' OVS database — their
+    OVS ports), e.g. after it was killed; returns their names. ``chassis`` None: the
+    records of every chassis, and those of agents from before records were kept per
+    chassis (``<state_dir>/metadata-agent/netns``); pass an ``ovs_connection`` then
+    only if every one was on it. Errors are logged and skipped; raises ValueError for
+    a chassis name that cannot name a directory."""
+    root = Path(state_dir).absolute() / RECORD_ROOT
+    if chassis is not None:
+        markers = _listdir(record_dir(state_dir, chassis))
+    else:
+        markers = [m for m in _listdir(root / "netns") if m.is_file()]
+        for sub in _listdir(root):
+            markers += _listdir(sub / "netns")
     removed = []
-    for marker in _listdir(record_dir):
-        if not marker.name.startswith(NETNS_PREFIX):
-            continue
-        net = marker.name[len(NETNS_PREFIX):]
+    for marker in markers:
+        net = _recorded_network(marker, NETNS_PREFIX)
         try:
-            if ovs_connection:
+            if ovs_connection and net:
                 with contextlib.suppress(Exception):
                     host_ovs.unplug(ovs_connection, integration_bridge, veth_names(net)[0],
                                     timeout=5)
@@ -436,6 +444,18 @@ def remove_recorded(state_dir: Path, ovs_connection: str | None = None,
     return removed
 
 
+def _recorded_network(marker: Path, prefix: str) -> str | None:
+    """The network id of a record: its content, else (an empty record, made before
+    records held it or cut short by a crash) the name less ``prefix``."""
+    try:
+        content = marker.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        content = ""
+    if content:
+        return content
+    return marker.name[len(prefix):] or None if marker.name.startswith(prefix) else None
+
+
 def _listdir(path: Path) -> list[Path]:
     try:
         return sorted(path.iterdir())
@@ -443,4 +463,5 @@ def _listdir(path: Path) -> list[Path]:
         return []
 
 
-__all__ = ["MetadataAgent", "netns_name", "remove_recorded", "veth_names"]
+__all__ = ["MetadataAgent", "check_netns_prefix", "netns_name", "record_dir",
+           "remove_recorded", "veth_names"]
