@@ -60,6 +60,7 @@ import httpx
 
 from neutrino.config import Settings
 from neutrino.lab import commands, failover, instances, runtime
+from neutrino.lab.daemons import wait_until
 from neutrino.lab.fleet import LabChassis
 from neutrino.lab.runtime import RuntimeInfo
 from neutrino.ovn import idl
@@ -398,7 +399,8 @@ def gateway_failover(client: httpx.Client, info: RuntimeInfo, state_dir: Path, a
                   (inst.netns, upstream.outside_ips[0])]
         work = state_dir / "lab" / "bench-failover"
         for i in range(args.failovers):
-            active = failover.active_gateway(info.sb_connection, gw["id"])
+            active = wait_until(lambda: failover.active_gateway(info.sb_connection, gw["id"]),
+                                30, "a chassis to claim the router's gateway")
             outages = failover.measure(lambda: runtime.kill_chassis(settings, active), probes,
                                        work / f"kill-{i}")
             log(f"  round {i + 1}: {active} killed, outage {outages[0]:.2f} s (outside->FIP), "

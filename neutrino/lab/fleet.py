@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from neutrino.constants import CHASSIS_METADATA_AGENT
 from neutrino.host import process
 from neutrino.lab import daemons, underlay
 
@@ -175,12 +177,14 @@ def wait_agent(chassis: LabChassis, sb_connection: str,
     _, log_file = _agent_files(chassis)
 
     def registered() -> bool:
-        if agent_pid(chassis) is None:
+        pid = agent_pid(chassis)
+        if pid is None:
             raise RuntimeError(f"the metadata agent of {chassis.name} exited (log: {log_file})")
         out = daemons.run([daemons._bin("ovn-sbctl"), f"--db={sb_connection}", "--bare",
                            "--columns=external_ids", "find", "Chassis_Private",
                            f"name={json.dumps(chassis.name)}"], timeout=10)
-        return "neutrino:metadata-agent=" in out
+        # the key outlives its agent: only this process' own id means it serves now
+        return f"{CHASSIS_METADATA_AGENT}={socket.gethostname()}:{pid}" in out.split()
 
     try:
         daemons.wait_until(registered, timeout, f"the metadata agent of {chassis.name}",
