@@ -1,0 +1,7 @@
+"""``python -m neutrino.cli``."""
+
+import sys
+
+from neutrino.cli import main
+
+sys.exit(main())
