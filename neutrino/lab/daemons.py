@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from neutrino.host.process import pid_alive
+from neutrino.host.process import cmdline, pid_alive
 
 OVS_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
 NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
@@ -779,11 +779,8 @@ def _await(daemon: Daemon, predicate: Callable[[], object], timeout: float, what
 
 def _is_running(pid: int, program: str) -> bool:
     """True if ``pid`` is alive and its executable is ``program`` (not a reused pid)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
-    except OSError:
-        return False
-    return pid_alive(pid) and Path(cmdline).name == program
+    argv = cmdline(pid)
+    return bool(argv) and pid_alive(pid) and Path(argv[0]).name == program
 
 
 def _which(program: str) -> str | None:

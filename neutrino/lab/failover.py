@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from neutrino.lab.daemons import wait_until
+
 INTERVAL = 0.05  # seconds between echo requests (root may go below 0.2 s)
 _REPLY = re.compile(rb"^\[(\d+\.\d+)\] \d+ bytes from ", re.M)
 
@@ -75,12 +77,12 @@ def measure(kill: Callable[[], object], probes: Sequence[tuple[str, str]], work_
     running = [_Probe(ns, target, work_dir / f"ping-{i}.log")
                for i, (ns, target) in enumerate(probes)]
     try:
-        _wait(lambda: all(len(p.replies()) >= settle / INTERVAL / 2 for p in running),
-              timeout, "every probe answered before the kill")
+        wait_until(lambda: all(len(p.replies()) >= settle / INTERVAL / 2 for p in running),
+                   timeout, "every probe answered before the kill", interval=INTERVAL)
         at = time.time()
         kill()
-        _wait(lambda: all(outage(p.replies(), at) is not None for p in running), timeout,
-              "every probe answered again after the kill")
+        wait_until(lambda: all(outage(p.replies(), at) is not None for p in running),
+                   timeout, "every probe answered again after the kill", interval=INTERVAL)
         time.sleep(settle)
         return [outage(p.replies(), at) for p in running]
     finally:
@@ -98,11 +100,3 @@ def active_gateway(sb_connection: str, gateway_port_id: str) -> str | None:
         return None
     return subprocess.run(["ovn-sbctl", f"--db={sb_connection}", "get", "Chassis", uuid, "name"],
                           capture_output=True, text=True, check=True).stdout.strip().strip('"')
-
-
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting until {what}")
-        time.sleep(INTERVAL)
