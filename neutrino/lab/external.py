@@ -49,13 +49,10 @@ import ipaddress
 import json
 import os
 import re
-import socket
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
-
-from pyroute2 import IPRoute
 
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
@@ -264,12 +261,10 @@ def exec_in_upstream(state_dir: Path, physnet: str, argv: list[str], *, timeout:
 
 def is_plumbed(up: Upstream) -> bool:
     """True when the namespace exists and ``eth0`` is up holding the gateway address."""
-    if not host_netns.netns_exists(up.netns):
+    if not host_netns.link_up(up.netns, up.ns_if):
         return False
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        with IPRoute(netns=up.netns, flags=0) as ipr:
-            (link,) = ipr.link("get", index=ipr.link_lookup(ifname=up.ns_if)[0])
-            return link.get("operstate") == "UP" and up.gateway in _addresses(ipr, up.ns_if)
+    with contextlib.suppress(OSError):
+        return up.gateway in host_netns.addresses(up.netns, up.ns_if, 4)
     return False
 
 
@@ -280,7 +275,7 @@ def _plumb(up: Upstream, ovs_connection: str) -> None:
             raise UpstreamError(f"chassis namespace {netns} does not exist "
                                 f"(is the chassis running?)")
     host_netns.ensure_netns(up.netns)
-    if _link_kind(up.netns, up.ns_if) not in (None, "bridge"):  # a veth of an older lab
+    if host_netns.link_kind(up.netns, up.ns_if) not in (None, "bridge"):  # an older lab's veth
         host_netns.remove_link(up.ns_if, up.netns)
     host_netns.ensure_bridge(up.netns, up.ns_if, mac=up.mac)
     for netns, ovs in chassis:
@@ -296,34 +291,7 @@ def _plumb(up: Upstream, ovs_connection: str) -> None:
         host_ovs.vsctl(ovs, "--", "--may-exist", "add-port", up.bridge, up.host_if,
                        "--", "set", "Interface", up.host_if,
                        f"external_ids:{OVS_MARK}={json.dumps(up.physnet)}")
-    with IPRoute(netns=up.netns, flags=0) as ipr:
-        index = ipr.link_lookup(ifname=up.ns_if)[0]
-        wanted = [up.gateway, *up.outside]
-        for cidr in set(_addresses(ipr, up.ns_if)) - set(wanted):
-            addr, prefix = cidr.split("/")
-            ipr.addr("del", index=index, address=addr, prefixlen=int(prefix))
-        have = set(_addresses(ipr, up.ns_if))
-        for cidr in wanted:
-            if cidr not in have:
-                addr, prefix = cidr.split("/")
-                ipr.addr("add", index=index, address=addr, prefixlen=int(prefix))
-
-
-def _link_kind(netns: str, ifname: str) -> str | None:
-    """``"bridge"``, ``"veth"``, ... of ``ifname`` in ``netns``; None when it is missing."""
-    with IPRoute(netns=netns, flags=0) as ipr:
-        found = ipr.link_lookup(ifname=ifname)
-        if not found:
-            return None
-        info = ipr.link("get", index=found[0])[0].get("linkinfo")
-        return info.get("kind") if info is not None else ""
-
-
-def _addresses(ipr: IPRoute, ifname: str) -> list[str]:
-    """IPv4 addresses on ``ifname`` as ``["172.24.4.1/24", ...]``."""
-    index = ipr.link_lookup(ifname=ifname)[0]
-    return [f"{a.get('IFA_ADDRESS')}/{a['prefixlen']}"
-            for a in ipr.get_addr(index=index, family=socket.AF_INET)]
+    host_netns.set_addresses(up.netns, up.ns_if, [up.gateway, *up.outside])
 
 
 def _mac(netns: str) -> str:

@@ -345,8 +345,8 @@ _UP_PID = 0
 
 def _stop_requested(signum, frame) -> None:
     if os.getpid() != _UP_PID:
-        # a forked helper (pyroute2 forks one per namespace socket and stops it with
-        # SIGTERM) must die, never unwind into up()'s cleanup as a second process
+        # a forked child of this process (none forks today: host.netns enters
+        # namespaces on threads) must die, never unwind into up()'s cleanup
         os._exit(128 + signum)
     raise _StopRequested()
 

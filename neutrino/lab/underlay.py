@@ -31,8 +31,6 @@ import hashlib
 import ipaddress
 import subprocess
 
-from pyroute2 import IPRoute
-
 from neutrino.host import netns as host_netns
 from neutrino.lab import daemons
 from neutrino.lab.daemons import wait_until
@@ -70,15 +68,11 @@ def attach(chassis: daemons.Chassis, index: int, base: str, timeout: float = 30)
     chassis.vsctl("--may-exist", "add-br", PHYS_BRIDGE,
                   "--", "set", "Bridge", PHYS_BRIDGE, f"datapath_type={chassis.datapath_type}",
                   "--", "--may-exist", "add-port", PHYS_BRIDGE, CHASSIS_IF, timeout=timeout)
-    address = f"{encap_ip(index)}/{UNDERLAY_CIDR.prefixlen}"
-    with IPRoute(netns=chassis.netns, flags=0) as ipr:
-        (idx,) = wait_until(lambda: ipr.link_lookup(ifname=PHYS_BRIDGE), timeout,
-                            f"{PHYS_BRIDGE} in {chassis.netns}")
-        have = {f"{a.get('IFA_ADDRESS')}/{a['prefixlen']}" for a in ipr.get_addr(index=idx)}
-        if address not in have:
-            ipr.addr("add", index=idx, address=str(encap_ip(index)),
-                     prefixlen=UNDERLAY_CIDR.prefixlen)
-        ipr.link("set", index=idx, state="up")
+    wait_until(lambda: host_netns.link_exists(PHYS_BRIDGE, chassis.netns), timeout,
+               f"{PHYS_BRIDGE} in {chassis.netns}")
+    host_netns.set_addresses(chassis.netns, PHYS_BRIDGE,
+                             [f"{encap_ip(index)}/{UNDERLAY_CIDR.prefixlen}"])
+    host_netns.set_up(chassis.netns, PHYS_BRIDGE)
 
 
 def warm(chassis: list[tuple[str, int]], timeout: float = 2) -> None:

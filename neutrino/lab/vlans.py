@@ -39,12 +39,10 @@ import hashlib
 import ipaddress
 import json
 import os
-import socket
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pyroute2 import IPRoute
 
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
@@ -251,15 +249,10 @@ def exec_in_vlan(state_dir: Path, physnet: str, vlan: int, argv: list[str], *,
 
 def is_plumbed(gw: VlanGateway) -> bool:
     """True when the namespace exists and ``eth0`` is up holding the gateway address."""
-    if not host_netns.netns_exists(gw.netns):
+    if not host_netns.link_up(gw.netns, gw.ns_if):
         return False
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        with IPRoute(netns=gw.netns, flags=0) as ipr:
-            index = ipr.link_lookup(ifname=gw.ns_if)[0]
-            (link,) = ipr.link("get", index=index)
-            addrs = [f"{a.get('IFA_ADDRESS')}/{a['prefixlen']}"
-                     for a in ipr.get_addr(index=index, family=socket.AF_INET)]
-            return link.get("operstate") == "UP" and gw.gateway in addrs
+    with contextlib.suppress(OSError):
+        return gw.gateway in host_netns.addresses(gw.netns, gw.ns_if, 4)
     return False
 
 
@@ -278,16 +271,7 @@ def _plumb(gw: VlanGateway, ovs_connection: str) -> None:
                    "--", "set", "Port", gw.host_if, f"tag={gw.vlan}",
                    "--", "set", "Interface", gw.host_if,
                    f"external_ids:{OVS_MARK}={json.dumps(f'{gw.physnet}:{gw.vlan}')}")
-    with IPRoute(netns=gw.netns, flags=0) as ipr:
-        index = ipr.link_lookup(ifname=gw.ns_if)[0]
-        have = [(a.get("IFA_ADDRESS"), a["prefixlen"])
-                for a in ipr.get_addr(index=index, family=socket.AF_INET)]
-        want = ipaddress.ip_interface(gw.gateway)
-        for addr, prefix in have:
-            if (addr, prefix) != (str(want.ip), want.network.prefixlen):
-                ipr.addr("del", index=index, address=addr, prefixlen=prefix)
-        if (str(want.ip), want.network.prefixlen) not in have:
-            ipr.addr("add", index=index, address=str(want.ip), prefixlen=want.network.prefixlen)
+    host_netns.set_addresses(gw.netns, gw.ns_if, [gw.gateway])
 
 
 def _ensure_switch(gw: VlanGateway, ovs_connection: str) -> None:

@@ -12,7 +12,7 @@ Per such network ``N``:
   prefixes (SB ``Port_Binding.external_ids:neutron:cidrs``), ``169.254.169.254/32``
   and ``fe80::a9fe:a9fe/64``;
 * listening sockets on ``169.254.169.254:80`` and ``[fe80::a9fe:a9fe%<if>]:80``,
-  created inside that namespace (``host.inside.listen_tcp``) but served by the
+  created inside that namespace (``host.netns.listen_tcp``) but served by the
   agent's one asyncio event loop, through one aiohttp low-level server per network.
   (IPv6 reaches it only from ports with an IPv6 address: OVN port security drops
   the IPv6 traffic of an IPv4-only port, ovn-nb(5) ``port_security``.)
@@ -57,7 +57,6 @@ from typing import Any
 from ovsdbapp.backend.ovs_idl import event as row_event
 
 from neutrino.constants import METADATA_DEVICE_PREFIX
-from neutrino.host import inside
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
 from neutrino.metadata.index import Binding, PortIndex, binding_from_row
@@ -378,19 +377,19 @@ class MetadataAgent:
         outer, inner = veth_names(network_id)
         self.record_dir.mkdir(parents=True, exist_ok=True)
         (self.record_dir / ns).write_text(network_id)  # first: a crash leaves nothing unrecorded
-        inside.ensure_netns(ns)  # inside.*, never host.netns: this process has threads
-        inside.ensure_veth(outer, self.chassis_netns, inner, ns, meta.mac)
+        host_netns.ensure_netns(ns)
+        host_netns.ensure_veth(outer, self.chassis_netns, inner, ns, meta.mac)
         addresses = [*meta.ipv4_cidrs, f"{METADATA_IPV4}/32"]
         if self.ipv6:
             addresses.append(f"{METADATA_IPV6}/64")
-        inside.set_addresses(ns, inner, addresses)
+        host_netns.set_addresses(ns, inner, addresses)
         host_ovs.plug_into_bridge(self.ovs_connection, self.bridge, outer, meta.port_id, meta.mac)
         socks = []
         if want_sockets:
-            socks.append(inside.listen_tcp(ns, METADATA_IPV4, METADATA_PORT))
+            socks.append(host_netns.listen_tcp(ns, METADATA_IPV4, METADATA_PORT))
             if self.ipv6:
                 try:
-                    socks.append(inside.listen_tcp(ns, METADATA_IPV6, METADATA_PORT,
+                    socks.append(host_netns.listen_tcp(ns, METADATA_IPV6, METADATA_PORT,
                                                    ifname=inner))
                 except OSError as exc:
                     LOG.warning("network %s: no IPv6 metadata listener: %s", network_id, exc)
@@ -405,8 +404,8 @@ class MetadataAgent:
             host_ovs.unplug(self.ovs_connection, self.bridge, outer)
         except Exception as exc:  # noqa: BLE001 - OVS may be gone already
             LOG.warning("could not unplug %s from %s: %s", outer, self.bridge, exc)
-        inside.remove_link(outer, self.chassis_netns)
-        inside.remove_netns(ns)
+        host_netns.remove_link(outer, self.chassis_netns)
+        host_netns.remove_netns(ns)
         (self.record_dir / ns).unlink(missing_ok=True)
         LOG.info("metadata namespace %s removed", ns)
 
@@ -436,7 +435,7 @@ def remove_recorded(state_dir: Path, ovs_connection: str | None = None,
                 with contextlib.suppress(Exception):
                     host_ovs.unplug(ovs_connection, integration_bridge, veth_names(net)[0],
                                     timeout=5)
-            inside.remove_netns(marker.name)
+            host_netns.remove_netns(marker.name)
             marker.unlink(missing_ok=True)
             removed.append(marker.name)
         except Exception as exc:  # noqa: BLE001 - best effort

@@ -57,7 +57,7 @@ def _record(state_dir: Path, chassis: str | None, name: str, network: str = "") 
 def host_calls(monkeypatch) -> list[tuple]:
     """What remove_recorded would have done to the host."""
     calls: list[tuple] = []
-    monkeypatch.setattr(agent_mod.inside, "remove_netns", lambda ns: calls.append(("netns", ns)))
+    monkeypatch.setattr(agent_mod.host_netns, "remove_netns", lambda ns: calls.append(("netns", ns)))
     monkeypatch.setattr(agent_mod.host_ovs, "unplug",
                         lambda conn, bridge, port, timeout=None: calls.append(("ovs", conn, port)))
     return calls
