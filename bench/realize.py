@@ -234,14 +234,21 @@ def fip_to_reply(client: httpx.Client, info: RuntimeInfo, state_dir: Path, args)
         server.kill()
         server.wait()
         instances.delete_instance(state_dir, name, info.ovs_connection)
-        if fip is not None:
-            client.delete(f"/floatingips/{fip['id']}")
-        client.put(f"/routers/{router['id']}/remove_router_interface",
-                   json={"subnet_id": subnet["id"]})
-        client.delete(f"/routers/{router['id']}")
-        for p in ok(client.get("/ports", params={"network_id": net["id"]}))["ports"]:
-            client.delete(f"/ports/{p['id']}")
-        client.delete(f"/networks/{net['id']}")
+        delete_routed_network(client, fip, router, subnet, net)
+
+
+def delete_routed_network(client: httpx.Client, fip: dict | None, router: dict, subnet: dict,
+                          net: dict) -> None:
+    """Delete a floating IP (if any), the router with its interface on ``subnet``, and
+    ``net`` with its ports."""
+    if fip is not None:
+        client.delete(f"/floatingips/{fip['id']}")
+    client.put(f"/routers/{router['id']}/remove_router_interface",
+               json={"subnet_id": subnet["id"]})
+    client.delete(f"/routers/{router['id']}")
+    for p in ok(client.get("/ports", params={"network_id": net["id"]}))["ports"]:
+        client.delete(f"/ports/{p['id']}")
+    client.delete(f"/networks/{net['id']}")
 
 
 SG_PORT = 8082
@@ -412,14 +419,7 @@ def gateway_failover(client: httpx.Client, info: RuntimeInfo, state_dir: Path, a
                 "return_outage_seconds": percentiles(back), "target_seconds": 3.0}
     finally:
         instances.delete_instance(state_dir, name, home.ovs_connection)
-        if fip is not None:
-            client.delete(f"/floatingips/{fip['id']}")
-        client.put(f"/routers/{router['id']}/remove_router_interface",
-                   json={"subnet_id": subnet["id"]})
-        client.delete(f"/routers/{router['id']}")
-        for p in ok(client.get("/ports", params={"network_id": net["id"]}))["ports"]:
-            client.delete(f"/ports/{p['id']}")
-        client.delete(f"/networks/{net['id']}")
+        delete_routed_network(client, fip, router, subnet, net)
 
 
 def main() -> int:

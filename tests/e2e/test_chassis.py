@@ -92,6 +92,28 @@ class Cloud:
         ids = _ovsdb_map(self.sbctl("get", "Chassis_Private", chassis.name, "external_ids"))
         return set(ids.get("neutrino:metadata-networks", "").split())
 
+    def router_with_fip(self, project: str, net: dict, port: dict) -> tuple[dict, str]:
+        """A router of ``project`` from ``net`` to ``public``, a floating IP on ``port``
+        and ICMP admitted by the default group; (router, floating IP address) once the
+        outside answers on it."""
+        with self.aio.client(project) as c:
+            router = c.post("/routers", json={"router": {
+                "name": f"{project}-r", "external_gateway_info": {"network_id": self.public["id"]}}}
+            ).json()["router"]
+            assert c.put(f"/routers/{router['id']}/add_router_interface",
+                         json={"subnet_id": net["subnet_id"]}).status_code == 200
+            fip = c.post("/floatingips", json={"floatingip": {
+                "floating_network_id": self.public["id"], "port_id": port["id"]}}
+            ).json()["floatingip"]["floating_ip_address"]
+            [sg] = c.get("/security-groups", params={"name": "default"}).json()["security_groups"]
+            assert c.post("/security-group-rules", json={"security_group_rule": {
+                "security_group_id": sg["id"], "direction": "ingress", "protocol": "icmp"}}
+            ).status_code == 201
+        wait_until(lambda: subprocess.run(
+            ["ip", "netns", "exec", self.upstream["netns"], "ping", "-c1", "-W1", fip],
+            capture_output=True).returncode == 0, 20, "the floating IP to answer")
+        return router, fip
+
     def active_gateway(self, router_id: str) -> str:
         """The chassis whose ovn-controller claimed the router's gateway port."""
         ports = [p for p in json.loads(self.sbctl("--format=json", "--columns=logical_port,chassis",
@@ -219,23 +241,8 @@ def test_gateway_failover(cloud: Cloud, tmp_path):
     ch1, ch2, ch3 = cloud.fleet
     net = cloud.network("pd", "pd-net")
     port = cloud.boot("d1", net, "pd", ch2)
-    with cloud.aio.client("pd") as c:
-        router = c.post("/routers", json={"router": {
-            "name": "pd-r", "external_gateway_info": {"network_id": cloud.public["id"]}}}
-        ).json()["router"]
-        assert c.put(f"/routers/{router['id']}/add_router_interface",
-                     json={"subnet_id": net["subnet_id"]}).status_code == 200
-        fip = c.post("/floatingips", json={"floatingip": {
-            "floating_network_id": cloud.public["id"], "port_id": port["id"]}}
-        ).json()["floatingip"]["floating_ip_address"]
-        [sg] = c.get("/security-groups", params={"name": "default"}).json()["security_groups"]
-        assert c.post("/security-group-rules", json={"security_group_rule": {
-            "security_group_id": sg["id"], "direction": "ingress", "protocol": "icmp"}}
-        ).status_code == 201
+    router, fip = cloud.router_with_fip("pd", net, port)
     outside_ns = cloud.upstream["netns"]
-    wait_until(lambda: subprocess.run(["ip", "netns", "exec", outside_ns, "ping", "-c1", "-W1",
-                                       fip], capture_output=True).returncode == 0, 20,
-               "the floating IP to answer")
     active = cloud.active_gateway(router["id"])
     assert active in (ch1.name, ch3.name)   # gateway chassis only, never ch2
     standby = ch3 if active == ch1.name else ch1
@@ -306,22 +313,8 @@ def test_distributed_floating_ip_leaves_from_the_instance_chassis(dvr_cloud: Clo
     assert (ch1.gateway, ch2.gateway) == (True, False)
     net = cloud.network("pf", "pf-net")
     port = cloud.boot("f1", net, "pf", ch2)
-    with cloud.aio.client("pf") as c:
-        router = c.post("/routers", json={"router": {
-            "name": "pf-r", "external_gateway_info": {"network_id": cloud.public["id"]}}}
-        ).json()["router"]
-        assert c.put(f"/routers/{router['id']}/add_router_interface",
-                     json={"subnet_id": net["subnet_id"]}).status_code == 200
-        fip = c.post("/floatingips", json={"floatingip": {
-            "floating_network_id": cloud.public["id"], "port_id": port["id"]}}
-        ).json()["floatingip"]["floating_ip_address"]
-        [sg] = c.get("/security-groups", params={"name": "default"}).json()["security_groups"]
-        c.post("/security-group-rules", json={"security_group_rule": {
-            "security_group_id": sg["id"], "direction": "ingress", "protocol": "icmp"}})
+    router, fip = cloud.router_with_fip("pf", net, port)
     up_ns = cloud.upstream["netns"]
-    wait_until(lambda: subprocess.run(["ip", "netns", "exec", up_ns, "ping", "-c1", "-W1",
-                                       fip], capture_output=True).returncode == 0, 20,
-               "the floating IP to answer")
     assert cloud.active_gateway(router["id"]) == ch1.name
     with Capture(up_ns, "c1") as via_gateway, Capture(up_ns, "c2") as via_compute:
         assert subprocess.run(["ip", "netns", "exec", up_ns, "ping", "-c3", "-W2",
