@@ -27,6 +27,7 @@ from ovnlab import skip_reason
 
 from neutrino.host.process import pid_alive
 from neutrino.lab import external, instances, vlans
+from neutrino.lab.demo.scenario import METADATA_URL
 from neutrino.lab.runtime import chassis_netns
 
 pytestmark = pytest.mark.ovn
@@ -152,6 +153,21 @@ def test_demo_again_is_idempotent_and_keep_leaves_instances(demo: Demo):
         {demo.prefix + g for g in PER_GUEST}
     assert {"lab-" + demo.prefix + g for g in PER_GUEST} <= demo.namespaces()
     assert f"neutrino lab exec {demo.prefix}a1" in res.stdout
+
+    # what the demo claims, observed by the test itself on the instances it left
+    with demo.client() as admin:
+        ports = {g: admin.get("/ports", params={"name": demo.prefix + g}).json()["ports"][0]
+                 for g in PER_GUEST}
+    assert {ports[g]["fixed_ips"][0]["ip_address"] for g in ("a1", "b1")} == {"10.0.0.5"}
+    assert ports["a1"]["binding:host_id"] != ports["a2"]["binding:host_id"]
+    for g, port in ports.items():
+        assert port["status"] == "ACTIVE", (g, port["status"])
+        got = instances.exec_in_instance(demo.state_dir, demo.prefix + g, [
+            "busybox", "wget", "-q", "-O", "-", METADATA_URL], timeout=15)
+        assert json.loads(got.stdout)["uuid"] == port["device_id"], (g, got.stderr)
+    for fip in fips:
+        assert external.exec_in_upstream(demo.state_dir, "physnet1", [
+            "ping", "-c2", "-W2", fip["floating_ip_address"]]).returncode == 0, fip
 
 
 def test_clean_leaves_no_namespace_veth_or_daemon(demo: Demo):
