@@ -33,7 +33,7 @@ import os
 import socket
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from neutrino.constants import CHASSIS_METADATA_AGENT
@@ -49,7 +49,8 @@ MAX_CHASSIS = 8
 @dataclass(frozen=True)
 class LabChassis:
     """One lab chassis: ``index`` 1..N, SB ``name`` (also its ``binding:host_id``),
-    namespace ``netns``, roles, ``encap_ip`` and its state directory ``dir``."""
+    namespace ``netns``, roles, ``encap_ip``, its state directory ``dir`` and its
+    ``bridge_mappings`` (``{physnet: bridge}``, as ``up`` ran it)."""
 
     index: int
     name: str
@@ -58,6 +59,7 @@ class LabChassis:
     compute: bool
     encap_ip: str
     dir: str
+    bridge_mappings: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def ovs_connection(self) -> str:
@@ -82,9 +84,11 @@ class LabChassis:
 
 
 def plan(ovn_dir: Path, first_name: str, first_netns: str, count: int = 1,
-         gateways: int | None = None) -> list[LabChassis]:
+         gateways: int | None = None,
+         bridge_mappings: dict[str, str] | None = None) -> list[LabChassis]:
     """The chassis of a lab of ``count`` chassis with ``gateways`` gateway chassis
-    (default: 1 for one or two chassis, else 2); see the module docstring.
+    (default: 1 for one or two chassis, else 2), each mapping ``bridge_mappings``; see
+    the module docstring.
     ``ValueError`` when ``count`` is not 1..8 or ``gateways`` not 1..count."""
     if not 1 <= count <= MAX_CHASSIS:
         raise ValueError(f"--chassis must be 1..{MAX_CHASSIS}, not {count}")
@@ -99,7 +103,8 @@ def plan(ovn_dir: Path, first_name: str, first_netns: str, count: int = 1,
             index=k, name=name, netns=first_netns if k == 1 else f"{first_netns}-{k}",
             gateway=k == 1 or gateway_only, compute=not gateway_only,
             encap_ip="127.0.0.1" if count == 1 else underlay.encap_ip(k),
-            dir=str(Path(ovn_dir).absolute() / name)))
+            dir=str(Path(ovn_dir).absolute() / name),
+            bridge_mappings=dict(bridge_mappings or {})))
     return result
 
 

@@ -102,33 +102,37 @@ def chassis_netns(state_dir: Path) -> str:
     return "ntc-" + hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:8]
 
 
-def lab_fleet(settings: Settings, count: int | None = None,
-              gateways: int | None = None) -> list[fleet.LabChassis]:
-    """The lab chassis of this state dir: planned for ``count`` (and ``gateways``), else
-    the ones the last ``up`` recorded, else one."""
+def lab_fleet(settings: Settings, count: int | None = None, gateways: int | None = None, *,
+              new: bool = False) -> list[fleet.LabChassis]:
+    """The lab chassis of this state dir as the last ``up`` recorded them (their bridge
+    mappings included: what ``up`` ran with, whatever the caller's settings say). With
+    ``new`` (``up`` itself), a new plan from these settings: ``count`` chassis with
+    ``gateways`` gateways, by default as many as recorded, else one."""
     ovn_dir = settings.state_dir / "ovn"
-    if count is None:
-        saved = fleet.load(ovn_dir)
-        if saved:
-            return saved
+    saved = fleet.load(ovn_dir)
+    if saved and not new:
+        return saved
+    if count is None and saved:
+        count, gateways = len(saved), sum(c.gateway for c in saved)
     return fleet.plan(ovn_dir, settings.chassis_name or socket.gethostname(),
-                      chassis_netns(settings.state_dir), count or 1, gateways)
+                      chassis_netns(settings.state_dir), count or 1, gateways,
+                      bridge_mappings=settings.physnet_bridges())
 
 
 def deployment(settings: Settings,
                chassis: list[fleet.LabChassis] | None = None) -> daemons.OvnDeployment:
     """The private OVN deployment of this state dir (not started): the central and
-    every chassis of ``chassis`` (default :func:`lab_fleet`), each mapping
-    ``settings.bridge_mappings`` (``ovn-bridge-mappings``, bridges created in the
-    chassis namespace), gateway chassis marked as such."""
+    every chassis of ``chassis`` (default :func:`lab_fleet`), each with its bridge
+    mappings (``ovn-bridge-mappings``, bridges created in the chassis namespace),
+    gateway chassis marked as such."""
     chassis = chassis or lab_fleet(settings)
-    first, bridges = chassis[0], settings.physnet_bridges()
+    first = chassis[0]
     ovn = daemons.OvnDeployment(settings.state_dir / "ovn", first.name, netns=first.netns,
-                                bridge_mappings=bridges, encap_ip=first.encap_ip,
-                                external_ids=first.external_ids)
+                                bridge_mappings=first.bridge_mappings,
+                                encap_ip=first.encap_ip, external_ids=first.external_ids)
     for other in chassis[1:]:
-        ovn.add_chassis(other.name, other.netns, bridges, encap_ip=other.encap_ip,
-                        start=False, external_ids=other.external_ids)
+        ovn.add_chassis(other.name, other.netns, other.bridge_mappings,
+                        encap_ip=other.encap_ip, start=False, external_ids=other.external_ids)
     return ovn
 
 
@@ -198,7 +202,7 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, 
         missing = daemons.check_prerequisites()
         if missing:
             raise MissingPrerequisites(daemons.missing_packages(missing))
-        lab = lab_fleet(settings, chassis_count, gateways)
+        lab = lab_fleet(settings, chassis_count, gateways, new=True)
         ovn = deployment(settings, lab)
         fleet.save(settings.state_dir / "ovn", lab)
         progress(f"starting OVS and OVN daemons ({len(lab)} chassis)")
