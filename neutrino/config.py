@@ -109,6 +109,14 @@ class Settings(BaseSettings):
     chassis_name: str = ""
     # DHCP lease time OVN offers, seconds (Neutron's [ovn] dhcp_default_lease_time).
     dhcp_lease_time: int = Field(43200, ge=60)
+    # Neutron's dns_domain: the domain of ports' dns_assignment FQDNs and of the DHCP
+    # domain_name option. While it is the default, ports keep no dns_name (as Neutron:
+    # internal DNS names need a domain of the operator's); see services/dns.py.
+    dns_domain: str = "openstacklocal."
+    # Neutron's [ovn] dns_servers: the DHCP dns_server option of subnets without
+    # dns_nameservers, comma-separated; empty: the resolvers of this host's
+    # /etc/resolv.conf, as ML2/OVN. OVN itself answers queries for its DNS records.
+    dns_servers: str = ""
     # This chassis' physical networks and the OVS bridge reaching each, as Neutron's
     # [ovs] bridge_mappings: "physnet1:br-ex,physnet2:br-eth1".
     bridge_mappings: str = "physnet1:br-ex"
@@ -179,6 +187,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a MAC address like fa:16:3e:00:00:00")
         if int(value[:2], 16) & 1:
             raise ValueError("must be a unicast MAC (first octet even)")
+        return value
+
+    @field_validator("dns_servers")
+    @classmethod
+    def _check_dns_servers(cls, value: str) -> str:
+        for server in (s.strip() for s in value.split(",") if s.strip()):
+            ipaddress.ip_address(server)  # ValueError names the entry
         return value
 
     @field_validator("auto_allocate_cidrs")

@@ -101,6 +101,18 @@ RULES: list[oslo_policy.RuleDefault] = [
     *_crud("subnet", get=f"{ADMIN_OR_PROJECT_READER} or rule:shared"),
     *_attrs("subnet", "cu", ["segment_id", "service_types"], ADMIN),
     *_attrs("subnet", "g", ["segment_id"], ADMIN),
+    # subnetpool.py
+    _rule("shared_subnetpools", "field:subnetpools:shared=True"),
+    *_crud("subnetpool", get=f"{ADMIN_OR_PROJECT_READER} or rule:shared_subnetpools"),
+    *_attrs("subnetpool", "c", ["shared"], ADMIN),
+    *_attrs("subnetpool", "cu", ["is_default"], ADMIN),
+    _rule("onboard_network_subnets", ADMIN_OR_PROJECT_MEMBER),
+    _rule("add_prefixes", ADMIN_OR_PROJECT_MEMBER),
+    _rule("remove_prefixes", ADMIN_OR_PROJECT_MEMBER),
+    # address_scope.py
+    _rule("shared_address_scopes", "field:address_scopes:shared=True"),
+    *_crud("address_scope", get=f"({ADMIN}) or ({PROJECT_READER}) or rule:shared_address_scopes"),
+    *_attrs("address_scope", "cu", ["shared"], ADMIN),
     # port.py
     *_crud("port", create=ADMIN_OR_SERVICE_OR_MEMBER, get=ADMIN_OR_SERVICE_OR_READER,
            update=ADMIN_OR_SERVICE_OR_MEMBER, delete=ADMIN_OR_SERVICE_OR_MEMBER),

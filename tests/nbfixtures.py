@@ -44,7 +44,7 @@ def sb(ovn_lab: OvnLab, nb) -> object:
 
 def owned_rows(api) -> dict[str, set]:
     """``{table: uuids}`` of the NB rows neutrino owns: security group port groups
-    (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options."""
+    (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options, DNS rows."""
     with api.ovsdb_connection.lock:
         tables = api.tables
         return {
@@ -56,6 +56,8 @@ def owned_rows(api) -> dict[str, set]:
                                if r.name.startswith("neutron-")},
             "DHCP_Options": {r.uuid for r in tables["DHCP_Options"].rows.values()
                              if "subnet_id" in r.external_ids},
+            "DNS": {r.uuid for r in tables["DNS"].rows.values()
+                    if r.external_ids.get("ls_name", "").startswith("neutron-")},
         }
 
 
@@ -70,6 +72,8 @@ def delete_rows(nb, rows: dict[str, set]) -> None:
             txn.add(nb.ls_del(u, if_exists=True))
         for u in rows["DHCP_Options"]:
             txn.add(nb.db_destroy("DHCP_Options", u))
+        for u in rows.get("DNS", ()):
+            txn.add(nb.db_destroy("DNS", u))
 
 
 @pytest.fixture

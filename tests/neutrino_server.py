@@ -65,7 +65,10 @@ def _server_env() -> dict[str, str]:
 class NeutrinoServer:
     """A ``neutrino server`` subprocess owned by one test or module."""
 
-    def __init__(self, tmp_path: Path, database_url: str | None = None, workers: int = 1):
+    def __init__(self, tmp_path: Path, database_url: str | None = None, workers: int = 1,
+                 settings: dict[str, str] | None = None):
+        """``settings`` are passed as ``NEUTRINO_<NAME>`` variables (``{"dns_domain": ...}``)."""
+        self.settings = {f"NEUTRINO_{k.upper()}": v for k, v in (settings or {}).items()}
         self.state_dir = Path(tmp_path) / "neutrino-state"
         self.log_path = Path(tmp_path) / "neutrino-server.log"
         self.database_url = database_url
@@ -99,7 +102,7 @@ class NeutrinoServer:
                "--workers", str(self.workers), *self._db_args()]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                cmd, env=_server_env(), stdin=subprocess.DEVNULL, stdout=log,
+                cmd, env={**_server_env(), **self.settings}, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
         try:

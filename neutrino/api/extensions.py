@@ -17,6 +17,27 @@ UPDATED = "2026-11-21T00:00:00-00:00"
 EXTENSIONS = {
     "network-ip-availability": ("Network IP Availability",
                                 "Provides IP availability data for each network and subnet."),
+    "network-ip-availability-details": ("Network IP Availability Details Extension",
+                                        "Add ip_availability_details attribute to "
+                                        "network-ip-availabilities resource."),
+    # DNS names and extra DHCP options (services/dns.py, services/extra_dhcp_opts.py,
+    # ovn/dns.py, ovn/port_dhcp.py) and subnet service types (services/service_subnets.py).
+    "dns-integration": ("DNS Integration", "Provides integration with DNS."),
+    "dns-domain-ports": ("dns_domain for ports",
+                         "Allows the DNS domain to be specified for a network port."),
+    "dns-integration-domain-keywords": ("DNS domain names with keywords allowed",
+                                        "Allows to use keywords like <project_id>, "
+                                        "<project_name>, <user_id> and <user_name> as DNS "
+                                        "domain name"),
+    "subnet-dns-publish-fixed-ip": ("Subnet DNS publish fixed IP",
+                                    "Support choosing to publish DNS records for IPs from a "
+                                    "subnet"),
+    "extra_dhcp_opt": ("Neutron Extra DHCP options",
+                       "Extra options configuration for DHCP. For example PXE boot options to "
+                       "DHCP clients can be specified (e.g. tftp-server, server-ip-address, "
+                       "bootfile-name)"),
+    "subnet-service-types": ("Subnet service types",
+                             "Provides ability to set the subnet service_types field"),
     "rbac-policies": ("RBAC Policies", "Allows creation and modification of policies that "
                       "control tenant access to resources."),
     "quotas": ("Quota management support", "Expose functions for quotas management per project"),
@@ -84,6 +105,16 @@ EXTENSIONS = {
     "network-scheduler": ("Network scheduler",
                           "Ranks a project's networks by free addresses, with the reason each "
                           "excluded one is excluded, and creates ports on the chosen network."),
+    # subnet pools and address scopes (services/subnetpools.py, services/address_scopes.py)
+    "subnet_allocation": ("Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
+    "default-subnetpools": ("Default Subnetpools",
+                            "Provides ability to mark and use a subnetpool as the default."),
+    "subnetpool-prefix-ops": ("Subnet Pool Prefix Operations",
+                              "Provides support for adjusting the prefix list of subnet pools"),
+    "subnet_onboard": ("Subnet Onboard",
+                       "Provides support for onboarding subnets into subnet pools"),
+    "address-scope": ("Address scope", "Address scopes extension."),
+    "rbac-address-scope": ("Add address_scope type to RBAC", "Add address_scope type to RBAC"),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

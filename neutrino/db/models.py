@@ -37,6 +37,9 @@ class Network(StandardAttrs, Base):
     # Extension "port-security": the default of the network's new ports.
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True,
                                                         server_default=text("true"))
+    # Extension "dns-integration": "" or an FQDN with its trailing dot (services/dns.py);
+    # its ports' OVN DNS records also answer <hostname>.<this domain> (ovn/dns.py).
+    dns_domain: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 class NetworkSegment(Base):
@@ -94,6 +97,17 @@ class Subnet(StandardAttrs, Base):
     # Extension "segment" (routed networks): the segment whose hosts can use the subnet.
     segment_id: Mapped[str | None] = mapped_column(
         ForeignKey("network_segments.id"), nullable=True, index=True)
+    # Extension "subnet_allocation": the subnet pool the cidr was allocated from.
+    subnetpool_id: Mapped[str | None] = mapped_column(
+        ForeignKey("subnetpools.id"), nullable=True, index=True)
+    # Extension "subnet-dns-publish-fixed-ip": kept and shown; only an external DNS
+    # service would read it, and neutrino has none (as ML2/OVN without a DNS driver).
+    dns_publish_fixed_ip: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=text("false"))
+    # Extension "subnet-service-types": the device_owner values whose ports may take
+    # addresses here, [] for any (services/service_subnets.py).
+    service_types: Mapped[list] = mapped_column(JSON, default=list,
+                                                server_default=text("'[]'"))
 
 
 class Port(StandardAttrs, Base):
@@ -126,6 +140,14 @@ class Port(StandardAttrs, Base):
     # for binding:host_id to know its segment) or "none" (created with fixed_ips []).
     ip_allocation: Mapped[str] = mapped_column(String(16), default="immediate",
                                                server_default="immediate")
+    # Extensions "dns-integration" / "dns-domain-ports" (services/dns.py): "" unless set
+    # while the dns_domain setting is not the default.
+    dns_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    dns_domain: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # Extension "extra_dhcp_opt": [{"opt_name", "opt_value", "ip_version"}, ...] in the
+    # order set (services/extra_dhcp_opts.py); OVN gets them in a per-port DHCP_Options row.
+    extra_dhcp_opts: Mapped[list] = mapped_column(JSON, default=list,
+                                                  server_default=text("'[]'"))
 
 
 class SecurityGroup(StandardAttrs, Base):
@@ -367,6 +389,79 @@ class NetworkRBAC(Base):
     object_id: Mapped[str] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     target_tenant: Mapped[str] = mapped_column(String(255), index=True)
+
+
+class AddressScope(Base):
+    """An address scope (extension "address-scope"): subnet pools of one IP version
+    whose prefixes never overlap, so their addresses are routed between each other
+    without NAT. Not a standard-attribute resource in Neutron (no description,
+    timestamps or revision). ``shared`` mirrors the ``*`` ``access_as_shared`` entry
+    of ``addressscoperbacs``, kept in the same transaction."""
+
+    __tablename__ = "address_scopes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip_version: Mapped[int] = mapped_column(Integer)
+
+
+class AddressScopeRBAC(Base):
+    """An RBAC policy on an address scope (extension "rbac-address-scope"):
+    ``access_as_shared`` granted to ``target_tenant`` (a project id or ``*``)."""
+
+    __tablename__ = "addressscoperbacs"
+    __table_args__ = (Index("uq_addressscoperbacs_action_object_target", "action", "object_id",
+                            "target_tenant", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    object_id: Mapped[str] = mapped_column(
+        ForeignKey("address_scopes.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target_tenant: Mapped[str] = mapped_column(String(255), index=True)
+
+
+class SubnetPool(StandardAttrs, Base):
+    """A subnet pool (extension "subnet_allocation"): ``prefixes`` (compacted CIDRs
+    in address order, one IP version) that subnets are carved from.
+
+    ``default_ip_version`` is ``ip_version`` while ``is_default``, else NULL; it is
+    unique, so there is at most one default pool per IP version even when two
+    requests set one at once (the loser retries and gets Neutron's InvalidInput).
+    """
+
+    __tablename__ = "subnetpools"
+
+    ip_version: Mapped[int] = mapped_column(Integer)
+    prefixes: Mapped[list] = mapped_column(JSON)
+    default_prefixlen: Mapped[int] = mapped_column(Integer)
+    min_prefixlen: Mapped[int] = mapped_column(Integer)
+    max_prefixlen: Mapped[int] = mapped_column(Integer)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_ip_version: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    # Per-project quota in prefix units (/32 for IPv4, /64 for IPv6); None: none.
+    default_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    address_scope_id: Mapped[str | None] = mapped_column(
+        ForeignKey("address_scopes.id"), nullable=True, index=True)
+
+
+class PrefixGeneration(Base):
+    """Claims that serialise changes of one prefix space without a lock
+    (``services.subnetpools``): every allocation from a pool, and every change of
+    a pool's prefixes, inserts the next ``generation`` of its ``owner_id`` (the
+    pool's id; for prefix changes of a pool in an address scope, also the
+    scope's id). Two transactions that read the same generation insert the same
+    key: the primary key lets one commit and ``Database.run`` re-runs the other,
+    which then sees what the winner allocated. Rows are never reused: a deleted
+    pool's or scope's rows go with it."""
+
+    __tablename__ = "prefix_generations"
+
+    owner_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class NovaEvent(Base):

@@ -47,6 +47,14 @@ RETRYABLE_CONSTRAINTS = {
     # the same rule created twice at once: the retry reports SecurityGroupRuleExists
     "uq_securitygrouprules_security_group_id_rule_key": (
         "securitygrouprules.security_group_id, securitygrouprules.rule_key"),
+    # subnet pools: the next generation of a prefix space claimed by a concurrent
+    # allocation (services/subnetpools.py); a second default pool of an IP version;
+    # a subnet from (a pool in) a pool (scope) a concurrent request deleted (PostgreSQL
+    # reports these by name; SQLite never races here): the re-run answers 404
+    "pk_prefix_generations": "prefix_generations.owner_id, prefix_generations.generation",
+    "uq_subnetpools_default_ip_version": "subnetpools.default_ip_version",
+    "fk_subnets_subnetpool_id_subnetpools": "subnets.subnetpool_id",
+    "fk_subnetpools_address_scope_id_address_scopes": "subnetpools.address_scope_id",
 }
 # PostgreSQL SQLSTATEs for serialization failure and deadlock.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}

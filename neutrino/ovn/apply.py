@@ -38,8 +38,9 @@ from typing import Any
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
 from neutrino.ovn.desired import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
-from neutrino.ovn.observe import (ACL, DHCP, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Observed,
+from neutrino.ovn.observe import (ACL, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Observed,
                                   read_nb)
+from neutrino.ovn.dns import default_dns_servers
 from neutrino.ovn.plan import ADD, COLUMNS, DEL, SET, Change, plan
 
 LOG = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ _OPTIONAL = ("tag_request", "logical_port", "external_mac")
 
 def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list[Any]:
     """ovsdbapp commands for ``changes``, in an order one transaction accepts:
-    DHCP rows, switches and routers first (new ports refer to them), then
+    DNS and DHCP rows, switches and routers first (new switches and ports refer to them), then
     switch ports, router ports, gateway chassis, routes and NATs, then router,
     switch and DHCP deletions. Rows on a deleted (or moved) parent go with it:
     child tables are garbage-collected once unreferenced (reference D.0).
@@ -90,6 +91,7 @@ class _Refs:
     lsp: dict[str, Any]
     gone: dict[str, set[Any]]
     dropped_groups: set[str]  # names of the port groups being deleted
+    dns: dict[str, Any]  # DNS rows by their switch name (``ovn.dns``)
 
     @classmethod
     def of(cls, changes: Sequence[Change], observed: Observed) -> _Refs:
@@ -107,7 +109,8 @@ class _Refs:
             lsp={n: f.uuid for n, f in observed.ports.items()},
             gone={LSP: deleted[LS], LRP: deleted[LR], ROUTE: deleted[LR], NAT: deleted[LR],
                   GWC: gone_lrps, ACL: deleted[PG]},
-            dropped_groups={c.key for c in changes if c.table == PG and c.action == DEL})
+            dropped_groups={c.key for c in changes if c.table == PG and c.action == DEL},
+            dns={n: f[0].uuid for n, f in observed.dns.items() if f})
 
     def parent(self, table: str) -> dict[str, Any]:
         """The map holding the parents of a child table's rows."""
@@ -154,8 +157,31 @@ def _set_dhcp(api: Any, c: Change, refs: _Refs) -> list[Any]:
 
 def _add_switch(api: Any, c: Change, refs: _Refs) -> list[Any]:
     refs.switch[c.key] = api.ls_add(c.key, may_exist=True, external_ids=dict(c.row.external_ids),
-                                    other_config=dict(c.row.other_config))
+                                    other_config=dict(c.row.other_config),
+                                    dns_records=_dns_refs(c.row, refs))
     return [refs.switch[c.key]]
+
+
+def _set_switch(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    cols = _values(c.row, [k for k in c.columns if k != "dns_records"])
+    if "dns_records" in c.columns:
+        cols["dns_records"] = _dns_refs(c.row, refs)
+    return [DbReplaceCommand(api, LS, c.uuid, **cols)]
+
+
+def _dns_refs(switch: Any, refs: _Refs) -> list[Any]:
+    """A switch's ``dns_records``: its DNS rows' UUIDs or the commands adding them."""
+    missing = [k for k in switch.dns_records if k not in refs.dns]
+    if missing:
+        raise LookupError(f"DNS row(s) {missing} of switch {switch.name} are neither in NB "
+                          "nor added")
+    return [refs.dns[k] for k in switch.dns_records]
+
+
+def _add_dns(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    refs.dns[c.key] = api.dns_add(records=dict(c.row.records),
+                                  external_ids=dict(c.row.external_ids))
+    return [refs.dns[c.key]]
 
 
 def _add_router(api: Any, c: Change, refs: _Refs) -> list[Any]:
@@ -235,7 +261,8 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (PG, {ADD: _add_port_group, SET: _replace}),
     (ACL, {DEL: _del_child, SET: _replace, ADD: _add_child}),
     (DHCP, {ADD: _add_dhcp}), (DHCP, {SET: _set_dhcp}),
-    (LS, {ADD: _add_switch}), (LS, {SET: _replace}),
+    (DNS, {ADD: _add_dns, SET: _replace}),
+    (LS, {ADD: _add_switch}), (LS, {SET: _set_switch}),
     (LR, {ADD: _add_router}), (LR, {SET: _replace}),
     (LSP, {DEL: _del_port}), (LSP, {SET: _set_port}), (LSP, {ADD: _add_port}),
     (LSP, {ADD: _memberships, SET: _memberships}),
@@ -246,6 +273,7 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (LR, {DEL: _delete("lr_del", if_exists=True)}),
     (LS, {DEL: _delete("ls_del", if_exists=True)}),
     (DHCP, {DEL: _delete("dhcp_options_del")}),
+    (DNS, {DEL: _delete("dns_del")}),
     (PG, {DEL: _delete("pg_del", if_exists=True)}),
 )
 
@@ -331,10 +359,11 @@ def apply_resources(env: Any, api: Any, resources: Iterable[tuple[str, str]],
     IP NATs (``desired.desired_floating_ip``)."""
     settings = env.settings
     resources = set(resources)
+    servers = default_dns_servers(settings)
     scope, desired = env.db.run(lambda s: load_resources(
         s, resources, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time,
-        chassis=chassis, distributed_floating_ips=settings.enable_distributed_floating_ip),
-        write=False)
+        chassis=chassis, distributed_floating_ips=settings.enable_distributed_floating_ip,
+        dns_domain=settings.dns_domain, dns_servers=servers), write=False)
     warn_unscheduled(desired)
     observed = read_nb(api, scope)
     changes = plan(desired, observed, scope)

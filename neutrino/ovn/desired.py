@@ -9,7 +9,9 @@ traced back to its Neutron resource and a Neutron-made NB can be taken over.
 Ownership is recognised exactly as Neutron marks rows, never by a private
 tag: a Logical_Switch named ``neutron-<network id>`` (and every port on it), a
 Logical_Switch_Port named after a port id, a DHCP_Options row carrying
-``external_ids:subnet_id``, a Logical_Router named ``neutron-<router id>`` and
+``external_ids:subnet_id`` (with ``port_id`` too: a port's own, ``ovn.port_dhcp``),
+a DNS row whose ``external_ids:ls_name`` is a ``neutron-`` switch (``ovn.dns``),
+a Logical_Router named ``neutron-<router id>`` and
 everything on it (its ports and their Gateway_Chassis rows, static routes,
 NATs), a Logical_Router_Port named ``lrp-<port id>``. Rows without these marks
 are never touched.
@@ -26,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neutrino import constants as c
+from neutrino.ovn import port_dhcp
+from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
 
@@ -41,7 +45,7 @@ EXT_DEVICE_OWNER = "neutron:device_owner"
 EXT_PROJECT_ID = "neutron:project_id"
 EXT_CIDRS = "neutron:cidrs"
 EXT_SUBNET_ID = "subnet_id"
-EXT_PORT_ID = "port_id"  # per-port DHCP_Options rows (extra_dhcp_opts); neutrino makes none
+EXT_PORT_ID = "port_id"  # a port's own DHCP_Options row (extra_dhcp_opts, ovn.port_dhcp)
 EXT_ROUTER_NAME = "neutron:router_name"
 EXT_GW_PORT_ID = "neutron:gw_port_id"
 EXT_GW_NETWORK_ID = "neutron:gw_network_id"
@@ -77,6 +81,8 @@ class LogicalSwitch:
     name: str
     external_ids: Mapping[str, str] = field(default_factory=dict)
     other_config: Mapping[str, str] = field(default_factory=dict)
+    # the DNS rows it uses, by their key (its own name: ``ovn.dns``); apply resolves them
+    dns_records: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,7 +196,8 @@ class Nat:
 @dataclass(frozen=True)
 class Desired:
     """Desired NB rows: switches, ports, routers, router ports and gateway
-    chassis by name, DHCP rows by subnet id, routes and NATs by their ``key``.
+    chassis by name, DHCP rows by subnet id (a port's own: ``<subnet id>/<port id>``),
+    routes and NATs by their ``key``, DNS rows by switch name.
 
     ``gateway_chassis`` None means the chassis are unknown (no SB): Gateway_Chassis
     rows are then neither computed nor touched.
@@ -206,6 +213,7 @@ class Desired:
     gateway_chassis: Mapping[str, GatewayChassis] | None = field(default_factory=dict)
     port_groups: Mapping[str, PortGroup] = field(default_factory=dict)  # by name
     acls: Mapping[str, Acl] = field(default_factory=dict)  # by ``Acl.key``
+    dns: Mapping[str, Dns] = field(default_factory=dict)  # by switch name (``ovn.dns``)
 
 
 def switch_name(network_id: str) -> str:
@@ -283,7 +291,8 @@ def tunnel_keys(segments: Iterable[Any]) -> dict[str, int]:
 
 def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
                          lease_time: int = DEFAULT_LEASE_TIME,
-                         metadata_ip: str | None = None) -> DhcpOptions | None:
+                         metadata_ip: str | None = None,
+                         dns: DnsInputs | None = None) -> DhcpOptions | None:
     """The subnet's ``DHCP_Options`` row, or None when OVN must not answer DHCP:
     DHCP disabled, an IPv6 SLAAC subnet, or an IPv4 subnet with neither a
     gateway nor a metadata port address to serve from.
@@ -292,7 +301,13 @@ def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
     (``network:distributed``) in this subnet. When given it is the
     fallback ``server_id`` and the first classless static route
     (169.254.169.254/32 via it), exactly as D.4 orders them.
+
+    ``dns`` (``ovn.dns.DnsInputs``) gives subnets without ``dns_nameservers`` the
+    default resolvers as ``dns_server`` and IPv4 subnets the ``domain_name`` of a
+    non-default ``dns_domain`` setting, as ML2/OVN; None: neither.
     """
+    dns = dns or DnsInputs()
+    servers = dhcp_dns_servers(subnet, dns.servers or ())
     if not subnet.enable_dhcp:
         return None
     if subnet.ip_version == 6:
@@ -300,8 +315,8 @@ def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
         if mode == c.IPV6_SLAAC:
             return None
         options = {"server_id": derived_mac(base_mac, subnet.id)}
-        if subnet.dns_nameservers:
-            options["dns_server"] = _ovn_set(subnet.dns_nameservers)
+        if servers:
+            options["dns_server"] = _ovn_set(servers)
         if mode == c.DHCPV6_STATELESS:
             options["dhcpv6_stateless"] = "true"
     else:
@@ -310,10 +325,12 @@ def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
             return None
         options = {"server_id": server_ip, "server_mac": derived_mac(base_mac, subnet.id),
                    "lease_time": str(lease_time), "mtu": str(network.mtu)}
+        if dns.domain_name:
+            options["domain_name"] = dns.domain_name
         if subnet.gateway_ip:
             options["router"] = subnet.gateway_ip
-        if subnet.dns_nameservers:
-            options["dns_server"] = _ovn_set(subnet.dns_nameservers)
+        if servers:
+            options["dns_server"] = _ovn_set(servers)
         routes = classless_static_routes(subnet, metadata_ip)
         if routes:
             options["classless_static_route"] = routes
@@ -496,14 +513,28 @@ def desired_gateway_routes(router_id: str,
 
 
 def desired_snat(router: Any, gw_fixed_ips: Iterable[tuple[Any, str]],
-                 interface_subnets: Iterable[Any]) -> list[Nat]:
+                 interface_subnets: Iterable[Any],
+                 pool_scopes: Mapping[str, str] | None = None) -> list[Nat]:
     """One ``snat`` NAT per IPv4 interface subnet to the gateway's (first)
-    IPv4 address, when ``enable_snat`` and the gateway has one (D.5)."""
-    gw_v4 = sorted((ip for sub, ip in gw_fixed_ips if sub.ip_version == 4), key=_ip_order)
+    IPv4 address, when ``enable_snat`` and the gateway has one (D.5).
+
+    Address scopes: ``pool_scopes`` maps a subnet pool id to its address scope
+    id; a subnet's scope is its ``subnetpool_id``'s. An interface subnet in the
+    scope of the gateway address's subnet gets no row: its traffic leaves with
+    its own addresses, routed, as Neutron's L3 agent does ("Prevents snat
+    within the same address scope", ``router_info.py``
+    ``process_external_port_address_scope_routing``). ML2/OVN itself writes SNAT
+    for every subnet; the upstream must route the scope's prefixes back."""
+    gw_v4 = sorted(((ip, sub) for sub, ip in gw_fixed_ips if sub.ip_version == 4),
+                   key=lambda pair: _ip_order(pair[0]))
     if not router.enable_snat or not gw_v4:
         return []
-    cidrs = dict.fromkeys(s.cidr for s in interface_subnets if s.ip_version == 4)
-    return [Nat(router_name(router.id), "snat", gw_v4[0], cidr) for cidr in cidrs]
+    scopes = pool_scopes or {}
+    gw_scope = scopes.get(getattr(gw_v4[0][1], "subnetpool_id", None) or "")
+    cidrs = dict.fromkeys(
+        s.cidr for s in interface_subnets if s.ip_version == 4 and (
+            gw_scope is None or scopes.get(getattr(s, "subnetpool_id", None) or "") != gw_scope))
+    return [Nat(router_name(router.id), "snat", gw_v4[0][0], cidr) for cidr in cidrs]
 
 
 def desired_extra_routes(router: Any) -> list[StaticRoute]:
@@ -550,9 +581,11 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
                     floating_ips: Iterable[Any] = (),
                     floating_macs: Mapping[str, str] | None = None,
                     distributed_floating_ips: bool = False,
-                    chassis: Mapping[str, Iterable[str]] | None = None) -> Desired:
+                    chassis: Mapping[str, Iterable[str]] | None = None,
+                    pool_scopes: Mapping[str, str] | None = None) -> Desired:
     """Routers, their ports, routes, NATs and gateway chassis (D.5) as a
-    ``Desired`` holding only those.
+    ``Desired`` holding only those. ``pool_scopes`` (subnet pool id -> address
+    scope id) leaves same-scope subnets without SNAT (:func:`desired_snat`).
 
     ``router_ports`` are port rows with a router owner (any order, others are
     ignored): an interface belongs to the router named by its ``device_id``,
@@ -600,7 +633,8 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
         if gw is not None and (gw_lrp := lrp(gw, router.id)) is not None:
             gw_ips = fixed_ips.get(gw.id, [])
             extra = desired_gateway_routes(router.id, gw_ips) + extra
-            nats.update((n.key, n) for n in desired_snat(router, gw_ips, iface_subnets))
+            nats.update((n.key, n) for n in desired_snat(router, gw_ips, iface_subnets,
+                                                         pool_scopes))
             if gwcs is not None:
                 wanted = physnets.get(gw.network_id, set())
                 candidates = [c for c, nets in chassis.items() if wanted & set(nets)]
@@ -628,8 +662,15 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
                   chassis: Mapping[str, Iterable[str]] | None = None,
                   metadata_ips: Mapping[str, str] | None = None,
                   security_groups: Iterable[Any] = (), security_group_rules: Iterable[Any] = (),
-                  port_security_groups: Mapping[str, Iterable[str]] | None = None) -> Desired:
+                  port_security_groups: Mapping[str, Iterable[str]] | None = None,
+                  pool_scopes: Mapping[str, str] | None = None,
+                  dns: DnsInputs | None = None) -> Desired:
     """All desired rows for the given networks, subnets, ports and routers.
+    ``dns`` (``ovn.dns.DnsInputs``) gives the networks' DNS rows and the DHCP
+    resolvers (see :func:`desired_dhcp_options`); a port's ``extra_dhcp_opts`` give
+    it a DHCP row of its own (``ovn.port_dhcp``).
+    ``pool_scopes`` maps subnet pool ids to address scope ids (SNAT, see
+    :func:`desired_snat`).
 
     ``subnets`` must include every subnet a given port (or router port) has
     an address in; ``allocations`` are rows with ``port_id``, ``subnet_id``,
@@ -654,7 +695,7 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     for sub in subs.values():
         net = nets.get(sub.network_id)
         row = desired_dhcp_options(sub, net, base_mac=base_mac, lease_time=lease_time,
-                                   metadata_ip=metadata_ips.get(sub.id)) \
+                                   metadata_ip=metadata_ips.get(sub.id), dns=dns) \
             if net is not None else None
         if row is not None:
             dhcp[sub.id] = row
@@ -667,7 +708,7 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
         lsp = desired_lsp(port, fixed, dhcp,
                           security_groups=(port_security_groups or {}).get(port.id, ()))
         if lsp is not None:
-            lsps[lsp.name] = lsp
+            lsps[lsp.name] = port_dhcp.apply_port_options(port, lsp, dhcp)
     for seg in segments:
         lsp = desired_localnet(seg) if seg.network_id in nets else None
         if lsp is not None:
@@ -675,13 +716,17 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     routing = desired_routers(routers, router_ports, ips, networks=nets, segments=segments,
                               floating_ips=floating_ips, floating_macs=floating_macs,
                               distributed_floating_ips=distributed_floating_ips,
-                              chassis=chassis)
+                              chassis=chassis, pool_scopes=pool_scopes)
     pgs, acls = desired_port_groups(security_groups, security_group_rules)
     keys = tunnel_keys(segments)
+    dns = dns or DnsInputs()
+    dns_rows = desired_dns(nets.values(), dns.ports, dns.addresses, switch_name=switch_name,
+                           dns_domain_setting=dns.dns_domain)
+    switches = (desired_switch(n, keys.get(n.id)) for n in nets.values())
     return dataclasses.replace(
-        routing, switches={s.name: s for s in (desired_switch(n, keys.get(n.id))
-                                               for n in nets.values())},
-        ports=lsps, dhcp_options=dhcp, port_groups=pgs, acls=acls)
+        routing, switches={s.name: dataclasses.replace(s, dns_records=(s.name,))
+                           if s.name in dns_rows else s for s in switches},
+        ports=lsps, dhcp_options=dhcp, port_groups=pgs, acls=acls, dns=dns_rows)
 
 
 def _port_dhcp(fixed: list[tuple[Any, str]], dhcp: Mapping[str, DhcpOptions],

@@ -33,11 +33,14 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino.db.models import (FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router,
-                                SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet)
+                                SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet,
+                                SubnetPool)
 from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, ROUTER_OWNERS,
                                   Desired, desired_state, localnet_name, lrp_name, router_name,
                                   switch_name)
+from neutrino.ovn import load_extras
 from neutrino.ovn.security_groups import PG_DROP, pg_name
+from neutrino.services.dns import DNS_DOMAIN_DEFAULT
 
 LOG = logging.getLogger(__name__)
 
@@ -63,7 +66,9 @@ class Scope:
 
 def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, base_mac: str,
                    lease_time: int, chassis: Mapping[str, Iterable[str]] | None = None,
-                   distributed_floating_ips: bool = False) -> tuple[Scope, Desired]:
+                   distributed_floating_ips: bool = False,
+                   dns_domain: str = DNS_DOMAIN_DEFAULT,
+                   dns_servers: tuple[str, ...] | None = None) -> tuple[Scope, Desired]:
     """Desired rows for outbox entries ``(resource_type, resource_id)`` and their scope.
 
     A network brings its switch, its localnet ports and its subnets' DHCP
@@ -77,6 +82,10 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     its memberships can always be written) and ``neutron_pg_drop`` is always
     in scope. Unknown resource types are ignored. Absent resources are in
     scope but not desired: deleted.
+    A switch in scope brings its DNS row (``ovn.dns``, from the ``dns_domain``
+    setting and the network's ports with names; ``dns_servers`` the default DHCP
+    resolvers) and the ports of its network with extra DHCP options (their own
+    DHCP rows copy the subnets', ``ovn.load_extras``).
     A fixed number of queries per call, whatever the number of resources.
     """
     _one_snapshot(session)
@@ -97,6 +106,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         Port.id.in_(c)), {f.floating_port_id for f in floating_ips})
     net_ids = wanted["network"] | {p.network_id for p in ports} | set(_in(
         session, lambda c: select(Subnet.network_id).where(Subnet.id.in_(c)), wanted["subnet"]))
+    extra = [p for p in load_extras.extra_dhcp_ports(session, net_ids) if p.id not in port_ids]
+    ports, port_ids = ports + extra, port_ids | {p.id for p in extra}
     all_net_ids = net_ids | {p.network_id for p in router_ports}
     networks = _in(session, lambda c: select(Network.__table__).where(Network.id.in_(c)),
                    all_net_ids)
@@ -130,7 +141,11 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                 distributed_floating_ips=distributed_floating_ips,
                                 chassis=chassis, metadata_ips=_by_subnet(metadata),
                                 security_groups=groups, security_group_rules=rules,
-                                port_security_groups=_groups_by_port(bindings))
+                                port_security_groups=_groups_by_port(bindings),
+                                pool_scopes=_pool_scopes(session) if routers else None,
+                                dns=load_extras.dns_inputs(session, all_net_ids,
+                                                           dns_domain=dns_domain,
+                                                           servers=dns_servers))
 
 
 # (subnet_id, ip_address) of the metadata ports (reference C.4, D.4): the
@@ -141,6 +156,13 @@ _METADATA_IPS = (select(IPAllocation.subnet_id, IPAllocation.ip_address)
 
 
 _BINDINGS = select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id)
+
+
+def _pool_scopes(session: Session) -> dict[str, str]:
+    """``{subnet pool id: address scope id}`` of the pools in a scope: a router does
+    not SNAT a subnet of its gateway's scope (``desired.desired_snat``)."""
+    return dict(session.execute(select(SubnetPool.id, SubnetPool.address_scope_id)
+                                .where(SubnetPool.address_scope_id.is_not(None))).all())
 
 
 def _groups_by_port(rows: Iterable[Any]) -> dict[str, list[str]]:
@@ -163,17 +185,18 @@ def _by_subnet(rows: Iterable[Any]) -> dict[str, str]:
 
 def load_all(session: Session, *, base_mac: str, lease_time: int,
              chassis: Mapping[str, Iterable[str]] | None = None,
-             distributed_floating_ips: bool = False) -> Desired:
-    """Desired rows for the whole database (``chassis`` and
-    ``distributed_floating_ips`` as :func:`load_resources`)."""
+             distributed_floating_ips: bool = False, dns_domain: str = DNS_DOMAIN_DEFAULT,
+             dns_servers: tuple[str, ...] | None = None) -> Desired:
+    """Desired rows for the whole database (``chassis``, ``distributed_floating_ips``,
+    ``dns_domain`` and ``dns_servers`` as :func:`load_resources`)."""
     _one_snapshot(session)
     ports = session.execute(select(Port.__table__)).all()
+    allocations = session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
+                                         IPAllocation.ip_address)).all()
     return desired_state(
         session.execute(select(Network.__table__)).all(),
         session.execute(select(Subnet.__table__)).all(),
-        ports,
-        session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
-                               IPAllocation.ip_address)).all(),
+        ports, allocations,
         base_mac=base_mac, lease_time=lease_time,
         segments=session.execute(select(NetworkSegment.__table__)).all(),
         routers=session.execute(select(Router.__table__)).all(),
@@ -185,7 +208,10 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         metadata_ips=_by_subnet(session.execute(_METADATA_IPS).all()),
         security_groups=session.execute(select(SecurityGroup.__table__)).all(),
         security_group_rules=session.execute(select(SecurityGroupRule.__table__)).all(),
-        port_security_groups=_groups_by_port(session.execute(_BINDINGS).all()))
+        port_security_groups=_groups_by_port(session.execute(_BINDINGS).all()),
+        pool_scopes=_pool_scopes(session),
+        dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
+                                      servers=dns_servers))
 
 
 def gateway_router_ids(session: Session) -> list[str]:

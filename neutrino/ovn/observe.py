@@ -11,12 +11,16 @@ connection lock, refusing a replica that is not complete (``IdlNotReady``).
   ``ovn.desired`` / ``ovn.security_groups`` (so it compares with a desired
   row) and, for a child row, its parent's UUID.
 * ``LS``, ``LSP``, ``DHCP``, ``LR``, ``LRP``, ``GWC``, ``ROUTE``, ``NAT``,
-  ``PG``, ``ACL``: the names of the NB tables neutrino owns rows in.
+  ``PG``, ``ACL``, ``DNS``: the names of the NB tables neutrino owns rows in.
 
 Only rows marked as Neutron marks them are read (see ``ovn.desired``); any
 LSP on a ``neutron-`` switch and anything on a ``neutron-`` router (LRPs and
 their Gateway_Chassis, static routes, NATs) is owned, so a row added there by
-hand is read too (and a repair removes it). A port group named ``pg_*``
+hand is read too (and a repair removes it). A DHCP row with ``port_id`` besides
+``subnet_id`` is a port's own (extra DHCP options), keyed ``<subnet>/<port>``
+(``ovn.port_dhcp``); a DNS row is owned when its ``external_ids:ls_name`` names a
+``neutron-`` switch, keyed by that name (``ovn.dns``), and a switch's
+``dns_records`` are read as those keys. A port group named ``pg_*``
 marked with its group id, and ``neutron_pg_drop``, is owned with all its ACLs
 (``ovn.security_groups``); an LSP's memberships in owned port groups are read
 as its ``port_groups``.
@@ -41,6 +45,8 @@ from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, 
                                   ROUTER_PREFIX, SWITCH_PREFIX, DhcpOptions, GatewayChassis,
                                   LogicalRouter, LogicalRouterPort, LogicalSwitch,
                                   LogicalSwitchPort, Nat, StaticRoute)
+from neutrino.ovn.dns import EXT_LS_NAME, Dns
+from neutrino.ovn.port_dhcp import port_key
 from neutrino.ovn.load import Scope
 from neutrino.ovn.security_groups import Acl, PortGroup, is_owned
 
@@ -49,6 +55,7 @@ LS, LSP, DHCP = LogicalSwitch.TABLE, LogicalSwitchPort.TABLE, DhcpOptions.TABLE
 LR, LRP, GWC = LogicalRouter.TABLE, LogicalRouterPort.TABLE, GatewayChassis.TABLE
 ROUTE, NAT = StaticRoute.TABLE, Nat.TABLE
 PG, ACL = PortGroup.TABLE, Acl.TABLE
+DNS = Dns.TABLE
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class Observed:
     gateway_chassis: Mapping[str, Found] = field(default_factory=dict)
     port_groups: Mapping[str, list[Found]] = field(default_factory=dict)
     acls: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``Acl.key``
+    dns: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``ls_name``
 
 
 def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = (),
@@ -113,6 +121,8 @@ class _Reader:
              router_port_names: Iterable[str] = ()) -> Observed:
         dhcp = self._dhcp_options()
         self.dhcp_subnet = {found[0].uuid: sid for sid, found in dhcp.items()}
+        dns = self._dns()
+        self.dns_key = {f.uuid: name for name, found in dns.items() for f in found}
         if scope is None:
             ls_rows = [r for r in self.tables[LS].rows.values() if r.name.startswith(SWITCH_PREFIX)]
         else:
@@ -130,12 +140,25 @@ class _Reader:
         switches: dict[str, list[Found]] = defaultdict(list)
         for ls in ls_rows:
             switches[ls.name].append(Found(ls.uuid, LogicalSwitch(
-                ls.name, dict(ls.external_ids), dict(ls.other_config))))
+                ls.name, dict(ls.external_ids), dict(ls.other_config),
+                tuple(self.dns_key.get(d.uuid, f"uuid:{d.uuid}") for d in ls.dns_records))))
         for found in switches.values():  # keep the fullest duplicate
             found.sort(key=lambda f: (-len(members[f.uuid]), str(f.uuid)))
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
-        return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp,
+        return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp, dns=dns,
                         **self._routing(scope, router_port_names), **self._port_groups(scope))
+
+    def _dns(self) -> dict[str, list[Found]]:
+        """Owned DNS rows by ``ls_name`` (duplicates: the one with most records first)."""
+        found: dict[str, list[Found]] = defaultdict(list)
+        for r in self.tables[DNS].rows.values():
+            name = r.external_ids.get(EXT_LS_NAME, "")
+            if name.startswith(SWITCH_PREFIX):
+                found[name].append(Found(r.uuid, Dns(name, dict(r.records),
+                                                     dict(r.external_ids))))
+        for rows in found.values():
+            rows.sort(key=lambda f: (-len(f.row.records), str(f.uuid)))
+        return dict(found)
 
     def _port_groups(self, scope: Scope | None) -> dict[str, Any]:
         """Owned port groups (all, or those of the scope) and their ACLs."""
@@ -226,10 +249,12 @@ class _Reader:
         for r in self.tables[DHCP].rows.values():
             ext = dict(r.external_ids)
             if EXT_SUBNET_ID in ext:
-                found[ext[EXT_SUBNET_ID]].append(Found(r.uuid, DhcpOptions(
+                key = (port_key(ext[EXT_SUBNET_ID], ext[EXT_PORT_ID]) if ext.get(EXT_PORT_ID)
+                       else ext[EXT_SUBNET_ID])
+                found[key].append(Found(r.uuid, DhcpOptions(
                     ext[EXT_SUBNET_ID], r.cidr, dict(r.options), ext)))
-        for rows in found.values():  # keep a subnet row, never a per-port one
-            rows.sort(key=lambda f: (EXT_PORT_ID in f.row.external_ids, str(f.uuid)))
+        for rows in found.values():
+            rows.sort(key=lambda f: str(f.uuid))
         return dict(found)
 
     def _lsp(self, r: Any) -> Found:

@@ -26,8 +26,9 @@ from typing import Any
 from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER_PREFIX, Desired,
                                   network_id_of)
 from neutrino.ovn.load import Scope
-from neutrino.ovn.observe import (ACL, DHCP, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Found,
+from neutrino.ovn.observe import (ACL, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Found,
                                   Observed)
+from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
 
 ADD, SET, DEL = "add", "set", "del"
@@ -35,7 +36,7 @@ ADD, SET, DEL = "add", "set", "del"
 # Columns compared per table ("switch"/"router"/"port" say where a child row
 # lives, they are not columns of it).
 COLUMNS = {
-    LS: ("external_ids", "other_config"),
+    LS: ("external_ids", "other_config", "dns_records"),
     LSP: ("switch", "type", "addresses", "port_security", "enabled", "options", "external_ids",
           "dhcpv4_options", "dhcpv6_options", "tag_request", "port_groups"),
     DHCP: ("cidr", "options", "external_ids"),
@@ -46,6 +47,7 @@ COLUMNS = {
     NAT: ("logical_port", "external_mac", "external_ids"),
     PG: ("external_ids",),
     ACL: ("action", "external_ids"),
+    DNS: ("records", "external_ids"),
 }
 
 
@@ -55,7 +57,7 @@ class Change:
 
     action: str
     table: str
-    key: str  # a name, a subnet id (DHCP), or a route's/NAT's key
+    key: str  # a name, a DHCP key (subnet id, or <subnet id>/<port id>), a route's/NAT's key
     row: Any = None  # the desired row (add, set)
     columns: tuple[str, ...] = ()
     uuid: uuid.UUID | None = None  # the NB row (set, del)
@@ -80,7 +82,10 @@ class Change:
                 return f"segment {self.key[len(PROVNET_PREFIX):]}"
             return f"port {self.key}"
         if self.table == DHCP:
-            return f"subnet {self.key}"
+            port = port_of_key(self.key)
+            return f"port {port}" if port else f"subnet {self.key}"
+        if self.table == DNS:
+            return f"network {network_id_of(self.key)}"
         if self.table in (LRP, GWC):
             lrp = row.name if self.table == LRP else row.port
             return f"port {lrp[len(LRP_PREFIX):]}"
@@ -100,7 +105,8 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
 
     With a scope only its rows are considered (see ``Scope``); without one,
     every observed and desired row (an audit). Deterministic order: switches,
-    DHCP rows, ports, then routers, router ports, gateway chassis, routes, NATs.
+    their DNS rows, DHCP rows, ports, then routers, router ports, gateway chassis,
+    routes, NATs. A port's own DHCP rows are in a scope with the port.
     """
     changes: list[Change] = []
     everything = scope is None
@@ -108,8 +114,12 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
         else scope.switches
     for name in sorted(switch_names):
         changes += _plan_rows(LS, name, desired.switches.get(name), observed.switches.get(name, []))
+    dns_names = desired.dns.keys() | observed.dns.keys() if everything else scope.switches
+    for name in sorted(dns_names):
+        changes += _plan_rows(DNS, name, desired.dns.get(name), observed.dns.get(name, []))
     subnet_ids = desired.dhcp_options.keys() | observed.dhcp_options.keys() if everything \
-        else scope.subnets
+        else scope.subnets | {k for k in desired.dhcp_options.keys() | observed.dhcp_options.keys()
+                              if port_of_key(k) in scope.ports}
     for sid in sorted(subnet_ids):
         changes += _plan_rows(DHCP, sid, desired.dhcp_options.get(sid),
                               observed.dhcp_options.get(sid, []))

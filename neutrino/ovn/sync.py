@@ -52,7 +52,7 @@ from tenacity import (RetryCallState, Retrying, retry_if_exception_type,
                       retry_if_not_exception_type, wait_exponential)
 
 from neutrino.db.models import OvnOutbox, Router
-from neutrino.ovn import apply, chassis, load, observe
+from neutrino.ovn import apply, chassis, dns, load, observe
 from neutrino.ovn.plan import ADD, DEL, SET, Change, plan
 from neutrino.services import common, segments
 
@@ -246,9 +246,11 @@ class NorthboundSync:
         """
         settings = self.env.settings
         known = self.chassis()
+        servers = dns.default_dns_servers(settings)
         desired = self.env.db.run(lambda s: load.load_all(
             s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time, chassis=known,
-            distributed_floating_ips=settings.enable_distributed_floating_ip), write=False)
+            distributed_floating_ips=settings.enable_distributed_floating_ip,
+            dns_domain=settings.dns_domain, dns_servers=servers), write=False)
         load.warn_unscheduled(desired)
         observed = observe.read_nb(self.nb, None, desired.ports.keys(),
                                    desired.router_ports.keys())
@@ -263,7 +265,8 @@ class NorthboundSync:
                    observe.DHCP: len(desired.dhcp_options), observe.LR: len(desired.routers),
                    observe.LRP: len(desired.router_ports),
                    observe.ROUTE: len(desired.static_routes), observe.NAT: len(desired.nats),
-                   observe.PG: len(desired.port_groups), observe.ACL: len(desired.acls)}
+                   observe.PG: len(desired.port_groups), observe.ACL: len(desired.acls),
+                   observe.DNS: len(desired.dns)}
         if desired.gateway_chassis is not None:
             checked[observe.GWC] = len(desired.gateway_chassis)
         return DriftReport(tuple(changes), repaired=repair and bool(changes), checked=checked)

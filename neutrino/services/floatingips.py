@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
-from neutrino.ipam import allocator, ranges
+from neutrino.ipam import allocator, ranges, usage
 from neutrino.notifiers import nova
-from neutrino.services import common, listing, ports, rbac
+from neutrino.services import common, listing, ports, rbac, service_subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -172,6 +172,7 @@ def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | 
         d.pop("name")  # floating IPs have no name in the API
         d["port_id"] = d.pop("fixed_port_id")
         d["port_details"] = details.get(r.fixed_port_id)
+        d["dns_name"] = d["dns_domain"] = ""  # dns-integration without an external DNS
         result.append(d)
     return result
 
@@ -203,9 +204,14 @@ def _create(session: Session, env: Env, ctx: Context, project: str, data: dict[s
         port = ports.insert_port(session, env, net, "", {
             "fixed_ips": fixed, "device_owner": c.DEVICE_OWNER_FLOATINGIP, "device_id": fip_id})
     else:
-        used = allocator.used_counts(session, [s.id for s in v4])
-        free = [s for s in v4
-                if used[s.id] < ranges.total_size(ranges.pools_from_db(s.allocation_pools))]
+        # subnets open to floating IPs first (subnet-service-types); room counted in the
+        # pools only (an address outside them, e.g. the upstream gateway's, takes none)
+        usable = service_subnets.usable(v4, c.DEVICE_OWNER_FLOATINGIP)
+        service_subnets.check_any(v4, usable, net.id, c.DEVICE_OWNER_FLOATINGIP)
+        used = allocator.used_counts(session, [s.id for s in usable])
+        outside = usage.outside_pool_counts(session, usable)
+        free = [s for s in usable if used[s.id] - outside[s.id]
+                < ranges.total_size(ranges.pools_from_db(s.allocation_pools))]
         if not free:
             raise errors.ExternalIpAddressExhausted(net.id)
         port = ports.insert_port(session, env, net, "", {

@@ -1,8 +1,17 @@
-"""Network IP availability (extension ``network-ip-availability``; reference B.8).
+"""Network IP availability (extensions ``network-ip-availability`` and
+``network-ip-availability-details``; reference B.8).
 
-Totals are pool sizes; used counts every allocation in the subnet. Neutron
-limits this to admins; neutrino also lets a project read its own networks
-and shared ones, so users can see where addresses are left.
+Totals are pool sizes; used counts every allocation in the subnet, as Neutron's
+``used_ips``. What is free is what the pools still hold: pool addresses not
+allocated (``SubnetUsage.free_ips``), so an address taken outside the pools (a
+router interface on ``gateway_ip``, a fixed IP asked for there) does not make a
+network look fuller than it is; the scheduler and the 409s count that.
+``ip_availability_details`` (Neutron's ``network_ip_availability_details_db``) gives
+per subnet and per network ``total_ips_in_subnet`` (the CIDR, IPv4 less network
+and broadcast), ``total_ips_in_allocation_pool``, ``used_ips_in_subnet`` and
+``used_ips_in_allocation_pool``. Neutron limits this to admins; neutrino also lets
+a project read its own networks and shared ones, so users can see where addresses
+are left.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import IPAllocationBlock, Network, Subnet
-from neutrino.ipam import ranges
+from neutrino.ipam import ranges, usage
 from neutrino.services import listing, networks
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -61,6 +70,7 @@ def _availabilities(session: Session, nets: list[Any], ip_versions: set[int]) ->
         per_subnet = [{
             "subnet_id": s.id, "subnet_name": s.name, "ip_version": s.ip_version, "cidr": s.cidr,
             "segment_id": s.segment_id, "total_ips": s.total_ips, "used_ips": s.used_ips,
+            DETAILS: s.details(),
         } for s in usage[net.id]]
         result.append({
             "network_id": net.id, "network_name": net.name,
@@ -68,17 +78,25 @@ def _availabilities(session: Session, nets: list[Any], ip_versions: set[int]) ->
             "total_ips": sum(s["total_ips"] for s in per_subnet),
             "used_ips": sum(s["used_ips"] for s in per_subnet),
             "subnet_ip_availability": per_subnet,
+            DETAILS: {k: sum(s[DETAILS][k] for s in per_subnet) for k in DETAIL_KEYS},
         })
     return result
+
+
+DETAILS = "ip_availability_details"
+DETAIL_KEYS = ("total_ips_in_subnet", "total_ips_in_allocation_pool", "used_ips_in_subnet",
+               "used_ips_in_allocation_pool")
 
 
 @dataclass(frozen=True)
 class SubnetUsage:
     """One subnet's address counts, as network-ip-availability reports them (B.8):
     ``total_ips`` is the size of its allocation pools, ``used_ips`` every
-    allocation in the subnet (inside the pools or not, e.g. a gateway port).
-    ``segment_id`` is the segment of a routed network's subnet (None otherwise):
-    availability is counted per segment subnet."""
+    allocation in the subnet (inside the pools or not, e.g. a gateway port),
+    ``used_in_pools`` those inside the pools: ``free_ips`` is what the pools have
+    left. ``segment_id`` is the segment of a routed network's subnet (None
+    otherwise): availability is counted per segment subnet. ``service_types`` are
+    the subnet's (extension subnet-service-types)."""
 
     id: str
     name: str
@@ -91,10 +109,23 @@ class SubnetUsage:
     total_ips: int
     used_ips: int
     segment_id: str | None = None
+    used_in_pools: int | None = None  # None: every allocation is in the pools
+    service_types: tuple[str, ...] = ()
 
     @property
     def free_ips(self) -> int:
-        return max(0, self.total_ips - self.used_ips)
+        """Pool addresses not allocated."""
+        used = self.used_ips if self.used_in_pools is None else self.used_in_pools
+        return max(0, self.total_ips - used)
+
+    def details(self) -> dict[str, int]:
+        """``ip_availability_details`` of the subnet (extension
+        network-ip-availability-details)."""
+        size = ranges.parse_cidr(self.cidr).num_addresses
+        return {"total_ips_in_subnet": max(0, size - 2) if self.ip_version == 4 else size,
+                "total_ips_in_allocation_pool": self.total_ips,
+                "used_ips_in_subnet": self.used_ips,
+                "used_ips_in_allocation_pool": self.total_ips - self.free_ips}
 
 
 def subnet_usage(session: Session, network_ids: Any,
@@ -108,13 +139,17 @@ def subnet_usage(session: Session, network_ids: Any,
     stmt = _SUBNET_USAGE.where(Subnet.network_id.in_(network_ids))
     if ip_versions:
         stmt = stmt.where(Subnet.ip_version.in_(ip_versions))
-    for s in session.execute(stmt):
+    rows = session.execute(stmt).all()
+    outside = usage.outside_pool_counts(session, [s for s in rows if s.used])
+    for s in rows:
         result[s.network_id].append(SubnetUsage(
             id=s.id, name=s.name, network_id=s.network_id, ip_version=s.ip_version,
             cidr=s.cidr, enable_dhcp=s.enable_dhcp, ipv6_address_mode=s.ipv6_address_mode,
             ipv6_ra_mode=s.ipv6_ra_mode,
             total_ips=ranges.total_size(ranges.pools_from_db(s.allocation_pools)),
-            used_ips=int(s.used), segment_id=s.segment_id))
+            used_ips=int(s.used), segment_id=s.segment_id,
+            used_in_pools=int(s.used) - outside.get(s.id, 0),
+            service_types=tuple(s.service_types or ())))
     return result
 
 
@@ -122,7 +157,7 @@ def subnet_usage(session: Session, network_ids: Any,
 _SUBNET_USAGE = select(
     Subnet.id, Subnet.name, Subnet.network_id, Subnet.ip_version, Subnet.cidr,
     Subnet.allocation_pools, Subnet.enable_dhcp, Subnet.ipv6_address_mode, Subnet.ipv6_ra_mode,
-    Subnet.segment_id,
+    Subnet.segment_id, Subnet.service_types,
     select(func.coalesce(func.sum(IPAllocationBlock.used), 0))
     .where(IPAllocationBlock.subnet_id == Subnet.id).scalar_subquery().label("used"),
 ).order_by(Subnet.created_at, Subnet.id)

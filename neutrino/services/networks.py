@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
-from neutrino.services import common, listing, rbac, segments
+from neutrino.services import address_scopes, common, listing, rbac, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -130,6 +130,7 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                           shared=data.get("shared", False),
                           router_external=data.get("router_external", False),
                           port_security_enabled=data.get("port_security_enabled", True),
+                          dns_domain=data.get("dns_domain", ""),
                           mtu=data.get("mtu") or _default_mtu(env, data),
                           created_at=stamp, updated_at=stamp, revision_number=1)
             session.add(net)
@@ -268,6 +269,8 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
     tags = common.tags_of(session, ids) if want("tags") else {}
     provider = segments.provider_attributes(session, ids) if any(
         want(k) for k in ADMIN_ONLY_READ) else {}
+    scopes = address_scopes.network_scopes(session, ids) if any(
+        want(k) for k in ("ipv4_address_scope", "ipv6_address_scope")) else {}
     subnets: dict[str, list[str]] = defaultdict(list)
     routed: set[str] = set()
     if want("subnets") or want("l2_adjacency"):
@@ -285,6 +288,9 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
         d.update(provider.get(r.id, segments.OVERLAY))
         # extension l2_adjacency: a routed network's ports share no L2 domain
         d["l2_adjacency"] = r.id not in routed
+        # extension address-scope: the scope of the pool of its subnets, per IP version
+        d["ipv4_address_scope"] = scopes.get(r.id, {}).get(4)
+        d["ipv6_address_scope"] = scopes.get(r.id, {}).get(6)
         result.append(d)
     return result
 

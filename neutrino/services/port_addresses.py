@@ -24,6 +24,7 @@ from neutrino import constants as c
 from neutrino import errors
 from neutrino.db.models import IPAllocation, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
+from neutrino.services import service_subnets
 
 _SUBNETS_OF_NETWORK = (select(Subnet.__table__).where(Subnet.network_id == bindparam("network_id"))
                        .order_by(Subnet.created_at, Subnet.id))
@@ -40,7 +41,11 @@ def network_subnets(session: Session, network_id: str) -> list[Any]:
 def allocate_default(session: Session, net: Network, port: Any, subnets: list[Any]) -> list[tuple[str, str]]:
     """No fixed_ips given: one IPv4 address from the first subnet with room, one
     from a stateful IPv6 subnet, and the EUI-64 address on every SLAAC subnet (C.2).
+    Only subnets whose service types admit the port's ``device_owner`` are used,
+    those naming it first (``services.service_subnets``; 409
+    IpAddressGenerationFailureNoMatchingSubnet when none does).
     Returns ``[(subnet_id, ip_address)]``."""
+    subnets = _for_owner(net, port, subnets)
     lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
     fixed = []
     v4 = [s for s in subnets if s.ip_version == 4]
@@ -66,8 +71,10 @@ def allocate_default(session: Session, net: Network, port: Any, subnets: list[An
 def allocate_requested(session: Session, net: Network, port: Any, subnets: list[Any],
                         requested: list[dict[str, str]]) -> list[tuple[str, str]]:
     """Explicit fixed_ips: specific addresses first, then "any address of subnet X".
+    A subnet whose service types do not admit the port's ``device_owner`` is not one
+    of the network's for it (BadRequest, InvalidIpForNetwork; as Neutron's IPAM).
     Returns ``[(subnet_id, ip_address)]``."""
-    by_id = {s.id: s for s in subnets}
+    by_id = {s.id: s for s in _for_owner(net, port, subnets)}
     resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
     seen = set()
     for _, ip in resolved:
@@ -152,6 +159,13 @@ def replace_fixed_ips(session: Session, net: Network, port: Port, requested: lis
         session.flush()
         allocate_requested(session, net, port, subnets, new)
     return bool(released or new)
+
+
+def _for_owner(net: Network, port: Any, subnets: list[Any]) -> list[Any]:
+    """The subnets the port may take addresses from (``service_subnets.usable``)."""
+    usable = service_subnets.usable(subnets, port.device_owner or "")
+    service_subnets.check_any(subnets, usable, net.id, port.device_owner or "")
+    return usable
 
 
 def _is_auto_address(sub: Subnet) -> bool:

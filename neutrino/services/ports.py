@@ -3,7 +3,8 @@
 Which addresses a port gets is decided in ``services.port_addresses`` (C.2) and, on
 a routed network, ``services.routed_ports`` (B.7: the segment its host reaches); its
 ``security_groups``, ``port_security_enabled`` and ``allowed_address_pairs`` in
-``services.port_security``.
+``services.port_security``; its ``dns_name``, ``dns_domain``, ``extra_dhcp_opts`` and
+``dns_assignment`` in ``services.port_extras``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from neutrino import errors, policy
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding
 from neutrino.ipam import allocator
 from neutrino.notifiers import nova
-from neutrino.services import common, listing, port_addresses, port_security, rbac, routed_ports
+from neutrino.services import (common, listing, port_addresses, port_extras, port_security, rbac,
+                               routed_ports)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
@@ -125,13 +127,14 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
             net = find_visible_network(session, ctx, data["network_id"])
             _check_policy(session, ctx, net, data, "create")
             ports.append(insert_port(session, env, net, project, data, ctx=ctx))
-        return _visible_attributes(ctx, ports)
+        return _visible_attributes(env, ctx, ports)
     return env.db.run(run)
 
 
 def get_port(env: Env, ctx: Context, port_id: str, fields: list[str] | None = None) -> dict[str, Any]:
     def run(session: Session) -> dict[str, Any]:
-        return _visible_attributes(ctx, port_dicts(session, [find_visible(session, ctx, port_id)], fields))[0]
+        return _visible_attributes(
+            env, ctx, port_dicts(session, [find_visible(session, ctx, port_id)], fields))[0]
     return env.db.run(run, write=False)
 
 
@@ -143,7 +146,7 @@ def list_ports(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[st
         # Children are fetched by the same query as a subquery, not by an IN
         # list of up to thousands of ids (a new statement to plan every time).
         return _visible_attributes(
-            ctx, port_dicts(session, rows, query.fields, ids=stmt.with_only_columns(Port.id)))
+            env, ctx, port_dicts(session, rows, query.fields, ids=stmt.with_only_columns(Port.id)))
     return env.db.run(run, write=False)
 
 
@@ -177,13 +180,14 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                                       f"{port.mac_address}, new_mac {data['mac_address']}.")
             _check_mac_free(session, net.id, data["mac_address"])
         addresses_changed = changed or data.get("mac_address", port.mac_address) != port.mac_address
+        port_extras.prepare_update(env, port, data)
         changed = port_security.update_port_security(session, env, ctx, port, data) or changed
         if common.apply_changes(port, data) or changed:
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
         nova.port_updated(session, env.settings, port, addresses_changed)
         session.flush()
-        return _visible_attributes(ctx, port_dicts(session, [port]))[0]
+        return _visible_attributes(env, ctx, port_dicts(session, [port]))[0]
     return env.db.run(run)
 
 
@@ -235,6 +239,8 @@ def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = Non
         allocator.release_port(session, port.id)
         common.delete_tags(session, [port.id])
         nova.port_deleted(session, env.settings, port)
+        if port_extras.publishes_dns(port):  # its switch's DNS records lose its names
+            common.enqueue_ovn(session, "network", port.network_id)
         session.delete(port)
         common.enqueue_ovn(session, "port", port_id)
     env.db.run(run)
@@ -267,7 +273,7 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
     tags = common.tags_of(session, ids) if want("tags") else {}
     groups = port_security.groups_of_ports(session, ids) if want("security_groups") else {}
     ips: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    if want("fixed_ips"):
+    if want("fixed_ips") or want("dns_assignment"):
         for port_id, subnet_id, ip, key in session.execute(
                 select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
                        IPAllocation.ip_key).where(IPAllocation.port_id.in_(ids))):
@@ -297,9 +303,10 @@ def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str],
     return d
 
 
-def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop what only admins and services may read (binding host, profile, VIF
-    details; A.5)."""
+def _visible_attributes(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``dns_assignment`` (``port_extras.complete``) and drop what only admins and
+    services may read (binding host, profile, VIF details; A.5)."""
+    port_extras.complete(env, items)
     return items if ctx.is_service else common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)
 
 
@@ -368,6 +375,7 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
            "binding_vnic_type": data.get("binding_vnic_type", "normal"),
            "binding_profile": data.get("binding_profile", {}),
            **port_security.new_port_columns(env, net, mac, data),
+           **port_extras.new_port_columns(env, data),
            "ip_allocation": allocation,
            "created_at": stamp, "updated_at": stamp, "revision_number": 1}
     session.execute(_INSERT_PORT, row)

@@ -13,19 +13,28 @@ access: SQL conditions for listing (``granted``, ``shared_for``,
 ``neutron/db/db_base_plugin_v2.py`` (``_validate_network_rbac_policy_change``,
 ``ensure_no_tenant_ports_on_network``), ``neutron/db/external_net_db.py``,
 ``neutron/extensions/rbac.py``, ``neutron/conf/policies/rbac.py``.
+
+Address scopes (extension ``rbac-address-scope``) have policies of their own
+(table ``addressscoperbacs``, object type ``address_scope``, action
+``access_as_shared`` only): the same calls create, list (both tables as one
+collection), retarget and delete them; ``address_scopes.shared`` mirrors the
+``*`` entry, and a policy whose removal would strand another project's subnet
+pools in the scope is in use (``neutron/objects/address_scope.py``
+``get_bound_project_ids``, ``neutron/objects/rbac_db.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.models import FloatingIP, Network, NetworkRBAC, Port, Router
-from neutrino.services import common, listing
+from neutrino.db.models import (AddressScope, AddressScopeRBAC, FloatingIP, Network, NetworkRBAC,
+                                Port, Router)
+from neutrino.services import address_scopes, common, listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -34,25 +43,37 @@ SHARED = "access_as_shared"
 EXTERNAL = "access_as_external"
 WILDCARD = "*"
 ACTIONS = (EXTERNAL, SHARED)  # Neutron's NetworkRBAC.get_valid_actions() order
-OBJECT_TYPES = ("network",)
+OBJECT_TYPES = ("network", "address_scope")
+VALID_ACTIONS = {"network": ACTIONS, "address_scope": (SHARED,)}
 _COLUMN = {SHARED: "shared", EXTERNAL: "router_external"}
+_MODELS = {"network": NetworkRBAC, "address_scope": AddressScopeRBAC}
+
+
+def _policies_of(object_type: str):
+    model = _MODELS[object_type]
+    return select(model.id, model.project_id, model.object_id, model.action, model.target_tenant,
+                  literal(object_type).label("object_type"))
+
+
+# Every policy, of networks and of address scopes: the rbac-policies collection.
+_POLICIES = union_all(*(_policies_of(t) for t in OBJECT_TYPES)).subquery("rbac_policies")
+_P = _POLICIES.c
 
 SPEC = listing.ResourceSpec(
-    id_column=NetworkRBAC.id,
+    id_column=_P.id,
     filters={
-        "id": listing.eq(NetworkRBAC.id),
-        "project_id": listing.eq(NetworkRBAC.project_id),
-        "tenant_id": listing.eq(NetworkRBAC.project_id),
-        "object_id": listing.eq(NetworkRBAC.object_id),
-        "action": listing.eq(NetworkRBAC.action),
-        "target_tenant": listing.eq(NetworkRBAC.target_tenant),
-        "target_project": listing.eq(NetworkRBAC.target_tenant),
-        "object_type": lambda values: (listing.true() if any(
-            v.strip().lower() in OBJECT_TYPES for v in values) else listing.false()),
+        "id": listing.eq(_P.id),
+        "project_id": listing.eq(_P.project_id),
+        "tenant_id": listing.eq(_P.project_id),
+        "object_id": listing.eq(_P.object_id),
+        "action": listing.eq(_P.action),
+        "target_tenant": listing.eq(_P.target_tenant),
+        "target_project": listing.eq(_P.target_tenant),
+        "object_type": lambda values: _P.object_type.in_([v.strip().lower() for v in values]),
     },
-    sort_keys={"id": NetworkRBAC.id, "project_id": NetworkRBAC.project_id,
-               "tenant_id": NetworkRBAC.project_id, "object_id": NetworkRBAC.object_id,
-               "action": NetworkRBAC.action, "target_tenant": NetworkRBAC.target_tenant},
+    sort_keys={"id": _P.id, "project_id": _P.project_id, "tenant_id": _P.project_id,
+               "object_id": _P.object_id, "action": _P.action,
+               "target_tenant": _P.target_tenant, "object_type": _P.object_type},
     not_found=lambda policy_id: errors.RbacPolicyNotFound(policy_id),
 )
 
@@ -176,20 +197,34 @@ def shared_targets(session: Session, network_id: str) -> set[str]:
 def _visible_policies(ctx: Context):
     """A policy is seen by its project and admins (``get_rbac_policy``: admin_or_owner)."""
     if ctx.is_admin:
-        return NetworkRBAC.id.is_not(None)
-    return NetworkRBAC.project_id == ctx.project_id
+        return _P.id.is_not(None)
+    return _P.project_id == ctx.project_id
 
 
-def _find(session: Session, ctx: Context, policy_id: str) -> NetworkRBAC:
-    row = session.get(NetworkRBAC, policy_id, with_for_update=True)
+def _find(session: Session, ctx: Context, policy_id: str, *,
+          for_update: bool = True) -> NetworkRBAC | AddressScopeRBAC:
+    """The policy of either object type; RbacPolicyNotFound unless the caller's
+    project made it or admin."""
+    for model in _MODELS.values():
+        row = session.get(model, policy_id, with_for_update=for_update)
+        if row is not None:
+            break
     if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
         raise errors.RbacPolicyNotFound(policy_id)
     return row
 
 
+def _object_of(session: Session, row: Any) -> Network | AddressScope:
+    """The network or address scope a policy row is about, locked for the change."""
+    model = AddressScope if isinstance(row, AddressScopeRBAC) else Network
+    return session.get(model, row.object_id, with_for_update=True)
+
+
 def _policy_dict(row: Any) -> dict[str, Any]:
+    object_type = getattr(row, "object_type", None) or (
+        "address_scope" if isinstance(row, AddressScopeRBAC) else "network")
     return {"id": row.id, "project_id": row.project_id, "tenant_id": row.project_id,
-            "object_type": "network", "object_id": row.object_id, "action": row.action,
+            "object_type": object_type, "object_id": row.object_id, "action": row.action,
             "target_tenant": row.target_tenant}
 
 
@@ -201,8 +236,9 @@ def _validate(ctx: Context, data: dict[str, Any]) -> None:
         raise errors.InvalidInput(f"Invalid input for operation: '{otype}' is not a valid RBAC "
                                   "object type.")
     data["object_type"] = otype.strip().lower()
-    if data["action"] not in ACTIONS:
-        raise errors.InvalidActionForType(data["action"], data["object_type"], ACTIONS)
+    valid = VALID_ACTIONS[data["object_type"]]
+    if data["action"] not in valid:
+        raise errors.InvalidActionForType(data["action"], data["object_type"], valid)
     if data["target_tenant"] == WILDCARD:
         policy.require(ctx, "create_rbac_policy:target_tenant")
 
@@ -210,11 +246,12 @@ def _validate(ctx: Context, data: dict[str, Any]) -> None:
 def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Create policies all-or-nothing. ``items`` are validated ``RbacPolicyCreate`` dicts.
 
-    Raises InvalidInput (400: object type other than ``network``, or a network
-    the caller sees but does not own), InvalidActionForType (400),
-    PolicyNotAuthorized (403: ``*`` target without admin), NetworkNotFound
-    (404), DuplicateRbacPolicy (409), OverQuota (409, ``rbac_policy``).
-    A ``*`` entry also sets the network's ``shared`` / ``router:external``.
+    Raises InvalidInput (400: object type other than ``network`` or
+    ``address_scope``, or an object the caller sees but does not own),
+    InvalidActionForType (400), PolicyNotAuthorized (403: ``*`` target without
+    admin), NetworkNotFound / AddressScopeNotFound (404), DuplicateRbacPolicy
+    (409), OverQuota (409, ``rbac_policy``: network policies). A ``*`` entry also
+    sets the network's ``shared`` / ``router:external`` or the scope's ``shared``.
     """
     for data in items:
         _validate(ctx, data)
@@ -224,6 +261,9 @@ def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) ->
         check_quotas(session, env, "rbac_policy", projects)
         rows = []
         for data, project in zip(items, projects):
+            if data["object_type"] == "address_scope":
+                rows.append(_create_scope_policy(session, ctx, data, project))
+                continue
             net = session.get(Network, data["object_id"], with_for_update=True)
             if net is None or not can_see(session, ctx, net):
                 raise errors.NetworkNotFound(data["object_id"])
@@ -240,7 +280,21 @@ def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) ->
     return env.db.run(run)
 
 
-def _insert(session: Session, row: NetworkRBAC) -> None:
+def _create_scope_policy(session: Session, ctx: Context, data: dict[str, Any],
+                         project: str) -> AddressScopeRBAC:
+    scope = address_scopes.find_visible(session, ctx, data["object_id"], for_update=True)
+    if not ctx.is_admin and scope.project_id != ctx.project_id:
+        raise errors.InvalidInput("Invalid input for operation: Only admins can manipulate "
+                                  "policies on objects they do not own.")
+    row = AddressScopeRBAC(id=common.new_id(), project_id=project, object_id=scope.id,
+                           action=data["action"], target_tenant=data["target_tenant"])
+    _insert(session, row)
+    if row.target_tenant == WILDCARD:
+        _set_column(scope, row.action, True)
+    return row
+
+
+def _insert(session: Session, row: NetworkRBAC | AddressScopeRBAC) -> None:
     """Insert in a savepoint: the unique (action, object_id, target_tenant) turns a
     duplicate, also one a concurrent request just committed, into 409."""
     try:
@@ -250,22 +304,21 @@ def _insert(session: Session, row: NetworkRBAC) -> None:
         raise errors.DuplicateRbacPolicy() from None
 
 
-def _set_column(net: Network, action: str, value: bool) -> None:
-    """Mirror a ``*`` entry on the network's column; a change is a new revision."""
+def _set_column(obj: Network | AddressScope, action: str, value: bool) -> None:
+    """Mirror a ``*`` entry on the network's column (a change is a new revision)
+    or the address scope's ``shared`` (scopes have no revision)."""
     column = _COLUMN[action]
-    if getattr(net, column) != value:
-        setattr(net, column, value)
-        common.touch(net)
+    if getattr(obj, column) != value:
+        setattr(obj, column, value)
+        if isinstance(obj, Network):
+            common.touch(obj)
 
 
 def get_rbac_policy(env: Env, ctx: Context, policy_id: str,
                     fields: list[str] | None = None) -> dict[str, Any]:
     """One policy; RbacPolicyNotFound (404) unless the caller's project made it or admin."""
     def run(session: Session) -> dict[str, Any]:
-        row = session.get(NetworkRBAC, policy_id)
-        if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
-            raise errors.RbacPolicyNotFound(policy_id)
-        return _policy_dict(row)
+        return _policy_dict(_find(session, ctx, policy_id, for_update=False))
     return env.db.run(run, write=False)
 
 
@@ -273,7 +326,7 @@ def list_rbac_policies(env: Env, ctx: Context, query: listing.ListQuery) -> list
     """The caller's policies (admins: all) with Neutron's filters, sorting and paging."""
     def run(session: Session) -> list[dict[str, Any]]:
         stmt = listing.apply_list_query(
-            session, select(NetworkRBAC.__table__).where(_visible_policies(ctx)), SPEC, query)
+            session, select(_POLICIES).where(_visible_policies(ctx)), SPEC, query)
         return [_policy_dict(r) for r in listing.fetch(session, stmt, query)]
     return env.db.run(run, write=False)
 
@@ -295,7 +348,7 @@ def update_rbac_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, A
         row = _find(session, ctx, policy_id)
         if target is None or target == row.target_tenant:
             return _policy_dict(row)
-        net = session.get(Network, row.object_id, with_for_update=True)
+        net = _object_of(session, row)
         _check_unused(session, net, row, new_target=target)
         old = row.target_tenant
         try:
@@ -319,7 +372,7 @@ def delete_rbac_policy(env: Env, ctx: Context, policy_id: str, if_match: int | N
     the network's ``shared`` / ``router:external``."""
     def run(session: Session) -> None:
         row = _find(session, ctx, policy_id)
-        net = session.get(Network, row.object_id, with_for_update=True)
+        net = _object_of(session, row)
         _check_unused(session, net, row, new_target=None)
         session.delete(row)
         if row.target_tenant == WILDCARD:
@@ -329,20 +382,25 @@ def delete_rbac_policy(env: Env, ctx: Context, policy_id: str, if_match: int | N
 
 # --- in use ------------------------------------------------------------------------
 
-def _check_unused(session: Session, net: Network, row: NetworkRBAC, new_target: str | None) -> None:
+def _check_unused(session: Session, net: Network | AddressScope, row: Any,
+                  new_target: str | None) -> None:
     """RbacPolicyInUse unless the projects losing access by removing (or
-    retargeting to ``new_target``) ``row`` have nothing depending on it."""
+    retargeting to ``new_target``) ``row`` have nothing depending on it (for an
+    address scope: subnet pools in it)."""
     target = row.target_tenant
     if target == net.project_id:
         return  # self-sharing: the owner keeps access anyway
-    others = set(session.scalars(select(NetworkRBAC.target_tenant).where(
-        NetworkRBAC.object_id == net.id, NetworkRBAC.action == row.action,
-        NetworkRBAC.id != row.id)))
+    model = type(row)
+    others = set(session.scalars(select(model.target_tenant).where(
+        model.object_id == net.id, model.action == row.action, model.id != row.id)))
     if new_target is not None:
         others.add(new_target)
     if WILDCARD in others:
         return  # everyone keeps access
-    users = _users(session, net, row.action)
+    if isinstance(net, AddressScope):
+        users = address_scopes.users(session, net.id)
+    else:
+        users = _users(session, net, row.action)
     if target != WILDCARD:
         losing = users & {target}
     else:
@@ -350,7 +408,9 @@ def _check_unused(session: Session, net: Network, row: NetworkRBAC, new_target: 
         keeps = others | {net.project_id} if row.action == SHARED or others else others
         losing = users - keeps
     if losing:
-        details = ("There are ports on this network that depend on this policy for access."
+        details = ("There are subnet pools in this address scope that depend on this policy "
+                   "for access." if isinstance(net, AddressScope) else
+                   "There are ports on this network that depend on this policy for access."
                    if row.action == SHARED else
                    "There are routers or floating IPs attached to this network that depend on "
                    "this policy for access.")

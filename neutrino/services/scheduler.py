@@ -3,10 +3,10 @@
 A boot that names no network gets one with enough free addresses among the
 project's own and shared networks, never ``router:external`` ones. Free
 addresses are counted exactly as ``network-ip-availability`` counts them
-(``ip_availability.subnet_usage``: pool sizes minus every allocation of the
-subnet), over the network's DHCP-enabled subnets. A port takes one address of
-each kind the network offers (IPv4, stateful IPv6, SLAAC), so a network's free
-count is the smallest of its kinds'. Candidates are ranked by the configured
+(``ip_availability.subnet_usage``: pool addresses not allocated), over the
+network's DHCP-enabled subnets an instance's port may use (no service types, or a
+``compute:`` one). A port takes one address of each kind the network offers (IPv4,
+stateful IPv6, SLAAC), so a network's free count is the smallest of its kinds'. Candidates are ranked by the configured
 policy (``Settings.scheduler_policy``):
 
 * ``pack``: name order, first that fits (what seed 004's operators did);
@@ -106,7 +106,8 @@ class Candidate:
 
     @property
     def utilization(self) -> float:
-        return self.used_ips / self.total_ips if self.total_ips else 1.0
+        """Share of the pools' addresses taken (allocations outside the pools aside)."""
+        return (self.total_ips - self.free_ips) / self.total_ips if self.total_ips else 1.0
 
 
 def list_candidates(env: Env, ctx: Context, constraints: Constraints,
@@ -362,6 +363,9 @@ def _judge(cand: Candidate, admin_state_up: bool, subnets: list[SubnetUsage],
     if missing:
         cand.reasons.append(f"missing tag{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     version = constraints.ip_version
+    # an instance's port can only use subnets without service types or open to compute:*
+    subnets = [s for s in subnets if not s.service_types
+               or any(t.startswith(c.DEVICE_OWNER_COMPUTE_PREFIX) for t in s.service_types)]
     kinds: dict[str, list[SubnetUsage]] = {}
     for s in subnets:
         if s.enable_dhcp:

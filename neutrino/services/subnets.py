@@ -12,7 +12,8 @@ from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
 from neutrino.constants import AUTO_ADDRESS_MODES, DEVICE_OWNER_ROUTER_PREFIX
-from neutrino.services import common, listing, metadata_port, rbac, segments
+from neutrino.services import (common, listing, metadata_port, rbac, segments,
+                               subnet_allocation)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import AUTO_DELETE_PORT_OWNERS, find_owned
@@ -30,15 +31,22 @@ SPEC = listing.ResourceSpec(
         "enable_dhcp": listing.eq(Subnet.enable_dhcp, listing.to_bool),
         "ipv6_ra_mode": listing.eq(Subnet.ipv6_ra_mode),
         "ipv6_address_mode": listing.eq(Subnet.ipv6_address_mode),
-        "subnetpool_id": lambda values: listing.true() if "" in values else listing.false(),
+        "subnetpool_id": lambda values: _pool_filter(values),
         "segment_id": lambda values: _segment_filter(values),
     },
     sort_keys={k: getattr(Subnet, k) for k in (
         "id", "name", "project_id", "network_id", "ip_version", "cidr", "gateway_ip",
-        "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "segment_id", "created_at",
-        "updated_at", "revision_number")} | {"tenant_id": Subnet.project_id},
+        "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "segment_id", "subnetpool_id",
+        "created_at", "updated_at", "revision_number")} | {"tenant_id": Subnet.project_id},
     not_found=errors.SubnetNotFound,
 )
+
+
+def _pool_filter(values: list[str]) -> listing.Clause:
+    """``subnetpool_id=<id>``; an empty value (or ``None``) matches subnets without one."""
+    ids = [v for v in values if v and v != "None"]
+    clause = Subnet.subnetpool_id.in_(ids)
+    return or_(clause, Subnet.subnetpool_id.is_(None)) if len(ids) < len(values) else clause
 
 
 def _segment_filter(values: list[str]) -> listing.Clause:
@@ -71,10 +79,14 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
 
     Raises NetworkNotFound, InvalidInput/BadRequest for bad addressing (C.3),
     OverlappingAllocationPools / GatewayConflictWithAllocationPools (409);
-    ``segment_id`` (admin only, 403) as ``segments.check_subnet_segment`` says.
+    ``segment_id`` (admin only, 403) as ``segments.check_subnet_segment`` says;
+    a CIDR from a subnet pool (``subnetpool_id``, ``use_default_subnetpool``,
+    ``prefixlen``) with the errors of ``subnet_allocation.allocate_for_subnet``.
     """
     if any(data.get("segment_id") is not None for data in items):
         policy.require(ctx, "create_subnet:segment_id")
+    if any("service_types" in data for data in items):  # admin only, as Neutron
+        policy.require(ctx, "create_subnet:service_types")
 
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []
@@ -83,7 +95,9 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
         for data, project in zip(items, projects):
             net = find_owned(session, ctx, data["network_id"], "create_subnet")
             segments.check_subnet_segment(session, net.id, data.get("segment_id"))
+            pool, data = subnet_allocation.allocate_for_subnet(session, ctx, net, project, data)
             sub = _new_subnet(session, env, net, project, data)
+            sub.subnetpool_id = pool.id if pool is not None else None
             session.add(sub)
             session.flush()
             common.touch(net)
@@ -118,7 +132,12 @@ def list_subnets(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[
 def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
                   if_match: int | None = None) -> dict[str, Any]:
     """Update name, description, gateway_ip, allocation_pools, dns_nameservers,
-    host_routes, enable_dhcp. Existing allocations outside new pools are kept."""
+    host_routes, enable_dhcp, service_types (admin only), dns_publish_fixed_ip.
+    Existing allocations outside new pools are kept, as are addresses of subnets
+    whose new service types no longer admit their ports (Neutron)."""
+    if "service_types" in data:
+        policy.require(ctx, "update_subnet:service_types")
+
     def run(session: Session) -> dict[str, Any]:
         sub = find_visible(session, ctx, subnet_id)
         net = find_owned(session, ctx, sub.network_id, "update_subnet")
@@ -187,9 +206,7 @@ def subnet_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None
     tags = common.tags_of(session, [r.id for r in rows]) if common.wanted(fields)("tags") else {}
     result = []
     for r in rows:
-        d = common.api_dict(r, tags.get(r.id, []))
-        d["subnetpool_id"] = None  # subnet pools are not implemented
-        result.append(d)
+        result.append(common.api_dict(r, tags.get(r.id, [])))
     return result
 
 
@@ -243,6 +260,8 @@ def _new_subnet(session: Session, env: Env, net: Network, project: str, data: di
         dns_nameservers=_dns(cidr, data.get("dns_nameservers", []), env),
         host_routes=_host_routes(cidr, data.get("host_routes", []), env),
         segment_id=data.get("segment_id"),
+        service_types=data.get("service_types") or [],
+        dns_publish_fixed_ip=data.get("dns_publish_fixed_ip", False),
         created_at=stamp, updated_at=stamp, revision_number=1, **fields)
 
 

@@ -72,7 +72,8 @@ def make_networks(client: httpx.Client) -> dict[str, dict]:
 
 def free_ips(client: httpx.Client, net: dict) -> int:
     avail = client.get(f"/v2.0/network-ip-availabilities/{net['id']}").json()
-    return avail["network_ip_availability"]["total_ips"] - avail["network_ip_availability"]["used_ips"]
+    details = avail["network_ip_availability"]["ip_availability_details"]  # pool addresses
+    return details["total_ips_in_allocation_pool"] - details["used_ips_in_allocation_pool"]
 
 
 def schedule_concurrently(url: str, calls: int) -> list[httpx.Response]:

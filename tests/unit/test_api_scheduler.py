@@ -62,7 +62,8 @@ def network(api: Api, name: str, pool: int = 10, *, free: int | None = None,
 def free_ips(api: Api, net: dict) -> int:
     avail = api.get(f"/v2.0/network-ip-availabilities/{net['id']}", project=None,
                     expect=200).json()["network_ip_availability"]
-    return avail["total_ips"] - avail["used_ips"]
+    details = avail["ip_availability_details"]  # pool addresses not allocated
+    return details["total_ips_in_allocation_pool"] - details["used_ips_in_allocation_pool"]
 
 
 def fill(api: Api, net: dict, free: int) -> None:

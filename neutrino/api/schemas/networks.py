@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from neutrino.api.schemas.common import STANDARD_ATTRIBUTES, Description, Name, NeutronBody, ProjectId
+from neutrino.services.dns import validate_dns_domain
 
 NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "admin_state_up", "status", "shared", "mtu", "subnets", "router:external",
     "provider:network_type", "provider:physical_network", "provider:segmentation_id",
-    "port_security_enabled", "segments", "l2_adjacency"}
+    "port_security_enabled", "segments", "l2_adjacency", "dns_domain", "ipv4_address_scope",
+    "ipv6_address_scope"}
 PhysicalNetwork = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 NetworkType = Literal["flat", "vlan", "geneve"]
+# Extension dns-integration: "" or an FQDN (InvalidInput otherwise).
+DnsDomain = Annotated[str, AfterValidator(validate_dns_domain)]
 
 
 class ProviderSegment(BaseModel):
@@ -44,6 +48,7 @@ class NetworkCreate(NeutronBody):
         None, alias="provider:physical_network")
     provider_segmentation_id: int | None = Field(None, alias="provider:segmentation_id")
     segments: list[ProviderSegment] | None = None
+    dns_domain: DnsDomain = ""
 
 
 class NetworkUpdate(NeutronBody):
@@ -56,3 +61,4 @@ class NetworkUpdate(NeutronBody):
     mtu: int = Field(1442, ge=68, le=9216)
     router_external: bool = Field(False, alias="router:external")
     port_security_enabled: bool = True
+    dns_domain: DnsDomain = ""

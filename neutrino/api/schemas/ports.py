@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, IPAddress, MACAddress,
                                          Name, NeutronBody, ProjectId, UUIDStr)
 from neutrino.api.schemas.security_groups import IPOrCIDR
+from neutrino.services import dns
 
 PORT_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "network_id", "mac_address", "admin_state_up", "status", "fixed_ips", "device_id",
     "device_owner", "binding:host_id", "binding:vnic_type", "binding:profile",
     "binding:vif_type", "binding:vif_details", "port_security_enabled", "security_groups",
-    "allowed_address_pairs"}
+    "allowed_address_pairs", "dns_name", "dns_domain", "dns_assignment", "extra_dhcp_opts"}
 DeviceString = Annotated[str, StringConstraints(max_length=255)]
 # Reference B.3; OVN binds these (ZED OVN_SUPPORTED_VNIC_TYPES plus the rest Nova may send).
 VnicType = Literal["normal", "direct", "macvtap", "baremetal", "direct-physical",
@@ -54,6 +55,8 @@ def _none_is_empty(value: Any) -> Any:
 
 SecurityGroupIds = Annotated[list[UUIDStr], BeforeValidator(_none_is_empty)]
 AddressPairs = Annotated[list[AddressPair], BeforeValidator(_none_is_empty)]
+# Extension dns-domain-ports: "" or an FQDN (services/dns.py raises InvalidInput).
+DnsDomain = Annotated[str, AfterValidator(dns.validate_dns_domain)]
 
 
 class PortSecurity(Binding):
@@ -64,6 +67,12 @@ class PortSecurity(Binding):
     port_security_enabled: bool = Field(None)
     security_groups: SecurityGroupIds = Field(None)
     allowed_address_pairs: AddressPairs = Field(None)
+    # Extensions dns-integration, dns-domain-ports and extra_dhcp_opt: dns_name depends on
+    # the dns_domain setting and extra_dhcp_opts on the port's vnic type, so both are
+    # checked by the service (services/dns.py, services/extra_dhcp_opts.py).
+    dns_name: str = Field(None)
+    dns_domain: DnsDomain = Field(None)
+    extra_dhcp_opts: Any = Field(None)
 
 
 class PortCreate(PortSecurity):

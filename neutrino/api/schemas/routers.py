@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPAddress, Name,
                                          NeutronBody, ProjectId, UUIDStr)
 from neutrino.api.schemas.ports import FixedIp
+from neutrino.services import dns
 
 ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external_gateway_info",
                                            "routes"}
 FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
-    "router_id", "status", "port_details"}
+    "router_id", "status", "port_details", "dns_name", "dns_domain"}
 
 
 class GatewayInfo(BaseModel):
@@ -64,6 +65,10 @@ class RouterUpdate(NeutronBody):
 
 class FloatingIPCreate(NeutronBody):
     ATTRIBUTES = FLOATINGIP_ATTRIBUTES
+    # extension dns-integration: checked, then shown as "" (an external DNS service
+    # would publish them; neutrino has none, as ML2/OVN without a DNS driver)
+    dns_name: Annotated[str, AfterValidator(dns.validate_fip_dns_name)] = ""
+    dns_domain: Annotated[str, AfterValidator(dns.validate_dns_domain)] = ""
     floating_network_id: UUIDStr
     floating_ip_address: IPAddress | None = None
     subnet_id: UUIDStr | None = None

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPAddress, Name,
                                          NeutronBody, ProjectId, UUIDStr)
+from neutrino.services import service_subnets
 
 SUBNET_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "network_id", "ip_version", "cidr", "gateway_ip", "allocation_pools", "dns_nameservers",
     "host_routes", "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "subnetpool_id",
-    "segment_id"}
+    "prefixlen", "use_default_subnetpool",
+    "segment_id", "service_types", "dns_publish_fixed_ip"}
+# extension subnet-service-types (services/service_subnets.py raises Neutron's errors)
+ServiceTypes = Annotated[Any, AfterValidator(service_subnets.validate)]
 IPv6Mode = Literal["slaac", "dhcpv6-stateful", "dhcpv6-stateless"]
 
 
@@ -32,7 +36,8 @@ class SubnetCreate(NeutronBody):
     ATTRIBUTES = SUBNET_ATTRIBUTES
     network_id: UUIDStr
     ip_version: Literal[4, 6]
-    cidr: CIDR
+    # without a cidr, one is allocated from the subnet pool (subnet_allocation)
+    cidr: CIDR | None = None
     name: Name = ""
     description: Description = ""
     gateway_ip: IPAddress | None = None
@@ -42,10 +47,15 @@ class SubnetCreate(NeutronBody):
     enable_dhcp: bool = True
     ipv6_ra_mode: IPv6Mode | None = None
     ipv6_address_mode: IPv6Mode | None = None
-    # Subnet pools are not implemented; clients that send null are fine.
-    subnetpool_id: None = None
+    # extensions subnet_allocation, default-subnetpools (services/subnetpools.py)
+    subnetpool_id: UUIDStr | None = None
+    prefixlen: Annotated[int, Field(ge=0)] | None = None
+    use_default_subnetpool: bool = False
     # extension segment: the routed network segment the subnet serves (admin)
     segment_id: UUIDStr | None = None
+    # extensions subnet-service-types and subnet-dns-publish-fixed-ip
+    service_types: ServiceTypes = None
+    dns_publish_fixed_ip: bool = False
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
 
@@ -59,3 +69,5 @@ class SubnetUpdate(NeutronBody):
     dns_nameservers: list[IPAddress] = []
     host_routes: list[HostRoute] = []
     enable_dhcp: bool = True
+    service_types: ServiceTypes = None
+    dns_publish_fixed_ip: bool = False

@@ -1,11 +1,14 @@
-"""subnet service types (filled by the service-types work).
+"""subnet service types: subnets.service_types, a JSON list of device_owner values
+(extension "subnet-service-types"; [] means any).
+
+Plain ``ALTER TABLE`` as 0012 (no batch rebuild of ``subnets`` on SQLite).
 
 Revision ID: 0013
 Revises: 0012
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0013'
@@ -15,8 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.add_column('subnets', sa.Column('service_types', sa.JSON(),
+                                       server_default=sa.text("'[]'"), nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column('subnets', 'service_types')

@@ -1,0 +1,68 @@
+"""Request bodies for ``/v2.0/subnetpools`` and ``/v2.0/address-scopes`` (neutron-lib
+``api/definitions/subnetpool.py``, ``address_scope.py``). Shape only: prefix bounds,
+defaults and scopes are checked in ``services/subnetpools.py`` with Neutron's errors.
+
+Prefix lengths and ``default_quota`` accept integers or their text (Neutron's
+``convert_to_int``; tempest sends ``"29"``), never negative.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, Name,
+                                         NeutronBody, ProjectId, UUIDStr)
+
+SUBNETPOOL_ATTRIBUTES = STANDARD_ATTRIBUTES | {
+    "prefixes", "default_quota", "ip_version", "default_prefixlen", "min_prefixlen",
+    "max_prefixlen", "is_default", "shared", "address_scope_id"}
+ADDRESS_SCOPE_ATTRIBUTES = frozenset({"id", "name", "project_id", "tenant_id", "shared",
+                                      "ip_version"})
+NonNegative = Annotated[int, Field(ge=0)]
+
+
+class SubnetPoolCreate(NeutronBody):
+    ATTRIBUTES = SUBNETPOOL_ATTRIBUTES
+    name: Name
+    prefixes: list[CIDR]
+    description: Description = ""
+    default_prefixlen: NonNegative | None = None
+    min_prefixlen: NonNegative | None = None
+    max_prefixlen: NonNegative | None = None
+    default_quota: NonNegative | None = None
+    is_default: bool = False
+    shared: bool = False
+    address_scope_id: UUIDStr | None = None
+    tags: list[str] = []
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class SubnetPoolUpdate(NeutronBody):
+    ATTRIBUTES = SUBNETPOOL_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    prefixes: list[CIDR] = []
+    default_prefixlen: NonNegative | None = None
+    min_prefixlen: NonNegative | None = None
+    max_prefixlen: NonNegative | None = None
+    default_quota: NonNegative | None = None
+    is_default: bool = False
+    address_scope_id: UUIDStr | None = None
+
+
+class AddressScopeCreate(NeutronBody):
+    ATTRIBUTES = ADDRESS_SCOPE_ATTRIBUTES
+    ip_version: Literal[4, 6]
+    name: Name = ""
+    shared: bool = False
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class AddressScopeUpdate(NeutronBody):
+    ATTRIBUTES = ADDRESS_SCOPE_ATTRIBUTES
+    name: Name = ""
+    shared: bool = False

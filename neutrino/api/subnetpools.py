@@ -1,0 +1,52 @@
+"""``/v2.0/subnetpools`` (extensions ``subnet_allocation``, ``default-subnetpools``),
+their member actions ``add_prefixes``/``remove_prefixes`` (``subnetpool-prefix-ops``)
+and ``onboard_network_subnets`` (``subnet_onboard``), and ``/v2.0/address-scopes``
+(``address-scope``). The collections come from the same builder as the core ones;
+the member actions take Neutron's bare bodies (``{"prefixes": [...]}``,
+``{"network_id": ...}``) and answer 200 with what Neutron returns."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from neutrino.api import body
+from neutrino.api.deps import ContextDep, EnvDep, call
+from neutrino.api.resources import Collection, add_collection
+from neutrino.api.responses import JSONResponse
+from neutrino.api.schemas.subnetpools import (AddressScopeCreate, AddressScopeUpdate,
+                                              SubnetPoolCreate, SubnetPoolUpdate)
+from neutrino.services import address_scopes, subnetpools
+
+router = APIRouter()
+
+
+@router.put("/v2.0/subnetpools/{pool_id}/add_prefixes")
+async def add_prefixes(pool_id: str, request: Request, env: EnvDep,
+                       ctx: ContextDep) -> JSONResponse:
+    data = await body.read_json(request)
+    return JSONResponse(await call(env, subnetpools.add_prefixes, ctx, pool_id, data))
+
+
+@router.put("/v2.0/subnetpools/{pool_id}/remove_prefixes")
+async def remove_prefixes(pool_id: str, request: Request, env: EnvDep,
+                          ctx: ContextDep) -> JSONResponse:
+    data = await body.read_json(request)
+    return JSONResponse(await call(env, subnetpools.remove_prefixes, ctx, pool_id, data))
+
+
+@router.put("/v2.0/subnetpools/{pool_id}/onboard_network_subnets")
+async def onboard_network_subnets(pool_id: str, request: Request, env: EnvDep,
+                                  ctx: ContextDep) -> JSONResponse:
+    data = await body.read_json(request)
+    return JSONResponse(await call(env, subnetpools.onboard_network_subnets, ctx, pool_id, data))
+
+
+add_collection(router, Collection(
+    "subnetpools", "subnetpool", SubnetPoolCreate, SubnetPoolUpdate,
+    subnetpools.create_subnetpools, subnetpools.get_subnetpool, subnetpools.list_subnetpools,
+    subnetpools.update_subnetpool, subnetpools.delete_subnetpool))
+add_collection(router, Collection(
+    "address_scopes", "address_scope", AddressScopeCreate, AddressScopeUpdate,
+    address_scopes.create_address_scopes, address_scopes.get_address_scope,
+    address_scopes.list_address_scopes, address_scopes.update_address_scope,
+    address_scopes.delete_address_scope, path="address-scopes"))

@@ -1,0 +1,81 @@
+"""Load stage of the NB sync, DNS and extra DHCP options: what ``ovn.load`` reads for
+``ovn.dns`` and ``ovn.port_dhcp``.
+
+* :func:`extra_dhcp_ports` -- the ports with ``extra_dhcp_opts`` on networks in a
+  load's scope. Their own ``DHCP_Options`` rows copy their subnet's options, so a
+  network or subnet change brings them along: ``ovn.load`` adds them to the ports it
+  recomputes (usually a handful per network: PXE-booted machines).
+* :func:`dns_inputs` / :func:`dns_inputs_of` -- ``ovn.dns.DnsInputs`` for the
+  networks in scope (a bounded number of queries) or for rows already read (an
+  audit): the ports publishing names with their addresses, the ``dns_domain``
+  setting and the default resolvers.
+
+Reads the database only, in the caller's snapshot; ``default_dns_servers`` reads
+this host's ``/etc/resolv.conf`` when the ``dns_servers`` setting is empty.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import String, cast, select
+from sqlalchemy.orm import Session
+
+from neutrino.db.models import IPAllocation, Port
+from neutrino.ovn.dns import DnsInputs
+from neutrino.services.port_extras import publishes_dns
+
+_CHUNK = 500
+# A port with extra DHCP options: its JSON list is not the empty one (stored as '[]').
+_HAS_EXTRA_OPTS = cast(Port.extra_dhcp_opts, String) != "[]"
+_PUBLISHES = (Port.dns_name != "") & (Port.device_id != "")
+_DNS_PORTS = select(Port.id, Port.network_id, Port.dns_name, Port.device_id).where(_PUBLISHES)
+_DNS_ADDRESSES = (select(IPAllocation.port_id, IPAllocation.ip_address)
+                  .join(Port, Port.id == IPAllocation.port_id).where(_PUBLISHES))
+
+
+def extra_dhcp_ports(session: Session, network_ids: Iterable[str]) -> list[Any]:
+    """Port rows (all columns) with extra DHCP options on ``network_ids``."""
+    return _chunked(session, lambda ids: select(Port.__table__).where(
+        Port.network_id.in_(ids), _HAS_EXTRA_OPTS), network_ids)
+
+
+def dns_inputs(session: Session, network_ids: Iterable[str], *, dns_domain: str,
+               servers: tuple[str, ...] | None) -> DnsInputs:
+    """``DnsInputs`` of ``network_ids``: two queries per 500 networks."""
+    ids = list(network_ids)
+    ports = _chunked(session, lambda c: _DNS_PORTS.where(Port.network_id.in_(c)), ids)
+    rows = _chunked(session, lambda c: _DNS_ADDRESSES.where(Port.network_id.in_(c)), ids)
+    return DnsInputs(dns_domain=dns_domain, servers=servers, ports=tuple(ports),
+                     addresses=_addresses(rows))
+
+
+def dns_inputs_of(ports: Iterable[Any], allocations: Iterable[Any], *, dns_domain: str,
+                  servers: tuple[str, ...] | None) -> DnsInputs:
+    """``DnsInputs`` from port rows and allocation rows (``port_id``, ``ip_address``)
+    already read."""
+    publishing = tuple(p for p in ports if publishes_dns(p))
+    ids = {p.id for p in publishing}
+    return DnsInputs(dns_domain=dns_domain, servers=servers, ports=publishing,
+                     addresses=_addresses(a for a in allocations if a.port_id in ids))
+
+
+def _addresses(rows: Iterable[Any]) -> dict[str, tuple[str, ...]]:
+    """``{port id: addresses}``, IPv4 first, each in address order."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        found[r.port_id].append(r.ip_address)
+    return {pid: tuple(sorted(ips, key=lambda ip: (ipaddress.ip_address(ip).version,
+                                                   int(ipaddress.ip_address(ip)))))
+            for pid, ips in found.items()}
+
+
+def _chunked(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[str]) -> list[Any]:
+    ids = sorted(set(ids))
+    rows: list[Any] = []
+    for i in range(0, len(ids), _CHUNK):
+        rows += session.execute(stmt(ids[i:i + _CHUNK])).all()
+    return rows
