@@ -81,3 +81,22 @@ def api(database_url) -> Iterator[Api]:
     with TestClient(create_app(env)) as client:
         yield Api(client, env)
     db.dispose()
+
+
+@pytest.fixture
+def make_api(database_url):
+    """``make_api(**settings)``: an Api on this test's database with those settings."""
+    opened = []
+
+    def make(**settings) -> Api:
+        env = Env(db=Database(database_url),
+                  settings=Settings(state_dir=Path("/nonexistent"), database_url=database_url,
+                                    **settings))
+        client = TestClient(create_app(env))
+        client.__enter__()
+        opened.append((client, env.db))
+        return Api(client, env)
+    yield make
+    for client, db in opened:
+        client.__exit__(None, None, None)
+        db.dispose()

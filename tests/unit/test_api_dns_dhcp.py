@@ -5,41 +5,17 @@ subnet-service-types, network-ip-availability-details)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from conftest import Api, error_type
-from fastapi.testclient import TestClient
 
-from neutrino.api.app import create_app
-from neutrino.config import Settings
-from neutrino.db.session import Database, alembic_config
-from neutrino.services.env import Env
+from neutrino.db.session import alembic_config
 
 EXTENSIONS = ("dns-integration", "dns-domain-ports", "dns-integration-domain-keywords",
               "subnet-dns-publish-fixed-ip", "extra_dhcp_opt", "subnet-service-types",
               "network-ip-availability-details")
-
-
-@pytest.fixture
-def make_api(database_url):
-    """``make_api(**settings)``: an Api on this test's database with those settings."""
-    opened = []
-
-    def make(**settings) -> Api:
-        env = Env(db=Database(database_url),
-                  settings=Settings(state_dir=Path("/nonexistent"), database_url=database_url,
-                                    **settings))
-        client = TestClient(create_app(env))
-        client.__enter__()
-        opened.append((client, env.db))
-        return Api(client, env)
-    yield make
-    for client, db in opened:
-        client.__exit__(None, None, None)
-        db.dispose()
 
 
 @pytest.fixture

@@ -7,38 +7,20 @@ ports, never assumed: a network may hold ports of its own (its metadata port).
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from conftest import Api, error_type
-from fastapi.testclient import TestClient
 
 from neutrino import errors
-from neutrino.api.app import create_app
 from neutrino.config import Settings
-from neutrino.db.session import Database
 from neutrino.services import ports, scheduler
 from neutrino.services.context import Context
-from neutrino.services.env import Env
 
 
 @pytest.fixture
-def make_api(database_url):
-    """``make_api(**settings)``: an Api on this test's database with those settings."""
-    opened = []
-
-    def make(**settings) -> Api:
-        env = Env(db=Database(database_url),
-                  settings=Settings(state_dir=Path("/nonexistent"), database_url=database_url,
-                                    quota_port=200, **settings))
-        client = TestClient(create_app(env))
-        client.__enter__()
-        opened.append((client, env.db))
-        return Api(client, env)
-    yield make
-    for client, db in opened:
-        client.__exit__(None, None, None)
-        db.dispose()
+def make_api(make_api):
+    """The conftest's ``make_api`` with room for 200 ports per project."""
+    return lambda **settings: make_api(**{"quota_port": 200, **settings})
 
 
 @pytest.fixture
