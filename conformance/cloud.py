@@ -4,9 +4,9 @@
 under RUN_DIR:
 
 * Keystone with the test suite's helper (tests/keystone.py; writes serialised, see
-  SerialKeystone): bootstrap admin
-  ``admin``/``ADMIN_PASSWORD`` with role ``admin`` in project ``admin``, the service user
-  neutrino validates tokens with, and the ``network`` service in the catalog;
+  SerialKeystone): bootstrap admin ``admin``/``ADMIN_PASSWORD`` with role ``admin`` in
+  project ``admin``, the service user neutrino validates tokens with, and the
+  ``network`` service in the catalog;
 * ``neutrino up --chassis 1`` with the test suite's helper (tests/allinone.py), state in
   ``RUN_DIR/neutrino``, ``auth_strategy = keystone`` and physnet ``public`` as devstack
   has it (flat and VLAN, bridge ``br-ex``);

@@ -1,13 +1,14 @@
 """Counts and failures of a tempest run (conformance/tempest.sh).
 
-``stestr last --subunit | python conformance/results.py FAILURES_FILE [TEMPEST_LOG]`` (the
-tempest virtualenv's Python: it has subunit and testtools) reads the subunit v2 stream, writes one
-line per failed test to FAILURES_FILE -- ``<test id> TAB <reason>``, the reason being the
-test's last request answered 4xx/5xx and the exception at the end of its traceback
-(tempest's ``Details:`` line with the API's error body included; for a class fixture,
-whose log the stream lacks, its last 4xx/5xx request in TEMPEST_LOG) -- and prints
-``N passed, N failed, N skipped``. A class skipped or failed in ``setUpClass`` counts
-once, as tempest's own summary does.
+``stestr last --subunit | python conformance/results.py FAILURES_FILE [TEMPEST_LOG]``
+(the tempest virtualenv's Python: it has subunit and testtools) reads the subunit v2
+stream, writes one line per failed test to FAILURES_FILE -- ``<test id> TAB <reason>``,
+the reason being the test's last request answered 4xx/5xx and the exception at the end of
+its traceback (tempest's ``Details:`` line with the API's error body included; for a
+class fixture, whose log the stream lacks, its last 4xx/5xx request in TEMPEST_LOG, found
+by class name alone, which two modules may share) -- and prints ``N passed, N failed,
+N skipped``. A class skipped or failed in ``setUpClass`` counts once, as tempest's own
+summary does.
 """
 
 from __future__ import annotations
