@@ -167,6 +167,11 @@ def test_extra_routes(api, ext):
     fewer = api.put(f"/v2.0/routers/{r['id']}/remove_extraroutes", {"router": {"routes": [
         {"destination": "192.168.0.0/16", "nexthop": "10.0.0.5"}]}}, expect=200).json()["router"]
     assert fewer["routes"] == [{"destination": "172.16.0.0/12", "nexthop": "10.0.0.6"}]
+    # "routes": null clears them, as Neutron converts None to [] (tempest's clean-ups do it)
+    cleared = api.put(f"/v2.0/routers/{r['id']}", {"router": {"routes": None}},
+                      expect=200).json()["router"]
+    assert cleared["routes"] == []
+    remove_interface(api, r["id"], subnet_id=sub["id"], expect=200)
 
 
 def wired(api, ext, project="p1", ip=None):

@@ -40,6 +40,11 @@ def _empty_is_none(value: Any) -> Any:
     return None if value == {} else value
 
 
+def _none_is_empty_list(value: Any) -> Any:
+    """``routes: null`` means no routes (Neutron's ``convert_none_to_empty_list``)."""
+    return [] if value is None else value
+
+
 class RouterCreate(NeutronBody):
     ATTRIBUTES = ROUTER_ATTRIBUTES
     name: Name = ""
@@ -61,6 +66,7 @@ class RouterUpdate(NeutronBody):
     routes: list[Route] = []
 
     _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
+    _no_routes = field_validator("routes", mode="before")(_none_is_empty_list)
 
 
 class FloatingIPCreate(NeutronBody):
