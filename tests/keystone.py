@@ -49,30 +49,38 @@ def _base_python() -> str:
     return sys.executable
 
 
-def keystone_venv() -> Path:
-    """The cached Keystone virtualenv (built when missing). Raises RuntimeError with
-    pip's output when the build fails."""
-    venv = cache_dir() / f"keystone-{KEYSTONE_VERSION}-venv"
+def cached_venv(name: str, requirements: list[str], timeout: float = 1800) -> Path:
+    """The virtualenv ``<cache_dir>/<name>-venv`` holding ``requirements`` (pip
+    specifiers), built when missing, once per machine: a file lock keeps concurrent
+    builders apart and a venv without its marker file is half built and rebuilt.
+    Raises RuntimeError with pip's output when the build fails."""
+    venv = cache_dir() / f"{name}-venv"
     marker = venv / ".neutrino-ready"
     if marker.exists():
         return venv
     venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f"keystone-{KEYSTONE_VERSION}.lock", "w") as lock:
+    with open(venv.parent / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if marker.exists():
             return venv
         shutil.rmtree(venv, ignore_errors=True)
-        steps = [[_base_python(), "-m", "venv", str(venv)],
-                 [str(venv / "bin/pip"), "install", "-q", "--upgrade", "pip"],
-                 [str(venv / "bin/pip"), "install", "-q", f"keystone=={KEYSTONE_VERSION}",
-                  f"gunicorn=={GUNICORN_VERSION}"]]
-        for cmd in steps:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=1200,
+        pip = str(venv / "bin/pip")
+        for cmd in ([_base_python(), "-m", "venv", str(venv)],
+                    [pip, "install", "-q", "--upgrade", "pip"],
+                    [pip, "install", "-q", *requirements]):
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                   stdin=subprocess.DEVNULL)
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout}{done.stderr}")
-        marker.write_text(KEYSTONE_VERSION + "\n")
+        marker.write_text(" ".join(requirements) + "\n")
     return venv
+
+
+def keystone_venv() -> Path:
+    """The cached Keystone virtualenv (built when missing; see :func:`cached_venv`)."""
+    return cached_venv(f"keystone-{KEYSTONE_VERSION}",
+                       [f"keystone=={KEYSTONE_VERSION}", f"gunicorn=={GUNICORN_VERSION}"],
+                       timeout=1200)
 
 
 class Keystone:
