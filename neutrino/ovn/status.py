@@ -81,7 +81,8 @@ class _BindingEvent(row_event.RowEvent):
         self.watcher = watcher
 
     def match_fn(self, event, row, old=None) -> bool:
-        return row.type == "localport" or (row.type == "" and _is_uuid(row.logical_port))
+        return row.type == "localport" or (row.type in ("", "patch")
+                                           and _is_uuid(row.logical_port))
 
     def run(self, event, row, old) -> None:
         if row.type == "localport":
@@ -134,7 +135,7 @@ class PortStatusWatcher:
             rows = list(self.sb.tables["Port_Binding"].rows.values())
             meta = [(r.logical_port, metadata_network(r)) for r in rows if r.type == "localport"]
             vifs = [(r.logical_port, binding_state(r)) for r in rows
-                    if r.type == "" and _is_uuid(r.logical_port)]
+                    if r.type in ("", "patch") and _is_uuid(r.logical_port)]
         for port_id, network in meta:
             self.metadata_port_changed(port_id, network)
         for port_id, state in vifs:
@@ -250,8 +251,14 @@ def served_networks(external_ids: Mapping[str, str] | None) -> frozenset[str] | 
 
 
 def binding_state(row: Any) -> PortState:
-    """The :class:`PortState` of an SB Port_Binding row (live or frozen)."""
+    """The :class:`PortState` of an SB Port_Binding row (live or frozen). A ``patch``
+    binding (the switch side of a router interface or gateway port: an LSP of type
+    ``router``) is up as soon as ovn-northd has made it, on no chassis (its ``up``
+    column stays false: no ovn-controller claims a patch port), as ML2/OVN reports a
+    router port ACTIVE once it is realised in OVN."""
     network = network_of(row)
+    if row.type == "patch":
+        return PortState(True, None, None, network)
     if not row.chassis or list(getattr(row, "up", [])) == [False]:
         return PortState(False, None, None, network)
     chassis = row.chassis[0]

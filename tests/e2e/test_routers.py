@@ -129,6 +129,21 @@ def two_projects(world: World) -> dict[str, dict]:
     return {p: world.project(p, p[-1]) for p in ("l3a", "l3b")}
 
 
+def test_router_ports_turn_active_once_northd_wires_them(world, two_projects):
+    """Router interface and gateway ports are ACTIVE, as ML2/OVN reports them (tempest's
+    test_router_interface_status waits for it)."""
+    router_id = two_projects["l3a"]["router"]["id"]
+
+    def statuses():
+        with world.aio.client() as c:
+            got = c.get("/ports", params={"device_id": router_id}).json()["ports"]
+        return {p["device_owner"]: p["status"] for p in got}
+
+    wait_until(lambda: set(statuses().values()) == {"ACTIVE"}, 10,
+               "router ports ACTIVE")
+    assert set(statuses()) == {"network:router_interface", "network:router_gateway"}
+
+
 def test_snat_each_router_shows_its_own_gateway_address(world, two_projects):
     seen = {}
     for project, setup in two_projects.items():

@@ -62,6 +62,11 @@ def test_binding_state():
     assert binding_state(pb("p", NET, chassis="ch1", up=[False])).up is False  # flows not in yet
 
 
+def test_a_router_port_is_up_once_northd_made_its_patch_binding():
+    assert binding_state(pb("r", NET, type="patch")) == PortState(True, None, None, NET)
+    assert binding_state(pb("r", NET, type="patch", up=[False])).up is True  # nobody claims it
+
+
 def test_which_localports_are_metadata_ports():
     assert metadata_network(metadata_pb("m", NET)) == NET
     assert metadata_network(metadata_pb("m", NET, "10.0.0.2/24 2001:db8::2/64")) == NET
