@@ -22,6 +22,7 @@ SIGTERM or SIGINT stops neutrino (``neutrino down``) and Keystone, in that order
 from __future__ import annotations
 
 import configparser
+import os
 import signal
 import sys
 from pathlib import Path
@@ -67,6 +68,8 @@ def neutrino_settings(keystone: Keystone) -> dict[str, str]:
     """``NEUTRINO_<NAME>`` settings of ``neutrino up`` (as tests/keystone.py's server)."""
     return {"auth_strategy": "keystone", "bridge_mappings": f"{PHYSNET}:br-ex",
             "flat_networks": PHYSNET, "network_vlan_ranges": PHYSNET,
+            # not the default openstacklocal: Neutron publishes port dns_domain only then
+            "dns_domain": "example.org.",
             "keystone_authtoken_auth_url": keystone.url,
             "keystone_authtoken_username": SERVICE_USER,
             "keystone_authtoken_password": SERVICE_PASSWORD,
@@ -147,7 +150,9 @@ def main(run_dir: Path, conf_path: Path) -> None:
         state_dir = run_dir / "neutrino"
         state_dir.mkdir(exist_ok=True)
         try:
-            with running_allinone(state_dir, "ct", neutrino_settings(keystone),
+            # a per-run namespace prefix: several runs may share the machine
+            prefix = f"ct{os.getpid() % 1000}"
+            with running_allinone(state_dir, prefix, neutrino_settings(keystone),
                                   ("--chassis", "1")) as aio:
                 url = aio.url.removesuffix("/v2.0")
                 keystone.register_service("network", "neutron", url)
