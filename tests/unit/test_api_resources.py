@@ -139,6 +139,7 @@ def test_subnet_stateful_v6_allocates_from_pool(api):
     ({"gateway_ip": "10.0.0.255"}, 400, "BadRequest", "broadcast"),
     ({"ip_version": 6}, 400, "InvalidInput", "ip_version"),
     ({"ip_version": 5}, 400, "InvalidInput", "ip_version"),
+    ({"ip_version": "four"}, 400, "InvalidInput", "ip_version"),
     ({"allocation_pools": [{"start": "10.0.0.2", "end": "10.0.0.50"},
                            {"start": "10.0.0.40", "end": "10.0.0.60"}]}, 409,
      "OverlappingAllocationPools", "10.0.0.2-10.0.0.50"),
@@ -163,6 +164,13 @@ def test_bad_subnet_is_rejected_and_nothing_written(api, attrs, status, kind, wo
     assert words in resp.json()["NeutronError"]["message"]
     assert api.get("/v2.0/subnets").json()["subnets"] == []
     assert api.get(f"/v2.0/networks/{net['id']}").json()["network"]["revision_number"] == 1
+
+
+def test_ip_version_written_as_a_string_is_the_integer(api):
+    """neutron-lib converts ``ip_version`` with convert_to_int (tempest sends "4")."""
+    net = api.network()
+    body = {"subnet": {"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": "4"}}
+    assert api.post("/v2.0/subnets", body, expect=201).json()["subnet"]["ip_version"] == 4
 
 
 def test_overlapping_subnets_on_one_network_rejected_across_networks_allowed(api):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 _MAC_RE = re.compile(r"^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$")
 
@@ -59,6 +59,14 @@ def _mac(value: str) -> str:
     return mac
 
 
+def _int_string(value: object) -> object:
+    """An integer written as a string becomes the integer (neutron-lib's
+    ``convert_to_int``: ``"4"`` -> 4); anything else is left to the type's check."""
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return value
+
+
 Name = Annotated[str, StringConstraints(max_length=255)]
 Description = Annotated[str, StringConstraints(max_length=255)]
 ProjectId = Annotated[str, StringConstraints(max_length=255)]
@@ -66,5 +74,6 @@ UUIDStr = Annotated[str, AfterValidator(_uuid)]
 IPAddress = Annotated[str, AfterValidator(_ip)]
 CIDR = Annotated[str, AfterValidator(_cidr)]
 MACAddress = Annotated[str, AfterValidator(_mac)]
+IPVersion = Annotated[Literal[4, 6], BeforeValidator(_int_string)]
 STANDARD_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
                                  "created_at", "updated_at", "revision_number", "tags"})

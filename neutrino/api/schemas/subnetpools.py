@@ -8,11 +8,11 @@ Prefix lengths and ``default_quota`` accept integers or their text (Neutron's
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
-from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, Name,
+from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPVersion, Name,
                                          NeutronBody, ProjectId, UUIDStr)
 
 SUBNETPOOL_ATTRIBUTES = STANDARD_ATTRIBUTES | {
@@ -55,7 +55,7 @@ class SubnetPoolUpdate(NeutronBody):
 
 class AddressScopeCreate(NeutronBody):
     ATTRIBUTES = ADDRESS_SCOPE_ATTRIBUTES
-    ip_version: Literal[4, 6]
+    ip_version: IPVersion
     name: Name = ""
     shared: bool = False
     project_id: ProjectId | None = None

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPAddress, Name,
+from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPAddress,
+                                         IPVersion, Name,
                                          NeutronBody, ProjectId, UUIDStr)
 from neutrino.services import service_subnets
 
@@ -35,7 +36,7 @@ class HostRoute(BaseModel):
 class SubnetCreate(NeutronBody):
     ATTRIBUTES = SUBNET_ATTRIBUTES
     network_id: UUIDStr
-    ip_version: Literal[4, 6]
+    ip_version: IPVersion
     # without a cidr, one is allocated from the subnet pool (subnet_allocation)
     cidr: CIDR | None = None
     name: Name = ""
