@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
-from neutrino.services import address_scopes, common, listing, rbac, segments
+from neutrino.services import address_scopes, common, listing, mtu, rbac, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -131,7 +131,7 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                           router_external=data.get("router_external", False),
                           port_security_enabled=data.get("port_security_enabled", True),
                           dns_domain=data.get("dns_domain", ""),
-                          mtu=data.get("mtu") or _default_mtu(env, data),
+                          mtu=mtu.choose(env, data.get("mtu"), segments.on_physical_networks(data)),
                           created_at=stamp, updated_at=stamp, revision_number=1)
             session.add(net)
             session.flush()  # its segments and RBAC entries reference it
@@ -144,15 +144,6 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
         session.flush()
         return _visible_attributes(session, ctx, network_dicts(session, rows))
     return env.db.run(run)
-
-
-def _default_mtu(env: Env, data: dict[str, Any]) -> int:
-    """Provider networks on a physical network carry full frames; overlays lose
-    the geneve header (Neutron's global_physnet_mtu minus the encapsulation). A
-    network with a geneve segment among others takes the smaller (ML2: the minimum)."""
-    if segments.on_physical_networks(data):
-        return env.settings.physical_network_mtu
-    return env.settings.network_mtu
 
 
 def get_network(env: Env, ctx: Context, network_id: str, fields: list[str] | None = None) -> dict[str, Any]:
@@ -176,7 +167,9 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
                    if_match: int | None = None) -> dict[str, Any]:
     """Update name, description, admin_state_up, mtu, shared and router:external (admin).
 
-    Raises Conflict (409) when router:external is turned off while router
+    Raises InvalidInput (400) for an MTU above the network's maximum and
+    NetworkMTUSubnetConflict (409) for one too small for its subnets (``services.mtu``),
+    Conflict (409) when router:external is turned off while router
     gateways or floating IPs use the network (Neutron's ExternalNetworkInUse), and
     InvalidSharedSetting (409) when shared is turned off while other projects use it.
     """
@@ -200,7 +193,12 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
             rbac.mirror_wildcard(session, net, rbac.SHARED, data["shared"])
         if "router_external" in data:  # False also drops entries naming projects
             rbac.mirror_wildcard(session, net, rbac.EXTERNAL, data["router_external"])
-        if common.apply_changes(net, data):
+        changes = dict(data)
+        if "mtu" in changes:
+            changes["mtu"] = mtu.choose(env, changes["mtu"],
+                                        mtu.on_physical_networks(session, net.id))
+            mtu.check_change(session, net, changes["mtu"])
+        if common.apply_changes(net, changes):
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
         session.flush()

@@ -12,7 +12,7 @@ from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
 from neutrino.constants import AUTO_ADDRESS_MODES, DEVICE_OWNER_ROUTER_PREFIX
-from neutrino.services import (common, listing, metadata_port, rbac, segments,
+from neutrino.services import (common, listing, metadata_port, mtu, rbac, segments,
                                subnet_allocation)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -78,7 +78,8 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
     """Create subnets all-or-nothing. ``items`` are validated ``SubnetCreate`` dicts.
 
     Raises NetworkNotFound, InvalidInput/BadRequest for bad addressing (C.3),
-    OverlappingAllocationPools / GatewayConflictWithAllocationPools (409);
+    OverlappingAllocationPools / GatewayConflictWithAllocationPools (409),
+    NetworkMTUSubnetConflict (409) on a network whose MTU is too small (``services.mtu``);
     ``segment_id`` (admin only, 403) as ``segments.check_subnet_segment`` says;
     a CIDR from a subnet pool (``subnetpool_id``, ``use_default_subnetpool``,
     ``prefixlen``) with the errors of ``subnet_allocation.allocate_for_subnet``.
@@ -95,6 +96,7 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
         for data, project in zip(items, projects):
             net = find_owned(session, ctx, data["network_id"], "create_subnet")
             segments.check_subnet_segment(session, net.id, data.get("segment_id"))
+            mtu.check_subnet(net, data["ip_version"])
             pool, data = subnet_allocation.allocate_for_subnet(session, ctx, net, project, data)
             sub = _new_subnet(session, env, net, project, data)
             sub.subnetpool_id = pool.id if pool is not None else None

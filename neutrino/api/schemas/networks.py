@@ -38,7 +38,7 @@ class NetworkCreate(NeutronBody):
     description: Description = ""
     admin_state_up: bool = True
     shared: bool = False
-    mtu: int | None = Field(None, ge=68, le=9216)
+    mtu: int | None = Field(None, ge=0)  # 0: the maximum (services/mtu.py)
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
     router_external: bool = Field(False, alias="router:external")
@@ -58,7 +58,7 @@ class NetworkUpdate(NeutronBody):
     description: Description = ""
     admin_state_up: bool = True
     shared: bool = False
-    mtu: int = Field(1442, ge=68, le=9216)
+    mtu: int = Field(0, ge=0)
     router_external: bool = Field(False, alias="router:external")
     port_security_enabled: bool = True
     dns_domain: DnsDomain = ""
