@@ -39,7 +39,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -51,6 +50,7 @@ from neutrino.constants import (
     DEVICE_OWNER_DISTRIBUTED,
 )
 from neutrino.services import ports
+from neutrino.services.common import is_uuid
 from neutrino.services.env import Env
 
 LOG = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class _BindingEvent(row_event.RowEvent):
 
     def match_fn(self, event, row, old=None) -> bool:
         return row.type == "localport" or (row.type in ("", "patch")
-                                           and _is_uuid(row.logical_port))
+                                           and is_uuid(row.logical_port))
 
     def run(self, event, row, old) -> None:
         if row.type == "localport":
@@ -135,7 +135,7 @@ class PortStatusWatcher:
             rows = list(self.sb.tables["Port_Binding"].rows.values())
             meta = [(r.logical_port, metadata_network(r)) for r in rows if r.type == "localport"]
             vifs = [(r.logical_port, binding_state(r)) for r in rows
-                    if r.type in ("", "patch") and _is_uuid(r.logical_port)]
+                    if r.type in ("", "patch") and is_uuid(r.logical_port)]
         for port_id, network in meta:
             self.metadata_port_changed(port_id, network)
         for port_id, state in vifs:
@@ -287,11 +287,3 @@ def network_of(row: Any) -> str | None:
         except (AttributeError, IndexError, TypeError):
             return None
     return name[len(SWITCH_PREFIX):] or None if name.startswith(SWITCH_PREFIX) else None
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

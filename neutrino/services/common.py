@@ -28,6 +28,15 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def is_uuid(value: object) -> bool:
+    """Whether ``value`` is a string holding a UUID (neutron-lib's ``validate_uuid``)."""
+    try:
+        uuid.UUID(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
 def enqueue_ovn(session: Session, resource_type: str, resource_id: str) -> None:
     """Tell the northbound sync that this resource's OVN rows must be recomputed."""
     session.execute(_INSERT_OUTBOX, {"resource_type": resource_type,

@@ -186,6 +186,7 @@ def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str,
                 "fixed_ips": [{"subnet_id": sub.id, "ip_address": sub.gateway_ip}],
                 "device_owner": c.DEVICE_OWNER_ROUTER_INTF, "device_id": router.id})
             iface_id, net_id, sub_ids = created["id"], net.id, [sub.id]
+        common.touch(router)  # its interfaces are part of it: the revision moves (Neutron too)
         common.enqueue_ovn(session, "router", router.id)
         return _interface_info(router, iface_id, net_id, sub_ids)
     return env.db.run(run)
@@ -234,6 +235,7 @@ def remove_router_interface(env: Env, ctx: Context, router_id: str,
                 IPAllocation.subnet_id.in_([s.id for s in removing]))).all()
             allocator.release_addresses(session, port.id, [tuple(p) for p in pairs])
             common.touch(port)
+        common.touch(router)
         common.enqueue_ovn(session, "port", port.id)
         common.enqueue_ovn(session, "router", router.id)
         return _interface_info(router, port.id, port.network_id, [s.id for s in removing])
@@ -385,8 +387,8 @@ def _interface_args(body: dict[str, Any], *, both_allowed: bool = False) -> tupl
                                 "specified")
     if subnet_id is not None and port_id is not None and not both_allowed:
         raise errors.BadRequest("Bad router request: Cannot specify both subnet-id and port-id")
-    for value in (subnet_id, port_id):
-        if value is not None and not isinstance(value, str):
+    for value in (subnet_id, port_id):  # neutron-lib's validate_uuid, as l3_db does
+        if value is not None and not common.is_uuid(value):
             raise errors.BadRequest(f"Bad router request: '{value}' is not a valid UUID")
     return subnet_id, port_id
 

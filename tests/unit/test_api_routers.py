@@ -110,7 +110,7 @@ def test_interfaces_by_subnet_and_by_port(api, ext):
     other = router(api)
     resp = add_interface(api, other["id"], port_id=p["id"], expect=409)
     assert error_type(resp) == "PortInUse"
-    for body in ({}, {"subnet_id": sub["id"], "port_id": p["id"]}):
+    for body in ({}, {"subnet_id": sub["id"], "port_id": p["id"]}, {"port_id": "port-1"}):
         assert error_type(add_interface(api, r["id"], expect=400, **body)) == "BadRequest"
     nogw_net = api.network()
     nogw = api.subnet(nogw_net["id"], "10.9.0.0/24", gateway_ip=None)
@@ -123,13 +123,24 @@ def test_interfaces_by_subnet_and_by_port(api, ext):
                                     subnet_id=sub["id"])) == "RouterNotFound"
 
 
+def test_adding_and_removing_an_interface_moves_the_router_revision(api, ext):
+    _, sub = private(api)
+    r = router(api)
+    add_interface(api, r["id"], subnet_id=sub["id"])
+    added = api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"]
+    assert added > r["revision_number"]
+    remove_interface(api, r["id"], subnet_id=sub["id"])
+    assert api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"] > added
+
+
 def test_router_in_use_and_interface_removal(api, ext):
     net, sub = private(api)
     r = router(api)
     info = add_interface(api, r["id"], subnet_id=sub["id"]).json()
+    revision = api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"]
     resp = api.delete(f"/v2.0/routers/{r['id']}", expect=409)
     assert error_type(resp) == "RouterInUse"
-    assert api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"] == 1
+    assert api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"] == revision
     # the subnet and network cannot go while the interface holds an address there
     assert error_type(api.delete(f"/v2.0/subnets/{sub['id']}", expect=409)) == "SubnetInUse"
     assert error_type(api.delete(f"/v2.0/networks/{net['id']}", expect=409)) == "NetworkInUse"
