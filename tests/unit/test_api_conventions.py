@@ -64,7 +64,8 @@ def test_pagination_forward_and_back(api):
     page = api.get("/v2.0/ports?sort_key=name&limit=2").json()
     assert names_of(page) == ["p0", "p1"]
     links = {l["rel"]: l["href"] for l in page["ports_links"]}
-    assert set(links) == {"next"}
+    assert set(links) == {"next", "previous"}  # Neutron offers both on a full page
+    assert names_of(api.get(links["previous"].split("testserver")[1]).json()) == []
     page2 = api.get(links["next"].split("testserver")[1]).json()
     assert names_of(page2) == ["p2", "p3"]
     links2 = {l["rel"]: l["href"] for l in page2["ports_links"]}
@@ -72,6 +73,14 @@ def test_pagination_forward_and_back(api):
     assert names_of(back) == ["p0", "p1"]
     last = api.get(links2["next"].split("testserver")[1]).json()
     assert names_of(last) == ["p4"] and {l["rel"] for l in last["ports_links"]} == {"previous"}
+    # a full last page links to an empty one, whose "previous" (no marker) is the end
+    full = api.get("/v2.0/ports?sort_key=name&limit=5").json()
+    [after] = [l["href"] for l in full["ports_links"] if l["rel"] == "next"]
+    empty = api.get(after.split("testserver")[1]).json()
+    assert names_of(empty) == [] and [l["rel"] for l in empty["ports_links"]] == ["previous"]
+    [end] = [l["href"] for l in empty["ports_links"]]
+    assert "marker" not in end
+    assert names_of(api.get(end.split("testserver")[1]).json()) == ["p0", "p1", "p2", "p3", "p4"]
     assert error_type(api.get("/v2.0/ports?limit=2&marker=nope", expect=404)) == "PortNotFound"
     assert "Limit must be" in api.get("/v2.0/ports?limit=x", expect=400).text
 
