@@ -99,7 +99,9 @@ RULES: list[oslo_policy.RuleDefault] = [
     *_attrs("network", "g", ["segments", *_PROVIDER], ADMIN),
     # subnet.py
     *_crud("subnet", get=f"{ADMIN_OR_PROJECT_READER} or rule:shared"),
-    *_attrs("subnet", "cu", ["segment_id", "service_types"], ADMIN),
+    # not service_types: neutron-lib's definition lacks enforce_policy, so Neutron
+    # never checks its create_subnet:service_types rule (members set them)
+    *_attrs("subnet", "cu", ["segment_id"], ADMIN),
     *_attrs("subnet", "g", ["segment_id"], ADMIN),
     # subnetpool.py
     _rule("shared_subnetpools", "field:subnetpools:shared=True"),

@@ -86,8 +86,6 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
     """
     if any(data.get("segment_id") is not None for data in items):
         policy.require(ctx, "create_subnet:segment_id")
-    if any("service_types" in data for data in items):  # admin only, as Neutron
-        policy.require(ctx, "create_subnet:service_types")
 
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []
@@ -134,11 +132,9 @@ def list_subnets(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[
 def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
                   if_match: int | None = None) -> dict[str, Any]:
     """Update name, description, gateway_ip, allocation_pools, dns_nameservers,
-    host_routes, enable_dhcp, service_types (admin only), dns_publish_fixed_ip.
+    host_routes, enable_dhcp, service_types, dns_publish_fixed_ip.
     Existing allocations outside new pools are kept, as are addresses of subnets
     whose new service types no longer admit their ports (Neutron)."""
-    if "service_types" in data:
-        policy.require(ctx, "update_subnet:service_types")
 
     def run(session: Session) -> dict[str, Any]:
         sub = find_visible(session, ctx, subnet_id)
