@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     ovn_nb_connection: str = ""
     # OVN southbound ovsdb-server; with ovn_nb_connection, `neutrino up` starts no OVN of its own.
     ovn_sb_connection: str = ""
+    # Seconds after its last answer to a liveness probe an agent counts as dead
+    # (Neutron's agent_down_time); the leader probes every third of it (ovn/agents.py).
+    agent_down_time: float = Field(75.0, ge=3)
     # This host's OVN chassis name (`neutrino up`); empty means the hostname.
     chassis_name: str = ""
     # DHCP lease time OVN offers, seconds (Neutron's [ovn] dhcp_default_lease_time).

@@ -38,3 +38,6 @@ METADATA_DEVICE_PREFIX = "ovnmeta-"
 #: the networks whose metadata path is plumbed and listening there now.
 CHASSIS_METADATA_AGENT = "neutrino:metadata-agent"
 CHASSIS_METADATA_NETWORKS = "neutrino:metadata-networks"
+#: ... and the SB_Global ``nb_cfg`` the agent last saw: its answer to the controller's
+#: liveness probe (``ovn.agents``), as ML2/OVN's agent writes ``neutron:ovn-metadata-sb-cfg``.
+CHASSIS_METADATA_SB_CFG = "neutrino:metadata-sb-cfg"

@@ -534,3 +534,8 @@ class NetworkAddressScopeAffinityError(BadRequest):
     def __init__(self) -> None:
         super().__init__("Subnets of the same address family hosted on the same network must "
                          "all participate in the same address scope.")
+
+
+class AgentNotFound(NotFound):
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"Agent {agent_id} could not be found.")

@@ -145,6 +145,13 @@ RULES: list[oslo_policy.RuleDefault] = [
     # segment.py: admin only. Neutron hides segments from others (empty list, 404)
     # rather than answering 403; services/segments.py does that, so reading passes here.
     *_crud("segment", create=ADMIN, get=ADMIN_OR_PROJECT_READER, update=ADMIN, delete=ADMIN),
+    # agent.py: admin only; Neutron hides agents from others (an empty list, 404), which
+    # services/agents.py does, so reading passes here as for segments
+    _rule("get_agent", ADMIN_OR_PROJECT_READER),
+    _rule("update_agent", ADMIN),
+    _rule("delete_agent", ADMIN),
+    # availability_zone.py
+    _rule("get_availability_zone", ADMIN_OR_PROJECT_READER),
     # quotas.py
     _rule("get_quota", ADMIN_OR_PROJECT_READER),
     _rule("update_quota", ADMIN),

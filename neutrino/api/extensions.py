@@ -115,6 +115,9 @@ EXTENSIONS = {
                        "Provides support for onboarding subnets into subnet pools"),
     "address-scope": ("Address scope", "Address scopes extension."),
     "rbac-address-scope": ("Add address_scope type to RBAC", "Add address_scope type to RBAC"),
+    # agents and availability zones, mirrored from the SB (services/agents.py, ovn/agents.py)
+    "agent": ("agent", "The agent management extension."),
+    "availability_zone": ("Availability Zone", "The availability zone extension."),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

@@ -32,13 +32,14 @@ from neutrino.services import (floatingips, networks, ports, routers, security_g
 @dataclass(frozen=True)
 class Collection:
     """One REST collection and the service functions behind it. ``plural`` is
-    the JSON key; the URL uses ``path`` when it differs (``security-groups``)."""
+    the JSON key; the URL uses ``path`` when it differs (``security-groups``). A
+    collection without ``create`` (agents) has no POST route."""
 
     plural: str
     singular: str
-    create_schema: type[NeutronBody]
+    create_schema: type[NeutronBody] | None
     update_schema: type[NeutronBody]
-    create: Callable[..., list[dict[str, Any]]]
+    create: Callable[..., list[dict[str, Any]]] | None
     get: Callable[..., dict[str, Any]]
     list: Callable[..., list[dict[str, Any]]]
     update: Callable[..., dict[str, Any]]
@@ -114,7 +115,9 @@ def add_collection(router: APIRouter, c: Collection) -> None:
     # ".json" first: "{item_id}" would otherwise swallow the suffix.
     path = c.path or c.plural
     for suffix in (".json", ""):
-        router.add_api_route(f"/v2.0/{path}{suffix}", create, methods=["POST"], status_code=201)
+        if c.create is not None:
+            router.add_api_route(f"/v2.0/{path}{suffix}", create, methods=["POST"],
+                                 status_code=201)
         router.add_api_route(f"/v2.0/{path}{suffix}", list_, methods=["GET"])
         router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", show, methods=["GET"])
         router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", update, methods=["PUT"])

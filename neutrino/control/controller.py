@@ -10,7 +10,8 @@ takes over with a warm copy, and loops:
   by the lock (it first audits and repairs the whole NB, then drains the outbox in
   order), a fresh :class:`~neutrino.ovn.status.PortStatusWatcher` (which re-reads
   every SB binding at start and holds ACTIVE back until the chassis' metadata agent
-  reports the port's network in SB ``Chassis_Private``) and Nova's sender — and
+  reports the port's network in SB ``Chassis_Private``), the agents' mirror
+  (``ovn.agents``: liveness probes, the ``agents`` table) and Nova's sender — and
   check the lock every ``heartbeat_interval`` seconds; once the lock is lost (the
   database session cut, or the database gone), end the term: the sync stops before
   its next NB write, the watcher and the sender stop, and the loop goes back to
@@ -43,6 +44,7 @@ from neutrino.db.models import ControllerReport
 from neutrino.db.session import Database
 from neutrino.notifiers import nova as nova_notifier
 from neutrino.ovn import cluster, idl
+from neutrino.ovn.agents import AgentMirror
 from neutrino.ovn.status import PortStatusWatcher
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.services import common
@@ -194,8 +196,12 @@ class _Term:
             self.watcher.stop()
             self.sync.close()
             raise
+        mirror = AgentMirror(env, controller.nb, controller.sb,
+                             interval=env.settings.agent_down_time / 3)
         self.threads = [threading.Thread(target=self.sync.run_forever, args=(self.stop,),
                                          name="nb-sync", daemon=True),
+                        threading.Thread(target=mirror.run_forever, args=(self.stop,),
+                                         name="agents", daemon=True),
                         *nova_notifier.sender_threads(env, self.stop)]
         for thread in self.threads:
             thread.start()

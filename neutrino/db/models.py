@@ -497,3 +497,28 @@ class ControllerReport(Base):
     leader_since: Mapped[str | None] = mapped_column(String(20), nullable=True)
     heartbeat_at: Mapped[str] = mapped_column(String(20))
     report: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Agent(Base):
+    """An agent as ``GET /v2.0/agents`` shows it, mirrored from the SB by the leading
+    controller (``ovn.agents``): per chassis an "OVN Controller agent" (or "OVN
+    Controller Gateway agent") and, when neutrino's metadata agent registered there,
+    an "OVN Metadata agent". ``heartbeat_at`` is when the agent last acknowledged a
+    liveness probe; ``deleted`` marks an agent an admin deleted, whose chassis the
+    controller removes from the SB before dropping the row."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chassis: Mapped[str] = mapped_column(String(255), index=True)
+    agent_type: Mapped[str] = mapped_column(String(64))
+    binary: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    availability_zones: Mapped[str] = mapped_column(String(255), default="")
+    configurations: Mapped[dict] = mapped_column(JSON, default=dict)
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[str] = mapped_column(String(20))
+    heartbeat_at: Mapped[str] = mapped_column(String(20))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,7 +11,10 @@ The row is the one ovn-controller makes when it registers the chassis
   stopped: a chassis with a stopped agent serves no metadata;
 * ``neutrino:metadata-networks`` = the ids of the networks whose metadata namespace is
   plumbed and listening on the chassis, sorted and space-separated; ``""`` before the
-  first namespace listens and after a graceful stop.
+  first namespace listens and after a graceful stop;
+* ``neutrino:metadata-sb-cfg`` = the SB_Global ``nb_cfg`` the agent last saw: the
+  controller bumps ``nb_cfg`` as a liveness probe and counts the agent alive while it
+  answers (``ovn.agents``; ML2/OVN's agent does the same with its own key).
 
 Nothing else in the row is touched: the keys are written with ovsdbapp's ``db_set``
 of a map, which verifies the column and re-runs the transaction when another writer
@@ -38,7 +41,11 @@ from typing import Any
 
 from ovsdbapp.backend.ovs_idl import event as row_event
 
-from neutrino.constants import CHASSIS_METADATA_AGENT, CHASSIS_METADATA_NETWORKS
+from neutrino.constants import (
+    CHASSIS_METADATA_AGENT,
+    CHASSIS_METADATA_NETWORKS,
+    CHASSIS_METADATA_SB_CFG,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -57,9 +64,14 @@ def encode_networks(networks: Iterable[str]) -> str:
     return " ".join(sorted(set(networks)))
 
 
-def report_keys(agent_id: str, networks: Iterable[str]) -> dict[str, str]:
-    """The two ``external_ids`` entries of an agent serving ``networks``."""
-    return {CHASSIS_METADATA_AGENT: agent_id, CHASSIS_METADATA_NETWORKS: encode_networks(networks)}
+def report_keys(agent_id: str, networks: Iterable[str],
+                sb_cfg: int | None = None) -> dict[str, str]:
+    """The ``external_ids`` entries of an agent serving ``networks`` that saw SB_Global
+    ``nb_cfg`` = ``sb_cfg`` (None: no SB_Global yet, no liveness answer)."""
+    keys = {CHASSIS_METADATA_AGENT: agent_id, CHASSIS_METADATA_NETWORKS: encode_networks(networks)}
+    if sb_cfg is not None:
+        keys[CHASSIS_METADATA_SB_CFG] = str(sb_cfg)
+    return keys
 
 
 def changed_keys(current: Mapping[str, str], wanted: Mapping[str, str]) -> dict[str, str]:
@@ -68,14 +80,17 @@ def changed_keys(current: Mapping[str, str], wanted: Mapping[str, str]) -> dict[
 
 
 class _RowChanged(row_event.RowEvent):
-    """This chassis' Chassis_Private row made or changed: check the report."""
+    """This chassis' Chassis_Private row made or changed, or SB_Global's ``nb_cfg``
+    (a liveness probe): check the report."""
 
-    def __init__(self, reporter: ChassisReporter) -> None:
-        super().__init__((self.ROW_CREATE, self.ROW_UPDATE), TABLE, None)
-        self.event_name = "NeutrinoMetadataReportEvent"
+    def __init__(self, reporter: ChassisReporter, table: str = TABLE) -> None:
+        super().__init__((self.ROW_CREATE, self.ROW_UPDATE), table, None)
+        self.event_name = f"NeutrinoMetadataReportEvent{table}"
         self.reporter = reporter
 
     def match_fn(self, event, row, old=None) -> bool:
+        if self.table == "SB_Global":
+            return event == self.ROW_CREATE or hasattr(old, "nb_cfg")
         return row.name == self.reporter.chassis
 
     def run(self, event, row, old) -> None:
@@ -109,12 +124,12 @@ class ChassisReporter:
         self._wake = threading.Event()
         self._deadline: float | None = None  # set by stop: the last write's
         self._thread: threading.Thread | None = None
-        self._event = _RowChanged(self)
+        self._events = (_RowChanged(self), _RowChanged(self, "SB_Global"))
         self._waiting = False
 
     def start(self) -> None:
         """Watch the row and start the thread (it writes as soon as the row exists)."""
-        self.sb.idl.notify_handler.watch_event(self._event)
+        self.sb.idl.notify_handler.watch_events(self._events)
         self._thread = threading.Thread(target=self._run, name="metadata-report", daemon=True)
         self._thread.start()
 
@@ -138,7 +153,7 @@ class ChassisReporter:
         if self._thread is not None:
             self._thread.join(timeout + 1)
         with contextlib.suppress(Exception):  # the connection may be closed already
-            self.sb.idl.notify_handler.unwatch_event(self._event)
+            self.sb.idl.notify_handler.unwatch_events(self._events)
 
     def _run(self) -> None:
         interval = 0.0
@@ -161,6 +176,8 @@ class ChassisReporter:
         with self.sb.ovsdb_connection.lock:
             rows = self.sb.tables[TABLE].rows.values()
             current = next((dict(r.external_ids) for r in rows if r.name == self.chassis), None)
+            sb_global = self.sb.tables.get("SB_Global")
+            sb_cfg = next((g.nb_cfg for g in sb_global.rows.values()), None) if sb_global else None
         if current is None:
             if not self._waiting:
                 LOG.info("metadata agent waiting for SB Chassis_Private %s "
@@ -168,7 +185,7 @@ class ChassisReporter:
             self._waiting = True
             return False
         self._waiting = False
-        changes = changed_keys(current, report_keys(self.agent_id, networks))
+        changes = changed_keys(current, report_keys(self.agent_id, networks, sb_cfg))
         if changes:
             self.sb.db_set(TABLE, self.chassis, ("external_ids", changes),
                            if_exists=True).execute(check_error=True, log_errors=False)

@@ -39,7 +39,8 @@ NB_SCHEMA = "OVN_Northbound"
 SB_SCHEMA = "OVN_Southbound"
 # What the SB status watcher and the metadata agent read; Logical_Flow and
 # MAC_Binding (the big ones) stay out of this process.
-SB_TABLES = ("Chassis", "Chassis_Private", "Encap", "Datapath_Binding", "Port_Binding")
+SB_TABLES = ("Chassis", "Chassis_Private", "Encap", "Datapath_Binding", "Port_Binding",
+             "SB_Global")
 
 
 RECONNECT_BACKOFF_MS = 1000  # pause between remotes while (re)connecting

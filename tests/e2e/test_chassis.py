@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 from allinone import AllInOne, host_state, neutrino, running_allinone
+from neutrino_server import openstack_cli
 
 from neutrino.lab import failover, fleet, underlay
 from neutrino.lab.capture import Capture
@@ -149,6 +150,7 @@ def _ovsdb_map(text: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def cloud(run_prefix, tmp_path_factory) -> Iterator[Cloud]:
     with host_state(), running_allinone(tmp_path_factory.mktemp("chassis"), run_prefix,
+                                        settings={"agent_down_time": "3"},
                                         args=("--chassis", "3")) as aio:
         aio.external("create")
         yield Cloud(aio)
@@ -266,6 +268,59 @@ def test_gateway_failover(cloud: Cloud, tmp_path):
     wait_until(lambda: cloud.active_gateway(router["id"]) == active, 20,
                "the gateway to return to its highest-priority chassis")
     assert cloud.ping("d1", OUTSIDE)
+
+
+def test_agents_follow_their_chassis(cloud: Cloud, tmp_path):
+    """``GET /v2.0/agents`` (and ``openstack network agent list``) shows each chassis'
+    controller and metadata agents; a killed chassis' controller agent turns dead and
+    comes back alive with it; availability zones come from the cms options."""
+    ch1, ch2, ch3 = cloud.fleet
+
+    def agents() -> dict[tuple[str, str], dict]:
+        with cloud.aio.client() as c:
+            return {(a["host"], a["binary"]): a for a in c.get("/agents").json()["agents"]}
+
+    def alive(chassis: fleet.LabChassis, binary: str = "ovn-controller") -> bool:
+        return agents()[(chassis.name, binary)]["alive"]
+
+    listed = wait_until(lambda: len(a := agents()) == 6 and all(
+        x["alive"] for x in a.values()) and a, 10, "six live agents")
+    assert {(host, a["agent_type"]) for (host, binary), a in listed.items()
+            if binary == "ovn-controller"} == {
+        (ch1.name, "OVN Controller Gateway agent"), (ch2.name, "OVN Controller agent"),
+        (ch3.name, "OVN Controller Gateway agent")}
+    assert {a["agent_type"] for (_, binary), a in listed.items()
+            if binary == "neutrino-metadata-agent"} == {"OVN Metadata agent"}
+    cli = openstack_cli(tmp_path, "--os-auth-type", "none", "--os-endpoint",
+                        cloud.aio.url.removesuffix("/v2.0"), "network", "agent", "list",
+                        "-f", "json")
+    assert {(a["Host"], a["Alive"]) for a in cli if a["Binary"] == "ovn-controller"} == {
+        (c.name, True) for c in cloud.fleet}
+
+    cloud.chassis("kill", ch2.name)
+    try:
+        started = time.monotonic()
+        wait_until(lambda: not alive(ch2), 15, "chassis 2's controller agent dead")
+        print(f"controller agent dead {time.monotonic() - started:.1f} s after the kill "
+              "(agent_down_time 3 s)")
+        assert alive(ch1) and alive(ch2, "neutrino-metadata-agent")  # its agent still answers
+    finally:
+        cloud.chassis("start", ch2.name)
+    wait_until(lambda: alive(ch2), 15, "chassis 2's controller agent alive again")
+
+    ovs = ["ovs-vsctl", f"--db={ch3.ovs_connection}"]
+    subprocess.run([*ovs, "set", "open", ".", "external_ids:ovn-cms-options="
+                    "enable-chassis-as-gw,availability-zones=az-east"], check=True)
+    try:
+        def zones() -> set[tuple[str, str]]:
+            with cloud.aio.client("pz") as c:  # a member sees the zones
+                got = c.get("/availability_zones").json()["availability_zones"]
+            return {(z["name"], z["resource"]) for z in got if z["state"] == "available"}
+        wait_until(lambda: zones() == {("az-east", "network"), ("az-east", "router")}, 15,
+                   "az-east listed")
+    finally:
+        subprocess.run([*ovs, "set", "open", ".",
+                        "external_ids:ovn-cms-options=enable-chassis-as-gw"], check=True)
 
 
 def test_port_waits_for_its_chassis_metadata_agent(cloud: Cloud):

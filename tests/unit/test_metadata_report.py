@@ -20,6 +20,7 @@ from neutrino.metadata.report import (
 )
 
 AGENT, NETWORKS = "neutrino:metadata-agent", "neutrino:metadata-networks"
+SB_CFG = "neutrino:metadata-sb-cfg"
 NET_A, NET_B = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
 
 
@@ -44,14 +45,15 @@ class FakeSb:
         self.events: list = []
         self.writes: list[dict] = []
         self.idl = SimpleNamespace(notify_handler=SimpleNamespace(
-            watch_event=self.events.append, unwatch_event=self.events.remove))
+            watch_events=self.events.extend,
+            unwatch_events=lambda events: [self.events.remove(e) for e in events]))
 
     def add_row(self, name: str, **external_ids: str) -> None:
         row = SimpleNamespace(name=name, external_ids=dict(external_ids))
         with self.ovsdb_connection.lock:
             self.tables["Chassis_Private"].rows[name] = row
         for event in list(self.events):
-            if event.match_fn("create", row):
+            if event.table == "Chassis_Private" and event.match_fn("create", row):
                 event.run("create", row, None)
 
     def db_set(self, table, record, *col_values, if_exists=False):
@@ -65,6 +67,16 @@ class FakeSb:
                 if row is not None:
                     row.external_ids.update(value)
         return SimpleNamespace(execute=execute)
+
+    def probe(self, nb_cfg: int) -> None:
+        """northd copied a new ``nb_cfg`` into SB_Global (a liveness probe)."""
+        row = SimpleNamespace(nb_cfg=nb_cfg)
+        with self.ovsdb_connection.lock:
+            self.tables["SB_Global"] = SimpleNamespace(rows={"global": row})
+        for event in list(self.events):
+            if event.table == "SB_Global" and event.match_fn(
+                    "update", row, SimpleNamespace(nb_cfg=nb_cfg - 1)):
+                event.run("update", row, None)
 
     def keys(self, name: str) -> dict[str, str]:
         return dict(self.tables["Chassis_Private"].rows[name].external_ids)
@@ -115,6 +127,22 @@ def test_a_row_made_again_is_reported_in_again():
         _until(lambda: sb.keys("ch1").get(NETWORKS) == NET_A)
         sb.add_row("ch1")  # ovn-controller registered the chassis anew: an empty row
         _until(lambda: sb.keys("ch1") == {AGENT: "host:7", NETWORKS: NET_A})
+    finally:
+        reporter.stop(timeout=5)
+
+
+def test_the_reporter_answers_each_liveness_probe():
+    sb = FakeSb()
+    sb.add_row("ch1")
+    reporter = ChassisReporter(sb, "ch1", "host:7", retry_interval=60, recheck_interval=60)
+    reporter.start()
+    try:
+        _until(lambda: AGENT in sb.keys("ch1"))
+        assert SB_CFG not in sb.keys("ch1")  # no SB_Global yet: nothing to answer
+        for nb_cfg in (4, 5):
+            sb.probe(nb_cfg)
+            _until(lambda: sb.keys("ch1").get(SB_CFG) == str(nb_cfg))
+        assert sb.writes[-1] == {SB_CFG: "5"}  # only the answer is written
     finally:
         reporter.stop(timeout=5)
 
