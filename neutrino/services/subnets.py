@@ -132,7 +132,8 @@ def list_subnets(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[
 def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
                   if_match: int | None = None) -> dict[str, Any]:
     """Update name, description, gateway_ip, allocation_pools, dns_nameservers,
-    host_routes, enable_dhcp, service_types, dns_publish_fixed_ip.
+    host_routes, enable_dhcp, service_types, dns_publish_fixed_ip. Raises
+    GatewayIpInUse (409) when gateway_ip changes while a router port holds it.
     Existing allocations outside new pools are kept, as are addresses of subnets
     whose new service types no longer admit their ports (Neutron)."""
 
@@ -148,6 +149,8 @@ def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
         if "gateway_ip" in data and data["gateway_ip"] is not None:
             ranges.check_gateway(cidr, data["gateway_ip"])
             data["gateway_ip"] = str(ipaddress.ip_address(data["gateway_ip"]))
+        if "gateway_ip" in data and data["gateway_ip"] != sub.gateway_ip:
+            _check_gateway_free(session, sub)
         if "allocation_pools" in data or "gateway_ip" in data:
             pools_in = data.get("allocation_pools", sub.allocation_pools)
             pools = ranges.pools_from_api(cidr, pools_in, merged["gateway_ip"])
@@ -168,6 +171,26 @@ def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
             metadata_port.ensure_metadata_port(session, env, net)
         return _visible_attributes(ctx, subnet_dicts(session, [sub]))[0]
     return env.db.run(run)
+
+
+class GatewayIpInUse(errors.Conflict):
+    def __init__(self, address: str, port_id: str) -> None:
+        super().__init__(f"Current gateway ip {address} already in use by port {port_id}. "
+                         "Unable to update.")
+
+
+def _check_gateway_free(session: Session, sub: Subnet) -> None:
+    """Neutron's rule: a subnet's gateway_ip cannot move or go while a router port holds
+    it (GatewayIpInUse, 409)."""
+    if not sub.gateway_ip:
+        return
+    holder = session.scalar(select(Port.id).join(IPAllocation, IPAllocation.port_id == Port.id)
+                            .where(IPAllocation.subnet_id == sub.id,
+                                   IPAllocation.ip_address == sub.gateway_ip,
+                                   Port.device_owner.startswith(DEVICE_OWNER_ROUTER_PREFIX))
+                            .limit(1))
+    if holder is not None:
+        raise GatewayIpInUse(sub.gateway_ip, holder)
 
 
 def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None = None) -> None:

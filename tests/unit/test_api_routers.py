@@ -96,6 +96,12 @@ def test_interfaces_by_subnet_and_by_port(api, ext):
     assert port["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": "10.0.0.1"}]
     resp = add_interface(api, r["id"], subnet_id=sub["id"], expect=400)
     assert "already has a port on subnet" in resp.json()["NeutronError"]["message"]
+    # the interface holds the gateway: it can neither move nor go (GatewayIpInUse)
+    for gateway in ("10.0.0.2", None):
+        resp = api.put(f"/v2.0/subnets/{sub['id']}", {"subnet": {"gateway_ip": gateway}},
+                       expect=409)
+        assert error_type(resp) == "GatewayIpInUse"
+    assert api.get(f"/v2.0/subnets/{sub['id']}").json()["subnet"]["gateway_ip"] == "10.0.0.1"
     # an overlapping subnet of another network
     _, same = private(api)
     resp = add_interface(api, r["id"], subnet_id=same["id"], expect=400)
