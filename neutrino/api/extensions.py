@@ -43,6 +43,11 @@ EXTENSIONS = {
     "quotas": ("Quota management support", "Expose functions for quotas management per project"),
     "quota_details": ("Quota details management support",
                       "Expose functions for quotas usage statistics per project"),
+    "quota-check-limit": ("Quota engine limit check", "Support for checking the resource "
+                          "usage before applying a new quota limit"),
+    "quota-check-limit-default": ("Quota engine limit check by default", "By default, the "
+                                  "Neutron quota engine checks the resource usage before "
+                                  "applying a new quota limit"),
     "net-mtu": ("Network MTU", "Provides MTU attribute for a network resource."),
     "net-mtu-writable": ("Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
     "project-id": ("project_id field enabled", "Extension that indicates that project_id field is enabled."),

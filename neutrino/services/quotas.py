@@ -81,7 +81,9 @@ def list_quotas(env: Env, ctx: Context) -> list[dict[str, Any]]:
 
 def update_quota(env: Env, ctx: Context, project_id: str, data: dict[str, Any]) -> dict[str, int]:
     """Set limits (admin only). ``data`` maps resource -> int >= -1, plus optional
-    ``force``; a limit below current usage is refused unless forced (400)."""
+    ``force``; a limit below current usage is refused unless forced (400), by default
+    (extensions quota-check-limit and quota-check-limit-default; ``check_limit`` is
+    accepted and ignored, as Neutron since 2025.1)."""
     policy.require(ctx, "update_quota")
     force = bool(data.pop("force", False))
     data.pop("check_limit", None)
@@ -97,9 +99,9 @@ def update_quota(env: Env, ctx: Context, project_id: str, data: dict[str, Any]) 
         for resource, value in data.items():
             model = COUNTED[resource]
             used = session.scalar(select(func.count(model.id)).where(model.project_id == project_id))
-            if not force and value >= 0 and (used or 0) > value:
-                raise errors.BadRequest(f"Quota limit {value} for {resource} must be greater than "
-                                        f"or equal to already used and reserved {used}.")
+            if not force and value >= 0 and (used or 0) > value:  # Neutron's quotasv2
+                raise errors.HTTPBadRequest(f"Quota limit {value} for {resource} must be "
+                                            f"greater than or equal to already used {used}")
             row = session.get(Quota, (project_id, resource))
             if row is None:
                 session.add(Quota(project_id=project_id, resource=resource, limit=value))

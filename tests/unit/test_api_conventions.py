@@ -188,7 +188,11 @@ def test_quotas(api):
     assert details["network"] == {"limit": 1, "used": 1, "reserved": 0}
     listed = api.get("/v2.0/quotas", admin=True).json()["quotas"]
     assert [q["project_id"] for q in listed] == ["p1"]
-    api.put("/v2.0/quotas/p1", {"quota": {"network": 0}}, admin=True, expect=400)
+    resp = api.put("/v2.0/quotas/p1", {"quota": {"network": 0, "check_limit": True}},
+                   admin=True, expect=400)  # below usage: refused by default
+    assert "must be greater than or equal to already used 1" in resp.text
+    assert api.put("/v2.0/quotas/p1", {"quota": {"network": 0, "force": True}}, admin=True,
+                   expect=200).json()["quota"]["network"] == 0
     api.put("/v2.0/quotas/p1", {"quota": {"network": -2}}, admin=True, expect=400)
     api.put("/v2.0/quotas/p1", {"quota": {"bogus": 2}}, admin=True, expect=400)
     api.delete("/v2.0/quotas/p1", admin=True, expect=204)
