@@ -539,3 +539,8 @@ class NetworkAddressScopeAffinityError(BadRequest):
 class AgentNotFound(NotFound):
     def __init__(self, agent_id: str) -> None:
         super().__init__(f"Agent {agent_id} could not be found.")
+
+
+class AvailabilityZoneNotFound(NotFound):
+    def __init__(self, zone: str) -> None:
+        super().__init__(f"AvailabilityZone {zone} could not be found.")

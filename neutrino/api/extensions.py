@@ -123,6 +123,8 @@ EXTENSIONS = {
     # agents and availability zones, mirrored from the SB (services/agents.py, ovn/agents.py)
     "agent": ("agent", "The agent management extension."),
     "availability_zone": ("Availability Zone", "The availability zone extension."),
+    "network_availability_zone": ("Network Availability Zone",
+                                  "Availability zone support for network."),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

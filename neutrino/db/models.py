@@ -40,6 +40,10 @@ class Network(StandardAttrs, Base):
     # Extension "dns-integration": "" or an FQDN with its trailing dot (services/dns.py);
     # its ports' OVN DNS records also answer <hostname>.<this domain> (ovn/dns.py).
     dns_domain: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # Extension "network_availability_zone": the zones asked for (services/agents.py lists
+    # the zones); ML2/OVN keeps them in the switch's external_ids and reports them back.
+    availability_zone_hints: Mapped[list] = mapped_column(JSON, default=list,
+                                                          server_default=text("'[]'"))
 
 
 class NetworkSegment(Base):

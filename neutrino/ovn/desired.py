@@ -268,7 +268,8 @@ def desired_switch(network: Any, tunnel_key: int | None = None) -> LogicalSwitch
     return LogicalSwitch(
         name=switch_name(network.id),
         external_ids={EXT_NETWORK_NAME: network.name, EXT_MTU: str(network.mtu),
-                      EXT_REVISION: str(network.revision_number), EXT_AZ_HINTS: ""},
+                      EXT_REVISION: str(network.revision_number),
+                      EXT_AZ_HINTS: ",".join(network.availability_zone_hints or [])},
         other_config=other_config)
 
 

@@ -107,6 +107,21 @@ def list_availability_zones(env: Env, ctx: Context,
                    if key in ("name", "resource", "state"))]
 
 
+def check_zones(session: Session, hints: list[str]) -> list[str]:
+    """``hints`` if every zone is one a chassis declares, else AvailabilityZoneNotFound
+    (404), as ML2/OVN's ``validate_availability_zones``."""
+    if not hints:
+        return []
+    known = set()
+    for zones in session.scalars(select(Agent.availability_zones).where(
+            Agent.deleted.is_(False))):
+        known.update(zones.split())
+    missing = [h for h in hints if h not in known]
+    if missing:
+        raise errors.AvailabilityZoneNotFound(", ".join(missing))
+    return list(hints)
+
+
 def agent_dicts(env: Env, rows: Iterable[Agent]) -> list[dict[str, Any]]:
     """API dicts of agent rows, ``alive`` computed now (Neutron's agent attributes;
     ``availability_zones`` is neutrino's list behind ``availability_zone``)."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
-from neutrino.services import address_scopes, common, listing, mtu, rbac, segments
+from neutrino.services import address_scopes, agents, common, listing, mtu, rbac, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -131,6 +131,8 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                           router_external=data.get("router_external", False),
                           port_security_enabled=data.get("port_security_enabled", True),
                           dns_domain=data.get("dns_domain", ""),
+                          availability_zone_hints=agents.check_zones(
+                              session, data.get("availability_zone_hints", [])),
                           mtu=mtu.choose(env, data.get("mtu"), segments.on_physical_networks(data)),
                           created_at=stamp, updated_at=stamp, revision_number=1)
             session.add(net)
@@ -289,6 +291,8 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
         # extension address-scope: the scope of the pool of its subnets, per IP version
         d["ipv4_address_scope"] = scopes.get(r.id, {}).get(4)
         d["ipv6_address_scope"] = scopes.get(r.id, {}).get(6)
+        # extension network_availability_zone: ML2/OVN reports the hints back
+        d["availability_zones"] = list(d.get("availability_zone_hints") or [])
         result.append(d)
     return result
 

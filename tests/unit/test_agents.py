@@ -127,3 +127,20 @@ def test_availability_zones_of_the_chassis(api):
         for resource in ("network", "router")}
     routers = api.get("/v2.0/availability_zones?resource=router&state=available").json()
     assert sorted(z["name"] for z in routers["availability_zones"]) == ["az1", "az2"]
+
+
+def test_network_zone_hints_must_name_known_zones(api):
+    add_agent(api, "c1", zones="az1")
+    net = api.network(availability_zone_hints=["az1"])
+    assert net["availability_zone_hints"] == ["az1"] and net["availability_zones"] == ["az1"]
+    assert api.network()["availability_zones"] == []
+    resp = api.post("/v2.0/networks", {"network": {"availability_zone_hints": ["nope"]}},
+                    expect=404)
+    assert error_type(resp) == "AvailabilityZoneNotFound"
+    for bad in (["az1", "az1"], ["x" * 300]):
+        resp = api.post("/v2.0/networks", {"network": {"availability_zone_hints": bad}},
+                        expect=400)
+        assert error_type(resp) == "InvalidInput"
+    api.put(f"/v2.0/networks/{net['id']}", {"network": {"availability_zone_hints": []}},
+            expect=400)  # set at creation only, as Neutron
+    assert len(api.get("/v2.0/networks").json()["networks"]) == 2

@@ -27,6 +27,7 @@ MAC = "fa:16:3e:12:34:56"
 
 def network(**kw) -> SimpleNamespace:
     return SimpleNamespace(**{"id": NET_ID, "name": "net1", "mtu": 1442, "revision_number": 3,
+                              "availability_zone_hints": [],
                               "project_id": "p1", **kw})
 
 
@@ -59,6 +60,8 @@ def test_switch_is_named_after_network_with_neutron_external_ids():
         external_ids={"neutron:network_name": "net1", "neutron:mtu": "1442",
                       "neutron:revision_number": "3", "neutron:availability_zone_hints": ""},
         other_config={"mcast_snoop": "false", "mcast_flood_unregistered": "false"})
+    zoned = desired_switch(network(availability_zone_hints=["az1", "az2"]))
+    assert zoned.external_ids["neutron:availability_zone_hints"] == "az1,az2"  # as ML2/OVN
 
 
 def test_switch_name_round_trips_to_network_id():

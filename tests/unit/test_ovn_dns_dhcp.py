@@ -32,7 +32,8 @@ SWITCH = f"neutron-{NET}"
 
 def network(**kw):
     return SimpleNamespace(**{"id": NET, "name": "n", "mtu": 1442, "revision_number": 1,
-                              "project_id": "p1", "dns_domain": "", **kw})
+                              "project_id": "p1", "dns_domain": "", "availability_zone_hints": [],
+                              **kw})
 
 
 def subnet(v6: bool = False, **kw):

@@ -14,6 +14,7 @@ NET = "6f9f2a1e-0000-4000-8000-000000000001"
 
 def network(**kw) -> SimpleNamespace:
     return SimpleNamespace(**{"id": NET, "name": "pub200", "mtu": 1500, "revision_number": 1,
+                              "availability_zone_hints": [],
                               "project_id": "admin", **kw})
 
 

@@ -3,6 +3,7 @@ and multi-provider)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -14,11 +15,24 @@ NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "admin_state_up", "status", "shared", "mtu", "subnets", "router:external",
     "provider:network_type", "provider:physical_network", "provider:segmentation_id",
     "port_security_enabled", "segments", "l2_adjacency", "dns_domain", "ipv4_address_scope",
-    "ipv6_address_scope"}
+    "ipv6_address_scope", "availability_zone_hints", "availability_zones"}
 PhysicalNetwork = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 NetworkType = Literal["flat", "vlan", "geneve"]
 # Extension dns-integration: "" or an FQDN (InvalidInput otherwise).
 DnsDomain = Annotated[str, AfterValidator(validate_dns_domain)]
+
+
+def _zone_hints(hints: list[str]) -> list[str]:
+    """neutron-lib's ``availability_zone_hint_list``: unique strings whose JSON form
+    fits 255 characters (existence is checked by the service)."""
+    if len(set(hints)) != len(hints):
+        raise ValueError(f"Duplicate items in the list: '{', '.join(hints)}'")
+    if len(json.dumps(hints)) > 255:
+        raise ValueError("Too many availability_zone_hints specified")
+    return hints
+
+
+AvailabilityZoneHints = Annotated[list[str], AfterValidator(_zone_hints)]
 
 
 class ProviderSegment(BaseModel):
@@ -49,6 +63,7 @@ class NetworkCreate(NeutronBody):
     provider_segmentation_id: int | None = Field(None, alias="provider:segmentation_id")
     segments: list[ProviderSegment] | None = None
     dns_domain: DnsDomain = ""
+    availability_zone_hints: AvailabilityZoneHints = []
 
 
 class NetworkUpdate(NeutronBody):
