@@ -318,6 +318,13 @@ def test_agents_follow_their_chassis(cloud: Cloud, tmp_path):
             return {(z["name"], z["resource"]) for z in got if z["state"] == "available"}
         wait_until(lambda: zones() == {("az-east", "network"), ("az-east", "router")}, 15,
                    "az-east listed")
+        with cloud.aio.client("pz") as c:
+            resp = c.post("/networks", json={"network": {
+                "name": "pz-net", "availability_zone_hints": ["az-east"]}})
+            assert resp.status_code == 201, resp.text
+            assert resp.json()["network"]["availability_zones"] == ["az-east"]
+            assert c.post("/networks", json={"network": {
+                "availability_zone_hints": ["az-west"]}}).status_code == 404
     finally:
         subprocess.run([*ovs, "set", "open", ".",
                         "external_ids:ovn-cms-options=enable-chassis-as-gw"], check=True)
