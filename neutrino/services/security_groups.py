@@ -172,10 +172,11 @@ def create_security_groups(env: Env, ctx: Context, items: list[dict[str, Any]]) 
 
     def run(session: Session) -> list[dict[str, Any]]:
         projects = [common.owner_project(ctx, data) for data in items]
-        for project in dict.fromkeys(projects):
-            ensure_default(session, project)
+        # quotas first: Neutron checks them before its plugin makes the default group
         check_quotas(session, env, "security_group", projects)
         check_quotas(session, env, "security_group_rule", projects * 2)
+        for project in dict.fromkeys(projects):
+            ensure_default(session, project)
         rows = [_insert_group(session, project, data.get("name", ""), data.get("description", ""),
                               stateful=data.get("stateful", True))
                 for data, project in zip(items, projects)]

@@ -246,6 +246,16 @@ def test_group_and_rule_quotas(api):
     assert details["security_group"]["used"] == 2 and details["security_group_rule"]["used"] == 6
 
 
+def test_the_quota_is_checked_before_the_default_group_is_made(api):
+    """As Neutron (its API checks quotas before the plugin makes ``default``): with a
+    quota of 1 a project's first group is made, with its default; the next is refused."""
+    api.put("/v2.0/quotas/p9", {"quota": {"security_group": 1}}, admin=True, expect=200)
+    body = {"security_group": {"name": "first", "project_id": "p9"}}
+    api.post(SG, body, admin=True, expect=201)
+    assert len(api.get(f"{SG}?project_id=p9", admin=True).json()["security_groups"]) == 2
+    assert error_type(api.post(SG, body, admin=True, expect=409)) == "OverQuota"
+
+
 def test_groups_are_taggable(api):
     sg = group(api)
     api.put(f"{SG}/{sg['id']}/tags", {"tags": ["red"]}, expect=200)
