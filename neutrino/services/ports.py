@@ -394,10 +394,7 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
     tags = common.validate_tags(data["tags"]) if data.get("tags") else []
     if tags:
         common.add_tags(session, port.id, tags)
-    # a deferred port counts as having addresses (Neutron: fixed_ips not given): it gets
-    # its groups now and its addresses once bound
-    groups = port_security.bind_new_port(session, ctx, port, data.get("security_groups"),
-                                         has_ip=bool(fixed) or allocation == "deferred")
+    groups = port_security.bind_new_port(session, ctx, port, data.get("security_groups"))
     common.enqueue_ovn(session, "port", port.id)
     fixed.sort(key=lambda f: (":" in f[1], ipaddress.ip_address(f[1])))
     return _port_dict(port, fixed, tags, groups)

@@ -268,10 +268,10 @@ def test_port_gets_the_default_group_and_port_security_of_its_network(api):
     assert port["port_security_enabled"] is False and port["security_groups"] == []
 
 
-def test_network_owned_and_addressless_ports_get_no_group(api):
+def test_network_owned_ports_get_no_group_addressless_ones_the_default(api):
     net = api.network()
-    port = api.port(net["id"])  # no subnet, no address
-    assert port["security_groups"] == []
+    port = api.port(net["id"])  # no subnet, no address: still the default group (Neutron)
+    assert port["fixed_ips"] == [] and port["security_groups"] == [default_group(api)["id"]]
     api.subnet(net["id"])
     dhcp = api.post("/v2.0/ports", {"port": {"network_id": net["id"],
                                              "device_owner": "network:dhcp"}},
@@ -283,7 +283,11 @@ def test_port_groups_are_chosen_replaced_and_filtered(api):
     net = api.network()
     api.subnet(net["id"])
     web, db = group(api, "web"), group(api, "db")
-    port = api.port(net["id"], security_groups=[web["id"], web["id"]])
+    resp = api.post("/v2.0/ports", {"port": {"network_id": net["id"],
+                                             "security_groups": [web["id"], web["id"]]}},
+                    expect=400)
+    assert "Duplicate items in the list" in resp.json()["NeutronError"]["message"]
+    port = api.port(net["id"], security_groups=[web["id"]])
     assert port["security_groups"] == [web["id"]]
     upd = api.put(f"/v2.0/ports/{port['id']}", {"port": {"security_groups": [db["id"]]}},
                   expect=200).json()["port"]
@@ -381,3 +385,27 @@ def test_concurrent_first_requests_make_one_default_group(api):
     for t in threads:
         t.join(30)
     assert len(seen) == 6 and len({tuple(s) for s in seen}) == 1 and len(seen[0]) == 1
+
+
+def test_addressless_port_takes_groups_and_refuses_unknown_ones(api):
+    net = api.network()  # no subnet: the ports have no address
+    web = group(api, "web")
+    stateless = group(api, "s", stateful=False)
+    port = api.port(net["id"], security_groups=[web["id"]])
+    assert port["fixed_ips"] == [] and port["security_groups"] == [web["id"]]
+    path = f"/v2.0/ports/{port['id']}"
+    missing = "7e57a5e0-0000-4000-8000-000000000000"
+    resp = api.put(path, {"port": {"security_groups": [missing]}}, expect=404)
+    assert error_type(resp) == "SecurityGroupNotFound"
+    resp = api.put(path, {"port": {"security_groups": [web["id"], stateless["id"]]}}, expect=409)
+    assert error_type(resp) == "SecurityGroupConflict"
+    assert api.get(path).json()["port"]["security_groups"] == [web["id"]]  # nothing changed
+    resp = api.post("/v2.0/ports", {"port": {"network_id": net["id"],
+                                             "security_groups": [missing]}}, expect=404)
+    assert error_type(resp) == "SecurityGroupNotFound"
+    assert error_type(api.delete(f"{SG}/{web['id']}", expect=409)) == "SecurityGroupInUse"
+    assert error_type(api.put(f"{SG}/{web['id']}", {"security_group": {"stateful": False}},
+                              expect=409)) == "SecurityGroupInUse"
+    upd = api.put(path, {"port": {"security_groups": [default_group(api)["id"]]}},
+                  expect=200).json()["port"]
+    assert upd["revision_number"] == port["revision_number"] + 1
