@@ -148,13 +148,37 @@ def test_protocols_by_name_or_number_and_ipv6_icmp_spelling(api):
     ({"protocol": "icmp", "port_range_max": 0}, "SecurityGroupMissingIcmpType"),
     ({"protocol": "gre", "port_range_min": 1, "port_range_max": 2},
      "SecurityGroupInvalidProtocolForPort"),
-    ({"protocol": "tcp", "port_range_min": 1, "port_range_max": 70000}, "InvalidInput"),
+    ({"protocol": "tcp", "port_range_min": 1, "port_range_max": 70000},
+     "SecurityGroupInvalidPortValue"),
+    ({"protocol": "tcp", "port_range_min": "x", "port_range_max": 2},
+     "SecurityGroupInvalidPortValue"),
     ({"remote_ip_prefix": "2001:db8::/64"}, "SecurityGroupRuleParameterConflict"),
     ({"remote_ip_prefix": "10.0.0.0/33"}, "InvalidInput"),
 ])
 def test_invalid_rules_are_400(api, attrs, error):
     sg = group(api)
     assert error_type(rule(api, sg["id"], 400, **attrs)) == error
+
+
+@pytest.mark.parametrize("protocol, low, high, message", [
+    ("tcp", -16, 80, "Invalid value for port -16"),
+    ("tcp", 80, 65536, "Invalid value for port 65536"),
+    ("tcp", 80, 79, "For TCP/UDP protocols, port_range_min must be <= port_range_max"),
+    ("tcp", None, 6, "For TCP/UDP protocols, port_range_min must be <= port_range_max"),
+    ("icmp", -1, 25, "Invalid value for port -1"),
+    ("icmp", 1, 256, "Invalid value for ICMP code (port_range_max) 256. It must be 0 to 255."),
+    ("icmp", 300, 1, "Invalid value for ICMP type (port_range_min) 300. It must be 0 to 255."),
+])
+def test_port_and_icmp_values_get_neutrons_messages(api, protocol, low, high, message):
+    sg = group(api)
+    resp = rule(api, sg["id"], 400, protocol=protocol, port_range_min=low, port_range_max=high)
+    assert resp.json()["NeutronError"]["message"] == message
+
+
+def test_ports_given_as_text_are_numbers(api):
+    sg = group(api)
+    r = rule(api, sg["id"], protocol="tcp", port_range_min="22", port_range_max="23")
+    assert (r["port_range_min"], r["port_range_max"]) == (22, 23)
 
 
 def test_ports_prefix_and_icmp_fields_are_stored_as_neutron_does(api):
@@ -177,6 +201,10 @@ def test_one_remote_only_and_it_must_be_visible(api):
     assert error_type(rule(api, sg["id"], 404, remote_group_id=other["id"])) == \
         "SecurityGroupNotFound"
     assert error_type(rule(api, other["id"], 404)) == "SecurityGroupNotFound"
+    # group ids are looked up, not validated as UUIDs (Neutron)
+    assert error_type(rule(api, sg["id"], 404, remote_group_id="bad_group_id")) == \
+        "SecurityGroupNotFound"
+    assert error_type(rule(api, "bad_group_id", 404)) == "SecurityGroupNotFound"
 
 
 def test_duplicate_rules_are_409(api):
