@@ -186,6 +186,7 @@ def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str,
                 "fixed_ips": [{"subnet_id": sub.id, "ip_address": sub.gateway_ip}],
                 "device_owner": c.DEVICE_OWNER_ROUTER_INTF, "device_id": router.id})
             iface_id, net_id, sub_ids = created["id"], net.id, [sub.id]
+        common.touch(router)  # a new router port revises its router (Neutron's RouterPort)
         common.enqueue_ovn(session, "router", router.id)
         return _interface_info(router, iface_id, net_id, sub_ids)
     return env.db.run(run)
@@ -228,6 +229,7 @@ def remove_router_interface(env: Env, ctx: Context, router_id: str,
             allocator.release_port(session, port.id)
             common.delete_tags(session, [port.id])
             session.delete(port)
+            common.touch(router)
         else:
             pairs = session.execute(select(IPAllocation.subnet_id, IPAllocation.ip_address).where(
                 IPAllocation.port_id == port.id,

@@ -127,9 +127,11 @@ def test_router_in_use_and_interface_removal(api, ext):
     net, sub = private(api)
     r = router(api)
     info = add_interface(api, r["id"], subnet_id=sub["id"]).json()
+    revision = api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"]
+    assert revision == r["revision_number"] + 1  # a new interface revises the router
     resp = api.delete(f"/v2.0/routers/{r['id']}", expect=409)
     assert error_type(resp) == "RouterInUse"
-    assert api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"] == 1
+    assert api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"] == revision
     # the subnet and network cannot go while the interface holds an address there
     assert error_type(api.delete(f"/v2.0/subnets/{sub['id']}", expect=409)) == "SubnetInUse"
     assert error_type(api.delete(f"/v2.0/networks/{net['id']}", expect=409)) == "NetworkInUse"
@@ -141,6 +143,8 @@ def test_router_in_use_and_interface_removal(api, ext):
     removed = remove_interface(api, r["id"], subnet_id=sub["id"]).json()
     assert removed["port_id"] == info["port_id"] and removed["subnet_ids"] == [sub["id"]]
     api.get(f"/v2.0/ports/{info['port_id']}", expect=404)
+    assert api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"] == \
+        revision + 1  # so does removing one
     api.delete(f"/v2.0/routers/{r['id']}", expect=204)
     api.delete(f"/v2.0/networks/{net['id']}", expect=204)
 
