@@ -12,8 +12,8 @@ and its allowed address pairs, and its security groups apply (OVN: its
 project's ``default`` group (``security_groups.ensure_default``), unless its owner
 is ``network:*``. A port without port security has no security groups and no
 allowed address pairs; a port without addresses may have both, as in Neutron
-(ML2 refuses groups only for a port without port security). Groups and their rules themselves are
-``services.security_groups``'.
+(ML2 refuses groups only for a port without port security). Groups and their
+rules themselves are ``services.security_groups``'.
 """
 
 from __future__ import annotations
