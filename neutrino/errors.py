@@ -321,8 +321,8 @@ class SecurityGroupInvalidPortRange(InvalidInput):
 
 
 class SecurityGroupInvalidPortValue(InvalidInput):
-    def __init__(self, port: int) -> None:
-        super().__init__(f"Invalid value for port {port}.")
+    def __init__(self, port: object) -> None:
+        super().__init__(f"Invalid value for port {port}")
 
 
 class SecurityGroupInvalidIcmpValue(InvalidInput):

@@ -8,11 +8,12 @@ With port security (anti-spoofing) a port may send only from its MAC and fixed I
 and its allowed address pairs, and its security groups apply (OVN: its
 ``port_security`` and port groups, ``ovn.desired``). A new port takes
 ``port_security_enabled`` from the request, else from its network (off for a
-``network:*`` owner); asking for no groups, a port with port security and addresses
-joins its project's ``default`` group (``security_groups.ensure_default``), unless
-its owner is ``network:*``. A port without port security has no security groups and
-no allowed address pairs. Groups and their rules themselves are
-``services.security_groups``'.
+``network:*`` owner); asking for no groups, a port with port security joins its
+project's ``default`` group (``security_groups.ensure_default``), unless its owner
+is ``network:*``. A port without port security has no security groups and no
+allowed address pairs; a port without addresses may have both, as in Neutron
+(ML2 refuses groups only for a port without port security). Groups and their
+rules themselves are ``services.security_groups``'.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors
-from neutrino.db.models import IPAllocation, Network, SecurityGroup, SecurityGroupPortBinding
+from neutrino.db.models import Network, SecurityGroup, SecurityGroupPortBinding
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.security_groups import ensure_default
@@ -63,11 +64,11 @@ def new_port_columns(env: Env, net: Network, mac: str, data: dict[str, Any]) -> 
 
 
 def bind_new_port(session: Session, ctx: Context | None, port: Any,
-                  requested: list[str] | None, *, has_ip: bool) -> list[str]:
+                  requested: list[str] | None) -> list[str]:
     """Put a new port (a row with the port columns) in its security groups and
     return their ids: ``requested``, or without a request the port's
     project's ``default`` group (made if missing), or none for a port without
-    port security or addresses or with a ``network:*`` owner.
+    port security or with a ``network:*`` owner.
 
     ``ctx`` None is a system caller (no ownership check). Raises
     PortSecurityAndIPRequiredForSecurityGroups (400), SecurityGroupNotFound
@@ -75,13 +76,13 @@ def bind_new_port(session: Session, ctx: Context | None, port: Any,
     (409) when stateful and stateless groups are mixed.
     """
     if requested is None:
-        if (not port.port_security_enabled or not has_ip
+        if (not port.port_security_enabled
                 or port.device_owner.startswith(c.DEVICE_OWNER_NETWORK_PREFIX)):
             return []
         ids = [ensure_default(session, port.project_id)]
     else:
         ids = list(dict.fromkeys(requested))
-        if ids and not (port.port_security_enabled and has_ip):
+        if ids and not port.port_security_enabled:
             raise errors.PortSecurityAndIPRequiredForSecurityGroups()
         _check_groups(session, ctx, port.project_id, ids)
     if ids:
@@ -117,10 +118,6 @@ def update_port_security(session: Session, env: Env, ctx: Context, port: Any,
             raise errors.AddressPairAndPortSecurityRequired()
     if requested is None or set(groups) == set(current):
         return False
-    has_ip = session.scalar(select(IPAllocation.ip_key).where(
-        IPAllocation.port_id == port.id).limit(1)) is not None
-    if groups and not has_ip:
-        raise errors.PortSecurityAndIPRequiredForSecurityGroups()
     _check_groups(session, ctx, port.project_id, groups)
     session.execute(delete(SecurityGroupPortBinding).where(
         SecurityGroupPortBinding.port_id == port.id))

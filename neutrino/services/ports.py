@@ -317,7 +317,9 @@ def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, 
     """Neutron's default port rules (A.5) for ``op`` ("create" or "update"): binding
     attributes need admin or the service role (Nova); ``network:*`` owners are
     admin-only; another project's network must be shared to the caller (RBAC);
-    mac_address and fixed IP addresses need admin or the network's owner."""
+    mac_address, fixed IP addresses, port_security_enabled and
+    allowed_address_pairs need admin or the network's owner (Neutron's
+    ``<op>_port:<attr>`` rules, any value given counting as set)."""
     if ctx.is_admin:
         return
     for key, attr in (("binding_host_id", "binding:host_id"), ("binding_profile", "binding:profile")):
@@ -335,6 +337,9 @@ def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, 
             raise errors.PolicyNotAuthorized(f"{op}_port:mac_address")
         if any("ip_address" in f for f in data.get("fixed_ips") or ()):
             raise errors.PolicyNotAuthorized(f"{op}_port:fixed_ips:ip_address")
+        for attr in ("port_security_enabled", "allowed_address_pairs"):
+            if attr in data:
+                raise errors.PolicyNotAuthorized(f"{op}_port:{attr}")
 
 
 def insert_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any], *,
@@ -394,10 +399,7 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
     tags = common.validate_tags(data["tags"]) if data.get("tags") else []
     if tags:
         common.add_tags(session, port.id, tags)
-    # a deferred port counts as having addresses (Neutron: fixed_ips not given): it gets
-    # its groups now and its addresses once bound
-    groups = port_security.bind_new_port(session, ctx, port, data.get("security_groups"),
-                                         has_ip=bool(fixed) or allocation == "deferred")
+    groups = port_security.bind_new_port(session, ctx, port, data.get("security_groups"))
     common.enqueue_ovn(session, "port", port.id)
     fixed.sort(key=lambda f: (":" in f[1], ipaddress.ip_address(f[1])))
     return _port_dict(port, fixed, tags, groups)

@@ -24,6 +24,7 @@ COUNTED = {"network": Network, "subnet": Subnet, "port": Port, "router": Router,
            "security_group_rule": SecurityGroupRule, "rbac_policy": NetworkRBAC}
 _COUNT = {name: select(func.count(model.id)).where(model.project_id == bindparam("project_id"))
           for name, model in COUNTED.items()}
+MAX_LIMIT = 2**31 - 1  # neutron-lib DB_INTEGER_MAX_VALUE
 _OVERRIDES = select(Quota.resource, Quota.limit).where(Quota.project_id == bindparam("project_id"))
 
 
@@ -80,10 +81,11 @@ def list_quotas(env: Env, ctx: Context) -> list[dict[str, Any]]:
 
 
 def update_quota(env: Env, ctx: Context, project_id: str, data: dict[str, Any]) -> dict[str, int]:
-    """Set limits (admin only). ``data`` maps resource -> int >= -1, plus optional
-    ``force``; a limit below current usage is refused unless forced (400), by default
-    (extensions quota-check-limit and quota-check-limit-default; ``check_limit`` is
-    accepted and ignored, as Neutron since 2025.1)."""
+    """Set limits (admin only). ``data`` maps resource -> integer from -1 to
+    2**31 - 1 (Neutron's convert_to_int and type:range; InvalidInput 400), plus
+    optional ``force``; a limit below current usage is refused unless forced (400), by
+    default (extensions quota-check-limit and quota-check-limit-default; ``check_limit``
+    is accepted and ignored, as Neutron since 2025.1)."""
     policy.require(ctx, "update_quota")
     force = bool(data.pop("force", False))
     data.pop("check_limit", None)
@@ -91,9 +93,7 @@ def update_quota(env: Env, ctx: Context, project_id: str, data: dict[str, Any]) 
     if unknown:
         raise errors.HTTPBadRequest(f"Unrecognized attribute(s) '{', '.join(unknown)}'")
     for resource, value in data.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
-            raise errors.InvalidInput(f"Invalid input for {resource}. Reason: '{value}' should be "
-                                      "an integer greater than or equal to -1.")
+        data[resource] = _limit(resource, value)
 
     def run(session: Session) -> dict[str, int]:
         for resource, value in data.items():
@@ -110,6 +110,23 @@ def update_quota(env: Env, ctx: Context, project_id: str, data: dict[str, Any]) 
         session.flush()
         return _limits(session, env, project_id)
     return env.db.run(run)
+
+
+def _limit(resource: str, value: Any) -> int:
+    """One limit as Neutron's quota attribute takes it: ``int(value)`` (``"10"``
+    too), then within -1..2**31-1. Raises InvalidInput (400) with Neutron's words."""
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise errors.InvalidInput(
+            f"Invalid input for operation: '{value}' is not an integer.") from None
+    if limit < -1:
+        raise errors.InvalidInput(f"Invalid input for {resource}. Reason: '{limit}' is too "
+                                  "small - must be at least '-1'.")
+    if limit > MAX_LIMIT:
+        raise errors.InvalidInput(f"Invalid input for {resource}. Reason: '{limit}' is too "
+                                  f"large - must be no larger than '{MAX_LIMIT}'.")
+    return limit
 
 
 def delete_quota(env: Env, ctx: Context, project_id: str) -> None:

@@ -403,6 +403,7 @@ def _normalize_rule(data: dict[str, Any]) -> dict[str, Any]:
     spelt ``ipv6-icmp``/``58``), ports or ICMP type/code, one remote, the
     prefix's version matching the ethertype. Returns the rule's columns."""
     rule = dict(data)
+    low, high = _port(rule.get("port_range_min")), _port(rule.get("port_range_max"))
     ethertype = rule.get("ethertype", IPV4)
     protocol = _protocol(rule.get("protocol"))
     if ethertype == IPV6 and protocol in ("icmp", "icmpv6"):
@@ -411,7 +412,6 @@ def _normalize_rule(data: dict[str, Any]) -> dict[str, Any]:
         protocol = "58"
     if ethertype == IPV4 and protocol in IPV6_ONLY:
         raise errors.SecurityGroupEthertypeConflictWithProtocol(ethertype, protocol)
-    low, high = rule.get("port_range_min"), rule.get("port_range_max")
     number = protocol_number(protocol)
     if low is not None or high is not None:
         if number is None:
@@ -443,6 +443,20 @@ def _normalize_rule(data: dict[str, Any]) -> dict[str, Any]:
     rule.update(ethertype=ethertype, protocol=protocol, port_range_min=low,
                 port_range_max=high, remote_ip_prefix=prefix)
     return rule
+
+
+def _port(value: Any) -> int | None:
+    """Neutron's ``convert_validate_port_value``: None, or anything ``int()``
+    takes to 0-65535; else SecurityGroupInvalidPortValue (400)."""
+    if value is None:
+        return None
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise errors.SecurityGroupInvalidPortValue(value) from None
+    if not 0 <= port <= 65535:
+        raise errors.SecurityGroupInvalidPortValue(value)
+    return port
 
 
 def _protocol(value: str | None) -> str | None:

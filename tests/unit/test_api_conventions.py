@@ -200,6 +200,28 @@ def test_quotas(api):
     api.network()
 
 
+@pytest.mark.parametrize("value, message", [
+    (-2, "Invalid input for security_group. Reason: '-2' is too small - must be at least '-1'."),
+    (2147483648, "Invalid input for security_group. Reason: '2147483648' is too large - must "
+                 "be no larger than '2147483647'."),
+    ("value", "Invalid input for operation: 'value' is not an integer."),
+])
+def test_quota_values_out_of_neutrons_range_are_400_and_change_nothing(api, value, message):
+    body = {"quota": {"security_group": value, "force": True}}
+    resp = api.put("/v2.0/quotas/p1", body, admin=True, expect=400)
+    assert resp.json()["NeutronError"]["message"] == message
+    assert api.get("/v2.0/quotas/p1").json()["quota"]["security_group"] == 10
+
+
+def test_quota_values_given_as_text_are_numbers(api):
+    body = {"quota": {"security_group": "12", "force": True}}
+    quota = api.put("/v2.0/quotas/p1", body, admin=True, expect=200).json()["quota"]
+    assert quota["security_group"] == 12
+    quota = api.put("/v2.0/quotas/p1", {"quota": {"security_group": 2147483647}}, admin=True,
+                    expect=200).json()["quota"]
+    assert quota["security_group"] == 2147483647
+
+
 def test_port_quota_counts_bulk(api):
     api.put("/v2.0/quotas/p1", {"quota": {"port": 2}}, admin=True, expect=200)
     net = api.network()

@@ -76,6 +76,25 @@ def test_shared_network_is_usable_by_other_projects(api):
     api.post("/v2.0/subnets", body, project="p2", expect=403)
 
 
+@pytest.mark.parametrize("attrs", [{"port_security_enabled": False},
+                                   {"allowed_address_pairs": [{"ip_address": "1.1.1.1"}]}])
+def test_only_the_network_owner_sets_port_security_attributes_on_a_shared_network(api, attrs):
+    net = api.network(project="admin-project", shared=True)
+    api.subnet(net["id"], project="admin-project")
+    resp = api.post("/v2.0/ports", {"port": {"network_id": net["id"], **attrs}}, project="p2",
+                    expect=403)
+    assert error_type(resp) == "PolicyNotAuthorized"
+    port = api.port(net["id"], project="p2")
+    path = f"/v2.0/ports/{port['id']}"
+    assert error_type(api.put(path, {"port": attrs}, project="p2", expect=403)) == \
+        "PolicyNotAuthorized"
+    assert api.get(path, project="p2").json()["port"] == port  # nothing changed
+    # the owner and admins may
+    api.post("/v2.0/ports", {"port": {"network_id": net["id"], **attrs}},
+             project="admin-project", expect=201)
+    api.put(path, {"port": {**attrs, "security_groups": []}}, admin=True, expect=200)
+
+
 def test_admin_only_attributes(api):
     resp = api.post("/v2.0/networks", {"network": {"shared": True}}, expect=403)
     assert error_type(resp) == "PolicyNotAuthorized"

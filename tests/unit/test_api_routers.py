@@ -144,6 +144,7 @@ def test_router_in_use_and_interface_removal(api, ext):
     r = router(api)
     info = add_interface(api, r["id"], subnet_id=sub["id"]).json()
     revision = api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"]
+    assert revision == r["revision_number"] + 1  # a new interface revises the router
     resp = api.delete(f"/v2.0/routers/{r['id']}", expect=409)
     assert error_type(resp) == "RouterInUse"
     assert api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"] == revision
@@ -158,6 +159,8 @@ def test_router_in_use_and_interface_removal(api, ext):
     removed = remove_interface(api, r["id"], subnet_id=sub["id"]).json()
     assert removed["port_id"] == info["port_id"] and removed["subnet_ids"] == [sub["id"]]
     api.get(f"/v2.0/ports/{info['port_id']}", expect=404)
+    assert api.get(f"/v2.0/routers/{r['id']}").json()["router"]["revision_number"] == \
+        revision + 1  # so does removing one
     api.delete(f"/v2.0/routers/{r['id']}", expect=204)
     api.delete(f"/v2.0/networks/{net['id']}", expect=204)
 

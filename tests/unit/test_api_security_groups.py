@@ -148,13 +148,37 @@ def test_protocols_by_name_or_number_and_ipv6_icmp_spelling(api):
     ({"protocol": "icmp", "port_range_max": 0}, "SecurityGroupMissingIcmpType"),
     ({"protocol": "gre", "port_range_min": 1, "port_range_max": 2},
      "SecurityGroupInvalidProtocolForPort"),
-    ({"protocol": "tcp", "port_range_min": 1, "port_range_max": 70000}, "InvalidInput"),
+    ({"protocol": "tcp", "port_range_min": 1, "port_range_max": 70000},
+     "SecurityGroupInvalidPortValue"),
+    ({"protocol": "tcp", "port_range_min": "x", "port_range_max": 2},
+     "SecurityGroupInvalidPortValue"),
     ({"remote_ip_prefix": "2001:db8::/64"}, "SecurityGroupRuleParameterConflict"),
     ({"remote_ip_prefix": "10.0.0.0/33"}, "InvalidInput"),
 ])
 def test_invalid_rules_are_400(api, attrs, error):
     sg = group(api)
     assert error_type(rule(api, sg["id"], 400, **attrs)) == error
+
+
+@pytest.mark.parametrize("protocol, low, high, message", [
+    ("tcp", -16, 80, "Invalid value for port -16"),
+    ("tcp", 80, 65536, "Invalid value for port 65536"),
+    ("tcp", 80, 79, "For TCP/UDP protocols, port_range_min must be <= port_range_max"),
+    ("tcp", None, 6, "For TCP/UDP protocols, port_range_min must be <= port_range_max"),
+    ("icmp", -1, 25, "Invalid value for port -1"),
+    ("icmp", 1, 256, "Invalid value for ICMP code (port_range_max) 256. It must be 0 to 255."),
+    ("icmp", 300, 1, "Invalid value for ICMP type (port_range_min) 300. It must be 0 to 255."),
+])
+def test_port_and_icmp_values_get_neutrons_messages(api, protocol, low, high, message):
+    sg = group(api)
+    resp = rule(api, sg["id"], 400, protocol=protocol, port_range_min=low, port_range_max=high)
+    assert resp.json()["NeutronError"]["message"] == message
+
+
+def test_ports_given_as_text_are_numbers(api):
+    sg = group(api)
+    r = rule(api, sg["id"], protocol="tcp", port_range_min="22", port_range_max="23")
+    assert (r["port_range_min"], r["port_range_max"]) == (22, 23)
 
 
 def test_ports_prefix_and_icmp_fields_are_stored_as_neutron_does(api):
@@ -177,6 +201,10 @@ def test_one_remote_only_and_it_must_be_visible(api):
     assert error_type(rule(api, sg["id"], 404, remote_group_id=other["id"])) == \
         "SecurityGroupNotFound"
     assert error_type(rule(api, other["id"], 404)) == "SecurityGroupNotFound"
+    # group ids are looked up, not validated as UUIDs (Neutron)
+    assert error_type(rule(api, sg["id"], 404, remote_group_id="bad_group_id")) == \
+        "SecurityGroupNotFound"
+    assert error_type(rule(api, "bad_group_id", 404)) == "SecurityGroupNotFound"
 
 
 def test_duplicate_rules_are_409(api):
@@ -278,10 +306,10 @@ def test_port_gets_the_default_group_and_port_security_of_its_network(api):
     assert port["port_security_enabled"] is False and port["security_groups"] == []
 
 
-def test_network_owned_and_addressless_ports_get_no_group(api):
+def test_network_owned_ports_get_no_group_addressless_ones_the_default(api):
     net = api.network()
-    port = api.port(net["id"])  # no subnet, no address
-    assert port["security_groups"] == []
+    port = api.port(net["id"])  # no subnet, no address: still the default group (Neutron)
+    assert port["fixed_ips"] == [] and port["security_groups"] == [default_group(api)["id"]]
     api.subnet(net["id"])
     dhcp = api.post("/v2.0/ports", {"port": {"network_id": net["id"],
                                              "device_owner": "network:dhcp"}},
@@ -293,7 +321,11 @@ def test_port_groups_are_chosen_replaced_and_filtered(api):
     net = api.network()
     api.subnet(net["id"])
     web, db = group(api, "web"), group(api, "db")
-    port = api.port(net["id"], security_groups=[web["id"], web["id"]])
+    resp = api.post("/v2.0/ports", {"port": {"network_id": net["id"],
+                                             "security_groups": [web["id"], web["id"]]}},
+                    expect=400)
+    assert "Duplicate items in the list" in resp.json()["NeutronError"]["message"]
+    port = api.port(net["id"], security_groups=[web["id"]])
     assert port["security_groups"] == [web["id"]]
     upd = api.put(f"/v2.0/ports/{port['id']}", {"port": {"security_groups": [db["id"]]}},
                   expect=200).json()["port"]
@@ -391,3 +423,27 @@ def test_concurrent_first_requests_make_one_default_group(api):
     for t in threads:
         t.join(30)
     assert len(seen) == 6 and len({tuple(s) for s in seen}) == 1 and len(seen[0]) == 1
+
+
+def test_addressless_port_takes_groups_and_refuses_unknown_ones(api):
+    net = api.network()  # no subnet: the ports have no address
+    web = group(api, "web")
+    stateless = group(api, "s", stateful=False)
+    port = api.port(net["id"], security_groups=[web["id"]])
+    assert port["fixed_ips"] == [] and port["security_groups"] == [web["id"]]
+    path = f"/v2.0/ports/{port['id']}"
+    missing = "7e57a5e0-0000-4000-8000-000000000000"
+    resp = api.put(path, {"port": {"security_groups": [missing]}}, expect=404)
+    assert error_type(resp) == "SecurityGroupNotFound"
+    resp = api.put(path, {"port": {"security_groups": [web["id"], stateless["id"]]}}, expect=409)
+    assert error_type(resp) == "SecurityGroupConflict"
+    assert api.get(path).json()["port"]["security_groups"] == [web["id"]]  # nothing changed
+    resp = api.post("/v2.0/ports", {"port": {"network_id": net["id"],
+                                             "security_groups": [missing]}}, expect=404)
+    assert error_type(resp) == "SecurityGroupNotFound"
+    assert error_type(api.delete(f"{SG}/{web['id']}", expect=409)) == "SecurityGroupInUse"
+    assert error_type(api.put(f"{SG}/{web['id']}", {"security_group": {"stateful": False}},
+                              expect=409)) == "SecurityGroupInUse"
+    upd = api.put(path, {"port": {"security_groups": [default_group(api)["id"]]}},
+                  expect=200).json()["port"]
+    assert upd["revision_number"] == port["revision_number"] + 1

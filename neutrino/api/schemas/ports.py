@@ -53,7 +53,16 @@ def _none_is_empty(value: Any) -> Any:
     return [] if value is None else value
 
 
-SecurityGroupIds = Annotated[list[UUIDStr], BeforeValidator(_none_is_empty)]
+def _no_duplicates(value: list[str]) -> list[str]:
+    """Neutron's ``type:uuid_list``: each id once."""
+    dups = sorted({v for v in value if value.count(v) > 1})
+    if dups:
+        raise ValueError(f"Duplicate items in the list: '{', '.join(dups)}'")
+    return value
+
+
+SecurityGroupIds = Annotated[list[UUIDStr], BeforeValidator(_none_is_empty),
+                             AfterValidator(_no_duplicates)]
 AddressPairs = Annotated[list[AddressPair], BeforeValidator(_none_is_empty)]
 # Extension dns-domain-ports: "" or an FQDN (services/dns.py raises InvalidInput).
 DnsDomain = Annotated[str, AfterValidator(dns.validate_dns_domain)]

@@ -1,16 +1,17 @@
 """Request bodies for ``/v2.0/security-groups`` and ``/v2.0/security-group-rules``
-(reference B.6). Rule meaning (protocol names, port ranges, ethertype against
-the prefix) is checked by ``services.security_groups``."""
+(reference B.6). Rule meaning (protocol names, port values and ranges, ethertype
+against the prefix) is checked by ``services.security_groups``; group ids are
+looked up there, not validated as UUIDs (Neutron: 404 SecurityGroupNotFound)."""
 
 from __future__ import annotations
 
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, Name, NeutronBody,
-                                         ProjectId, UUIDStr)
+                                         ProjectId)
 
 SECURITY_GROUP_ATTRIBUTES = STANDARD_ATTRIBUTES | {"stateful", "shared", "security_group_rules"}
 RULE_ATTRIBUTES = frozenset({
@@ -48,7 +49,10 @@ def _protocol(value: Any) -> Any:
 
 IPOrCIDR = Annotated[str, AfterValidator(_ip_or_cidr)]
 Ethertype = Annotated[Literal["IPv4", "IPv6"], BeforeValidator(_ethertype)]
-Port = Annotated[int, Field(ge=0, le=65535)]
+# Any value: converted by the service as Neutron's convert_validate_port_value.
+Port = Any
+# Neutron's security_group_id is a string of at most 36 characters; remote_group_id any.
+GroupId = Annotated[str, StringConstraints(max_length=36)]
 
 
 class SecurityGroupCreate(NeutronBody):
@@ -69,14 +73,14 @@ class SecurityGroupUpdate(NeutronBody):
 
 class SecurityGroupRuleCreate(NeutronBody):
     ATTRIBUTES = RULE_ATTRIBUTES
-    security_group_id: UUIDStr
+    security_group_id: GroupId
     direction: Literal["ingress", "egress"]
     ethertype: Ethertype = "IPv4"
     protocol: Annotated[str | None, BeforeValidator(_protocol)] = None
     port_range_min: Port | None = None
     port_range_max: Port | None = None
     remote_ip_prefix: IPOrCIDR | None = None
-    remote_group_id: UUIDStr | None = None
+    remote_group_id: str | None = None
     description: Description = ""
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
