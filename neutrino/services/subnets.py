@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from typing import Any, Iterable
 
@@ -65,6 +66,20 @@ def visible(ctx: Context):
                Subnet.network_id.in_(rbac.granted(ctx.project_id, rbac.SHARED)))
 
 
+def _caller_spec(ctx: Context) -> listing.ResourceSpec:
+    """SPEC plus ``shared``: not an attribute of a subnet's body, but a filter on
+    its network's ``shared`` as the caller sees it (neutron-lib's subnet ``shared``
+    is ``is_visible: False, is_filter: True``)."""
+    shared = Subnet.network_id.in_(select(Network.id).where(rbac.shared_for(ctx)))
+
+    def shared_filter(values: list[str]) -> listing.Clause:
+        wanted = {listing.to_bool(v) for v in values}
+        if len(wanted) == 2:
+            return listing.true()
+        return shared if True in wanted else ~shared
+    return dataclasses.replace(SPEC, filters={**SPEC.filters, "shared": shared_filter})
+
+
 def find_visible(session: Session, ctx: Context, subnet_id: str) -> Subnet:
     sub = session.get(Subnet, subnet_id)
     if sub is None or not (ctx.is_admin or sub.project_id == ctx.project_id
@@ -123,7 +138,7 @@ def get_subnet(env: Env, ctx: Context, subnet_id: str, fields: list[str] | None 
 def list_subnets(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     def run(session: Session) -> list[dict[str, Any]]:
         stmt = listing.apply_list_query(
-            session, select(Subnet.__table__).where(visible(ctx)), SPEC, query)
+            session, select(Subnet.__table__).where(visible(ctx)), _caller_spec(ctx), query)
         return _visible_attributes(
             ctx, subnet_dicts(session, listing.fetch(session, stmt, query), query.fields))
     return env.db.run(run, write=False)

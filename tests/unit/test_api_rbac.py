@@ -265,3 +265,27 @@ def test_rbac_policy_quota(api):
     assert error_type(policy(api, net["id"], target="p3", expect=409)) == "OverQuota"
     details = api.get("/v2.0/quotas/p1/details").json()["quota"]["rbac_policy"]
     assert details == {"limit": 1, "used": 1, "reserved": 0}
+
+
+def subnet_ids(api, project, query="", admin=False):
+    return {s["id"] for s in api.get(f"/v2.0/subnets{query}", project=project,
+                                     admin=admin, expect=200).json()["subnets"]}
+
+
+def test_subnets_filter_on_their_networks_shared_flag(api):
+    priv = api.subnet(api.network(project="p1")["id"], project="p1")
+    shared_net = api.network(project="p9", shared=True)
+    shared = api.subnet(shared_net["id"], "10.1.0.0/24", project="p9")
+    named_net = api.network(project="p9")
+    named = api.subnet(named_net["id"], "10.2.0.0/24", project="p9")
+    policy(api, named_net["id"], target="p1", project="p9")
+    assert "shared" not in api.get(f"/v2.0/subnets/{shared['id']}").json()["subnet"]
+    assert subnet_ids(api, "p1", "?shared=true") == {shared["id"], named["id"]}
+    assert subnet_ids(api, "p1", "?shared=False") == {priv["id"]}
+    assert subnet_ids(api, "p1", "?shared=true&shared=false") == {priv["id"], shared["id"],
+                                                                  named["id"]}
+    # the admin sees `shared` as its own project does: only `*` entries count for it
+    assert subnet_ids(api, "p7", "?shared=True", admin=True) == {shared["id"]}
+    assert subnet_ids(api, "p7", "?shared=0", admin=True) == {priv["id"], named["id"]}
+    resp = api.get("/v2.0/subnets?shared=maybe", expect=400)
+    assert error_type(resp) == "InvalidInput"
