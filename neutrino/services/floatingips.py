@@ -181,7 +181,7 @@ def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | 
 
 def _create(session: Session, env: Env, ctx: Context, project: str, data: dict[str, Any]) -> FloatingIP:
     net = session.get(Network, data["floating_network_id"])
-    if net is None:
+    if net is None or not (ctx.is_admin or rbac.visible_to(session, net, project)):
         raise errors.NetworkNotFound(data["floating_network_id"])
     if not rbac.external_to(session, net, project):
         raise errors.BadRequest(f"Bad floatingip request: Network {net.id} is not a valid "

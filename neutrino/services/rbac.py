@@ -125,8 +125,13 @@ def _named(session: Session, network_id: str, project_id: str, action: str | Non
 
 def can_see(session: Session, ctx: Context, net: Network) -> bool:
     """The row form of ``visible``."""
-    return (ctx.is_admin or net.project_id == ctx.project_id or net.shared
-            or net.router_external or _named(session, net.id, ctx.project_id))
+    return ctx.is_admin or visible_to(session, net, ctx.project_id)
+
+
+def visible_to(session: Session, net: Network, project_id: str) -> bool:
+    """A member of ``project_id`` may see ``net`` (``can_see`` without admin)."""
+    return (net.project_id == project_id or net.shared or net.router_external
+            or _named(session, net.id, project_id))
 
 
 def shared_to(session: Session, net: Network, project_id: str) -> bool:

@@ -221,12 +221,15 @@ def test_access_as_external_allows_gateways_and_floating_ips_only(api):
     router = api.post("/v2.0/routers", {"router": {"name": "r", "external_gateway_info": {
         "network_id": ext["id"]}}}, project="p2", expect=201).json()["router"]
     assert router["external_gateway_info"]["network_id"] == ext["id"]
-    api.post("/v2.0/routers", {"router": {"external_gateway_info": {"network_id": ext["id"]}}},
-             project="p3", expect=400)
+    # p3 cannot see the network at all: 404, as Neutron's get_network in p3's context
+    resp = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
+        "network_id": ext["id"]}}}, project="p3", expect=404)
+    assert error_type(resp) == "NetworkNotFound"
     fip = api.post("/v2.0/floatingips", {"floatingip": {"floating_network_id": ext["id"]}},
                    project="p2", expect=201).json()["floatingip"]
-    api.post("/v2.0/floatingips", {"floatingip": {"floating_network_id": ext["id"]}},
-             project="p3", expect=400)
+    resp = api.post("/v2.0/floatingips", {"floatingip": {"floating_network_id": ext["id"]}},
+                    project="p3", expect=404)
+    assert error_type(resp) == "NetworkNotFound"
 
     resp = api.delete(f"{RBAC}/{pol['id']}", expect=409)
     assert error_type(resp) == "RbacPolicyInUse"
@@ -289,3 +292,17 @@ def test_subnets_filter_on_their_networks_shared_flag(api):
     assert subnet_ids(api, "p7", "?shared=0", admin=True) == {priv["id"], named["id"]}
     resp = api.get("/v2.0/subnets?shared=maybe", expect=400)
     assert error_type(resp) == "InvalidInput"
+
+
+def test_gateway_on_an_external_network_without_subnets_has_no_address(api):
+    net = api.network(project="p1")
+    policy(api, net["id"], target="p2", action="access_as_external")
+    router = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
+        "network_id": net["id"]}}}, project="p2", expect=201).json()["router"]
+    info = router["external_gateway_info"]
+    assert info["network_id"] == net["id"] and info["external_fixed_ips"] == []
+    # a visible network that is not external to p3 is a bad request, not a 404
+    shared = api.network(project="p1", shared=True)
+    resp = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
+        "network_id": shared["id"]}}}, project="p3", expect=400)
+    assert error_type(resp) == "BadRequest"
