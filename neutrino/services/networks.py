@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors, policy
-from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
+from neutrino.db.models import (FloatingIP, IPAllocation, IPAllocationBlock, Network, NetworkSegment,
+                                Port, Subnet)
 from neutrino.services import address_scopes, common, listing, rbac, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -226,17 +227,25 @@ def _check_unshare(session: Session, net: Network) -> None:
 
 
 def delete_network(env: Env, ctx: Context, network_id: str, if_match: int | None = None) -> None:
-    """Delete a network, its subnets and its auto-deleted ports.
+    """Delete a network, its subnets, its auto-deleted ports and, on an external
+    network, its floating IPs that are not associated (Neutron's
+    ``delete_disassociated_floatingips``).
 
-    Raises NetworkInUse (409) while other ports exist.
+    Raises NetworkInUse (409) while other ports exist (associated floating IPs too).
     """
     def run(session: Session) -> None:
         net = find_owned(session, ctx, network_id, "delete_network")
         common.check_if_match(net, if_match)
         ports = session.execute(select(Port.id, Port.device_owner)
                                 .where(Port.network_id == network_id)).all()
-        if any(p.device_owner not in AUTO_DELETE_PORT_OWNERS for p in ports):
+        loose = dict(session.execute(select(FloatingIP.floating_port_id, FloatingIP.id).where(
+            FloatingIP.floating_network_id == network_id, FloatingIP.fixed_port_id.is_(None))).all())
+        if any(p.device_owner not in AUTO_DELETE_PORT_OWNERS and p.id not in loose
+               for p in ports):
             raise errors.NetworkInUse(network_id)
+        if loose:
+            session.execute(delete(FloatingIP).where(FloatingIP.id.in_(list(loose.values()))))
+            common.delete_tags(session, list(loose.values()))
         subnet_ids = list(session.scalars(select(Subnet.id).where(Subnet.network_id == network_id)))
         port_ids = [p.id for p in ports]
         session.execute(delete(IPAllocation).where(IPAllocation.network_id == network_id))
