@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.constants import AUTO_ADDRESS_MODES, DEVICE_OWNER_ROUTER_PREFIX
+from neutrino.constants import (AUTO_ADDRESS_MODES, DEVICE_OWNER_ROUTER_PREFIX,
+                                ROUTER_INTERFACE_OWNERS)
 from neutrino.services import (common, listing, metadata_port, rbac, segments,
                                subnet_allocation)
 from neutrino.services.context import Context
@@ -118,7 +119,7 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
             common.touch(net)
             common.enqueue_ovn(session, "subnet", sub.id)
             common.enqueue_ovn(session, "network", net.id)
-            if sub.ipv6_address_mode in AUTO_ADDRESS_MODES or sub.ipv6_ra_mode in AUTO_ADDRESS_MODES:
+            if _is_auto_address(sub):
                 _add_auto_addresses(session, sub)
             if metadata_port.serves_metadata(sub):
                 metadata_port.ensure_metadata_port(session, env, net)
@@ -189,7 +190,10 @@ def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
 
 def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None = None) -> None:
     """Delete a subnet. Raises SubnetInUse (409) while ports other than
-    auto-deleted owners hold addresses in it; theirs are released."""
+    auto-deleted owners hold addresses in it; theirs are released. A SLAAC or
+    DHCPv6-stateless subnet goes while ports hold its automatic addresses (they
+    lose them), but not while a router interface is on it (Neutron's
+    ``_subnet_check_ip_allocations_internal_router_ports``)."""
     def run(session: Session) -> None:
         sub = find_visible(session, ctx, subnet_id)
         net = find_owned(session, ctx, sub.network_id, "delete_subnet")
@@ -197,8 +201,14 @@ def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None =
         holders = session.execute(
             select(Port.id, Port.device_owner).join(IPAllocation, IPAllocation.port_id == Port.id)
             .where(IPAllocation.subnet_id == subnet_id)).all()
-        if any(h.device_owner not in AUTO_DELETE_PORT_OWNERS for h in holders):
+        if _is_auto_address(sub):
+            in_use = any(h.device_owner in ROUTER_INTERFACE_OWNERS for h in holders)
+        else:
+            in_use = any(h.device_owner not in AUTO_DELETE_PORT_OWNERS for h in holders)
+        if in_use:
             raise errors.SubnetInUse(subnet_id)
+        for port in session.scalars(select(Port).where(Port.id.in_([h.id for h in holders]))):
+            common.touch(port)  # its fixed_ips change
         served_metadata = metadata_port.serves_metadata(sub)
         session.execute(delete(IPAllocation).where(IPAllocation.subnet_id == subnet_id))
         session.execute(delete(IPAllocationBlock).where(IPAllocationBlock.subnet_id == subnet_id))
@@ -342,6 +352,11 @@ def _host_routes(cidr: ranges.IPNetwork, routes: list[dict[str, str]], env: Env)
                                       f"hostroute '{route}'.")
         result.append(item)
     return result
+
+
+def _is_auto_address(sub: Subnet) -> bool:
+    """Addresses come from the prefix and the MAC (SLAAC, DHCPv6 stateless)."""
+    return sub.ipv6_address_mode in AUTO_ADDRESS_MODES or sub.ipv6_ra_mode in AUTO_ADDRESS_MODES
 
 
 def _add_auto_addresses(session: Session, sub: Subnet) -> None:
