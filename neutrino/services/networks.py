@@ -32,6 +32,7 @@ SPEC = listing.ResourceSpec(
         "shared": listing.eq(Network.shared, listing.to_bool),
         "mtu": listing.eq(Network.mtu, listing.to_int),
         "router:external": listing.eq(Network.router_external, listing.to_bool),
+        "is_default": listing.eq(Network.is_default, listing.to_bool),
         "port_security_enabled": listing.eq(Network.port_security_enabled, listing.to_bool),
         "provider:network_type": lambda values: _segment_filter(
             values, NetworkSegment.network_type, segments.GENEVE),
@@ -115,6 +116,8 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             policy.require(ctx, "create_network:shared")
         if data.get("router_external"):
             policy.require(ctx, "create_network:router:external")
+        if data.get("is_default"):
+            policy.require(ctx, "create_network:is_default")
         if segments.requested(data):
             policy.require(ctx, "create_network:segments" if data.get(segments.SEGMENTS)
                                  else "create_network:provider:network_type")
@@ -140,6 +143,7 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             for action, on in ((rbac.SHARED, net.shared), (rbac.EXTERNAL, net.router_external)):
                 if on:
                     rbac.mirror_wildcard(session, net, action, True)
+            _set_default(session, net, data.get("is_default"))
             common.enqueue_ovn(session, "network", net.id)
             rows.append(net)
         session.flush()
@@ -175,16 +179,18 @@ def list_networks(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict
 
 def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any],
                    if_match: int | None = None) -> dict[str, Any]:
-    """Update name, description, admin_state_up, mtu, shared and router:external (admin).
+    """Update name, description, admin_state_up, mtu, shared, router:external and
+    is_default (admin).
 
     Raises Conflict (409) when router:external is turned off while router
     gateways or floating IPs use the network (Neutron's ExternalNetworkInUse), and
-    InvalidSharedSetting (409) when shared is turned off while other projects use it.
+    InvalidSharedSetting (409) when shared is turned off while other projects use it,
+    DefaultExternalNetworkExists (409) for a second default external network.
     """
-    if "shared" in data:
-        policy.require(ctx, "update_network:shared")
-    if "router_external" in data:
-        policy.require(ctx, "update_network:router:external")
+    for attr in ("shared", "router:external", "is_default"):
+        if attr.replace(":", "_") in data:
+            policy.require(ctx, f"update_network:{attr}")
+    changes = {k: v for k, v in data.items() if k != "is_default"}
 
     def run(session: Session) -> dict[str, Any]:
         net = find_owned(session, ctx, network_id, "update_network")
@@ -201,12 +207,38 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
             rbac.mirror_wildcard(session, net, rbac.SHARED, data["shared"])
         if "router_external" in data:  # False also drops entries naming projects
             rbac.mirror_wildcard(session, net, rbac.EXTERNAL, data["router_external"])
-        if common.apply_changes(net, data):
+        changed = common.apply_changes(net, changes)
+        session.flush()
+        changed |= _set_default(session, net, data.get("is_default"))
+        if changed:
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
         session.flush()
         return _visible_attributes(session, ctx, network_dicts(session, [net]))[0]
     return env.db.run(run)
+
+
+class DefaultExternalNetworkExists(errors.Conflict):
+    def __init__(self, network: str) -> None:
+        super().__init__(f"Unable to complete operation. Default external network {network} "
+                         "already exists.")
+
+
+def _set_default(session: Session, net: Network, wanted: bool | None) -> bool:
+    """Apply ``is_default`` as Neutron's ``_ensure_external_network_default_value_callback``:
+    a second default is refused, and only an external network keeps the flag (a network
+    that stops being external loses it). True if it changed."""
+    if wanted:
+        other = session.scalar(select(Network.id).where(Network.is_default.is_(True),
+                                                        Network.id != net.id).limit(1))
+        if other is not None:
+            raise DefaultExternalNetworkExists(other)
+    value = net.is_default if wanted is None else wanted
+    value = bool(value) and rbac.is_external(session, net)
+    if value == net.is_default:
+        return False
+    net.is_default = value
+    return True
 
 
 class InvalidSharedSetting(errors.Conflict):

@@ -151,6 +151,13 @@ def external_to(session: Session, net: Network, project_id: str) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
+def is_external(session: Session, net: Network) -> bool:
+    """``net`` is external to someone: ``router:external`` or any ``access_as_external``
+    entry (Neutron's ``externalnetworks`` row)."""
+    return net.router_external or session.scalar(select(NetworkRBAC.id).where(
+        NetworkRBAC.object_id == net.id, NetworkRBAC.action == EXTERNAL).limit(1)) is not None
+
+
 def caller_view(session: Session, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Set ``shared`` and ``router:external`` of network API dicts (which hold
     the ``*`` columns) as the caller sees them, in place; two small queries
@@ -393,6 +400,10 @@ def _check_unused(session: Session, net: Network | AddressScope, row: Any,
     retargeting to ``new_target``) ``row`` have nothing depending on it (for an
     address scope: subnet pools in it)."""
     target = row.target_tenant
+    if (target == WILDCARD and row.action == EXTERNAL and isinstance(net, Network)
+            and net.is_default):
+        raise errors.RbacPolicyInUse(net.id, "Default external networks must be shared to "
+                                             "everyone.")
     if target == net.project_id:
         return  # self-sharing: the owner keeps access anyway
     model = type(row)

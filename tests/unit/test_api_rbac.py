@@ -6,7 +6,11 @@ is an admin of the caller's project.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import command
 from conftest import error_type
+
+from neutrino.db.session import alembic_config
 
 RBAC = "/v2.0/rbac-policies"
 
@@ -306,3 +310,46 @@ def test_gateway_on_an_external_network_without_subnets_has_no_address(api):
     resp = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
         "network_id": shared["id"]}}}, project="p3", expect=400)
     assert error_type(resp) == "BadRequest"
+
+
+def test_is_default_external_network(api):
+    ext = api.network(project="p1", **{"router:external": True})
+    assert ext["is_default"] is False
+    plain = api.network(project="p1")
+    path = f"/v2.0/networks/{ext['id']}"
+    resp = api.put(path, {"network": {"is_default": True}}, expect=403)  # admin only
+    assert error_type(resp) == "PolicyNotAuthorized"
+    got = api.put(path, {"network": {"is_default": True}}, admin=True, expect=200).json()
+    assert got["network"]["is_default"] is True
+    assert api.get(path, project="p2").json()["network"]["is_default"] is True
+    assert {n["id"] for n in api.get("/v2.0/networks?is_default=true", admin=True)
+            .json()["networks"]} == {ext["id"]}
+    # at most one default; a network that is not external does not keep the flag
+    second = api.network(project="p1", **{"router:external": True})
+    resp = api.put(f"/v2.0/networks/{second['id']}", {"network": {"is_default": True}},
+                   admin=True, expect=409)
+    assert error_type(resp) == "DefaultExternalNetworkExists"
+    got = api.put(f"/v2.0/networks/{plain['id']}", {"network": {"is_default": False}},
+                  admin=True, expect=200).json()["network"]
+    assert got["is_default"] is False
+    # the default's `*` external entry cannot go
+    star = api.get(f"{RBAC}?object_id={ext['id']}&action=access_as_external", admin=True
+                   ).json()["rbac_policies"][0]
+    assert star["target_tenant"] == "*"
+    resp = api.delete(f"{RBAC}/{star['id']}", admin=True, expect=409)
+    assert error_type(resp) == "RbacPolicyInUse" and "shared to everyone" in resp.text
+    # no longer external: no longer the default
+    got = api.put(path, {"network": {"router:external": False}}, admin=True, expect=200).json()
+    assert got["network"]["is_default"] is False
+    api.put(f"/v2.0/networks/{second['id']}", {"network": {"is_default": True}}, admin=True,
+            expect=200)
+
+
+def test_migration_0014_goes_down_and_up(api, database_url):
+    net = api.network(project="p1", **{"router:external": True})
+    engine = api.env.db.engine
+    config = alembic_config(database_url, engine=engine)
+    command.downgrade(config, "0013")
+    assert "is_default" not in {c["name"] for c in sa.inspect(engine).get_columns("networks")}
+    command.upgrade(config, "head")
+    assert api.get(f"/v2.0/networks/{net['id']}").json()["network"]["is_default"] is False
