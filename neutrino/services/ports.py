@@ -317,7 +317,8 @@ def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, 
     """Neutron's default port rules (A.5) for ``op`` ("create" or "update"): binding
     attributes need admin or the service role (Nova); ``network:*`` owners are
     admin-only; another project's network must be shared to the caller (RBAC);
-    mac_address and fixed IP addresses need admin or the network's owner."""
+    mac_address, allowed_address_pairs and fixed IP addresses need admin or the
+    network's owner (Neutron's ADMIN_OR_NET_OWNER_MEMBER)."""
     if ctx.is_admin:
         return
     for key, attr in (("binding_host_id", "binding:host_id"), ("binding_profile", "binding:profile")):
@@ -331,8 +332,9 @@ def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, 
         # visible only because it is external: its addresses are for routers and floating IPs
         raise errors.PolicyNotAuthorized(f"{op}_port:network_id")
     if net.project_id != ctx.project_id:
-        if "mac_address" in data:
-            raise errors.PolicyNotAuthorized(f"{op}_port:mac_address")
+        for attr in ("mac_address", "allowed_address_pairs"):
+            if attr in data:
+                raise errors.PolicyNotAuthorized(f"{op}_port:{attr}")
         if any("ip_address" in f for f in data.get("fixed_ips") or ()):
             raise errors.PolicyNotAuthorized(f"{op}_port:fixed_ips:ip_address")
 

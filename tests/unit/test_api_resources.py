@@ -76,6 +76,22 @@ def test_shared_network_is_usable_by_other_projects(api):
     api.post("/v2.0/subnets", body, project="p2", expect=403)
 
 
+def test_allowed_address_pairs_on_a_shared_network_need_its_owner(api):
+    net = api.network(project="admin-project", shared=True)
+    api.subnet(net["id"], project="admin-project")
+    pairs = [{"ip_address": "1.1.1.1"}]
+    body = {"port": {"network_id": net["id"], "allowed_address_pairs": pairs}}
+    assert error_type(api.post("/v2.0/ports", body, project="p2", expect=403)) == \
+        "PolicyNotAuthorized"
+    port = api.port(net["id"], project="p2")
+    resp = api.put(f"/v2.0/ports/{port['id']}", {"port": {"allowed_address_pairs": pairs}},
+                   project="p2", expect=403)
+    assert error_type(resp) == "PolicyNotAuthorized"
+    got = api.get(f"/v2.0/ports/{port['id']}", project="p2").json()["port"]
+    assert got["allowed_address_pairs"] == []
+    api.port(net["id"], project="admin-project", allowed_address_pairs=pairs)  # the owner may
+
+
 def test_admin_only_attributes(api):
     resp = api.post("/v2.0/networks", {"network": {"shared": True}}, expect=403)
     assert error_type(resp) == "PolicyNotAuthorized"
