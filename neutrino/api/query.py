@@ -62,17 +62,22 @@ def only_fields(items: list[dict[str, Any]], fields: list[str] | None) -> list[d
 
 def page_links(request: Request, collection: str, query: ListQuery,
                items: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """``next``/``previous`` links, as Neutron's native pagination builds them."""
-    if not query.limit or not items:
+    """``next``/``previous`` links, as Neutron's ``get_pagination_links``: a short
+    page has no link onwards (no ``next`` going forward, no ``previous`` going
+    back); an empty page's link carries no marker (``previous`` from past the end
+    pages back from the last item)."""
+    if not query.limit:
         return []
     base = str(request.url.replace(query=""))
     params = [(k, v) for k, v in request.query_params.multi_items()
               if k not in ("marker", "page_reverse")]
-    full = len(items) >= query.limit
+    short = len(items) < query.limit
     links = []
-    if (not query.page_reverse and full) or (query.page_reverse and query.marker):
-        links.append({"rel": "next", "href": f"{base}?{urlencode(params + [('marker', items[-1]['id'])])}"})
-    if (query.page_reverse and full) or (not query.page_reverse and query.marker):
-        prev = params + [("marker", items[0]["id"]), ("page_reverse", "True")]
-        links.append({"rel": "previous", "href": f"{base}?{urlencode(prev)}"})
+    if not (short and not query.page_reverse):
+        marker = [("marker", items[-1]["id"])] if items else []
+        links.append({"rel": "next", "href": f"{base}?{urlencode(params + marker)}"})
+    if not (short and query.page_reverse):
+        marker = [("marker", items[0]["id"])] if items else []
+        links.append({"rel": "previous",
+                      "href": f"{base}?{urlencode(params + marker + [('page_reverse', 'True')])}"})
     return links

@@ -64,7 +64,7 @@ def test_pagination_forward_and_back(api):
     page = api.get("/v2.0/ports?sort_key=name&limit=2").json()
     assert names_of(page) == ["p0", "p1"]
     links = {l["rel"]: l["href"] for l in page["ports_links"]}
-    assert set(links) == {"next"}
+    assert set(links) == {"next", "previous"}  # Neutron: only a short page lacks one
     page2 = api.get(links["next"].split("testserver")[1]).json()
     assert names_of(page2) == ["p2", "p3"]
     links2 = {l["rel"]: l["href"] for l in page2["ports_links"]}
@@ -72,6 +72,15 @@ def test_pagination_forward_and_back(api):
     assert names_of(back) == ["p0", "p1"]
     last = api.get(links2["next"].split("testserver")[1]).json()
     assert names_of(last) == ["p4"] and {l["rel"] for l in last["ports_links"]} == {"previous"}
+    # one past the end (limit 1): an empty page whose previous link pages back from the end
+    beyond = api.get(f"/v2.0/ports?sort_key=name&limit=1&marker={last['ports'][0]['id']}").json()
+    assert beyond["ports"] == []
+    links = {l["rel"]: l["href"] for l in beyond["ports_links"]}
+    assert set(links) == {"previous"} and "marker" not in links["previous"]
+    back = api.get(links["previous"].split("testserver")[1]).json()
+    assert names_of(back) == ["p4"]
+    links = {l["rel"]: l["href"] for l in back["ports_links"]}
+    assert names_of(api.get(links["previous"].split("testserver")[1]).json()) == ["p3"]
     assert error_type(api.get("/v2.0/ports?limit=2&marker=nope", expect=404)) == "PortNotFound"
     assert "Limit must be" in api.get("/v2.0/ports?limit=x", expect=400).text
 
