@@ -9,7 +9,9 @@ under RUN_DIR:
   ``network`` service in the catalog;
 * ``neutrino up --chassis 1`` with the test suite's helper (tests/allinone.py), state in
   ``RUN_DIR/neutrino``, ``auth_strategy = keystone`` and physnet ``public`` as devstack
-  has it (flat and VLAN, bridge ``br-ex``);
+  has it (flat and VLAN, bridge ``br-ex``), plus neutron-tempest-plugin's gate VLAN
+  physnet ``foo`` with VLANs 1-10 (``network_vlan_ranges = foo:1:10``, tempest's
+  ``provider_vlans = foo``), from which VLAN networks without an id get theirs;
 * devstack's networks, as admin: the external network ``public`` (flat on physnet
   ``public``, 172.24.4.0/24 and 2001:db8::/64, DHCP off) and the ``shared`` network that
   devstack's configure_tempest adds;
@@ -38,6 +40,7 @@ from keystone import ADMIN_PASSWORD, REGION, Keystone  # noqa: E402  (tests/keys
 
 SERVICE_USER, SERVICE_PASSWORD = "neutrino", "neutrino-pw"
 PHYSNET = "public"
+VLAN_PHYSNET, VLAN_RANGE = "foo", "1:10"  # neutron-tempest-plugin's zuul jobs
 
 
 class SerialKeystone(Keystone):
@@ -67,7 +70,7 @@ def application(environ, start_response):  # noqa: F811
 def neutrino_settings(keystone: Keystone) -> dict[str, str]:
     """``NEUTRINO_<NAME>`` settings of ``neutrino up`` (as tests/keystone.py's server)."""
     return {"auth_strategy": "keystone", "bridge_mappings": f"{PHYSNET}:br-ex",
-            "flat_networks": PHYSNET, "network_vlan_ranges": PHYSNET,
+            "flat_networks": PHYSNET, "network_vlan_ranges": f"{PHYSNET},{VLAN_PHYSNET}:{VLAN_RANGE}",
             # not the default openstacklocal: Neutron publishes port dns_domain only then
             "dns_domain": "example.org.",
             # neutron-tempest-plugin's jobs raise these (zuul.d/master_jobs.yaml): its
@@ -130,7 +133,7 @@ def tempest_conf(path: Path, keystone: Keystone, public_id: str, extensions: lis
                                     "ipv6": "True", "ipv6_subnet_attributes": "True",
                                     "port_security": str("port-security" in extensions)},
         "neutron_plugin_options": {"available_type_drivers": "flat,vlan,geneve",
-                                   "provider_vlans": PHYSNET},
+                                   "provider_vlans": VLAN_PHYSNET},
         "enforce_scope": {"neutron": "True", "keystone": "True"},
     })
     with open(path, "w") as f:

@@ -34,6 +34,9 @@ class Network(StandardAttrs, Base):
     # Extension "external-net": routers may put their gateway here; floating IPs come from it.
     router_external: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"),
                                                   index=True)
+    # Extension "auto-allocated-topology": the default external network (at most one;
+    # only an external network keeps it true).
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Extension "port-security": the default of the network's new ports.
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True,
                                                         server_default=text("true"))

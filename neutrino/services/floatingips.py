@@ -101,9 +101,9 @@ def list_floatingips(env: Env, ctx: Context, query: listing.ListQuery) -> list[d
 def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],
                       if_match: int | None = None) -> dict[str, Any]:
     """Associate (``port_id``, optional ``fixed_ip_address``), disassociate
-    (``port_id: null``) or describe a floating IP.
+    (``port_id: null``, or an empty body as Neutron) or describe a floating IP.
 
-    Raises PortNotFound (404), BadRequest (another project's port, a
+    Raises PortNotFound (404), BadRequest (another project's port unless admin, a
     ``network:*`` port, no or ambiguous IPv4 address, fixed_ip_address without
     port), ExternalGatewayForFloatingIPNotFound (404),
     FloatingIPPortAlreadyAssociated (409).
@@ -112,7 +112,9 @@ def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],
         fip = find_visible(session, ctx, fip_id)
         common.check_if_match(fip, if_match)
         changed, old_port_id = False, fip.fixed_port_id
-        if "port_id" in data or "fixed_ip_address" in data:
+        if not data:  # an empty body disassociates (Neutron keeps this old meaning)
+            changed = _disassociate(session, fip)
+        elif "port_id" in data or "fixed_ip_address" in data:
             port_id = data.get("port_id", fip.fixed_port_id)
             if port_id is None:
                 if data.get("fixed_ip_address") is not None:
@@ -181,7 +183,7 @@ def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | 
 
 def _create(session: Session, env: Env, ctx: Context, project: str, data: dict[str, Any]) -> FloatingIP:
     net = session.get(Network, data["floating_network_id"])
-    if net is None:
+    if net is None or not (ctx.is_admin or rbac.visible_to(session, net, project)):
         raise errors.NetworkNotFound(data["floating_network_id"])
     if not rbac.external_to(session, net, project):
         raise errors.BadRequest(f"Bad floatingip request: Network {net.id} is not a valid "
@@ -234,12 +236,11 @@ def _create(session: Session, env: Env, ctx: Context, project: str, data: dict[s
 def _associate(session: Session, ctx: Context, fip: FloatingIP, port_id: str,
                fixed_ip: str | None) -> bool:
     """Point the floating IP at (port, fixed IP) through the router that reaches it."""
-    port = session.get(Port, port_id)
-    if port is None or not (ctx.is_admin or port.project_id == ctx.project_id):
-        raise errors.PortNotFound(port_id)
-    if port.project_id != fip.project_id:
-        raise errors.BadRequest(f"Cannot create floating IP and bind it to Port {port.id}, since "
-                                "that port is owned by a different project.")
+    port = ports.find_visible(session, ctx, port_id)  # a network's owner sees its ports
+    if port.project_id != fip.project_id and not ctx.is_admin:
+        raise errors.BadRequest(f"Bad floatingip request: Cannot process floating IP association "
+                                f"with Port {port.id}, since that port is owned by a different "
+                                "tenant")
     if port.device_owner.startswith(c.DEVICE_OWNER_NETWORK_PREFIX):
         raise errors.BadRequest(f"Bad floatingip request: Port {port.id} is unable to be "
                                 f"assigned a floating IP (device owner {port.device_owner}).")

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors, policy
-from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, NetworkSegment, Port, Subnet
+from neutrino.db.models import (FloatingIP, IPAllocation, IPAllocationBlock, Network, NetworkSegment,
+                                Port, Subnet)
 from neutrino.services import address_scopes, agents, common, listing, mtu, rbac, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -31,6 +32,7 @@ SPEC = listing.ResourceSpec(
         "shared": listing.eq(Network.shared, listing.to_bool),
         "mtu": listing.eq(Network.mtu, listing.to_int),
         "router:external": listing.eq(Network.router_external, listing.to_bool),
+        "is_default": listing.eq(Network.is_default, listing.to_bool),
         "port_security_enabled": listing.eq(Network.port_security_enabled, listing.to_bool),
         "provider:network_type": lambda values: _segment_filter(
             values, NetworkSegment.network_type, segments.GENEVE),
@@ -114,6 +116,8 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             policy.require(ctx, "create_network:shared")
         if data.get("router_external"):
             policy.require(ctx, "create_network:router:external")
+        if data.get("is_default"):
+            policy.require(ctx, "create_network:is_default")
         if segments.requested(data):
             policy.require(ctx, "create_network:segments" if data.get(segments.SEGMENTS)
                                  else "create_network:provider:network_type")
@@ -141,6 +145,7 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             for action, on in ((rbac.SHARED, net.shared), (rbac.EXTERNAL, net.router_external)):
                 if on:
                     rbac.mirror_wildcard(session, net, action, True)
+            _set_default(session, net, data.get("is_default"))
             common.enqueue_ovn(session, "network", net.id)
             rows.append(net)
         session.flush()
@@ -167,18 +172,20 @@ def list_networks(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict
 
 def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any],
                    if_match: int | None = None) -> dict[str, Any]:
-    """Update name, description, admin_state_up, mtu, shared and router:external (admin).
+    """Update name, description, admin_state_up, mtu, shared, router:external and
+    is_default (admin).
 
     Raises InvalidInput (400) for an MTU above the network's maximum and
     NetworkMTUSubnetConflict (409) for one too small for its subnets (``services.mtu``),
     Conflict (409) when router:external is turned off while router
     gateways or floating IPs use the network (Neutron's ExternalNetworkInUse), and
-    InvalidSharedSetting (409) when shared is turned off while other projects use it.
+    InvalidSharedSetting (409) when shared is turned off while other projects use it,
+    DefaultExternalNetworkExists (409) for a second default external network.
     """
-    if "shared" in data:
-        policy.require(ctx, "update_network:shared")
-    if "router_external" in data:
-        policy.require(ctx, "update_network:router:external")
+    for attr in ("shared", "router:external", "is_default"):
+        if attr.replace(":", "_") in data:
+            policy.require(ctx, f"update_network:{attr}")
+    changes = {k: v for k, v in data.items() if k != "is_default"}
 
     def run(session: Session) -> dict[str, Any]:
         net = find_owned(session, ctx, network_id, "update_network")
@@ -195,17 +202,43 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
             rbac.mirror_wildcard(session, net, rbac.SHARED, data["shared"])
         if "router_external" in data:  # False also drops entries naming projects
             rbac.mirror_wildcard(session, net, rbac.EXTERNAL, data["router_external"])
-        changes = dict(data)
-        if "mtu" in changes:
-            changes["mtu"] = mtu.choose(env, changes["mtu"],
+        updates = dict(changes)
+        if "mtu" in updates:
+            updates["mtu"] = mtu.choose(env, updates["mtu"],
                                         mtu.on_physical_networks(session, net.id))
-            mtu.check_change(session, net, changes["mtu"])
-        if common.apply_changes(net, changes):
+            mtu.check_change(session, net, updates["mtu"])
+        changed = common.apply_changes(net, updates)
+        session.flush()
+        changed |= _set_default(session, net, data.get("is_default"))
+        if changed:
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
         session.flush()
         return _visible_attributes(session, ctx, network_dicts(session, [net]))[0]
     return env.db.run(run)
+
+
+class DefaultExternalNetworkExists(errors.Conflict):
+    def __init__(self, network: str) -> None:
+        super().__init__(f"Unable to complete operation. Default external network {network} "
+                         "already exists.")
+
+
+def _set_default(session: Session, net: Network, wanted: bool | None) -> bool:
+    """Apply ``is_default`` as Neutron's ``_ensure_external_network_default_value_callback``:
+    a second default is refused, and only an external network keeps the flag (a network
+    that stops being external loses it). True if it changed."""
+    if wanted:
+        other = session.scalar(select(Network.id).where(Network.is_default.is_(True),
+                                                        Network.id != net.id).limit(1))
+        if other is not None:
+            raise DefaultExternalNetworkExists(other)
+    value = net.is_default if wanted is None else wanted
+    value = bool(value) and rbac.is_external(session, net)
+    if value == net.is_default:
+        return False
+    net.is_default = value
+    return True
 
 
 class InvalidSharedSetting(errors.Conflict):
@@ -226,17 +259,25 @@ def _check_unshare(session: Session, net: Network) -> None:
 
 
 def delete_network(env: Env, ctx: Context, network_id: str, if_match: int | None = None) -> None:
-    """Delete a network, its subnets and its auto-deleted ports.
+    """Delete a network, its subnets, its auto-deleted ports and, on an external
+    network, its floating IPs that are not associated (Neutron's
+    ``delete_disassociated_floatingips``).
 
-    Raises NetworkInUse (409) while other ports exist.
+    Raises NetworkInUse (409) while other ports exist (associated floating IPs too).
     """
     def run(session: Session) -> None:
         net = find_owned(session, ctx, network_id, "delete_network")
         common.check_if_match(net, if_match)
         ports = session.execute(select(Port.id, Port.device_owner)
                                 .where(Port.network_id == network_id)).all()
-        if any(p.device_owner not in AUTO_DELETE_PORT_OWNERS for p in ports):
+        loose = dict(session.execute(select(FloatingIP.floating_port_id, FloatingIP.id).where(
+            FloatingIP.floating_network_id == network_id, FloatingIP.fixed_port_id.is_(None))).all())
+        if any(p.device_owner not in AUTO_DELETE_PORT_OWNERS and p.id not in loose
+               for p in ports):
             raise errors.NetworkInUse(network_id)
+        if loose:
+            session.execute(delete(FloatingIP).where(FloatingIP.id.in_(list(loose.values()))))
+            common.delete_tags(session, list(loose.values()))
         subnet_ids = list(session.scalars(select(Subnet.id).where(Subnet.network_id == network_id)))
         port_ids = [p.id for p in ports]
         session.execute(delete(IPAllocation).where(IPAllocation.network_id == network_id))

@@ -125,8 +125,13 @@ def _named(session: Session, network_id: str, project_id: str, action: str | Non
 
 def can_see(session: Session, ctx: Context, net: Network) -> bool:
     """The row form of ``visible``."""
-    return (ctx.is_admin or net.project_id == ctx.project_id or net.shared
-            or net.router_external or _named(session, net.id, ctx.project_id))
+    return ctx.is_admin or visible_to(session, net, ctx.project_id)
+
+
+def visible_to(session: Session, net: Network, project_id: str) -> bool:
+    """A member of ``project_id`` may see ``net`` (``can_see`` without admin)."""
+    return (net.project_id == project_id or net.shared or net.router_external
+            or _named(session, net.id, project_id))
 
 
 def shared_to(session: Session, net: Network, project_id: str) -> bool:
@@ -144,6 +149,13 @@ def external_to(session: Session, net: Network, project_id: str) -> bool:
     if net.project_id != project_id:
         stmt = stmt.where(NetworkRBAC.target_tenant == project_id)
     return session.scalar(stmt.limit(1)) is not None
+
+
+def is_external(session: Session, net: Network) -> bool:
+    """``net`` is external to someone: ``router:external`` or any ``access_as_external``
+    entry (Neutron's ``externalnetworks`` row)."""
+    return net.router_external or session.scalar(select(NetworkRBAC.id).where(
+        NetworkRBAC.object_id == net.id, NetworkRBAC.action == EXTERNAL).limit(1)) is not None
 
 
 def caller_view(session: Session, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -388,6 +400,10 @@ def _check_unused(session: Session, net: Network | AddressScope, row: Any,
     retargeting to ``new_target``) ``row`` have nothing depending on it (for an
     address scope: subnet pools in it)."""
     target = row.target_tenant
+    if (target == WILDCARD and row.action == EXTERNAL and isinstance(net, Network)
+            and net.is_default):
+        raise errors.RbacPolicyInUse(net.id, "Default external networks must be shared to "
+                                             "everyone.")
     if target == net.project_id:
         return  # self-sharing: the owner keeps access anyway
     model = type(row)

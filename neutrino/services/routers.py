@@ -102,7 +102,8 @@ def update_router(env: Env, ctx: Context, router_id: str, data: dict[str, Any],
     """Update name, description, admin_state_up, external_gateway_info, routes.
 
     ``external_gateway_info`` None or ``{}`` removes the gateway. Raises
-    NetworkNotFound, BadRequest (not an external network, no address on it),
+    NetworkNotFound (also when the router's project cannot see the network),
+    BadRequest (not an external network),
     PolicyNotAuthorized (enable_snat / external_fixed_ips for non-admins),
     RouterExternalGatewayInUseByFloatingIp (409), InvalidRoutes (400).
     """
@@ -329,7 +330,7 @@ def _set_gateway(session: Session, env: Env, router: Router, info: dict[str, Any
         _remove_gateway(session, router)
         return True
     net = session.get(Network, info["network_id"])
-    if net is None:
+    if net is None or not rbac.visible_to(session, net, router.project_id):
         raise errors.NetworkNotFound(info["network_id"])
     if not rbac.external_to(session, net, router.project_id):
         raise errors.BadRequest(f"Bad router request: Network {net.id} is not an external "
@@ -350,12 +351,11 @@ def _set_gateway(session: Session, env: Env, router: Router, info: dict[str, Any
     if old is not None:
         _check_gateway_unused(session, router, old.network_id)
         _remove_gateway(session, router)
-    # Without external_fixed_ips the port gets addresses as any port does (C.2).
+    # Without external_fixed_ips the port gets addresses as any port does (C.2); on a
+    # network without subnets it gets none, and the gateway waits for one (Neutron only
+    # logs "No IPs available"): OVN gets no gateway LRP until the port has an address.
     port = ports.insert_port(session, env, net, "", {
         "fixed_ips": fixed_ips, "device_owner": c.DEVICE_OWNER_ROUTER_GW, "device_id": router.id})
-    if not port["fixed_ips"]:
-        raise errors.BadRequest(f"Bad router request: No IPs available for external network "
-                                f"{net.id}.")
     router.gw_port_id = port["id"]
     return True
 

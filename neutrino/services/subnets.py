@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from typing import Any, Iterable
 
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 from neutrino import errors, policy
 from neutrino.db.models import IPAllocation, IPAllocationBlock, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.constants import AUTO_ADDRESS_MODES, DEVICE_OWNER_ROUTER_PREFIX
+from neutrino.constants import (AUTO_ADDRESS_MODES, DEVICE_OWNER_ROUTER_PREFIX,
+                                ROUTER_INTERFACE_OWNERS)
 from neutrino.services import (common, listing, metadata_port, mtu, rbac, segments,
                                subnet_allocation)
 from neutrino.services.context import Context
@@ -65,6 +67,20 @@ def visible(ctx: Context):
                Subnet.network_id.in_(rbac.granted(ctx.project_id, rbac.SHARED)))
 
 
+def _caller_spec(ctx: Context) -> listing.ResourceSpec:
+    """SPEC plus ``shared``: not an attribute of a subnet's body, but a filter on
+    its network's ``shared`` as the caller sees it (neutron-lib's subnet ``shared``
+    is ``is_visible: False, is_filter: True``)."""
+    shared = Subnet.network_id.in_(select(Network.id).where(rbac.shared_for(ctx)))
+
+    def shared_filter(values: list[str]) -> listing.Clause:
+        wanted = {listing.to_bool(v) for v in values}
+        if len(wanted) == 2:
+            return listing.true()
+        return shared if True in wanted else ~shared
+    return dataclasses.replace(SPEC, filters={**SPEC.filters, "shared": shared_filter})
+
+
 def find_visible(session: Session, ctx: Context, subnet_id: str) -> Subnet:
     sub = session.get(Subnet, subnet_id)
     if sub is None or not (ctx.is_admin or sub.project_id == ctx.project_id
@@ -103,7 +119,7 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
             common.touch(net)
             common.enqueue_ovn(session, "subnet", sub.id)
             common.enqueue_ovn(session, "network", net.id)
-            if sub.ipv6_address_mode in AUTO_ADDRESS_MODES or sub.ipv6_ra_mode in AUTO_ADDRESS_MODES:
+            if _is_auto_address(sub):
                 _add_auto_addresses(session, sub)
             if metadata_port.serves_metadata(sub):
                 metadata_port.ensure_metadata_port(session, env, net)
@@ -123,7 +139,7 @@ def get_subnet(env: Env, ctx: Context, subnet_id: str, fields: list[str] | None 
 def list_subnets(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     def run(session: Session) -> list[dict[str, Any]]:
         stmt = listing.apply_list_query(
-            session, select(Subnet.__table__).where(visible(ctx)), SPEC, query)
+            session, select(Subnet.__table__).where(visible(ctx)), _caller_spec(ctx), query)
         return _visible_attributes(
             ctx, subnet_dicts(session, listing.fetch(session, stmt, query), query.fields))
     return env.db.run(run, write=False)
@@ -195,7 +211,10 @@ def _check_gateway_free(session: Session, sub: Subnet) -> None:
 
 def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None = None) -> None:
     """Delete a subnet. Raises SubnetInUse (409) while ports other than
-    auto-deleted owners hold addresses in it; theirs are released."""
+    auto-deleted owners hold addresses in it; theirs are released. A SLAAC or
+    DHCPv6-stateless subnet goes while ports hold its automatic addresses (they
+    lose them), but not while a router interface is on it (Neutron's
+    ``_subnet_check_ip_allocations_internal_router_ports``)."""
     def run(session: Session) -> None:
         sub = find_visible(session, ctx, subnet_id)
         net = find_owned(session, ctx, sub.network_id, "delete_subnet")
@@ -203,8 +222,14 @@ def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None =
         holders = session.execute(
             select(Port.id, Port.device_owner).join(IPAllocation, IPAllocation.port_id == Port.id)
             .where(IPAllocation.subnet_id == subnet_id)).all()
-        if any(h.device_owner not in AUTO_DELETE_PORT_OWNERS for h in holders):
+        if _is_auto_address(sub):
+            in_use = any(h.device_owner in ROUTER_INTERFACE_OWNERS for h in holders)
+        else:
+            in_use = any(h.device_owner not in AUTO_DELETE_PORT_OWNERS for h in holders)
+        if in_use:
             raise errors.SubnetInUse(subnet_id)
+        for port in session.scalars(select(Port).where(Port.id.in_([h.id for h in holders]))):
+            common.touch(port)  # its fixed_ips change
         served_metadata = metadata_port.serves_metadata(sub)
         session.execute(delete(IPAllocation).where(IPAllocation.subnet_id == subnet_id))
         session.execute(delete(IPAllocationBlock).where(IPAllocationBlock.subnet_id == subnet_id))
@@ -348,6 +373,11 @@ def _host_routes(cidr: ranges.IPNetwork, routes: list[dict[str, str]], env: Env)
                                       f"hostroute '{route}'.")
         result.append(item)
     return result
+
+
+def _is_auto_address(sub: Subnet) -> bool:
+    """Addresses come from the prefix and the MAC (SLAAC, DHCPv6 stateless)."""
+    return sub.ipv6_address_mode in AUTO_ADDRESS_MODES or sub.ipv6_ra_mode in AUTO_ADDRESS_MODES
 
 
 def _add_auto_addresses(session: Session, sub: Subnet) -> None:

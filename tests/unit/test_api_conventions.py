@@ -81,6 +81,15 @@ def test_pagination_forward_and_back(api):
     [end] = [l["href"] for l in empty["ports_links"]]
     assert "marker" not in end
     assert names_of(api.get(end.split("testserver")[1]).json()) == ["p0", "p1", "p2", "p3", "p4"]
+    # one past the end (limit 1): an empty page whose previous link pages back from the end
+    beyond = api.get(f"/v2.0/ports?sort_key=name&limit=1&marker={last['ports'][0]['id']}").json()
+    assert beyond["ports"] == []
+    links = {l["rel"]: l["href"] for l in beyond["ports_links"]}
+    assert set(links) == {"previous"} and "marker" not in links["previous"]
+    back = api.get(links["previous"].split("testserver")[1]).json()
+    assert names_of(back) == ["p4"]
+    links = {l["rel"]: l["href"] for l in back["ports_links"]}
+    assert names_of(api.get(links["previous"].split("testserver")[1]).json()) == ["p3"]
     assert error_type(api.get("/v2.0/ports?limit=2&marker=nope", expect=404)) == "PortNotFound"
     assert "Limit must be" in api.get("/v2.0/ports?limit=x", expect=400).text
 

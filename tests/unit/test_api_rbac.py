@@ -6,7 +6,11 @@ is an admin of the caller's project.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import command
 from conftest import error_type
+
+from neutrino.db.session import alembic_config
 
 RBAC = "/v2.0/rbac-policies"
 
@@ -221,12 +225,15 @@ def test_access_as_external_allows_gateways_and_floating_ips_only(api):
     router = api.post("/v2.0/routers", {"router": {"name": "r", "external_gateway_info": {
         "network_id": ext["id"]}}}, project="p2", expect=201).json()["router"]
     assert router["external_gateway_info"]["network_id"] == ext["id"]
-    api.post("/v2.0/routers", {"router": {"external_gateway_info": {"network_id": ext["id"]}}},
-             project="p3", expect=400)
+    # p3 cannot see the network at all: 404, as Neutron's get_network in p3's context
+    resp = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
+        "network_id": ext["id"]}}}, project="p3", expect=404)
+    assert error_type(resp) == "NetworkNotFound"
     fip = api.post("/v2.0/floatingips", {"floatingip": {"floating_network_id": ext["id"]}},
                    project="p2", expect=201).json()["floatingip"]
-    api.post("/v2.0/floatingips", {"floatingip": {"floating_network_id": ext["id"]}},
-             project="p3", expect=400)
+    resp = api.post("/v2.0/floatingips", {"floatingip": {"floating_network_id": ext["id"]}},
+                    project="p3", expect=404)
+    assert error_type(resp) == "NetworkNotFound"
 
     resp = api.delete(f"{RBAC}/{pol['id']}", expect=409)
     assert error_type(resp) == "RbacPolicyInUse"
@@ -265,3 +272,84 @@ def test_rbac_policy_quota(api):
     assert error_type(policy(api, net["id"], target="p3", expect=409)) == "OverQuota"
     details = api.get("/v2.0/quotas/p1/details").json()["quota"]["rbac_policy"]
     assert details == {"limit": 1, "used": 1, "reserved": 0}
+
+
+def subnet_ids(api, project, query="", admin=False):
+    return {s["id"] for s in api.get(f"/v2.0/subnets{query}", project=project,
+                                     admin=admin, expect=200).json()["subnets"]}
+
+
+def test_subnets_filter_on_their_networks_shared_flag(api):
+    priv = api.subnet(api.network(project="p1")["id"], project="p1")
+    shared_net = api.network(project="p9", shared=True)
+    shared = api.subnet(shared_net["id"], "10.1.0.0/24", project="p9")
+    named_net = api.network(project="p9")
+    named = api.subnet(named_net["id"], "10.2.0.0/24", project="p9")
+    policy(api, named_net["id"], target="p1", project="p9")
+    assert "shared" not in api.get(f"/v2.0/subnets/{shared['id']}").json()["subnet"]
+    assert subnet_ids(api, "p1", "?shared=true") == {shared["id"], named["id"]}
+    assert subnet_ids(api, "p1", "?shared=False") == {priv["id"]}
+    assert subnet_ids(api, "p1", "?shared=true&shared=false") == {priv["id"], shared["id"],
+                                                                  named["id"]}
+    # the admin sees `shared` as its own project does: only `*` entries count for it
+    assert subnet_ids(api, "p7", "?shared=True", admin=True) == {shared["id"]}
+    assert subnet_ids(api, "p7", "?shared=0", admin=True) == {priv["id"], named["id"]}
+    resp = api.get("/v2.0/subnets?shared=maybe", expect=400)
+    assert error_type(resp) == "InvalidInput"
+
+
+def test_gateway_on_an_external_network_without_subnets_has_no_address(api):
+    net = api.network(project="p1")
+    policy(api, net["id"], target="p2", action="access_as_external")
+    router = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
+        "network_id": net["id"]}}}, project="p2", expect=201).json()["router"]
+    info = router["external_gateway_info"]
+    assert info["network_id"] == net["id"] and info["external_fixed_ips"] == []
+    # a visible network that is not external to p3 is a bad request, not a 404
+    shared = api.network(project="p1", shared=True)
+    resp = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
+        "network_id": shared["id"]}}}, project="p3", expect=400)
+    assert error_type(resp) == "BadRequest"
+
+
+def test_is_default_external_network(api):
+    ext = api.network(project="p1", **{"router:external": True})
+    assert ext["is_default"] is False
+    plain = api.network(project="p1")
+    path = f"/v2.0/networks/{ext['id']}"
+    resp = api.put(path, {"network": {"is_default": True}}, expect=403)  # admin only
+    assert error_type(resp) == "PolicyNotAuthorized"
+    got = api.put(path, {"network": {"is_default": True}}, admin=True, expect=200).json()
+    assert got["network"]["is_default"] is True
+    assert api.get(path, project="p2").json()["network"]["is_default"] is True
+    assert {n["id"] for n in api.get("/v2.0/networks?is_default=true", admin=True)
+            .json()["networks"]} == {ext["id"]}
+    # at most one default; a network that is not external does not keep the flag
+    second = api.network(project="p1", **{"router:external": True})
+    resp = api.put(f"/v2.0/networks/{second['id']}", {"network": {"is_default": True}},
+                   admin=True, expect=409)
+    assert error_type(resp) == "DefaultExternalNetworkExists"
+    got = api.put(f"/v2.0/networks/{plain['id']}", {"network": {"is_default": False}},
+                  admin=True, expect=200).json()["network"]
+    assert got["is_default"] is False
+    # the default's `*` external entry cannot go
+    star = api.get(f"{RBAC}?object_id={ext['id']}&action=access_as_external", admin=True
+                   ).json()["rbac_policies"][0]
+    assert star["target_tenant"] == "*"
+    resp = api.delete(f"{RBAC}/{star['id']}", admin=True, expect=409)
+    assert error_type(resp) == "RbacPolicyInUse" and "shared to everyone" in resp.text
+    # no longer external: no longer the default
+    got = api.put(path, {"network": {"router:external": False}}, admin=True, expect=200).json()
+    assert got["network"]["is_default"] is False
+    api.put(f"/v2.0/networks/{second['id']}", {"network": {"is_default": True}}, admin=True,
+            expect=200)
+
+
+def test_migration_0014_goes_down_and_up(api, database_url):
+    net = api.network(project="p1", **{"router:external": True})
+    engine = api.env.db.engine
+    config = alembic_config(database_url, engine=engine)
+    command.downgrade(config, "0013")
+    assert "is_default" not in {c["name"] for c in sa.inspect(engine).get_columns("networks")}
+    command.upgrade(config, "head")
+    assert api.get(f"/v2.0/networks/{net['id']}").json()["network"]["is_default"] is False

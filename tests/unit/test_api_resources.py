@@ -139,6 +139,30 @@ def test_subnet_v6_and_slaac(api):
     assert "/64" in api.post("/v2.0/subnets", body, expect=400).json()["NeutronError"]["message"]
 
 
+@pytest.mark.parametrize("mode", ["slaac", "dhcpv6-stateless"])
+def test_auto_address_subnet_deletes_while_ports_hold_its_addresses(api, mode):
+    net = api.network()
+    v4 = api.subnet(net["id"], "10.0.0.0/24")
+    sub = api.subnet(net["id"], "2001:db8::/64", ipv6_ra_mode=mode, ipv6_address_mode=mode)
+    port = api.port(net["id"])
+    assert {f["subnet_id"] for f in port["fixed_ips"]} == {v4["id"], sub["id"]}
+    api.delete(f"/v2.0/subnets/{sub['id']}", expect=204)
+    after = api.get(f"/v2.0/ports/{port['id']}").json()["port"]
+    assert [f["subnet_id"] for f in after["fixed_ips"]] == [v4["id"]]
+    assert after["revision_number"] > port["revision_number"]
+    # ...but not while a router interface is on it; a stateful subnet is in use as any
+    sub = api.subnet(net["id"], "2001:db8::/64", ipv6_ra_mode=mode, ipv6_address_mode=mode,
+                     gateway_ip="2001:db8::1")
+    router = api.post("/v2.0/routers", {"router": {"name": "r"}}, expect=201).json()["router"]
+    api.put(f"/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": sub["id"]},
+            expect=200)
+    assert error_type(api.delete(f"/v2.0/subnets/{sub['id']}", expect=409)) == "SubnetInUse"
+    stateful = api.subnet(net["id"], "2001:db8:2::/64", ipv6_address_mode="dhcpv6-stateful",
+                          ipv6_ra_mode="dhcpv6-stateful")
+    api.port(net["id"])
+    assert error_type(api.delete(f"/v2.0/subnets/{stateful['id']}", expect=409)) == "SubnetInUse"
+
+
 def test_subnet_stateful_v6_allocates_from_pool(api):
     net = api.network()
     sub = api.subnet(net["id"], "2001:db8:1::/64", ipv6_address_mode="dhcpv6-stateful",

@@ -308,3 +308,44 @@ def test_router_quota(api):
     router(api)
     resp = api.post("/v2.0/routers", {"router": {}}, expect=409)
     assert error_type(resp) == "OverQuota"
+
+
+def test_floating_ip_update_without_port_id_keeps_and_empty_body_clears(api, ext):
+    net, _ = ext
+    _, port = wired(api, ext)
+    f = fip(api, net["id"], port_id=port["id"])
+    path = f"/v2.0/floatingips/{f['id']}"
+    kept = api.put(path, {"floatingip": {"description": "d2"}}, expect=200).json()["floatingip"]
+    assert kept["port_id"] == port["id"] and kept["description"] == "d2"
+    cleared = api.put(path, {"floatingip": {}}, expect=200).json()["floatingip"]
+    assert (cleared["port_id"], cleared["status"], cleared["router_id"]) == (None, "DOWN", None)
+    assert cleared["description"] == "d2"
+    # the fixed IP is free for another floating IP now
+    fip(api, net["id"], port_id=port["id"])
+
+
+def test_floating_ip_and_a_port_of_another_project(api, ext):
+    net, _ = ext
+    r, mine = wired(api, ext)
+    theirs = api.post("/v2.0/ports", {"port": {"network_id": mine["network_id"],
+                                               "project_id": "p2"}},
+                      admin=True, expect=201).json()["port"]
+    f = fip(api, net["id"])
+    # the network's owner sees the port, but may not bind its floating IP to it
+    resp = api.put(f"/v2.0/floatingips/{f['id']}", {"floatingip": {"port_id": theirs["id"]}},
+                   expect=400)
+    assert error_type(resp) == "BadRequest" and "different tenant" in resp.text
+    assert api.get(f"/v2.0/floatingips/{f['id']}").json()["floatingip"]["port_id"] is None
+    # an admin may (Neutron: "and not context.is_admin")
+    bound = api.put(f"/v2.0/floatingips/{f['id']}", {"floatingip": {"port_id": theirs["id"]}},
+                    admin=True, expect=200).json()["floatingip"]
+    assert bound["port_id"] == theirs["id"] and bound["router_id"] == r["id"]
+
+
+def test_deleting_an_external_network_deletes_its_loose_floating_ips(api, ext):
+    net, sub = ext
+    loose = fip(api, net["id"], admin=True)
+    api.delete(f"/v2.0/networks/{net['id']}", admin=True, expect=204)
+    api.get(f"/v2.0/floatingips/{loose['id']}", admin=True, expect=404)
+    api.get(f"/v2.0/subnets/{sub['id']}", admin=True, expect=404)
+    assert api.get("/v2.0/ports", admin=True).json()["ports"] == []

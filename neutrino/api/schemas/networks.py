@@ -15,7 +15,7 @@ NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "admin_state_up", "status", "shared", "mtu", "subnets", "router:external",
     "provider:network_type", "provider:physical_network", "provider:segmentation_id",
     "port_security_enabled", "segments", "l2_adjacency", "dns_domain", "ipv4_address_scope",
-    "ipv6_address_scope", "availability_zone_hints", "availability_zones"}
+    "ipv6_address_scope", "availability_zone_hints", "availability_zones", "is_default"}
 PhysicalNetwork = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 NetworkType = Literal["flat", "vlan", "geneve"]
 # Extension dns-integration: "" or an FQDN (InvalidInput otherwise).
@@ -56,6 +56,7 @@ class NetworkCreate(NeutronBody):
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
     router_external: bool = Field(False, alias="router:external")
+    is_default: bool = False
     port_security_enabled: bool = True
     provider_network_type: NetworkType | None = Field(None, alias="provider:network_type")
     provider_physical_network: PhysicalNetwork | None = Field(
@@ -75,5 +76,6 @@ class NetworkUpdate(NeutronBody):
     shared: bool = False
     mtu: int = Field(0, ge=0)
     router_external: bool = Field(False, alias="router:external")
+    is_default: bool = False
     port_security_enabled: bool = True
     dns_domain: DnsDomain = ""
