@@ -16,7 +16,8 @@ SECURITY_GROUP_ATTRIBUTES = STANDARD_ATTRIBUTES | {"stateful", "shared", "securi
 RULE_ATTRIBUTES = frozenset({
     "id", "project_id", "tenant_id", "security_group_id", "direction", "ethertype", "protocol",
     "port_range_min", "port_range_max", "remote_ip_prefix", "normalized_cidr",
-    "remote_group_id", "description", "created_at", "updated_at", "revision_number"})
+    "remote_group_id", "remote_address_group_id", "description", "created_at", "updated_at",
+    "revision_number"})
 
 
 def _ip_or_cidr(value: str) -> str:
@@ -77,6 +78,7 @@ class SecurityGroupRuleCreate(NeutronBody):
     port_range_max: Port | None = None
     remote_ip_prefix: IPOrCIDR | None = None
     remote_group_id: UUIDStr | None = None
+    remote_address_group_id: UUIDStr | None = None
     description: Description = ""
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
