@@ -354,7 +354,8 @@ class SecurityGroupRuleParameterConflict(InvalidInput):
 
 class SecurityGroupMultipleRemoteEntites(InvalidInput):
     def __init__(self) -> None:
-        super().__init__("Only one of remote_ip_prefix or remote_group_id may be provided.")
+        super().__init__("Only one of remote_ip_prefix or remote_group_id or "
+                         "remote_address_group_id may be provided.")
 
 
 class SecurityGroupNotSingleGroupRules(InvalidInput):
@@ -544,3 +545,28 @@ class AgentNotFound(NotFound):
 class AvailabilityZoneNotFound(NotFound):
     def __init__(self, zone: str) -> None:
         super().__init__(f"AvailabilityZone {zone} could not be found.")
+
+
+# --- address groups (neutron-lib exceptions/address_group.py) ---------------------------
+
+class AddressGroupNotFound(NotFound):
+    def __init__(self, address_group_id: str) -> None:
+        super().__init__(f"Address group {address_group_id} could not be found.")
+
+
+class AddressGroupInUse(Conflict):
+    def __init__(self, address_group_id: str) -> None:
+        super().__init__(f"Address group {address_group_id} is in use on one or more "
+                         "security group rules.")
+
+
+class AddressesNotFound(NotFound):
+    def __init__(self, addresses: list[str], address_group_id: str) -> None:
+        super().__init__(f"Addresses {addresses} not found in the address group "
+                         f"{address_group_id}.")
+
+
+class AddressesAlreadyExist(BadRequest):
+    def __init__(self, addresses: list[str], address_group_id: str) -> None:
+        super().__init__(f"Addresses {addresses} already exist in the address group "
+                         f"{address_group_id}.")

@@ -115,6 +115,11 @@ RULES: list[oslo_policy.RuleDefault] = [
     _rule("shared_address_scopes", "field:address_scopes:shared=True"),
     *_crud("address_scope", get=f"({ADMIN}) or ({PROJECT_READER}) or rule:shared_address_scopes"),
     *_attrs("address_scope", "cu", ["shared"], ADMIN),
+    # address_group.py
+    _rule("shared_address_groups", "field:address_groups:shared=True"),
+    *_crud("address_group", get=f"({ADMIN_OR_PROJECT_READER}) or rule:shared_address_groups"),
+    _rule("add_addresses", ADMIN_OR_PROJECT_MEMBER),
+    _rule("remove_addresses", ADMIN_OR_PROJECT_MEMBER),
     # port.py
     *_crud("port", create=ADMIN_OR_SERVICE_OR_MEMBER, get=ADMIN_OR_SERVICE_OR_READER,
            update=ADMIN_OR_SERVICE_OR_MEMBER, delete=ADMIN_OR_SERVICE_OR_MEMBER),

@@ -44,7 +44,8 @@ def sb(ovn_lab: OvnLab, nb) -> object:
 
 def owned_rows(api) -> dict[str, set]:
     """``{table: uuids}`` of the NB rows neutrino owns: security group port groups
-    (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options, DNS rows."""
+    (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options, DNS rows,
+    address groups' address sets."""
     with api.ovsdb_connection.lock:
         tables = api.tables
         return {
@@ -58,6 +59,8 @@ def owned_rows(api) -> dict[str, set]:
                              if "subnet_id" in r.external_ids},
             "DNS": {r.uuid for r in tables["DNS"].rows.values()
                     if r.external_ids.get("ls_name", "").startswith("neutron-")},
+            "Address_Set": {r.uuid for r in tables["Address_Set"].rows.values()
+                            if "neutron:address_group_id" in r.external_ids},
         }
 
 
@@ -74,6 +77,8 @@ def delete_rows(nb, rows: dict[str, set]) -> None:
             txn.add(nb.db_destroy("DHCP_Options", u))
         for u in rows.get("DNS", ()):
             txn.add(nb.db_destroy("DNS", u))
+        for u in rows.get("Address_Set", ()):
+            txn.add(nb.address_set_del(u, if_exists=True))
 
 
 @pytest.fixture

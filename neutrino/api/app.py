@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from neutrino import policy
 from neutrino.api import keystone
-from neutrino.api import (agents, errors, extensions, health, instances, ip_availability,
+from neutrino.api import (address_groups, agents, errors, extensions, health, instances, ip_availability,
                           quotas, rbac, resources, routers, scheduler, subnetpools, tags)
 from neutrino.api.responses import JSONResponse
 from neutrino.services.env import Env
@@ -30,6 +30,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(health.router)
     app.include_router(routers.router)  # member actions before the generic item routes
     app.include_router(subnetpools.router)
+    app.include_router(address_groups.router)
     app.include_router(agents.router)
     app.include_router(core)
     app.include_router(tags.router)

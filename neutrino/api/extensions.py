@@ -120,6 +120,13 @@ EXTENSIONS = {
                        "Provides support for onboarding subnets into subnet pools"),
     "address-scope": ("Address scope", "Address scopes extension."),
     "rbac-address-scope": ("Add address_scope type to RBAC", "Add address_scope type to RBAC"),
+    # address groups as security group remotes (services/address_groups.py)
+    "address-group": ("Address group", "Support address group"),
+    "rbac-address-group": ("Add address_group type to RBAC",
+                           "Add address_group type to network RBAC"),
+    "security-groups-remote-address-group": (
+        "Remote address group id field for security group rules",
+        "Add new field of remote address group id in SG rules"),
     # agents and availability zones, mirrored from the SB (services/agents.py, ovn/agents.py)
     "agent": ("agent", "The agent management extension."),
     "availability_zone": ("Availability Zone", "The availability zone extension."),

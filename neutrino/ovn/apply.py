@@ -20,7 +20,9 @@ removed from their parent's column; OVSDB deletes them once unreferenced
 (reference D.0). An LSP's membership in owned port groups is changed with
 ``pg_add_ports`` / ``pg_del_ports``, one port at a time: a rule change
 rewrites only that group's ACLs, a port joining a group touches no other
-member.
+member. An address group's address sets are written before the ACLs that
+name them and deleted last; a changed set gets its ``addresses`` replaced in
+place, so ACLs referring to it are not touched.
 
 Sources: the changes and observed rows given; writes the NB through ovsdbapp
 and the commands of ``ovn.commands``.
@@ -38,7 +40,7 @@ from typing import Any
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
 from neutrino.ovn.desired import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
-from neutrino.ovn.observe import (ACL, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Observed,
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Observed,
                                   read_nb)
 from neutrino.ovn.dns import default_dns_servers
 from neutrino.ovn.plan import ADD, COLUMNS, DEL, SET, Change, plan
@@ -131,6 +133,11 @@ def _replace(api: Any, c: Change, refs: _Refs) -> list[Any]:
 def _delete(method: str, **flags: Any) -> Handler:
     """A handler deleting a top-level row by UUID with ``api.<method>``."""
     return lambda api, c, refs: [getattr(api, method)(c.uuid, **flags)]
+
+
+def _add_address_set(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    return [api.address_set_add(c.key, addresses=list(c.row.addresses), may_exist=True,
+                                external_ids=dict(c.row.external_ids))]
 
 
 def _add_port_group(api: Any, c: Change, refs: _Refs) -> list[Any]:
@@ -258,6 +265,7 @@ def _set_router_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
 # gateway chassis, routes, NATs; then router, switch, DHCP and port group
 # deletions (their children and members go with them).
 _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
+    (AS, {ADD: _add_address_set, SET: _replace}),
     (PG, {ADD: _add_port_group, SET: _replace}),
     (ACL, {DEL: _del_child, SET: _replace, ADD: _add_child}),
     (DHCP, {ADD: _add_dhcp}), (DHCP, {SET: _set_dhcp}),
@@ -275,6 +283,7 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (DHCP, {DEL: _delete("dhcp_options_del")}),
     (DNS, {DEL: _delete("dns_del")}),
     (PG, {DEL: _delete("pg_del", if_exists=True)}),
+    (AS, {DEL: _delete("address_set_del", if_exists=True)}),
 )
 
 

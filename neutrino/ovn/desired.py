@@ -30,6 +30,7 @@ from typing import Any
 from neutrino import constants as c
 from neutrino.ovn import port_dhcp
 from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
+from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
 
@@ -214,6 +215,7 @@ class Desired:
     port_groups: Mapping[str, PortGroup] = field(default_factory=dict)  # by name
     acls: Mapping[str, Acl] = field(default_factory=dict)  # by ``Acl.key``
     dns: Mapping[str, Dns] = field(default_factory=dict)  # by switch name (``ovn.dns``)
+    address_sets: Mapping[str, AddressSet] = field(default_factory=dict)  # by name
 
 
 def switch_name(network_id: str) -> str:

@@ -14,13 +14,14 @@ of ``ovn.desired`` and ``ovn.security_groups``.
 
 Sources: the SQLAlchemy models of ``neutrino.db.models`` (networks, segments,
 subnets, ports, IP allocations, routers, floating IPs, security groups, their
-rules and port bindings) and, for gateway chassis, a ``chassis`` mapping
+rules and port bindings, address groups and their addresses) and, for gateway chassis, a ``chassis`` mapping
 (gateway-capable SB chassis name -> physical networks, see ``ovn.chassis``).
 Writes nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 from collections import defaultdict
@@ -32,19 +33,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import constants as c
-from neutrino.db.models import (FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router,
+from neutrino.db.models import (AddressAssociation, AddressGroup, FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router,
                                 SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet,
                                 SubnetPool)
 from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, ROUTER_OWNERS,
                                   Desired, desired_state, localnet_name, lrp_name, router_name,
                                   switch_name)
 from neutrino.ovn import load_extras
+from neutrino.ovn.address_groups import address_set_names, desired_address_sets
 from neutrino.ovn.security_groups import PG_DROP, pg_name
 from neutrino.services.dns import DNS_DOMAIN_DEFAULT
 
 LOG = logging.getLogger(__name__)
 
-RESOURCE_TYPES = ("network", "subnet", "port", "router", "security_group")
+RESOURCE_TYPES = ("network", "subnet", "port", "router", "security_group", "address_group")
 _CHUNK = 500  # ids per IN list: far below every database's bound-parameter limit
 
 
@@ -54,7 +56,8 @@ class Scope:
     router names and LRP names. A row in scope that is not desired is deleted;
     so are localnet LSPs (``provnet-*``) on a switch in scope and every LRP,
     route, NAT and gateway chassis on a router in scope, and every ACL of a
-    port group in scope (``port_groups``: names)."""
+    port group in scope (``port_groups``: names). ``address_sets``: the
+    address set names of the address groups in scope."""
 
     switches: frozenset[str] = frozenset()
     ports: frozenset[str] = frozenset()
@@ -62,6 +65,7 @@ class Scope:
     routers: frozenset[str] = frozenset()
     router_ports: frozenset[str] = frozenset()
     port_groups: frozenset[str] = frozenset()
+    address_sets: frozenset[str] = frozenset()
 
 
 def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, base_mac: str,
@@ -80,7 +84,9 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     ``desired.desired_routers``); a security group its port
     group and ACLs. A port also brings its groups' port groups and ACLs (so
     its memberships can always be written) and ``neutron_pg_drop`` is always
-    in scope. Unknown resource types are ignored. Absent resources are in
+    in scope. An address group brings its two address sets (``ovn.address_groups``;
+    a rule naming it is its security group's). Unknown resource types are ignored.
+    Absent resources are in
     scope but not desired: deleted.
     A switch in scope brings its DNS row (``ovn.dns``, from the ``dns_domain``
     setting and the network's ports with names; ``dns_servers`` the default DHCP
@@ -127,14 +133,20 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         SecurityGroup.id.in_(c)), group_ids)
     rules = _in(session, lambda c: select(SecurityGroupRule.__table__).where(
         SecurityGroupRule.security_group_id.in_(c)), group_ids)
+    ag_ids = wanted["address_group"]
+    groups_ag = _in(session, lambda c: select(AddressGroup.id, AddressGroup.revision_number)
+                    .where(AddressGroup.id.in_(c)), ag_ids)
+    ag_addresses = _in(session, lambda c: _AG_ADDRESSES.where(
+        AddressAssociation.address_group_id.in_(c)), ag_ids)
     scope = Scope(
         switches=frozenset(map(switch_name, net_ids)),
         ports=frozenset(port_ids | {localnet_name(s.id) for s in segments if s.network_id in net_ids}),
         subnets=frozenset(wanted["subnet"] | {s.id for s in subnets if s.network_id in net_ids}),
         routers=frozenset(map(router_name, wanted["router"])),
         router_ports=frozenset(lrp_name(p.id) for p in router_ports),
-        port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}))
-    return scope, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
+        port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}),
+        address_sets=frozenset(n for g in ag_ids for n in address_set_names(g)))
+    return scope, _with_address_sets(groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
                                 router_ports=router_ports, floating_ips=floating_ips,
                                 floating_macs={p.id: p.mac_address for p in floating_macs},
@@ -145,7 +157,15 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                 pool_scopes=_pool_scopes(session) if routers else None,
                                 dns=load_extras.dns_inputs(session, all_net_ids,
                                                            dns_domain=dns_domain,
-                                                           servers=dns_servers))
+                                                           servers=dns_servers)))
+
+
+_AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.address)
+
+
+def _with_address_sets(groups: Iterable[Any], addresses: Iterable[Any], desired: Desired) -> Desired:
+    """``desired`` with the address sets of the address groups (``ovn.address_groups``)."""
+    return dataclasses.replace(desired, address_sets=desired_address_sets(groups, addresses))
 
 
 # (subnet_id, ip_address) of the metadata ports (reference C.4, D.4): the
@@ -193,7 +213,8 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
     ports = session.execute(select(Port.__table__)).all()
     allocations = session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
                                          IPAllocation.ip_address)).all()
-    return desired_state(
+    groups = session.execute(select(AddressGroup.id, AddressGroup.revision_number)).all()
+    return _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
         session.execute(select(Network.__table__)).all(),
         session.execute(select(Subnet.__table__)).all(),
         ports, allocations,
@@ -211,7 +232,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         port_security_groups=_groups_by_port(session.execute(_BINDINGS).all()),
         pool_scopes=_pool_scopes(session),
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
-                                      servers=dns_servers))
+                                      servers=dns_servers)))
 
 
 def gateway_router_ids(session: Session) -> list[str]:

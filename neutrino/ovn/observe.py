@@ -23,7 +23,8 @@ hand is read too (and a repair removes it). A DHCP row with ``port_id`` besides
 ``dns_records`` are read as those keys. A port group named ``pg_*``
 marked with its group id, and ``neutron_pg_drop``, is owned with all its ACLs
 (``ovn.security_groups``); an LSP's memberships in owned port groups are read
-as its ``port_groups``.
+as its ``port_groups``. An address set named ``ag_*`` marked with its address
+group's id is owned (``ovn.address_groups``).
 
 Source: the in-memory NB replica of ``ovn.idl`` (``api.idl``, read through
 the ``name`` indexes); ownership as ``ovn.desired`` and
@@ -40,7 +41,9 @@ from typing import Any
 
 from ovsdbapp.backend.ovs_idl import idlutils
 
+from neutrino.ovn import address_groups as ag
 from neutrino.ovn import idl as ovn_idl
+from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, PROVNET_PREFIX,
                                   ROUTER_PREFIX, SWITCH_PREFIX, DhcpOptions, GatewayChassis,
                                   LogicalRouter, LogicalRouterPort, LogicalSwitch,
@@ -56,6 +59,7 @@ LR, LRP, GWC = LogicalRouter.TABLE, LogicalRouterPort.TABLE, GatewayChassis.TABL
 ROUTE, NAT = StaticRoute.TABLE, Nat.TABLE
 PG, ACL = PortGroup.TABLE, Acl.TABLE
 DNS = Dns.TABLE
+AS = AddressSet.TABLE
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Observed:
     port_groups: Mapping[str, list[Found]] = field(default_factory=dict)
     acls: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``Acl.key``
     dns: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``ls_name``
+    address_sets: Mapping[str, list[Found]] = field(default_factory=dict)  # by name
 
 
 def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = (),
@@ -146,7 +151,21 @@ class _Reader:
             found.sort(key=lambda f: (-len(members[f.uuid]), str(f.uuid)))
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
         return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp, dns=dns,
+                        address_sets=self._address_sets(scope),
                         **self._routing(scope, router_port_names), **self._port_groups(scope))
+
+    def _address_sets(self, scope: Scope | None) -> dict[str, list[Found]]:
+        """Owned address sets (all, or those of the scope) by name."""
+        if scope is None:
+            rows = self.tables[AS].rows.values()
+        else:
+            rows = [r for name in sorted(scope.address_sets) for r in self._by_name(AS, name)]
+        found: dict[str, list[Found]] = defaultdict(list)
+        for r in rows:
+            if ag.is_owned(r.name, r.external_ids):
+                found[r.name].append(Found(r.uuid, AddressSet(
+                    r.name, tuple(r.addresses), dict(r.external_ids))))
+        return dict(found)
 
     def _dns(self) -> dict[str, list[Found]]:
         """Owned DNS rows by ``ls_name`` (duplicates: the one with most records first)."""

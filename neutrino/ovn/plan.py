@@ -26,7 +26,8 @@ from typing import Any
 from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER_PREFIX, Desired,
                                   network_id_of)
 from neutrino.ovn.load import Scope
-from neutrino.ovn.observe import (ACL, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Found,
+from neutrino.ovn.address_groups import EXT_AG_ID
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Found,
                                   Observed)
 from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
@@ -48,6 +49,7 @@ COLUMNS = {
     PG: ("external_ids",),
     ACL: ("action", "external_ids"),
     DNS: ("records", "external_ids"),
+    AS: ("addresses", "external_ids"),
 }
 
 
@@ -86,6 +88,8 @@ class Change:
             return f"port {port}" if port else f"subnet {self.key}"
         if self.table == DNS:
             return f"network {network_id_of(self.key)}"
+        if self.table == AS:
+            return f"address_group {row.external_ids[EXT_AG_ID]}"
         if self.table in (LRP, GWC):
             lrp = row.name if self.table == LRP else row.port
             return f"port {lrp[len(LRP_PREFIX):]}"
@@ -133,7 +137,18 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
                                     if n.startswith(PROVNET_PREFIX) and f.parent_uuid in on_scope}
     changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
     return changes + _plan_routing(desired, observed, scope) + _plan_port_groups(
-        desired, observed, scope)
+        desired, observed, scope) + _plan_address_sets(desired, observed, scope)
+
+
+def _plan_address_sets(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
+    """Address groups' address sets, by name (a SET rewrites ``addresses`` in place)."""
+    names = desired.address_sets.keys() | observed.address_sets.keys() if scope is None \
+        else scope.address_sets
+    changes: list[Change] = []
+    for name in sorted(names):
+        changes += _plan_rows(AS, name, desired.address_sets.get(name),
+                              observed.address_sets.get(name, []))
+    return changes
 
 
 def _plan_port_groups(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:

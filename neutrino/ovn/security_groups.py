@@ -7,7 +7,8 @@ Neutron's ``common/ovn/acl.py`` builds them. Every port with port security is
 also in ``neutron_pg_drop``, whose priority-1001 ACLs drop all other IP
 traffic in both directions. A rule's remote group is the address set
 ``$pg_<group>_ip4``/``_ip6`` that ovn-northd keeps for each port group: it
-follows membership with no write of ours.
+follows membership with no write of ours. A rule's remote address group is
+the group's ``$ag_<group>_ip4``/``_ip6`` address set (``ovn.address_groups``).
 
 neutrino adds three allow ACLs to ``neutron_pg_drop`` so that a port whose
 groups allow no egress still gets DHCP (v4 and v6) and reaches the metadata
@@ -24,6 +25,7 @@ from typing import Any
 
 from neutrino import constants as c
 from neutrino.db.models import IP_PROTOCOL_NUMBERS
+from neutrino.ovn.address_groups import address_set_name
 
 PG_PREFIX = "pg_"
 PG_DROP = "neutron_pg_drop"
@@ -87,8 +89,8 @@ def is_owned(name: str, external_ids: Mapping[str, str]) -> bool:
 def acl_match(rule: Any, port_group: str) -> str:
     """The ACL match of a rule on ``port_group``, concatenated exactly as
     Neutron's ``_add_sg_rule_acl_for_port_group`` does (D.6): port, ethertype,
-    remote prefix (its network form), remote group address set, protocol with
-    ports or ICMP type/code, else ``ip.proto``."""
+    remote prefix (its network form), remote group address set, remote address
+    group address set, protocol with ports or ICMP type/code, else ``ip.proto``."""
     ingress = rule.direction == "ingress"
     match = f"{'outport' if ingress else 'inport'} == @{port_group}"
     ip, icmp = ("ip4", "icmp4") if rule.ethertype == "IPv4" else ("ip6", "icmp6")
@@ -99,6 +101,8 @@ def acl_match(rule: Any, port_group: str) -> str:
         match += f" && {ip}.{side} == {network}"
     if rule.remote_group_id:
         match += f" && {ip}.{side} == ${pg_name(rule.remote_group_id)}_{ip}"
+    if getattr(rule, "remote_address_group_id", None):
+        match += f" && {ip}.{side} == ${address_set_name(rule.remote_address_group_id, ip)}"
     number = _protocol_number(rule.protocol)
     low, high = rule.port_range_min, rule.port_range_max
     if number in _TRANSPORT:

@@ -20,7 +20,10 @@ Address scopes (extension ``rbac-address-scope``) have policies of their own
 collection), retarget and delete them; ``address_scopes.shared`` mirrors the
 ``*`` entry, and a policy whose removal would strand another project's subnet
 pools in the scope is in use (``neutron/objects/address_scope.py``
-``get_bound_project_ids``, ``neutron/objects/rbac_db.py``).
+``get_bound_project_ids``, ``neutron/objects/rbac_db.py``). Address groups
+(extension ``rbac-address-group``, table ``addressgrouprbacs``, object type
+``address_group``) are shared the same way; their users are the projects with
+security group rules naming the group (``services.address_groups``).
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.db.models import (AddressScope, AddressScopeRBAC, FloatingIP, Network, NetworkRBAC,
-                                Port, Router)
-from neutrino.services import address_scopes, common, listing
+from neutrino.db.models import (AddressGroup, AddressGroupRBAC, AddressScope, AddressScopeRBAC,
+                                FloatingIP, Network, NetworkRBAC, Port, Router)
+from neutrino.services import address_groups, address_scopes, common, listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -43,10 +46,16 @@ SHARED = "access_as_shared"
 EXTERNAL = "access_as_external"
 WILDCARD = "*"
 ACTIONS = (EXTERNAL, SHARED)  # Neutron's NetworkRBAC.get_valid_actions() order
-OBJECT_TYPES = ("network", "address_scope")
-VALID_ACTIONS = {"network": ACTIONS, "address_scope": (SHARED,)}
+OBJECT_TYPES = ("network", "address_scope", "address_group")
+VALID_ACTIONS = {"network": ACTIONS, "address_scope": (SHARED,), "address_group": (SHARED,)}
 _COLUMN = {SHARED: "shared", EXTERNAL: "router_external"}
-_MODELS = {"network": NetworkRBAC, "address_scope": AddressScopeRBAC}
+_MODELS = {"network": NetworkRBAC, "address_scope": AddressScopeRBAC,
+           "address_group": AddressGroupRBAC}
+_OBJECTS = {NetworkRBAC: Network, AddressScopeRBAC: AddressScope, AddressGroupRBAC: AddressGroup}
+_TYPE_OF = {model: otype for otype, model in _MODELS.items()}
+# Objects shared by ``access_as_shared`` only: how to find one the caller sees.
+_FIND_SHARED = {"address_scope": address_scopes.find_visible,
+                "address_group": address_groups.find_visible}
 
 
 def _policies_of(object_type: str):
@@ -226,15 +235,13 @@ def _find(session: Session, ctx: Context, policy_id: str, *,
     return row
 
 
-def _object_of(session: Session, row: Any) -> Network | AddressScope:
-    """The network or address scope a policy row is about, locked for the change."""
-    model = AddressScope if isinstance(row, AddressScopeRBAC) else Network
-    return session.get(model, row.object_id, with_for_update=True)
+def _object_of(session: Session, row: Any) -> Network | AddressScope | AddressGroup:
+    """The network, address scope or group a policy row is about, locked for the change."""
+    return session.get(_OBJECTS[type(row)], row.object_id, with_for_update=True)
 
 
 def _policy_dict(row: Any) -> dict[str, Any]:
-    object_type = getattr(row, "object_type", None) or (
-        "address_scope" if isinstance(row, AddressScopeRBAC) else "network")
+    object_type = getattr(row, "object_type", None) or _TYPE_OF[type(row)]
     return {"id": row.id, "project_id": row.project_id, "tenant_id": row.project_id,
             "object_type": object_type, "object_id": row.object_id, "action": row.action,
             "target_tenant": row.target_tenant}
@@ -258,10 +265,11 @@ def _validate(ctx: Context, data: dict[str, Any]) -> None:
 def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Create policies all-or-nothing. ``items`` are validated ``RbacPolicyCreate`` dicts.
 
-    Raises InvalidInput (400: object type other than ``network`` or
-    ``address_scope``, or an object the caller sees but does not own),
-    InvalidActionForType (400), PolicyNotAuthorized (403: ``*`` target without
-    admin), NetworkNotFound / AddressScopeNotFound (404), DuplicateRbacPolicy
+    Raises InvalidInput (400: object type other than ``network``,
+    ``address_scope`` or ``address_group``, or an object the caller sees but does
+    not own), InvalidActionForType (400), PolicyNotAuthorized (403: ``*`` target
+    without admin), NetworkNotFound / AddressScopeNotFound / AddressGroupNotFound
+    (404), DuplicateRbacPolicy
     (409), OverQuota (409, ``rbac_policy``: network policies). A ``*`` entry also
     sets the network's ``shared`` / ``router:external`` or the scope's ``shared``.
     """
@@ -273,8 +281,8 @@ def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) ->
         check_quotas(session, env, "rbac_policy", projects)
         rows = []
         for data, project in zip(items, projects):
-            if data["object_type"] == "address_scope":
-                rows.append(_create_scope_policy(session, ctx, data, project))
+            if data["object_type"] in _FIND_SHARED:
+                rows.append(_create_shared_policy(session, ctx, data, project))
                 continue
             net = session.get(Network, data["object_id"], with_for_update=True)
             if net is None or not can_see(session, ctx, net):
@@ -292,21 +300,23 @@ def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) ->
     return env.db.run(run)
 
 
-def _create_scope_policy(session: Session, ctx: Context, data: dict[str, Any],
-                         project: str) -> AddressScopeRBAC:
-    scope = address_scopes.find_visible(session, ctx, data["object_id"], for_update=True)
+def _create_shared_policy(session: Session, ctx: Context, data: dict[str, Any],
+                          project: str) -> AddressScopeRBAC | AddressGroupRBAC:
+    """A policy on an address scope or group (``access_as_shared`` only)."""
+    otype = data["object_type"]
+    scope = _FIND_SHARED[otype](session, ctx, data["object_id"], for_update=True)
     if not ctx.is_admin and scope.project_id != ctx.project_id:
         raise errors.InvalidInput("Invalid input for operation: Only admins can manipulate "
                                   "policies on objects they do not own.")
-    row = AddressScopeRBAC(id=common.new_id(), project_id=project, object_id=scope.id,
-                           action=data["action"], target_tenant=data["target_tenant"])
+    row = _MODELS[otype](id=common.new_id(), project_id=project, object_id=scope.id,
+                         action=data["action"], target_tenant=data["target_tenant"])
     _insert(session, row)
     if row.target_tenant == WILDCARD:
         _set_column(scope, row.action, True)
     return row
 
 
-def _insert(session: Session, row: NetworkRBAC | AddressScopeRBAC) -> None:
+def _insert(session: Session, row: Any) -> None:
     """Insert in a savepoint: the unique (action, object_id, target_tenant) turns a
     duplicate, also one a concurrent request just committed, into 409."""
     try:
@@ -316,9 +326,9 @@ def _insert(session: Session, row: NetworkRBAC | AddressScopeRBAC) -> None:
         raise errors.DuplicateRbacPolicy() from None
 
 
-def _set_column(obj: Network | AddressScope, action: str, value: bool) -> None:
+def _set_column(obj: Any, action: str, value: bool) -> None:
     """Mirror a ``*`` entry on the network's column (a change is a new revision)
-    or the address scope's ``shared`` (scopes have no revision)."""
+    or the address scope's or group's ``shared`` (not shown: no new revision)."""
     column = _COLUMN[action]
     if getattr(obj, column) != value:
         setattr(obj, column, value)
@@ -394,11 +404,10 @@ def delete_rbac_policy(env: Env, ctx: Context, policy_id: str, if_match: int | N
 
 # --- in use ------------------------------------------------------------------------
 
-def _check_unused(session: Session, net: Network | AddressScope, row: Any,
-                  new_target: str | None) -> None:
+def _check_unused(session: Session, net: Any, row: Any, new_target: str | None) -> None:
     """RbacPolicyInUse unless the projects losing access by removing (or
     retargeting to ``new_target``) ``row`` have nothing depending on it (for an
-    address scope: subnet pools in it)."""
+    address scope: subnet pools in it; for an address group: rules naming it)."""
     target = row.target_tenant
     if (target == WILDCARD and row.action == EXTERNAL and isinstance(net, Network)
             and net.is_default):
@@ -415,6 +424,8 @@ def _check_unused(session: Session, net: Network | AddressScope, row: Any,
         return  # everyone keeps access
     if isinstance(net, AddressScope):
         users = address_scopes.users(session, net.id)
+    elif isinstance(net, AddressGroup):
+        users = address_groups.users(session, net.id)
     else:
         users = _users(session, net, row.action)
     if target != WILDCARD:
@@ -426,6 +437,8 @@ def _check_unused(session: Session, net: Network | AddressScope, row: Any,
     if losing:
         details = ("There are subnet pools in this address scope that depend on this policy "
                    "for access." if isinstance(net, AddressScope) else
+                   "There are security group rules using this address group that depend on "
+                   "this policy for access." if isinstance(net, AddressGroup) else
                    "There are ports on this network that depend on this policy for access."
                    if row.action == SHARED else
                    "There are routers or floating IPs attached to this network that depend on "

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import (IP_PROTOCOL_NUMBERS, DefaultSecurityGroup, SecurityGroup,
                                 SecurityGroupPortBinding, SecurityGroupRule)
-from neutrino.services import common, listing
+from neutrino.services import address_groups, common, listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quota, check_quotas
@@ -62,7 +62,8 @@ SPEC = listing.ResourceSpec(
 )
 _RULE_COLUMNS = ("id", "project_id", "security_group_id", "direction", "ethertype", "protocol",
                  "port_range_min", "port_range_max", "remote_ip_prefix", "normalized_cidr",
-                 "remote_group_id", "description", "created_at", "updated_at", "revision_number")
+                 "remote_group_id", "remote_address_group_id", "description", "created_at",
+                 "updated_at", "revision_number")
 RULE_SPEC = listing.ResourceSpec(
     id_column=SecurityGroupRule.id,
     filters={
@@ -306,7 +307,8 @@ def create_security_group_rules(env: Env, ctx: Context,
 
     Raises SecurityGroupNotSingleGroupRules, SecurityGroupRuleInvalidProtocol,
     the port range and ethertype errors (400), SecurityGroupNotFound (404; for
-    the group or the remote group), SecurityGroupRuleExists,
+    the group or the remote group), AddressGroupNotFound (404, the remote address
+    group unseen by the group's project), SecurityGroupRuleExists,
     DuplicateSecurityGroupRuleInPost, OverQuota (409).
     """
     if len({d["security_group_id"] for d in items}) > 1:
@@ -320,6 +322,9 @@ def create_security_group_rules(env: Env, ctx: Context,
         for data in normalized:
             if data.get("remote_group_id") not in (None, sg.id):
                 find_visible(session, ctx, data["remote_group_id"])
+            if data.get("remote_address_group_id") is not None:
+                address_groups.check_remote(session, data["remote_address_group_id"],
+                                            sg.project_id)
         rows = [_rule_row(sg, data) for data in normalized]
         keys = [r["rule_key"] for r in rows]
         if len(set(keys)) != len(keys):
@@ -434,7 +439,8 @@ def _normalize_rule(data: dict[str, Any]) -> dict[str, Any]:
             raise errors.SecurityGroupInvalidProtocolForPort(
                 protocol, ", ".join(p.upper() for p in PORT_PROTOCOLS))
     prefix = rule.get("remote_ip_prefix")
-    if prefix is not None and rule.get("remote_group_id") is not None:
+    remotes = (prefix, rule.get("remote_group_id"), rule.get("remote_address_group_id"))
+    if sum(r is not None for r in remotes) > 1:
         raise errors.SecurityGroupMultipleRemoteEntites()
     if prefix is not None:
         prefix = _prefix(prefix)
@@ -496,6 +502,7 @@ def _rule_row(sg: Any, data: dict[str, Any]) -> dict[str, Any]:
            "port_range_max": data.get("port_range_max"), "remote_ip_prefix": prefix,
            "normalized_cidr": str(ipaddress.ip_interface(prefix).network) if prefix else None,
            "remote_group_id": data.get("remote_group_id"),
+           "remote_address_group_id": data.get("remote_address_group_id"),
            "description": data.get("description", ""), "created_at": stamp,
            "updated_at": stamp, "revision_number": 1}
     # Equal rules (Neutron's _rule_to_key): protocol by number, 0.0.0.0/0 and ::/0 as no prefix.
@@ -503,4 +510,6 @@ def _rule_row(sg: Any, data: dict[str, Any]) -> dict[str, Any]:
         row["direction"], row["ethertype"], number, row["port_range_min"],
         row["port_range_max"], None if prefix in ANY_PREFIXES else prefix,
         row["remote_group_id"]))
+    if row["remote_address_group_id"]:  # keys of rules without one stay as they were
+        row["rule_key"] += f"|ag:{row['remote_address_group_id']}"
     return row

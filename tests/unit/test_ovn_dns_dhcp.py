@@ -188,7 +188,7 @@ def test_plan_scopes_port_rows_with_their_port_and_dns_rows_with_their_switch():
                                                       {"ls_name": SWITCH}))]})
     desired = SimpleNamespace(switches={}, dhcp_options={}, ports={}, dns={}, routers={},
                               router_ports={}, gateway_chassis=None, static_routes={}, nats={},
-                              port_groups={}, acls={})
+                              port_groups={}, acls={}, address_sets={})
     scoped = plan.plan(desired, observed, load.Scope(ports=frozenset({PORT}),
                                                      switches=frozenset({SWITCH})))
     assert {(c.action, c.table, c.key) for c in scoped} == {

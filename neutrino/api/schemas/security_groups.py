@@ -11,13 +11,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, Name, NeutronBody,
-                                         ProjectId)
+                                         ProjectId, UUIDStr)
 
 SECURITY_GROUP_ATTRIBUTES = STANDARD_ATTRIBUTES | {"stateful", "shared", "security_group_rules"}
 RULE_ATTRIBUTES = frozenset({
     "id", "project_id", "tenant_id", "security_group_id", "direction", "ethertype", "protocol",
     "port_range_min", "port_range_max", "remote_ip_prefix", "normalized_cidr",
-    "remote_group_id", "description", "created_at", "updated_at", "revision_number"})
+    "remote_group_id", "remote_address_group_id", "description", "created_at", "updated_at",
+    "revision_number"})
 
 
 def _ip_or_cidr(value: str) -> str:
@@ -81,6 +82,7 @@ class SecurityGroupRuleCreate(NeutronBody):
     port_range_max: Port | None = None
     remote_ip_prefix: IPOrCIDR | None = None
     remote_group_id: str | None = None
+    remote_address_group_id: UUIDStr | None = None
     description: Description = ""
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None

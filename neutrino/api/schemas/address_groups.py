@@ -1,0 +1,35 @@
+"""Request bodies for ``/v2.0/address-groups`` (neutron-lib
+``api/definitions/address_group.py``). Shape only: ``addresses`` are CIDRs
+(``type:subnet_list``: a prefix length is required, host bits are allowed and
+dropped by ``services/address_groups.py``); ``null`` is the empty list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BeforeValidator, StringConstraints
+
+from neutrino.api.schemas.common import CIDR, Name, NeutronBody, ProjectId
+
+ADDRESS_GROUP_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
+                                      "addresses", "shared", "created_at", "updated_at",
+                                      "revision_number"})
+LongDescription = Annotated[str, StringConstraints(max_length=1024)]  # LONG_DESCRIPTION_FIELD_SIZE
+Addresses = Annotated[list[CIDR], BeforeValidator(lambda v: [] if v is None else v)]
+
+
+class AddressGroupCreate(NeutronBody):
+    ATTRIBUTES = ADDRESS_GROUP_ATTRIBUTES
+    name: Name = ""
+    description: LongDescription = ""
+    addresses: Addresses = []
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class AddressGroupUpdate(NeutronBody):
+    """Only ``name`` and ``description`` change; addresses have member actions."""
+
+    ATTRIBUTES = ADDRESS_GROUP_ATTRIBUTES
+    name: Name = ""
+    description: LongDescription = ""

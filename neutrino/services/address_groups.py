@@ -1,0 +1,294 @@
+"""Address groups (extensions ``address-group``, ``rbac-address-group``).
+
+An address group is a named set of CIDRs (``address_associations``, each in its
+network form: ``192.168.0.10/24`` is kept as ``192.168.0.0/24``) that security
+group rules name as their remote (``remote_address_group_id``, extension
+``security-groups-remote-address-group``). OVN realises it as two address sets,
+``ag_<id>_ip4`` and ``ag_<id>_ip6`` (``ovn.security_groups``), which the rules'
+ACLs reference: a change of addresses rewrites those two rows only, never an ACL.
+Every change enqueues ``("address_group", id)`` for the NB sync.
+
+Sharing is RBAC as for address scopes (``addressgrouprbacs``, ``access_as_shared``
+to a project or ``*``; ``address_groups.shared`` mirrors the ``*`` entry and is not
+shown). A group is seen by its project, by every project when shared, by the
+projects an entry names and by admins; only its project (or an admin) changes it,
+others get 404 as from Neutron's API layer (``_update``: "pretend that it doesn't
+exist"). A policy whose removal would strand another project's security group
+rules on the group is in use (``AddressGroup.get_bound_project_ids``).
+
+Sources: ``neutron/db/address_group_db.py``, ``neutron/objects/address_group.py``,
+``neutron/conf/policies/address_group.py``, neutron-lib
+``api/definitions/address_group.py`` and ``exceptions/address_group.py``.
+Neutron has no address group quota.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from typing import Any, Iterable
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import AddressAssociation, AddressGroup, AddressGroupRBAC, SecurityGroupRule
+from neutrino.services import common, listing
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+
+SHARED = "access_as_shared"
+WILDCARD = "*"
+RESOURCE = "address_group"  # outbox resource type
+_COLUMNS = ("id", "name", "description", "project_id", "created_at", "updated_at",
+            "revision_number")
+
+SPEC = listing.ResourceSpec(
+    id_column=AddressGroup.id,
+    filters=listing.standard_filters(AddressGroup),
+    sort_keys={k: getattr(AddressGroup, k) for k in _COLUMNS} | {"tenant_id": AddressGroup.project_id},
+    not_found=errors.AddressGroupNotFound,
+)
+
+
+# --- addresses ----------------------------------------------------------------------
+
+def normalize(address: Any) -> str:
+    """A CIDR in its network form (``_process_requested_addresses``):
+    ``10.0.0.5/24`` -> ``10.0.0.0/24``, ``10.0.0.5`` -> ``10.0.0.5/32``.
+    Raises HTTPBadRequest (400) for anything else (Neutron's FAULT_MAP maps
+    netaddr's AddrFormatError to 400)."""
+    try:
+        net = ipaddress.ip_network(address.strip(), strict=False)
+    except (AttributeError, ValueError) as exc:
+        raise errors.HTTPBadRequest(f"Invalid address {address!r}: {exc}") from None
+    return f"{net.network_address}/{net.prefixlen}"
+
+
+def _requested(data: Any) -> list[str]:
+    """The deduplicated normalised addresses of a member-action body
+    ``{"addresses": [...]}``; HTTPBadRequest (400) when it is not that shape."""
+    addresses = data.get("addresses") if isinstance(data, dict) else None
+    if not isinstance(addresses, list):
+        raise errors.HTTPBadRequest("Request body must be {\"addresses\": [CIDR, ...]}.")
+    return sorted({normalize(a) for a in addresses}, key=_order)
+
+
+def _order(cidr: str) -> tuple[int, int, int]:
+    net = ipaddress.ip_network(cidr)
+    return net.version, int(net.network_address), net.prefixlen
+
+
+def addresses_of(session: Session, group_ids: Iterable[str]) -> dict[str, list[str]]:
+    """``{group id: [CIDR, ...]}`` in address order (IPv4 first), one query."""
+    ids = list(group_ids)
+    result: dict[str, list[str]] = defaultdict(list)
+    if not ids:
+        return result
+    for gid, address in session.execute(select(
+            AddressAssociation.address_group_id, AddressAssociation.address)
+            .where(AddressAssociation.address_group_id.in_(ids))):
+        result[gid].append(address)
+    for values in result.values():
+        values.sort(key=_order)
+    return result
+
+
+# --- access, for the other services -----------------------------------------------
+
+def granted(project_id: str):
+    """SELECT of the ids of groups an RBAC entry names ``project_id`` in."""
+    return select(AddressGroupRBAC.object_id).where(AddressGroupRBAC.target_tenant == project_id)
+
+
+def visible(ctx: Context):
+    """SQL condition on ``address_groups``: the caller may see (and use) the group."""
+    if ctx.is_admin:
+        return AddressGroup.id.is_not(None)
+    return or_(AddressGroup.project_id == ctx.project_id, AddressGroup.shared.is_(True),
+               AddressGroup.id.in_(granted(ctx.project_id)))
+
+
+def visible_to(session: Session, group: AddressGroup, project_id: str) -> bool:
+    """``project_id`` may see and use ``group`` (owner, ``*`` or named by an entry)."""
+    return (group.project_id == project_id or group.shared
+            or session.scalar(granted(project_id).where(
+                AddressGroupRBAC.object_id == group.id).limit(1)) is not None)
+
+
+def find_visible(session: Session, ctx: Context, group_id: str, *,
+                 for_update: bool = False) -> AddressGroup:
+    """The group, or AddressGroupNotFound (404) when absent or hidden from the caller."""
+    group = session.get(AddressGroup, group_id, with_for_update=for_update)
+    if group is None or not (ctx.is_admin or visible_to(session, group, ctx.project_id)):
+        raise errors.AddressGroupNotFound(group_id)
+    return group
+
+
+def find_owned(session: Session, ctx: Context, group_id: str) -> AddressGroup:
+    """A group the caller may change: AddressGroupNotFound (404) if hidden,
+    HTTPNotFound (404, as Neutron's API layer) if only shared with the caller."""
+    group = find_visible(session, ctx, group_id, for_update=True)
+    if not ctx.is_admin and group.project_id != ctx.project_id:
+        raise errors.HTTPNotFound()
+    return group
+
+
+def check_remote(session: Session, group_id: str, project_id: str) -> None:
+    """A rule of ``project_id`` may name the group as its remote
+    (``check_address_group`` with the rule's project): AddressGroupNotFound (404)."""
+    group = session.get(AddressGroup, group_id)
+    if group is None or not visible_to(session, group, project_id):
+        raise errors.AddressGroupNotFound(group_id)
+
+
+def mirror_wildcard(session: Session, group: AddressGroup, on: bool) -> None:
+    """Make the ``*`` entry follow ``group.shared`` set to ``on`` (scopes' rule)."""
+    if on:
+        if session.scalar(select(AddressGroupRBAC.id).where(
+                AddressGroupRBAC.object_id == group.id,
+                AddressGroupRBAC.target_tenant == WILDCARD)) is None:
+            session.add(AddressGroupRBAC(id=common.new_id(), project_id=group.project_id,
+                                         object_id=group.id, action=SHARED,
+                                         target_tenant=WILDCARD))
+        return
+    session.execute(delete(AddressGroupRBAC).where(AddressGroupRBAC.object_id == group.id,
+                                                   AddressGroupRBAC.target_tenant == WILDCARD))
+
+
+def users(session: Session, group_id: str) -> set[str]:
+    """Projects with a security group rule whose remote is the group (RBAC in-use check)."""
+    return set(session.scalars(select(SecurityGroupRule.project_id).distinct().where(
+        SecurityGroupRule.remote_address_group_id == group_id)))
+
+
+# --- the API ------------------------------------------------------------------------
+
+def group_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """API dicts: the standard attributes and ``addresses`` (no tags, no ``shared``)."""
+    rows = list(rows)
+    addresses = addresses_of(session, [r.id for r in rows])
+    return [{**{k: getattr(r, k) for k in _COLUMNS}, "tenant_id": r.project_id,
+             "addresses": addresses.get(r.id, [])} for r in rows]
+
+
+def create_address_groups(env: Env, ctx: Context,
+                          items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create groups all-or-nothing. ``items`` are validated ``AddressGroupCreate``
+    dicts (``name``, ``description``, ``addresses``: CIDRs, ``project_id``).
+    Raises BadRequest (another project without admin)."""
+    def run(session: Session) -> list[dict[str, Any]]:
+        rows = []
+        for data in items:
+            stamp = common.now()
+            group = AddressGroup(id=common.new_id(), project_id=common.owner_project(ctx, data),
+                                 name=data.get("name", ""),
+                                 description=data.get("description", ""), shared=False,
+                                 created_at=stamp, updated_at=stamp, revision_number=1)
+            session.add(group)
+            session.flush()
+            addresses = sorted({normalize(a) for a in data.get("addresses") or []}, key=_order)
+            _insert(session, group.id, addresses)
+            common.enqueue_ovn(session, RESOURCE, group.id)
+            rows.append(group)
+        return group_dicts(session, rows)
+    return env.db.run(run)
+
+
+def _insert(session: Session, group_id: str, addresses: list[str]) -> None:
+    if addresses:
+        session.execute(insert(AddressAssociation), [
+            {"address_group_id": group_id, "address": a} for a in addresses])
+
+
+def get_address_group(env: Env, ctx: Context, group_id: str,
+                      fields: list[str] | None = None) -> dict[str, Any]:
+    """One group; AddressGroupNotFound (404) when absent or hidden."""
+    def run(session: Session) -> dict[str, Any]:
+        return group_dicts(session, [find_visible(session, ctx, group_id)])[0]
+    return env.db.run(run, write=False)
+
+
+def list_address_groups(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
+    """The groups the caller sees, with Neutron's filters, sorting and paging."""
+    def run(session: Session) -> list[dict[str, Any]]:
+        stmt = listing.apply_list_query(
+            session, select(AddressGroup.__table__).where(visible(ctx)), SPEC, query)
+        return group_dicts(session, listing.fetch(session, stmt, query))
+    return env.db.run(run, write=False)
+
+
+def update_address_group(env: Env, ctx: Context, group_id: str, data: dict[str, Any],
+                         if_match: int | None = None) -> dict[str, Any]:
+    """Update ``name`` and ``description``. Raises AddressGroupNotFound /
+    HTTPNotFound (404), PreconditionFailed (412, ``If-Match``)."""
+    def run(session: Session) -> dict[str, Any]:
+        group = find_owned(session, ctx, group_id)
+        common.check_if_match(group, if_match)
+        if common.apply_changes(group, data):
+            common.touch(group)
+        session.flush()
+        return group_dicts(session, [group])[0]
+    return env.db.run(run)
+
+
+def delete_address_group(env: Env, ctx: Context, group_id: str,
+                         if_match: int | None = None) -> None:
+    """Delete a group, its addresses and RBAC entries. Raises AddressGroupNotFound /
+    HTTPNotFound (404), AddressGroupInUse (409) while any rule names it."""
+    def run(session: Session) -> None:
+        group = find_owned(session, ctx, group_id)
+        common.check_if_match(group, if_match)
+        if session.scalar(select(SecurityGroupRule.id).where(
+                SecurityGroupRule.remote_address_group_id == group_id).limit(1)) is not None:
+            raise errors.AddressGroupInUse(group_id)
+        session.execute(delete(AddressAssociation).where(
+            AddressAssociation.address_group_id == group_id))
+        session.delete(group)
+        common.enqueue_ovn(session, RESOURCE, group_id)
+    env.db.run(run)
+
+
+def add_addresses(env: Env, ctx: Context, group_id: str, data: Any) -> dict[str, Any]:
+    """``PUT .../add_addresses`` with ``{"addresses": [CIDR, ...]}``: returns
+    ``{"address_group": {...}}``. Raises HTTPBadRequest (400, not CIDRs),
+    AddressGroupNotFound / HTTPNotFound (404), AddressesAlreadyExist (400: any
+    address already in the group; nothing is added)."""
+    addresses = _requested(data)
+
+    def run(session: Session) -> dict[str, Any]:
+        group = find_owned(session, ctx, group_id)
+        present = set(addresses_of(session, [group_id]).get(group_id, []))
+        already = [a for a in addresses if a in present]
+        if already:
+            raise errors.AddressesAlreadyExist(already, group_id)
+        _insert(session, group_id, addresses)
+        return _changed(session, group)
+    return env.db.run(run)
+
+
+def remove_addresses(env: Env, ctx: Context, group_id: str, data: Any) -> dict[str, Any]:
+    """``PUT .../remove_addresses`` with ``{"addresses": [CIDR, ...]}``. Raises
+    HTTPBadRequest (400), AddressGroupNotFound / HTTPNotFound (404),
+    AddressesNotFound (404: any address not in the group; nothing is removed)."""
+    addresses = _requested(data)
+
+    def run(session: Session) -> dict[str, Any]:
+        group = find_owned(session, ctx, group_id)
+        present = set(addresses_of(session, [group_id]).get(group_id, []))
+        missing = [a for a in addresses if a not in present]
+        if missing:
+            raise errors.AddressesNotFound(missing, group_id)
+        session.execute(delete(AddressAssociation).where(
+            AddressAssociation.address_group_id == group_id,
+            AddressAssociation.address.in_(addresses)))
+        return _changed(session, group)
+    return env.db.run(run)
+
+
+def _changed(session: Session, group: AddressGroup) -> dict[str, Any]:
+    """A new revision (``revises_on_change``) and an outbox row for the address sets."""
+    common.touch(group)
+    common.enqueue_ovn(session, RESOURCE, group.id)
+    session.flush()
+    return {"address_group": group_dicts(session, [group])[0]}
