@@ -130,6 +130,12 @@ RULES: list[oslo_policy.RuleDefault] = [
             ADMIN_OR_SERVICE_OR_MEMBER),
     *_attrs("port", "cu", _BINDING, ADMIN_OR_SERVICE),
     *_attrs("port", "g", ["binding:vif_type", "binding:vif_details", *_BINDING], ADMIN_OR_SERVICE),
+    *_attrs("port", "cgu", ["trusted"], ADMIN),
+    # port_bindings.py (extension binding-extended): Nova's service user writes
+    _rule("get_port_binding", ADMIN_OR_SERVICE),
+    _rule("create_port_binding", SERVICE),
+    _rule("delete_port_binding", SERVICE),
+    _rule("activate", SERVICE),
     # router.py
     *_crud("router"),
     *_attrs("router", "cu", ["distributed", "ha", "external_gateway_info:enable_snat",
@@ -283,7 +289,10 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
     ``/v2.0/<collection>``: GET -> ``get_<singular>``, POST -> ``create_<singular>``;
     ``/v2.0/<collection>/{id}``: GET/PUT/DELETE -> ``get_``/``update_``/``delete_``;
     ``/v2.0/<collection>/{id}/<action>``: PUT -> ``<action>`` (router member actions),
-    GET -> ``get_<singular>`` (``quotas/{id}/default``); tags
+    GET -> ``get_<singular>`` (``quotas/{id}/default``); port bindings
+    (``/v2.0/ports/{port_id}/bindings[/{host}[/activate]]``): ``get_port_binding``,
+    ``create_port_binding`` (POST, and PUT of a binding: Neutron has no update rule),
+    ``delete_port_binding``, ``activate``; tags
     (``/v2.0/{collection}/{id}/tags[/{tag}]``, collection from ``collection_param``):
     GET -> ``get_<singular>``, else ``update_<singular>``. ``None`` for routes without a
     rule: ``/``, ``/v2.0/``, ``/v2.0/extensions...``. URL hyphens become underscores.
@@ -299,6 +308,11 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
         singular = _singular(collection_param.replace("-", "_"))
         return f"get_{singular}" if method == "GET" else f"update_{singular}"
     singular = _singular(parts[0].replace("-", "_"))
+    if len(parts) >= 3 and parts[:3] == ["ports", "{port_id}", "bindings"]:
+        if len(parts) == 5:  # .../bindings/{host}/activate
+            return parts[4]
+        return {"GET": "get_port_binding", "DELETE": "delete_port_binding"}.get(
+            method, "create_port_binding")
     if len(parts) >= 3 and not parts[2].startswith("{") and method != "GET":
         return parts[2]
     verb = {"GET": "get", "DELETE": "delete", "PUT": "update"}.get(method, "create")

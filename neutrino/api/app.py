@@ -8,8 +8,9 @@ from fastapi import APIRouter, FastAPI
 
 from neutrino import policy
 from neutrino.api import keystone
-from neutrino.api import (address_groups, agents, errors, extensions, health, instances, ip_availability,
-                          quotas, rbac, resources, routers, scheduler, subnetpools, tags)
+from neutrino.api import (address_groups, agents, errors, extensions, health, instances,
+                          ip_availability, port_bindings, quotas, rbac, resources, routers,
+                          scheduler, subnetpools, tags)
 from neutrino.api.responses import JSONResponse
 from neutrino.services.env import Env
 
@@ -32,6 +33,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(subnetpools.router)
     app.include_router(address_groups.router)
     app.include_router(agents.router)
+    app.include_router(port_bindings.router)  # before /v2.0/ports/{item_id}
     app.include_router(core)
     app.include_router(tags.router)
     app.include_router(quotas.router)

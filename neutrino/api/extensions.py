@@ -71,6 +71,24 @@ EXTENSIONS = {
     "ip-substring-filtering": ("IP address substring filtering",
                                "Provides IP address substring filtering when listing ports"),
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
+    # Nova's: multiple bindings for live migration (services/port_bindings.py) and the
+    # port attributes of services/port_vif.py (stored and returned, as ML2/OVN does).
+    "binding-extended": ("Port Bindings Extended",
+                         "Expose port bindings of a virtual port to external application"),
+    "port-mac-address-regenerate": ("Neutron Port MAC address regenerate",
+                                    "Network port MAC address regenerate"),
+    "port-trusted-vif": ("Port trusted vif", "Expose port 'trusted' attribute in the API"),
+    "port-device-profile": ("Port device profile", "Expose the port device profile (Cyborg)"),
+    "port-numa-affinity-policy": ("Port NUMA affinity policy",
+                                  "Expose the port NUMA affinity policy"),
+    "port-numa-affinity-policy-socket": ("Port NUMA affinity policy \"socket\"",
+                                         'Adds "socket" to the supported port NUMA affinity '
+                                         "policies"),
+    "uplink-status-propagation": ("Uplink status propagation extension",
+                                  "Provides ability to propagate port uplink status."),
+    "uplink-status-propagation-updatable": ("Uplink status propagation updatable extension",
+                                            "Provides ability to update the port uplink "
+                                            "status."),
     "changed-since": ("Changed since filter", "Allow filtering resources by their updated_at time"),
     # neutrino's own: the registry the metadata service serves (/v2.0/instances, admin only).
     "instance-metadata": ("Instance metadata registry",

@@ -155,6 +155,32 @@ class Port(StandardAttrs, Base):
     # order set (services/extra_dhcp_opts.py); OVN gets them in a per-port DHCP_Options row.
     extra_dhcp_opts: Mapped[list] = mapped_column(JSON, default=list,
                                                   server_default=text("'[]'"))
+    # Extensions of Nova's (services/port_bindings.py): "port-trusted-vif" (None: never
+    # set; shown in binding:profile too), "port-device-profile" (Cyborg's, create only),
+    # "port-numa-affinity-policy[-socket]" (None or one of NUMA_POLICIES) and
+    # "uplink-status-propagation[-updatable]" (stored only: OVN has no uplink to follow).
+    trusted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    device_profile: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    numa_affinity_policy: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    propagate_uplink_status: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                          server_default=text("true"))
+
+
+class PortBinding(Base):
+    """An INACTIVE binding of a port on another host (extension ``binding-extended``):
+    Nova creates one on the destination of a live migration and activates it once the
+    instance runs there. The ACTIVE binding is the port's own ``binding_*`` columns."""
+
+    __tablename__ = "port_bindings"
+
+    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    vif_type: Mapped[str] = mapped_column(String(64))
+    vnic_type: Mapped[str] = mapped_column(String(64), default="normal", server_default="normal")
+    profile: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="INACTIVE",
+                                        server_default="INACTIVE")
 
 
 class SecurityGroup(StandardAttrs, Base):

@@ -358,9 +358,25 @@ def classless_static_routes(subnet: Any, metadata_ip: str | None = None) -> str 
     return _ovn_set(routes)
 
 
+def chassis_options(port: Any, migrating_to: str | None = None) -> dict[str, str]:
+    """An LSP's ``requested-chassis`` (the port's ``binding:host_id``) and, during a
+    live migration, the destination after it plus ``activation-strategy`` "rarp", as
+    ML2/OVN's ``_configure_requested_chassis_options``: OVN (22.09+) then binds the
+    port on both chassis and opens the destination when the hypervisor sends a RARP
+    from it. The destination is ``binding:profile`` ``migrating_to`` (what Nova sets
+    and ML2/OVN reads) or else ``migrating_to``: the host of the port's bound INACTIVE
+    binding (extension ``binding-extended``, ``services.port_bindings``)."""
+    host = getattr(port, "binding_host_id", "") or ""
+    dest = (getattr(port, "binding_profile", None) or {}).get("migrating_to") or migrating_to
+    if host and dest and dest != host:
+        return {"requested-chassis": f"{host},{dest}", "activation-strategy": "rarp"}
+    return {"requested-chassis": host}
+
+
 def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
                 dhcp_options: Mapping[str, DhcpOptions], *,
-                security_groups: Iterable[str] = ()) -> LogicalSwitchPort | None:
+                security_groups: Iterable[str] = (),
+                migrating_to: str | None = None) -> LogicalSwitchPort | None:
     """The port's ``Logical_Switch_Port`` (D.3), or None for a floating IP port.
 
     ``fixed_ips`` is ``[(subnet row, ip address)]`` in the API's order (IPv4
@@ -374,7 +390,8 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     Neutron writes it; trusted ports get no DHCP options either. A router
     interface or gateway port is the peer of its LRP (D.5): type ``router``,
     addresses ``router``, ``options:router-port``; a gateway also announces
-    the router's NAT addresses (``nat-addresses=router``).
+    the router's NAT addresses (``nat-addresses=router``). ``migrating_to`` is the
+    host of a live migration's destination binding (:func:`chassis_options`).
     """
     owner = port.device_owner or ""
     if owner == c.DEVICE_OWNER_FLOATINGIP:
@@ -386,7 +403,7 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     security, pair_macs = _port_security(port, entry) if port_security(port) else ((), ())
     addresses = (entry, UNKNOWN_ADDRESS) if not security and not lsp_type else (entry, *pair_macs)
     groups = tuple(security_groups)
-    options = {"requested-chassis": getattr(port, "binding_host_id", "") or ""}
+    options = chassis_options(port, migrating_to)
     if owner in ROUTER_OWNERS:
         lsp_type, addresses, options = "router", ("router",), {"router-port": lrp_name(port.id)}
         if owner == c.DEVICE_OWNER_ROUTER_GW:
@@ -667,7 +684,8 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
                   security_groups: Iterable[Any] = (), security_group_rules: Iterable[Any] = (),
                   port_security_groups: Mapping[str, Iterable[str]] | None = None,
                   pool_scopes: Mapping[str, str] | None = None,
-                  dns: DnsInputs | None = None) -> Desired:
+                  dns: DnsInputs | None = None,
+                  migrations: Mapping[str, str] | None = None) -> Desired:
     """All desired rows for the given networks, subnets, ports and routers.
     ``dns`` (``ovn.dns.DnsInputs``) gives the networks' DNS rows and the DHCP
     resolvers (see :func:`desired_dhcp_options`); a port's ``extra_dhcp_opts`` give
@@ -688,9 +706,12 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     route 169.254.169.254/32 to it (see :func:`desired_dhcp_options`).
     ``security_groups`` and their ``security_group_rules`` become port groups
     and ACLs (``neutron_pg_drop`` always comes along); ``port_security_groups``
-    maps a port id to its group ids (see ``ovn.security_groups``).
+    maps a port id to its group ids (see ``ovn.security_groups``). ``migrations``
+    maps a port id to the host of its bound INACTIVE binding (a live migration's
+    destination, :func:`chassis_options`).
     """
     nets = {n.id: n for n in networks}
+    migrations = migrations or {}
     metadata_ips = metadata_ips or {}
     subs = {s.id: s for s in subnets}
     segments = list(segments)
@@ -709,7 +730,8 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     for port in ports:
         fixed = sorted(ips.get(port.id, ()), key=lambda f: _ip_order(f[1]))
         lsp = desired_lsp(port, fixed, dhcp,
-                          security_groups=(port_security_groups or {}).get(port.id, ()))
+                          security_groups=(port_security_groups or {}).get(port.id, ()),
+                          migrating_to=migrations.get(port.id))
         if lsp is not None:
             lsps[lsp.name] = port_dhcp.apply_port_options(port, lsp, dhcp)
     for seg in segments:

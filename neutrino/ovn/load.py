@@ -33,7 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import constants as c
-from neutrino.db.models import (AddressAssociation, AddressGroup, FloatingIP, IPAllocation, Network, NetworkSegment, Port, Router,
+from neutrino.db.models import (AddressAssociation, AddressGroup, FloatingIP, IPAllocation,
+                                Network, NetworkSegment, Port, PortBinding, Router,
                                 SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet,
                                 SubnetPool)
 from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, ROUTER_OWNERS,
@@ -157,7 +158,9 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                 pool_scopes=_pool_scopes(session) if routers else None,
                                 dns=load_extras.dns_inputs(session, all_net_ids,
                                                            dns_domain=dns_domain,
-                                                           servers=dns_servers)))
+                                                           servers=dns_servers),
+                                migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
+                                    PortBinding.port_id.in_(c)), {p.id for p in ports}))))
 
 
 _AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.address)
@@ -176,6 +179,11 @@ _METADATA_IPS = (select(IPAllocation.subnet_id, IPAllocation.ip_address)
 
 
 _BINDINGS = select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id)
+# (port_id, host) of bound INACTIVE bindings: live migrations' destinations
+# (``desired.chassis_options``); a former active binding left INACTIVE is unbound.
+_MIGRATIONS = (select(PortBinding.port_id, PortBinding.host)
+               .where(PortBinding.status == "INACTIVE", PortBinding.vif_type != "unbound")
+               .order_by(PortBinding.port_id, PortBinding.host.desc()))
 
 
 def _pool_scopes(session: Session) -> dict[str, str]:
@@ -232,7 +240,8 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         port_security_groups=_groups_by_port(session.execute(_BINDINGS).all()),
         pool_scopes=_pool_scopes(session),
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
-                                      servers=dns_servers)))
+                                      servers=dns_servers),
+        migrations=dict(session.execute(_MIGRATIONS).all())))
 
 
 def gateway_router_ids(session: Session) -> list[str]:

@@ -4,7 +4,9 @@ Which addresses a port gets is decided in ``services.port_addresses`` (C.2) and,
 a routed network, ``services.routed_ports`` (B.7: the segment its host reaches); its
 ``security_groups``, ``port_security_enabled`` and ``allowed_address_pairs`` in
 ``services.port_security``; its ``dns_name``, ``dns_domain``, ``extra_dhcp_opts`` and
-``dns_assignment`` in ``services.port_extras``.
+``dns_assignment`` in ``services.port_extras``; ``trusted``, ``device_profile``,
+``numa_affinity_policy`` and ``propagate_uplink_status`` in ``services.port_vif``; its
+INACTIVE bindings (live migration) in ``services.port_bindings``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors, policy
-from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, SecurityGroupPortBinding
+from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, PortBinding,
+                                SecurityGroupPortBinding)
 from neutrino.ipam import allocator
 from neutrino.notifiers import nova
-from neutrino.services import (common, listing, port_addresses, port_extras, port_security, rbac,
-                               routed_ports)
+from neutrino.services import (common, listing, port_addresses, port_extras, port_security,
+                               port_vif, rbac, routed_ports)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
@@ -32,6 +35,8 @@ from neutrino.services.quotas import check_quotas
 
 _INSERT_PORT = insert(Port)
 ADMIN_ONLY_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
+# What ML2/OVN reports for a port bound to a chassis (reference D.3, zed vif_details).
+VIF_DETAILS = {"port_filter": True, "connectivity": "l2"}
 # Ports that belong to a router or floating IP and are deleted only with it.
 L3_OWNERS = (c.DEVICE_OWNER_ROUTER_INTF, c.DEVICE_OWNER_ROUTER_GW, c.DEVICE_OWNER_FLOATINGIP)
 
@@ -159,7 +164,11 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
     network a new ``binding:host_id`` allocates the addresses a deferred port waits
     for, from the segments that host reaches (HostNotConnectedToAnySegment, 409),
     and must reach the segments of the addresses it has
-    (HostNotCompatibleWithFixedIps, 409; ``routed_ports.bind_to_host``)."""
+    (HostNotCompatibleWithFixedIps, 409; ``routed_ports.bind_to_host``).
+    ``mac_address`` null regenerates the MAC (extension ``port-mac-address-regenerate``);
+    a bound port's MAC cannot change (PortBound, 409, Neutron's
+    ``_check_mac_update_allowed``: its ``binding:vif_type`` is not ``unbound``).
+    ``port_vif.prepare_update`` checks Nova's attributes (PortBoundNUMAAffinityPolicy)."""
     def run(session: Session) -> dict[str, Any]:
         port = find_visible(session, ctx, port_id)
         net = session.get(Network, port.network_id)
@@ -173,14 +182,16 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
         host = data.get("binding_host_id")
         if host and host != port.binding_host_id:
             changed = routed_ports.bind_to_host(session, net, port, host) or changed
+        if "mac_address" in data and data["mac_address"] is None:
+            # a taken MAC fails the unique key and Database.run re-runs with a new one
+            data["mac_address"] = _random_mac(env.settings.base_mac)
         if "mac_address" in data and data["mac_address"] != port.mac_address:
-            if port.status == "ACTIVE":
-                raise errors.Conflict(f"Unable to complete operation on port {port.id}, "
-                                      "port is already bound, port type: ovs, old_mac "
-                                      f"{port.mac_address}, new_mac {data['mac_address']}.")
+            if port.binding_host_id:
+                raise errors.PortBound(port.id, "ovs", port.mac_address, data["mac_address"])
             _check_mac_free(session, net.id, data["mac_address"])
         addresses_changed = changed or data.get("mac_address", port.mac_address) != port.mac_address
         port_extras.prepare_update(env, port, data)
+        port_vif.prepare_update(port, data)
         changed = port_security.update_port_security(session, env, ctx, port, data) or changed
         if common.apply_changes(port, data) or changed:
             common.touch(port)
@@ -208,7 +219,8 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
         changed, previous = port.status != status, port.status
         port.status = status
         nova.port_status_changed(session, env.settings, port, previous)
-        if up and chassis_host and port.binding_host_id != chassis_host:
+        if up and chassis_host and port.binding_host_id != chassis_host and not _migrating_from(
+                session, port.id, chassis_host):
             port.binding_host_id = chassis_host
             changed = True
         if changed:
@@ -222,6 +234,13 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
     if deferred:
         routed_ports.allocate_deferred(env, port_id)
     return True
+
+
+def _migrating_from(session: Session, port_id: str, host: str) -> bool:
+    """Whether ``host`` holds an INACTIVE binding of the port (``port_bindings``): a live
+    migration's other end, still claiming the port in the SB until the NB write that
+    moved ``requested-chassis`` reaches it; the ACTIVE binding decides the host."""
+    return session.get(PortBinding, (port_id, host)) is not None
 
 
 def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = None) -> None:
@@ -299,7 +318,8 @@ def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str],
     d["binding:profile"] = d.pop("binding_profile")
     # OVN binds every port whose host is a chassis (reference D.3, zed vif_details).
     d["binding:vif_type"] = "ovs" if host else "unbound"
-    d["binding:vif_details"] = {"port_filter": True, "connectivity": "l2"} if host else {}
+    d["binding:vif_details"] = dict(VIF_DETAILS) if host else {}
+    port_vif.complete(d)
     return d
 
 
@@ -307,6 +327,7 @@ def _visible_attributes(env: Env, ctx: Context, items: list[dict[str, Any]]) -> 
     """Add ``dns_assignment`` (``port_extras.complete``) and drop what only admins and
     services may read (binding host, profile, VIF details; A.5)."""
     port_extras.complete(env, items)
+    port_vif.hide(ctx, items)
     return items if ctx.is_service else common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)
 
 
@@ -322,6 +343,7 @@ def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, 
     ``<op>_port:<attr>`` rules, any value given counting as set)."""
     if ctx.is_admin:
         return
+    port_vif.check_policy(ctx, data, op)
     for key, attr in (("binding_host_id", "binding:host_id"), ("binding_profile", "binding:profile")):
         if key in data:
             policy.require(ctx, f"{op}_port:{attr}")  # admin or service by default
@@ -381,6 +403,7 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
            "binding_profile": data.get("binding_profile", {}),
            **port_security.new_port_columns(env, net, mac, data),
            **port_extras.new_port_columns(env, data),
+           **port_vif.new_port_columns(data),
            "ip_allocation": allocation,
            "created_at": stamp, "updated_at": stamp, "revision_number": 1}
     session.execute(_INSERT_PORT, row)

@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from allinone import AllInOne, host_state, neutrino, running_allinone
 from neutrino_server import openstack_cli
@@ -384,3 +385,75 @@ def test_distributed_floating_ip_leaves_from_the_instance_chassis(dvr_cloud: Clo
     replies = lambda cap: [f for f in cap.frames if f.src == fip and f.proto == ICMP]  # noqa: E731
     assert len(replies(via_compute)) >= 3
     assert not replies(via_gateway)
+
+
+def test_live_migration_moves_the_port_between_chassis(cloud: Cloud):
+    """binding-extended as Nova's live migration drives it: a second binding on chassis
+    2 makes the LSP ask for both chassis (activation-strategy rarp); the instance's
+    port, re-plugged on chassis 2 (the lab cannot move a running namespace's veth, so the
+    test re-plugs it by hand as libvirt would on the destination), is claimed there as
+    an additional chassis; activation moves ``binding:host_id`` and the SB claim, and
+    the instance, with its address, reaches its peer again."""
+    from neutrino.host import netns as host_netns, ovs as host_ovs
+    from neutrino.lab.instances import get_instance, host_ifname
+
+    ch1, ch2, _ = cloud.fleet
+    net = cloud.network("pm", "pm-net")
+    mover = cloud.boot("lm", net, "pm", ch1)
+    peer = cloud.boot("lp", net, "pm", ch2)
+    ip, peer_ip = mover["fixed_ips"][0]["ip_address"], peer["fixed_ips"][0]["ip_address"]
+    assert cloud.ping("lm", peer_ip)
+    nova = httpx.Client(base_url=cloud.aio.url,
+                        headers={"X-Project-Id": "nova", "X-Roles": "service"}, timeout=30)
+    path = f"/ports/{mover['id']}/bindings"
+    resp = nova.post(path, json={"binding": {"host": ch2.name}})
+    assert resp.status_code == 201 and resp.json()["binding"]["status"] == "INACTIVE", resp.text
+
+    def lsp_options() -> dict[str, str]:
+        return _ovsdb_map(subprocess.run(
+            ["ovn-nbctl", f"--db={cloud.aio.runtime['nb_connection']}", "get",
+             "Logical_Switch_Port", mover["id"], "options"],
+            capture_output=True, text=True, check=True).stdout)
+    wait_until(lambda: lsp_options().get("requested-chassis") == f"{ch1.name},{ch2.name}",
+               10, "requested-chassis of both chassis")
+    assert lsp_options()["activation-strategy"] == "rarp"
+
+    # the destination's hypervisor plugs the instance there (same namespace, MAC, address)
+    inst = get_instance(cloud.aio.state_dir, cloud.aio.prefix + "lm")
+    host_if = host_ifname(mover["id"])
+    host_ovs.unplug(ch1.ovs_connection, "br-int", host_if)
+    host_netns.remove_link(host_if, ch1.netns)
+    host_netns.ensure_veth(host_if, ch2.netns, inst.ns_if, inst.netns, inst.mac)
+    host_ovs.plug_into_bridge(ch2.ovs_connection, "br-int", host_if, mover["id"], inst.mac,
+                              vm_uuid=inst.instance_id)
+    host_netns.set_addresses(inst.netns, inst.ns_if, [f"{ip}/24"])
+    names = dict(_chassis_names(cloud))
+
+    def claimed() -> tuple[list[str], list[str]]:
+        [row] = json.loads(cloud.sbctl(
+            "--format=json", "--columns=chassis,additional_chassis", "find", "Port_Binding",
+            f"logical_port={mover['id']}"))["data"]
+        return tuple([names[u] for u in _uuids(col)] for col in row)
+    wait_until(lambda: ch2.name in claimed()[0] + claimed()[1], 20,
+               "chassis 2 to claim the port")
+
+    resp = nova.put(f"{path}/{ch2.name}/activate")
+    assert resp.status_code == 200 and resp.json()["binding"]["status"] == "ACTIVE", resp.text
+    wait_until(lambda: lsp_options() == {"requested-chassis": ch2.name}, 10,
+               "requested-chassis of chassis 2 only")
+    wait_until(lambda: claimed() == ([ch2.name], []), 20, "chassis 2 as the only claim")
+    port = cloud.wait_status(cloud.aio.prefix + "lm", "ACTIVE")
+    assert port["binding:host_id"] == ch2.name
+    assert [f["ip_address"] for f in port["fixed_ips"]] == [ip]
+    wait_until(lambda: cloud.ping("lm", peer_ip, count=1), 20, "the peer from chassis 2")
+    hosts = [(b["host"], b["status"]) for b in nova.get(path).json()["bindings"]]
+    assert hosts == [(ch2.name, "ACTIVE"), (ch1.name, "INACTIVE")]
+    assert nova.delete(f"{path}/{ch1.name}").status_code == 204
+    nova.close()
+
+
+def _uuids(column) -> list[str]:
+    """UUIDs of an ovsdb JSON reference column (``["uuid", u]`` or ``["set", [...]]``)."""
+    if column[0] == "uuid":
+        return [column[1]]
+    return [u for _, u in column[1]]

@@ -613,3 +613,19 @@ def test_desired_state_passes_floating_ip_macs_and_distribution_through():
     assert nat(floating_macs={FIP_PORT: FIP_MAC}).external_mac == ""
     assert nat(floating_macs={FIP_PORT: FIP_MAC}, distributed_floating_ips=True).external_mac \
         == FIP_MAC
+
+
+# --- live migration (binding-extended): multi-chassis LSP options -------------------
+
+def test_migrating_port_requests_both_chassis_and_waits_for_rarp():
+    lsp = desired_lsp(port(binding_host_id="hostA"), [], {}, migrating_to="hostB")
+    assert lsp.options == {"requested-chassis": "hostA,hostB", "activation-strategy": "rarp"}
+
+
+def test_migrating_to_from_profile_wins_and_unbound_port_has_no_destination():
+    from neutrino.ovn.desired import chassis_options
+    bound = port(binding_host_id="hostA", binding_profile={"migrating_to": "hostC"})
+    assert chassis_options(bound, "hostB")["requested-chassis"] == "hostA,hostC"
+    assert chassis_options(port(binding_host_id=""), "hostB") == {"requested-chassis": ""}
+    assert chassis_options(port(binding_host_id="hostB"), "hostB") == {
+        "requested-chassis": "hostB"}

@@ -15,7 +15,8 @@ PORT_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "network_id", "mac_address", "admin_state_up", "status", "fixed_ips", "device_id",
     "device_owner", "binding:host_id", "binding:vnic_type", "binding:profile",
     "binding:vif_type", "binding:vif_details", "port_security_enabled", "security_groups",
-    "allowed_address_pairs", "dns_name", "dns_domain", "dns_assignment", "extra_dhcp_opts"}
+    "allowed_address_pairs", "dns_name", "dns_domain", "dns_assignment", "extra_dhcp_opts",
+    "trusted", "device_profile", "numa_affinity_policy", "propagate_uplink_status"}
 DeviceString = Annotated[str, StringConstraints(max_length=255)]
 # Reference B.3; OVN binds these (ZED OVN_SUPPORTED_VNIC_TYPES plus the rest Nova may send).
 VnicType = Literal["normal", "direct", "macvtap", "baremetal", "direct-physical",
@@ -64,6 +65,10 @@ def _no_duplicates(value: list[str]) -> list[str]:
 SecurityGroupIds = Annotated[list[UUIDStr], BeforeValidator(_none_is_empty),
                              AfterValidator(_no_duplicates)]
 AddressPairs = Annotated[list[AddressPair], BeforeValidator(_none_is_empty)]
+# Extensions port-numa-affinity-policy(-socket): services/port_vif.py NUMA_POLICIES.
+NumaPolicy = Literal["required", "preferred", "legacy", "socket"]
+# Extension port-device-profile: type:string_or_none, DESCRIPTION_FIELD_SIZE.
+DeviceProfile = Annotated[str, StringConstraints(max_length=255)]
 # Extension dns-domain-ports: "" or an FQDN (services/dns.py raises InvalidInput).
 DnsDomain = Annotated[str, AfterValidator(dns.validate_dns_domain)]
 
@@ -82,6 +87,11 @@ class PortSecurity(Binding):
     dns_name: str = Field(None)
     dns_domain: DnsDomain = Field(None)
     extra_dhcp_opts: Any = Field(None)
+    # Extensions port-trusted-vif, port-numa-affinity-policy(-socket),
+    # uplink-status-propagation(-updatable): services/port_vif.py.
+    trusted: bool = Field(None)
+    numa_affinity_policy: NumaPolicy | None = Field(None)
+    propagate_uplink_status: bool = Field(None)
 
 
 class PortCreate(PortSecurity):
@@ -92,6 +102,7 @@ class PortCreate(PortSecurity):
     admin_state_up: bool = True
     mac_address: MACAddress | None = None
     fixed_ips: list[FixedIp] | None = None
+    device_profile: DeviceProfile | None = None  # port-device-profile: create only
     device_id: DeviceString = ""
     device_owner: DeviceString = ""
     tags: list[str] = []
@@ -104,7 +115,31 @@ class PortUpdate(PortSecurity):
     name: Name = ""
     description: Description = ""
     admin_state_up: bool = True
-    mac_address: MACAddress = ""
+    mac_address: MACAddress | None = ""  # null: a new one (port-mac-address-regenerate)
     fixed_ips: list[FixedIp] = []
     device_id: DeviceString = ""
     device_owner: DeviceString = ""
+
+
+BINDING_ATTRIBUTES = frozenset({"host", "vif_type", "vif_details", "vnic_type", "profile",
+                                "status", "project_id"})
+
+
+class PortBindingCreate(NeutronBody):
+    """``{"binding": {...}}`` of ``POST /v2.0/ports/{id}/bindings`` (extension
+    ``binding-extended``, neutron-lib ``portbindings_extended``)."""
+
+    ATTRIBUTES = BINDING_ATTRIBUTES
+    host: DeviceString
+    vnic_type: VnicType = "normal"
+    profile: dict[str, Any] | None = None
+    project_id: ProjectId | None = None  # allowed, as Neutron's; the port's project counts
+
+
+class PortBindingUpdate(NeutronBody):
+    """``{"binding": {...}}`` of ``PUT /v2.0/ports/{id}/bindings/{host}``."""
+
+    ATTRIBUTES = BINDING_ATTRIBUTES
+    host: DeviceString = Field(None)  # the path's host decides
+    vnic_type: VnicType = Field(None)
+    profile: dict[str, Any] | None = Field(None)
