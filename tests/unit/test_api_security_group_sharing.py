@@ -183,3 +183,37 @@ def test_extensions_are_advertised(api):
             "security-groups-default-rules",
             "security-groups-rules-belongs-to-default-sg"} <= aliases
     assert "security-groups-default-statefulness" not in aliases
+
+
+def test_shared_group_on_another_projects_port_realises_as_an_own_group(api):
+    """OVN: the target's port is in the owner's port group, whose ACLs are the
+    group's rules; a remote-group rule names ``$pg_<group>_ip4``, the address
+    set ovn-northd keeps from the port group's members of every project."""
+    from neutrino.ovn import load
+    from neutrino.ovn.security_groups import pg_name
+
+    group = sg(api)
+    share(api, group["id"], "p2")
+    net = api.network(project="p2")
+    api.subnet(net["id"], project="p2")
+    port = api.port(net["id"], project="p2", security_groups=[group["id"]])
+    own = sg(api, project="p2")
+    body = {"security_group_rule": {"security_group_id": own["id"], "direction": "ingress",
+                                    "remote_group_id": group["id"]}}
+    api.post(RULES, body, project="p2", expect=201)
+    settings = api.env.settings
+    for loaded in (
+            api.env.db.run(lambda s: load.load_all(s, base_mac=settings.base_mac,
+                                                   lease_time=60), write=False),
+            api.env.db.run(lambda s: load.load_resources(
+                s, [("port", port["id"]), ("security_group", group["id"]),
+                    ("security_group", own["id"])], base_mac=settings.base_mac,
+                lease_time=60)[1], write=False)):
+        pg = pg_name(group["id"])
+        assert pg in loaded.ports[port["id"]].port_groups
+        assert pg in loaded.port_groups
+        rule_ids = {r["id"] for r in group["security_group_rules"]}
+        assert rule_ids == {a.external_ids["neutron:security_group_rule_id"]
+                            for a in loaded.acls.values() if a.port_group == pg}
+        assert any(f"${pg}_ip4" in a.match for a in loaded.acls.values()
+                   if a.port_group == pg_name(own["id"]))
