@@ -269,6 +269,22 @@ class SecurityGroupRuleNotFound(NotFound):
         super().__init__(f"Security group rule {rule_id} does not exist")
 
 
+# extension security-groups-default-rules (neutron/extensions/security_groups_default_rules.py)
+class DefaultSecurityGroupRuleNotFound(NotFound):
+    def __init__(self, rule_id: str) -> None:
+        super().__init__(f"Default Security Group rule {rule_id} does not exist")
+
+
+class DefaultSecurityGroupRuleExists(Conflict):
+    def __init__(self, rule_id: str) -> None:
+        super().__init__(f"Default Security group rule already exists. Rule id is {rule_id}.")
+
+
+class DuplicateDefaultSgRuleInPost(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Duplicate Default Security Group Rule in POST.")
+
+
 class SecurityGroupInUse(Conflict):
     def __init__(self, sg_id: str) -> None:
         super().__init__(f"Security Group {sg_id} in use.")

@@ -153,6 +153,11 @@ RULES: list[oslo_policy.RuleDefault] = [
     # security_group.py
     *_crud("security_group"),
     *_crud("security_group_rule"),
+    # default_security_group_rules.py: admins write; any reader reads (role only)
+    _rule("create_default_security_group_rule", ADMIN),
+    _rule("get_default_security_group_rule", "role:reader"),
+    _rule("delete_default_security_group_rule", ADMIN),
+    _rule("update_default_security_group_rule", ADMIN),
     # segment.py: admin only. Neutron hides segments from others (empty list, 404)
     # rather than answering 403; services/segments.py does that, so reading passes here.
     *_crud("segment", create=ADMIN, get=ADMIN_OR_PROJECT_READER, update=ADMIN, delete=ADMIN),

@@ -8,7 +8,8 @@ from fastapi import APIRouter, FastAPI
 
 from neutrino import policy
 from neutrino.api import keystone
-from neutrino.api import (address_groups, agents, errors, extensions, health, instances,
+from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
+                          extensions, health, instances,
                           ip_availability, port_bindings, quotas, rbac, resources, routers,
                           scheduler, subnetpools, tags)
 from neutrino.api.responses import JSONResponse
@@ -32,6 +33,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(routers.router)  # member actions before the generic item routes
     app.include_router(subnetpools.router)
     app.include_router(address_groups.router)
+    app.include_router(default_security_group_rules.router)
     app.include_router(agents.router)
     app.include_router(port_bindings.router)  # before /v2.0/ports/{item_id}
     app.include_router(core)

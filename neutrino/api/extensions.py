@@ -122,6 +122,20 @@ EXTENSIONS = {
                                         "SG rule"),
     "port-security-groups-filtering": ("Port filtering on security groups",
                                        "Provides security groups filtering when listing ports"),
+    # sharing and rule templates (services/security_group_access.py,
+    # services/default_security_group_rules.py)
+    "rbac-security-groups": ("Add security_group type to network RBAC",
+                             "Add security_group type to network RBAC"),
+    "security-groups-shared-filtering": ("Security group filtering on the shared field",
+                                         "Support filtering security groups on the shared "
+                                         "field"),
+    "security-groups-default-rules": ("Default rules for security groups",
+                                      "Configure set of security group rules used as default "
+                                      "rules for every new security group"),
+    "security-groups-rules-belongs-to-default-sg": (
+        "Security group rule belongs to the project's default security group",
+        "Flag to determine if the security group rule belongs to the project's default "
+        "security group"),
     "auto-allocated-topology": ("Auto Allocated Topology Services",
                                 "Auto Allocated Topology Services."),
     # neutrino's own: /v2.0/network-candidates and /v2.0/scheduled-ports (services/scheduler.py).

@@ -190,6 +190,9 @@ class SecurityGroup(StandardAttrs, Base):
     __tablename__ = "securitygroups"
 
     stateful: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # Extension "rbac-security-groups": mirrors an ``access_as_shared`` entry for ``*``
+    # (not shown as such: the API's ``shared`` is as the caller sees it).
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class DefaultSecurityGroup(Base):
@@ -201,6 +204,47 @@ class DefaultSecurityGroup(Base):
     project_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     security_group_id: Mapped[str] = mapped_column(
         ForeignKey("securitygroups.id", ondelete="CASCADE"), unique=True)
+
+
+class SecurityGroupRBAC(Base):
+    """An RBAC policy on a security group (extension "rbac-security-groups"):
+    ``access_as_shared`` granted to ``target_tenant`` (a project id or ``*``)."""
+
+    __tablename__ = "securitygrouprbacs"
+    __table_args__ = (Index("uq_securitygrouprbacs_action_object_target", "action", "object_id",
+                            "target_tenant", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    object_id: Mapped[str] = mapped_column(
+        ForeignKey("securitygroups.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target_tenant: Mapped[str] = mapped_column(String(255), index=True)
+
+
+class SecurityGroupDefaultRule(Base):
+    """A template rule every new group gets (extension
+    "security-groups-default-rules"): default groups take those
+    ``used_in_default_sg``, other groups those ``used_in_non_default_sg``.
+    ``remote_group_id`` ``PARENT`` names the new group itself. ``rule_key`` is
+    the rule's canonical form (``SecurityGroupRule.rule_key``), for duplicates."""
+
+    __tablename__ = "securitygroupdefaultrules"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    ethertype: Mapped[str] = mapped_column(String(40))
+    protocol: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remote_group_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    remote_address_group_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    used_in_default_sg: Mapped[bool] = mapped_column(Boolean, default=False)
+    used_in_non_default_sg: Mapped[bool] = mapped_column(Boolean, default=True)
+    rule_key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[str] = mapped_column(String(20))
 
 
 # IP protocol names a security group rule accepts, and their numbers

@@ -29,6 +29,7 @@ from neutrino import errors
 from neutrino.db.models import Network, SecurityGroup, SecurityGroupPortBinding
 from neutrino.services.context import Context
 from neutrino.services.env import Env
+from neutrino.services import security_group_access
 from neutrino.services.security_groups import ensure_default
 
 _INSERT_BINDING = insert(SecurityGroupPortBinding)
@@ -128,11 +129,14 @@ def update_port_security(session: Session, env: Env, ctx: Context, port: Any,
 
 
 def _check_groups(session: Session, ctx: Context | None, project_id: str, ids: list[str]) -> None:
-    """Every group exists and belongs to the port's project (admins may use any);
-    all stateful or all stateless."""
+    """Every group exists and belongs to the port's project or is shared with it
+    (admins may use any; ``_get_security_groups_on_port``); all stateful or all
+    stateless."""
     rows = session.execute(select(SecurityGroup.id, SecurityGroup.project_id,
                                   SecurityGroup.stateful).where(SecurityGroup.id.in_(ids))).all()
-    usable = {r.id: r for r in rows if ctx is None or ctx.is_admin or r.project_id == project_id}
+    shared = security_group_access.usable_by(session, ids, project_id) if not (
+        ctx is None or ctx.is_admin) else set()
+    usable = {r.id: r for r in rows if ctx is None or ctx.is_admin or r.id in shared}
     missing = [g for g in ids if g not in usable]
     if missing:
         raise errors.SecurityGroupNotFound(", ".join(missing))

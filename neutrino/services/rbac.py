@@ -23,7 +23,11 @@ pools in the scope is in use (``neutron/objects/address_scope.py``
 ``get_bound_project_ids``, ``neutron/objects/rbac_db.py``). Address groups
 (extension ``rbac-address-group``, table ``addressgrouprbacs``, object type
 ``address_group``) are shared the same way; their users are the projects with
-security group rules naming the group (``services.address_groups``).
+security group rules naming the group (``services.address_groups``). Security groups (extension
+``rbac-security-groups``, table ``securitygrouprbacs``, object type
+``security_group``) likewise; their users are the projects with ports in the
+group (``services.security_group_access``), and a policy in use says
+``project_id=<target>`` as Neutron's ``rbac_db`` does.
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.db.models import (AddressGroup, AddressGroupRBAC, AddressScope, AddressScopeRBAC,
-                                FloatingIP, Network, NetworkRBAC, Port, Router)
+                                FloatingIP, Network, NetworkRBAC, Port, Router, SecurityGroup,
+                                SecurityGroupRBAC)
 from neutrino.services import address_groups, address_scopes, common, listing
+from neutrino.services import security_group_access
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -46,16 +52,19 @@ SHARED = "access_as_shared"
 EXTERNAL = "access_as_external"
 WILDCARD = "*"
 ACTIONS = (EXTERNAL, SHARED)  # Neutron's NetworkRBAC.get_valid_actions() order
-OBJECT_TYPES = ("network", "address_scope", "address_group")
-VALID_ACTIONS = {"network": ACTIONS, "address_scope": (SHARED,), "address_group": (SHARED,)}
+OBJECT_TYPES = ("network", "address_scope", "address_group", "security_group")
+VALID_ACTIONS = {"network": ACTIONS, "address_scope": (SHARED,), "address_group": (SHARED,),
+                 "security_group": (SHARED,)}
 _COLUMN = {SHARED: "shared", EXTERNAL: "router_external"}
 _MODELS = {"network": NetworkRBAC, "address_scope": AddressScopeRBAC,
-           "address_group": AddressGroupRBAC}
-_OBJECTS = {NetworkRBAC: Network, AddressScopeRBAC: AddressScope, AddressGroupRBAC: AddressGroup}
+           "address_group": AddressGroupRBAC, "security_group": SecurityGroupRBAC}
+_OBJECTS = {NetworkRBAC: Network, AddressScopeRBAC: AddressScope, AddressGroupRBAC: AddressGroup,
+            SecurityGroupRBAC: SecurityGroup}
 _TYPE_OF = {model: otype for otype, model in _MODELS.items()}
 # Objects shared by ``access_as_shared`` only: how to find one the caller sees.
 _FIND_SHARED = {"address_scope": address_scopes.find_visible,
-                "address_group": address_groups.find_visible}
+                "address_group": address_groups.find_visible,
+                "security_group": security_group_access.find_visible}
 
 
 def _policies_of(object_type: str):
@@ -268,7 +277,8 @@ def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) ->
     Raises InvalidInput (400: object type other than ``network``,
     ``address_scope`` or ``address_group``, or an object the caller sees but does
     not own), InvalidActionForType (400), PolicyNotAuthorized (403: ``*`` target
-    without admin), NetworkNotFound / AddressScopeNotFound / AddressGroupNotFound
+    without admin), NetworkNotFound / AddressScopeNotFound / AddressGroupNotFound /
+    SecurityGroupNotFound
     (404), DuplicateRbacPolicy
     (409), OverQuota (409, ``rbac_policy``: network policies). A ``*`` entry also
     sets the network's ``shared`` / ``router:external`` or the scope's ``shared``.
@@ -426,6 +436,8 @@ def _check_unused(session: Session, net: Any, row: Any, new_target: str | None) 
         users = address_scopes.users(session, net.id)
     elif isinstance(net, AddressGroup):
         users = address_groups.users(session, net.id)
+    elif isinstance(net, SecurityGroup):
+        users = security_group_access.users(session, net.id)
     else:
         users = _users(session, net, row.action)
     if target != WILDCARD:
@@ -434,6 +446,8 @@ def _check_unused(session: Session, net: Any, row: Any, new_target: str | None) 
         # the owner keeps a shared network; an external one only while entries remain
         keeps = others | {net.project_id} if row.action == SHARED or others else others
         losing = users - keeps
+    if losing and isinstance(net, SecurityGroup):
+        raise errors.RbacPolicyInUse(net.id, f"project_id={target}")
     if losing:
         details = ("There are subnet pools in this address scope that depend on this policy "
                    "for access." if isinstance(net, AddressScope) else

@@ -8,42 +8,43 @@ group whose ACLs match ``@pg_<group>`` (``ovn.security_groups``), so two
 projects using the same addresses never share a rule.
 
 Every project gets a ``default`` group on first use (listing groups or rules,
-creating a group, creating a port), with Neutron's default rules: egress IPv4
-and IPv6 to anywhere, ingress IPv4 and IPv6 from members of the group itself.
+creating a group, creating a port). A new group's rules are copies of the
+templates (``services.default_security_group_rules``): for a default group those
+``used_in_default_sg``, else those ``used_in_non_default_sg`` (Neutron's
+``_create_rules_from_template``; seeded as egress IPv4 and IPv6 anywhere for
+every group, ingress from the group itself for default groups). A rule of a
+default group shows ``belongs_to_default_sg`` true. Who sees, uses and changes
+a group (RBAC sharing) is ``services.security_group_access``'.
 ``default_security_groups`` has the project as primary key, so two first
 requests racing make one group: the loser's transaction is retried and finds it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any, Iterable
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import (IP_PROTOCOL_NUMBERS, DefaultSecurityGroup, SecurityGroup,
-                                SecurityGroupPortBinding, SecurityGroupRule)
+                                SecurityGroupDefaultRule, SecurityGroupPortBinding,
+                                SecurityGroupRule)
 from neutrino.services import address_groups, common, listing
+from neutrino.services import security_group_access as access
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quota, check_quotas
+from neutrino.services.security_group_rule_values import (  # noqa: F401 (re-exported)
+    ANY_PREFIXES, ICMP_NUMBERS, IPV4, IPV6, PORT_PROTOCOL_NUMBERS, PORT_PROTOCOLS,
+    _parses, _prefix, normalize_rule, protocol_number, rule_key)
 
 DEFAULT_NAME = "default"
 DEFAULT_DESCRIPTION = "Default security group"
-INGRESS, EGRESS = "ingress", "egress"
-IPV4, IPV6 = "IPv4", "IPv6"
-# Protocols with ports (neutron-lib SG_PORT_PROTO_NAMES / _NUMS) and ICMP (type/code).
-PORT_PROTOCOLS = ("tcp", "udp", "dccp", "sctp", "udplite")
-PORT_PROTOCOL_NUMBERS = frozenset(IP_PROTOCOL_NUMBERS[p] for p in PORT_PROTOCOLS)
-ICMP_NUMBERS = frozenset({1, 58})
-# Protocols that only exist over IPv6 (``_validate_ethertype_and_protocol``).
-IPV6_ONLY = frozenset({"ipv6-encap", "ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt",
-                       "ipv6-opts", "ipv6-route", "41", "44", "58", "59", "60", "43"})
-ANY_PREFIXES = ("0.0.0.0/0", "::/0")
 _INSERT_RULE = insert(SecurityGroupRule)
 
 SPEC = listing.ResourceSpec(
@@ -51,15 +52,18 @@ SPEC = listing.ResourceSpec(
     filters={
         **listing.standard_filters(SecurityGroup),
         "stateful": listing.eq(SecurityGroup.stateful, listing.to_bool),
-        # RBAC sharing is not implemented: no group is shared.
-        "shared": lambda values: SecurityGroup.id.is_(None) if any(
-            listing.to_bool(v) for v in values) else SecurityGroup.id.is_not(None),
+        # "shared" depends on the caller: list_security_groups applies it
     },
     sort_keys={k: getattr(SecurityGroup, k) for k in (
         "id", "name", "project_id", "stateful", "created_at", "updated_at", "revision_number")}
     | {"tenant_id": SecurityGroup.project_id},
     not_found=errors.SecurityGroupNotFound,
 )
+PARENT = "PARENT"  # a template's remote_group_id naming the new group itself
+# The rule's group is a project's default group (extension
+# security-groups-rules-belongs-to-default-sg).
+BELONGS_TO_DEFAULT = exists().where(
+    DefaultSecurityGroup.security_group_id == SecurityGroupRule.security_group_id)
 _RULE_COLUMNS = ("id", "project_id", "security_group_id", "direction", "ethertype", "protocol",
                  "port_range_min", "port_range_max", "remote_ip_prefix", "normalized_cidr",
                  "remote_group_id", "remote_address_group_id", "description", "created_at",
@@ -80,6 +84,8 @@ RULE_SPEC = listing.ResourceSpec(
         "port_range_max": listing.eq(SecurityGroupRule.port_range_max, listing.to_int),
         "revision_number": listing.eq(SecurityGroupRule.revision_number, listing.to_int),
         "changed_since": lambda values: SecurityGroupRule.updated_at >= max(values),
+        "belongs_to_default_sg": lambda values: BELONGS_TO_DEFAULT if listing.to_bool(
+            values[-1]) else ~BELONGS_TO_DEFAULT,
     },
     sort_keys={k: getattr(SecurityGroupRule, k) for k in _RULE_COLUMNS}
     | {"tenant_id": SecurityGroupRule.project_id},
@@ -89,19 +95,8 @@ RULE_SPEC = listing.ResourceSpec(
 
 # --- visibility -------------------------------------------------------------------
 
-def visible(ctx: Context):
-    """Groups the caller may see: its own (admins: all). Rules likewise."""
-    if ctx.is_admin:
-        return SecurityGroup.id.is_not(None)
-    return SecurityGroup.project_id == ctx.project_id
-
-
-def find_visible(session: Session, ctx: Context, sg_id: str) -> SecurityGroup:
-    """The group, or SecurityGroupNotFound when it does not exist or is hidden."""
-    sg = session.get(SecurityGroup, sg_id)
-    if sg is None or not (ctx.is_admin or sg.project_id == ctx.project_id):
-        raise errors.SecurityGroupNotFound(sg_id)
-    return sg
+visible = access.visible
+find_visible = access.find_visible
 
 
 def _find_rule(session: Session, ctx: Context, rule_id: str) -> SecurityGroupRule:
@@ -133,37 +128,52 @@ def ensure_default(session: Session, project_id: str) -> str:
     return sg.id
 
 
-def _ensure_caller_default(env: Env, ctx: Context) -> None:
-    """Make the caller's default group unless it exists (checked without a write)."""
-    if env.db.run(lambda s: default_group_id(s, ctx.project_id), write=False) is None:
-        env.db.run(lambda s: ensure_default(s, ctx.project_id))
+def _ensure_caller_default(env: Env, ctx: Context, query: listing.ListQuery) -> None:
+    """Make the default group of the project listed (the ``project_id`` or
+    ``tenant_id`` filter's first value if the caller is admin, else the
+    caller's) unless it exists, as ``get_security_groups`` does."""
+    named = query.filters.get("project_id") or query.filters.get("tenant_id")
+    project = named[0] if named and ctx.is_admin else ctx.project_id
+    if env.db.run(lambda s: default_group_id(s, project), write=False) is None:
+        env.db.run(lambda s: ensure_default(s, project))
 
 
 def _insert_group(session: Session, project_id: str, name: str, description: str, *,
                   stateful: bool, default: bool = False) -> SecurityGroup:
-    """Insert a group with Neutron's initial rules and enqueue it: egress IPv4 and
-    IPv6 anywhere, plus for ``default`` ingress from the group itself."""
+    """Insert a group with its rules from the templates (``default``: those
+    ``used_in_default_sg``, else ``used_in_non_default_sg``) and enqueue it."""
     stamp = common.now()
     sg = SecurityGroup(id=common.new_id(), project_id=project_id, name=name,
                        description=description, stateful=stateful, created_at=stamp,
                        updated_at=stamp, revision_number=1)
     session.add(sg)
     session.flush()  # the rules refer to it
-    rules = [(EGRESS, IPV4, None), (EGRESS, IPV6, None)]
-    if default:
-        rules += [(INGRESS, IPV4, sg.id), (INGRESS, IPV6, sg.id)]
-    session.execute(_INSERT_RULE, [_rule_row(sg, {
-        "direction": direction, "ethertype": ethertype, "remote_group_id": remote})
-        for direction, ethertype, remote in rules])
+    rows = [_rule_row(sg, {k: getattr(t, k) for k in _TEMPLATED}
+                      | {"remote_group_id": sg.id if t.remote_group_id == PARENT
+                         else t.remote_group_id}) for t in templates(session, default)]
+    if rows:
+        session.execute(_INSERT_RULE, rows)
     common.enqueue_ovn(session, "security_group", sg.id)
     return sg
+
+
+_TEMPLATED = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max",
+              "remote_ip_prefix", "remote_address_group_id")
+
+
+def templates(session: Session, default: bool) -> list[SecurityGroupDefaultRule]:
+    """The template rules of a new default (or other) group."""
+    column = (SecurityGroupDefaultRule.used_in_default_sg if default
+              else SecurityGroupDefaultRule.used_in_non_default_sg)
+    return list(session.scalars(select(SecurityGroupDefaultRule).where(column.is_(True))
+                                .order_by(SecurityGroupDefaultRule.id)))
 
 
 # --- security groups ----------------------------------------------------------------
 
 def create_security_groups(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create groups all-or-nothing, each with its two egress rules. The owner
-    project's default group is made first if missing.
+    """Create groups all-or-nothing, each with the non-default template rules.
+    The owner project's default group is made first if missing.
 
     Raises SecurityGroupDefaultAlreadyExists (409) for the name ``default``,
     OverQuota (409) for groups or for their rules.
@@ -175,13 +185,14 @@ def create_security_groups(env: Env, ctx: Context, items: list[dict[str, Any]]) 
         projects = [common.owner_project(ctx, data) for data in items]
         # quotas first: Neutron checks them before its plugin makes the default group
         check_quotas(session, env, "security_group", projects)
-        check_quotas(session, env, "security_group_rule", projects * 2)
+        check_quotas(session, env, "security_group_rule",
+                     projects * len(templates(session, default=False)))
         for project in dict.fromkeys(projects):
             ensure_default(session, project)
         rows = [_insert_group(session, project, data.get("name", ""), data.get("description", ""),
                               stateful=data.get("stateful", True))
                 for data, project in zip(items, projects)]
-        return group_dicts(session, rows)
+        return group_dicts(session, rows, ctx=ctx)
     return env.db.run(run)
 
 
@@ -189,19 +200,26 @@ def get_security_group(env: Env, ctx: Context, sg_id: str,
                        fields: list[str] | None = None) -> dict[str, Any]:
     """One group with its rules; SecurityGroupNotFound (404) when hidden or missing."""
     def run(session: Session) -> dict[str, Any]:
-        return group_dicts(session, [find_visible(session, ctx, sg_id)], fields)[0]
+        return group_dicts(session, [find_visible(session, ctx, sg_id)], fields, ctx=ctx)[0]
     return env.db.run(run, write=False)
 
 
 def list_security_groups(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Groups visible to the caller; its project's default group is made first if missing."""
-    _ensure_caller_default(env, ctx)
+    """Groups visible to the caller, ``?shared=`` as the caller sees it; the
+    listed project's default group is made first if missing."""
+    _ensure_caller_default(env, ctx, query)
+    shared = query.filters.get("shared")
+    query = dataclasses.replace(query, filters={k: v for k, v in query.filters.items()
+                                                if k != "shared"})
 
     def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(SecurityGroup.__table__).where(visible(ctx)), SPEC, query)
+        stmt = select(SecurityGroup.__table__).where(visible(ctx))
+        if shared:
+            cond = access.shared_for(ctx.project_id)
+            stmt = stmt.where(cond if listing.to_bool(shared[-1]) else ~cond)
+        stmt = listing.apply_list_query(session, stmt, SPEC, query)
         return group_dicts(session, listing.fetch(session, stmt, query), query.fields,
-                           ids=stmt.with_only_columns(SecurityGroup.id))
+                           ids=stmt.with_only_columns(SecurityGroup.id), ctx=ctx)
     return env.db.run(run, write=False)
 
 
@@ -217,7 +235,7 @@ def update_security_group(env: Env, ctx: Context, sg_id: str, data: dict[str, An
     _check_name(data)
 
     def run(session: Session) -> dict[str, Any]:
-        sg = find_visible(session, ctx, sg_id)
+        sg = access.find_owned(session, ctx, sg_id, "update_security_group")
         common.check_if_match(sg, if_match)
         if "name" in data and default_group_id(session, sg.project_id) == sg.id:
             raise errors.SecurityGroupCannotUpdateDefault()
@@ -227,7 +245,7 @@ def update_security_group(env: Env, ctx: Context, sg_id: str, data: dict[str, An
             common.touch(sg)
             common.enqueue_ovn(session, "security_group", sg.id)
         session.flush()
-        return group_dicts(session, [sg])[0]
+        return group_dicts(session, [sg], ctx=ctx)[0]
     return env.db.run(run)
 
 
@@ -239,7 +257,7 @@ def delete_security_group(env: Env, ctx: Context, sg_id: str, if_match: int | No
     ``default``, SecurityGroupInUse (409) while ports use the group.
     """
     def run(session: Session) -> None:
-        sg = find_visible(session, ctx, sg_id)
+        sg = access.find_owned(session, ctx, sg_id, "delete_security_group")
         common.check_if_match(sg, if_match)
         if not ctx.is_admin and default_group_id(session, sg.project_id) == sg.id:
             raise errors.SecurityGroupCannotRemoveDefault()
@@ -263,8 +281,9 @@ def delete_security_group(env: Env, ctx: Context, sg_id: str, if_match: int | No
 
 
 def group_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None,
-                ids: Any = None) -> list[dict[str, Any]]:
-    """API dicts for group rows, each with its ``security_group_rules``."""
+                ids: Any = None, *, ctx: Context) -> list[dict[str, Any]]:
+    """API dicts for group rows, each with its ``security_group_rules`` and
+    ``shared`` as ``ctx`` sees it."""
     rows = list(rows)
     if not rows:
         return []
@@ -273,15 +292,18 @@ def group_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None 
     want = common.wanted(fields)
     tags = common.tags_of(session, ids) if want("tags") else {}
     rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    shared = access.shared_ids(session, ctx, [r.id for r in rows]) if want("shared") else set()
     if want("security_group_rules"):
-        for rule in session.execute(select(SecurityGroupRule.__table__).where(
+        for rule in session.execute(select(
+                SecurityGroupRule.__table__,
+                BELONGS_TO_DEFAULT.label("belongs_to_default_sg")).where(
                 SecurityGroupRule.security_group_id.in_(ids)).order_by(
                 SecurityGroupRule.created_at, SecurityGroupRule.id)):
             rules[rule.security_group_id].append(rule_dict(rule))
     result = []
     for r in rows:
         d = common.api_dict(r, tags.get(r.id, []))
-        d["shared"] = False
+        d["shared"] = r.id in shared
         d["security_group_rules"] = rules.get(r.id, [])
         result.append(d)
     return result
@@ -307,18 +329,20 @@ def create_security_group_rules(env: Env, ctx: Context,
 
     Raises SecurityGroupNotSingleGroupRules, SecurityGroupRuleInvalidProtocol,
     the port range and ethertype errors (400), SecurityGroupNotFound (404; for
-    the group or the remote group), AddressGroupNotFound (404, the remote address
+    the group or the remote group), PolicyNotAuthorized (403: the group is only
+    shared with the caller), AddressGroupNotFound (404, the remote address
     group unseen by the group's project), SecurityGroupRuleExists,
     DuplicateSecurityGroupRuleInPost, OverQuota (409).
     """
     if len({d["security_group_id"] for d in items}) > 1:
         raise errors.SecurityGroupNotSingleGroupRules()
-    normalized = [_normalize_rule(data) for data in items]
+    normalized = [normalize_rule(data) for data in items]
 
     def run(session: Session) -> list[dict[str, Any]]:
         for data in items:
             common.owner_project(ctx, data)  # a non-admin names no other project
-        sg = find_visible(session, ctx, items[0]["security_group_id"])
+        sg = access.find_owned(session, ctx, items[0]["security_group_id"],
+                               "create_security_group_rule")
         for data in normalized:
             if data.get("remote_group_id") not in (None, sg.id):
                 find_visible(session, ctx, data["remote_group_id"])
@@ -337,23 +361,26 @@ def create_security_group_rules(env: Env, ctx: Context,
         session.execute(_INSERT_RULE, rows)
         common.touch(sg)
         common.enqueue_ovn(session, "security_group", sg.id)
-        return [rule_dict(r) for r in rows]
+        belongs = default_group_id(session, sg.project_id) == sg.id
+        return [rule_dict(r, belongs) for r in rows]
     return env.db.run(run)
 
 
 def get_security_group_rule(env: Env, ctx: Context, rule_id: str,
                             fields: list[str] | None = None) -> dict[str, Any]:
     """One rule; SecurityGroupRuleNotFound (404) when hidden or missing."""
-    return env.db.run(lambda s: rule_dict(_find_rule(s, ctx, rule_id)), write=False)
+    return env.db.run(lambda s: _rule_dict_of(s, _find_rule(s, ctx, rule_id)), write=False)
 
 
 def list_security_group_rules(env: Env, ctx: Context,
                               query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Rules visible to the caller; its project's default group is made first if missing."""
-    _ensure_caller_default(env, ctx)
+    """Rules visible to the caller; the listed project's default group is made
+    first if missing."""
+    _ensure_caller_default(env, ctx, query)
 
     def run(session: Session) -> list[dict[str, Any]]:
-        stmt = select(SecurityGroupRule.__table__)
+        stmt = select(SecurityGroupRule.__table__,
+                      BELONGS_TO_DEFAULT.label("belongs_to_default_sg"))
         if not ctx.is_admin:
             stmt = stmt.where(SecurityGroupRule.project_id == ctx.project_id)
         stmt = listing.apply_list_query(session, stmt, RULE_SPEC, query)
@@ -370,7 +397,7 @@ def update_security_group_rule(env: Env, ctx: Context, rule_id: str, data: dict[
         if common.apply_changes(rule, data):
             common.touch(rule)
         session.flush()
-        return rule_dict(rule)
+        return _rule_dict_of(session, rule)
     return env.db.run(run)
 
 
@@ -387,115 +414,26 @@ def delete_security_group_rule(env: Env, ctx: Context, rule_id: str,
     env.db.run(run)
 
 
-def rule_dict(row: Any) -> dict[str, Any]:
-    """One rule as the API shows it (no tags, no internal key); ``row`` may be a dict."""
+def rule_dict(row: Any, belongs: bool | None = None) -> dict[str, Any]:
+    """One rule as the API shows it (no tags, no internal key); ``row`` may be a
+    dict. ``belongs_to_default_sg`` is ``belongs``, else the row's own column."""
     d = common.api_dict(SimpleNamespace(**row) if isinstance(row, dict) else row, [])
     for key in ("tags", "rule_key"):
         d.pop(key, None)
+    if belongs is not None:
+        d["belongs_to_default_sg"] = belongs
+    d["belongs_to_default_sg"] = bool(d.get("belongs_to_default_sg"))
     return d
 
 
-def protocol_number(protocol: str | None) -> int | None:
-    """A stored protocol (name or number text) as its IP protocol number; None is any."""
-    if protocol is None:
-        return None
-    return int(protocol) if protocol.isdigit() else IP_PROTOCOL_NUMBERS[protocol]
-
-
-def _normalize_rule(data: dict[str, Any]) -> dict[str, Any]:
-    """Neutron's rule checks and conversions (``securitygroups_db``
-    ``_validate_security_group_rule``): protocol by name or number (IPv6 ICMP
-    spelt ``ipv6-icmp``/``58``), ports or ICMP type/code, one remote, the
-    prefix's version matching the ethertype. Returns the rule's columns."""
-    rule = dict(data)
-    low, high = _port(rule.get("port_range_min")), _port(rule.get("port_range_max"))
-    ethertype = rule.get("ethertype", IPV4)
-    protocol = _protocol(rule.get("protocol"))
-    if ethertype == IPV6 and protocol in ("icmp", "icmpv6"):
-        protocol = "ipv6-icmp"
-    elif ethertype == IPV6 and protocol == "1":
-        protocol = "58"
-    if ethertype == IPV4 and protocol in IPV6_ONLY:
-        raise errors.SecurityGroupEthertypeConflictWithProtocol(ethertype, protocol)
-    number = protocol_number(protocol)
-    if low is not None or high is not None:
-        if number is None:
-            raise errors.SecurityGroupProtocolRequiredWithPorts()
-        if number in PORT_PROTOCOL_NUMBERS:
-            if low == 0 or high == 0:
-                raise errors.SecurityGroupInvalidPortValue(0)
-            if low is None or high is None or low > high:
-                raise errors.SecurityGroupInvalidPortRange()
-            if (low, high) == (1, 65535):
-                low = high = None  # the whole range is "any port" (stored as null)
-        elif number in ICMP_NUMBERS:
-            for value, field, attr in ((low, "type", "port_range_min"),
-                                       (high, "code", "port_range_max")):
-                if value is not None and not 0 <= value <= 255:
-                    raise errors.SecurityGroupInvalidIcmpValue(field, attr, value)
-            if low is None:
-                raise errors.SecurityGroupMissingIcmpType(high)
-        else:
-            raise errors.SecurityGroupInvalidProtocolForPort(
-                protocol, ", ".join(p.upper() for p in PORT_PROTOCOLS))
-    prefix = rule.get("remote_ip_prefix")
-    remotes = (prefix, rule.get("remote_group_id"), rule.get("remote_address_group_id"))
-    if sum(r is not None for r in remotes) > 1:
-        raise errors.SecurityGroupMultipleRemoteEntites()
-    if prefix is not None:
-        prefix = _prefix(prefix)
-        if ipaddress.ip_interface(prefix).version != int(ethertype[-1]):
-            raise errors.SecurityGroupRuleParameterConflict(ethertype, prefix)
-    rule.update(ethertype=ethertype, protocol=protocol, port_range_min=low,
-                port_range_max=high, remote_ip_prefix=prefix)
-    return rule
-
-
-def _port(value: Any) -> int | None:
-    """Neutron's ``convert_validate_port_value``: None, or anything ``int()``
-    takes to 0-65535; else SecurityGroupInvalidPortValue (400)."""
-    if value is None:
-        return None
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        raise errors.SecurityGroupInvalidPortValue(value) from None
-    if not 0 <= port <= 65535:
-        raise errors.SecurityGroupInvalidPortValue(value)
-    return port
-
-
-def _protocol(value: str | None) -> str | None:
-    """Name (lower-cased) or number 0-255 as text; None or ``any`` is any protocol."""
-    if value is None or value.lower() == "any":
-        return None
-    value = value.lower()
-    if value.isdigit() and int(value) <= 255:
-        return str(int(value))
-    if value not in IP_PROTOCOL_NUMBERS:
-        raise errors.SecurityGroupRuleInvalidProtocol(value, ["any", *sorted(IP_PROTOCOL_NUMBERS)])
-    return value
-
-
-def _prefix(value: str) -> str:
-    """An address or network with its mask, host bits kept: ``10.0.0.5`` -> ``10.0.0.5/32``."""
-    iface = ipaddress.ip_interface(value)
-    return f"{iface.ip}/{iface.network.prefixlen}"
-
-
-def _parses(value: str) -> bool:
-    try:
-        ipaddress.ip_interface(value)
-    except ValueError:
-        return False
-    return True
+def _rule_dict_of(session: Session, rule: SecurityGroupRule) -> dict[str, Any]:
+    return rule_dict(rule, default_group_id(session, rule.project_id) == rule.security_group_id)
 
 
 def _rule_row(sg: Any, data: dict[str, Any]) -> dict[str, Any]:
     """The ``securitygrouprules`` row of a normalised rule of group ``sg``."""
     stamp = common.now()
     prefix = data.get("remote_ip_prefix")
-    number = protocol_number(data.get("protocol"))
     row = {"id": common.new_id(), "project_id": sg.project_id, "security_group_id": sg.id,
            "direction": data["direction"], "ethertype": data.get("ethertype", IPV4),
            "protocol": data.get("protocol"), "port_range_min": data.get("port_range_min"),
@@ -505,11 +443,5 @@ def _rule_row(sg: Any, data: dict[str, Any]) -> dict[str, Any]:
            "remote_address_group_id": data.get("remote_address_group_id"),
            "description": data.get("description", ""), "created_at": stamp,
            "updated_at": stamp, "revision_number": 1}
-    # Equal rules (Neutron's _rule_to_key): protocol by number, 0.0.0.0/0 and ::/0 as no prefix.
-    row["rule_key"] = "|".join(str(v) if v is not None else "" for v in (
-        row["direction"], row["ethertype"], number, row["port_range_min"],
-        row["port_range_max"], None if prefix in ANY_PREFIXES else prefix,
-        row["remote_group_id"]))
-    if row["remote_address_group_id"]:  # keys of rules without one stay as they were
-        row["rule_key"] += f"|ag:{row['remote_address_group_id']}"
+    row["rule_key"] = rule_key(row)
     return row

@@ -149,3 +149,19 @@ def test_sdk_rbac_policy_in_use(neutrino_sqlite: NeutrinoServer, as_project):  #
         conn.network.delete_network(net)
     finally:
         conn.close()
+
+
+def test_cli_security_group_rbac(cli, identity, as_project):
+    """``--type security_group``: the target project sees the group as shared."""
+    sg = cli("security", "group", "create", "rbac-cli-sg", "-f", "json")
+    assert as_project("proj-b", f"/v2.0/security-groups/{sg['id']}").status_code == 404
+    pol = cli("network", "rbac", "create", "--target-project", "proj-b", "--action",
+              "access_as_shared", "--type", "security_group", "rbac-cli-sg", "-f", "json")
+    assert (pol["object_type"], pol["object_id"]) == ("security_group", sg["id"])
+    seen = as_project("proj-b", f"/v2.0/security-groups/{sg['id']}")
+    assert seen.status_code == 200 and seen.json()["security_group"]["shared"] is True
+    listed = as_project("proj-b", "/v2.0/security-groups?shared=True").json()["security_groups"]
+    assert [g["id"] for g in listed] == [sg["id"]]
+    cli("network", "rbac", "delete", pol["id"])
+    assert as_project("proj-b", f"/v2.0/security-groups/{sg['id']}").status_code == 404
+    cli("security", "group", "delete", "rbac-cli-sg")

@@ -65,3 +65,19 @@ def test_sdk_groups_and_rules(neutrino_sqlite: NeutrinoServer):  # noqa: F811
         assert conn.network.find_security_group("sdk-db") is None
     finally:
         conn.close()
+
+
+def test_cli_default_security_group_rules(cli):
+    """``openstack default security group rule``: the seeded templates, and a new
+    template that new groups then get."""
+    listed = cli("default", "security", "group", "rule", "list", "-f", "json")
+    assert len(listed) == 4
+    made = cli("default", "security", "group", "rule", "create", "--protocol", "tcp",
+               "--dst-port", "443", "--ingress", "--for-custom-sg", "-f", "json")
+    assert (made["protocol"], made["port_range_min"], made["used_in_default_sg"],
+            made["used_in_non_default_sg"]) == ("tcp", 443, False, True)
+    group = cli("security", "group", "create", "cli-templated", "-f", "json")
+    assert 443 in {r["port_range_min"] for r in group["rules"]}
+    cli("default", "security", "group", "rule", "delete", made["id"])
+    assert len(cli("default", "security", "group", "rule", "list", "-f", "json")) == 4
+    cli("security", "group", "delete", "cli-templated")

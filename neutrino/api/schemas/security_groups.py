@@ -18,7 +18,7 @@ RULE_ATTRIBUTES = frozenset({
     "id", "project_id", "tenant_id", "security_group_id", "direction", "ethertype", "protocol",
     "port_range_min", "port_range_max", "remote_ip_prefix", "normalized_cidr",
     "remote_group_id", "remote_address_group_id", "description", "created_at", "updated_at",
-    "revision_number"})
+    "revision_number", "belongs_to_default_sg"})
 
 
 def _ip_or_cidr(value: str) -> str:
@@ -93,3 +93,36 @@ class SecurityGroupRuleUpdate(NeutronBody):
 
     ATTRIBUTES = RULE_ATTRIBUTES
     description: Description = ""
+
+
+DEFAULT_RULE_ATTRIBUTES = frozenset({
+    "id", "tenant_id", "project_id", "direction", "ethertype", "protocol", "port_range_min",
+    "port_range_max", "remote_ip_prefix", "remote_group_id", "remote_address_group_id",
+    "description", "used_in_default_sg", "used_in_non_default_sg"})
+
+
+class DefaultSecurityGroupRuleCreate(NeutronBody):
+    """A rule template (extension ``security-groups-default-rules``): both
+    ``used_in_*`` flags are required, as they have no default in Neutron's
+    definition. ``remote_group_id`` is a group id or ``PARENT``."""
+
+    ATTRIBUTES = DEFAULT_RULE_ATTRIBUTES
+    direction: Literal["ingress", "egress"]
+    ethertype: Ethertype = "IPv4"
+    protocol: Annotated[str | None, BeforeValidator(_protocol)] = None
+    port_range_min: Port | None = None
+    port_range_max: Port | None = None
+    remote_ip_prefix: IPOrCIDR | None = None
+    remote_group_id: GroupId | None = None
+    remote_address_group_id: UUIDStr | None = None
+    description: Description = ""
+    used_in_default_sg: bool
+    used_in_non_default_sg: bool
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class DefaultSecurityGroupRuleUpdate(NeutronBody):
+    """Templates are immutable: every attribute is read-only on update."""
+
+    ATTRIBUTES = DEFAULT_RULE_ATTRIBUTES
