@@ -28,12 +28,12 @@ import ipaddress
 from collections import defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import AddressAssociation, AddressGroup, AddressGroupRBAC, SecurityGroupRule
-from neutrino.services import common, listing
+from neutrino.services import common, listing, shared_access
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -98,22 +98,17 @@ def addresses_of(session: Session, group_ids: Iterable[str]) -> dict[str, list[s
 
 def granted(project_id: str):
     """SELECT of the ids of groups an RBAC entry names ``project_id`` in."""
-    return select(AddressGroupRBAC.object_id).where(AddressGroupRBAC.target_tenant == project_id)
+    return shared_access.granted(AddressGroupRBAC, project_id)
 
 
 def visible(ctx: Context):
     """SQL condition on ``address_groups``: the caller may see (and use) the group."""
-    if ctx.is_admin:
-        return AddressGroup.id.is_not(None)
-    return or_(AddressGroup.project_id == ctx.project_id, AddressGroup.shared.is_(True),
-               AddressGroup.id.in_(granted(ctx.project_id)))
+    return shared_access.visible(AddressGroup, AddressGroupRBAC, ctx)
 
 
 def visible_to(session: Session, group: AddressGroup, project_id: str) -> bool:
     """``project_id`` may see and use ``group`` (owner, ``*`` or named by an entry)."""
-    return (group.project_id == project_id or group.shared
-            or session.scalar(granted(project_id).where(
-                AddressGroupRBAC.object_id == group.id).limit(1)) is not None)
+    return shared_access.visible_to(session, group, AddressGroupRBAC, project_id)
 
 
 def find_visible(session: Session, ctx: Context, group_id: str, *,

@@ -25,12 +25,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
 from neutrino.db.models import AddressScope, AddressScopeRBAC, PrefixGeneration, Subnet, SubnetPool
-from neutrino.services import common, listing
+from neutrino.services import common, listing, shared_access
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -58,27 +58,18 @@ SPEC = listing.ResourceSpec(
 
 def granted(project_id: str):
     """SELECT of the ids of scopes an RBAC entry names ``project_id`` in."""
-    return select(AddressScopeRBAC.object_id).where(AddressScopeRBAC.target_tenant == project_id)
+    return shared_access.granted(AddressScopeRBAC, project_id)
 
 
 def visible(ctx: Context):
     """SQL condition on ``address_scopes``: the caller may see (and use) the scope."""
-    if ctx.is_admin:
-        return AddressScope.id.is_not(None)
-    return or_(AddressScope.project_id == ctx.project_id, AddressScope.shared.is_(True),
-               AddressScope.id.in_(granted(ctx.project_id)))
+    return shared_access.visible(AddressScope, AddressScopeRBAC, ctx)
 
 
 def can_see(session: Session, ctx: Context, scope: AddressScope) -> bool:
     """The row form of :func:`visible` (Neutron's ``AddressScope.is_accessible``)."""
-    return (ctx.is_admin or scope.project_id == ctx.project_id or scope.shared
-            or _named(session, scope.id, ctx.project_id))
-
-
-def _named(session: Session, scope_id: str, project_id: str) -> bool:
-    return session.scalar(select(AddressScopeRBAC.id).where(
-        AddressScopeRBAC.object_id == scope_id,
-        AddressScopeRBAC.target_tenant == project_id).limit(1)) is not None
+    return ctx.is_admin or shared_access.visible_to(session, scope, AddressScopeRBAC,
+                                                    ctx.project_id)
 
 
 def find_visible(session: Session, ctx: Context, scope_id: str, *,

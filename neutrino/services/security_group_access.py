@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import Port, SecurityGroup, SecurityGroupPortBinding, SecurityGroupRBAC
+from neutrino.services import shared_access
 from neutrino.services.context import Context
 
 SHARED = "access_as_shared"
@@ -35,28 +36,23 @@ WILDCARD = "*"
 
 def granted(project_id: str):
     """SELECT of the ids of groups an entry names ``project_id`` in (``*`` excluded)."""
-    return select(SecurityGroupRBAC.object_id).where(
-        SecurityGroupRBAC.target_tenant == project_id)
+    return shared_access.granted(SecurityGroupRBAC, project_id)
 
 
 def shared_for(project_id: str):
     """SQL condition on ``securitygroups``: shared to ``project_id`` (``*`` or by name)."""
-    return or_(SecurityGroup.shared.is_(True), SecurityGroup.id.in_(granted(project_id)))
+    return shared_access.shared_for(SecurityGroup, SecurityGroupRBAC, project_id)
 
 
 def visible(ctx: Context):
     """SQL condition on ``securitygroups``: the caller sees the group (its own,
     shared to it; admins: all)."""
-    if ctx.is_admin:
-        return SecurityGroup.id.is_not(None)
-    return or_(SecurityGroup.project_id == ctx.project_id, shared_for(ctx.project_id))
+    return shared_access.visible(SecurityGroup, SecurityGroupRBAC, ctx)
 
 
 def visible_to(session: Session, sg: SecurityGroup, project_id: str) -> bool:
     """``project_id`` may see and use ``sg`` (owner, ``*`` or named by an entry)."""
-    return (sg.project_id == project_id or sg.shared
-            or session.scalar(granted(project_id).where(
-                SecurityGroupRBAC.object_id == sg.id).limit(1)) is not None)
+    return shared_access.visible_to(session, sg, SecurityGroupRBAC, project_id)
 
 
 def find_visible(session: Session, ctx: Context, sg_id: str, *,
