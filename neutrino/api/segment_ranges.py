@@ -1,0 +1,20 @@
+"""``/v2.0/network_segment_ranges`` (extension ``network-segment-range``, admin only;
+``services/segment_ranges.py``). Neutron's URL keeps the underscores
+(``neutron/conf/policies/network_segment_range.py``: ``/network_segment_ranges``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from neutrino.api.resources import Collection, add_collection
+from neutrino.api.schemas.segment_ranges import (NetworkSegmentRangeCreate,
+                                                  NetworkSegmentRangeUpdate)
+from neutrino.services import segment_ranges
+
+router = APIRouter()
+
+add_collection(router, Collection(
+    "network_segment_ranges", "network_segment_range", NetworkSegmentRangeCreate,
+    NetworkSegmentRangeUpdate, segment_ranges.create_network_segment_ranges,
+    segment_ranges.get_network_segment_range, segment_ranges.list_network_segment_ranges,
+    segment_ranges.update_network_segment_range, segment_ranges.delete_network_segment_range))
