@@ -25,6 +25,7 @@ TAGGABLE: dict[str, Callable[[Session, Context, str], Any]] = {
     "floatingips": floatingips.find_visible,
     "security-groups": security_groups.find_visible,
     "subnetpools": subnetpools.find_visible,
+    "network-segment-ranges": segment_ranges.find_visible,
     "network_segment_ranges": segment_ranges.find_visible,
 }
 

@@ -8,7 +8,7 @@ from conftest import Api, error_type
 
 from neutrino.services import segment_ranges
 
-URL = "/v2.0/network_segment_ranges"
+URL = "/v2.0/network-segment-ranges"  # Neutron's path; openstacksdk's has underscores
 SETTINGS = {"network_vlan_ranges": "physnet1:100:103,physnet2:200:201,physnet3",
             "vni_ranges": "1000:1999"}
 
@@ -201,6 +201,14 @@ def test_tags(api):
     assert shown["tags"] == ["blue", "red"] and shown["revision_number"] == 2
     api.delete(f"{URL}/{made['id']}", admin=True, expect=204)
     assert ranges(api, "?tags=red") == []
+
+
+def test_the_underscore_path_answers_too(api):
+    made = project_range(api)
+    path = f"/v2.0/network_segment_ranges/{made['id']}"
+    assert api.get(path, admin=True, expect=200).json()["network_segment_range"] == made
+    api.put(f"{path}/tags/t", None, admin=True, expect=201)
+    api.delete(path, admin=True, expect=204)
 
 
 def test_extension_is_listed(api):
