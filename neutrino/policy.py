@@ -161,6 +161,10 @@ RULES: list[oslo_policy.RuleDefault] = [
     # segment.py: admin only. Neutron hides segments from others (empty list, 404)
     # rather than answering 403; services/segments.py does that, so reading passes here.
     *_crud("segment", create=ADMIN, get=ADMIN_OR_PROJECT_READER, update=ADMIN, delete=ADMIN),
+    # network_segment_range.py: admin only; hidden from others (empty list, 404) by
+    # services/segment_ranges.py, so reading passes here as for segments
+    *_crud("network_segment_range", create=ADMIN, get=ADMIN_OR_PROJECT_READER, update=ADMIN,
+           delete=ADMIN),
     # agent.py: admin only; Neutron hides agents from others (an empty list, 404), which
     # services/agents.py does, so reading passes here as for segments
     _rule("get_agent", ADMIN_OR_PROJECT_READER),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from fastapi import APIRouter, FastAPI
@@ -11,15 +13,23 @@ from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
                           extensions, health, instances,
                           ip_availability, port_bindings, quotas, rbac, resources, routers,
-                          scheduler, subnetpools, tags)
+                          scheduler, segment_ranges, subnetpools, tags)
 from neutrino.api.responses import JSONResponse
+from neutrino.services import segment_ranges as segment_range_service
 from neutrino.services.env import Env
 
 
 def create_app(env: Env) -> FastAPI:
-    """Build the app around an Env (database + settings)."""
+    """Build the app around an Env (database + settings). Starting it (the ASGI
+    lifespan) writes the default network segment ranges of these settings."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await asyncio.to_thread(segment_range_service.sync_default_ranges, env)
+        yield
+
     app = FastAPI(title="neutrino", version="2.0", default_response_class=JSONResponse,
-                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.env = env
     errors.install(app)
     policy.init(env.settings.policy_file)
@@ -35,6 +45,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(address_groups.router)
     app.include_router(default_security_group_rules.router)
     app.include_router(agents.router)
+    app.include_router(segment_ranges.router)
     app.include_router(port_bindings.router)  # before /v2.0/ports/{item_id}
     app.include_router(core)
     app.include_router(tags.router)

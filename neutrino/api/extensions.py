@@ -99,6 +99,8 @@ EXTENSIONS = {
     "multi-provider": ("Multi Provider Network",
                        "Expose mapping of virtual networks to multiple physical networks"),
     "segment": ("Segment", "Segments extension."),
+    "network-segment-range": ("Neutron Network Segment Range",
+                              "Provides support for the network segment range management"),
     "ip_allocation": ("IP Allocation", "IP allocation extension."),
     "l2_adjacency": ("L2 Adjacency", "Display L2 Adjacency for Neutron Networks."),
     "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron "

@@ -6,7 +6,8 @@ API returns; they sort and compare correctly as text.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neutrino.db.base import Base
@@ -643,3 +644,33 @@ class Agent(Base):
     started_at: Mapped[str] = mapped_column(String(20))
     heartbeat_at: Mapped[str] = mapped_column(String(20))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NetworkSegmentRange(Base):
+    """A range of VLAN ids (of one physical network) or geneve VNIs that project networks
+    take their segmentation ids from (extension "network-segment-range",
+    ``services/segment_ranges.py``). ``default`` rows mirror ``network_vlan_ranges`` and
+    ``vni_ranges`` (made at API start-up, read-only); others are an admin's, ``shared``
+    (``project_id`` null) or one project's. ``physical_network`` is ``''`` for geneve,
+    as in Neutron's table. Unique as Neutron's ``uniq_network_segment_ranges``."""
+
+    __tablename__ = "network_segment_ranges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(255), default="")
+    default: Mapped[bool] = mapped_column(Boolean, default=False)
+    shared: Mapped[bool] = mapped_column(Boolean, default=True)
+    network_type: Mapped[str] = mapped_column(String(32))
+    physical_network: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    minimum: Mapped[int] = mapped_column(Integer)
+    maximum: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[str] = mapped_column(String(20))
+    revision_number: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        UniqueConstraint("default", "network_type", "physical_network", "minimum", "maximum",
+                         name="uq_network_segment_ranges"),
+    )

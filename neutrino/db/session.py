@@ -55,6 +55,11 @@ RETRYABLE_CONSTRAINTS = {
     "uq_subnetpools_default_ip_version": "subnetpools.default_ip_version",
     "fk_subnets_subnetpool_id_subnetpools": "subnets.subnetpool_id",
     "fk_subnetpools_address_scope_id_address_scopes": "subnetpools.address_scope_id",
+    # two API servers writing the same default segment range at start-up, or two equal
+    # ranges created at once (the re-run finds the first: nothing to do, or Overlaps)
+    "pk_network_segment_ranges": "network_segment_ranges.id",
+    "uq_network_segment_ranges": ("network_segment_ranges.default, "
+                                  "network_segment_ranges.network_type"),
 }
 # PostgreSQL SQLSTATEs for serialization failure and deadlock.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from neutrino import errors, policy
 from neutrino.config import MAX_VLAN, MAX_VNI
 from neutrino.db.models import HostPhysicalNetwork, Network, NetworkSegment, Subnet
-from neutrino.services import common, listing
+from neutrino.services import common, listing, segment_ranges
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -176,10 +176,12 @@ def add_segment(session: Session, env: Env, network_id: str, spec: SegmentSpec, 
 
     flat: a physical network listed in ``flat_networks``, no segmentation id. vlan: a
     physical network listed in ``network_vlan_ranges`` (an explicit id 1-4094 may lie
-    outside its ranges; without one the lowest free VLAN of its ranges is taken, or of
-    the first physical network with one free when none is named). geneve: no physical
-    network; a VNI 1-2^24-1, or the next free one of ``vni_ranges``. Returns None for
-    a geneve segment without VNI when ``vni_ranges`` is empty (OVN picks the tunnel key).
+    outside its ranges; without one the lowest free VLAN is taken, or of the first
+    physical network with one free when none is named). geneve: no physical network; a
+    VNI 1-2^24-1, or the next free one. Ids without an explicit value come from the
+    network project's segment ranges first, then from the shared ones (``vni_ranges`` /
+    ``network_vlan_ranges`` included; ``services.segment_ranges``). Returns None for a
+    geneve segment without VNI when there is no geneve range at all (OVN picks the key).
     Raises InvalidInput (400), FlatNetworkInUse / VlanIdInUse / TunnelIdInUse (409),
     NoNetworkAvailable (409) when the ranges are exhausted.
     """
@@ -197,16 +199,15 @@ def add_segment(session: Session, env: Env, network_id: str, spec: SegmentSpec, 
             raise errors.InvalidInput("Invalid input for operation: segmentation_id specified "
                                       "for flat provider network.")
     elif net_type == VLAN:
-        physnet, seg_id = _vlan(session, env, physnet, seg_id)
+        physnet, seg_id = _vlan(session, env, network_id, physnet, seg_id)
     elif net_type == GENEVE:
         if physnet:
             raise errors.InvalidInput(f"Invalid input for operation: provider:physical_network "
                                       f"specified for {net_type} network.")
         if seg_id is None:
-            ranges = env.settings.vni_range_list()
-            if not ranges:
+            seg_id = _pick_vni(session, env, _project_of(session, network_id))
+            if seg_id is None:
                 return None
-            seg_id = _free_vni(session, ranges)
         elif not 1 <= seg_id <= MAX_VNI:
             raise errors.InvalidInput(f"Invalid input for operation: segmentation_id out of "
                                       f"range (1 through {MAX_VNI}).")
@@ -243,38 +244,41 @@ def _segmentation_key(net_type: str, physnet: str | None, seg_id: int | None) ->
     return f"geneve:{seg_id}"
 
 
-def _vlan(session: Session, env: Env, physnet: str | None,
+def _project_of(session: Session, network_id: str) -> str | None:
+    return session.scalar(select(Network.project_id).where(Network.id == network_id))
+
+
+def _vlan(session: Session, env: Env, network_id: str, physnet: str | None,
           seg_id: int | None) -> tuple[str, int]:
-    """(physical network, VLAN id) of a vlan segment, allocating what is missing."""
+    """(physical network, VLAN id) of a vlan segment, allocating what is missing: the
+    project's ranges first, then the shared ones (``segment_ranges``)."""
     ranges = env.settings.vlan_ranges()
-    if physnet:
-        if physnet not in ranges:
-            raise errors.InvalidInput(f"Invalid input for operation: physical_network "
-                                      f"'{physnet}' unknown for VLAN provider network.")
-        if seg_id is not None:
-            if not 1 <= seg_id <= MAX_VLAN:
-                raise errors.InvalidInput(f"Invalid input for operation: segmentation_id out "
-                                          f"of range (1 through {MAX_VLAN}).")
-            return physnet, seg_id
-        if not ranges[physnet]:
-            raise errors.InvalidInput(f"Invalid input for operation: Physical network {physnet} "
-                                      "requires segmentation_id to be specified when creating "
-                                      "a provider network.")
-        found = _free_vlan(session, physnet, ranges[physnet])
-        if found is None:
-            raise NoNetworkAvailable(f"every VLAN of physical network {physnet} in "
-                                     f"{_show(ranges[physnet])} is in use")
-        return physnet, found
+    if physnet and physnet not in ranges:
+        raise errors.InvalidInput(f"Invalid input for operation: physical_network "
+                                  f"'{physnet}' unknown for VLAN provider network.")
     if seg_id is not None:
-        raise errors.InvalidInput("Invalid input for operation: segmentation_id requires "
-                                  "physical_network for VLAN provider network.")
-    for name, spans in ranges.items():
+        if not physnet:
+            raise errors.InvalidInput("Invalid input for operation: segmentation_id requires "
+                                      "physical_network for VLAN provider network.")
+        if not 1 <= seg_id <= MAX_VLAN:
+            raise errors.InvalidInput(f"Invalid input for operation: segmentation_id out "
+                                      f"of range (1 through {MAX_VLAN}).")
+        return physnet, seg_id
+    project = _project_of(session, network_id)
+    own = segment_ranges.project_spans(session, VLAN, project, physnet)
+    shared = segment_ranges.shared_spans(session, env.settings, VLAN, project, physnet)
+    candidates = [(net, [span]) for net, span in own] + list(shared.items())
+    if physnet and not any(spans for _, spans in candidates):
+        raise errors.InvalidInput(f"Invalid input for operation: Physical network {physnet} "
+                                  "requires segmentation_id to be specified when creating "
+                                  "a provider network.")
+    for name, spans in candidates:
         found = _free_vlan(session, name, spans) if spans else None
         if found is not None:
             return name, found
-    configured = ", ".join(f"{n} {_show(s)}" for n, s in ranges.items() if s)
-    raise NoNetworkAvailable(f"no physical network has a free VLAN (network_vlan_ranges: "
-                             f"{configured or 'no ranges'})")
+    where = ", ".join(f"{n} {_show(s)}" for n, s in candidates if s)
+    raise NoNetworkAvailable(f"no free VLAN in the segment ranges of project {project} or the "
+                             f"shared ones ({where or 'no ranges'})")
 
 
 def _show(spans: Iterable[tuple[int, int]]) -> str:
@@ -294,10 +298,25 @@ def _free_vlan(session: Session, physnet: str, spans: list[tuple[int, int]]) -> 
     return None
 
 
-def _free_vni(session: Session, spans: list[tuple[int, int]]) -> int:
+def _pick_vni(session: Session, env: Env, project: str | None) -> int | None:
+    """A free VNI of the project's geneve ranges, else of the shared ones; None when
+    there is no geneve range at all. Raises NoNetworkAvailable when all are taken."""
+    own = [span for _, span in segment_ranges.project_spans(session, GENEVE, project)]
+    shared = segment_ranges.shared_spans(session, env.settings, GENEVE, project).get("", [])
+    for spans in (own, shared):
+        found = _free_vni(session, spans) if spans else None
+        if found is not None:
+            return found
+    if not own and not shared:
+        return None
+    raise NoNetworkAvailable(f"every VNI of the segment ranges {_show(own + shared)} of "
+                             f"project {project} and the shared ones is in use")
+
+
+def _free_vni(session: Session, spans: list[tuple[int, int]]) -> int | None:
     """A free VNI of ``spans``: one above the highest taken in the first range with room
     (an index lookup, and a freed VNI is not handed out again at once), else the
-    lowest gap. Raises NoNetworkAvailable when all are taken."""
+    lowest gap; None when all are taken."""
     geneve = (NetworkSegment.network_type == GENEVE, NetworkSegment.physical_network.is_(None))
     for lo, hi in spans:
         top = session.scalar(select(func.max(NetworkSegment.segmentation_id)).where(
@@ -319,7 +338,7 @@ def _free_vni(session: Session, spans: list[tuple[int, int]]) -> int:
             .order_by(NetworkSegment.segmentation_id).limit(1))
         if gap is not None:
             return gap
-    raise NoNetworkAvailable(f"every VNI of vni_ranges {_show(spans)} is in use")
+    return None
 
 
 # --- how networks show their segments ----------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import Tag
 from neutrino.services import (common, floatingips, networks, ports, routers, security_groups,
-                               subnetpools, subnets)
+                               segment_ranges, subnetpools, subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -25,6 +25,8 @@ TAGGABLE: dict[str, Callable[[Session, Context, str], Any]] = {
     "floatingips": floatingips.find_visible,
     "security-groups": security_groups.find_visible,
     "subnetpools": subnetpools.find_visible,
+    "network-segment-ranges": segment_ranges.find_visible,
+    "network_segment_ranges": segment_ranges.find_visible,
 }
 
 
