@@ -263,7 +263,7 @@ def _topology_plan(session: Session, env: Env, project: str) -> tuple[str, str |
                                     f"auto_allocate_cidrs {env.settings.auto_allocate_cidrs} "
                                     f"for project {project}")
     wanted = env.settings.auto_allocate_external_network
-    externals = session.execute(select(Network.id, Network.name)
+    externals = session.execute(select(Network.id, Network.name, Network.is_default)
                                 .where(Network.router_external.is_(True))).all()
     if wanted:
         match = [n.id for n in externals if wanted in (n.id, n.name)]
@@ -271,8 +271,10 @@ def _topology_plan(session: Session, env: Env, project: str) -> tuple[str, str |
             raise AutoAllocationFailure(f"auto_allocate_external_network {wanted} names "
                                         f"{len(match)} external networks, not one")
         external_id = match[0]
-    else:
-        external_id = externals[0].id if len(externals) == 1 else None
+    else:  # the admin's default external network (is_default), as Neutron's, else the only one
+        default = [n.id for n in externals if n.is_default]
+        external_id = default[0] if default else (externals[0].id if len(externals) == 1
+                                                   else None)
     router_id = session.scalar(select(Router.id).where(
         Router.project_id == project, Router.name == AUTO_ROUTER).order_by(Router.created_at)
         .limit(1))

@@ -371,6 +371,22 @@ def test_nothing_fits_builds_a_network_behind_a_router_when_enabled(make_api):
     assert len(api.get("/v2.0/routers").json()["routers"]) == 1
 
 
+def test_with_several_external_networks_the_default_one_is_used(make_api):
+    """The admin's ``is_default`` external network (Neutron's auto-allocation rule)."""
+    api = make_api(auto_allocate_create=True)
+    external(api, "public-a")
+    chosen = api.network("admin", name="public-b", **{"router:external": True})
+    api.post("/v2.0/subnets", {"subnet": {"network_id": chosen["id"], "cidr": "172.24.5.0/24",
+                                          "ip_version": 4, "enable_dhcp": False}},
+             project="admin", admin=True, expect=201)
+    network(api, "mine", pool=1, free=0)
+    api.put(f"/v2.0/networks/{chosen['id']}", {"network": {"is_default": True}}, admin=True,
+            expect=200)
+    topology(api, expect=200)
+    [router] = api.get("/v2.0/routers").json()["routers"]
+    assert router["external_gateway_info"]["network_id"] == chosen["id"]
+
+
 def test_dry_run_and_disabled_and_untaggable(make_api):
     api = make_api(auto_allocate_create=True)
     assert topology(api, expect=200, params={"fields": "dry-run"}).json()[
