@@ -151,7 +151,7 @@ def _ovsdb_map(text: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def cloud(run_prefix, tmp_path_factory) -> Iterator[Cloud]:
     with host_state(), running_allinone(tmp_path_factory.mktemp("chassis"), run_prefix,
-                                        settings={"agent_down_time": "3"},
+                                        settings={"agent_down_time": "6"},
                                         args=("--chassis", "3")) as aio:
         aio.external("create")
         yield Cloud(aio)
@@ -301,9 +301,9 @@ def test_agents_follow_their_chassis(cloud: Cloud, tmp_path):
     cloud.chassis("kill", ch2.name)
     try:
         started = time.monotonic()
-        wait_until(lambda: not alive(ch2), 15, "chassis 2's controller agent dead")
+        wait_until(lambda: not alive(ch2), 20, "chassis 2's controller agent dead")
         print(f"controller agent dead {time.monotonic() - started:.1f} s after the kill "
-              "(agent_down_time 3 s)")
+              "(agent_down_time 6 s)")
         assert alive(ch1) and alive(ch2, "neutrino-metadata-agent")  # its agent still answers
     finally:
         cloud.chassis("start", ch2.name)
