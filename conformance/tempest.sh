@@ -8,9 +8,9 @@
 # auth_strategy = keystone, creates devstack's networks and writes a tempest.conf as
 # devstack does for Neutron (conformance/cloud.py), then runs
 #   tempest run --regex REGEX --concurrency 2
-# REGEX defaults to '^(tempest\.api\.network|neutron_tempest_plugin\.api)\.' (~1000 tests:
-# 90 min on 2 cores on 2026-12-07, an hour of it tempest's 300 s waits for router
-# interface ports to turn ACTIVE); a narrower one (tempest.api.network.test_networks)
+# REGEX defaults to '^(tempest\.api\.network|neutron_tempest_plugin\.api)\.' (~750 tests:
+# about 10 min of tempest on 2 cores on 2026-12-07); a narrower one
+# (tempest.api.network.test_networks)
 # takes under a minute, start-up included.
 # Tests needing Nova, Glance, Cinder or Swift skip themselves ([service_available]).
 #
