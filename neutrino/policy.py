@@ -52,6 +52,8 @@ PROJECT_READER = "role:reader and project_id:%(project_id)s"
 ADMIN_OR_SERVICE = f"({ADMIN}) or ({SERVICE})"
 ADMIN_OR_PROJECT_MEMBER = f"({ADMIN}) or ({PROJECT_MEMBER})"
 ADMIN_OR_PROJECT_READER = f"({ADMIN}) or ({PROJECT_READER})"
+PROJECT_MANAGER = "role:manager and project_id:%(project_id)s"
+ADMIN_OR_PROJECT_MANAGER = f"({ADMIN}) or ({PROJECT_MANAGER})"
 ADMIN_OR_SERVICE_OR_MEMBER = f"({ADMIN}) or ({SERVICE}) or ({PROJECT_MEMBER})"
 ADMIN_OR_SERVICE_OR_READER = f"({ADMIN}) or ({SERVICE}) or ({PROJECT_READER})"
 
@@ -170,6 +172,11 @@ RULES: list[oslo_policy.RuleDefault] = [
     _rule("get_agent", ADMIN_OR_PROJECT_READER),
     _rule("update_agent", ADMIN),
     _rule("delete_agent", ADMIN),
+    # security_groups_default_statefulness.py (services/sg_default_statefulness.py also
+    # keeps non-admins to their own project's setting)
+    *_crud("security_groups_default_statefulness", create=ADMIN_OR_PROJECT_MANAGER,
+           get=ADMIN_OR_PROJECT_READER, update=ADMIN_OR_PROJECT_MANAGER,
+           delete=ADMIN_OR_PROJECT_MANAGER),
     # availability_zone.py
     _rule("get_availability_zone", ADMIN_OR_PROJECT_READER),
     # quotas.py
@@ -193,7 +200,8 @@ RULES: list[oslo_policy.RuleDefault] = [
 ]
 
 # Collections whose URL segment does not end in a plain "s" plural.
-_SINGULAR = {"auto_allocated_topology": "auto_allocated_topology", "quotas": "quota"}
+_SINGULAR = {"auto_allocated_topology": "auto_allocated_topology", "quotas": "quota",
+             "security_groups_default_statefulness": "security_groups_default_statefulness"}
 
 
 class Enforcer:

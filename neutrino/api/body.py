@@ -37,7 +37,9 @@ async def parse_create(request: Request, singular: str, plural: str,
     body = await read_json(request)
     if not isinstance(body, dict):
         raise errors.HTTPBadRequest("Body contains invalid data")
-    if plural in body:
+    # a collection named like its resource (security_groups_default_statefulness): a
+    # list is bulk, a dict is one
+    if plural in body and (plural != singular or isinstance(body[plural], list)):
         items = body[plural]
         if not isinstance(items, list):
             raise errors.HTTPBadRequest(f"Invalid input for {plural}: a list is required")

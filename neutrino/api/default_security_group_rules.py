@@ -1,6 +1,7 @@
-"""``/v2.0/default-security-group-rules`` (extension
-``security-groups-default-rules``): the standard routes from the Collection
-builder over ``services.default_security_group_rules``."""
+"""The defaults of new security groups: ``/v2.0/default-security-group-rules``
+(extension ``security-groups-default-rules``, ``services.default_security_group_rules``)
+and ``/v2.0/security-groups-default-statefulness`` (``security-groups-default-statefulness``,
+``services.sg_default_statefulness``), both standard routes from the Collection builder."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from fastapi import APIRouter
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleCreate,
                                                   DefaultSecurityGroupRuleUpdate)
+from neutrino.api.schemas.sg_default_statefulness import SettingCreate, SettingUpdate
 from neutrino.services import default_security_group_rules as templates
+from neutrino.services import sg_default_statefulness as statefulness
 
 router = APIRouter()
 
@@ -19,3 +22,8 @@ add_collection(router, Collection(
     templates.create_default_security_group_rules, templates.get_default_security_group_rule,
     templates.list_default_security_group_rules, templates.update_default_security_group_rule,
     templates.delete_default_security_group_rule, path="default-security-group-rules"))
+add_collection(router, Collection(
+    "security_groups_default_statefulness", "security_groups_default_statefulness",
+    SettingCreate, SettingUpdate, statefulness.create_settings, statefulness.get_setting,
+    statefulness.list_settings, statefulness.update_setting, statefulness.delete_setting,
+    path="security-groups-default-statefulness"))

@@ -164,6 +164,10 @@ EXTENSIONS = {
     # agents and availability zones, mirrored from the SB (services/agents.py, ovn/agents.py)
     "agent": ("agent", "The agent management extension."),
     "availability_zone": ("Availability Zone", "The availability zone extension."),
+    "security-groups-default-statefulness": (
+        "Security Groups Default Statefulness",
+        "Allows configuring the default value of the 'stateful' attribute for new security "
+        "groups, on a per-project or system-wide basis"),
     "network_availability_zone": ("Network Availability Zone",
                                   "Availability zone support for network."),
 }

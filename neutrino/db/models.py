@@ -674,3 +674,17 @@ class NetworkSegmentRange(Base):
         UniqueConstraint("default", "network_type", "physical_network", "minimum", "maximum",
                          name="uq_network_segment_ranges"),
     )
+
+
+class SecurityGroupDefaultStatefulness(Base):
+    """The ``stateful`` a new security group gets when the request names none
+    (extension ``security-groups-default-statefulness``): one row per project, and one
+    system-wide (``project_id`` NULL). ``project_key`` is the project id, or ``""`` for
+    the system-wide row: unique, as NULLs are not."""
+
+    __tablename__ = "securitygroupdefaultstatefulness"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    project_key: Mapped[str] = mapped_column(String(255), unique=True)
+    stateful: Mapped[bool] = mapped_column(Boolean, default=True)

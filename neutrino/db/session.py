@@ -42,6 +42,9 @@ RETRYABLE_CONSTRAINTS = {
     "uq_network_segments_segmentation_key": "network_segments.segmentation_key",
     "uq_floatingips_fixed": ("floatingips.floating_network_id, floatingips.fixed_port_id, "
                              "floatingips.fixed_ip_address"),
+    # a project's default statefulness setting: the retry finds the winner's (409)
+    "uq_securitygroupdefaultstatefulness_project_key":
+        "securitygroupdefaultstatefulness.project_key",
     # a project's default security group, made by its first request (two may race)
     "pk_default_security_groups": "default_security_groups.project_id",
     # the same rule created twice at once: the retry reports SecurityGroupRuleExists

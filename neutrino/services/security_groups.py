@@ -34,7 +34,7 @@ from neutrino import errors
 from neutrino.db.models import (IP_PROTOCOL_NUMBERS, DefaultSecurityGroup, SecurityGroup,
                                 SecurityGroupDefaultRule, SecurityGroupPortBinding,
                                 SecurityGroupRule)
-from neutrino.services import address_groups, common, listing
+from neutrino.services import address_groups, common, listing, sg_default_statefulness
 from neutrino.services import security_group_access as access
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -190,10 +190,18 @@ def create_security_groups(env: Env, ctx: Context, items: list[dict[str, Any]]) 
         for project in dict.fromkeys(projects):
             ensure_default(session, project)
         rows = [_insert_group(session, project, data.get("name", ""), data.get("description", ""),
-                              stateful=data.get("stateful", True))
+                              stateful=_stateful(session, project, data))
                 for data, project in zip(items, projects)]
         return group_dicts(session, rows, ctx=ctx)
     return env.db.run(run)
+
+
+def _stateful(session: Session, project: str, data: dict[str, Any]) -> bool:
+    """The request's ``stateful``, else the project's default (extension
+    security-groups-default-statefulness)."""
+    if "stateful" in data:
+        return data["stateful"]
+    return sg_default_statefulness.default_stateful(session, project)
 
 
 def get_security_group(env: Env, ctx: Context, sg_id: str,

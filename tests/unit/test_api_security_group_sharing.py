@@ -181,8 +181,8 @@ def test_extensions_are_advertised(api):
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
     assert {"rbac-security-groups", "security-groups-shared-filtering",
             "security-groups-default-rules",
-            "security-groups-rules-belongs-to-default-sg"} <= aliases
-    assert "security-groups-default-statefulness" not in aliases
+            "security-groups-rules-belongs-to-default-sg",
+            "security-groups-default-statefulness"} <= aliases
 
 
 def test_shared_group_on_another_projects_port_realises_as_an_own_group(api):
