@@ -72,18 +72,23 @@ class SecurityGroupUpdate(NeutronBody):
     stateful: bool = True
 
 
-class SecurityGroupRuleCreate(NeutronBody):
-    ATTRIBUTES = RULE_ATTRIBUTES
-    security_group_id: GroupId
+class _RuleMatch(NeutronBody):
+    """What a rule (or a rule template) matches: the fields both share."""
+
     direction: Literal["ingress", "egress"]
     ethertype: Ethertype = "IPv4"
     protocol: Annotated[str | None, BeforeValidator(_protocol)] = None
     port_range_min: Port | None = None
     port_range_max: Port | None = None
     remote_ip_prefix: IPOrCIDR | None = None
-    remote_group_id: str | None = None
     remote_address_group_id: UUIDStr | None = None
     description: Description = ""
+
+
+class SecurityGroupRuleCreate(_RuleMatch):
+    ATTRIBUTES = RULE_ATTRIBUTES
+    security_group_id: GroupId
+    remote_group_id: str | None = None
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
 
@@ -101,21 +106,13 @@ DEFAULT_RULE_ATTRIBUTES = frozenset({
     "description", "used_in_default_sg", "used_in_non_default_sg"})
 
 
-class DefaultSecurityGroupRuleCreate(NeutronBody):
+class DefaultSecurityGroupRuleCreate(_RuleMatch):
     """A rule template (extension ``security-groups-default-rules``): both
     ``used_in_*`` flags are required, as they have no default in Neutron's
     definition. ``remote_group_id`` is a group id or ``PARENT``."""
 
     ATTRIBUTES = DEFAULT_RULE_ATTRIBUTES
-    direction: Literal["ingress", "egress"]
-    ethertype: Ethertype = "IPv4"
-    protocol: Annotated[str | None, BeforeValidator(_protocol)] = None
-    port_range_min: Port | None = None
-    port_range_max: Port | None = None
-    remote_ip_prefix: IPOrCIDR | None = None
     remote_group_id: GroupId | None = None
-    remote_address_group_id: UUIDStr | None = None
-    description: Description = ""
     used_in_default_sg: bool
     used_in_non_default_sg: bool
     project_id: ProjectId | None = None
