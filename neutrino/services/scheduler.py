@@ -47,6 +47,7 @@ from neutrino import errors, policy
 from neutrino.config import AUTO_ALLOCATE_PREFIXLEN
 from neutrino.db.models import Network, Router, Subnet
 from neutrino.services import common, ip_availability, networks, ports, rbac, routers, subnets
+from neutrino.services.quotas import check_quota
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.ip_availability import SubnetUsage
@@ -139,6 +140,7 @@ def schedule_ports(env: Env, ctx: Context, items: list[dict[str, Any]],
         raise errors.BadRequest("Ports scheduled together must belong to one project")
     project = projects.pop()
     constraints = Constraints(len(items), constraints.tags, constraints.ip_version)
+    _check_port_quota(env, project, len(items))
     built = False
     for _ in range(ROUNDS):
         candidates = env.db.run(lambda s: rank_networks(s, env, project, constraints), write=False)
@@ -176,6 +178,7 @@ def auto_allocated_topology(env: Env, ctx: Context, project_id: str,
 
     def run(session: Session) -> list[Candidate]:
         return rank_networks(session, env, project_id, Constraints())
+    _check_port_quota(env, project_id, 1)
     candidates = env.db.run(run, write=False)
     chosen = next((c for c in candidates if c.rank == 1), None)
     if chosen is not None:
@@ -233,6 +236,13 @@ def build_topology(env: Env, project: str) -> str:
             except errors.NeutronError:
                 LOG.exception("could not undo %s %s of a failed auto-allocation", kind, rid)
         raise
+
+
+def _check_port_quota(env: Env, project: str, count: int) -> None:
+    """OverQuota (409) when ``project`` cannot have ``count`` more ports: checked
+    before anything is chosen or built, so a boot over quota fails at once rather than
+    after its network was placed (seed 004's scheduler counted the quota too)."""
+    env.db.run(lambda session: check_quota(session, env, project, "port", count), write=False)
 
 
 def _may_build(env: Env, constraints: Constraints) -> bool:

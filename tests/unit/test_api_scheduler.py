@@ -371,6 +371,23 @@ def test_nothing_fits_builds_a_network_behind_a_router_when_enabled(make_api):
     assert len(api.get("/v2.0/routers").json()["routers"]) == 1
 
 
+def test_over_the_port_quota_a_boot_gets_409_before_anything_is_built(make_api):
+    """Seed 004: the scheduler counts the project's port quota; nothing is placed or
+    built for a boot that could not get its port."""
+    api = make_api(auto_allocate_create=True)
+    external(api)
+    network(api, "mine", pool=5)
+    # the network's metadata port is the project's, as in ML2/OVN: one more port left
+    api.put("/v2.0/quotas/p1", {"quota": {"port": 2}}, admin=True, expect=200)
+    schedule(api)
+    resp = schedule(api, expect=409)
+    assert error_type(resp) == "OverQuota" and "port" in resp.json()["NeutronError"]["message"]
+    assert error_type(topology(api, params={"fields": "dry-run"}, expect=409)) == "OverQuota"
+    assert [n["name"] for n in api.get("/v2.0/networks").json()["networks"]
+            if n["project_id"] == "p1"] == ["mine"]  # nothing built
+    assert api.get("/v2.0/routers").json()["routers"] == []
+
+
 def test_with_several_external_networks_the_default_one_is_used(make_api):
     """The admin's ``is_default`` external network (Neutron's auto-allocation rule)."""
     api = make_api(auto_allocate_create=True)
