@@ -319,6 +319,10 @@ def test_agents_follow_their_chassis(cloud: Cloud, tmp_path):
             return {(z["name"], z["resource"]) for z in got if z["state"] == "available"}
         wait_until(lambda: zones() == {("az-east", "network"), ("az-east", "router")}, 15,
                    "az-east listed")
+        listed = openstack_cli(tmp_path, "--os-auth-type", "none", "--os-endpoint",
+                               cloud.aio.url.removesuffix("/v2.0"), "availability", "zone",
+                               "list", "--network", "-f", "json")
+        assert {(z["Zone Name"], z["Zone Status"]) for z in listed} == {("az-east", "available")}
         with cloud.aio.client("pz") as c:
             resp = c.post("/networks", json={"network": {
                 "name": "pz-net", "availability_zone_hints": ["az-east"]}})
