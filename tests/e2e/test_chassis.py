@@ -250,10 +250,12 @@ def test_gateway_failover(cloud: Cloud, tmp_path):
     assert active in (ch1.name, ch3.name)   # gateway chassis only, never ch2
     standby = ch3 if active == ch1.name else ch1
     # BFD runs between the gateway chassis (OVN enables it for HA gateways)
-    bfd = subprocess.run(["ovs-vsctl", f"--db={cloud.by_name(active).ovs_connection}",
-                          "get", "Interface", f"ovn-{standby.name}-0", "bfd_status:state"],
-                         capture_output=True, text=True)
-    assert bfd.stdout.strip().strip('"') == "up", bfd
+    def bfd_state() -> str:
+        return subprocess.run(["ovs-vsctl", f"--db={cloud.by_name(active).ovs_connection}",
+                               "get", "Interface", f"ovn-{standby.name}-0",
+                               "bfd_status:state"], capture_output=True,
+                              text=True).stdout.strip().strip('"')
+    wait_until(lambda: bfd_state() == "up", 10, "BFD up between the gateway chassis")
 
     probes = [(outside_ns, fip), (netns_name(cloud.aio.prefix + "d1"), OUTSIDE)]
     outages = failover.measure(
