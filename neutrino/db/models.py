@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String,
                         UniqueConstraint, text)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from neutrino.db.base import Base
 
@@ -23,6 +23,23 @@ class StandardAttrs:
     created_at: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[str] = mapped_column(String(20))
     revision_number: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RBACEntry:
+    """The columns every RBAC table shares (Neutron's ``RBACColumns``): the entry's
+    ``id`` and owner ``project_id``, its ``action`` and ``target_tenant`` (a project id
+    or ``*``), unique per object (the index ``uq_<table>_action_object_target``);
+    each table adds its ``object_id`` foreign key."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(255), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target_tenant: Mapped[str] = mapped_column(String(255), index=True)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (Index(f"uq_{cls.__tablename__}_action_object_target", "action", "object_id",
+                      "target_tenant", unique=True),)
 
 
 class Network(StandardAttrs, Base):
@@ -207,20 +224,13 @@ class DefaultSecurityGroup(Base):
         ForeignKey("securitygroups.id", ondelete="CASCADE"), unique=True)
 
 
-class SecurityGroupRBAC(Base):
+class SecurityGroupRBAC(RBACEntry, Base):
     """An RBAC policy on a security group (extension "rbac-security-groups"):
     ``access_as_shared`` granted to ``target_tenant`` (a project id or ``*``)."""
 
     __tablename__ = "securitygrouprbacs"
-    __table_args__ = (Index("uq_securitygrouprbacs_action_object_target", "action", "object_id",
-                            "target_tenant", unique=True),)
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(255), index=True)
     object_id: Mapped[str] = mapped_column(
         ForeignKey("securitygroups.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    target_tenant: Mapped[str] = mapped_column(String(255), index=True)
 
 
 class SecurityGroupDefaultRule(Base):
@@ -455,7 +465,7 @@ class HostPhysicalNetwork(Base):
     physical_network: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
-class NetworkRBAC(Base):
+class NetworkRBAC(RBACEntry, Base):
     """An RBAC policy on a network (extension "rbac-policies", reference A.5): ``action``
     ``access_as_shared`` or ``access_as_external`` granted to ``target_tenant`` (a project
     id, or ``*`` for every project). ``networks.shared`` / ``networks.router_external``
@@ -463,14 +473,7 @@ class NetworkRBAC(Base):
     """
 
     __tablename__ = "networkrbacs"
-    __table_args__ = (Index("uq_networkrbacs_action_object_target", "action", "object_id",
-                            "target_tenant", unique=True),)
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(255), index=True)
     object_id: Mapped[str] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    target_tenant: Mapped[str] = mapped_column(String(255), index=True)
 
 
 class AddressScope(Base):
@@ -489,20 +492,13 @@ class AddressScope(Base):
     ip_version: Mapped[int] = mapped_column(Integer)
 
 
-class AddressScopeRBAC(Base):
+class AddressScopeRBAC(RBACEntry, Base):
     """An RBAC policy on an address scope (extension "rbac-address-scope"):
     ``access_as_shared`` granted to ``target_tenant`` (a project id or ``*``)."""
 
     __tablename__ = "addressscoperbacs"
-    __table_args__ = (Index("uq_addressscoperbacs_action_object_target", "action", "object_id",
-                            "target_tenant", unique=True),)
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(255), index=True)
     object_id: Mapped[str] = mapped_column(
         ForeignKey("address_scopes.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    target_tenant: Mapped[str] = mapped_column(String(255), index=True)
 
 
 class AddressGroup(StandardAttrs, Base):
@@ -529,20 +525,13 @@ class AddressAssociation(Base):
         ForeignKey("address_groups.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class AddressGroupRBAC(Base):
+class AddressGroupRBAC(RBACEntry, Base):
     """An RBAC policy on an address group (extension "rbac-address-group"):
     ``access_as_shared`` granted to ``target_tenant`` (a project id or ``*``)."""
 
     __tablename__ = "addressgrouprbacs"
-    __table_args__ = (Index("uq_addressgrouprbacs_action_object_target", "action", "object_id",
-                            "target_tenant", unique=True),)
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(255), index=True)
     object_id: Mapped[str] = mapped_column(
         ForeignKey("address_groups.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    target_tenant: Mapped[str] = mapped_column(String(255), index=True)
 
 
 class SubnetPool(StandardAttrs, Base):
