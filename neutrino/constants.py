@@ -24,6 +24,11 @@ DEVICE_OWNER_ROUTER_PREFIX = "network:router"
 ROUTER_INTERFACE_OWNERS = (DEVICE_OWNER_ROUTER_INTF, DEVICE_OWNER_DVR_INTERFACE,
                            DEVICE_OWNER_HA_REPLICATED_INT)
 
+#: ``provider:network_type`` values neutrino serves; flat and vlan segments sit on a
+#: physical network (a localnet port each, reference D.1).
+TYPE_FLAT, TYPE_VLAN, TYPE_GENEVE = "flat", "vlan", "geneve"
+PHYSNET_TYPES = (TYPE_FLAT, TYPE_VLAN)
+
 IPV6_SLAAC = "slaac"
 DHCPV6_STATELESS = "dhcpv6-stateless"
 #: ``ipv6_address_mode``/``ipv6_ra_mode`` values whose addresses the port makes itself.

@@ -28,11 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neutrino import constants as c
+from neutrino.constants import PHYSNET_TYPES
 from neutrino.ovn import port_dhcp
 from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
+from neutrino.services.segment_switches import domain_of, own_switch_segments
 
 SWITCH_PREFIX = "neutron-"
 # Neutron's external_ids keys (neutron/common/ovn/constants.py).
@@ -40,6 +42,8 @@ EXT_NETWORK_NAME = "neutron:network_name"
 EXT_MTU = "neutron:mtu"
 EXT_REVISION = "neutron:revision_number"
 EXT_AZ_HINTS = "neutron:availability_zone_hints"
+# A segment's own switch names its network (``services.segment_switches``).
+EXT_SEGMENT_NETWORK = "neutrino:network_id"
 EXT_PORT_NAME = "neutron:port_name"
 EXT_DEVICE_ID = "neutron:device_id"
 EXT_DEVICE_OWNER = "neutron:device_owner"
@@ -68,7 +72,6 @@ OVN_MIN_DP_KEY_GLOBAL = (1 << 24) - 1 - ((1 << 16) - 1) + 1
 # The metadata port (network:distributed) is a localport; a floating IP port has no
 # LSP at all (D.3).
 ROUTER_OWNERS = (c.DEVICE_OWNER_ROUTER_INTF, c.DEVICE_OWNER_ROUTER_GW)
-PHYSNET_TYPES = ("flat", "vlan")  # segment types that become localnet ports
 UNKNOWN_ADDRESS = "unknown"
 METADATA_CIDR = "169.254.169.254/32"
 DEFAULT_LEASE_TIME = 43200
@@ -275,6 +278,15 @@ def desired_switch(network: Any, tunnel_key: int | None = None) -> LogicalSwitch
         other_config=other_config)
 
 
+def desired_segment_switch(network: Any, segment_id: str) -> LogicalSwitch:
+    """The ``Logical_Switch`` ``neutron-<segment id>`` of a segment that gets a switch of
+    its own (``services.segment_switches``): the network's switch without its overlay
+    tunnel key, naming its network in ``external_ids:neutrino:network_id``."""
+    row = desired_switch(network)
+    return dataclasses.replace(row, name=switch_name(segment_id), external_ids={
+        **row.external_ids, EXT_SEGMENT_NETWORK: network.id})
+
+
 def tunnel_keys(segments: Iterable[Any]) -> dict[str, int]:
     """``{network id: VNI}`` of the networks whose (first, by ``segment_index``) geneve
     segment has a VNI OVN can take as the datapath tunnel key: one of the keys
@@ -376,7 +388,8 @@ def chassis_options(port: Any, migrating_to: str | None = None) -> dict[str, str
 def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
                 dhcp_options: Mapping[str, DhcpOptions], *,
                 security_groups: Iterable[str] = (),
-                migrating_to: str | None = None) -> LogicalSwitchPort | None:
+                migrating_to: str | None = None,
+                switch: str | None = None) -> LogicalSwitchPort | None:
     """The port's ``Logical_Switch_Port`` (D.3), or None for a floating IP port.
 
     ``fixed_ips`` is ``[(subnet row, ip address)]`` in the API's order (IPv4
@@ -392,8 +405,11 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     addresses ``router``, ``options:router-port``; a gateway also announces
     the router's NAT addresses (``nat-addresses=router``). ``migrating_to`` is the
     host of a live migration's destination binding (:func:`chassis_options`).
+    ``switch``: the switch holding it, its network's unless its segment has its own
+    (``services.segment_switches``).
     """
     owner = port.device_owner or ""
+    switch = switch or switch_name(port.network_id)
     if owner == c.DEVICE_OWNER_FLOATINGIP:
         return None
     fixed = list(fixed_ips)
@@ -410,12 +426,12 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
             options.update({"nat-addresses": "router", "exclude-lb-vips-from-garp": "true"})
     cidrs = " ".join(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed)
     return LogicalSwitchPort(
-        name=port.id, switch=switch_name(port.network_id), type=lsp_type,
+        name=port.id, switch=switch, type=lsp_type,
         addresses=addresses, port_security=security, enabled=bool(port.admin_state_up),
         options=options,
         external_ids={EXT_PORT_NAME: port.name, EXT_DEVICE_ID: port.device_id,
                       EXT_DEVICE_OWNER: owner, EXT_PROJECT_ID: port.project_id,
-                      EXT_CIDRS: cidrs, EXT_NETWORK_NAME: switch_name(port.network_id),
+                      EXT_CIDRS: cidrs, EXT_NETWORK_NAME: switch,
                       EXT_SG_IDS: " ".join(sorted(groups)),
                       EXT_REVISION: str(port.revision_number)},
         dhcpv4_options=None if trusted else _port_dhcp(fixed, dhcp_options, 4),
@@ -438,14 +454,17 @@ def _port_security(port: Any, entry: str) -> tuple[tuple[str, ...], tuple[str, .
     return (" ".join(own), *sorted(set(others))), tuple(macs)
 
 
-def desired_localnet(segment: Any) -> LogicalSwitchPort | None:
+def desired_localnet(segment: Any, own_switch: bool = False) -> LogicalSwitchPort | None:
     """The segment's localnet ``Logical_Switch_Port`` ``provnet-<segment id>``
     (D.1, D.2, D.10), or None for a segment without a physical network (or
-    not flat/vlan). A vlan segment's id goes in ``tag_request``."""
+    not flat/vlan). A vlan segment's id goes in ``tag_request``. It sits on the
+    network's switch, or with ``own_switch`` on the segment's
+    (``services.segment_switches``)."""
     if segment.network_type not in PHYSNET_TYPES or not segment.physical_network:
         return None
     return LogicalSwitchPort(
-        name=localnet_name(segment.id), switch=switch_name(segment.network_id), type="localnet",
+        name=localnet_name(segment.id),
+        switch=switch_name(segment.id if own_switch else segment.network_id), type="localnet",
         addresses=(UNKNOWN_ADDRESS,),
         options={"network_name": segment.physical_network, "mcast_flood": "false",
                  "mcast_flood_reports": "true"},
@@ -697,7 +716,9 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     an address in; ``allocations`` are rows with ``port_id``, ``subnet_id``,
     ``ip_address``. A subnet whose network is not given gets no DHCP row.
     ``segments`` of the given networks become localnet ports (every flat/vlan
-    segment its own, with its VLAN tag) and give geneve networks their tunnel key;
+    segment its own, with its VLAN tag; every one after a network's first on a switch
+    of its own, which holds the ports with addresses on its subnets:
+    ``services.segment_switches``) and give geneve networks their tunnel key;
     ``routers``, ``router_ports``, ``floating_ips``, ``floating_macs``,
     ``distributed_floating_ips`` and ``chassis`` are as :func:`desired_routers`
     (its ``networks`` and ``segments`` are these).
@@ -715,6 +736,7 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     metadata_ips = metadata_ips or {}
     subs = {s.id: s for s in subnets}
     segments = list(segments)
+    own = {s: n for s, n in own_switch_segments(segments).items() if n in nets}
     dhcp = {}
     for sub in subs.values():
         net = nets.get(sub.network_id)
@@ -729,13 +751,15 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     lsps = {}
     for port in ports:
         fixed = sorted(ips.get(port.id, ()), key=lambda f: _ip_order(f[1]))
+        domain = domain_of(port.network_id,
+                           (getattr(sub, "segment_id", None) for sub, _ in fixed), own)
         lsp = desired_lsp(port, fixed, dhcp,
                           security_groups=(port_security_groups or {}).get(port.id, ()),
-                          migrating_to=migrations.get(port.id))
+                          migrating_to=migrations.get(port.id), switch=switch_name(domain))
         if lsp is not None:
             lsps[lsp.name] = port_dhcp.apply_port_options(port, lsp, dhcp)
     for seg in segments:
-        lsp = desired_localnet(seg) if seg.network_id in nets else None
+        lsp = desired_localnet(seg, seg.id in own) if seg.network_id in nets else None
         if lsp is not None:
             lsps[lsp.name] = lsp
     routing = desired_routers(routers, router_ports, ips, networks=nets, segments=segments,
@@ -747,11 +771,18 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     dns = dns or DnsInputs()
     dns_rows = desired_dns(nets.values(), dns.ports, dns.addresses, switch_name=switch_name,
                            dns_domain_setting=dns.dns_domain)
-    switches = (desired_switch(n, keys.get(n.id)) for n in nets.values())
+    switches = [desired_switch(n, keys.get(n.id)) for n in nets.values()]
+    switches += [desired_segment_switch(nets[n], s) for s, n in own.items()]
     return dataclasses.replace(
-        routing, switches={s.name: dataclasses.replace(s, dns_records=(s.name,))
-                           if s.name in dns_rows else s for s in switches},
+        routing, switches={s.name: dataclasses.replace(s, dns_records=(_dns_key(s),))
+                           if _dns_key(s) in dns_rows else s for s in switches},
         ports=lsps, dhcp_options=dhcp, port_groups=pgs, acls=acls, dns=dns_rows)
+
+
+def _dns_key(switch: LogicalSwitch) -> str:
+    """The DNS row a switch uses: its network's (a segment's own switch shares it)."""
+    network = switch.external_ids.get(EXT_SEGMENT_NETWORK)
+    return switch_name(network) if network else switch.name
 
 
 def _port_dhcp(fixed: list[tuple[Any, str]], dhcp: Mapping[str, DhcpOptions],

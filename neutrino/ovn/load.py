@@ -47,7 +47,8 @@ from neutrino.services.dns import DNS_DOMAIN_DEFAULT
 
 LOG = logging.getLogger(__name__)
 
-RESOURCE_TYPES = ("network", "subnet", "port", "router", "security_group", "address_group")
+RESOURCE_TYPES = ("network", "subnet", "port", "router", "security_group", "address_group",
+                  "segment")
 _CHUNK = 500  # ids per IN list: far below every database's bound-parameter limit
 
 
@@ -76,8 +77,9 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                    dns_servers: tuple[str, ...] | None = None) -> tuple[Scope, Desired]:
     """Desired rows for outbox entries ``(resource_type, resource_id)`` and their scope.
 
-    A network brings its switch, its localnet ports and its subnets' DHCP
-    rows; a subnet its DHCP row and the ports holding addresses in it (their
+    A network brings its switch, its segments' own switches
+    (``services.segment_switches``), its localnet ports and its subnets' DHCP
+    rows; a segment (enqueued when deleted) its own switch and localnet port; a subnet its DHCP row and the ports holding addresses in it (their
     DHCP references change); a port its LSP, its switch and its subnets' DHCP
     rows; a router its Logical_Router and everything on it (interface and
     gateway LRPs, routes, SNAT and floating IP NATs, distributed with
@@ -140,8 +142,12 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     ag_addresses = _in(session, lambda c: _AG_ADDRESSES.where(
         AddressAssociation.address_group_id.in_(c)), ag_ids)
     scope = Scope(
-        switches=frozenset(map(switch_name, net_ids)),
-        ports=frozenset(port_ids | {localnet_name(s.id) for s in segments if s.network_id in net_ids}),
+        # a segment's own switch (services.segment_switches) is in scope with its network,
+        # and after its deletion by its id
+        switches=frozenset(map(switch_name, net_ids | wanted["segment"] | {
+            s.id for s in segments if s.network_id in net_ids})),
+        ports=frozenset(port_ids | {localnet_name(s.id) for s in segments if s.network_id in net_ids}
+                        | {localnet_name(s) for s in wanted["segment"]}),
         subnets=frozenset(wanted["subnet"] | {s.id for s in subnets if s.network_id in net_ids}),
         routers=frozenset(map(router_name, wanted["router"])),
         router_ports=frozenset(lrp_name(p.id) for p in router_ports),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import NetworkSegment, Subnet
 from neutrino.services.env import Env
-from neutrino.services.segments import PHYSNET_TYPES
+from neutrino.constants import PHYSNET_TYPES
 
 IPV4_MIN_MTU, IPV6_MIN_MTU = 68, 1280
 

@@ -279,6 +279,8 @@ def delete_network(env: Env, ctx: Context, network_id: str, if_match: int | None
             session.execute(delete(FloatingIP).where(FloatingIP.id.in_(list(loose.values()))))
             common.delete_tags(session, list(loose.values()))
         subnet_ids = list(session.scalars(select(Subnet.id).where(Subnet.network_id == network_id)))
+        segment_ids = list(session.scalars(select(NetworkSegment.id)
+                                           .where(NetworkSegment.network_id == network_id)))
         port_ids = [p.id for p in ports]
         session.execute(delete(IPAllocation).where(IPAllocation.network_id == network_id))
         if subnet_ids:
@@ -291,6 +293,8 @@ def delete_network(env: Env, ctx: Context, network_id: str, if_match: int | None
             common.enqueue_ovn(session, "port", pid)
         for sid in subnet_ids:
             common.enqueue_ovn(session, "subnet", sid)
+        for sid in segment_ids:  # a segment's own switch goes with it
+            common.enqueue_ovn(session, "segment", sid)
         common.enqueue_ovn(session, "network", network_id)
     env.db.run(run)
 

@@ -36,14 +36,14 @@ from sqlalchemy.orm import Session, aliased
 
 from neutrino import errors, policy
 from neutrino.config import MAX_VLAN, MAX_VNI
+from neutrino.constants import PHYSNET_TYPES, TYPE_FLAT, TYPE_GENEVE, TYPE_VLAN
 from neutrino.db.models import HostPhysicalNetwork, Network, NetworkSegment, Subnet
 from neutrino.services import common, listing, segment_ranges
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
-FLAT, VLAN, GENEVE = "flat", "vlan", "geneve"
+FLAT, VLAN, GENEVE = TYPE_FLAT, TYPE_VLAN, TYPE_GENEVE
 NETWORK_TYPES = (FLAT, VLAN, GENEVE)
-PHYSNET_TYPES = (FLAT, VLAN)
 PROVIDER_KEYS = ("provider_network_type", "provider_physical_network",
                  "provider_segmentation_id")
 OVERLAY = {"provider:network_type": GENEVE, "provider:physical_network": None,
@@ -466,6 +466,7 @@ def delete_segment(env: Env, ctx: Context, segment_id: str, if_match: int | None
         net = session.get(Network, seg.network_id)
         session.delete(seg)
         common.touch(net)
+        common.enqueue_ovn(session, "segment", seg.id)  # its own switch, if it had one
         common.enqueue_ovn(session, "network", net.id)
     env.db.run(run)
 
