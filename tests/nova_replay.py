@@ -83,6 +83,7 @@ class NovaNetworkReplay:
     def __init__(self, url: str) -> None:
         self.url = url
         self.calls: list[str] = []
+        self.created_ports: list[dict] = []  # as POST /v2.0/ports answered them
         self._extensions: dict[str, dict] | None = None
 
     # --- get_client ------------------------------------------------------------
@@ -180,6 +181,7 @@ class NovaNetworkReplay:
             raise PortLimitExceeded(instance.project_id)
         except neutron_client_exc.IpAddressGenerationFailureClient:
             raise NoMoreFixedIps(network_id)
+        self.created_ports.append(port)
         resource_request = port.get("resource_request") or {}  # _has_resource_request
         if (resource_request.get("request_groups")
                 if self._has_extension(port_client, "port-resource-request-groups")

@@ -7,6 +7,9 @@ request.
   boot's port gets an address from the second and its binding; the project's
   port quota then used up, Nova's own quota arithmetic refuses the next boot and the
   port create is 409 OverQuota.
+* The same on a routed pool network (a VLAN segment per physical network, subnets on
+  the segments): the port is deferred until Nova's binding names the host, then gets
+  an address of the second subnet of that host's segment, the first being full.
 * A project that sees no network, ``auto_allocate_create`` on: the dry-run, then the
   auto-allocated topology, the port on it and its binding: an address of the built
   subnet behind the project's router.
@@ -27,14 +30,21 @@ from nova_replay import Instance, NovaNetworkReplay, PortLimitExceeded, UnableTo
 
 from neutrino_server import NeutrinoServer
 
+from neutrino.config import Settings
+from neutrino.db.session import Database
+from neutrino.services import segments
+from neutrino.services.env import Env
+
 HOST = "compute-1"
+VLAN_RANGES = "rack1:200:200,rack2:201:201"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NeutrinoServer]:
     with NeutrinoServer(tmp_path_factory.mktemp("nova-boot"),
                         settings={"auto_allocate_create": "true",
-                                  "auto_allocate_cidrs": "10.128.0.0/16"}) as srv:
+                                  "auto_allocate_cidrs": "10.128.0.0/16",
+                                  "network_vlan_ranges": VLAN_RANGES}) as srv:
         yield srv
     srv.assert_no_tracebacks()
 
@@ -51,18 +61,21 @@ def ok(resp: httpx.Response, status: int = 201) -> dict:
     return resp.json() if resp.content else {}
 
 
-def pool_network(admin: httpx.Client, project: str) -> tuple[dict, dict, dict]:
-    """The operator's pool network, shared with ``project`` (RBAC access_as_shared, so
-    other projects here see none), subnets pool-a (3 pool addresses, filled) and
-    pool-b."""
-    net = ok(admin.post("/v2.0/networks", json={"network": {"name": "pool"}}))["network"]
+def pool_network(admin: httpx.Client, project: str, network: dict | None = None,
+                 segment_id: str | None = None, third: int = 2) -> tuple[dict, dict, dict]:
+    """The operator's pool network (``network``, else a new overlay one), shared with
+    ``project`` (RBAC access_as_shared, so other projects here see none), subnets
+    pool-a (3 pool addresses, filled) and pool-b, 192.0.<third>.0/24 and the next, on
+    ``segment_id`` if given."""
+    net = network or ok(admin.post("/v2.0/networks", json={"network": {"name": "pool"}}))["network"]
     subs = []
     for i in range(2):
         subs.append(ok(admin.post("/v2.0/subnets", json={"subnet": {
             "network_id": net["id"], "name": f"pool-{'ab'[i]}", "ip_version": 4,
-            "cidr": f"192.0.{2 + i}.0/24",
-            "allocation_pools": [{"start": f"192.0.{2 + i}.10",
-                                  "end": f"192.0.{2 + i}.{12 if i == 0 else 200}"}]}}))["subnet"])
+            "cidr": f"192.0.{third + i}.0/24",
+            **({"segment_id": segment_id} if segment_id else {}),
+            "allocation_pools": [{"start": f"192.0.{third + i}.10",
+                                  "end": f"192.0.{third + i}.{12 if i == 0 else 200}"}]}}))["subnet"])
     ok(admin.post("/v2.0/rbac-policies", json={"rbac_policy": {
         "object_type": "network", "object_id": net["id"], "action": "access_as_shared",
         "target_tenant": project}}))
@@ -135,6 +148,36 @@ def test_boot_on_a_shared_pool_network_whose_first_subnet_is_full(server, admin)
         nova.allocate_for_instance(Instance(project, "vm-pool-3"), HOST)
     mine = ok(admin.get("/v2.0/ports", params={"project_id": project}), 200)["ports"]
     assert [port["id"] for port in mine] == [vif["port"]["id"]]
+
+
+def test_boot_on_a_routed_pool_network_gets_its_hosts_segment_subnet(server, admin):
+    project = "nova-routed"
+    net = ok(admin.post("/v2.0/networks", json={"network": {"name": "routed", "segments": [
+        {"provider:network_type": "vlan", "provider:physical_network": physnet,
+         "provider:segmentation_id": vlan} for physnet, vlan in (("rack1", 200), ("rack2", 201))
+    ]}}))["network"]
+    segs = {s["physical_network"]: s["id"] for s in ok(admin.get(
+        "/v2.0/segments", params={"network_id": net["id"]}), 200)["segments"]}
+    ok(admin.post("/v2.0/subnets", json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": "198.51.100.0/24",
+        "segment_id": segs["rack2"]}}))
+    net, full, spare = pool_network(admin, project, net, segs["rack1"], third=10)
+    # what the controller records from the SB chassis' ovn-bridge-mappings
+    url = server.database_url or f"sqlite:///{server.state_dir / 'neutrino.db'}"
+    env = Env(db=Database(url), settings=Settings(state_dir=server.state_dir, database_url=url))
+    try:
+        segments.record_host_physnets(env, {HOST: ["rack1"], "compute-2": ["rack2"]})
+    finally:
+        env.db.dispose()
+    nova = NovaNetworkReplay(server.url)
+    instance = Instance(project, "vm-routed-1")
+    [vif] = nova.boot(instance, HOST)
+    check_vif(vif, instance, net["id"], spare)
+    writes = [c for c in nova.calls if c.startswith(("POST", "PUT"))]
+    assert writes == ["POST /v2.0/ports", f"PUT /v2.0/ports/{vif['port']['id']}"]
+    [created] = nova.created_ports  # no host yet: no address yet
+    assert (created["fixed_ips"], created["ip_allocation"]) == ([], "deferred")
+    assert vif["port"]["ip_allocation"] == "immediate"
 
 
 def test_boot_of_a_project_without_network_gets_an_auto_allocated_one(server, admin):

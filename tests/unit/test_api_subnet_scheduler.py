@@ -113,8 +113,9 @@ def test_first_subnet_full_gives_the_next_then_409_and_no_address_twice(api):
     assert subnet_of(boot_port(api, net)) == s1["id"]
 
 
-def test_concurrent_boots_fill_both_subnets_exactly(make_api):
-    api = make_api(scheduler_policy="spread")
+@pytest.mark.parametrize("policy", ["pack", "spread"])
+def test_concurrent_boots_fill_both_subnets_exactly(make_api, policy):
+    api = make_api(scheduler_policy=policy)
     net, subs = pool_network(api, [6, 6], enable_dhcp=False)
     fill(api, net, subs[0], 3)
     with ThreadPoolExecutor(8) as pool:
