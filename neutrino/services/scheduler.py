@@ -306,7 +306,8 @@ def rank_networks(session: Session, env: Env, project: str,
                   constraints: Constraints) -> list[Candidate]:
     """Rank the networks ``project`` sees (own, shared, external) for ``constraints``
     by ``env.settings.scheduler_policy``; eligible first by rank, then excluded by name.
-    Three queries: networks, their tags, their subnets' usage."""
+    Three queries: networks, their tags, their subnets' usage (and the subnets' tags
+    with ``scheduler_required_tag``)."""
     caller = Context(project)
     stmt = (select(Network.id, Network.name, Network.project_id,
                    rbac.shared_for(caller).label("shared"),

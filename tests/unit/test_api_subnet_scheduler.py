@@ -238,3 +238,19 @@ def test_network_owned_ports_keep_creation_order(make_api):
                     admin=True, expect=201).json()["port"]
     assert subnet_of(port) == first["id"]
     assert subnet_of(boot_port(api, net)) == second["id"]  # an instance's port
+
+
+@pytest.mark.parametrize("policy, chosen", [("pack", 0), ("spread", 1)])
+def test_scheduled_port_pinned_off_a_dhcp_less_subnet_follows_the_policy(make_api, policy,
+                                                                          chosen):
+    """``scheduled-ports`` keeps an instance off DHCP-disabled subnets by naming the
+    subnet: the one the policy puts first (pack: the fullest with room)."""
+    api = make_api(scheduler_policy=policy)
+    net, subs = pool_network(api, [6, 20])
+    api.post("/v2.0/subnets", {"subnet": {"network_id": net["id"], "cidr": "10.20.9.0/24",
+                                          "ip_version": 4, "enable_dhcp": False}},
+             admin=True, expect=201)
+    fill(api, net, subs[0], 2)
+    port = api.post("/v2.0/scheduled-ports", {"port": {}}, project="p1",
+                    expect=201).json()["port"]
+    assert subnet_of(port) == subs[chosen]["id"]
