@@ -89,9 +89,12 @@ class Settings(BaseSettings):
     max_allowed_address_pair: int = Field(10, ge=0)
     # Network scheduler (services/scheduler.py): how a network is chosen for a port that
     # names none -- "pack" (name order, first that fits), "spread" (most free addresses
-    # first), "balanced" (lowest utilisation first).
+    # first), "balanced" (lowest utilisation first). The same policy picks the subnet of
+    # an instance's port on a network with several (services/subnet_scheduler.py; "pack":
+    # the fullest subnet with room first).
     scheduler_policy: Literal["pack", "spread", "balanced"] = "pack"
-    # Only networks carrying this tag are candidates; empty: any network.
+    # Only networks carrying this tag are candidates; empty: any network. On a network
+    # some of whose subnets carry it, an instance's port takes its address from those.
     scheduler_required_tag: str = ""
     # When no network fits, build one for the project ("auto_allocated_network", a /24
     # carved from auto_allocate_cidrs not overlapping the project's subnets) behind

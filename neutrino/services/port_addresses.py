@@ -2,8 +2,9 @@
 network they come from and which address of each, when a port is created or its
 ``fixed_ips`` are replaced. Free addresses themselves come from ``neutrino.ipam``.
 
-Without ``fixed_ips`` a port gets one IPv4 address from the first subnet with room,
-one from a stateful IPv6 subnet and its EUI-64 address on every SLAAC subnet
+Without ``fixed_ips`` a port gets one IPv4 address from the first subnet with room
+(an instance's port: first in ``services.subnet_scheduler``'s order), one from a
+stateful IPv6 subnet and its EUI-64 address on every SLAAC subnet
 (:func:`allocate_default`); with ``fixed_ips`` it gets exactly those: given
 addresses first, then "any address of subnet X" (:func:`allocate_requested`).
 Which subnets a port of a routed network may use is for ``services.routed_ports``
@@ -24,7 +25,7 @@ from neutrino import constants as c
 from neutrino import errors
 from neutrino.db.models import IPAllocation, Network, Port, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import service_subnets
+from neutrino.services import service_subnets, subnet_scheduler
 
 _SUBNETS_OF_NETWORK = (select(Subnet.__table__).where(Subnet.network_id == bindparam("network_id"))
                        .order_by(Subnet.created_at, Subnet.id))
@@ -38,18 +39,26 @@ def network_subnets(session: Session, network_id: str) -> list[Any]:
     return session.execute(_SUBNETS_OF_NETWORK, {"network_id": network_id}).all()
 
 
-def allocate_default(session: Session, net: Network, port: Any, subnets: list[Any]) -> list[tuple[str, str]]:
+def allocate_default(session: Session, net: Network, port: Any, subnets: list[Any], *,
+                     settings: Any = None) -> list[tuple[str, str]]:
     """No fixed_ips given: one IPv4 address from the first subnet with room, one
-    from a stateful IPv6 subnet, and the EUI-64 address on every SLAAC subnet (C.2).
+    from a stateful IPv6 subnet, and the EUI-64 address on every SLAAC subnet (C.2);
+    a full subnet passes to the next of its kind (Neutron's ``IpamSubnetGroup``),
+    IpAddressGenerationFailure (409) when all of a kind are full.
     Only subnets whose service types admit the port's ``device_owner`` are used,
     those naming it first (``services.service_subnets``; 409
-    IpAddressGenerationFailureNoMatchingSubnet when none does).
+    IpAddressGenerationFailureNoMatchingSubnet when none does). With ``settings``
+    (``scheduler_policy``, ``scheduler_required_tag``) an instance's port tries them in
+    the order ``services.subnet_scheduler`` gives; without, in creation order.
     Returns ``[(subnet_id, ip_address)]``."""
     subnets = _for_owner(net, port, subnets)
     lowest = port.device_owner in LOWEST_ADDRESS_OWNERS
     fixed = []
     v4 = [s for s in subnets if s.ip_version == 4]
     v6_stateful = [s for s in subnets if s.ip_version == 6 and not _is_auto_address(s)]
+    if settings is not None and subnet_scheduler.applies(port.device_owner):
+        v4, v6_stateful = subnet_scheduler.order_groups(session, net.id, (v4, v6_stateful),
+                                                        settings)
     for group in (v4, v6_stateful):
         for s in group:
             ip = allocator.allocate_any(session, allocator.space_of(s), port.id, lowest=lowest)

@@ -131,7 +131,8 @@ def activate_binding(env: Env, ctx: Context, port_id: str, host: str) -> dict[st
         row = session.get(PortBinding, (port_id, host))
         if row is None:
             raise errors.PortBindingNotFound(port_id, host)
-        routed_ports.bind_to_host(session, session.get(Network, port.network_id), port, host)
+        routed_ports.bind_to_host(session, session.get(Network, port.network_id), port, host,
+                                  settings=env.settings)
         old = (port.binding_host_id, port.binding_vnic_type, port.binding_profile)
         session.delete(row)
         session.flush()

@@ -181,7 +181,8 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                 port.ip_allocation = "immediate"
         host = data.get("binding_host_id")
         if host and host != port.binding_host_id:
-            changed = routed_ports.bind_to_host(session, net, port, host) or changed
+            changed = routed_ports.bind_to_host(session, net, port, host,
+                                                settings=env.settings) or changed
         if "mac_address" in data and data["mac_address"] is None:
             # a taken MAC fails the unique key and Database.run re-runs with a new one
             data["mac_address"] = _random_mac(env.settings.base_mac)
@@ -418,7 +419,8 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
         fixed = []
     else:
         usable = routed_ports.host_subnets(session, net, subnets, host) if routed else subnets
-        fixed = port_addresses.allocate_default(session, net, port, usable)
+        fixed = port_addresses.allocate_default(session, net, port, usable,
+                                                settings=env.settings)
     tags = common.validate_tags(data["tags"]) if data.get("tags") else []
     if tags:
         common.add_tags(session, port.id, tags)

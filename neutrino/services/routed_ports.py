@@ -49,7 +49,7 @@ def allocate_deferred(env: Env, port_id: str) -> bool:
         if port is None or port.ip_allocation != "deferred" or not port.binding_host_id:
             return False
         if bind_to_host(session, session.get(Network, port.network_id), port,
-                        port.binding_host_id):
+                        port.binding_host_id, settings=env.settings):
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
             return True
@@ -62,9 +62,12 @@ def allocate_deferred(env: Env, port_id: str) -> bool:
         return False
 
 
-def bind_to_host(session: Session, net: Network, port: Any, host: str) -> bool:
+def bind_to_host(session: Session, net: Network, port: Any, host: str, *,
+                 settings: Any = None) -> bool:
     """Routed networks (reference B.7): a port moving to ``host`` gets its deferred
-    addresses from the subnets of the segments ``host`` reaches, and the addresses it
+    addresses from the subnets of the segments ``host`` reaches (the first of them
+    with room, in ``services.subnet_scheduler``'s order with ``settings``; see
+    ``port_addresses.allocate_default``), and the addresses it
     already has must be on such segments. True if addresses were allocated (the caller
     touches and enqueues the port); nothing happens on a network without segment subnets.
     Raises HostNotConnectedToAnySegment, HostConnectedToMultipleSegments,
@@ -76,7 +79,8 @@ def bind_to_host(session: Session, net: Network, port: Any, host: str) -> bool:
                                .where(IPAllocation.port_id == port.id)))
     if port.ip_allocation == "deferred" and not held:
         port_addresses.allocate_default(session, net, port,
-                                        host_subnets(session, net, subnets, host))
+                                        host_subnets(session, net, subnets, host),
+                                        settings=settings)
         port.ip_allocation = "immediate"
         return True
     check_host_fits(session, net, port.id, host, [s for s in subnets if s.id in held])

@@ -13,7 +13,9 @@ policy (``Settings.scheduler_policy``):
 * ``spread``: most free addresses first;
 * ``balanced``: lowest utilisation (used / total) first.
 
-Ties go by name, then id. ``schedule_ports`` creates ports on the first candidate
+Ties go by name, then id. On the chosen network (and on any network Nova
+attaches a boot to), the same policy picks the subnet: ``services.subnet_scheduler``
+(``pack`` there is the fullest subnet with room first). ``schedule_ports`` creates ports on the first candidate
 and, when a racer took its last addresses (IpAddressGenerationFailure), on the
 next: every attempt is its own transaction (``ports.create_ports``), so a
 failed one leaves nothing behind, and no caller gets a 409 while another
@@ -46,7 +48,8 @@ from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.config import AUTO_ALLOCATE_PREFIXLEN
 from neutrino.db.models import Network, Router, Subnet
-from neutrino.services import common, ip_availability, networks, ports, rbac, routers, subnets
+from neutrino.services import (common, ip_availability, networks, ports, rbac, routers,
+                               subnet_scheduler, subnets)
 from neutrino.services.quotas import check_quota
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -303,7 +306,8 @@ def rank_networks(session: Session, env: Env, project: str,
                   constraints: Constraints) -> list[Candidate]:
     """Rank the networks ``project`` sees (own, shared, external) for ``constraints``
     by ``env.settings.scheduler_policy``; eligible first by rank, then excluded by name.
-    Three queries: networks, their tags, their subnets' usage."""
+    Three queries: networks, their tags, their subnets' usage (and the subnets' tags
+    with ``scheduler_required_tag``)."""
     caller = Context(project)
     stmt = (select(Network.id, Network.name, Network.project_id,
                    rbac.shared_for(caller).label("shared"),
@@ -316,11 +320,15 @@ def rank_networks(session: Session, env: Env, project: str,
     usage = ip_availability.subnet_usage(session, ids) if nets else {}
     settings = env.settings
     required = [t for t in (settings.scheduler_required_tag, *constraints.tags) if t]
+    subnet_tags = (common.tags_of(session, select(Subnet.id).where(Subnet.network_id.in_(ids)))
+                   if nets and settings.scheduler_required_tag else {})
     candidates = []
     for net in nets:
         cand = Candidate(net.id, net.name, net.project_id, net.shared, net.router_external,
                          tags.get(net.id, []))
-        _judge(cand, net.admin_state_up, usage.get(net.id, []), required, constraints)
+        _judge(cand, net.admin_state_up, usage.get(net.id, []), required, constraints,
+               _SubnetChoice(subnet_tags, settings.scheduler_required_tag,
+                             settings.scheduler_policy))
         candidates.append(cand)
     eligible = sorted((c for c in candidates if not c.reasons),
                       key=_POLICY_KEYS[settings.scheduler_policy])
@@ -363,9 +371,22 @@ def _topology_project(ctx: Context, project_id: str) -> str:
     return project_id
 
 
+@dataclass(frozen=True)
+class _SubnetChoice:
+    """How ``services.subnet_scheduler`` will pick a port's subnet on a network:
+    ``{subnet_id: tags}``, ``scheduler_required_tag``, ``scheduler_policy``."""
+
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    required_tag: str = ""
+    policy: str = "pack"
+
+
 def _judge(cand: Candidate, admin_state_up: bool, subnets: list[SubnetUsage],
-           required_tags: list[str], constraints: Constraints) -> None:
-    """Fill ``cand``'s counts and the reasons it is excluded (none: eligible)."""
+           required_tags: list[str], constraints: Constraints,
+           choice: _SubnetChoice = _SubnetChoice()) -> None:
+    """Fill ``cand``'s counts and the reasons it is excluded (none: eligible). Free
+    addresses are counted over the subnets a port would use (a kind's subnets tagged
+    ``scheduler_required_tag`` when it has any, ``subnet_scheduler.keep_tagged``)."""
     if cand.router_external:
         cand.reasons.append("router:external network (for router gateways and floating IPs)")
         return
@@ -378,6 +399,10 @@ def _judge(cand: Candidate, admin_state_up: bool, subnets: list[SubnetUsage],
     # an instance's port can only use subnets without service types or open to compute:*
     subnets = [s for s in subnets if not s.service_types
                or any(t.startswith(c.DEVICE_OWNER_COMPUTE_PREFIX) for t in s.service_types)]
+    if choice.required_tag:
+        kept = {s.id for k in ("4", "6") for s in subnet_scheduler.keep_tagged(
+            [s for s in subnets if _kind(s) == k], choice.tags, choice.required_tag)}
+        subnets = [s for s in subnets if s.id in kept or _kind(s) == "6-auto"]
     kinds: dict[str, list[SubnetUsage]] = {}
     for s in subnets:
         if s.enable_dhcp:
@@ -393,7 +418,7 @@ def _judge(cand: Candidate, admin_state_up: bool, subnets: list[SubnetUsage],
     if cand.free_ips < constraints.count:
         cand.reasons.append(f"full: {cand.free_ips} free address{'es' if cand.free_ips != 1 else ''}"
                             f", {constraints.count} needed")
-    cand.fixed_ips = _pinned_fixed_ips(subnets, kinds)
+    cand.fixed_ips = _pinned_fixed_ips(subnets, kinds, choice.policy, constraints.count)
 
 
 def _kind(s: SubnetUsage) -> str:
@@ -406,14 +431,17 @@ def _kind(s: SubnetUsage) -> str:
     return "6-auto" if auto else "6"
 
 
-def _pinned_fixed_ips(subnets: list[SubnetUsage],
-                      kinds: dict[str, list[SubnetUsage]]) -> list[dict[str, str]] | None:
+def _pinned_fixed_ips(subnets: list[SubnetUsage], kinds: dict[str, list[SubnetUsage]],
+                      policy: str = "spread", count: int = 1) -> list[dict[str, str]] | None:
     """None when the default allocation (C.2) can only draw from DHCP-enabled
     subnets; else the subnets to ask for: per one-address kind, the DHCP-enabled
-    subnet with the most free addresses, plus every SLAAC subnet (as the default)."""
+    subnet with room for ``count`` ports the policy puts first
+    (``subnet_scheduler.policy_key``), plus every SLAAC subnet (as the default)."""
     if all(s.enable_dhcp for s in subnets if _kind(s) != "6-auto"):
         return None
-    pinned = [max(kinds[k], key=lambda s: s.free_ips).id for k in ("4", "6") if k in kinds]
+    key = subnet_scheduler.policy_key(policy)
+    pinned = [min([s for s in kinds[k] if s.free_ips >= count] or kinds[k], key=key).id
+              for k in ("4", "6") if k in kinds]
     pinned += [s.id for s in subnets if _kind(s) == "6-auto"]
     return [{"subnet_id": sid} for sid in pinned]
 
