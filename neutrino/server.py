@@ -26,6 +26,8 @@ from neutrino.services.env import Env
 
 LOG = logging.getLogger(__name__)
 
+WORKER_HEALTHCHECK = 30  # seconds a worker may take to start or to answer a ping
+
 # Worker processes rebuild the settings the parent validated from this variable.
 _SETTINGS_ENV = "NEUTRINO_SERVER_SETTINGS"
 
@@ -62,9 +64,13 @@ def serve(settings: Settings) -> None:
             db = Database(settings.database_url, pool_size=2)
             listener = exposition.listen(address, exposition.registry(
                 DatabaseCollector(Env(db=db, settings=settings))))
+        # A worker answers uvicorn's health check once it has imported everything:
+        # seconds on a busy host, where the default 5 s kills and respawns workers
+        # in a loop.
         uvicorn.run("neutrino.server:make_app", factory=True, host=settings.host,
                     port=settings.port, workers=settings.workers, log_level=settings.log_level,
-                    access_log=False, timeout_keep_alive=30)
+                    access_log=False, timeout_keep_alive=30,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK)
     finally:
         if listener is not None:
             listener.shutdown()
