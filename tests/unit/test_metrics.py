@@ -13,12 +13,16 @@ import textwrap
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from test_keystone_auth import fake_keystone, make_client  # noqa: F401  (fixtures)
 
 from neutrino import logs
 from neutrino.api import telemetry
-from neutrino.config import ConfigError, load_settings, parse_listen
+from neutrino.config import ConfigError, Settings, load_settings, parse_listen
+from neutrino.ovn.plan import ADD, DEL, SET, Change
+from neutrino.ovn.sync import DriftReport, NorthboundSync
+from neutrino.services.env import Env
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -185,3 +189,28 @@ def test_unknown_methods_and_collections_are_bounded(api):
                  status="405") - value(before, "neutrino_api_requests_total",
                                        resource="networks", method="OTHER", status="405") == 1
     assert not [k for k in after if "bogus" in str(k)]
+
+
+def test_audits_count_drift_found_and_repaired(tmp_path):
+    """What a periodic audit found and repaired lands in the NB sync's counters (the
+    audit itself, against a real NB, is tests/integration/test_nb_sync.py)."""
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+    names = [("neutrino_nb_audit_drift_rows_total", {"kind": k})
+             for k in ("missing", "different", "extra")]
+    names += [("neutrino_nb_audit_repaired_rows_total", {}),
+              ("neutrino_nb_audits_total", {"result": "ok"}),
+              ("neutrino_nb_audits_total", {"result": "failed"})]
+    sync = NorthboundSync(Env(db=None, settings=Settings(state_dir=tmp_path)), None)
+    before = [sample(n, **l) for n, l in names]
+    changes = (Change(ADD, "Logical_Switch", "a"), Change(ADD, "Logical_Switch", "b"),
+               Change(SET, "ACL", "c"), Change(DEL, "NAT", "d"))
+    sync.audit = lambda repair: DriftReport(changes, repaired=repair)
+    assert sync._audit_and_log()
+
+    def broken(repair):
+        raise RuntimeError("NB away")
+    sync.audit = broken
+    assert not sync._audit_and_log()
+    after = [sample(n, **l) for n, l in names]
+    assert [a - b for a, b in zip(after, before)] == [2, 1, 1, 4, 1, 1]
