@@ -7,6 +7,7 @@ so ``GET /metrics`` on any of them counts every worker's requests; with
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import shutil
@@ -51,6 +52,15 @@ def metrics_directory(state_dir: Path, kind: str) -> Path:
         return exposition.enable_multiprocess(directory)
 
 
+def _healthcheck() -> dict[str, int]:
+    """uvicorn's worker health-check timeout, where this uvicorn has one: a worker
+    answers it once it has imported everything, seconds on a busy host, where the
+    default 5 s kills and respawns workers in a loop."""
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        return {"timeout_worker_healthcheck": WORKER_HEALTHCHECK}
+    return {}
+
+
 def serve(settings: Settings) -> None:
     """Serve the API until interrupted. The caller has checked the database.
     Raises OSError when ``metrics_listen`` cannot be bound."""
@@ -64,13 +74,9 @@ def serve(settings: Settings) -> None:
             db = Database(settings.database_url, pool_size=2)
             listener = exposition.listen(address, exposition.registry(
                 DatabaseCollector(Env(db=db, settings=settings))))
-        # A worker answers uvicorn's health check once it has imported everything:
-        # seconds on a busy host, where the default 5 s kills and respawns workers
-        # in a loop.
         uvicorn.run("neutrino.server:make_app", factory=True, host=settings.host,
                     port=settings.port, workers=settings.workers, log_level=settings.log_level,
-                    access_log=False, timeout_keep_alive=30,
-                    timeout_worker_healthcheck=WORKER_HEALTHCHECK)
+                    access_log=False, timeout_keep_alive=30, **_healthcheck())
     finally:
         if listener is not None:
             listener.shutdown()
