@@ -1,6 +1,6 @@
 """``GET /metrics`` (neutrino/metrics, api/metrics.py) and ``X-Openstack-Request-Id``
 (api/telemetry.py, logs.py), in-process. The several-workers case is
-tests/integration/test_metrics.py."""
+tests/integration/test_metrics_workers.py."""
 
 from __future__ import annotations
 
