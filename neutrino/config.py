@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     auto_allocate_cidrs: str = "10.128.0.0/16"
     auto_allocate_external_network: str = ""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Prometheus exposition (neutrino.metrics) on an address of its own, "host:port"
+    # ("[::1]:9100" for IPv6). Empty: `neutrino server` and `neutrino up` serve /metrics on
+    # the API port; `neutrino controller` and `neutrino metadata-agent` serve none.
+    metrics_listen: str = ""
     # OVN northbound ovsdb-server ("unix:/path", "tcp:host:6641", comma-separated for a cluster).
     ovn_nb_connection: str = ""
     # OVN southbound ovsdb-server; with ovn_nb_connection, `neutrino up` starts no OVN of its own.
@@ -202,6 +206,13 @@ class Settings(BaseSettings):
             ipaddress.ip_address(server)  # ValueError names the entry
         return value
 
+    @field_validator("metrics_listen")
+    @classmethod
+    def _check_metrics_listen(cls, value: str) -> str:
+        if value.strip():
+            parse_listen(value)
+        return value.strip()
+
     @field_validator("auto_allocate_cidrs")
     @classmethod
     def _check_auto_allocate_cidrs(cls, value: str) -> str:
@@ -284,6 +295,10 @@ class Settings(BaseSettings):
                 "security_group_rule": self.quota_security_group_rule,
                 "rbac_policy": self.quota_rbac_policy}
 
+    def metrics_address(self) -> tuple[str, int] | None:
+        """``metrics_listen`` as ``(host, port)``; None when unset."""
+        return parse_listen(self.metrics_listen) if self.metrics_listen else None
+
     def physnet_bridges(self) -> dict[str, str]:
         """``bridge_mappings`` as ``{physnet: bridge}``."""
         return parse_mappings(self.bridge_mappings)
@@ -322,6 +337,21 @@ def parse_mappings(value: str) -> dict[str, str]:
             raise ValueError(f"bridge {bridge!r} is mapped twice")
         result[physnet] = bridge
     return result
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:9100"`` -> ``("127.0.0.1", 9100)``; ``"[::1]:9100"`` -> ``("::1", 9100)``;
+    ``":9100"`` listens on every IPv4 address (``0.0.0.0``). Raises ValueError for
+    anything else (no port, a port outside 1-65535, an unbracketed IPv6 address)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not <host>:<port> (port 1-65535)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        ipaddress.IPv6Address(host)  # ValueError names it
+    elif ":" in host:
+        raise ValueError(f"{value!r}: write an IPv6 address in brackets, [{host}]:{port}")
+    return host or "0.0.0.0", int(port)
 
 
 MAX_VLAN = 4094

@@ -12,23 +12,36 @@ from neutrino import policy
 from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
                           extensions, health, instances,
-                          ip_availability, port_bindings, quotas, rbac, resources, routers,
-                          scheduler, segment_ranges, subnetpools, tags)
+                          ip_availability, metrics, port_bindings, quotas, rbac, resources,
+                          routers, scheduler, segment_ranges, subnetpools, tags, telemetry)
 from neutrino.api.responses import JSONResponse
+from neutrino.metrics import exposition
+from neutrino.metrics.database import DatabaseCollector
 from neutrino.services import segment_ranges as segment_range_service
 from neutrino.services.env import Env
 
 
+class NeutrinoApp(FastAPI):
+    """FastAPI with ``api.telemetry`` outside everything, Starlette's error middleware
+    included: a 500 carries its request id too, and the traceback logged with it."""
+
+    def build_middleware_stack(self):
+        return telemetry.TelemetryMiddleware(super().build_middleware_stack())
+
+
 def create_app(env: Env) -> FastAPI:
     """Build the app around an Env (database + settings). Starting it (the ASGI
-    lifespan) writes the default network segment ranges of these settings."""
+    lifespan) writes the default network segment ranges of these settings; its end
+    marks this process's metrics dead (``metrics.exposition.process_exit``). Serves
+    ``GET /metrics`` unless ``metrics_listen`` is set."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
         await asyncio.to_thread(segment_range_service.sync_default_ranges, env)
         yield
+        exposition.process_exit()
 
-    app = FastAPI(title="neutrino", version="2.0", default_response_class=JSONResponse,
+    app = NeutrinoApp(title="neutrino", version="2.0", default_response_class=JSONResponse,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.env = env
     errors.install(app)
@@ -40,6 +53,9 @@ def create_app(env: Env) -> FastAPI:
         resources.add_collection(core, collection)
     app.include_router(extensions.router)
     app.include_router(health.router)
+    if not env.settings.metrics_listen:
+        app.state.metrics_registry = exposition.registry(DatabaseCollector(env))
+        app.include_router(metrics.router)
     app.include_router(routers.router)  # member actions before the generic item routes
     app.include_router(subnetpools.router)
     app.include_router(address_groups.router)

@@ -5,6 +5,7 @@ If-Match revision."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Callable, TypeVar
@@ -85,8 +86,10 @@ async def call(env: Env, fn: Callable[..., T], *args: Any) -> T:
     On SQLite it runs on the event loop: there is no network round trip to
     overlap, writes are serialised anyway, and handing work to a thread costs
     about a millisecond of wake-up latency per request here. On PostgreSQL it
-    runs on a worker thread, so requests overlap their database round trips.
+    runs on a worker thread, so requests overlap their database round trips; the
+    thread sees the request's context variables (its request id, for the logs).
     """
     if env.db.is_sqlite:
         return fn(env, *args)
-    return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, env, *args)
+    return await asyncio.get_running_loop().run_in_executor(
+        _EXECUTOR, contextvars.copy_context().run, fn, env, *args)

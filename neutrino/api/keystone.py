@@ -1,7 +1,8 @@
 """``auth_strategy = keystone``: the caller's Context from a Keystone v3 token.
 
 What keystonemiddleware's ``authtoken`` does for Neutron (reference A.2), in one
-ASGI middleware: every request except ``GET /`` (the version list) must carry
+ASGI middleware: every request except ``GET /`` (the version list), ``/healthz`` and
+``/metrics`` (neither has anything secret) must carry
 ``X-Auth-Token``; neutrino validates it with ``GET <identity>/v3/auth/tokens``
 (``X-Subject-Token``), authenticated as the service user of
 ``[keystone_authtoken]`` (keystoneauth1 session, password plugin), and builds the
@@ -44,7 +45,8 @@ LOG = logging.getLogger(__name__)
 
 EXPIRY_MARGIN = 5.0      # seconds before expires_at a cached token stops being trusted
 CACHE_SIZE = 10000       # validated tokens kept (the least recently used go first)
-UNAUTHENTICATED = {"/", "/healthz"}  # paths served without a token (version list, health)
+# paths served without a token: the version list, health, Prometheus' scrape
+UNAUTHENTICATED = {"/", "/healthz", "/metrics"}
 _UNAUTHORIZED_MESSAGE = "The request you have made requires authentication."
 
 

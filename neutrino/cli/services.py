@@ -22,6 +22,9 @@ from neutrino.cli.common import (
 from neutrino.config import ConfigError
 from neutrino.db.session import Database, NotMigrated
 
+MetricsOpt = typer.Option(None, "--metrics-listen",
+                          help="Serve Prometheus metrics on host:port (setting metrics_listen)")
+
 
 @app.command()
 def server(config: Optional[str] = ConfigOpt,
@@ -29,13 +32,19 @@ def server(config: Optional[str] = ConfigOpt,
            port: Optional[int] = typer.Option(None, "--port", help="Listen port (9696)"),
            workers: Optional[int] = typer.Option(None, "--workers", help="API worker processes (1)"),
            database_url: Optional[str] = DbOpt,
-           state_dir: Optional[Path] = StateDirOpt) -> None:
-    """Serve the Networking API v2.0."""
+           state_dir: Optional[Path] = StateDirOpt,
+           metrics_listen: Optional[str] = MetricsOpt) -> None:
+    """Serve the Networking API v2.0 (and GET /metrics, unless metrics_listen moves it)."""
     settings = settings_or_exit(config, host=host, port=port, workers=workers,
-                         database_url=database_url, state_dir=state_dir)
+                         database_url=database_url, state_dir=state_dir,
+                         metrics_listen=metrics_listen)
     require_migrated(settings)
     from neutrino.server import serve
-    serve(settings)
+    try:
+        serve(settings)
+    except OSError as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
@@ -123,30 +132,51 @@ def controller(config: Optional[str] = ConfigOpt, database_url: Optional[str] = 
                state_dir: Optional[Path] = StateDirOpt, ovn_nb_connection: Optional[str] = NbOpt,
                ovn_sb_connection: Optional[str] = typer.Option(
                    None, "--ovn-sb-connection",
-                   help="OVN southbound DB (comma-separated for a cluster)")) -> None:
+                   help="OVN southbound DB (comma-separated for a cluster)"),
+               metrics_listen: Optional[str] = MetricsOpt) -> None:
     """Run the NB sync, the SB port-status watcher and Nova's event sender in the
     foreground, logging to stderr, until SIGTERM or Ctrl-C. Any number may run
     against one database and OVN: one leads (a lock in the database), the others
-    stand by and take over within seconds."""
-    import logging
+    stand by and take over within seconds. With metrics_listen, serves its metrics
+    (NB sync, audits, leadership) there."""
     import signal
     import threading
 
+    from neutrino import logs
     from neutrino.control import controller as control
 
     settings = settings_or_exit(config, database_url=database_url, state_dir=state_dir,
-                         ovn_nb_connection=ovn_nb_connection, ovn_sb_connection=ovn_sb_connection)
+                         ovn_nb_connection=ovn_nb_connection, ovn_sb_connection=ovn_sb_connection,
+                         metrics_listen=metrics_listen)
     if not settings.ovn_nb_connection or not settings.ovn_sb_connection:
         err.print("[red]neutrino: set ovn_nb_connection and ovn_sb_connection (or pass "
                   "--ovn-nb-connection and --ovn-sb-connection)[/red]")
         raise typer.Exit(2)
     require_migrated(settings)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    control.serve(settings, stop)
+    listener = _metrics_listener(settings)
+    try:
+        control.serve(settings, stop)
+    finally:
+        if listener is not None:
+            listener.shutdown()
+
+
+def _metrics_listener(settings):
+    """This process's metrics served on ``metrics_listen`` (None when unset); exit 1
+    when the address cannot be bound."""
+    address = settings.metrics_address()
+    if address is None:
+        return None
+    from neutrino.metrics import exposition
+    try:
+        return exposition.listen(address, exposition.registry())
+    except OSError as exc:
+        err.print(f"[red]neutrino: metrics_listen {settings.metrics_listen}: {exc}[/red]")
+        raise typer.Exit(1)
 
 
 @app.command("metadata-server")
@@ -186,34 +216,35 @@ def metadata_agent(
         netns_prefix: str = typer.Option(
             "ovnmeta-", "--netns-prefix",
             help="Metadata namespaces are <prefix><network id>; another chassis' agent on "
-                 "the same machine needs another prefix (e.g. ovnmeta2-)")
+                 "the same machine needs another prefix (e.g. ovnmeta2-)"),
+        metrics_listen: Optional[str] = MetricsOpt
 ) -> None:
     """Serve 169.254.169.254 on this chassis' networks, forwarding to the metadata
     service (or nova_metadata_url), in the foreground until Ctrl-C, and report the
     networks served in the chassis' SB Chassis_Private row (external_ids
     neutrino:metadata-agent, neutrino:metadata-networks), which the controller waits
     for before a port bound here is ACTIVE. 'neutrino up' runs one per lab chassis."""
-    import logging
     import signal
     import socket
     import threading
 
+    from neutrino import logs
     from neutrino.host import ovs as host_ovs
     from neutrino.metadata import auth
     from neutrino.metadata.agent import MetadataAgent
     from neutrino.ovn import idl
 
     settings = settings_or_exit(config, state_dir=state_dir, ovn_sb_connection=ovn_sb_connection,
-                         chassis_name=chassis_name)
+                         chassis_name=chassis_name, metrics_listen=metrics_listen)
     if not settings.ovn_sb_connection:
         err.print("[red]neutrino: no OVN SB connection: set ovn_sb_connection or pass "
                   "--ovn-sb-connection[/red]")
         raise typer.Exit(2)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    listener = _metrics_listener(settings)
     try:
         chassis = (settings.chassis_name or host_ovs.system_id(ovs_connection)
                    or socket.gethostname())
@@ -228,5 +259,9 @@ def metadata_agent(
         raise typer.Exit(1)
     finally:
         idl.disconnect_all()
+        if listener is not None:
+            listener.shutdown()
+        from neutrino.metrics import exposition
+        exposition.process_exit()  # under neutrino up: its live gauges go now
 
 

@@ -23,7 +23,8 @@ they had been applied), port states are re-read from the SB, Nova events wait in
 their outbox. Every heartbeat, the controller writes its report (role, NB/SB
 connection, RAFT role of every remote, outbox progress, last audit) to the
 ``controllers`` table, which ``GET /healthz`` and ``neutrino status`` read
-(``services.health``).
+(``services.health``), and keeps ``neutrino_controller_is_leader`` (1 while leading)
+and ``neutrino_controller_leader_terms_total`` (``metrics.families``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from neutrino.config import Settings
 from neutrino.control.leader import LeaderLock, leader_lock
 from neutrino.db.models import ControllerReport
 from neutrino.db.session import Database
+from neutrino.metrics import families as metric_families
 from neutrino.notifiers import nova as nova_notifier
 from neutrino.ovn import cluster, idl
 from neutrino.ovn.agents import AgentMirror
@@ -97,6 +99,7 @@ class Controller:
         lock and remove this controller's report. Never dies of a database or OVN
         error: those are logged and retried."""
         LOG.info("controller %s standing by for the %s", self.name, self.lock.description)
+        metric_families.controller().is_leader.set(0)
         standby_since = time.monotonic()
         try:
             while not stop.is_set():
@@ -125,10 +128,14 @@ class Controller:
         self.terms += 1
         self.leader_since = common.now()
         self._term = _Term(self)
+        measured = metric_families.controller()
+        measured.terms.inc()
+        measured.is_leader.set(1)
 
     def _end_term(self) -> None:
         term, self._term = self._term, None
         self.leader_since = None
+        metric_families.controller().is_leader.set(0)
         if term is not None:
             term.end()
 

@@ -9,7 +9,9 @@ neutrino's own OVN only) and the same ``control.controller.Controller`` that
 ``neutrino controller`` runs (NB sync, SB port-status watcher reporting a port
 ACTIVE once its chassis' agent reports its network served, Nova's port-event
 sender), in a thread — then serves the API until Ctrl-C or ``neutrino down``, and
-stops exactly what it started. ``<state_dir>/runtime.json`` tells the other
+stops exactly what it started. The API, the controller and the agents record their
+metrics into one directory (``metrics.exposition``), so the API's ``/metrics`` (or
+``metrics_listen``) shows them all. ``<state_dir>/runtime.json`` tells the other
 commands (``down``, ``status``, ``lab ...``) where everything is.
 """
 
@@ -19,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import threading
@@ -192,6 +195,10 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, 
     running = RuntimeInfo.load(state_dir)
     if running is not None:
         raise RuntimeError(f"neutrino up is already running on {state_dir} (pid {running.pid})")
+    # The API, the controller thread and the agents' processes record into one
+    # directory: the API's /metrics shows them all.
+    from neutrino.metrics import exposition
+    metrics_dir = exposition.enable_multiprocess(exposition.run_directory(state_dir, "up"))
 
     ovn, lab = None, []
     if settings.ovn_nb_connection:
@@ -219,11 +226,15 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, 
     stop = threading.Event()
     controller_thread = None
     db = Database(settings.database_url)
-    metadata = None
+    metadata = metrics_listener = None
     try:
         progress("migrating the database")
         db.upgrade()
         env = Env(db=db, settings=settings)
+        if settings.metrics_address() is not None:
+            from neutrino.metrics.database import DatabaseCollector
+            metrics_listener = exposition.listen(settings.metrics_address(),
+                                                 exposition.registry(DatabaseCollector(env)))
 
         from neutrino.control.controller import Controller
         from neutrino.ovn.idl import nb_api, sb_api
@@ -278,7 +289,10 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, 
         if metadata is not None:
             metadata.stop()
         (state_dir / RUNTIME_FILE).unlink(missing_ok=True)
+        if metrics_listener is not None:
+            metrics_listener.shutdown()
         db.dispose()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
         if ovn is not None:
             persisted.remove_upstreams(state_dir, ovs_conn)
             persisted.remove_vlans(state_dir, ovs_conn)
@@ -308,7 +322,9 @@ def agent_env(settings: Settings) -> dict[str, str]:
     return {"NEUTRINO_STATE_DIR": str(settings.state_dir.absolute()),
             "NEUTRINO_METADATA_HOST": settings.metadata_host,
             "NEUTRINO_METADATA_PORT": str(settings.metadata_port),
-            "NEUTRINO_LOG_LEVEL": settings.log_level}
+            "NEUTRINO_LOG_LEVEL": settings.log_level,
+            # their metrics go to up's directory (PROMETHEUS_MULTIPROC_DIR, inherited)
+            "NEUTRINO_METRICS_LISTEN": ""}
 
 
 def _start_agents(settings: Settings, lab: list[fleet.LabChassis], sb_conn: str,

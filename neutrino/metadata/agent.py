@@ -63,6 +63,7 @@ from neutrino.metadata.index import Binding, PortIndex, binding_from_row
 from neutrino.metadata.loop import new_event_loop
 from neutrino.metadata.proxy import Listener, MetadataProxy
 from neutrino.metadata.report import ChassisReporter, default_agent_id
+from neutrino.metrics import families as metric_families
 
 LOG = logging.getLogger(__name__)
 
@@ -262,8 +263,11 @@ class MetadataAgent:
         self._schedule_reconcile()
 
     def _report(self) -> None:
-        """Hand the served set to the reporter (it writes only a change)."""
-        self.reporter.update(self.served_networks())
+        """Hand the served set to the reporter (it writes only a change) and to the
+        ``neutrino_metadata_networks_served`` gauge."""
+        served = self.served_networks()
+        self.reporter.update(served)
+        metric_families.metadata().networks.labels(self.chassis).set(len(served))
 
     def _load(self, bindings: list[Binding]) -> None:
         for binding in bindings:

@@ -10,7 +10,8 @@ metadata service (``auth.forward_url``: neutrino's own, or Nova's) with Nova's p
 headers (``auth.proxy_headers``), after dropping every copy of them the guest sent
 (:func:`forward_headers`). Unknown source: 404. A guest's token ``PUT`` carrying
 ``X-Forwarded-For``: 403 (AWS's anti-SSRF rule). Service unreachable: 503 with
-``Retry-After``.
+``Retry-After``. Every request is counted by result, with its latency
+(``neutrino_metadata_requests_total{result}``, ``metrics.families``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,7 @@ from multidict import CIMultiDict
 from neutrino.metadata.auth import proxy_headers
 from neutrino.metadata.forward import ForwardError, Upstream
 from neutrino.metadata.index import Binding, PortIndex
+from neutrino.metrics import families as metric_families
 
 LOG = logging.getLogger(__name__)
 
@@ -84,6 +87,9 @@ class MetadataProxy:
         self._upstream = Upstream(self.forward_url, timeout=timeout)
         self.requests = 0  # counters, for logs and benchmarks
         self.errors = 0
+        measured = metric_families.metadata()
+        self._counted = {r: measured.requests.labels(r) for r in metric_families.METADATA_RESULTS}
+        self._duration = measured.duration
 
     async def listen(self, network_id: str, sock: Any) -> "Listener":
         """Serve ``sock`` (listening, non-blocking) as network ``network_id``'s."""
@@ -92,17 +98,26 @@ class MetadataProxy:
         return Listener(server, await loop.create_server(server, sock=sock))
 
     async def handle(self, network_id: str, request: web.BaseRequest) -> web.StreamResponse:
-        """Resolve the caller from the connection, forward, relay the answer."""
+        """Resolve the caller from the connection, forward, relay the answer; count it
+        by result with its latency (``metrics.families.metadata``)."""
+        started = time.perf_counter()
         self.requests += 1
+        result, response = await self._handle(network_id, request)
+        self._counted[result].inc()
+        self._duration.observe(time.perf_counter() - started)
+        return response
+
+    async def _handle(self, network_id: str,
+                      request: web.BaseRequest) -> tuple[str, web.StreamResponse]:
         peer = request.transport.get_extra_info("peername") if request.transport else None
         client = peer[0].split("%", 1)[0] if peer else ""
         binding = self.index.resolve(network_id, client) if client else None
         if binding is None or not binding.device_id:
             LOG.info("no port with address %s on network %s: 404 for %s %s", client,
                      network_id, request.method, request.path)
-            return _text(404, "404 Not Found\n\nThe resource could not be found.\n")
+            return "unknown_port", _text(404, "404 Not Found\n\nThe resource could not be found.\n")
         if request.method == "PUT" and "X-Forwarded-For" in request.headers:
-            return _text(403, "403 Forbidden")
+            return "refused", _text(403, "403 Forbidden")
         headers = forward_headers(request.headers.items(), self.secret, binding, client)
         body = await request.read()
         try:
@@ -112,10 +127,12 @@ class MetadataProxy:
             self.errors += 1
             LOG.warning("metadata service at %s failed for %s %s (port %s): %s",
                         self.forward_url, request.method, request.path, binding.port_id, exc)
-            return _text(503, "The metadata service is temporarily unavailable.",
-                         **{"Retry-After": "1"})
-        return web.Response(status=reply.status, body=reply.body,
-                            headers=response_headers(reply.headers))
+            return "unavailable", _text(503, "The metadata service is temporarily unavailable.",
+                                        **{"Retry-After": "1"})
+        result = ("ok" if reply.status < 400 else
+                  "client_error" if reply.status < 500 else "server_error")
+        return result, web.Response(status=reply.status, body=reply.body,
+                                    headers=response_headers(reply.headers))
 
     async def close(self) -> None:
         await self._upstream.close()

@@ -35,6 +35,9 @@ the leader lock (``control.leader``) runs this sync. Its ``fence`` (the lock's
 raises :class:`NotLeader` and writes nothing more, so a controller that lost its
 database session cannot race the new leader. Outbox rows a dead leader applied but
 did not delete are applied again by the next one, which changes nothing.
+
+Metrics (``metrics.families.sync``): each batch's duration and rows, failed rounds,
+and per periodic audit its result and the drift found and repaired.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from tenacity import (RetryCallState, Retrying, retry_if_exception_type,
                       retry_if_not_exception_type, wait_exponential)
 
 from neutrino.db.models import OvnOutbox, Router
+from neutrino.metrics import families as metric_families
 from neutrino.ovn import apply, chassis, dns, load, observe
 from neutrino.ovn.plan import ADD, DEL, SET, Change, plan
 from neutrino.services import common, segments
@@ -209,6 +213,7 @@ class NorthboundSync:
         (0: the outbox was empty). Raises on NB or DB errors; nothing is lost."""
         self.requeue_gateways()
         limit = max_rows or self.batch_size
+        started = time.perf_counter()
         rows = self.env.db.run(lambda s: s.execute(
             select(OvnOutbox.id, OvnOutbox.resource_type, OvnOutbox.resource_id)
             .order_by(OvnOutbox.id).limit(limit)).all(), write=False)
@@ -222,6 +227,9 @@ class NorthboundSync:
         changes = apply.apply_resources(self.env, self.nb, {(r.resource_type, r.resource_id)
                                                             for r in rows}, self.chassis())
         self._delete_outbox([r.id for r in rows])
+        measured = metric_families.sync()
+        measured.batch_duration.observe(time.perf_counter() - started)
+        measured.outbox_rows.inc(len(rows))
         self.stats.outbox_rows += len(rows)
         self.stats.changes += len(changes)
         self.stats.nb_transactions += bool(changes)
@@ -310,6 +318,7 @@ class NorthboundSync:
         """Record and log a failed turn of :meth:`run_forever`, the first in a row
         with its traceback (tenacity's ``before_sleep``)."""
         exc = state.outcome.exception()
+        metric_families.sync().failures.inc()
         self.stats.last_error = f"{type(exc).__name__}: {exc}"
         if state.attempt_number == 1:
             LOG.error("NB sync failed; retrying", exc_info=exc)
@@ -325,11 +334,18 @@ class NorthboundSync:
         except Exception as exc:  # noqa: BLE001 - logged, retried
             self.stats.last_error = f"{type(exc).__name__}: {exc}"
             self.stats.last_audit = {"at": at, "ok": False, "error": self.stats.last_error}
+            metric_families.sync().audits.labels("failed").inc()
             LOG.warning("NB audit failed, retrying in %.0fs: %s", AUDIT_RETRY, exc)
             return False
         self.stats.last_audit = {"at": at, "ok": True, "missing": len(report.missing),
                                  "different": len(report.different),
                                  "extra": len(report.extra)}
+        measured = metric_families.sync()
+        measured.audits.labels("ok").inc()
+        for kind in ("missing", "different", "extra"):
+            measured.drift.labels(kind).inc(self.stats.last_audit[kind])
+        if report.repaired:
+            measured.repaired.inc(len(report.changes))
         if report.has_drift:
             LOG.warning("NB audit repaired %d missing, %d different and %d extra row(s)",
                         len(report.missing), len(report.different), len(report.extra))

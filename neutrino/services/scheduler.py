@@ -337,6 +337,30 @@ def rank_networks(session: Session, env: Env, project: str,
     return eligible + [c for c in candidates if c.reasons]
 
 
+def network_capacity(session: Session) -> list[Candidate]:
+    """Every network the scheduler may place a port on, of every project, with its
+    ``free_ips``/``used_ips``/``total_ips`` as the scheduler counts them (the scarcest
+    kind of address over the DHCP-enabled subnets an instance's port may use), by id.
+    Networks it never considers are left out: ``router:external`` ones and those
+    without such a subnet. Tags and ``admin_state_up`` are not judged. Two queries; what
+    the ``neutrino_network_free_ips`` gauge reports (``metrics.database``)."""
+    nets = session.execute(select(Network.id, Network.name, Network.project_id)
+                           .where(Network.router_external.is_(False))
+                           .order_by(Network.id)).all()
+    if not nets:
+        return []
+    usage = ip_availability.subnet_usage(
+        session, select(Network.id).where(Network.router_external.is_(False)))
+    result = []
+    for net in nets:
+        counts = _scarcest(_kinds(_usable(usage.get(net.id, []))), None)
+        if counts is not None:
+            cand = Candidate(net.id, net.name, net.project_id, False, False, [])
+            cand.free_ips, cand.used_ips, cand.total_ips = counts
+            result.append(cand)
+    return result
+
+
 def why_nothing_fits(candidates: list[Candidate], project: str, count: int) -> str:
     """The reason for AutoAllocationFailure: no candidate network at all, or all full."""
     wanted = f"{count} free address{'es' if count != 1 else ''}"
@@ -396,29 +420,47 @@ def _judge(cand: Candidate, admin_state_up: bool, subnets: list[SubnetUsage],
     if missing:
         cand.reasons.append(f"missing tag{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     version = constraints.ip_version
-    # an instance's port can only use subnets without service types or open to compute:*
-    subnets = [s for s in subnets if not s.service_types
-               or any(t.startswith(c.DEVICE_OWNER_COMPUTE_PREFIX) for t in s.service_types)]
+    subnets = _usable(subnets)
     if choice.required_tag:
         kept = {s.id for k in ("4", "6") for s in subnet_scheduler.keep_tagged(
             [s for s in subnets if _kind(s) == k], choice.tags, choice.required_tag)}
         subnets = [s for s in subnets if s.id in kept or _kind(s) == "6-auto"]
-    kinds: dict[str, list[SubnetUsage]] = {}
-    for s in subnets:
-        if s.enable_dhcp:
-            kinds.setdefault(_kind(s), []).append(s)
-    counted = [group for kind, group in kinds.items() if version in (None, int(kind[0]))]
-    if not counted:
+    kinds = _kinds(subnets)
+    counts = _scarcest(kinds, version)
+    if counts is None:
         cand.reasons.append(f"no DHCP-enabled {f'IPv{version} ' if version else ''}subnet")
         return
-    # the scarcest kind bounds how many ports fit
-    cand.free_ips, cand.used_ips, cand.total_ips = min(
-        (sum(s.free_ips for s in group), sum(s.used_ips for s in group),
-         sum(s.total_ips for s in group)) for group in counted)
+    cand.free_ips, cand.used_ips, cand.total_ips = counts
     if cand.free_ips < constraints.count:
         cand.reasons.append(f"full: {cand.free_ips} free address{'es' if cand.free_ips != 1 else ''}"
                             f", {constraints.count} needed")
     cand.fixed_ips = _pinned_fixed_ips(subnets, kinds, choice.policy, constraints.count)
+
+
+def _usable(subnets: list[SubnetUsage]) -> list[SubnetUsage]:
+    """The subnets an instance's port can use: no service types, or one open to compute:*."""
+    return [s for s in subnets if not s.service_types
+            or any(t.startswith(c.DEVICE_OWNER_COMPUTE_PREFIX) for t in s.service_types)]
+
+
+def _kinds(subnets: list[SubnetUsage]) -> dict[str, list[SubnetUsage]]:
+    """DHCP-enabled ``subnets`` by the kind of address a port takes from them."""
+    kinds: dict[str, list[SubnetUsage]] = {}
+    for s in subnets:
+        if s.enable_dhcp:
+            kinds.setdefault(_kind(s), []).append(s)
+    return kinds
+
+
+def _scarcest(kinds: dict[str, list[SubnetUsage]],
+              version: int | None) -> tuple[int, int, int] | None:
+    """(free, used, total) of the scarcest kind of address (of IP ``version`` if given):
+    what bounds how many ports fit; None when the network offers no such kind."""
+    counted = [group for kind, group in kinds.items() if version in (None, int(kind[0]))]
+    if not counted:
+        return None
+    return min((sum(s.free_ips for s in group), sum(s.used_ips for s in group),
+                sum(s.total_ips for s in group)) for group in counted)
 
 
 def _kind(s: SubnetUsage) -> str:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 
+import httpx
 import pytest
 from allinone import NEUTRINO, host_state, neutrino, running_allinone
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from neutrino.lab.daemons import wait_until
 
@@ -43,6 +46,31 @@ def test_instances_lease_the_api_addresses_ping_and_turn_active(allinone):
         assert port["binding:host_id"] == allinone.runtime["chassis_name"]
     listed = allinone.lab("list").stdout
     assert a in listed and b in listed
+
+
+def test_metrics_of_the_controller_and_the_agents_show_at_the_api(allinone):
+    """Under ``neutrino up`` the controller thread and the chassis' metadata agent (a
+    process of its own) record into the run's metrics directory: the API's /metrics
+    shows them with its own."""
+    net = allinone.network("pm", "10.0.9.0/24")
+    vm = allinone.boot("m", net["id"], "pm")
+    assert allinone.leased(vm)
+    chassis = allinone.runtime["chassis_name"]
+    metrics_url = allinone.url.removesuffix("/v2.0") + "/metrics"
+
+    def scraped():
+        text = httpx.get(metrics_url, timeout=30).text
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for f in text_string_to_metric_families(text) for s in f.samples}
+        return samples if samples.get(("neutrino_metadata_networks_served",
+                                       (("chassis", chassis),)), 0) >= 1 else None
+    samples = wait_until(scraped, 20, "the agent's networks at the API's /metrics")
+    assert samples[("neutrino_controller_is_leader", ())] == 1
+    assert samples[("neutrino_controller_leaders", ())] == 1
+    assert samples[("neutrino_nb_sync_outbox_rows_total", ())] >= 1
+    assert samples[("neutrino_chassis_alive", ())] >= 1
+    assert samples[("neutrino_api_requests_total", (("method", "POST"), ("resource", "networks"),
+                                                    ("status", "201")))] >= 1
 
 
 def test_overlapping_projects_each_reach_only_their_own_network(allinone):

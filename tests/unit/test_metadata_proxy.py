@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client import REGISTRY
 import yarl
 from aiohttp import web
 from test_metadata_index import CHASSIS, NET_A, NET_B, vif
@@ -153,7 +154,13 @@ def test_each_network_socket_serves_its_own_instance_at_the_same_address(api, tw
             await proxy.close()
             await runner.cleanup()
 
+    results = ("ok", "client_error", "unknown_port", "refused")
+    before = {r: REGISTRY.get_sample_value("neutrino_metadata_requests_total",
+                                           {"result": r}) or 0 for r in results}
     got = asyncio.run(scenario())
+    counted = {r: REGISTRY.get_sample_value("neutrino_metadata_requests_total",
+                                            {"result": r}) - before[r] for r in results}
+    assert counted == {"ok": 7, "client_error": 1, "unknown_port": 1, "refused": 1}
     for name in ("vm-a", "vm-b"):
         inst = two_instances[name]
         assert got[name]["uuid"] == inst["id"] and got[name]["hostname"] == name
