@@ -111,20 +111,19 @@ class _Renderer:
         return s
 
     # -- names ---------------------------------------------------------------------------
+    # names in summaries; the exact ids are in each step's ``ids``
     def port(self, pid: str) -> str:
         port = self.f.ports.get(pid, {})
         if port.get("name"):
-            return f"{port['name']} ({pid})"
+            return port["name"]
         ips = [ip["ip_address"] for ip in port.get("fixed_ips", [])]
         return f"{pid} ({', '.join(ips)})" if ips else pid
 
     def network(self, nid: str) -> str:
-        name = self.f.networks.get(nid, {}).get("name")
-        return f"{name} ({nid})" if name else nid
+        return self.f.networks.get(nid, {}).get("name") or nid
 
     def router(self, rid: str) -> str:
-        name = self.f.routers.get(rid, {}).get("name")
-        return f"{name} ({rid})" if name else rid
+        return self.f.routers.get(rid, {}).get("name") or rid
 
     def what(self) -> str:
         p = self.p
