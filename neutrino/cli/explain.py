@@ -76,7 +76,7 @@ def explain_cmd(
                 out.print(f"    [dim]{ids}[/dim]", highlight=False)
         if raw:
             out.rule("ovn-trace")
-            out.print(result["raw"], markup=False, highlight=False)
+            typer.echo(result["raw"])  # as ovn-trace printed it, never re-wrapped
     raise typer.Exit(0 if result["verdict"] == "allowed" else 1)
 
 

@@ -103,6 +103,7 @@ class _Renderer:
         self.delivered: list[str] = []  # summaries of deliveries that count
         self.drop: dict[str, Any] | None = None
         self.asked_arp = False
+        self.dst_addresses = {packet.ip_dst}  # plus where a DNAT (floating IP) sends it
 
     def step(self, kind: str, summary: str, **ids: str | None) -> dict[str, Any]:
         s = {"kind": kind, "summary": summary, "ids": {k.replace("__", ":"): v
@@ -190,7 +191,7 @@ class _Renderer:
         router = self.f.routers.get(rid, {})
         if nexthop in (None, "ip4.dst", "ip6.dst"):
             subnet = next((sid for sid, s in self.f.subnets.items() if s["cidr"] == prefix), None)
-            self.step("route", f"router {self.router(rid)} routes {self.p.ip_dst} to its connected "
+            self.step("route", f"router {self.router(rid)} routes it to its connected "
                       f"subnet {prefix} on interface {self.port(out)}", router_id=rid,
                       subnet_id=subnet, port_id=out)
         elif any(r.get("destination") == prefix and r.get("nexthop") == nexthop
@@ -204,13 +205,19 @@ class _Renderer:
                          if gw_net else ""), router_id=rid, port_id=out, network_id=gw_net)
 
     def nat(self, rid: str, kind: str, address: str) -> None:
+        """``ct_snat(address)``: a floating IP's or the gateway's address as the new
+        source; ``ct_dnat(address)``: a floating IP's fixed address as the new
+        destination (which the packet is then delivered to)."""
+        key = "floating_ip_address" if kind == "snat" else "fixed_ip_address"
         fip = next(((fid, f) for fid, f in self.f.floatingips.items()
-                    if f["floating_ip_address"] == address and f["router_id"] == rid), None)
+                    if f[key] == address and f["router_id"] == rid), None)
+        if kind == "dnat":
+            self.dst_addresses.add(address)
         if fip:
             fid, f = fip
             verb = (f"rewrites source {f['fixed_ip_address']} to floating IP {address}"
-                    if kind == "snat" else f"rewrites floating IP {address} to "
-                                           f"{f['fixed_ip_address']}")
+                    if kind == "snat" else f"rewrites floating IP "
+                                           f"{f['floating_ip_address']} to {address}")
             self.step("nat", f"router {self.router(rid)} {verb} (floating IP {fid})",
                       floatingip_id=fid, router_id=rid, port_id=f.get("fixed_port_id"))
         elif kind == "snat":
@@ -254,7 +261,7 @@ class _Renderer:
             return True
         if self.p.dest_port_id:
             return outport == self.p.dest_port_id
-        return any(ip["ip_address"] == self.p.ip_dst
+        return any(ip["ip_address"] in self.dst_addresses
                    for ip in self.f.ports.get(outport, {}).get("fixed_ips", []))
 
     def acl(self, flow: trace.Flow, port_id: str) -> None:
@@ -326,16 +333,17 @@ class _Renderer:
         if reached and not (self.drop and not dest):
             rules = [s["ids"]["security_group_rule_id"] for s in self.steps
                      if s["kind"] == "security_group_rule" and "security_group_rule_id" in s["ids"]]
-            routers = [s["ids"]["router_id"] for s in self.steps if s["kind"] == "router"]
+            routers = list(dict.fromkeys(s["ids"]["router_id"] for s in self.steps
+                                         if s["kind"] == "router"))
             reason = f"{self.what()} from {self.p.ip_src} to {target} is allowed"
             if rules:
                 reason += " by security group rule" + ("s " if len(rules) > 1 else " ") + \
                     " and ".join(rules)
             if routers:
                 reason += ", routed by router " + ", ".join(self.router(r) for r in routers)
-            nat = [s for s in self.steps if s["kind"] == "nat"]
+            nat = [s["summary"] for s in self.steps if s["kind"] == "nat"]
             if nat:
-                reason += "; " + nat[0]["summary"]
+                reason += "; " + ", then ".join(nat)
             return {"verdict": "allowed", "reason": reason + ".", "steps": self.steps}
         if self.drop is not None:
             reason = f"{self.what()} to {target} is dropped: {self.drop['summary']}."
