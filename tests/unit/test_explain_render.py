@@ -118,3 +118,18 @@ def test_microflow_is_the_first_packet_of_a_new_connection(protocol, port, expec
                          "eth.dst == fa:16:3e:00:00:02", "ip4.src == 10.0.0.2",
                          "ip4.dst == 10.0.0.3", "ip.ttl == 64"]
     assert all(e in parts for e in expected)
+
+
+def test_a_floating_ip_of_a_neighbour_is_reached_through_the_gateway_and_its_dnat():
+    """pa to pb's floating IP: SNAT out of the gateway, back in through the floating IP's
+    DNAT to pb's fixed address, delivered to pb (which counts as the destination)."""
+    rec = DATA["floating_ip_hairpin_tcp22"]
+    result = rendered("floating_ip_hairpin_tcp22")
+    assert result["verdict"] == "allowed", result
+    snat, dnat = kinds(result, "nat")
+    [(fip_id, fip)] = rec["facts"]["floatingips"].items()
+    assert "SNATs" in snat["summary"] and dnat["ids"]["floatingip_id"] == fip_id
+    assert fip["fixed_ip_address"] in dnat["summary"]
+    delivered = [s for s in kinds(result, "switch") if "delivers it to port" in s["summary"]]
+    assert [s["ids"]["port_id"] for s in delivered] == [fip["fixed_port_id"]]
+    assert len(kinds(result, "router")) == 2  # in from n1, back in from public
