@@ -268,7 +268,7 @@ class _Renderer:
         acl = next((v for m, v in self.f.acls.items() if f"({m})" in flow.match), None)
         if acl is None:
             return  # ovn-northd's own (priority 1, ct.est, ...): no Neutron rule
-        if acl.get("drop") and flow.drops:
+        if acl.get("drop"):  # the flow of neutron_pg_drop's drop ACL (its action drops)
             if self.drop is None:
                 port = self.f.ports.get(port_id, {})
                 direction = "ingress" if flow.stage.startswith("ls_out") else "egress"
