@@ -100,7 +100,7 @@ class _Renderer:
     def __init__(self, facts: Facts, packet: Plan, gateways: dict[str, str | None]) -> None:
         self.f, self.p, self.gateways = facts, packet, gateways
         self.steps: list[dict[str, Any]] = []
-        self.delivered: list[str] = []  # summaries of deliveries that count
+        self.delivered: list[str] = []  # OVN ports it was delivered to, on its way
         self.drop: dict[str, Any] | None = None
         self.asked_arp = False
         self.dst_addresses = {packet.ip_dst}  # plus where a DNAT (floating IP) sends it
