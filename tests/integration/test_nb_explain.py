@@ -62,6 +62,12 @@ def test_explain_before_and_after_the_nb_sync(traced_env: Env, nb):
     assert dropped["verdict"] == "dropped"
     assert [s["ids"]["port_id"] for s in dropped["steps"] if s["kind"] == "default_drop"] \
         == [b["id"]]
+    # no router on the subnet: nothing routes an outside address; no port owns 10.0.0.250
+    outside = explain.explain(env, P1, a["id"], ExplainRequest("198.51.100.7"))
+    assert outside["verdict"] == "dropped" and outside["steps"][-1]["kind"] == "route"
+    assert "no router interface" in outside["reason"]
+    nobody = explain.explain(env, P1, a["id"], ExplainRequest("10.0.0.250", "udp", 53))
+    assert nobody["verdict"] == "dropped" and "no port on network" in nobody["reason"]
     # another project's member may not explain p1's port
     with pytest.raises(Exception) as caught:
         explain.explain(env, Context("p2", frozenset({"member", "reader"})), a["id"],
