@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 
 from neutrino.cli.common import ConfigOpt, DbOpt, StateDirOpt, app, err, settings_or_exit
-from neutrino.cli.services import SbOpt
 from neutrino.db.session import Database, NotMigrated
 
 
@@ -31,7 +30,10 @@ def explain_cmd(
         as_json: bool = typer.Option(False, "--json", help="Print the API's JSON answer"),
         config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
         state_dir: Optional[Path] = StateDirOpt,
-        ovn_sb_connection: Optional[str] = SbOpt) -> None:
+        ovn_sb_connection: Optional[str] = typer.Option(
+            None, "--ovn-sb-connection",
+            help="OVN southbound DB ovn-trace reads (default: the settings', else the "
+                 "all-in-one's on the state dir)")) -> None:
     """Explain whether a port can reach an address or port, and why (ovn-trace).
 
     Exit status: 0 allowed, 1 dropped, 2 could not explain."""
