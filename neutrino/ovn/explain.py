@@ -36,12 +36,16 @@ from neutrino import errors
 from neutrino.ovn import trace
 from neutrino.ovn.explain_facts import (ExplainRequest, Facts, Plan, load_facts, ovn_port_ids,
                                         plan)
+from neutrino.ovn.security_groups import ACL_PRIORITY_DROP, sg_id_of
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
 _NAT = re.compile(r"ct_(snat|dnat)\w*\(([0-9a-fA-F:.]+)\)")
 _ASSIGN = re.compile(r'^(\w+(?:\[[^\]]*\])?) = "?([^";]+)"?;$')
 _ROUTE = re.compile(r"ip[46]\.dst == ([0-9a-fA-F:./]+)")
+_PG = re.compile(r"@(pg_[0-9a-f_]+)\b")
+# ovn-northd puts an ACL's flows at 1000 + its priority (OVN_ACL_PRI_OFFSET, northd.c)
+ACL_FLOW_PRIORITY = 1000 + ACL_PRIORITY_DROP
 
 
 class PortNotInOvn(errors.Conflict):
@@ -267,7 +271,15 @@ class _Renderer:
     def acl(self, flow: trace.Flow, port_id: str) -> None:
         acl = next((v for m, v in self.f.acls.items() if f"({m})" in flow.match), None)
         if acl is None:
-            return  # ovn-northd's own (priority 1, ct.est, ...): no Neutron rule
+            group = _PG.search(flow.match)
+            if group and flow.priority >= ACL_FLOW_PRIORITY:  # an ACL, but of no rule we have
+                sg = sg_id_of(group.group(1))
+                self.step("security_group_rule", f"an ACL of security group "
+                          f"{self.f.security_groups.get(sg, sg)} that no current rule makes "
+                          f"{'drops' if flow.drops else 'lets through'} it at port "
+                          f"{self.port(port_id)} (the NB sync is behind the database?)",
+                          security_group_id=sg, port_id=port_id)
+            return  # else ovn-northd's own (priority 1, ct.est, ...): no Neutron rule
         if acl.get("drop"):  # the flow of neutron_pg_drop's drop ACL (its action drops)
             if self.drop is None:
                 port = self.f.ports.get(port_id, {})

@@ -133,3 +133,19 @@ def test_a_floating_ip_of_a_neighbour_is_reached_through_the_gateway_and_its_dna
     delivered = [s for s in kinds(result, "switch") if "delivers it to port" in s["summary"]]
     assert [s["ids"]["port_id"] for s in delivered] == [fip["fixed_port_id"]]
     assert len(kinds(result, "router")) == 2  # in from n1, back in from public
+
+
+def test_an_acl_no_current_rule_makes_is_still_shown_with_its_group():
+    """The NB behind the database (a rule deleted, its ACL not yet): the flow is still
+    named, by its port group, and nothing claims a rule id."""
+    rec = DATA["same_network_tcp22"]
+    facts = Facts(**rec["facts"])
+    ingress = rec["rule_ids"]["ingress_tcp22"]
+    facts.acls = {m: a for m, a in facts.acls.items() if a.get("id") != ingress}
+    plan = Plan(**rec["plan"])
+    result = explain.render(trace.parse(rec["trace"]), facts, plan, rec["gateways"])
+    stale = [s for s in kinds(result, "security_group_rule")
+             if "no current rule" in s["summary"]]
+    assert len(stale) == 1 and "security_group_rule_id" not in stale[0]["ids"]
+    assert stale[0]["ids"]["port_id"] == plan.dest_port_id
+    assert "ssh" in stale[0]["summary"]
