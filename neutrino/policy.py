@@ -197,6 +197,9 @@ RULES: list[oslo_policy.RuleDefault] = [
     _rule("get_network_candidate", ADMIN_OR_PROJECT_READER),
     _rule("create_scheduled_port", ADMIN_OR_SERVICE_OR_MEMBER),
     *_crud("instance", create=ADMIN, get=ADMIN, update=ADMIN, delete=ADMIN),
+    # extension explain: POST /v2.0/ports/{id}/explain; services also keep members to
+    # their own project's ports (ovn/explain_facts.py)
+    _rule("explain_port", ADMIN_OR_PROJECT_MEMBER),
 ]
 
 # Collections whose URL segment does not end in a plain "s" plural.
@@ -311,7 +314,8 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
     ``create_port_binding`` (POST, and PUT of a binding: Neutron has no update rule),
     ``delete_port_binding``, ``activate``; tags
     (``/v2.0/{collection}/{id}/tags[/{tag}]``, collection from ``collection_param``):
-    GET -> ``get_<singular>``, else ``update_<singular>``. ``None`` for routes without a
+    GET -> ``get_<singular>``, else ``update_<singular>``; ``POST
+    /v2.0/ports/{port_id}/explain`` -> ``explain_port``. ``None`` for routes without a
     rule: ``/``, ``/v2.0/``, ``/v2.0/extensions...``. URL hyphens become underscores.
     """
     if not path.startswith("/v2.0/"):
@@ -330,6 +334,8 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
             return parts[4]
         return {"GET": "get_port_binding", "DELETE": "delete_port_binding"}.get(
             method, "create_port_binding")
+    if parts[:3] == ["ports", "{port_id}", "explain"]:
+        return "explain_port"
     if len(parts) >= 3 and not parts[2].startswith("{") and method != "GET":
         return parts[2]
     verb = {"GET": "get", "DELETE": "delete", "PUT": "update"}.get(method, "create")

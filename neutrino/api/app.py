@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from neutrino import policy
 from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
-                          extensions, health, instances,
+                          explain, extensions, health, instances,
                           ip_availability, metrics, port_bindings, quotas, rbac, resources,
                           routers, scheduler, segment_ranges, subnetpools, tags, telemetry)
 from neutrino.api.responses import JSONResponse
@@ -63,6 +63,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(agents.router)
     app.include_router(segment_ranges.router)
     app.include_router(port_bindings.router)  # before /v2.0/ports/{item_id}
+    app.include_router(explain.router)
     app.include_router(core)
     app.include_router(tags.router)
     app.include_router(quotas.router)

@@ -168,6 +168,11 @@ EXTENSIONS = {
         "Security Groups Default Statefulness",
         "Allows configuring the default value of the 'stateful' attribute for new security "
         "groups, on a per-project or system-wide basis"),
+    # neutrino's own: POST /v2.0/ports/{id}/explain (ovn/explain.py, ovn-trace on the SB)
+    "explain": ("Port reachability explanation",
+                "Explains whether a port can reach an address or another port, and why: the "
+                "security group rules, routers, routes, NAT and chassis on the way, from "
+                "ovn-trace."),
     "network_availability_zone": ("Network Availability Zone",
                                   "Availability zone support for network."),
 }

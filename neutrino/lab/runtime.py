@@ -257,7 +257,9 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, 
 
         api_url = f"http://{settings.host}:{settings.port}"
         server = uvicorn.Server(uvicorn.Config(
-            create_app(env), host=settings.host, port=settings.port, log_level="warning",
+            # the API reads the SB for POST /v2.0/ports/{id}/explain (ovn-trace)
+            create_app(Env(db=db, settings=settings.model_copy(
+                update={"ovn_sb_connection": sb_conn}))), host=settings.host, port=settings.port, log_level="warning",
             access_log=False, timeout_keep_alive=30))
         info = RuntimeInfo(os.getpid(), api_url, chassis, netns, nb_conn, sb_conn, ovs_conn,
                            bridge_mappings=settings.physnet_bridges() if ovn is not None else {},

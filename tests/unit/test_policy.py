@@ -160,6 +160,7 @@ def test_context_is_admin_follows_the_rule():
     ("PUT", "/v2.0/{collection}/{resource_id}/tags/{tag}", "security-groups",
      "update_security_group"),
     ("GET", "/v2.0/{collection}/{resource_id}/tags", "ports", "get_port"),
+    ("POST", "/v2.0/ports/{port_id}/explain", None, "explain_port"),
     ("GET", "/", None, None),
     ("GET", "/v2.0/", None, None),
     ("GET", "/v2.0/extensions/{alias}", None, None),
