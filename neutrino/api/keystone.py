@@ -1,7 +1,9 @@
 """``auth_strategy = keystone``: the caller's Context from a Keystone v3 token.
 
 What keystonemiddleware's ``authtoken`` does for Neutron (reference A.2), in one
-ASGI middleware: every request except ``GET /`` (the version list) must carry
+ASGI middleware: every request except ``GET /`` (the version list), ``/healthz`` and
+the web dashboard's own paths (``/dashboard``, ``/dashboard/...``: page, assets, login;
+``neutrino.dashboard``) must carry
 ``X-Auth-Token``; neutrino validates it with ``GET <identity>/v3/auth/tokens``
 (``X-Subject-Token``), authenticated as the service user of
 ``[keystone_authtoken]`` (keystoneauth1 session, password plugin), and builds the
@@ -45,6 +47,7 @@ LOG = logging.getLogger(__name__)
 EXPIRY_MARGIN = 5.0      # seconds before expires_at a cached token stops being trusted
 CACHE_SIZE = 10000       # validated tokens kept (the least recently used go first)
 UNAUTHENTICATED = {"/", "/healthz"}  # paths served without a token (version list, health)
+DASHBOARD = "/dashboard"  # the web dashboard's page, assets and login: no token either
 _UNAUTHORIZED_MESSAGE = "The request you have made requires authentication."
 
 
@@ -189,7 +192,9 @@ class KeystoneMiddleware:
         self.auth = auth
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED:
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or path in UNAUTHENTICATED or path == DASHBOARD
+                or path.startswith(DASHBOARD + "/")):
             await self.app(scope, receive, send)
             return
         token = ""
