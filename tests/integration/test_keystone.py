@@ -203,6 +203,32 @@ def test_rbac_shares_a_network_with_another_project(cloud):
     assert resp.status_code == 403
 
 
+def test_dashboard_login_with_the_users_own_credentials(cloud):
+    """POST /dashboard/login exchanges a user's password for a token of their project
+    (real Keystone, keystoneauth1); the token then works on the API with the user's
+    roles. The page itself needs no token; wrong credentials are 401."""
+    page = httpx.get(cloud.neutrino.url + "/dashboard/", timeout=30)
+    assert page.status_code == 200 and "main.js" in page.text
+    resp = httpx.post(cloud.neutrino.url + "/dashboard/login", timeout=30, json={
+        "username": "member1", "password": PASSWORD, "project": "project1"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["project"] == {"id": cloud.projects["project1"], "name": "project1"}
+    assert "member" in body["roles"] and body["user"]["name"] == "member1"
+    net = cloud.api("POST", "/v2.0/networks", body["token"], json={"network": {"name": "dash"}})
+    assert net.status_code == 201 and net.json()["network"]["project_id"] == cloud.projects["project1"]
+    reader = httpx.post(cloud.neutrino.url + "/dashboard/login", timeout=30, json={
+        "username": "reader1", "password": PASSWORD, "project": "project1"}).json()
+    assert cloud.api("POST", "/v2.0/networks", reader["token"],
+                     json={"network": {"name": "no"}}).status_code == 403
+    for creds in ({"username": "member1", "password": "wrong", "project": "project1"},
+                  {"username": "member1", "password": PASSWORD, "project": "project2"}):
+        bad = httpx.post(cloud.neutrino.url + "/dashboard/login", json=creds, timeout=30)
+        assert bad.status_code == 401 and bad.json()["NeutronError"]["type"] == "HTTPUnauthorized"
+    assert PASSWORD not in cloud.neutrino.output(tail=10**9)
+    assert body["token"] not in cloud.neutrino.output(tail=10**9)
+
+
 def test_keystone_unreachable_gives_503(cloud):
     token = cloud.token("member1")  # never seen by neutrino: not cached
     cloud.keystone.stop()
