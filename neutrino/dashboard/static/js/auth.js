@@ -75,11 +75,11 @@ function keystoneForm(done) {
   };
 }
 
-async function noauthForm(config, done) {
+function noauthForm(config, done) {
   const form = $("#noauth-login");
-  const list = $("#noauth-projects");
-  options(list, (await knownProjects(config)).map((p) => ({value: p, label: p})));
-  if (!form.elements.project.value) form.elements.project.value = config.noauth_project;
+  form.elements.project.placeholder = config.noauth_project;
+  knownProjects(config).then((ids) =>
+    options($("#noauth-projects"), ids.map((p) => ({value: p, label: p}))));
   form.onsubmit = (event) => {
     event.preventDefault();
     const project = form.elements.project.value.trim() || config.noauth_project;

@@ -102,6 +102,7 @@ function enter(identity) {
   $("#app").hidden = false;
   replace($("#identity"), describe(identity));
   $("#logout").hidden = false;
+  $("#scope-label").hidden = false;
   $("#logout").onclick = () => { forget(); location.reload(); };
   state.view = new TopologyView($("#graph"), (id) => {
     state.selected = id;
