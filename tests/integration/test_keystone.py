@@ -229,6 +229,42 @@ def test_dashboard_login_with_the_users_own_credentials(cloud):
     assert body["token"] not in cloud.neutrino.output(tail=10**9)
 
 
+def test_dashboard_page_logs_in_through_keystone(cloud, tmp_path):
+    """The login form in a real browser: the member's own network appears in the graph;
+    the token is in the tab's sessionStorage, not in the URL; a wrong password shows
+    Keystone's refusal on the form."""
+    from browser import chromium, explained, js_errors, skip_reason
+    if reason := skip_reason():
+        pytest.skip(reason)
+    from selenium.webdriver.common.by import By
+
+    from neutrino.lab.daemons import wait_until
+    token = cloud.token("member1")
+    net = cloud.api("POST", "/v2.0/networks", token, json={"network": {"name": "seen"}}).json()
+    with chromium(tmp_path / "profile") as driver, explained(driver, tmp_path / "failure.png"):
+        driver.get(cloud.neutrino.url + "/dashboard")
+        form = driver.find_element(By.ID, "keystone-login")
+        wait_until(form.is_displayed, 15, "the Keystone login form")
+        for name, value in (("username", "member1"), ("password", "wrong"),
+                            ("project", "project1")):
+            form.find_element(By.NAME, name).send_keys(value)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        error = driver.find_element(By.ID, "login-error")
+        wait_until(lambda: "wrong" in error.text, 15, "the refusal on the form")
+        form.find_element(By.NAME, "password").clear()
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_until(lambda: net["network"]["id"] in (driver.execute_script(
+            "return window.neutrinoDashboard && window.neutrinoDashboard.view.cy.nodes()"
+            ".map(n => n.id())") or []), 30, "the member's network in the graph")
+        assert "project1" in driver.find_element(By.ID, "identity").text
+        saved = driver.execute_script(
+            "return JSON.parse(sessionStorage.getItem('neutrino.dashboard.identity'))")
+        assert saved["mode"] == "keystone" and saved["project"]["id"] == cloud.projects["project1"]
+        assert saved["token"] not in driver.current_url and "token" not in driver.current_url
+        assert js_errors(driver) == []
+
+
 def test_keystone_unreachable_gives_503(cloud):
     token = cloud.token("member1")  # never seen by neutrino: not cached
     cloud.keystone.stop()
