@@ -180,6 +180,16 @@ export class TopologyView {
     tree.layout({name: "breadthfirst", directed: false, spacingFactor: 1.05, padding: 20,
                     roots,
                     animate: false, nodeDimensionsIncludeLabels: true}).run();
+    this.fitGently();
+  }
+
+  /** Fit the graph, but never blow a small one up past 1.2x. */
+  fitGently() {
+    this.cy.fit(undefined, 20);
+    if (this.cy.zoom() > 1.2) {
+      this.cy.zoom(1.2);
+      this.cy.center();
+    }
   }
 
   select(id) {
@@ -187,5 +197,5 @@ export class TopologyView {
     if (id) this.cy.getElementById(id).select();
   }
 
-  resize() { this.cy.resize(); this.cy.fit(undefined, 20); }
+  resize() { this.cy.resize(); this.fitGently(); }
 }
