@@ -41,8 +41,8 @@ def enter(driver, url: str, project: str, role: str) -> None:
 def tap(driver, kind: str, label: str) -> None:
     driver.execute_script(
         "const cy = window.neutrinoDashboard.view.cy;"
-        "cy.nodes().filter(n => n.data('kind') === arguments[0] && n.data('label') === arguments[1])"
-        ".first().emit('tap');", kind, label)
+        "cy.nodes().filter(n => n.data('kind') === arguments[0]"
+        " && n.data('label') === arguments[1]).first().emit('tap');", kind, label)
     time.sleep(2)
 
 

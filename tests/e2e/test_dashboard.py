@@ -66,7 +66,8 @@ def test_dashboard_draws_creates_and_follows_the_project(cloud, tmp_path):
         wait_until(lambda: made["router"]["id"] in nodes(driver), 30, "the router in the graph")
         shown = nodes(driver)
         assert shown[made["network"]["id"]][0] == "network"
-        assert shown[made["subnet"]["id"]] == ("subnet", f"{made['subnet']['name'] or made['subnet']['id'][:8]}\n10.7.0.0/24")
+        subnet_name = made["subnet"]["name"] or made["subnet"]["id"][:8]
+        assert shown[made["subnet"]["id"]] == ("subnet", f"{subnet_name}\n10.7.0.0/24")
         assert shown[made["router"]["id"]] == ("router", "dash-router")
         assert shown[made["port"]["id"]][0] == "port"
         assert shown["instance-" + made["port"]["device_id"]][0] == "instance"

@@ -216,7 +216,8 @@ def test_dashboard_login_with_the_users_own_credentials(cloud):
     assert body["project"] == {"id": cloud.projects["project1"], "name": "project1"}
     assert "member" in body["roles"] and body["user"]["name"] == "member1"
     net = cloud.api("POST", "/v2.0/networks", body["token"], json={"network": {"name": "dash"}})
-    assert net.status_code == 201 and net.json()["network"]["project_id"] == cloud.projects["project1"]
+    assert net.status_code == 201
+    assert net.json()["network"]["project_id"] == cloud.projects["project1"]
     reader = httpx.post(cloud.neutrino.url + "/dashboard/login", timeout=30, json={
         "username": "reader1", "password": PASSWORD, "project": "project1"}).json()
     assert cloud.api("POST", "/v2.0/networks", reader["token"],

@@ -50,7 +50,8 @@ class FakeKeystone:
                     return self._send(401, {"error": {"code": 401, "title": "Unauthorized"}})
                 expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 token = {"expires_at": expires, "issued_at": expires, "methods": ["password"],
-                         "user": {"id": "u-alice", "name": user["name"], "domain": {"id": "default"}},
+                         "user": {"id": "u-alice", "name": user["name"],
+                                  "domain": {"id": "default"}},
                          "project": {"id": "pid-" + known[1], "name": known[1],
                                      "domain": {"id": "default", "name": "Default"}},
                          "roles": [{"id": r, "name": r} for r in known[2]], "catalog": []}

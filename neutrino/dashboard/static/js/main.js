@@ -3,13 +3,14 @@
 
 import {Api} from "./api.js";
 import {describe, forget, login, savedIdentity} from "./auth.js";
-import {$, options, replace, short} from "./dom.js";
+import {$, options, replace} from "./dom.js";
 import {explainFrom, fillChoices, setupActions, setupExplain} from "./forms.js";
 import {showDetails, showSecurityGroups} from "./panels.js";
 import {TopologyView, buildElements, fetchResources} from "./topology.js";
 
 const state = {config: null, api: null, view: null, scope: null, res: null, index: new Map(),
-               groups: [], groupsSig: "", selected: null, timer: null, polling: false};
+               groups: [], groupsSig: "", selected: null, timer: null, polling: false,
+               again: false};
 
 function setStatus(text, error = false) {
   const el = $("#status");
@@ -60,8 +61,12 @@ async function renderDetails() {
 
 async function poll() {
   clearTimeout(state.timer);
-  if (state.polling) return;
+  if (state.polling) {  // one at a time: the running one polls again as soon as it ends
+    state.again = true;
+    return;
+  }
   state.polling = true;
+  state.again = false;
   try {
     const scope = state.scope;
     const [res, groups] = await Promise.all([fetchResources(state.api, scope),
@@ -85,7 +90,7 @@ async function poll() {
     setStatus(err.message, true);
   } finally {
     state.polling = false;
-    state.timer = setTimeout(poll, state.config.poll_seconds * 1000);
+    state.timer = setTimeout(poll, state.again ? 0 : state.config.poll_seconds * 1000);
   }
 }
 
@@ -140,4 +145,4 @@ async function start() {
   enter(identity);
 }
 
-start().catch((err) => setStatus(`dashboard failed to start: ${err.message} (${short(String(err))})`, true));
+start().catch((err) => setStatus(`dashboard failed to start: ${err.message}`, true));
