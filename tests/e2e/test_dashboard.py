@@ -5,7 +5,7 @@ A project with a network, a subnet, a router on it and an instance's port is mad
 through the API; the page, entered as that project's member, draws them; a network
 with a subnet created through the page's form appears in the API and then in the
 graph; a router created through the API meanwhile shows up without a reload (the
-page polls); the explain form answers (verdict, or "explain not available" while
+page polls) and a poll that finds nothing new redraws nothing; the explain form answers (verdict, or "explain not available" while
 the route is not there).
 """
 
@@ -23,6 +23,8 @@ pytestmark = pytest.mark.ovn
 
 NODES = "return window.neutrinoDashboard && window.neutrinoDashboard.view.cy.nodes()" \
         ".map(n => [n.id(), n.data('kind'), n.data('label')])"
+
+REDRAWS = "return window.neutrinoDashboard.view.redraws"
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +96,12 @@ def test_dashboard_draws_creates_and_follows_the_project(cloud, tmp_path):
         with aio.client(project) as c:
             other = c.post("/routers", json={"router": {"name": "made-elsewhere"}}).json()["router"]
         wait_until(lambda: other["id"] in nodes(driver), 10, "the API-made router in the graph")
+
+        # nothing changed: the next poll redraws nothing
+        status = driver.find_element(By.ID, "status")
+        before = (driver.execute_script(REDRAWS), status.text)
+        wait_until(lambda: status.text != before[1], 10, "the next poll")
+        assert driver.execute_script(REDRAWS) == before[0]
 
         # a network's address usage and the scheduler's ranking
         driver.execute_script("const s = window.neutrinoDashboard; s.view.cy.getElementById("

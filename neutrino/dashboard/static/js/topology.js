@@ -144,6 +144,7 @@ export class TopologyView {
   constructor(container, onSelect) {
     this.cy = cytoscape({container, style: STYLE, elements: [], minZoom: 0.2, maxZoom: 3});
     this.signature = "";
+    this.redraws = 0;  // how often update() changed the graph
     this.cy.on("tap", (e) => onSelect(e.target === this.cy ? null : e.target.id()));
   }
 
@@ -152,6 +153,7 @@ export class TopologyView {
     const signature = JSON.stringify(elements);
     if (signature === this.signature) return false;
     this.signature = signature;
+    this.redraws += 1;
     const wanted = new Map(elements.map((e) => [e.data.id, e]));
     const before = new Set(this.cy.elements().map((e) => e.id()));
     this.cy.batch(() => {
