@@ -8,7 +8,7 @@ import logging
 
 from fastapi import APIRouter, FastAPI
 
-from neutrino import policy
+from neutrino import dashboard, policy
 from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
                           explain, extensions, health, instances,
@@ -71,5 +71,6 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(ip_availability.router)
     app.include_router(scheduler.router)
     app.include_router(instances.router)
+    dashboard.install(app)  # /dashboard: the web dashboard, its login and assets
     logging.getLogger(__name__).debug("API ready on %s", env.db.url)
     return app

@@ -2,7 +2,8 @@
 
 What keystonemiddleware's ``authtoken`` does for Neutron (reference A.2), in one
 ASGI middleware: every request except ``GET /`` (the version list), ``/healthz`` and
-``/metrics`` (neither has anything secret) must carry
+``/metrics`` (neither has anything secret) and the web dashboard's own paths
+(``/dashboard``, ``/dashboard/...``: page, assets, login; ``neutrino.dashboard``) must carry
 ``X-Auth-Token``; neutrino validates it with ``GET <identity>/v3/auth/tokens``
 (``X-Subject-Token``), authenticated as the service user of
 ``[keystone_authtoken]`` (keystoneauth1 session, password plugin), and builds the
@@ -47,6 +48,7 @@ EXPIRY_MARGIN = 5.0      # seconds before expires_at a cached token stops being 
 CACHE_SIZE = 10000       # validated tokens kept (the least recently used go first)
 # paths served without a token: the version list, health, Prometheus' scrape
 UNAUTHENTICATED = {"/", "/healthz", "/metrics"}
+DASHBOARD = "/dashboard"  # the web dashboard's page, assets and login: no token either
 _UNAUTHORIZED_MESSAGE = "The request you have made requires authentication."
 
 
@@ -191,7 +193,9 @@ class KeystoneMiddleware:
         self.auth = auth
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED:
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or path in UNAUTHENTICATED or path == DASHBOARD
+                or path.startswith(DASHBOARD + "/")):
             await self.app(scope, receive, send)
             return
         token = ""

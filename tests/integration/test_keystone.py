@@ -203,6 +203,69 @@ def test_rbac_shares_a_network_with_another_project(cloud):
     assert resp.status_code == 403
 
 
+def test_dashboard_login_with_the_users_own_credentials(cloud):
+    """POST /dashboard/login exchanges a user's password for a token of their project
+    (real Keystone, keystoneauth1); the token then works on the API with the user's
+    roles. The page itself needs no token; wrong credentials are 401."""
+    page = httpx.get(cloud.neutrino.url + "/dashboard/", timeout=30)
+    assert page.status_code == 200 and "main.js" in page.text
+    resp = httpx.post(cloud.neutrino.url + "/dashboard/login", timeout=30, json={
+        "username": "member1", "password": PASSWORD, "project": "project1"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["project"] == {"id": cloud.projects["project1"], "name": "project1"}
+    assert "member" in body["roles"] and body["user"]["name"] == "member1"
+    net = cloud.api("POST", "/v2.0/networks", body["token"], json={"network": {"name": "dash"}})
+    assert net.status_code == 201
+    assert net.json()["network"]["project_id"] == cloud.projects["project1"]
+    reader = httpx.post(cloud.neutrino.url + "/dashboard/login", timeout=30, json={
+        "username": "reader1", "password": PASSWORD, "project": "project1"}).json()
+    assert cloud.api("POST", "/v2.0/networks", reader["token"],
+                     json={"network": {"name": "no"}}).status_code == 403
+    for creds in ({"username": "member1", "password": "wrong", "project": "project1"},
+                  {"username": "member1", "password": PASSWORD, "project": "project2"}):
+        bad = httpx.post(cloud.neutrino.url + "/dashboard/login", json=creds, timeout=30)
+        assert bad.status_code == 401 and bad.json()["NeutronError"]["type"] == "HTTPUnauthorized"
+    assert PASSWORD not in cloud.neutrino.output(tail=10**9)
+    assert body["token"] not in cloud.neutrino.output(tail=10**9)
+
+
+def test_dashboard_page_logs_in_through_keystone(cloud, tmp_path):
+    """The login form in a real browser: the member's own network appears in the graph;
+    the token is in the tab's sessionStorage, not in the URL; a wrong password shows
+    Keystone's refusal on the form."""
+    from browser import chromium, explained, js_errors, skip_reason
+    if reason := skip_reason():
+        pytest.skip(reason)
+    from selenium.webdriver.common.by import By
+
+    from neutrino.lab.daemons import wait_until
+    token = cloud.token("member1")
+    net = cloud.api("POST", "/v2.0/networks", token, json={"network": {"name": "seen"}}).json()
+    with chromium(tmp_path / "profile") as driver, explained(driver, tmp_path / "failure.png"):
+        driver.get(cloud.neutrino.url + "/dashboard")
+        form = driver.find_element(By.ID, "keystone-login")
+        wait_until(form.is_displayed, 15, "the Keystone login form")
+        for name, value in (("username", "member1"), ("password", "wrong"),
+                            ("project", "project1")):
+            form.find_element(By.NAME, name).send_keys(value)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        error = driver.find_element(By.ID, "login-error")
+        wait_until(lambda: "wrong" in error.text, 15, "the refusal on the form")
+        form.find_element(By.NAME, "password").clear()
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_until(lambda: net["network"]["id"] in (driver.execute_script(
+            "return window.neutrinoDashboard && window.neutrinoDashboard.view.cy.nodes()"
+            ".map(n => n.id())") or []), 30, "the member's network in the graph")
+        assert "project1" in driver.find_element(By.ID, "identity").text
+        saved = driver.execute_script(
+            "return JSON.parse(sessionStorage.getItem('neutrino.dashboard.identity'))")
+        assert saved["mode"] == "keystone" and saved["project"]["id"] == cloud.projects["project1"]
+        assert saved["token"] not in driver.current_url and "token" not in driver.current_url
+        assert js_errors(driver) == []
+
+
 def test_keystone_unreachable_gives_503(cloud):
     token = cloud.token("member1")  # never seen by neutrino: not cached
     cloud.keystone.stop()

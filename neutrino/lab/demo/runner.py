@@ -133,7 +133,8 @@ def _finish(state_dir: Path, checks: list[Check], info: RuntimeInfo | None
 
 
 def explore_hint(settings: Settings, info: RuntimeInfo, prefix: str, keep: bool) -> str:
-    """How to look at what the demo built with the ``openstack`` CLI and ``neutrino lab``."""
+    """How to look at what the demo built with the ``openstack`` CLI, the dashboard and
+    ``neutrino lab``."""
     sd = "" if settings.state_dir == Settings.model_fields["state_dir"].default \
         else f" --state-dir {settings.state_dir}"
     lines = [
@@ -142,6 +143,8 @@ def explore_hint(settings: Settings, info: RuntimeInfo, prefix: str, keep: bool)
         "  openstack network list --long; openstack subnet list",
         "  openstack router list --long; openstack floating ip list --long",
         "  openstack port list --long; openstack security group list",
+        f"  or the dashboard: {info.api_url}/dashboard (project demo-a, role member; "
+        "admin sees every project)",
     ]
     if keep:
         lines += [f"  neutrino lab list{sd}",
