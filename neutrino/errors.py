@@ -26,6 +26,14 @@ class BadRequest(NeutronError):
     status = 400
 
 
+class FixedIpsSubnetsNotOnSameSegment(BadRequest):
+    """A port's fixed IPs on subnets of different segments (neutron-lib
+    ``exceptions/segments.py``): a port sits on one segment."""
+
+    def __init__(self) -> None:
+        super().__init__("Cannot allocate addresses from different segments.")
+
+
 class InvalidInput(BadRequest):
     pass
 

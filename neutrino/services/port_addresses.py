@@ -82,9 +82,13 @@ def allocate_requested(session: Session, net: Network, port: Any, subnets: list[
     """Explicit fixed_ips: specific addresses first, then "any address of subnet X".
     A subnet whose service types do not admit the port's ``device_owner`` is not one
     of the network's for it (BadRequest, InvalidIpForNetwork; as Neutron's IPAM).
+    Subnets of two segments: FixedIpsSubnetsNotOnSameSegment (400).
     Returns ``[(subnet_id, ip_address)]``."""
     by_id = {s.id: s for s in _for_owner(net, port, subnets)}
     resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
+    if (len({sub.segment_id for sub, _ in resolved if sub.segment_id}) > 1
+            and port.device_owner != c.DEVICE_OWNER_DISTRIBUTED):
+        raise errors.FixedIpsSubnetsNotOnSameSegment()  # Neutron exempts distributed ports too
     seen = set()
     for _, ip in resolved:
         if ip is not None:
@@ -147,6 +151,9 @@ def replace_fixed_ips(session: Session, net: Network, port: Port, requested: lis
     subnets = network_subnets(session, net.id)
     by_id = {s.id: s for s in subnets}
     resolved = [_resolve_fixed_ip(session, net, by_id, f) for f in requested]
+    if (len({sub.segment_id for sub, _ in resolved if sub.segment_id}) > 1
+            and port.device_owner != c.DEVICE_OWNER_DISTRIBUTED):
+        raise errors.FixedIpsSubnetsNotOnSameSegment()  # Neutron exempts distributed ports too
     keep: set[tuple[str, str]] = set()
     new: list[dict[str, str]] = []
     for sub, ip in resolved:

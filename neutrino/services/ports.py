@@ -418,9 +418,9 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
     elif allocation == "deferred":
         fixed = []
     else:
-        usable = routed_ports.host_subnets(session, net, subnets, host) if routed else subnets
-        fixed = port_addresses.allocate_default(session, net, port, usable,
-                                                settings=env.settings)
+        fixed = routed_ports.allocate_on_host(session, net, port, subnets, host,
+                                              settings=env.settings) if routed else \
+            port_addresses.allocate_default(session, net, port, subnets, settings=env.settings)
     tags = common.validate_tags(data["tags"]) if data.get("tags") else []
     if tags:
         common.add_tags(session, port.id, tags)

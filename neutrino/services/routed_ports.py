@@ -10,10 +10,12 @@ On such a network:
 
 * a new port without ``fixed_ips`` and without a host gets no address yet: its
   ``ip_allocation`` is ``deferred`` (``services.ports.insert_port``);
-* with a host, it gets its addresses from the subnets of the one segment that host
-  reaches (:func:`host_subnets`): HostNotConnectedToAnySegment when it reaches none,
-  HostConnectedToMultipleSegments when several (409; OVN uses one localnet port of
-  a logical switch per chassis);
+* with a host, it gets its addresses from the subnets of one segment that host
+  reaches (:func:`allocate_on_host`): the first with room, in the order of its
+  subnets (``services.subnet_scheduler``); HostNotConnectedToAnySegment when it
+  reaches none. Every segment after a network's first has a logical switch of its
+  own (``services.segment_switches``), so one chassis carries several segments of a
+  network, as Neutron's OVS agent does and ML2/OVN's one-switch mapping cannot;
 * a deferred port that gets a host later -- ``binding:host_id`` set by a PUT
   (Nova), or a chassis claiming the port (``ports.set_port_binding_state``) --
   gets its addresses then (:func:`bind_to_host`, :func:`allocate_deferred`), and
@@ -34,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import IPAllocation, Network, Port
-from neutrino.services import common, port_addresses, segments
+from neutrino.services import common, port_addresses, segments, subnet_scheduler
 from neutrino.services.env import Env
 
 LOG = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def allocate_deferred(env: Env, port_id: str) -> bool:
         return False
     try:
         return env.db.run(run)
-    except (segments.HostNotConnectedToAnySegment, segments.HostConnectedToMultipleSegments,
+    except (segments.HostNotConnectedToAnySegment,
             errors.IpAddressGenerationFailure) as exc:
         LOG.warning("port %s keeps no address: %s", port_id, exc.message)
         return False
@@ -70,17 +72,15 @@ def bind_to_host(session: Session, net: Network, port: Any, host: str, *,
     ``port_addresses.allocate_default``), and the addresses it
     already has must be on such segments. True if addresses were allocated (the caller
     touches and enqueues the port); nothing happens on a network without segment subnets.
-    Raises HostNotConnectedToAnySegment, HostConnectedToMultipleSegments,
-    HostNotCompatibleWithFixedIps (409), IpAddressGenerationFailure."""
+    Raises HostNotConnectedToAnySegment, HostNotCompatibleWithFixedIps (409),
+    IpAddressGenerationFailure."""
     subnets = port_addresses.network_subnets(session, net.id)
     if not is_routed(subnets):
         return False
     held = set(session.scalars(select(IPAllocation.subnet_id)
                                .where(IPAllocation.port_id == port.id)))
     if port.ip_allocation == "deferred" and not held:
-        port_addresses.allocate_default(session, net, port,
-                                        host_subnets(session, net, subnets, host),
-                                        settings=settings)
+        allocate_on_host(session, net, port, subnets, host, settings=settings)
         port.ip_allocation = "immediate"
         return True
     check_host_fits(session, net, port.id, host, [s for s in subnets if s.id in held])
@@ -92,19 +92,34 @@ def is_routed(subnets: list[Any]) -> bool:
     return any(s.segment_id for s in subnets)
 
 
-def host_subnets(session: Session, net: Network, subnets: list[Any], host: str) -> list[Any]:
-    """The subnets ``host`` can use on a routed network: those of the one segment it
-    reaches. Raises HostNotConnectedToAnySegment, and HostConnectedToMultipleSegments
-    when it reaches several (409, Neutron's rule): OVN gives a logical switch one
-    localnet port per chassis (ovn-controller skips the others: "localnet port ...
-    already set for datapath"), so only one of those segments would carry its traffic."""
+def allocate_on_host(session: Session, net: Network, port: Any, subnets: list[Any],
+                     host: str, *, settings: Any = None) -> list[tuple[str, str]]:
+    """A routed network's port bound to ``host`` and asking for no address: its
+    addresses (``port_addresses.allocate_default``) from the subnets of one segment
+    ``host`` reaches -- never from two, a port sits on one segment's switch. Segments
+    are tried in the order of their subnets (``services.subnet_scheduler`` with
+    ``settings``: the first subnet's segment first), the next when one has no room.
+    Returns ``[(subnet_id, ip_address)]``. Raises HostNotConnectedToAnySegment (409)
+    when ``host`` reaches none, IpAddressGenerationFailure when all are full."""
     reach = segments.reachable_segments(session, net.id, host)
     usable = [s for s in subnets if s.segment_id in reach]
     if not usable:
         raise segments.HostNotConnectedToAnySegment(host, net.id)
-    if len({s.segment_id for s in usable}) > 1:
-        raise segments.HostConnectedToMultipleSegments(host, net.id)
-    return usable
+    order = usable
+    if settings is not None and subnet_scheduler.applies(port.device_owner):
+        order = [s for group in subnet_scheduler.order_groups(
+            session, net.id, ([s for s in usable if s.ip_version == 4],
+                              [s for s in usable if s.ip_version == 6]), settings)
+                 for s in group] + usable
+    for seg in dict.fromkeys(s.segment_id for s in order):
+        own = [s for s in usable if s.segment_id == seg]
+        try:
+            with session.begin_nested():  # a half-made allocation goes with the savepoint
+                return port_addresses.allocate_default(session, net, port, own,
+                                                       settings=settings)
+        except errors.IpAddressGenerationFailure as exc:
+            last = exc
+    raise last
 
 
 def check_host_fits(session: Session, net: Network, port_id: str, host: str,

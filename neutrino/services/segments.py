@@ -100,10 +100,6 @@ class HostNotConnectedToAnySegment(errors.Conflict):
                          f"network '{network_id}'.  It should be connected to one.")
 
 
-class HostConnectedToMultipleSegments(errors.Conflict):
-    def __init__(self, host: str, network_id: str) -> None:
-        super().__init__(f"Host {host} is connected to multiple segments on routed provider "
-                         f"network '{network_id}'.  It should be connected to one.")
 
 
 class HostNotCompatibleWithFixedIps(errors.Conflict):

@@ -283,10 +283,16 @@ def test_port_with_host_gets_an_address_of_its_hosts_segment(api):
         "network_id": net_id, "binding:host_id": "h1",
         "fixed_ips": [{"subnet_id": r["subnets"]["rack2"]["id"]}]}}, admin=True, expect=409)
     assert error_type(resp) == "HostNotCompatibleWithFixedIps"
-    # OVN wires one localnet port per switch and chassis: one segment per host
-    resp = api.post("/v2.0/ports", {"port": {"network_id": net_id, "binding:host_id": "h3"}},
-                    admin=True, expect=409)
-    assert error_type(resp) == "HostConnectedToMultipleSegments"
+    # a host reaching both segments: each has its own switch, the port takes one of them
+    both = api.post("/v2.0/ports", {"port": {"network_id": net_id, "binding:host_id": "h3"}},
+                    admin=True, expect=201).json()["port"]
+    assert [f["subnet_id"] for f in both["fixed_ips"]] in (
+        [r["subnets"]["default"]["id"]], [r["subnets"]["rack2"]["id"]])
+    # ... and never addresses of two segments
+    resp = api.post("/v2.0/ports", {"port": {"network_id": net_id, "fixed_ips": [
+        {"subnet_id": r["subnets"]["default"]["id"]}, {"subnet_id": r["subnets"]["rack2"]["id"]}]}},
+        admin=True, expect=400)
+    assert error_type(resp) == "FixedIpsSubnetsNotOnSameSegment"
     # without a host, an explicit subnet is allocated at once
     chosen = api.port(net_id, project="p2", fixed_ips=[{"subnet_id": r["subnets"]["rack2"]["id"]}])
     assert chosen["ip_allocation"] == "immediate" and chosen["fixed_ips"][0]["ip_address"].startswith("10.2.0.")
@@ -348,3 +354,22 @@ def test_shared_network_is_usable_by_every_project(api):
 def test_extensions_are_listed(api):
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
     assert {"provider", "multi-provider", "segment", "ip_allocation", "l2_adjacency"} <= aliases
+
+
+def test_host_reaching_two_segments_takes_the_next_when_one_is_full(api):
+    net = create(api, {"segments": [vlan(seg_id=200), vlan(seg_id=201)],
+                       "shared": True}).json()["network"]
+    segs = sorted(api.get(f"/v2.0/segments?network_id={net['id']}", admin=True)
+                  .json()["segments"], key=lambda s: s["segmentation_id"])
+    subs = [api.post("/v2.0/subnets", {"subnet": {
+        "network_id": net["id"], "cidr": f"10.10.{v}.0/24", "ip_version": 4, "enable_dhcp": False,
+        "segment_id": seg["id"], "allocation_pools": [{"start": f"10.10.{v}.10",
+                                                       "end": f"10.10.{v}.10"}]}},
+        admin=True, expect=201).json()["subnet"] for v, seg in zip((200, 201), segs)]
+    segments.record_host_physnets(api.env, {"hv": ["default"]})
+    got = [api.post("/v2.0/ports", {"port": {"network_id": net["id"], "binding:host_id": "hv"}},
+                    admin=True, expect=201).json()["port"]["fixed_ips"] for _ in range(2)]
+    assert sorted(f[0]["subnet_id"] for f in got) == sorted(s["id"] for s in subs)
+    resp = api.post("/v2.0/ports", {"port": {"network_id": net["id"], "binding:host_id": "hv"}},
+                    admin=True, expect=409)
+    assert error_type(resp) == "IpAddressGenerationFailure"
