@@ -10,16 +10,15 @@ shared networks pub100, pub101, pub200, pub201; instances are booted by projects
 that are not admin. Tags are checked on the wire: a raw AF_PACKET socket on the
 trunk (the kernel hands the 802.1Q tag over as packet auxdata).
 
-The two-segment network: OVN gives a logical switch one localnet port per chassis
-(ovn-nb(5), "localnet"; ovn-controller skips the others), so one chassis cannot wire
-two VLAN segments of one network, and the API refuses to bind a port to a host that
-reaches two (HostConnectedToMultipleSegments). The honest lab is a routed provider
-network: VLAN 200 on physnet ``default`` reached by the all-in-one's chassis, VLAN
-201 on physnet ``rack2`` reached by a second chassis the test starts (its own
-namespace, bridge ``br-eth2`` and upstream switch with the VLAN 201 gateway). Each
-instance is bound to its chassis (``binding:host_id``), gets an address from its
-segment's subnet, reaches its own gateway, and its frames carry its segment's tag:
-both tags are wired.
+The two-segment networks: OVN wires one localnet port per logical switch and chassis
+(ovn-controller keeps one per datapath), so every segment after a network's first has a
+switch of its own (``services.segment_switches``). Two cases: a routed provider network
+(VLAN 200 on physnet ``default`` reached by the all-in-one's chassis, VLAN 201 on
+physnet ``rack2`` reached by a second chassis the test starts, with its own namespace,
+bridge ``br-eth2`` and upstream switch with the VLAN 201 gateway), and seed 004's own
+network (VLANs 200 and 201 both on ``default``, instances of both on one chassis). Each
+instance gets an address from its segment's subnet, reaches its own gateway, and its
+frames carry its segment's tag: both tags are wired.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -73,15 +73,20 @@ while time.monotonic() < end:
 
 
 def capture(netns: str, ifname: str, action: Callable[[], object],
-            seconds: float = 3) -> list[dict]:
-    """Frames seen on ``ifname`` in ``netns`` while ``action`` runs: ``[{"vlan", "type",
-    "src", "dst"}]`` (IPv4 and ARP addresses)."""
+            seconds: float = 60) -> list[dict]:
+    """Frames seen on ``ifname`` in ``netns`` while ``action`` runs (and half a second
+    after): ``[{"vlan", "type", "src", "dst"}]`` (IPv4 and ARP addresses); ``seconds``
+    bounds the capture. ``action`` runs once before the capture too: neighbours resolved
+    and flows installed, a loaded machine loses no first echo."""
+    action()
     proc = subprocess.Popen(["ip", "netns", "exec", netns, sys.executable, "-c", SNIFF, ifname,
                              str(seconds)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
         action()
-        out, _ = proc.communicate(timeout=seconds + 10)
+        time.sleep(0.5)
+        proc.terminate()  # the sniffer prints each frame as it sees it
+        out, _ = proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -292,3 +297,59 @@ def test_instances_on_each_segment_reach_their_own_gateway_with_their_tag(world,
     used = {s["segment_id"]: s["used_ips"] for s in avail["subnet_ip_availability"]}
     # each segment subnet: its instance and the metadata port
     assert used == {two_segments["segments"][v]["id"]: 2 for v in (200, 201)}
+
+
+# --- seed 004's own network: two VLAN segments on one physnet, one chassis -------------
+
+@pytest.fixture(scope="module")
+def seed_004(world: World, rack2: dict, two_segments: dict) -> dict:
+    """pub2xx (its instances and ports first) gives VLANs 200 and 201 up for seed 004's
+    literal network: both VLAN segments on physnet ``default``, which every chassis
+    bridges, and an ordinary subnet on each (gateways 10.10.<vlan>.1 upstream)."""
+    aio, net_id = world.aio, two_segments["network"]["id"]
+    aio.lab("delete", aio.prefix + "s200", check=False)
+    instances.delete_instance(aio.state_dir, aio.prefix + "s201", rack2["ovs"])
+    with aio.client() as admin:
+        for port in admin.get("/ports", params={"network_id": net_id}).json()["ports"]:
+            if not port["device_owner"].startswith("network:"):
+                assert admin.delete(f"/ports/{port['id']}").status_code == 204
+        assert admin.delete(f"/networks/{net_id}").status_code == 204
+        resp = admin.post("/networks", json={"network": {"name": "seed004", "shared": True,
+                                                         "segments": [
+            {"provider:network_type": "vlan", "provider:physical_network": "default",
+             "provider:segmentation_id": vlan} for vlan in (200, 201)]}})
+        assert resp.status_code == 201, resp.text
+        net = resp.json()["network"]
+        segs = {s["segmentation_id"]: s for s in admin.get(
+            "/segments", params={"network_id": net["id"]}).json()["segments"]}
+        subnets = {}
+        for vlan, seg in segs.items():
+            resp = admin.post("/subnets", json={"subnet": {
+                "network_id": net["id"], "name": f"seed004-{vlan}", "cidr": f"10.10.{vlan}.0/24",
+                "gateway_ip": f"10.10.{vlan}.1", "ip_version": 4, "segment_id": seg["id"]}})
+            assert resp.status_code == 201, resp.text
+            subnets[vlan] = resp.json()["subnet"]
+    return {"network": net, "subnets": subnets}
+
+
+def test_seed_004_two_vlans_on_one_physnet_each_carry_their_own_tag_from_one_chassis(
+        world, seed_004):
+    aio, net_id = world.aio, seed_004["network"]["id"]
+    names = {}
+    for vlan in (200, 201):  # both on the all-in-one's one chassis, which bridges default
+        names[vlan] = aio.prefix + f"seed{vlan}"
+        aio.lab("boot", names[vlan], "--network", net_id, "--subnet",
+                seed_004["subnets"][vlan]["id"], "--project", TENANT)
+        assert aio.leased(names[vlan]).startswith(f"10.10.{vlan}."), aio.leased(names[vlan])
+
+    for vlan, name in names.items():
+        ip = aio.leased(name)
+        frames = capture(world.netns, vlans.trunk_ifname("default"),
+                         lambda: pings(aio, name, f"10.10.{vlan}.1", count=2))
+        echo = [f for f in frames if f["type"] == 0x0800 and ip in (f["src"], f["dst"])]
+        assert len(echo) >= 4 and {f["vlan"] for f in echo} == {vlan}, frames
+        # its own metadata, through its own segment's metadata port
+        res = aio.exec(name, "curl", "-s", "-m", "10",
+                       "http://169.254.169.254/latest/meta-data/local-ipv4")
+        assert res.returncode == 0 and res.stdout.strip() == ip, res.stdout + res.stderr
+    assert not pings(aio, names[200], "10.10.201.1")  # VLAN 200's gateway routes nothing

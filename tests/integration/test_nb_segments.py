@@ -1,6 +1,7 @@
 """Segments through the NB sync against the real NB and SB of the shared ``ovn_lab``:
-every VLAN segment of a multi-segment network is a tagged localnet port on its one
-switch (the seed-004 bug: only one tag wired), a project network's VNI becomes its
+every VLAN segment of a multi-segment network is a tagged localnet port, each after the
+first on a switch of its own with its subnet's ports and metadata port (on one switch,
+a chassis wires one tag: seed 004's bug), a project network's VNI becomes its
 datapath tunnel key in the SB, and the sync records which host bridges which physnet.
 """
 
@@ -18,7 +19,7 @@ from neutrino.db.models import HostPhysicalNetwork
 from neutrino.db.session import Database
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, segments
+from neutrino.services import networks, ports, segments, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -59,14 +60,22 @@ def drain(sync: NorthboundSync) -> None:
         pass
 
 
-def localnets(nb, net_id: str) -> dict[str, tuple]:
+def localnets(nb, switch_id: str) -> dict[str, tuple]:
+    """The localnet ports of switch ``neutron-<switch_id>`` (a network or segment id)."""
     with nb.ovsdb_connection.lock:
-        switch = nb.lookup("Logical_Switch", f"neutron-{net_id}")
+        switch = nb.lookup("Logical_Switch", f"neutron-{switch_id}")
         return {p.name: (p.type, list(p.tag_request), p.options.get("network_name"))
                 for p in switch.ports if p.type == "localnet"}
 
 
-def test_every_vlan_segment_is_a_tagged_localnet_port(env, nb, sync, network):
+def switch_ports(nb, switch_id: str) -> set[str]:
+    """Names of the ports of switch ``neutron-<switch_id>``."""
+    with nb.ovsdb_connection.lock:
+        return {p.name for p in nb.lookup("Logical_Switch", f"neutron-{switch_id}").ports}
+
+
+def test_every_vlan_segment_is_a_tagged_localnet_port_on_its_own_switch(env, nb, sync,
+                                                                         network):
     net = networks.create_networks(env, ADMIN, [{"name": "pub2xx", "shared": True, "segments": [
         {"provider_network_type": "vlan", "provider_physical_network": PHYSNET,
          "provider_segmentation_id": 200},
@@ -75,14 +84,29 @@ def test_every_vlan_segment_is_a_tagged_localnet_port(env, nb, sync, network):
     segs = {s["segmentation_id"]: s["id"] for s in segments.list_segments(
         env, ADMIN, segments.listing.ListQuery(filters={"network_id": [net["id"]]}))}
     assert set(segs) == {200, 201}  # the second one allocated from the range
+    subs = {v: subnets.create_subnets(env, ADMIN, [{
+        "network_id": net["id"], "cidr": f"10.10.{v}.0/24", "ip_version": 4,
+        "segment_id": segs[v]}])[0] for v in (200, 201)}
+    port = ports.create_ports(env, ADMIN, [{"network_id": net["id"], "fixed_ips": [
+        {"subnet_id": subs[201]["id"]}]}])[0]
     drain(sync)
 
-    assert localnets(nb, net["id"]) == {
-        f"provnet-{segs[v]}": ("localnet", [v], PHYSNET) for v in (200, 201)}
+    assert localnets(nb, net["id"]) == {f"provnet-{segs[200]}": ("localnet", [200], PHYSNET)}
+    assert localnets(nb, segs[201]) == {f"provnet-{segs[201]}": ("localnet", [201], PHYSNET)}
+    metadata = {p["fixed_ips"][0]["subnet_id"]: p["id"] for p in ports.list_ports(
+        env, ADMIN, ports.listing.ListQuery(filters={
+            "network_id": [net["id"]], "device_owner": ["network:distributed"]}))}
+    assert set(metadata) == {subs[200]["id"], subs[201]["id"]}  # one per switch
+    assert switch_ports(nb, segs[201]) == {f"provnet-{segs[201]}", port["id"],
+                                           metadata[subs[201]["id"]]}
+    assert metadata[subs[200]["id"]] in switch_ports(nb, net["id"])
 
+    ports.delete_port(env, ADMIN, port["id"])
+    subnets.delete_subnet(env, ADMIN, subs[201]["id"])
     segments.delete_segment(env, ADMIN, segs[201])
     drain(sync)
     assert localnets(nb, net["id"]) == {f"provnet-{segs[200]}": ("localnet", [200], PHYSNET)}
+    assert nb.lookup("Logical_Switch", f"neutron-{segs[201]}", default=None) is None
 
 
 def test_project_network_vni_is_its_datapath_tunnel_key(env, nb, sb, sync, network):
