@@ -11,15 +11,17 @@ lab (``neutrino/lab``), the demo builds:
   gateway and the "outside host" 203.0.113.10 (``lab external create``);
 * seed 001: the data centre's VLANs 100, 101, 200, 201 (gateways 10.10.<vlan>.1
   behind the lab's upstream switch, ``lab vlan create``) and, as admin, the shared
-  VLAN networks pub100, pub101, pub200, pub201 on physnet ``default`` with
-  their /24 subnets. pub100's pool is narrowed to two addresses (its metadata
+  VLAN networks pub100 and pub101 on physnet ``default`` with their /24 subnets, and
+  seed 004's own network pub2xx: VLAN segments 200 and 201 on ``default``, a subnet
+  on each. pub100's pool is narrowed to two addresses (its metadata
   port's and one instance's) so it fills up, as seed 004's networks did;
 * seeds 000/002/003: projects demo-a and demo-b, each with the same private
   10.0.0.0/24 (network ``private``) behind its own router (gateway on
   ``public``), a floating IP and a security group ``demo-web`` (ICMP and TCP 8080
   in; nothing else);
 * lab instances, booted concurrently: ``<prefix>a1`` and ``<prefix>b1`` on
-  ``private`` at the same 10.0.0.5, ``<prefix>v100`` (demo-a) on pub100 and, after
+  ``private`` at the same 10.0.0.5, ``<prefix>v100`` (demo-a) on pub100,
+  ``<prefix>v200`` and ``<prefix>v201`` on pub2xx's two segments (one chassis) and, after
   those, ``<prefix>c1`` for project demo-c -- which has no network of its own,
   like seed 001's tenants -- without a network: the scheduler picks (seed 004).
 

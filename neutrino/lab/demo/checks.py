@@ -33,6 +33,8 @@ from neutrino.lab.demo.scenario import (
     METADATA_URL,
     OPEN_PORT,
     OUTSIDE_HOST,
+    SEGMENTED,
+    SINGLE_VLANS,
     VLANS,
     Check,
     Guest,
@@ -142,10 +144,13 @@ def check_guest(state_dir: Path, world: World, guest: Guest, name: str,
                             if ms is not None else f"{address}: no reply"))
         peer, target, where = outside, address, "outside"
     else:
-        vlan = network["provider:segmentation_id"]
+        vlan = _vlan_of(info, port, network)
         gateway = f"10.10.{vlan}.1"
         ms = _until(lambda: _ping_ms(in_guest(["ping", "-c1", "-W1", gateway])))
-        checks.append(Check(f"{name}: VLAN {vlan} gateway", ms is not None,
+        # the upstream switch hands VLAN <vlan>'s frames to that gateway only: a reply
+        # proves the frames carried the segment's tag
+        where_from = f" (seed 004: segment of {network['name']})" if guest.subnet else ""
+        checks.append(Check(f"{name}: VLAN {vlan} gateway{where_from}", ms is not None,
                             f"ping {gateway} {ms} ms" if ms is not None else "no reply"))
 
         def peer(argv: list[str]) -> subprocess.CompletedProcess:
@@ -160,6 +165,17 @@ def check_guest(state_dir: Path, world: World, guest: Guest, name: str,
         + (f"{CLOSED_PORT} closed" if closed is None else f"{CLOSED_PORT} open!"),
         f"{target}:{OPEN_PORT} answered {opened[0] if opened else None!r}"))
     return checks
+
+
+def _vlan_of(info: RuntimeInfo, port: dict[str, Any], network: dict[str, Any]) -> int:
+    """The VLAN a provider network's port is on: the network's, or on a network of
+    several segments the segment of its address's subnet."""
+    if network.get("provider:segmentation_id"):
+        return network["provider:segmentation_id"]
+    with commands.api_client(info, None) as admin:
+        subnet = ok(admin.get(f"/subnets/{port['fixed_ips'][0]['subnet_id']}")).json()["subnet"]
+        return ok(admin.get(f"/segments/{subnet['segment_id']}")).json()["segment"][
+            "segmentation_id"]
 
 
 def _check_geneve(state_dir: Path, world: World, name: str, inst: instances.Instance,
@@ -244,7 +260,7 @@ def check_metadata_ports(info: RuntimeInfo, world: World) -> Check:
     """Seed 001: every network's metadata port holds its first pool address."""
     wrong, count = [], 0
     with commands.api_client(info, None) as admin:
-        nets = [*world.provider.values(), *world.private.values()]
+        nets = [*world.provider.values(), world.segmented, *world.private.values()]
         for net in nets:
             subnets = ok(admin.get("/subnets", params={"network_id": net["id"]})).json()["subnets"]
             ports = ok(admin.get("/ports", params={"network_id": net["id"],
@@ -261,11 +277,12 @@ def check_metadata_ports(info: RuntimeInfo, world: World) -> Check:
 
 
 def check_provider_networks(world: World) -> Check:
-    """Seed 001: pub100..pub201 shared VLAN networks, as a member project sees them."""
+    """Seed 001 and 004: the shared VLAN networks (pub100, pub101, pub2xx), as a member
+    project sees them."""
     with commands.api_client(world.info, "demo-c") as member:
         shared = {n["name"] for n in ok(member.get("/networks", params={"shared": True}))
                   .json()["networks"]}
-    wanted = {f"pub{v}" for v in VLANS}
+    wanted = {*(f"pub{v}" for v in SINGLE_VLANS), SEGMENTED}
     return Check("seed 001: shared VLAN networks", wanted <= shared,
                  f"VLAN {', '.join(map(str, VLANS))} on {world.vlan_physnet}",
                  f"demo-c sees {sorted(shared)}")

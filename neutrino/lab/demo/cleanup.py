@@ -36,7 +36,7 @@ def clean(settings: Settings, *, prefix: str | None = None, port: int | None = N
 
     Instances (and stray ports) of ``prefix`` (default: the last run's), the projects'
     floating IPs, routers, networks and security groups (``default`` too), the shared
-    networks pub100..pub201, the VLAN gateways and upstream switch, the external
+    networks pub100, pub101, pub2xx (and pub200, pub201 of earlier demos), the VLAN gateways and upstream switch, the external
     network and its upstream namespace when the demo created them; then ``neutrino
     down`` when the demo started the service. A service needed for this and not
     running is started for the time of the clean.
@@ -59,9 +59,13 @@ def clean(settings: Settings, *, prefix: str | None = None, port: int | None = N
         progress(f"removing project {project}'s resources")
         with commands.api_client(info, project) as client:
             done += _clean_project(client, project)
-    progress("removing pub100, pub101, pub200, pub201 and the VLAN gateways")
+    progress(f"removing pub100, pub101, {SEGMENTED} and the VLAN gateways")
     vlan_physnet = state.get("vlan_physnet", VLAN_PHYSNET)
     with commands.api_client(info, None) as admin:
+        for net in ok(admin.get("/networks", params={"name": SEGMENTED})).json()["networks"]:
+            if net.get("shared") and net.get("segments"):
+                ok_or_404(admin.delete(f"/networks/{net['id']}"))
+                done.append(f"network {SEGMENTED}")
         for vlan in VLANS:
             for net in ok(admin.get("/networks", params={"name": f"pub{vlan}"})).json()["networks"]:
                 if net.get("provider:segmentation_id") == vlan:

@@ -60,6 +60,8 @@ def boot_guests(state_dir: Path, world: World, prefix: str,
             argv += ["--network", guest.network]
         if guest.fixed_ip:
             argv += ["--fixed-ip", guest.fixed_ip]
+        if guest.subnet:
+            argv += ["--subnet", guest.subnet]
         res = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
         if res.returncode != 0:
             results[name] = DemoError((res.stderr or res.stdout).strip())

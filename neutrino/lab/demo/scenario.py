@@ -15,7 +15,11 @@ OUTSIDE_HOST = "203.0.113.10"
 # seed 001: "bridge_mappings=default:br-eth1", "network_vlan_ranges = default:100:101,default:200:201"
 VLAN_PHYSNET, VLAN_BRIDGE = "default", "br-eth1"
 VLAN_RANGES = "default:100:101,default:200:201"
-VLANS = (100, 101, 200, 201)
+VLANS = (100, 101, 200, 201)  # the data centre's VLANs, each with its gateway upstream
+SINGLE_VLANS = (100, 101)  # shared networks pub100, pub101: one VLAN each
+# seed 004's own network: one shared network with a VLAN segment 200 and 201 on physnet
+# default, a subnet on each ("neutron net-create test --segments ...")
+SEGMENTED, SEGMENTED_VLANS = "pub2xx", (200, 201)
 FULL_VLAN, FULL_POOL = 100, ("10.10.100.10", "10.10.100.11")
 PRIVATE_NETWORK, PRIVATE_CIDR, PRIVATE_IP = "private", "10.0.0.0/24", "10.0.0.5"
 ROUTER = "router"
@@ -56,6 +60,7 @@ class Guest:
     wave: int = 1
     chassis: int = 1
     peer: str | None = None
+    subnet: str | None = None  # the subnet (name) to take the address from
 
     @property
     def private(self) -> bool:
@@ -69,6 +74,8 @@ GUESTS = (
     Guest("a2", "demo-a", PRIVATE_NETWORK, chassis=2, peer="a1"),
     # VLAN guests stay on chassis 1: the lab's VLAN switch hangs off its br-eth1
     Guest("v100", "demo-a", f"pub{FULL_VLAN}"),
+    # seed 004: one instance on each VLAN segment of pub2xx, both on chassis 1
+    *(Guest(f"v{v}", "demo-a", SEGMENTED, subnet=f"{SEGMENTED}-{v}") for v in SEGMENTED_VLANS),
     Guest("c1", "demo-c", None, wave=2),  # after v100 has filled pub100
 )
 

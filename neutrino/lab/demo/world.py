@@ -27,6 +27,9 @@ from neutrino.lab.demo.scenario import (
     PROJECTS,
     ROUTER,
     SECURITY_GROUP,
+    SEGMENTED,
+    SEGMENTED_VLANS,
+    SINGLE_VLANS,
     VLAN_PHYSNET,
     VLANS,
     DemoError,
@@ -44,7 +47,8 @@ class World:
     external_physnet: str
     vlan_physnet: str
     public: dict[str, Any]
-    provider: dict[int, dict[str, Any]]          # vlan -> network
+    provider: dict[int, dict[str, Any]]          # vlan -> network (one VLAN each)
+    segmented: dict[str, Any]                    # seed 004's network of two VLAN segments
     private: dict[str, dict[str, Any]]           # project -> network
     routers: dict[str, dict[str, Any]]           # project -> router
     fips: dict[str, dict[str, Any]]              # project -> floating IP
@@ -68,14 +72,16 @@ def build(state_dir: Path, info: RuntimeInfo, progress: Progress) -> World:
         save_state(state_dir, vlan_physnet=vlan_physnet, external_physnet=ext_physnet)
         _, public, _ = commands.external_create(state_dir, ext_physnet, network_name=EXTERNAL_NETWORK)
 
-        progress("seed 001: VLAN gateways and shared networks pub100, pub101, pub200, pub201")
+        progress(f"seed 001: VLAN gateways and shared networks pub100, pub101; seed 004: "
+                 f"{SEGMENTED} with VLAN segments 200 and 201")
         provider = {}
         for vlan in VLANS:
-            cidr = f"10.10.{vlan}.0/24"
-            commands.vlan_create(state_dir, vlan_physnet, vlan, cidr)
+            commands.vlan_create(state_dir, vlan_physnet, vlan, f"10.10.{vlan}.0/24")
+        for vlan in SINGLE_VLANS:
             provider[vlan] = _provider_network(admin, vlan, vlan_physnet)
             pool = FULL_POOL if vlan == FULL_VLAN else None
-            _subnet(admin, provider[vlan], f"pub{vlan}-subnet", cidr, pool)
+            _subnet(admin, provider[vlan], f"pub{vlan}-subnet", f"10.10.{vlan}.0/24", pool)
+        segmented = _segmented_network(admin, vlan_physnet)
 
     private, routers, fips = {}, {}, {}
     for project in PROJECTS:
@@ -91,7 +97,8 @@ def build(state_dir: Path, info: RuntimeInfo, progress: Progress) -> World:
                              PRIVATE_CIDR, None)
             routers[project] = _router(client, public, private[project], subnet)
             fips[project] = _floating_ip(client, public)
-    return World(info, ext_physnet, vlan_physnet, public, provider, private, routers, fips)
+    return World(info, ext_physnet, vlan_physnet, public, provider, segmented, private,
+                 routers, fips)
 
 
 def _find_or_create(client: httpx.Client, collection: str, body: dict[str, Any],
@@ -125,9 +132,37 @@ def _provider_network(admin: httpx.Client, vlan: int, physnet: str) -> dict[str,
     return net
 
 
+def _segmented_network(admin: httpx.Client, physnet: str) -> dict[str, Any]:
+    """Seed 004's network: ``pub2xx``, shared, VLAN segments 200 and 201 on ``physnet``,
+    subnet ``pub2xx-<vlan>`` (10.10.<vlan>.0/24) on each. Networks pub200/pub201 of an
+    earlier demo give their VLANs up first."""
+    for vlan in SEGMENTED_VLANS:
+        for old in ok(admin.get("/networks", params={"name": f"pub{vlan}"})).json()["networks"]:
+            if old.get("provider:segmentation_id") == vlan:
+                for port in ok(admin.get("/ports", params={"network_id": old["id"]})
+                               ).json()["ports"]:
+                    if not port["device_owner"].startswith("network:"):
+                        ok(admin.delete(f"/ports/{port['id']}"))
+                ok(admin.delete(f"/networks/{old['id']}"))
+    wanted = [("vlan", physnet, vlan) for vlan in SEGMENTED_VLANS]
+    net = _find_or_create(admin, "networks", {"name": SEGMENTED, "shared": True, "segments": [
+        {"provider:network_type": t, "provider:physical_network": p,
+         "provider:segmentation_id": v} for t, p, v in wanted]})
+    segs = ok(admin.get("/segments", params={"network_id": net["id"]})).json()["segments"]
+    have = sorted((s["network_type"], s["physical_network"], s["segmentation_id"]) for s in segs)
+    if have != wanted:
+        raise DemoError(f"network {SEGMENTED} ({net['id']}) has segments {have}, not {wanted}: "
+                        "delete it or run 'neutrino demo --clean'")
+    for seg in segs:
+        vlan = seg["segmentation_id"]
+        _subnet(admin, net, f"{SEGMENTED}-{vlan}", f"10.10.{vlan}.0/24", None, seg["id"])
+    return net
+
+
 def _subnet(client: httpx.Client, net: dict[str, Any], name: str, cidr: str,
-            pool: tuple[str, str] | None) -> dict[str, Any]:
-    """The network's subnet ``cidr`` (gateway .1), its pool made ``pool`` when given."""
+            pool: tuple[str, str] | None, segment_id: str | None = None) -> dict[str, Any]:
+    """The network's subnet ``cidr`` (gateway .1, on ``segment_id`` when given), its pool
+    made ``pool`` when given."""
     subnets = ok(client.get("/subnets", params={"network_id": net["id"]})).json()["subnets"]
     subnet = next((s for s in subnets if s["cidr"] == cidr), None)
     pools = [{"start": pool[0], "end": pool[1]}] if pool else None
@@ -136,6 +171,8 @@ def _subnet(client: httpx.Client, net: dict[str, Any], name: str, cidr: str,
                 "gateway_ip": str(next(ipaddress.ip_network(cidr).hosts()))}
         if pools:
             body["allocation_pools"] = pools
+        if segment_id:
+            body["segment_id"] = segment_id
         return ok(client.post("/subnets", json={"subnet": body})).json()["subnet"]
     if pools and subnet["allocation_pools"] != pools:
         subnet = ok(client.put(f"/subnets/{subnet['id']}", json={
