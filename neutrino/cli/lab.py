@@ -40,6 +40,9 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
              chassis: Optional[str] = typer.Option(
                  None, "--chassis", help="Lab chassis to place it on (default: spread over "
                                          "the hypervisors)"),
+             no_dhcp: bool = typer.Option(
+                 False, "--no-dhcp", help="No DHCP client: the port's IPv4 addresses set "
+                                          "statically, no route"),
              config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
     """Create a port and an instance on it (its metadata registered); print the address
     it leased by DHCP."""
@@ -61,10 +64,14 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
                                  f"{name}: scheduled on network {net['name'] or '-'} ({net['id']})"),
                              security_groups=security_group or None,
                              port_security=not no_port_security, subnet=subnet,
-                             fixed_ip=fixed_ip, chassis=chassis)
+                             fixed_ip=fixed_ip, chassis=chassis, dhcp=not no_dhcp)
     except (commands.LabError, instances.InstanceError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
+    if inst.lease is None:
+        Console().print(f"{inst.name}: {' '.join(inst.addresses) or 'no address'} "
+                        f"(port {inst.port_id}; static, no DHCP)")
+        return
     Console().print(f"{inst.name}: {inst.lease.address} (port {inst.port_id}; leased "
                     f"{inst.boot_seconds['plug_to_lease']:.2f} s after plugging)")
 
