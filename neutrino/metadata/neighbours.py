@@ -104,9 +104,16 @@ class NeighbourTable:
     def mac_of(self, address: str) -> str | None:
         """The MAC (lower case) of ``address``'s neighbour entry (IPv4, IPv6, with or
         without ``%scope``), or None when the namespace has no usable entry for it.
-        Changes queued since the last call are applied first."""
+        Changes queued since the last call are applied first; when they cannot be
+        read (a socket error, a dump that failed), None: the caller is unknown and
+        the next call reads the table again."""
         with self._lock:
-            self._drain()
+            try:
+                self._drain()
+            except OSError as exc:
+                self._stale = True
+                LOG.warning("namespace %s: neighbour table unreadable: %s", self.netns, exc)
+                return None
             key = canonical(address)
             return self._entries.get(key) if key else None
 

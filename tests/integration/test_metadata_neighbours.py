@@ -79,3 +79,11 @@ def test_addresses_are_keyed_canonically():
     assert canonical("::ffff:10.0.0.5") == "10.0.0.5"
     assert canonical("10.0.0.5") == "10.0.0.5"
     assert canonical("bogus") is None
+
+
+def test_a_closed_table_knows_nobody(namespace):
+    ip(namespace, "neigh", "replace", "10.0.0.5", "lladdr", "fa:16:3e:00:00:05", "dev", "m1",
+       "nud", "reachable")
+    table = NeighbourTable(namespace, "m1")
+    table.close()
+    assert table.mac_of("10.0.0.5") is None  # a request racing the namespace's teardown: 404
