@@ -105,11 +105,12 @@ def binding_from_row(row: Any) -> Binding | None:
         if words and words[0].lower() != mac and words[0].lower() not in pair_macs:
             pair_macs.append(words[0].lower())
     chassis = row.chassis[0].name if row.chassis else None
-    return Binding(pair_macs=tuple(pair_macs), port_id=row.logical_port, network_id=network, type=row.type, mac=mac,
+    return Binding(port_id=row.logical_port, network_id=network, type=row.type, mac=mac,
                    ips=tuple(ips), cidrs=tuple(ids.get("neutron:cidrs", "").split()),
                    device_id=ids.get("neutron:device_id", ""),
                    device_owner=ids.get("neutron:device_owner", ""),
-                   project_id=ids.get("neutron:project_id", ""), chassis=chassis)
+                   project_id=ids.get("neutron:project_id", ""), chassis=chassis,
+                   pair_macs=tuple(pair_macs))
 
 
 def _network_of(name: str) -> str | None:
