@@ -89,7 +89,7 @@ def lab_list(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = Stat
     for column in ("name", "address", "port", "chassis", "namespace", "state"):
         table.add_column(column)
     for inst in instances.list_instances(settings.state_dir):
-        table.add_row(inst.name, inst.lease.address if inst.lease else "-", inst.port_id,
+        table.add_row(inst.name, " ".join(inst.addresses) or "-", inst.port_id,
                       chassis.get(inst.chassis_netns or "", "-"), inst.netns, inst.state)
     Console().print(table)
 
