@@ -184,7 +184,7 @@ def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
             common.touch(net)
             common.enqueue_ovn(session, "subnet", sub.id)
         session.flush()
-        if sub.enable_dhcp != dhcp_before:
+        if sub.ip_version == 4 and sub.enable_dhcp != dhcp_before:
             metadata_port.ensure_metadata_port(session, env, net)
         return _visible_attributes(ctx, subnet_dicts(session, [sub]))[0]
     return env.db.run(run)
