@@ -114,7 +114,8 @@ class NeighbourTable:
                 self._stale = True
                 LOG.warning("namespace %s: neighbour table unreadable: %s", self.netns, exc)
                 return None
-            key = canonical(address)
+            # a dotted IPv4 address, as the kernel reports peers, is already canonical
+            key = address if ":" not in address else canonical(address)
             return self._entries.get(key) if key else None
 
     def entries(self) -> dict[str, str]:
