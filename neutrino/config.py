@@ -165,6 +165,11 @@ class Settings(BaseSettings):
     metadata_require_tokens: bool = False
     # Seconds an instance's metadata is cached by the service (Nova's metadata_cache_expiration).
     metadata_cache_seconds: float = Field(5.0, ge=0)
+    # The metadata port also takes an address (the lowest free one) in DHCP-disabled
+    # IPv4 subnets, so a guest with a static address reaches 169.254.169.254 by a static
+    # route to it (README, "Instance metadata"). Off: DHCP-enabled subnets only, as
+    # Neutron's ML2/OVN. A change applies to a network at its next subnet change.
+    metadata_without_dhcp: bool = False
     # Nova's metadata API (e.g. http://nova-api:8775); empty: neutrino's own service.
     nova_metadata_url: str = ""
     # Nova port events (neutrino.notifiers.nova; Neutron's [nova] section and the

@@ -40,6 +40,9 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
              chassis: Optional[str] = typer.Option(
                  None, "--chassis", help="Lab chassis to place it on (default: spread over "
                                          "the hypervisors)"),
+             no_dhcp: bool = typer.Option(
+                 False, "--no-dhcp", help="No DHCP client: the port's IPv4 addresses set "
+                                          "statically, no route"),
              config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOpt) -> None:
     """Create a port and an instance on it (its metadata registered); print the address
     it leased by DHCP."""
@@ -61,10 +64,14 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
                                  f"{name}: scheduled on network {net['name'] or '-'} ({net['id']})"),
                              security_groups=security_group or None,
                              port_security=not no_port_security, subnet=subnet,
-                             fixed_ip=fixed_ip, chassis=chassis)
+                             fixed_ip=fixed_ip, chassis=chassis, dhcp=not no_dhcp)
     except (commands.LabError, instances.InstanceError, ValueError) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
         raise typer.Exit(1)
+    if inst.lease is None:
+        Console().print(f"{inst.name}: {' '.join(inst.addresses) or 'no address'} "
+                        f"(port {inst.port_id}; static, no DHCP)")
+        return
     Console().print(f"{inst.name}: {inst.lease.address} (port {inst.port_id}; leased "
                     f"{inst.boot_seconds['plug_to_lease']:.2f} s after plugging)")
 
@@ -82,7 +89,7 @@ def lab_list(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = Stat
     for column in ("name", "address", "port", "chassis", "namespace", "state"):
         table.add_column(column)
     for inst in instances.list_instances(settings.state_dir):
-        table.add_row(inst.name, inst.lease.address if inst.lease else "-", inst.port_id,
+        table.add_row(inst.name, " ".join(inst.addresses) or "-", inst.port_id,
                       chassis.get(inst.chassis_netns or "", "-"), inst.netns, inst.state)
     Console().print(table)
 

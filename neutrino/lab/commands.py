@@ -62,7 +62,8 @@ def boot(state_dir: Path, name: str, network: str | None = None,
          on_scheduled: Callable[[dict[str, Any]], None] | None = None,
          security_groups: list[str] | None = None,
          port_security: bool = True, subnet: str | None = None,
-         fixed_ip: str | None = None, chassis: str | None = None) -> instances.Instance:
+         fixed_ip: str | None = None, chassis: str | None = None,
+         dhcp: bool = True) -> instances.Instance:
     """Create a port on ``network``, register the instance's metadata (id = the port's
     ``device_id``, hostname from ``name``, ``keys`` as [(name, public key)], ``user_data``)
     and boot instance ``name`` on it (DHCP lease included). Port and registration are
@@ -77,6 +78,9 @@ def boot(state_dir: Path, name: str, network: str | None = None,
     ``chassis`` (a name; default: the hypervisor with the fewest instances,
     ``fleet.pick``), and the port is bound there first (``binding:host_id``, as Nova
     does), so on a routed network it gets an address of a segment that chassis reaches.
+    ``dhcp`` False: no DHCP client; the instance's interface is given the port's IPv4
+    addresses with their subnets' prefixes, as a guest configured by hand (no route:
+    the guest adds its own, e.g. to 169.254.169.254 via the metadata port).
     """
     info = running(state_dir)
     home = _home_chassis(state_dir, info, chassis)
@@ -106,12 +110,25 @@ def boot(state_dir: Path, name: str, network: str | None = None,
             port = _ok(admin.put(f"/ports/{port['id']}", json={
                 "port": {"binding:host_id": home.name}})).json()["port"]
             _ok(admin.post("/instances", json={"instance": instance_body(port, name, user_data, keys)}))
+            static = () if dhcp else _static_addresses(client, port)
             return instances.boot_instance(state_dir, name, port, home.netns,
-                                           home.ovs_connection)
+                                           home.ovs_connection, dhcp=dhcp,
+                                           static_addresses=static)
         except Exception:
             admin.delete(f"/instances/{port['device_id']}")
             client.delete(f"/ports/{port['id']}")
             raise
+
+
+def _static_addresses(client: Any, port: dict[str, Any]) -> tuple[str, ...]:
+    """``port``'s IPv4 fixed IPs with their subnets' prefix lengths (``10.0.0.5/24``)."""
+    found = []
+    for fixed in port.get("fixed_ips") or ():
+        if ":" in fixed["ip_address"]:
+            continue
+        cidr = _ok(client.get(f"/subnets/{fixed['subnet_id']}")).json()["subnet"]["cidr"]
+        found.append(f"{fixed['ip_address']}/{cidr.split('/')[1]}")
+    return tuple(found)
 
 
 def _home_chassis(state_dir: Path, info: RuntimeInfo, name: str | None) -> fleet.LabChassis:

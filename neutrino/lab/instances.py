@@ -110,7 +110,9 @@ class Instance:
     is the port's ``device_id`` (what the metadata service calls the instance).
     ``boot_seconds`` has ``netns_veth_plug`` (namespace, veth, br-int port),
     ``plug_to_bound`` (ovs port added -> ovn-controller reports ``ovn-installed``),
-    ``bound_to_lease`` (the DHCP exchange) and ``plug_to_lease``.
+    ``bound_to_lease`` (the DHCP exchange) and ``plug_to_lease``. ``dhcp`` False: no
+    DHCP client; the instance carries ``static_addresses`` (``("10.0.0.5/24",)``) as a
+    guest configured by hand would, and is active once bound.
     """
 
     name: str
@@ -128,11 +130,14 @@ class Instance:
     lease: Lease | None = None
     dhcp_pid: int | None = None
     boot_seconds: dict[str, float] = field(default_factory=dict)
+    dhcp: bool = True
+    static_addresses: tuple[str, ...] = ()
 
     @property
     def addresses(self) -> list[str]:
-        """Leased addresses, ``["10.0.0.5/24"]`` ([] before the first lease)."""
-        return [self.lease.address] if self.lease else []
+        """Leased addresses, ``["10.0.0.5/24"]`` ([] before the first lease), or the
+        static ones of an instance without DHCP."""
+        return [self.lease.address] if self.lease else list(self.static_addresses)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -142,6 +147,7 @@ class Instance:
         data = json.loads(text)
         lease = data.pop("lease", None)
         data["fixed_ips"] = tuple(data.get("fixed_ips", ()))
+        data["static_addresses"] = tuple(data.get("static_addresses", ()))
         return cls(**data, lease=Lease.from_json(lease) if lease else None)
 
 
@@ -179,7 +185,8 @@ def list_instances(state_dir: Path) -> list[Instance]:
 
 
 def boot_instance(state_dir: Path, name: str, port: dict[str, Any], chassis_netns: str | None,
-                  ovs_connection: str, dhcp_timeout: float = 10) -> Instance:
+                  ovs_connection: str, dhcp_timeout: float = 10, *, dhcp: bool = True,
+                  static_addresses: tuple[str, ...] = ()) -> Instance:
     """Create instance ``name`` for Neutron ``port`` and return it once it holds a lease.
 
     ``port`` is a port dict as the API returns it (``id``, ``mac_address``,
@@ -190,6 +197,8 @@ def boot_instance(state_dir: Path, name: str, port: dict[str, Any], chassis_netn
     Steps: persist the JSON; create the namespace and veth; plug into br-int; wait (up to
     ``dhcp_timeout``) for ovn-controller to set ``ovn-installed`` on the Interface (the
     port is bound and its flows are in); run udhcpc for the rest of ``dhcp_timeout``.
+    ``dhcp`` False: no udhcpc; the instance's interface gets ``static_addresses``
+    (interface addresses, ``"10.0.0.5/24"``) and nothing else, no route.
     Idempotent: booting an active instance whose DHCP client still runs returns it as is;
     anything else left over under that name is completed.  ``InstanceError`` if the name
     is taken by another port, if the port is not bound in time (no LSP named after the
@@ -205,6 +214,9 @@ def boot_instance(state_dir: Path, name: str, port: dict[str, Any], chassis_netn
         if existing.state == "active" and existing.dhcp_pid and host_process.pid_matches(
                 existing.dhcp_pid, needles):
             return existing
+        if existing.state == "active" and not existing.dhcp and not dhcp \
+                and host_netns.netns_exists(existing.netns):
+            return existing
         for pid in {existing.dhcp_pid, host_process.read_pid_file(paths["pid"])}:
             if pid:  # a DHCP client left running by an interrupted boot
                 host_process.terminate(pid, needles)
@@ -215,6 +227,7 @@ def boot_instance(state_dir: Path, name: str, port: dict[str, Any], chassis_netn
         project_id=port.get("project_id") or port.get("tenant_id") or "",
         network_id=port.get("network_id") or "",
         fixed_ips=tuple(dict(ip) for ip in port.get("fixed_ips") or ()),
+        dhcp=dhcp, static_addresses=tuple(static_addresses),
     )
     paths["json"].parent.mkdir(parents=True, exist_ok=True)
     _save(state_dir, inst)
@@ -245,7 +258,8 @@ def restore_instance(state_dir: Path, name: str, chassis_netns: str | None,
     port = {"id": inst.port_id, "mac_address": inst.mac, "fixed_ips": list(inst.fixed_ips),
             "network_id": inst.network_id, "device_id": inst.instance_id,
             "project_id": inst.project_id}
-    return boot_instance(state_dir, name, port, chassis_netns, ovs_connection, dhcp_timeout)
+    return boot_instance(state_dir, name, port, chassis_netns, ovs_connection, dhcp_timeout,
+                         dhcp=inst.dhcp, static_addresses=inst.static_addresses)
 
 
 def exec_in_instance(state_dir: Path, name: str, argv: list[str], *, timeout: float = 30,
@@ -350,6 +364,13 @@ def _boot(state_dir: Path, inst: Instance, ovs_connection: str,
                 f"and is ovn-controller running?); Interface external_ids: {ids}")
         time.sleep(0.02)
     bound = time.monotonic()
+    if not inst.dhcp:
+        host_netns.set_addresses(inst.netns, inst.ns_if, inst.static_addresses)
+        inst = replace(inst, state="active", boot_seconds={
+            "netns_veth_plug": round(plugged - started, 3),
+            "plug_to_bound": round(bound - plugged, 3)})
+        _save(state_dir, inst)
+        return inst
     with contextlib.suppress(FileNotFoundError):
         paths["lease"].unlink()
     pid = _run_dhcp_client(inst, paths, max(1.0, deadline - bound))

@@ -10,12 +10,18 @@ Per such network ``N``:
   metadata port, a ``localport`` LSP (D.7) that ovn-controller binds on every
   chassis; the inner end carries the port's MAC, its IPv4 addresses with their
   prefixes (SB ``Port_Binding.external_ids:neutron:cidrs``), ``169.254.169.254/32``
-  and ``fe80::a9fe:a9fe/64``;
+  and ``fe80::a9fe:a9fe/64``; a network whose metadata port has no IPv4 address
+  (an IPv6-only network) is served on ``fe80::a9fe:a9fe`` alone (``ipv6`` on);
 * listening sockets on ``169.254.169.254:80`` and ``[fe80::a9fe:a9fe%<if>]:80``,
   created inside that namespace (``host.netns.listen_tcp``) but served by the
   agent's one asyncio event loop, through one aiohttp low-level server per network.
   (IPv6 reaches it only from ports with an IPv6 address: OVN port security drops
-  the IPv6 traffic of an IPv4-only port, ovn-nb(5) ``port_security``.)
+  the IPv6 traffic of an IPv4-only port, and with port security a port may send
+  only from the link-local address derived from its MAC, ovn-nb(5)
+  ``port_security``);
+* a netlink socket opened inside that namespace (``neighbours.NeighbourTable``):
+  the proxy reads each caller's MAC from the namespace's neighbour entry for its
+  source address.
 
 What the agent knows is ``index.PortIndex``, built from the SB ``Port_Binding`` rows
 and kept fresh by IDL events; how a request is resolved and forwarded is
@@ -61,6 +67,7 @@ from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
 from neutrino.metadata.index import Binding, PortIndex, binding_from_row
 from neutrino.metadata.loop import new_event_loop
+from neutrino.metadata.neighbours import NeighbourTable
 from neutrino.metadata.proxy import Listener, MetadataProxy
 from neutrino.metadata.report import ChassisReporter, default_agent_id
 from neutrino.metrics import families as metric_families
@@ -107,11 +114,18 @@ def veth_names(network_id: str) -> tuple[str, str]:
 @dataclass
 class _Served:
     """A network's namespace as plumbed: ``config`` is what was applied
-    ((port id, MAC, IPv4 cidrs); None: adopted, not checked yet)."""
+    ((port id, MAC, IPv4 cidrs); None: adopted, not checked yet); ``neighbours``
+    its neighbour table, opened with the listening sockets."""
 
     network_id: str
     config: tuple | None = None
     listeners: list[Listener] = field(default_factory=list)
+    neighbours: NeighbourTable | None = None
+
+    def close_neighbours(self) -> None:
+        if self.neighbours is not None:
+            self.neighbours.close()
+            self.neighbours = None
 
 
 class _BindingEvent(row_event.RowEvent):
@@ -301,11 +315,16 @@ class MetadataAgent:
         while self._dirty:
             self._dirty = False
             wanted = {n for n in self.index.local_networks()
-                      if (m := self.index.metadata_port(n)) is not None and m.ipv4_cidrs}
+                      if (m := self.index.metadata_port(n)) is not None and self._servable(m)}
             for net in sorted(set(self._served) - wanted):
                 await self._guarded(self._teardown(net), net)
             for net in sorted(wanted):
                 await self._guarded(self._ensure(net), net)
+
+    def _servable(self, meta: Binding) -> bool:
+        """A metadata port the agent can serve: one with an IPv4 address, or any
+        (an IPv6-only network's) when it listens on ``fe80::a9fe:a9fe``."""
+        return bool(meta.ipv4_cidrs) or self.ipv6
 
     @staticmethod
     async def _guarded(step: Any, network_id: str) -> None:
@@ -318,7 +337,7 @@ class MetadataAgent:
         """Plumb ``network_id`` to match its metadata port; True once it listens."""
         async with self._locks[network_id]:
             meta = self.index.metadata_port(network_id)
-            if meta is None or not meta.ipv4_cidrs:
+            if meta is None or not self._servable(meta):
                 return False
             served = self._served.get(network_id)
             config = (meta.port_id, meta.mac, meta.ipv4_cidrs)
@@ -327,7 +346,7 @@ class MetadataAgent:
             loop = asyncio.get_running_loop()
             want_sockets = served is None or not served.listeners
             try:
-                socks = await loop.run_in_executor(
+                socks, neighbours = await loop.run_in_executor(
                     self._plumber, self._plumb, network_id, meta, want_sockets)
             except Exception as exc:  # noqa: BLE001 - logged; the next change retries
                 LOG.error("metadata path of network %s could not be plumbed: %s",
@@ -336,8 +355,12 @@ class MetadataAgent:
                 return False
             served = self._served.setdefault(network_id, _Served(network_id))
             served.config = config
+            if neighbours is not None:
+                served.close_neighbours()
+                served.neighbours = neighbours
             for sock in socks:
-                served.listeners.append(await self.proxy.listen(network_id, sock))
+                served.listeners.append(
+                    await self.proxy.listen(network_id, sock, served.neighbours))
             self._report()
             return True
 
@@ -349,6 +372,7 @@ class MetadataAgent:
             self._report()  # before it stops listening
             for listener in served.listeners:
                 await listener.close()
+            served.close_neighbours()
             try:
                 await asyncio.get_running_loop().run_in_executor(
                     self._plumber, self._unplumb, network_id)
@@ -364,6 +388,7 @@ class MetadataAgent:
             for listener in served.listeners:
                 await listener.close()
             served.listeners = []
+            served.close_neighbours()
         await self.proxy.close()
         if cleanup:
             for net in sorted(self._served):
@@ -374,9 +399,10 @@ class MetadataAgent:
 
     # -- plumbing (the plumbing thread: blocking calls) --
 
-    def _plumb(self, network_id: str, meta: Binding, want_sockets: bool) -> list[Any]:
+    def _plumb(self, network_id: str, meta: Binding,
+               want_sockets: bool) -> tuple[list[Any], NeighbourTable | None]:
         """Namespace, veth, addresses, OVS port, and (``want_sockets``) the listening
-        sockets of ``network_id``; may_exist all along."""
+        sockets and neighbour table of ``network_id``; may_exist all along."""
         ns = netns_name(network_id, self.netns_prefix)
         outer, inner = veth_names(network_id)
         self.record_dir.mkdir(parents=True, exist_ok=True)
@@ -388,18 +414,24 @@ class MetadataAgent:
             addresses.append(f"{METADATA_IPV6}/64")
         host_netns.set_addresses(ns, inner, addresses)
         host_ovs.plug_into_bridge(self.ovs_connection, self.bridge, outer, meta.port_id, meta.mac)
-        socks = []
+        socks: list[Any] = []
+        neighbours = None
         if want_sockets:
-            socks.append(host_netns.listen_tcp(ns, METADATA_IPV4, METADATA_PORT))
+            neighbours = NeighbourTable(ns, inner)
+            try:
+                socks.append(host_netns.listen_tcp(ns, METADATA_IPV4, METADATA_PORT))
+            except BaseException:
+                neighbours.close()
+                raise
             if self.ipv6:
                 try:
                     socks.append(host_netns.listen_tcp(ns, METADATA_IPV6, METADATA_PORT,
-                                                   ifname=inner))
+                                                       ifname=inner))
                 except OSError as exc:
                     LOG.warning("network %s: no IPv6 metadata listener: %s", network_id, exc)
         LOG.info("metadata path of network %s plumbed (%s, %s)", network_id, ns,
                  " ".join(addresses))
-        return socks
+        return socks, neighbours
 
     def _unplumb(self, network_id: str) -> None:
         ns = netns_name(network_id, self.netns_prefix)

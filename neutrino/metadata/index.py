@@ -1,13 +1,17 @@
 """The metadata agent's port index: what it knows of the SB ``Port_Binding`` rows
 (reference E.1-E.3, ARCHITECTURE "Metadata path").
 
-A request's (network, source address) resolves to a port through :class:`PortIndex`,
-built from the SB ``Port_Binding`` rows (:func:`binding_from_row`) and kept fresh by
-IDL events (``agent.MetadataAgent``): no API or database call per request, and it
-keeps serving from the index while the control plane is away. An IPv6 link-local
-source is matched by the MAC in its EUI-64 (:func:`mac_from_eui64`). The index also
-tells the agent which networks have a VIF bound to its chassis and each network's
-metadata port, i.e. which namespaces to plumb and how.
+A caller is known by (network, source address, MAC): the network from the listening
+socket, the address from the connection, the MAC from the namespace's neighbour
+entry for that address (``neighbours.NeighbourTable``). :class:`PortIndex` resolves
+(network, address) to a port, built from the SB ``Port_Binding`` rows
+(:func:`binding_from_row`) and kept fresh by IDL events (``agent.MetadataAgent``): no
+API or database call per request, and it keeps serving from the index while the
+control plane is away. An IPv6 link-local source is found by its MAC (the neighbour
+entry's), whatever its interface identifier (EUI-64, stable-privacy, random); the
+MAC must then be one the port may send from (:meth:`Binding.accepts`). The index
+also tells the agent which networks have a VIF bound to its chassis and each
+network's metadata port, i.e. which namespaces to plumb and how.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ class Binding:
     ``type`` is ``""`` (a VIF) or ``"localport"`` (a metadata port). ``ips`` are the
     addresses of ``Port_Binding.mac`` (``"<mac> <ip> <ip>…"``); ``cidrs`` the
     ``neutron:cidrs`` external id (``("10.0.0.2/24",)``); ``chassis`` the name of the
-    chassis that claimed the port, None while unbound.
+    chassis that claimed the port, None while unbound. ``pair_macs``: the other MACs
+    of its ``port_security`` entries (``"<mac> <ip>…"``: its allowed address pairs
+    with a MAC of their own), lower case.
     """
 
     port_id: str
@@ -46,6 +52,16 @@ class Binding:
     device_owner: str = ""
     project_id: str = ""
     chassis: str | None = None
+    pair_macs: tuple[str, ...] = ()
+
+    def accepts(self, mac: str | None) -> bool:
+        """Whether a caller with link-layer address ``mac`` (any case) may be this
+        port: its own MAC or one of its allowed address pairs' (OVN port security
+        lets it send from those). None (no neighbour entry) is never accepted."""
+        if not mac:
+            return False
+        mac = mac.lower()
+        return mac == self.mac or mac in self.pair_macs
 
     @property
     def is_metadata_port(self) -> bool:
@@ -83,24 +99,22 @@ def binding_from_row(row: Any) -> Binding | None:
         for word in words[1:]:
             with contextlib.suppress(ValueError):
                 ips.append(str(ipaddress.ip_interface(word).ip))
+    pair_macs = []
+    for entry in getattr(row, "port_security", ()) or ():
+        words = entry.split()
+        if words and words[0].lower() != mac and words[0].lower() not in pair_macs:
+            pair_macs.append(words[0].lower())
     chassis = row.chassis[0].name if row.chassis else None
     return Binding(port_id=row.logical_port, network_id=network, type=row.type, mac=mac,
                    ips=tuple(ips), cidrs=tuple(ids.get("neutron:cidrs", "").split()),
                    device_id=ids.get("neutron:device_id", ""),
                    device_owner=ids.get("neutron:device_owner", ""),
-                   project_id=ids.get("neutron:project_id", ""), chassis=chassis)
+                   project_id=ids.get("neutron:project_id", ""), chassis=chassis,
+                   pair_macs=tuple(pair_macs))
 
 
 def _network_of(name: str) -> str | None:
     return name[len(SWITCH_PREFIX):] or None if name.startswith(SWITCH_PREFIX) else None
-
-
-def mac_from_eui64(address: ipaddress.IPv6Address) -> str:
-    """The MAC an EUI-64 interface identifier was made from (reference C.5, reversed):
-    ``fe80::f816:3eff:fe12:3456`` -> ``fa:16:3e:12:34:56``."""
-    iid = address.packed[8:]
-    octets = [iid[0] ^ 0x02, iid[1], iid[2], iid[5], iid[6], iid[7]]
-    return ":".join(f"{o:02x}" for o in octets)
 
 
 class PortIndex:
@@ -154,10 +168,14 @@ class PortIndex:
                 if not members:
                     del table[key]
 
-    def resolve(self, network_id: str, address: str) -> Binding | None:
+    def resolve(self, network_id: str, address: str, mac: str | None = None) -> Binding | None:
         """The VIF of ``network_id`` that owns source address ``address`` (IPv4, IPv6,
         an IPv4-mapped IPv6 or a link-local ``fe80::…%scope`` one), or None when no
-        port, or more than one (then an error is logged), has it."""
+        port, or more than one (then an error is logged), has it. A link-local
+        address belongs to no port: it resolves by ``mac`` (the caller's, from the
+        neighbour entry) to the VIF with that MAC; None without ``mac``. Whether
+        ``mac`` is acceptable for a port found by address is the caller's check
+        (:meth:`Binding.accepts`)."""
         # Fast path: a dotted IPv4 address as the kernel reports it is already the
         # canonical form the index is keyed by (no parsing per request).
         found = self._by_ip.get((network_id, address)) if ":" not in address else None
@@ -169,7 +187,7 @@ class PortIndex:
             if ip.version == 6 and ip.ipv4_mapped is not None:
                 ip = ip.ipv4_mapped
             if ip.version == 6 and ip.is_link_local:
-                found = self._by_mac.get((network_id, mac_from_eui64(ip)), set())
+                found = self._by_mac.get((network_id, mac.lower()), set()) if mac else set()
             else:
                 found = self._by_ip.get((network_id, str(ip)), set())
         if len(found) > 1:
@@ -192,4 +210,4 @@ class PortIndex:
         return {b.network_id for b in self._bindings.values()}
 
 
-__all__ = ["Binding", "PortIndex", "binding_from_row", "mac_from_eui64"]
+__all__ = ["Binding", "PortIndex", "binding_from_row"]

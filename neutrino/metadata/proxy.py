@@ -4,11 +4,16 @@ forwarded (reference E.1-E.3, ARCHITECTURE "Metadata path").
 :class:`MetadataProxy` serves listening sockets (one aiohttp low-level server per
 network, all on the agent's one asyncio event loop). A request's network is the
 listening socket it arrived on; its client is the connection's source address, never
-a header. (network, address) resolves to a port through ``index.PortIndex``. The
+a header, and the MAC of that address's neighbour entry in the network's namespace
+(``neighbours.NeighbourTable``, read per request). (network, address, MAC) resolves to
+a port through ``index.PortIndex``: by address, then the MAC must be one the port may
+send from; an IPv6 link-local address by the MAC alone. The
 request is forwarded over keep-alive connections (``forward.Upstream``) to the
 metadata service (``auth.forward_url``: neutrino's own, or Nova's) with Nova's proxy
 headers (``auth.proxy_headers``), after dropping every copy of them the guest sent
-(:func:`forward_headers`). Unknown source: 404. A guest's token ``PUT`` carrying
+(:func:`forward_headers`). Unknown source, or a MAC that is not the port's (a guest
+without port security using another port's address), or no neighbour entry: 404,
+logged with network, address, seen and expected MAC. A guest's token ``PUT`` carrying
 ``X-Forwarded-For``: 403 (AWS's anti-SSRF rule). Service unreachable: 503 with
 ``Retry-After``. Every request is counted by result, with its latency
 (``neutrino_metadata_requests_total{result}``, ``metrics.families``).
@@ -23,7 +28,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -67,8 +72,18 @@ def response_headers(upstream: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
     return CIMultiDict((k, v) for k, v in upstream if k.lower() not in _RESPONSE_DROP)
 
 
+class Neighbours(Protocol):
+    """Where the proxy learns a caller's MAC: ``neighbours.NeighbourTable``."""
+
+    def mac_of(self, address: str) -> str | None: ...
+
+
 def _text(status: int, text: str, **headers: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/plain", headers=headers)
+
+
+def _NOT_FOUND() -> web.Response:  # noqa: N802 - a constant reply, built fresh
+    return _text(404, "404 Not Found\n\nThe resource could not be found.\n")
 
 
 class MetadataProxy:
@@ -91,31 +106,42 @@ class MetadataProxy:
         self._counted = {r: measured.requests.labels(r) for r in metric_families.METADATA_RESULTS}
         self._duration = measured.duration
 
-    async def listen(self, network_id: str, sock: Any) -> "Listener":
-        """Serve ``sock`` (listening, non-blocking) as network ``network_id``'s."""
-        server = web.Server(functools.partial(self.handle, network_id), access_log=None)
+    async def listen(self, network_id: str, sock: Any, neighbours: Neighbours) -> "Listener":
+        """Serve ``sock`` (listening, non-blocking) as network ``network_id``'s, its
+        callers' MACs read from ``neighbours`` (the namespace's neighbour table)."""
+        server = web.Server(functools.partial(self.handle, network_id, neighbours),
+                            access_log=None)
         loop = asyncio.get_running_loop()
         return Listener(server, await loop.create_server(server, sock=sock))
 
-    async def handle(self, network_id: str, request: web.BaseRequest) -> web.StreamResponse:
-        """Resolve the caller from the connection, forward, relay the answer; count it
-        by result with its latency (``metrics.families.metadata``)."""
+    async def handle(self, network_id: str, neighbours: Neighbours,
+                     request: web.BaseRequest) -> web.StreamResponse:
+        """Resolve the caller from the connection (address) and the namespace's
+        neighbour entry (MAC), forward, relay the answer; count it by result with its
+        latency (``metrics.families.metadata``)."""
         started = time.perf_counter()
         self.requests += 1
-        result, response = await self._handle(network_id, request)
+        result, response = await self._handle(network_id, neighbours, request)
         self._counted[result].inc()
         self._duration.observe(time.perf_counter() - started)
         return response
 
-    async def _handle(self, network_id: str,
+    async def _handle(self, network_id: str, neighbours: Neighbours,
                       request: web.BaseRequest) -> tuple[str, web.StreamResponse]:
         peer = request.transport.get_extra_info("peername") if request.transport else None
         client = peer[0].split("%", 1)[0] if peer else ""
-        binding = self.index.resolve(network_id, client) if client else None
+        mac = neighbours.mac_of(client) if client else None
+        binding = self.index.resolve(network_id, client, mac) if client else None
         if binding is None or not binding.device_id:
-            LOG.info("no port with address %s on network %s: 404 for %s %s", client,
-                     network_id, request.method, request.path)
-            return "unknown_port", _text(404, "404 Not Found\n\nThe resource could not be found.\n")
+            LOG.info("no port with address %s (MAC %s) on network %s: 404 for %s %s",
+                     client, mac, network_id, request.method, request.path)
+            return "unknown_port", _NOT_FOUND()
+        if not binding.accepts(mac):
+            LOG.warning("network %s: address %s seen from MAC %s, expected %s (port %s): "
+                        "404 for %s %s", network_id, client, mac,
+                        " or ".join((binding.mac, *binding.pair_macs)), binding.port_id,
+                        request.method, request.path)
+            return "mac_mismatch", _NOT_FOUND()
         if request.method == "PUT" and "X-Forwarded-For" in request.headers:
             return "refused", _text(403, "403 Forbidden")
         headers = forward_headers(request.headers.items(), self.secret, binding, client)
@@ -152,4 +178,4 @@ class Listener:
         await self.asyncio_server.wait_closed()
 
 
-__all__ = ["Listener", "MetadataProxy", "forward_headers", "response_headers"]
+__all__ = ["Listener", "MetadataProxy", "Neighbours", "forward_headers", "response_headers"]

@@ -22,7 +22,8 @@ Names (all prefixed ``neutrino_``):
 * Metadata agent (``metadata.proxy``, ``metadata.agent``):
   ``metadata_requests_total{result}`` with result ``ok`` (the service answered
   2xx/3xx), ``client_error`` (it answered 4xx), ``server_error`` (5xx),
-  ``unknown_port`` (no port with the source address: 404), ``refused`` (a token PUT
+  ``unknown_port`` (no port with the source address: 404), ``mac_mismatch`` (the
+  caller's MAC is not that port's: 404), ``refused`` (a token PUT
   with X-Forwarded-For: 403), ``unavailable`` (service unreachable: 503);
   ``metadata_request_duration_seconds`` (histogram);
   ``metadata_networks_served{chassis}``.
@@ -44,8 +45,8 @@ REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                    10.0)
 #: Seconds; an NB batch of up to ovn_sync_batch (500) rows.
 BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-METADATA_RESULTS = ("ok", "client_error", "server_error", "unknown_port", "refused",
-                    "unavailable")
+METADATA_RESULTS = ("ok", "client_error", "server_error", "unknown_port", "mac_mismatch",
+                    "refused", "unavailable")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ going up, bound to chassis ``C``, on network ``N`` (the binding's
 — not recorded ACTIVE — while all of these hold (:func:`held_for_metadata`):
 
 * ``N`` has a metadata port: a ``localport`` binding of ``N`` owned by
-  ``network:distributed`` with an IPv4 ``neutron:cidrs`` (what the agent plumbs);
+  ``network:distributed`` with an address in ``neutron:cidrs`` (what the agent
+  plumbs: an IPv4 one for 169.254.169.254, an IPv6 one only on an IPv6-only
+  network, served on ``fe80::a9fe:a9fe``);
 * ``C``'s ``Chassis_Private`` has ``neutrino:metadata-agent`` (a chassis without a
   registered agent, e.g. a deployment without neutrino's agent, is not gated);
 * ``N`` is not in its ``neutrino:metadata-networks``.
@@ -267,10 +269,11 @@ def binding_state(row: Any) -> PortState:
 
 def metadata_network(row: Any) -> str | None:
     """The network of a metadata port binding (``localport``, owner
-    ``network:distributed``, an IPv4 ``neutron:cidrs``), else None."""
+    ``network:distributed``, an address in ``neutron:cidrs``: IPv4, or IPv6 on an
+    IPv6-only network), else None."""
     ids = row.external_ids
     if (row.type != "localport" or ids.get("neutron:device_owner") != DEVICE_OWNER_DISTRIBUTED
-            or not any(":" not in c for c in ids.get("neutron:cidrs", "").split())):
+            or not ids.get("neutron:cidrs", "").split()):
         return None
     return network_of(row)
 

@@ -1,9 +1,9 @@
 """The metadata port of a network (reference C.4, D.4, D.7): the ``localport`` that DHCP
-option 121 routes 169.254.169.254 to and that each chassis' metadata agent binds in
-its ``ovnmeta-<network id>`` namespace. One per layer-2 domain of a network (its switch,
-and each segment with a switch of its own: ``services.segment_switches``) with a
-DHCP-enabled IPv4 subnet, kept in line by the subnet and segment services inside their
-transactions."""
+option 121 (or a guest's static route) sends 169.254.169.254 to and that each chassis'
+metadata agent binds in its ``ovnmeta-<network id>`` namespace. One per layer-2 domain of a
+network (its switch, and each segment with a switch of its own:
+``services.segment_switches``) with a subnet it serves (:func:`serves_metadata`), kept in
+line by the subnet service inside its transactions."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino.constants import DEVICE_OWNER_DISTRIBUTED, METADATA_DEVICE_PREFIX
+from neutrino.constants import (AUTO_ADDRESS_MODES, DEVICE_OWNER_DISTRIBUTED,
+                                METADATA_DEVICE_PREFIX)
 from neutrino.db.models import IPAllocation, Network, NetworkSegment, Port, Subnet
 from neutrino.ipam import allocator
-from neutrino.services import common, port_addresses, ports, segment_switches
+from neutrino.services import common, port_addresses, ports, segment_switches, service_subnets
 from neutrino.services.env import Env
 
 
@@ -24,16 +25,36 @@ def metadata_device_id(network_id: str) -> str:
     return METADATA_DEVICE_PREFIX + network_id
 
 
-def serves_metadata(sub: Any) -> bool:
-    """Subnets the metadata port holds an address in: DHCP-enabled IPv4 ones."""
-    return sub.ip_version == 4 and bool(sub.enable_dhcp)
+def serves_metadata(sub: Any, *, without_dhcp: bool) -> bool:
+    """Whether the metadata port holds an address in subnet ``sub`` (a row with
+    ``ip_version``, ``enable_dhcp``, ``service_types``, ``ipv6_address_mode`` and
+    ``ipv6_ra_mode``); ``without_dhcp`` is the ``metadata_without_dhcp`` setting.
+
+    * a DHCP-enabled IPv4 subnet: yes; DHCP option 121 routes 169.254.169.254/32
+      to that address (Neutron's ML2/OVN, ``ovn_client.update_metadata_port``);
+    * a DHCP-disabled IPv4 subnet: with ``without_dhcp``, if its service types let
+      a ``network:distributed`` port in (``service_subnets.allows``); a guest with
+      a static address then routes 169.254.169.254 to that address itself, and
+      the router path (a policy sending 169.254.169.254 from internal subnets to
+      it) has an address to send to;
+    * an IPv6 SLAAC or DHCPv6-stateless subnet: yes, its address made from the
+      prefix and the MAC, as every port of the network gets anyway: the agent
+      serves ``fe80::a9fe:a9fe`` on link-local, which needs no address, but an
+      IPv6-only network must have a metadata port at all (ML2/OVN has one on
+      every network). A DHCPv6-stateful subnet: no (no address is taken from
+      its pool; an IPv6-only network with only such subnets has no metadata).
+    """
+    if sub.ip_version == 6:
+        return (sub.ipv6_address_mode or sub.ipv6_ra_mode) in AUTO_ADDRESS_MODES
+    return sub.ip_version == 4 and (bool(sub.enable_dhcp) or (
+        without_dhcp and service_subnets.allows(sub, DEVICE_OWNER_DISTRIBUTED)))
 
 
 def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
-    """Make ``net``'s metadata ports hold one address in each DHCP-enabled IPv4 subnet:
-    one port per layer-2 domain of the network (``services.segment_switches``: the
-    network's switch, and each segment with a switch of its own), holding the
-    addresses of that domain's subnets.
+    """Make ``net``'s metadata ports hold one address in each subnet it serves
+    (:func:`serves_metadata`): one port per layer-2 domain of the network
+    (``services.segment_switches``: the network's switch, and each segment with a switch
+    of its own), holding the addresses of that domain's subnets.
 
     A port (``device_owner`` ``network:distributed``, ``device_id``
     ``ovnmeta-<network id>``, the network's project, no name) is what DHCP option
@@ -55,13 +76,14 @@ def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
                NetworkSegment.physical_network, NetworkSegment.segment_index)
         .where(NetworkSegment.network_id == net.id)).all())
     subnets = session.execute(
-        select(Subnet.id, Subnet.ip_version, Subnet.enable_dhcp, Subnet.segment_id)
+        select(Subnet.id, Subnet.ip_version, Subnet.enable_dhcp, Subnet.segment_id,
+               Subnet.service_types, Subnet.ipv6_address_mode, Subnet.ipv6_ra_mode)
         .where(Subnet.network_id == net.id).order_by(Subnet.created_at, Subnet.id)).all()
     domain_of_subnet = {s.id: segment_switches.domain_of(net.id, [s.segment_id], own)
                         for s in subnets}
     wanted: dict[str, list[str]] = {}
     for s in subnets:
-        if serves_metadata(s):
+        if serves_metadata(s, without_dhcp=env.settings.metadata_without_dhcp):
             wanted.setdefault(domain_of_subnet[s.id], []).append(s.id)
     held = session.execute(
         select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
@@ -74,7 +96,7 @@ def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
     for port in session.scalars(select(Port).where(
             Port.network_id == net.id, Port.device_owner == DEVICE_OWNER_DISTRIBUTED,
             Port.device_id == metadata_device_id(net.id)).order_by(Port.created_at, Port.id)):
-        mine = [h for h in held if h.port_id == port.id and h.ip_version == 4]
+        mine = [h for h in held if h.port_id == port.id]
         domain = domain_of_subnet.get(mine[0].subnet_id, net.id) if mine else net.id
         if domain in wanted and domain not in ports_by_domain:
             ports_by_domain[domain] = port
@@ -89,7 +111,8 @@ def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
             continue
         mine = [h for h in held if h.port_id == port.id]
         keep = [{"subnet_id": h.subnet_id, "ip_address": h.ip_address} for h in mine
-                if h.ip_version != 4 or h.subnet_id in subnet_ids]
+                if h.subnet_id in subnet_ids
+                or (h.ip_version != 4 and domain_of_subnet.get(h.subnet_id) == domain)]
         have = {h.subnet_id for h in mine}
         requested = keep + [{"subnet_id": sid} for sid in subnet_ids if sid not in have]
         if port_addresses.replace_fixed_ips(session, net, port, requested):

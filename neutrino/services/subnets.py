@@ -121,7 +121,8 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
             common.enqueue_ovn(session, "network", net.id)
             if _is_auto_address(sub):
                 _add_auto_addresses(session, sub)
-            if metadata_port.serves_metadata(sub):
+            if metadata_port.serves_metadata(
+                sub, without_dhcp=env.settings.metadata_without_dhcp):
                 metadata_port.ensure_metadata_port(session, env, net)
             rows.append(sub)
         session.flush()
@@ -230,7 +231,8 @@ def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None =
             raise errors.SubnetInUse(subnet_id)
         for port in session.scalars(select(Port).where(Port.id.in_([h.id for h in holders]))):
             common.touch(port)  # its fixed_ips change
-        served_metadata = metadata_port.serves_metadata(sub)
+        served_metadata = metadata_port.serves_metadata(
+            sub, without_dhcp=env.settings.metadata_without_dhcp)
         session.execute(delete(IPAllocation).where(IPAllocation.subnet_id == subnet_id))
         session.execute(delete(IPAllocationBlock).where(IPAllocationBlock.subnet_id == subnet_id))
         session.delete(sub)

@@ -5,6 +5,9 @@ agent. Projects mda and mdb use the same 10.0.0.0/24 with an instance at 10.0.0.
 (the metadata port takes the first pool address, 10.0.0.4); mda's subnet is also
 behind a router, so the route to 169.254.169.254 must not follow the default route.
 An admin flat network on physnet1 has no gateway and no router at all (seed 001).
+The all-in-one runs with ``metadata_without_dhcp`` (DHCP-disabled subnets get a
+metadata address too). Identity is (network, address, MAC): spoofing a neighbour's
+address, then also its MAC, from a port without port security gets nothing.
 Instances are booted with ``neutrino lab boot --user-data FILE --key NAME=PUBKEY``
 and asked with busybox ``wget`` (never with ``-T``: Debian 12's busybox 1.35 wget
 crashes with it) or, where headers, methods or source addresses matter, Python's
@@ -191,12 +194,33 @@ class World:
     def routes(self, name: str) -> str:
         return self.aio.exec(name, "ip", "-4", "route").stdout
 
+    def sh(self, name: str, *argv: str) -> None:
+        """Run ``argv`` inside instance ``name``; it must succeed."""
+        res = subprocess.run(["ip", "netns", "exec", netns_name(name), *argv],
+                             capture_output=True, text=True, timeout=30, check=False)
+        assert res.returncode == 0, f"{argv}: {res.stderr}"
+
+    def try_request(self, name: str, method: str, url: str, *args: str) -> int | None:
+        """As :meth:`request`, but None when no answer came (refused, reset, timeout)."""
+        res = subprocess.run(["ip", "netns", "exec", netns_name(name), sys.executable, "-c",
+                              CLIENT, method, url, *args], capture_output=True, timeout=30,
+                             check=False)
+        return int(res.stdout.partition(b"\n")[0]) if res.returncode == 0 else None
+
+    def metadata_port(self, network_id: str) -> dict:
+        with self.aio.client() as c:
+            [port] = c.get("/ports", params={"network_id": network_id,
+                                             "device_owner": "network:distributed"}
+                           ).json()["ports"]
+        return port
+
 
 @pytest.fixture(scope="module")
 def world(run_prefix, tmp_path_factory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("metadata")
     (tmp / "state").mkdir()
-    with host_state(), running_allinone(tmp / "state", run_prefix) as aio:
+    with host_state(), running_allinone(tmp / "state", run_prefix,
+                                        settings={"metadata_without_dhcp": "true"}) as aio:
         yield World(aio, tmp)
 
 
@@ -414,7 +438,7 @@ def test_active_means_the_metadata_path_is_listening(world):
 
 def test_ipv6_link_local_metadata_on_a_dual_stack_network(world):
     """fe80::a9fe:a9fe answers ports that have an IPv6 address (OVN port security drops
-    IPv6 of an IPv4-only port); the caller is known by the MAC in its EUI-64."""
+    IPv6 of an IPv4-only port); the caller is known by its neighbour entry's MAC."""
     aio = world.aio
     net = aio.network("mdd", "10.8.0.0/24")
     with aio.client("mdd") as c:
@@ -437,3 +461,100 @@ def test_ipv6_link_local_metadata_on_a_dual_stack_network(world):
 def test_status_shows_the_metadata_service(world):
     out = neutrino("status", "--state-dir", str(world.aio.state_dir)).stdout
     assert "metadata" in out and world.aio.runtime["metadata_url"] in out
+
+
+UUID_URL = META + "/openstack/latest/meta_data.json"
+
+
+def test_a_neighbours_address_and_then_its_mac_get_nothing(world):
+    """An instance without port security takes its neighbour's address: the metadata
+    namespace sees the address from the attacker's MAC, so 404 (before identity by
+    MAC: the neighbour's data); with the neighbour's MAC too, the namespace's answers
+    go to the neighbour's port (OVN delivers by MAC): no answer. The neighbour keeps
+    getting its own data."""
+    aio = world.aio
+    net = aio.network("mdf", "10.10.0.0/24", pool=("10.10.0.4", "10.10.0.20"))
+    victim = world.boot("v", net["id"], "mdf", "ssh-ed25519 AAAAvictim")
+    attacker = world.boot("x", net["id"], "mdf", "ssh-ed25519 AAAAattacker", "--no-port-security")
+    for inst in (victim, attacker):
+        wait_active(aio, inst["name"])
+    address = victim["port"]["fixed_ips"][0]["ip_address"]
+    own = victim["port"]["device_id"]
+    assert json.loads(world.request(victim["name"], "GET", UUID_URL)[1])["uuid"] == own
+
+    # the neighbour's address, 169.254.169.254 on-link: the attacker's ARP request for
+    # it reaches the namespace (OVN answers ARP only for port addresses) and makes its
+    # neighbour entry for the address carry the attacker's MAC, so the handshake
+    # completes, and the MAC check answers 404
+    world.sh(attacker["name"], "ip", "addr", "add", f"{address}/32", "dev", "eth0")
+    world.sh(attacker["name"], "ip", "route", "replace", "169.254.169.254/32", "dev", "eth0",
+             "src", address)
+    world.sh(attacker["name"], "ip", "neigh", "flush", "dev", "eth0")
+    status, body = world.request(attacker["name"], "GET", UUID_URL, "--source", address,
+                                 "--timeout", "5")
+    assert status == 404, body
+    # and its MAC too: the namespace's SYN-ACK goes to the neighbour's port
+    world.sh(attacker["name"], "ip", "link", "set", "eth0", "address",
+             victim["port"]["mac_address"])
+    world.sh(attacker["name"], "ip", "neigh", "flush", "dev", "eth0")
+    got = world.try_request(attacker["name"], "GET", UUID_URL, "--source", address,
+                            "--timeout", "3")
+    assert got != 200
+    # the neighbour still reads its own
+    meta = wait_until(lambda: (r := world.request(victim["name"], "GET", UUID_URL,
+                                                  "--timeout", "3"))[0] == 200
+                      and json.loads(r[1]), 20, "the neighbour's own metadata")
+    assert meta["uuid"] == own
+
+
+def test_an_ipv6_only_network_without_eui64_addresses(world):
+    """An IPv6-only network (SLAAC) has a metadata port and its namespace answers at
+    fe80::a9fe:a9fe; the guest's only link-local address is not EUI-64 (port
+    security lets it send from fe80::/64 through an allowed address pair)."""
+    aio = world.aio
+    with aio.client("mdg") as c:
+        net = c.post("/networks", json={"network": {"name": f"{aio.prefix}-v6"}}).json()["network"]
+        resp = c.post("/subnets", json={"subnet": {
+            "network_id": net["id"], "cidr": "2001:db8:9::/64", "ip_version": 6,
+            "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"}})
+        assert resp.status_code == 201, resp.text
+    assert world.metadata_port(net["id"])["fixed_ips"]  # its SLAAC address
+    inst = world.boot("g", net["id"], "mdg", "ssh-ed25519 AAAAv6only", "--no-dhcp")
+    with aio.client("mdg") as c:
+        resp = c.put(f"/ports/{inst['port']['id']}", json={"port": {
+            "allowed_address_pairs": [{"ip_address": "fe80::/64"}]}})
+        assert resp.status_code == 200, resp.text
+    wait_active(aio, inst["name"])
+    name = inst["name"]
+    world.sh(name, "ip", "-6", "addr", "flush", "dev", "eth0", "scope", "link")
+    world.sh(name, "ip", "-6", "addr", "add", "fe80::1c2b:9e4d:77a1:3f02/64", "dev", "eth0",
+             "nodad")
+
+    def ask():
+        status, body = world.request(name, "GET",
+                                     "http://[fe80::a9fe:a9fe%25eth0]/openstack/latest/meta_data.json",
+                                     "--timeout", "3")
+        return status == 200 and json.loads(body)
+    meta = wait_until(ask, 20, "an answer on fe80::a9fe:a9fe")
+    assert meta["uuid"] == inst["port"]["device_id"]
+
+
+def test_a_dhcp_disabled_subnet_with_a_static_route(world):
+    """A guest with a static address on a DHCP-disabled subnet reaches
+    169.254.169.254 by a static route to the metadata port's address (README)."""
+    aio = world.aio
+    with aio.client("mdh") as c:
+        net = c.post("/networks", json={"network": {"name": f"{aio.prefix}-static"}}).json()["network"]
+        resp = c.post("/subnets", json={"subnet": {
+            "network_id": net["id"], "cidr": "10.11.0.0/24", "ip_version": 4,
+            "enable_dhcp": False}})
+        assert resp.status_code == 201, resp.text
+    [fixed] = world.metadata_port(net["id"])["fixed_ips"]
+    assert fixed["ip_address"] == "10.11.0.2"  # the first pool address
+    inst = world.boot("h", net["id"], "mdh", "ssh-ed25519 AAAAstatic", "--no-dhcp")
+    wait_active(aio, inst["name"])
+    assert "169.254.169.254" not in world.routes(inst["name"])
+    world.sh(inst["name"], "ip", "route", "add", "169.254.169.254/32", "via", "10.11.0.2")
+    meta = world.meta_data(inst["name"])
+    assert meta["uuid"] == inst["port"]["device_id"]
+    assert meta["public_keys"] == {"hkey": "ssh-ed25519 AAAAstatic"}

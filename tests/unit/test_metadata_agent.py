@@ -5,6 +5,7 @@ and what a (re)started agent adopts.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from neutrino.metadata.agent import (
     remove_recorded,
     veth_names,
 )
-from neutrino.metadata.index import binding_from_row
+from neutrino.metadata.index import Binding, binding_from_row
 
 
 def test_veth_names_fit_ifnamsiz():
@@ -107,3 +108,18 @@ def test_a_restarted_agent_adopts_its_own_namespaces_only(tmp_path, monkeypatch)
         agent.index.update(binding_from_row(row(port, net)))
     assert agent._existing_namespaces() == {NET_A, NET_B, gone}
     assert agent.agent_id == "host:1" and agent.record_dir == record_dir(tmp_path, "ch2")
+
+
+def test_a_metadata_port_without_ipv4_is_served_on_ipv6_only(tmp_path):
+    """An IPv6-only network's metadata port (only a SLAAC address) is plumbed when the
+    agent listens on fe80::a9fe:a9fe, and not when it does not."""
+    meta = Binding(port_id="m", network_id=NET_A, type="localport", mac="fa:16:3e:00:00:02",
+                   cidrs=("2001:db8::f816:3eff:fe00:2/64",),
+                   device_owner="network:distributed")
+    assert meta.is_metadata_port and meta.ipv4_cidrs == ()
+    for ipv6, servable in ((True, True), (False, False)):
+        agent = MetadataAgent(None, chassis="ch1", ovs_connection="unix:/x",
+                              forward_url="http://x", secret="s", state_dir=tmp_path,
+                              ipv6=ipv6, agent_id="host:1")
+        assert agent._servable(meta) is servable
+        assert agent._servable(replace(meta, cidrs=("10.0.0.2/24",))) is True

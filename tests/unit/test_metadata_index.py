@@ -10,19 +10,21 @@ import ipaddress
 from types import SimpleNamespace
 
 from neutrino.ipam import ranges
-from neutrino.metadata.index import Binding, PortIndex, binding_from_row, mac_from_eui64
+from neutrino.metadata.index import Binding, PortIndex, binding_from_row
 
 NET_A, NET_B = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
 CHASSIS = "chassis-1"
 
 
 def row(logical_port: str, network: str, *, type: str = "", mac: list[str] | None = None,
-        chassis: str | None = None, **external_ids: str) -> SimpleNamespace:
+        chassis: str | None = None, port_security: list[str] | None = None,
+        **external_ids: str) -> SimpleNamespace:
     """An SB Port_Binding row as the IDL shows it."""
     ids = {"neutron:network_name": f"neutron-{network}", **{
         k.replace("__", ":"): v for k, v in external_ids.items()}}
     return SimpleNamespace(
         logical_port=logical_port, type=type, mac=mac or [], external_ids=ids,
+        port_security=port_security or [],
         chassis=[SimpleNamespace(name=chassis)] if chassis else [],
         datapath=SimpleNamespace(external_ids={"name": f"neutron-{network}"}))
 
@@ -82,15 +84,32 @@ def test_the_same_address_on_two_networks_resolves_per_network():
     assert index.resolve(NET_A, "not an address") is None
 
 
-def test_ipv6_link_local_sources_resolve_by_the_mac_in_their_eui64():
+def test_ipv6_link_local_sources_resolve_by_the_mac_of_their_neighbour_entry():
     mac = "fa:16:3e:12:34:56"
-    link_local = ranges.eui64(ipaddress.ip_network("fe80::/64"), mac)
-    assert link_local == "fe80::f816:3eff:fe12:3456"
-    assert mac_from_eui64(ipaddress.ip_address(link_local)) == mac
+    eui64 = str(ranges.eui64(ipaddress.ip_network("fe80::/64"), mac))
     index = PortIndex(CHASSIS)
-    index.update(vif("pa", NET_A, mac, "10.0.0.5", device="vm-a"))
-    assert index.resolve(NET_A, f"{link_local}%7").device_id == "vm-a"
-    assert index.resolve(NET_B, link_local) is None
+    index.update(vif("pa", NET_A, mac, "2001:db8::5", device="vm-a"))
+    # any interface identifier: EUI-64, stable-privacy, random; any case of MAC
+    for address in (eui64, "fe80::1c2b:9e4d:77a1:3f02", "fe80::dead:beef%7"):
+        assert index.resolve(NET_A, address, mac.upper()).device_id == "vm-a"
+    assert index.resolve(NET_A, eui64) is None  # no neighbour entry: nobody
+    assert index.resolve(NET_A, eui64, "fa:16:3e:00:00:01") is None  # no port has that MAC
+    assert index.resolve(NET_B, eui64, mac) is None  # the MAC is per network
+
+
+def test_a_port_accepts_its_own_mac_and_its_address_pairs_macs():
+    got = binding_from_row(row(
+        "p1", NET_A, mac=["fa:16:3e:00:00:05 10.0.0.5"], chassis=CHASSIS,
+        port_security=["fa:16:3e:00:00:05 10.0.0.5", "FA:16:3E:00:00:05 10.0.0.100",
+                       "fa:16:3e:aa:bb:cc 10.0.0.200"]))
+    assert got.pair_macs == ("fa:16:3e:aa:bb:cc",)
+    assert got.accepts("fa:16:3e:00:00:05") and got.accepts("FA:16:3E:AA:BB:CC")
+    assert not got.accepts("fa:16:3e:00:00:06")
+    assert not got.accepts(None) and not got.accepts("")
+    # without port security (no port_security column entries): its own MAC only
+    bare = binding_from_row(row("p2", NET_A, mac=["fa:16:3e:00:00:07 10.0.0.7", "unknown"]))
+    assert bare.pair_macs == () and bare.accepts("fa:16:3e:00:00:07")
+    assert not bare.accepts("fa:16:3e:00:00:05")
 
 
 def test_updates_and_removals_keep_the_index_exact():

@@ -1,6 +1,8 @@
 """The metadata port (reference C.4, D.4, D.7): one ``network:distributed`` port per
-network with a DHCP-enabled IPv4 subnet, at the first pool address, and the DHCP
-options that route 169.254.169.254 to it."""
+network with a subnet it serves (``serves_metadata``: DHCP-enabled IPv4 and SLAAC or
+DHCPv6-stateless subnets; DHCP-disabled IPv4 ones too with ``metadata_without_dhcp``),
+at the first
+pool address, and the DHCP options that route 169.254.169.254 to it."""
 
 from __future__ import annotations
 
@@ -142,3 +144,45 @@ def test_without_dhcp_there_is_no_metadata_port(api):
     api.subnet(net["id"], "2001:db8::/64", ipv6_address_mode="dhcpv6-stateful",
                ipv6_ra_mode="dhcpv6-stateful")
     assert metadata_ports(api, net["id"]) == []
+
+
+def test_an_ipv6_only_network_has_one(api):
+    """Its guests read metadata at fe80::a9fe:a9fe, from the port's namespace."""
+    net = api.network()
+    sub = api.subnet(net["id"], "2001:db8:1::/64", ipv6_address_mode="slaac",
+                     ipv6_ra_mode="slaac")
+    [port] = metadata_ports(api, net["id"])
+    assert list(addresses(port)) == [sub["id"]]  # its SLAAC address, once
+    stateless = api.subnet(net["id"], "2001:db8:2::/64",
+                           ipv6_address_mode="dhcpv6-stateless", ipv6_ra_mode="dhcpv6-stateless")
+    [port] = metadata_ports(api, net["id"])
+    assert set(addresses(port)) == {sub["id"], stateless["id"]}
+    api.delete(f"/v2.0/subnets/{sub['id']}", expect=204)
+    api.delete(f"/v2.0/subnets/{stateless['id']}", expect=204)
+    assert metadata_ports(api, net["id"]) == []
+    # DHCPv6-stateful subnets take no address from their pool for it: none
+    api.subnet(net["id"], "2001:db8:3::/64", ipv6_address_mode="dhcpv6-stateful",
+               ipv6_ra_mode="dhcpv6-stateful")
+    assert metadata_ports(api, net["id"]) == []
+
+
+def test_dhcp_disabled_subnets_with_metadata_without_dhcp(make_api):
+    """The setting gives DHCP-disabled IPv4 subnets an address too (guests with a
+    static address and a static route); a service subnet that does not let the
+    port in gets none."""
+    api = make_api(metadata_without_dhcp=True)
+    net = api.network()
+    a = api.subnet(net["id"], "10.0.0.0/24", enable_dhcp=False,
+                   allocation_pools=[{"start": "10.0.0.20", "end": "10.0.0.30"}])
+    [port] = metadata_ports(api, net["id"])
+    assert addresses(port) == {a["id"]: "10.0.0.20"}
+    api.subnet(net["id"], "10.0.1.0/24", enable_dhcp=False,
+               service_types=["network:floatingip"])
+    b = api.subnet(net["id"], "10.0.2.0/24")
+    [same] = metadata_ports(api, net["id"])
+    assert same["id"] == port["id"] and addresses(same) == {a["id"]: "10.0.0.20",
+                                                            b["id"]: "10.0.2.2"}
+    # toggling DHCP changes nothing: the address stays
+    api.put(f"/v2.0/subnets/{a['id']}", {"subnet": {"enable_dhcp": True}}, expect=200)
+    api.put(f"/v2.0/subnets/{a['id']}", {"subnet": {"enable_dhcp": False}}, expect=200)
+    assert addresses(metadata_ports(api, net["id"])[0]) == addresses(same)

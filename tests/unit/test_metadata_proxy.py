@@ -8,6 +8,8 @@ belongs to a port, 127.0.0.2 (also loopback) to none.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import asyncio
 import base64
 import json
@@ -102,6 +104,13 @@ def two_instances(api) -> dict[str, dict[str, Any]]:
     return made
 
 
+class Neighbours(dict):
+    """A namespace's neighbour table as the proxy reads it: address -> MAC."""
+
+    def mac_of(self, address: str) -> str | None:
+        return self.get(address)
+
+
 def index_for(instances: dict[str, dict[str, Any]]) -> PortIndex:
     """127.0.0.1 is vm-a on network A and vm-b on network B: overlapping addresses."""
     index = PortIndex(CHASSIS)
@@ -119,7 +128,9 @@ def test_each_network_socket_serves_its_own_instance_at_the_same_address(api, tw
         runner, url = await start_backend(create_app(api.env.db, settings, SECRET))
         proxy = MetadataProxy(index_for(two_instances), url, SECRET)
         sock_a, sock_b = listening_socket(), listening_socket()
-        listeners = [await proxy.listen(NET_A, sock_a), await proxy.listen(NET_B, sock_b)]
+        listeners = [
+            await proxy.listen(NET_A, sock_a, Neighbours({"127.0.0.1": "fa:16:3e:00:00:0a"})),
+            await proxy.listen(NET_B, sock_b, Neighbours({"127.0.0.1": "fa:16:3e:00:00:0b"}))]
         try:
             got = {}
             for name, sock in (("vm-a", sock_a), ("vm-b", sock_b)):
@@ -174,6 +185,49 @@ def test_each_network_socket_serves_its_own_instance_at_the_same_address(api, tw
     assert got["other_token"] == 401  # the token is vm-a's, not vm-b's
 
 
+NEIGHBOURS = Neighbours({"127.0.0.1": "fa:16:3e:00:00:0a", "127.0.0.2": "fa:16:3e:00:00:0b"})
+
+
+def test_the_callers_mac_must_be_the_ports(caplog):
+    """(network, address) finds the port; the neighbour entry's MAC must be its own
+    or an address pair's, else 404 and a log line naming what was seen and expected."""
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(text=request.headers["X-Instance-ID"])
+
+    async def scenario() -> list:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", ok)
+        runner, url = await start_backend(app)
+        index = PortIndex(CHASSIS)
+        index.update(replace(vif("p", NET_A, "fa:16:3e:00:00:0a", "127.0.0.1", device="vm-9"),
+                             pair_macs=("fa:16:3e:00:00:99",)))
+        proxy = MetadataProxy(index, url, SECRET)
+        neighbours = Neighbours()
+        sock = listening_socket()
+        listener = await proxy.listen(NET_A, sock, neighbours)
+        got = []
+        try:
+            for mac in ("fa:16:3e:00:00:0a", "FA:16:3E:00:00:99", "fa:16:3e:00:00:0c", None):
+                neighbours.clear()
+                if mac:
+                    neighbours["127.0.0.1"] = mac
+                status, _, body = await fetch(sock, "/")
+                got.append((status, body if status == 200 else b""))
+        finally:
+            await listener.close()
+            await proxy.close()
+            await runner.cleanup()
+        return got
+
+    with caplog.at_level("INFO", "neutrino.metadata.proxy"):
+        got = asyncio.run(scenario())
+    assert got == [(200, b"vm-9"), (200, b"vm-9"), (404, b""), (404, b"")]
+    assert any("127.0.0.1 seen from MAC fa:16:3e:00:00:0c, expected fa:16:3e:00:00:0a or "
+               "fa:16:3e:00:00:99" in r.getMessage() and NET_A in r.getMessage()
+               for r in caplog.records)
+    assert any("MAC None" in r.getMessage() for r in caplog.records)
+
+
 def test_what_reaches_the_service_and_what_comes_back():
     seen: list[dict[str, Any]] = []
 
@@ -191,7 +245,7 @@ def test_what_reaches_the_service_and_what_comes_back():
         index.update(vif("q", NET_A, "fa:16:3e:00:00:0b", "127.0.0.2"))  # no device_id
         proxy = MetadataProxy(index, url, SECRET)
         sock = listening_socket()
-        listener = await proxy.listen(NET_A, sock)
+        listener = await proxy.listen(NET_A, sock, NEIGHBOURS)
         try:
             first = await fetch(sock, "/latest/meta-data/a%20b?x=1&y=%2F",
                                 headers={"X-Forwarded-For": "6.6.6.6", "x-tenant-id": "p1"})
@@ -203,7 +257,7 @@ def test_what_reaches_the_service_and_what_comes_back():
         # the service is gone now: 503 with Retry-After, never a hang
         proxy = MetadataProxy(index, url, SECRET, timeout=2)
         sock = listening_socket()
-        listener = await proxy.listen(NET_A, sock)
+        listener = await proxy.listen(NET_A, sock, NEIGHBOURS)
         try:
             down = await fetch(sock, "/openstack")
         finally:

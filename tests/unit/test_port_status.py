@@ -70,7 +70,7 @@ def test_a_router_port_is_up_once_northd_made_its_patch_binding():
 def test_which_localports_are_metadata_ports():
     assert metadata_network(metadata_pb("m", NET)) == NET
     assert metadata_network(metadata_pb("m", NET, "10.0.0.2/24 2001:db8::2/64")) == NET
-    assert metadata_network(metadata_pb("m", NET, "2001:db8::2/64")) is None  # no IPv4: no path
+    assert metadata_network(metadata_pb("m", NET, "2001:db8::2/64")) == NET  # fe80::a9fe:a9fe
     assert metadata_network(metadata_pb("m", NET, "")) is None
     assert metadata_network(pb("m", NET, type="localport", neutron__cidrs="10.0.0.2/24")) is None
     assert metadata_network(pb("p", NET, neutron__device_owner="network:distributed",
