@@ -74,6 +74,8 @@ OVN_MIN_DP_KEY_GLOBAL = (1 << 24) - 1 - ((1 << 16) - 1) + 1
 ROUTER_OWNERS = (c.DEVICE_OWNER_ROUTER_INTF, c.DEVICE_OWNER_ROUTER_GW)
 UNKNOWN_ADDRESS = "unknown"
 METADATA_CIDR = "169.254.169.254/32"
+METADATA_POLICY_PRIORITY = 1000  # above ML2/OVN's default-route policies, below none of ours
+EXT_METADATA_ROUTE = "neutrino:metadata"  # marks a metadata reroute policy
 DEFAULT_LEASE_TIME = 43200
 
 
@@ -177,6 +179,24 @@ class StaticRoute:
 
 
 @dataclass(frozen=True)
+class RouterPolicy:
+    """A ``Logical_Router_Policy`` of ``router`` (ovn-nb(5)), known by (router,
+    priority, match) as OVN's ``lr-policy-add`` refuses a second one."""
+
+    TABLE = "Logical_Router_Policy"
+    router: str
+    priority: int
+    match: str
+    action: str
+    nexthops: tuple[str, ...] = ()
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.router} {self.priority} {self.match}"
+
+
+@dataclass(frozen=True)
 class Nat:
     """A ``NAT`` row of ``router`` (D.5), known by (router, type, external_ip,
     logical_ip). ``logical_port``/``external_mac`` "" mean unset; both set make
@@ -214,6 +234,7 @@ class Desired:
     router_ports: Mapping[str, LogicalRouterPort] = field(default_factory=dict)
     static_routes: Mapping[str, StaticRoute] = field(default_factory=dict)
     nats: Mapping[str, Nat] = field(default_factory=dict)
+    router_policies: Mapping[str, RouterPolicy] = field(default_factory=dict)  # by key
     gateway_chassis: Mapping[str, GatewayChassis] | None = field(default_factory=dict)
     port_groups: Mapping[str, PortGroup] = field(default_factory=dict)  # by name
     acls: Mapping[str, Acl] = field(default_factory=dict)  # by ``Acl.key``
@@ -576,6 +597,29 @@ def desired_snat(router: Any, gw_fixed_ips: Iterable[tuple[Any, str]],
     return [Nat(router_name(router.id), "snat", gw_v4[0][0], cidr) for cidr in cidrs]
 
 
+def desired_metadata_policies(router_id: str, port: Any, fixed_ips: Iterable[tuple[Any, str]],
+                              metadata_ips: Mapping[str, str]) -> list[RouterPolicy]:
+    """Metadata through the router for guests that ignore DHCP option 121 and send
+    169.254.169.254 to their default gateway: per IPv4 subnet of interface ``port``
+    whose network has a metadata port address there (``metadata_ips``: subnet id ->
+    address), a ``reroute`` policy of priority ``METADATA_POLICY_PRIORITY`` sending
+    what enters from that subnet for 169.254.169.254/32 back out to that address
+    (ovn-nb(5), Logical_Router_Policy), so it reaches the network's own metadata agent
+    and never the gateway's SNAT."""
+    policies = []
+    for sub, _ in fixed_ips:
+        metadata_ip = metadata_ips.get(sub.id)
+        if sub.ip_version != 4 or not metadata_ip:
+            continue
+        policies.append(RouterPolicy(
+            router=router_name(router_id), priority=METADATA_POLICY_PRIORITY,
+            match=(f'inport == "{lrp_name(port.id)}" && ip4.src == {sub.cidr} && '
+                   f"ip4.dst == {METADATA_CIDR.split('/')[0]}"),
+            action="reroute", nexthops=(metadata_ip,),
+            external_ids={EXT_ROUTE_SUBNET_ID: sub.id, EXT_METADATA_ROUTE: "true"}))
+    return policies
+
+
 def desired_extra_routes(router: Any) -> list[StaticRoute]:
     """``Router.routes`` ``[{destination, nexthop}]`` as static routes (zed: no external_ids)."""
     return [StaticRoute(router_name(router.id), r["destination"], r["nexthop"])
@@ -621,7 +665,8 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
                     floating_macs: Mapping[str, str] | None = None,
                     distributed_floating_ips: bool = False,
                     chassis: Mapping[str, Iterable[str]] | None = None,
-                    pool_scopes: Mapping[str, str] | None = None) -> Desired:
+                    pool_scopes: Mapping[str, str] | None = None,
+                    metadata_ips: Mapping[str, str] | None = None) -> Desired:
     """Routers, their ports, routes, NATs and gateway chassis (D.5) as a
     ``Desired`` holding only those. ``pool_scopes`` (subnet pool id -> address
     scope id) leaves same-scope subnets without SNAT (:func:`desired_snat`).
@@ -638,7 +683,9 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
     ``chassis`` maps each gateway-capable SB chassis name to the physical
     networks it bridges (``ovn.chassis.chassis_physnets``); gateway candidates
     are those bridging one of the gateway network's physical networks. None:
-    chassis unknown, ``gateway_chassis`` is None.
+    chassis unknown, ``gateway_chassis`` is None. ``metadata_ips`` (subnet id ->
+    the metadata port's address there) give the interfaces their metadata policies
+    (:func:`desired_metadata_policies`).
     """
     networks = networks or {}
     physnets: dict[str, set[str]] = defaultdict(set)
@@ -650,7 +697,7 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
     for port in by_id.values():
         if port.device_owner == c.DEVICE_OWNER_ROUTER_INTF:
             interfaces[port.device_id].append(port)
-    lrs, lrps, routes, nats = {}, {}, {}, {}
+    lrs, lrps, routes, nats, policies = {}, {}, {}, {}, {}
     gwcs: dict[str, GatewayChassis] | None = {} if chassis is not None else None
 
     def lrp(port: Any, router_id: str) -> LogicalRouterPort | None:
@@ -668,6 +715,8 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
         for port in sorted(interfaces.get(router.id, ()), key=lambda p: p.id):
             if lrp(port, router.id) is not None:
                 iface_subnets += [sub for sub, _ in fixed_ips.get(port.id, ())]
+                policies.update((p.key, p) for p in desired_metadata_policies(
+                    router.id, port, fixed_ips.get(port.id, ()), metadata_ips or {}))
         extra = desired_extra_routes(router)
         if gw is not None and (gw_lrp := lrp(gw, router.id)) is not None:
             gw_ips = fixed_ips.get(gw.id, [])
@@ -688,7 +737,7 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
         if nat is not None and nat.router in lrs:
             nats[nat.key] = nat
     return Desired(routers=lrs, router_ports=lrps, static_routes=routes, nats=nats,
-                   gateway_chassis=gwcs)
+                   router_policies=policies, gateway_chassis=gwcs)
 
 
 def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterable[Any],
@@ -765,7 +814,8 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
     routing = desired_routers(routers, router_ports, ips, networks=nets, segments=segments,
                               floating_ips=floating_ips, floating_macs=floating_macs,
                               distributed_floating_ips=distributed_floating_ips,
-                              chassis=chassis, pool_scopes=pool_scopes)
+                              chassis=chassis, pool_scopes=pool_scopes,
+                              metadata_ips=metadata_ips)
     pgs, acls = desired_port_groups(security_groups, security_group_rules)
     keys = tunnel_keys(segments)
     dns = dns or DnsInputs()

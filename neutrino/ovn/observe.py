@@ -47,7 +47,7 @@ from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, PROVNET_PREFIX,
                                   ROUTER_PREFIX, SWITCH_PREFIX, DhcpOptions, GatewayChassis,
                                   LogicalRouter, LogicalRouterPort, LogicalSwitch,
-                                  LogicalSwitchPort, Nat, StaticRoute)
+                                  LogicalSwitchPort, Nat, RouterPolicy, StaticRoute)
 from neutrino.ovn.dns import EXT_LS_NAME, Dns
 from neutrino.ovn.port_dhcp import port_key
 from neutrino.ovn.load import Scope
@@ -56,7 +56,7 @@ from neutrino.ovn.security_groups import Acl, PortGroup, is_owned
 # The NB tables neutrino owns rows in (a ``plan.Change``'s ``table``).
 LS, LSP, DHCP = LogicalSwitch.TABLE, LogicalSwitchPort.TABLE, DhcpOptions.TABLE
 LR, LRP, GWC = LogicalRouter.TABLE, LogicalRouterPort.TABLE, GatewayChassis.TABLE
-ROUTE, NAT = StaticRoute.TABLE, Nat.TABLE
+ROUTE, NAT, POLICY = StaticRoute.TABLE, Nat.TABLE, RouterPolicy.TABLE
 PG, ACL = PortGroup.TABLE, Acl.TABLE
 DNS = Dns.TABLE
 AS = AddressSet.TABLE
@@ -84,6 +84,7 @@ class Observed:
     router_ports: Mapping[str, Found] = field(default_factory=dict)
     static_routes: Mapping[str, list[Found]] = field(default_factory=dict)
     nats: Mapping[str, list[Found]] = field(default_factory=dict)
+    router_policies: Mapping[str, list[Found]] = field(default_factory=dict)  # by key
     gateway_chassis: Mapping[str, Found] = field(default_factory=dict)
     port_groups: Mapping[str, list[Found]] = field(default_factory=dict)
     acls: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``Acl.key``
@@ -216,7 +217,7 @@ class _Reader:
         by_name: dict[str, list[Any]] = defaultdict(list)
         for lr in lr_rows:
             by_name[lr.name].append(lr)
-        routers, routes, nats = {}, defaultdict(list), defaultdict(list)
+        routers, routes, nats, policies = {}, defaultdict(list), defaultdict(list), defaultdict(list)
         lrps: dict[uuid.UUID, tuple[Any, Any]] = {}  # LRP uuid -> (LRP row, LR row)
         for name, rows in by_name.items():
             rows.sort(key=lambda r: (-len(r.ports) - len(r.static_routes) - len(r.nat),
@@ -235,6 +236,10 @@ class _Reader:
                           r.logical_port[0] if r.logical_port else "",
                           r.external_mac[0] if r.external_mac else "", dict(r.external_ids))
                 nats[nat.key].append(Found(r.uuid, nat, kept.uuid))
+            for r in kept.policies:
+                policy = RouterPolicy(name, r.priority, r.match, r.action, tuple(r.nexthops),
+                                      dict(r.external_ids))
+                policies[policy.key].append(Found(r.uuid, policy, kept.uuid))
         names = set(router_port_names) | (scope.router_ports if scope is not None else set())
         for name in names:
             for p in self._by_name(LRP, name):
@@ -249,10 +254,11 @@ class _Reader:
             for g in p.gateway_chassis:
                 gateway_chassis[g.name] = Found(g.uuid, GatewayChassis(
                     g.name, p.name, g.chassis_name, g.priority), p.uuid)
-        for found in (*routes.values(), *nats.values()):
+        for found in (*routes.values(), *nats.values(), *policies.values()):
             found.sort(key=lambda f: str(f.uuid))
         return {"routers": routers, "router_ports": router_ports, "static_routes": dict(routes),
-                "nats": dict(nats), "gateway_chassis": gateway_chassis}
+                "nats": dict(nats), "router_policies": dict(policies),
+                "gateway_chassis": gateway_chassis}
 
     def _router(self, lrp: Any) -> Any:
         if self._router_of is None:

@@ -27,7 +27,8 @@ from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER
                                   network_id_of)
 from neutrino.ovn.load import Scope
 from neutrino.ovn.address_groups import EXT_AG_ID
-from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Found,
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, POLICY,
+                                  ROUTE, Found,
                                   Observed)
 from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
@@ -45,6 +46,7 @@ COLUMNS = {
     LRP: ("router", "mac", "networks", "external_ids", "ipv6_ra_configs"),
     GWC: ("chassis_name", "priority"),
     ROUTE: ("external_ids",),
+    POLICY: ("action", "nexthops", "external_ids"),
     NAT: ("logical_port", "external_mac", "external_ids"),
     PG: ("external_ids",),
     ACL: ("action", "external_ids"),
@@ -202,7 +204,9 @@ def _plan_routing(desired: Desired, observed: Observed, scope: Scope | None) -> 
                 if want is not None:
                     changes.append(Change(ADD, GWC, name, row=want))
     for table, want_rows, have_rows in ((ROUTE, desired.static_routes, observed.static_routes),
-                                        (NAT, desired.nats, observed.nats)):
+                                        (NAT, desired.nats, observed.nats),
+                                        (POLICY, desired.router_policies,
+                                         observed.router_policies)):
         keys = ({k for k, r in want_rows.items() if r.router in names}
                 | {k for k, f in have_rows.items() if f and f[0].row.router in names})
         for key in sorted(keys):

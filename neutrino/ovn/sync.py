@@ -273,6 +273,7 @@ class NorthboundSync:
                    observe.DHCP: len(desired.dhcp_options), observe.LR: len(desired.routers),
                    observe.LRP: len(desired.router_ports),
                    observe.ROUTE: len(desired.static_routes), observe.NAT: len(desired.nats),
+                   observe.POLICY: len(desired.router_policies),
                    observe.PG: len(desired.port_groups), observe.ACL: len(desired.acls),
                    observe.DNS: len(desired.dns)}
         if desired.gateway_chassis is not None:

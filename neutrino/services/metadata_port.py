@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino.constants import (AUTO_ADDRESS_MODES, DEVICE_OWNER_DISTRIBUTED,
-                                METADATA_DEVICE_PREFIX)
+                                METADATA_DEVICE_PREFIX, ROUTER_INTERFACE_OWNERS)
 from neutrino.db.models import IPAllocation, Network, NetworkSegment, Port, Subnet
 from neutrino.ipam import allocator
 from neutrino.services import common, port_addresses, ports, segment_switches, service_subnets
@@ -93,21 +93,24 @@ def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
         .where(Port.network_id == net.id, Port.device_owner == DEVICE_OWNER_DISTRIBUTED,
                Port.device_id == metadata_device_id(net.id))).all()
     ports_by_domain: dict[str, Port] = {}
-    for port in session.scalars(select(Port).where(
-            Port.network_id == net.id, Port.device_owner == DEVICE_OWNER_DISTRIBUTED,
-            Port.device_id == metadata_device_id(net.id)).order_by(Port.created_at, Port.id)):
+    held_ports = list(session.scalars(select(Port).where(
+        Port.network_id == net.id, Port.device_owner == DEVICE_OWNER_DISTRIBUTED,
+        Port.device_id == metadata_device_id(net.id)).order_by(Port.created_at, Port.id)))
+    for port in held_ports:
         mine = [h for h in held if h.port_id == port.id]
         domain = domain_of_subnet.get(mine[0].subnet_id, net.id) if mine else net.id
         if domain in wanted and domain not in ports_by_domain:
             ports_by_domain[domain] = port
         else:
             _delete(session, port)
+    changed = False
     for domain, subnet_ids in wanted.items():
         port = ports_by_domain.get(domain)
         if port is None:
             ports.insert_port(session, env, net, net.project_id, {
                 "device_owner": DEVICE_OWNER_DISTRIBUTED, "device_id": metadata_device_id(net.id),
                 "fixed_ips": [{"subnet_id": sid} for sid in subnet_ids]})
+            changed = True
             continue
         mine = [h for h in held if h.port_id == port.id]
         keep = [{"subnet_id": h.subnet_id, "ip_address": h.ip_address} for h in mine
@@ -118,6 +121,17 @@ def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
         if port_addresses.replace_fixed_ips(session, net, port, requested):
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
+            changed = True
+    if changed or len(ports_by_domain) < len(held_ports):
+        _enqueue_routers(session, net.id)
+
+
+def _enqueue_routers(session: Session, network_id: str) -> None:
+    """The routers with an interface on the network: their metadata policies
+    (``ovn.desired.desired_metadata_policies``) follow the metadata ports' addresses."""
+    for router_id in set(session.scalars(select(Port.device_id).where(
+            Port.network_id == network_id, Port.device_owner.in_(ROUTER_INTERFACE_OWNERS)))):
+        common.enqueue_ovn(session, "router", router_id)
 
 
 def _delete(session: Session, port: Port) -> None:

@@ -30,7 +30,8 @@ def own_switch_segments(segments: Iterable[Any]) -> dict[str, str]:
     than 0. ``segments`` are rows with ``id``, ``network_id``, ``network_type``,
     ``physical_network`` and ``segment_index``."""
     return {s.id: s.network_id for s in segments
-            if s.network_type in PHYSNET_TYPES and s.physical_network and s.segment_index}
+            if s.network_type in PHYSNET_TYPES and s.physical_network
+            and getattr(s, "segment_index", 0)}
 
 
 def domain_of(network_id: str, segment_ids: Iterable[str | None],

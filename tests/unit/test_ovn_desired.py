@@ -629,3 +629,24 @@ def test_migrating_to_from_profile_wins_and_unbound_port_has_no_destination():
     assert chassis_options(port(binding_host_id=""), "hostB") == {"requested-chassis": ""}
     assert chassis_options(port(binding_host_id="hostB"), "hostB") == {
         "requested-chassis": "hostB"}
+
+
+def test_router_interface_reroutes_metadata_to_its_networks_metadata_port():
+    # a guest ignoring option 121 sends 169.254.169.254 to its gateway: back to the
+    # metadata port of its own subnet, never out of the router's gateway
+    allocations = [SimpleNamespace(port_id=IFACE_ID, subnet_id=SUB4, ip_address="10.0.0.1"),
+                   SimpleNamespace(port_id=GW_ID, subnet_id=EXT_SUB4, ip_address="172.24.4.10")]
+    ports = [iface_port(), gw_port()]
+
+    state = desired_state([network(), network(id=EXT_NET)], [subnet(), ext_subnet()], ports,
+                          allocations, base_mac=BASE_MAC, routers=[router()], router_ports=ports,
+                          metadata_ips={SUB4: "10.0.0.2"})
+
+    [policy] = state.router_policies.values()
+    assert (policy.router, policy.priority, policy.action, policy.nexthops) == (
+        LR, 1000, "reroute", ("10.0.0.2",))
+    assert policy.match == (f'inport == "lrp-{IFACE_ID}" && ip4.src == 10.0.0.0/24 && '
+                            "ip4.dst == 169.254.169.254")
+    assert desired_state([network(), network(id=EXT_NET)], [subnet(), ext_subnet()], ports,
+                         allocations, base_mac=BASE_MAC, routers=[router()],
+                         router_ports=ports).router_policies == {}

@@ -187,7 +187,7 @@ def test_plan_scopes_port_rows_with_their_port_and_dns_rows_with_their_switch():
                         dns={SWITCH: [Found("u3", Dns(SWITCH, {"a": "10.0.0.1"},
                                                       {"ls_name": SWITCH}))]})
     desired = SimpleNamespace(switches={}, dhcp_options={}, ports={}, dns={}, routers={},
-                              router_ports={}, gateway_chassis=None, static_routes={}, nats={},
+                              router_ports={}, gateway_chassis=None, static_routes={}, nats={}, router_policies={},
                               port_groups={}, acls={}, address_sets={})
     scoped = plan.plan(desired, observed, load.Scope(ports=frozenset({PORT}),
                                                      switches=frozenset({SWITCH})))
