@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import pytest
 from allinone import AllInOne, host_state, neutrino, running_allinone
 
+from neutrino.lab.capture import Capture
 from neutrino.lab.daemons import wait_until
 from neutrino.lab.instances import netns_name
 
@@ -352,3 +353,36 @@ def test_neutrino_explain_names_instances_and_exits_1_on_a_drop(world, ssh_only)
     assert out.stdout.startswith("DROPPED") and "default_drop" in out.stdout
     assert "ls_out_acl" in out.stdout  # --raw
     assert f'output to "{ssh_only["e2_port"]["id"]}"' not in out.stdout  # never delivered
+
+
+def test_guest_ignoring_option_121_reads_its_metadata_through_its_router(world):
+    """A guest that ignores DHCP option 121 (static addresses and a default route
+    only, as old images and some Windows/BSD setups behave) sends 169.254.169.254 to its
+    gateway: the router reroutes it to the network's metadata port, and nothing of it
+    reaches the external network (captured on the upstream's bridge)."""
+    aio, project = world.aio, "l3m"
+    net = aio.network(project, "10.9.0.0/24")
+    with aio.client(project) as c:
+        router = c.post("/routers", json={"router": {
+            "name": "r-l3m", "external_gateway_info": {"network_id": world.public["id"]}}})
+        assert router.status_code == 201, router.text
+        [subnet_id] = c.get(f"/networks/{net['id']}").json()["network"]["subnets"]
+        resp = c.put(f"/routers/{router.json()['router']['id']}/add_router_interface",
+                     json={"subnet_id": subnet_id})
+        assert resp.status_code == 200, resp.text
+    name = aio.prefix + "m121"
+    aio.lab("boot", name, "--network", net["id"], "--project", project, "--no-dhcp")
+    ip = aio.port_of(name)["fixed_ips"][0]["ip_address"]
+    assert aio.exec(name, "ip", "route", "replace", "default", "via", "10.9.0.1").returncode == 0
+    route = aio.exec(name, "ip", "-4", "route", "get", "169.254.169.254").stdout
+    assert "via 10.9.0.1" in route, route  # no option-121 route: the gateway gets it
+
+    with Capture(world.upstream_ns, "eth0") as cap:
+        answer = wait_until(lambda: aio.exec(
+            name, "curl", "-s", "-m", "5", "http://169.254.169.254/latest/meta-data/local-ipv4"
+        ).stdout.strip() or None, 30, "metadata through the router")
+        outside = aio.exec(name, "ping", "-c1", "-W2", OUTSIDE)  # the capture's positive control
+    assert answer == ip
+    assert outside.returncode == 0 and [f for f in cap.frames if f.dst == OUTSIDE]
+    leaked = [f for f in cap.frames if "169.254.169.254" in (f.src, f.dst)]
+    assert not leaked, leaked
