@@ -44,7 +44,9 @@ _COLUMNS = ("id", "name", "description", "project_id", "resource_type", "resourc
 
 SPEC = listing.ResourceSpec(
     id_column=Log.id,
-    filters=listing.standard_filters(Log),
+    filters={**listing.standard_filters(Log), "enabled": listing.eq(Log.enabled, listing.to_bool),
+             **{k: listing.eq(getattr(Log, k)) for k in ("resource_type", "resource_id",
+                                                        "target_id", "event")}},
     sort_keys={k: getattr(Log, k) for k in _COLUMNS} | {"tenant_id": Log.project_id},
     not_found=errors.LogResourceNotFound,
 )
