@@ -171,6 +171,18 @@ def delete_log(env: Env, ctx: Context, log_id: str, if_match: int | None = None)
     env.db.run(run)
 
 
+def clean_logs(session: Session, *, sg_id: str | None = None,
+               port_id: str | None = None) -> None:
+    """Delete the enabled logs of a security group (``resource_id``) or a port
+    (``target_id``) being deleted, enqueueing the groups they covered, as Neutron's
+    logging plugin does on AFTER_DELETE (``get_logs_bound_sg(..., exclusive=True)``)."""
+    column = Log.resource_id if sg_id else Log.target_id
+    for log in session.scalars(select(Log).where(column == (sg_id or port_id),
+                                                 Log.enabled.is_(True))).all():
+        _enqueue(session, covered_groups(session, log) - {sg_id})
+        session.delete(log)
+
+
 def list_loggable_resources(env: Env, ctx: Context) -> list[dict[str, str]]:
     """``GET /v2.0/log/loggable-resources``: ``[{"type": "security_group"}]``."""
     return [{"type": t} for t in LOGGABLE_RESOURCES]

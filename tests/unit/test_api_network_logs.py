@@ -104,3 +104,17 @@ def test_another_projects_group_is_not_found_and_members_may_not_log(api):
 def test_extension_listed(api):
     aliases = {e["alias"] for e in api.get("/v2.0/extensions", expect=200).json()["extensions"]}
     assert "logging" in aliases
+
+
+def test_deleting_the_group_or_the_port_deletes_their_logs(api):
+    group = sg(api)
+    by_group = make_log(api, resource_id=group["id"])
+    disabled = make_log(api, resource_id=group["id"], enabled=False)
+    net = api.network()
+    port = api.port(net["id"])
+    by_port = make_log(api, target_id=port["id"])
+    api.delete(f"/v2.0/security-groups/{group['id']}", expect=204)
+    api.get(f"{LOGS}/{by_group['id']}", admin=True, expect=404)
+    api.get(f"{LOGS}/{disabled['id']}", admin=True, expect=200)  # Neutron: enabled logs only
+    api.delete(f"/v2.0/ports/{port['id']}", expect=204)
+    api.get(f"{LOGS}/{by_port['id']}", admin=True, expect=404)
