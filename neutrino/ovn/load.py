@@ -155,7 +155,7 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         router_ports=frozenset(lrp_name(p.id) for p in router_ports),
         port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}),
         address_sets=frozenset(n for g in ag_ids for n in address_set_names(g)))
-    return scope, load_extras.with_logs(session, _with_address_sets(groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
+    desired = _with_address_sets(groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
                                 router_ports=router_ports, floating_ips=floating_ips,
                                 floating_macs={p.id: p.mac_address for p in floating_macs},
@@ -168,8 +168,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                                            dns_domain=dns_domain,
                                                            servers=dns_servers),
                                 migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
-                                    PortBinding.port_id.in_(c)), {p.id for p in ports})))),
-                                log_limits)
+                                    PortBinding.port_id.in_(c)), {p.id for p in ports}))))
+    return scope, load_extras.with_logs(session, desired, log_limits)
 
 
 _AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.address)
@@ -232,7 +232,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
     allocations = session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
                                          IPAllocation.ip_address)).all()
     groups = session.execute(select(AddressGroup.id, AddressGroup.revision_number)).all()
-    return load_extras.with_logs(session, _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
+    desired = _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
         session.execute(select(Network.__table__)).all(),
         session.execute(select(Subnet.__table__)).all(),
         ports, allocations,
@@ -251,7 +251,8 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         pool_scopes=_pool_scopes(session),
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
                                       servers=dns_servers),
-        migrations=dict(session.execute(_MIGRATIONS).all()))), log_limits)
+        migrations=dict(session.execute(_MIGRATIONS).all())))
+    return load_extras.with_logs(session, desired, log_limits)
 
 
 def gateway_router_ids(session: Session) -> list[str]:

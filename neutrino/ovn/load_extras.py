@@ -18,6 +18,7 @@ this host's ``/etc/resolv.conf`` when the ``dns_servers`` setting is empty.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -26,8 +27,10 @@ from typing import Any
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import IPAllocation, Port
+from neutrino.db.models import IPAllocation, Port, SecurityGroup
+from neutrino.ovn import network_log
 from neutrino.ovn.dns import DnsInputs
+from neutrino.services.network_logs import logs_for_sync
 from neutrino.services.port_extras import publishes_dns
 
 _CHUNK = 500
@@ -88,11 +91,6 @@ def with_logs(session: Session, desired: Any, limits: tuple[int, int] = (100, 25
     the logging ``Meter`` rows for ``limits`` (rate pkt/s, burst pkts; the
     ``network_log_rate_limit``/``_burst_limit`` settings). Reads every log (a small
     table) and the ids of the stateless security groups."""
-    import dataclasses
-
-    from neutrino.db.models import SecurityGroup
-    from neutrino.ovn import network_log
-    from neutrino.services.network_logs import logs_for_sync
     logs = logs_for_sync(session)
     if not logs:
         return dataclasses.replace(desired, meters={})
