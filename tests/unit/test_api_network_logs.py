@@ -118,3 +118,18 @@ def test_deleting_the_group_or_the_port_deletes_their_logs(api):
     api.get(f"{LOGS}/{disabled['id']}", admin=True, expect=200)  # Neutron: enabled logs only
     api.delete(f"/v2.0/ports/{port['id']}", expect=204)
     api.get(f"{LOGS}/{by_port['id']}", admin=True, expect=404)
+
+
+def test_migration_0026_goes_down_and_up(api, database_url):
+    import sqlalchemy as sa
+    from alembic import command
+
+    from neutrino.db.session import alembic_config
+
+    make_log(api)
+    engine = api.env.db.engine
+    config = alembic_config(database_url, engine=engine)
+    command.downgrade(config, "0021")
+    assert "logs" not in sa.inspect(engine).get_table_names()
+    command.upgrade(config, "head")
+    assert api.get(LOGS, admin=True, expect=200).json()["logs"] == []
