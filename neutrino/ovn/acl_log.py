@@ -69,10 +69,16 @@ class Entry:
 
     @property
     def five_tuple(self) -> str:
-        """``proto src[:sport] -> dst[:dport]``."""
-        s = f"{self.src}:{self.sport}" if self.sport is not None else self.src
-        d = f"{self.dst}:{self.dport}" if self.dport is not None else self.dst
-        return f"{self.protocol} {s} -> {d}"
+        """``proto src[:sport] -> dst[:dport]`` (IPv6 as ``[addr]:port``); ICMP as
+        ``icmp src -> dst type T code C``."""
+        if self.protocol in ("icmp", "ipv6-icmp"):
+            return f"{self.protocol} {self.src} -> {self.dst} type {self.sport} code {self.dport}"
+
+        def end(address: str, port: int | None) -> str:
+            if port is None:
+                return address
+            return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        return f"{self.protocol} {end(self.src, self.sport)} -> {end(self.dst, self.dport)}"
 
 
 def parse(text: str, since: datetime | None = None) -> list[Entry]:

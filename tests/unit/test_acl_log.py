@@ -27,6 +27,8 @@ def test_parse_reads_acl_log_lines_only():
     assert (drop.verdict, drop.protocol, drop.sport, drop.dport, drop.src_mac) == (
         "drop", "icmp", 8, 0, "fa:16:3e:00:00:05")
     assert (v6.log_id, v6.protocol, v6.src, v6.dport) == (None, "udp", "2001:db8::5", 53)
+    assert v6.five_tuple == "udp [2001:db8::5]:5000 -> [2001:db8::6]:53"
+    assert drop.five_tuple == "icmp 10.0.0.5 -> 10.0.0.6 type 8 code 0"
     assert len(acl_log.parse(TEXT, since=datetime(2026, 12, 7, 10, 0, 2))) == 2
 
 
