@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     # ovn-bridge-mappings for it); off: NATed on the router's gateway chassis. A change
     # is applied to existing floating IPs by the next audit (at start).
     enable_distributed_floating_ip: bool = False
+    # Neutron's [network_log] rate_limit / burst_limit: the band of the NB Meter
+    # "acl_log_meter" every logged ACL names (packets per second, burst in packets);
+    # the stateless groups' "acl_log_meter_stateless" gets half of each, as ML2/OVN.
+    network_log_rate_limit: int = Field(100, ge=100)
+    network_log_burst_limit: int = Field(25, ge=25)
     # Outbox rows the NB sync applies per NB transaction.
     ovn_sync_batch: int = Field(500, ge=1)
     # Seconds between full DB/NB audits with repair by the NB sync; 0 disables them.

@@ -200,6 +200,10 @@ RULES: list[oslo_policy.RuleDefault] = [
     # extension explain: POST /v2.0/ports/{id}/explain; services also keep members to
     # their own project's ports (ovn/explain_facts.py)
     _rule("explain_port", ADMIN_OR_PROJECT_MEMBER),
+    # logging.py (network logs; Neutron's new defaults)
+    _rule("get_loggable_resource", ADMIN_OR_PROJECT_MANAGER),
+    *_crud("log", create=ADMIN_OR_PROJECT_MANAGER, get=ADMIN_OR_PROJECT_MANAGER,
+           update=ADMIN_OR_PROJECT_MANAGER, delete=ADMIN_OR_PROJECT_MANAGER),
 ]
 
 # Collections whose URL segment does not end in a plain "s" plural.
@@ -315,7 +319,8 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
     ``delete_port_binding``, ``activate``; tags
     (``/v2.0/{collection}/{id}/tags[/{tag}]``, collection from ``collection_param``):
     GET -> ``get_<singular>``, else ``update_<singular>``; ``POST
-    /v2.0/ports/{port_id}/explain`` -> ``explain_port``. ``None`` for routes without a
+    /v2.0/ports/{port_id}/explain`` -> ``explain_port``; ``/v2.0/log/<collection>...``
+    as ``/v2.0/<collection>...`` (``get_log``, ``get_loggable_resource``). ``None`` for routes without a
     rule: ``/``, ``/v2.0/``, ``/v2.0/extensions...``. URL hyphens become underscores.
     """
     if not path.startswith("/v2.0/"):
@@ -323,6 +328,8 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
     parts = [p for p in path[len("/v2.0/"):].removesuffix(".json").split("/") if p]
     if not parts or parts[0] == "extensions":
         return None
+    if parts[0] == "log" and len(parts) > 1:  # the logging extension's API_PREFIX
+        parts = parts[1:]
     if parts[0] == "{collection}":
         if not collection_param:
             return None

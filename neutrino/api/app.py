@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from neutrino import dashboard, policy
 from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
+                          network_logs,
                           explain, extensions, health, instances,
                           ip_availability, metrics, port_bindings, quotas, rbac, resources,
                           routers, scheduler, segment_ranges, subnetpools, tags, telemetry)
@@ -59,6 +60,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(routers.router)  # member actions before the generic item routes
     app.include_router(subnetpools.router)
     app.include_router(address_groups.router)
+    app.include_router(network_logs.router)
     app.include_router(default_security_group_rules.router)
     app.include_router(agents.router)
     app.include_router(segment_ranges.router)

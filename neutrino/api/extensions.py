@@ -168,6 +168,9 @@ EXTENSIONS = {
         "Security Groups Default Statefulness",
         "Allows configuring the default value of the 'stateful' attribute for new security "
         "groups, on a per-project or system-wide basis"),
+    # network logs: security group logging as OVN ACL logs (services/network_logs.py)
+    "logging": ("Logging API Extension",
+                "Provides a logging API for resources such as security group and firewall."),
     # neutrino's own: POST /v2.0/ports/{id}/explain (ovn/explain.py, ovn-trace on the SB)
     "explain": ("Port reachability explanation",
                 "Explains whether a port can reach an address or another port, and why: the "

@@ -12,6 +12,7 @@ from neutrino.cli import services  # noqa: F401, I001
 from neutrino.cli import allinone  # noqa: F401
 from neutrino.cli import lab  # noqa: F401
 from neutrino.cli import explain  # noqa: F401
+from neutrino.cli import logs  # noqa: F401
 from neutrino.cli.common import app
 
 

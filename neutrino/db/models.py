@@ -677,3 +677,20 @@ class SecurityGroupDefaultStatefulness(Base):
     project_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     project_key: Mapped[str] = mapped_column(String(255), unique=True)
     stateful: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Log(StandardAttrs, Base):
+    """A network log (extension ``logging``, Neutron's ``logs`` table): which
+    security group's (``resource_id``; NULL: every group of the project) and
+    which port's (``target_id``; NULL: every port) ``event`` (``ACCEPT``,
+    ``DROP`` or ``ALL``) packets OVN logs while ``enabled``
+    (``services/network_logs.py``, ``ovn/network_log.py``). No foreign keys, as
+    Neutron's: a deleted group or port leaves the log pointing at nothing."""
+
+    __tablename__ = "logs"
+
+    resource_type: Mapped[str] = mapped_column(String(36))
+    resource_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    target_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    event: Mapped[str] = mapped_column(String(255), default="ALL")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)

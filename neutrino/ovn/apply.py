@@ -40,9 +40,8 @@ from typing import Any
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
 from neutrino.ovn.desired import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
-from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, POLICY,
-                                  ROUTE, Observed,
-                                  read_nb)
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, METER, NAT, PG,
+                                  POLICY, ROUTE, Observed, read_nb)
 from neutrino.ovn.dns import default_dns_servers
 from neutrino.ovn.plan import ADD, COLUMNS, DEL, SET, Change, plan
 
@@ -54,6 +53,7 @@ _PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
            GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls")}
 # Optional (0..1) columns: "" / None stand for the empty set.
 _OPTIONAL = ("tag_request", "logical_port", "external_mac")
+_ACL_OPTIONAL = ("name", "severity", "meter")  # an ACL's logging columns (``ovn.network_log``)
 
 
 def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list[Any]:
@@ -142,6 +142,23 @@ def _delete(method: str, **flags: Any) -> Handler:
 def _add_address_set(api: Any, c: Change, refs: _Refs) -> list[Any]:
     return [api.address_set_add(c.key, addresses=list(c.row.addresses), may_exist=True,
                                 external_ids=dict(c.row.external_ids))]
+
+
+def _add_meter(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    m = c.row
+    return [api.meter_add(m.name, m.unit, rate=m.rate, fair=m.fair, burst_size=m.burst_size,
+                          may_exist=True, external_ids=dict(m.external_ids))]
+
+
+def _set_meter(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    """A meter's own columns, and its band's ``rate``/``burst_size`` in place
+    (the observed row's ``parent_uuid`` is its ``Meter_Band``)."""
+    band = [k for k in c.columns if k in ("rate", "burst_size")]
+    own = [k for k in c.columns if k not in band]
+    cmds = [DbReplaceCommand(api, METER, c.uuid, **_values(c.row, own))] if own else []
+    if band:
+        cmds.append(DbReplaceCommand(api, "Meter_Band", c.parent_uuid, **_values(c.row, band)))
+    return cmds
 
 
 def _add_port_group(api: Any, c: Change, refs: _Refs) -> list[Any]:
@@ -270,6 +287,7 @@ def _set_router_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
 # deletions (their children and members go with them).
 _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (AS, {ADD: _add_address_set, SET: _replace}),
+    (METER, {ADD: _add_meter, SET: _set_meter}),
     (PG, {ADD: _add_port_group, SET: _replace}),
     (ACL, {DEL: _del_child, SET: _replace, ADD: _add_child}),
     (DHCP, {ADD: _add_dhcp}), (DHCP, {SET: _set_dhcp}),
@@ -289,6 +307,7 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (DNS, {DEL: _delete("dns_del")}),
     (PG, {DEL: _delete("pg_del", if_exists=True)}),
     (AS, {DEL: _delete("address_set_del", if_exists=True)}),
+    (METER, {DEL: _delete("meter_del", if_exists=True)}),
 )
 
 
@@ -303,6 +322,8 @@ def _child_add(api: Any, row: Any, parent_ref: Mapping[str, Any]) -> Any:
         raise LookupError(f"{parent_table} {parent} of {row.TABLE} {_name(row)} is neither in "
                           "NB nor added")
     cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port")]
+    if row.TABLE == ACL and not row.log:  # an unlogged ACL keeps the columns' defaults
+        cols = [c for c in cols if c not in ("log",) + _ACL_OPTIONAL]
     cols += {LRP: ["name"], GWC: ["name"], ROUTE: ["ip_prefix", "nexthop"],
              NAT: ["type", "external_ip", "logical_ip"], POLICY: ["priority", "match"],
              ACL: ["direction", "priority", "match"]}[row.TABLE]
@@ -324,7 +345,7 @@ def _values(row: Any, columns: Iterable[str]) -> dict[str, Any]:
     """Column values of a desired row as ovsdbapp sets them: fresh lists and
     dicts, optional columns as a 0/1-element list."""
     values = _plain({c: getattr(row, c) for c in columns})
-    for c in _OPTIONAL:
+    for c in _OPTIONAL + (_ACL_OPTIONAL if row.TABLE == ACL else ()):
         if c in values:
             values[c] = [] if values[c] in (None, "") else [values[c]]
     return values
@@ -377,7 +398,9 @@ def apply_resources(env: Any, api: Any, resources: Iterable[tuple[str, str]],
     scope, desired = env.db.run(lambda s: load_resources(
         s, resources, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time,
         chassis=chassis, distributed_floating_ips=settings.enable_distributed_floating_ip,
-        dns_domain=settings.dns_domain, dns_servers=servers), write=False)
+        dns_domain=settings.dns_domain, dns_servers=servers,
+        log_limits=(settings.network_log_rate_limit, settings.network_log_burst_limit)),
+        write=False)
     warn_unscheduled(desired)
     observed = read_nb(api, scope)
     changes = plan(desired, observed, scope)

@@ -240,6 +240,7 @@ class Desired:
     acls: Mapping[str, Acl] = field(default_factory=dict)  # by ``Acl.key``
     dns: Mapping[str, Dns] = field(default_factory=dict)  # by switch name (``ovn.dns``)
     address_sets: Mapping[str, AddressSet] = field(default_factory=dict)  # by name
+    meters: Mapping[str, Any] = field(default_factory=dict)  # ``network_log.Meter`` by name
 
 
 def switch_name(network_id: str) -> str:

@@ -74,7 +74,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                    lease_time: int, chassis: Mapping[str, Iterable[str]] | None = None,
                    distributed_floating_ips: bool = False,
                    dns_domain: str = DNS_DOMAIN_DEFAULT,
-                   dns_servers: tuple[str, ...] | None = None) -> tuple[Scope, Desired]:
+                   dns_servers: tuple[str, ...] | None = None,
+                   log_limits: tuple[int, int] = (100, 25)) -> tuple[Scope, Desired]:
     """Desired rows for outbox entries ``(resource_type, resource_id)`` and their scope.
 
     A network brings its switch, its segments' own switches
@@ -90,7 +91,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     in scope. An address group brings its two address sets (``ovn.address_groups``;
     a rule naming it is its security group's). Unknown resource types are ignored.
     Absent resources are in
-    scope but not desired: deleted.
+    scope but not desired: deleted. Network logs mark the ACLs they cover and
+    bring the logging meters, rate/burst ``log_limits`` (``load_extras.with_logs``).
     A switch in scope brings its DNS row (``ovn.dns``, from the ``dns_domain``
     setting and the network's ports with names; ``dns_servers`` the default DHCP
     resolvers) and the ports of its network with extra DHCP options (their own
@@ -153,7 +155,7 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         router_ports=frozenset(lrp_name(p.id) for p in router_ports),
         port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}),
         address_sets=frozenset(n for g in ag_ids for n in address_set_names(g)))
-    return scope, _with_address_sets(groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
+    desired = _with_address_sets(groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
                                 router_ports=router_ports, floating_ips=floating_ips,
                                 floating_macs={p.id: p.mac_address for p in floating_macs},
@@ -167,6 +169,7 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                                            servers=dns_servers),
                                 migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
                                     PortBinding.port_id.in_(c)), {p.id for p in ports}))))
+    return scope, load_extras.with_logs(session, desired, log_limits)
 
 
 _AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.address)
@@ -220,15 +223,16 @@ def _by_subnet(rows: Iterable[Any]) -> dict[str, str]:
 def load_all(session: Session, *, base_mac: str, lease_time: int,
              chassis: Mapping[str, Iterable[str]] | None = None,
              distributed_floating_ips: bool = False, dns_domain: str = DNS_DOMAIN_DEFAULT,
-             dns_servers: tuple[str, ...] | None = None) -> Desired:
+             dns_servers: tuple[str, ...] | None = None,
+             log_limits: tuple[int, int] = (100, 25)) -> Desired:
     """Desired rows for the whole database (``chassis``, ``distributed_floating_ips``,
-    ``dns_domain`` and ``dns_servers`` as :func:`load_resources`)."""
+    ``dns_domain``, ``dns_servers`` and ``log_limits`` as :func:`load_resources`)."""
     _one_snapshot(session)
     ports = session.execute(select(Port.__table__)).all()
     allocations = session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
                                          IPAllocation.ip_address)).all()
     groups = session.execute(select(AddressGroup.id, AddressGroup.revision_number)).all()
-    return _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
+    desired = _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
         session.execute(select(Network.__table__)).all(),
         session.execute(select(Subnet.__table__)).all(),
         ports, allocations,
@@ -248,6 +252,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
                                       servers=dns_servers),
         migrations=dict(session.execute(_MIGRATIONS).all())))
+    return load_extras.with_logs(session, desired, log_limits)
 
 
 def gateway_router_ids(session: Session) -> list[str]:

@@ -9,6 +9,8 @@
   networks in scope (a bounded number of queries) or for rows already read (an
   audit): the ports publishing names with their addresses, the ``dns_domain``
   setting and the default resolvers.
+* :func:`with_logs` -- a ``Desired`` with the network logs applied
+  (``ovn.network_log``): its ACLs' logging columns and the logging meters.
 
 Reads the database only, in the caller's snapshot; ``default_dns_servers`` reads
 this host's ``/etc/resolv.conf`` when the ``dns_servers`` setting is empty.
@@ -16,6 +18,7 @@ this host's ``/etc/resolv.conf`` when the ``dns_servers`` setting is empty.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -24,8 +27,10 @@ from typing import Any
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from neutrino.db.models import IPAllocation, Port
+from neutrino.db.models import IPAllocation, Port, SecurityGroup
+from neutrino.ovn import network_log
 from neutrino.ovn.dns import DnsInputs
+from neutrino.services.network_logs import logs_for_sync
 from neutrino.services.port_extras import publishes_dns
 
 _CHUNK = 500
@@ -79,3 +84,17 @@ def _chunked(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[s
     for i in range(0, len(ids), _CHUNK):
         rows += session.execute(stmt(ids[i:i + _CHUNK])).all()
     return rows
+
+
+def with_logs(session: Session, desired: Any, limits: tuple[int, int] = (100, 25)) -> Any:
+    """``desired`` (an ``ovn.desired.Desired``) with every log applied to its ACLs and
+    the logging ``Meter`` rows for ``limits`` (rate pkt/s, burst pkts; the
+    ``network_log_rate_limit``/``_burst_limit`` settings). Reads every log (a small
+    table) and the ids of the stateless security groups."""
+    logs = logs_for_sync(session)
+    if not logs:
+        return dataclasses.replace(desired, meters={})
+    stateless = session.scalars(select(SecurityGroup.id).where(SecurityGroup.stateful.is_(False)))
+    return dataclasses.replace(
+        desired, acls=network_log.logged_acls(desired.acls, logs, stateless),
+        meters=network_log.desired_meters(True, *limits))

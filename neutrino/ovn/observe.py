@@ -51,6 +51,7 @@ from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, 
 from neutrino.ovn.dns import EXT_LS_NAME, Dns
 from neutrino.ovn.port_dhcp import port_key
 from neutrino.ovn.load import Scope
+from neutrino.ovn.network_log import Meter, is_owned_meter
 from neutrino.ovn.security_groups import Acl, PortGroup, is_owned
 
 # The NB tables neutrino owns rows in (a ``plan.Change``'s ``table``).
@@ -60,6 +61,7 @@ ROUTE, NAT, POLICY = StaticRoute.TABLE, Nat.TABLE, RouterPolicy.TABLE
 PG, ACL = PortGroup.TABLE, Acl.TABLE
 DNS = Dns.TABLE
 AS = AddressSet.TABLE
+METER = Meter.TABLE
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class Observed:
     acls: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``Acl.key``
     dns: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``ls_name``
     address_sets: Mapping[str, list[Found]] = field(default_factory=dict)  # by name
+    # logging meters by name (``ovn.network_log``); ``parent_uuid``: its Meter_Band
+    meters: Mapping[str, list[Found]] = field(default_factory=dict)
 
 
 def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = (),
@@ -152,7 +156,7 @@ class _Reader:
             found.sort(key=lambda f: (-len(members[f.uuid]), str(f.uuid)))
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
         return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp, dns=dns,
-                        address_sets=self._address_sets(scope),
+                        address_sets=self._address_sets(scope), meters=self._meters(),
                         **self._routing(scope, router_port_names), **self._port_groups(scope))
 
     def _address_sets(self, scope: Scope | None) -> dict[str, list[Found]]:
@@ -166,6 +170,17 @@ class _Reader:
             if ag.is_owned(r.name, r.external_ids):
                 found[r.name].append(Found(r.uuid, AddressSet(
                     r.name, tuple(r.addresses), dict(r.external_ids))))
+        return dict(found)
+
+    def _meters(self) -> dict[str, list[Found]]:
+        """Owned logging meters (always all: they follow every log) with their band."""
+        found: dict[str, list[Found]] = defaultdict(list)
+        for r in self.tables.get(METER, _NO_TABLE).rows.values():
+            if is_owned_meter(r.name, r.external_ids) and r.bands:
+                band = r.bands[0]
+                found[r.name].append(Found(r.uuid, Meter(
+                    r.name, band.rate, band.burst_size, r.unit, bool(_first(r.fair)),
+                    dict(r.external_ids)), band.uuid))
         return dict(found)
 
     def _dns(self) -> dict[str, list[Found]]:
@@ -192,7 +207,8 @@ class _Reader:
             groups[pg.name] = [Found(pg.uuid, PortGroup(pg.name, dict(pg.external_ids)))]
             for a in pg.acls:
                 acl = Acl(pg.name, a.direction, a.priority, a.match, a.action,
-                          dict(a.external_ids))
+                          dict(a.external_ids), bool(a.log), _first(a.name),
+                          _first(a.severity), _first(a.meter))
                 acls[acl.key].append(Found(a.uuid, acl, pg.uuid))
         for found in acls.values():
             found.sort(key=lambda f: str(f.uuid))
@@ -309,3 +325,17 @@ class _Reader:
         if not rows:
             return None
         return self.dhcp_subnet.get(rows[0].uuid, f"uuid:{rows[0].uuid}")
+
+
+class _NoTable:
+    rows: dict = {}
+
+
+_NO_TABLE = _NoTable()
+
+
+def _first(value: Any) -> Any:
+    """An optional (0..1) column's value: "" when empty (``fair``: its bool)."""
+    if isinstance(value, (list, tuple)):
+        return value[0] if value else ""
+    return value

@@ -27,9 +27,8 @@ from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER
                                   network_id_of)
 from neutrino.ovn.load import Scope
 from neutrino.ovn.address_groups import EXT_AG_ID
-from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, POLICY,
-                                  ROUTE, Found,
-                                  Observed)
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, METER, NAT, PG,
+                                  POLICY, ROUTE, Found, Observed)
 from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
 
@@ -49,9 +48,10 @@ COLUMNS = {
     POLICY: ("action", "nexthops", "external_ids"),
     NAT: ("logical_port", "external_mac", "external_ids"),
     PG: ("external_ids",),
-    ACL: ("action", "external_ids"),
+    ACL: ("action", "external_ids", "log", "name", "severity", "meter"),
     DNS: ("records", "external_ids"),
     AS: ("addresses", "external_ids"),
+    METER: ("rate", "burst_size", "unit", "fair", "external_ids"),
 }
 
 
@@ -92,6 +92,8 @@ class Change:
             return f"network {network_id_of(self.key)}"
         if self.table == AS:
             return f"address_group {row.external_ids[EXT_AG_ID]}"
+        if self.table == METER:
+            return "network logs (all)"
         if self.table in (LRP, GWC):
             lrp = row.name if self.table == LRP else row.port
             return f"port {lrp[len(LRP_PREFIX):]}"
@@ -139,7 +141,14 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
                                     if n.startswith(PROVNET_PREFIX) and f.parent_uuid in on_scope}
     changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
     return changes + _plan_routing(desired, observed, scope) + _plan_port_groups(
-        desired, observed, scope) + _plan_address_sets(desired, observed, scope)
+        desired, observed, scope) + _plan_address_sets(desired, observed, scope) + _plan_meters(
+        getattr(desired, "meters", {}), getattr(observed, "meters", {}))
+
+
+def _plan_meters(desired: Mapping[str, Any], observed: Mapping[str, list[Found]]) -> list[Change]:
+    """The logging meters (``ovn.network_log``): always all of them, whatever the scope."""
+    return [c for name in sorted(desired.keys() | observed.keys())
+            for c in _plan_rows(METER, name, desired.get(name), observed.get(name, []))]
 
 
 def _plan_address_sets(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:

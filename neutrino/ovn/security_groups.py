@@ -62,6 +62,11 @@ class Acl:
     match: str
     action: str
     external_ids: Mapping[str, str] = field(default_factory=dict)
+    # logging (``ovn.network_log``): "" is the empty optional column
+    log: bool = False
+    name: str = ""
+    severity: str = ""
+    meter: str = ""
 
     @property
     def key(self) -> str:

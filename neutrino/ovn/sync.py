@@ -258,7 +258,9 @@ class NorthboundSync:
         desired = self.env.db.run(lambda s: load.load_all(
             s, base_mac=settings.base_mac, lease_time=settings.dhcp_lease_time, chassis=known,
             distributed_floating_ips=settings.enable_distributed_floating_ip,
-            dns_domain=settings.dns_domain, dns_servers=servers), write=False)
+            dns_domain=settings.dns_domain, dns_servers=servers,
+            log_limits=(settings.network_log_rate_limit, settings.network_log_burst_limit)),
+            write=False)
         load.warn_unscheduled(desired)
         observed = observe.read_nb(self.nb, None, desired.ports.keys(),
                                    desired.router_ports.keys())

@@ -261,6 +261,8 @@ def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = Non
         nova.port_deleted(session, env.settings, port)
         if port_extras.publishes_dns(port):  # its switch's DNS records lose its names
             common.enqueue_ovn(session, "network", port.network_id)
+        from neutrino.services import network_logs  # it imports this module
+        network_logs.clean_logs(session, port_id=port_id)
         session.delete(port)
         common.enqueue_ovn(session, "port", port_id)
     env.db.run(run)

@@ -280,6 +280,8 @@ def delete_security_group(env: Env, ctx: Context, sg_id: str, if_match: int | No
         for other in referring:
             common.touch(session.get(SecurityGroup, other))
             common.enqueue_ovn(session, "security_group", other)
+        from neutrino.services import network_logs
+        network_logs.clean_logs(session, sg_id=sg.id)
         session.execute(delete(DefaultSecurityGroup).where(
             DefaultSecurityGroup.security_group_id == sg.id))
         common.delete_tags(session, [sg.id])

@@ -16,10 +16,12 @@ happens in OVN, before the receiver's port).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from allinone import AllInOne, host_state, running_allinone
@@ -330,3 +332,60 @@ def test_dhcp_and_metadata_pass_a_group_without_rules(lab):
                           "/dev/null", "-w", "%{http_code}", "http://169.254.169.254/openstack"],
                          capture_output=True, text=True, check=False)
     assert res.stdout == "200", res  # ...but not to the metadata service
+
+
+def _logged(lab, *args: str) -> dict:
+    from allinone import neutrino
+    res = neutrino("logs", "security-groups", "--state-dir", str(lab.aio.state_dir), "--json",
+                   *args)
+    return json.loads(res.stdout)
+
+
+def test_security_group_log_records_allowed_and_dropped_connections(lab, open_web):
+    """A log on web (event ALL): a6's accepted connection to a5 and its dropped one
+    (another port) appear in ovn-controller's acl_log lines and in ``neutrino logs
+    security-groups`` with their verdicts; disabling the log stops new lines."""
+    web = lab.group("sga", "web")
+    a5 = lab.port("a5")["id"]
+    with lab.aio.client() as c:  # admin: logs are admin/manager only
+        resp = c.post("/log/logs", json={"log": {"resource_type": "security_group",
+                                                 "resource_id": web["id"], "event": "ALL",
+                                                 "project_id": "sga"}})
+        assert resp.status_code == 201, resp.text
+        log = resp.json()["log"]
+    try:
+        lab.aio.wait_synced()
+
+        def seen() -> dict | None:
+            lab.connect("a6", "10.0.0.5", timeout=0.3)
+            subprocess.run(["ip", "netns", "exec", lab.ns("a6"), sys.executable, "-c", CLIENT,
+                            "10.0.0.5", str(PORT + 1), "0.3"], capture_output=True, check=False)
+            out = _logged(lab)
+            verdicts = {(e["verdict"], e["port_id"], e["dport"]) for e in out["entries"]}
+            wanted = {("allow", a5, PORT), ("drop", a5, PORT + 1)}
+            return out if wanted <= verdicts else None
+
+        out = wait_until(seen, 20, "the allowed and the dropped connection in the ACL log")
+        allowed = [e for e in out["entries"] if e["verdict"] == "allow" and e["port_id"] == a5]
+        assert {e["log_id"] for e in allowed} == {log["id"]}
+        assert all(e["security_groups"] == [web["id"]] and e["rule"] for e in allowed)
+        assert all(e["src"] == "10.0.0.6" and e["protocol"] == "tcp" for e in allowed)
+        dropped = [e for e in out["entries"] if e["verdict"] == "drop" and e["port_id"] == a5]
+        assert all(log["id"] in e["logs"] for e in dropped)
+        assert {(c["verdict"], c["count"] > 0) for c in out["counts"]} >= {("allow", True),
+                                                                           ("drop", True)}
+        raw = (Path(lab.aio.runtime["chassis"][0]["dir"]) / "ovn-controller.log").read_text()
+        assert f'name="neutron-{log["id"]}", verdict=allow' in raw
+
+        with lab.aio.client() as c:
+            assert c.put(f"/log/logs/{log['id']}", json={"log": {"enabled": False}}
+                         ).status_code == 200
+        lab.aio.wait_synced()
+        time.sleep(0.5)  # ovn-controller installs the new flows
+        before = len(_logged(lab)["entries"])
+        assert lab.connect("a6", "10.0.0.5") == "a5"
+        time.sleep(1)
+        assert len(_logged(lab)["entries"]) == before
+    finally:
+        with lab.aio.client() as c:
+            c.delete(f"/log/logs/{log['id']}")

@@ -1,0 +1,38 @@
+"""Request bodies for ``/v2.0/log/logs`` (neutron-lib ``api/definitions/logging.py``).
+Shape only: ``event`` one of ``ACCEPT``/``DROP``/``ALL`` (default ``ALL``),
+``resource_id``/``target_id`` UUIDs or null; ``resource_type`` any string (its
+meaning, and the 400 ``InvalidLogResourceType``, is ``services/network_logs.py``'s).
+Only ``name``, ``description`` and ``enabled`` change after creation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints
+
+from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, UUIDStr
+
+LOG_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
+                            "resource_type", "resource_id", "target_id", "event", "enabled",
+                            "created_at", "updated_at", "revision_number"})
+ResourceType = Annotated[str, StringConstraints(max_length=36)]  # RESOURCE_TYPE_FIELD_SIZE
+
+
+class LogCreate(NeutronBody):
+    ATTRIBUTES = LOG_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    resource_type: ResourceType
+    resource_id: UUIDStr | None = None
+    target_id: UUIDStr | None = None
+    event: Literal["ACCEPT", "DROP", "ALL"] = "ALL"
+    enabled: bool = True
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class LogUpdate(NeutronBody):
+    ATTRIBUTES = LOG_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    enabled: bool = True

@@ -1,0 +1,202 @@
+"""Network logs (extension ``logging``): ``/v2.0/log/logs`` and
+``/v2.0/log/loggable-resources``.
+
+A log says which packets of which security groups OVN writes to the chassis'
+ovn-controller log: ``resource_type`` ``security_group`` (the only loggable
+type, as ML2/OVN's driver), ``resource_id`` a security group (None: every
+group of the log's project), ``target_id`` a port (None: every port; with a
+port only its groups are logged), ``event`` ``ACCEPT`` (allow ACLs),
+``DROP`` (``neutron_pg_drop``'s drop ACLs) or ``ALL``, while ``enabled``.
+``ovn/network_log.py`` turns the logs into ACL ``log``/``name``/``severity``/
+``meter`` columns and the NB ``Meter`` rows.
+
+Every change enqueues ``("security_group", id)`` for each group the log
+covers (before and after the change), so the sync rewrites exactly those
+groups' ACLs; ``neutron_pg_drop`` is in every sync's scope.
+
+Validation as Neutron's ``logging_plugin`` and ``common/sg_validate.py``:
+unknown ``resource_type`` 400 ``InvalidLogResourceType``; a ``resource_id``
+the caller does not see 404 ``ResourceNotFound``; a ``target_id`` it does not
+see 404 ``TargetResourceNotFound``; an unbound port whose ``binding:vnic_type``
+is not ``normal`` (ML2/OVN's driver supports vif types ``ovs``/``vhostuser``,
+vnic ``normal``) 409 ``LoggingTypeNotSupported``; a port not in the group 400
+``InvalidResourceConstraint``; an unknown log 404 ``LogResourceNotFound``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import Log, Port, SecurityGroup, SecurityGroupPortBinding
+from neutrino.services import common, listing, ports, security_group_access
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+
+SECURITY_GROUP = "security_group"
+LOGGABLE_RESOURCES = (SECURITY_GROUP,)  # ML2/OVN's SUPPORTED_LOGGING_TYPES
+EVENTS = ("ACCEPT", "DROP", "ALL")
+_COLUMNS = ("id", "name", "description", "project_id", "resource_type", "resource_id",
+            "target_id", "event", "enabled", "created_at", "updated_at", "revision_number")
+
+SPEC = listing.ResourceSpec(
+    id_column=Log.id,
+    filters={**listing.standard_filters(Log), "enabled": listing.eq(Log.enabled, listing.to_bool),
+             **{k: listing.eq(getattr(Log, k)) for k in ("resource_type", "resource_id",
+                                                        "target_id", "event")}},
+    sort_keys={k: getattr(Log, k) for k in _COLUMNS} | {"tenant_id": Log.project_id},
+    not_found=errors.LogResourceNotFound,
+)
+
+
+def log_dict(row: Any) -> dict[str, Any]:
+    """The API shape of a ``logs`` row (neutron-lib ``RESOURCE_ATTRIBUTE_MAP``)."""
+    return {**{k: getattr(row, k) for k in _COLUMNS}, "tenant_id": row.project_id}
+
+
+def covered_groups(session: Session, log: Any) -> set[str]:
+    """The security group ids a log covers: its ``resource_id``; else its
+    ``target_id``'s groups; else every group of its project."""
+    if log.resource_id:
+        return {log.resource_id}
+    if log.target_id:
+        return set(session.scalars(select(SecurityGroupPortBinding.security_group_id).where(
+            SecurityGroupPortBinding.port_id == log.target_id)))
+    return set(session.scalars(select(SecurityGroup.id).where(
+        SecurityGroup.project_id == log.project_id)))
+
+
+def _enqueue(session: Session, group_ids: Iterable[str]) -> None:
+    for gid in sorted(set(group_ids)):
+        common.enqueue_ovn(session, SECURITY_GROUP, gid)
+
+
+def _validate(session: Session, ctx: Context, data: dict[str, Any]) -> None:
+    """Neutron's ``validate_request`` for ``security_group`` logs (module docstring)."""
+    if data["resource_type"] not in LOGGABLE_RESOURCES:
+        raise errors.InvalidLogResourceType(data["resource_type"])
+    resource_id, target_id = data.get("resource_id"), data.get("target_id")
+    if resource_id:
+        try:
+            security_group_access.find_visible(session, ctx, resource_id)
+        except errors.SecurityGroupNotFound:
+            raise errors.ResourceNotFound(resource_id) from None
+    if target_id:
+        try:
+            port = ports.find_visible(session, ctx, target_id)
+        except errors.PortNotFound:
+            raise errors.TargetResourceNotFound(target_id) from None
+        if not port.binding_host_id and port.binding_vnic_type != "normal":
+            raise errors.LoggingTypeNotSupported(SECURITY_GROUP, target_id)
+    if resource_id and target_id and session.get(
+            SecurityGroupPortBinding, (target_id, resource_id)) is None:
+        raise errors.InvalidResourceConstraint(SECURITY_GROUP, resource_id, "port", target_id)
+
+
+def create_logs(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create logs all-or-nothing. ``items`` are validated ``LogCreate`` dicts.
+    Raises the errors of the module docstring and BadRequest (another project
+    without admin)."""
+    def run(session: Session) -> list[dict[str, Any]]:
+        rows = []
+        for data in items:
+            _validate(session, ctx, data)
+            stamp = common.now()
+            log = Log(id=common.new_id(), project_id=common.owner_project(ctx, data),
+                      name=data.get("name", ""), description=data.get("description", ""),
+                      resource_type=data["resource_type"], resource_id=data.get("resource_id"),
+                      target_id=data.get("target_id"), event=data.get("event", "ALL"),
+                      enabled=data.get("enabled", True), created_at=stamp, updated_at=stamp,
+                      revision_number=1)
+            session.add(log)
+            session.flush()
+            _enqueue(session, covered_groups(session, log))
+            rows.append(log)
+        return [log_dict(r) for r in rows]
+    return env.db.run(run)
+
+
+def _find(session: Session, ctx: Context, log_id: str, *, for_update: bool = False) -> Log:
+    log = session.get(Log, log_id, with_for_update=for_update)
+    if log is None or not (ctx.is_admin or log.project_id == ctx.project_id):
+        raise errors.LogResourceNotFound(log_id)
+    return log
+
+
+def get_log(env: Env, ctx: Context, log_id: str,
+            fields: list[str] | None = None) -> dict[str, Any]:
+    """One log; LogResourceNotFound (404) when absent or another project's."""
+    return env.db.run(lambda s: log_dict(_find(s, ctx, log_id)), write=False)
+
+
+def list_logs(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
+    """The caller's logs (admins: all), with Neutron's filters, sorting and paging."""
+    def run(session: Session) -> list[dict[str, Any]]:
+        stmt = select(Log.__table__)
+        if not ctx.is_admin:
+            stmt = stmt.where(Log.project_id == ctx.project_id)
+        stmt = listing.apply_list_query(session, stmt, SPEC, query)
+        return [log_dict(r) for r in listing.fetch(session, stmt, query)]
+    return env.db.run(run, write=False)
+
+
+def update_log(env: Env, ctx: Context, log_id: str, data: dict[str, Any],
+               if_match: int | None = None) -> dict[str, Any]:
+    """Change ``name``, ``description``, ``enabled``. Raises LogResourceNotFound
+    (404), PreconditionFailed (412, ``If-Match``)."""
+    def run(session: Session) -> dict[str, Any]:
+        log = _find(session, ctx, log_id, for_update=True)
+        common.check_if_match(log, if_match)
+        enabled = log.enabled
+        if common.apply_changes(log, data):
+            common.touch(log)
+        session.flush()
+        if log.enabled != enabled:
+            _enqueue(session, covered_groups(session, log))
+        return log_dict(log)
+    return env.db.run(run)
+
+
+def delete_log(env: Env, ctx: Context, log_id: str, if_match: int | None = None) -> None:
+    """Delete a log (its ACLs stop logging). Raises LogResourceNotFound (404),
+    PreconditionFailed (412)."""
+    def run(session: Session) -> None:
+        log = _find(session, ctx, log_id, for_update=True)
+        common.check_if_match(log, if_match)
+        _enqueue(session, covered_groups(session, log))
+        session.delete(log)
+    env.db.run(run)
+
+
+def clean_logs(session: Session, *, sg_id: str | None = None,
+               port_id: str | None = None) -> None:
+    """Delete the enabled logs of a security group (``resource_id``) or a port
+    (``target_id``) being deleted, enqueueing the groups they covered, as Neutron's
+    logging plugin does on AFTER_DELETE (``get_logs_bound_sg(..., exclusive=True)``)."""
+    column = Log.resource_id if sg_id else Log.target_id
+    for log in session.scalars(select(Log).where(column == (sg_id or port_id),
+                                                 Log.enabled.is_(True))).all():
+        _enqueue(session, covered_groups(session, log) - {sg_id})
+        session.delete(log)
+
+
+def list_loggable_resources(env: Env, ctx: Context) -> list[dict[str, str]]:
+    """``GET /v2.0/log/loggable-resources``: ``[{"type": "security_group"}]``."""
+    return [{"type": t} for t in LOGGABLE_RESOURCES]
+
+
+def logs_for_sync(session: Session) -> list[tuple[Any, frozenset[str]]]:
+    """Every log with the security group ids it covers, oldest first (the
+    first covering log names an ACL, as ML2/OVN keeps an ACL's first name)."""
+    rows = session.scalars(select(Log).order_by(Log.created_at, Log.id)).all()
+    return [(r, frozenset(covered_groups(session, r))) for r in rows]
+
+
+def port_of_mac(session: Session, mac: str) -> Port | None:
+    """The port with this MAC (for ``neutrino logs``); the first when several
+    networks reuse it."""
+    return session.scalars(select(Port).where(Port.mac_address == mac.lower())
+                           .order_by(Port.id).limit(1)).first()

@@ -1,0 +1,66 @@
+"""ovn-controller's acl_log lines read back (ovn/acl_log.py, cli/logs.py): parsing,
+rule matching, counts, --since."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from neutrino.cli.logs import since_of
+from neutrino.ovn import acl_log
+
+LOG_ID = "5f0e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+TEXT = f"""\
+2026-12-07T10:00:00.100Z|00010|binding|INFO|Claiming lport x for this chassis.
+2026-12-07T10:00:01.250Z|00042|acl_log(ovn_pinctrl0)|INFO|name="neutron-{LOG_ID}", verdict=allow, severity=info, direction=to-lport: tcp,vlan_tci=0x0000,dl_src=fa:16:3e:00:00:06,dl_dst=fa:16:3e:00:00:05,nw_src=10.0.0.6,nw_dst=10.0.0.5,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=40000,tp_dst=8022,tcp_flags=syn
+2026-12-07T10:00:02.000Z|00043|acl_log(ovn_pinctrl0)|INFO|name="neutron-{LOG_ID}", verdict=drop, severity=info, direction=from-lport: icmp,vlan_tci=0x0000,dl_src=fa:16:3e:00:00:05,dl_dst=fa:16:3e:00:00:06,nw_src=10.0.0.5,nw_dst=10.0.0.6,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,icmp_type=8,icmp_code=0
+2026-12-07T10:00:03.000Z|00044|acl_log(ovn_pinctrl0)|INFO|name="<unnamed>", verdict=allow, severity=info, direction=from-lport: udp6,vlan_tci=0x0000,dl_src=fa:16:3e:00:00:05,dl_dst=fa:16:3e:00:00:06,ipv6_src=2001:db8::5,ipv6_dst=2001:db8::6,ipv6_label=0x00000,nw_tos=0,nw_ecn=0,nw_ttl=64,tp_src=5000,tp_dst=53
+"""
+
+
+def test_parse_reads_acl_log_lines_only():
+    allow, drop, v6 = acl_log.parse(TEXT)
+    assert (allow.log_id, allow.verdict, allow.direction, allow.five_tuple) == (
+        LOG_ID, "allow", "to-lport", "tcp 10.0.0.6:40000 -> 10.0.0.5:8022")
+    assert (drop.verdict, drop.protocol, drop.sport, drop.dport, drop.src_mac) == (
+        "drop", "icmp", 8, 0, "fa:16:3e:00:00:05")
+    assert (v6.log_id, v6.protocol, v6.src, v6.dport) == (None, "udp", "2001:db8::5", 53)
+    assert v6.five_tuple == "udp [2001:db8::5]:5000 -> [2001:db8::6]:53"
+    assert drop.five_tuple == "icmp 10.0.0.5 -> 10.0.0.6 type 8 code 0"
+    assert len(acl_log.parse(TEXT, since=datetime(2026, 12, 7, 10, 0, 2))) == 2
+
+
+def rule(**attrs):
+    base = dict(direction="ingress", ethertype="IPv4", protocol="tcp", port_range_min=8022,
+                port_range_max=8022, remote_ip_prefix="10.0.0.0/24")
+    return SimpleNamespace(**{**base, **attrs})
+
+
+@pytest.mark.parametrize("attrs, matches", [
+    ({}, True), ({"direction": "egress"}, False), ({"remote_ip_prefix": "10.1.0.0/24"}, False),
+    ({"port_range_min": 22, "port_range_max": 22}, False), ({"protocol": None}, True),
+    ({"protocol": "udp"}, False), ({"ethertype": "IPv6"}, False),
+    ({"port_range_min": None, "port_range_max": None}, True)])
+def test_rule_matches(attrs, matches):
+    [allow] = [e for e in acl_log.parse(TEXT) if e.protocol == "tcp"]
+    assert acl_log.rule_matches(rule(**attrs), allow) is matches
+
+
+def test_summary_counts_per_log_group_rule_and_verdict():
+    allow, drop, _ = acl_log.parse(TEXT)
+    allow = allow.__class__(**{**allow.__dict__, "security_groups": ("g",), "rule": "r"})
+    drop = drop.__class__(**{**drop.__dict__, "security_groups": ("g",),
+                             "rule": acl_log.DEFAULT_DROP, "logs": ("l2",)})
+    assert acl_log.summary([allow, allow, drop]) == [
+        (LOG_ID, "g", "r", "allow", 2), ("l2", "g", acl_log.DEFAULT_DROP, "drop", 1)]
+
+
+def test_since_of():
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)
+    assert since_of("10m", now) == datetime(2026, 12, 7, 9, 50)
+    assert since_of("2026-12-07T11:00:00+01:00") == datetime(2026, 12, 7, 10, 0)
+    assert since_of(None) is None
+    with pytest.raises(ValueError):
+        since_of("yesterday")
