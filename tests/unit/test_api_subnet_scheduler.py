@@ -11,40 +11,21 @@ from __future__ import annotations
 
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import Api, error_type
-from fastapi.testclient import TestClient
 
-from neutrino.api.app import create_app
-from neutrino.config import Settings
-from neutrino.db.session import Database
 from neutrino.services import segments
-from neutrino.services.env import Env
 
 
 @pytest.fixture
-def make_api(database_url):
-    """``make_api(**settings)``: an Api with VLANs on physnets default and rack2 and
+def make_api(make_api):
+    """``make_api(**settings)``: conftest's, with VLANs on physnets default and rack2 and
     room for 200 ports per project."""
-    opened = []
-
-    def make(**settings) -> Api:
-        settings = {"quota_port": 200, "network_vlan_ranges": "default:100:110,rack2:400:401",
-                    **settings}
-        env = Env(db=Database(database_url),
-                  settings=Settings(state_dir=Path("/nonexistent"), database_url=database_url,
-                                    **settings))
-        client = TestClient(create_app(env))
-        client.__enter__()
-        opened.append((client, env.db))
-        return Api(client, env)
-    yield make
-    for client, db in opened:
-        client.__exit__(None, None, None)
-        db.dispose()
+    def make(**settings):
+        return make_api(**{"quota_port": 200,
+                           "network_vlan_ranges": "default:100:110,rack2:400:401", **settings})
+    return make
 
 
 @pytest.fixture
