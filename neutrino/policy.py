@@ -179,6 +179,8 @@ RULES: list[oslo_policy.RuleDefault] = [
            delete=ADMIN_OR_PROJECT_MANAGER),
     # availability_zone.py
     _rule("get_availability_zone", ADMIN_OR_PROJECT_READER),
+    # floatingip_pools.py
+    _rule("get_floatingip_pool", ADMIN_OR_PROJECT_READER),
     # quotas.py
     _rule("get_quota", ADMIN_OR_PROJECT_READER),
     _rule("update_quota", ADMIN),

@@ -175,6 +175,14 @@ EXTENSIONS = {
                 "ovn-trace."),
     "network_availability_zone": ("Network Availability Zone",
                                   "Availability zone support for network."),
+    # router attributes of ML2/OVN's L3 (services/router_extras.py, ovn/router_az.py)
+    # and floating IP pools (services/floatingip_pools.py)
+    "router_availability_zone": ("Router Availability Zone",
+                                 "Availability zone support for router."),
+    "l3-ha": ("HA Router extension", "Adds HA capability to routers."),
+    "router-enable-snat": ('Exposes the router "enable_snat" read-only configuration flag',
+                           'Exposes the router "enable_snat" read-only configuration flag'),
+    "floatingip-pools": ("Floating IP Pools Extension", "Provides a floating IP pools API."),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

@@ -335,6 +335,10 @@ class Router(StandardAttrs, Base):
     enable_snat: Mapped[bool] = mapped_column(Boolean, default=True)
     # Extra routes, [{"destination": cidr, "nexthop": ip}, ...] (extension "extraroute").
     routes: Mapped[list] = mapped_column(JSON, default=list)
+    # Extension "router_availability_zone": the zones its gateway chassis must declare
+    # (ovn/router_az.py); set on create only, reported back as availability_zones.
+    availability_zone_hints: Mapped[list] = mapped_column(JSON, default=list,
+                                                          server_default=text("'[]'"))
 
 
 class FloatingIP(StandardAttrs, Base):

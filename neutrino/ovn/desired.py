@@ -29,7 +29,7 @@ from typing import Any
 
 from neutrino import constants as c
 from neutrino.constants import PHYSNET_TYPES
-from neutrino.ovn import port_dhcp
+from neutrino.ovn import port_dhcp, router_az
 from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
@@ -480,7 +480,9 @@ def desired_router(router: Any, gw_port: Any | None) -> LogicalRouter:
         external_ids={EXT_ROUTER_NAME: router.name,
                       EXT_GW_PORT_ID: gw_port.id if gw_port is not None else "",
                       EXT_GW_NETWORK_ID: gw_port.network_id if gw_port is not None else "",
-                      EXT_REVISION: str(router.revision_number), EXT_AZ_HINTS: ""})
+                      EXT_REVISION: str(router.revision_number),
+                      EXT_AZ_HINTS: ",".join(getattr(router, "availability_zone_hints", None)
+                                             or [])})
 
 
 def desired_router_port(port: Any, fixed_ips: Iterable[tuple[Any, str]], router_id: str, *,
@@ -637,7 +639,9 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
     setting) makes them distributed.
     ``chassis`` maps each gateway-capable SB chassis name to the physical
     networks it bridges (``ovn.chassis.chassis_physnets``); gateway candidates
-    are those bridging one of the gateway network's physical networks. None:
+    are those bridging one of the gateway network's physical networks, and
+    declaring one of the router's ``availability_zone_hints`` if it has any
+    (``ovn.router_az``). None:
     chassis unknown, ``gateway_chassis`` is None.
     """
     networks = networks or {}
@@ -676,7 +680,9 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
                                                          pool_scopes))
             if gwcs is not None:
                 wanted = physnets.get(gw.network_id, set())
-                candidates = [c for c, nets in chassis.items() if wanted & set(nets)]
+                candidates = router_az.in_zones(
+                    [c for c, nets in chassis.items() if wanted & set(nets)], chassis,
+                    getattr(router, "availability_zone_hints", None))
                 gwcs.update((g.name, g) for g in
                             desired_gateway_chassis(gw_lrp.name, router.id, candidates))
         for route in extra:

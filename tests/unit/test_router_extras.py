@@ -1,0 +1,123 @@
+"""ML2/OVN's router extensions beyond ``router``: availability zones, ``ha``, the
+top-level ``enable_snat``, floating IP pools (services/router_extras.py,
+services/floatingip_pools.py) and the gateway chassis an AZ hint allows (ovn/router_az.py)."""
+
+from __future__ import annotations
+
+from conftest import error_type
+from test_agents import add_agent
+from test_api_routers import EXTERNAL, router
+from test_ovn_desired import LR, routing
+from test_ovn_desired import router as router_row
+from test_ovn_gateways import FakeSb, sb_chassis
+
+from neutrino.ovn import chassis
+from neutrino.ovn.router_az import ChassisPhysnets, in_zones
+
+
+# --- API -------------------------------------------------------------------------------
+
+def test_a_router_keeps_its_zone_hints_and_reports_them(api):
+    add_agent(api, "c1", zones="az1 az2")
+    r = router(api, availability_zone_hints=["az2"])
+    assert (r["availability_zone_hints"], r["availability_zones"]) == (["az2"], ["az2"])
+    plain = router(api)
+    assert (plain["availability_zone_hints"], plain["availability_zones"]) == ([], [])
+    shown = api.get(f"/v2.0/routers/{r['id']}", expect=200).json()["router"]
+    assert shown["availability_zones"] == ["az2"]
+    resp = api.put(f"/v2.0/routers/{r['id']}", {"router": {"availability_zone_hints": []}},
+                   expect=400)
+    assert "read-only" in resp.json()["NeutronError"]["message"]
+
+
+def test_unknown_or_malformed_zone_hints_are_refused_as_neutron_does(api):
+    add_agent(api, "c1", zones="az1")
+    resp = api.post("/v2.0/routers", {"router": {"availability_zone_hints": ["az1", "nope"]}},
+                    expect=404)
+    assert error_type(resp) == "AvailabilityZoneNotFound" and "nope" in resp.text
+    resp = api.post("/v2.0/routers", {"router": {"availability_zone_hints": ["az1", "az1"]}},
+                    expect=400)
+    assert error_type(resp) == "InvalidInput"
+    assert api.get("/v2.0/routers", expect=200).json()["routers"] == []
+
+
+def test_ha_is_always_true_and_for_admins_only(api):
+    r = router(api)
+    assert "ha" not in r  # get_router:ha is admin only
+    shown = api.get(f"/v2.0/routers/{r['id']}", admin=True, expect=200).json()["router"]
+    assert shown["ha"] is True
+    api.post("/v2.0/routers", {"router": {"ha": True}}, expect=403)  # create_router:ha
+    made = api.post("/v2.0/routers", {"router": {"ha": False}}, admin=True,
+                    expect=201).json()["router"]
+    assert made["ha"] is True  # OVN's provider is HA whatever is asked (ML2/OVN)
+    api.put(f"/v2.0/routers/{r['id']}", {"router": {"ha": True}}, expect=403)
+    ok = api.put(f"/v2.0/routers/{r['id']}", {"router": {"ha": True}}, admin=True, expect=200)
+    assert ok.json()["router"]["ha"] is True
+    resp = api.put(f"/v2.0/routers/{r['id']}", {"router": {"ha": False}}, admin=True,
+                   expect=400)
+    assert error_type(resp) == "InvalidInput" and "does not support ha=False" in resp.text
+
+
+def test_enable_snat_is_a_read_only_router_attribute(api):
+    net = api.network(name="public", **EXTERNAL)
+    api.subnet(net["id"], "172.24.4.0/24", enable_dhcp=False)
+    r = router(api, external_gateway_info={"network_id": net["id"]})
+    assert r["enable_snat"] is True
+    api.put(f"/v2.0/routers/{r['id']}", {"router": {"external_gateway_info": {
+        "network_id": net["id"], "enable_snat": False}}}, admin=True, expect=200)
+    listed = api.get("/v2.0/routers?enable_snat=false", expect=200).json()["routers"]
+    assert [(x["id"], x["enable_snat"]) for x in listed] == [(r["id"], False)]
+    api.put(f"/v2.0/routers/{r['id']}", {"router": {"enable_snat": True}}, expect=400)
+    api.post("/v2.0/routers", {"router": {"enable_snat": True}}, expect=400)
+
+
+def test_floatingip_pools_are_the_ipv4_subnets_of_usable_external_networks(api):
+    public = api.network(name="public", **EXTERNAL)
+    s1 = api.subnet(public["id"], "172.24.4.0/24", enable_dhcp=False)
+    s2 = api.subnet(public["id"], "172.24.5.0/24", enable_dhcp=False)
+    api.subnet(public["id"], "2001:db8::/64", ip_version=6, enable_dhcp=False)
+    own = api.network(project="p1")
+    api.subnet(own["id"], "10.0.0.0/24")
+    pools = api.get("/v2.0/floatingip_pools", project="p2", expect=200).json()
+    assert sorted((p["subnet_id"], p["cidr"], p["network_id"], p["project_id"])
+                  for p in pools["floatingip_pools"]) == sorted(
+        [(s1["id"], "172.24.4.0/24", public["id"], "p2"),
+         (s2["id"], "172.24.5.0/24", public["id"], "p2")])
+    one = api.get(f"/v2.0/floatingip_pools?subnet_id={s2['id']}&fields=cidr", expect=200)
+    assert one.json()["floatingip_pools"] == [{"cidr": "172.24.5.0/24"}]
+
+
+def test_the_extensions_are_listed():
+    from neutrino.api.extensions import EXTENSIONS
+    assert {"router_availability_zone", "l3-ha", "router-enable-snat",
+            "floatingip-pools"} <= set(EXTENSIONS)
+
+
+# --- the desired rows ----------------------------------------------------------------
+
+def test_zone_hints_keep_only_the_gateway_chassis_of_those_zones():
+    known = {"gw1": ChassisPhysnets({"public"}, {"az1"}),
+             "gw2": ChassisPhysnets({"public"}, {"az2", "az3"}),
+             "gw3": ChassisPhysnets({"public"}), "compute": ChassisPhysnets({"other"}, {"az1"})}
+
+    def placed(hints):
+        state = routing(routers=[router_row(availability_zone_hints=hints)], chassis=known)
+        return state, {g.chassis_name for g in state.gateway_chassis.values()}
+
+    assert placed([])[1] == {"gw1", "gw2", "gw3"}
+    assert placed(["az1"])[1] == {"gw1"}
+    assert placed(["az1", "az3"])[1] == {"gw1", "gw2"}
+    assert placed(["az9"])[1] == set()  # none of the zone: no chassis, never another one
+    state, _ = placed(["az1", "az3"])
+    assert state.routers[LR].external_ids["neutron:availability_zone_hints"] == "az1,az3"
+
+
+def test_a_chassis_reports_its_zones_with_its_physnets_and_a_zone_change_is_a_change():
+    sb = FakeSb(sb_chassis("gw1", cms="enable-chassis-as-gw,availability-zones=az1:az2"),
+                sb_chassis("gw2", cms="enable-chassis-as-gw"))
+    seen = chassis.chassis_physnets(sb)
+    assert seen == {"gw1": {"physnet1"}, "gw2": {"physnet1"}}
+    assert (seen["gw1"].zones, seen["gw2"].zones) == ({"az1", "az2"}, frozenset())
+    assert ChassisPhysnets({"p"}, {"az1"}) != ChassisPhysnets({"p"}, {"az2"})
+    assert ChassisPhysnets({"p"}, {"az1"}) == ChassisPhysnets({"p"}, {"az1"})
+    assert in_zones(["a", "b"], {"a": {"p"}}, ["az1"]) == []  # plain sets have no zones
