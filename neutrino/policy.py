@@ -145,6 +145,7 @@ RULES: list[oslo_policy.RuleDefault] = [
     *_attrs("router", "cu", ["external_gateway_info", "external_gateway_info:network_id"],
             ADMIN_OR_PROJECT_MEMBER),
     *_attrs("router", "g", ["distributed", "ha"], ADMIN),
+    *_attrs("router", "cu", ["enable_default_route_bfd", "enable_default_route_ecmp"], ADMIN),
     _rule("add_router_interface", ADMIN_OR_PROJECT_MEMBER),
     _rule("remove_router_interface", ADMIN_OR_PROJECT_MEMBER),
     _rule("add_extraroutes", ADMIN_OR_PROJECT_MEMBER),

@@ -45,7 +45,7 @@ def sb(ovn_lab: OvnLab, nb) -> object:
 def owned_rows(api) -> dict[str, set]:
     """``{table: uuids}`` of the NB rows neutrino owns: security group port groups
     (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options, DNS rows,
-    address groups' address sets."""
+    address groups' address sets, BFD rows of router ports."""
     with api.ovsdb_connection.lock:
         tables = api.tables
         return {
@@ -61,6 +61,8 @@ def owned_rows(api) -> dict[str, set]:
                     if r.external_ids.get("ls_name", "").startswith("neutron-")},
             "Address_Set": {r.uuid for r in tables["Address_Set"].rows.values()
                             if "neutron:address_group_id" in r.external_ids},
+            "BFD": {r.uuid for r in tables["BFD"].rows.values()
+                    if r.logical_port.startswith("lrp-")},
         }
 
 
@@ -79,6 +81,8 @@ def delete_rows(nb, rows: dict[str, set]) -> None:
             txn.add(nb.db_destroy("DNS", u))
         for u in rows.get("Address_Set", ()):
             txn.add(nb.address_set_del(u, if_exists=True))
+        for u in rows.get("BFD", ()):
+            txn.add(nb.db_destroy("BFD", u))
 
 
 @pytest.fixture

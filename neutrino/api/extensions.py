@@ -183,6 +183,11 @@ EXTENSIONS = {
     "router-enable-snat": ('Exposes the router "enable_snat" read-only configuration flag',
                            'Exposes the router "enable_snat" read-only configuration flag'),
     "floatingip-pools": ("Floating IP Pools Extension", "Provides a floating IP pools API."),
+    # one gateway per router (no external-gateway-multihoming): ECMP has nothing to spread
+    "enable-default-route-bfd": ("Enable Default Route BFD",
+                                 "Enables configurable BFD behavior for default routes"),
+    "enable-default-route-ecmp": ("Enable Default Route ECMP",
+                                  "Enables configurable ECMP behavior for default routes"),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

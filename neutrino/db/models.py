@@ -339,6 +339,12 @@ class Router(StandardAttrs, Base):
     # (ovn/router_az.py); set on create only, reported back as availability_zones.
     availability_zone_hints: Mapped[list] = mapped_column(JSON, default=list,
                                                           server_default=text("'[]'"))
+    # Extensions "enable-default-route-bfd" / "-ecmp" (ovn/bfd.py): BFD to the default
+    # routes' next hops; ECMP over several gateways (one gateway here: nothing to spread).
+    enable_default_route_bfd: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default=text("false"))
+    enable_default_route_ecmp: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                            server_default=text("false"))
 
 
 class FloatingIP(StandardAttrs, Base):

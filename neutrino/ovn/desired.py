@@ -170,6 +170,9 @@ class StaticRoute:
     ip_prefix: str
     nexthop: str
     external_ids: Mapping[str, str] = field(default_factory=dict)
+    # enable_default_route_bfd (ovn/bfd.py): the gateway LRP, and a BFD row to nexthop
+    output_port: str = ""
+    bfd: bool = False
 
     @property
     def key(self) -> str:
@@ -539,17 +542,20 @@ def desired_gateway_chassis(lrp: str, router_id: str,
     return [GatewayChassis(f"{lrp}_{c}", lrp, c, len(order) - i) for i, c in enumerate(order)]
 
 
-def desired_gateway_routes(router_id: str,
-                           gw_fixed_ips: Iterable[tuple[Any, str]]) -> list[StaticRoute]:
+def desired_gateway_routes(router_id: str, gw_fixed_ips: Iterable[tuple[Any, str]],
+                           bfd_port: str = "") -> list[StaticRoute]:
     """Default routes of a router gateway (D.5): ``0.0.0.0/0`` (``::/0``) via
     the gateway_ip of each external subnet the gateway port has an address
-    in, marked ``neutron:is_ext_gw``."""
+    in, marked ``neutron:is_ext_gw``. ``bfd_port`` (the gateway LRP of a router
+    with ``enable_default_route_bfd``) becomes each route's ``output_port``
+    with a BFD session to the next hop, as ML2/OVN (``ovn/bfd.py``)."""
     routes = {}
     for sub, _ in gw_fixed_ips:
         if sub.gateway_ip and sub.id not in routes:
             routes[sub.id] = StaticRoute(
                 router_name(router_id), "0.0.0.0/0" if sub.ip_version == 4 else "::/0",
-                sub.gateway_ip, {EXT_IS_EXT_GW: "true", EXT_ROUTE_SUBNET_ID: sub.id})
+                sub.gateway_ip, {EXT_IS_EXT_GW: "true", EXT_ROUTE_SUBNET_ID: sub.id},
+                output_port=bfd_port, bfd=bool(bfd_port))
     return list(routes.values())
 
 
@@ -675,7 +681,8 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
         extra = desired_extra_routes(router)
         if gw is not None and (gw_lrp := lrp(gw, router.id)) is not None:
             gw_ips = fixed_ips.get(gw.id, [])
-            extra = desired_gateway_routes(router.id, gw_ips) + extra
+            bfd_port = gw_lrp.name if getattr(router, "enable_default_route_bfd", False) else ""
+            extra = desired_gateway_routes(router.id, gw_ips, bfd_port) + extra
             nats.update((n.key, n) for n in desired_snat(router, gw_ips, iface_subnets,
                                                          pool_scopes))
             if gwcs is not None:

@@ -1,6 +1,7 @@
 """Router attributes of ML2/OVN's L3 extensions beyond ``router``: availability zones
-(``router_availability_zone``), ``ha`` (``l3-ha``) and the top-level ``enable_snat``
-(``router-enable-snat``).
+(``router_availability_zone``), ``ha`` (``l3-ha``), the default-route flags
+(``enable-default-route-bfd``, ``enable-default-route-ecmp``) and the top-level
+``enable_snat`` (``router-enable-snat``).
 
 * ``availability_zone_hints``: create only; every zone must be one a chassis declares
   (``services.agents.check_zones``: 404 ``AvailabilityZoneNotFound``, as ML2/OVN's
@@ -13,6 +14,12 @@
   asking ``ha=false`` is 400 ``InvalidInput`` "Provider ovn does not support ha=False"
   (``driver_controller._ensure_driver_supports_request``). Setting or reading it is
   admin only (Neutron's ``create_router:ha``, ``update_router:ha``, ``get_router:ha``).
+* ``enable_default_route_bfd`` / ``enable_default_route_ecmp``: set by admins only
+  (Neutron's policy), default false, read by everyone. BFD puts the default routes on
+  the gateway LRP with a BFD session to each next hop (``ovn/bfd.py``), as ML2/OVN.
+  ECMP spreads the default route over several gateways in ML2/OVN; a neutrino router
+  has one gateway (no ``external-gateway-multihoming``), whose default routes it
+  always has, so the flag is stored and shown and changes no row.
 * ``enable_snat``: the gateway's SNAT flag, read-only, also outside
   ``external_gateway_info`` (neutron-lib ``router_enable_snat``).
 """
@@ -28,12 +35,21 @@ from neutrino.services import agents, common
 from neutrino.services.context import Context
 
 ADMIN_ONLY_READ = ("ha",)
+DEFAULT_ROUTE_FLAGS = ("enable_default_route_bfd", "enable_default_route_ecmp")
 
 
 def check_create(ctx: Context, data: dict[str, Any]) -> None:
-    """Policy of a create request's ``ha`` (admin only; PolicyNotAuthorized, 403)."""
-    if "ha" in data:
-        policy.require(ctx, "create_router:ha")
+    """Policy of a create request's ``ha`` and default-route flags (admin only;
+    PolicyNotAuthorized, 403)."""
+    for attr in ("ha", *DEFAULT_ROUTE_FLAGS):
+        if attr in data:
+            policy.require(ctx, f"create_router:{attr}")
+
+
+def default_route_flags(data: dict[str, Any]) -> dict[str, bool]:
+    """The create request's ``enable_default_route_bfd``/``_ecmp`` (None or absent:
+    false, Neutron's ``enable_default_route_*`` defaults)."""
+    return {attr: bool(data.get(attr)) for attr in DEFAULT_ROUTE_FLAGS}
 
 
 def zone_hints(session: Session, data: dict[str, Any]) -> list[str]:
@@ -45,6 +61,11 @@ def zone_hints(session: Session, data: dict[str, Any]) -> list[str]:
 def check_update(ctx: Context, data: dict[str, Any]) -> None:
     """Take ``ha`` out of an update: admin only (403); false is refused with 400
     InvalidInput as ML2/OVN's OVN provider refuses it; true changes nothing."""
+    for attr in DEFAULT_ROUTE_FLAGS:
+        if attr in data:
+            policy.require(ctx, f"update_router:{attr}")
+            if data[attr] is None:  # convert_to_boolean_if_not_none: nothing to change
+                del data[attr]
     if "ha" not in data:
         return
     policy.require(ctx, "update_router:ha")

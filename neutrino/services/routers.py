@@ -74,7 +74,8 @@ def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
                             admin_state_up=data.get("admin_state_up", True), status="ACTIVE",
                             enable_snat=True, routes=[], created_at=stamp, updated_at=stamp,
                             revision_number=1,
-                            availability_zone_hints=router_extras.zone_hints(session, data))
+                            availability_zone_hints=router_extras.zone_hints(session, data),
+                            **router_extras.default_route_flags(data))
             session.add(router)
             session.flush()
             if data.get("external_gateway_info"):

@@ -121,3 +121,37 @@ def test_a_chassis_reports_its_zones_with_its_physnets_and_a_zone_change_is_a_ch
     assert ChassisPhysnets({"p"}, {"az1"}) != ChassisPhysnets({"p"}, {"az2"})
     assert ChassisPhysnets({"p"}, {"az1"}) == ChassisPhysnets({"p"}, {"az1"})
     assert in_zones(["a", "b"], {"a": {"p"}}, ["az1"]) == []  # plain sets have no zones
+
+
+# --- default-route BFD / ECMP ----------------------------------------------------------
+
+def test_default_route_flags_are_admin_only_and_default_false(api):
+    r = router(api)
+    assert (r["enable_default_route_bfd"], r["enable_default_route_ecmp"]) == (False, False)
+    for attr in ("enable_default_route_bfd", "enable_default_route_ecmp"):
+        resp = api.post("/v2.0/routers", {"router": {attr: True}}, expect=403)
+        assert error_type(resp) == "PolicyNotAuthorized"
+        api.put(f"/v2.0/routers/{r['id']}", {"router": {attr: True}}, expect=403)
+    made = api.post("/v2.0/routers", {"router": {"enable_default_route_bfd": True}},
+                    admin=True, expect=201).json()["router"]
+    assert (made["enable_default_route_bfd"], made["enable_default_route_ecmp"]) == (True, False)
+    upd = api.put(f"/v2.0/routers/{r['id']}", {"router": {"enable_default_route_ecmp": True,
+                                                           "enable_default_route_bfd": None}},
+                  admin=True, expect=200).json()["router"]
+    assert (upd["enable_default_route_bfd"], upd["enable_default_route_ecmp"]) == (False, True)
+    seen = api.get(f"/v2.0/routers/{r['id']}", expect=200).json()["router"]  # members read
+    assert seen["enable_default_route_ecmp"] is True
+
+
+def test_bfd_puts_the_default_routes_on_the_gateway_lrp_with_a_session_each():
+    from test_ovn_desired import GW_ID, ext_subnet, gw_port, iface_port
+    both = {GW_ID: [(ext_subnet(), "172.24.4.10"), (ext_subnet(ip_version=6), "2001:db8:e::a")]}
+    on = routing(routers=[router_row(enable_default_route_bfd=True)],
+                 ports=[iface_port(), gw_port()], fixed=both)
+    off = routing(routers=[router_row()], ports=[iface_port(), gw_port()], fixed=both)
+    lrp = f"lrp-{GW_ID}"
+    defaults = [r for r in on.static_routes.values() if r.ip_prefix in ("0.0.0.0/0", "::/0")]
+    assert sorted((r.nexthop, r.output_port, r.bfd) for r in defaults) == [
+        ("172.24.4.1", lrp, True), ("2001:db8:e::1", lrp, True)]
+    assert all((r.output_port, r.bfd) == ("", False) for r in off.static_routes.values())
+    assert on.static_routes.keys() == off.static_routes.keys()  # same routes, BFD added

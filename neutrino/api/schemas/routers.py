@@ -14,7 +14,9 @@ from neutrino.services import dns
 
 ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external_gateway_info",
                                            "routes", "availability_zone_hints",
-                                           "availability_zones", "ha", "enable_snat"}
+                                           "availability_zones", "ha", "enable_snat",
+                                           "enable_default_route_bfd",
+                                           "enable_default_route_ecmp"}
 FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
     "router_id", "status", "port_details", "dns_name", "dns_domain"}
@@ -57,6 +59,8 @@ class RouterCreate(NeutronBody):
     tenant_id: ProjectId | None = None
     availability_zone_hints: AvailabilityZoneHints = []  # router_availability_zone
     ha: bool | None = None  # l3-ha: always true on OVN (services/router_extras.py)
+    enable_default_route_bfd: bool | None = None
+    enable_default_route_ecmp: bool | None = None
 
     _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
 
@@ -69,6 +73,8 @@ class RouterUpdate(NeutronBody):
     external_gateway_info: GatewayInfo | None = None  # None or {} removes the gateway
     routes: list[Route] = []
     ha: bool | None = None
+    enable_default_route_bfd: bool | None = None
+    enable_default_route_ecmp: bool | None = None
 
     _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
     _no_routes = field_validator("routes", mode="before")(_none_is_empty_list)
