@@ -182,6 +182,7 @@ RULES: list[oslo_policy.RuleDefault] = [
     _rule("get_availability_zone", ADMIN_OR_PROJECT_READER),
     # floatingip_pools.py
     _rule("get_floatingip_pool", ADMIN_OR_PROJECT_READER),
+    _rule("get_service_provider", "role:reader"),
     # quotas.py
     _rule("get_quota", ADMIN_OR_PROJECT_READER),
     _rule("update_quota", ADMIN),

@@ -90,7 +90,8 @@ def test_floatingip_pools_are_the_ipv4_subnets_of_usable_external_networks(api):
 def test_the_extensions_are_listed():
     from neutrino.api.extensions import EXTENSIONS
     assert {"router_availability_zone", "l3-ha", "router-enable-snat",
-            "floatingip-pools"} <= set(EXTENSIONS)
+            "floatingip-pools", "service-type", "enable-default-route-bfd",
+            "enable-default-route-ecmp"} <= set(EXTENSIONS)
 
 
 # --- the desired rows ----------------------------------------------------------------
@@ -155,3 +156,12 @@ def test_bfd_puts_the_default_routes_on_the_gateway_lrp_with_a_session_each():
         ("172.24.4.1", lrp, True), ("2001:db8:e::1", lrp, True)]
     assert all((r.output_port, r.bfd) == ("", False) for r in off.static_routes.values())
     assert on.static_routes.keys() == off.static_routes.keys()  # same routes, BFD added
+
+
+def test_service_providers_list_ovn_as_the_l3_provider(api):
+    got = api.get("/v2.0/service-providers", expect=200).json()["service_providers"]
+    assert got == [{"service_type": "L3_ROUTER_NAT", "name": "ovn", "default": True}]
+    none = api.get("/v2.0/service-providers?service_type=LOADBALANCERV2", expect=200)
+    assert none.json()["service_providers"] == []
+    assert api.get("/v2.0/service-providers?fields=name", expect=200).json() == {
+        "service_providers": [{"name": "ovn"}]}
