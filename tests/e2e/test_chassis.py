@@ -15,8 +15,10 @@ import collections
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -337,10 +339,12 @@ def test_agents_follow_their_chassis(cloud: Cloud, tmp_path):
                         "external_ids:ovn-cms-options=enable-chassis-as-gw"], check=True)
 
 
-def test_router_zone_hints_choose_its_gateway_chassis(cloud: Cloud):
+def test_router_zone_hints_and_default_route_bfd(cloud: Cloud):
     """``availability_zone_hints`` of a router (extension router_availability_zone):
     its gateway gets Gateway_Chassis only on the gateway chassis of that zone, claims
-    it there, and the instance behind it still reaches the outside (SNAT)."""
+    it there, and the instance behind it still reaches the outside (SNAT); with
+    ``enable_default_route_bfd`` the default route follows the BFD session to the
+    upstream."""
     ch1, ch2, ch3 = cloud.fleet
     ovs = {c.name: ["ovs-vsctl", f"--db={c.ovs_connection}"] for c in (ch1, ch3)}
     saved = {name: subprocess.run([*cmd, "get", "open", ".", "external_ids:ovn-cms-options"],
@@ -390,6 +394,36 @@ def test_router_zone_hints_choose_its_gateway_chassis(cloud: Cloud):
                    "the gateway claimed in az-b")
         wait_until(lambda: cloud.ping("z1", OUTSIDE, count=1), 20,
                    "the instance to reach the outside through az-b's chassis")
+        # enable_default_route_bfd: a BFD row to the upstream gateway; the route holds
+        # while the upstream answers BFD (tests/bfdpeer.py), and is withdrawn when it stops
+        nbctl = ["ovn-nbctl", f"--db={cloud.aio.runtime['nb_connection']}"]
+
+        def bfd_status() -> str:
+            return subprocess.run([*nbctl, "--bare", "--columns=status", "find", "BFD",
+                                   "dst_ip=172.24.4.1"], capture_output=True,
+                                  text=True).stdout.strip()
+        peer = subprocess.Popen(["ip", "netns", "exec", cloud.upstream["netns"], sys.executable,
+                                 str(Path(__file__).parents[1] / "bfdpeer.py"), "172.24.4.1"])
+        try:
+            with cloud.aio.client() as c:
+                assert c.put(f"/routers/{router['id']}", json={"router": {
+                    "enable_default_route_bfd": True}}).status_code == 200
+            wait_until(lambda: bfd_status() == "up", 20, "the BFD session up")
+            routes = subprocess.run([*nbctl, "lr-route-list", f"neutron-{router['id']}"],
+                                    capture_output=True, text=True, check=True).stdout
+            assert "172.24.4.1 dst-ip lrp-" in routes and routes.rstrip().endswith("bfd")
+            wait_until(lambda: cloud.ping("z1", OUTSIDE, count=1), 20,
+                       "the instance to reach the outside with BFD on its default route")
+        finally:
+            peer.terminate()
+            peer.wait(10)
+        wait_until(lambda: bfd_status() == "down", 20, "the BFD session down")
+        assert not cloud.ping("z1", OUTSIDE, count=2), "route kept with its BFD session down"
+        with cloud.aio.client() as c:
+            assert c.put(f"/routers/{router['id']}", json={"router": {
+                "enable_default_route_bfd": False}}).status_code == 200
+        wait_until(lambda: bfd_status() == "", 15, "the BFD row gone")
+        wait_until(lambda: cloud.ping("z1", OUTSIDE, count=1), 20, "the route back without BFD")
     finally:
         for name, value in saved.items():
             subprocess.run([*ovs[name], "set", "open", ".",
