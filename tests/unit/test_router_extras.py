@@ -165,3 +165,32 @@ def test_service_providers_list_ovn_as_the_l3_provider(api):
     assert none.json()["service_providers"] == []
     assert api.get("/v2.0/service-providers?fields=name", expect=200).json() == {
         "service_providers": [{"name": "ovn"}]}
+
+
+def test_a_bfd_flip_remakes_the_route_and_a_deleted_router_drops_its_bfd_rows():
+    import dataclasses
+    from unittest import mock
+
+    from test_ovn_apply import ROUTE_ROW, ROUTED, ROUTER, ROUTER_SCOPE, routed_nb
+
+    from neutrino.ovn import bfd
+    from neutrino.ovn.apply import nb_commands
+    from neutrino.ovn.desired import Desired
+    from neutrino.ovn.plan import SET, plan
+
+    with_bfd = dataclasses.replace(ROUTE_ROW, output_port="lrp-gw", bfd=True)
+    wanted = dataclasses.replace(ROUTED, static_routes={with_bfd.key: with_bfd})
+    nb = routed_nb()
+    [change] = plan(wanted, nb, ROUTER_SCOPE)
+    assert (change.action, set(change.columns)) == (SET, {"output_port", "bfd"})
+    drop, remove, add = nb_commands(mock.Mock(), [change], nb)
+    assert isinstance(drop, bfd.DropRouteBfd) and drop.route == change.uuid
+    assert isinstance(add, bfd.AddRouteWithBfd)
+    assert add.columns["output_port"] == ["lrp-gw"] and "bfd" not in add.columns
+
+    on_nb = routed_nb(wanted)
+    assert plan(wanted, on_nb, ROUTER_SCOPE) == []  # in line: nothing to do
+    api = mock.Mock()
+    cmds = nb_commands(api, plan(Desired(), on_nb, ROUTER_SCOPE), on_nb)
+    assert isinstance(cmds[0], bfd.DropRouterBfd) and cmds[1:] == [api.lr_del.return_value]
+    assert cmds[0].router == on_nb.routers[ROUTER][0].uuid
