@@ -1,4 +1,4 @@
-"""Read-only lists of ML2/OVN's L3: ``GET /v2.0/floatingip_pools`` (extension
+"""Read-only lists of ML2/OVN's L3: ``GET /v2.0/floatingip-pools`` (extension
 ``floatingip-pools``, services/floatingip_pools.py) and ``GET /v2.0/service-providers``
 (``service-type``, services/service_providers.py)."""
 
@@ -14,7 +14,9 @@ from neutrino.services import floatingip_pools, service_providers
 router = APIRouter()
 
 
-@router.get("/v2.0/floatingip_pools")
+@router.get("/v2.0/floatingip-pools")  # Neutron's path (resource_helper: "_" -> "-")
+@router.get("/v2.0/floatingip-pools.json")
+@router.get("/v2.0/floatingip_pools")  # the API reference's spelling
 @router.get("/v2.0/floatingip_pools.json")
 async def list_floatingip_pools(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     q = query.parse_list_query(request, env.settings.pagination_max_limit)

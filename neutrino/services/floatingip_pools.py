@@ -1,4 +1,4 @@
-"""Floating IP pools (extension ``floatingip-pools``, ``GET /v2.0/floatingip_pools``):
+"""Floating IP pools (extension ``floatingip-pools``, ``GET /v2.0/floatingip-pools``; Neutron translates the collection name):
 the IPv4 subnets of the external networks the caller can take floating IPs from.
 
 As Neutron's ``FloatingIPPoolsDbMixin.get_floatingip_pools``: one entry

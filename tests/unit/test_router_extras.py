@@ -83,7 +83,7 @@ def test_floatingip_pools_are_the_ipv4_subnets_of_usable_external_networks(api):
                   for p in pools["floatingip_pools"]) == sorted(
         [(s1["id"], "172.24.4.0/24", public["id"], "p2"),
          (s2["id"], "172.24.5.0/24", public["id"], "p2")])
-    one = api.get(f"/v2.0/floatingip_pools?subnet_id={s2['id']}&fields=cidr", expect=200)
+    one = api.get(f"/v2.0/floatingip-pools?subnet_id={s2['id']}&fields=cidr", expect=200)
     assert one.json()["floatingip_pools"] == [{"cidr": "172.24.5.0/24"}]
 
 
