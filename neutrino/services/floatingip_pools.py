@@ -1,5 +1,6 @@
-"""Floating IP pools (extension ``floatingip-pools``, ``GET /v2.0/floatingip-pools``; Neutron translates the collection name):
-the IPv4 subnets of the external networks the caller can take floating IPs from.
+"""Floating IP pools (extension ``floatingip-pools``, ``GET /v2.0/floatingip-pools``, the
+collection name translated as Neutron does): the IPv4 subnets of the external networks
+the caller can take floating IPs from.
 
 As Neutron's ``FloatingIPPoolsDbMixin.get_floatingip_pools``: one entry
 ``{subnet_id, subnet_name, network_id, cidr, project_id}`` per IPv4 subnet of an
