@@ -183,6 +183,8 @@ EXTENSIONS = {
     "router-enable-snat": ('Exposes the router "enable_snat" read-only configuration flag',
                            'Exposes the router "enable_snat" read-only configuration flag'),
     "floatingip-pools": ("Floating IP Pools Extension", "Provides a floating IP pools API."),
+    "flavors": ("Neutron Service Flavors", "Flavor specification for Neutron advanced "
+                "services."),
     "service-type": ("Neutron Service Type Management",
                      "API for retrieving service providers for Neutron advanced services"),
     # one gateway per router (no external-gateway-multihoming): ECMP has nothing to spread

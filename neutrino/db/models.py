@@ -687,3 +687,40 @@ class SecurityGroupDefaultStatefulness(Base):
     project_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     project_key: Mapped[str] = mapped_column(String(255), unique=True)
     stateful: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Flavor(Base):
+    """A service flavor (extension ``flavors``, services/flavors.py): a name for a
+    ``service_type``, bound to service profiles. Neutron's ``flavors`` table."""
+
+    __tablename__ = "flavors"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    service_type: Mapped[str] = mapped_column(String(36))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServiceProfile(Base):
+    """A service profile (extension ``flavors``): a provider ``driver`` and/or
+    ``metainfo``. Neutron's ``serviceprofiles`` table."""
+
+    __tablename__ = "serviceprofiles"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    driver: Mapped[str] = mapped_column(String(1024), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    metainfo: Mapped[str] = mapped_column(String(4096), default="")
+
+
+class FlavorServiceProfileBinding(Base):
+    """A flavor bound to a service profile (Neutron's ``flavorserviceprofilebindings``)."""
+
+    __tablename__ = "flavorserviceprofilebindings"
+
+    flavor_id: Mapped[str] = mapped_column(ForeignKey("flavors.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    service_profile_id: Mapped[str] = mapped_column(
+        ForeignKey("serviceprofiles.id", ondelete="CASCADE"), primary_key=True)
