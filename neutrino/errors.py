@@ -654,3 +654,15 @@ class ServiceProfileDriverNotFound(NotFound):
 class ServiceProfileEmpty(InvalidInput):
     def __init__(self) -> None:
         super().__init__("Service Profile needs either a driver or metainfo.")
+
+
+class FlavorInUse(Conflict):
+    def __init__(self, flavor_id: str) -> None:
+        super().__init__(f"Flavor {flavor_id} is used by some service instance.")
+
+
+class ServiceProfileDisabled(NeutronError):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("Service Profile is not enabled.")

@@ -185,6 +185,7 @@ EXTENSIONS = {
     "floatingip-pools": ("Floating IP Pools Extension", "Provides a floating IP pools API."),
     "flavors": ("Neutron Service Flavors", "Flavor specification for Neutron advanced "
                 "services."),
+    "l3-flavors": ("Router Flavor Extension", "Flavor support for routers."),
     "service-type": ("Neutron Service Type Management",
                      "API for retrieving service providers for Neutron advanced services"),
     # one gateway per router (no external-gateway-multihoming): ECMP has nothing to spread

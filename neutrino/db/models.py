@@ -345,6 +345,8 @@ class Router(StandardAttrs, Base):
                                                            server_default=text("false"))
     enable_default_route_ecmp: Mapped[bool] = mapped_column(Boolean, default=False,
                                                             server_default=text("false"))
+    # Extension "l3-flavors": the flavor it was created with (services/flavors.py), or None.
+    flavor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class FloatingIP(StandardAttrs, Base):

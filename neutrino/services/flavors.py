@@ -1,8 +1,10 @@
 """Service flavors and service profiles (extension ``flavors``; neutron/db/flavors_db.py).
 
-Bookkeeping only, as Neutron's ``FlavorsDbMixin``: no resource takes a flavor here (the
-``l3-flavors`` extension, a router's ``flavor_id``, is not implemented), so a flavor is
-never in use.
+Bookkeeping, as Neutron's ``FlavorsDbMixin``, and a router's ``flavor_id`` (extension
+``l3-flavors``): :func:`check_router_flavor` finds the flavor's provider as Neutron's
+``get_flavor_next_provider``; the only provider is ML2/OVN's ``ovn``, so a router with a
+flavor is realised on OVN as any other. A flavor a router names cannot be deleted
+(FlavorInUse, 409).
 
 * flavor ``{id, name, description, service_type, enabled, service_profiles}``:
   ``service_type`` (create only) must be a service plugin type neutrino has,
@@ -26,7 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.db.models import Flavor, FlavorServiceProfileBinding as Binding, ServiceProfile
+from neutrino.db.models import Flavor, FlavorServiceProfileBinding as Binding, Router, ServiceProfile
 from neutrino.services import common, listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -106,8 +108,12 @@ def update_flavor(env: Env, ctx: Context, flavor_id: str, data: dict[str, Any],
 
 
 def delete_flavor(env: Env, ctx: Context, flavor_id: str, if_match: int | None = None) -> None:
-    """Delete a flavor and its bindings; FlavorNotFound (404)."""
+    """Delete a flavor and its bindings; FlavorNotFound (404), FlavorInUse (409) while a
+    router names it."""
     def run(session: Session) -> None:
+        _flavor(session, flavor_id)
+        if session.scalar(select(Router.id).where(Router.flavor_id == flavor_id).limit(1)):
+            raise errors.FlavorInUse(flavor_id)
         session.execute(delete(Binding).where(Binding.flavor_id == flavor_id))
         session.delete(_flavor(session, flavor_id))
     env.db.run(run)
@@ -210,6 +216,24 @@ def unbind(env: Env, ctx: Context, flavor_id: str, sp_id: str) -> None:
             raise errors.FlavorServiceProfileBindingNotFound(sp_id, flavor_id)
         session.delete(binding)
     env.db.run(run)
+
+
+def check_router_flavor(session: Session, flavor_id: str) -> str:
+    """``flavor_id`` of a router being created, once its provider is found as
+    Neutron's ``get_flavor_next_provider``: FlavorNotFound (404), no bound profile
+    FlavorServiceProfileBindingNotFound (404), the first profile disabled
+    ServiceProfileDisabled (503), its driver no provider's ServiceProfileDriverNotFound
+    (404)."""
+    _flavor(session, flavor_id)
+    first = session.scalar(select(Binding.service_profile_id).where(
+        Binding.flavor_id == flavor_id).order_by(Binding.service_profile_id).limit(1))
+    if first is None:
+        raise errors.FlavorServiceProfileBindingNotFound("", flavor_id)
+    profile = _profile(session, first)
+    if not profile.enabled:
+        raise errors.ServiceProfileDisabled()
+    _check_driver(profile.driver)
+    return flavor_id
 
 
 # --- internals -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
   ECMP spreads the default route over several gateways in ML2/OVN; a neutrino router
   has one gateway (no ``external-gateway-multihoming``), whose default routes it
   always has, so the flag is stored and shown and changes no row.
+* ``flavor_id`` (``l3-flavors``): create only, checked by ``services/flavors.py``.
 * ``enable_snat``: the gateway's SNAT flag, read-only, also outside
   ``external_gateway_info`` (neutron-lib ``router_enable_snat``).
 """
@@ -31,7 +32,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.services import agents, common
+from neutrino.services import agents, common, flavors
 from neutrino.services.context import Context
 
 ADMIN_ONLY_READ = ("ha",)
@@ -50,6 +51,13 @@ def default_route_flags(data: dict[str, Any]) -> dict[str, bool]:
     """The create request's ``enable_default_route_bfd``/``_ecmp`` (None or absent:
     false, Neutron's ``enable_default_route_*`` defaults)."""
     return {attr: bool(data.get(attr)) for attr in DEFAULT_ROUTE_FLAGS}
+
+
+def flavor(session: Session, data: dict[str, Any]) -> str | None:
+    """The create request's ``flavor_id`` (extension ``l3-flavors``) once its provider
+    is found (``services.flavors.check_router_flavor``); None when not given."""
+    return flavors.check_router_flavor(session, data["flavor_id"]) if data.get(
+        "flavor_id") else None
 
 
 def zone_hints(session: Session, data: dict[str, Any]) -> list[str]:

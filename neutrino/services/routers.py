@@ -75,6 +75,7 @@ def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
                             enable_snat=True, routes=[], created_at=stamp, updated_at=stamp,
                             revision_number=1,
                             availability_zone_hints=router_extras.zone_hints(session, data),
+                            flavor_id=router_extras.flavor(session, data),
                             **router_extras.default_route_flags(data))
             session.add(router)
             session.flush()

@@ -82,3 +82,27 @@ def test_a_bound_profile_is_in_use_until_unbound(api):
     missing = "00000000-0000-4000-8000-000000000000"
     resp = api.post(path, {"service_profile": {"id": missing}}, admin=True, expect=404)
     assert error_type(resp) == "ServiceProfileNotFound"
+
+
+def test_a_router_takes_a_flavor_whose_provider_is_ovn(api):
+    f, p = flavor(api, service_type="L3_ROUTER_NAT"), profile(api, driver=OVN_DRIVER)
+    resp = api.post("/v2.0/routers", {"router": {"flavor_id": f["id"]}}, expect=404)
+    assert error_type(resp) == "FlavorServiceProfileBindingNotFound"  # no profile yet
+    api.post(f"/v2.0/flavors/{f['id']}/service_profiles", {"service_profile": {"id": p["id"]}},
+             admin=True, expect=201)
+    r = api.post("/v2.0/routers", {"router": {"flavor_id": f["id"]}}, expect=201).json()["router"]
+    assert r["flavor_id"] == f["id"]
+    assert api.post("/v2.0/routers", {"router": {}}, expect=201).json()["router"]["flavor_id"] is None
+    api.put(f"/v2.0/routers/{r['id']}", {"router": {"flavor_id": f["id"]}}, expect=400)
+    resp = api.delete(f"/v2.0/flavors/{f['id']}", admin=True, expect=409)
+    assert error_type(resp) == "FlavorInUse"
+    missing = "00000000-0000-4000-8000-000000000000"
+    resp = api.post("/v2.0/routers", {"router": {"flavor_id": missing}}, expect=404)
+    assert error_type(resp) == "FlavorNotFound"
+    meta_only = flavor(api, service_type="L3_ROUTER_NAT")
+    api.post(f"/v2.0/flavors/{meta_only['id']}/service_profiles",
+             {"service_profile": {"id": profile(api)["id"]}}, admin=True, expect=201)
+    resp = api.post("/v2.0/routers", {"router": {"flavor_id": meta_only["id"]}}, expect=404)
+    assert error_type(resp) == "ServiceProfileDriverNotFound"
+    api.delete(f"/v2.0/routers/{r['id']}", expect=204)
+    api.delete(f"/v2.0/flavors/{f['id']}", admin=True, expect=204)

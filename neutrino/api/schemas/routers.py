@@ -16,7 +16,7 @@ ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external
                                            "routes", "availability_zone_hints",
                                            "availability_zones", "ha", "enable_snat",
                                            "enable_default_route_bfd",
-                                           "enable_default_route_ecmp"}
+                                           "enable_default_route_ecmp", "flavor_id"}
 FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
     "router_id", "status", "port_details", "dns_name", "dns_domain"}
@@ -61,6 +61,7 @@ class RouterCreate(NeutronBody):
     ha: bool | None = None  # l3-ha: always true on OVN (services/router_extras.py)
     enable_default_route_bfd: bool | None = None
     enable_default_route_ecmp: bool | None = None
+    flavor_id: UUIDStr | None = None  # l3-flavors (services/flavors.py)
 
     _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
 

@@ -2,7 +2,8 @@
 a JSON list of zone names (extension "router_availability_zone"), as 0015 for networks;
 routers.enable_default_route_bfd / enable_default_route_ecmp (extensions
 "enable-default-route-bfd", "enable-default-route-ecmp"; Neutron's routerl3attrs columns);
-flavors, serviceprofiles and flavorserviceprofilebindings (extension "flavors"), as Neutron's.
+flavors, serviceprofiles and flavorserviceprofilebindings (extension "flavors"), as Neutron's;
+routers.flavor_id (extension "l3-flavors"; in use is checked by services/flavors.py).
 
 Revision ID: 0025
 Revises: 0021
@@ -24,6 +25,7 @@ def upgrade() -> None:
     for column in ('enable_default_route_bfd', 'enable_default_route_ecmp'):
         op.add_column('routers', sa.Column(column, sa.Boolean(), server_default=sa.false(),
                                            nullable=False))
+    op.add_column('routers', sa.Column('flavor_id', sa.String(36), nullable=True))
     op.create_table(
         'flavors',
         sa.Column('id', sa.String(36), primary_key=True),
@@ -52,6 +54,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ('flavorserviceprofilebindings', 'serviceprofiles', 'flavors'):
         op.drop_table(table)
-    for column in ('enable_default_route_ecmp', 'enable_default_route_bfd',
+    for column in ('flavor_id', 'enable_default_route_ecmp', 'enable_default_route_bfd',
                    'availability_zone_hints'):
         op.drop_column('routers', column)
