@@ -145,6 +145,7 @@ RULES: list[oslo_policy.RuleDefault] = [
     *_attrs("router", "cu", ["external_gateway_info", "external_gateway_info:network_id"],
             ADMIN_OR_PROJECT_MEMBER),
     *_attrs("router", "g", ["distributed", "ha"], ADMIN),
+    *_attrs("router", "cu", ["enable_default_route_bfd", "enable_default_route_ecmp"], ADMIN),
     _rule("add_router_interface", ADMIN_OR_PROJECT_MEMBER),
     _rule("remove_router_interface", ADMIN_OR_PROJECT_MEMBER),
     _rule("add_extraroutes", ADMIN_OR_PROJECT_MEMBER),
@@ -179,6 +180,15 @@ RULES: list[oslo_policy.RuleDefault] = [
            delete=ADMIN_OR_PROJECT_MANAGER),
     # availability_zone.py
     _rule("get_availability_zone", ADMIN_OR_PROJECT_READER),
+    # floatingip_pools.py
+    _rule("get_floatingip_pool", ADMIN_OR_PROJECT_READER),
+    _rule("get_service_provider", "role:reader"),
+    # flavor.py (extension flavors)
+    *_crud("flavor", create=ADMIN, get="role:reader", update=ADMIN, delete=ADMIN),
+    *_crud("service_profile", create=ADMIN, get=ADMIN, update=ADMIN, delete=ADMIN),
+    _rule("get_flavor_service_profile", ADMIN_OR_PROJECT_READER),
+    _rule("create_flavor_service_profile", ADMIN),
+    _rule("delete_flavor_service_profile", ADMIN),
     # quotas.py
     _rule("get_quota", ADMIN_OR_PROJECT_READER),
     _rule("update_quota", ADMIN),
@@ -343,6 +353,9 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
             method, "create_port_binding")
     if parts[:3] == ["ports", "{port_id}", "explain"]:
         return "explain_port"
+    if len(parts) >= 3 and parts[0] == "flavors" and parts[2] == "service_profiles":
+        verb = {"GET": "get", "DELETE": "delete"}.get(method, "create")
+        return f"{verb}_flavor_service_profile"
     if len(parts) >= 3 and not parts[2].startswith("{") and method != "GET":
         return parts[2]
     verb = {"GET": "get", "DELETE": "delete", "PUT": "update"}.get(method, "create")

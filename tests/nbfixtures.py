@@ -45,7 +45,7 @@ def sb(ovn_lab: OvnLab, nb) -> object:
 def owned_rows(api) -> dict[str, set]:
     """``{table: uuids}`` of the NB rows neutrino owns: security group port groups
     (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options, DNS rows,
-    address groups' address sets, the network logs' meters."""
+    address groups' address sets, the network logs' meters, BFD rows of router ports."""
     with api.ovsdb_connection.lock:
         tables = api.tables
         return {
@@ -63,6 +63,8 @@ def owned_rows(api) -> dict[str, set]:
                             if "neutron:address_group_id" in r.external_ids},
             "Meter": {r.uuid for r in tables["Meter"].rows.values()
                       if r.external_ids.get("neutron:device_owner") == "logging-plugin"},
+            "BFD": {r.uuid for r in tables["BFD"].rows.values()
+                    if r.logical_port.startswith("lrp-")},
         }
 
 
@@ -83,6 +85,8 @@ def delete_rows(nb, rows: dict[str, set]) -> None:
             txn.add(nb.address_set_del(u, if_exists=True))
         for u in rows.get("Meter", ()):
             txn.add(nb.meter_del(u, if_exists=True))
+        for u in rows.get("BFD", ()):
+            txn.add(nb.db_destroy("BFD", u))
 
 
 @pytest.fixture

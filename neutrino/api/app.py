@@ -11,8 +11,8 @@ from fastapi import APIRouter, FastAPI
 from neutrino import dashboard, policy
 from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
+                          explain, extensions, flavors, health, instances, l3_lists,
                           network_logs,
-                          explain, extensions, health, instances,
                           ip_availability, metrics, port_bindings, quotas, rbac, resources,
                           routers, scheduler, segment_ranges, subnetpools, tags, telemetry)
 from neutrino.api.responses import JSONResponse
@@ -63,6 +63,8 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(network_logs.router)
     app.include_router(default_security_group_rules.router)
     app.include_router(agents.router)
+    app.include_router(l3_lists.router)
+    app.include_router(flavors.router)
     app.include_router(segment_ranges.router)
     app.include_router(port_bindings.router)  # before /v2.0/ports/{item_id}
     app.include_router(explain.router)

@@ -178,6 +178,24 @@ EXTENSIONS = {
                 "ovn-trace."),
     "network_availability_zone": ("Network Availability Zone",
                                   "Availability zone support for network."),
+    # router attributes of ML2/OVN's L3 (services/router_extras.py, ovn/router_az.py)
+    # and floating IP pools (services/floatingip_pools.py)
+    "router_availability_zone": ("Router Availability Zone",
+                                 "Availability zone support for router."),
+    "l3-ha": ("HA Router extension", "Adds HA capability to routers."),
+    "router-enable-snat": ('Exposes the router "enable_snat" read-only configuration flag',
+                           'Exposes the router "enable_snat" read-only configuration flag'),
+    "floatingip-pools": ("Floating IP Pools Extension", "Provides a floating IP pools API."),
+    "flavors": ("Neutron Service Flavors", "Flavor specification for Neutron advanced "
+                "services."),
+    "l3-flavors": ("Router Flavor Extension", "Flavor support for routers."),
+    "service-type": ("Neutron Service Type Management",
+                     "API for retrieving service providers for Neutron advanced services"),
+    # one gateway per router (no external-gateway-multihoming): ECMP has nothing to spread
+    "enable-default-route-bfd": ("Enable Default Route BFD",
+                                 "Enables configurable BFD behavior for default routes"),
+    "enable-default-route-ecmp": ("Enable Default Route ECMP",
+                                  "Enables configurable ECMP behavior for default routes"),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

@@ -335,6 +335,18 @@ class Router(StandardAttrs, Base):
     enable_snat: Mapped[bool] = mapped_column(Boolean, default=True)
     # Extra routes, [{"destination": cidr, "nexthop": ip}, ...] (extension "extraroute").
     routes: Mapped[list] = mapped_column(JSON, default=list)
+    # Extension "router_availability_zone": the zones its gateway chassis must declare
+    # (ovn/router_az.py); set on create only, reported back as availability_zones.
+    availability_zone_hints: Mapped[list] = mapped_column(JSON, default=list,
+                                                          server_default=text("'[]'"))
+    # Extensions "enable-default-route-bfd" / "-ecmp" (ovn/bfd.py): BFD to the default
+    # routes' next hops; ECMP over several gateways (one gateway here: nothing to spread).
+    enable_default_route_bfd: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default=text("false"))
+    enable_default_route_ecmp: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                            server_default=text("false"))
+    # Extension "l3-flavors": the flavor it was created with (services/flavors.py), or None.
+    flavor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class FloatingIP(StandardAttrs, Base):
@@ -694,3 +706,40 @@ class Log(StandardAttrs, Base):
     target_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     event: Mapped[str] = mapped_column(String(255), default="ALL")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Flavor(Base):
+    """A service flavor (extension ``flavors``, services/flavors.py): a name for a
+    ``service_type``, bound to service profiles. Neutron's ``flavors`` table."""
+
+    __tablename__ = "flavors"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    service_type: Mapped[str] = mapped_column(String(36))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServiceProfile(Base):
+    """A service profile (extension ``flavors``): a provider ``driver`` and/or
+    ``metainfo``. Neutron's ``serviceprofiles`` table."""
+
+    __tablename__ = "serviceprofiles"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    description: Mapped[str] = mapped_column(String(1024), default="")
+    driver: Mapped[str] = mapped_column(String(1024), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    metainfo: Mapped[str] = mapped_column(String(4096), default="")
+
+
+class FlavorServiceProfileBinding(Base):
+    """A flavor bound to a service profile (Neutron's ``flavorserviceprofilebindings``)."""
+
+    __tablename__ = "flavorserviceprofilebindings"
+
+    flavor_id: Mapped[str] = mapped_column(ForeignKey("flavors.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    service_profile_id: Mapped[str] = mapped_column(
+        ForeignKey("serviceprofiles.id", ondelete="CASCADE"), primary_key=True)

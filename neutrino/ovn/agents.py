@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session
 from neutrino.constants import CHASSIS_METADATA_AGENT, CHASSIS_METADATA_SB_CFG
 from neutrino.db.models import Agent
 from neutrino.ovn import idl as ovn_idl
-from neutrino.ovn.chassis import BRIDGE_MAPPINGS, CMS_OPTIONS, cms_options, is_gateway_chassis
+from neutrino.ovn.chassis import (BRIDGE_MAPPINGS, CMS_OPTIONS, availability_zones,
+                                  is_gateway_chassis)
 from neutrino.services import common
 from neutrino.services.env import Env
 
@@ -47,7 +48,6 @@ GATEWAY = "OVN Controller Gateway agent"
 METADATA = "OVN Metadata agent"
 CONTROLLER_BINARY = "ovn-controller"
 METADATA_BINARY = "neutrino-metadata-agent"
-AZ_OPTION = "availability-zones="  # in ovn-cms-options, colon-separated (ML2/OVN)
 # names the metadata agent's id from its chassis, stable across restarts
 METADATA_NAMESPACE = uuid.UUID("6f2b1c9e-5a0e-4d7b-9b9a-3c1f0d2e8a41")
 
@@ -64,15 +64,6 @@ class SeenAgent(NamedTuple):
     availability_zones: str
     configurations: dict[str, Any]
     acked: int | None
-
-
-def availability_zones(chassis_row: Any) -> list[str]:
-    """The chassis' availability zones: ``availability-zones=az1:az2`` among its
-    ``ovn-cms-options`` (ML2/OVN's ``get_chassis_availability_zones``); [] when none."""
-    for option in cms_options(chassis_row):
-        if option.startswith(AZ_OPTION):
-            return [az.strip() for az in option[len(AZ_OPTION):].split(":") if az.strip()]
-    return []
 
 
 def metadata_agent_id(chassis: str) -> str:

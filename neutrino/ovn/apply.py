@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from neutrino.ovn import bfd
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
 from neutrino.ovn.desired import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
@@ -52,7 +53,7 @@ _PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
            POLICY: (LR, "policies"),
            GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls")}
 # Optional (0..1) columns: "" / None stand for the empty set.
-_OPTIONAL = ("tag_request", "logical_port", "external_mac")
+_OPTIONAL = ("tag_request", "logical_port", "external_mac", "output_port")
 _ACL_OPTIONAL = ("name", "severity", "meter")  # an ACL's logging columns (``ovn.network_log``)
 
 
@@ -273,6 +274,26 @@ def _add_child(api: Any, c: Change, refs: _Refs) -> list[Any]:
     return [add]
 
 
+def _del_router(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    """Delete a router; first the BFD rows of its routes, when it has any (``ovn/bfd.py``)."""
+    with_bfd = any(f.parent_uuid == c.uuid and f.row.bfd
+                   for found in refs.observed.static_routes.values() for f in found)
+    return [bfd.DropRouterBfd(api, c.uuid)] * with_bfd + [api.lr_del(c.uuid, if_exists=True)]
+
+
+def _del_route(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    """Drop a route, and its BFD rows no other route uses (``ovn/bfd.py``)."""
+    cmds = _del_child(api, c, refs)
+    return [bfd.DropRouteBfd(api, c.uuid), *cmds] if cmds else []
+
+
+def _set_route(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    """A route whose BFD or output port changes is made anew; else its columns set."""
+    if {"bfd", "output_port"} & set(c.columns):
+        return _del_route(api, c, refs) + _add_child(api, c, refs)
+    return _replace(api, c, refs)
+
+
 def _set_router_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
     if "router" in c.columns:  # moved: delete, then add anew
         return _del_child(api, c, refs) + _add_child(api, c, refs)
@@ -298,10 +319,10 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (LSP, {ADD: _memberships, SET: _memberships}),
     (LRP, {DEL: _del_child}), (LRP, {SET: _set_router_port}), (LRP, {ADD: _add_child}),
     (GWC, {DEL: _del_child}), (GWC, {SET: _replace}), (GWC, {ADD: _add_child}),
-    (ROUTE, {DEL: _del_child}), (ROUTE, {SET: _replace}), (ROUTE, {ADD: _add_child}),
+    (ROUTE, {DEL: _del_route}), (ROUTE, {SET: _set_route}), (ROUTE, {ADD: _add_child}),
     (NAT, {DEL: _del_child}), (NAT, {SET: _replace}), (NAT, {ADD: _add_child}),
     (POLICY, {DEL: _del_child}), (POLICY, {SET: _replace}), (POLICY, {ADD: _add_child}),
-    (LR, {DEL: _delete("lr_del", if_exists=True)}),
+    (LR, {DEL: _del_router}),
     (LS, {DEL: _delete("ls_del", if_exists=True)}),
     (DHCP, {DEL: _delete("dhcp_options_del")}),
     (DNS, {DEL: _delete("dns_del")}),
@@ -321,14 +342,14 @@ def _child_add(api: Any, row: Any, parent_ref: Mapping[str, Any]) -> Any:
     if parent not in parent_ref:
         raise LookupError(f"{parent_table} {parent} of {row.TABLE} {_name(row)} is neither in "
                           "NB nor added")
-    cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port")]
+    cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port", "bfd")]
     if row.TABLE == ACL and not row.log:  # an unlogged ACL keeps the columns' defaults
         cols = [c for c in cols if c not in ("log",) + _ACL_OPTIONAL]
     cols += {LRP: ["name"], GWC: ["name"], ROUTE: ["ip_prefix", "nexthop"],
              NAT: ["type", "external_ip", "logical_ip"], POLICY: ["priority", "match"],
              ACL: ["direction", "priority", "match"]}[row.TABLE]
-    return ChildAddCommand(api, row.TABLE, parent_table, parent_ref[parent], column,
-                           **_values(row, cols))
+    add = bfd.AddRouteWithBfd if getattr(row, "bfd", False) else ChildAddCommand
+    return add(api, row.TABLE, parent_table, parent_ref[parent], column, **_values(row, cols))
 
 
 def _child_del(api: Any, table: str, parent: uuid.UUID, child: uuid.UUID) -> Any:

@@ -27,24 +27,27 @@ from ovsdbapp.backend.ovs_idl import event as row_event
 
 from neutrino.ovn import idl as ovn_idl
 from neutrino.ovn.desired import parse_bridge_mappings
+from neutrino.ovn.router_az import ChassisPhysnets
 
 BRIDGE_MAPPINGS = "ovn-bridge-mappings"
 CMS_OPTIONS = "ovn-cms-options"  # Neutron's OVN_CMS_OPTIONS
 CHASSIS_AS_GW = "enable-chassis-as-gw"  # Neutron's CMS_OPT_CHASSIS_AS_GW
+AZ_OPTION = "availability-zones="  # in ovn-cms-options, colon-separated (ML2/OVN)
 
 
 def chassis_physnets(sb_api: Any | None) -> dict[str, frozenset[str]] | None:
     """``{chassis name: physical networks it bridges}`` of the gateway-capable
     SB chassis (:func:`is_gateway_chassis`): the candidates for router
-    gateways. None when unknown: no SB API, or an IDL without a complete copy
+    gateways; each value a ``router_az.ChassisPhysnets`` also holding the
+    chassis' availability zones (router AZ hints). None when unknown: no SB API, or an IDL without a complete copy
     (a partial copy must never unschedule gateways)."""
     if sb_api is None:
         return None
     with sb_api.ovsdb_connection.lock:
         if not ovn_idl.is_ready(sb_api):
             return None
-        return {row.name: physnets(row) for row in sb_api.tables["Chassis"].rows.values()
-                if is_gateway_chassis(row)}
+        return {row.name: ChassisPhysnets(physnets(row), availability_zones(row))
+                for row in sb_api.tables["Chassis"].rows.values() if is_gateway_chassis(row)}
 
 
 def host_physnets(sb_api: Any | None) -> dict[str, frozenset[str]] | None:
@@ -80,6 +83,15 @@ def is_gateway_chassis(row: Any) -> bool:
     """Whether an SB Chassis row may host router gateways: its cms options
     hold ``enable-chassis-as-gw`` (Neutron's ``is_gateway_chassis``)."""
     return CHASSIS_AS_GW in cms_options(row)
+
+
+def availability_zones(row: Any) -> list[str]:
+    """The chassis' availability zones: ``availability-zones=az1:az2`` among its
+    cms options (ML2/OVN's ``get_chassis_availability_zones``); [] when none."""
+    for option in cms_options(row):
+        if option.startswith(AZ_OPTION):
+            return [az.strip() for az in option[len(AZ_OPTION):].split(":") if az.strip()]
+    return []
 
 
 def _chassis_option(row: Any, key: str) -> str:

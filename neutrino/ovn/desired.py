@@ -29,7 +29,7 @@ from typing import Any
 
 from neutrino import constants as c
 from neutrino.constants import PHYSNET_TYPES
-from neutrino.ovn import port_dhcp
+from neutrino.ovn import port_dhcp, router_az
 from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
@@ -172,6 +172,9 @@ class StaticRoute:
     ip_prefix: str
     nexthop: str
     external_ids: Mapping[str, str] = field(default_factory=dict)
+    # enable_default_route_bfd (ovn/bfd.py): the gateway LRP, and a BFD row to nexthop
+    output_port: str = ""
+    bfd: bool = False
 
     @property
     def key(self) -> str:
@@ -502,7 +505,9 @@ def desired_router(router: Any, gw_port: Any | None) -> LogicalRouter:
         external_ids={EXT_ROUTER_NAME: router.name,
                       EXT_GW_PORT_ID: gw_port.id if gw_port is not None else "",
                       EXT_GW_NETWORK_ID: gw_port.network_id if gw_port is not None else "",
-                      EXT_REVISION: str(router.revision_number), EXT_AZ_HINTS: ""})
+                      EXT_REVISION: str(router.revision_number),
+                      EXT_AZ_HINTS: ",".join(getattr(router, "availability_zone_hints", None)
+                                             or [])})
 
 
 def desired_router_port(port: Any, fixed_ips: Iterable[tuple[Any, str]], router_id: str, *,
@@ -559,17 +564,20 @@ def desired_gateway_chassis(lrp: str, router_id: str,
     return [GatewayChassis(f"{lrp}_{c}", lrp, c, len(order) - i) for i, c in enumerate(order)]
 
 
-def desired_gateway_routes(router_id: str,
-                           gw_fixed_ips: Iterable[tuple[Any, str]]) -> list[StaticRoute]:
+def desired_gateway_routes(router_id: str, gw_fixed_ips: Iterable[tuple[Any, str]],
+                           bfd_port: str = "") -> list[StaticRoute]:
     """Default routes of a router gateway (D.5): ``0.0.0.0/0`` (``::/0``) via
     the gateway_ip of each external subnet the gateway port has an address
-    in, marked ``neutron:is_ext_gw``."""
+    in, marked ``neutron:is_ext_gw``. ``bfd_port`` (the gateway LRP of a router
+    with ``enable_default_route_bfd``) becomes each route's ``output_port``
+    with a BFD session to the next hop, as ML2/OVN (``ovn/bfd.py``)."""
     routes = {}
     for sub, _ in gw_fixed_ips:
         if sub.gateway_ip and sub.id not in routes:
             routes[sub.id] = StaticRoute(
                 router_name(router_id), "0.0.0.0/0" if sub.ip_version == 4 else "::/0",
-                sub.gateway_ip, {EXT_IS_EXT_GW: "true", EXT_ROUTE_SUBNET_ID: sub.id})
+                sub.gateway_ip, {EXT_IS_EXT_GW: "true", EXT_ROUTE_SUBNET_ID: sub.id},
+                output_port=bfd_port, bfd=bool(bfd_port))
     return list(routes.values())
 
 
@@ -683,10 +691,11 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
     setting) makes them distributed.
     ``chassis`` maps each gateway-capable SB chassis name to the physical
     networks it bridges (``ovn.chassis.chassis_physnets``); gateway candidates
-    are those bridging one of the gateway network's physical networks. None:
-    chassis unknown, ``gateway_chassis`` is None. ``metadata_ips`` (subnet id ->
-    the metadata port's address there) give the interfaces their metadata policies
-    (:func:`desired_metadata_policies`).
+    are those bridging one of the gateway network's physical networks, and
+    declaring one of the router's ``availability_zone_hints`` if it has any
+    (``ovn.router_az``). None: chassis unknown, ``gateway_chassis`` is None.
+    ``metadata_ips`` (subnet id -> the metadata port's address there) give the
+    interfaces their metadata policies (:func:`desired_metadata_policies`).
     """
     networks = networks or {}
     physnets: dict[str, set[str]] = defaultdict(set)
@@ -721,12 +730,15 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
         extra = desired_extra_routes(router)
         if gw is not None and (gw_lrp := lrp(gw, router.id)) is not None:
             gw_ips = fixed_ips.get(gw.id, [])
-            extra = desired_gateway_routes(router.id, gw_ips) + extra
+            bfd_port = gw_lrp.name if getattr(router, "enable_default_route_bfd", False) else ""
+            extra = desired_gateway_routes(router.id, gw_ips, bfd_port) + extra
             nats.update((n.key, n) for n in desired_snat(router, gw_ips, iface_subnets,
                                                          pool_scopes))
             if gwcs is not None:
                 wanted = physnets.get(gw.network_id, set())
-                candidates = [c for c, nets in chassis.items() if wanted & set(nets)]
+                candidates = router_az.in_zones(
+                    [c for c, nets in chassis.items() if wanted & set(nets)], chassis,
+                    getattr(router, "availability_zone_hints", None))
                 gwcs.update((g.name, g) for g in
                             desired_gateway_chassis(gw_lrp.name, router.id, candidates))
         for route in extra:

@@ -277,7 +277,8 @@ def warn_unscheduled(desired: Desired) -> None:
     for lrp in unscheduled_gateways(desired):
         LOG.warning("no gateway chassis bridges the external network of gateway port %s: "
                     "it gets no Gateway_Chassis (check ovn-bridge-mappings and "
-                    "ovn-cms-options=enable-chassis-as-gw)", lrp[len(LRP_PREFIX):])
+                    "ovn-cms-options=enable-chassis-as-gw, and availability-zones= when "
+                    "its router has availability_zone_hints)", lrp[len(LRP_PREFIX):])
 
 
 def _one_snapshot(session: Session) -> None:

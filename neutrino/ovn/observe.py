@@ -245,7 +245,8 @@ class _Reader:
                 lrps.update((p.uuid, (p, lr)) for p in lr.ports)
             kept = rows[0]
             for r in kept.static_routes:
-                route = StaticRoute(name, r.ip_prefix, r.nexthop, dict(r.external_ids))
+                route = StaticRoute(name, r.ip_prefix, r.nexthop, dict(r.external_ids),
+                                    r.output_port[0] if r.output_port else "", bool(r.bfd))
                 routes[route.key].append(Found(r.uuid, route, kept.uuid))
             for r in kept.nat:
                 nat = Nat(name, r.type, r.external_ip, r.logical_ip,

@@ -44,7 +44,7 @@ COLUMNS = {
     LR: ("enabled", "options", "external_ids"),
     LRP: ("router", "mac", "networks", "external_ids", "ipv6_ra_configs"),
     GWC: ("chassis_name", "priority"),
-    ROUTE: ("external_ids",),
+    ROUTE: ("external_ids", "output_port", "bfd"),
     POLICY: ("action", "nexthops", "external_ids"),
     NAT: ("logical_port", "external_mac", "external_ids"),
     PG: ("external_ids",),

@@ -18,7 +18,8 @@ from neutrino import constants as c
 from neutrino import errors
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import common, listing, port_addresses, ports, rbac, subnets
+from neutrino.services import (common, listing, port_addresses, ports, rbac, router_extras,
+                               subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -35,7 +36,7 @@ SPEC = listing.ResourceSpec(
     },
     sort_keys={k: getattr(Router, k) for k in (
         "id", "name", "project_id", "admin_state_up", "status", "created_at", "updated_at",
-        "revision_number")} | {"tenant_id": Router.project_id},
+        "revision_number", "enable_snat")} | {"tenant_id": Router.project_id},
     not_found=errors.RouterNotFound,
 )
 
@@ -60,6 +61,7 @@ def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
     """
     for data in items:
         _check_gateway_policy(ctx, data.get("external_gateway_info"), "create_router")
+        router_extras.check_create(ctx, data)
 
     def run(session: Session) -> list[dict[str, Any]]:
         projects = [common.owner_project(ctx, data) for data in items]
@@ -71,7 +73,10 @@ def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
                             description=data.get("description", ""),
                             admin_state_up=data.get("admin_state_up", True), status="ACTIVE",
                             enable_snat=True, routes=[], created_at=stamp, updated_at=stamp,
-                            revision_number=1)
+                            revision_number=1,
+                            availability_zone_hints=router_extras.zone_hints(session, data),
+                            flavor_id=router_extras.flavor(session, data),
+                            **router_extras.default_route_flags(data))
             session.add(router)
             session.flush()
             if data.get("external_gateway_info"):
@@ -79,13 +84,14 @@ def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
             common.enqueue_ovn(session, "router", router.id)
             rows.append(router)
         session.flush()
-        return router_dicts(session, rows)
+        return router_extras.shown(ctx, router_dicts(session, rows))
     return env.db.run(run)
 
 
 def get_router(env: Env, ctx: Context, router_id: str, fields: list[str] | None = None) -> dict[str, Any]:
     def run(session: Session) -> dict[str, Any]:
-        return router_dicts(session, [find_visible(session, ctx, router_id)], fields)[0]
+        return router_extras.shown(
+            ctx, router_dicts(session, [find_visible(session, ctx, router_id)], fields))[0]
     return env.db.run(run, write=False)
 
 
@@ -93,7 +99,8 @@ def list_routers(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[
     def run(session: Session) -> list[dict[str, Any]]:
         stmt = listing.apply_list_query(
             session, select(Router.__table__).where(visible(ctx)), SPEC, query)
-        return router_dicts(session, listing.fetch(session, stmt, query), query.fields)
+        return router_extras.shown(
+            ctx, router_dicts(session, listing.fetch(session, stmt, query), query.fields))
     return env.db.run(run, write=False)
 
 
@@ -109,6 +116,7 @@ def update_router(env: Env, ctx: Context, router_id: str, data: dict[str, Any],
     """
     if "external_gateway_info" in data:
         _check_gateway_policy(ctx, data["external_gateway_info"], "update_router")
+    router_extras.check_update(ctx, data)
 
     def run(session: Session) -> dict[str, Any]:
         router = find_visible(session, ctx, router_id)
@@ -122,7 +130,7 @@ def update_router(env: Env, ctx: Context, router_id: str, data: dict[str, Any],
             common.touch(router)
             common.enqueue_ovn(session, "router", router.id)
         session.flush()
-        return router_dicts(session, [router])[0]
+        return router_extras.shown(ctx, router_dicts(session, [router]))[0]
     return env.db.run(run)
 
 
@@ -272,7 +280,7 @@ def _change_extraroutes(env: Env, ctx: Context, router_id: str, routes: list[dic
             common.touch(router)
             common.enqueue_ovn(session, "router", router.id)
         session.flush()
-        return router_dicts(session, [router])[0]
+        return router_extras.shown(ctx, router_dicts(session, [router]))[0]
     return env.db.run(run)
 
 
@@ -297,7 +305,7 @@ def router_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None
     result = []
     for r in rows:
         d = common.api_dict(r, tags.get(r.id, []))
-        gw_port_id, enable_snat = d.pop("gw_port_id"), d.pop("enable_snat")
+        gw_port_id, enable_snat = d.pop("gw_port_id"), d["enable_snat"]  # router-enable-snat
         if gw_port_id in gateways:
             net_id, fixed = gateways[gw_port_id]
             fixed.sort(key=lambda f: (":" in f["ip_address"], f["ip_address"]))
@@ -305,7 +313,7 @@ def router_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None
                                           "external_fixed_ips": fixed}
         else:
             d["external_gateway_info"] = None
-        result.append(d)
+        result.append(router_extras.extend(d))
     return result
 
 

@@ -15,8 +15,10 @@ import collections
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -335,6 +337,97 @@ def test_agents_follow_their_chassis(cloud: Cloud, tmp_path):
     finally:
         subprocess.run([*ovs, "set", "open", ".",
                         "external_ids:ovn-cms-options=enable-chassis-as-gw"], check=True)
+
+
+def test_router_zone_hints_and_default_route_bfd(cloud: Cloud):
+    """``availability_zone_hints`` of a router (extension router_availability_zone):
+    its gateway gets Gateway_Chassis only on the gateway chassis of that zone, claims
+    it there, and the instance behind it still reaches the outside (SNAT); with
+    ``enable_default_route_bfd`` the default route follows the BFD session to the
+    upstream."""
+    ch1, ch2, ch3 = cloud.fleet
+    ovs = {c.name: ["ovs-vsctl", f"--db={c.ovs_connection}"] for c in (ch1, ch3)}
+    saved = {name: subprocess.run([*cmd, "get", "open", ".", "external_ids:ovn-cms-options"],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+             for name, cmd in ovs.items()}
+    for name, zone in ((ch1.name, "az-a"), (ch3.name, "az-b")):
+        subprocess.run([*ovs[name], "set", "open", ".", "external_ids:ovn-cms-options="
+                        f"enable-chassis-as-gw,availability-zones={zone}"], check=True)
+
+    def gateway_chassis(router: dict) -> set[str]:
+        with cloud.aio.client() as c:
+            [gw] = c.get("/ports", params={"device_id": router["id"],
+                                           "device_owner": "network:router_gateway"}
+                         ).json()["ports"]
+        out = subprocess.run(["ovn-nbctl", f"--db={cloud.aio.runtime['nb_connection']}",
+                              "lrp-get-gateway-chassis", f"lrp-{gw['id']}"],
+                             capture_output=True, text=True, check=True).stdout
+        return {line.split()[0].removeprefix(f"lrp-{gw['id']}_") for line in out.splitlines()}
+
+    try:
+        with cloud.aio.client("pz") as c:
+            wait_until(lambda: {z["name"] for z in c.get("/availability_zones", params={
+                "resource": "router"}).json()["availability_zones"]} >= {"az-a", "az-b"},
+                15, "az-a and az-b listed")
+        net = cloud.network("pz", "pz-net2")
+        cloud.boot("z1", net, "pz", ch2)
+        with cloud.aio.client("pz") as c:
+            gw_info = {"network_id": cloud.public["id"]}
+            resp = c.post("/routers", json={"router": {
+                "name": "pz-r", "availability_zone_hints": ["az-b"],
+                "external_gateway_info": gw_info}})
+            assert resp.status_code == 201, resp.text
+            router = resp.json()["router"]
+            assert router["availability_zones"] == ["az-b"]
+            assert c.put(f"/routers/{router['id']}/add_router_interface",
+                         json={"subnet_id": net["subnet_id"]}).status_code == 200
+            other = c.post("/routers", json={"router": {
+                "name": "pz-r2", "availability_zone_hints": ["az-a"],
+                "external_gateway_info": gw_info}}).json()["router"]
+            assert c.post("/routers", json={"router": {
+                "availability_zone_hints": ["az-nowhere"]}}).status_code == 404
+        wait_until(lambda: gateway_chassis(router) == {ch3.name}, 15,
+                   "az-b's gateway chassis only")
+        wait_until(lambda: gateway_chassis(other) == {ch1.name}, 15,
+                   "az-a's gateway chassis only")
+        wait_until(lambda: cloud.active_gateway(router["id"]) == ch3.name, 15,
+                   "the gateway claimed in az-b")
+        wait_until(lambda: cloud.ping("z1", OUTSIDE, count=1), 20,
+                   "the instance to reach the outside through az-b's chassis")
+        # enable_default_route_bfd: a BFD row to the upstream gateway; the route holds
+        # while the upstream answers BFD (tests/bfdpeer.py), and is withdrawn when it stops
+        nbctl = ["ovn-nbctl", f"--db={cloud.aio.runtime['nb_connection']}"]
+
+        def bfd_status() -> str:
+            return subprocess.run([*nbctl, "--bare", "--columns=status", "find", "BFD",
+                                   "dst_ip=172.24.4.1"], capture_output=True,
+                                  text=True).stdout.strip()
+        peer = subprocess.Popen(["ip", "netns", "exec", cloud.upstream["netns"], sys.executable,
+                                 str(Path(__file__).parents[1] / "bfdpeer.py"), "172.24.4.1"])
+        try:
+            with cloud.aio.client() as c:
+                assert c.put(f"/routers/{router['id']}", json={"router": {
+                    "enable_default_route_bfd": True}}).status_code == 200
+            wait_until(lambda: bfd_status() == "up", 20, "the BFD session up")
+            routes = subprocess.run([*nbctl, "lr-route-list", f"neutron-{router['id']}"],
+                                    capture_output=True, text=True, check=True).stdout
+            assert "172.24.4.1 dst-ip lrp-" in routes and routes.rstrip().endswith("bfd")
+            wait_until(lambda: cloud.ping("z1", OUTSIDE, count=1), 20,
+                       "the instance to reach the outside with BFD on its default route")
+        finally:
+            peer.terminate()
+            peer.wait(10)
+        wait_until(lambda: bfd_status() == "down", 20, "the BFD session down")
+        assert not cloud.ping("z1", OUTSIDE, count=2), "route kept with its BFD session down"
+        with cloud.aio.client() as c:
+            assert c.put(f"/routers/{router['id']}", json={"router": {
+                "enable_default_route_bfd": False}}).status_code == 200
+        wait_until(lambda: bfd_status() == "", 15, "the BFD row gone")
+        wait_until(lambda: cloud.ping("z1", OUTSIDE, count=1), 20, "the route back without BFD")
+    finally:
+        for name, value in saved.items():
+            subprocess.run([*ovs[name], "set", "open", ".",
+                            f"external_ids:ovn-cms-options={value}"], check=True)
 
 
 def test_port_waits_for_its_chassis_metadata_agent(cloud: Cloud):

@@ -333,6 +333,48 @@ def test_removing_the_gateway_and_deleting_the_router(env, nb, sync):
     assert lsp(nb, t["iface"]["id"]) is None
 
 
+def bfd_rows(nb) -> set[tuple[str, str]]:
+    with nb.ovsdb_connection.lock:
+        return {(b.logical_port, b.dst_ip) for b in nb.tables["BFD"].rows.values()}
+
+
+def default_route(nb, router_id: str) -> tuple[list, list]:
+    """``(output_port, [(logical_port, dst_ip) of its BFD rows])`` of 0.0.0.0/0."""
+    with nb.ovsdb_connection.lock:
+        [route] = [r for r in lr(nb, router_id).static_routes if r.ip_prefix == "0.0.0.0/0"]
+        return list(route.output_port), [(b.logical_port, b.dst_ip) for b in route.bfd]
+
+
+def test_default_route_bfd_rows_follow_the_router_flag(env, nb, sync):
+    """enable_default_route_bfd (ML2/OVN's rows): the default route leaves through the
+    gateway LRP with a BFD row to its next hop; off again, or the router deleted, the
+    BFD row goes too."""
+    t = topology(env)
+    router_id, gw_lrp = t["router"], f"lrp-{t['gw']['id']}"
+    drain(sync)
+    assert default_route(nb, router_id) == ([], [])
+
+    update_router(env, router_id, enable_default_route_bfd=True)
+    drain(sync)
+    assert default_route(nb, router_id) == ([gw_lrp], [(gw_lrp, EXT_GW_IP)])
+    assert (gw_lrp, EXT_GW_IP) in bfd_rows(nb)
+    assert apply.apply_resources(env, nb, {("router", router_id)}, sync.chassis()) == []
+
+    update_router(env, router_id, enable_default_route_bfd=False)
+    drain(sync)
+    assert default_route(nb, router_id) == ([], [])
+    assert (gw_lrp, EXT_GW_IP) not in bfd_rows(nb)
+
+    update_router(env, router_id, enable_default_route_bfd=True)
+    drain(sync)
+    assert (gw_lrp, EXT_GW_IP) in bfd_rows(nb)
+    env.db.run(lambda s: s.delete(s.get(FloatingIP, t["fip"])))
+    env.db.run(lambda s: s.delete(s.get(Router, router_id)))
+    enqueue(env, ("router", router_id))
+    drain(sync)
+    assert lr(nb, router_id) is None and (gw_lrp, EXT_GW_IP) not in bfd_rows(nb)
+
+
 def test_gateway_port_moved_to_another_router_in_one_batch(env, nb, sync):
     t = topology(env)
     gw = t["gw"]

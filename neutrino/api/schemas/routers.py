@@ -8,11 +8,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPAddress, Name,
                                          NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.schemas.networks import AvailabilityZoneHints
 from neutrino.api.schemas.ports import FixedIp
 from neutrino.services import dns
 
 ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external_gateway_info",
-                                           "routes"}
+                                           "routes", "availability_zone_hints",
+                                           "availability_zones", "ha", "enable_snat",
+                                           "enable_default_route_bfd",
+                                           "enable_default_route_ecmp", "flavor_id"}
 FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
     "router_id", "status", "port_details", "dns_name", "dns_domain"}
@@ -53,6 +57,11 @@ class RouterCreate(NeutronBody):
     external_gateway_info: GatewayInfo | None = None
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
+    availability_zone_hints: AvailabilityZoneHints = []  # router_availability_zone
+    ha: bool | None = None  # l3-ha: always true on OVN (services/router_extras.py)
+    enable_default_route_bfd: bool | None = None
+    enable_default_route_ecmp: bool | None = None
+    flavor_id: UUIDStr | None = None  # l3-flavors (services/flavors.py)
 
     _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
 
@@ -64,6 +73,9 @@ class RouterUpdate(NeutronBody):
     admin_state_up: bool = True
     external_gateway_info: GatewayInfo | None = None  # None or {} removes the gateway
     routes: list[Route] = []
+    ha: bool | None = None
+    enable_default_route_bfd: bool | None = None
+    enable_default_route_ecmp: bool | None = None
 
     _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
     _no_routes = field_validator("routes", mode="before")(_none_is_empty_list)

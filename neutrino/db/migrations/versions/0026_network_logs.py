@@ -2,7 +2,7 @@
 realised as OVN ACL logging).
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0025
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0026'
-down_revision = '0021'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

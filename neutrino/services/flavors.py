@@ -1,0 +1,288 @@
+"""Service flavors and service profiles (extension ``flavors``; neutron/db/flavors_db.py).
+
+Bookkeeping, as Neutron's ``FlavorsDbMixin``, and a router's ``flavor_id`` (extension
+``l3-flavors``): :func:`check_router_flavor` finds the flavor's provider as Neutron's
+``get_flavor_next_provider``; the only provider is ML2/OVN's ``ovn``, so a router with a
+flavor is realised on OVN as any other. A flavor a router names cannot be deleted
+(FlavorInUse, 409).
+
+* flavor ``{id, name, description, service_type, enabled, service_profiles}``:
+  ``service_type`` (create only) must be a service plugin type neutrino has,
+  :data:`SERVICE_TYPES` (neutron-lib ``type:service_plugin_type``: InvalidInput, 400).
+* service profile ``{id, description, driver, enabled, metainfo, flavors}``: a non-empty
+  ``driver`` must be a loaded provider's, :data:`DRIVERS` (ServiceProfileDriverNotFound,
+  404); without a driver it needs ``metainfo`` (ServiceProfileEmpty, 400). A profile
+  bound to a flavor cannot change or go (ServiceProfileInUse, 409).
+* ``POST /flavors/{id}/service_profiles`` ``{"service_profile": {"id"}}`` binds
+  (FlavorServiceProfileBindingExists, 409), ``DELETE .../{profile id}`` unbinds
+  (FlavorServiceProfileBindingNotFound, 404).
+
+No project: flavors are global (Neutron's tables have no project_id).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import Flavor, FlavorServiceProfileBinding as Binding, Router, ServiceProfile
+from neutrino.services import common, listing
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+
+# The service plugin types ML2/OVN's gate has that neutrino implements.
+SERVICE_TYPES = frozenset({"L3_ROUTER_NAT", "FLAVORS"})
+# Provider drivers (Neutron's service providers): ML2/OVN's L3 provider.
+DRIVERS = frozenset({"neutron.services.ovn_l3.service_providers.ovn.OvnDriver"})
+
+FLAVOR_SPEC = listing.ResourceSpec(
+    id_column=Flavor.id,
+    filters={"id": listing.eq(Flavor.id), "name": listing.eq(Flavor.name),
+             "description": listing.eq(Flavor.description),
+             "service_type": listing.eq(Flavor.service_type),
+             "enabled": listing.eq(Flavor.enabled, listing.to_bool)},
+    sort_keys={k: getattr(Flavor, k) for k in ("id", "name", "description", "service_type",
+                                                "enabled")},
+    not_found=errors.FlavorNotFound)
+PROFILE_SPEC = listing.ResourceSpec(
+    id_column=ServiceProfile.id,
+    filters={"id": listing.eq(ServiceProfile.id),
+             "description": listing.eq(ServiceProfile.description),
+             "driver": listing.eq(ServiceProfile.driver),
+             "enabled": listing.eq(ServiceProfile.enabled, listing.to_bool)},
+    sort_keys={k: getattr(ServiceProfile, k) for k in ("id", "description", "driver",
+                                                       "enabled", "metainfo")},
+    not_found=errors.ServiceProfileNotFound)
+
+
+# --- flavors ------------------------------------------------------------------------------
+
+def create_flavors(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create flavors all-or-nothing from validated ``FlavorCreate`` dicts; InvalidInput
+    (400) for an unknown ``service_type``."""
+    for data in items:
+        if data["service_type"] not in SERVICE_TYPES:
+            raise errors.InvalidInput(f"Invalid input for service_type. Reason: Service "
+                                      f"plugin type {data['service_type']} not found.")
+
+    def run(session: Session) -> list[dict[str, Any]]:
+        rows = [Flavor(id=common.new_id(), name=d.get("name", ""),
+                       description=d.get("description") or "",
+                       service_type=d["service_type"], enabled=d.get("enabled", True))
+                for d in items]
+        session.add_all(rows)
+        session.flush()
+        return _flavor_dicts(session, rows)
+    return env.db.run(run)
+
+
+def get_flavor(env: Env, ctx: Context, flavor_id: str,
+               fields: list[str] | None = None) -> dict[str, Any]:
+    """One flavor; FlavorNotFound (404)."""
+    return env.db.run(lambda s: _flavor_dicts(s, [_flavor(s, flavor_id)])[0], write=False)
+
+
+def list_flavors(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
+    """Flavors with Neutron's filters, sorting and paging."""
+    def run(session: Session) -> list[dict[str, Any]]:
+        stmt = listing.apply_list_query(session, select(Flavor.__table__), FLAVOR_SPEC, query)
+        return _flavor_dicts(session, listing.fetch(session, stmt, query))
+    return env.db.run(run, write=False)
+
+
+def update_flavor(env: Env, ctx: Context, flavor_id: str, data: dict[str, Any],
+                  if_match: int | None = None) -> dict[str, Any]:
+    """Change name, description, enabled; FlavorNotFound (404)."""
+    def run(session: Session) -> dict[str, Any]:
+        flavor = _flavor(session, flavor_id)
+        data.pop("service_profiles", None)  # allow_put, but Neutron's update ignores it
+        if "description" in data and data["description"] is None:
+            data["description"] = ""
+        common.apply_changes(flavor, data)
+        session.flush()
+        return _flavor_dicts(session, [flavor])[0]
+    return env.db.run(run)
+
+
+def delete_flavor(env: Env, ctx: Context, flavor_id: str, if_match: int | None = None) -> None:
+    """Delete a flavor and its bindings; FlavorNotFound (404), FlavorInUse (409) while a
+    router names it."""
+    def run(session: Session) -> None:
+        _flavor(session, flavor_id)
+        if session.scalar(select(Router.id).where(Router.flavor_id == flavor_id).limit(1)):
+            raise errors.FlavorInUse(flavor_id)
+        session.execute(delete(Binding).where(Binding.flavor_id == flavor_id))
+        session.delete(_flavor(session, flavor_id))
+    env.db.run(run)
+
+
+# --- service profiles ------------------------------------------------------------------------
+
+def create_service_profiles(env: Env, ctx: Context,
+                            items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create profiles from validated ``ServiceProfileCreate`` dicts. Raises
+    ServiceProfileDriverNotFound (404), ServiceProfileEmpty (400)."""
+    for data in items:
+        if data.get("driver"):
+            _check_driver(data["driver"])
+        elif not data.get("metainfo"):
+            raise errors.ServiceProfileEmpty()
+
+    def run(session: Session) -> list[dict[str, Any]]:
+        rows = [ServiceProfile(id=common.new_id(), description=d.get("description") or "",
+                               driver=d.get("driver", ""), enabled=d.get("enabled", True),
+                               metainfo=d.get("metainfo", "")) for d in items]
+        session.add_all(rows)
+        session.flush()
+        return _profile_dicts(session, rows)
+    return env.db.run(run)
+
+
+def get_service_profile(env: Env, ctx: Context, sp_id: str,
+                        fields: list[str] | None = None) -> dict[str, Any]:
+    """One profile; ServiceProfileNotFound (404)."""
+    return env.db.run(lambda s: _profile_dicts(s, [_profile(s, sp_id)])[0], write=False)
+
+
+def list_service_profiles(env: Env, ctx: Context,
+                          query: listing.ListQuery) -> list[dict[str, Any]]:
+    """Profiles with Neutron's filters, sorting and paging."""
+    def run(session: Session) -> list[dict[str, Any]]:
+        stmt = listing.apply_list_query(session, select(ServiceProfile.__table__),
+                                        PROFILE_SPEC, query)
+        return _profile_dicts(session, listing.fetch(session, stmt, query))
+    return env.db.run(run, write=False)
+
+
+def update_service_profile(env: Env, ctx: Context, sp_id: str, data: dict[str, Any],
+                           if_match: int | None = None) -> dict[str, Any]:
+    """Change an unbound profile. Raises ServiceProfileNotFound (404),
+    ServiceProfileDriverNotFound (404), ServiceProfileInUse (409)."""
+    if data.get("driver"):
+        _check_driver(data["driver"])
+
+    def run(session: Session) -> dict[str, Any]:
+        _check_unbound(session, sp_id)
+        profile = _profile(session, sp_id)
+        if "description" in data and data["description"] is None:
+            data["description"] = ""
+        common.apply_changes(profile, data)
+        session.flush()
+        return _profile_dicts(session, [profile])[0]
+    return env.db.run(run)
+
+
+def delete_service_profile(env: Env, ctx: Context, sp_id: str,
+                           if_match: int | None = None) -> None:
+    """Delete an unbound profile; ServiceProfileNotFound (404), ServiceProfileInUse (409)."""
+    def run(session: Session) -> None:
+        _check_unbound(session, sp_id)
+        session.delete(_profile(session, sp_id))
+    env.db.run(run)
+
+
+# --- bindings --------------------------------------------------------------------------------
+
+def bind(env: Env, ctx: Context, flavor_id: str, sp_id: str) -> dict[str, Any]:
+    """Bind profile ``sp_id`` to the flavor; ``{"id": sp_id}``. Raises FlavorNotFound,
+    ServiceProfileNotFound (404), FlavorServiceProfileBindingExists (409)."""
+    def run(session: Session) -> dict[str, Any]:
+        _flavor(session, flavor_id)
+        _profile(session, sp_id)
+        if session.get(Binding, (flavor_id, sp_id)) is not None:
+            raise errors.FlavorServiceProfileBindingExists(sp_id, flavor_id)
+        session.add(Binding(flavor_id=flavor_id, service_profile_id=sp_id))
+        return {"id": sp_id}
+    return env.db.run(run)
+
+
+def get_binding(env: Env, ctx: Context, flavor_id: str, sp_id: str) -> dict[str, Any]:
+    """``{service_profile_id, flavor_id}``; FlavorServiceProfileBindingNotFound (404)."""
+    def run(session: Session) -> dict[str, Any]:
+        if session.get(Binding, (flavor_id, sp_id)) is None:
+            raise errors.FlavorServiceProfileBindingNotFound(sp_id, flavor_id)
+        return {"service_profile_id": sp_id, "flavor_id": flavor_id}
+    return env.db.run(run, write=False)
+
+
+def unbind(env: Env, ctx: Context, flavor_id: str, sp_id: str) -> None:
+    """Unbind; FlavorServiceProfileBindingNotFound (404) when not bound."""
+    def run(session: Session) -> None:
+        binding = session.get(Binding, (flavor_id, sp_id))
+        if binding is None:
+            raise errors.FlavorServiceProfileBindingNotFound(sp_id, flavor_id)
+        session.delete(binding)
+    env.db.run(run)
+
+
+def check_router_flavor(session: Session, flavor_id: str) -> str:
+    """``flavor_id`` of a router being created, once its provider is found as
+    Neutron's ``get_flavor_next_provider``: FlavorNotFound (404), no bound profile
+    FlavorServiceProfileBindingNotFound (404), the first profile disabled
+    ServiceProfileDisabled (503), its driver no provider's ServiceProfileDriverNotFound
+    (404)."""
+    _flavor(session, flavor_id)
+    first = session.scalar(select(Binding.service_profile_id).where(
+        Binding.flavor_id == flavor_id).order_by(Binding.service_profile_id).limit(1))
+    if first is None:
+        raise errors.FlavorServiceProfileBindingNotFound("", flavor_id)
+    profile = _profile(session, first)
+    if not profile.enabled:
+        raise errors.ServiceProfileDisabled()
+    _check_driver(profile.driver)
+    return flavor_id
+
+
+# --- internals -------------------------------------------------------------------------------
+
+def _flavor(session: Session, flavor_id: str) -> Flavor:
+    row = session.get(Flavor, flavor_id)
+    if row is None:
+        raise errors.FlavorNotFound(flavor_id)
+    return row
+
+
+def _profile(session: Session, sp_id: str) -> ServiceProfile:
+    row = session.get(ServiceProfile, sp_id)
+    if row is None:
+        raise errors.ServiceProfileNotFound(sp_id)
+    return row
+
+
+def _check_driver(driver: str) -> None:
+    if driver not in DRIVERS:
+        raise errors.ServiceProfileDriverNotFound(driver)
+
+
+def _check_unbound(session: Session, sp_id: str) -> None:
+    if session.scalar(select(Binding.flavor_id).where(
+            Binding.service_profile_id == sp_id).limit(1)) is not None:
+        raise errors.ServiceProfileInUse(sp_id)
+
+
+def _bound(session: Session, column: Any, ids: list[str]) -> dict[str, list[str]]:
+    other = Binding.service_profile_id if column is Binding.flavor_id else Binding.flavor_id
+    result: dict[str, list[str]] = {i: [] for i in ids}
+    for key, value in session.execute(select(column, other).where(column.in_(ids))
+                                      .order_by(other)):
+        result[key].append(value)
+    return result
+
+
+def _flavor_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]:
+    rows = list(rows)
+    bound = _bound(session, Binding.flavor_id, [r.id for r in rows]) if rows else {}
+    return [{"id": r.id, "name": r.name, "description": r.description,
+             "service_type": r.service_type, "enabled": r.enabled,
+             "service_profiles": bound.get(r.id, [])} for r in rows]
+
+
+def _profile_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]:
+    rows = list(rows)
+    bound = _bound(session, Binding.service_profile_id, [r.id for r in rows]) if rows else {}
+    return [{"id": r.id, "description": r.description, "driver": r.driver,
+             "enabled": r.enabled, "metainfo": r.metainfo, "flavors": bound.get(r.id, [])}
+            for r in rows]
