@@ -47,6 +47,10 @@ PER_GUEST = {"a1": ["DHCP lease = port's fixed IP", "metadata is its own",
 PER_GUEST["b1"] = PER_GUEST["a1"]
 PER_GUEST["a2"] = ["DHCP lease = port's fixed IP", "metadata is its own",
                    "reaches a1 on another chassis (geneve)"]
+for vlan in (200, 201):  # seed 004's network: an instance on each of its VLAN segments
+    PER_GUEST[f"v{vlan}"] = ["DHCP lease = port's fixed IP", "metadata is its own",
+                             f"VLAN {vlan} gateway (seed 004: segment of pub2xx)",
+                             f"security group from gateway 10.10.{vlan}.1"]
 
 
 class Demo:
