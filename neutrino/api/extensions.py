@@ -168,6 +168,10 @@ EXTENSIONS = {
         "Security Groups Default Statefulness",
         "Allows configuring the default value of the 'stateful' attribute for new security "
         "groups, on a per-project or system-wide basis"),
+    # trunk ports as OVN child ports (services/trunks.py, services/trunk_ports.py)
+    "trunk": ("Trunk Extension", "Provides support for trunk ports"),
+    "trunk-details": ("Trunk port details",
+                      "Expose trunk port details"),
     # neutrino's own: POST /v2.0/ports/{id}/explain (ovn/explain.py, ovn-trace on the SB)
     "explain": ("Port reachability explanation",
                 "Explains whether a port can reach an address or another port, and why: the "

@@ -51,7 +51,7 @@ LOG = logging.getLogger(__name__)
 _PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
            GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls")}
 # Optional (0..1) columns: "" / None stand for the empty set.
-_OPTIONAL = ("tag_request", "logical_port", "external_mac")
+_OPTIONAL = ("tag_request", "parent_name", "logical_port", "external_mac")
 
 
 def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list[Any]:
@@ -331,6 +331,9 @@ def _lsp_add(api: Any, lsp: LogicalSwitchPort, switch_ref: Mapping[str, Any],
         raise LookupError(f"switch {lsp.switch} of port {lsp.name} is neither in NB nor added")
     cols = {k: _lsp_value(lsp, k, dhcp_ref) for k in COLUMNS[LSP]
             if k not in ("switch", "port_groups")}
+    if cols.pop("parent_name"):  # a child port: ovsdbapp takes parent and tag together
+        return api.lsp_add(switch_ref[lsp.switch], lsp.name, may_exist=True,
+                           parent_name=lsp.parent_name, tag=cols.pop("tag_request")[0], **cols)
     return api.lsp_add(switch_ref[lsp.switch], lsp.name, may_exist=True, **cols)
 
 

@@ -32,6 +32,7 @@ from neutrino.constants import PHYSNET_TYPES
 from neutrino.ovn import port_dhcp
 from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.address_groups import AddressSet
+from neutrino.ovn.trunks import child_of
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
 from neutrino.services.segment_switches import domain_of, own_switch_segments
@@ -108,7 +109,9 @@ class LogicalSwitchPort:
     external_ids: Mapping[str, str] = field(default_factory=dict)
     dhcpv4_options: str | None = None
     dhcpv6_options: str | None = None
-    tag_request: int | None = None  # a localnet port's VLAN (D.2)
+    tag_request: int | None = None  # a localnet port's VLAN (D.2), a child port's tag
+    # a trunk subport's parent LSP (ovn-nb(5) "Containers"; ovn/trunks.py)
+    parent_name: str | None = None
     # Not a column: the Port_Groups whose ``ports`` hold this LSP (D.3, D.6).
     port_groups: tuple[str, ...] = ()
 
@@ -425,6 +428,7 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
         if owner == c.DEVICE_OWNER_ROUTER_GW:
             options.update({"nat-addresses": "router", "exclude-lb-vips-from-garp": "true"})
     cidrs = " ".join(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed)
+    parent_name, tag = child_of(port)
     return LogicalSwitchPort(
         name=port.id, switch=switch, type=lsp_type,
         addresses=addresses, port_security=security, enabled=bool(port.admin_state_up),
@@ -436,6 +440,7 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
                       EXT_REVISION: str(port.revision_number)},
         dhcpv4_options=None if trusted else _port_dhcp(fixed, dhcp_options, 4),
         dhcpv6_options=None if trusted else _port_dhcp(fixed, dhcp_options, 6),
+        parent_name=parent_name, tag_request=tag,
         port_groups=port_groups_of(port, groups))
 
 
