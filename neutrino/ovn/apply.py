@@ -206,6 +206,8 @@ def _del_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
 def _set_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
     if "switch" not in c.columns:
         cols = {k: _lsp_value(c.row, k, refs.dhcp) for k in c.columns if k != "port_groups"}
+        if "parent_name" in cols and not cols["parent_name"]:
+            cols["tag"] = []  # no longer a child: northd's copy of the tag goes too (ML2/OVN)
         return [DbReplaceCommand(api, LSP, c.uuid, **cols)] if cols else []
     # moved: a port lives on exactly one switch
     cmds = []
