@@ -409,7 +409,8 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     the router's NAT addresses (``nat-addresses=router``). ``migrating_to`` is the
     host of a live migration's destination binding (:func:`chassis_options`).
     ``switch``: the switch holding it, its network's unless its segment has its own
-    (``services.segment_switches``).
+    (``services.segment_switches``). A trunk subport is a child port
+    (``ovn.trunks.child_of``: ``parent_name``, ``tag_request``) with no requested chassis.
     """
     owner = port.device_owner or ""
     switch = switch or switch_name(port.network_id)
@@ -422,13 +423,15 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     security, pair_macs = _port_security(port, entry) if port_security(port) else ((), ())
     addresses = (entry, UNKNOWN_ADDRESS) if not security and not lsp_type else (entry, *pair_macs)
     groups = tuple(security_groups)
-    options = chassis_options(port, migrating_to)
+    parent_name, tag = child_of(port)
+    # a child port goes wherever its parent is bound (live migration included)
+    options = chassis_options(port, migrating_to) if parent_name is None else {
+        "requested-chassis": ""}
     if owner in ROUTER_OWNERS:
         lsp_type, addresses, options = "router", ("router",), {"router-port": lrp_name(port.id)}
         if owner == c.DEVICE_OWNER_ROUTER_GW:
             options.update({"nat-addresses": "router", "exclude-lb-vips-from-garp": "true"})
     cidrs = " ".join(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed)
-    parent_name, tag = child_of(port)
     return LogicalSwitchPort(
         name=port.id, switch=switch, type=lsp_type,
         addresses=addresses, port_security=security, enabled=bool(port.admin_state_up),

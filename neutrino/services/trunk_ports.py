@@ -8,8 +8,10 @@ A subport is realised as ML2/OVN's trunk driver does (``drivers/ovn/trunk_driver
 ``parent_name`` and ``tag_request`` (ovn-nb(5), "Containers"), so ovn-controller binds
 the subport with its parent and tags its frames on the parent's interface. It also
 takes the parent's ``binding:host_id`` (ML2/OVN leaves it empty; neutrino's status
-watcher would set it on the child's claim anyway, and a copy keeps ``requested-chassis``
-right while the parent moves) and its status. Removal undoes all of it (``device_owner``
+watcher would set it on the child's claim anyway) and follows it when the parent moves;
+its LSP has no ``requested-chassis`` all the same (``ovn.desired``): a child is bound
+wherever its parent is, both ends of a live migration included. It takes the parent's
+status when it joins. Removal undoes all of it (``device_owner``
 "", profile keys popped, unbound, DOWN: ``_unset_binding_profile``).
 
 A trunk's ``status`` follows its parent: ACTIVE while the parent is bound (ML2/OVN's

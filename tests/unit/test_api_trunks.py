@@ -189,3 +189,19 @@ def test_desired_lsp_of_a_subport_is_a_child_port(api):
     assert (child.parent_name, child.tag_request) == (parent["id"], 100)
     plain = desired.desired_lsp(rows[parent["id"]], [], {})
     assert (plain.parent_name, plain.tag_request) == (None, None)
+
+
+def test_child_lsp_requests_no_chassis_and_follows_a_live_migration(api):
+    parent, (s1,) = setup(api, 1)
+    api.put(f"/v2.0/ports/{parent['id']}", {"port": {"binding:host_id": "hv1",
+                                                     "device_owner": "compute:nova"}},
+            admin=True, expect=200)
+    trunk(api, parent["id"], [sub(s1["id"], 100)])
+    rows = api.env.db.run(lambda s: {p.id: p for p in s.scalars(select(Port))}, write=False)
+    assert desired.desired_lsp(rows[s1["id"]], [], {}).options == {"requested-chassis": ""}
+    assert desired.desired_lsp(rows[parent["id"]], [], {}).options == {"requested-chassis": "hv1"}
+    bindings = f"/v2.0/ports/{parent['id']}/bindings"
+    nova = {"project": None, "headers": {"X-Project-Id": "nova", "X-Roles": "service"}}
+    api.post(bindings, {"binding": {"host": "hv2"}}, expect=201, **nova)
+    api.put(f"{bindings}/hv2/activate", {}, expect=200, **nova)
+    assert port(api, s1["id"])["binding:host_id"] == "hv2"
