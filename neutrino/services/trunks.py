@@ -4,8 +4,8 @@
 A trunk belongs to a project and has one parent port (``port_id``, at most one trunk
 per port) and subports (port, ``segmentation_type`` "vlan", ``segmentation_id``
 1-4094, unique per trunk). Validation is the trunk plugin's (``neutron/services/trunk/
-plugin.py``, ``rules.py``) with ML2/OVN's driver: only ``vlan`` (``inherit`` is
-refused as Neutron does without it), bound parents may be trunked and untrunked
+plugin.py``, ``rules.py``) with ML2/OVN's driver: only ``vlan`` (``inherit`` takes the
+subport network's VLAN), bound parents may be trunked and untrunked
 (``can_trunk_bound_port``). Errors: TrunkNotFound (404), PortNotFound (404, parent or
 subport not visible), ParentPortInUse (409: the parent is already a trunk's parent, or
 a subport is the parent), TrunkPortInUse (409: the port is another trunk's subport),
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import Network, Port, SubPort, Trunk
-from neutrino.services import common, listing, ports, trunk_ports
+from neutrino.services import common, listing, ports, segments, trunk_ports
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -87,12 +87,21 @@ def basic_subports(data: Any) -> list[dict[str, Any]]:
     return data
 
 
+def _inherited(session: Session, port: Port, sub: dict[str, Any]) -> dict[str, Any]:
+    """``inherit``: the segmentation of the subport's network (``_prepare_subports``:
+    its ``provider:network_type`` and ``provider:segmentation_id``), so a VLAN network's
+    port carries its own VLAN id; a geneve network's is then an unknown type."""
+    if sub.get("segmentation_type") != INHERIT:
+        return sub
+    attrs = segments.provider_attributes(session, [port.network_id]).get(
+        port.network_id, segments.OVERLAY)
+    return {**sub, "segmentation_type": attrs.get("provider:network_type"),
+            "segmentation_id": attrs.get("provider:segmentation_id")}
+
+
 def _segmentation(sub: dict[str, Any]) -> tuple[str, int]:
     """``SubPortsValidator``'s segmentation checks: (type, id) or InvalidInput."""
     seg_type = sub.get("segmentation_type")
-    if seg_type == INHERIT:
-        raise errors.InvalidInput(f"Invalid input for operation: Cannot accept segmentation "
-                                  f"type {INHERIT}.")
     if seg_type is None or "segmentation_id" not in sub:
         raise errors.InvalidInput(
             f"Invalid input for operation: Invalid subport details '{sub}': missing "
@@ -140,7 +149,7 @@ def _new_subports(session: Session, ctx: Context, trunk_id: str, parent: Port,
         mtu = session.get(Network, port.network_id).mtu
         if parent_mtu and mtu and mtu > parent_mtu:
             raise errors.SubPortMtuGreaterThanTrunkPortMtu(port.id, mtu, parent.id, parent_mtu)
-        seg = _segmentation(sub)
+        seg = _segmentation(_inherited(session, port, sub))
         owner = session.scalar(select(SubPort.trunk_id).where(SubPort.port_id == port.id))
         if owner is not None:
             raise errors.TrunkPortInUse(port.id)

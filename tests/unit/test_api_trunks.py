@@ -98,7 +98,7 @@ def test_validation_errors_change_nothing(api):
         ([sub(s2["id"], 0)], 400, "InvalidInput"),
         ([sub(s2["id"], 4095)], 400, "InvalidInput"),
         ([sub(s2["id"], 5, "geneve")], 400, "InvalidInput"),
-        ([sub(s2["id"], 5, "inherit")], 400, "InvalidInput"),
+        ([sub(s2["id"], 5, "inherit")], 400, "InvalidInput"),  # a geneve network's port
         ([{"port_id": s2["id"], "segmentation_type": "vlan"}], 400, "InvalidInput"),
         ([sub(s2["id"], 5), sub(s2["id"], 6)], 400, "InvalidInput"),
         ([{"port_id": "nope"}], 400, "InvalidInput"),
@@ -125,6 +125,15 @@ def test_validation_errors_change_nothing(api):
     resp = api.put(f"{TRUNKS}/{t['id']}/add_subports", {"sub_ports": [sub(vm["id"], 9)]},
                    expect=409)
     assert error_type(resp) == "PortInUse"
+
+
+def test_inherit_takes_the_vlan_of_the_subports_network(api):
+    vlan, other = (api.network(**{"provider:network_type": "vlan",
+                                  "provider:physical_network": "physnet1",
+                                  "provider:segmentation_id": v}) for v in (123, 124))
+    vlan_port, parent = api.port(vlan["id"]), api.port(other["id"])
+    t = trunk(api, parent["id"], [{"port_id": vlan_port["id"], "segmentation_type": "inherit"}])
+    assert t["sub_ports"] == [sub(vlan_port["id"], 123)]
 
 
 def test_mtu_of_subport_above_parent_is_refused(api):
