@@ -17,6 +17,7 @@ DEVICE_OWNER_DVR_INTERFACE = "network:router_interface_distributed"
 DEVICE_OWNER_HA_REPLICATED_INT = "network:ha_router_replicated_interface"
 DEVICE_OWNER_ROUTER_GW = "network:router_gateway"
 DEVICE_OWNER_FLOATINGIP = "network:floatingip"
+DEVICE_OWNER_TRUNK_SUBPORT = "trunk:subport"  # neutron-lib services/trunk/constants.py
 #: What every port a router owns starts with (its interfaces of all kinds, its gateway).
 DEVICE_OWNER_ROUTER_PREFIX = "network:router"
 

@@ -122,6 +122,10 @@ RULES: list[oslo_policy.RuleDefault] = [
     *_crud("address_group", get=f"({ADMIN_OR_PROJECT_READER}) or rule:shared_address_groups"),
     _rule("add_addresses", ADMIN_OR_PROJECT_MEMBER),
     _rule("remove_addresses", ADMIN_OR_PROJECT_MEMBER),
+    # trunk.py
+    *_crud("trunk"),
+    _rule("add_subports", ADMIN_OR_PROJECT_MEMBER),
+    _rule("remove_subports", ADMIN_OR_PROJECT_MEMBER),
     # port.py
     *_crud("port", create=ADMIN_OR_SERVICE_OR_MEMBER, get=ADMIN_OR_SERVICE_OR_READER,
            update=ADMIN_OR_SERVICE_OR_MEMBER, delete=ADMIN_OR_SERVICE_OR_MEMBER),

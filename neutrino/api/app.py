@@ -14,7 +14,8 @@ from neutrino.api import (address_groups, agents, default_security_group_rules, 
                           explain, extensions, flavors, health, instances, l3_lists,
                           network_logs,
                           ip_availability, metrics, port_bindings, quotas, rbac, resources,
-                          routers, scheduler, segment_ranges, subnetpools, tags, telemetry)
+                          routers, scheduler, segment_ranges, subnetpools, tags, telemetry,
+                          trunks)
 from neutrino.api.responses import JSONResponse
 from neutrino.metrics import exposition
 from neutrino.metrics.database import DatabaseCollector
@@ -61,6 +62,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(subnetpools.router)
     app.include_router(address_groups.router)
     app.include_router(network_logs.router)
+    app.include_router(trunks.router)
     app.include_router(default_security_group_rules.router)
     app.include_router(agents.router)
     app.include_router(l3_lists.router)

@@ -171,6 +171,10 @@ EXTENSIONS = {
     # network logs: security group logging as OVN ACL logs (services/network_logs.py)
     "logging": ("Logging API Extension",
                 "Provides a logging API for resources such as security group and firewall."),
+    # trunk ports as OVN child ports (services/trunks.py, services/trunk_ports.py)
+    "trunk": ("Trunk Extension", "Provides support for trunk ports"),
+    "trunk-details": ("Trunk port details",
+                      "Expose trunk port details"),
     # neutrino's own: POST /v2.0/ports/{id}/explain (ovn/explain.py, ovn-trace on the SB)
     "explain": ("Port reachability explanation",
                 "Explains whether a port can reach an address or another port, and why: the "

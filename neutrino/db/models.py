@@ -743,3 +743,34 @@ class FlavorServiceProfileBinding(Base):
                                            primary_key=True)
     service_profile_id: Mapped[str] = mapped_column(
         ForeignKey("serviceprofiles.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Trunk(StandardAttrs, Base):
+    """A trunk (extension "trunk"): its parent port ``port_id`` carries untagged
+    traffic, each subport (``subports``) the frames tagged with its VLAN id. At
+    most one trunk per parent port (``uq_trunks_port_id``); the parent cannot be
+    deleted while the trunk exists (PortInUseAsTrunkParent). ``status`` follows the
+    parent's binding (``services/trunk_ports.py``)."""
+
+    __tablename__ = "trunks"
+
+    admin_state_up: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="DOWN")
+    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id"), unique=True)
+
+
+class SubPort(Base):
+    """A subport of a trunk: a port (at most one trunk's, the primary key) and its
+    segmentation, unique per trunk (``uq_subports_trunk_segmentation``,
+    Neutron's ``uniq_subport0trunk_id0segmentation_type0segmentation_id``)."""
+
+    __tablename__ = "subports"
+    __table_args__ = (UniqueConstraint("trunk_id", "segmentation_type", "segmentation_id",
+                                       name="uq_subports_trunk_segmentation"),)
+
+    port_id: Mapped[str] = mapped_column(ForeignKey("ports.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    trunk_id: Mapped[str] = mapped_column(ForeignKey("trunks.id", ondelete="CASCADE"),
+                                          index=True)
+    segmentation_type: Mapped[str] = mapped_column(String(32))
+    segmentation_id: Mapped[int] = mapped_column(Integer)

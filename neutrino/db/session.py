@@ -63,6 +63,12 @@ RETRYABLE_CONSTRAINTS = {
     "pk_network_segment_ranges": "network_segment_ranges.id",
     "uq_network_segment_ranges": ("network_segment_ranges.default, "
                                   "network_segment_ranges.network_type"),
+    # trunks: a port made parent or subport, or a VLAN taken on a trunk, by a concurrent
+    # request; the re-run reports ParentPortInUse / TrunkPortInUse / DuplicateSubPort
+    "uq_trunks_port_id": "trunks.port_id",
+    "pk_subports": "subports.port_id",
+    "uq_subports_trunk_segmentation": ("subports.trunk_id, subports.segmentation_type, "
+                                       "subports.segmentation_id"),
 }
 # PostgreSQL SQLSTATEs for serialization failure and deadlock.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}

@@ -53,7 +53,7 @@ _PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
            POLICY: (LR, "policies"),
            GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls")}
 # Optional (0..1) columns: "" / None stand for the empty set.
-_OPTIONAL = ("tag_request", "logical_port", "external_mac", "output_port")
+_OPTIONAL = ("tag_request", "parent_name", "logical_port", "external_mac", "output_port")
 _ACL_OPTIONAL = ("name", "severity", "meter")  # an ACL's logging columns (``ovn.network_log``)
 
 
@@ -228,6 +228,8 @@ def _del_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
 def _set_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
     if "switch" not in c.columns:
         cols = {k: _lsp_value(c.row, k, refs.dhcp) for k in c.columns if k != "port_groups"}
+        if "parent_name" in cols and not cols["parent_name"]:
+            cols["tag"] = []  # no longer a child: northd's copy of the tag goes too (ML2/OVN)
         return [DbReplaceCommand(api, LSP, c.uuid, **cols)] if cols else []
     # moved: a port lives on exactly one switch
     cmds = []
@@ -378,6 +380,9 @@ def _lsp_add(api: Any, lsp: LogicalSwitchPort, switch_ref: Mapping[str, Any],
         raise LookupError(f"switch {lsp.switch} of port {lsp.name} is neither in NB nor added")
     cols = {k: _lsp_value(lsp, k, dhcp_ref) for k in COLUMNS[LSP]
             if k not in ("switch", "port_groups")}
+    if cols.pop("parent_name"):  # a child port: ovsdbapp takes parent and tag together
+        return api.lsp_add(switch_ref[lsp.switch], lsp.name, may_exist=True,
+                           parent_name=lsp.parent_name, tag=cols.pop("tag_request")[0], **cols)
     return api.lsp_add(switch_ref[lsp.switch], lsp.name, may_exist=True, **cols)
 
 

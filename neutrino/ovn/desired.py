@@ -32,6 +32,7 @@ from neutrino.constants import PHYSNET_TYPES
 from neutrino.ovn import port_dhcp, router_az
 from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.address_groups import AddressSet
+from neutrino.ovn.trunks import child_of
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
 from neutrino.services.segment_switches import domain_of, own_switch_segments
@@ -110,7 +111,9 @@ class LogicalSwitchPort:
     external_ids: Mapping[str, str] = field(default_factory=dict)
     dhcpv4_options: str | None = None
     dhcpv6_options: str | None = None
-    tag_request: int | None = None  # a localnet port's VLAN (D.2)
+    tag_request: int | None = None  # a localnet port's VLAN (D.2), a child port's tag
+    # a trunk subport's parent LSP (ovn-nb(5) "Containers"; ovn/trunks.py)
+    parent_name: str | None = None
     # Not a column: the Port_Groups whose ``ports`` hold this LSP (D.3, D.6).
     port_groups: tuple[str, ...] = ()
 
@@ -431,7 +434,8 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     the router's NAT addresses (``nat-addresses=router``). ``migrating_to`` is the
     host of a live migration's destination binding (:func:`chassis_options`).
     ``switch``: the switch holding it, its network's unless its segment has its own
-    (``services.segment_switches``).
+    (``services.segment_switches``). A trunk subport is a child port
+    (``ovn.trunks.child_of``: ``parent_name``, ``tag_request``) with no requested chassis.
     """
     owner = port.device_owner or ""
     switch = switch or switch_name(port.network_id)
@@ -444,7 +448,10 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
     security, pair_macs = _port_security(port, entry) if port_security(port) else ((), ())
     addresses = (entry, UNKNOWN_ADDRESS) if not security and not lsp_type else (entry, *pair_macs)
     groups = tuple(security_groups)
-    options = chassis_options(port, migrating_to)
+    parent_name, tag = child_of(port)
+    # a child port goes wherever its parent is bound (live migration included)
+    options = chassis_options(port, migrating_to) if parent_name is None else {
+        "requested-chassis": ""}
     if owner in ROUTER_OWNERS:
         lsp_type, addresses, options = "router", ("router",), {"router-port": lrp_name(port.id)}
         if owner == c.DEVICE_OWNER_ROUTER_GW:
@@ -461,6 +468,7 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
                       EXT_REVISION: str(port.revision_number)},
         dhcpv4_options=None if trusted else _port_dhcp(fixed, dhcp_options, 4),
         dhcpv6_options=None if trusted else _port_dhcp(fixed, dhcp_options, 6),
+        parent_name=parent_name, tag_request=tag,
         port_groups=port_groups_of(port, groups))
 
 

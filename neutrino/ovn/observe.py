@@ -308,6 +308,7 @@ class _Reader:
             external_ids=dict(r.external_ids), dhcpv4_options=self._dhcp_ref(r.dhcpv4_options),
             dhcpv6_options=self._dhcp_ref(r.dhcpv6_options),
             tag_request=r.tag_request[0] if r.tag_request else None,
+            parent_name=r.parent_name[0] if r.parent_name else None,
             port_groups=self._groups_of(r)),
             ls.uuid if ls is not None else None)
 

@@ -39,7 +39,7 @@ ADD, SET, DEL = "add", "set", "del"
 COLUMNS = {
     LS: ("external_ids", "other_config", "dns_records"),
     LSP: ("switch", "type", "addresses", "port_security", "enabled", "options", "external_ids",
-          "dhcpv4_options", "dhcpv6_options", "tag_request", "port_groups"),
+          "dhcpv4_options", "dhcpv6_options", "tag_request", "parent_name", "port_groups"),
     DHCP: ("cidr", "options", "external_ids"),
     LR: ("enabled", "options", "external_ids"),
     LRP: ("router", "mac", "networks", "external_ids", "ipv6_ra_configs"),

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.db.models import Network, Port, PortBinding
 from neutrino.notifiers import nova
-from neutrino.services import common, ports, routed_ports
+from neutrino.services import common, ports, routed_ports, trunk_ports
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -145,6 +145,7 @@ def activate_binding(env: Env, ctx: Context, port_id: str, host: str) -> dict[st
         nova.port_status_changed(session, env.settings, port, previous)
         common.touch(port)
         common.enqueue_ovn(session, "port", port_id)
+        trunk_ports.parent_changed(session, [port])  # a trunk's subports move along
         session.flush()
         return _active(port)
     return env.db.run(run)

@@ -27,7 +27,7 @@ from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, PortBin
 from neutrino.ipam import allocator
 from neutrino.notifiers import nova
 from neutrino.services import (common, listing, port_addresses, port_extras, port_security,
-                               port_vif, rbac, routed_ports)
+                               port_vif, rbac, routed_ports, trunk_ports)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
@@ -197,6 +197,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
         if common.apply_changes(port, data) or changed:
             common.touch(port)
             common.enqueue_ovn(session, "port", port.id)
+            trunk_ports.parent_changed(session, [port])
         nova.port_updated(session, env.settings, port, addresses_changed)
         session.flush()
         return _visible_attributes(env, ctx, port_dicts(session, [port]))[0]
@@ -228,6 +229,7 @@ def set_port_binding_state(env: Env, port_id: str, *, up: bool, chassis_host: st
             common.touch(port)
             # the LSP carries the revision (and requested-chassis follows the host)
             common.enqueue_ovn(session, "port", port.id)
+            trunk_ports.parent_changed(session, [port])
         return port.ip_allocation == "deferred" and bool(port.binding_host_id)
     deferred = env.db.run(run)
     if deferred is None:
@@ -255,6 +257,7 @@ def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = Non
         common.check_if_match(port, if_match)
         if port.device_owner in L3_OWNERS:
             raise errors.ServicePortInUse(port.id, port.device_owner)
+        trunk_ports.check_deletable(session, port.id)
         disassociate_floatingips(session, port.id)
         allocator.release_port(session, port.id)
         common.delete_tags(session, [port.id])
@@ -300,8 +303,14 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
                 select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
                        IPAllocation.ip_key).where(IPAllocation.port_id.in_(ids))):
             ips[port_id].append((key, subnet_id, ip))
-    return [_port_dict(r, [(s, ip) for _, s, ip in sorted(ips.get(r.id, ()), key=_by_key)],
-                       tags.get(r.id, []), groups.get(r.id, [])) for r in rows]
+    items = [_port_dict(r, [(s, ip) for _, s, ip in sorted(ips.get(r.id, ()), key=_by_key)],
+                        tags.get(r.id, []), groups.get(r.id, [])) for r in rows]
+    if want("trunk_details"):  # extension "trunk-details": trunk parents only
+        details = trunk_ports.details_of(session, ids)
+        for d in items:
+            if d["id"] in details:
+                d["trunk_details"] = details[d["id"]]
+    return items
 
 
 def _by_key(item: tuple[str, str, str]) -> tuple[int, str]:

@@ -389,3 +389,60 @@ def test_security_group_log_records_allowed_and_dropped_connections(lab, open_we
     finally:
         with lab.aio.client() as c:
             c.delete(f"/log/logs/{log['id']}")
+
+
+VLAN_FRAMES = Path(__file__).with_name("vlan_frames.py")
+
+
+def vlan_probe(lab: Lab, short: str, vlan: int | None, mac: str, ip: str, target: str,
+               *options: str) -> dict:
+    """``vlan_frames.py`` in instance ``short``: ARP (and ``--ping``) from mac/ip."""
+    res = subprocess.run(["ip", "netns", "exec", lab.ns(short), sys.executable, str(VLAN_FRAMES),
+                          "eth0", "none" if vlan is None else str(vlan), mac, ip, target,
+                          *options], capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(res.stdout)
+
+
+def test_trunk_subport_carries_tagged_frames_of_its_network(lab):
+    """A trunk on a6's port (sga's 10.0.0.0/24) with a subport 10.0.0.9 on sgb's
+    10.0.0.0/24 as VLAN 101 (an OVN child port): frames a6 tags 101 are on sgb's
+    network and its answers come back tagged 101, untagged frames stay on sga's. The
+    networks' equal addresses tell them apart: 10.0.0.5 is a5 untagged, b5 tagged."""
+    parent, b5, b6 = lab.port("a6"), lab.port("b5"), lab.port("b6")
+    with lab.aio.client() as c:
+        resp = c.post("/ports", json={"port": {
+            "network_id": b6["network_id"], "project_id": "sgb", "name": "a6-vlan101",
+            "fixed_ips": [{"ip_address": "10.0.0.9"}],
+            "security_groups": b6["security_groups"]}})
+        assert resp.status_code == 201, resp.text
+        sub = resp.json()["port"]
+        resp = c.post("/trunks", json={"trunk": {"port_id": parent["id"], "sub_ports": [
+            {"port_id": sub["id"], "segmentation_type": "vlan", "segmentation_id": 101}]}})
+        assert resp.status_code == 201, resp.text
+        trunk = resp.json()["trunk"]
+        try:
+            def ready() -> bool:
+                port = c.get(f"/ports/{sub['id']}").json()["port"]
+                status = c.get(f"/trunks/{trunk['id']}").json()["trunk"]["status"]
+                return port["status"] == "ACTIVE" and status == "ACTIVE"
+            wait_until(ready, 20, "the subport and the trunk to be ACTIVE")
+            assert c.get(f"/ports/{sub['id']}").json()["port"]["binding:host_id"] == \
+                parent["binding:host_id"]
+            tagged = vlan_probe(lab, "a6", 101, sub["mac_address"], "10.0.0.9", "10.0.0.6",
+                                "--ping")
+            assert tagged == {"arp_mac": b6["mac_address"], "arp_vlan": 101,
+                              "echo_mac": b6["mac_address"], "echo_vlan": 101}
+            assert vlan_probe(lab, "a6", 101, sub["mac_address"], "10.0.0.9",
+                              "10.0.0.5")["arp_mac"] == b5["mac_address"]
+            untagged = vlan_probe(lab, "a6", None, parent["mac_address"], "10.0.0.6", "10.0.0.5")
+            assert (untagged["arp_mac"], untagged["arp_vlan"]) == (lab.port("a5")["mac_address"],
+                                                                   None)
+            resp = c.put(f"/trunks/{trunk['id']}/remove_subports",
+                         json={"sub_ports": [{"port_id": sub["id"]}]})
+            assert resp.status_code == 200, resp.text
+            lab.aio.wait_synced()
+            assert vlan_probe(lab, "a6", 101, sub["mac_address"], "10.0.0.9", "10.0.0.6",
+                              "--wait=1.5")["arp_mac"] is None
+        finally:
+            c.delete(f"/trunks/{trunk['id']}")
+            c.delete(f"/ports/{sub['id']}")

@@ -136,3 +136,28 @@ def test_cli_network_subnet_port_lifecycle(cli):
     cli("network", "delete", "cli-net")
     assert "cli-net" not in {n["Name"] for n in cli("network", "list", "-f", "json")}
     assert port["id"] not in {p["ID"] for p in cli("port", "list", "-f", "json")}
+
+
+def test_cli_trunks(cli, conn):
+    """``openstack network trunk`` create/set, ``network subport list`` and delete
+    (networks and ports made with the SDK: each CLI call costs seconds)."""
+    nets = [conn.network.create_network(name=n) for n in ("cli-trunk-a", "cli-trunk-b")]
+    parent = conn.network.create_port(network_id=nets[0].id, name="cli-parent")
+    p101, p102 = (conn.network.create_port(network_id=nets[1].id, name=n)
+                  for n in ("cli-p101", "cli-p102"))
+    trunk = cli("network", "trunk", "create", "--parent-port", "cli-parent", "--subport",
+                "port=cli-p101,segmentation-type=vlan,segmentation-id=101", "cli-t1", "-f", "json")
+    assert trunk["port_id"] == parent.id
+    cli("network", "trunk", "set", "--subport",
+        "port=cli-p102,segmentation-type=vlan,segmentation-id=102", "cli-t1")
+    subs = cli("network", "subport", "list", "--trunk", "cli-t1", "-f", "json")
+    assert sorted((s["Segmentation ID"], s["Port"]) for s in subs) == [
+        (101, p101.id), (102, p102.id)]
+    assert conn.network.get_port(parent.id).trunk_details["trunk_id"] == trunk["id"]
+    cli("network", "trunk", "delete", "cli-t1")
+    assert list(conn.network.trunks()) == []
+    assert conn.network.get_port(p101.id).device_owner == ""
+    for port in (parent, p101, p102):
+        conn.network.delete_port(port)
+    for net in nets:
+        conn.network.delete_network(net)

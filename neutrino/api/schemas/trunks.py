@@ -1,0 +1,44 @@
+"""Request bodies for ``/v2.0/trunks`` (neutron-lib ``api/definitions/trunk.py``).
+Shape only: ``sub_ports`` is checked as ``type:subports`` (``services.trunks.
+subports_problem``), everything else about subports by ``services.trunks``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+
+from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, UUIDStr
+from neutrino.services.trunks import subports_problem
+
+TRUNK_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
+                              "admin_state_up", "status", "port_id", "sub_ports", "tags",
+                              "created_at", "updated_at", "revision_number"})
+
+
+def _subports(value: Any) -> Any:
+    problem = subports_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+SubPorts = Annotated[Any, AfterValidator(_subports)]
+
+
+class TrunkCreate(NeutronBody):
+    ATTRIBUTES = TRUNK_ATTRIBUTES
+    port_id: UUIDStr
+    name: Name = ""
+    description: Description = ""
+    admin_state_up: bool = True
+    sub_ports: SubPorts = []
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class TrunkUpdate(NeutronBody):
+    ATTRIBUTES = TRUNK_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    admin_state_up: bool = True

@@ -1,0 +1,43 @@
+"""``/v2.0/trunks`` (extension ``trunk``): the standard five routes from the
+Collection builder and the member actions of neutron-lib's ``ACTION_MAP``:
+``PUT .../add_subports`` and ``.../remove_subports`` taking ``{"sub_ports": [...]}``
+and answering 200 with the trunk itself (unwrapped, as Neutron answers member
+actions), ``GET .../get_subports`` answering ``{"sub_ports": [...]}``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from neutrino.api import body
+from neutrino.api.deps import ContextDep, EnvDep, call
+from neutrino.api.resources import Collection, add_collection
+from neutrino.api.responses import JSONResponse
+from neutrino.api.schemas.trunks import TrunkCreate, TrunkUpdate
+from neutrino.services import trunks
+
+router = APIRouter()
+
+
+@router.put("/v2.0/trunks/{trunk_id}/add_subports")
+async def add_subports(trunk_id: str, request: Request, env: EnvDep,
+                       ctx: ContextDep) -> JSONResponse:
+    data = await body.read_json(request)
+    return JSONResponse(await call(env, trunks.add_subports, ctx, trunk_id, data))
+
+
+@router.put("/v2.0/trunks/{trunk_id}/remove_subports")
+async def remove_subports(trunk_id: str, request: Request, env: EnvDep,
+                          ctx: ContextDep) -> JSONResponse:
+    data = await body.read_json(request)
+    return JSONResponse(await call(env, trunks.remove_subports, ctx, trunk_id, data))
+
+
+@router.get("/v2.0/trunks/{trunk_id}/get_subports")
+async def get_subports(trunk_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
+    return JSONResponse(await call(env, trunks.get_subports, ctx, trunk_id))
+
+
+add_collection(router, Collection(
+    "trunks", "trunk", TrunkCreate, TrunkUpdate,
+    trunks.create_trunks, trunks.get_trunk, trunks.list_trunks, trunks.update_trunk,
+    trunks.delete_trunk))
