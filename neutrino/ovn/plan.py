@@ -27,8 +27,9 @@ from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER
                                   network_id_of)
 from neutrino.ovn.load import Scope
 from neutrino.ovn.address_groups import EXT_AG_ID
-from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Found,
-                                  Observed)
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, NAT, PG, ROUTE,
+                                  Found, Observed)
+from neutrino.ovn.port_forwarding import EXT_FIP_ID as EXT_PF_FIP_ID
 from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
 
@@ -50,6 +51,7 @@ COLUMNS = {
     ACL: ("action", "external_ids"),
     DNS: ("records", "external_ids"),
     AS: ("addresses", "external_ids"),
+    LB: ("router", "protocol", "vips", "external_ids"),
 }
 
 
@@ -90,6 +92,8 @@ class Change:
             return f"network {network_id_of(self.key)}"
         if self.table == AS:
             return f"address_group {row.external_ids[EXT_AG_ID]}"
+        if self.table == LB:
+            return f"floatingip {row.external_ids[EXT_PF_FIP_ID]} (port forwardings)"
         if self.table in (LRP, GWC):
             lrp = row.name if self.table == LRP else row.port
             return f"port {lrp[len(LRP_PREFIX):]}"
@@ -137,7 +141,23 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
                                     if n.startswith(PROVNET_PREFIX) and f.parent_uuid in on_scope}
     changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
     return changes + _plan_routing(desired, observed, scope) + _plan_port_groups(
-        desired, observed, scope) + _plan_address_sets(desired, observed, scope)
+        desired, observed, scope) + _plan_address_sets(desired, observed, scope) + \
+        _plan_load_balancers(desired, observed, scope)
+
+
+def _plan_load_balancers(desired: Desired, observed: Observed,
+                         scope: Scope | None) -> list[Change]:
+    """Port forwarding balancers by name: those of the scope's routers (all
+    without a scope); a SET naming ``router`` moves the balancer."""
+    names = desired.load_balancers.keys() | observed.load_balancers.keys()
+    if scope is not None:
+        names = {n for n in names if n in observed.load_balancers
+                 or desired.load_balancers[n].router in scope.routers}
+    changes: list[Change] = []
+    for name in sorted(names):
+        changes += _plan_rows(LB, name, desired.load_balancers.get(name),
+                              observed.load_balancers.get(name, []))
+    return changes
 
 
 def _plan_address_sets(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
