@@ -92,6 +92,7 @@ def create_port_forwarding(env: Env, ctx: Context, fip_id: str, data: dict[str, 
         _place(session, ctx, fip, row)
         _check_collisions(session, row)
         session.add(row)
+        session.flush()
         _changed(session, fip)
         session.flush()
         return pf_dict(row)
@@ -141,6 +142,7 @@ def update_port_forwarding(env: Env, ctx: Context, fip_id: str, pf_id: str,
         with session.no_autoflush:
             _place(session, ctx, fip, row)
             _check_collisions(session, row)
+        session.flush()
         _changed(session, fip)
         session.flush()
         return pf_dict(row)
