@@ -45,7 +45,7 @@ def sb(ovn_lab: OvnLab, nb) -> object:
 def owned_rows(api) -> dict[str, set]:
     """``{table: uuids}`` of the NB rows neutrino owns: security group port groups
     (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options, DNS rows,
-    address groups' address sets."""
+    address groups' address sets, port forwardings' load balancers."""
     with api.ovsdb_connection.lock:
         tables = api.tables
         return {
@@ -61,6 +61,9 @@ def owned_rows(api) -> dict[str, set]:
                     if r.external_ids.get("ls_name", "").startswith("neutron-")},
             "Address_Set": {r.uuid for r in tables["Address_Set"].rows.values()
                             if "neutron:address_group_id" in r.external_ids},
+            "Load_Balancer": {r.uuid for r in tables["Load_Balancer"].rows.values()
+                              if r.external_ids.get("neutron:device_owner")
+                              == "port_forwarding_plugin"},
         }
 
 
@@ -79,6 +82,8 @@ def delete_rows(nb, rows: dict[str, set]) -> None:
             txn.add(nb.db_destroy("DNS", u))
         for u in rows.get("Address_Set", ()):
             txn.add(nb.address_set_del(u, if_exists=True))
+        for u in rows.get("Load_Balancer", ()):
+            txn.add(nb.lb_del(u, if_exists=True))
 
 
 @pytest.fixture
