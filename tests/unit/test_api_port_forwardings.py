@@ -156,3 +156,21 @@ def test_balancers_are_ml2_ovn_s():
     # a floating IP without a router has no balancer
     unrouted = types.SimpleNamespace(**{**vars(fip), "router_id": None})
     assert desired_load_balancers([pf_row()], {"f1": unrouted}, str) == {}
+
+
+def test_policy_rule_names_are_neutron_s():
+    from neutrino.policy import action_for
+    base = "/v2.0/floatingips/{floatingip_id}/port_forwardings"
+    assert [action_for(m, p) for m, p in (("POST", base), ("GET", base),
+                                          ("GET", base + "/{pf_id}"), ("PUT", base + "/{pf_id}"),
+                                          ("DELETE", base + "/{pf_id}"))] == [
+        "create_floatingip_port_forwarding", "get_floatingip_port_forwarding",
+        "get_floatingip_port_forwarding", "update_floatingip_port_forwarding",
+        "delete_floatingip_port_forwarding"]
+
+
+def test_extensions_are_listed(api):
+    aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    assert {"floating-ip-port-forwarding", "floating-ip-port-forwarding-description",
+            "floating-ip-port-forwarding-port-ranges", "floating-ip-port-forwarding-detail",
+            "expose-port-forwarding-in-fip"} <= aliases
