@@ -83,10 +83,10 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     rows; a segment (enqueued when deleted) its own switch and localnet port; a subnet its DHCP row and the ports holding addresses in it (their
     DHCP references change); a port its LSP, its switch and its subnets' DHCP
     rows; a router its Logical_Router and everything on it (interface and
-    gateway LRPs, routes, SNAT and floating IP NATs, the load balancers of its floating
-    IPs' port forwardings (``ovn.port_forwarding``), distributed with
+    gateway LRPs, routes, SNAT and floating IP NATs, distributed with
     ``distributed_floating_ips``, gateway chassis from ``chassis``, see
-    ``desired.desired_routers``); a security group its port
+    ``desired.desired_routers``; the load balancers of its floating IPs' port
+    forwardings, ``ovn.port_forwarding``); a security group its port
     group and ACLs. A port also brings its groups' port groups and ACLs (so
     its memberships can always be written) and ``neutron_pg_drop`` is always
     in scope. An address group brings its two address sets (``ovn.address_groups``;
