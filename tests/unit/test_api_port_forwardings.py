@@ -1,6 +1,6 @@
 """Floating IP port forwardings through the API (extension floating-ip-port-forwarding and
 its -description, -port-ranges, expose-port-forwarding-in-fip companions): Neutron's
-pf_plugin rules and errors, and the balancers the NB sync derives."""
+pf_plugin rules and errors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import types
 import pytest
 from conftest import error_type
 from test_api_routers import add_interface, ext, outbox, private, router  # noqa: F401
-
-from neutrino.ovn.port_forwarding import desired_load_balancers, lb_name, unroll
 
 
 @pytest.fixture
@@ -128,34 +126,6 @@ def test_ranges_and_port_deletion(api, world):
     api.delete(f"/v2.0/ports/{w.port['id']}", expect=204)  # its forwardings go with it
     fip = api.get(f"/v2.0/floatingips/{w.fip['id']}").json()["floatingip"]
     assert fip["port_forwardings"] == [] and fip["router_id"] is None
-
-
-def pf_row(fip="f1", proto="tcp", ext=(2222, 2222), internal=(22, 22), ip="10.0.0.5"):
-    return types.SimpleNamespace(floatingip_id=fip, protocol=proto, internal_ip_address=ip,
-                                 external_port_start=ext[0], external_port_end=ext[1],
-                                 internal_port_start=internal[0], internal_port_end=internal[1])
-
-
-def test_balancers_are_ml2_ovn_s():
-    fip = types.SimpleNamespace(id="f1", floating_ip_address="172.24.4.11", router_id="r1",
-                                revision_number=4)
-    lbs = desired_load_balancers(
-        [pf_row(), pf_row(ext=(80, 80), internal=(8080, 8080)), pf_row(proto="udp"),
-         pf_row(ext=(3000, 3001), internal=(53, 53))],
-        {"f1": fip}, lambda r: f"neutron-{r}")
-    tcp = lbs[lb_name("f1", "tcp")]
-    assert tcp.name == "pf-floatingip-f1-tcp" and tcp.router == "neutron-r1"
-    assert dict(tcp.vips) == {"172.24.4.11:2222": "10.0.0.5:22", "172.24.4.11:80": "10.0.0.5:8080"}
-    assert dict(tcp.external_ids) == {"neutron:device_owner": "port_forwarding_plugin",
-                                      "neutron:fip_id": "f1", "neutron:router_name": "neutron-r1",
-                                      "neutron:revision_number": "4"}
-    assert dict(lbs["pf-floatingip-f1-udp"].vips) == {"172.24.4.11:2222": "10.0.0.5:22"}
-    # a range is unrolled into one balancer per external port (N:1 here)
-    assert dict(lbs["pf-floatingip-f1-tcp-3001"].vips) == {"172.24.4.11:3001": "10.0.0.5:53"}
-    assert unroll(pf_row(ext=(10, 12), internal=(20, 22))) == [(10, 20), (11, 21), (12, 22)]
-    # a floating IP without a router has no balancer
-    unrouted = types.SimpleNamespace(**{**vars(fip), "router_id": None})
-    assert desired_load_balancers([pf_row()], {"f1": unrouted}, str) == {}
 
 
 def test_policy_rule_names_are_neutron_s():
