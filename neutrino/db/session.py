@@ -63,6 +63,15 @@ RETRYABLE_CONSTRAINTS = {
     "pk_network_segment_ranges": "network_segment_ranges.id",
     "uq_network_segment_ranges": ("network_segment_ranges.default, "
                                   "network_segment_ranges.network_type"),
+    # the same port forwarding created twice at once: the re-run reports the collision (400)
+    "uq_portforwardings_external": ("portforwardings.floatingip_id, portforwardings.protocol, "
+                                    "portforwardings.external_port_start, "
+                                    "portforwardings.external_port_end"),
+    "uq_portforwardings_internal": ("portforwardings.protocol, "
+                                    "portforwardings.internal_neutron_port_id, "
+                                    "portforwardings.internal_ip_address, "
+                                    "portforwardings.internal_port_start, "
+                                    "portforwardings.internal_port_end"),
 }
 # PostgreSQL SQLSTATEs for serialization failure and deadlock.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
