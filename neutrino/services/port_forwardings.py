@@ -319,12 +319,15 @@ def _check_collisions(session: Session, row: PortForwarding) -> None:
 
 
 def _changed(session: Session, fip: FloatingIP) -> None:
-    """Bump the floating IP, free its router after its last forwarding, and
-    enqueue the router for the NB sync."""
+    """Bump the floating IP, enqueue its router for the NB sync; ``status``
+    ACTIVE while it forwards, DOWN and no router after its last forwarding."""
     if fip.router_id:
         common.enqueue_ovn(session, "router", fip.router_id)
-    if session.scalar(select(PortForwarding.id).where(PortForwarding.floatingip_id == fip.id)
-                      .limit(1)) is None and fip.fixed_port_id is None:
-        fip.router_id = None
+    if fip.fixed_port_id is None:  # ACTIVE while forwarding, as ML2/OVN's driver sets it
+        forwarding = session.scalar(select(PortForwarding.id).where(
+            PortForwarding.floatingip_id == fip.id).limit(1)) is not None
+        fip.status = "ACTIVE" if forwarding else "DOWN"
+        if not forwarding:
+            fip.router_id = None
     common.touch(fip)
 

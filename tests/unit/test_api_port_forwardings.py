@@ -45,6 +45,7 @@ def test_crud_and_floating_ip_body(api, world):
         "tcp", 2222, 22, "ssh", "2222:2222", "22:22")
     fip = api.get(f"/v2.0/floatingips/{w.fip['id']}").json()["floatingip"]
     assert fip["router_id"] == w.router["id"] and fip["port_id"] is None
+    assert fip["status"] == "ACTIVE"
     assert fip["port_forwardings"] == [{
         "id": pf["id"], "protocol": "tcp", "internal_port": 22, "external_port": 2222,
         "internal_port_id": w.port["id"], "internal_ip_address": pf["internal_ip_address"]}]
@@ -60,6 +61,7 @@ def test_crud_and_floating_ip_body(api, world):
     assert error_type(resp) == "PortForwardingNotFound"
     fip = api.get(f"/v2.0/floatingips/{w.fip['id']}").json()["floatingip"]
     assert fip["router_id"] is None and fip["port_forwardings"] == []
+    assert fip["status"] == "DOWN"
 
 
 def test_port_and_forwardings_exclude_each_other(api, world):
