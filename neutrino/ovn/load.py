@@ -37,7 +37,7 @@ from neutrino.db.models import (AddressAssociation, AddressGroup, FloatingIP, IP
                                 Network, NetworkSegment, Port, PortBinding, PortForwarding, Router,
                                 SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet,
                                 SubnetPool)
-from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, ROUTER_OWNERS,
+from neutrino.ovn.desired import (EXT_GW_PORT_ID, EXT_NETWORK_NAME, LRP_PREFIX, ROUTER_OWNERS,
                                   Desired, desired_state, localnet_name, lrp_name, router_name,
                                   switch_name)
 from neutrino.ovn import load_extras
@@ -180,8 +180,15 @@ _AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.a
 def _with_load_balancers(forwardings: Iterable[Any], floating_ips: Iterable[Any],
                          desired: Desired) -> Desired:
     """``desired`` with the balancers of the port forwardings of ``floating_ips``
-    on routers it holds (``ovn.port_forwarding``)."""
-    balancers = desired_load_balancers(forwardings, {f.id: f for f in floating_ips}, router_name)
+    on routers it holds, and on the switches of their interfaces (``ovn.port_forwarding``)."""
+    gateways = {lrp_name(r.external_ids[EXT_GW_PORT_ID]) for r in desired.routers.values()
+                if r.external_ids.get(EXT_GW_PORT_ID)}
+    switches: dict[str, list[str]] = defaultdict(list)
+    for lrp in desired.router_ports.values():
+        if lrp.name not in gateways and lrp.external_ids.get(EXT_NETWORK_NAME):
+            switches[lrp.router].append(lrp.external_ids[EXT_NETWORK_NAME])
+    balancers = desired_load_balancers(forwardings, {f.id: f for f in floating_ips}, router_name,
+                                       switches)
     return dataclasses.replace(desired, load_balancers={
         n: b for n, b in balancers.items() if b.router in desired.routers})
 

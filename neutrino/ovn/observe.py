@@ -175,11 +175,16 @@ class _Reader:
     def _load_balancers(self, scope: Scope | None) -> dict[str, list[Found]]:
         """Port forwarding balancers (``ovn.port_forwarding.is_owned``): all, or
         those of the scope's routers (by ``neutron:router_name`` or by being in
-        their ``load_balancer``), each with the owned router holding it."""
+        their ``load_balancer``), each with the owned router and switches holding it."""
         held: dict[uuid.UUID, str] = {}
         for lr in self.tables[LR].rows.values():
             if lr.name.startswith(ROUTER_PREFIX):
                 held.update((b.uuid, lr.name) for b in lr.load_balancer)
+        on_switches: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for ls in self.tables[LS].rows.values():
+            if ls.name.startswith(SWITCH_PREFIX):
+                for b in ls.load_balancer:
+                    on_switches[b.uuid].append(ls.name)
         found: dict[str, list[Found]] = defaultdict(list)
         for r in self.tables[LB].rows.values():
             ext = dict(r.external_ids)
@@ -188,7 +193,8 @@ class _Reader:
                                         and ext.get(pf.EXT_ROUTER_NAME) not in scope.routers):
                 continue
             found[r.name].append(Found(r.uuid, pf.LoadBalancer(
-                r.name, r.protocol[0] if r.protocol else "", dict(r.vips), ext, router)))
+                r.name, r.protocol[0] if r.protocol else "", dict(r.vips), ext, router,
+                tuple(sorted(on_switches.get(r.uuid, ()))))))
         for rows in found.values():
             rows.sort(key=lambda f: str(f.uuid))
         return dict(found)

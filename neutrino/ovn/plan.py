@@ -51,7 +51,7 @@ COLUMNS = {
     ACL: ("action", "external_ids"),
     DNS: ("records", "external_ids"),
     AS: ("addresses", "external_ids"),
-    LB: ("router", "protocol", "vips", "external_ids"),
+    LB: ("router", "protocol", "vips", "external_ids", "switches"),
 }
 
 

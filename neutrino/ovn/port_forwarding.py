@@ -11,8 +11,11 @@ balancer of its own per external port, ``pf-floatingip-<fip id>-<protocol>-<port
 marks the row as owned), ``neutron:fip_id``, ``neutron:router_name`` and
 ``neutron:revision_number`` (the floating IP's revision). The balancer sits in
 its router's ``load_balancer`` column (``LoadBalancer.router``, not a column of
-the row); ovn-northd then DNATs the VIP on the router and answers ARP for the
-floating IP on the gateway port, whose subnet holds it.
+the row) and, as ML2/OVN adds it (``_port_forwarding_created``: OVN does not yet
+apply a router's balancers to its switches, rhbz#2043543), in that of the switch
+of each of the router's interfaces (``LoadBalancer.switches``), so instances on
+them reach the floating IP's ports too; ovn-northd DNATs the VIP on the router
+and answers ARP for the floating IP on the gateway port, whose subnet holds it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ class LoadBalancer:
     vips: Mapping[str, str] = field(default_factory=dict)
     external_ids: Mapping[str, str] = field(default_factory=dict)
     router: str = ""  # not a column: the Logical_Router referring to it
+    # not a column: the Logical_Switches of the router's interfaces referring to it
+    switches: tuple[str, ...] = ()
 
 
 def lb_name(fip_id: str, protocol: str, external_port: int | None = None) -> str:
@@ -64,11 +69,15 @@ def unroll(pf: Any) -> list[tuple[int, int]]:
 
 
 def desired_load_balancers(forwardings: Iterable[Any], floating_ips: Mapping[str, Any],
-                           router_name: Any) -> dict[str, LoadBalancer]:
+                           router_name: Any,
+                           switches: Mapping[str, Iterable[str]] | None = None
+                           ) -> dict[str, LoadBalancer]:
     """Balancers by name for ``forwardings`` (rows of ``portforwardings``) whose
     floating IP (``floating_ips``: id -> row with ``floating_ip_address``,
     ``router_id``, ``revision_number``) has a router; ``router_name`` maps a
-    router id to its Logical_Router name."""
+    router id to its Logical_Router name, ``switches`` a Logical_Router name to
+    the switches of its interfaces."""
+    switches = switches or {}
     vips: dict[str, dict[str, str]] = defaultdict(dict)
     owner: dict[str, Any] = {}
     for pf in forwardings:
@@ -86,5 +95,6 @@ def desired_load_balancers(forwardings: Iterable[Any], floating_ips: Mapping[str
         router = router_name(fip.router_id)
         result[name] = LoadBalancer(name, protocol, vips[name], {
             EXT_DEVICE_OWNER: OWNER, EXT_FIP_ID: fip.id, EXT_ROUTER_NAME: router,
-            EXT_REVISION: str(fip.revision_number)}, router)
+            EXT_REVISION: str(fip.revision_number)}, router,
+            tuple(sorted(set(switches.get(router, ())))))
     return result

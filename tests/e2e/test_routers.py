@@ -424,6 +424,8 @@ def test_port_forwardings_reach_the_instance_and_end_on_deletion(world):
     assert wait_until(lambda: udp_ask(upstream, address, 2222), 10,
                       "UDP to <fip>:2222") == instance
     assert connect_to(world, upstream, address, 3001) == instance  # N:1 range
+    # from inside the network too (the balancer is on the interface's switch, as ML2/OVN)
+    assert connect_to(world, ns, address, 2222) == instance
     assert connect_to(world, upstream, address, 2223, timeout=0.5) is None  # no forwarding
     with world.aio.client("l3p") as c:
         assert c.delete(f"{base}/{pfs['tcp']['id']}").status_code == 204

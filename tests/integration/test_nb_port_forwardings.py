@@ -67,6 +67,10 @@ def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_o
     assert set(found) == {tcp, udp}
     assert found[tcp][:2] == ("tcp", {f"{address}:2222": f"{vm_ip}:22"})
     assert found[udp][:2] == ("udp", {f"{address}:5353": f"{vm_ip}:53"})
+    with nb.ovsdb_connection.lock:  # on the interface's switch too, not the external one
+        on = {s: {b.name for b in nb.lookup("Logical_Switch", f"neutron-{s}").load_balancer}
+              for s in (net["id"], ext["id"])}
+    assert on == {net["id"]: {tcp, udp}, ext["id"]: set()}
     ext_ids = found[tcp][2]
     assert (ext_ids["neutron:device_owner"], ext_ids["neutron:fip_id"],
             ext_ids["neutron:router_name"]) == ("port_forwarding_plugin", fip["id"],
@@ -81,7 +85,8 @@ def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_o
     drain(sync)
     found = balancers(nb, r["id"])
     assert found[f"{tcp}-3001"][1] == {f"{address}:3001": f"{vm_ip}:4001"}
-    assert not sync.audit(repair=False).has_drift
+    drift = sync.audit(repair=False)
+    assert not drift.has_drift, [(c.key, c.columns, c.row) for c in drift.changes]
 
     # a balancer deleted by hand is drift; the repair puts it back on the router
     ovn_lab.deployment.central.nbctl("lb-del", tcp)

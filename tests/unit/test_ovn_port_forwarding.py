@@ -38,8 +38,8 @@ def test_balancers_are_ml2_ovn_s():
 
 
 def test_balancer_plan_adds_moves_and_deletes():
-    """The sync's plan and commands for balancers: added into the router's
-    ``load_balancer``, moved (delete + add) when the router changes, VIPs set in place,
+    """The sync's plan and commands for balancers: added into the router's (and its
+    interfaces' switches') ``load_balancer``, moved (delete + add) when the router changes, VIPs set in place,
     a stray one of a scoped router deleted."""
     import uuid
     from unittest import mock
@@ -53,7 +53,8 @@ def test_balancer_plan_adds_moves_and_deletes():
     from neutrino.ovn.port_forwarding import LoadBalancer
 
     lb = LoadBalancer("pf-floatingip-f1-tcp", "tcp", {"1.2.3.4:22": "10.0.0.5:22"},
-                      {"neutron:device_owner": "port_forwarding_plugin"}, "neutron-r1")
+                      {"neutron:device_owner": "port_forwarding_plugin"}, "neutron-r1",
+                      ("neutron-n1",))
     routers = {n: LogicalRouter(n) for n in ("neutron-r1", "neutron-r2")}
     desired = Desired(routers=routers, load_balancers={lb.name: lb})
     nb_routers = {n: [Found(uuid.uuid4(), r)] for n, r in routers.items()}
@@ -62,9 +63,11 @@ def test_balancer_plan_adds_moves_and_deletes():
 
     changes = plan(desired, Observed(routers=nb_routers), scope)
     assert [(c.action, c.table) for c in changes] == [(ADD, "Load_Balancer")]
-    [cmd] = nb_commands(api, changes, Observed(routers=nb_routers))
+    cmd, on_switches = nb_commands(api, changes, Observed(routers=nb_routers))
     assert isinstance(cmd, ChildAddCommand) and cmd.column == "load_balancer"
     assert cmd.parent == nb_routers["neutron-r1"][0].uuid and cmd.columns["protocol"] == ["tcp"]
+    assert (on_switches.names, on_switches.value, on_switches.remove) == (["neutron-n1"], cmd,
+                                                                          False)
 
     have = Found(uuid.uuid4(), dataclasses.replace(lb, router="neutron-r2",
                                                    vips={"1.2.3.4:22": "10.0.0.6:22"}))
@@ -73,13 +76,16 @@ def test_balancer_plan_adds_moves_and_deletes():
     assert change.action == SET and set(change.columns) == {"router", "vips"}
     cmds = nb_commands(api, [change], nb)
     api.lb_del.assert_called_with(have.uuid, if_exists=True)
-    assert isinstance(cmds[-1], ChildAddCommand)
+    assert isinstance(cmds[1], ChildAddCommand) and len(cmds) == 3  # del, add, on switches
 
     same_router = Observed(routers=nb_routers, load_balancers={lb.name: [
-        Found(have.uuid, dataclasses.replace(have.row, router="neutron-r1"))]})
+        Found(have.uuid, dataclasses.replace(have.row, router="neutron-r1",
+                                             switches=("neutron-n2",)))]})
     [change] = plan(desired, same_router, scope)
-    [cmd] = nb_commands(api, [change], same_router)
+    cmd, added, removed = nb_commands(api, [change], same_router)
     assert isinstance(cmd, DbReplaceCommand) and set(cmd.columns) == {"vips"}
+    assert (added.names, added.value, removed.names, removed.remove) == (
+        ["neutron-n1"], have.uuid, ["neutron-n2"], True)
 
     gone = plan(Desired(routers=routers), same_router, scope)
     assert [(c.action, c.key) for c in gone] == [(DEL, lb.name)]
