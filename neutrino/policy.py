@@ -157,6 +157,8 @@ RULES: list[oslo_policy.RuleDefault] = [
     # floatingip.py
     *_crud("floatingip"),
     *_attrs("floatingip", "c", ["floating_ip_address"], ADMIN),
+    # port_forwarding.py (a floating IP's sub-resource)
+    *_crud("floatingip_port_forwarding"),
     # security_group.py
     *_crud("security_group"),
     *_crud("security_group_rule"),
@@ -334,7 +336,9 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
     (``/v2.0/{collection}/{id}/tags[/{tag}]``, collection from ``collection_param``):
     GET -> ``get_<singular>``, else ``update_<singular>``; ``POST
     /v2.0/ports/{port_id}/explain`` -> ``explain_port``; ``/v2.0/log/<collection>...``
-    as ``/v2.0/<collection>...`` (``get_log``, ``get_loggable_resource``). ``None`` for routes without a
+    as ``/v2.0/<collection>...`` (``get_log``, ``get_loggable_resource``);
+    ``/v2.0/floatingips/{id}/port_forwardings[/{id}]`` -> ``<verb>_floatingip_port_forwarding``.
+    ``None`` for routes without a
     rule: ``/``, ``/v2.0/``, ``/v2.0/extensions...``. URL hyphens become underscores.
     """
     if not path.startswith("/v2.0/"):
@@ -360,6 +364,9 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
     if len(parts) >= 3 and parts[0] == "flavors" and parts[2] == "service_profiles":
         verb = {"GET": "get", "DELETE": "delete"}.get(method, "create")
         return f"{verb}_flavor_service_profile"
+    if parts[0] == "floatingips" and parts[2:3] == ["port_forwardings"]:
+        verb = {"GET": "get", "DELETE": "delete", "PUT": "update"}.get(method, "create")
+        return f"{verb}_floatingip_port_forwarding"
     if len(parts) >= 3 and not parts[2].startswith("{") and method != "GET":
         return parts[2]
     verb = {"GET": "get", "DELETE": "delete", "PUT": "update"}.get(method, "create")

@@ -45,7 +45,8 @@ def sb(ovn_lab: OvnLab, nb) -> object:
 def owned_rows(api) -> dict[str, set]:
     """``{table: uuids}`` of the NB rows neutrino owns: security group port groups
     (``neutron_pg_drop`` is shared and stays), routers, switches, DHCP options, DNS rows,
-    address groups' address sets, the network logs' meters, BFD rows of router ports."""
+    address groups' address sets, the network logs' meters, BFD rows of router ports,
+    port forwardings' load balancers."""
     with api.ovsdb_connection.lock:
         tables = api.tables
         return {
@@ -65,6 +66,9 @@ def owned_rows(api) -> dict[str, set]:
                       if r.external_ids.get("neutron:device_owner") == "logging-plugin"},
             "BFD": {r.uuid for r in tables["BFD"].rows.values()
                     if r.logical_port.startswith("lrp-")},
+            "Load_Balancer": {r.uuid for r in tables["Load_Balancer"].rows.values()
+                              if r.external_ids.get("neutron:device_owner")
+                              == "port_forwarding_plugin"},
         }
 
 
@@ -87,6 +91,8 @@ def delete_rows(nb, rows: dict[str, set]) -> None:
             txn.add(nb.meter_del(u, if_exists=True))
         for u in rows.get("BFD", ()):
             txn.add(nb.db_destroy("BFD", u))
+        for u in rows.get("Load_Balancer", ()):
+            txn.add(nb.lb_del(u, if_exists=True))
 
 
 @pytest.fixture

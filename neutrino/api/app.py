@@ -13,9 +13,9 @@ from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
                           explain, extensions, flavors, health, instances, l3_lists,
                           network_logs,
-                          ip_availability, metrics, port_bindings, quotas, rbac, resources,
-                          routers, scheduler, segment_ranges, subnetpools, tags, telemetry,
-                          trunks)
+                          ip_availability, metrics, port_bindings, port_forwardings, quotas,
+                          rbac, resources, routers, scheduler, segment_ranges, subnetpools, tags,
+                          telemetry, trunks)
 from neutrino.api.responses import JSONResponse
 from neutrino.metrics import exposition
 from neutrino.metrics.database import DatabaseCollector
@@ -70,6 +70,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(segment_ranges.router)
     app.include_router(port_bindings.router)  # before /v2.0/ports/{item_id}
     app.include_router(explain.router)
+    app.include_router(port_forwardings.router)  # /v2.0/floatingips/{id}/port_forwardings
     app.include_router(core)
     app.include_router(tags.router)
     app.include_router(quotas.router)

@@ -114,6 +114,21 @@ EXTENSIONS = {
                           "removing extra routes"),
     "fip-port-details": ("Floating IP Port Details Extension",
                          "Add port_details attribute to Floating IP resource"),
+    # floating IP port forwardings (services/port_forwardings.py, ovn/port_forwarding.py)
+    "floating-ip-port-forwarding": ("Floating IP Port Forwarding",
+                                    "Allow port forwarding from floating IP port to an "
+                                    "internal port"),
+    "floating-ip-port-forwarding-description": (
+        "Floating IP Port Forwarding new attribute description",
+        "Add a description field to Port Forwarding rules"),
+    "floating-ip-port-forwarding-port-ranges": ("Floating IP Port Forwarding support port "
+                                                "ranges", "Add support to port ranges"),
+    "floating-ip-port-forwarding-detail": ("Floating IP port forwarding detail",
+                                           "Allow list floating ip return more port "
+                                           "forwarding data, include'id' and "
+                                           "'internal_port_id'"),
+    "expose-port-forwarding-in-fip": ("Expose Floating IP port forwardings",
+                                      "Expose port forwarding fields in floating IP response"),
     "security-group": ("security-group", "The security groups extension."),
     "port-security": ("Port Security", "Provides port security"),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),

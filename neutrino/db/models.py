@@ -774,3 +774,35 @@ class SubPort(Base):
                                           index=True)
     segmentation_type: Mapped[str] = mapped_column(String(32))
     segmentation_id: Mapped[int] = mapped_column(Integer)
+
+
+class PortForwarding(Base):
+    """A floating IP port forwarding (extension ``floating-ip-port-forwarding``, Neutron's
+    ``portforwardings`` table): ``protocol`` traffic to the floating IP's
+    ``external_port_start..end`` goes to ``internal_ip_address`` of
+    ``internal_neutron_port_id`` at ``internal_port_start..end`` (a single port is a range
+    of one; an N:1 forwarding has one internal port). Unique per (floating IP, protocol,
+    external range) and per (protocol, internal port, address, internal range), as
+    Neutron's; gone with its floating IP or its internal port."""
+
+    __tablename__ = "portforwardings"
+    __table_args__ = (
+        UniqueConstraint("floatingip_id", "protocol", "external_port_start",
+                         "external_port_end", name="uq_portforwardings_external"),
+        UniqueConstraint("protocol", "internal_neutron_port_id", "internal_ip_address",
+                         "internal_port_start", "internal_port_end",
+                         name="uq_portforwardings_internal"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    floatingip_id: Mapped[str] = mapped_column(ForeignKey("floatingips.id", ondelete="CASCADE"),
+                                               index=True)
+    internal_neutron_port_id: Mapped[str] = mapped_column(
+        ForeignKey("ports.id", ondelete="CASCADE"), index=True)
+    protocol: Mapped[str] = mapped_column(String(40))
+    internal_ip_address: Mapped[str] = mapped_column(String(64))
+    internal_port_start: Mapped[int] = mapped_column(Integer)
+    internal_port_end: Mapped[int] = mapped_column(Integer)
+    external_port_start: Mapped[int] = mapped_column(Integer)
+    external_port_end: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(255), default="")

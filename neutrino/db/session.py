@@ -69,6 +69,15 @@ RETRYABLE_CONSTRAINTS = {
     "pk_subports": "subports.port_id",
     "uq_subports_trunk_segmentation": ("subports.trunk_id, subports.segmentation_type, "
                                        "subports.segmentation_id"),
+    # the same port forwarding created twice at once: the re-run reports the collision (400)
+    "uq_portforwardings_external": ("portforwardings.floatingip_id, portforwardings.protocol, "
+                                    "portforwardings.external_port_start, "
+                                    "portforwardings.external_port_end"),
+    "uq_portforwardings_internal": ("portforwardings.protocol, "
+                                    "portforwardings.internal_neutron_port_id, "
+                                    "portforwardings.internal_ip_address, "
+                                    "portforwardings.internal_port_start, "
+                                    "portforwardings.internal_port_end"),
 }
 # PostgreSQL SQLSTATEs for serialization failure and deadlock.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}

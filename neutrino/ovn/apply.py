@@ -22,7 +22,9 @@ removed from their parent's column; OVSDB deletes them once unreferenced
 rewrites only that group's ACLs, a port joining a group touches no other
 member. An address group's address sets are written before the ACLs that
 name them and deleted last; a changed set gets its ``addresses`` replaced in
-place, so ACLs referring to it are not touched.
+place, so ACLs referring to it are not touched. A port forwarding balancer is
+added into its router's ``load_balancer`` column (and its interfaces' switches')
+and deleted as a row (those references are weak).
 
 Sources: the changes and observed rows given; writes the NB through ovsdbapp
 and the commands of ``ovn.commands``.
@@ -38,10 +40,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from neutrino.ovn import bfd
-from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
+from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand, NamedRowsRefCommand
 from neutrino.ovn.desired import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
-from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, METER, NAT, PG,
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, METER, NAT, PG,
                                   POLICY, ROUTE, Observed, read_nb)
 from neutrino.ovn.dns import default_dns_servers
 from neutrino.ovn.plan import ADD, COLUMNS, DEL, SET, Change, plan
@@ -262,6 +264,51 @@ def _memberships(api: Any, c: Change, refs: _Refs) -> list[Any]:
     return cmds
 
 
+def _lb_columns(c: Change, columns: Iterable[str]) -> dict[str, Any]:
+    values = _plain({k: getattr(c.row, k) for k in columns if k not in ("router", "switches")})
+    if "protocol" in values:  # an optional (0..1) column
+        values["protocol"] = [values["protocol"]] if values["protocol"] else []
+    return values
+
+
+def _add_load_balancer(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    """A port forwarding balancer, inserted into its router's ``load_balancer``
+    (a weak reference: deleting the balancer drops it from the router)."""
+    if c.row.router not in refs.router:
+        raise LookupError(f"router {c.row.router} of load balancer {c.key} is neither in NB "
+                          "nor added")
+    add = ChildAddCommand(api, LB, LR, refs.router[c.row.router], "load_balancer",
+                          name=c.key, **_lb_columns(c, COLUMNS[LB]))
+    return [add] + _lb_switches(api, c, add, c.row.switches, refs)
+
+
+def _lb_switches(api: Any, c: Change, lb: Any, switches: Iterable[str], refs: _Refs,
+                 remove: Iterable[str] = ()) -> list[Any]:
+    """Add the balancer ``lb`` (a UUID or the command adding it) to ``switches``
+    and drop it from ``remove``, by name: a switch out of the batch's scope is
+    found in the NB, one not there yet is skipped (the router's next sync or the
+    audit puts it there)."""
+    cmds = [NamedRowsRefCommand(api, LS, sorted(switches), "load_balancer", lb)]
+    if remove:
+        cmds.append(NamedRowsRefCommand(api, LS, sorted(remove), "load_balancer", lb,
+                                        remove=True))
+    return cmds
+
+
+def _set_load_balancer(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    if "router" in c.columns:  # on another router: delete, then add anew
+        return [api.lb_del(c.uuid, if_exists=True)] + _add_load_balancer(api, c, refs)
+    cmds = []
+    columns = [k for k in c.columns if k != "switches"]
+    if columns:
+        cmds.append(DbReplaceCommand(api, LB, c.uuid, **_lb_columns(c, columns)))
+    if "switches" in c.columns:
+        have = set(refs.observed.load_balancers[c.key][0].row.switches)
+        cmds += _lb_switches(api, c, c.uuid, set(c.row.switches) - have, refs,
+                             remove=have - set(c.row.switches))
+    return cmds
+
+
 def _del_child(api: Any, c: Change, refs: _Refs) -> list[Any]:
     """Drop a child row from its parent, unless the parent goes (or moves)."""
     if c.parent_uuid is None or c.parent_uuid in refs.gone[c.table]:
@@ -324,6 +371,8 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (ROUTE, {DEL: _del_route}), (ROUTE, {SET: _set_route}), (ROUTE, {ADD: _add_child}),
     (NAT, {DEL: _del_child}), (NAT, {SET: _replace}), (NAT, {ADD: _add_child}),
     (POLICY, {DEL: _del_child}), (POLICY, {SET: _replace}), (POLICY, {ADD: _add_child}),
+    (LB, {DEL: _delete("lb_del", if_exists=True)}), (LB, {SET: _set_load_balancer}),
+    (LB, {ADD: _add_load_balancer}),
     (LR, {DEL: _del_router}),
     (LS, {DEL: _delete("ls_del", if_exists=True)}),
     (DHCP, {DEL: _delete("dhcp_options_del")}),

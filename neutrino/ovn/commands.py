@@ -67,3 +67,25 @@ class ChildAddCommand(cmd.BaseCommand):
 
     def post_commit(self, txn: Any) -> None:
         self.result = txn.get_insert_uuid(self.result) or self.result
+
+
+class NamedRowsRefCommand(cmd.BaseCommand):
+    """Add ``value`` to (or with ``remove``, drop it from) the set column ``column``
+    of each row of ``table`` named in ``names`` that exists; a name without a row is
+    skipped. ``value`` may be a UUID or a command of the same transaction that
+    inserted the row it refers to (a port forwarding balancer put on switches)."""
+
+    def __init__(self, api: Any, table: str, names: Any, column: str, value: Any,
+                 remove: bool = False) -> None:
+        super().__init__(api)
+        self.table = table
+        self.names = list(names)
+        self.column = column
+        self.value = value
+        self.remove = remove
+
+    def run_idl(self, txn: Any) -> None:
+        value = idlutils.db_replace_record(self.value)
+        for name in self.names:
+            for row in idlutils.rows_by_value(self.api.idl, self.table, "name", name):
+                (row.delvalue if self.remove else row.addvalue)(self.column, value)

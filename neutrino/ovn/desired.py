@@ -33,6 +33,7 @@ from neutrino.ovn import port_dhcp, router_az
 from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn.trunks import child_of
+from neutrino.ovn.port_forwarding import LoadBalancer
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
 from neutrino.services.segment_switches import domain_of, own_switch_segments
@@ -247,6 +248,8 @@ class Desired:
     dns: Mapping[str, Dns] = field(default_factory=dict)  # by switch name (``ovn.dns``)
     address_sets: Mapping[str, AddressSet] = field(default_factory=dict)  # by name
     meters: Mapping[str, Any] = field(default_factory=dict)  # ``network_log.Meter`` by name
+    # port forwardings' balancers by name, each on its router (``ovn.port_forwarding``)
+    load_balancers: Mapping[str, LoadBalancer] = field(default_factory=dict)
 
 
 def switch_name(network_id: str) -> str:

@@ -14,7 +14,7 @@ of ``ovn.desired`` and ``ovn.security_groups``.
 
 Sources: the SQLAlchemy models of ``neutrino.db.models`` (networks, segments,
 subnets, ports, IP allocations, routers, floating IPs, security groups, their
-rules and port bindings, address groups and their addresses) and, for gateway chassis, a ``chassis`` mapping
+rules and port bindings, address groups and their addresses, port forwardings) and, for gateway chassis, a ``chassis`` mapping
 (gateway-capable SB chassis name -> physical networks, see ``ovn.chassis``).
 Writes nothing.
 """
@@ -34,14 +34,15 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino.db.models import (AddressAssociation, AddressGroup, FloatingIP, IPAllocation,
-                                Network, NetworkSegment, Port, PortBinding, Router,
+                                Network, NetworkSegment, Port, PortBinding, PortForwarding, Router,
                                 SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet,
                                 SubnetPool)
-from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, ROUTER_OWNERS,
+from neutrino.ovn.desired import (EXT_GW_PORT_ID, EXT_NETWORK_NAME, LRP_PREFIX, ROUTER_OWNERS,
                                   Desired, desired_state, localnet_name, lrp_name, router_name,
                                   switch_name)
 from neutrino.ovn import load_extras
 from neutrino.ovn.address_groups import address_set_names, desired_address_sets
+from neutrino.ovn.port_forwarding import desired_load_balancers
 from neutrino.ovn.security_groups import PG_DROP, pg_name
 from neutrino.services.dns import DNS_DOMAIN_DEFAULT
 
@@ -85,7 +86,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     rows; a router its Logical_Router and everything on it (interface and
     gateway LRPs, routes, SNAT and floating IP NATs, distributed with
     ``distributed_floating_ips``, gateway chassis from ``chassis``, see
-    ``desired.desired_routers``); a security group its port
+    ``desired.desired_routers``; the load balancers of its floating IPs' port
+    forwardings, ``ovn.port_forwarding``); a security group its port
     group and ACLs. A port also brings its groups' port groups and ACLs (so
     its memberships can always be written) and ``neutron_pg_drop`` is always
     in scope. An address group brings its two address sets (``ovn.address_groups``;
@@ -155,7 +157,10 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         router_ports=frozenset(lrp_name(p.id) for p in router_ports),
         port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}),
         address_sets=frozenset(n for g in ag_ids for n in address_set_names(g)))
-    desired = _with_address_sets(groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
+    forwardings = _in(session, lambda c: select(PortForwarding.__table__).where(
+        PortForwarding.floatingip_id.in_(c)), [f.id for f in floating_ips])
+    desired = _with_load_balancers(forwardings, floating_ips, _with_address_sets(
+        groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
                                 router_ports=router_ports, floating_ips=floating_ips,
                                 floating_macs={p.id: p.mac_address for p in floating_macs},
@@ -168,11 +173,27 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                                            dns_domain=dns_domain,
                                                            servers=dns_servers),
                                 migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
-                                    PortBinding.port_id.in_(c)), {p.id for p in ports}))))
+                                    PortBinding.port_id.in_(c)), {p.id for p in ports})))))
     return scope, load_extras.with_logs(session, desired, log_limits)
 
 
 _AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.address)
+
+
+def _with_load_balancers(forwardings: Iterable[Any], floating_ips: Iterable[Any],
+                         desired: Desired) -> Desired:
+    """``desired`` with the balancers of the port forwardings of ``floating_ips``
+    on routers it holds, and on the switches of their interfaces (``ovn.port_forwarding``)."""
+    gateways = {lrp_name(r.external_ids[EXT_GW_PORT_ID]) for r in desired.routers.values()
+                if r.external_ids.get(EXT_GW_PORT_ID)}
+    switches: dict[str, list[str]] = defaultdict(list)
+    for lrp in desired.router_ports.values():
+        if lrp.name not in gateways and lrp.external_ids.get(EXT_NETWORK_NAME):
+            switches[lrp.router].append(lrp.external_ids[EXT_NETWORK_NAME])
+    balancers = desired_load_balancers(forwardings, {f.id: f for f in floating_ips}, router_name,
+                                       switches)
+    return dataclasses.replace(desired, load_balancers={
+        n: b for n, b in balancers.items() if b.router in desired.routers})
 
 
 def _with_address_sets(groups: Iterable[Any], addresses: Iterable[Any], desired: Desired) -> Desired:
@@ -232,7 +253,10 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
     allocations = session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
                                          IPAllocation.ip_address)).all()
     groups = session.execute(select(AddressGroup.id, AddressGroup.revision_number)).all()
-    desired = _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
+    floating_ips = session.execute(select(FloatingIP.__table__)).all()
+    desired = _with_load_balancers(
+        session.execute(select(PortForwarding.__table__)).all(), floating_ips,
+        _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
         session.execute(select(Network.__table__)).all(),
         session.execute(select(Subnet.__table__)).all(),
         ports, allocations,
@@ -240,7 +264,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         segments=session.execute(select(NetworkSegment.__table__)).all(),
         routers=session.execute(select(Router.__table__)).all(),
         router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
-        floating_ips=session.execute(select(FloatingIP.__table__)).all(),
+        floating_ips=floating_ips,
         floating_macs={p.id: p.mac_address for p in ports
                        if p.device_owner == c.DEVICE_OWNER_FLOATINGIP},
         distributed_floating_ips=distributed_floating_ips, chassis=chassis,
@@ -251,7 +275,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         pool_scopes=_pool_scopes(session),
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
                                       servers=dns_servers),
-        migrations=dict(session.execute(_MIGRATIONS).all())))
+        migrations=dict(session.execute(_MIGRATIONS).all()))))
     return load_extras.with_logs(session, desired, log_limits)
 
 

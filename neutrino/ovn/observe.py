@@ -24,7 +24,8 @@ hand is read too (and a repair removes it). A DHCP row with ``port_id`` besides
 marked with its group id, and ``neutron_pg_drop``, is owned with all its ACLs
 (``ovn.security_groups``); an LSP's memberships in owned port groups are read
 as its ``port_groups``. An address set named ``ag_*`` marked with its address
-group's id is owned (``ovn.address_groups``).
+group's id is owned (``ovn.address_groups``), and so is a ``Load_Balancer`` whose
+``neutron:device_owner`` is ``port_forwarding_plugin`` (``ovn.port_forwarding``).
 
 Source: the in-memory NB replica of ``ovn.idl`` (``api.idl``, read through
 the ``name`` indexes); ownership as ``ovn.desired`` and
@@ -44,6 +45,7 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from neutrino.ovn import address_groups as ag
 from neutrino.ovn import idl as ovn_idl
 from neutrino.ovn.address_groups import AddressSet
+from neutrino.ovn import port_forwarding as pf
 from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, PROVNET_PREFIX,
                                   ROUTER_PREFIX, SWITCH_PREFIX, DhcpOptions, GatewayChassis,
                                   LogicalRouter, LogicalRouterPort, LogicalSwitch,
@@ -62,6 +64,7 @@ PG, ACL = PortGroup.TABLE, Acl.TABLE
 DNS = Dns.TABLE
 AS = AddressSet.TABLE
 METER = Meter.TABLE
+LB = pf.LoadBalancer.TABLE
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class Observed:
     address_sets: Mapping[str, list[Found]] = field(default_factory=dict)  # by name
     # logging meters by name (``ovn.network_log``); ``parent_uuid``: its Meter_Band
     meters: Mapping[str, list[Found]] = field(default_factory=dict)
+    load_balancers: Mapping[str, list[Found]] = field(default_factory=dict)  # by name
 
 
 def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = (),
@@ -157,6 +161,7 @@ class _Reader:
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
         return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp, dns=dns,
                         address_sets=self._address_sets(scope), meters=self._meters(),
+                        load_balancers=self._load_balancers(scope),
                         **self._routing(scope, router_port_names), **self._port_groups(scope))
 
     def _address_sets(self, scope: Scope | None) -> dict[str, list[Found]]:
@@ -181,6 +186,33 @@ class _Reader:
                 found[r.name].append(Found(r.uuid, Meter(
                     r.name, band.rate, band.burst_size, r.unit, bool(_first(r.fair)),
                     dict(r.external_ids)), band.uuid))
+        return dict(found)
+
+    def _load_balancers(self, scope: Scope | None) -> dict[str, list[Found]]:
+        """Port forwarding balancers (``ovn.port_forwarding.is_owned``): all, or
+        those of the scope's routers (by ``neutron:router_name`` or by being in
+        their ``load_balancer``), each with the owned router and switches holding it."""
+        held: dict[uuid.UUID, str] = {}
+        for lr in self.tables[LR].rows.values():
+            if lr.name.startswith(ROUTER_PREFIX):
+                held.update((b.uuid, lr.name) for b in lr.load_balancer)
+        on_switches: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for ls in self.tables[LS].rows.values():
+            if ls.name.startswith(SWITCH_PREFIX):
+                for b in ls.load_balancer:
+                    on_switches[b.uuid].append(ls.name)
+        found: dict[str, list[Found]] = defaultdict(list)
+        for r in self.tables[LB].rows.values():
+            ext = dict(r.external_ids)
+            router = held.get(r.uuid, "")
+            if not pf.is_owned(ext) or (scope is not None and router not in scope.routers
+                                        and ext.get(pf.EXT_ROUTER_NAME) not in scope.routers):
+                continue
+            found[r.name].append(Found(r.uuid, pf.LoadBalancer(
+                r.name, r.protocol[0] if r.protocol else "", dict(r.vips), ext, router,
+                tuple(sorted(on_switches.get(r.uuid, ()))))))
+        for rows in found.values():
+            rows.sort(key=lambda f: str(f.uuid))
         return dict(found)
 
     def _dns(self) -> dict[str, list[Found]]:

@@ -27,8 +27,9 @@ from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER
                                   network_id_of)
 from neutrino.ovn.load import Scope
 from neutrino.ovn.address_groups import EXT_AG_ID
-from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, METER, NAT, PG,
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, METER, NAT, PG,
                                   POLICY, ROUTE, Found, Observed)
+from neutrino.ovn.port_forwarding import EXT_FIP_ID as EXT_PF_FIP_ID
 from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
 
@@ -52,6 +53,7 @@ COLUMNS = {
     DNS: ("records", "external_ids"),
     AS: ("addresses", "external_ids"),
     METER: ("rate", "burst_size", "unit", "fair", "external_ids"),
+    LB: ("router", "protocol", "vips", "external_ids", "switches"),
 }
 
 
@@ -94,6 +96,8 @@ class Change:
             return f"address_group {row.external_ids[EXT_AG_ID]}"
         if self.table == METER:
             return "network logs (all)"
+        if self.table == LB:
+            return f"floatingip {row.external_ids[EXT_PF_FIP_ID]} (port forwardings)"
         if self.table in (LRP, GWC):
             lrp = row.name if self.table == LRP else row.port
             return f"port {lrp[len(LRP_PREFIX):]}"
@@ -141,14 +145,30 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
                                     if n.startswith(PROVNET_PREFIX) and f.parent_uuid in on_scope}
     changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
     return changes + _plan_routing(desired, observed, scope) + _plan_port_groups(
-        desired, observed, scope) + _plan_address_sets(desired, observed, scope) + _plan_meters(
-        getattr(desired, "meters", {}), getattr(observed, "meters", {}))
+        desired, observed, scope) + _plan_address_sets(desired, observed, scope) + \
+        _plan_load_balancers(desired, observed, scope) + _plan_meters(
+            getattr(desired, "meters", {}), getattr(observed, "meters", {}))
 
 
 def _plan_meters(desired: Mapping[str, Any], observed: Mapping[str, list[Found]]) -> list[Change]:
     """The logging meters (``ovn.network_log``): always all of them, whatever the scope."""
     return [c for name in sorted(desired.keys() | observed.keys())
             for c in _plan_rows(METER, name, desired.get(name), observed.get(name, []))]
+
+
+def _plan_load_balancers(desired: Desired, observed: Observed,
+                         scope: Scope | None) -> list[Change]:
+    """Port forwarding balancers by name: those of the scope's routers (all
+    without a scope); a SET naming ``router`` moves the balancer."""
+    names = desired.load_balancers.keys() | observed.load_balancers.keys()
+    if scope is not None:
+        names = {n for n in names if n in observed.load_balancers
+                 or desired.load_balancers[n].router in scope.routers}
+    changes: list[Change] = []
+    for name in sorted(names):
+        changes += _plan_rows(LB, name, desired.load_balancers.get(name),
+                              observed.load_balancers.get(name, []))
+    return changes
 
 
 def _plan_address_sets(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:

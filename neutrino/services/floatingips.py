@@ -21,7 +21,7 @@ from neutrino import errors, policy
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges, usage
 from neutrino.notifiers import nova
-from neutrino.services import common, listing, ports, rbac, service_subnets
+from neutrino.services import common, listing, port_forwardings, ports, rbac, service_subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -116,6 +116,8 @@ def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],
             changed = _disassociate(session, fip)
         elif "port_id" in data or "fixed_ip_address" in data:
             port_id = data.get("port_id", fip.fixed_port_id)
+            if port_id is not None:
+                port_forwardings.check_floatingip_free(session, fip.id)
             if port_id is None:
                 if data.get("fixed_ip_address") is not None:
                     raise errors.BadRequest("fixed_ip_address cannot be specified without a "
@@ -139,6 +141,7 @@ def delete_floatingip(env: Env, ctx: Context, fip_id: str, if_match: int | None 
     def run(session: Session) -> None:
         fip = find_visible(session, ctx, fip_id)
         common.check_if_match(fip, if_match)
+        port_forwardings.check_floatingip_free(session, fip.id)
         if fip.router_id:
             common.enqueue_ovn(session, "router", fip.router_id)
         nova.floatingip_changed(session, env.settings, fip.fixed_port_id, None)
@@ -153,7 +156,8 @@ def delete_floatingip(env: Env, ctx: Context, fip_id: str, if_match: int | None 
 
 
 def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
-    """API dicts for floating IP rows, with ``port_details`` (extension fip-port-details)."""
+    """API dicts for floating IP rows, with ``port_details`` (extension fip-port-details)
+    and ``port_forwardings`` (expose-port-forwarding-in-fip)."""
     rows = list(rows)
     if not rows:
         return []
@@ -167,6 +171,8 @@ def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | 
                              "mac_address": p.mac_address, "admin_state_up": p.admin_state_up,
                              "status": p.status, "device_id": p.device_id,
                              "device_owner": p.device_owner}
+    forwardings = port_forwardings.for_floatingips(session, [r.id for r in rows]) \
+        if want("port_forwardings") else {}
     result = []
     for r in rows:
         d = common.api_dict(r, tags.get(r.id, []))
@@ -174,6 +180,7 @@ def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | 
         d.pop("name")  # floating IPs have no name in the API
         d["port_id"] = d.pop("fixed_port_id")
         d["port_details"] = details.get(r.fixed_port_id)
+        d["port_forwardings"] = forwardings.get(r.id, [])
         d["dns_name"] = d["dns_domain"] = ""  # dns-integration without an external DNS
         result.append(d)
     return result
@@ -271,7 +278,7 @@ def _associate(session: Session, ctx: Context, fip: FloatingIP, port_id: str,
     if taken is not None:
         raise errors.FloatingIPPortAlreadyAssociated(fip.floating_ip_address, fip.id, port.id, ip,
                                                      fip.floating_network_id)
-    router_id = _router_for(session, fip.floating_network_id, subnet_id)
+    router_id = router_for(session, fip.floating_network_id, subnet_id)
     if router_id is None:
         raise errors.ExternalGatewayForFloatingIPNotFound(subnet_id, fip.floating_network_id,
                                                           port.id)
@@ -293,7 +300,7 @@ def _disassociate(session: Session, fip: FloatingIP) -> bool:
     return True
 
 
-def _router_for(session: Session, external_network_id: str, subnet_id: str) -> str | None:
+def router_for(session: Session, external_network_id: str, subnet_id: str) -> str | None:
     """The router with a gateway on the external network and an interface on the
     subnet, preferring the one whose interface holds the subnet's gateway_ip
     (Neutron ``_get_router_for_floatingip``)."""

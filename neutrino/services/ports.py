@@ -26,8 +26,8 @@ from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, PortBin
                                 SecurityGroupPortBinding)
 from neutrino.ipam import allocator
 from neutrino.notifiers import nova
-from neutrino.services import (common, listing, port_addresses, port_extras, port_security,
-                               port_vif, rbac, routed_ports, trunk_ports)
+from neutrino.services import (common, listing, port_addresses, port_extras, port_forwardings,
+                               port_security, port_vif, rbac, routed_ports, trunk_ports)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
@@ -177,6 +177,8 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
         changed = False
         if "fixed_ips" in data:
             changed = port_addresses.replace_fixed_ips(session, net, port, data.pop("fixed_ips"))
+            port_forwardings.remove_for_port(session, port.id, session.scalars(
+                select(IPAllocation.ip_address).where(IPAllocation.port_id == port.id)).all())
             if changed and port.ip_allocation == "deferred":
                 port.ip_allocation = "immediate"
         host = data.get("binding_host_id")
@@ -259,6 +261,7 @@ def delete_port(env: Env, ctx: Context, port_id: str, if_match: int | None = Non
             raise errors.ServicePortInUse(port.id, port.device_owner)
         trunk_ports.check_deletable(session, port.id)
         disassociate_floatingips(session, port.id)
+        port_forwardings.remove_for_port(session, port.id)
         allocator.release_port(session, port.id)
         common.delete_tags(session, [port.id])
         nova.port_deleted(session, env.settings, port)

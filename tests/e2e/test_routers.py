@@ -386,3 +386,87 @@ def test_guest_ignoring_option_121_reads_its_metadata_through_its_router(world):
     assert outside.returncode == 0 and [f for f in cap.frames if f.dst == OUTSIDE]
     leaked = [f for f in cap.frames if "169.254.169.254" in (f.src, f.dst)]
     assert not leaked, leaked
+
+
+UDP_SERVER = """
+import socket, sys
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("0.0.0.0", int(sys.argv[1])))
+while True:
+    data, peer = sock.recvfrom(100)
+    sock.sendto(sys.argv[2].encode(), peer)
+"""
+UDP_CLIENT = """
+import socket, sys
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(float(sys.argv[3]))
+sock.sendto(b"?", (sys.argv[1], int(sys.argv[2])))
+print(sock.recvfrom(100)[0].decode())
+"""
+
+
+def udp_ask(netns: str, address: str, port: int, timeout: float = 1) -> str | None:
+    res = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", UDP_CLIENT,
+                          address, str(port), str(timeout)], capture_output=True, text=True,
+                         timeout=timeout + 10, check=False)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def test_port_forwardings_reach_the_instance_and_end_on_deletion(world):
+    """Floating IP port forwardings (ML2/OVN's router load balancers): the outside host
+    reaches the instance's TCP and UDP listeners at <floating IP>:2222 and through a
+    port range (N:1), and a deleted forwarding stops answering."""
+    setup = world.project("l3p", "p", ip="10.0.0.7")
+    instance, ns = setup["instance"], netns_name(setup["instance"])
+    world.servers.append(subprocess.Popen(
+        ["ip", "netns", "exec", ns, sys.executable, "-c", UDP_SERVER, str(PORT), instance],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    world.servers.append(subprocess.Popen(  # the range's target: one internal port per range
+        ["ip", "netns", "exec", ns, sys.executable, "-c", SERVER, str(PORT + 1), instance],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    with world.aio.client("l3p") as c:
+        [sg] = c.get("/security-groups", params={"name": "default"}).json()["security_groups"]
+        for protocol, port in (("udp", PORT), ("tcp", PORT + 1)):
+            resp = c.post("/security-group-rules", json={"security_group_rule": {
+                "security_group_id": sg["id"], "direction": "ingress", "protocol": protocol,
+                "port_range_min": port, "port_range_max": port}})
+            assert resp.status_code == 201, resp.text
+        resp = c.post("/floatingips", json={"floatingip": {
+            "floating_network_id": world.public["id"]}})
+        assert resp.status_code == 201, resp.text
+        fip = resp.json()["floatingip"]
+        base = f"/floatingips/{fip['id']}/port_forwardings"
+        pfs = {}
+        for name, attrs in (("tcp", {"protocol": "tcp", "external_port": 2222,
+                                     "internal_port": PORT}),
+                            ("udp", {"protocol": "udp", "external_port": 2222,
+                                     "internal_port": PORT}),
+                            ("range", {"protocol": "tcp", "external_port_range": "3000:3001",
+                                       "internal_port_range": str(PORT + 1)})):
+            resp = c.post(base, json={"port_forwarding": {
+                "internal_port_id": setup["port"]["id"], "internal_ip_address": "10.0.0.7",
+                **attrs}})
+            assert resp.status_code == 201, resp.text
+            pfs[name] = resp.json()["port_forwarding"]
+        shown = c.get(f"/floatingips/{fip['id']}").json()["floatingip"]
+        assert shown["router_id"] == setup["router"]["id"]
+        assert len(shown["port_forwardings"]) == 3
+    address = fip["floating_ip_address"]
+    upstream = world.upstream_ns
+    assert wait_until(lambda: connect_to(world, upstream, address, 2222, timeout=1), 10,
+                      "TCP to <fip>:2222") == instance
+    assert wait_until(lambda: udp_ask(upstream, address, 2222), 10,
+                      "UDP to <fip>:2222") == instance
+    assert connect_to(world, upstream, address, 3001) == instance  # N:1 range
+    # from inside the network too (the balancer is on the interface's switch, as ML2/OVN)
+    assert connect_to(world, ns, address, 2222) == instance
+    assert connect_to(world, upstream, address, 2223, timeout=0.5) is None  # no forwarding
+    with world.aio.client("l3p") as c:
+        assert c.delete(f"{base}/{pfs['tcp']['id']}").status_code == 204
+    wait_until(lambda: connect_to(world, upstream, address, 2222, timeout=0.3) is None, 5,
+               "TCP <fip>:2222 to stop answering")
+    assert udp_ask(upstream, address, 2222) == instance  # the other protocol stays
+    with world.aio.client("l3p") as c:
+        assert c.delete(f"{base}/{pfs['udp']['id']}").status_code == 204
+    wait_until(lambda: udp_ask(upstream, address, 2222, timeout=0.3) is None, 5,
+               "UDP <fip>:2222 to stop answering")

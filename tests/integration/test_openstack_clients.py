@@ -161,3 +161,36 @@ def test_cli_trunks(cli, conn):
         conn.network.delete_port(port)
     for net in nets:
         conn.network.delete_network(net)
+
+
+
+def test_cli_floating_ip_port_forwarding_lifecycle(conn, cli):
+    """``openstack floating ip port forwarding create/list/delete`` (extension
+    floating-ip-port-forwarding; the topology made with openstacksdk, which is quicker),
+    and the floating IP showing its forwardings."""
+    public = conn.network.create_network(name="pf-public", is_router_external=True,
+                                         provider_network_type="flat",
+                                         provider_physical_network="physnet1")
+    conn.network.create_subnet(network_id=public.id, cidr="172.30.0.0/24", ip_version=4,
+                               is_dhcp_enabled=False)
+    net = conn.network.create_network(name="pf-net")
+    sub = conn.network.create_subnet(network_id=net.id, cidr="10.30.0.0/24", ip_version=4)
+    router = conn.network.create_router(name="pf-r",
+                                        external_gateway_info={"network_id": public.id})
+    conn.network.add_interface_to_router(router, subnet_id=sub.id)
+    port = conn.network.create_port(network_id=net.id)
+    fip = conn.network.create_ip(floating_network_id=public.id)
+    ip = port.fixed_ips[0]["ip_address"]
+    pf = cli("floating", "ip", "port", "forwarding", "create", fip.floating_ip_address,
+             "--internal-ip-address", ip, "--port", port.id, "--internal-protocol-port", "22",
+             "--external-protocol-port", "2222", "--protocol", "tcp", "--description", "ssh",
+             "-f", "json")
+    assert (pf["external_port"], pf["internal_port"], pf["description"]) == (2222, 22, "ssh")
+    listed = cli("floating", "ip", "port", "forwarding", "list", fip.id, "-f", "json")
+    assert [p["ID"] for p in listed] == [pf["id"]]
+    shown = conn.network.get_ip(fip.id)
+    assert [p["external_port"] for p in shown.port_forwardings] == [2222]
+    assert shown.router_id == router.id
+    cli("floating", "ip", "port", "forwarding", "delete", fip.id, pf["id"])
+    assert list(conn.network.floating_ip_port_forwardings(fip.id)) == []
+    conn.network.delete_ip(fip.id)

@@ -19,7 +19,7 @@ ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external
                                            "enable_default_route_ecmp", "flavor_id"}
 FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
-    "router_id", "status", "port_details", "dns_name", "dns_domain"}
+    "router_id", "status", "port_details", "dns_name", "dns_domain", "port_forwardings"}
 
 
 class GatewayInfo(BaseModel):

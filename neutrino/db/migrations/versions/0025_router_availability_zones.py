@@ -6,7 +6,7 @@ flavors, serviceprofiles and flavorserviceprofilebindings (extension "flavors"),
 routers.flavor_id (extension "l3-flavors"; in use is checked by services/flavors.py).
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 """
 
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0025'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

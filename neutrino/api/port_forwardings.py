@@ -1,0 +1,67 @@
+"""``/v2.0/floatingips/{floatingip_id}/port_forwardings[/{id}]`` (extension
+``floating-ip-port-forwarding``, a sub-resource of floating IPs): POST 201
+``{"port_forwarding": {...}}``, GET list ``{"port_forwardings": [...]}`` with
+filters/fields/sorting/paging, GET/PUT/DELETE (204) on one. Policy rules are
+Neutron's ``*_floatingip_port_forwarding`` (``policy.action_for``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from neutrino import errors
+from neutrino.api import body, query
+from neutrino.api.deps import ContextDep, EnvDep, call
+from neutrino.api.responses import JSONResponse, no_content
+from neutrino.api.schemas.port_forwardings import PortForwardingCreate, PortForwardingUpdate
+from neutrino.services import port_forwardings
+
+router = APIRouter()
+_BASE = "/v2.0/floatingips/{floatingip_id}/port_forwardings"
+
+
+@router.post(_BASE, status_code=201)
+async def create(floatingip_id: str, request: Request, env: EnvDep,
+                 ctx: ContextDep) -> JSONResponse:
+    data = await body.read_json(request)
+    if not isinstance(data, dict) or "port_forwarding" not in data:
+        raise errors.HTTPBadRequest("Unable to find 'port_forwarding' in request body")
+    item = body.validate(PortForwardingCreate, data["port_forwarding"], "port_forwarding",
+                         create=True)
+    created = await call(env, port_forwardings.create_port_forwarding, ctx, floatingip_id, item)
+    return JSONResponse({"port_forwarding": created}, status_code=201)
+
+
+@router.get(_BASE)
+async def list_(floatingip_id: str, request: Request, env: EnvDep,
+                ctx: ContextDep) -> JSONResponse:
+    q = query.parse_list_query(request, env.settings.pagination_max_limit)
+    items = await call(env, port_forwardings.list_port_forwardings, ctx, floatingip_id, q)
+    result: dict[str, Any] = {"port_forwardings": query.only_fields(items, q.fields)}
+    links = query.page_links(request, "port_forwardings", q, items)
+    if links:
+        result["port_forwardings_links"] = links
+    return JSONResponse(result)
+
+
+@router.get(_BASE + "/{pf_id}")
+async def show(floatingip_id: str, pf_id: str, request: Request, env: EnvDep,
+               ctx: ContextDep) -> JSONResponse:
+    fields = [f for f in request.query_params.getlist("fields") if f] or None
+    item = await call(env, port_forwardings.get_port_forwarding, ctx, floatingip_id, pf_id)
+    return JSONResponse({"port_forwarding": query.only_fields([item], fields)[0]})
+
+
+@router.put(_BASE + "/{pf_id}")
+async def update(floatingip_id: str, pf_id: str, request: Request, env: EnvDep,
+                 ctx: ContextDep) -> JSONResponse:
+    data = await body.parse_update(request, "port_forwarding", PortForwardingUpdate)
+    return JSONResponse({"port_forwarding": await call(
+        env, port_forwardings.update_port_forwarding, ctx, floatingip_id, pf_id, data)})
+
+
+@router.delete(_BASE + "/{pf_id}", status_code=204)
+async def delete(floatingip_id: str, pf_id: str, env: EnvDep, ctx: ContextDep):
+    await call(env, port_forwardings.delete_port_forwarding, ctx, floatingip_id, pf_id)
+    return no_content()
