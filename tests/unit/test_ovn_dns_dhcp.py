@@ -15,7 +15,7 @@ from neutrino.api.app import create_app
 from neutrino.config import Settings
 from neutrino.db.session import Database
 from neutrino.ovn import load, plan
-from neutrino.ovn.desired import DhcpOptions, desired_dhcp_options, desired_state
+from neutrino.ovn.desired import Desired, DhcpOptions, desired_dhcp_options, desired_state
 from neutrino.ovn.dns import (Dns, DnsInputs, default_dns_servers, desired_dns,
                               dhcp_dns_servers, port_records, reverse_name)
 from neutrino.ovn.observe import Found, Observed
@@ -186,9 +186,7 @@ def test_plan_scopes_port_rows_with_their_port_and_dns_rows_with_their_switch():
     observed = Observed(dhcp_options={key: [Found("u1", row)], stray: [Found("u2", row)]},
                         dns={SWITCH: [Found("u3", Dns(SWITCH, {"a": "10.0.0.1"},
                                                       {"ls_name": SWITCH}))]})
-    desired = SimpleNamespace(switches={}, dhcp_options={}, ports={}, dns={}, routers={},
-                              router_ports={}, gateway_chassis=None, static_routes={}, nats={}, router_policies={},
-                              port_groups={}, acls={}, address_sets={})
+    desired = Desired(gateway_chassis=None)  # nothing desired
     scoped = plan.plan(desired, observed, load.Scope(ports=frozenset({PORT}),
                                                      switches=frozenset({SWITCH})))
     assert {(c.action, c.table, c.key) for c in scoped} == {
