@@ -20,6 +20,7 @@ from neutrino.lab.demo.scenario import (
     PROJECTS,
     ROUTER,
     SECURITY_GROUP,
+    SEGMENTED,
     VLAN_PHYSNET,
     VLANS,
     Progress,
