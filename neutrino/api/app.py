@@ -12,7 +12,7 @@ from neutrino import dashboard, policy
 from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
                           explain, extensions, health, instances,
-                          ip_availability, metrics, port_bindings, quotas, rbac, resources,
+                          ip_availability, metrics, port_bindings, qos, quotas, rbac, resources,
                           routers, scheduler, segment_ranges, subnetpools, tags, telemetry)
 from neutrino.api.responses import JSONResponse
 from neutrino.metrics import exposition
@@ -59,6 +59,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(routers.router)  # member actions before the generic item routes
     app.include_router(subnetpools.router)
     app.include_router(address_groups.router)
+    app.include_router(qos.router)
     app.include_router(default_security_group_rules.router)
     app.include_router(agents.router)
     app.include_router(segment_ranges.router)

@@ -677,3 +677,4 @@ class SecurityGroupDefaultStatefulness(Base):
     project_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     project_key: Mapped[str] = mapped_column(String(255), unique=True)
     stateful: Mapped[bool] = mapped_column(Boolean, default=True)
+from neutrino.db import qos_models  # noqa: E402,F401  (registers the QoS tables)

@@ -27,7 +27,7 @@ from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, PortBin
 from neutrino.ipam import allocator
 from neutrino.notifiers import nova
 from neutrino.services import (common, listing, port_addresses, port_extras, port_security,
-                               port_vif, rbac, routed_ports)
+                               port_vif, qos_bindings, rbac, routed_ports)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
@@ -132,7 +132,10 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
             net = find_visible_network(session, ctx, data["network_id"])
             _check_policy(session, ctx, net, data, "create")
             ports.append(insert_port(session, env, net, project, data, ctx=ctx))
-        return _visible_attributes(env, ctx, ports)
+            if data.get("qos_policy_id"):
+                qos_bindings.set_policy(session, ctx, "port", SimpleNamespace(
+                    id=ports[-1]["id"]), data["qos_policy_id"])
+        return _visible_attributes(env, ctx, qos_bindings.complete(session, "port", ports))
     return env.db.run(run)
 
 
@@ -191,6 +194,9 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                 raise errors.PortBound(port.id, "ovs", port.mac_address, data["mac_address"])
             _check_mac_free(session, net.id, data["mac_address"])
         addresses_changed = changed or data.get("mac_address", port.mac_address) != port.mac_address
+        if "qos_policy_id" in data:
+            changed = qos_bindings.set_policy(session, ctx, "port", port,
+                                              data.pop("qos_policy_id")) or changed
         port_extras.prepare_update(env, port, data)
         port_vif.prepare_update(port, data)
         changed = port_security.update_port_security(session, env, ctx, port, data) or changed
@@ -298,8 +304,9 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
                 select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
                        IPAllocation.ip_key).where(IPAllocation.port_id.in_(ids))):
             ips[port_id].append((key, subnet_id, ip))
-    return [_port_dict(r, [(s, ip) for _, s, ip in sorted(ips.get(r.id, ()), key=_by_key)],
-                       tags.get(r.id, []), groups.get(r.id, [])) for r in rows]
+    return qos_bindings.complete(session, "port", [
+        _port_dict(r, [(s, ip) for _, s, ip in sorted(ips.get(r.id, ()), key=_by_key)],
+                   tags.get(r.id, []), groups.get(r.id, [])) for r in rows])
 
 
 def _by_key(item: tuple[str, str, str]) -> tuple[int, str]:
