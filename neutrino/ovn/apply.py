@@ -40,8 +40,8 @@ from typing import Any
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
 from neutrino.ovn.desired import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
-from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Observed,
-                                  read_nb)
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, QOS, ROUTE,
+                                  Observed, read_nb)
 from neutrino.ovn.dns import default_dns_servers
 from neutrino.ovn.plan import ADD, COLUMNS, DEL, SET, Change, plan
 
@@ -49,7 +49,7 @@ LOG = logging.getLogger(__name__)
 
 # Where a child row is referenced from: (parent table, column).
 _PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
-           GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls")}
+           GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls"), QOS: (LS, "qos_rules")}
 # Optional (0..1) columns: "" / None stand for the empty set.
 _OPTIONAL = ("tag_request", "logical_port", "external_mac")
 
@@ -110,14 +110,14 @@ class _Refs:
             pg={n: f[0].uuid for n, f in observed.port_groups.items() if f},
             lsp={n: f.uuid for n, f in observed.ports.items()},
             gone={LSP: deleted[LS], LRP: deleted[LR], ROUTE: deleted[LR], NAT: deleted[LR],
-                  GWC: gone_lrps, ACL: deleted[PG]},
+                  GWC: gone_lrps, ACL: deleted[PG], QOS: deleted[LS]},
             dropped_groups={c.key for c in changes if c.table == PG and c.action == DEL},
             dns={n: f[0].uuid for n, f in observed.dns.items() if f})
 
     def parent(self, table: str) -> dict[str, Any]:
         """The map holding the parents of a child table's rows."""
         return {LRP: self.router, ROUTE: self.router, NAT: self.router, GWC: self.lrp,
-                ACL: self.pg}[table]
+                ACL: self.pg, QOS: self.switch}[table]
 
 
 Handler = Callable[[Any, Change, _Refs], list[Any]]
@@ -278,6 +278,7 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (GWC, {DEL: _del_child}), (GWC, {SET: _replace}), (GWC, {ADD: _add_child}),
     (ROUTE, {DEL: _del_child}), (ROUTE, {SET: _replace}), (ROUTE, {ADD: _add_child}),
     (NAT, {DEL: _del_child}), (NAT, {SET: _replace}), (NAT, {ADD: _add_child}),
+    (QOS, {DEL: _del_child}), (QOS, {SET: _replace}), (QOS, {ADD: _add_child}),
     (LR, {DEL: _delete("lr_del", if_exists=True)}),
     (LS, {DEL: _delete("ls_del", if_exists=True)}),
     (DHCP, {DEL: _delete("dhcp_options_del")}),
@@ -292,15 +293,16 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
 def _child_add(api: Any, row: Any, parent_ref: Mapping[str, Any]) -> Any:
     """Insert ``row`` (an LRP, gateway chassis, route, NAT or ACL) into its parent."""
     parent_table, column = _PARENT[row.TABLE]
-    parent = {GWC: "port", ACL: "port_group"}.get(row.TABLE, "router")
+    parent = {GWC: "port", ACL: "port_group", QOS: "switch"}.get(row.TABLE, "router")
     parent = getattr(row, parent)
     if parent not in parent_ref:
         raise LookupError(f"{parent_table} {parent} of {row.TABLE} {_name(row)} is neither in "
                           "NB nor added")
-    cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port")]
+    cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port", "switch")]
     cols += {LRP: ["name"], GWC: ["name"], ROUTE: ["ip_prefix", "nexthop"],
              NAT: ["type", "external_ip", "logical_ip"],
-             ACL: ["direction", "priority", "match"]}[row.TABLE]
+             ACL: ["direction", "priority", "match"],
+             QOS: ["direction", "priority", "match"]}[row.TABLE]
     return ChildAddCommand(api, row.TABLE, parent_table, parent_ref[parent], column,
                            **_values(row, cols))
 

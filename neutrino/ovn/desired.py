@@ -32,6 +32,7 @@ from neutrino.constants import PHYSNET_TYPES
 from neutrino.ovn import port_dhcp
 from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.address_groups import AddressSet
+from neutrino.ovn.qos import QoS
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
 from neutrino.services.segment_switches import domain_of, own_switch_segments
@@ -219,6 +220,7 @@ class Desired:
     acls: Mapping[str, Acl] = field(default_factory=dict)  # by ``Acl.key``
     dns: Mapping[str, Dns] = field(default_factory=dict)  # by switch name (``ovn.dns``)
     address_sets: Mapping[str, AddressSet] = field(default_factory=dict)  # by name
+    qos: Mapping[str, QoS] = field(default_factory=dict)  # by ``QoS.key`` (``ovn.qos``)
 
 
 def switch_name(network_id: str) -> str:

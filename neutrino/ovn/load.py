@@ -41,6 +41,7 @@ from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, ROUTER_OWNERS,
                                   Desired, desired_state, localnet_name, lrp_name, router_name,
                                   switch_name)
 from neutrino.ovn import load_extras
+from neutrino.ovn.qos import load_port_qos
 from neutrino.ovn.address_groups import address_set_names, desired_address_sets
 from neutrino.ovn.security_groups import PG_DROP, pg_name
 from neutrino.services.dns import DNS_DOMAIN_DEFAULT
@@ -153,7 +154,7 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         router_ports=frozenset(lrp_name(p.id) for p in router_ports),
         port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}),
         address_sets=frozenset(n for g in ag_ids for n in address_set_names(g)))
-    return scope, _with_address_sets(groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
+    return scope, _with_qos(session, ports, _with_address_sets(groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
                                 router_ports=router_ports, floating_ips=floating_ips,
                                 floating_macs={p.id: p.mac_address for p in floating_macs},
@@ -166,10 +167,15 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                                            dns_domain=dns_domain,
                                                            servers=dns_servers),
                                 migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
-                                    PortBinding.port_id.in_(c)), {p.id for p in ports}))))
+                                    PortBinding.port_id.in_(c)), {p.id for p in ports})))))
 
 
 _AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.address)
+
+
+def _with_qos(session: Session, ports: Iterable[Any], desired: Desired) -> Desired:
+    """``desired`` with the QoS rows of ``ports`` (``ovn.qos``)."""
+    return dataclasses.replace(desired, qos=load_port_qos(session, ports, desired.ports))
 
 
 def _with_address_sets(groups: Iterable[Any], addresses: Iterable[Any], desired: Desired) -> Desired:
@@ -228,7 +234,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
     allocations = session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
                                          IPAllocation.ip_address)).all()
     groups = session.execute(select(AddressGroup.id, AddressGroup.revision_number)).all()
-    return _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
+    return _with_qos(session, ports, _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
         session.execute(select(Network.__table__)).all(),
         session.execute(select(Subnet.__table__)).all(),
         ports, allocations,
@@ -247,7 +253,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         pool_scopes=_pool_scopes(session),
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
                                       servers=dns_servers),
-        migrations=dict(session.execute(_MIGRATIONS).all())))
+        migrations=dict(session.execute(_MIGRATIONS).all()))))
 
 
 def gateway_router_ids(session: Session) -> list[str]:

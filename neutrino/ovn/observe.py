@@ -51,6 +51,7 @@ from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, 
 from neutrino.ovn.dns import EXT_LS_NAME, Dns
 from neutrino.ovn.port_dhcp import port_key
 from neutrino.ovn.load import Scope
+from neutrino.ovn import qos as ovn_qos
 from neutrino.ovn.security_groups import Acl, PortGroup, is_owned
 
 # The NB tables neutrino owns rows in (a ``plan.Change``'s ``table``).
@@ -60,6 +61,7 @@ ROUTE, NAT = StaticRoute.TABLE, Nat.TABLE
 PG, ACL = PortGroup.TABLE, Acl.TABLE
 DNS = Dns.TABLE
 AS = AddressSet.TABLE
+QOS = ovn_qos.QoS.TABLE
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Observed:
     acls: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``Acl.key``
     dns: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``ls_name``
     address_sets: Mapping[str, list[Found]] = field(default_factory=dict)  # by name
+    qos: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``QoS.key``
 
 
 def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = (),
@@ -151,7 +154,7 @@ class _Reader:
             found.sort(key=lambda f: (-len(members[f.uuid]), str(f.uuid)))
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
         return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp, dns=dns,
-                        address_sets=self._address_sets(scope),
+                        address_sets=self._address_sets(scope), qos=self._qos(scope),
                         **self._routing(scope, router_port_names), **self._port_groups(scope))
 
     def _address_sets(self, scope: Scope | None) -> dict[str, list[Found]]:
@@ -165,6 +168,22 @@ class _Reader:
             if ag.is_owned(r.name, r.external_ids):
                 found[r.name].append(Found(r.uuid, AddressSet(
                     r.name, tuple(r.addresses), dict(r.external_ids))))
+        return dict(found)
+
+    def _qos(self, scope: Scope | None) -> dict[str, list[Found]]:
+        """Owned QoS rows on ``neutron-`` switches (a scope: those of its ports) by key."""
+        found: dict[str, list[Found]] = defaultdict(list)
+        for ls in self.tables[LS].rows.values():
+            if not ls.name.startswith(SWITCH_PREFIX):
+                continue
+            for r in ls.qos_rules:
+                ext = dict(r.external_ids)
+                if not ovn_qos.is_owned(ext) or (
+                        scope is not None and ovn_qos.owner_port(ext) not in scope.ports):
+                    continue
+                row = ovn_qos.QoS(ls.name, r.direction, r.priority, r.match, dict(r.action),
+                                  dict(r.bandwidth), ext)
+                found[row.key].append(Found(r.uuid, row, ls.uuid))
         return dict(found)
 
     def _dns(self) -> dict[str, list[Found]]:

@@ -27,8 +27,9 @@ from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER
                                   network_id_of)
 from neutrino.ovn.load import Scope
 from neutrino.ovn.address_groups import EXT_AG_ID
-from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, ROUTE, Found,
-                                  Observed)
+from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, QOS, ROUTE,
+                                  Found, Observed)
+from neutrino.ovn import qos as ovn_qos
 from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
 
@@ -50,6 +51,7 @@ COLUMNS = {
     ACL: ("action", "external_ids"),
     DNS: ("records", "external_ids"),
     AS: ("addresses", "external_ids"),
+    QOS: ("action", "bandwidth", "external_ids"),
 }
 
 
@@ -88,6 +90,8 @@ class Change:
             return f"port {port}" if port else f"subnet {self.key}"
         if self.table == DNS:
             return f"network {network_id_of(self.key)}"
+        if self.table == QOS:
+            return f"port {ovn_qos.owner_port(row.external_ids)}"
         if self.table == AS:
             return f"address_group {row.external_ids[EXT_AG_ID]}"
         if self.table in (LRP, GWC):
@@ -137,7 +141,26 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
                                     if n.startswith(PROVNET_PREFIX) and f.parent_uuid in on_scope}
     changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
     return changes + _plan_routing(desired, observed, scope) + _plan_port_groups(
-        desired, observed, scope) + _plan_address_sets(desired, observed, scope)
+        desired, observed, scope) + _plan_address_sets(desired, observed, scope) + _plan_qos(
+        desired, observed, scope, keep)
+
+
+def _plan_qos(desired: Desired, observed: Observed, scope: Scope | None,
+              keep: Mapping[str, uuid.UUID]) -> list[Change]:
+    """Ports' QoS rows by key (``ovn.qos``; a scope: those its ports own). A row on a
+    switch other than the kept one goes, and is added to the kept one."""
+    def mine(row: Any) -> bool:
+        return scope is None or ovn_qos.owner_port(row.external_ids) in scope.ports
+    keys = ({k for k, r in desired.qos.items() if mine(r)}
+            | {k for k, f in observed.qos.items() if f and mine(f[0].row)})
+    changes: list[Change] = []
+    for key in sorted(keys):
+        have = observed.qos.get(key, [])
+        found = [f for f in have if f.parent_uuid == keep.get(f.row.switch)]
+        changes += _plan_rows(QOS, key, desired.qos.get(key), found)
+        changes += [Change(DEL, QOS, key, uuid=f.uuid, parent_uuid=f.parent_uuid)
+                    for f in have if f not in found]
+    return changes
 
 
 def _plan_address_sets(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
