@@ -252,6 +252,14 @@ def _add_child(api: Any, c: Change, refs: _Refs) -> list[Any]:
     return [add]
 
 
+def _add_qos(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    """A QoS row into its switch: one of the load (UUID or the command adding it), or
+    one out of its scope (a router gateway's external network), found by name."""
+    parent = refs.switch.get(c.row.switch, c.row.switch)
+    return [ChildAddCommand(api, QOS, LS, parent, "qos_rules", **_values(
+        c.row, ("direction", "priority", "match", *COLUMNS[QOS])))]
+
+
 def _set_router_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
     if "router" in c.columns:  # moved: delete, then add anew
         return _del_child(api, c, refs) + _add_child(api, c, refs)
@@ -278,7 +286,7 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (GWC, {DEL: _del_child}), (GWC, {SET: _replace}), (GWC, {ADD: _add_child}),
     (ROUTE, {DEL: _del_child}), (ROUTE, {SET: _replace}), (ROUTE, {ADD: _add_child}),
     (NAT, {DEL: _del_child}), (NAT, {SET: _replace}), (NAT, {ADD: _add_child}),
-    (QOS, {DEL: _del_child}), (QOS, {SET: _replace}), (QOS, {ADD: _add_child}),
+    (QOS, {DEL: _del_child}), (QOS, {SET: _replace}), (QOS, {ADD: _add_qos}),
     (LR, {DEL: _delete("lr_del", if_exists=True)}),
     (LS, {DEL: _delete("ls_del", if_exists=True)}),
     (DHCP, {DEL: _delete("dhcp_options_del")}),
@@ -293,16 +301,15 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
 def _child_add(api: Any, row: Any, parent_ref: Mapping[str, Any]) -> Any:
     """Insert ``row`` (an LRP, gateway chassis, route, NAT or ACL) into its parent."""
     parent_table, column = _PARENT[row.TABLE]
-    parent = {GWC: "port", ACL: "port_group", QOS: "switch"}.get(row.TABLE, "router")
+    parent = {GWC: "port", ACL: "port_group"}.get(row.TABLE, "router")
     parent = getattr(row, parent)
     if parent not in parent_ref:
         raise LookupError(f"{parent_table} {parent} of {row.TABLE} {_name(row)} is neither in "
                           "NB nor added")
-    cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port", "switch")]
+    cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port")]
     cols += {LRP: ["name"], GWC: ["name"], ROUTE: ["ip_prefix", "nexthop"],
              NAT: ["type", "external_ip", "logical_ip"],
-             ACL: ["direction", "priority", "match"],
-             QOS: ["direction", "priority", "match"]}[row.TABLE]
+             ACL: ["direction", "priority", "match"]}[row.TABLE]
     return ChildAddCommand(api, row.TABLE, parent_table, parent_ref[parent], column,
                            **_values(row, cols))
 

@@ -41,7 +41,7 @@ from neutrino.ovn.desired import (EXT_GW_PORT_ID, LRP_PREFIX, ROUTER_OWNERS,
                                   Desired, desired_state, localnet_name, lrp_name, router_name,
                                   switch_name)
 from neutrino.ovn import load_extras
-from neutrino.ovn.qos import load_port_qos
+from neutrino.ovn.qos import load_l3_qos, load_port_qos
 from neutrino.ovn.address_groups import address_set_names, desired_address_sets
 from neutrino.ovn.security_groups import PG_DROP, pg_name
 from neutrino.services.dns import DNS_DOMAIN_DEFAULT
@@ -167,15 +167,23 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                                            dns_domain=dns_domain,
                                                            servers=dns_servers),
                                 migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
-                                    PortBinding.port_id.in_(c)), {p.id for p in ports})))))
+                                    PortBinding.port_id.in_(c)), {p.id for p in ports})))),
+        routers=routers, router_ports=router_ports, floating_ips=floating_ips,
+        distributed=distributed_floating_ips)
 
 
 _AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.address)
 
 
-def _with_qos(session: Session, ports: Iterable[Any], desired: Desired) -> Desired:
-    """``desired`` with the QoS rows of ``ports`` (``ovn.qos``)."""
-    return dataclasses.replace(desired, qos=load_port_qos(session, ports, desired.ports))
+def _with_qos(session: Session, ports: Iterable[Any], desired: Desired, *,
+              routers: Iterable[Any] = (), router_ports: Iterable[Any] = (),
+              floating_ips: Iterable[Any] = (), distributed: bool = False) -> Desired:
+    """``desired`` with the QoS rows of ``ports``, and of the routers' gateways and
+    floating IPs (``ovn.qos``)."""
+    rows = load_port_qos(session, ports, desired.ports)
+    rows.update(load_l3_qos(session, routers, router_ports, floating_ips, desired.ports,
+                            distributed=distributed))
+    return dataclasses.replace(desired, qos=rows)
 
 
 def _with_address_sets(groups: Iterable[Any], addresses: Iterable[Any], desired: Desired) -> Desired:
@@ -234,15 +242,17 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
     allocations = session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
                                          IPAllocation.ip_address)).all()
     groups = session.execute(select(AddressGroup.id, AddressGroup.revision_number)).all()
+    routers = session.execute(select(Router.__table__)).all()
+    fips = session.execute(select(FloatingIP.__table__)).all()
     return _with_qos(session, ports, _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
         session.execute(select(Network.__table__)).all(),
         session.execute(select(Subnet.__table__)).all(),
         ports, allocations,
         base_mac=base_mac, lease_time=lease_time,
         segments=session.execute(select(NetworkSegment.__table__)).all(),
-        routers=session.execute(select(Router.__table__)).all(),
+        routers=routers,
         router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
-        floating_ips=session.execute(select(FloatingIP.__table__)).all(),
+        floating_ips=fips,
         floating_macs={p.id: p.mac_address for p in ports
                        if p.device_owner == c.DEVICE_OWNER_FLOATINGIP},
         distributed_floating_ips=distributed_floating_ips, chassis=chassis,
@@ -253,7 +263,9 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         pool_scopes=_pool_scopes(session),
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
                                       servers=dns_servers),
-        migrations=dict(session.execute(_MIGRATIONS).all()))))
+        migrations=dict(session.execute(_MIGRATIONS).all()))),
+        routers=routers, router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
+        floating_ips=fips, distributed=distributed_floating_ips)
 
 
 def gateway_router_ids(session: Session) -> list[str]:

@@ -114,6 +114,12 @@ def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = ()
         return _Reader(api.idl).read(scope, port_names, router_port_names)
 
 
+def in_scope(scope: Scope, match: str) -> bool:
+    """A QoS row (by its match) is a scope's: it names one of its ports or router ports."""
+    port = ovn_qos.subject_port(match)
+    return port in scope.ports or f"lrp-{port}" in scope.router_ports
+
+
 class _Reader:
     """One consistent read of the IDL (the caller holds the connection lock)."""
 
@@ -171,7 +177,8 @@ class _Reader:
         return dict(found)
 
     def _qos(self, scope: Scope | None) -> dict[str, list[Found]]:
-        """Owned QoS rows on ``neutron-`` switches (a scope: those of its ports) by key."""
+        """Owned QoS rows on ``neutron-`` switches (a scope: those naming its ports or
+        router ports, ``ovn.qos.subject_port``) by key."""
         found: dict[str, list[Found]] = defaultdict(list)
         for ls in self.tables[LS].rows.values():
             if not ls.name.startswith(SWITCH_PREFIX):
@@ -179,7 +186,7 @@ class _Reader:
             for r in ls.qos_rules:
                 ext = dict(r.external_ids)
                 if not ovn_qos.is_owned(ext) or (
-                        scope is not None and ovn_qos.owner_port(ext) not in scope.ports):
+                        scope is not None and not in_scope(scope, r.match)):
                     continue
                 row = ovn_qos.QoS(ls.name, r.direction, r.priority, r.match, dict(r.action),
                                   dict(r.bandwidth), ext)

@@ -28,7 +28,7 @@ from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER
 from neutrino.ovn.load import Scope
 from neutrino.ovn.address_groups import EXT_AG_ID
 from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LR, LRP, LS, LSP, NAT, PG, QOS, ROUTE,
-                                  Found, Observed)
+                                  Found, Observed, in_scope)
 from neutrino.ovn import qos as ovn_qos
 from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
@@ -91,7 +91,7 @@ class Change:
         if self.table == DNS:
             return f"network {network_id_of(self.key)}"
         if self.table == QOS:
-            return f"port {ovn_qos.owner_port(row.external_ids)}"
+            return ovn_qos.owner(row.external_ids)
         if self.table == AS:
             return f"address_group {row.external_ids[EXT_AG_ID]}"
         if self.table in (LRP, GWC):
@@ -147,16 +147,18 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
 
 def _plan_qos(desired: Desired, observed: Observed, scope: Scope | None,
               keep: Mapping[str, uuid.UUID]) -> list[Change]:
-    """Ports' QoS rows by key (``ovn.qos``; a scope: those its ports own). A row on a
-    switch other than the kept one goes, and is added to the kept one."""
+    """QoS rows by key (``ovn.qos``; a scope: those naming its ports or router ports).
+    A row on a switch other than the kept one goes, and is added to the kept one."""
     def mine(row: Any) -> bool:
-        return scope is None or ovn_qos.owner_port(row.external_ids) in scope.ports
+        return scope is None or in_scope(scope, row.match)
     keys = ({k for k, r in desired.qos.items() if mine(r)}
             | {k for k, f in observed.qos.items() if f and mine(f[0].row)})
     changes: list[Change] = []
     for key in sorted(keys):
         have = observed.qos.get(key, [])
-        found = [f for f in have if f.parent_uuid == keep.get(f.row.switch)]
+        # a switch out of the load's scope (a gateway's external network) is not observed:
+        # its rows stay where they are
+        found = [f for f in have if f.parent_uuid == keep.get(f.row.switch, f.parent_uuid)]
         changes += _plan_rows(QOS, key, desired.qos.get(key), found)
         changes += [Change(DEL, QOS, key, uuid=f.uuid, parent_uuid=f.parent_uuid)
                     for f in have if f not in found]

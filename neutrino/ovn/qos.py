@@ -10,6 +10,14 @@ the DSCP mark (egress only) ``action`` ``{dscp: mark}``; a direction with neithe
 row (minimum bandwidth has no QoS row). ``external_ids`` ``neutron:port_id`` marks the
 owner. Network device ports (``network:*`` owners) get none (``is_network_device_port``).
 A row is known by (switch, direction, priority, match), as ovsdbapp's ``qos_add`` finds it.
+
+Floating IPs and router gateways (extensions ``qos-fip``, ``qos-gateway-ip``) get rows on
+the switch of the router's gateway port (the external network's), matching that port:
+a router's at priority 2002 marked ``neutron:router_id``; a floating IP's at 2003 marked
+``neutron:fip_id``, narrowed to its address (``ip4.src`` egress, ``ip4.dst`` ingress) and
+to the chassis NATing it (``is_chassis_resident("cr-lrp-<gateway port>")``, or its fixed
+port's chassis with distributed floating IPs), as ``_ovn_qos_rule_match``.
+A row belongs to the load holding the port its match names (``subject_port``).
 """
 
 from __future__ import annotations
@@ -49,17 +57,31 @@ def is_owned(external_ids: Mapping[str, str]) -> bool:
     return any(k in external_ids for k in OWNER_KEYS)
 
 
-def owner_port(external_ids: Mapping[str, str]) -> str | None:
-    return external_ids.get(EXT_PORT_ID)
+def subject_port(match: str) -> str:
+    """The port a QoS row's match names first (``inport == "<id>" ...``)."""
+    return match.split('"')[1] if match.count('"') >= 2 else ""
 
 
-def desired_port_qos(switch: str, port_id: str, rules: Iterable[Mapping[str, Any]]) -> list[QoS]:
-    """The QoS rows of one port on ``switch`` for its effective policy's ``rules``
-    (rule dicts with ``type`` and parameters, ``services.qos_rules.rules_of``)."""
+def owner(external_ids: Mapping[str, str]) -> str:
+    """The resource a row comes from: ``port <id>``, ``floatingip <id>``, ``router <id>``."""
+    for key, kind in ((EXT_PORT_ID, "port"), (EXT_FIP_ID, "floatingip"),
+                      (EXT_ROUTER_ID, "router")):
+        if key in external_ids:
+            return f"{kind} {external_ids[key]}"
+    return ""
+
+
+def desired_port_qos(switch: str, port_id: str, rules: Iterable[Mapping[str, Any]], *,
+                     owner_key: str = EXT_PORT_ID, owner_id: str | None = None,
+                     address: str | None = None, resident: str | None = None) -> list[QoS]:
+    """The QoS rows of one port on ``switch`` for a policy's ``rules`` (rule dicts with
+    ``type`` and parameters, ``services.qos_rules.rules_of``). ``owner_key``/``owner_id``
+    mark the owner (default: the port); ``address`` and ``resident`` narrow the match
+    to a floating IP (priority 2003)."""
     rows = []
     rules = list(rules)
-    for direction, ovn_direction, side in (("egress", "from-lport", "inport"),
-                                           ("ingress", "to-lport", "outport")):
+    for direction, ovn_direction, side, ip_side in (("egress", "from-lport", "inport", "src"),
+                                                    ("ingress", "to-lport", "outport", "dst")):
         bandwidth: dict[str, int] = {}
         action: dict[str, int] = {}
         for r in rules:
@@ -70,8 +92,11 @@ def desired_port_qos(switch: str, port_id: str, rules: Iterable[Mapping[str, Any
             elif r["type"] == "dscp_marking" and direction == "egress":
                 action["dscp"] = r["dscp_mark"]
         if bandwidth or action:
-            rows.append(QoS(switch, ovn_direction, DEFAULT_PRIORITY, f'{side} == "{port_id}"',
-                            action, bandwidth, {EXT_PORT_ID: port_id}))
+            match = f'{side} == "{port_id}"'
+            if address and resident:
+                match += f' && ip4.{ip_side} == {address} && is_chassis_resident("{resident}")'
+            rows.append(QoS(switch, ovn_direction, FIP_PRIORITY if address else DEFAULT_PRIORITY,
+                            match, action, bandwidth, {owner_key: owner_id or port_id}))
     return rows
 
 
@@ -101,3 +126,41 @@ def load_port_qos(session: Any, ports: Iterable[Any], desired_ports: Mapping[str
     rules = qos_rules.rules_of(session, set(policies.values()))
     switches = {p.id: desired_ports[p.id].switch for p in ports if p.id in desired_ports}
     return desired_qos(ports, switches, policies, rules)
+
+
+def load_l3_qos(session: Any, routers: Iterable[Any], router_ports: Iterable[Any],
+                floating_ips: Iterable[Any], desired_ports: Mapping[str, Any], *,
+                distributed: bool = False) -> dict[str, QoS]:
+    """Desired QoS rows of router gateways and floating IPs (the routers' and floating
+    IPs' own policies); ``router_ports`` are the routers' port rows (gateways included),
+    ``distributed`` the ``enable_distributed_floating_ip`` setting."""
+    from neutrino.ovn.desired import switch_name
+    from neutrino.services import qos_bindings, qos_rules
+    routers, fips = list(routers), list(floating_ips)
+    gw_nets = {p.id: p.network_id for p in router_ports}
+    gateways = {r.id: r.gw_port_id for r in routers if r.gw_port_id in gw_nets}
+    if not gateways:
+        return {}
+    by_router = qos_bindings.policies_of(session, "router", list(gateways))
+    by_fip = qos_bindings.policies_of(session, "floatingip", [f.id for f in fips])
+    rules = qos_rules.rules_of(session, set(by_router.values()) | set(by_fip.values()))
+
+    def switch(gw: str) -> str:
+        lsp = desired_ports.get(gw)
+        return lsp.switch if lsp is not None else switch_name(gw_nets[gw])
+    result = {}
+    for router_id, policy in by_router.items():
+        gw = gateways[router_id]
+        for row in desired_port_qos(switch(gw), gw, rules.get(policy, ()),
+                                    owner_key=EXT_ROUTER_ID, owner_id=router_id):
+            result[row.key] = row
+    for fip in fips:
+        gw, policy = gateways.get(fip.router_id), by_fip.get(fip.id)
+        if gw is None or policy is None or not fip.fixed_port_id:
+            continue
+        resident = fip.fixed_port_id if distributed else f"cr-lrp-{gw}"
+        for row in desired_port_qos(switch(gw), gw, rules.get(policy, ()), owner_key=EXT_FIP_ID,
+                                    owner_id=fip.id, address=fip.floating_ip_address,
+                                    resident=resident):
+            result[row.key] = row
+    return result

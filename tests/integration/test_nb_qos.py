@@ -73,3 +73,30 @@ def test_port_policy_rows_audit_and_repair(ovn_lab, env, nb, sync, only_our_rows
     drain(sync)
     assert qos_rows(nb, switch) == {}
     assert not sync.audit(repair=False).has_drift
+
+
+def test_floating_ip_and_router_gateway_rows(ovn_lab, env, nb, sync, only_our_rows):
+    from test_nb_routers import ADMIN, FLOATING_IP, topology
+    from neutrino.services import floatingips, routers
+    t = topology(env)
+    drain(sync)
+    policy = qos.create_policies(env, ADMIN, [{"name": "l3"}])[0]
+    qos_rules.create_rule(env, ADMIN, "bandwidth_limit", policy["id"],
+                          {"max_kbps": 3000, "max_burst_kbps": 0, "direction": "ingress"})
+    fip = floatingips.update_floatingip(env, ADMIN, t["fip"], {"qos_policy_id": policy["id"]})
+    assert fip["qos_policy_id"] == policy["id"]
+    router = routers.update_router(env, ADMIN, t["router"], {"external_gateway_info": {
+        "network_id": t["ext"]["id"], "qos_policy_id": policy["id"]}})
+    assert router["external_gateway_info"]["qos_policy_id"] == policy["id"]
+    drain(sync)
+    gw, switch = t["gw"]["id"], f"neutron-{t['ext']['id']}"
+    fip_match = (f'outport == "{gw}" && ip4.dst == {FLOATING_IP} && '
+                 f'is_chassis_resident("cr-lrp-{gw}")')
+    assert qos_rows(nb, switch) == {
+        fip_match: ("to-lport", 2003, {"rate": 3000}, {}, {"neutron:fip_id": t["fip"]}),
+        f'outport == "{gw}"': ("to-lport", 2002, {"rate": 3000}, {},
+                               {"neutron:router_id": t["router"]})}
+    assert not sync.audit(repair=False).has_drift
+    floatingips.update_floatingip(env, ADMIN, t["fip"], {"qos_policy_id": None})
+    drain(sync)
+    assert list(qos_rows(nb, switch)) == [f'outport == "{gw}"']
