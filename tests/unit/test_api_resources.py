@@ -22,7 +22,7 @@ def test_extensions_list_and_show(api):
             "quotas", "revision-if-match"} <= aliases
     assert "qos" not in aliases  # only what is implemented
     assert api.get("/v2.0/extensions/quotas", expect=200).json()["extension"]["alias"] == "quotas"
-    assert error_type(api.get("/v2.0/extensions/qos", expect=404)) == "ExtensionNotFound"
+    assert error_type(api.get("/v2.0/extensions/bgpvpn", expect=404)) == "ExtensionNotFound"
 
 
 def test_network_crud_and_defaults(api):
