@@ -371,6 +371,8 @@ def _qos_action(method: str, parts: list[str]) -> str | None:
         return None
     if parts[0] == "rule-types":
         return "get_rule_type"
+    if parts[0] == "policies" and len(parts) >= 3 and parts[2] == "tags":
+        return "get_policy" if method == "GET" else "update_policy"
     if parts[0] == "policies" and len(parts) >= 3:
         return f"{verb}_policy_{parts[2].removesuffix('s')}"
     if parts[0] == "policies":

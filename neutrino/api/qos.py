@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from neutrino.api import body, query
+from neutrino.api import body, query, tags
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse, no_content
@@ -91,6 +91,30 @@ def _add_rule_routes(rule_type: str) -> None:
 
 for _type in RULE_SCHEMAS:
     _add_rule_routes(_type)
+
+
+def _add_tag_routes() -> None:
+    """``/v2.0/qos/policies/{id}/tags[/{tag}]``: the generic tags handlers (``api.tags``)
+    for collection ``policies``."""
+    def bind(handler):
+        async def route(resource_id: str, request: Request, env: EnvDep, ctx: ContextDep,
+                        tag: str | None = None):
+            kwargs = {"tag": tag} if tag is not None else {}
+            if "request" in handler.__code__.co_varnames[:handler.__code__.co_argcount]:
+                kwargs["request"] = request
+            return await handler("policies", resource_id, env=env, ctx=ctx, **kwargs)
+        return route
+    prefix = "/v2.0/qos/policies/{resource_id}/tags"
+    for path, method, handler, status in (
+            (prefix, "GET", tags.get_tags, 200), (prefix, "PUT", tags.replace_tags, 200),
+            (prefix, "POST", tags.add_tags, 201), (prefix, "DELETE", tags.remove_all_tags, 204),
+            (prefix + "/{tag}", "GET", tags.check_tag, 204),
+            (prefix + "/{tag}", "PUT", tags.add_tag, 201),
+            (prefix + "/{tag}", "DELETE", tags.remove_tag, 204)):
+        router.add_api_route(path, bind(handler), methods=[method], status_code=status)
+
+
+_add_tag_routes()
 
 add_collection(router, Collection(
     "policies", "policy", QosPolicyCreate, QosPolicyUpdate, qos.create_policies,

@@ -138,3 +138,14 @@ def test_rule_types(api):
     assert api.get("/v2.0/qos/rule-types/packet_rate_limit",
                    expect=200).json()["rule_type"]["drivers"] == []
     assert error_type(api.get("/v2.0/qos/rule-types/nope", expect=404)) == "RuleTypeNotFound"
+
+
+def test_policy_tags(api):
+    p = policy(api, tags=["a"])
+    assert p["tags"] == ["a"]
+    path = f"{POLICIES}/{p['id']}/tags"
+    api.request("PUT", path + "/b", project=None, headers=MGR, expect=201)
+    assert sorted(api.get(path, expect=200).json()["tags"]) == ["a", "b"]
+    api.request("DELETE", path + "/a", project=None, headers=MGR, expect=204)
+    assert api.get(f"{POLICIES}/{p['id']}", expect=200).json()["policy"]["tags"] == ["b"]
+    api.put(path, {"tags": ["x"]}, expect=403)  # a member does not change QoS policies
