@@ -362,11 +362,12 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
 
 
 def _qos_action(method: str, parts: list[str]) -> str | None:
-    """Neutron's QoS rule names (``conf/policies/qos.py``): ``/qos/policies[/{id}]`` ->
-    ``<verb>_policy``; ``/qos/policies/{id}/<type>_rules[/{rule}]`` ->
-    ``<verb>_policy_<type>_rule``; ``/qos/alias_<type>_rules/{rule}`` ->
-    ``<verb>_alias_<type>_rule``; ``/qos/rule-types[/{type}]`` -> ``get_rule_type``."""
-    verb = {"GET": "get", "DELETE": "delete", "PUT": "update"}.get(method, "create")
+    """Neutron's QoS rule names (``conf/policies/qos.py``) checked at the route: the
+    ``get_`` ones (``get_policy``, ``get_policy_<type>_rule``, ``get_alias_<type>_rule``,
+    ``get_rule_type``) for every method; the services check the write rules
+    (``create_policy`` ...) once the body is valid and the policy found, so a foreign
+    policy is 404 and a bad body 400 before a 403, as in Neutron. Tags: ``get_policy``
+    / ``update_policy``."""
     if not parts:
         return None
     if parts[0] == "rule-types":
@@ -374,9 +375,9 @@ def _qos_action(method: str, parts: list[str]) -> str | None:
     if parts[0] == "policies" and len(parts) >= 3 and parts[2] == "tags":
         return "get_policy" if method == "GET" else "update_policy"
     if parts[0] == "policies" and len(parts) >= 3:
-        return f"{verb}_policy_{parts[2].removesuffix('s')}"
+        return f"get_policy_{parts[2].removesuffix('s')}"
     if parts[0] == "policies":
-        return f"{verb}_policy"
+        return "get_policy"
     if parts[0].startswith("alias_"):
-        return f"{verb}_{parts[0].removesuffix('s')}"
+        return f"get_{parts[0].removesuffix('s')}"
     return None

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.policy import enforce
 from neutrino.db.qos_models import (QosFIPPolicyBinding, QosNetworkPolicyBinding, QosPolicy,
                                     QosPolicyDefault, QosPolicyRBAC, QosPortPolicyBinding,
                                     QosRouterGatewayIPPolicyBinding)
@@ -83,10 +84,22 @@ def find_owned(session: Session, ctx: Context, policy_id: str) -> QosPolicy:
     return policy
 
 
-def users(session: Session, policy_id: str) -> set[str]:
-    """Projects using the policy through a binding (RBAC in-use check); the
-    resources' projects come from ``qos_bindings``."""
-    return qos_bindings.bound_projects(session, policy_id)
+def check_rbac_removal(session: Session, policy: QosPolicy, entry: Any) -> None:
+    """Removing (or retargeting: the new target does not count) the RBAC ``entry`` of
+    ``policy`` must leave every project with a bound resource its access, the owner's
+    own included (Neutron's generic ``rbac_db._validate_rbac_policy_delete``): a named
+    entry is in use while its project has one and no ``*`` entry exists; the ``*``
+    entry while a bound project is named by no other entry. RbacPolicyInUse (409)."""
+    bound = qos_bindings.bound_projects(session, policy.id)
+    others = set(session.scalars(select(QosPolicyRBAC.target_tenant).where(
+        QosPolicyRBAC.object_id == policy.id, QosPolicyRBAC.action == SHARED,
+        QosPolicyRBAC.id != entry.id)))
+    if entry.target_tenant != WILDCARD:
+        in_use = WILDCARD not in others and entry.target_tenant in bound
+    else:
+        in_use = not bound <= others
+    if in_use:
+        raise errors.RbacPolicyInUse(policy.id, f"project_id={entry.target_tenant}")
 
 
 # --- the API ------------------------------------------------------------------------
@@ -110,7 +123,11 @@ def policy_dicts(session: Session, ctx: Context, rows: Iterable[Any]) -> list[di
 def create_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Create policies all-or-nothing. ``items`` are validated ``QosPolicyCreate`` dicts
     (``name``, ``description``, ``shared``, ``is_default``, ``tags``, ``project_id``).
-    Raises BadRequest (another project without admin), QoSPolicyDefaultAlreadyExists (409)."""
+    Raises PolicyNotAuthorized (403: ``create_policy``, admins and project managers),
+    BadRequest (another project without admin), QoSPolicyDefaultAlreadyExists (409).
+    The API's route checks only ``get_policy``: Neutron validates the body first."""
+    enforce(ctx, "create_policy")  # after the body's validation, as Neutron
+
     def run(session: Session) -> list[dict[str, Any]]:
         rows = []
         for data in items:
@@ -156,11 +173,18 @@ def update_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, Any],
     QosPolicyNotFound (404), PreconditionFailed (412), QoSPolicyDefaultAlreadyExists (409)."""
     def run(session: Session) -> dict[str, Any]:
         policy = find_owned(session, ctx, policy_id)
+        enforce(ctx, "update_policy")
         common.check_if_match(policy, if_match)
         changed = False
         if "shared" in data:
             shared = bool(data.pop("shared"))
             changed = shared != bool(policy.shared)
+            if changed and not shared:
+                wildcard = session.scalars(select(QosPolicyRBAC).where(
+                    QosPolicyRBAC.object_id == policy.id,
+                    QosPolicyRBAC.target_tenant == WILDCARD)).first()
+                if wildcard is not None:
+                    check_rbac_removal(session, policy, wildcard)
             mirror_wildcard(session, policy, shared)
         if "is_default" in data:
             changed = _set_default(session, policy, bool(data.pop("is_default"))) or changed
@@ -176,6 +200,7 @@ def delete_policy(env: Env, ctx: Context, policy_id: str, if_match: int | None =
     QosPolicyInUse (409) while bound to anything."""
     def run(session: Session) -> None:
         policy = find_owned(session, ctx, policy_id)
+        enforce(ctx, "delete_policy")
         common.check_if_match(policy, if_match)
         for model, kind, column in ((QosPortPolicyBinding, "port", "port_id"),
                                     (QosNetworkPolicyBinding, "network", "network_id"),

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.policy import enforce
 from neutrino.db.qos_models import (QosBandwidthLimitRule, QosDscpMarkingRule,
                                     QosMinimumBandwidthRule, QosPacketRateLimitRule)
 from neutrino.services import common
@@ -109,10 +110,17 @@ def _accepts(validator: dict[str, Any], value: Any) -> bool:
 
 # --- rules of a policy ----------------------------------------------------------------
 
-def _policy(session: Session, ctx: Context, policy_id: str, *, change: bool) -> Any:
+def _policy(session: Session, ctx: Context, policy_id: str, *, change: str | None = None,
+            rule_type: str = "", alias: bool = False) -> Any:
+    """The rule's policy: visible to the caller, and for a ``change`` (``create``,
+    ``update``, ``delete``) owned by it, then the change's rule checked (PolicyNotAuthorized,
+    403, after the 404: Neutron finds the policy before its policy engine refuses)."""
     from neutrino.services import qos  # the policy service imports this module
-    return (qos.find_owned(session, ctx, policy_id) if change
-            else qos.find_visible(session, ctx, policy_id))
+    if change is None:
+        return qos.find_visible(session, ctx, policy_id)
+    found = qos.find_owned(session, ctx, policy_id)
+    enforce(ctx, f"{change}_{'alias' if alias else 'policy'}_{rule_type}_rule")
+    return found
 
 
 def _find_rule(session: Session, rtype: RuleType, policy_id: str, rule_id: str) -> Any:
@@ -166,7 +174,7 @@ def create_rule(env: Env, ctx: Context, rule_type: str, policy_id: str,
     rtype = RULE_TYPES[rule_type]
 
     def run(session: Session) -> dict[str, Any]:
-        policy = _policy(session, ctx, policy_id, change=True)
+        policy = _policy(session, ctx, policy_id, change="create", rule_type=rule_type)
         row = rtype.model(id=common.new_id(), qos_policy_id=policy_id,
                           **{f: data[f] for f in rtype.fields})
         _check(session, rtype, policy_id, row)
@@ -182,7 +190,7 @@ def get_rule(env: Env, ctx: Context, rule_type: str, policy_id: str, rule_id: st
     rtype = RULE_TYPES[rule_type]
 
     def run(session: Session) -> dict[str, Any]:
-        _policy(session, ctx, policy_id, change=False)
+        _policy(session, ctx, policy_id)
         return rule_dict(rtype, _find_rule(session, rtype, policy_id, rule_id))
     return env.db.run(run, write=False)
 
@@ -192,7 +200,7 @@ def list_rules(env: Env, ctx: Context, rule_type: str, policy_id: str) -> list[d
     rtype = RULE_TYPES[rule_type]
 
     def run(session: Session) -> list[dict[str, Any]]:
-        _policy(session, ctx, policy_id, change=False)
+        _policy(session, ctx, policy_id)
         return [rule_dict(rtype, r) for r in session.scalars(select(rtype.model).where(
             rtype.model.qos_policy_id == policy_id).order_by(rtype.model.id))]
     return env.db.run(run, write=False)
@@ -206,7 +214,8 @@ def update_rule(env: Env, ctx: Context, rule_type: str, policy_id: str | None, r
 
     def run(session: Session) -> dict[str, Any]:
         pid = policy_id or _policy_of(session, rtype, rule_id)
-        policy = _policy(session, ctx, pid, change=True)
+        policy = _policy(session, ctx, pid, change="update", rule_type=rule_type,
+                         alias=policy_id is None)
         row = _find_rule(session, rtype, pid, rule_id)
         with session.no_autoflush:
             for f in rtype.fields:
@@ -225,7 +234,8 @@ def delete_rule(env: Env, ctx: Context, rule_type: str, policy_id: str | None,
 
     def run(session: Session) -> None:
         pid = policy_id or _policy_of(session, rtype, rule_id)
-        policy = _policy(session, ctx, pid, change=True)
+        policy = _policy(session, ctx, pid, change="delete", rule_type=rule_type,
+                         alias=policy_id is None)
         session.delete(_find_rule(session, rtype, pid, rule_id))
         _changed(session, ctx, policy)
     env.db.run(run)
@@ -258,7 +268,10 @@ def list_rule_types(env: Env, ctx: Context, all_supported: bool = False,
 def get_rule_type(env: Env, ctx: Context, rule_type: str) -> dict[str, Any]:
     """``GET /v2.0/qos/rule-types/{type}``: the type and its drivers' parameters
     (``parameter_type`` ``range`` with ``start``/``end``, or ``choices``). Raises
-    RuleTypeNotFound (404) for a type the API does not know."""
+    RuleTypeNotFound (404) for a type the API does not know, NotAuthorized (403) unless
+    admin (``QoSPlugin.get_rule_type``)."""
+    if not ctx.is_admin:  # Neutron's plugin answers 403 whatever the policy says
+        raise errors.NotAuthorized("Not authorized.")
     if rule_type not in RULE_TYPES:
         raise errors.RuleTypeNotFound(rule_type)
     drivers = []

@@ -428,6 +428,8 @@ def _check_unused(session: Session, net: Any, row: Any, new_target: str | None) 
                                              "everyone.")
     if target == net.project_id:
         return  # self-sharing: the owner keeps access anyway
+    if isinstance(net, QosPolicy):
+        return qos.check_rbac_removal(session, net, row)
     model = type(row)
     others = set(session.scalars(select(model.target_tenant).where(
         model.object_id == net.id, model.action == row.action, model.id != row.id)))
@@ -441,8 +443,6 @@ def _check_unused(session: Session, net: Any, row: Any, new_target: str | None) 
         users = address_groups.users(session, net.id)
     elif isinstance(net, SecurityGroup):
         users = security_group_access.users(session, net.id)
-    elif isinstance(net, QosPolicy):
-        users = qos.users(session, net.id)
     else:
         users = _users(session, net, row.action)
     if target != WILDCARD:
@@ -451,7 +451,7 @@ def _check_unused(session: Session, net: Any, row: Any, new_target: str | None) 
         # the owner keeps a shared network; an external one only while entries remain
         keeps = others | {net.project_id} if row.action == SHARED or others else others
         losing = users - keeps
-    if losing and isinstance(net, (SecurityGroup, QosPolicy)):
+    if losing and isinstance(net, SecurityGroup):
         raise errors.RbacPolicyInUse(net.id, f"project_id={target}")
     if losing:
         details = ("There are subnet pools in this address scope that depend on this policy "

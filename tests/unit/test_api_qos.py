@@ -65,9 +65,15 @@ def test_rule_errors(api):
     assert error_type(rule(api, p["id"], "minimum_bandwidth", min_kbps=2000, expect=409)) \
         == "QoSRuleParameterConflict"
     rule(api, p["id"], "minimum_bandwidth", min_kbps=500, direction="ingress")
-    # a member cannot write QoS policies (Neutron: admin or project manager)
+    # a member cannot write QoS policies (Neutron: admin or project manager), but a bad
+    # body is 400 and another project's policy 404 first
     resp = api.post(POLICIES, {"policy": {"name": "x"}}, expect=403)
     assert error_type(resp) == "PolicyNotAuthorized"
+    api.post(POLICIES, {"policy": {"name": "x" * 256}}, expect=400)
+    assert error_type(api.put(f"{POLICIES}/{p['id']}", {"policy": {"name": "y"}},
+                              project="p2", expect=404)) == "QosPolicyNotFound"
+    assert error_type(api.put(f"{POLICIES}/{p['id']}", {"policy": {"name": "y"}},
+                              expect=403)) == "PolicyNotAuthorized"
 
 
 def test_rbac_visibility_and_default(api):
@@ -81,6 +87,13 @@ def test_rbac_visibility_and_default(api):
     seen = api.get(f"{POLICIES}/{p['id']}", project="p2", expect=200).json()["policy"]
     assert seen["shared"] is True
     assert api.get(f"{POLICIES}?is_default=true", expect=200).json()["policies"][0]["id"] == p["id"]
+    # the * entry, once a project named by no other entry uses the policy, is in use
+    api.request("PUT", f"{POLICIES}/{p['id']}", project=None, headers=MGR, expect=200,
+                json={"policy": {"shared": True}})
+    api.network(project="p3", qos_policy_id=p["id"])
+    assert error_type(api.request("PUT", f"{POLICIES}/{p['id']}", project=None, headers=MGR,
+                                  json={"policy": {"shared": False}}, expect=409)) \
+        == "RbacPolicyInUse"
     # the project's default goes on its new networks
     assert api.network()["qos_policy_id"] == p["id"]
     assert api.network(project="p2")["qos_policy_id"] is None
@@ -129,15 +142,19 @@ def test_unsupported_rules_are_refused_where_ovn_enforces(api):
 def test_rule_types(api):
     types = api.get("/v2.0/qos/rule-types", expect=200).json()["rule_types"]
     assert [t["type"] for t in types] == ["bandwidth_limit", "dscp_marking", "minimum_bandwidth"]
-    detail = api.get("/v2.0/qos/rule-types/bandwidth_limit", expect=200).json()["rule_type"]
+    assert error_type(api.get("/v2.0/qos/rule-types/bandwidth_limit", expect=403)) \
+        == "NotAuthorized"
+    detail = api.get("/v2.0/qos/rule-types/bandwidth_limit", admin=True,
+                     expect=200).json()["rule_type"]
     (driver,) = detail["drivers"]
     params = {p["parameter_name"]: p for p in driver["supported_parameters"]}
     assert params["max_kbps"]["parameter_values"] == {"start": 0, "end": 2 ** 31 - 1}
     assert params["direction"] == {"parameter_name": "direction", "parameter_type": "choices",
                                    "parameter_values": ["egress", "ingress"]}
-    assert api.get("/v2.0/qos/rule-types/packet_rate_limit",
+    assert api.get("/v2.0/qos/rule-types/packet_rate_limit", admin=True,
                    expect=200).json()["rule_type"]["drivers"] == []
-    assert error_type(api.get("/v2.0/qos/rule-types/nope", expect=404)) == "RuleTypeNotFound"
+    assert error_type(api.get("/v2.0/qos/rule-types/nope", admin=True, expect=404)) \
+        == "RuleTypeNotFound"
 
 
 def test_policy_tags(api):
