@@ -114,12 +114,16 @@ def _policy(session: Session, ctx: Context, policy_id: str, *, change: str | Non
             rule_type: str = "", alias: bool = False) -> Any:
     """The rule's policy: visible to the caller, and for a ``change`` (``create``,
     ``update``, ``delete``) owned by it, then the change's rule checked (PolicyNotAuthorized,
-    403, after the 404: Neutron finds the policy before its policy engine refuses)."""
+    403, after the 404: Neutron finds the policy before its policy engine refuses; a
+    ``create`` is checked first, as Neutron's POST)."""
     from neutrino.services import qos  # the policy service imports this module
     if change is None:
         return qos.find_visible(session, ctx, policy_id)
+    rule = f"{change}_{'alias' if alias else 'policy'}_{rule_type}_rule"
+    if change == "create":  # Neutron's POST checks its rule before looking the parent up
+        enforce(ctx, rule)
     found = qos.find_owned(session, ctx, policy_id)
-    enforce(ctx, f"{change}_{'alias' if alias else 'policy'}_{rule_type}_rule")
+    enforce(ctx, rule)
     return found
 
 

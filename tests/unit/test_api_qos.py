@@ -74,6 +74,10 @@ def test_rule_errors(api):
                               project="p2", expect=404)) == "QosPolicyNotFound"
     assert error_type(api.put(f"{POLICIES}/{p['id']}", {"policy": {"name": "y"}},
                               expect=403)) == "PolicyNotAuthorized"
+    # a rule's POST is checked first (403 even on another project's policy)
+    resp = api.post(f"{POLICIES}/{p['id']}/dscp_marking_rules",
+                    {"dscp_marking_rule": {"dscp_mark": 8}}, project="p2", expect=403)
+    assert error_type(resp) == "PolicyNotAuthorized"
 
 
 def test_rbac_visibility_and_default(api):
