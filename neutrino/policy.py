@@ -75,6 +75,7 @@ def _attrs(singular: str, ops: str, names: list[str], check: str) -> list[oslo_p
     return [_rule(f"{prefix[o]}_{singular}:{name}", check) for o in ops for name in names]
 
 
+QOS_RULE_TYPES = ("bandwidth_limit", "dscp_marking", "minimum_bandwidth", "packet_rate_limit")
 _PROVIDER = ["provider:network_type", "provider:physical_network", "provider:segmentation_id"]
 _BINDING = ["binding:host_id", "binding:profile"]
 
@@ -206,6 +207,19 @@ RULES: list[oslo_policy.RuleDefault] = [
     *_crud("rbac_policy"),
     _rule("create_rbac_policy:target_tenant", ADMIN),
     _rule("update_rbac_policy:target_tenant", ADMIN),
+    # qos.py: policies and rules belong to the policy's project (services check the
+    # parent owner); rule types are read by any reader
+    _rule("shared_qos_policy", "field:policies:shared=True"),
+    *_crud("policy", create=ADMIN_OR_PROJECT_MANAGER,
+           get=f"({ADMIN_OR_PROJECT_READER}) or rule:shared_qos_policy",
+           update=ADMIN_OR_PROJECT_MANAGER, delete=ADMIN_OR_PROJECT_MANAGER),
+    _rule("get_rule_type", "role:reader"),
+    *[r for t in QOS_RULE_TYPES for r in _crud(
+        f"policy_{t}_rule", create=ADMIN_OR_PROJECT_MANAGER, get=ADMIN_OR_PROJECT_READER,
+        update=ADMIN_OR_PROJECT_MANAGER, delete=ADMIN_OR_PROJECT_MANAGER)],
+    *[r for t in QOS_RULE_TYPES for r in _crud(
+        f"alias_{t}_rule", create=ADMIN_OR_PROJECT_MANAGER, get=ADMIN_OR_PROJECT_READER,
+        update=ADMIN_OR_PROJECT_MANAGER, delete=ADMIN_OR_PROJECT_MANAGER)],
     # auto_allocated_topology.py
     _rule("get_auto_allocated_topology", ADMIN_OR_PROJECT_READER),
     _rule("delete_auto_allocated_topology", ADMIN_OR_PROJECT_MEMBER),
@@ -353,6 +367,8 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
             return None
         singular = _singular(collection_param.replace("-", "_"))
         return f"get_{singular}" if method == "GET" else f"update_{singular}"
+    if parts[0] == "qos":
+        return _qos_action(method, parts[1:])
     singular = _singular(parts[0].replace("-", "_"))
     if len(parts) >= 3 and parts[:3] == ["ports", "{port_id}", "bindings"]:
         if len(parts) == 5:  # .../bindings/{host}/activate
@@ -374,3 +390,25 @@ def action_for(method: str, path: str, collection_param: str | None = None) -> s
         verb = "update"
     return f"{verb}_{singular}"
 
+
+
+def _qos_action(method: str, parts: list[str]) -> str | None:
+    """Neutron's QoS rule names (``conf/policies/qos.py``) checked at the route: the
+    ``get_`` ones (``get_policy``, ``get_policy_<type>_rule``, ``get_alias_<type>_rule``,
+    ``get_rule_type``) for every method; the services check the write rules
+    (``create_policy`` ...) once the body is valid and the policy found, so a foreign
+    policy is 404 and a bad body 400 before a 403, as in Neutron. Tags: ``get_policy``
+    / ``update_policy``."""
+    if not parts:
+        return None
+    if parts[0] == "rule-types":
+        return "get_rule_type"
+    if parts[0] == "policies" and len(parts) >= 3 and parts[2] == "tags":
+        return "get_policy" if method == "GET" else "update_policy"
+    if parts[0] == "policies" and len(parts) >= 3:
+        return f"get_policy_{parts[2].removesuffix('s')}"
+    if parts[0] == "policies":
+        return "get_policy"
+    if parts[0].startswith("alias_"):
+        return f"get_{parts[0].removesuffix('s')}"
+    return None

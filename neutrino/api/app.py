@@ -13,7 +13,7 @@ from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
                           explain, extensions, flavors, health, instances, l3_lists,
                           network_logs,
-                          ip_availability, metrics, port_bindings, port_forwardings, quotas,
+                          ip_availability, metrics, port_bindings, port_forwardings, qos, quotas,
                           rbac, resources, routers, scheduler, segment_ranges, subnetpools, tags,
                           telemetry, trunks)
 from neutrino.api.responses import JSONResponse
@@ -63,6 +63,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(address_groups.router)
     app.include_router(network_logs.router)
     app.include_router(trunks.router)
+    app.include_router(qos.router)
     app.include_router(default_security_group_rules.router)
     app.include_router(agents.router)
     app.include_router(l3_lists.router)

@@ -215,6 +215,28 @@ EXTENSIONS = {
                                  "Enables configurable BFD behavior for default routes"),
     "enable-default-route-ecmp": ("Enable Default Route ECMP",
                                   "Enables configurable ECMP behavior for default routes"),
+    # QoS realised as OVN QoS rows (services/qos*.py, ovn/qos.py)
+    "qos": ("Quality of Service", "The Quality of Service extension."),
+    "qos-default": ("QoS default policy", "Expose the QoS default policy per project"),
+    "qos-rule-type-details": ("Details of QoS rule types",
+                              "Expose details about QoS rule types supported by loaded "
+                              "backend drivers"),
+    "qos-bw-limit-direction": ("Direction for QoS bandwidth limit rule",
+                               "Allow to configure QoS bandwidth limit rule with specific "
+                               "direction: ingress or egress"),
+    "qos-bw-minimum-ingress": ("Ingress direction for QoS minimum bandwidth rule",
+                               "Allow to configure QoS minumum bandwidth rule with ingress "
+                               "direction."),
+    "qos-pps": ("QoS Rule Type Packet per Second Extension",
+                "Add QoS Rule Type Packet per Second"),
+    "qos-gateway-ip": ("Router gateway IP QoS", "The Router gateway IP Quality of Service "
+                                                "extension"),
+    "qos-fip": ("Floating IP QoS", "The floating IP Quality of Service extension"),
+    "qos-rules-alias": ("Quality of Service rules alias API",
+                        "API to enable GET, PUT and DELETE operations on QoS policy rules "
+                        "without specifying policy ID"),
+    "qos-port-network-policy": ("QoS port network policy ID",
+                                "Adds a the QoS network ID to the port definition"),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

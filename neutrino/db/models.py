@@ -806,3 +806,6 @@ class PortForwarding(Base):
     external_port_start: Mapped[int] = mapped_column(Integer)
     external_port_end: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(String(255), default="")
+
+
+from neutrino.db import qos_models  # noqa: E402,F401  (registers the QoS tables)

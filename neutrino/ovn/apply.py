@@ -44,7 +44,7 @@ from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand, NamedRowsRe
 from neutrino.ovn.desired import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
 from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, METER, NAT, PG,
-                                  POLICY, ROUTE, Observed, read_nb)
+                                  POLICY, QOS, ROUTE, Observed, read_nb)
 from neutrino.ovn.dns import default_dns_servers
 from neutrino.ovn.plan import ADD, COLUMNS, DEL, SET, Change, plan
 
@@ -53,7 +53,7 @@ LOG = logging.getLogger(__name__)
 # Where a child row is referenced from: (parent table, column).
 _PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
            POLICY: (LR, "policies"),
-           GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls")}
+           GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls"), QOS: (LS, "qos_rules")}
 # Optional (0..1) columns: "" / None stand for the empty set.
 _OPTIONAL = ("tag_request", "parent_name", "logical_port", "external_mac", "output_port")
 _ACL_OPTIONAL = ("name", "severity", "meter")  # an ACL's logging columns (``ovn.network_log``)
@@ -116,15 +116,14 @@ class _Refs:
             lsp={n: f.uuid for n, f in observed.ports.items()},
             gone={LSP: deleted[LS], LRP: deleted[LR], ROUTE: deleted[LR], NAT: deleted[LR],
                   POLICY: deleted[LR],
-                  GWC: gone_lrps, ACL: deleted[PG]},
+                  GWC: gone_lrps, ACL: deleted[PG], QOS: deleted[LS]},
             dropped_groups={c.key for c in changes if c.table == PG and c.action == DEL},
             dns={n: f[0].uuid for n, f in observed.dns.items() if f})
 
     def parent(self, table: str) -> dict[str, Any]:
         """The map holding the parents of a child table's rows."""
         return {LRP: self.router, ROUTE: self.router, NAT: self.router, POLICY: self.router,
-                GWC: self.lrp,
-                ACL: self.pg}[table]
+                GWC: self.lrp, ACL: self.pg, QOS: self.switch}[table]
 
 
 Handler = Callable[[Any, Change, _Refs], list[Any]]
@@ -343,6 +342,14 @@ def _set_route(api: Any, c: Change, refs: _Refs) -> list[Any]:
     return _replace(api, c, refs)
 
 
+def _add_qos(api: Any, c: Change, refs: _Refs) -> list[Any]:
+    """A QoS row into its switch: one of the load (UUID or the command adding it), or
+    one out of its scope (a router gateway's external network), found by name."""
+    parent = refs.switch.get(c.row.switch, c.row.switch)
+    return [ChildAddCommand(api, QOS, LS, parent, "qos_rules", **_values(
+        c.row, ("direction", "priority", "match", *COLUMNS[QOS])))]
+
+
 def _set_router_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
     if "router" in c.columns:  # moved: delete, then add anew
         return _del_child(api, c, refs) + _add_child(api, c, refs)
@@ -371,6 +378,7 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (ROUTE, {DEL: _del_route}), (ROUTE, {SET: _set_route}), (ROUTE, {ADD: _add_child}),
     (NAT, {DEL: _del_child}), (NAT, {SET: _replace}), (NAT, {ADD: _add_child}),
     (POLICY, {DEL: _del_child}), (POLICY, {SET: _replace}), (POLICY, {ADD: _add_child}),
+    (QOS, {DEL: _del_child}), (QOS, {SET: _replace}), (QOS, {ADD: _add_qos}),
     (LB, {DEL: _delete("lb_del", if_exists=True)}), (LB, {SET: _set_load_balancer}),
     (LB, {ADD: _add_load_balancer}),
     (LR, {DEL: _del_router}),

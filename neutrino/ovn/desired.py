@@ -34,6 +34,7 @@ from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn.trunks import child_of
 from neutrino.ovn.port_forwarding import LoadBalancer
+from neutrino.ovn.qos import QoS
 from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
                                           port_groups_of, port_security)
 from neutrino.services.segment_switches import domain_of, own_switch_segments
@@ -250,6 +251,7 @@ class Desired:
     meters: Mapping[str, Any] = field(default_factory=dict)  # ``network_log.Meter`` by name
     # port forwardings' balancers by name, each on its router (``ovn.port_forwarding``)
     load_balancers: Mapping[str, LoadBalancer] = field(default_factory=dict)
+    qos: Mapping[str, QoS] = field(default_factory=dict)  # by ``QoS.key`` (``ovn.qos``)
 
 
 def switch_name(network_id: str) -> str:

@@ -41,6 +41,7 @@ from neutrino.ovn.desired import (EXT_GW_PORT_ID, EXT_NETWORK_NAME, LRP_PREFIX, 
                                   Desired, desired_state, localnet_name, lrp_name, router_name,
                                   switch_name)
 from neutrino.ovn import load_extras
+from neutrino.ovn.qos import load_l3_qos, load_port_qos
 from neutrino.ovn.address_groups import address_set_names, desired_address_sets
 from neutrino.ovn.port_forwarding import desired_load_balancers
 from neutrino.ovn.security_groups import PG_DROP, pg_name
@@ -159,7 +160,7 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         address_sets=frozenset(n for g in ag_ids for n in address_set_names(g)))
     forwardings = _in(session, lambda c: select(PortForwarding.__table__).where(
         PortForwarding.floatingip_id.in_(c)), [f.id for f in floating_ips])
-    desired = _with_load_balancers(forwardings, floating_ips, _with_address_sets(
+    desired = _with_qos(session, ports, _with_load_balancers(forwardings, floating_ips, _with_address_sets(
         groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
                                 router_ports=router_ports, floating_ips=floating_ips,
@@ -173,7 +174,9 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                                            dns_domain=dns_domain,
                                                            servers=dns_servers),
                                 migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
-                                    PortBinding.port_id.in_(c)), {p.id for p in ports})))))
+                                    PortBinding.port_id.in_(c)), {p.id for p in ports}))))),
+        routers=routers, router_ports=router_ports, floating_ips=floating_ips,
+        distributed=distributed_floating_ips)
     return scope, load_extras.with_logs(session, desired, log_limits)
 
 
@@ -194,6 +197,17 @@ def _with_load_balancers(forwardings: Iterable[Any], floating_ips: Iterable[Any]
                                        switches)
     return dataclasses.replace(desired, load_balancers={
         n: b for n, b in balancers.items() if b.router in desired.routers})
+
+
+def _with_qos(session: Session, ports: Iterable[Any], desired: Desired, *,
+              routers: Iterable[Any] = (), router_ports: Iterable[Any] = (),
+              floating_ips: Iterable[Any] = (), distributed: bool = False) -> Desired:
+    """``desired`` with the QoS rows of ``ports``, and of the routers' gateways and
+    floating IPs (``ovn.qos``)."""
+    rows = load_port_qos(session, ports, desired.ports)
+    rows.update(load_l3_qos(session, routers, router_ports, floating_ips, desired.ports,
+                            distributed=distributed))
+    return dataclasses.replace(desired, qos=rows)
 
 
 def _with_address_sets(groups: Iterable[Any], addresses: Iterable[Any], desired: Desired) -> Desired:
@@ -253,8 +267,9 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
     allocations = session.execute(select(IPAllocation.port_id, IPAllocation.subnet_id,
                                          IPAllocation.ip_address)).all()
     groups = session.execute(select(AddressGroup.id, AddressGroup.revision_number)).all()
+    routers = session.execute(select(Router.__table__)).all()
     floating_ips = session.execute(select(FloatingIP.__table__)).all()
-    desired = _with_load_balancers(
+    desired = _with_qos(session, ports, _with_load_balancers(
         session.execute(select(PortForwarding.__table__)).all(), floating_ips,
         _with_address_sets(groups, session.execute(_AG_ADDRESSES).all(), desired_state(
         session.execute(select(Network.__table__)).all(),
@@ -262,7 +277,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         ports, allocations,
         base_mac=base_mac, lease_time=lease_time,
         segments=session.execute(select(NetworkSegment.__table__)).all(),
-        routers=session.execute(select(Router.__table__)).all(),
+        routers=routers,
         router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
         floating_ips=floating_ips,
         floating_macs={p.id: p.mac_address for p in ports
@@ -275,7 +290,9 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         pool_scopes=_pool_scopes(session),
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
                                       servers=dns_servers),
-        migrations=dict(session.execute(_MIGRATIONS).all()))))
+        migrations=dict(session.execute(_MIGRATIONS).all())))),
+        routers=routers, router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
+        floating_ips=floating_ips, distributed=distributed_floating_ips)
     return load_extras.with_logs(session, desired, log_limits)
 
 

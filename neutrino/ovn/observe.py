@@ -54,6 +54,7 @@ from neutrino.ovn.dns import EXT_LS_NAME, Dns
 from neutrino.ovn.port_dhcp import port_key
 from neutrino.ovn.load import Scope
 from neutrino.ovn.network_log import Meter, is_owned_meter
+from neutrino.ovn import qos as ovn_qos
 from neutrino.ovn.security_groups import Acl, PortGroup, is_owned
 
 # The NB tables neutrino owns rows in (a ``plan.Change``'s ``table``).
@@ -65,6 +66,7 @@ DNS = Dns.TABLE
 AS = AddressSet.TABLE
 METER = Meter.TABLE
 LB = pf.LoadBalancer.TABLE
+QOS = ovn_qos.QoS.TABLE
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Observed:
     # logging meters by name (``ovn.network_log``); ``parent_uuid``: its Meter_Band
     meters: Mapping[str, list[Found]] = field(default_factory=dict)
     load_balancers: Mapping[str, list[Found]] = field(default_factory=dict)  # by name
+    qos: Mapping[str, list[Found]] = field(default_factory=dict)  # by ``QoS.key``
 
 
 def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = (),
@@ -118,6 +121,12 @@ def read_nb(api: Any, scope: Scope | None = None, port_names: Iterable[str] = ()
         if not ovn_idl.is_ready(api):
             raise ovn_idl.IdlNotReady("the NB IDL is not connected with a complete copy")
         return _Reader(api.idl).read(scope, port_names, router_port_names)
+
+
+def in_scope(scope: Scope, match: str) -> bool:
+    """A QoS row (by its match) is a scope's: it names one of its ports or router ports."""
+    port = ovn_qos.subject_port(match)
+    return port in scope.ports or f"lrp-{port}" in scope.router_ports
 
 
 class _Reader:
@@ -161,7 +170,7 @@ class _Reader:
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
         return Observed(switches=dict(switches), ports=ports, dhcp_options=dhcp, dns=dns,
                         address_sets=self._address_sets(scope), meters=self._meters(),
-                        load_balancers=self._load_balancers(scope),
+                        load_balancers=self._load_balancers(scope), qos=self._qos(scope),
                         **self._routing(scope, router_port_names), **self._port_groups(scope))
 
     def _address_sets(self, scope: Scope | None) -> dict[str, list[Found]]:
@@ -213,6 +222,22 @@ class _Reader:
                 tuple(sorted(on_switches.get(r.uuid, ()))))))
         for rows in found.values():
             rows.sort(key=lambda f: str(f.uuid))
+
+    def _qos(self, scope: Scope | None) -> dict[str, list[Found]]:
+        """Owned QoS rows on ``neutron-`` switches (a scope: those naming its ports or
+        router ports, ``ovn.qos.subject_port``) by key."""
+        found: dict[str, list[Found]] = defaultdict(list)
+        for ls in self.tables[LS].rows.values():
+            if not ls.name.startswith(SWITCH_PREFIX):
+                continue
+            for r in ls.qos_rules:
+                ext = dict(r.external_ids)
+                if not ovn_qos.is_owned(ext) or (
+                        scope is not None and not in_scope(scope, r.match)):
+                    continue
+                row = ovn_qos.QoS(ls.name, r.direction, r.priority, r.match, dict(r.action),
+                                  dict(r.bandwidth), ext)
+                found[row.key].append(Found(r.uuid, row, ls.uuid))
         return dict(found)
 
     def _dns(self) -> dict[str, list[Found]]:

@@ -28,7 +28,8 @@ from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER
 from neutrino.ovn.load import Scope
 from neutrino.ovn.address_groups import EXT_AG_ID
 from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, METER, NAT, PG,
-                                  POLICY, ROUTE, Found, Observed)
+                                  POLICY, QOS, ROUTE, Found, Observed, in_scope)
+from neutrino.ovn import qos as ovn_qos
 from neutrino.ovn.port_forwarding import EXT_FIP_ID as EXT_PF_FIP_ID
 from neutrino.ovn.port_dhcp import port_of_key
 from neutrino.ovn.security_groups import EXT_SG_RULE_ID, sg_id_of
@@ -54,6 +55,7 @@ COLUMNS = {
     AS: ("addresses", "external_ids"),
     METER: ("rate", "burst_size", "unit", "fair", "external_ids"),
     LB: ("router", "protocol", "vips", "external_ids", "switches"),
+    QOS: ("action", "bandwidth", "external_ids"),
 }
 
 
@@ -92,6 +94,8 @@ class Change:
             return f"port {port}" if port else f"subnet {self.key}"
         if self.table == DNS:
             return f"network {network_id_of(self.key)}"
+        if self.table == QOS:
+            return ovn_qos.owner(row.external_ids)
         if self.table == AS:
             return f"address_group {row.external_ids[EXT_AG_ID]}"
         if self.table == METER:
@@ -146,8 +150,8 @@ def plan(desired: Desired, observed: Observed, scope: Scope | None = None) -> li
     changes += _plan_members(LSP, "switch", port_names, desired.ports, observed.ports, keep)
     return changes + _plan_routing(desired, observed, scope) + _plan_port_groups(
         desired, observed, scope) + _plan_address_sets(desired, observed, scope) + \
-        _plan_load_balancers(desired, observed, scope) + _plan_meters(
-            getattr(desired, "meters", {}), getattr(observed, "meters", {}))
+        _plan_load_balancers(desired, observed, scope) + _plan_qos(desired, observed, scope, keep) + \
+        _plan_meters(getattr(desired, "meters", {}), getattr(observed, "meters", {}))
 
 
 def _plan_meters(desired: Mapping[str, Any], observed: Mapping[str, list[Found]]) -> list[Change]:
@@ -168,6 +172,25 @@ def _plan_load_balancers(desired: Desired, observed: Observed,
     for name in sorted(names):
         changes += _plan_rows(LB, name, desired.load_balancers.get(name),
                               observed.load_balancers.get(name, []))
+
+
+def _plan_qos(desired: Desired, observed: Observed, scope: Scope | None,
+              keep: Mapping[str, uuid.UUID]) -> list[Change]:
+    """QoS rows by key (``ovn.qos``; a scope: those naming its ports or router ports).
+    A row on a switch other than the kept one goes, and is added to the kept one."""
+    def mine(row: Any) -> bool:
+        return scope is None or in_scope(scope, row.match)
+    keys = ({k for k, r in desired.qos.items() if mine(r)}
+            | {k for k, f in observed.qos.items() if f and mine(f[0].row)})
+    changes: list[Change] = []
+    for key in sorted(keys):
+        have = observed.qos.get(key, [])
+        # a switch out of the load's scope (a gateway's external network) is not observed:
+        # its rows stay where they are
+        found = [f for f in have if f.parent_uuid == keep.get(f.row.switch, f.parent_uuid)]
+        changes += _plan_rows(QOS, key, desired.qos.get(key), found)
+        changes += [Change(DEL, QOS, key, uuid=f.uuid, parent_uuid=f.parent_uuid)
+                    for f in have if f not in found]
     return changes
 
 

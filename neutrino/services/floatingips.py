@@ -21,7 +21,8 @@ from neutrino import errors, policy
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges, usage
 from neutrino.notifiers import nova
-from neutrino.services import common, listing, port_forwardings, ports, rbac, service_subnets
+from neutrino.services import (common, listing, port_forwardings, ports, qos_bindings, rbac,
+                               service_subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -78,6 +79,10 @@ def create_floatingips(env: Env, ctx: Context, items: list[dict[str, Any]]) -> l
         rows = []
         for data, project in zip(items, projects):
             rows.append(_create(session, env, ctx, project, data))
+            if data.get("qos_policy_id"):
+                session.flush()
+                qos_bindings.set_policy(session, ctx, "floatingip", rows[-1],
+                                        data["qos_policy_id"])
             nova.floatingip_changed(session, env.settings, None, rows[-1].fixed_port_id)
         session.flush()
         return floatingip_dicts(session, rows)
@@ -125,6 +130,9 @@ def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],
                 changed = _disassociate(session, fip)
             else:
                 changed = _associate(session, ctx, fip, port_id, data.get("fixed_ip_address"))
+        if "qos_policy_id" in data:
+            changed = qos_bindings.set_policy(session, ctx, "floatingip", fip,
+                                              data["qos_policy_id"]) or changed
         if "description" in data and data["description"] != fip.description:
             fip.description = data["description"]
             changed = True
@@ -183,7 +191,7 @@ def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | 
         d["port_forwardings"] = forwardings.get(r.id, [])
         d["dns_name"] = d["dns_domain"] = ""  # dns-integration without an external DNS
         result.append(d)
-    return result
+    return qos_bindings.complete(session, "floatingip", result)
 
 
 # --- internals ---------------------------------------------------------------

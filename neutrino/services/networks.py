@@ -13,7 +13,8 @@ from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import (FloatingIP, IPAllocation, IPAllocationBlock, Network, NetworkSegment,
                                 Port, Subnet)
-from neutrino.services import address_scopes, agents, common, listing, mtu, rbac, segments
+from neutrino.services import address_scopes, agents, common, listing, mtu, qos, qos_bindings, rbac
+from neutrino.services import segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -146,6 +147,9 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                 if on:
                     rbac.mirror_wildcard(session, net, action, True)
             _set_default(session, net, data.get("is_default"))
+            qos_bindings.set_policy(session, ctx, "network", net, data["qos_policy_id"]
+                                    if "qos_policy_id" in data
+                                    else qos.default_policy_id(session, project))
             common.enqueue_ovn(session, "network", net.id)
             rows.append(net)
         session.flush()
@@ -185,7 +189,7 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
     for attr in ("shared", "router:external", "is_default"):
         if attr.replace(":", "_") in data:
             policy.require(ctx, f"update_network:{attr}")
-    changes = {k: v for k, v in data.items() if k != "is_default"}
+    changes = {k: v for k, v in data.items() if k not in ("is_default", "qos_policy_id")}
 
     def run(session: Session) -> dict[str, Any]:
         net = find_owned(session, ctx, network_id, "update_network")
@@ -210,6 +214,8 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
         changed = common.apply_changes(net, updates)
         session.flush()
         changed |= _set_default(session, net, data.get("is_default"))
+        if "qos_policy_id" in data:
+            changed |= qos_bindings.set_policy(session, ctx, "network", net, data["qos_policy_id"])
         if changed:
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
@@ -347,4 +353,5 @@ def _visible_attributes(session: Session, ctx: Context,
     """``shared`` / ``router:external`` as the caller sees them (RBAC), and drop what
     only admins may read: the provider attributes and ``segments`` (A.5)."""
     rbac.caller_view(session, ctx, items)
+    qos_bindings.complete(session, "network", items)
     return common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)

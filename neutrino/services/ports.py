@@ -27,7 +27,8 @@ from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, PortBin
 from neutrino.ipam import allocator
 from neutrino.notifiers import nova
 from neutrino.services import (common, listing, port_addresses, port_extras, port_forwardings,
-                               port_security, port_vif, rbac, routed_ports, trunk_ports)
+                               port_security, port_vif, qos_bindings, rbac, routed_ports,
+                               trunk_ports)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
@@ -132,7 +133,10 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
             net = find_visible_network(session, ctx, data["network_id"])
             _check_policy(session, ctx, net, data, "create")
             ports.append(insert_port(session, env, net, project, data, ctx=ctx))
-        return _visible_attributes(env, ctx, ports)
+            if data.get("qos_policy_id"):
+                qos_bindings.set_policy(session, ctx, "port", SimpleNamespace(
+                    id=ports[-1]["id"]), data["qos_policy_id"])
+        return _visible_attributes(env, ctx, qos_bindings.complete(session, "port", ports))
     return env.db.run(run)
 
 
@@ -193,6 +197,9 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
                 raise errors.PortBound(port.id, "ovs", port.mac_address, data["mac_address"])
             _check_mac_free(session, net.id, data["mac_address"])
         addresses_changed = changed or data.get("mac_address", port.mac_address) != port.mac_address
+        if "qos_policy_id" in data:
+            changed = qos_bindings.set_policy(session, ctx, "port", port,
+                                              data.pop("qos_policy_id")) or changed
         port_extras.prepare_update(env, port, data)
         port_vif.prepare_update(port, data)
         changed = port_security.update_port_security(session, env, ctx, port, data) or changed
@@ -313,7 +320,7 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
         for d in items:
             if d["id"] in details:
                 d["trunk_details"] = details[d["id"]]
-    return items
+    return qos_bindings.complete(session, "port", items)
 
 
 def _by_key(item: tuple[str, str, str]) -> tuple[int, str]:

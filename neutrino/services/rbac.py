@@ -42,8 +42,9 @@ from neutrino import errors, policy
 from neutrino.db.models import (AddressGroup, AddressGroupRBAC, AddressScope, AddressScopeRBAC,
                                 FloatingIP, Network, NetworkRBAC, Port, Router, SecurityGroup,
                                 SecurityGroupRBAC)
+from neutrino.db.qos_models import QosPolicy, QosPolicyRBAC
 from neutrino.services import address_groups, address_scopes, common, listing
-from neutrino.services import security_group_access
+from neutrino.services import qos, security_group_access
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -52,19 +53,21 @@ SHARED = "access_as_shared"
 EXTERNAL = "access_as_external"
 WILDCARD = "*"
 ACTIONS = (EXTERNAL, SHARED)  # Neutron's NetworkRBAC.get_valid_actions() order
-OBJECT_TYPES = ("network", "address_scope", "address_group", "security_group")
+OBJECT_TYPES = ("network", "address_scope", "address_group", "security_group", "qos_policy")
 VALID_ACTIONS = {"network": ACTIONS, "address_scope": (SHARED,), "address_group": (SHARED,),
-                 "security_group": (SHARED,)}
+                 "security_group": (SHARED,), "qos_policy": (SHARED,)}
 _COLUMN = {SHARED: "shared", EXTERNAL: "router_external"}
 _MODELS = {"network": NetworkRBAC, "address_scope": AddressScopeRBAC,
-           "address_group": AddressGroupRBAC, "security_group": SecurityGroupRBAC}
+           "address_group": AddressGroupRBAC, "security_group": SecurityGroupRBAC,
+           "qos_policy": QosPolicyRBAC}
 _OBJECTS = {NetworkRBAC: Network, AddressScopeRBAC: AddressScope, AddressGroupRBAC: AddressGroup,
-            SecurityGroupRBAC: SecurityGroup}
+            SecurityGroupRBAC: SecurityGroup, QosPolicyRBAC: QosPolicy}
 _TYPE_OF = {model: otype for otype, model in _MODELS.items()}
 # Objects shared by ``access_as_shared`` only: how to find one the caller sees.
 _FIND_SHARED = {"address_scope": address_scopes.find_visible,
                 "address_group": address_groups.find_visible,
-                "security_group": security_group_access.find_visible}
+                "security_group": security_group_access.find_visible,
+                "qos_policy": qos.find_visible}
 
 
 def _policies_of(object_type: str):
@@ -425,6 +428,8 @@ def _check_unused(session: Session, net: Any, row: Any, new_target: str | None) 
                                              "everyone.")
     if target == net.project_id:
         return  # self-sharing: the owner keeps access anyway
+    if isinstance(net, QosPolicy):
+        return qos.check_rbac_removal(session, net, row)
     model = type(row)
     others = set(session.scalars(select(model.target_tenant).where(
         model.object_id == net.id, model.action == row.action, model.id != row.id)))

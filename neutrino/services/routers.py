@@ -18,8 +18,8 @@ from neutrino import constants as c
 from neutrino import errors
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import (common, listing, port_addresses, ports, rbac, router_extras,
-                               subnets)
+from neutrino.services import (common, listing, port_addresses, ports, qos_bindings, rbac,
+                               router_extras, subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -80,7 +80,11 @@ def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
             session.add(router)
             session.flush()
             if data.get("external_gateway_info"):
-                _set_gateway(session, env, router, data["external_gateway_info"])
+                info = dict(data["external_gateway_info"])
+                qos_policy = info.pop("qos_policy_id", None)
+                _set_gateway(session, env, router, info)
+                if qos_policy:
+                    qos_bindings.set_policy(session, ctx, "router", router, qos_policy)
             common.enqueue_ovn(session, "router", router.id)
             rows.append(router)
         session.flush()
@@ -123,7 +127,12 @@ def update_router(env: Env, ctx: Context, router_id: str, data: dict[str, Any],
         common.check_if_match(router, if_match)
         changed = False
         if "external_gateway_info" in data:
-            changed = _set_gateway(session, env, router, data.pop("external_gateway_info") or {})
+            info = dict(data.pop("external_gateway_info") or {})
+            has_qos, qos_policy = "qos_policy_id" in info, info.pop("qos_policy_id", None)
+            changed = _set_gateway(session, env, router, info)
+            if not info or has_qos:  # no gateway, no gateway policy (qos-gateway-ip)
+                changed = qos_bindings.set_policy(session, ctx, "router", router,
+                                                  qos_policy if info else None) or changed
         if "routes" in data:
             data["routes"] = _check_routes(session, router, data["routes"])
         if common.apply_changes(router, data) or changed:
@@ -314,7 +323,7 @@ def router_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None
         else:
             d["external_gateway_info"] = None
         result.append(router_extras.extend(d))
-    return result
+    return qos_bindings.complete(session, "router", result)
 
 
 # --- internals ---------------------------------------------------------------

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import Tag
-from neutrino.services import (common, floatingips, networks, ports, routers, security_groups,
-                               segment_ranges, subnetpools, subnets, trunks)
+from neutrino.services import (common, floatingips, networks, ports, qos, routers,
+                               security_groups, segment_ranges, subnetpools, subnets, trunks)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -28,6 +28,7 @@ TAGGABLE: dict[str, Callable[[Session, Context, str], Any]] = {
     "network-segment-ranges": segment_ranges.find_visible,
     "network_segment_ranges": segment_ranges.find_visible,
     "trunks": trunks.find_visible,
+    "policies": qos.find_visible,  # /v2.0/qos/policies/{id}/tags (api.qos)
 }
 
 

@@ -446,3 +446,125 @@ def test_trunk_subport_carries_tagged_frames_of_its_network(lab):
         finally:
             c.delete(f"/trunks/{trunk['id']}")
             c.delete(f"/ports/{sub['id']}")
+
+
+# --- QoS (issue 18) on the same instances: a6 -> a7 share the default group ------------
+
+BULK_PORT = 5201
+# Receive one bulk TCP stream; print Mbit/s over what arrives after its first second.
+RECEIVER = """
+import socket, sys, time
+server = socket.create_server(("0.0.0.0", int(sys.argv[1])))
+print("ready", flush=True)
+conn, _ = server.accept()
+first = t0 = last = None
+counted = 0
+while data := conn.recv(65536):
+    last = time.monotonic()
+    first = first or last
+    if last - first >= 1.0:
+        if t0 is None:
+            t0 = last
+        else:
+            counted += len(data)
+print(counted * 8 / (last - t0) / 1e6 if t0 and last > t0 else 0.0)
+"""
+# Send as fast as TCP lets for argv[3] seconds.
+SENDER = """
+import socket, sys, time
+conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+chunk, end = b"x" * 65536, time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    conn.sendall(chunk)
+conn.close()
+"""
+# The DSCP values of IPv4 TCP frames from argv[2] to port argv[1] arriving on eth0.
+DSCP_SEEN = """
+import select, socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("eth0", 0))
+print("ready", flush=True)
+port, source, seen = int(sys.argv[1]), socket.inet_aton(sys.argv[2]), set()
+while True:
+    ready, _, _ = select.select([s, sys.stdin], [], [])
+    if sys.stdin in ready:
+        break
+    frame = s.recv(4096)
+    if frame[12:14] == b"\\x08\\x00" and frame[23] == 6 and frame[26:30] == source:
+        ihl = (frame[14] & 15) * 4
+        if struct.unpack("!H", frame[16 + ihl:18 + ihl])[0] == port:
+            seen.add(frame[15] >> 2)
+print(" ".join(map(str, sorted(seen))))
+"""
+
+
+def bulk_mbits(lab: Lab, src: str, dst: str, address: str, seconds: float = 3.0) -> float:
+    """Mbit/s of one bulk TCP transfer from instance ``src`` to ``dst`` at ``address``."""
+    receiver = subprocess.Popen(["ip", "netns", "exec", lab.ns(dst), sys.executable, "-c",
+                                 RECEIVER, str(BULK_PORT)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert receiver.stdout.readline().strip() == "ready"
+        subprocess.run(["ip", "netns", "exec", lab.ns(src), sys.executable, "-c", SENDER,
+                        address, str(BULK_PORT), str(seconds)], check=True, timeout=seconds + 20,
+                       capture_output=True)
+        out, _ = receiver.communicate(timeout=20)
+        return float(out.strip())
+    finally:
+        if receiver.poll() is None:
+            receiver.kill()
+            receiver.wait()
+
+
+@pytest.fixture
+def qos_policy(lab):
+    """A QoS policy of sga on a6's port (as admin: Neutron's QoS writers are admins and
+    project managers); the port is freed and the policy deleted after the test."""
+    with lab.aio.client() as c:
+        resp = c.post("/qos/policies", json={"policy": {"name": "e2e", "project_id": "sga"}})
+        assert resp.status_code == 201, resp.text
+        policy = resp.json()["policy"]
+    lab.update_port("a6", qos_policy_id=policy["id"])
+    yield policy
+    lab.update_port("a6", qos_policy_id=None)
+    with lab.aio.client() as c:
+        assert c.delete(f"/qos/policies/{policy['id']}").status_code == 204
+
+
+def qos_rule(lab: Lab, policy: dict, rtype: str, **attrs) -> str:
+    """Add a rule and wait for the NB sync; its alias path (to delete it)."""
+    with lab.aio.client() as c:
+        resp = c.post(f"/qos/policies/{policy['id']}/{rtype}_rules",
+                      json={f"{rtype}_rule": attrs})
+        assert resp.status_code == 201, resp.text
+    lab.aio.wait_synced()
+    return f"/qos/alias_{rtype}_rules/{resp.json()[f'{rtype}_rule']['id']}"
+
+
+def test_qos_bandwidth_limit_caps_egress_and_lifts_when_removed(lab, qos_policy):
+    rule = qos_rule(lab, qos_policy, "bandwidth_limit", max_kbps=10000, direction="egress")
+    limited = bulk_mbits(lab, "a6", "a7", "10.0.0.7")
+    with lab.aio.client() as c:
+        assert c.delete(rule).status_code == 204
+    lab.aio.wait_synced()
+    free = bulk_mbits(lab, "a6", "a7", "10.0.0.7")
+    print(f"a6 -> a7 bulk TCP: {limited:.1f} Mbit/s with a 10 Mbit/s egress limit, "
+          f"{free:.1f} Mbit/s without")
+    assert 0 < limited <= 11
+    assert free >= 50
+
+
+def test_qos_dscp_marking_shows_at_the_receiver(lab, qos_policy):
+    qos_rule(lab, qos_policy, "dscp_marking", dscp_mark=26)
+    capture = subprocess.Popen(["ip", "netns", "exec", lab.ns("a7"), sys.executable, "-c",
+                                DSCP_SEEN, str(PORT), "10.0.0.6"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert capture.stdout.readline().strip() == "ready"
+        assert lab.connect("a6", "10.0.0.7") == "a7"
+        out, _ = capture.communicate("", timeout=10)
+    finally:
+        if capture.poll() is None:
+            capture.kill()
+            capture.wait()
+    print(f"DSCP seen at a7 from a6: {out.strip()}")
+    assert out.split() == ["26"]

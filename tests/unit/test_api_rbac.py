@@ -76,8 +76,8 @@ def test_a_policy_is_seen_by_its_project_and_admins(api):
 
 def test_bad_requests(api):
     net = api.network()
-    resp = policy(api, net["id"], object_type="qos_policy", expect=400)
-    assert "'qos_policy' is not a valid RBAC object type" in resp.json()["NeutronError"]["message"]
+    resp = policy(api, net["id"], object_type="address_book", expect=400)
+    assert "'address_book' is not a valid RBAC object type" in resp.json()["NeutronError"]["message"]
     resp = policy(api, net["id"], action="access_as_owner", expect=400)
     assert error_type(resp) == "InvalidActionForType"
     assert policy(api, "not-a-uuid", expect=400)

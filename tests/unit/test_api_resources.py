@@ -20,9 +20,9 @@ def test_extensions_list_and_show(api):
     aliases = {e["alias"] for e in api.get("/v2.0/extensions", expect=200).json()["extensions"]}
     assert {"pagination", "sorting", "standard-attr-tag", "network-ip-availability",
             "quotas", "revision-if-match"} <= aliases
-    assert "qos" not in aliases  # only what is implemented
+    assert "bgpvpn" not in aliases  # only what is implemented
     assert api.get("/v2.0/extensions/quotas", expect=200).json()["extension"]["alias"] == "quotas"
-    assert error_type(api.get("/v2.0/extensions/qos", expect=404)) == "ExtensionNotFound"
+    assert error_type(api.get("/v2.0/extensions/bgpvpn", expect=404)) == "ExtensionNotFound"
 
 
 def test_network_crud_and_defaults(api):

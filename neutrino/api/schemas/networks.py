@@ -8,14 +8,16 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from neutrino.api.schemas.common import STANDARD_ATTRIBUTES, Description, Name, NeutronBody, ProjectId
+from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, Name, NeutronBody,
+                                         ProjectId, UUIDStr)
 from neutrino.services.dns import validate_dns_domain
 
 NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "admin_state_up", "status", "shared", "mtu", "subnets", "router:external",
     "provider:network_type", "provider:physical_network", "provider:segmentation_id",
     "port_security_enabled", "segments", "l2_adjacency", "dns_domain", "ipv4_address_scope",
-    "ipv6_address_scope", "availability_zone_hints", "availability_zones", "is_default"}
+    "ipv6_address_scope", "availability_zone_hints", "availability_zones", "is_default",
+    "qos_policy_id"}
 PhysicalNetwork = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 NetworkType = Literal["flat", "vlan", "geneve"]
 # Extension dns-integration: "" or an FQDN (InvalidInput otherwise).
@@ -65,6 +67,7 @@ class NetworkCreate(NeutronBody):
     segments: list[ProviderSegment] | None = None
     dns_domain: DnsDomain = ""
     availability_zone_hints: AvailabilityZoneHints = []
+    qos_policy_id: UUIDStr | None = None  # extension qos
 
 
 class NetworkUpdate(NeutronBody):
@@ -79,3 +82,4 @@ class NetworkUpdate(NeutronBody):
     is_default: bool = False
     port_security_enabled: bool = True
     dns_domain: DnsDomain = ""
+    qos_policy_id: UUIDStr | None = None  # extension qos

@@ -16,7 +16,8 @@ PORT_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "device_owner", "binding:host_id", "binding:vnic_type", "binding:profile",
     "binding:vif_type", "binding:vif_details", "port_security_enabled", "security_groups",
     "allowed_address_pairs", "dns_name", "dns_domain", "dns_assignment", "extra_dhcp_opts",
-    "trusted", "device_profile", "numa_affinity_policy", "propagate_uplink_status"}
+    "trusted", "device_profile", "numa_affinity_policy", "propagate_uplink_status",
+    "qos_policy_id", "qos_network_policy_id"}
 DeviceString = Annotated[str, StringConstraints(max_length=255)]
 # Reference B.3; OVN binds these (ZED OVN_SUPPORTED_VNIC_TYPES plus the rest Nova may send).
 VnicType = Literal["normal", "direct", "macvtap", "baremetal", "direct-physical",
@@ -108,6 +109,7 @@ class PortCreate(PortSecurity):
     tags: list[str] = []
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
+    qos_policy_id: UUIDStr | None = None  # extension qos
 
 
 class PortUpdate(PortSecurity):
@@ -119,6 +121,7 @@ class PortUpdate(PortSecurity):
     fixed_ips: list[FixedIp] = []
     device_id: DeviceString = ""
     device_owner: DeviceString = ""
+    qos_policy_id: UUIDStr | None = None  # extension qos
 
 
 BINDING_ATTRIBUTES = frozenset({"host", "vif_type", "vif_details", "vnic_type", "profile",

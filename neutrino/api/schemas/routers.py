@@ -19,7 +19,8 @@ ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external
                                            "enable_default_route_ecmp", "flavor_id"}
 FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
-    "router_id", "status", "port_details", "dns_name", "dns_domain", "port_forwardings"}
+    "router_id", "status", "port_details", "dns_name", "dns_domain", "port_forwardings",
+    "qos_policy_id"}
 
 
 class GatewayInfo(BaseModel):
@@ -30,6 +31,7 @@ class GatewayInfo(BaseModel):
     network_id: UUIDStr
     enable_snat: bool = True
     external_fixed_ips: list[FixedIp] | None = None
+    qos_policy_id: UUIDStr | None = None  # extension qos-gateway-ip
 
 
 class Route(NeutronBody):
@@ -95,10 +97,12 @@ class FloatingIPCreate(NeutronBody):
     description: Description = ""
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
+    qos_policy_id: UUIDStr | None = None  # extension qos-fip
 
 
 class FloatingIPUpdate(NeutronBody):
     ATTRIBUTES = FLOATINGIP_ATTRIBUTES
+    qos_policy_id: UUIDStr | None = None  # extension qos-fip
     port_id: UUIDStr | None = None
     fixed_ip_address: IPAddress | None = None
     description: Description = ""

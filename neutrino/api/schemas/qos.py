@@ -1,0 +1,93 @@
+"""Request bodies for ``/v2.0/qos/...`` (neutron-lib ``api/definitions/qos.py``,
+``qos_default.py``, ``qos_bw_limit_direction.py``, ``qos_bw_minimum_ingress.py``,
+``qos_pps_rule.py``). Shape only: rule conflicts and OVN support are the services'."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from neutrino.api.schemas.common import Name, NeutronBody, ProjectId
+from neutrino.services.qos_rules import DB_INTEGER_MAX_VALUE, VALID_DSCP_MARKS
+
+POLICY_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id", "shared",
+                               "is_default", "rules", "tags", "created_at", "updated_at",
+                               "revision_number"})
+Description = Annotated[str, Field(max_length=255)]
+Kbps = Annotated[int, Field(ge=0, le=DB_INTEGER_MAX_VALUE)]
+Direction = Literal["egress", "ingress"]
+
+
+def _dscp(value: int) -> int:
+    if value not in VALID_DSCP_MARKS:
+        raise ValueError(f"'{value}' is not in valid_values")
+    return value
+
+
+class QosPolicyCreate(NeutronBody):
+    ATTRIBUTES = POLICY_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    shared: bool = False
+    is_default: bool = False
+    tags: list[str] = []
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+
+
+class QosPolicyUpdate(NeutronBody):
+    ATTRIBUTES = POLICY_ATTRIBUTES
+    name: Name = ""
+    description: Description = ""
+    shared: bool = False
+    is_default: bool = False
+
+
+_RULE = frozenset({"id", "qos_policy_id", "type", "tenant_id", "project_id"})
+
+
+class BandwidthLimitRule(NeutronBody):
+    ATTRIBUTES = _RULE | {"max_kbps", "max_burst_kbps", "direction"}
+    max_kbps: Kbps
+    max_burst_kbps: Kbps = 0
+    direction: Direction = "egress"
+
+
+class BandwidthLimitRuleUpdate(BandwidthLimitRule):
+    max_kbps: Kbps = 0
+
+
+class DscpMarkingRule(NeutronBody):
+    ATTRIBUTES = _RULE | {"dscp_mark"}
+    dscp_mark: Annotated[int, AfterValidator(_dscp)]
+
+
+class MinimumBandwidthRule(NeutronBody):
+    ATTRIBUTES = _RULE | {"min_kbps", "direction"}
+    min_kbps: Kbps
+    direction: Direction = "egress"
+
+
+class MinimumBandwidthRuleUpdate(MinimumBandwidthRule):
+    min_kbps: Kbps = 0
+
+
+class PacketRateLimitRule(NeutronBody):
+    ATTRIBUTES = _RULE | {"max_kpps", "max_burst_kpps", "direction"}
+    max_kpps: Kbps
+    max_burst_kpps: Kbps = 0
+    direction: Direction = "egress"
+
+
+class PacketRateLimitRuleUpdate(PacketRateLimitRule):
+    max_kpps: Kbps = 0
+
+
+# rule type -> (create schema, update schema)
+RULE_SCHEMAS = {
+    "bandwidth_limit": (BandwidthLimitRule, BandwidthLimitRuleUpdate),
+    "dscp_marking": (DscpMarkingRule, DscpMarkingRule),
+    "minimum_bandwidth": (MinimumBandwidthRule, MinimumBandwidthRuleUpdate),
+    "packet_rate_limit": (PacketRateLimitRule, PacketRateLimitRuleUpdate),
+}

@@ -1,0 +1,166 @@
+"""QoS policies -> OVN ``QoS`` rows, as ML2/OVN's QoS extension writes them
+(``mech_driver/ovsdb/extensions/qos.py`` ``_ovn_qos_rule``). Pure builders plus the
+load helper reading a port's effective policy and rules.
+
+Per port and direction one row on the port's logical switch (``Logical_Switch.qos_rules``):
+egress (from the VM) is ``from-lport`` matching ``inport == "<port id>"``, ingress is
+``to-lport`` matching ``outport == "<port id>"``; priority 2002; the bandwidth limit
+becomes ``bandwidth`` ``{rate: max_kbps, burst: max_burst_kbps}`` (burst only when set),
+the DSCP mark (egress only) ``action`` ``{dscp: mark}``; a direction with neither gets no
+row (minimum bandwidth has no QoS row). ``external_ids`` ``neutron:port_id`` marks the
+owner. Network device ports (``network:*`` owners) get none (``is_network_device_port``).
+A row is known by (switch, direction, priority, match), as ovsdbapp's ``qos_add`` finds it.
+
+Floating IPs and router gateways (extensions ``qos-fip``, ``qos-gateway-ip``) get rows on
+the switch of the router's gateway port (the external network's), matching that port:
+a router's at priority 2002 marked ``neutron:router_id``; a floating IP's at 2003 marked
+``neutron:fip_id``, narrowed to its address (``ip4.src`` egress, ``ip4.dst`` ingress) and
+to the chassis NATing it (``is_chassis_resident("cr-lrp-<gateway port>")``, or its fixed
+port's chassis with distributed floating IPs), as ``_ovn_qos_rule_match``.
+A row belongs to the load holding the port its match names (``subject_port``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_PRIORITY = 2002  # OVN_QOS_DEFAULT_RULE_PRIORITY
+FIP_PRIORITY = 2003  # OVN_QOS_FIP_RULE_PRIORITY
+EXT_PORT_ID = "neutron:port_id"  # ovn_const.OVN_PORT_EXT_ID_KEY
+EXT_FIP_ID = "neutron:fip_id"
+EXT_ROUTER_ID = "neutron:router_id"
+OWNER_KEYS = (EXT_PORT_ID, EXT_FIP_ID, EXT_ROUTER_ID)
+
+
+@dataclass(frozen=True)
+class QoS:
+    """A ``QoS`` row of logical switch ``switch``."""
+
+    TABLE = "QoS"
+    switch: str
+    direction: str
+    priority: int
+    match: str
+    action: Mapping[str, int] = field(default_factory=dict)
+    bandwidth: Mapping[str, int] = field(default_factory=dict)
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.switch} {self.direction} {self.priority} {self.match}"
+
+
+def is_owned(external_ids: Mapping[str, str]) -> bool:
+    """A QoS row neutrino (or Neutron) wrote: marked with its owner."""
+    return any(k in external_ids for k in OWNER_KEYS)
+
+
+def subject_port(match: str) -> str:
+    """The port a QoS row's match names first (``inport == "<id>" ...``)."""
+    return match.split('"')[1] if match.count('"') >= 2 else ""
+
+
+def owner(external_ids: Mapping[str, str]) -> str:
+    """The resource a row comes from: ``port <id>``, ``floatingip <id>``, ``router <id>``."""
+    for key, kind in ((EXT_PORT_ID, "port"), (EXT_FIP_ID, "floatingip"),
+                      (EXT_ROUTER_ID, "router")):
+        if key in external_ids:
+            return f"{kind} {external_ids[key]}"
+    return ""
+
+
+def desired_port_qos(switch: str, port_id: str, rules: Iterable[Mapping[str, Any]], *,
+                     owner_key: str = EXT_PORT_ID, owner_id: str | None = None,
+                     address: str | None = None, resident: str | None = None) -> list[QoS]:
+    """The QoS rows of one port on ``switch`` for a policy's ``rules`` (rule dicts with
+    ``type`` and parameters, ``services.qos_rules.rules_of``). ``owner_key``/``owner_id``
+    mark the owner (default: the port); ``address`` and ``resident`` narrow the match
+    to a floating IP (priority 2003)."""
+    rows = []
+    rules = list(rules)
+    for direction, ovn_direction, side, ip_side in (("egress", "from-lport", "inport", "src"),
+                                                    ("ingress", "to-lport", "outport", "dst")):
+        bandwidth: dict[str, int] = {}
+        action: dict[str, int] = {}
+        for r in rules:
+            if r["type"] == "bandwidth_limit" and r["direction"] == direction:
+                bandwidth["rate"] = r["max_kbps"]
+                if r.get("max_burst_kbps"):
+                    bandwidth["burst"] = r["max_burst_kbps"]
+            elif r["type"] == "dscp_marking" and direction == "egress":
+                action["dscp"] = r["dscp_mark"]
+        if bandwidth or action:
+            match = f'{side} == "{port_id}"'
+            if address and resident:
+                match += f' && ip4.{ip_side} == {address} && is_chassis_resident("{resident}")'
+            rows.append(QoS(switch, ovn_direction, FIP_PRIORITY if address else DEFAULT_PRIORITY,
+                            match, action, bandwidth, {owner_key: owner_id or port_id}))
+    return rows
+
+
+def desired_qos(ports: Iterable[Any], switches: Mapping[str, str],
+                policies: Mapping[str, str], rules: Mapping[str, list[dict[str, Any]]]
+                ) -> dict[str, QoS]:
+    """QoS rows by key for port rows (``id``, ``device_owner``); ``switches`` maps a
+    port id to its desired LSP's switch (ports without one get nothing), ``policies`` a
+    port id to its effective policy, ``rules`` a policy id to its rule dicts."""
+    result = {}
+    for p in ports:
+        policy = policies.get(p.id)
+        if not policy or p.id not in switches or (p.device_owner or "").startswith("network:"):
+            continue
+        for row in desired_port_qos(switches[p.id], p.id, rules.get(policy, ())):
+            result[row.key] = row
+    return result
+
+
+def load_port_qos(session: Any, ports: Iterable[Any], desired_ports: Mapping[str, Any]
+                  ) -> dict[str, QoS]:
+    """Desired QoS rows of ``ports`` (rows) given the desired LSPs by name: their
+    effective policies and those policies' rules, three to six queries."""
+    from neutrino.services import qos_bindings, qos_rules
+    ports = list(ports)
+    policies = qos_bindings.effective(session, ports) if ports else {}
+    rules = qos_rules.rules_of(session, set(policies.values()))
+    switches = {p.id: desired_ports[p.id].switch for p in ports if p.id in desired_ports}
+    return desired_qos(ports, switches, policies, rules)
+
+
+def load_l3_qos(session: Any, routers: Iterable[Any], router_ports: Iterable[Any],
+                floating_ips: Iterable[Any], desired_ports: Mapping[str, Any], *,
+                distributed: bool = False) -> dict[str, QoS]:
+    """Desired QoS rows of router gateways and floating IPs (the routers' and floating
+    IPs' own policies); ``router_ports`` are the routers' port rows (gateways included),
+    ``distributed`` the ``enable_distributed_floating_ip`` setting."""
+    from neutrino.ovn.desired import switch_name
+    from neutrino.services import qos_bindings, qos_rules
+    routers, fips = list(routers), list(floating_ips)
+    gw_nets = {p.id: p.network_id for p in router_ports}
+    gateways = {r.id: r.gw_port_id for r in routers if r.gw_port_id in gw_nets}
+    if not gateways:
+        return {}
+    by_router = qos_bindings.policies_of(session, "router", list(gateways))
+    by_fip = qos_bindings.policies_of(session, "floatingip", [f.id for f in fips])
+    rules = qos_rules.rules_of(session, set(by_router.values()) | set(by_fip.values()))
+
+    def switch(gw: str) -> str:
+        lsp = desired_ports.get(gw)
+        return lsp.switch if lsp is not None else switch_name(gw_nets[gw])
+    result = {}
+    for router_id, policy in by_router.items():
+        gw = gateways[router_id]
+        for row in desired_port_qos(switch(gw), gw, rules.get(policy, ()),
+                                    owner_key=EXT_ROUTER_ID, owner_id=router_id):
+            result[row.key] = row
+    for fip in fips:
+        gw, policy = gateways.get(fip.router_id), by_fip.get(fip.id)
+        if gw is None or policy is None or not fip.fixed_port_id:
+            continue
+        resident = fip.fixed_port_id if distributed else f"cr-lrp-{gw}"
+        for row in desired_port_qos(switch(gw), gw, rules.get(policy, ()), owner_key=EXT_FIP_ID,
+                                    owner_id=fip.id, address=fip.floating_ip_address,
+                                    resident=resident):
+            result[row.key] = row
+    return result

@@ -1,0 +1,156 @@
+"""Which QoS policy a port, network, floating IP or router gateway has
+(``qos_policy_id``; on ports also ``qos_network_policy_id``, read only, the policy of
+the port's network, as Neutron's ``qos-port-network-policy`` shows it).
+
+A port without a policy of its own follows its network's (``effective``). Setting a
+policy checks the caller may use it (QosPolicyNotFound, 404) and that OVN supports its
+rules (QosRuleNotSupported / QosRuleNotSupportedByNetwork, 409); a new network without
+one gets its project's default policy (extension ``qos-default``). Every change
+enqueues the resources whose OVN ``QoS`` rows follow (``ovn.qos``): ports, and routers
+for floating IPs and gateways. Sources: ``neutron/core_extensions/qos.py``,
+``neutron/objects/qos/binding.py``, ``neutron/services/qos/qos_plugin.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.db.models import FloatingIP, Network, Port, Router
+from neutrino.db.qos_models import (QosFIPPolicyBinding, QosNetworkPolicyBinding,
+                                    QosPortPolicyBinding, QosRouterGatewayIPPolicyBinding)
+from neutrino.services import common
+from neutrino.services.context import Context
+
+# resource -> (binding model, its resource column)
+BINDINGS = {"port": (QosPortPolicyBinding, "port_id"),
+            "network": (QosNetworkPolicyBinding, "network_id"),
+            "floatingip": (QosFIPPolicyBinding, "fip_id"),
+            "router": (QosRouterGatewayIPPolicyBinding, "router_id")}
+
+
+def policies_of(session: Session, kind: str, ids: Any) -> dict[str, str]:
+    """``{resource id: policy id}`` for resources of ``kind`` (``BINDINGS``)."""
+    model, column = BINDINGS[kind]
+    col = getattr(model, column)
+    return dict(session.execute(select(col, model.policy_id).where(col.in_(ids))).all())
+
+
+def set_policy(session: Session, ctx: Context | None, kind: str, resource: Any,
+               policy_id: str | None) -> bool:
+    """Bind ``resource`` (a row with ``id``) to ``policy_id`` (None unbinds); True when
+    that changed. Checks the policy as the module says (``ctx`` None: no visibility
+    check, the caller acts for the system)."""
+    from neutrino.services import qos, qos_rules
+    model, column = BINDINGS[kind]
+    current = session.get(model, resource.id)
+    if policy_id is not None:
+        if ctx is not None:
+            qos.find_visible(session, ctx, policy_id)
+        elif session.get(qos.QosPolicy, policy_id) is None:
+            raise errors.QosPolicyNotFound(policy_id)
+        bad = qos_rules.unsupported(session, policy_id)
+        if bad and kind == "port":
+            raise errors.QosRuleNotSupported(bad, resource.id)
+        if bad and kind == "network":
+            raise errors.QosRuleNotSupportedByNetwork(bad, resource.id)
+    if (current.policy_id if current is not None else None) == policy_id:
+        return False
+    if current is not None:
+        session.delete(current)
+        session.flush()
+    if policy_id is not None:
+        session.add(model(**{column: resource.id, "policy_id": policy_id}))
+    session.flush()
+    _enqueue(session, kind, [resource.id])
+    return True
+
+
+def effective(session: Session, ports: Iterable[Any]) -> dict[str, str]:
+    """``{port id: policy id}``: each port's own policy, else its network's."""
+    ports = list(ports)
+    own = policies_of(session, "port", [p.id for p in ports])
+    nets = policies_of(session, "network", list({p.network_id for p in ports}))
+    result = {}
+    for p in ports:
+        policy = own.get(p.id) or nets.get(p.network_id)
+        if policy:
+            result[p.id] = policy
+    return result
+
+
+def complete(session: Session, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``qos_policy_id`` to API dicts of ``kind`` (ports also get
+    ``qos_network_policy_id``; routers ``external_gateway_info.qos_policy_id``), in place."""
+    if not items:
+        return items
+    bound = policies_of(session, kind, [d["id"] for d in items])
+    if kind == "router":
+        for d in items:
+            if d.get("external_gateway_info"):
+                d["external_gateway_info"]["qos_policy_id"] = bound.get(d["id"])
+        return items
+    for d in items:
+        d["qos_policy_id"] = bound.get(d["id"])
+    if kind == "port":
+        nets = policies_of(session, "network", list({d["network_id"] for d in items
+                                                     if "network_id" in d}))
+        for d in items:
+            d["qos_network_policy_id"] = nets.get(d.get("network_id"))
+    return items
+
+
+def bound_projects(session: Session, policy_id: str) -> set[str]:
+    """Projects owning a resource bound to the policy (RBAC in-use check)."""
+    projects: set[str] = set()
+    for kind, table in (("port", Port), ("network", Network), ("floatingip", FloatingIP),
+                        ("router", Router)):
+        model, column = BINDINGS[kind]
+        projects |= set(session.scalars(select(table.project_id).join(
+            model, getattr(model, column) == table.id).where(model.policy_id == policy_id)))
+    return projects
+
+
+def validate_users(session: Session, policy_id: str) -> None:
+    """A policy in use keeps to what OVN supports: QosRuleNotSupported (409, a bound
+    port, or a port following a bound network) / QosRuleNotSupportedByNetwork."""
+    from neutrino.services import qos_rules
+    bad = qos_rules.unsupported(session, policy_id)
+    if bad is None:
+        return
+    port = session.scalar(select(QosPortPolicyBinding.port_id).where(
+        QosPortPolicyBinding.policy_id == policy_id).limit(1))
+    if port is not None:
+        raise errors.QosRuleNotSupported(bad, port)
+    network = session.scalar(select(QosNetworkPolicyBinding.network_id).where(
+        QosNetworkPolicyBinding.policy_id == policy_id).limit(1))
+    if network is not None:
+        raise errors.QosRuleNotSupportedByNetwork(bad, network)
+
+
+def enqueue_users(session: Session, policy_id: str) -> None:
+    """Enqueue everything whose OVN QoS rows follow the policy (ML2/OVN ``update_policy``)."""
+    for kind in BINDINGS:
+        model, column = BINDINGS[kind]
+        ids = list(session.scalars(select(getattr(model, column)).where(
+            model.policy_id == policy_id)))
+        _enqueue(session, kind, ids)
+
+
+def _enqueue(session: Session, kind: str, ids: list[str]) -> None:
+    """Outbox entries for the QoS rows of ``ids``: a port is itself; a network its
+    ports; a floating IP or router gateway its router."""
+    if not ids:
+        return
+    if kind == "network":
+        ids = list(session.scalars(select(Port.id).where(Port.network_id.in_(ids))))
+        kind = "port"
+    elif kind == "floatingip":
+        ids = [r for r in session.scalars(select(FloatingIP.router_id).where(
+            FloatingIP.id.in_(ids))) if r]
+        kind = "router"
+    for rid in ids:
+        common.enqueue_ovn(session, kind, rid)
