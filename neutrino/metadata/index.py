@@ -30,6 +30,19 @@ LOG = logging.getLogger(__name__)
 SWITCH_PREFIX = "neutron-"
 
 
+def canonical(address: str) -> str | None:
+    """``address`` as the index and the neighbour tables key it: the compressed form,
+    without a ``%scope`` (``"FE80::1%eth0"`` -> ``"fe80::1"``); an IPv4-mapped IPv6
+    address as IPv4. None for something that is no address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip)
+
+
 @dataclass(frozen=True)
 class Binding:
     """What the agent uses of one SB ``Port_Binding`` row (reference E.1, E.3).
@@ -180,16 +193,13 @@ class PortIndex:
         # canonical form the index is keyed by (no parsing per request).
         found = self._by_ip.get((network_id, address)) if ":" not in address else None
         if found is None:
-            try:
-                ip = ipaddress.ip_address(address.split("%", 1)[0])
-            except ValueError:
+            key = canonical(address)
+            if key is None:
                 return None
-            if ip.version == 6 and ip.ipv4_mapped is not None:
-                ip = ip.ipv4_mapped
-            if ip.version == 6 and ip.is_link_local:
+            if ipaddress.ip_address(key).is_link_local and ":" in key:
                 found = self._by_mac.get((network_id, mac.lower()), set()) if mac else set()
             else:
-                found = self._by_ip.get((network_id, str(ip)), set())
+                found = self._by_ip.get((network_id, key), set())
         if len(found) > 1:
             LOG.error("%d ports of network %s have address %s (%s): refusing to guess",
                       len(found), network_id, address, ", ".join(sorted(found)))

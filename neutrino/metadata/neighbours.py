@@ -21,7 +21,6 @@ in any state but ``INCOMPLETE``, ``FAILED`` and ``NOARP`` (reference: rtnetlink(
 from __future__ import annotations
 
 import errno
-import ipaddress
 import logging
 import socket
 import threading
@@ -32,6 +31,7 @@ from pyroute2.netlink.rtnl.marshal import MarshalRtnl
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 
 from neutrino.host import netns as host_netns
+from neutrino.metadata.index import canonical
 
 LOG = logging.getLogger(__name__)
 
@@ -41,19 +41,6 @@ NUD_NOARP = 0x40  # multicast and other entries no guest resolves to
 _NO_ADDRESS = NUD_INCOMPLETE | NUD_FAILED | NUD_NOARP
 _BUFFER = 1 << 20  # SO_RCVBUF asked for: a burst of ARP/ND changes fits
 _DUMP_TIMEOUT = 5.0
-
-
-def canonical(address: str) -> str | None:
-    """``address`` as the table keys it: the compressed form, without a ``%scope``
-    (``"FE80::1%eth0"`` -> ``"fe80::1"``); an IPv4-mapped IPv6 address as IPv4.
-    None for something that is no address."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return None
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return str(ip)
 
 
 class NeighbourTable:
