@@ -125,6 +125,27 @@ class World:
             self.subnets[vlan] = resp.json()["subnet"]
 
 
+def segmented_network(admin, name: str, segments: list[tuple[str, int]]) -> dict:
+    """A shared network ``name`` with a VLAN segment per (physnet, VLAN) and, on each,
+    subnet ``<name>-<vlan>`` 10.10.<vlan>.0/24 (gateway .1): ``{"network", "segments",
+    "subnets"}``, the last two by VLAN."""
+    resp = admin.post("/networks", json={"network": {"name": name, "shared": True, "segments": [
+        {"provider:network_type": "vlan", "provider:physical_network": physnet,
+         "provider:segmentation_id": vlan} for physnet, vlan in segments]}})
+    assert resp.status_code == 201, resp.text
+    net = resp.json()["network"]
+    segs = {s["segmentation_id"]: s for s in admin.get(
+        "/segments", params={"network_id": net["id"]}).json()["segments"]}
+    subnets = {}
+    for vlan, seg in segs.items():
+        resp = admin.post("/subnets", json={"subnet": {
+            "network_id": net["id"], "name": f"{name}-{vlan}", "cidr": f"10.10.{vlan}.0/24",
+            "gateway_ip": f"10.10.{vlan}.1", "ip_version": 4, "segment_id": seg["id"]}})
+        assert resp.status_code == 201, resp.text
+        subnets[vlan] = resp.json()["subnet"]
+    return {"network": net, "segments": segs, "subnets": subnets}
+
+
 @pytest.fixture(scope="module")
 def world(run_prefix, tmp_path_factory) -> Iterator[World]:
     with host_state(), running_allinone(tmp_path_factory.mktemp("vlans"), run_prefix,
@@ -240,24 +261,7 @@ def two_segments(world: World) -> dict:
     with world.aio.client() as admin:
         for vlan in (200, 201):
             assert admin.delete(f"/networks/{world.networks[vlan]['id']}").status_code == 204
-        resp = admin.post("/networks", json={"network": {"name": "pub2xx", "shared": True,
-                                                         "segments": [
-            {"provider:network_type": "vlan", "provider:physical_network": "default",
-             "provider:segmentation_id": 200},
-            {"provider:network_type": "vlan", "provider:physical_network": "rack2",
-             "provider:segmentation_id": 201}]}})
-        assert resp.status_code == 201, resp.text
-        net = resp.json()["network"]
-        segs = {s["segmentation_id"]: s for s in admin.get(
-            "/segments", params={"network_id": net["id"]}).json()["segments"]}
-        subnets = {}
-        for vlan, seg in segs.items():
-            resp = admin.post("/subnets", json={"subnet": {
-                "network_id": net["id"], "name": f"pub2xx-{vlan}", "cidr": f"10.10.{vlan}.0/24",
-                "ip_version": 4, "segment_id": seg["id"]}})
-            assert resp.status_code == 201, resp.text
-            subnets[vlan] = resp.json()["subnet"]
-    return {"network": net, "segments": segs, "subnets": subnets}
+        return segmented_network(admin, "pub2xx", [("default", 200), ("rack2", 201)])
 
 
 def test_instances_on_each_segment_reach_their_own_gateway_with_their_tag(world, rack2,
@@ -314,22 +318,7 @@ def seed_004(world: World, rack2: dict, two_segments: dict) -> dict:
             if not port["device_owner"].startswith("network:"):
                 assert admin.delete(f"/ports/{port['id']}").status_code == 204
         assert admin.delete(f"/networks/{net_id}").status_code == 204
-        resp = admin.post("/networks", json={"network": {"name": "seed004", "shared": True,
-                                                         "segments": [
-            {"provider:network_type": "vlan", "provider:physical_network": "default",
-             "provider:segmentation_id": vlan} for vlan in (200, 201)]}})
-        assert resp.status_code == 201, resp.text
-        net = resp.json()["network"]
-        segs = {s["segmentation_id"]: s for s in admin.get(
-            "/segments", params={"network_id": net["id"]}).json()["segments"]}
-        subnets = {}
-        for vlan, seg in segs.items():
-            resp = admin.post("/subnets", json={"subnet": {
-                "network_id": net["id"], "name": f"seed004-{vlan}", "cidr": f"10.10.{vlan}.0/24",
-                "gateway_ip": f"10.10.{vlan}.1", "ip_version": 4, "segment_id": seg["id"]}})
-            assert resp.status_code == 201, resp.text
-            subnets[vlan] = resp.json()["subnet"]
-    return {"network": net, "subnets": subnets}
+        return segmented_network(admin, "seed004", [("default", 200), ("default", 201)])
 
 
 def test_seed_004_two_vlans_on_one_physnet_each_carry_their_own_tag_from_one_chassis(
