@@ -67,9 +67,8 @@ def allocate_deferred(env: Env, port_id: str) -> bool:
 def bind_to_host(session: Session, net: Network, port: Any, host: str, *,
                  settings: Any = None) -> bool:
     """Routed networks (reference B.7): a port moving to ``host`` gets its deferred
-    addresses from the subnets of the segments ``host`` reaches (the first of them
-    with room, in ``services.subnet_scheduler``'s order with ``settings``; see
-    ``port_addresses.allocate_default``), and the addresses it
+    addresses from one segment ``host`` reaches (:func:`allocate_on_host`, in
+    ``services.subnet_scheduler``'s order with ``settings``), and the addresses it
     already has must be on such segments. True if addresses were allocated (the caller
     touches and enqueues the port); nothing happens on a network without segment subnets.
     Raises HostNotConnectedToAnySegment, HostNotCompatibleWithFixedIps (409),
