@@ -202,12 +202,14 @@ def _with_load_balancers(forwardings: Iterable[Any], floating_ips: Iterable[Any]
 def _with_qos(session: Session, ports: Iterable[Any], desired: Desired, *,
               routers: Iterable[Any] = (), router_ports: Iterable[Any] = (),
               floating_ips: Iterable[Any] = (), distributed: bool = False) -> Desired:
-    """``desired`` with the QoS rows of ``ports``, and of the routers' gateways and
-    floating IPs (``ovn.qos``)."""
-    rows = load_port_qos(session, ports, desired.ports)
+    """``desired`` with the QoS rows of ``ports`` (and minimum bandwidth in their LSPs'
+    options), and of the routers' gateways and floating IPs (``ovn.qos``)."""
+    rows, options = load_port_qos(session, ports, desired.ports)
     rows.update(load_l3_qos(session, routers, router_ports, floating_ips, desired.ports,
                             distributed=distributed))
-    return dataclasses.replace(desired, qos=rows)
+    lsps = {**desired.ports, **{p: dataclasses.replace(
+        desired.ports[p], options={**desired.ports[p].options, **o}) for p, o in options.items()}}
+    return dataclasses.replace(desired, qos=rows, ports=lsps)
 
 
 def _with_address_sets(groups: Iterable[Any], addresses: Iterable[Any], desired: Desired) -> Desired:

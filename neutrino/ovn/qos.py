@@ -18,6 +18,13 @@ a router's at priority 2002 marked ``neutron:router_id``; a floating IP's at 200
 to the chassis NATing it (``is_chassis_resident("cr-lrp-<gateway port>")``, or its fixed
 port's chassis with distributed floating IPs), as ``_ovn_qos_rule_match``.
 A row belongs to the load holding the port its match names (``subject_port``).
+
+Minimum bandwidth, as ML2/OVN (``_update_port_qos_rules``): on a switch with a localnet
+port (a flat/VLAN network), a port whose policy has an egress ``minimum_bandwidth`` rule
+gets LSP ``options`` ``qos_min_rate`` (and, from an egress bandwidth limit, ``qos_max_rate``
+and ``qos_burst``; bit/s and bits, ovn-nb(5)) instead of an egress bandwidth QoS row
+(:func:`lsp_qos_options`); on an overlay network ML2/OVN, and so neutrino, has no way to
+guarantee a rate and leaves the rule unrealised.
 """
 
 from __future__ import annotations
@@ -71,13 +78,32 @@ def owner(external_ids: Mapping[str, str]) -> str:
     return ""
 
 
+def lsp_qos_options(rules: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The LSP ``options`` of a port on a physical network for its policy's ``rules``:
+    ``qos_min_rate`` (bit/s) from an egress minimum bandwidth rule, with ``qos_max_rate``
+    (bit/s) and ``qos_burst`` (bits) from an egress bandwidth limit; empty without an
+    egress minimum (ML2/OVN's ``_ovn_lsp_rule``, kbit -> bit with SI_BASE 1000)."""
+    egress = {r["type"]: r for r in rules if r.get("direction", "egress") == "egress"}
+    if "minimum_bandwidth" not in egress:
+        return {}
+    options = {"qos_min_rate": str(egress["minimum_bandwidth"]["min_kbps"] * 1000)}
+    limit = egress.get("bandwidth_limit")
+    if limit:
+        options["qos_max_rate"] = str(limit["max_kbps"] * 1000)
+        if limit.get("max_burst_kbps"):
+            options["qos_burst"] = str(limit["max_burst_kbps"] * 1000)
+    return options
+
+
 def desired_port_qos(switch: str, port_id: str, rules: Iterable[Mapping[str, Any]], *,
                      owner_key: str = EXT_PORT_ID, owner_id: str | None = None,
-                     address: str | None = None, resident: str | None = None) -> list[QoS]:
+                     address: str | None = None, resident: str | None = None,
+                     options_hold_egress: bool = False) -> list[QoS]:
     """The QoS rows of one port on ``switch`` for a policy's ``rules`` (rule dicts with
     ``type`` and parameters, ``services.qos_rules.rules_of``). ``owner_key``/``owner_id``
     mark the owner (default: the port); ``address`` and ``resident`` narrow the match
-    to a floating IP (priority 2003)."""
+    to a floating IP (priority 2003). ``options_hold_egress``: the egress limit is in
+    the LSP's options (:func:`lsp_qos_options`), only the DSCP mark makes a row."""
     rows = []
     rules = list(rules)
     for direction, ovn_direction, side, ip_side in (("egress", "from-lport", "inport", "src"),
@@ -85,7 +111,8 @@ def desired_port_qos(switch: str, port_id: str, rules: Iterable[Mapping[str, Any
         bandwidth: dict[str, int] = {}
         action: dict[str, int] = {}
         for r in rules:
-            if r["type"] == "bandwidth_limit" and r["direction"] == direction:
+            if (r["type"] == "bandwidth_limit" and r["direction"] == direction
+                    and not (options_hold_egress and direction == "egress")):
                 bandwidth["rate"] = r["max_kbps"]
                 if r.get("max_burst_kbps"):
                     bandwidth["burst"] = r["max_burst_kbps"]
@@ -101,31 +128,41 @@ def desired_port_qos(switch: str, port_id: str, rules: Iterable[Mapping[str, Any
 
 
 def desired_qos(ports: Iterable[Any], switches: Mapping[str, str],
-                policies: Mapping[str, str], rules: Mapping[str, list[dict[str, Any]]]
-                ) -> dict[str, QoS]:
-    """QoS rows by key for port rows (``id``, ``device_owner``); ``switches`` maps a
-    port id to its desired LSP's switch (ports without one get nothing), ``policies`` a
-    port id to its effective policy, ``rules`` a policy id to its rule dicts."""
-    result = {}
+                policies: Mapping[str, str], rules: Mapping[str, list[dict[str, Any]]],
+                physical: Iterable[str] = ()) -> tuple[dict[str, QoS], dict[str, dict[str, str]]]:
+    """(QoS rows by key, ``{port id: LSP QoS options}``) for port rows (``id``,
+    ``device_owner``); ``switches`` maps a port id to its desired LSP's switch (ports
+    without one get nothing), ``policies`` a port id to its effective policy, ``rules`` a
+    policy id to its rule dicts, ``physical`` names the switches with a localnet port
+    (where minimum bandwidth is realised: :func:`lsp_qos_options`)."""
+    physical = set(physical)
+    result, options = {}, {}
     for p in ports:
         policy = policies.get(p.id)
         if not policy or p.id not in switches or (p.device_owner or "").startswith("network:"):
             continue
-        for row in desired_port_qos(switches[p.id], p.id, rules.get(policy, ())):
+        lsp_options = lsp_qos_options(rules.get(policy, ())) \
+            if switches[p.id] in physical else {}
+        if lsp_options:
+            options[p.id] = lsp_options
+        for row in desired_port_qos(switches[p.id], p.id, rules.get(policy, ()),
+                                    options_hold_egress=bool(lsp_options)):
             result[row.key] = row
-    return result
+    return result, options
 
 
 def load_port_qos(session: Any, ports: Iterable[Any], desired_ports: Mapping[str, Any]
-                  ) -> dict[str, QoS]:
-    """Desired QoS rows of ``ports`` (rows) given the desired LSPs by name: their
-    effective policies and those policies' rules, three to six queries."""
+                  ) -> tuple[dict[str, QoS], dict[str, dict[str, str]]]:
+    """Desired QoS rows of ``ports`` (rows) and their LSPs' QoS options, given the
+    desired LSPs by name: their effective policies and those policies' rules, three to
+    six queries (see :func:`desired_qos`)."""
     from neutrino.services import qos_bindings, qos_rules
     ports = list(ports)
     policies = qos_bindings.effective(session, ports) if ports else {}
     rules = qos_rules.rules_of(session, set(policies.values()))
     switches = {p.id: desired_ports[p.id].switch for p in ports if p.id in desired_ports}
-    return desired_qos(ports, switches, policies, rules)
+    physical = {lsp.switch for lsp in desired_ports.values() if lsp.type == "localnet"}
+    return desired_qos(ports, switches, policies, rules, physical)
 
 
 def load_l3_qos(session: Any, routers: Iterable[Any], router_ports: Iterable[Any],

@@ -38,6 +38,28 @@ def test_network_device_ports_and_ports_without_switch_get_none():
     ports = [SimpleNamespace(id="vm", device_owner="compute:nova"),
              SimpleNamespace(id="dhcp", device_owner="network:dhcp"),
              SimpleNamespace(id="lost", device_owner="")]
-    rows = qos.desired_qos(ports, {"vm": "neutron-n", "dhcp": "neutron-n"},
-                           {"vm": "pol", "dhcp": "pol", "lost": "pol"}, {"pol": [BW]})
+    rows, options = qos.desired_qos(ports, {"vm": "neutron-n", "dhcp": "neutron-n"},
+                                    {"vm": "pol", "dhcp": "pol", "lost": "pol"}, {"pol": [BW]})
+    assert options == {}
     assert [r.external_ids for r in rows.values()] == [{"neutron:port_id": "vm"}]
+
+
+def test_minimum_bandwidth_goes_in_the_lsp_options_on_a_physical_network_only():
+    # ML2/OVN's _update_port_qos_rules: egress min-bw on a flat/VLAN network -> LSP options
+    # (with the egress limit), the DSCP mark stays a QoS row; on an overlay: unrealised
+    rules = [{"type": "minimum_bandwidth", "min_kbps": 2000, "direction": "egress"},
+             {"type": "bandwidth_limit", "max_kbps": 10000, "max_burst_kbps": 800,
+              "direction": "egress"},
+             {"type": "dscp_marking", "dscp_mark": 26}]
+    ports = [SimpleNamespace(id="vm", device_owner="compute:nova")]
+    rows, options = qos.desired_qos(ports, {"vm": "neutron-vlan"}, {"vm": "pol"}, {"pol": rules},
+                                    physical={"neutron-vlan"})
+    assert options == {"vm": {"qos_min_rate": "2000000", "qos_max_rate": "10000000",
+                              "qos_burst": "800000"}}
+    [row] = rows.values()
+    assert (row.direction, row.action, row.bandwidth) == ("from-lport", {"dscp": 26}, {})
+    rows, options = qos.desired_qos(ports, {"vm": "neutron-geneve"}, {"vm": "pol"},
+                                    {"pol": rules}, physical={"neutron-vlan"})
+    assert options == {}
+    [row] = rows.values()
+    assert row.bandwidth == {"rate": 10000, "burst": 800}
