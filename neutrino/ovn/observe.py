@@ -222,6 +222,7 @@ class _Reader:
                 tuple(sorted(on_switches.get(r.uuid, ()))))))
         for rows in found.values():
             rows.sort(key=lambda f: str(f.uuid))
+        return dict(found)
 
     def _qos(self, scope: Scope | None) -> dict[str, list[Found]]:
         """Owned QoS rows on ``neutron-`` switches (a scope: those naming its ports or
