@@ -172,6 +172,7 @@ def _plan_load_balancers(desired: Desired, observed: Observed,
     for name in sorted(names):
         changes += _plan_rows(LB, name, desired.load_balancers.get(name),
                               observed.load_balancers.get(name, []))
+    return changes
 
 
 def _plan_qos(desired: Desired, observed: Observed, scope: Scope | None,
