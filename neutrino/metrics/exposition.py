@@ -21,7 +21,6 @@ server answering every path).
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import re
