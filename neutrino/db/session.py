@@ -83,6 +83,10 @@ RETRYABLE_CONSTRAINTS = {
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
+#: Seconds after which a PostgreSQL connection treats a silent server as gone.
+DEAD_PEER_SECONDS = 10
+
+
 class NotMigrated(Exception):
     """The database schema is not at the latest migration."""
 
@@ -101,7 +105,14 @@ class Database:
                                                            "timeout": 30})
             _sqlite_setup(self.engine)
         else:
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+            # Keepalives and a TCP user timeout make a vanished database host an
+            # error within DEAD_PEER_SECONDS instead of a kernel retransmission
+            # (~15 min) that would freeze a request, or a controller's heartbeat.
+            self.engine = create_engine(
+                url, pool_size=pool_size, max_overflow=pool_size * 2,
+                connect_args={"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1,
+                              "keepalives_count": DEAD_PEER_SECONDS - 2,
+                              "tcp_user_timeout": DEAD_PEER_SECONDS * 1000})
         # SQLite has one writer at a time. Threads of this process queue on a
         # lock instead of SQLite's busy handler, which sleeps up to 100 ms
         # between retries; other processes still wait through busy_timeout.
