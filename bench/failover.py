@@ -37,7 +37,7 @@ from pathlib import Path
 import httpx
 
 from neutrino.lab.controlplane import LabCluster
-from neutrino.lab.daemons import Central
+from neutrino.lab.deployment import Central
 from neutrino.ovn import idl
 
 CLIENTS = 8

@@ -4,7 +4,7 @@ A plain module (import it after putting ``tests/`` on ``sys.path``, as conftests
 
 * :func:`run_prefix` (session fixture): ``"nt" + 4 hex digits``, part of every namespace,
   veth and bridge name a run creates, so names fit IFNAMSIZ (15) and runs never collide.
-* :func:`ovn_lab` (session fixture): a private :class:`~neutrino.lab.daemons.OvnDeployment`
+* :func:`ovn_lab` (session fixture): a private :class:`~neutrino.lab.deployment.OvnDeployment`
   (NB/SB ovsdb-server, ovn-northd, one chassis with ovsdb-server, ovs-vswitchd on the
   netdev datapath and ovn-controller inside the ``<prefix>-ch1`` namespace; ``physnet1``
   mapped to its ``br-ex``, gateway capable), under the
@@ -30,14 +30,14 @@ from pathlib import Path
 
 import pytest
 
+from neutrino.host.netns import NETNS_ETC
 from neutrino.lab.daemons import (
-    NETNS_ETC,
-    OvnDeployment,
     check_prerequisites,
     missing_packages,
     netns_exists,
     run,
 )
+from neutrino.lab.deployment import OvnDeployment
 
 IFNAMSIZ = 15
 # The lab chassis' physical network (ovn-bridge-mappings; the bridge lives in the chassis

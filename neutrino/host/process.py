@@ -51,24 +51,32 @@ def read_pid_file(path: Path) -> int | None:
 def terminate(pid: int, needles: Sequence[str], timeout: float = 5) -> bool:
     """Stop ``pid`` if it still runs the program described by ``needles``; True if it did.
 
-    SIGTERM, then SIGKILL after ``timeout`` seconds; returns once the process is gone (or
-    a zombie; our own children are reaped).  A pid that is gone or now runs something
-    else is left alone.  ``TimeoutError`` if it survives SIGKILL for ``timeout`` seconds.
+    A pid that is gone or now runs something else is left alone; otherwise as
+    :func:`stop`.
     """
     if not pid_matches(pid, needles):
         return False
+    stop(pid, timeout)
+    return True
+
+
+def stop(pid: int, timeout: float = 5) -> None:
+    """SIGTERM ``pid``, then SIGKILL after ``timeout`` seconds; return once it is gone (or
+    a zombie; our own children are reaped). The caller has checked that ``pid`` is the
+    process it started. ``TimeoutError`` if it survives SIGKILL for ``timeout`` seconds.
+    """
     try:
         proc = psutil.Process(pid)
-        for stop in (proc.terminate, proc.kill):
-            stop()
+        for signal_it in (proc.terminate, proc.kill):
+            signal_it()
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 try:
                     proc.wait(POLL)  # reaps it when it is our child
-                    return True
+                    return
                 except psutil.TimeoutExpired:
                     if not pid_alive(pid):  # a zombie nobody reaps yet: gone for us
-                        return True
+                        return
     except psutil.NoSuchProcess:
-        return True
-    raise TimeoutError(f"pid {pid} ({' '.join(needles)}) survived SIGKILL for {timeout}s")
+        return
+    raise TimeoutError(f"pid {pid} survived SIGKILL for {timeout}s")

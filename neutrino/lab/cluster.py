@@ -2,7 +2,7 @@
 
 :class:`OvnCluster` runs, in the root namespace, ``size`` ovsdb-servers for the NB,
 ``size`` for the SB and one ovn-northd, reusing :class:`~neutrino.lab.daemons.Daemon`
-and the state-dir conventions of :class:`~neutrino.lab.daemons.Central` (private
+and the state-dir conventions of :class:`~neutrino.lab.deployment.Central` (private
 ``OVS_RUNDIR``/``OVN_RUNDIR``..., pid files checked against ``/proc``, ``started.json``).
 
 RAFT, as ovsdb(7) ("Clustered Database Service Model") and ovsdb-tool(1) describe it:
@@ -54,11 +54,11 @@ from neutrino.lab.daemons import (
     ComponentStatus,
     Daemon,
     DaemonError,
-    _bin,
-    _Components,
+    program_path,
     run,
     wait_until,
 )
+from neutrino.lab.deployment import Components
 from neutrino.ovn.cluster import RemoteStatus, cluster_status
 
 DATABASES = {"nb": ("OVN_Northbound", NB_SCHEMA), "sb": ("OVN_Southbound", SB_SCHEMA)}
@@ -80,7 +80,7 @@ class Member(NamedTuple):
     unix_remote: str   # "unix:<state_dir>/nb1.sock", for clients
 
 
-class OvnCluster(_Components):
+class OvnCluster(Components):
     """NB and SB as ``size``-member RAFT clusters plus ovn-northd, on loopback.
 
     ``size`` >= 1 (3 tolerates one failure, 5 two); ``ValueError`` otherwise, or when
@@ -296,7 +296,7 @@ class OvnCluster(_Components):
         """``ovs-appctl -t <ctl> args...`` for a member, e.g.
         ``appctl("nb", 0, "cluster/status", "OVN_Northbound")``; ``CommandError`` on failure."""
         ctl = self._member(db, index).daemon.ctl_file
-        return run([_bin("ovs-appctl"), "-t", str(ctl), *args], timeout=timeout)
+        return run([program_path("ovs-appctl"), "-t", str(ctl), *args], timeout=timeout)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -320,13 +320,13 @@ class OvnCluster(_Components):
                                       f"members' files exist; remove {self.state_dir}")
                 timer = ([f"--election-timer={self.election_timer_ms}"]
                          if self.election_timer_ms else [])
-                run([_bin("ovsdb-tool"), *timer, "create-cluster", str(first.db_file),
+                run([program_path("ovsdb-tool"), *timer, "create-cluster", str(first.db_file),
                      str(schema), first.raft_address])
-            cid = run([_bin("ovsdb-tool"), "db-cid", str(first.db_file)]).strip()
+            cid = run([program_path("ovsdb-tool"), "db-cid", str(first.db_file)]).strip()
             for member in others:
                 if not member.db_file.exists():
                     remotes = [m.raft_address for m in self._members[db] if m is not member]
-                    run([_bin("ovsdb-tool"), f"--cid={cid}", "join-cluster",
+                    run([program_path("ovsdb-tool"), f"--cid={cid}", "join-cluster",
                          str(member.db_file), name, member.raft_address, *remotes])
         except CommandError as exc:
             raise DaemonError(f"{db} cluster", f"could not create database files: {exc}") from None
@@ -335,7 +335,7 @@ class OvnCluster(_Components):
         def active() -> bool:
             if self.northd.pid() is None:
                 raise DaemonError(self.northd.name, "exited", self.northd.log_file)
-            out = run([_bin("ovn-appctl"), "-t", str(self.northd.ctl_file), "status"], timeout=10)
+            out = run([program_path("ovn-appctl"), "-t", str(self.northd.ctl_file), "status"], timeout=10)
             return "active" in out
         try:
             wait_until(active, timeout, "ovn-northd to report status active", interval=0.1)

@@ -58,7 +58,7 @@ class LabCluster:
                  ovn: Any = None) -> None:
         self.dir = Path(state_dir) / "cluster"
         # ``ovn``: another central with nb_connection/sb_connection/start/stop (a single
-        # ``lab.daemons.Central``, for comparisons); default the RAFT clusters.
+        # ``lab.deployment.Central``, for comparisons); default the RAFT clusters.
         self.ovn = ovn if ovn is not None else OvnCluster(self.dir / "ovn", size=size)
         self.controllers = controllers
         self.servers = servers

@@ -1,7 +1,7 @@
 """The lab's chassis: how many, their roles, and one metadata agent process each.
 
 ``neutrino up --chassis N --gateways G`` runs N chassis, each in its own namespace with
-its own ovsdb-server, ovs-vswitchd and ovn-controller (``lab.daemons.Chassis``). With
+its own ovsdb-server, ovs-vswitchd and ovn-controller (``lab.deployment.Chassis``). With
 N > 1 they meet on the underlay (``lab.underlay``) and reach each other through geneve.
 Roles, as a small cloud has them:
 
@@ -185,7 +185,7 @@ def wait_agent(chassis: LabChassis, sb_connection: str,
         pid = agent_pid(chassis)
         if pid is None:
             raise RuntimeError(f"the metadata agent of {chassis.name} exited (log: {log_file})")
-        out = daemons.run([daemons._bin("ovn-sbctl"), f"--db={sb_connection}", "--bare",
+        out = daemons.run([daemons.program_path("ovn-sbctl"), f"--db={sb_connection}", "--bare",
                            "--columns=external_ids", "find", "Chassis_Private",
                            f"name={json.dumps(chassis.name)}"], timeout=10)
         # the key outlives its agent: only this process' own id means it serves now

@@ -37,6 +37,7 @@ from neutrino.config import Settings
 from neutrino.db.session import Database
 from neutrino.host.process import pid_alive
 from neutrino.lab import daemons, fleet, persisted, underlay
+from neutrino.lab.deployment import OvnDeployment
 from neutrino.services.env import Env
 
 LOG = logging.getLogger(__name__)
@@ -123,23 +124,23 @@ def lab_fleet(settings: Settings, count: int | None = None, gateways: int | None
 
 
 def deployment(settings: Settings,
-               chassis: list[fleet.LabChassis] | None = None) -> daemons.OvnDeployment:
+               chassis: list[fleet.LabChassis] | None = None) -> OvnDeployment:
     """The private OVN deployment of this state dir (not started): the central and
     every chassis of ``chassis`` (default :func:`lab_fleet`), each with its bridge
     mappings (``ovn-bridge-mappings``, bridges created in the chassis namespace),
     gateway chassis marked as such."""
     chassis = chassis or lab_fleet(settings)
     first = chassis[0]
-    ovn = daemons.OvnDeployment(settings.state_dir / "ovn", first.name, netns=first.netns,
-                                bridge_mappings=first.bridge_mappings,
-                                encap_ip=first.encap_ip, external_ids=first.external_ids)
+    ovn = OvnDeployment(settings.state_dir / "ovn", first.name, netns=first.netns,
+                        bridge_mappings=first.bridge_mappings,
+                        encap_ip=first.encap_ip, external_ids=first.external_ids)
     for other in chassis[1:]:
         ovn.add_chassis(other.name, other.netns, other.bridge_mappings,
                         encap_ip=other.encap_ip, start=False, external_ids=other.external_ids)
     return ovn
 
 
-def start_chassis(ovn: daemons.OvnDeployment, chassis: list[fleet.LabChassis],
+def start_chassis(ovn: OvnDeployment, chassis: list[fleet.LabChassis],
                   only: str | None = None) -> None:
     """Start every chassis daemon not running (of chassis ``only``, when given) and join
     each to the underlay (with several chassis); after a chassis was killed, this

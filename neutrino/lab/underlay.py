@@ -32,7 +32,7 @@ import ipaddress
 import subprocess
 
 from neutrino.host import netns as host_netns
-from neutrino.lab import daemons
+from neutrino.lab import deployment
 from neutrino.lab.daemons import wait_until
 
 UNDERLAY_CIDR = ipaddress.ip_network("198.18.0.0/24")
@@ -53,7 +53,7 @@ def encap_ip(index: int) -> str:
     return str(UNDERLAY_CIDR.network_address + index)
 
 
-def attach(chassis: daemons.Chassis, index: int, base: str, timeout: float = 30) -> None:
+def attach(chassis: deployment.Chassis, index: int, base: str, timeout: float = 30) -> None:
     """Join ``chassis`` (running, in its own namespace) to the underlay of ``base`` as
     chassis ``index``: veth, ``br-phy`` with ``ul0``, ``encap_ip(index)`` on ``br-phy``.
     Creates the underlay namespace and bridge when missing; idempotent."""

@@ -33,7 +33,8 @@ import pytest
 from allinone import AllInOne, host_state, neutrino, running_allinone
 
 from neutrino.lab import instances, vlans
-from neutrino.lab.daemons import Chassis, wait_until
+from neutrino.lab.daemons import wait_until
+from neutrino.lab.deployment import Chassis
 
 pytestmark = pytest.mark.ovn
 

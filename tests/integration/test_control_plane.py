@@ -28,7 +28,8 @@ from neutrino.control.leader import LOCK_KEY
 from neutrino.host import ovs as host_ovs
 from neutrino.lab import instances
 from neutrino.lab.cluster import OvnCluster
-from neutrino.lab.daemons import Chassis, run, wait_until
+from neutrino.lab.daemons import run, wait_until
+from neutrino.lab.deployment import Chassis
 from neutrino.lab.postgres import PostgresServer
 from neutrino.ovn import idl
 

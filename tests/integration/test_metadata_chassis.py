@@ -28,7 +28,8 @@ from neutrino_server import NEUTRINO
 from ovnlab import OvnLab, plugged_port
 
 from neutrino.host import netns as host_netns
-from neutrino.lab.daemons import Chassis, wait_until
+from neutrino.lab.daemons import wait_until
+from neutrino.lab.deployment import Chassis
 from neutrino.metadata.agent import remove_recorded
 from neutrino.ovn import status
 from neutrino.ovn.status import PortStatusWatcher

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest

@@ -10,7 +10,7 @@ import pytest
 from ovncluster import SIZE
 
 from neutrino.lab.cluster import OvnCluster
-from neutrino.lab.daemons import _which, run, wait_until
+from neutrino.lab.daemons import program_path, run, wait_until
 from neutrino.ovn import idl
 from neutrino.ovn.cluster import cluster_status, remote_status, split_remotes
 
@@ -32,7 +32,7 @@ def _switches(api, name: str) -> int:
 
 
 def _sb_datapaths(lab: OvnCluster) -> set[str]:
-    out = run([_which("ovn-sbctl"), f"--db={lab.sb_unix_connection}", "--bare",
+    out = run([program_path("ovn-sbctl"), f"--db={lab.sb_unix_connection}", "--bare",
                "--columns=external_ids", "list", "Datapath_Binding"], timeout=10)
     return {word.split("=", 1)[1] for word in out.split() if word.startswith("name=")}
 
@@ -94,7 +94,7 @@ def test_writes_follow_the_new_leader_after_sigkill(cluster: OvnCluster, run_pre
     assert [s.role for s in statuses].count("leader") == 1, statuses
     assert statuses[old].role in ("follower", "leader")
     # The rejoined member serves the data committed while it was down.
-    out = run([_which("ovn-nbctl"), "--no-leader-only",
+    out = run([program_path("ovn-nbctl"), "--no-leader-only",
                f"--db={cluster.members('nb')[old].unix_remote}", "ls-list"], timeout=10)
     assert first in out and second in out
     api.ls_del(first).execute(check_error=True)

@@ -12,17 +12,16 @@ import pytest
 from ovnlab import TCP_CLIENT, TCP_ECHO_SERVER, OvnLab, plugged_port, skip_reason
 
 from neutrino.lab import daemons
+from neutrino.host.netns import NETNS_ETC
 from neutrino.lab.daemons import (
-    NETNS_ETC,
-    Central,
     DaemonError,
-    OvnDeployment,
     check_prerequisites,
     missing_packages,
     netns_exists,
     run,
     wait_until,
 )
+from neutrino.lab.deployment import Central, OvnDeployment
 
 pytestmark = pytest.mark.ovn
 
