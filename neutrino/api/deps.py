@@ -22,9 +22,15 @@ IMPLIED_ROLES = {"admin": ("manager", "member", "reader"), "manager": ("member",
                  "member": ("reader",)}
 DEFAULT_ROLES = frozenset({"member", "reader"})
 _IF_MATCH = re.compile(r"^revision_number=(\d+)$")
+SAFE_METHODS = frozenset(("GET", "HEAD"))
+#: False while a GET or HEAD request runs (set by :func:`get_env`, read by :func:`call`).
+_MAY_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("neutrino_may_write",
+                                                                  default=True)
 
 
 async def get_env(request: Request) -> Env:
+    """The service Env; also notes whether the request may write (see :func:`call`)."""
+    _MAY_WRITE.set(request.method not in SAFE_METHODS)
     return request.app.state.env
 
 
@@ -83,13 +89,16 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=16, thread_name_prefix="neutrino-api"
 async def call(env: Env, fn: Callable[..., T], *args: Any) -> T:
     """Run the service function ``fn(env, *args)``.
 
-    On SQLite it runs on the event loop: there is no network round trip to
-    overlap, writes are serialised anyway, and handing work to a thread costs
-    about a millisecond of wake-up latency per request here. On PostgreSQL it
-    runs on a worker thread, so requests overlap their database round trips; the
-    thread sees the request's context variables (its request id, for the logs).
+    On PostgreSQL it runs on a worker thread, so requests overlap their database
+    round trips; the thread sees the request's context variables (its request id,
+    for the logs). On SQLite a GET or HEAD runs on the event loop: there is no
+    network round trip to overlap, WAL readers never wait for a writer, and handing
+    work to a thread costs a wake-up per request. A request that may write runs on
+    a thread there too: it may wait up to the busy timeout for another process'
+    write lock (a CLI command, ``neutrino sync --repair``, a migration), and reads
+    must keep answering meanwhile.
     """
-    if env.db.is_sqlite:
+    if env.db.is_sqlite and not _MAY_WRITE.get():
         return fn(env, *args)
     return await asyncio.get_running_loop().run_in_executor(
         _EXECUTOR, contextvars.copy_context().run, fn, env, *args)
