@@ -21,18 +21,25 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import String, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors
-from neutrino.db.models import Network, SecurityGroup, SecurityGroupPortBinding
+from neutrino.db.models import (DefaultSecurityGroup, Network, SecurityGroup,
+                                SecurityGroupPortBinding)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services import security_group_access
 from neutrino.services.security_groups import ensure_default
 
 _INSERT_BINDING = insert(SecurityGroupPortBinding)
+# The port into its project's default group, when that group exists, in one round trip.
+_BIND_DEFAULT = insert(SecurityGroupPortBinding.__table__).from_select(
+    ["port_id", "security_group_id"],
+    select(bindparam("port_id", type_=String), DefaultSecurityGroup.security_group_id)
+    .where(DefaultSecurityGroup.project_id == bindparam("project_id"))
+).returning(SecurityGroupPortBinding.__table__.c.security_group_id)
 
 
 def groups_of_ports(session: Session, ids: Any) -> dict[str, list[str]]:
@@ -80,6 +87,10 @@ def bind_new_port(session: Session, ctx: Context | None, port: Any,
         if (not port.port_security_enabled
                 or port.device_owner.startswith(c.DEVICE_OWNER_NETWORK_PREFIX)):
             return []
+        bound = session.scalars(_BIND_DEFAULT, {"port_id": port.id,
+                                                "project_id": port.project_id}).all()
+        if bound:
+            return list(bound)
         ids = [ensure_default(session, port.project_id)]
     else:
         ids = list(dict.fromkeys(requested))

@@ -26,6 +26,12 @@ _COUNT = {name: select(func.count(model.id)).where(model.project_id == bindparam
           for name, model in COUNTED.items()}
 MAX_LIMIT = 2**31 - 1  # neutron-lib DB_INTEGER_MAX_VALUE
 _OVERRIDES = select(Quota.resource, Quota.limit).where(Quota.project_id == bindparam("project_id"))
+# A resource's override (NULL: the default) and its usage, in one round trip.
+_LIMIT_AND_COUNT = {
+    name: select(select(Quota.limit).where(Quota.project_id == bindparam("project_id"),
+                                           Quota.resource == name).scalar_subquery(),
+                 _COUNT[name].scalar_subquery())
+    for name in COUNTED}
 
 
 def check_quotas(session: Session, env: Env, resource: str, projects: list[str]) -> None:
@@ -37,11 +43,10 @@ def check_quotas(session: Session, env: Env, resource: str, projects: list[str])
 
 def check_quota(session: Session, env: Env, project_id: str, resource: str, adding: int) -> None:
     """Raise OverQuota if ``adding`` more ``resource`` would exceed the project's limit."""
-    limit = _limits(session, env, project_id)[resource]
-    if limit < 0:
-        return
-    used = session.scalar(_COUNT[resource], {"project_id": project_id}) or 0
-    if used + adding > limit:
+    override, used = session.execute(_LIMIT_AND_COUNT[resource],
+                                     {"project_id": project_id}).one()
+    limit = env.settings.quota_defaults()[resource] if override is None else override
+    if limit >= 0 and used + adding > limit:
         raise errors.OverQuota([resource])
 
 
