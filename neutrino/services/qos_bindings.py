@@ -1,8 +1,11 @@
 """Which QoS policy a port, network, floating IP or router gateway has
 (``qos_policy_id``; on ports also ``qos_network_policy_id``, read only, the policy of
-the port's network, as Neutron's ``qos-port-network-policy`` shows it).
+the port's network, as Neutron's ``qos-port-network-policy`` shows it; on floating IPs
+the policy of their external network, ``qos-fip-network-policy``).
 
-A port without a policy of its own follows its network's (``effective``). Setting a
+A port without a policy of its own follows its network's (``effective``), and so does a
+floating IP (its ``floating_network_id``'s, ``effective_fips``; ML2/OVN's
+``update_floatingip``: ``qos_policy_id or qos_network_policy_id``). Setting a
 policy checks the caller may use it (QosPolicyNotFound, 404) and that OVN supports its
 rules (QosRuleNotSupported / QosRuleNotSupportedByNetwork, 409); a new network without
 one gets its project's default policy (extension ``qos-default``). Every change
@@ -82,9 +85,24 @@ def effective(session: Session, ports: Iterable[Any]) -> dict[str, str]:
     return result
 
 
+def effective_fips(session: Session, fips: Iterable[Any]) -> dict[str, str]:
+    """``{floating IP id: policy id}``: each floating IP's own policy, else its external
+    network's (``floating_network_id``)."""
+    fips = list(fips)
+    own = policies_of(session, "floatingip", [f.id for f in fips])
+    nets = policies_of(session, "network", list({f.floating_network_id for f in fips}))
+    result = {}
+    for f in fips:
+        policy = own.get(f.id) or nets.get(f.floating_network_id)
+        if policy:
+            result[f.id] = policy
+    return result
+
+
 def complete(session: Session, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``qos_policy_id`` to API dicts of ``kind`` (ports also get
-    ``qos_network_policy_id``; routers ``external_gateway_info.qos_policy_id``), in place."""
+    """Add ``qos_policy_id`` to API dicts of ``kind`` (ports and floating IPs also get
+    ``qos_network_policy_id``, their network's; routers
+    ``external_gateway_info.qos_policy_id``), in place."""
     if not items:
         return items
     bound = policies_of(session, kind, [d["id"] for d in items])
@@ -95,11 +113,12 @@ def complete(session: Session, kind: str, items: list[dict[str, Any]]) -> list[d
         return items
     for d in items:
         d["qos_policy_id"] = bound.get(d["id"])
-    if kind == "port":
-        nets = policies_of(session, "network", list({d["network_id"] for d in items
-                                                     if "network_id" in d}))
+    net_key = {"port": "network_id", "floatingip": "floating_network_id"}.get(kind)
+    if net_key:
+        nets = policies_of(session, "network", list({d[net_key] for d in items
+                                                     if net_key in d}))
         for d in items:
-            d["qos_network_policy_id"] = nets.get(d.get("network_id"))
+            d["qos_network_policy_id"] = nets.get(d.get(net_key))
     return items
 
 
@@ -142,10 +161,14 @@ def enqueue_users(session: Session, policy_id: str) -> None:
 
 def _enqueue(session: Session, kind: str, ids: list[str]) -> None:
     """Outbox entries for the QoS rows of ``ids``: a port is itself; a network its
-    ports; a floating IP or router gateway its router."""
+    ports and the routers of its floating IPs; a floating IP or router gateway its
+    router."""
     if not ids:
         return
     if kind == "network":
+        for rid in set(session.scalars(select(FloatingIP.router_id).where(
+                FloatingIP.floating_network_id.in_(ids), FloatingIP.router_id.is_not(None)))):
+            common.enqueue_ovn(session, "router", rid)
         ids = list(session.scalars(select(Port.id).where(Port.network_id.in_(ids))))
         kind = "port"
     elif kind == "floatingip":
