@@ -237,6 +237,8 @@ EXTENSIONS = {
                         "without specifying policy ID"),
     "qos-port-network-policy": ("QoS port network policy ID",
                                 "Adds a the QoS network ID to the port definition"),
+    "qos-fip-network-policy": ("QoS floating IP network policy ID",
+                               "Adds a the QoS network ID to the floating IP definition"),
 }
 
 CORE_RESOURCES = [("network", "networks"), ("subnet", "subnets"), ("port", "ports")]

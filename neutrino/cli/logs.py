@@ -108,11 +108,11 @@ def security_groups_cmd(
                         "count": c[4]} for c in counts]}))
         return
     out = Console()
-    lines = Table("time", "chassis", "log", "verdict", "port", "security group", "packet",
-                  box=None)
+    lines = Table("time", "chassis", "log", "verdict", "port", "security group", "rule",
+                  "packet", box=None)
     for where, e in rows:
-        lines.add_row(e.time, where, e.log_id or "-", e.verdict, e.port_id or "?",
-                      ",".join(e.security_groups) or "-", e.five_tuple)
+        lines.add_row(e.time, where, e.log, e.verdict, e.port_id or "?",
+                      ",".join(e.security_groups) or "-", e.rule or "-", e.five_tuple)
     out.print(lines)
     table = Table("log", "security group", "rule", "verdict", "count", box=None)
     for c in counts:

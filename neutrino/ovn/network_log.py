@@ -22,7 +22,7 @@ Deviations from ML2/OVN: a log on one security group with ``DROP`` marks
 ``neutron_pg_drop``'s drop ACLs (Neutron >= 2025.1 adds per-group drop ACLs
 at priority 1001 above a 1000 drop; neutrino's drop is at 1001, under its
 1002 allows, and has no room between); ``neutrino logs`` attributes a drop
-to the port and the logs covering its groups. No ``label`` /
+to the port and the ``DROP``/``ALL`` logs covering its groups (``ovn.acl_log``). No ``label`` /
 ``options:log-related`` (replies of allowed connections are not logged).
 A log without ``resource_id`` covers its own project's groups only (ML2/OVN:
 every port group).

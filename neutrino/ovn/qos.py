@@ -16,7 +16,8 @@ the switch of the router's gateway port (the external network's), matching that 
 a router's at priority 2002 marked ``neutron:router_id``; a floating IP's at 2003 marked
 ``neutron:fip_id``, narrowed to its address (``ip4.src`` egress, ``ip4.dst`` ingress) and
 to the chassis NATing it (``is_chassis_resident("cr-lrp-<gateway port>")``, or its fixed
-port's chassis with distributed floating IPs), as ``_ovn_qos_rule_match``.
+port's chassis with distributed floating IPs), as ``_ovn_qos_rule_match``. A floating IP
+without a policy of its own takes its external network's (``qos-fip-network-policy``).
 A row belongs to the load holding the port its match names (``subject_port``).
 
 Minimum bandwidth, as ML2/OVN (``_update_port_qos_rules``): on a switch with a localnet
@@ -168,9 +169,10 @@ def load_port_qos(session: Any, ports: Iterable[Any], desired_ports: Mapping[str
 def load_l3_qos(session: Any, routers: Iterable[Any], router_ports: Iterable[Any],
                 floating_ips: Iterable[Any], desired_ports: Mapping[str, Any], *,
                 distributed: bool = False) -> dict[str, QoS]:
-    """Desired QoS rows of router gateways and floating IPs (the routers' and floating
-    IPs' own policies); ``router_ports`` are the routers' port rows (gateways included),
-    ``distributed`` the ``enable_distributed_floating_ip`` setting."""
+    """Desired QoS rows of router gateways (their own policies) and floating IPs (their
+    own policy, else their external network's: ML2/OVN's ``update_floatingip``,
+    extension ``qos-fip-network-policy``); ``router_ports`` are the routers' port rows
+    (gateways included), ``distributed`` the ``enable_distributed_floating_ip`` setting."""
     from neutrino.ovn.desired import switch_name
     from neutrino.services import qos_bindings, qos_rules
     routers, fips = list(routers), list(floating_ips)
@@ -179,7 +181,7 @@ def load_l3_qos(session: Any, routers: Iterable[Any], router_ports: Iterable[Any
     if not gateways:
         return {}
     by_router = qos_bindings.policies_of(session, "router", list(gateways))
-    by_fip = qos_bindings.policies_of(session, "floatingip", [f.id for f in fips])
+    by_fip = qos_bindings.effective_fips(session, [f for f in fips if f.router_id in gateways])
     rules = qos_rules.rules_of(session, set(by_router.values()) | set(by_fip.values()))
 
     def switch(gw: str) -> str:

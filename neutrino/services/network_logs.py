@@ -12,7 +12,11 @@ port only its groups are logged), ``event`` ``ACCEPT`` (allow ACLs),
 
 Every change enqueues ``("security_group", id)`` for each group the log
 covers (before and after the change), so the sync rewrites exactly those
-groups' ACLs; ``neutron_pg_drop`` is in every sync's scope.
+groups' ACLs; ``neutron_pg_drop`` is in every sync's scope. The covered
+groups are computed at every sync (``logs_for_sync``), so a project-wide log
+covers a group created after it once that group is synced; a port with a
+``target_id`` log that changes groups enqueues the groups it leaves
+(``port_security.update_port_security``).
 
 Validation as Neutron's ``logging_plugin`` and ``common/sg_validate.py``:
 unknown ``resource_type`` 400 ``InvalidLogResourceType``; a ``resource_id``

@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors
-from neutrino.db.models import (DefaultSecurityGroup, Network, SecurityGroup,
+from neutrino.db.models import (DefaultSecurityGroup, Log, Network, SecurityGroup,
                                 SecurityGroupPortBinding)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
-from neutrino.services import security_group_access
+from neutrino.services import common, security_group_access
 from neutrino.services.security_groups import ensure_default
 
 _INSERT_BINDING = insert(SecurityGroupPortBinding)
@@ -131,6 +131,11 @@ def update_port_security(session: Session, env: Env, ctx: Context, port: Any,
     if requested is None or set(groups) == set(current):
         return False
     _check_groups(session, ctx, port.project_id, groups)
+    if session.scalar(select(Log.id).where(Log.target_id == port.id).limit(1)):
+        # a log on this port covers its groups: the ones it leaves stop logging
+        # (the ones it joins are in the port's own sync)
+        for gid in sorted(set(current) | set(groups)):
+            common.enqueue_ovn(session, "security_group", gid)
     session.execute(delete(SecurityGroupPortBinding).where(
         SecurityGroupPortBinding.port_id == port.id))
     if groups:

@@ -1,8 +1,11 @@
 """Which QoS policy a port, network, floating IP or router gateway has
 (``qos_policy_id``; on ports also ``qos_network_policy_id``, read only, the policy of
-the port's network, as Neutron's ``qos-port-network-policy`` shows it).
+the port's network, as Neutron's ``qos-port-network-policy`` shows it; on floating IPs
+the policy of their external network, ``qos-fip-network-policy``).
 
-A port without a policy of its own follows its network's (``effective``). Setting a
+A port without a policy of its own follows its network's (``effective``), and so does a
+floating IP (its ``floating_network_id``'s, ``effective_fips``; ML2/OVN's
+``update_floatingip``: ``qos_policy_id or qos_network_policy_id``). Setting a
 policy checks the caller may use it (QosPolicyNotFound, 404) and that OVN supports its
 rules (QosRuleNotSupported / QosRuleNotSupportedByNetwork, 409); a new network without
 one gets its project's default policy (extension ``qos-default``). Every change
@@ -82,13 +85,28 @@ def effective(session: Session, ports: Iterable[Any]) -> dict[str, str]:
     return result
 
 
+def effective_fips(session: Session, fips: Iterable[Any]) -> dict[str, str]:
+    """``{floating IP id: policy id}``: each floating IP's own policy, else its external
+    network's (``floating_network_id``)."""
+    fips = list(fips)
+    own = policies_of(session, "floatingip", [f.id for f in fips])
+    nets = policies_of(session, "network", list({f.floating_network_id for f in fips}))
+    result = {}
+    for f in fips:
+        policy = own.get(f.id) or nets.get(f.floating_network_id)
+        if policy:
+            result[f.id] = policy
+    return result
+
+
 def complete(session: Session, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``qos_policy_id`` to API dicts of ``kind`` (ports also get
-    ``qos_network_policy_id``; routers ``external_gateway_info.qos_policy_id``), in place."""
+    """Add ``qos_policy_id`` to API dicts of ``kind`` (ports and floating IPs also get
+    ``qos_network_policy_id``, their network's; routers
+    ``external_gateway_info.qos_policy_id``), in place."""
     if not items:
         return items
-    if kind == "port":
-        return _complete_ports(session, items)
+    if kind in _NETWORK_KEY:
+        return _complete_with_network(session, kind, items)
     bound = policies_of(session, kind, [d["id"] for d in items])
     if kind == "router":
         for d in items:
@@ -100,21 +118,28 @@ def complete(session: Session, kind: str, items: list[dict[str, Any]]) -> list[d
     return items
 
 
-def _complete_ports(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """:func:`complete` for ports: their own and their networks' bindings, one query."""
-    own = select(literal("port"), QosPortPolicyBinding.port_id,
-                 QosPortPolicyBinding.policy_id).where(
-        QosPortPolicyBinding.port_id.in_([d["id"] for d in items]))
+# kinds that also show their network's policy -> the key of that network in their dicts
+_NETWORK_KEY = {"port": "network_id", "floatingip": "floating_network_id"}
+
+
+def _complete_with_network(session: Session, kind: str,
+                           items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`complete` for ports and floating IPs: their own and their networks'
+    bindings, in one query."""
+    model, column = BINDINGS[kind]
+    net_key = _NETWORK_KEY[kind]
+    own_col = getattr(model, column)
+    own = select(literal(kind), own_col, model.policy_id).where(
+        own_col.in_([d["id"] for d in items]))
     of_nets = select(literal("network"), QosNetworkPolicyBinding.network_id,
                      QosNetworkPolicyBinding.policy_id).where(
-        QosNetworkPolicyBinding.network_id.in_({d["network_id"] for d in items
-                                                if "network_id" in d}))
-    bound: dict[str, dict[str, str]] = {"port": {}, "network": {}}
-    for kind, resource_id, policy_id in session.execute(union_all(own, of_nets)):
-        bound[kind][resource_id] = policy_id
+        QosNetworkPolicyBinding.network_id.in_({d[net_key] for d in items if net_key in d}))
+    bound: dict[str, dict[str, str]] = {kind: {}, "network": {}}
+    for bound_kind, resource_id, policy_id in session.execute(union_all(own, of_nets)):
+        bound[bound_kind][resource_id] = policy_id
     for d in items:
-        d["qos_policy_id"] = bound["port"].get(d["id"])
-        d["qos_network_policy_id"] = bound["network"].get(d.get("network_id"))
+        d["qos_policy_id"] = bound[kind].get(d["id"])
+        d["qos_network_policy_id"] = bound["network"].get(d.get(net_key))
     return items
 
 
@@ -157,10 +182,14 @@ def enqueue_users(session: Session, policy_id: str) -> None:
 
 def _enqueue(session: Session, kind: str, ids: list[str]) -> None:
     """Outbox entries for the QoS rows of ``ids``: a port is itself; a network its
-    ports; a floating IP or router gateway its router."""
+    ports and the routers of its floating IPs; a floating IP or router gateway its
+    router."""
     if not ids:
         return
     if kind == "network":
+        for rid in set(session.scalars(select(FloatingIP.router_id).where(
+                FloatingIP.floating_network_id.in_(ids), FloatingIP.router_id.is_not(None)))):
+            common.enqueue_ovn(session, "router", rid)
         ids = list(session.scalars(select(Port.id).where(Port.network_id.in_(ids))))
         kind = "port"
     elif kind == "floatingip":

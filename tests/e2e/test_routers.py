@@ -413,11 +413,22 @@ def udp_ask(netns: str, address: str, port: int, timeout: float = 1) -> str | No
 
 
 def test_port_forwardings_reach_the_instance_and_end_on_deletion(world):
-    """Floating IP port forwardings (ML2/OVN's router load balancers): the outside host
-    reaches the instance's TCP and UDP listeners at <floating IP>:2222 and through a
-    port range (N:1), and a deleted forwarding stops answering."""
+    """Floating IP port forwardings (ML2/OVN's router load balancers): on one floating IP
+    the outside host reaches instance A's TCP 8080 at <floating IP>:10080 and instance
+    B's (same network) at :10081, each answering its name, and nothing else (8080, 22,
+    10082, TCP 2222); A's UDP listener at :2222 and A through a port range (N:1); a
+    deleted forwarding stops answering while the others stay."""
     setup = world.project("l3p", "p", ip="10.0.0.7")
     instance, ns = setup["instance"], netns_name(setup["instance"])
+    with world.aio.client("l3p") as c:  # room for B at 10.0.0.8 (A took the pool's last)
+        [subnet_id] = c.get(f"/networks/{setup['network']['id']}").json()["network"]["subnets"]
+        resp = c.put(f"/subnets/{subnet_id}", json={"subnet": {"allocation_pools": [
+            {"start": "10.0.0.6", "end": "10.0.0.8"}]}})
+        assert resp.status_code == 200, resp.text
+    other = world.aio.boot("q", setup["network"]["id"], "l3p")
+    assert world.aio.leased(other) == "10.0.0.8"
+    world.serve(netns_name(other), other)  # TCP 8080 answering "<prefix>q"
+    other_port = world.aio.port_of(other)
     world.servers.append(subprocess.Popen(
         ["ip", "netns", "exec", ns, sys.executable, "-c", UDP_SERVER, str(PORT), instance],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -437,8 +448,11 @@ def test_port_forwardings_reach_the_instance_and_end_on_deletion(world):
         fip = resp.json()["floatingip"]
         base = f"/floatingips/{fip['id']}/port_forwardings"
         pfs = {}
-        for name, attrs in (("tcp", {"protocol": "tcp", "external_port": 2222,
-                                     "internal_port": PORT}),
+        for name, attrs in (("a", {"protocol": "tcp", "external_port": 10080,
+                                   "internal_port": PORT}),
+                            ("b", {"protocol": "tcp", "external_port": 10081,
+                                   "internal_port": PORT, "internal_port_id": other_port["id"],
+                                   "internal_ip_address": "10.0.0.8"}),
                             ("udp", {"protocol": "udp", "external_port": 2222,
                                      "internal_port": PORT}),
                             ("range", {"protocol": "tcp", "external_port_range": "3000:3001",
@@ -450,22 +464,28 @@ def test_port_forwardings_reach_the_instance_and_end_on_deletion(world):
             pfs[name] = resp.json()["port_forwarding"]
         shown = c.get(f"/floatingips/{fip['id']}").json()["floatingip"]
         assert shown["router_id"] == setup["router"]["id"]
-        assert len(shown["port_forwardings"]) == 3
+        assert len(shown["port_forwardings"]) == 4
     address = fip["floating_ip_address"]
     upstream = world.upstream_ns
-    assert wait_until(lambda: connect_to(world, upstream, address, 2222, timeout=1), 10,
-                      "TCP to <fip>:2222") == instance
+    # the issue's check: A at 10080, B at 10081, each by its name, and nothing else
+    assert wait_until(lambda: connect_to(world, upstream, address, 10080, timeout=1), 10,
+                      "TCP to <fip>:10080") == instance
+    assert wait_until(lambda: connect_to(world, upstream, address, 10081, timeout=1), 10,
+                      "TCP to <fip>:10081") == other != instance
+    for port in (PORT, 22, 10082, 2222):  # A and B listen on 8080; 2222 is UDP only
+        assert connect_to(world, upstream, address, port, timeout=0.5) is None, port
     assert wait_until(lambda: udp_ask(upstream, address, 2222), 10,
                       "UDP to <fip>:2222") == instance
     assert connect_to(world, upstream, address, 3001) == instance  # N:1 range
     # from inside the network too (the balancer is on the interface's switch, as ML2/OVN)
-    assert connect_to(world, ns, address, 2222) == instance
-    assert connect_to(world, upstream, address, 2223, timeout=0.5) is None  # no forwarding
+    assert connect_to(world, ns, address, 10080) == instance
+    assert connect_to(world, ns, address, 10081) == other
     with world.aio.client("l3p") as c:
-        assert c.delete(f"{base}/{pfs['tcp']['id']}").status_code == 204
-    wait_until(lambda: connect_to(world, upstream, address, 2222, timeout=0.3) is None, 5,
-               "TCP <fip>:2222 to stop answering")
-    assert udp_ask(upstream, address, 2222) == instance  # the other protocol stays
+        assert c.delete(f"{base}/{pfs['a']['id']}").status_code == 204
+    wait_until(lambda: connect_to(world, upstream, address, 10080, timeout=0.3) is None, 5,
+               "TCP <fip>:10080 to stop answering")
+    assert connect_to(world, upstream, address, 10081) == other  # B's forwarding stays
+    assert udp_ask(upstream, address, 2222) == instance  # and the other protocol
     with world.aio.client("l3p") as c:
         assert c.delete(f"{base}/{pfs['udp']['id']}").status_code == 204
     wait_until(lambda: udp_ask(upstream, address, 2222, timeout=0.3) is None, 5,

@@ -90,3 +90,30 @@ def test_log_marks_acls_and_meters_and_the_audit_repairs_them(ovn_lab, env, nb, 
         drain(sync)
     assert meters(nb) == {}
     assert not any(v[1] for v in logged(nb, "neutron_pg_drop").values())
+
+
+def test_project_wide_log_covers_groups_made_after_it(ovn_lab, env, nb, sync, only_our_rows):
+    """A log without ``resource_id`` and ``target_id`` covers every group of its
+    project, also one created later (here the project's default group, made with its
+    first port, and a rule added afterwards): their allow ACLs are named by the log."""
+    from neutrino.services import security_groups
+    log = network_logs.create_logs(env, ADMIN, [{"resource_type": "security_group",
+                                                "event": "ACCEPT",
+                                                "project_id": P1.project_id}])[0]
+    try:
+        drain(sync)
+        _, port = make_port(env)
+        [sg_id] = port["security_groups"]
+        security_groups.create_security_group_rules(env, P1, [{
+            "security_group_id": sg_id, "direction": "ingress", "protocol": "tcp",
+            "port_range_min": 22, "port_range_max": 22}])
+        drain(sync)
+        name = f"neutron-{log['id']}"
+        mine = logged(nb, pg(sg_id))
+        assert len(mine) >= 3 and all(v[1:3] == (True, name) for v in mine.values()), mine
+        # ACCEPT: the drop ACLs are not logged
+        assert not any(v[1] for v in logged(nb, "neutron_pg_drop").values())
+        assert not sync.audit(repair=False).has_drift
+    finally:
+        network_logs.delete_log(env, ADMIN, log["id"])
+        drain(sync)

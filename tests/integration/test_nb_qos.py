@@ -100,3 +100,23 @@ def test_floating_ip_and_router_gateway_rows(ovn_lab, env, nb, sync, only_our_ro
     floatingips.update_floatingip(env, ADMIN, t["fip"], {"qos_policy_id": None})
     drain(sync)
     assert list(qos_rows(nb, switch)) == [f'outport == "{gw}"']
+    # qos-fip-network-policy: without its own policy the floating IP takes its external
+    # network's (ML2/OVN's update_floatingip); its own wins again; none, no rows
+    net_policy = qos.create_policies(env, ADMIN, [{"name": "ext"}])[0]
+    qos_rules.create_rule(env, ADMIN, "bandwidth_limit", net_policy["id"],
+                          {"max_kbps": 7000, "max_burst_kbps": 0, "direction": "ingress"})
+    ext = networks.update_network(env, ADMIN, t["ext"]["id"], {"qos_policy_id": net_policy["id"]})
+    assert ext["qos_policy_id"] == net_policy["id"]
+    assert floatingips.get_floatingip(env, ADMIN, t["fip"])["qos_network_policy_id"] == \
+        net_policy["id"]
+    drain(sync)
+    assert qos_rows(nb, switch)[fip_match] == ("to-lport", 2003, {"rate": 7000}, {},
+                                               {"neutron:fip_id": t["fip"]})
+    assert not sync.audit(repair=False).has_drift
+    floatingips.update_floatingip(env, ADMIN, t["fip"], {"qos_policy_id": policy["id"]})
+    drain(sync)
+    assert qos_rows(nb, switch)[fip_match][2] == {"rate": 3000}
+    floatingips.update_floatingip(env, ADMIN, t["fip"], {"qos_policy_id": None})
+    networks.update_network(env, ADMIN, t["ext"]["id"], {"qos_policy_id": None})
+    drain(sync)
+    assert list(qos_rows(nb, switch)) == [f'outport == "{gw}"']

@@ -3,6 +3,7 @@ rule matching, counts, --since."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -50,11 +51,80 @@ def test_rule_matches(attrs, matches):
 
 def test_summary_counts_per_log_group_rule_and_verdict():
     allow, drop, _ = acl_log.parse(TEXT)
-    allow = allow.__class__(**{**allow.__dict__, "security_groups": ("g",), "rule": "r"})
-    drop = drop.__class__(**{**drop.__dict__, "security_groups": ("g",),
-                             "rule": acl_log.DEFAULT_DROP, "logs": ("l2",)})
-    assert acl_log.summary([allow, allow, drop]) == [
-        (LOG_ID, "g", "r", "allow", 2), ("l2", "g", acl_log.DEFAULT_DROP, "drop", 1)]
+    allow = replace(allow, port_id="p", security_groups=("g",), rule="r", logs=(LOG_ID,))
+    drop = replace(drop, port_id="p", security_groups=("g",), rule=acl_log.DEFAULT_DROP,
+                   logs=("l2",))
+    uncovered = replace(drop, logs=())  # logged for another project's log
+    unknown = replace(drop, port_id=None)  # a port not in the database: the ACL's name
+    assert acl_log.summary([allow, allow, drop, uncovered, unknown]) == [
+        (LOG_ID, "g", "r", "allow", 2), ("-", "g", acl_log.DEFAULT_DROP, "drop", 1),
+        (LOG_ID, "g", acl_log.DEFAULT_DROP, "drop", 1),
+        ("l2", "g", acl_log.DEFAULT_DROP, "drop", 1)]
+
+
+def _line(verdict: str, direction: str, log_id: str, src: tuple[str, str],
+          dst: tuple[str, str], dport: int) -> acl_log.Entry:
+    """An acl_log entry of a TCP packet from ``src`` to ``dst`` ((MAC, IP) pairs)."""
+    return acl_log.Entry(time="2026-12-07T10:00:00.000Z", log_id=log_id, verdict=verdict,
+                         direction=direction, protocol="tcp", src_mac=src[0], dst_mac=dst[0],
+                         src=src[1], dst=dst[1], sport=40000, dport=dport)
+
+
+def test_attribute_names_the_log_the_rule_or_the_groups(api):
+    """Against the database: an allow belongs to the log its ACL names and to the rule
+    whose remote (a group's members here) admits it; a drop to the enabled DROP/ALL logs
+    covering the port's groups, a project-wide log covering groups made after it, and to
+    none when only another project's log had it logged."""
+    def group(name, project="p1"):
+        return api.post("/v2.0/security-groups", {"security_group": {"name": name}},
+                        project=project, expect=201).json()["security_group"]
+
+    def ingress(sg, **attrs):
+        return api.post("/v2.0/security-group-rules", {"security_group_rule": {
+            "security_group_id": sg["id"], "direction": "ingress", "protocol": "tcp",
+            "port_range_min": 8080, "port_range_max": 8080, **attrs}},
+            expect=201).json()["security_group_rule"]
+
+    def log(project="p1", **attrs):
+        return api.post("/v2.0/log/logs", {"log": {"resource_type": "security_group", **attrs}},
+                        project=project, admin=True, expect=201).json()["log"]
+
+    web, clients = group("web"), group("clients")
+    from_members = ingress(web, remote_group_id=clients["id"])
+    from_host = ingress(web, remote_ip_prefix="10.0.0.99/32")
+    accept = log(event="ACCEPT", resource_id=web["id"])
+    everything = log(event="ALL")  # project-wide, before "later" exists
+    log(event="DROP", enabled=False)
+    later = group("later")
+    net = api.network()
+    api.subnet(net["id"])
+    server = api.port(net["id"], security_groups=[web["id"]])
+    client = api.port(net["id"], security_groups=[clients["id"]])
+    newcomer = api.port(net["id"], security_groups=[later["id"]])
+    net2 = api.network(project="p2")
+    api.subnet(net2["id"], project="p2")
+    stranger = api.port(net2["id"], project="p2")  # p2 has no log
+    log(project="p2", event="ACCEPT")
+
+    def ends(p):
+        return p["mac_address"], p["fixed_ips"][0]["ip_address"]
+    outsider = ("fa:16:3e:00:00:99", "10.0.0.99")
+    entries = [
+        _line("allow", "to-lport", accept["id"], ends(client), ends(server), 8080),
+        _line("allow", "to-lport", accept["id"], outsider, ends(server), 8080),
+        _line("drop", "to-lport", everything["id"], ends(client), ends(newcomer), 8080),
+        _line("drop", "from-lport", everything["id"], ends(stranger), outsider, 8080),
+        _line("drop", "to-lport", everything["id"], outsider, ("fa:16:3e:00:00:98", "10.0.0.98"),
+              8080)]
+    member, host, new_drop, other_drop, unknown = api.env.db.run(
+        lambda s: acl_log.attribute(s, entries), write=False)
+    assert (member.port_id, member.logs, member.rule, member.security_groups) == (
+        server["id"], (accept["id"],), from_members["id"], (web["id"],))
+    assert (host.rule, host.log) == (from_host["id"], accept["id"])
+    assert (new_drop.port_id, new_drop.logs, new_drop.rule, new_drop.security_groups) == (
+        newcomer["id"], (everything["id"],), acl_log.DEFAULT_DROP, (later["id"],))
+    assert (other_drop.port_id, other_drop.logs, other_drop.log) == (stranger["id"], (), "-")
+    assert (unknown.port_id, unknown.log) == (None, everything["id"])
 
 
 def test_since_of():

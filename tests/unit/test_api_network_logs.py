@@ -101,6 +101,26 @@ def test_another_projects_group_is_not_found_and_members_may_not_log(api):
     assert api.get(LOGS, expect=403).status_code == 403
 
 
+def test_a_port_changing_groups_resyncs_the_groups_its_log_covered(api):
+    """A log with a ``target_id`` covers that port's groups: the group the port
+    leaves must stop logging, so its ACLs are re-synced (and the one it joins)."""
+    old, new = sg(api, name="old"), sg(api, name="new")
+    net = api.network()
+    api.subnet(net["id"])
+    port = api.port(net["id"], security_groups=[old["id"]])
+    plain = api.port(net["id"], security_groups=[old["id"]])
+    make_log(api, target_id=port["id"])
+    clear_outbox(api)
+    api.put(f"/v2.0/ports/{port['id']}", {"port": {"security_groups": [new["id"]]}},
+            expect=200)
+    queued = outbox(api)
+    assert {("security_group", old["id"]), ("security_group", new["id"])} <= set(queued)
+    clear_outbox(api)  # without a log on the port, only the port is re-synced
+    api.put(f"/v2.0/ports/{plain['id']}", {"port": {"security_groups": [new["id"]]}},
+            expect=200)
+    assert not [r for r in outbox(api) if r[0] == "security_group"]
+
+
 def test_extension_listed(api):
     aliases = {e["alias"] for e in api.get("/v2.0/extensions", expect=200).json()["extensions"]}
     assert "logging" in aliases

@@ -6,7 +6,8 @@ Neutron's errors. ``mgr`` headers are a project manager's (Neutron's QoS write r
 from __future__ import annotations
 
 from conftest import error_type
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from test_api_routers import ext, fip, wired  # noqa: F401 (ext: the external network fixture)
 
 from neutrino.db.models import OvnOutbox
 
@@ -170,3 +171,38 @@ def test_policy_tags(api):
     api.request("DELETE", path + "/a", project=None, headers=MGR, expect=204)
     assert api.get(f"{POLICIES}/{p['id']}", expect=200).json()["policy"]["tags"] == ["b"]
     api.put(path, {"tags": ["x"]}, expect=403)  # a member does not change QoS policies
+
+
+def test_floating_ips_show_and_follow_their_external_networks_policy(api, ext):
+    """qos-fip-network-policy: ``qos_network_policy_id`` is the external network's
+    policy, read only; a network policy change re-syncs the routers of its floating IPs."""
+    assert "qos-fip-network-policy" in {
+        e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    net, _ = ext
+    r, port = wired(api, ext)
+    p, own = policy(api), policy(api)
+    free = fip(api, net["id"])
+    assert (free["qos_policy_id"], free["qos_network_policy_id"]) == (None, None)
+    api.env.db.run(lambda s: s.execute(delete(OvnOutbox)))
+    api.put(f"/v2.0/networks/{net['id']}", {"network": {"qos_policy_id": p["id"]}}, admin=True,
+            expect=200)
+    assert ("router", r["id"]) not in outbox(api)  # not associated: no router to re-sync
+    bound = api.put(f"/v2.0/floatingips/{free['id']}", {"floatingip": {
+        "port_id": port["id"], "qos_policy_id": own["id"]}}, expect=200).json()["floatingip"]
+    assert (bound["qos_policy_id"], bound["qos_network_policy_id"]) == (own["id"], p["id"])
+    listed = api.get("/v2.0/floatingips?fields=id&fields=qos_network_policy_id").json()
+    assert listed["floatingips"] == [{"id": free["id"], "qos_network_policy_id": p["id"]}]
+    api.env.db.run(lambda s: s.execute(delete(OvnOutbox)))
+    rule(api, p["id"], "dscp_marking", dscp_mark=10)  # the network's policy changes
+    assert ("router", r["id"]) in outbox(api)
+    api.env.db.run(lambda s: s.execute(delete(OvnOutbox)))
+    api.put(f"/v2.0/networks/{net['id']}", {"network": {"qos_policy_id": None}}, admin=True,
+            expect=200)
+    assert ("router", r["id"]) in outbox(api)
+    # read only, as Neutron's attribute map (allow_post/allow_put False)
+    for method, path, body in (
+            ("POST", "/v2.0/floatingips", {"floating_network_id": net["id"]}),
+            ("PUT", f"/v2.0/floatingips/{free['id']}", {})):
+        resp = api.request(method, path, expect=400, json={"floatingip": {
+            **body, "qos_network_policy_id": p["id"]}})
+        assert error_type(resp) == "HTTPBadRequest"

@@ -20,7 +20,7 @@ ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external
 FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
     "router_id", "status", "port_details", "dns_name", "dns_domain", "port_forwardings",
-    "qos_policy_id"}
+    "qos_policy_id", "qos_network_policy_id"}
 
 
 class GatewayInfo(BaseModel):
