@@ -104,7 +104,7 @@ def remove_external_gateways(env: Env, ctx: Context, router_id: str,
                 raise UnableToRemoveGateways(router.id)
             for info in gateways:
                 gateway_ports.check_network(session, router, info)
-            matched, _, missing = _match(session, router, ports, gateways, fatal=True)
+            _, matched, missing = _match(session, router, ports, gateways, fatal=True)
             if missing:
                 raise UnableToMatchGateways(router.id)
             _remove(session, router, [p for p in ports if p.id in matched])

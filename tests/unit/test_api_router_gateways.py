@@ -87,6 +87,10 @@ def test_add_update_and_remove_gateways_keep_external_gateway_info_first(api, ne
     r = act(api, r["id"], "update", [])
     assert r["external_gateways"] == [] and r["external_gateway_info"] is None
     assert gateway_ports(api, r["id"]) == []
+    # remove by network alone: the one gateway port there (tempest's compat case)
+    r = router(api, external_gateway_info={"network_id": pub["id"]})
+    r = act(api, r["id"], "remove", [{"network_id": pub["id"]}])
+    assert r["external_gateways"] == [] and gateway_ports(api, r["id"]) == []
 
 
 def test_update_replaces_unmatched_gateways_and_readdresses_matched_ones(api, nets):
