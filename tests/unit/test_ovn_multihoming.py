@@ -20,8 +20,8 @@ def two_gateways(**router_attrs):
     fixed = {GW_ID: [(ext_subnet(), "172.24.4.10")], GW2_ID: [(sub2, "198.51.100.10")],
              "1f000000-0000-4000-8000-0000000000f1": [(subnet(), "10.0.0.1")]}
     return routing(routers=[router(**router_attrs)],
-                   ports=[iface_port(), gw_port(),
-                          gw_port(id=GW2_ID, network_id=EXT2_NET, mac_address="fa:16:3e:00:00:a2")],
+                   ports=[iface_port(), gw_port(), gw_port(id=GW2_ID, network_id=EXT2_NET,
+                                                           mac_address="fa:16:3e:00:00:a2")],
                    fixed=fixed, chassis={"gw1": {"public", "public2"}, "gw2": {"public", "public2"}},
                    segments=[segment(network_id=EXT_NET, physical_network="public"),
                              segment(id="s2", network_id=EXT2_NET, physical_network="public2")])
