@@ -1,8 +1,8 @@
 """A router with two external gateways (``external-gateway-multihoming``) through the
 services and the NB sync, against the real NB, SB and ovn-northd of the shared
 ``ovn_lab``: two gateway LRPs (each a chassisredirect port for ovn-northd) and, with
-``enable_default_route_ecmp``, two default routes of one prefix; one of each after
-``remove_external_gateways``. SQLite only: the database plays no part here."""
+``enable_default_route_ecmp``, two default routes of one prefix (with BFD, a session
+each); one of each after ``remove_external_gateways``. SQLite only: the database plays no part here."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from ovnlab import PHYSNET
-from test_nb_routers import drain, gateway_chassis, lr, lrp, nats_of, routes_of
+from test_nb_routers import bfd_rows, drain, gateway_chassis, lr, lrp, nats_of, routes_of
 
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn.sync import NorthboundSync
@@ -88,11 +88,17 @@ def test_two_gateways_are_two_lrps_with_ecmp_default_routes_until_one_is_removed
     drain(sync)
     assert {k for k in routes_of(nb, r["id"]) if k[0] == "0.0.0.0/0"} == {
         ("0.0.0.0/0", "172.24.4.1")}
-    routers.update_router(env, ADMIN, r["id"], {"enable_default_route_ecmp": True})
+    # ECMP and BFD: a session per gateway LRP and next hop
+    routers.update_router(env, ADMIN, r["id"], {"enable_default_route_ecmp": True,
+                                                "enable_default_route_bfd": True})
+    drain(sync)
+    lrp1, lrp2 = f"lrp-{port_ids[pub['id']]}", f"lrp-{port_ids[pub2['id']]}"
+    assert {(lrp1, "172.24.4.1"), (lrp2, "198.51.100.1")} <= bfd_rows(nb)
 
     r = router_gateways.remove_external_gateways(env, ADMIN, r["id"], [second])
     assert r["external_gateways"] == [first]
     drain(sync)
+    assert (lrp2, "198.51.100.1") not in bfd_rows(nb) and (lrp1, "172.24.4.1") in bfd_rows(nb)
 
     assert lrp(nb, port_ids[pub2["id"]]) is None
     assert lrp(nb, port_ids[pub["id"]]) is not None
