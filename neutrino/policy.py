@@ -155,6 +155,12 @@ RULES: list[oslo_policy.RuleDefault] = [
     _rule("remove_router_interface", ADMIN_OR_PROJECT_MEMBER),
     _rule("add_extraroutes", ADMIN_OR_PROJECT_MEMBER),
     _rule("remove_extraroutes", ADMIN_OR_PROJECT_MEMBER),
+    # external-gateway-multihoming (services/router_gateways.py)
+    *[_rule(action, ADMIN_OR_PROJECT_MEMBER) for action in (
+        "add_external_gateways", "update_external_gateways", "remove_external_gateways")],
+    *[_rule(f"{action}:external_gateways:{key}", ADMIN)
+      for action in ("add_external_gateways", "update_external_gateways")
+      for key in ("enable_snat", "external_fixed_ips")],
     # floatingip.py
     *_crud("floatingip"),
     *_attrs("floatingip", "c", ["floating_ip_address"], ADMIN),

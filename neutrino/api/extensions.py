@@ -210,7 +210,10 @@ EXTENSIONS = {
     "l3-flavors": ("Router Flavor Extension", "Flavor support for routers."),
     "service-type": ("Neutron Service Type Management",
                      "API for retrieving service providers for Neutron advanced services"),
-    # one gateway per router (no external-gateway-multihoming): ECMP has nothing to spread
+    # several gateways per router (services/router_gateways.py); ECMP spreads the default
+    # routes over them, BFD watches each (ovn/desired.py, ovn/bfd.py)
+    "external-gateway-multihoming": ("Neutron L3 External Gateway Multihoming",
+                                     "Allow multiple external gateway ports per router"),
     "enable-default-route-bfd": ("Enable Default Route BFD",
                                  "Enables configurable BFD behavior for default routes"),
     "enable-default-route-ecmp": ("Enable Default Route ECMP",

@@ -324,7 +324,8 @@ class Router(StandardAttrs, Base):
     """A router (reference B.4). Its interfaces are the ports with
     ``device_owner=network:router_interface`` and ``device_id`` = its id; its
     gateway is the port ``gw_port_id`` (``network:router_gateway``) on an
-    external network."""
+    external network, and its other ``network:router_gateway`` ports are further
+    gateways (``external-gateway-multihoming``, ``services/gateway_ports.py``)."""
 
     __tablename__ = "routers"
 
@@ -340,7 +341,7 @@ class Router(StandardAttrs, Base):
     availability_zone_hints: Mapped[list] = mapped_column(JSON, default=list,
                                                           server_default=text("'[]'"))
     # Extensions "enable-default-route-bfd" / "-ecmp" (ovn/bfd.py): BFD to the default
-    # routes' next hops; ECMP over several gateways (one gateway here: nothing to spread).
+    # routes' next hops; ECMP: default routes through every gateway, not the first only.
     enable_default_route_bfd: Mapped[bool] = mapped_column(Boolean, default=False,
                                                            server_default=text("false"))
     enable_default_route_ecmp: Mapped[bool] = mapped_column(Boolean, default=False,

@@ -2,8 +2,8 @@
 ML2/OVN writes it (mech_driver/ovsdb/ovn_client.py ``_add_router_ext_gw``, commands.py
 ``AddStaticRouteCommand(maintain_bfd=True)`` and ``DeleteLRouterExtGwCommand``).
 
-A router with ``enable_default_route_bfd`` gets, on each default route of its gateway,
-``output_port`` = the gateway LRP and ``bfd`` = a ``BFD`` row with ``logical_port`` the
+A router with ``enable_default_route_bfd`` gets, on each default route of its gateways
+(several with ``external-gateway-multihoming`` and ECMP), ``output_port`` = that gateway's LRP and ``bfd`` = a ``BFD`` row with ``logical_port`` the
 LRP and ``dst_ip`` the next hop (one row per (port, address), shared by the routes that
 name it). OVN then runs BFD to the next hop and drops the route while the session is
 down. Without the flag the route has neither.

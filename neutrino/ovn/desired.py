@@ -568,12 +568,16 @@ def gateway_chassis_order(router_id: str, candidates: Iterable[str]) -> list[str
     return sorted(set(candidates), key=lambda c: (weight(c), c), reverse=True)[:MAX_GW_CHASSIS]
 
 
-def desired_gateway_chassis(lrp: str, router_id: str,
-                            candidates: Iterable[str]) -> list[GatewayChassis]:
+def desired_gateway_chassis(lrp: str, router_id: str, candidates: Iterable[str],
+                            avoid: Iterable[str] = ()) -> list[GatewayChassis]:
     """``Gateway_Chassis`` rows ``<lrp>_<chassis>`` for a gateway LRP:
     priorities N..1 in :func:`gateway_chassis_order` (D.5); [] without
-    candidates (the gateway then has no chassis: never an invented one)."""
-    order = gateway_chassis_order(router_id, candidates)
+    candidates (the gateway then has no chassis: never an invented one).
+    ``avoid``: chassis already first for another gateway LRP of the router, moved
+    after the others (anti-affinity, as ML2/OVN's ``OVNGatewayLeastLoadedScheduler``
+    spreads a router's gateway ports)."""
+    avoided = set(avoid)
+    order = sorted(gateway_chassis_order(router_id, candidates), key=lambda c: c in avoided)
     return [GatewayChassis(f"{lrp}_{c}", lrp, c, len(order) - i) for i, c in enumerate(order)]
 
 
@@ -695,7 +699,16 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
 
     ``router_ports`` are port rows with a router owner (any order, others are
     ignored): an interface belongs to the router named by its ``device_id``,
-    the gateway is the port ``Router.gw_port_id``. ``fixed_ips`` maps port id
+    the gateway is the port ``Router.gw_port_id``, and the router's other
+    ``network:router_gateway`` ports are its further gateways
+    (``external-gateway-multihoming``, in creation order): each an LRP with
+    gateway chassis (those first for an earlier one last) and SNAT, as ML2/OVN;
+    their default routes only with ``enable_default_route_ecmp`` (all then share the
+    prefix: OVN spreads over them), BFD on each with ``enable_default_route_bfd``.
+    Routes are known by (prefix, next hop): gateways on one external subnet share
+    their default route, the first gateway's (ML2/OVN would write the same route
+    twice, with BFD once per gateway LRP).
+    ``fixed_ips`` maps port id
     to ``[(subnet row, ip)]``; ``networks`` (id -> row) gives MTUs;
     ``segments`` the physical networks of the gateway networks.
     ``floating_ips`` become ``dnat_and_snat`` NATs (:func:`desired_floating_ip`),
@@ -717,9 +730,12 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
             physnets[seg.network_id].add(seg.physical_network)
     by_id = {p.id: p for p in router_ports}
     interfaces: dict[str, list[Any]] = defaultdict(list)
-    for port in by_id.values():
+    extra_gateways: dict[str, list[Any]] = defaultdict(list)
+    for port in sorted(by_id.values(), key=lambda p: (getattr(p, "created_at", "") or "", p.id)):
         if port.device_owner == c.DEVICE_OWNER_ROUTER_INTF:
             interfaces[port.device_id].append(port)
+        elif port.device_owner == c.DEVICE_OWNER_ROUTER_GW:
+            extra_gateways[port.device_id].append(port)
     lrs, lrps, routes, nats, policies = {}, {}, {}, {}, {}
     gwcs: dict[str, GatewayChassis] | None = {} if chassis is not None else None
 
@@ -741,19 +757,33 @@ def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
                 policies.update((p.key, p) for p in desired_metadata_policies(
                     router.id, port, fixed_ips.get(port.id, ()), metadata_ips or {}))
         extra = desired_extra_routes(router)
-        if gw is not None and (gw_lrp := lrp(gw, router.id)) is not None:
-            gw_ips = fixed_ips.get(gw.id, [])
-            bfd_port = gw_lrp.name if getattr(router, "enable_default_route_bfd", False) else ""
-            extra = desired_gateway_routes(router.id, gw_ips, bfd_port) + extra
+        # the first gateway, then the others (external-gateway-multihoming): an LRP each
+        # with its gateway chassis and SNAT (ML2/OVN ``_add_router_ext_gw``,
+        # ``update_nat_rules``); default routes of the others only with ECMP
+        gws = [gw] + [p for p in extra_gateways.get(router.id, ()) if p.id != gw.id] \
+            if gw is not None else []
+        gw_routes: list[StaticRoute] = []
+        firsts: list[str] = []
+        for i, port in enumerate(gws):
+            gw_lrp = lrp(port, router.id)
+            if gw_lrp is None:
+                continue
+            gw_ips = fixed_ips.get(port.id, [])
+            if i == 0 or getattr(router, "enable_default_route_ecmp", False):
+                bfd = getattr(router, "enable_default_route_bfd", False)
+                gw_routes += desired_gateway_routes(router.id, gw_ips,
+                                                    gw_lrp.name if bfd else "")
             nats.update((n.key, n) for n in desired_snat(router, gw_ips, iface_subnets,
                                                          pool_scopes))
             if gwcs is not None:
-                wanted = physnets.get(gw.network_id, set())
+                wanted = physnets.get(port.network_id, set())
                 candidates = router_az.in_zones(
                     [c for c, nets in chassis.items() if wanted & set(nets)], chassis,
                     getattr(router, "availability_zone_hints", None))
-                gwcs.update((g.name, g) for g in
-                            desired_gateway_chassis(gw_lrp.name, router.id, candidates))
+                rows = desired_gateway_chassis(gw_lrp.name, router.id, candidates, firsts)
+                gwcs.update((g.name, g) for g in rows)
+                firsts += [g.chassis_name for g in rows[:1]]
+        extra = gw_routes + extra
         for route in extra:
             routes.setdefault(route.key, route)  # a gateway route wins over an equal extra one
     floating_macs = floating_macs or {}

@@ -174,8 +174,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                                            dns_domain=dns_domain,
                                                            servers=dns_servers),
                                 migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
-                                    PortBinding.port_id.in_(c)), {p.id for p in ports}))))),
-        routers=routers, router_ports=router_ports, floating_ips=floating_ips,
+                                    PortBinding.port_id.in_(c)), {p.id for p in ports})))),
+        router_ports), routers=routers, router_ports=router_ports, floating_ips=floating_ips,
         distributed=distributed_floating_ips)
     return scope, load_extras.with_logs(session, desired, log_limits)
 
@@ -184,11 +184,13 @@ _AG_ADDRESSES = select(AddressAssociation.address_group_id, AddressAssociation.a
 
 
 def _with_load_balancers(forwardings: Iterable[Any], floating_ips: Iterable[Any],
-                         desired: Desired) -> Desired:
+                         desired: Desired, ports: Iterable[Any] = ()) -> Desired:
     """``desired`` with the balancers of the port forwardings of ``floating_ips``
-    on routers it holds, and on the switches of their interfaces (``ovn.port_forwarding``)."""
+    on routers it holds, and on the switches of their interfaces (``ovn.port_forwarding``);
+    ``ports`` holds the routers' gateway ports (extra ones included: not interfaces)."""
     gateways = {lrp_name(r.external_ids[EXT_GW_PORT_ID]) for r in desired.routers.values()
                 if r.external_ids.get(EXT_GW_PORT_ID)}
+    gateways |= {lrp_name(p.id) for p in ports if p.device_owner == c.DEVICE_OWNER_ROUTER_GW}
     switches: dict[str, list[str]] = defaultdict(list)
     for lrp in desired.router_ports.values():
         if lrp.name not in gateways and lrp.external_ids.get(EXT_NETWORK_NAME):
@@ -292,7 +294,7 @@ def load_all(session: Session, *, base_mac: str, lease_time: int,
         pool_scopes=_pool_scopes(session),
         dns=load_extras.dns_inputs_of(ports, allocations, dns_domain=dns_domain,
                                       servers=dns_servers),
-        migrations=dict(session.execute(_MIGRATIONS).all())))),
+        migrations=dict(session.execute(_MIGRATIONS).all()))), ports),
         routers=routers, router_ports=[p for p in ports if p.device_owner in ROUTER_OWNERS],
         floating_ips=floating_ips, distributed=distributed_floating_ips)
     return load_extras.with_logs(session, desired, log_limits)

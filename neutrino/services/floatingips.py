@@ -312,14 +312,15 @@ def router_for(session: Session, external_network_id: str, subnet_id: str) -> st
     """The router with a gateway on the external network and an interface on the
     subnet, preferring the one whose interface holds the subnet's gateway_ip
     (Neutron ``_get_router_for_floatingip``)."""
-    gateway_ports = select(Port.id).where(Port.network_id == external_network_id,
-                                          Port.device_owner == c.DEVICE_OWNER_ROUTER_GW)
+    # any gateway of the router: its first or another (external-gateway-multihoming)
+    gateway_routers = select(Port.device_id).where(Port.network_id == external_network_id,
+                                                   Port.device_owner == c.DEVICE_OWNER_ROUTER_GW)
     candidates = session.execute(
         select(Router.id, IPAllocation.ip_address)
         .join(Port, Port.device_id == Router.id)
         .join(IPAllocation, IPAllocation.port_id == Port.id)
         .where(Port.device_owner == c.DEVICE_OWNER_ROUTER_INTF, IPAllocation.subnet_id == subnet_id,
-               Router.gw_port_id.in_(gateway_ports))
+               Router.id.in_(gateway_routers))
         .order_by(Router.created_at, Router.id)).all()
     if not candidates:
         return None

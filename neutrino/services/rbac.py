@@ -38,6 +38,7 @@ from sqlalchemy import and_, delete, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import (AddressGroup, AddressGroupRBAC, AddressScope, AddressScopeRBAC,
                                 FloatingIP, Network, NetworkRBAC, Port, Router, SecurityGroup,
@@ -472,7 +473,7 @@ def _users(session: Session, net: Network, action: str) -> set[str]:
     if action == SHARED:
         return set(session.scalars(select(Port.project_id).distinct().where(
             Port.network_id == net.id, Port.project_id != "")))
-    routers = select(Router.project_id).join(Port, Port.id == Router.gw_port_id).where(
-        Port.network_id == net.id)
+    routers = select(Router.project_id).join(Port, Port.device_id == Router.id).where(
+        Port.network_id == net.id, Port.device_owner == c.DEVICE_OWNER_ROUTER_GW)
     fips = select(FloatingIP.project_id).where(FloatingIP.floating_network_id == net.id)
     return set(session.scalars(routers.union(fips)))

@@ -15,11 +15,12 @@
   (``driver_controller._ensure_driver_supports_request``). Setting or reading it is
   admin only (Neutron's ``create_router:ha``, ``update_router:ha``, ``get_router:ha``).
 * ``enable_default_route_bfd`` / ``enable_default_route_ecmp``: set by admins only
-  (Neutron's policy), default false, read by everyone. BFD puts the default routes on
-  the gateway LRP with a BFD session to each next hop (``ovn/bfd.py``), as ML2/OVN.
-  ECMP spreads the default route over several gateways in ML2/OVN; a neutrino router
-  has one gateway (no ``external-gateway-multihoming``), whose default routes it
-  always has, so the flag is stored and shown and changes no row.
+  (Neutron's policy), default false, read by everyone. BFD puts each default route on
+  its gateway LRP with a BFD session to the next hop (``ovn/bfd.py``), as ML2/OVN.
+  ECMP: a router with several gateways (``external-gateway-multihoming``,
+  ``services/router_gateways.py``) gets the default routes of every gateway, all of
+  one prefix, and OVN spreads traffic over them; without it only the first gateway's
+  (``ovn/desired.py`` ``desired_routers``, as ML2/OVN's ``_add_router_ext_gw``).
 * ``flavor_id`` (``l3-flavors``): create only, checked by ``services/flavors.py``.
 * ``enable_snat``: the gateway's SNAT flag, read-only, also outside
   ``external_gateway_info`` (neutron-lib ``router_enable_snat``).

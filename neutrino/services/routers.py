@@ -18,8 +18,8 @@ from neutrino import constants as c
 from neutrino import errors
 from neutrino.db.models import FloatingIP, IPAllocation, Network, Port, Router, Subnet
 from neutrino.ipam import allocator, ranges
-from neutrino.services import (common, listing, port_addresses, ports, qos_bindings, rbac,
-                               router_extras, subnets)
+from neutrino.services import (common, gateway_ports, listing, port_addresses, ports,
+                               qos_bindings, rbac, router_extras, subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.quotas import check_quotas
@@ -150,7 +150,7 @@ def delete_router(env: Env, ctx: Context, router_id: str, if_match: int | None =
         common.check_if_match(router, if_match)
         if _interface_ports(session, router.id):
             raise errors.RouterInUse(router.id)
-        _remove_gateway(session, router)
+        _remove_gateways(session, router)
         session.delete(router)
         common.delete_tags(session, [router.id])
         common.enqueue_ovn(session, "router", router.id)
@@ -300,28 +300,20 @@ def router_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None
         return []
     want = common.wanted(fields)
     tags = common.tags_of(session, [r.id for r in rows]) if want("tags") else {}
-    gw_ids = [r.gw_port_id for r in rows if r.gw_port_id]
-    gateways: dict[str, tuple[str, list[dict[str, str]]]] = {}
-    if gw_ids and want("external_gateway_info"):
-        for port_id, net_id in session.execute(
-                select(Port.id, Port.network_id).where(Port.id.in_(gw_ids))):
-            gateways[port_id] = (net_id, [])
-        for port_id, sub_id, ip, key in session.execute(
-                select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
-                       IPAllocation.ip_key).where(IPAllocation.port_id.in_(gw_ids))
-                .order_by(IPAllocation.port_id, IPAllocation.ip_key)):
-            gateways[port_id][1].append({"subnet_id": sub_id, "ip_address": ip})
+    gateways = gateway_ports.by_router(session, rows) if (
+        want("external_gateway_info") or want("external_gateways")) else {}
     result = []
     for r in rows:
         d = common.api_dict(r, tags.get(r.id, []))
-        gw_port_id, enable_snat = d.pop("gw_port_id"), d["enable_snat"]  # router-enable-snat
-        if gw_port_id in gateways:
-            net_id, fixed = gateways[gw_port_id]
-            fixed.sort(key=lambda f: (":" in f["ip_address"], f["ip_address"]))
-            d["external_gateway_info"] = {"network_id": net_id, "enable_snat": enable_snat,
-                                          "external_fixed_ips": fixed}
+        d.pop("gw_port_id")
+        own = gateways.get(r.id, [])
+        if own:
+            d["external_gateway_info"] = {"network_id": own[0]["network_id"],
+                                          "enable_snat": d["enable_snat"],  # router-enable-snat
+                                          "external_fixed_ips": own[0]["external_fixed_ips"]}
         else:
             d["external_gateway_info"] = None
+        d["external_gateways"] = [gateway_ports.api_gateway(g) for g in own]
         result.append(router_extras.extend(d))
     return qos_bindings.complete(session, "router", result)
 
@@ -338,20 +330,17 @@ def _check_gateway_policy(ctx: Context, info: dict[str, Any] | None, action: str
 
 
 def _set_gateway(session: Session, env: Env, router: Router, info: dict[str, Any]) -> bool:
-    """Make the router's gateway match ``info`` (``{}``: none). True if anything changed."""
+    """Make the router's first gateway match ``info`` (``{}``: none); its other gateways
+    (``external-gateway-multihoming``) stay, and removing the first promotes the next
+    (``services/gateway_ports.py``). True if anything changed."""
     old = session.get(Port, router.gw_port_id) if router.gw_port_id else None
     if not info:
         if old is None:
             return False
-        _check_gateway_unused(session, router, old.network_id)
-        _remove_gateway(session, router)
+        gateway_ports.check_unused(session, router, old)
+        gateway_ports.delete(session, router, old)
         return True
-    net = session.get(Network, info["network_id"])
-    if net is None or not rbac.visible_to(session, net, router.project_id):
-        raise errors.NetworkNotFound(info["network_id"])
-    if not rbac.external_to(session, net, router.project_id):
-        raise errors.BadRequest(f"Bad router request: Network {net.id} is not an external "
-                                "network.")
+    net = gateway_ports.check_network(session, router, info)
     changed = False
     enable_snat = info.get("enable_snat", True)
     if router.enable_snat != enable_snat:
@@ -366,33 +355,25 @@ def _set_gateway(session: Session, env: Env, router: Router, info: dict[str, Any
                 common.enqueue_ovn(session, "port", old.id)
         return changed
     if old is not None:
-        _check_gateway_unused(session, router, old.network_id)
-        _remove_gateway(session, router)
+        gateway_ports.check_unused(session, router, old)
+        # the new port becomes the first gateway, not an older extra one
+        gateway_ports.delete(session, router, old, promote_next=False)
     # Without external_fixed_ips the port gets addresses as any port does (C.2); on a
     # network without subnets it gets none, and the gateway waits for one (Neutron only
     # logs "No IPs available"): OVN gets no gateway LRP until the port has an address.
-    port = ports.insert_port(session, env, net, "", {
-        "fixed_ips": fixed_ips, "device_owner": c.DEVICE_OWNER_ROUTER_GW, "device_id": router.id})
-    router.gw_port_id = port["id"]
+    gateway_ports.check_overlap(session, router, net)
+    gateway_ports.create(session, env, router, net, fixed_ips)
     return True
 
 
-def _check_gateway_unused(session: Session, router: Router, network_id: str) -> None:
-    used = session.scalar(select(FloatingIP.id).where(
-        FloatingIP.router_id == router.id, FloatingIP.floating_network_id == network_id).limit(1))
-    if used is not None:
-        raise errors.RouterExternalGatewayInUseByFloatingIp(router.id, network_id)
-
-
-def _remove_gateway(session: Session, router: Router) -> None:
-    if not router.gw_port_id:
-        return
-    gw_port_id = router.gw_port_id
+def _remove_gateways(session: Session, router: Router) -> None:
+    """Delete every gateway port of the router (it is being deleted)."""
     router.gw_port_id = None
     session.flush()
-    allocator.release_port(session, gw_port_id)
-    session.delete(session.get(Port, gw_port_id))
-    common.enqueue_ovn(session, "port", gw_port_id)
+    for port in gateway_ports.ports_of(session, router):
+        allocator.release_port(session, port.id)
+        session.delete(port)
+        common.enqueue_ovn(session, "port", port.id)
 
 
 def _interface_args(body: dict[str, Any], *, both_allowed: bool = False) -> tuple[str | None, str | None]:

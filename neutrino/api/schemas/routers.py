@@ -16,7 +16,8 @@ ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external
                                            "routes", "availability_zone_hints",
                                            "availability_zones", "ha", "enable_snat",
                                            "enable_default_route_bfd",
-                                           "enable_default_route_ecmp", "flavor_id"}
+                                           "enable_default_route_ecmp", "flavor_id",
+                                           "external_gateways"}
 FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
     "router_id", "status", "port_details", "dns_name", "dns_domain", "port_forwardings",
@@ -32,6 +33,17 @@ class GatewayInfo(BaseModel):
     enable_snat: bool = True
     external_fixed_ips: list[FixedIp] | None = None
     qos_policy_id: UUIDStr | None = None  # extension qos-gateway-ip
+
+
+class ExternalGateway(NeutronBody):
+    """One entry of ``external_gateways`` in a router's gateway actions (extension
+    ``external-gateway-multihoming``): ``external_gateway_info``'s keys."""
+
+    ATTRIBUTES = frozenset({"network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"})
+    network_id: UUIDStr
+    enable_snat: bool = True
+    external_fixed_ips: list[FixedIp] | None = None
+    qos_policy_id: UUIDStr | None = None
 
 
 class Route(NeutronBody):
