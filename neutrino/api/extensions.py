@@ -211,7 +211,7 @@ EXTENSIONS = {
     "service-type": ("Neutron Service Type Management",
                      "API for retrieving service providers for Neutron advanced services"),
     # several gateways per router (services/router_gateways.py); ECMP spreads the default
-    # routes over them, BFD watches each (ovn/desired.py, ovn/bfd.py)
+    # routes over them, BFD watches each (ovn/desired_routers.py, ovn/bfd.py)
     "external-gateway-multihoming": ("Neutron L3 External Gateway Multihoming",
                                      "Allow multiple external gateway ports per router"),
     "enable-default-route-bfd": ("Enable Default Route BFD",

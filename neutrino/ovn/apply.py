@@ -41,7 +41,7 @@ from typing import Any
 
 from neutrino.ovn import bfd
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand, NamedRowsRefCommand
-from neutrino.ovn.desired import LogicalSwitchPort
+from neutrino.ovn.rows import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
 from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, METER, NAT, PG,
                                   POLICY, QOS, ROUTE, Observed, read_nb)

@@ -26,7 +26,7 @@ from typing import Any
 from ovsdbapp.backend.ovs_idl import event as row_event
 
 from neutrino.ovn import idl as ovn_idl
-from neutrino.ovn.desired import parse_bridge_mappings
+from neutrino.ovn.desired_routers import parse_bridge_mappings
 from neutrino.ovn.router_az import ChassisPhysnets
 
 BRIDGE_MAPPINGS = "ovn-bridge-mappings"

@@ -2,9 +2,12 @@
 
 Every builder takes rows as plain objects with the attributes of the
 ``neutrino.db.models`` columns (ORM objects, result rows, or namespaces in
-tests) and returns frozen dataclasses named after the NB tables. The mapping
-is ML2/OVN's (reference D.1-D.4), external_ids included, so a row can be
-traced back to its Neutron resource and a Neutron-made NB can be taken over.
+tests) and returns the frozen dataclasses of ``ovn.rows``, named after the NB
+tables. The mapping is ML2/OVN's (reference D.1-D.4), external_ids included, so a
+row can be traced back to its Neutron resource and a Neutron-made NB can be taken
+over. This module builds the switch side (switches, their ports, localnet ports,
+DHCP_Options) and :func:`desired_state`, the whole picture; the routers' rows come
+from ``ovn.desired_routers``, security groups' from ``ovn.security_groups``.
 
 Ownership is recognised exactly as Neutron marks rows, never by a private
 tag: a Logical_Switch named ``neutron-<network id>`` (and every port on it), a
@@ -20,279 +23,31 @@ are never touched.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from neutrino import constants as c
 from neutrino.constants import PHYSNET_TYPES
-from neutrino.ovn import port_dhcp, router_az
-from neutrino.ovn.dns import Dns, DnsInputs, desired_dns, dhcp_dns_servers
-from neutrino.ovn.address_groups import AddressSet
+from neutrino.ovn import port_dhcp
+from neutrino.ovn.dns import DnsInputs, desired_dns, dhcp_dns_servers
 from neutrino.ovn.trunks import child_of
-from neutrino.ovn.port_forwarding import LoadBalancer
-from neutrino.ovn.qos import QoS
-from neutrino.ovn.security_groups import (EXT_SG_IDS, Acl, PortGroup, desired_port_groups,
-                                          port_groups_of, port_security)
+from neutrino.ovn.security_groups import (EXT_SG_IDS, desired_port_groups, port_groups_of,
+                                          port_security)
 from neutrino.services.segment_switches import domain_of, own_switch_segments
+from neutrino.ovn.rows import (EXT_AZ_HINTS, EXT_CIDRS, EXT_DEVICE_ID, EXT_DEVICE_OWNER,
+                               EXT_MTU, EXT_NETWORK_NAME, EXT_PORT_NAME, EXT_PROJECT_ID,
+                               EXT_REVISION, EXT_SEGMENT_NETWORK, EXT_SUBNET_ID,
+                               METADATA_CIDR, ROUTER_OWNERS, Desired, DhcpOptions,
+                               LogicalSwitch, LogicalSwitchPort, derived_mac, ip_order,
+                               ipv6_mode, localnet_name, lrp_name, ovn_set, prefixlen,
+                               switch_name)
+from neutrino.ovn.desired_routers import desired_routers
 
-SWITCH_PREFIX = "neutron-"
-# Neutron's external_ids keys (neutron/common/ovn/constants.py).
-EXT_NETWORK_NAME = "neutron:network_name"
-EXT_MTU = "neutron:mtu"
-EXT_REVISION = "neutron:revision_number"
-EXT_AZ_HINTS = "neutron:availability_zone_hints"
-# A segment's own switch names its network (``services.segment_switches``).
-EXT_SEGMENT_NETWORK = "neutrino:network_id"
-EXT_PORT_NAME = "neutron:port_name"
-EXT_DEVICE_ID = "neutron:device_id"
-EXT_DEVICE_OWNER = "neutron:device_owner"
-EXT_PROJECT_ID = "neutron:project_id"
-EXT_CIDRS = "neutron:cidrs"
-EXT_SUBNET_ID = "subnet_id"
-EXT_PORT_ID = "port_id"  # a port's own DHCP_Options row (extra_dhcp_opts, ovn.port_dhcp)
-EXT_ROUTER_NAME = "neutron:router_name"
-EXT_GW_PORT_ID = "neutron:gw_port_id"
-EXT_GW_NETWORK_ID = "neutron:gw_network_id"
-EXT_SUBNET_IDS = "neutron:subnet_ids"
-EXT_IS_EXT_GW = "neutron:is_ext_gw"
-EXT_ROUTE_SUBNET_ID = "neutron:subnet_id"
-EXT_FIP_ID = "neutron:fip_id"
-EXT_FIP_PORT_ID = "neutron:fip_port_id"
-EXT_FIP_NETWORK_ID = "neutron:fip_network_id"
-EXT_FIP_EXTERNAL_MAC = "neutron:fip_external_mac"
-
-ROUTER_PREFIX = "neutron-"  # Logical_Router names, like switches (D.1)
-LRP_PREFIX = "lrp-"
-PROVNET_PREFIX = "provnet-"
-MAX_GW_CHASSIS = 5  # Neutron's MAX_GW_CHASSIS
 # Datapath tunnel keys ovn-northd never assigns itself (lib/ovn-util.h: 2^24-1 - 65535 + 1).
 OVN_MIN_DP_KEY_GLOBAL = (1 << 24) - 1 - ((1 << 16) - 1) + 1
-
-# The metadata port (network:distributed) is a localport; a floating IP port has no
-# LSP at all (D.3).
-ROUTER_OWNERS = (c.DEVICE_OWNER_ROUTER_INTF, c.DEVICE_OWNER_ROUTER_GW)
 UNKNOWN_ADDRESS = "unknown"
-METADATA_CIDR = "169.254.169.254/32"
-METADATA_POLICY_PRIORITY = 1000  # above ML2/OVN's default-route policies, below none of ours
-EXT_METADATA_ROUTE = "neutrino:metadata"  # marks a metadata reroute policy
 DEFAULT_LEASE_TIME = 43200
-
-
-@dataclass(frozen=True)
-class LogicalSwitch:
-    """A ``Logical_Switch`` row (D.2). Maps must not be mutated."""
-
-    TABLE = "Logical_Switch"
-    name: str
-    external_ids: Mapping[str, str] = field(default_factory=dict)
-    other_config: Mapping[str, str] = field(default_factory=dict)
-    # the DNS rows it uses, by their key (its own name: ``ovn.dns``); apply resolves them
-    dns_records: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class LogicalSwitchPort:
-    """A ``Logical_Switch_Port`` row (D.3) and the switch holding it.
-
-    ``dhcpv4_options``/``dhcpv6_options`` name the DHCP_Options row by its
-    subnet id (the apply step resolves it to the row's UUID); None is empty.
-    """
-
-    TABLE = "Logical_Switch_Port"
-    name: str
-    switch: str
-    type: str = ""
-    addresses: tuple[str, ...] = ()
-    port_security: tuple[str, ...] = ()
-    enabled: bool = True
-    options: Mapping[str, str] = field(default_factory=dict)
-    external_ids: Mapping[str, str] = field(default_factory=dict)
-    dhcpv4_options: str | None = None
-    dhcpv6_options: str | None = None
-    tag_request: int | None = None  # a localnet port's VLAN (D.2), a child port's tag
-    # a trunk subport's parent LSP (ovn-nb(5) "Containers"; ovn/trunks.py)
-    parent_name: str | None = None
-    # Not a column: the Port_Groups whose ``ports`` hold this LSP (D.3, D.6).
-    port_groups: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DhcpOptions:
-    """A subnet's ``DHCP_Options`` row (D.4), found by ``external_ids:subnet_id``."""
-
-    TABLE = "DHCP_Options"
-    subnet_id: str
-    cidr: str
-    options: Mapping[str, str] = field(default_factory=dict)
-    external_ids: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LogicalRouter:
-    """A ``Logical_Router`` row (D.5)."""
-
-    TABLE = "Logical_Router"
-    name: str
-    enabled: bool = True
-    options: Mapping[str, str] = field(default_factory=dict)
-    external_ids: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LogicalRouterPort:
-    """A ``Logical_Router_Port`` row (D.5) and the router holding it."""
-
-    TABLE = "Logical_Router_Port"
-    name: str
-    router: str
-    mac: str = ""
-    networks: tuple[str, ...] = ()
-    external_ids: Mapping[str, str] = field(default_factory=dict)
-    ipv6_ra_configs: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class GatewayChassis:
-    """A ``Gateway_Chassis`` row of a gateway LRP (``port``): the highest
-    ``priority`` among live chassis hosts the router's gateway (D.5)."""
-
-    TABLE = "Gateway_Chassis"
-    name: str
-    port: str
-    chassis_name: str
-    priority: int
-
-
-@dataclass(frozen=True)
-class StaticRoute:
-    """A ``Logical_Router_Static_Route`` of ``router`` (D.5), known by
-    (router, ip_prefix, nexthop) as Neutron matches routes."""
-
-    TABLE = "Logical_Router_Static_Route"
-    router: str
-    ip_prefix: str
-    nexthop: str
-    external_ids: Mapping[str, str] = field(default_factory=dict)
-    # enable_default_route_bfd (ovn/bfd.py): the gateway LRP, and a BFD row to nexthop
-    output_port: str = ""
-    bfd: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"{self.router} {self.ip_prefix} via {self.nexthop}"
-
-
-@dataclass(frozen=True)
-class RouterPolicy:
-    """A ``Logical_Router_Policy`` of ``router`` (ovn-nb(5)), known by (router,
-    priority, match) as OVN's ``lr-policy-add`` refuses a second one."""
-
-    TABLE = "Logical_Router_Policy"
-    router: str
-    priority: int
-    match: str
-    action: str
-    nexthops: tuple[str, ...] = ()
-    external_ids: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"{self.router} {self.priority} {self.match}"
-
-
-@dataclass(frozen=True)
-class Nat:
-    """A ``NAT`` row of ``router`` (D.5), known by (router, type, external_ip,
-    logical_ip). ``logical_port``/``external_mac`` "" mean unset; both set make
-    a distributed ``dnat_and_snat`` (ovn-nb(5): NATed on the chassis hosting
-    ``logical_port``, answering for ``external_ip`` with ``external_mac``)."""
-
-    TABLE = "NAT"
-    router: str
-    type: str
-    external_ip: str
-    logical_ip: str
-    logical_port: str = ""
-    external_mac: str = ""
-    external_ids: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"{self.router} {self.type} {self.external_ip} {self.logical_ip}"
-
-
-@dataclass(frozen=True)
-class Desired:
-    """Desired NB rows: switches, ports, routers, router ports and gateway
-    chassis by name, DHCP rows by subnet id (a port's own: ``<subnet id>/<port id>``),
-    routes and NATs by their ``key``, DNS rows by switch name.
-
-    ``gateway_chassis`` None means the chassis are unknown (no SB): Gateway_Chassis
-    rows are then neither computed nor touched.
-    """
-
-    switches: Mapping[str, LogicalSwitch] = field(default_factory=dict)
-    ports: Mapping[str, LogicalSwitchPort] = field(default_factory=dict)
-    dhcp_options: Mapping[str, DhcpOptions] = field(default_factory=dict)
-    routers: Mapping[str, LogicalRouter] = field(default_factory=dict)
-    router_ports: Mapping[str, LogicalRouterPort] = field(default_factory=dict)
-    static_routes: Mapping[str, StaticRoute] = field(default_factory=dict)
-    nats: Mapping[str, Nat] = field(default_factory=dict)
-    router_policies: Mapping[str, RouterPolicy] = field(default_factory=dict)  # by key
-    gateway_chassis: Mapping[str, GatewayChassis] | None = field(default_factory=dict)
-    port_groups: Mapping[str, PortGroup] = field(default_factory=dict)  # by name
-    acls: Mapping[str, Acl] = field(default_factory=dict)  # by ``Acl.key``
-    dns: Mapping[str, Dns] = field(default_factory=dict)  # by switch name (``ovn.dns``)
-    address_sets: Mapping[str, AddressSet] = field(default_factory=dict)  # by name
-    meters: Mapping[str, Any] = field(default_factory=dict)  # ``network_log.Meter`` by name
-    # port forwardings' balancers by name, each on its router (``ovn.port_forwarding``)
-    load_balancers: Mapping[str, LoadBalancer] = field(default_factory=dict)
-    qos: Mapping[str, QoS] = field(default_factory=dict)  # by ``QoS.key`` (``ovn.qos``)
-
-
-def switch_name(network_id: str) -> str:
-    """``neutron-<network id>`` (D.1)."""
-    return SWITCH_PREFIX + network_id
-
-
-def network_id_of(switch: str) -> str | None:
-    """The network id in a neutrino/Neutron switch name, else None."""
-    return switch[len(SWITCH_PREFIX):] if switch.startswith(SWITCH_PREFIX) else None
-
-
-def router_name(router_id: str) -> str:
-    """``neutron-<router id>`` (D.1)."""
-    return ROUTER_PREFIX + router_id
-
-
-def lrp_name(port_id: str) -> str:
-    """``lrp-<port id>`` (D.1)."""
-    return LRP_PREFIX + port_id
-
-
-def localnet_name(segment_id: str) -> str:
-    """``provnet-<segment id>`` (D.1)."""
-    return PROVNET_PREFIX + segment_id
-
-
-def derived_mac(base_mac: str, key: str) -> str:
-    """A MAC inside ``base_mac`` (its first three octets, four when the fourth is
-    not 00, as C.6) whose other octets come from a hash of ``key``: stable for a
-    subnet without storing anything. Used for DHCP ``server_mac``/``server_id``."""
-    base = base_mac.lower().split(":")
-    fixed = 4 if base[3] != "00" else 3
-    digest = hashlib.sha256(key.encode()).digest()
-    return ":".join(base[:fixed] + [f"{b:02x}" for b in digest[:6 - fixed]])
-
-
-def ipv6_mode(subnet: Any) -> str | None:
-    """The subnet's IPv6 address mode; ``ipv6_ra_mode`` stands in when
-    ``ipv6_address_mode`` is unset (as neutrino's IPAM does)."""
-    return subnet.ipv6_address_mode or subnet.ipv6_ra_mode
 
 
 def desired_switch(network: Any, tunnel_key: int | None = None) -> LogicalSwitch:
@@ -364,7 +119,7 @@ def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
             return None
         options = {"server_id": derived_mac(base_mac, subnet.id)}
         if servers:
-            options["dns_server"] = _ovn_set(servers)
+            options["dns_server"] = ovn_set(servers)
         if mode == c.DHCPV6_STATELESS:
             options["dhcpv6_stateless"] = "true"
     else:
@@ -378,7 +133,7 @@ def desired_dhcp_options(subnet: Any, network: Any, *, base_mac: str,
         if subnet.gateway_ip:
             options["router"] = subnet.gateway_ip
         if servers:
-            options["dns_server"] = _ovn_set(servers)
+            options["dns_server"] = ovn_set(servers)
         routes = classless_static_routes(subnet, metadata_ip)
         if routes:
             options["classless_static_route"] = routes
@@ -400,7 +155,7 @@ def classless_static_routes(subnet: Any, metadata_ip: str | None = None) -> str 
         return None
     if subnet.gateway_ip:
         routes.append(f"0.0.0.0/0,{subnet.gateway_ip}")
-    return _ovn_set(routes)
+    return ovn_set(routes)
 
 
 def chassis_options(port: Any, migrating_to: str | None = None) -> dict[str, str]:
@@ -461,7 +216,7 @@ def desired_lsp(port: Any, fixed_ips: Iterable[tuple[Any, str]],
         lsp_type, addresses, options = "router", ("router",), {"router-port": lrp_name(port.id)}
         if owner == c.DEVICE_OWNER_ROUTER_GW:
             options.update({"nat-addresses": "router", "exclude-lb-vips-from-garp": "true"})
-    cidrs = " ".join(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed)
+    cidrs = " ".join(f"{ip}/{prefixlen(sub.cidr)}" for sub, ip in fixed)
     return LogicalSwitchPort(
         name=port.id, switch=switch, type=lsp_type,
         addresses=addresses, port_security=security, enabled=bool(port.admin_state_up),
@@ -507,293 +262,6 @@ def desired_localnet(segment: Any, own_switch: bool = False) -> LogicalSwitchPor
         options={"network_name": segment.physical_network, "mcast_flood": "false",
                  "mcast_flood_reports": "true"},
         tag_request=segment.segmentation_id if segment.network_type == "vlan" else None)
-
-
-def desired_router(router: Any, gw_port: Any | None) -> LogicalRouter:
-    """The router's ``Logical_Router`` ``neutron-<router id>`` (D.5, zed
-    external_ids). ``gw_port`` is its gateway port row or None."""
-    return LogicalRouter(
-        name=router_name(router.id), enabled=bool(router.admin_state_up),
-        options={"always_learn_from_arp_request": "false", "dynamic_neigh_routers": "true"},
-        external_ids={EXT_ROUTER_NAME: router.name,
-                      EXT_GW_PORT_ID: gw_port.id if gw_port is not None else "",
-                      EXT_GW_NETWORK_ID: gw_port.network_id if gw_port is not None else "",
-                      EXT_REVISION: str(router.revision_number),
-                      EXT_AZ_HINTS: ",".join(getattr(router, "availability_zone_hints", None)
-                                             or [])})
-
-
-def desired_router_port(port: Any, fixed_ips: Iterable[tuple[Any, str]], router_id: str, *,
-                        mtu: int | None = None) -> LogicalRouterPort | None:
-    """The ``Logical_Router_Port`` ``lrp-<port id>`` of a router interface or
-    gateway port (D.5), or None when the port has no address (an LRP needs
-    one). ``fixed_ips`` is ``[(subnet row, ip)]``; ``mtu`` the port's network
-    MTU, for IPv6 router advertisements.
-
-    The first IPv6 subnet with an address mode sets ``ipv6_ra_configs``
-    (``address_mode`` with "_" for "-", ``send_periodic`` "true", "false" on
-    a gateway port, ``mtu``), as Neutron's
-    ``_get_nets_and_ipv6_ra_confs_for_router_port``.
-    """
-    fixed = sorted(fixed_ips, key=lambda f: _ip_order(f[1]))
-    if not fixed:
-        return None
-    ra: dict[str, str] = {}
-    for sub, _ in fixed:
-        mode = ipv6_mode(sub) if sub.ip_version == 6 else None
-        if mode:
-            ra = {"address_mode": mode.replace("-", "_"),
-                  "send_periodic": "false" if port.device_owner == c.DEVICE_OWNER_ROUTER_GW else "true"}
-            if mtu is not None:
-                ra["mtu"] = str(mtu)
-            break
-    return LogicalRouterPort(
-        name=lrp_name(port.id), router=router_name(router_id), mac=port.mac_address.lower(),
-        networks=tuple(f"{ip}/{_prefixlen(sub.cidr)}" for sub, ip in fixed),
-        external_ids={EXT_REVISION: str(port.revision_number),
-                      EXT_SUBNET_IDS: " ".join(dict.fromkeys(sub.id for sub, _ in fixed)),
-                      EXT_NETWORK_NAME: switch_name(port.network_id),
-                      EXT_ROUTER_NAME: router_id},
-        ipv6_ra_configs=ra)
-
-
-def gateway_chassis_order(router_id: str, candidates: Iterable[str]) -> list[str]:
-    """The chassis to host a router's gateway, best first, at most
-    ``MAX_GW_CHASSIS``: highest-random-weight (rendezvous) order by
-    sha256(router id, chassis name). Deterministic, spreads routers over the
-    chassis, and a chassis coming or going only moves the routers it ranks
-    first for: everyone else keeps their order."""
-    def weight(chassis: str) -> bytes:
-        return hashlib.sha256(f"{router_id}\0{chassis}".encode()).digest()
-    return sorted(set(candidates), key=lambda c: (weight(c), c), reverse=True)[:MAX_GW_CHASSIS]
-
-
-def desired_gateway_chassis(lrp: str, router_id: str, candidates: Iterable[str],
-                            avoid: Iterable[str] = ()) -> list[GatewayChassis]:
-    """``Gateway_Chassis`` rows ``<lrp>_<chassis>`` for a gateway LRP:
-    priorities N..1 in :func:`gateway_chassis_order` (D.5); [] without
-    candidates (the gateway then has no chassis: never an invented one).
-    ``avoid``: chassis already first for another gateway LRP of the router, moved
-    after the others (anti-affinity, as ML2/OVN's ``OVNGatewayLeastLoadedScheduler``
-    spreads a router's gateway ports)."""
-    avoided = set(avoid)
-    order = sorted(gateway_chassis_order(router_id, candidates), key=lambda c: c in avoided)
-    return [GatewayChassis(f"{lrp}_{c}", lrp, c, len(order) - i) for i, c in enumerate(order)]
-
-
-def desired_gateway_routes(router_id: str, gw_fixed_ips: Iterable[tuple[Any, str]],
-                           bfd_port: str = "") -> list[StaticRoute]:
-    """Default routes of a router gateway (D.5): ``0.0.0.0/0`` (``::/0``) via
-    the gateway_ip of each external subnet the gateway port has an address
-    in, marked ``neutron:is_ext_gw``. ``bfd_port`` (the gateway LRP of a router
-    with ``enable_default_route_bfd``) becomes each route's ``output_port``
-    with a BFD session to the next hop, as ML2/OVN (``ovn/bfd.py``)."""
-    routes = {}
-    for sub, _ in gw_fixed_ips:
-        if sub.gateway_ip and sub.id not in routes:
-            routes[sub.id] = StaticRoute(
-                router_name(router_id), "0.0.0.0/0" if sub.ip_version == 4 else "::/0",
-                sub.gateway_ip, {EXT_IS_EXT_GW: "true", EXT_ROUTE_SUBNET_ID: sub.id},
-                output_port=bfd_port, bfd=bool(bfd_port))
-    return list(routes.values())
-
-
-def desired_snat(router: Any, gw_fixed_ips: Iterable[tuple[Any, str]],
-                 interface_subnets: Iterable[Any],
-                 pool_scopes: Mapping[str, str] | None = None) -> list[Nat]:
-    """One ``snat`` NAT per IPv4 interface subnet to the gateway's (first)
-    IPv4 address, when ``enable_snat`` and the gateway has one (D.5).
-
-    Address scopes: ``pool_scopes`` maps a subnet pool id to its address scope
-    id; a subnet's scope is its ``subnetpool_id``'s. An interface subnet in the
-    scope of the gateway address's subnet gets no row: its traffic leaves with
-    its own addresses, routed, as Neutron's L3 agent does ("Prevents snat
-    within the same address scope", ``router_info.py``
-    ``process_external_port_address_scope_routing``). ML2/OVN itself writes SNAT
-    for every subnet; the upstream must route the scope's prefixes back."""
-    gw_v4 = sorted(((ip, sub) for sub, ip in gw_fixed_ips if sub.ip_version == 4),
-                   key=lambda pair: _ip_order(pair[0]))
-    if not router.enable_snat or not gw_v4:
-        return []
-    scopes = pool_scopes or {}
-    gw_scope = scopes.get(getattr(gw_v4[0][1], "subnetpool_id", None) or "")
-    cidrs = dict.fromkeys(
-        s.cidr for s in interface_subnets if s.ip_version == 4 and (
-            gw_scope is None or scopes.get(getattr(s, "subnetpool_id", None) or "") != gw_scope))
-    return [Nat(router_name(router.id), "snat", gw_v4[0][0], cidr) for cidr in cidrs]
-
-
-def desired_metadata_policies(router_id: str, port: Any, fixed_ips: Iterable[tuple[Any, str]],
-                              metadata_ips: Mapping[str, str]) -> list[RouterPolicy]:
-    """Metadata through the router for guests that ignore DHCP option 121 and send
-    169.254.169.254 to their default gateway: per IPv4 subnet of interface ``port``
-    whose network has a metadata port address there (``metadata_ips``: subnet id ->
-    address), a ``reroute`` policy of priority ``METADATA_POLICY_PRIORITY`` sending
-    what enters from that subnet for 169.254.169.254/32 back out to that address
-    (ovn-nb(5), Logical_Router_Policy), so it reaches the network's own metadata agent
-    and never the gateway's SNAT."""
-    policies = []
-    for sub, _ in fixed_ips:
-        metadata_ip = metadata_ips.get(sub.id)
-        if sub.ip_version != 4 or not metadata_ip:
-            continue
-        policies.append(RouterPolicy(
-            router=router_name(router_id), priority=METADATA_POLICY_PRIORITY,
-            match=(f'inport == "{lrp_name(port.id)}" && ip4.src == {sub.cidr} && '
-                   f"ip4.dst == {METADATA_CIDR.split('/')[0]}"),
-            action="reroute", nexthops=(metadata_ip,),
-            external_ids={EXT_ROUTE_SUBNET_ID: sub.id, EXT_METADATA_ROUTE: "true"}))
-    return policies
-
-
-def desired_extra_routes(router: Any) -> list[StaticRoute]:
-    """``Router.routes`` ``[{destination, nexthop}]`` as static routes (zed: no external_ids)."""
-    return [StaticRoute(router_name(router.id), r["destination"], r["nexthop"])
-            for r in router.routes or ()]
-
-
-def desired_floating_ip(fip: Any, floating_mac: str | None = None, *,
-                        distributed: bool = False) -> Nat | None:
-    """The ``dnat_and_snat`` NAT of an associated floating IP (D.5); None when
-    not associated. As ML2/OVN's ``_create_or_update_floatingip``
-    (mech_driver/ovsdb/ovn_client.py): ``logical_port`` is the fixed port and
-    ``floating_mac``, the MAC of the floating IP's own port
-    (``floating_port_id``), is ``external_ids:neutron:fip_external_mac``.
-    With ``distributed`` (``enable_distributed_floating_ip``) it is also the
-    ``external_mac``: the chassis hosting the fixed port NATs the traffic
-    itself, straight onto the external network. Without it (or without a
-    MAC) ``external_mac`` stays unset: NATed on the gateway chassis."""
-    if not (fip.router_id and fip.fixed_port_id and fip.fixed_ip_address):
-        return None
-    router = router_name(fip.router_id)
-    mac = floating_mac.lower() if floating_mac else ""
-    external_ids = {EXT_FIP_ID: fip.id, EXT_REVISION: str(fip.revision_number),
-                    EXT_FIP_PORT_ID: fip.fixed_port_id, EXT_ROUTER_NAME: router,
-                    EXT_FIP_NETWORK_ID: fip.floating_network_id}
-    if mac:
-        external_ids[EXT_FIP_EXTERNAL_MAC] = mac
-    return Nat(router, "dnat_and_snat", fip.floating_ip_address, fip.fixed_ip_address,
-               logical_port=fip.fixed_port_id, external_mac=mac if distributed else "",
-               external_ids=external_ids)
-
-
-def parse_bridge_mappings(value: str) -> frozenset[str]:
-    """The physical networks of an ``ovn-bridge-mappings`` value
-    (``"physnet1:br-ex,physnet2:br-x"``); malformed entries are skipped."""
-    physnets = (entry.partition(":") for entry in value.split(","))
-    return frozenset(p.strip() for p, sep, b in physnets if sep and p.strip() and b.strip())
-
-
-def desired_routers(routers: Iterable[Any], router_ports: Iterable[Any],
-                    fixed_ips: Mapping[str, list[tuple[Any, str]]], *,
-                    networks: Mapping[str, Any] | None = None, segments: Iterable[Any] = (),
-                    floating_ips: Iterable[Any] = (),
-                    floating_macs: Mapping[str, str] | None = None,
-                    distributed_floating_ips: bool = False,
-                    chassis: Mapping[str, Iterable[str]] | None = None,
-                    pool_scopes: Mapping[str, str] | None = None,
-                    metadata_ips: Mapping[str, str] | None = None) -> Desired:
-    """Routers, their ports, routes, NATs and gateway chassis (D.5) as a
-    ``Desired`` holding only those. ``pool_scopes`` (subnet pool id -> address
-    scope id) leaves same-scope subnets without SNAT (:func:`desired_snat`).
-
-    ``router_ports`` are port rows with a router owner (any order, others are
-    ignored): an interface belongs to the router named by its ``device_id``,
-    the gateway is the port ``Router.gw_port_id``, and the router's other
-    ``network:router_gateway`` ports are its further gateways
-    (``external-gateway-multihoming``, in creation order): each an LRP with
-    gateway chassis (those first for an earlier one last) and SNAT, as ML2/OVN;
-    their default routes only with ``enable_default_route_ecmp`` (all then share the
-    prefix: OVN spreads over them), BFD on each with ``enable_default_route_bfd``.
-    Routes are known by (prefix, next hop): gateways on one external subnet share
-    their default route, the first gateway's (ML2/OVN would write the same route
-    twice, with BFD once per gateway LRP).
-    ``fixed_ips`` maps port id
-    to ``[(subnet row, ip)]``; ``networks`` (id -> row) gives MTUs;
-    ``segments`` the physical networks of the gateway networks.
-    ``floating_ips`` become ``dnat_and_snat`` NATs (:func:`desired_floating_ip`),
-    ``floating_macs`` maps a floating IP port id to its MAC, and
-    ``distributed_floating_ips`` (the ``enable_distributed_floating_ip``
-    setting) makes them distributed.
-    ``chassis`` maps each gateway-capable SB chassis name to the physical
-    networks it bridges (``ovn.chassis.chassis_physnets``); gateway candidates
-    are those bridging one of the gateway network's physical networks, and
-    declaring one of the router's ``availability_zone_hints`` if it has any
-    (``ovn.router_az``). None: chassis unknown, ``gateway_chassis`` is None.
-    ``metadata_ips`` (subnet id -> the metadata port's address there) give the
-    interfaces their metadata policies (:func:`desired_metadata_policies`).
-    """
-    networks = networks or {}
-    physnets: dict[str, set[str]] = defaultdict(set)
-    for seg in segments:
-        if seg.network_type in PHYSNET_TYPES and seg.physical_network:
-            physnets[seg.network_id].add(seg.physical_network)
-    by_id = {p.id: p for p in router_ports}
-    interfaces: dict[str, list[Any]] = defaultdict(list)
-    extra_gateways: dict[str, list[Any]] = defaultdict(list)
-    for port in sorted(by_id.values(), key=lambda p: (getattr(p, "created_at", "") or "", p.id)):
-        if port.device_owner == c.DEVICE_OWNER_ROUTER_INTF:
-            interfaces[port.device_id].append(port)
-        elif port.device_owner == c.DEVICE_OWNER_ROUTER_GW:
-            extra_gateways[port.device_id].append(port)
-    lrs, lrps, routes, nats, policies = {}, {}, {}, {}, {}
-    gwcs: dict[str, GatewayChassis] | None = {} if chassis is not None else None
-
-    def lrp(port: Any, router_id: str) -> LogicalRouterPort | None:
-        net = networks.get(port.network_id)
-        row = desired_router_port(port, fixed_ips.get(port.id, ()), router_id,
-                                  mtu=net.mtu if net is not None else None)
-        if row is not None:
-            lrps[row.name] = row
-        return row
-
-    for router in routers:
-        gw = by_id.get(router.gw_port_id) if router.gw_port_id else None
-        lrs[router_name(router.id)] = desired_router(router, gw)
-        iface_subnets = []
-        for port in sorted(interfaces.get(router.id, ()), key=lambda p: p.id):
-            if lrp(port, router.id) is not None:
-                iface_subnets += [sub for sub, _ in fixed_ips.get(port.id, ())]
-                policies.update((p.key, p) for p in desired_metadata_policies(
-                    router.id, port, fixed_ips.get(port.id, ()), metadata_ips or {}))
-        extra = desired_extra_routes(router)
-        # the first gateway, then the others (external-gateway-multihoming): an LRP each
-        # with its gateway chassis and SNAT (ML2/OVN ``_add_router_ext_gw``,
-        # ``update_nat_rules``); default routes of the others only with ECMP
-        gws = [gw] + [p for p in extra_gateways.get(router.id, ()) if p.id != gw.id] \
-            if gw is not None else []
-        gw_routes: list[StaticRoute] = []
-        firsts: list[str] = []
-        for i, port in enumerate(gws):
-            gw_lrp = lrp(port, router.id)
-            if gw_lrp is None:
-                continue
-            gw_ips = fixed_ips.get(port.id, [])
-            if i == 0 or getattr(router, "enable_default_route_ecmp", False):
-                bfd = getattr(router, "enable_default_route_bfd", False)
-                gw_routes += desired_gateway_routes(router.id, gw_ips,
-                                                    gw_lrp.name if bfd else "")
-            nats.update((n.key, n) for n in desired_snat(router, gw_ips, iface_subnets,
-                                                         pool_scopes))
-            if gwcs is not None:
-                wanted = physnets.get(port.network_id, set())
-                candidates = router_az.in_zones(
-                    [c for c, nets in chassis.items() if wanted & set(nets)], chassis,
-                    getattr(router, "availability_zone_hints", None))
-                rows = desired_gateway_chassis(gw_lrp.name, router.id, candidates, firsts)
-                gwcs.update((g.name, g) for g in rows)
-                firsts += [g.chassis_name for g in rows[:1]]
-        extra = gw_routes + extra
-        for route in extra:
-            routes.setdefault(route.key, route)  # a gateway route wins over an equal extra one
-    floating_macs = floating_macs or {}
-    for fip in floating_ips:
-        nat = desired_floating_ip(fip, floating_macs.get(fip.floating_port_id),
-                                  distributed=distributed_floating_ips)
-        if nat is not None and nat.router in lrs:
-            nats[nat.key] = nat
-    return Desired(routers=lrs, router_ports=lrps, static_routes=routes, nats=nats,
-                   router_policies=policies, gateway_chassis=gwcs)
 
 
 def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterable[Any],
@@ -855,7 +323,7 @@ def desired_state(networks: Iterable[Any], subnets: Iterable[Any], ports: Iterab
         ips[a.port_id].append((subs[a.subnet_id], a.ip_address))
     lsps = {}
     for port in ports:
-        fixed = sorted(ips.get(port.id, ()), key=lambda f: _ip_order(f[1]))
+        fixed = sorted(ips.get(port.id, ()), key=lambda f: ip_order(f[1]))
         domain = domain_of(port.network_id,
                            (getattr(sub, "segment_id", None) for sub, _ in fixed), own)
         lsp = desired_lsp(port, fixed, dhcp,
@@ -901,17 +369,3 @@ def _port_dhcp(fixed: list[tuple[Any, str]], dhcp: Mapping[str, DhcpOptions],
         stateful = [s for s in candidates if "dhcpv6_stateless" not in dhcp[s].options]
         candidates = stateful or candidates
     return candidates[0] if candidates else None
-
-
-def _ovn_set(values: Iterable[str]) -> str:
-    """``{a, b}``: the brace list OVN's DHCP options take."""
-    return "{" + ", ".join(values) + "}"
-
-
-def _prefixlen(cidr: str) -> int:
-    return int(cidr.rsplit("/", 1)[1])
-
-
-def _ip_order(ip: str) -> tuple[int, int]:
-    addr = ipaddress.ip_address(ip)
-    return addr.version, int(addr)

@@ -37,9 +37,9 @@ from neutrino.db.models import (AddressAssociation, AddressGroup, FloatingIP, IP
                                 Network, NetworkSegment, Port, PortBinding, PortForwarding, Router,
                                 SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule, Subnet,
                                 SubnetPool)
-from neutrino.ovn.desired import (EXT_GW_PORT_ID, EXT_NETWORK_NAME, LRP_PREFIX, ROUTER_OWNERS,
-                                  Desired, desired_state, localnet_name, lrp_name, router_name,
-                                  switch_name)
+from neutrino.ovn.rows import (EXT_GW_PORT_ID, EXT_NETWORK_NAME, LRP_PREFIX, ROUTER_OWNERS,
+                               Desired, localnet_name, lrp_name, router_name, switch_name)
+from neutrino.ovn.desired import desired_state
 from neutrino.ovn import load_extras
 from neutrino.ovn.qos import load_l3_qos, load_port_qos
 from neutrino.ovn.address_groups import address_set_names, desired_address_sets

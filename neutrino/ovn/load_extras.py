@@ -87,7 +87,7 @@ def _chunked(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[s
 
 
 def with_logs(session: Session, desired: Any, limits: tuple[int, int] = (100, 25)) -> Any:
-    """``desired`` (an ``ovn.desired.Desired``) with every log applied to its ACLs and
+    """``desired`` (an ``ovn.rows.Desired``) with every log applied to its ACLs and
     the logging ``Meter`` rows for ``limits`` (rate pkt/s, burst pkts; the
     ``network_log_rate_limit``/``_burst_limit`` settings). Reads every log (a small
     table) and the ids of the stateless security groups."""

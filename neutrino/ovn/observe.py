@@ -46,10 +46,10 @@ from neutrino.ovn import address_groups as ag
 from neutrino.ovn import idl as ovn_idl
 from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn import port_forwarding as pf
-from neutrino.ovn.desired import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, PROVNET_PREFIX,
-                                  ROUTER_PREFIX, SWITCH_PREFIX, DhcpOptions, GatewayChassis,
-                                  LogicalRouter, LogicalRouterPort, LogicalSwitch,
-                                  LogicalSwitchPort, Nat, RouterPolicy, StaticRoute)
+from neutrino.ovn.rows import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, PROVNET_PREFIX,
+                               ROUTER_PREFIX, SWITCH_PREFIX, DhcpOptions, GatewayChassis,
+                               LogicalRouter, LogicalRouterPort, LogicalSwitch,
+                               LogicalSwitchPort, Nat, RouterPolicy, StaticRoute)
 from neutrino.ovn.dns import EXT_LS_NAME, Dns
 from neutrino.ovn.port_dhcp import port_key
 from neutrino.ovn.load import Scope

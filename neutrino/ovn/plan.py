@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from neutrino.ovn.desired import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER_PREFIX, Desired,
-                                  network_id_of)
+from neutrino.ovn.rows import (EXT_FIP_ID, LRP_PREFIX, PROVNET_PREFIX, ROUTER_PREFIX, Desired,
+                               network_id_of)
 from neutrino.ovn.load import Scope
 from neutrino.ovn.address_groups import EXT_AG_ID
 from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, METER, NAT, PG,

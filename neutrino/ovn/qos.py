@@ -34,6 +34,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neutrino.ovn.rows import switch_name
+
 DEFAULT_PRIORITY = 2002  # OVN_QOS_DEFAULT_RULE_PRIORITY
 FIP_PRIORITY = 2003  # OVN_QOS_FIP_RULE_PRIORITY
 EXT_PORT_ID = "neutron:port_id"  # ovn_const.OVN_PORT_EXT_ID_KEY
@@ -173,7 +175,6 @@ def load_l3_qos(session: Any, routers: Iterable[Any], router_ports: Iterable[Any
     own policy, else their external network's: ML2/OVN's ``update_floatingip``,
     extension ``qos-fip-network-policy``); ``router_ports`` are the routers' port rows
     (gateways included), ``distributed`` the ``enable_distributed_floating_ip`` setting."""
-    from neutrino.ovn.desired import switch_name
     from neutrino.services import qos_bindings, qos_rules
     routers, fips = list(routers), list(floating_ips)
     gw_nets = {p.id: p.network_id for p in router_ports}

@@ -3,7 +3,7 @@
 An address scope is a set of subnet pools of one IP version whose prefixes
 never overlap (``services.subnetpools`` checks that), so their subnets can be
 routed to each other without NAT: a router does not SNAT traffic from a subnet
-whose scope is its gateway subnet's (``ovn.desired.desired_snat``). Networks show
+whose scope is its gateway subnet's (``ovn.desired_routers.desired_snat``). Networks show
 ``ipv4_address_scope`` / ``ipv6_address_scope``: the scope of the pool their
 subnets of that version came from (:func:`network_scopes`).
 

@@ -128,7 +128,7 @@ def ensure_metadata_port(session: Session, env: Env, net: Network) -> None:
 
 def _enqueue_routers(session: Session, network_id: str) -> None:
     """The routers with an interface on the network: their metadata policies
-    (``ovn.desired.desired_metadata_policies``) follow the metadata ports' addresses."""
+    (``ovn.desired_routers.desired_metadata_policies``) follow the metadata ports' addresses."""
     for router_id in set(session.scalars(select(Port.device_id).where(
             Port.network_id == network_id, Port.device_owner.in_(ROUTER_INTERFACE_OWNERS)))):
         common.enqueue_ovn(session, "router", router_id)

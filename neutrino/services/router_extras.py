@@ -20,7 +20,7 @@
   ECMP: a router with several gateways (``external-gateway-multihoming``,
   ``services/router_gateways.py``) gets the default routes of every gateway, all of
   one prefix, and OVN spreads traffic over them; without it only the first gateway's
-  (``ovn/desired.py`` ``desired_routers``, as ML2/OVN's ``_add_router_ext_gw``).
+  (``ovn/desired_routers.py``, as ML2/OVN's ``_add_router_ext_gw``).
 * ``flavor_id`` (``l3-flavors``): create only, checked by ``services/flavors.py``.
 * ``enable_snat``: the gateway's SNAT flag, read-only, also outside
   ``external_gateway_info`` (neutron-lib ``router_enable_snat``).

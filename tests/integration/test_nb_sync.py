@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from neutrino.db.models import OvnOutbox
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn import apply, idl
-from neutrino.ovn.desired import derived_mac
+from neutrino.ovn.rows import derived_mac
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.services import common, listing, networks, ports, subnets
 from neutrino.services.context import Context

@@ -14,7 +14,7 @@ from neutrino.ovn.address_groups import (AddressSet, address_set_name, address_s
                                          desired_address_sets, is_owned)
 from neutrino.ovn.apply import nb_commands
 from neutrino.ovn.commands import DbReplaceCommand
-from neutrino.ovn.desired import Desired
+from neutrino.ovn.rows import Desired
 from neutrino.ovn.load import Scope
 from neutrino.ovn.observe import Found, Observed
 from neutrino.ovn.plan import ADD, DEL, SET, plan

@@ -1,5 +1,5 @@
 """Address scopes on OVN without daemons: a router SNATs only the interface subnets
-outside its gateway subnet's scope (ovn.desired.desired_snat, ovn.load), and pool or
+outside its gateway subnet's scope (ovn.desired_routers.desired_snat, ovn.load), and pool or
 scope changes put the affected routers in the outbox."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from neutrino.db.models import OvnOutbox
 from neutrino.ovn import load
-from neutrino.ovn.desired import desired_snat
+from neutrino.ovn.desired_routers import desired_snat
 
 EXTERNAL = {"router:external": True, "provider:network_type": "flat",
             "provider:physical_network": "physnet1"}

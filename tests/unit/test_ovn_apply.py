@@ -12,9 +12,9 @@ from neutrino.ovn.load import Scope, unscheduled_gateways
 from neutrino.ovn.observe import Found, Observed
 from neutrino.ovn.plan import ADD, DEL, SET, plan
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
-from neutrino.ovn.desired import (Desired, DhcpOptions, GatewayChassis, LogicalRouter,
-                                  LogicalRouterPort, LogicalSwitch, LogicalSwitchPort, Nat,
-                                  StaticRoute)
+from neutrino.ovn.rows import (Desired, DhcpOptions, GatewayChassis, LogicalRouter,
+                               LogicalRouterPort, LogicalSwitch, LogicalSwitchPort, Nat,
+                               StaticRoute)
 
 SWITCH = "neutron-net1"
 SWITCH_ROW = LogicalSwitch(SWITCH, {"neutron:network_name": "n1"}, {"mcast_snoop": "false"})

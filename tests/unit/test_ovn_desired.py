@@ -8,14 +8,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from neutrino.ovn.desired import (DhcpOptions, GatewayChassis, LogicalRouter,
-                                  LogicalRouterPort, LogicalSwitch, LogicalSwitchPort, Nat,
-                                  StaticRoute, derived_mac, desired_dhcp_options,
-                                  desired_floating_ip, desired_gateway_chassis,
-                                  desired_localnet, desired_lsp,
-                                  desired_router, desired_router_port, desired_routers,
-                                  desired_state, desired_switch, gateway_chassis_order,
-                                  network_id_of, parse_bridge_mappings, switch_name)
+from neutrino.ovn.rows import (DhcpOptions, GatewayChassis, LogicalRouter, LogicalRouterPort,
+                               LogicalSwitch, LogicalSwitchPort, Nat, StaticRoute,
+                               derived_mac, network_id_of, switch_name)
+from neutrino.ovn.desired import (desired_dhcp_options, desired_localnet, desired_lsp,
+                                  desired_state, desired_switch)
+from neutrino.ovn.desired_routers import (desired_floating_ip, desired_gateway_chassis,
+                                          desired_router, desired_router_port,
+                                          desired_routers, gateway_chassis_order,
+                                          parse_bridge_mappings)
 
 BASE_MAC = "fa:16:3e:00:00:00"
 NET_ID = "6f9f2a1e-0000-4000-8000-000000000001"

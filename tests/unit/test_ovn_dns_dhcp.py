@@ -15,7 +15,8 @@ from neutrino.api.app import create_app
 from neutrino.config import Settings
 from neutrino.db.session import Database
 from neutrino.ovn import load, plan
-from neutrino.ovn.desired import Desired, DhcpOptions, desired_dhcp_options, desired_state
+from neutrino.ovn.rows import Desired, DhcpOptions
+from neutrino.ovn.desired import desired_dhcp_options, desired_state
 from neutrino.ovn.dns import (Dns, DnsInputs, default_dns_servers, desired_dns,
                               dhcp_dns_servers, port_records, reverse_name)
 from neutrino.ovn.observe import Found, Observed

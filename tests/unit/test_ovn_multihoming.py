@@ -1,5 +1,5 @@
 """The NB rows of a router with several gateways (``external-gateway-multihoming``,
-``ovn/desired.py`` ``desired_routers``): an LRP, gateway chassis and SNAT per gateway as
+``ovn/desired_routers.py``): an LRP, gateway chassis and SNAT per gateway as
 ML2/OVN's ``_add_router_ext_gw``; default routes of the extra gateways only with ECMP."""
 
 from __future__ import annotations

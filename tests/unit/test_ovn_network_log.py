@@ -9,7 +9,7 @@ from unittest import mock
 
 from neutrino.ovn import network_log
 from neutrino.ovn.apply import nb_commands
-from neutrino.ovn.desired import Desired
+from neutrino.ovn.rows import Desired
 from neutrino.ovn.observe import Found, Observed
 from neutrino.ovn.plan import ADD, DEL, SET, plan
 from neutrino.ovn.security_groups import desired_port_groups

@@ -46,7 +46,7 @@ def test_balancer_plan_adds_moves_and_deletes():
 
     from neutrino.ovn.apply import nb_commands
     from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
-    from neutrino.ovn.desired import Desired, LogicalRouter
+    from neutrino.ovn.rows import Desired, LogicalRouter
     from neutrino.ovn.load import Scope
     from neutrino.ovn.observe import Found, Observed
     from neutrino.ovn.plan import ADD, DEL, SET, plan

@@ -16,7 +16,8 @@ from neutrino.ovn.load import Scope
 from neutrino.ovn.observe import Found, Observed
 from neutrino.ovn.plan import ADD, DEL, SET, plan
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand
-from neutrino.ovn.desired import Desired, LogicalSwitch, LogicalSwitchPort, desired_lsp
+from neutrino.ovn.rows import Desired, LogicalSwitch, LogicalSwitchPort
+from neutrino.ovn.desired import desired_lsp
 from neutrino.ovn.security_groups import (PG_DROP, Acl, PortGroup, acl_match, desired_acl,
                                           desired_drop_group, desired_port_groups, pg_name,
                                           port_groups_of, sg_id_of)

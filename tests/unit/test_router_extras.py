@@ -175,7 +175,7 @@ def test_a_bfd_flip_remakes_the_route_and_a_deleted_router_drops_its_bfd_rows():
 
     from neutrino.ovn import bfd
     from neutrino.ovn.apply import nb_commands
-    from neutrino.ovn.desired import Desired
+    from neutrino.ovn.rows import Desired
     from neutrino.ovn.plan import SET, plan
 
     with_bfd = dataclasses.replace(ROUTE_ROW, output_port="lrp-gw", bfd=True)
