@@ -24,6 +24,15 @@ serves and its start-up audit is done, then prints one JSON document on stdout
    every change is its own NB transaction. Negative "after response" figures
    mean the NB had the row before the response reached the client.
 
+3. ``wake``: the part of 2. that is the wake-up alone, on a scratch database of
+   the same kind: the time from ``Database.run`` returning from a commit that
+   wrote an outbox row until a ``db.outbox_wake.Listener``'s event is set and a
+   waiting thread runs (what the NB sync does), ``--wakes`` times (200), p50/p99
+   in ms: ``same_process`` (the API and the controller in one process, as in
+   ``neutrino up``), ``other_process`` (a writer process: the datagram socket on
+   SQLite, ``NOTIFY``/``LISTEN`` on PostgreSQL). Both processes read
+   CLOCK_MONOTONIC (``time.perf_counter``), one clock for the host.
+
 With ``--postgres``: a private PostgreSQL (``lab.postgres``) is the database, and
 ``neutrino server --workers N`` (4) runs beside ``up`` on it; the creates go to
 those worker processes, so the change crosses processes (the controller's
@@ -216,6 +225,73 @@ def commit_to_nb(api_url: str, nb, count: int) -> dict:
                    "after_request": ms_percentiles(since[kind])} for kind in after}
 
 
+# --- wake-up alone -----------------------------------------------------------------
+
+_WRITER = """
+import sys, time
+from neutrino.db.session import Database
+from neutrino.services import common
+db = Database(sys.argv[1])
+for line in sys.stdin:
+    db.run(lambda s: common.enqueue_ovn(s, "network", "wake"))
+    print(time.perf_counter(), flush=True)
+"""
+
+
+def wake_latency(url: str, rounds: int) -> dict:
+    """Commit -> listener's event seen by a waiting thread, in this process and from
+    another one (see the module docstring, 3.)."""
+    from neutrino.db import outbox_wake
+    from neutrino.db.session import Database
+    from neutrino.services import common
+
+    db = Database(url)
+    db.upgrade()
+    wake = threading.Event()
+    listener = outbox_wake.Listener(url, wake).start()
+    seen: list[float] = []
+    woken = threading.Semaphore(0)
+
+    def waiter() -> None:  # the sync thread's part: wait, note the time
+        while True:
+            wake.wait()
+            wake.clear()
+            seen.append(time.perf_counter())
+            woken.release()
+    try:
+        if not listener.listening.wait(10):
+            raise RuntimeError("the outbox listener does not listen")
+        wake.clear()
+        threading.Thread(target=waiter, daemon=True).start()
+        same = []
+        for _ in range(rounds):
+            db.run(lambda s: common.enqueue_ovn(s, "network", "wake"))
+            done = time.perf_counter()
+            if not woken.acquire(timeout=5):
+                raise RuntimeError("no wake-up within 5 s (same process)")
+            same.append(seen[-1] - done)
+        # another process: it has no listener of its own, so it sends the
+        # datagram (SQLite) or NOTIFY (PostgreSQL)
+        writer = subprocess.Popen([sys.executable, "-c", _WRITER, url], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        other = []
+        try:
+            for _ in range(rounds):
+                writer.stdin.write("go\n")
+                writer.stdin.flush()
+                done = float(writer.stdout.readline())
+                if not woken.acquire(timeout=5):
+                    raise RuntimeError("no wake-up within 5 s (other process)")
+                other.append(seen[-1] - done)
+        finally:
+            writer.stdin.close()
+            writer.wait(30)
+        return {"same_process": ms_percentiles(same), "other_process": ms_percentiles(other)}
+    finally:
+        listener.close()
+        db.dispose()
+
+
 # --- the run --------------------------------------------------------------------
 
 def main() -> int:
@@ -227,6 +303,7 @@ def main() -> int:
     parser.add_argument("--postgres", action="store_true",
                         help="PostgreSQL, and neutrino server --workers N beside up")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--wakes", type=int, default=200)
     parser.add_argument("--state-dir", type=Path)
     parser.add_argument("--keep-state", action="store_true")
     args = parser.parse_args()
@@ -239,13 +316,18 @@ def main() -> int:
             stack.callback(shutil.rmtree, state_dir, True)
         extra = []
         pg_procs: list[psutil.Process] = []
+        state_dir.mkdir(parents=True, exist_ok=True)
+        scratch = f"sqlite:///{state_dir}/wake.db"
         if args.postgres:
             from neutrino.lab.postgres import PostgresServer
             log("starting a private PostgreSQL")
             server = stack.enter_context(PostgresServer())
             url = server.create_database("idle")
+            scratch = server.create_database("wake")
             extra = ["--database-url", url]
             pg_procs = tree(server.pid)
+        log(f"wake-up alone, {args.wakes} commits in this process and from another one")
+        figures["wake"] = wake_latency(scratch, args.wakes)
         log(f"starting neutrino up in {state_dir}")
         logfile = open(state_dir.parent / f"{state_dir.name}-up.log", "w")
         stack.callback(logfile.close)

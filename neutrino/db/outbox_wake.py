@@ -177,7 +177,7 @@ class Listener:
         while not self._closed:
             try:
                 source = self._open()
-            except (OSError, Exception) as exc:  # noqa: BLE001 - the slow poll covers
+            except Exception as exc:  # noqa: BLE001 - the slow poll covers meanwhile
                 LOG.warning("outbox listener on %s not listening, retrying in %.0fs: %s",
                             self._describe(), RETRY_INTERVAL, exc)
                 if self._stopped(RETRY_INTERVAL):
