@@ -44,6 +44,7 @@ Everything started is stopped at the end (``neutrino down``), also on failure.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -130,8 +131,14 @@ def thread_name(pid: int, tid: str) -> str:
 
 def measure_idle(groups: dict[str, list[psutil.Process]], seconds: float) -> dict:
     """CPU% of one core per group over ``seconds``, and the busiest processes/threads."""
+    names = {}
+    for procs in groups.values():
+        for proc in list(procs):
+            try:
+                names[proc.pid] = " ".join(proc.cmdline()[:3])
+            except psutil.Error:  # gone already
+                procs.remove(proc)
     before = {g: {p.pid: cpu_seconds(p) for p in procs} for g, procs in groups.items()}
-    names = {p.pid: " ".join(p.cmdline()[:3]) for procs in groups.values() for p in procs}
     t0 = time.monotonic()
     time.sleep(seconds)
     elapsed = time.monotonic() - t0
@@ -141,6 +148,8 @@ def measure_idle(groups: dict[str, list[psutil.Process]], seconds: float) -> dic
         total = 0.0
         for proc in procs:
             was, was_threads = before[group][proc.pid]
+            if not proc.is_running():
+                continue  # gone meanwhile (a PostgreSQL backend): not counted
             now, now_threads = cpu_seconds(proc)
             used = max(0.0, now - was)
             total += used
@@ -326,8 +335,10 @@ def main() -> int:
             scratch = server.create_database("wake")
             extra = ["--database-url", url]
             pg_procs = tree(server.pid)
-        log(f"wake-up alone, {args.wakes} commits in this process and from another one")
-        figures["wake"] = wake_latency(scratch, args.wakes)
+        if importlib.util.find_spec("neutrino.db.outbox_wake") is not None:  # (older trees)
+            log(f"wake-up alone, {args.wakes} commits in this process and from another one")
+            figures["wake"] = wake_latency(scratch, args.wakes)
+            log(f"wake: {json.dumps(figures['wake'])}")
         log(f"starting neutrino up in {state_dir}")
         logfile = open(state_dir.parent / f"{state_dir.name}-up.log", "w")
         stack.callback(logfile.close)
@@ -357,6 +368,8 @@ def main() -> int:
             servers = [srv.pid]
         log(f"settling {args.settle:.0f}s (start-up audit)")
         time.sleep(args.settle)
+        if args.postgres:
+            pg_procs = tree(server.pid)  # its backends now serve up and the servers
         ours = tree(up.pid)
         server_procs = [p for pid in servers for p in tree(pid)]
         known = {p.pid for p in ours + server_procs + pg_procs}
