@@ -341,6 +341,7 @@ def main() -> int:
             log(f"wake: {json.dumps(figures['wake'])}")
         log(f"starting neutrino up in {state_dir}")
         logfile = open(state_dir.parent / f"{state_dir.name}-up.log", "w")
+        log(f"its output (and the servers'): {logfile.name}")
         stack.callback(logfile.close)
         up = subprocess.Popen([str(NEUTRINO), "up", "--state-dir", str(state_dir), "--port",
                                str(port), "--metadata-port", str(metadata_port), *extra],

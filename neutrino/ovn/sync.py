@@ -1,7 +1,9 @@
 """The northbound sync: outbox consumer, periodic audit and repair.
 
 One process (the leader) runs :meth:`NorthboundSync.run_forever` in its own
-thread. Each round reads the oldest outbox rows, recomputes the NB rows of
+thread, asleep until a commit that wrote outbox rows wakes it (``db.outbox_wake``:
+in-process event, PostgreSQL ``LISTEN``/``NOTIFY``, a datagram between processes
+on one SQLite file) or the ``SAFETY_POLL`` passes. Each round reads the oldest outbox rows, recomputes the NB rows of
 their resources from the database and applies the difference in ONE NB
 transaction, then deletes exactly the outbox rows it read. A crash between
 the NB commit and the delete only means the batch is applied again, which
