@@ -215,6 +215,7 @@ class _Term:
 
     def end(self, timeout: float = 30) -> None:
         self.stop.set()
+        self.sync.wake.set()  # out of its idle wait at once
         self.watcher.stop()
         for thread in self.threads:
             thread.join(timeout)

@@ -32,6 +32,8 @@ from typing import Protocol
 import psycopg
 from sqlalchemy.engine import make_url
 
+from neutrino.db.session import dedicated_pg_connection
+
 LOG = logging.getLogger(__name__)
 
 #: The advisory lock key (any 64-bit number; this is "neutrino" in ASCII).
@@ -66,8 +68,7 @@ class PostgresLeaderLock:
 
     def __init__(self, url: str, name: str) -> None:
         sa_url = make_url(url)
-        self._conninfo = sa_url.set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        self._url = url
         self.description = (f"advisory lock {LOCK_KEY} on "
                             f"{sa_url.render_as_string(hide_password=True)}")
         self.application_name = f"neutrino-controller:{name}"[:63]
@@ -117,19 +118,12 @@ class PostgresLeaderLock:
             self._drop()
 
     def _connect(self) -> psycopg.Connection:
-        # Client-side keepalives notice a dead server; the SETs make the server
-        # notice a dead client host as fast, which is what frees the lock.
-        conn = psycopg.connect(
-            self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
-            application_name=self.application_name, keepalives=1, keepalives_idle=1,
-            keepalives_interval=1, keepalives_count=DEAD_PEER_SECONDS - 1,
-            tcp_user_timeout=DEAD_PEER_SECONDS * 1000)
-        conn.execute("SET tcp_keepalives_idle = 1")
-        conn.execute("SET tcp_keepalives_interval = 1")
-        conn.execute(f"SET tcp_keepalives_count = {DEAD_PEER_SECONDS - 1}")
-        conn.execute(f"SET tcp_user_timeout = {DEAD_PEER_SECONDS * 1000}")
-        conn.execute(f"SET statement_timeout = {DEAD_PEER_SECONDS * 1000}")
-        return conn
+        # Client-side keepalives notice a dead server; the same settings on the
+        # server's side make it notice a dead client host as fast, which is what
+        # frees the lock.
+        return dedicated_pg_connection(self._url, self.application_name,
+                                       dead_peer_seconds=DEAD_PEER_SECONDS,
+                                       connect_timeout=CONNECT_TIMEOUT)
 
     def _drop(self) -> None:
         if self._conn is not None:

@@ -21,11 +21,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+import psycopg
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from neutrino.db import outbox_wake
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -136,14 +139,23 @@ class Database:
         transaction, up to MAX_ATTEMPTS attempts in all, after a random pause of
         0 to 2 ms times the number of attempts made so far. Raises whatever
         ``fn`` raises (the transaction is rolled back), or the last database
-        error after MAX_ATTEMPTS races.
+        error after MAX_ATTEMPTS races. A transaction that wrote outbox rows
+        (``outbox_wake.mark``) wakes the NB sync as it commits
+        (``db.outbox_wake``).
         """
         factory = self._writer if write else self._reader
         lock = self._sqlite_writer_lock if write else contextlib.nullcontext()
 
         def attempt() -> T:
-            with lock, factory() as session, session.begin():
-                return fn(session)
+            with lock, factory() as session:
+                with session.begin():
+                    result = fn(session)
+                    wrote = outbox_wake.marked(session)
+                    if wrote:
+                        outbox_wake.before_commit(session, self.url)
+                if wrote:
+                    outbox_wake.committed(self.url)
+                return result
 
         # The first attempt runs without tenacity: this is on the path of every
         # request, races are rare, and tenacity's bookkeeping costs ~10 us a call.
@@ -172,6 +184,34 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def dedicated_pg_connection(url: str, application_name: str, *,
+                            dead_peer_seconds: int = DEAD_PEER_SECONDS,
+                            connect_timeout: float = 5) -> psycopg.Connection:
+    """A psycopg connection of its own (autocommit, outside any pool) to the
+    PostgreSQL of SQLAlchemy ``url``, for a session that must notice a vanished peer:
+    client-side keepalives and ``tcp_user_timeout`` make a dead server an error,
+    and the same settings on the server's side (``SET tcp_keepalives_*``) make the
+    server end the session of a dead client host, both within ``dead_peer_seconds``
+    (also the ``statement_timeout``). ``application_name`` shows in
+    ``pg_stat_activity``. Raises ``psycopg.Error``."""
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = psycopg.connect(
+        conninfo, autocommit=True, connect_timeout=connect_timeout,
+        application_name=application_name[:63], keepalives=1, keepalives_idle=1,
+        keepalives_interval=1, keepalives_count=dead_peer_seconds - 1,
+        tcp_user_timeout=dead_peer_seconds * 1000)
+    try:
+        conn.execute("SET tcp_keepalives_idle = 1")
+        conn.execute("SET tcp_keepalives_interval = 1")
+        conn.execute(f"SET tcp_keepalives_count = {dead_peer_seconds - 1}")
+        conn.execute(f"SET tcp_user_timeout = {dead_peer_seconds * 1000}")
+        conn.execute(f"SET statement_timeout = {dead_peer_seconds * 1000}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def alembic_config(url: str, engine: Engine | None = None) -> Config:

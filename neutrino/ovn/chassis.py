@@ -100,12 +100,14 @@ def _chassis_option(row: Any, key: str) -> str:
 
 
 class ChassisChanged(row_event.RowEvent):
-    """Any SB Chassis row created, updated or deleted: sets ``flag``."""
+    """Any SB Chassis row created, updated or deleted: sets every one of ``flags``
+    (the NB sync's "chassis changed" flag and its wake-up event)."""
 
-    def __init__(self, flag: threading.Event) -> None:
+    def __init__(self, *flags: threading.Event) -> None:
         super().__init__((self.ROW_CREATE, self.ROW_UPDATE, self.ROW_DELETE), "Chassis", None)
         self.event_name = "NeutrinoChassisChanged"
-        self.flag = flag
+        self.flags = flags
 
     def run(self, event, row, old) -> None:
-        self.flag.set()
+        for flag in self.flags:
+            flag.set()

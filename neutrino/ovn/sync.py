@@ -1,7 +1,9 @@
 """The northbound sync: outbox consumer, periodic audit and repair.
 
 One process (the leader) runs :meth:`NorthboundSync.run_forever` in its own
-thread. Each round reads the oldest outbox rows, recomputes the NB rows of
+thread, asleep until a commit that wrote outbox rows wakes it (``db.outbox_wake``:
+in-process event, PostgreSQL ``LISTEN``/``NOTIFY``, a datagram between processes
+on one SQLite file) or the ``SAFETY_POLL`` passes. Each round reads the oldest outbox rows, recomputes the NB rows of
 their resources from the database and applies the difference in ONE NB
 transaction, then deletes exactly the outbox rows it read. A crash between
 the NB commit and the delete only means the batch is applied again, which
@@ -54,6 +56,7 @@ from sqlalchemy.orm import Session
 from tenacity import (RetryCallState, Retrying, retry_if_exception_type,
                       retry_if_not_exception_type, wait_exponential)
 
+from neutrino.db import outbox_wake
 from neutrino.db.models import OvnOutbox, Router
 from neutrino.metrics import families as metric_families
 from neutrino.ovn import apply, chassis, dns, load, observe
@@ -62,7 +65,9 @@ from neutrino.services import common, segments
 
 LOG = logging.getLogger(__name__)
 
-IDLE_SLEEP = 0.03  # seconds between polls of an empty outbox
+#: Seconds between reads of an empty outbox when nothing woke the sync: a safety
+#: net only; a commit that writes outbox rows wakes it (``db.outbox_wake``).
+SAFETY_POLL = 1.0
 MAX_RETRY_SLEEP = 5.0
 AUDIT_RETRY = 30.0  # seconds before a failed audit runs again
 
@@ -139,10 +144,13 @@ class NorthboundSync:
         self.audit_interval = (env.settings.ovn_audit_interval if audit_interval is None
                                else audit_interval)
         self.stats = SyncStats()
+        #: Set to have :meth:`run_forever` look at the outbox now (commits, SB
+        #: chassis changes, ``stop``).
+        self.wake = threading.Event()
         self._chassis_flag = threading.Event()
         self._chassis_event = None
         if sb_api is not None:  # watch first, then read: no change falls in between
-            self._chassis_event = chassis.ChassisChanged(self._chassis_flag)
+            self._chassis_event = chassis.ChassisChanged(self._chassis_flag, self.wake)
             sb_api.idl.notify_handler.watch_event(self._chassis_event)
         self._chassis_seen = chassis.chassis_physnets(sb_api)
         self._hosts_seen: dict[str, frozenset[str]] | None = None
@@ -283,8 +291,12 @@ class NorthboundSync:
         return DriftReport(tuple(changes), repaired=repair and bool(changes), checked=checked)
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Poll the outbox until ``stop`` is set: no pause while there is work,
-        ``IDLE_SLEEP`` when idle. A full audit with repair runs first and then
+        """Drain the outbox until ``stop`` is set: no pause while there is work,
+        then sleep until :attr:`wake` is set — by the commit of a transaction that
+        wrote outbox rows, in this process or any other (``db.outbox_wake``'s
+        listener runs meanwhile), or by an SB chassis change — or ``SAFETY_POLL``
+        seconds passed. Set :attr:`wake` after ``stop`` to end at once (else
+        within ``SAFETY_POLL``). A full audit with repair runs first and then
         every ``audit_interval`` seconds (0: never); a failed audit is retried
         after ``AUDIT_RETRY`` seconds without holding up the outbox. Errors are
         logged and retried with a growing pause; the loop never dies of them,
@@ -308,14 +320,25 @@ class NorthboundSync:
             retry=retry_if_exception_type(Exception) & retry_if_not_exception_type(NotLeader),
             wait=wait_exponential(multiplier=0.2, max=MAX_RETRY_SLEEP), sleep=pause,
             before_sleep=self._log_failure)
+        listener = outbox_wake.Listener(self.env.db.url, self.wake).start()
         try:
             while not stop.is_set():
-                if not turn_until_done(turn):
-                    stop.wait(IDLE_SLEEP)
+                self.wake.clear()  # before reading: a commit from now on wakes the wait
+                if not turn_until_done(turn) and not stop.is_set():
+                    self.wake.wait(self._idle_wait(next_audit))
         except NotLeader:
             LOG.warning("NB sync stops: this controller is no longer the leader")
         except _Stopped:
             pass
+        finally:
+            listener.close()
+
+    def _idle_wait(self, next_audit: float) -> float:
+        """Seconds to sleep on an empty outbox: ``SAFETY_POLL``, less if the
+        periodic audit is due sooner."""
+        if not self.audit_interval:
+            return SAFETY_POLL
+        return max(0.0, min(SAFETY_POLL, next_audit - time.monotonic()))
 
     def _log_failure(self, state: RetryCallState) -> None:
         """Record and log a failed turn of :meth:`run_forever`, the first in a row

@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db import outbox_wake
 from neutrino.db.models import OvnOutbox, Tag
 from neutrino.services.context import Context
 
@@ -38,9 +39,11 @@ def is_uuid(value: object) -> bool:
 
 
 def enqueue_ovn(session: Session, resource_type: str, resource_id: str) -> None:
-    """Tell the northbound sync that this resource's OVN rows must be recomputed."""
+    """Tell the northbound sync that this resource's OVN rows must be recomputed
+    (an ``ovn_outbox`` row; the commit wakes the sync, ``db.outbox_wake``)."""
     session.execute(_INSERT_OUTBOX, {"resource_type": resource_type,
                                      "resource_id": resource_id, "created_at": now()})
+    outbox_wake.mark(session)
 
 
 def touch(row: Any) -> None:

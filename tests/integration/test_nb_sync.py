@@ -230,6 +230,7 @@ def test_ports_made_while_the_sync_was_stopped_converge_when_it_starts(env, nb, 
         wait_until(lambda: outbox_size(env) == 0, timeout=30, what="the outbox to drain")
     finally:
         stop.set()
+        sync.wake.set()
         thread.join(10)
 
     assert not thread.is_alive()
@@ -373,6 +374,7 @@ def test_run_forever_audits_at_start_and_repairs(ovn_lab, env, nb, only_our_rows
                    what="the start-up audit to put the LSP back")
     finally:
         stop.set()
+        sync.wake.set()
         thread.join(10)
 
     assert sync.stats.audits == 1 and not thread.is_alive()
