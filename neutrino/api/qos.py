@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from neutrino.api import body, query, tags
+from neutrino.api import body, openapi, query, tags
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse, no_content
@@ -79,14 +79,23 @@ def _add_rule_routes(rule_type: str) -> None:
         await call(env, qos_rules.delete_rule, ctx, rule_type, None, rule_id)
         return no_content()
 
-    router.add_api_route(base, create, methods=["POST"], status_code=201)
-    router.add_api_route(base, list_, methods=["GET"])
-    router.add_api_route(base + "/{rule_id}", show, methods=["GET"])
-    router.add_api_route(base + "/{rule_id}", update, methods=["PUT"])
-    router.add_api_route(base + "/{rule_id}", delete, methods=["DELETE"], status_code=204)
-    router.add_api_route(alias, alias_show, methods=["GET"])
-    router.add_api_route(alias, alias_update, methods=["PUT"])
-    router.add_api_route(alias, alias_delete, methods=["DELETE"], status_code=204)
+    attributes = update_schema.ATTRIBUTES
+    router.add_api_route(base, create, methods=["POST"], status_code=201,
+                         openapi_extra=openapi.create_operation(singular, None, create_schema))
+    router.add_api_route(base, list_, methods=["GET"], openapi_extra=openapi.list_operation(
+        f"{singular}s", attributes, paged=False))
+    router.add_api_route(base + "/{rule_id}", show, methods=["GET"],
+                         openapi_extra=openapi.show_operation(singular, attributes))
+    router.add_api_route(base + "/{rule_id}", update, methods=["PUT"],
+                         openapi_extra=openapi.update_operation(singular, update_schema))
+    router.add_api_route(base + "/{rule_id}", delete, methods=["DELETE"], status_code=204,
+                         openapi_extra=openapi.delete_operation())
+    router.add_api_route(alias, alias_show, methods=["GET"],
+                         openapi_extra=openapi.show_operation(singular, attributes))
+    router.add_api_route(alias, alias_update, methods=["PUT"], openapi_extra=openapi.update_operation(
+        f"alias_{singular}", update_schema, answer=singular))
+    router.add_api_route(alias, alias_delete, methods=["DELETE"], status_code=204,
+                         openapi_extra=openapi.delete_operation())
 
 
 for _type in RULE_SCHEMAS:
