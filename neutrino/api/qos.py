@@ -106,12 +106,21 @@ def _add_tag_routes() -> None:
     """``/v2.0/qos/policies/{id}/tags[/{tag}]``: the generic tags handlers (``api.tags``)
     for collection ``policies``."""
     def bind(handler):
-        async def route(resource_id: str, request: Request, env: EnvDep, ctx: ContextDep,
-                        tag: str | None = None):
-            kwargs = {"tag": tag} if tag is not None else {}
-            if "request" in handler.__code__.co_varnames[:handler.__code__.co_argcount]:
+        takes = handler.__code__.co_varnames[:handler.__code__.co_argcount]
+
+        async def forward(resource_id: str, request: Request, env, ctx, **kwargs):
+            if "request" in takes:
                 kwargs["request"] = request
             return await handler("policies", resource_id, env=env, ctx=ctx, **kwargs)
+
+        # {tag} only where the path has it: a "tag" query parameter is no argument
+        if "tag" in takes:
+            async def route(resource_id: str, tag: str, request: Request, env: EnvDep,
+                            ctx: ContextDep):
+                return await forward(resource_id, request, env, ctx, tag=tag)
+        else:
+            async def route(resource_id: str, request: Request, env: EnvDep, ctx: ContextDep):
+                return await forward(resource_id, request, env, ctx)
         return route
     prefix = "/v2.0/qos/policies/{resource_id}/tags"
     for path, method, handler, status in (

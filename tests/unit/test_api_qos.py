@@ -170,3 +170,15 @@ def test_policy_tags(api):
     api.request("DELETE", path + "/a", project=None, headers=MGR, expect=204)
     assert api.get(f"{POLICIES}/{p['id']}", expect=200).json()["policy"]["tags"] == ["b"]
     api.put(path, {"tags": ["x"]}, expect=403)  # a member does not change QoS policies
+
+
+def test_policy_tags_ignore_a_tag_query_parameter(api):
+    """``?tag=x`` on the collection of a policy's tags is no argument (was a 500: the
+    handler got an unexpected ``tag``); Neutron ignores unknown query parameters here."""
+    p = policy(api, tags=["a"])
+    path = f"{POLICIES}/{p['id']}/tags"
+    assert api.get(path, params={"tag": "x"}, expect=200).json()["tags"] == ["a"]
+    assert api.request("POST", path, project=None, headers=MGR, params={"tag": "x"},
+                       json={"tags": ["b"]}, expect=201).json()["tags"]
+    api.request("DELETE", path, project=None, headers=MGR, params={"tag": "x"}, expect=204)
+    assert api.get(path, expect=200).json()["tags"] == []
