@@ -58,11 +58,18 @@ def to_bool(value: str) -> bool:
     raise errors.InvalidInput(f"Invalid input for operation: '{value}' cannot be converted to boolean.")
 
 
+INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
+
+
 def to_int(value: str) -> int:
+    """Neutron's ``convert_to_int`` for query strings; InvalidInput when not an integer.
+    An integer beyond 64 bits becomes the range's end (no column holds either), so it
+    matches nothing instead of overflowing the database driver (SQLite's OverflowError)."""
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise errors.InvalidInput(f"Invalid input for operation: '{value}' is not an integer.") from None
+    return min(max(number, INT64_MIN), INT64_MAX)
 
 
 def eq(column, convert: Callable[[str], Any] = str) -> FilterFn:
