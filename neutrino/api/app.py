@@ -12,7 +12,7 @@ from neutrino import dashboard, policy
 from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
                           explain, extensions, flavors, health, instances, l3_lists,
-                          network_logs, openapi,
+                          network_logs, nul, openapi,
                           ip_availability, metrics, port_bindings, port_forwardings, qos, quotas,
                           rbac, resources, routers, scheduler, segment_ranges, subnetpools, tags,
                           telemetry, trunks)
@@ -49,6 +49,7 @@ def create_app(env: Env) -> FastAPI:
     app.state.env = env
     errors.install(app)
     policy.init(env.settings.policy_file)
+    app.add_middleware(nul.NulGuard)  # inside the Keystone middleware: auth first
     if env.settings.auth_strategy == "keystone":
         app.add_middleware(keystone.KeystoneMiddleware, auth=keystone.KeystoneAuth(env.settings))
     core = APIRouter()
