@@ -31,7 +31,8 @@ async def remove_router_interface(router_id: str, request: Request, env: EnvDep,
 async def _routes(request: Request) -> list[dict[str, str]]:
     """``{"router": {"routes": [...]}}`` -> validated routes."""
     data = await body.read_json(request)
-    routes = data.get("router", {}).get("routes") if isinstance(data, dict) else None
+    router = data.get("router") if isinstance(data, dict) else None
+    routes = router.get("routes") if isinstance(router, dict) else None
     if not isinstance(routes, list):
         raise errors.HTTPBadRequest("Unable to find 'routes' in request body")
     return [body.validate(Route, r, "route", create=True) for r in routes]
