@@ -134,6 +134,18 @@ def update_operation(singular: str, model: type[NeutronBody], *,
                                                 resource_schema(model.ATTRIBUTES)))}}
 
 
+def body_operation(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
+    """A member action's bare body (``{"prefixes": [...]}``, ``{"subnet_id": ...}``): an
+    object of ``properties``, all of them required unless ``required`` says which."""
+    schema = {"type": "object", "properties": properties,
+              "required": list(properties) if required is None else required}
+    return {"requestBody": {"required": True,
+                            "content": {"application/json": {"schema": schema}}}}
+
+
+STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
+
+
 def delete_operation() -> Schema:
     """DELETE one: 204, no body."""
     return {"responses": {"204": {"description": "Deleted"}}}

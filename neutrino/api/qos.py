@@ -129,7 +129,10 @@ def _add_tag_routes() -> None:
             (prefix + "/{tag}", "GET", tags.check_tag, 204),
             (prefix + "/{tag}", "PUT", tags.add_tag, 201),
             (prefix + "/{tag}", "DELETE", tags.remove_tag, 204)):
-        router.add_api_route(path, bind(handler), methods=[method], status_code=status)
+        extra = openapi.body_operation({"tags": openapi.STRINGS}) \
+            if path == prefix and method in ("PUT", "POST") else None
+        router.add_api_route(path, bind(handler), methods=[method], status_code=status,
+                             openapi_extra=extra)
 
 
 _add_tag_routes()

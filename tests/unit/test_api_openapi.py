@@ -92,3 +92,14 @@ def test_operation_ids_are_unique(doc):
     ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
     assert "GET /v2.0/network-segment-ranges" in ids and "GET /v2.0/network_segment_ranges" in ids
+
+
+def test_member_actions_document_their_bare_bodies(doc):
+    def body(path, method="put"):
+        return doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    assert body("/v2.0/subnetpools/{pool_id}/add_prefixes")["required"] == ["prefixes"]
+    route = body("/v2.0/routers/{router_id}/add_extraroutes")["properties"]["router"][
+        "properties"]["routes"]["items"]
+    assert set(route["properties"]) == {"destination", "nexthop"}
+    assert body("/v2.0/{collection}/{resource_id}/tags", "post")["required"] == ["tags"]
+    assert body("/v2.0/trunks/{trunk_id}/add_subports")["required"] == ["sub_ports"]
