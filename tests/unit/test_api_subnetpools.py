@@ -361,3 +361,14 @@ def test_default_quota_and_prefix_lengths_beyond_the_database_integer(api):
     resp = api.put(f"/v2.0/subnetpools/{p['id']}", {"subnetpool": {"default_quota": 2**70}},
                    admin=True, expect=400)
     assert error_type(resp) == "InvalidInput"
+
+
+def test_onboard_network_id_that_is_not_a_string(api):
+    """``{"network_id": [{}]}`` to onboard_network_subnets answered 500 (the list reached
+    the database); it is InvalidInput, as an absent network_id."""
+    p = pool(api, admin=True)
+    for value in ([{}], {"a": 1}, 5):
+        resp = api.put(f"{POOLS}/{p['id']}/onboard_network_subnets", {"network_id": value},
+                       admin=True, expect=400)
+        assert error_type(resp) == "InvalidInput"
+        assert "network_id" in resp.json()["NeutronError"]["message"]
