@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from neutrino.api import body
+from neutrino.api import body, openapi
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse
@@ -17,14 +17,17 @@ from neutrino.services import address_groups
 router = APIRouter()
 
 
-@router.put("/v2.0/address-groups/{group_id}/add_addresses")
+_ADDRESSES = openapi.body_operation({"addresses": openapi.STRINGS})
+
+
+@router.put("/v2.0/address-groups/{group_id}/add_addresses", openapi_extra=_ADDRESSES)
 async def add_addresses(group_id: str, request: Request, env: EnvDep,
                         ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)
     return JSONResponse(await call(env, address_groups.add_addresses, ctx, group_id, data))
 
 
-@router.put("/v2.0/address-groups/{group_id}/remove_addresses")
+@router.put("/v2.0/address-groups/{group_id}/remove_addresses", openapi_extra=_ADDRESSES)
 async def remove_addresses(group_id: str, request: Request, env: EnvDep,
                            ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)

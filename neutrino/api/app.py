@@ -12,7 +12,7 @@ from neutrino import dashboard, policy
 from neutrino.api import keystone
 from neutrino.api import (address_groups, agents, default_security_group_rules, errors,
                           explain, extensions, flavors, health, instances, l3_lists,
-                          network_logs,
+                          network_logs, nul, openapi,
                           ip_availability, metrics, port_bindings, port_forwardings, qos, quotas,
                           rbac, resources, routers, scheduler, segment_ranges, subnetpools, tags,
                           telemetry, trunks)
@@ -44,10 +44,12 @@ def create_app(env: Env) -> FastAPI:
         exposition.process_exit()
 
     app = NeutrinoApp(title="neutrino", version="2.0", default_response_class=JSONResponse,
-                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan,
+                      generate_unique_id_function=openapi.operation_id)
     app.state.env = env
     errors.install(app)
     policy.init(env.settings.policy_file)
+    app.add_middleware(nul.NulGuard)  # inside the Keystone middleware: auth first
     if env.settings.auth_strategy == "keystone":
         app.add_middleware(keystone.KeystoneMiddleware, auth=keystone.KeystoneAuth(env.settings))
     core = APIRouter()
@@ -79,6 +81,7 @@ def create_app(env: Env) -> FastAPI:
     app.include_router(ip_availability.router)
     app.include_router(scheduler.router)
     app.include_router(instances.router)
+    openapi.install(app)  # /openapi.json: schemas from the request models
     dashboard.install(app)  # /dashboard: the web dashboard, its login and assets
     logging.getLogger(__name__).debug("API ready on %s", env.db.url)
     return app

@@ -18,14 +18,30 @@ from neutrino.api.schemas.common import NeutronBody
 
 
 async def read_json(request: Request) -> Any:
-    """The decoded JSON body; HTTPBadRequest when missing or malformed."""
+    """The decoded JSON body; HTTPBadRequest when missing or malformed, InvalidInput
+    when a key or string holds NUL (U+0000)."""
     raw = await request.body()
     if not raw.strip():
         raise errors.HTTPBadRequest("Resource body required")
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise errors.HTTPBadRequest(f"Malformed JSON in request body: {exc}") from None
+    if _has_nul(data):
+        # PostgreSQL's text cannot hold it (the driver's error was a 500); see api/nul.py
+        raise errors.InvalidInput("Invalid input for operation: NUL characters (\\u0000) "
+                                  "are not accepted.")
+    return data
+
+
+def _has_nul(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(v) for v in data)
+    return False
 
 
 async def parse_create(request: Request, singular: str, plural: str,

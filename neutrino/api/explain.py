@@ -15,7 +15,7 @@ import asyncio
 from fastapi import APIRouter, Request
 
 from neutrino import errors
-from neutrino.api import body
+from neutrino.api import body, openapi
 from neutrino.api.deps import ContextDep, EnvDep
 from neutrino.api.responses import JSONResponse
 from neutrino.ovn import explain
@@ -24,7 +24,8 @@ from neutrino.ovn.explain_facts import ExplainRequest
 router = APIRouter()
 
 
-@router.post("/v2.0/ports/{port_id}/explain")
+@router.post("/v2.0/ports/{port_id}/explain",
+             openapi_extra=openapi.body_operation({"explain": {"type": "object"}}))
 async def explain_port(port_id: str, request: Request, env: EnvDep,
                        ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from neutrino import errors
-from neutrino.api import body
+from neutrino.api import body, openapi
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse
@@ -18,7 +18,9 @@ from neutrino.services import flavors
 router = APIRouter()
 
 
-@router.post("/v2.0/flavors/{flavor_id}/service_profiles", status_code=201)
+@router.post("/v2.0/flavors/{flavor_id}/service_profiles", status_code=201,
+             openapi_extra=openapi.create_operation("service_profile", None,
+                                                    FlavorProfileBinding))
 async def bind(flavor_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)
     if not isinstance(data, dict) or "service_profile" not in data:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from neutrino import errors
+from neutrino.api import openapi
 from neutrino.api.body import read_json, validate
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.responses import JSONResponse, no_content
@@ -30,7 +31,8 @@ async def _body(request: Request) -> object:
     return data["instance"]
 
 
-@router.post("/v2.0/instances", status_code=201)
+@router.post("/v2.0/instances", status_code=201, openapi_extra=openapi.create_operation(
+    "instance", None, InstanceCreate))
 async def register_instance(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     data = validate(InstanceCreate, await _body(request), "instance", create=True)
     result, _created = await call(env, instances.register_instance, ctx, data.pop("id"), data)
@@ -48,7 +50,8 @@ async def show_instance(instance_id: str, env: EnvDep, ctx: ContextDep) -> JSONR
     return JSONResponse({"instance": await call(env, instances.get_instance, ctx, instance_id)})
 
 
-@router.put("/v2.0/instances/{instance_id}")
+@router.put("/v2.0/instances/{instance_id}", openapi_extra=openapi.update_operation(
+    "instance", InstanceUpdate))
 async def replace_instance(instance_id: str, request: Request, env: EnvDep,
                            ctx: ContextDep) -> JSONResponse:
     try:

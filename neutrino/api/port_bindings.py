@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from neutrino import errors
-from neutrino.api import body, query
+from neutrino.api import body, openapi, query
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.ports import PortBindingCreate, PortBindingUpdate
@@ -33,7 +33,8 @@ async def list_bindings(port_id: str, request: Request, env: EnvDep,
     return JSONResponse({"bindings": query.only_fields(items, fields)})
 
 
-@router.post(_BASE, status_code=201)
+@router.post(_BASE, status_code=201, openapi_extra=openapi.create_operation(
+    "binding", None, PortBindingCreate))
 async def create_binding(port_id: str, request: Request, env: EnvDep,
                          ctx: ContextDep) -> JSONResponse:
     data = await _binding_body(request, PortBindingCreate, create=True)
@@ -56,7 +57,8 @@ async def activate_binding(port_id: str, host: str, env: EnvDep,
                                                port_id, host)})
 
 
-@router.put(_BASE + "/{host}")
+@router.put(_BASE + "/{host}", openapi_extra=openapi.update_operation(
+    "binding", PortBindingUpdate))
 async def update_binding(port_id: str, host: str, request: Request, env: EnvDep,
                          ctx: ContextDep) -> JSONResponse:
     data = await _binding_body(request, PortBindingUpdate, create=False)

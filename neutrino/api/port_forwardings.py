@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from neutrino import errors
-from neutrino.api import body, query
+from neutrino.api import body, openapi, query
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.port_forwardings import PortForwardingCreate, PortForwardingUpdate
@@ -21,7 +21,8 @@ router = APIRouter()
 _BASE = "/v2.0/floatingips/{floatingip_id}/port_forwardings"
 
 
-@router.post(_BASE, status_code=201)
+@router.post(_BASE, status_code=201, openapi_extra=openapi.create_operation(
+    "port_forwarding", None, PortForwardingCreate))
 async def create(floatingip_id: str, request: Request, env: EnvDep,
                  ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)
@@ -33,7 +34,8 @@ async def create(floatingip_id: str, request: Request, env: EnvDep,
     return JSONResponse({"port_forwarding": created}, status_code=201)
 
 
-@router.get(_BASE)
+@router.get(_BASE, openapi_extra=openapi.list_operation(
+    "port_forwardings", PortForwardingUpdate.ATTRIBUTES))
 async def list_(floatingip_id: str, request: Request, env: EnvDep,
                 ctx: ContextDep) -> JSONResponse:
     q = query.parse_list_query(request, env.settings.pagination_max_limit)
@@ -45,7 +47,8 @@ async def list_(floatingip_id: str, request: Request, env: EnvDep,
     return JSONResponse(result)
 
 
-@router.get(_BASE + "/{pf_id}")
+@router.get(_BASE + "/{pf_id}", openapi_extra=openapi.show_operation(
+    "port_forwarding", PortForwardingUpdate.ATTRIBUTES))
 async def show(floatingip_id: str, pf_id: str, request: Request, env: EnvDep,
                ctx: ContextDep) -> JSONResponse:
     fields = [f for f in request.query_params.getlist("fields") if f] or None
@@ -53,7 +56,8 @@ async def show(floatingip_id: str, pf_id: str, request: Request, env: EnvDep,
     return JSONResponse({"port_forwarding": query.only_fields([item], fields)[0]})
 
 
-@router.put(_BASE + "/{pf_id}")
+@router.put(_BASE + "/{pf_id}", openapi_extra=openapi.update_operation(
+    "port_forwarding", PortForwardingUpdate))
 async def update(floatingip_id: str, pf_id: str, request: Request, env: EnvDep,
                  ctx: ContextDep) -> JSONResponse:
     data = await body.parse_update(request, "port_forwarding", PortForwardingUpdate)
@@ -61,7 +65,7 @@ async def update(floatingip_id: str, pf_id: str, request: Request, env: EnvDep,
         env, port_forwardings.update_port_forwarding, ctx, floatingip_id, pf_id, data)})
 
 
-@router.delete(_BASE + "/{pf_id}", status_code=204)
+@router.delete(_BASE + "/{pf_id}", status_code=204, openapi_extra=openapi.delete_operation())
 async def delete(floatingip_id: str, pf_id: str, env: EnvDep, ctx: ContextDep):
     await call(env, port_forwardings.delete_port_forwarding, ctx, floatingip_id, pf_id)
     return no_content()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from neutrino.api import body, query, tags
+from neutrino.api import body, openapi, query, tags
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse, no_content
@@ -79,14 +79,23 @@ def _add_rule_routes(rule_type: str) -> None:
         await call(env, qos_rules.delete_rule, ctx, rule_type, None, rule_id)
         return no_content()
 
-    router.add_api_route(base, create, methods=["POST"], status_code=201)
-    router.add_api_route(base, list_, methods=["GET"])
-    router.add_api_route(base + "/{rule_id}", show, methods=["GET"])
-    router.add_api_route(base + "/{rule_id}", update, methods=["PUT"])
-    router.add_api_route(base + "/{rule_id}", delete, methods=["DELETE"], status_code=204)
-    router.add_api_route(alias, alias_show, methods=["GET"])
-    router.add_api_route(alias, alias_update, methods=["PUT"])
-    router.add_api_route(alias, alias_delete, methods=["DELETE"], status_code=204)
+    attributes = update_schema.ATTRIBUTES
+    router.add_api_route(base, create, methods=["POST"], status_code=201,
+                         openapi_extra=openapi.create_operation(singular, None, create_schema))
+    router.add_api_route(base, list_, methods=["GET"], openapi_extra=openapi.list_operation(
+        f"{singular}s", attributes, paged=False))
+    router.add_api_route(base + "/{rule_id}", show, methods=["GET"],
+                         openapi_extra=openapi.show_operation(singular, attributes))
+    router.add_api_route(base + "/{rule_id}", update, methods=["PUT"],
+                         openapi_extra=openapi.update_operation(singular, update_schema))
+    router.add_api_route(base + "/{rule_id}", delete, methods=["DELETE"], status_code=204,
+                         openapi_extra=openapi.delete_operation())
+    router.add_api_route(alias, alias_show, methods=["GET"],
+                         openapi_extra=openapi.show_operation(singular, attributes))
+    router.add_api_route(alias, alias_update, methods=["PUT"], openapi_extra=openapi.update_operation(
+        f"alias_{singular}", update_schema, answer=singular))
+    router.add_api_route(alias, alias_delete, methods=["DELETE"], status_code=204,
+                         openapi_extra=openapi.delete_operation())
 
 
 for _type in RULE_SCHEMAS:
@@ -97,12 +106,21 @@ def _add_tag_routes() -> None:
     """``/v2.0/qos/policies/{id}/tags[/{tag}]``: the generic tags handlers (``api.tags``)
     for collection ``policies``."""
     def bind(handler):
-        async def route(resource_id: str, request: Request, env: EnvDep, ctx: ContextDep,
-                        tag: str | None = None):
-            kwargs = {"tag": tag} if tag is not None else {}
-            if "request" in handler.__code__.co_varnames[:handler.__code__.co_argcount]:
+        takes = handler.__code__.co_varnames[:handler.__code__.co_argcount]
+
+        async def forward(resource_id: str, request: Request, env, ctx, **kwargs):
+            if "request" in takes:
                 kwargs["request"] = request
             return await handler("policies", resource_id, env=env, ctx=ctx, **kwargs)
+
+        # {tag} only where the path has it: a "tag" query parameter is no argument
+        if "tag" in takes:
+            async def route(resource_id: str, tag: str, request: Request, env: EnvDep,
+                            ctx: ContextDep):
+                return await forward(resource_id, request, env, ctx, tag=tag)
+        else:
+            async def route(resource_id: str, request: Request, env: EnvDep, ctx: ContextDep):
+                return await forward(resource_id, request, env, ctx)
         return route
     prefix = "/v2.0/qos/policies/{resource_id}/tags"
     for path, method, handler, status in (
@@ -111,7 +129,10 @@ def _add_tag_routes() -> None:
             (prefix + "/{tag}", "GET", tags.check_tag, 204),
             (prefix + "/{tag}", "PUT", tags.add_tag, 201),
             (prefix + "/{tag}", "DELETE", tags.remove_tag, 204)):
-        router.add_api_route(path, bind(handler), methods=[method], status_code=status)
+        extra = openapi.body_operation({"tags": openapi.STRINGS}) \
+            if path == prefix and method in ("PUT", "POST") else None
+        router.add_api_route(path, bind(handler), methods=[method], status_code=status,
+                             openapi_extra=extra)
 
 
 _add_tag_routes()

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from neutrino import errors
-from neutrino.services.listing import ListQuery, to_bool
+from neutrino.services.listing import INT64_MAX, ListQuery, to_bool
 
 RESERVED = {"fields", "sort_key", "sort_dir", "limit", "marker", "page_reverse"}
 
@@ -45,7 +45,8 @@ def parse_list_query(request: Request, max_limit: int = -1) -> ListQuery:
         except ValueError:
             raise errors.HTTPBadRequest(
                 f"Limit must be an integer 0 or greater and not '{raw}'") from None
-        limit = limit or None
+        # beyond 64 bits (the database's LIMIT) it is no limit at all
+        limit = limit if 0 < limit <= INT64_MAX else None
     if max_limit > 0:
         limit = min(limit or max_limit, max_limit)
     page_reverse = to_bool(params.get("page_reverse", "false"))

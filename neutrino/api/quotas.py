@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from neutrino import errors
+from neutrino.api import openapi
 from neutrino.api.body import read_json
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.responses import JSONResponse, no_content
@@ -42,7 +43,8 @@ async def get_quota(project_id: str, env: EnvDep, ctx: ContextDep) -> JSONRespon
     return JSONResponse({"quota": await call(env, quotas.get_quota, ctx, project_id)})
 
 
-@router.put("/v2.0/quotas/{project_id}")
+@router.put("/v2.0/quotas/{project_id}", openapi_extra=openapi.body_operation(
+    {"quota": {"type": "object", "additionalProperties": {"type": "integer"}}}))
 async def update_quota(project_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     data = await read_json(request)
     if not isinstance(data, dict) or not isinstance(data.get("quota"), dict):

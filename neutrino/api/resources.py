@@ -13,7 +13,7 @@ from typing import Any, Callable
 from fastapi import APIRouter, Request
 
 from neutrino import errors
-from neutrino.api import body, query
+from neutrino.api import body, openapi, query
 from neutrino.api.deps import ContextDep, EnvDep, IfMatchDep, call
 from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.common import NeutronBody
@@ -114,12 +114,17 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 
     # ".json" first: "{item_id}" would otherwise swallow the suffix.
     path = c.path or c.plural
+    attributes = c.update_schema.ATTRIBUTES
     for suffix in (".json", ""):
         if c.create is not None:
             router.add_api_route(f"/v2.0/{path}{suffix}", create, methods=["POST"],
-                                 status_code=201)
-        router.add_api_route(f"/v2.0/{path}{suffix}", list_, methods=["GET"])
-        router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", show, methods=["GET"])
-        router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", update, methods=["PUT"])
+                                 status_code=201, openapi_extra=openapi.create_operation(
+                                     c.singular, c.plural, c.create_schema))
+        router.add_api_route(f"/v2.0/{path}{suffix}", list_, methods=["GET"],
+                             openapi_extra=openapi.list_operation(c.plural, attributes))
+        router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", show, methods=["GET"],
+                             openapi_extra=openapi.show_operation(c.singular, attributes))
+        router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", update, methods=["PUT"],
+                             openapi_extra=openapi.update_operation(c.singular, c.update_schema))
         router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", delete, methods=["DELETE"],
-                             status_code=204)
+                             status_code=204, openapi_extra=openapi.delete_operation())

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from neutrino import errors
-from neutrino.api import body, query
+from neutrino.api import body, openapi, query
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.scheduler import ScheduledPortCreate
@@ -87,7 +87,8 @@ async def list_network_candidates(request: Request, env: EnvDep, ctx: ContextDep
         [candidate_dict(c) for c in items], fields)})
 
 
-@router.post("/v2.0/scheduled-ports", status_code=201)
+@router.post("/v2.0/scheduled-ports", status_code=201, openapi_extra=openapi.create_operation(
+    "port", "ports", ScheduledPortCreate))
 @router.post("/v2.0/scheduled-ports.json", status_code=201)
 async def create_scheduled_ports(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     constraints = parse_constraints(request, {"tags", "ip_version"})

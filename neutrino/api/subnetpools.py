@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from neutrino.api import body
+from neutrino.api import body, openapi
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse
@@ -20,21 +20,25 @@ from neutrino.services import address_scopes, subnetpools
 router = APIRouter()
 
 
-@router.put("/v2.0/subnetpools/{pool_id}/add_prefixes")
+_PREFIXES = openapi.body_operation({"prefixes": openapi.STRINGS})
+
+
+@router.put("/v2.0/subnetpools/{pool_id}/add_prefixes", openapi_extra=_PREFIXES)
 async def add_prefixes(pool_id: str, request: Request, env: EnvDep,
                        ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)
     return JSONResponse(await call(env, subnetpools.add_prefixes, ctx, pool_id, data))
 
 
-@router.put("/v2.0/subnetpools/{pool_id}/remove_prefixes")
+@router.put("/v2.0/subnetpools/{pool_id}/remove_prefixes", openapi_extra=_PREFIXES)
 async def remove_prefixes(pool_id: str, request: Request, env: EnvDep,
                           ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)
     return JSONResponse(await call(env, subnetpools.remove_prefixes, ctx, pool_id, data))
 
 
-@router.put("/v2.0/subnetpools/{pool_id}/onboard_network_subnets")
+@router.put("/v2.0/subnetpools/{pool_id}/onboard_network_subnets",
+            openapi_extra=openapi.body_operation({"network_id": {"type": "string"}}))
 async def onboard_network_subnets(pool_id: str, request: Request, env: EnvDep,
                                   ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)

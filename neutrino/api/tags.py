@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from neutrino import errors
+from neutrino.api import openapi
 from neutrino.api.body import read_json
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.responses import JSONResponse, no_content
@@ -27,14 +28,17 @@ async def get_tags(collection: str, resource_id: str, env: EnvDep, ctx: ContextD
     return JSONResponse({"tags": await call(env, tags.get_tags, ctx, collection, resource_id)})
 
 
-@router.put(PREFIX)
+_TAGS = openapi.body_operation({"tags": openapi.STRINGS})
+
+
+@router.put(PREFIX, openapi_extra=_TAGS)
 async def replace_tags(collection: str, resource_id: str, request: Request, env: EnvDep,
                        ctx: ContextDep) -> JSONResponse:
     new = await _tags_body(request)
     return JSONResponse({"tags": await call(env, tags.replace_tags, ctx, collection, resource_id, new)})
 
 
-@router.post(PREFIX)
+@router.post(PREFIX, openapi_extra=_TAGS)
 async def add_tags(collection: str, resource_id: str, request: Request, env: EnvDep,
                    ctx: ContextDep) -> JSONResponse:
     new = await _tags_body(request)

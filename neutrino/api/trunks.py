@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from neutrino.api import body
+from neutrino.api import body, openapi
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse
@@ -18,14 +18,20 @@ from neutrino.services import trunks
 router = APIRouter()
 
 
-@router.put("/v2.0/trunks/{trunk_id}/add_subports")
+_SUBPORTS = openapi.body_operation({"sub_ports": {"type": "array", "items": {
+    "type": "object", "properties": {"port_id": {"type": "string"},
+                                     "segmentation_type": {"type": "string"},
+                                     "segmentation_id": {"type": "integer"}}}}})
+
+
+@router.put("/v2.0/trunks/{trunk_id}/add_subports", openapi_extra=_SUBPORTS)
 async def add_subports(trunk_id: str, request: Request, env: EnvDep,
                        ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)
     return JSONResponse(await call(env, trunks.add_subports, ctx, trunk_id, data))
 
 
-@router.put("/v2.0/trunks/{trunk_id}/remove_subports")
+@router.put("/v2.0/trunks/{trunk_id}/remove_subports", openapi_extra=_SUBPORTS)
 async def remove_subports(trunk_id: str, request: Request, env: EnvDep,
                           ctx: ContextDep) -> JSONResponse:
     data = await body.read_json(request)

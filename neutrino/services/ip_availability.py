@@ -38,7 +38,7 @@ SPEC = listing.ResourceSpec(
         "project_id": listing.eq(Network.project_id),
         "tenant_id": listing.eq(Network.project_id),
         "ip_version": lambda values: Network.id.in_(select(Subnet.network_id).where(
-            Subnet.ip_version.in_([listing.to_int(v) for v in values]))),
+            Subnet.ip_version.in_(listing.int_values(values)))),
     },
     sort_keys={"network_id": Network.id, "network_name": Network.name},
     not_found=errors.NetworkNotFound,

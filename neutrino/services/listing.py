@@ -58,17 +58,31 @@ def to_bool(value: str) -> bool:
     raise errors.InvalidInput(f"Invalid input for operation: '{value}' cannot be converted to boolean.")
 
 
+INT64_MAX = 2**63 - 1  # the largest LIMIT
+INT_MIN, INT_MAX = -2**31, 2**31 - 1  # every integer column (INTEGER, PostgreSQL's int4)
+
+
 def to_int(value: str) -> int:
+    """Neutron's ``convert_to_int`` for query strings; InvalidInput when not an integer."""
     try:
         return int(value)
     except ValueError:
         raise errors.InvalidInput(f"Invalid input for operation: '{value}' is not an integer.") from None
 
 
+def int_values(values: list[str]) -> list[int]:
+    """``to_int`` of each filter value, leaving out those no integer column can hold: they
+    match nothing, and binding them overflows the driver (SQLite's OverflowError,
+    PostgreSQL's NumericValueOutOfRange)."""
+    return [n for n in (to_int(v) for v in values) if INT_MIN <= n <= INT_MAX]
+
+
 def eq(column, convert: Callable[[str], Any] = str) -> FilterFn:
     """Attribute equals any of the values."""
     def clause(values: list[str]) -> Clause:
-        converted = [convert(v) for v in values]
+        converted = int_values(values) if convert is to_int else [convert(v) for v in values]
+        if not converted:
+            return false()
         return column == converted[0] if len(converted) == 1 else column.in_(converted)
     return clause
 

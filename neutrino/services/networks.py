@@ -42,7 +42,7 @@ SPEC = listing.ResourceSpec(
         "provider:physical_network": lambda values: _segment_filter(
             values, NetworkSegment.physical_network),
         "provider:segmentation_id": lambda values: _segment_filter(
-            [listing.to_int(v) for v in values], NetworkSegment.segmentation_id),
+            listing.int_values(values), NetworkSegment.segmentation_id),
     },
     sort_keys={k: getattr(Network, k) for k in (
         "id", "name", "project_id", "admin_state_up", "status", "mtu", "created_at",

@@ -411,7 +411,7 @@ def onboard_network_subnets(env: Env, ctx: Context, pool_id: str, body: Any) -> 
     the network's subnets of the pool's IP version join the pool, their CIDRs
     added to its prefixes. Returns ``[{"id": subnet id, "cidr": cidr}]``.
 
-    Raises InvalidInput (400: no network_id), NetworkNotFound (404: absent or
+    Raises InvalidInput (400: no network_id, or not a string), NetworkNotFound (404: absent or
     hidden), NotAuthorized (403: another project's visible network, unless admin), SubnetPoolNotFound (404),
     PolicyNotAuthorized (403: a shared pool of another project),
     IllegalSubnetPoolUpdate (400: a CIDR overlaps the pool's subnets), and the
@@ -421,6 +421,9 @@ def onboard_network_subnets(env: Env, ctx: Context, pool_id: str, body: Any) -> 
     network_id = body.get("network_id") if isinstance(body, dict) else None
     if not network_id:
         raise errors.InvalidInput("Invalid input for operation: network_id must be specified.")
+    if not isinstance(network_id, str):  # a list or object reached the database (500)
+        raise errors.InvalidInput(f"Invalid input for network_id. Reason: '{network_id}' is "
+                                  "not a valid string.")
 
     def run(session: Session) -> list[dict[str, str]]:
         net = session.get(Network, network_id)

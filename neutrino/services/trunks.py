@@ -67,6 +67,9 @@ def subports_problem(data: Any) -> str | None:
             return f"Non unique UUID for subport: '{sub['port_id']}'"
         seen_ids.add(sub["port_id"])
         seg = (sub.get("segmentation_type"), sub.get("segmentation_id"))
+        if any(isinstance(v, (list, dict)) for v in seg):  # unhashable below: was a 500
+            return (f"Invalid subport details '{sub}': segmentation_type and "
+                    "segmentation_id must be a string and an integer")
         if seg[0] == INHERIT:
             return None
         if (not seg[0] or seg[1] is None) and len(sub) > 1:

@@ -258,3 +258,22 @@ def test_network_ip_availability(api):
     seen = {n["network_id"] for n in api.get("/v2.0/network-ip-availabilities", project="p2")
             .json()["network_ip_availabilities"]}
     assert seen == {shared["id"]}
+
+
+def test_integers_beyond_64_bits_in_filters_and_limit(api):
+    """``?mtu=2**70`` or ``?limit=2**70`` answered 500 on SQLite (the driver's
+    OverflowError); as Neutron, an integer filter no row holds matches nothing and such a
+    limit leaves every item in the page."""
+    net = api.network()
+    api.subnet(net["id"])
+    big, small = str(2**70), str(-2**70)
+    for path in (f"/v2.0/networks?mtu={big}", f"/v2.0/networks?mtu={small}",
+                 f"/v2.0/networks?provider:segmentation_id={big}",
+                 f"/v2.0/subnets?ip_version={big}",
+                 f"/v2.0/security-group-rules?port_range_min={big}",
+                 f"/v2.0/network-ip-availabilities?ip_version={big}"):
+        answer = api.get(path, admin=True, expect=200).json()
+        assert list(answer.values())[0] == [], path
+    assert [n["id"] for n in api.get(f"/v2.0/networks?limit={big}", expect=200)
+            .json()["networks"]] == [net["id"]]
+    assert error_type(api.get("/v2.0/networks?mtu=zz", expect=400)) == "InvalidInput"

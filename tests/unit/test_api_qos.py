@@ -206,3 +206,15 @@ def test_floating_ips_show_and_follow_their_external_networks_policy(api, ext):
         resp = api.request(method, path, expect=400, json={"floatingip": {
             **body, "qos_network_policy_id": p["id"]}})
         assert error_type(resp) == "HTTPBadRequest"
+
+
+def test_policy_tags_ignore_a_tag_query_parameter(api):
+    """``?tag=x`` on the collection of a policy's tags is no argument (was a 500: the
+    handler got an unexpected ``tag``); Neutron ignores unknown query parameters here."""
+    p = policy(api, tags=["a"])
+    path = f"{POLICIES}/{p['id']}/tags"
+    assert api.get(path, params={"tag": "x"}, expect=200).json()["tags"] == ["a"]
+    assert api.request("POST", path, project=None, headers=MGR, params={"tag": "x"},
+                       json={"tags": ["b"]}, expect=201).json()["tags"]
+    api.request("DELETE", path, project=None, headers=MGR, params={"tag": "x"}, expect=204)
+    assert api.get(path, expect=200).json()["tags"] == []

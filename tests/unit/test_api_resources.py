@@ -432,3 +432,21 @@ def test_port_goes_active_when_a_chassis_claims_it(api):
     got = api.get(f"/v2.0/ports/{port['id']}", admin=True).json()["port"]
     assert got["status"] == "DOWN" and got["binding:host_id"] == "chassis-1"
     assert not ports.set_port_binding_state(api.env, "no-such-port", up=True, chassis_host="x")
+
+
+def test_nul_characters_in_path_query_or_body(api):
+    """NUL (U+0000) answered 500 on PostgreSQL (its text cannot hold one): in a path it
+    names nothing (404), in a query string or a body it is refused (400)."""
+    net = api.network()
+    assert error_type(api.get("/v2.0/networks/a%00b", expect=404)) == "HTTPNotFound"
+    assert error_type(api.get(f"/v2.0/networks/{net['id']}/tags/a%00b", expect=404)) \
+        == "HTTPNotFound"
+    assert error_type(api.get("/v2.0/networks?name=a%00b", expect=400)) == "HTTPBadRequest"
+    assert error_type(api.get("/v2.0/networks?limit=1&marker=a%00b", expect=400)) \
+        == "HTTPBadRequest"
+    assert error_type(api.post("/v2.0/networks", {"network": {"name": "a\x00b"}},
+                               expect=400)) == "InvalidInput"
+    assert error_type(api.put(f"/v2.0/networks/{net['id']}/tags", {"tags": ["a\x00"]},
+                              expect=400)) == "InvalidInput"
+    assert api.get("/v2.0/networks?name=net", expect=200).json()["networks"][0]["id"] \
+        == net["id"]

@@ -349,3 +349,14 @@ def test_deleting_an_external_network_deletes_its_loose_floating_ips(api, ext):
     api.get(f"/v2.0/floatingips/{loose['id']}", admin=True, expect=404)
     api.get(f"/v2.0/subnets/{sub['id']}", admin=True, expect=404)
     assert api.get("/v2.0/ports", admin=True).json()["ports"] == []
+
+
+def test_extraroutes_body_whose_router_is_not_an_object(api):
+    """``{"router": [1]}`` to add_extraroutes/remove_extraroutes answered 500 (the
+    handler called ``.get`` on the list); it is the 400 of a body without routes."""
+    r = router(api)
+    for action in ("add_extraroutes", "remove_extraroutes"):
+        for body in ({"router": [1]}, {"router": "x"}, [1]):
+            resp = api.put(f"/v2.0/routers/{r['id']}/{action}", body, expect=400)
+            assert error_type(resp) == "HTTPBadRequest"
+            assert "routes" in resp.json()["NeutronError"]["message"]

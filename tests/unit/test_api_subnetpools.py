@@ -347,3 +347,28 @@ def test_ipv6_subnets_from_a_pool(api):
     resp = api.post("/v2.0/subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
                                                  "subnetpool_id": p["id"]}}, expect=400)
     assert "Cannot allocate IPv4 subnet from IPv6 subnet pool" in resp.text
+
+
+def test_default_quota_and_prefix_lengths_beyond_the_database_integer(api):
+    """``default_quota`` 2**40 answered 500 on PostgreSQL (int4 out of range); past
+    neutron-lib's DB_INTEGER_MAX_VALUE (2**31 - 1) it is InvalidInput, on create and
+    update."""
+    resp = pool(api, admin=True, default_quota=2**40, expect=400)
+    assert error_type(resp) == "InvalidInput" and "default_quota" in \
+        resp.json()["NeutronError"]["message"]
+    p = pool(api, admin=True, default_quota=2**31 - 1)
+    assert p["default_quota"] == 2**31 - 1
+    resp = api.put(f"/v2.0/subnetpools/{p['id']}", {"subnetpool": {"default_quota": 2**70}},
+                   admin=True, expect=400)
+    assert error_type(resp) == "InvalidInput"
+
+
+def test_onboard_network_id_that_is_not_a_string(api):
+    """``{"network_id": [{}]}`` to onboard_network_subnets answered 500 (the list reached
+    the database); it is InvalidInput, as an absent network_id."""
+    p = pool(api, admin=True)
+    for value in ([{}], {"a": 1}, 5):
+        resp = api.put(f"{POOLS}/{p['id']}/onboard_network_subnets", {"network_id": value},
+                       admin=True, expect=400)
+        assert error_type(resp) == "InvalidInput"
+        assert "network_id" in resp.json()["NeutronError"]["message"]

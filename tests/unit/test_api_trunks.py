@@ -214,3 +214,20 @@ def test_child_lsp_requests_no_chassis_and_follows_a_live_migration(api):
     api.post(bindings, {"binding": {"host": "hv2"}}, expect=201, **nova)
     api.put(f"{bindings}/hv2/activate", {}, expect=200, **nova)
     assert port(api, s1["id"])["binding:host_id"] == "hv2"
+
+
+def test_subport_segmentation_that_is_a_list_or_object(api):
+    """A ``segmentation_type`` or ``segmentation_id`` that is a list or an object
+    answered 500 (unhashable in the uniqueness check); it is InvalidInput, as other
+    malformed subport details, on add/remove_subports and on create."""
+    parent, subs = setup(api, 1)
+    t = trunk(api, parent["id"])
+    for bad in ({"segmentation_type": {"k": 1}, "segmentation_id": 100},
+                {"segmentation_type": "vlan", "segmentation_id": [100]}):
+        body = {"sub_ports": [{"port_id": subs[0]["id"], **bad}]}
+        for action in ("add_subports", "remove_subports"):
+            resp = api.put(f"{TRUNKS}/{t['id']}/{action}", body, expect=400)
+            assert error_type(resp) == "InvalidInput"
+        assert error_type(trunk(api, parent["id"], [body["sub_ports"][0]], expect=400)) \
+            == "InvalidInput"
+    assert api.get(f"{TRUNKS}/{t['id']}", expect=200).json()["trunk"]["sub_ports"] == []

@@ -20,7 +20,9 @@ SUBNETPOOL_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "max_prefixlen", "is_default", "shared", "address_scope_id"}
 ADDRESS_SCOPE_ATTRIBUTES = frozenset({"id", "name", "project_id", "tenant_id", "shared",
                                       "ip_version"})
-NonNegative = Annotated[int, Field(ge=0)]
+# up to the database's INTEGER (neutron-lib's DB_INTEGER_MAX_VALUE): beyond, PostgreSQL's
+# int4 overflowed (500)
+NonNegative = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class SubnetPoolCreate(NeutronBody):
