@@ -4,7 +4,7 @@ time what operators and Nova do with it.
 
     python bench/scale.py --state-dir DIR [--networks 1000] [--ports 10000]
         [--routers 200] [--rules 5000] [--batch 100] [--repeat 20] [--keep]
-        [--skip-resync] [--endpoint URL]
+        [--skip-resync | --resync-only] [--endpoint URL]
 
 Build (bulk creates, ``{"ports": [...]}``, ``--batch`` items a request; each phase's
 wall time printed): ``--networks`` networks, each with an IPv4 /24 subnet (so each also
@@ -287,6 +287,8 @@ def parse_args(argv=None):
     p.add_argument("--sync-timeout", type=float, default=1800.0,
                    help="how long the NB sync may take to absorb the build (s)")
     p.add_argument("--skip-resync", action="store_true")
+    p.add_argument("--resync-only", action="store_true",
+                   help="only the resync, of what the NB holds now (e.g. a --keep build)")
     p.add_argument("--keep", action="store_true", help="leave the build in place")
     args = p.parse_args(argv)
     if args.routers > args.networks:
@@ -301,10 +303,14 @@ def main(argv=None) -> int:
     args.base, args.token = args.endpoint, None  # for api.run_pool's clients
     run, error = Scale(args, info), None
     try:
-        run.build()
-        run.measure()
-        if not args.skip_resync:
+        if args.resync_only:
             run.resync()
+            args.keep = True
+        else:
+            run.build()
+            run.measure()
+            if not args.skip_resync:
+                run.resync()
     except KeyboardInterrupt:
         error = "interrupted"
     except Exception as exc:  # reported, then cleaned up
