@@ -98,7 +98,8 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     db = Database(settings.database_url)
     try:
         db.check_migrated()
-        sb = idl.sb_api(settings.ovn_sb_connection) if settings.ovn_sb_connection else None
+        sb = (idl.sb_api(settings.ovn_sb_connection, tables=idl.SB_CHASSIS_TABLES)
+              if settings.ovn_sb_connection else None)
         nb_sync = NorthboundSync(Env(db=db, settings=settings),
                                  idl.nb_api(settings.ovn_nb_connection), sb_api=sb)
         report = nb_sync.audit(repair=repair)
