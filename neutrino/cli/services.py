@@ -76,6 +76,7 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
 
     Exit status: 0 no drift (or all of it repaired), 1 drift left, 2 could not check.
     """
+    from ovsdbapp.exceptions import TimeoutException
     from rich.table import Table
 
     from neutrino.ovn import idl
@@ -97,13 +98,18 @@ def sync(config: Optional[str] = ConfigOpt, database_url: Optional[str] = DbOpt,
     db = Database(settings.database_url)
     try:
         db.check_migrated()
-        sb = idl.sb_api(settings.ovn_sb_connection) if settings.ovn_sb_connection else None
+        sb = (idl.sb_api(settings.ovn_sb_connection, tables=idl.SB_CHASSIS_TABLES)
+              if settings.ovn_sb_connection else None)
         nb_sync = NorthboundSync(Env(db=db, settings=settings),
                                  idl.nb_api(settings.ovn_nb_connection), sb_api=sb)
         report = nb_sync.audit(repair=repair)
         left = nb_sync.audit(repair=False) if report.repaired else report
     except (NotMigrated, idl.OvnUnavailable, idl.IdlNotReady) as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(2)
+    except TimeoutException as exc:  # the repair's NB transaction (ovn.apply.execute)
+        err.print(f"[red]neutrino: {type(exc).__name__}: the NB did not answer the repair in time; "
+                  "it may still commit it: run 'neutrino sync' again to see[/red]")
         raise typer.Exit(2)
     finally:
         idl.disconnect_all()

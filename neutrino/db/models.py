@@ -140,6 +140,9 @@ class Port(StandardAttrs, Base):
     __table_args__ = (
         # MACs are unique per network (Neutron's rule); generated ones retry on conflict.
         Index("uq_ports_network_id_mac_address", "network_id", "mac_address", unique=True),
+        # the ?mac_address= and ?name= list filters (migration 0027)
+        Index("ix_ports_mac_address", "mac_address"),
+        Index("ix_ports_name", "name"),
     )
 
     network_id: Mapped[str] = mapped_column(
@@ -382,7 +385,9 @@ class IPAllocation(Base):
     """
 
     __tablename__ = "ipallocations"
-    __table_args__ = (Index("ix_ipallocations_port_id", "port_id"),)
+    __table_args__ = (Index("ix_ipallocations_port_id", "port_id"),
+                      # the ?fixed_ips=ip_address= list filter (migration 0027)
+                      Index("ix_ipallocations_ip_address", "ip_address"))
 
     subnet_id: Mapped[str] = mapped_column(
         ForeignKey("subnets.id", ondelete="CASCADE"), primary_key=True)

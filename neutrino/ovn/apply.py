@@ -456,11 +456,29 @@ def _plain(columns: Mapping[str, Any]) -> dict[str, Any]:
             for k, v in columns.items()}
 
 
+# What one NB command may add to a transaction's wait for its result, in seconds.
+# ovsdbapp waits the connection's timeout (30 s) whatever the size: a repair from an
+# empty NB at 1,000 networks and 10,000 ports (about 20,000 commands, bench/scale.py)
+# took longer than that on two busy cores and failed with TimeoutException although
+# ovsdb-server went on to commit it.
+SECONDS_PER_COMMAND = 0.01
+
+
+def transaction_timeout(base: float, commands: int) -> float:
+    """Seconds to wait for a transaction of ``commands`` commands: ``base`` (the
+    connection's timeout) plus ``SECONDS_PER_COMMAND`` each (30 s + 200 s for 20,000)."""
+    return base + commands * SECONDS_PER_COMMAND
+
+
 def execute(api: Any, commands: Sequence[Any]) -> None:
-    """Commit ``commands`` in one NB transaction (nothing at all when empty)."""
+    """Commit ``commands`` in one NB transaction (nothing at all when empty), waiting
+    :func:`transaction_timeout` for it. Raises ovsdbapp's TimeoutException after that,
+    its other errors as they come (``check_error``)."""
     if not commands:
         return
     with api.transaction(check_error=True) as txn:
+        if getattr(txn, "timeout", None):  # ovsdbapp's Transaction waits this long
+            txn.timeout = max(txn.timeout, transaction_timeout(txn.timeout, len(commands)))
         for command in commands:
             txn.add(command)
 

@@ -348,3 +348,31 @@ def test_commands_set_changed_columns_in_place():
     assert isinstance(cmd, DbReplaceCommand)
     assert (cmd.table, cmd.record, cmd.columns) == ("Gateway_Chassis", nb.gateway_chassis[gwc].uuid,
                                                     {"priority": 1})
+
+
+def test_execute_waits_longer_for_a_larger_transaction():
+    """A repair of thousands of rows gets more than the connection's 30 s
+    (bench/scale.py: 20,000 commands timed out, ovsdb-server committed them later)."""
+    import contextlib
+
+    from neutrino.ovn import apply
+
+    class Txn:
+        def __init__(self):
+            self.timeout, self.commands = 30, []
+
+        def add(self, command):
+            self.commands.append(command)
+
+    txns = []
+
+    @contextlib.contextmanager
+    def transaction(check_error):
+        txns.append(Txn())
+        yield txns[-1]
+
+    api = mock.Mock(transaction=transaction)
+    apply.execute(api, ["c"] * 20000)
+    apply.execute(api, ["c"] * 10)
+    apply.execute(api, [])
+    assert [t.timeout for t in txns] == [230, 30.1] and len(txns[0].commands) == 20000
