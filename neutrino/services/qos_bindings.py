@@ -74,28 +74,25 @@ def set_policy(session: Session, ctx: Context | None, kind: str, resource: Any,
 
 def effective(session: Session, ports: Iterable[Any]) -> dict[str, str]:
     """``{port id: policy id}``: each port's own policy, else its network's."""
-    ports = list(ports)
-    own = policies_of(session, "port", [p.id for p in ports])
-    nets = policies_of(session, "network", list({p.network_id for p in ports}))
-    result = {}
-    for p in ports:
-        policy = own.get(p.id) or nets.get(p.network_id)
-        if policy:
-            result[p.id] = policy
-    return result
+    return _own_else_network(session, "port", list(ports), lambda p: p.network_id)
 
 
 def effective_fips(session: Session, fips: Iterable[Any]) -> dict[str, str]:
     """``{floating IP id: policy id}``: each floating IP's own policy, else its external
     network's (``floating_network_id``)."""
-    fips = list(fips)
-    own = policies_of(session, "floatingip", [f.id for f in fips])
-    nets = policies_of(session, "network", list({f.floating_network_id for f in fips}))
+    return _own_else_network(session, "floatingip", list(fips),
+                             lambda f: f.floating_network_id)
+
+
+def _own_else_network(session: Session, kind: str, rows: list[Any],
+                      network_of: Any) -> dict[str, str]:
+    own = policies_of(session, kind, [r.id for r in rows])
+    nets = policies_of(session, "network", list({network_of(r) for r in rows}))
     result = {}
-    for f in fips:
-        policy = own.get(f.id) or nets.get(f.floating_network_id)
+    for r in rows:
+        policy = own.get(r.id) or nets.get(network_of(r))
         if policy:
-            result[f.id] = policy
+            result[r.id] = policy
     return result
 
 
