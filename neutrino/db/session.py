@@ -15,12 +15,8 @@ import random
 import threading
 import time
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 import psycopg
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -29,6 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from neutrino.db import outbox_wake
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -170,6 +169,9 @@ class Database:
 
     def check_migrated(self) -> None:
         """Raise NotMigrated unless the schema is at the newest migration."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         head = ScriptDirectory.from_config(alembic_config(self.url)).get_current_head()
         with self.engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
@@ -180,6 +182,8 @@ class Database:
 
     def upgrade(self) -> None:
         """Apply all migrations (``alembic upgrade head``)."""
+        from alembic import command
+
         command.upgrade(alembic_config(self.url, engine=self.engine), "head")
 
     def dispose(self) -> None:
@@ -215,7 +219,12 @@ def dedicated_pg_connection(url: str, application_name: str, *,
 
 
 def alembic_config(url: str, engine: Engine | None = None) -> Config:
-    """An alembic Config for our migrations against ``url``."""
+    """An alembic Config for our migrations against ``url``.
+
+    alembic is imported here and in the two methods above, not at module level: it
+    is a second of start-up for every CLI command that never migrates."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
