@@ -106,8 +106,6 @@ def test_an_instance_resolves_its_peer_by_name_and_fqdn(aio, world):
     # the bare name works for ordinary programs too: glibc's resolver with the lease's
     # search domain (A only: ahostsv4)
     assert getent(aio, a, "ahostsv4", b.lower()).split()[:1] == [b_ip]
-    res = run(aio, a, "ping", "-4", "-n", "-c1", "-W2", b.lower())
-    assert res.returncode == 0 and b_ip in res.stdout, res.stdout + res.stderr
     # and backwards (PTR)
     assert getent(aio, a, "hosts", b_ip).split()[1:2] == [fqdn]
 
