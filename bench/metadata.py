@@ -54,7 +54,7 @@ from pathlib import Path
 
 import httpx
 
-from neutrino.lab import commands, instances
+from neutrino.lab import commands, fleet, instances
 from neutrino.lab.runtime import RuntimeInfo
 
 # The load generator, run inside the instance: argv host port path clients seconds mode
@@ -62,56 +62,93 @@ from neutrino.lab.runtime import RuntimeInfo
 # and its own CPU seconds.
 LOADGEN = r"""
 import asyncio, json, os, sys, time
+try:
+    import uvloop
+except ImportError:
+    uvloop = None
 host, port, path, clients, seconds, mode = sys.argv[1:7]
 port, clients, seconds = int(port), int(clients), float(seconds)
 close = mode == "close"
 request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: neutrino-bench\r\n"
            + ("Connection: close\r\n" if close else "") + "\r\n").encode()
 
-async def ask(reader, writer):
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return int(head[9:12])
+
+class Conn(asyncio.Protocol):
+    # One connection; ask() sends the request and returns the response's status once
+    # its whole body (Content-Length framed) has arrived.
+    def connection_made(self, transport):
+        self.transport, self.buf, self.need, self.waiter = transport, bytearray(), 0, None
+
+    def data_received(self, data):
+        self.buf += data
+        if self.waiter is None:
+            return
+        if not self.need:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            length = 0
+            for line in bytes(self.buf[:end]).split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            self.need = end + 4 + length
+        if len(self.buf) >= self.need:
+            status = int(self.buf[9:12])
+            del self.buf[:self.need]
+            self.need, waiter, self.waiter = 0, self.waiter, None
+            waiter.set_result(status)
+
+    def connection_lost(self, exc):
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("closed before a whole response"))
+
+    def ask(self):
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return self.waiter
+
 
 async def client(start, stop, latencies, errors):
-    reader = writer = None
+    loop = asyncio.get_running_loop()
+    conn = None
     while True:
         t0 = time.perf_counter()
         if t0 >= stop:
             break
         try:
-            if writer is None:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 5)
-            status = await asyncio.wait_for(ask(reader, writer), 5)
+            if conn is None or conn.transport.is_closing():
+                _, conn = await loop.create_connection(Conn, host, port)
+            status = await conn.ask()
             if close:
-                writer.close()
-                writer = None
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as exc:
+                conn.transport.close()
+                conn = None
+        except (OSError, ValueError) as exc:
             status = repr(exc)
-            if writer is not None:
-                writer.close()
-            writer = None
+            if conn is not None:
+                conn.transport.close()
+            conn = None
         t1 = time.perf_counter()
         if t0 >= start:
             if status == 200:
                 latencies.append(t1 - t0)
             else:
                 errors.append(str(status))
-    if writer is not None:
-        writer.close()
+    if conn is not None:
+        conn.transport.close()
+
 
 async def main():
     latencies, errors = [], []
     start = time.perf_counter() + 0.5  # warm-up: connections made, caches filled
     stop = start + seconds
     cpu0 = os.times()
-    await asyncio.gather(*(client(start, stop, latencies, errors) for _ in range(clients)))
+    tasks = [asyncio.ensure_future(client(start, stop, latencies, errors))
+             for _ in range(clients)]
+    done, pending = await asyncio.wait(tasks, timeout=seconds + 5.5)
+    for task in pending:  # a request that never got its answer
+        task.cancel()
+        errors.append("timeout")
     cpu1 = os.times()
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 \
@@ -122,32 +159,40 @@ async def main():
         "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": pick(1.0),
         "client_cpu_seconds": round(cpu1.user + cpu1.system - cpu0.user - cpu0.system, 3)}))
 
-asyncio.run(main())
+(uvloop.run if uvloop is not None else asyncio.run)(main())
 """
 # A trivial HTTP/1.1 server for the generator's ceiling: argv port. Prints "ready".
 STUB = r"""
 import asyncio, sys
+try:
+    import uvloop
+except ImportError:
+    uvloop = None
 BODY = b'{"uuid": "00000000-0000-0000-0000-000000000000"}'
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
             % (len(BODY), BODY))
 
-async def serve(reader, writer):
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            writer.write(RESPONSE)
+
+class Serve(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport, self.buf = transport, b""
+
+    def data_received(self, data):
+        self.buf += data
+        while (end := self.buf.find(b"\r\n\r\n")) >= 0:
+            head, self.buf = self.buf[:end], self.buf[end + 4:]
+            self.transport.write(RESPONSE)
             if b"connection: close" in head.lower():
-                break
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    writer.close()
+                self.transport.close()
+                return
+
 
 async def main():
-    server = await asyncio.start_server(serve, "127.0.0.1", int(sys.argv[1]))
+    server = await asyncio.get_running_loop().create_server(Serve, "127.0.0.1", int(sys.argv[1]))
     print("ready", flush=True)
     await server.serve_forever()
 
-asyncio.run(main())
+(uvloop.run if uvloop is not None else asyncio.run)(main())
 """
 STUB_PORT = 8089
 
@@ -260,14 +305,21 @@ def vswitchd_pid(info: RuntimeInfo) -> int | None:
 
 def load(inst: instances.Instance, pid: int, path: str, clients: int, seconds: float,
          mode: str = "keepalive", host: str = "169.254.169.254", port: int = 80,
-         datapath_pid: int | None = None) -> dict:
-    """Run the load generator in ``inst``; its figures plus the CPU use (fraction of one
-    core) of ``neutrino up`` (``pid``) and ovs-vswitchd (``datapath_pid``)."""
+         datapath_pid: int | None = None, agent: int | None = None,
+         pin: str | None = None) -> dict:
+    """Run the load generator in ``inst`` (on CPUs ``pin``, taskset(1)'s list, if
+    given); its figures plus the CPU use (fraction of one core) of ``neutrino up``
+    (``pid``: API, controller and the metadata service), the metadata agent's own
+    process (``agent``) and ovs-vswitchd (``datapath_pid``), and the machine's 1-minute
+    load average at the end."""
     cpu0 = cpu_seconds(pid) if pid else 0.0
     dp0 = cpu_seconds(datapath_pid) if datapath_pid else 0.0
-    res = subprocess.run(["ip", "netns", "exec", inst.netns, sys.executable, "-c", LOADGEN,
-                          host, str(port), path, str(clients), str(seconds), mode],
-                         capture_output=True, text=True, timeout=seconds + 60, check=False)
+    agent0 = cpu_seconds(agent) if agent else 0.0
+    argv = ["ip", "netns", "exec", inst.netns, sys.executable, "-c", LOADGEN,
+            host, str(port), path, str(clients), str(seconds), mode]
+    if pin:
+        argv = ["taskset", "-c", pin, *argv]
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if res.returncode != 0:
         raise RuntimeError(f"load generator failed: {res.stderr}")
     out = json.loads(res.stdout)
@@ -275,11 +327,14 @@ def load(inst: instances.Instance, pid: int, path: str, clients: int, seconds: f
     out["client_cpu"] = round(out.pop("client_cpu_seconds") / wall, 2)
     if pid:
         out["server_cpu"] = round((cpu_seconds(pid) - cpu0) / wall, 2)
+    if agent:
+        out["agent_cpu"] = round((cpu_seconds(agent) - agent0) / wall, 2)
     if datapath_pid:
         if not Path(f"/proc/{datapath_pid}").exists():
             raise RuntimeError(f"ovs-vswitchd (pid {datapath_pid}) died during the run: "
                                "see the chassis' ovs-vswitchd.log")
         out["datapath_cpu"] = round((cpu_seconds(datapath_pid) - dp0) / wall, 2)
+    out["loadavg_1m"] = os.getloadavg()[0]
     return {"clients": clients, "mode": mode, **out}
 
 
@@ -296,14 +351,21 @@ def requests_figures(client: httpx.Client, made: Made, info: RuntimeInfo, args) 
     wait_active(client, {inst.port_id}, 30)
     result: dict = {"path": args.path, "runs": []}
     datapath = vswitchd_pid(info)
+    agent = fleet.agent_pid(info.chassis_of(info.chassis_name)) if info.chassis else None
+    if agent is None:
+        raise RuntimeError("no metadata agent process runs for the chassis")
+    if agent == info.pid:
+        raise RuntimeError("the metadata agent runs inside neutrino up, not in its own process")
+    result["agent_pid"], result["server_pid"] = agent, info.pid
     for clients in args.clients:
         log(f"{clients} client(s), keep-alive, {args.seconds} s")
         result["runs"].append(load(inst, info.pid, args.path, clients, args.seconds,
-                                   datapath_pid=datapath))
+                                   datapath_pid=datapath, agent=agent, pin=args.pin))
     if args.new_connections:
         log(f"{args.new_connections} client(s), a connection per request, {args.seconds} s")
         result["runs"].append(load(inst, info.pid, args.path, args.new_connections,
-                                   args.seconds, "close", datapath_pid=datapath))
+                                   args.seconds, "close", datapath_pid=datapath, agent=agent,
+                                   pin=args.pin))
     stub = subprocess.Popen(["ip", "netns", "exec", inst.netns, sys.executable, "-c", STUB,
                              str(STUB_PORT)], stdout=subprocess.PIPE, text=True)
     try:
@@ -311,7 +373,7 @@ def requests_figures(client: httpx.Client, made: Made, info: RuntimeInfo, args) 
             raise RuntimeError("the stub server did not start")
         log(f"generator ceiling: 32 clients against a stub in the namespace, {args.seconds} s")
         result["generator_ceiling"] = load(inst, 0, args.path, 32, args.seconds,
-                                           host="127.0.0.1", port=STUB_PORT)
+                                           host="127.0.0.1", port=STUB_PORT, pin=args.pin)
     finally:
         stub.terminate()
         stub.wait()
@@ -361,6 +423,8 @@ def main() -> int:
                         default=[1, 50, 200])
     parser.add_argument("--new-connections", type=int, default=0, metavar="CLIENTS",
                         help="also CLIENTS clients with a connection per request")
+    parser.add_argument("--pin", metavar="CPUS",
+                        help="run the load generator on these CPUs only (taskset -c CPUS)")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-requests", action="store_true")
     args = parser.parse_args()
