@@ -53,7 +53,7 @@ from neutrino.metadata.auth import (
     ensure_shared_secret,
     signature_ok,
 )
-from neutrino.metadata.loop import new_event_loop
+from neutrino.metadata.loop import freeze_heap, new_event_loop
 from neutrino.metadata.replies import MAX_AGE_HEADER
 from neutrino.metadata.store import InstanceStore
 
@@ -202,6 +202,7 @@ def serve(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         app = create_app(db, settings, secret)
+        freeze_heap()
         web.run_app(app, host=settings.metadata_host, port=settings.metadata_port,
                     access_log=None, print=None, handle_signals=True)
     finally:
