@@ -32,8 +32,8 @@ Figures, printed as one JSON document on stdout (progress on stderr):
    gives the machine's 1-minute load average at its end (``loadavg_1m``): on a
    shared machine, other work takes CPU from every hop of the path.
 2. ``memory``: the resident memory (VmRSS) of the ``neutrino up`` process plus the
-   chassis' metadata agent process, with 1, 50 and 200 networks served: each network gets a /24 subnet
-   and a port, RSS is read (``unbound``), then a lab namespace is plugged in for
+   chassis' metadata agent process, with 1, 50 and 200 networks served: each network
+   gets a /24 subnet and a port, RSS is read (``unbound``), then a lab namespace is plugged in for
    each port (bound to the chassis: the agent makes the network's ``ovnmeta-``
    namespace, veth, OVS port and listening sockets) and RSS is read again once every
    port is ACTIVE (ACTIVE waits for the agent to listen). ``kb_per_network`` is the

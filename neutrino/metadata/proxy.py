@@ -15,9 +15,10 @@ headers (``auth.proxy_headers``), after dropping every copy of them the guest se
 (``replies.MAX_AGE_HEADER``) is kept in a ``replies.ReplyCache`` under the resolved
 caller and port (``device_id`` and project included) and the request as forwarded, and
 repeated to the same caller asking the same thing until the service's own copy would
-expire; the caller is still resolved, and its MAC checked, for every request. Unknown source, or a MAC that is not the port's (a guest
-without port security using another port's address), or no neighbour entry: 404,
-logged with network, address, seen and expected MAC. A guest's token ``PUT`` carrying
+expire; the caller is still resolved, and its MAC checked, for every request.
+Unknown source, or a MAC that is not the port's (a guest without port security using
+another port's address), or no neighbour entry: 404, logged with network, address,
+seen and expected MAC. A guest's token ``PUT`` carrying
 ``X-Forwarded-For``: 403 (AWS's anti-SSRF rule). Service unreachable: 503 with
 ``Retry-After``. Every request is counted by result, with its latency
 (``neutrino_metadata_requests_total{result}``, ``metrics.families``).
