@@ -271,6 +271,8 @@ def up(settings: Settings, progress: Callable[[str], None] = lambda step: None, 
                 if server.should_exit or stop.is_set():
                     return
                 time.sleep(0.01)
+            from neutrino.metadata.loop import freeze_heap
+            freeze_heap()  # started: spare the metadata service and API full GC passes
             info.save(state_dir)
             progress(f"serving the API on {api_url}")
         threading.Thread(target=publish, name="publish-runtime", daemon=True).start()

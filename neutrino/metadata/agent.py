@@ -66,7 +66,7 @@ from neutrino.constants import METADATA_DEVICE_PREFIX
 from neutrino.host import netns as host_netns
 from neutrino.host import ovs as host_ovs
 from neutrino.metadata.index import Binding, PortIndex, binding_from_row
-from neutrino.metadata.loop import new_event_loop
+from neutrino.metadata.loop import freeze_heap, new_event_loop
 from neutrino.metadata.neighbours import NeighbourTable
 from neutrino.metadata.proxy import Listener, MetadataProxy
 from neutrino.metadata.report import ChassisReporter, default_agent_id
@@ -253,8 +253,10 @@ class MetadataAgent:
         return {n for n, s in list(self._served.items()) if s.listeners}
 
     def run_until(self, stop: threading.Event) -> None:
-        """``start``, serve until ``stop`` is set, then ``stop`` (``neutrino metadata-agent``)."""
+        """``start``, serve until ``stop`` is set, then ``stop`` (``neutrino metadata-agent``).
+        What start-up made is exempted from the garbage collector (``loop.freeze_heap``)."""
         self.start()
+        freeze_heap()
         try:
             stop.wait()
         finally:

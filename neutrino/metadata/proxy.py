@@ -11,9 +11,14 @@ send from; an IPv6 link-local address by the MAC alone. The
 request is forwarded over keep-alive connections (``forward.Upstream``) to the
 metadata service (``auth.forward_url``: neutrino's own, or Nova's) with Nova's proxy
 headers (``auth.proxy_headers``), after dropping every copy of them the guest sent
-(:func:`forward_headers`). Unknown source, or a MAC that is not the port's (a guest
-without port security using another port's address), or no neighbour entry: 404,
-logged with network, address, seen and expected MAC. A guest's token ``PUT`` carrying
+(:func:`forward_headers`). An answer the service marks as repeatable
+(``replies.MAX_AGE_HEADER``) is kept in a ``replies.ReplyCache`` under the resolved
+caller and port (``device_id`` and project included) and the request as forwarded, and
+repeated to the same caller asking the same thing until the service's own copy would
+expire; the caller is still resolved, and its MAC checked, for every request.
+Unknown source, or a MAC that is not the port's (a guest without port security using
+another port's address), or no neighbour entry: 404, logged with network, address,
+seen and expected MAC. A guest's token ``PUT`` carrying
 ``X-Forwarded-For``: 403 (AWS's anti-SSRF rule). Service unreachable: 503 with
 ``Retry-After``. Every request is counted by result, with its latency
 (``neutrino_metadata_requests_total{result}``, ``metrics.families``).
@@ -34,8 +39,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from neutrino.metadata.auth import proxy_headers
-from neutrino.metadata.forward import ForwardError, Upstream
+from neutrino.metadata.forward import ForwardError, Reply, Upstream
 from neutrino.metadata.index import Binding, PortIndex
+from neutrino.metadata.replies import MAX_AGE_HEADER, ReplyCache, max_age
 from neutrino.metrics import families as metric_families
 
 LOG = logging.getLogger(__name__)
@@ -51,24 +57,30 @@ PROXY_ONLY = frozenset(h.lower() for h in (
 HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate",
                         "proxy-authorization", "proxy-connection", "te", "trailer",
                         "transfer-encoding", "upgrade", "host", "content-length"))
-_RESPONSE_DROP = HOP_BY_HOP | {"server", "date"}
+_GUEST_DROP = PROXY_ONLY | HOP_BY_HOP
+_RESPONSE_DROP = HOP_BY_HOP | {"server", "date", MAX_AGE_HEADER.lower()}
+_REPEATABLE = frozenset(("GET", "HEAD"))
+
+
+def guest_headers(guest: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The guest's headers worth forwarding, in order: all but hop-by-hop ones and
+    every header only the agent may set (:data:`PROXY_ONLY`, any case, every copy)."""
+    return tuple((k, v) for k, v in guest if k.lower() not in _GUEST_DROP)
 
 
 def forward_headers(guest: Iterable[tuple[str, str]], secret: str, binding: Binding,
                     client_ip: str) -> CIMultiDict[str]:
-    """The headers to forward: the guest's, minus hop-by-hop ones and every header
-    only the agent may set (:data:`PROXY_ONLY`, any case, every copy), plus the
-    signed proxy headers for ``binding``'s device and project with ``client_ip``."""
-    headers: CIMultiDict[str] = CIMultiDict(
-        (k, v) for k, v in guest if k.lower() not in PROXY_ONLY and k.lower() not in HOP_BY_HOP)
+    """The headers to forward: :func:`guest_headers` plus the signed proxy headers
+    for ``binding``'s device and project with ``client_ip``."""
+    headers: CIMultiDict[str] = CIMultiDict(guest_headers(guest))
     headers.update(proxy_headers(secret, binding.device_id, binding.project_id, client_ip))
     return headers
 
 
 def response_headers(upstream: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
     """The service's response headers worth passing to the guest (content type,
-    ``Retry-After``, the IMDSv2 TTL, ``Allow``…): all but hop-by-hop ones, Server and
-    Date (ours are set)."""
+    ``Retry-After``, the IMDSv2 TTL, ``Allow``…): all but hop-by-hop ones, Server,
+    Date (ours are set) and the service's note to the agent (``MAX_AGE_HEADER``)."""
     return CIMultiDict((k, v) for k, v in upstream if k.lower() not in _RESPONSE_DROP)
 
 
@@ -91,15 +103,17 @@ class MetadataProxy:
 
     ``index`` resolves callers; ``forward_url`` is where to forward (no trailing
     slash), ``secret`` the shared secret. :meth:`listen` serves one socket for one
-    network; :meth:`close` ends everything. Runs on one event loop.
+    network; :meth:`close` ends everything. Runs on one event loop. ``replies`` keeps
+    the answers the service marks as repeatable (``cache_replies=False``: none).
     """
 
     def __init__(self, index: PortIndex, forward_url: str, secret: str, *,
-                 timeout: float = 30) -> None:
+                 timeout: float = 30, cache_replies: bool = True) -> None:
         self.index = index
         self.forward_url = forward_url.rstrip("/")
         self.secret = secret
         self._upstream = Upstream(self.forward_url, timeout=timeout)
+        self.replies = ReplyCache(max_entries=4096 if cache_replies else 0)
         self.requests = 0  # counters, for logs and benchmarks
         self.errors = 0
         measured = metric_families.metadata()
@@ -144,21 +158,36 @@ class MetadataProxy:
             return "mac_mismatch", _NOT_FOUND()
         if request.method == "PUT" and "X-Forwarded-For" in request.headers:
             return "refused", _text(403, "403 Forbidden")
-        headers = forward_headers(request.headers.items(), self.secret, binding, client)
+        guest = guest_headers(request.headers.items())
         body = await request.read()
-        try:
-            reply = await self._upstream.request(request.method, request.raw_path,
-                                                 headers.items(), body)
-        except ForwardError as exc:
-            self.errors += 1
-            LOG.warning("metadata service at %s failed for %s %s (port %s): %s",
-                        self.forward_url, request.method, request.path, binding.port_id, exc)
-            return "unavailable", _text(503, "The metadata service is temporarily unavailable.",
-                                        **{"Retry-After": "1"})
+        key = reply = None
+        if request.method in _REPEATABLE and not body:
+            # everything the answer may depend on: the caller as resolved just now
+            # (never a header) and the request exactly as it would be forwarded
+            key = (network_id, client, binding.port_id, binding.device_id,
+                   binding.project_id, request.method, request.raw_path, guest)
+            reply = self.replies.get(key)
+        if reply is None:
+            headers = guest + tuple(proxy_headers(self.secret, binding.device_id,
+                                                  binding.project_id, client).items())
+            try:
+                reply = await self._upstream.request(request.method, request.raw_path,
+                                                     headers, body)
+            except ForwardError as exc:
+                self.errors += 1
+                LOG.warning("metadata service at %s failed for %s %s (port %s): %s",
+                            self.forward_url, request.method, request.path, binding.port_id,
+                            exc)
+                return "unavailable", _text(503, "The metadata service is temporarily "
+                                            "unavailable.", **{"Retry-After": "1"})
+            seconds = max_age(reply.headers)
+            reply = Reply(reply.status, list(response_headers(reply.headers).items()),
+                          reply.body)
+            if key is not None and seconds > 0:
+                self.replies.put(key, reply, seconds)
         result = ("ok" if reply.status < 400 else
                   "client_error" if reply.status < 500 else "server_error")
-        return result, web.Response(status=reply.status, body=reply.body,
-                                    headers=response_headers(reply.headers))
+        return result, web.Response(status=reply.status, body=reply.body, headers=reply.headers)
 
     async def close(self) -> None:
         await self._upstream.close()
@@ -178,4 +207,5 @@ class Listener:
         await self.asyncio_server.wait_closed()
 
 
-__all__ = ["Listener", "MetadataProxy", "Neighbours", "forward_headers", "response_headers"]
+__all__ = ["Listener", "MetadataProxy", "Neighbours", "forward_headers", "guest_headers",
+           "response_headers"]

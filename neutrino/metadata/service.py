@@ -25,6 +25,12 @@ Every request, in this order (reference E.4, metadata-clients §5.3, §6):
 The agent strips guest-supplied copies of the proxy headers; it is also the
 place to refuse a guest's token PUT that carries ``X-Forwarded-For`` (AWS's
 anti-SSRF rule), since every forwarded request carries the agent's own.
+
+A 200 to a ``GET``/``HEAD`` without a token is a function of the forwarded request
+and the cached instance alone: it carries ``replies.MAX_AGE_HEADER`` with the seconds
+left on that cached copy (none when the instance is not cached), so the agent may
+repeat it that long (``metadata.replies``) and never serves older data than the
+service itself would.
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ from neutrino.metadata.auth import (
     ensure_shared_secret,
     signature_ok,
 )
-from neutrino.metadata.loop import new_event_loop
+from neutrino.metadata.loop import freeze_heap, new_event_loop
+from neutrino.metadata.replies import MAX_AGE_HEADER
 from neutrino.metadata.store import InstanceStore
 
 LOG = logging.getLogger(__name__)
@@ -105,10 +112,16 @@ class MetadataHandler:
         if token is not None and not self._tokens.check(token, inst.id):
             return _text(401, "401 Unauthorized")
         if segments and segments[0] == "openstack":
-            return self._openstack(inst, segments[1:])
-        if token is None and self.require_tokens:
+            response = self._openstack(inst, segments[1:])
+        elif token is None and self.require_tokens:
             return _text(401, "401 Unauthorized")
-        return self._ec2(request, inst, segments)
+        else:
+            response = self._ec2(request, inst, segments)
+        if token is None and response.status == 200:
+            fresh = self.store.fresh_for(instance_id)
+            if fresh > 0:
+                response.headers[MAX_AGE_HEADER] = f"{fresh:.3f}"
+        return response
 
     def _put(self, request: web.BaseRequest, inst: content.InstanceData,
              segments: list[str]) -> web.Response:
@@ -189,6 +202,7 @@ def serve(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         app = create_app(db, settings, secret)
+        freeze_heap()
         web.run_app(app, host=settings.metadata_host, port=settings.metadata_port,
                     access_log=None, print=None, handle_signals=True)
     finally:

@@ -127,6 +127,12 @@ class InstanceStore:
         future.set_result(data)
         return data
 
+    def fresh_for(self, instance_id: str) -> float:
+        """Seconds the cached copy of the instance stays in use (0.0 when there is
+        none, or only an expired one kept because reloading failed)."""
+        entry = self._entries.get(instance_id)
+        return max(0.0, entry[0] - time.monotonic()) if entry is not None else 0.0
+
     def forget(self, instance_id: str) -> None:
         """Drop one cached entry (tests, and callers that know it changed)."""
         self._entries.pop(instance_id, None)
