@@ -15,5 +15,5 @@ if [ $# -gt 0 ]; then
 fi
 status=0
 "${PYTEST[@]}" -n "$(nproc)" tests/unit || status=$?
-"${PYTEST[@]}" tests/integration tests/e2e || status=$?
+"${PYTEST[@]}" --durations=25 tests/integration tests/e2e || status=$?
 exit "$status"
