@@ -28,7 +28,6 @@ import json
 import os
 import signal
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -36,22 +35,13 @@ from pathlib import Path
 
 import httpx
 
+from cloud import free_port, log  # bench/cloud.py
+
 from neutrino.lab.controlplane import LabCluster
 from neutrino.lab.deployment import Central
 from neutrino.ovn import idl
 
 CLIENTS = 8
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def leader_pid(lab: LabCluster, timeout: float = 30) -> tuple[str, int]:
