@@ -8,8 +8,8 @@ One module a family, as neutron-lib's ``exceptions/`` package: ``base`` (the typ
 status), ``core`` (networks, subnets, ports, addresses, quotas, provider networks),
 ``segments``, ``l3`` (routers, floating IPs), ``security_groups`` (with port security and
 allowed address pairs), ``rbac``, ``address_scopes`` (with subnet pools), ``agents``
-(with availability zones), ``address_groups``, ``port_bindings``, ``network_logs``,
-``flavors``, ``trunks``, ``qos``. Every name is re-exported here, so callers write
+(with availability zones), ``auto_allocate``, ``address_groups``, ``port_bindings``,
+``network_logs``, ``flavors``, ``trunks``, ``qos``. Every name is re-exported here, so callers write
 ``from neutrino import errors; errors.NetworkNotFound(...)`` and never name the family
 module; a new error goes into its family's module and is re-exported by the star import.
 """
@@ -24,6 +24,7 @@ from neutrino.errors.security_groups import *  # noqa: F401,F403
 from neutrino.errors.rbac import *  # noqa: F401,F403
 from neutrino.errors.address_scopes import *  # noqa: F401,F403
 from neutrino.errors.agents import *  # noqa: F401,F403
+from neutrino.errors.auto_allocate import *  # noqa: F401,F403
 from neutrino.errors.address_groups import *  # noqa: F401,F403
 from neutrino.errors.port_bindings import *  # noqa: F401,F403
 from neutrino.errors.network_logs import *  # noqa: F401,F403
