@@ -1,6 +1,8 @@
-"""What ``bench/scale.py`` and ``bench/soak.py`` share: the running ``neutrino up`` they
-measure (its ``runtime.json``), the resources of its process tree (psutil), the size of
-its database, its NB sync's backlog and the rows of its OVN northbound database.
+"""What the benchmarks share: progress lines on stderr and a free loopback port
+(``bench/idle.py``, ``bench/failover.py``); for ``bench/scale.py`` and ``bench/soak.py``
+the running ``neutrino up`` they measure (its ``runtime.json``), the resources of its
+process tree (psutil), the size of its database, its NB sync's backlog and the rows of
+its OVN northbound database.
 
 Used as a module beside the scripts (``python bench/scale.py`` puts ``bench/`` first on
 ``sys.path``); HTTP conventions are ``bench/api.py``'s (httpx, noauth headers).
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +31,19 @@ NB_TABLES = ("Logical_Switch", "Logical_Switch_Port", "Logical_Router", "Logical
 # every other row above.
 NB_ROOT_TABLES = ("Logical_Switch", "Logical_Router", "Port_Group", "Address_Set",
                   "DHCP_Options", "DNS", "Load_Balancer", "Meter", "BFD")
+
+
+def log(message: str) -> None:
+    """Print one progress line on stderr (stdout carries the figures)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the kernel's pick; another process may take it
+    before the caller binds it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def runtime(state_dir: Path) -> dict:

@@ -28,7 +28,6 @@ import json
 import os
 import signal
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -36,36 +35,25 @@ from pathlib import Path
 
 import httpx
 
+from cloud import free_port, log  # bench/cloud.py
+
 from neutrino.lab.controlplane import LabCluster
+from neutrino.lab.daemons import wait_until
 from neutrino.lab.deployment import Central
 from neutrino.ovn import idl
 
 CLIENTS = 8
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def leader_pid(lab: LabCluster, timeout: float = 30) -> tuple[str, int]:
     """(id, pid) of the leading controller among the lab's running processes (a
     killed leader's report stays "alive" for a few seconds)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def leading() -> tuple[str, int] | None:
         running = {p.pid for p in lab.procs.values() if p.poll() is None}
         health = httpx.get(lab.api_urls[0] + "/healthz", timeout=5).json()
-        for c in health["controllers"]:
-            if c["alive"] and c["role"] == "leader" and c["pid"] in running:
-                return c["id"], c["pid"]
-        time.sleep(0.05)
-    raise TimeoutError("no controller leads")
+        return next(((c["id"], c["pid"]) for c in health["controllers"]
+                     if c["alive"] and c["role"] == "leader" and c["pid"] in running), None)
+    return wait_until(leading, timeout, "a leading controller")
 
 
 def process_name(lab: LabCluster, pid: int) -> str:
@@ -74,14 +62,11 @@ def process_name(lab: LabCluster, pid: int) -> str:
 
 def wait_standby(lab: LabCluster, name: str, timeout: float = 60) -> None:
     """Until the respawned process ``name`` reports as a standby."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def standby() -> bool:
         pid = lab.procs[name].pid
-        if any(c["alive"] and c["pid"] == pid and c["role"] == "standby"
-               for c in httpx.get(lab.api_urls[0] + "/healthz", timeout=5).json()["controllers"]):
-            return
-        time.sleep(0.1)
-    raise TimeoutError("the restarted controller does not report")
+        return any(c["alive"] and c["pid"] == pid and c["role"] == "standby"
+                   for c in httpx.get(lab.api_urls[0] + "/healthz", timeout=5).json()["controllers"])
+    wait_until(standby, timeout, f"the restarted controller {name} to report", interval=0.1)
 
 
 def switch_names(nb) -> set[str]:
@@ -95,11 +80,10 @@ def port_names(nb) -> set[str]:
 
 
 def wait_for(predicate, timeout: float, what: str) -> float:
+    """Seconds until ``predicate`` holds, polled every 5 ms (``lab.daemons.wait_until``);
+    TimeoutError after ``timeout``."""
     started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            raise TimeoutError(what)
-        time.sleep(0.005)
+    wait_until(predicate, timeout, what, interval=0.005)
     return time.monotonic() - started
 
 

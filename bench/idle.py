@@ -48,7 +48,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,20 +62,12 @@ import httpx
 import psutil
 from ovsdbapp.backend.ovs_idl import event as row_event
 
+from cloud import free_port, log  # bench/cloud.py
+
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn import idl
 
 NEUTRINO = Path(sys.executable).with_name("neutrino")
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

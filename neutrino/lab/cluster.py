@@ -58,7 +58,7 @@ from neutrino.lab.daemons import (
     run,
     wait_until,
 )
-from neutrino.lab.deployment import Components
+from neutrino.lab.components import Components
 from neutrino.ovn.cluster import RemoteStatus, cluster_status
 
 DATABASES = {"nb": ("OVN_Northbound", NB_SCHEMA), "sb": ("OVN_Southbound", SB_SCHEMA)}

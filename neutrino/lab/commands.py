@@ -45,15 +45,22 @@ def api_client(info: RuntimeInfo, project: str | None) -> httpx.Client:
     return httpx.Client(base_url=info.api_url + "/v2.0", headers=headers, timeout=30)
 
 
+def _find(client: httpx.Client, path: str, key: str, value: str, what: str) -> dict[str, Any]:
+    """The resource ``value`` names, by id, else the one of that name (as openstacksdk's
+    ``find_*``): ``GET /<path>/<value>``, else ``GET /<path>?name=<value>`` holding
+    exactly one ``<key>``. LabError when none or several have that name."""
+    resp = client.get(f"/{path}/{value}")
+    if resp.status_code == 200:
+        return resp.json()[key]
+    found = _ok(client.get(f"/{path}", params={"name": value})).json()[key + "s"]
+    if len(found) != 1:
+        raise LabError(f"{'no' if not found else len(found)} {what}(s) named {value!r}")
+    return found[0]
+
+
 def find_network(client: httpx.Client, network: str) -> dict[str, Any]:
     """A network by id or name."""
-    resp = client.get(f"/networks/{network}")
-    if resp.status_code == 200:
-        return resp.json()["network"]
-    nets = _ok(client.get("/networks", params={"name": network})).json()["networks"]
-    if len(nets) != 1:
-        raise LabError(f"{'no' if not nets else len(nets)} network(s) named {network!r}")
-    return nets[0]
+    return _find(client, "networks", "network", network, "network")
 
 
 def boot(state_dir: Path, name: str, network: str | None = None,
@@ -146,24 +153,12 @@ def _home_chassis(state_dir: Path, info: RuntimeInfo, name: str | None) -> fleet
 
 def find_subnet(client: httpx.Client, subnet: str) -> dict[str, Any]:
     """A subnet by id or name."""
-    resp = client.get(f"/subnets/{subnet}")
-    if resp.status_code == 200:
-        return resp.json()["subnet"]
-    found = _ok(client.get("/subnets", params={"name": subnet})).json()["subnets"]
-    if len(found) != 1:
-        raise LabError(f"{'no' if not found else len(found)} subnet(s) named {subnet!r}")
-    return found[0]
+    return _find(client, "subnets", "subnet", subnet, "subnet")
 
 
 def find_security_group(client: httpx.Client, group: str) -> dict[str, Any]:
     """One of the caller's security groups, by id or name."""
-    resp = client.get(f"/security-groups/{group}")
-    if resp.status_code == 200:
-        return resp.json()["security_group"]
-    groups = _ok(client.get("/security-groups", params={"name": group})).json()["security_groups"]
-    if len(groups) != 1:
-        raise LabError(f"{'no' if not groups else len(groups)} security group(s) named {group!r}")
-    return groups[0]
+    return _find(client, "security-groups", "security_group", group, "security group")
 
 
 def instance_body(port: dict[str, Any], name: str, user_data: bytes | None,

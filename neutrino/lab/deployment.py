@@ -17,8 +17,10 @@ runs there, so the host's ``/etc/resolv.conf`` is never the one a lab process se
 Unix sockets are reached by path, which works across network namespaces, so ``ovs-vsctl``,
 ``ovn-sbctl`` and ovsdbapp work from the root namespace.
 
-Each process is a ``lab.daemons.Daemon``. Waits poll a condition under a timeout and fail
-with ``DaemonError`` naming the component and its log file.
+Each process is a ``lab.daemons.Daemon``; what Central and Chassis share (state
+directory, environment, start/stop bookkeeping) is ``lab.components.Components``.
+Waits poll a condition under a timeout and fail with ``DaemonError`` naming the
+component and its log file.
 
 Typical use::
 
@@ -33,76 +35,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from neutrino.host.netns import NETNS_ETC
+from neutrino.lab.components import Components, await_daemon, ensure_db
 from neutrino.lab.daemons import (
     NB_SCHEMA, OVS_SCHEMA, SB_SCHEMA, CommandError, ComponentStatus, Daemon, DaemonError,
-    netns_argv, netns_exists, ovsdb_ready, program_path, run, wait_until)
+    netns_argv, netns_exists, ovsdb_ready, program_path, run)
 
 #: BFD timers of the tunnels between gateway chassis and the chassis they serve
 #: (ovn-nb(5) NB_Global ``options:bfd-*``, applied by every ovn-controller to its
 #: tunnel interfaces). OVS' default min_rx of 1000 ms x 3 detects a dead gateway after
 #: 3 s; 200 ms x 3 detects it after 0.6 s, which the lab's failover target needs.
 BFD_OPTIONS = {"bfd-min-rx": "200", "bfd-min-tx": "200", "bfd-mult": "3"}
-
-# sun_path is 108 bytes; keep a margin for the longest file name used below.
-_MAX_STATE_DIR_LEN = 80
-
-
-class Components:
-    """Shared start/stop bookkeeping for :class:`Central` and :class:`Chassis`."""
-
-    state_dir: Path
-    daemons: list[Daemon]
-    started: list[str]
-
-    def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        for var in ("OVS_RUNDIR", "OVS_LOGDIR", "OVS_DBDIR", "OVS_SYSCONFDIR",
-                    "OVN_RUNDIR", "OVN_LOGDIR", "OVN_DBDIR", "OVN_SYSCONFDIR"):
-            env[var] = str(self.state_dir)
-        for var in ("OVN_NB_DB", "OVN_SB_DB", "OVS_DB"):
-            env.pop(var, None)
-        return env
-
-    def _prepare_state_dir(self) -> None:
-        if len(str(self.state_dir.resolve())) > _MAX_STATE_DIR_LEN:
-            raise ValueError(
-                f"state dir {self.state_dir} is longer than {_MAX_STATE_DIR_LEN} characters; "
-                "unix socket paths inside it would exceed the 108-byte limit")
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-
-    def _record_started(self) -> None:
-        (self.state_dir / "started.json").write_text(json.dumps(self.started))
-
-    def _ensure_running(self, daemon: Daemon, timeout: float, started: list[str]) -> None:
-        """Start ``daemon`` unless it runs already; record it at once so stop() finds it."""
-        if daemon.pid() is not None:
-            return
-        if daemon.name not in self.started:
-            self.started.append(daemon.name)
-            self._record_started()
-        daemon.start(timeout)
-        started.append(daemon.name)
-
-    def _stop_daemons(self, started_only: bool, timeout: float) -> list[str]:
-        wanted = set(self.started) if started_only else {d.name for d in self.daemons}
-        stopped = []
-        for daemon in reversed(self.daemons):
-            if daemon.name in wanted and daemon.stop(timeout):
-                stopped.append(daemon.name)
-        self.started = [n for n in self.started if n not in wanted]
-        self._record_started()
-        return stopped
-
-    def status(self) -> list[ComponentStatus]:
-        """One :class:`ComponentStatus` per daemon, in start order."""
-        return [d.status() for d in self.daemons]
-
 
 class Central(Components):
     """NB and SB ovsdb-servers and ovn-northd, in the root namespace, on unix sockets only.
@@ -148,13 +95,13 @@ class Central(Components):
         self._prepare_state_dir()
         nb, sb, northd = self.daemons
         for daemon, (db, schema) in zip((nb, sb), self._databases):
-            _ensure_db(daemon, db, schema)
+            ensure_db(daemon, db, schema)
         started: list[str] = []
         for daemon, connection in ((nb, self.nb_connection), (sb, self.sb_connection)):
             self._ensure_running(daemon, timeout, started)
-            _await(daemon, lambda c=connection: ovsdb_ready(c), timeout, "answer list-dbs")
+            await_daemon(daemon, lambda c=connection: ovsdb_ready(c), timeout, "answer list-dbs")
         self._ensure_running(northd, timeout, started)
-        _await(northd, self._northd_active, timeout, "report status active")
+        await_daemon(northd, self._northd_active, timeout, "report status active")
         self.nbctl("set", "NB_Global", ".",
                    *(f"options:{k}={v}" for k, v in BFD_OPTIONS.items()))
         return started
@@ -258,9 +205,9 @@ class Chassis(Components):
         if self.netns is not None and self._ensure_netns():
             started.append("netns")
         ovsdb, vswitchd, controller = self.daemons
-        _ensure_db(ovsdb, self._conf_db, OVS_SCHEMA)
+        ensure_db(ovsdb, self._conf_db, OVS_SCHEMA)
         self._ensure_running(ovsdb, timeout, started)
-        _await(ovsdb, lambda: ovsdb_ready(self.ovs_connection), timeout, "answer list-dbs")
+        await_daemon(ovsdb, lambda: ovsdb_ready(self.ovs_connection), timeout, "answer list-dbs")
         ids = [f"external_ids:{k}={_ovsdb_str(v)}" for k, v in self.registration().items()]
         try:
             self.vsctl("--no-wait", "init", "--", "set", "Open_vSwitch", ".", *ids)
@@ -269,7 +216,7 @@ class Chassis(Components):
         self._ensure_running(vswitchd, timeout, started)
         self._ensure_bridges(timeout)
         self._ensure_running(controller, timeout, started)
-        _await(controller, self.registered, timeout, f"register chassis {self.name!r} in the SB")
+        await_daemon(controller, self.registered, timeout, f"register chassis {self.name!r} in the SB")
         return started
 
     def stop(self, started_only: bool = True, timeout: float = 10) -> list[str]:
@@ -487,27 +434,6 @@ class OvnDeployment:
             rows += [ComponentStatus(f"{chassis.name}/{s.component}", s.running, s.detail)
                      for s in chassis.status()]
         return rows
-
-
-def _ensure_db(daemon: Daemon, db: Path, schema: Path) -> None:
-    """``ovsdb-tool create`` ``db`` from ``schema`` unless it exists (kept across restarts)."""
-    if db.exists():
-        return
-    try:
-        run([program_path("ovsdb-tool"), "create", str(db), str(schema)])
-    except CommandError as exc:
-        raise DaemonError(daemon.name, f"could not create {db}: {exc}") from None
-
-
-def _await(daemon: Daemon, predicate: Callable[[], object], timeout: float, what: str) -> None:
-    """Wait for ``predicate``; on timeout raise ``DaemonError`` for ``daemon``."""
-    try:
-        wait_until(lambda: daemon.pid() is None or predicate(), timeout, what)
-    except TimeoutError:
-        raise DaemonError(daemon.name, f"did not {what} within {timeout:.0f}s",
-                          daemon.log_file) from None
-    if daemon.pid() is None:
-        raise DaemonError(daemon.name, f"exited before it could {what}", daemon.log_file)
 
 
 def _ovsdb_str(value: str) -> str:

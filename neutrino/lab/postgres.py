@@ -35,7 +35,8 @@ Use::
             server.drop_database("example")
 
 Environment: ``PGSERVER_BINDIR`` (use the PostgreSQL binaries in this directory
-instead of searching), ``PGSERVER_START_TIMEOUT`` (seconds to wait for the server to
+instead of searching: ``lab.postgres_binaries``, which finds them and says whether they
+can run here), ``PGSERVER_START_TIMEOUT`` (seconds to wait for the server to
 accept connections, default 60).
 """
 
@@ -55,6 +56,9 @@ import weakref
 from pathlib import Path
 from urllib.parse import quote
 
+from neutrino.lab.postgres_binaries import (SERVICE_USER, available, clean_env, find_bindir,
+                                            run_as_prefix, runtime_reason)
+
 
 __all__ = [
     "PostgresServer",
@@ -63,11 +67,8 @@ __all__ = [
     "find_bindir",
 ]
 
-DEBIAN_PG_ROOT = Path("/usr/lib/postgresql")
-SERVICE_USER = "postgres"  # the OS user the server runs as when we are root
 SUPERUSER = "postgres"  # the database superuser created by initdb
 HOST = "127.0.0.1"
-REQUIRED_BINARIES = ("initdb", "postgres")
 
 SERVER_SETTINGS = {
     "listen_addresses": HOST,
@@ -92,96 +93,10 @@ class PostgresServerError(RuntimeError):
     """The private PostgreSQL server could not be set up or started."""
 
 
-# --------------------------------------------------------------------------
-# discovery
-
-
-def _version_key(path: Path) -> tuple:
-    return tuple(int(p) if p.isdigit() else -1 for p in re.split(r"[.]", path.name))
-
-
-def find_bindir() -> Path | None:
-    """Return the directory holding ``initdb`` and ``postgres``, or None.
-
-    ``$PGSERVER_BINDIR`` wins; then the highest
-    ``/usr/lib/postgresql/<version>/bin``; then wherever ``initdb`` is on
-    ``$PATH`` (non-Debian layouts).
-    """
-    candidates: list[Path] = []
-    if os.environ.get("PGSERVER_BINDIR"):
-        candidates.append(Path(os.environ["PGSERVER_BINDIR"]))
-    elif DEBIAN_PG_ROOT.is_dir():
-        versions = sorted(
-            (d for d in DEBIAN_PG_ROOT.iterdir() if d.is_dir()),
-            key=_version_key,
-            reverse=True,
-        )
-        candidates.extend(d / "bin" for d in versions)
-    if not os.environ.get("PGSERVER_BINDIR") and (found := shutil.which("initdb")):
-        candidates.append(Path(found).resolve().parent)
-    for bindir in candidates:
-        if all(os.access(bindir / b, os.X_OK) for b in REQUIRED_BINARIES):
-            return bindir
-    return None
-
-
-def _run_as_prefix() -> list[str]:
-    """Command prefix to run a program as the server's OS user."""
-    if os.geteuid() != 0:
-        return []
-    # setpriv execs the program (no intermediate process), so a Popen of
-    # "setpriv ... postgres" has the postmaster's pid.
-    return [
-        shutil.which("setpriv") or "setpriv",
-        f"--reuid={SERVICE_USER}",
-        f"--regid={SERVICE_USER}",
-        "--init-groups",
-        "--",
-    ]
-
-
-def available() -> str | None:
-    """Return None if a private server can be started, else a reason string."""
-    bindir = find_bindir()
-    if bindir is None:
-        where = os.environ.get("PGSERVER_BINDIR") or f"{DEBIAN_PG_ROOT}/<version>/bin"
-        return (
-            f"PostgreSQL server binaries ({', '.join(REQUIRED_BINARIES)}) not found "
-            f"in {where} or on PATH; install the 'postgresql' package "
-            "(see scripts/apt-packages.txt)"
-        )
-    return _runtime_reason()
-
-
-def _runtime_reason() -> str | None:
-    """Why the binaries cannot be run as the right user, or None."""
-    if os.geteuid() == 0:
-        import pwd
-
-        try:
-            pwd.getpwnam(SERVICE_USER)
-        except KeyError:
-            return (
-                f"running as root but there is no '{SERVICE_USER}' system user "
-                "to run PostgreSQL as (initdb refuses to run as root)"
-            )
-        if shutil.which("setpriv") is None:
-            return "running as root but setpriv (util-linux) is not installed"
-    return None
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
-
-
-def _clean_env() -> dict[str, str]:
-    """The environment for PostgreSQL programs: no stray PG* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["LC_ALL"] = "C"
-    env.pop("LANG", None)
-    return env
 
 
 # --------------------------------------------------------------------------
@@ -250,7 +165,7 @@ class PostgresServer:
         """initdb a fresh cluster and start it; block until it accepts connections."""
         if self._proc is not None:
             raise PostgresServerError("server already started")
-        reason = available() if self.bindir is None else _runtime_reason()
+        reason = available() if self.bindir is None else runtime_reason()
         if reason:
             raise PostgresServerError(reason)
         t0 = time.monotonic()
@@ -357,8 +272,8 @@ class PostgresServer:
             shutil.chown(self.tmpdir, SERVICE_USER, SERVICE_USER)
             # The service user must be able to reach the directory.
             check = subprocess.run(
-                [*_run_as_prefix(), "test", "-w", str(self.tmpdir), "-a", "-x", str(self.tmpdir)],
-                env=_clean_env(),
+                [*run_as_prefix(), "test", "-w", str(self.tmpdir), "-a", "-x", str(self.tmpdir)],
+                env=clean_env(),
                 capture_output=True,
             )
             if check.returncode != 0:
@@ -370,7 +285,7 @@ class PostgresServer:
 
     def _initdb(self) -> None:
         cmd = [
-            *_run_as_prefix(),
+            *run_as_prefix(),
             str(self.bindir / "initdb"),
             "--pgdata", str(self.datadir),
             "--username", SUPERUSER,
@@ -380,7 +295,7 @@ class PostgresServer:
             "--no-sync",
         ]
         res = subprocess.run(
-            cmd, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cmd, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, cwd=self.tmpdir,
         )
         if res.returncode != 0:
@@ -411,14 +326,14 @@ class PostgresServer:
         if self._log_file is None:
             self._log_file = open(self.log_path, "ab")
         cmd = [
-            *_run_as_prefix(),
+            *run_as_prefix(),
             str(self.bindir / "postgres"),
             "-D", str(self.datadir),
             "-p", str(self.port),
         ]
         self._proc = subprocess.Popen(
             cmd,
-            env=_clean_env(),
+            env=clean_env(),
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
@@ -510,7 +425,7 @@ def _make_probe(server: PostgresServer):
         res = subprocess.run(
             [str(server.bindir / "pg_isready"), "-h", server.host, "-p",
              str(server.port), "-U", SUPERUSER, "-d", "postgres", "-t", "2"],
-            env=_clean_env(), capture_output=True, text=True,
+            env=clean_env(), capture_output=True, text=True,
         )
         return res.returncode == 0, (res.stdout + res.stderr).strip()
 

@@ -33,6 +33,7 @@ import re
 from typing import Any
 
 from neutrino import errors
+from neutrino.constants import DEVICE_OWNER_ROUTER_PREFIX
 from neutrino.ovn import trace
 from neutrino.ovn.explain_facts import (ExplainRequest, Facts, Plan, load_facts, ovn_port_ids,
                                         plan)
@@ -237,7 +238,8 @@ class _Renderer:
             return
         port_id = pipe.inport if pipe.kind == "ingress" else pipe.outport
         port = self.f.ports.get(port_id, {})
-        if pipe.kind == "ingress" and port.get("device_owner", "").startswith("network:router"):
+        owner = port.get("device_owner", "")
+        if pipe.kind == "ingress" and owner.startswith(DEVICE_OWNER_ROUTER_PREFIX):
             net = port.get("network_id", "")
             self.step("switch", f"network {self.network(net)} carries it on from router "
                       f"{self.router(port.get('device_id', ''))}", network_id=net,
@@ -261,7 +263,7 @@ class _Renderer:
     def counts(self, outport: str) -> bool:
         """Whether an egress to ``outport`` is on the packet's way (not a flood copy)."""
         owner = self.f.ports.get(outport, {}).get("device_owner", "")
-        if outport.startswith("provnet-") or owner.startswith("network:router"):
+        if outport.startswith("provnet-") or owner.startswith(DEVICE_OWNER_ROUTER_PREFIX):
             return True
         if self.p.dest_port_id:
             return outport == self.p.dest_port_id

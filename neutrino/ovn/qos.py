@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neutrino.constants import DEVICE_OWNER_NETWORK_PREFIX
 from neutrino.ovn.rows import switch_name
 
 DEFAULT_PRIORITY = 2002  # OVN_QOS_DEFAULT_RULE_PRIORITY
@@ -142,7 +143,8 @@ def desired_qos(ports: Iterable[Any], switches: Mapping[str, str],
     result, options = {}, {}
     for p in ports:
         policy = policies.get(p.id)
-        if not policy or p.id not in switches or (p.device_owner or "").startswith("network:"):
+        if (not policy or p.id not in switches
+                or (p.device_owner or "").startswith(DEVICE_OWNER_NETWORK_PREFIX)):
             continue
         lsp_options = lsp_qos_options(rules.get(policy, ())) \
             if switches[p.id] in physical else {}

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.constants import DEVICE_OWNER_COMPUTE_PREFIX
 from neutrino.db.models import Network, Port, PortBinding
 from neutrino.notifiers import nova
 from neutrino.services import common, ports, routed_ports, trunk_ports
@@ -41,7 +42,7 @@ from neutrino.services.context import Context
 from neutrino.services.env import Env
 
 ACTIVE, INACTIVE = "ACTIVE", "INACTIVE"
-MULTI_BINDING_OWNERS = ("compute:", "manila:")
+MULTI_BINDING_OWNERS = (DEVICE_OWNER_COMPUTE_PREFIX, "manila:")
 FILTERS = ("host", "vif_type", "vnic_type", "status")  # is_filter in neutron-lib
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.policy import enforce
-from neutrino.db.qos_models import (QosFIPPolicyBinding, QosNetworkPolicyBinding, QosPolicy,
+from neutrino.db.models import (QosFIPPolicyBinding, QosNetworkPolicyBinding, QosPolicy,
                                     QosPolicyDefault, QosPolicyRBAC, QosPortPolicyBinding,
                                     QosRouterGatewayIPPolicyBinding)
 from neutrino.services import common, listing, qos_bindings, qos_rules, shared_access

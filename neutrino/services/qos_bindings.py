@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import FloatingIP, Network, Port, Router
-from neutrino.db.qos_models import (QosFIPPolicyBinding, QosNetworkPolicyBinding,
+from neutrino.db.models import (QosFIPPolicyBinding, QosNetworkPolicyBinding,
                                     QosPortPolicyBinding, QosRouterGatewayIPPolicyBinding)
 from neutrino.services import common
 from neutrino.services.context import Context

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.policy import enforce
-from neutrino.db.qos_models import (QosBandwidthLimitRule, QosDscpMarkingRule,
+from neutrino.db.models import (QosBandwidthLimitRule, QosDscpMarkingRule,
                                     QosMinimumBandwidthRule, QosPacketRateLimitRule)
 from neutrino.services import common
 from neutrino.services.context import Context

@@ -43,7 +43,7 @@ from neutrino import errors, policy
 from neutrino.db.models import (AddressGroup, AddressGroupRBAC, AddressScope, AddressScopeRBAC,
                                 FloatingIP, Network, NetworkRBAC, Port, Router, SecurityGroup,
                                 SecurityGroupRBAC)
-from neutrino.db.qos_models import QosPolicy, QosPolicyRBAC
+from neutrino.db.models import QosPolicy, QosPolicyRBAC
 from neutrino.services import address_groups, address_scopes, common, listing
 from neutrino.services import qos, security_group_access
 from neutrino.services.context import Context

@@ -58,7 +58,7 @@ def allocate_deferred(env: Env, port_id: str) -> bool:
         return False
     try:
         return env.db.run(run)
-    except (segments.HostNotConnectedToAnySegment,
+    except (errors.HostNotConnectedToAnySegment,
             errors.IpAddressGenerationFailure) as exc:
         LOG.warning("port %s keeps no address: %s", port_id, exc.message)
         return False
@@ -103,7 +103,7 @@ def allocate_on_host(session: Session, net: Network, port: Any, subnets: list[An
     reach = segments.reachable_segments(session, net.id, host)
     usable = [s for s in subnets if s.segment_id in reach]
     if not usable:
-        raise segments.HostNotConnectedToAnySegment(host, net.id)
+        raise errors.HostNotConnectedToAnySegment(host, net.id)
     order = usable
     if settings is not None and subnet_scheduler.applies(port.device_owner):
         order = [s for group in subnet_scheduler.order_groups(
@@ -129,4 +129,4 @@ def check_host_fits(session: Session, net: Network, port_id: str, host: str,
         return
     reach = segments.reachable_segments(session, net.id, host)
     if any(s.segment_id not in reach for s in held):
-        raise segments.HostNotCompatibleWithFixedIps(host, port_id)
+        raise errors.HostNotCompatibleWithFixedIps(host, port_id)

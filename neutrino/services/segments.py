@@ -21,8 +21,8 @@ Every flat/vlan segment is a localnet port of the network's one logical switch,
 with its tag (reference D.1, B.7); a chassis uses one of them per switch (OVN's
 rule, see ovn-nb(5) "localnet"), so each host must reach one segment of a network.
 
-Errors are Neutron's (``neutron/services/segments/exceptions.py``, neutron-lib); they
-live here until ``neutrino/errors.py`` takes them.
+Errors are Neutron's (``neutron/services/segments/exceptions.py``, neutron-lib), in
+``neutrino/errors/segments.py``.
 """
 
 from __future__ import annotations
@@ -51,64 +51,6 @@ OVERLAY = {"provider:network_type": GENEVE, "provider:physical_network": None,
 SEGMENTS = "segments"  # multi-provider: the network attribute listing several segments
 
 
-# --- errors (Neutron's names, messages and statuses) -----------------------------
-
-class NoNetworkAvailable(errors.Conflict):
-    """No VLAN or VNI left to allocate. Neutron answers 503 (ResourceExhausted);
-    neutrino answers 409 and says which ranges are exhausted."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__("Unable to create the network. No tenant network is available for "
-                         f"allocation: {detail}.")
-
-
-class SegmentNotFound(errors.NotFound):
-    def __init__(self, segment_id: str) -> None:
-        super().__init__(f"Segment {segment_id} could not be found.")
-
-
-class SegmentInUse(errors.Conflict):
-    def __init__(self, segment_id: str, reason: str) -> None:
-        super().__init__(f"Segment '{segment_id}' cannot be deleted: {reason}.")
-
-
-class SegmentsSetInConjunctionWithProviders(errors.BadRequest):
-    def __init__(self) -> None:
-        super().__init__("Segments and provider values cannot both be set.")
-
-
-class SegmentsContainDuplicateEntry(errors.BadRequest):
-    def __init__(self) -> None:
-        super().__init__("Duplicate segment entry in request.")
-
-
-class SubnetsNotAllAssociatedWithSegments(errors.BadRequest):
-    def __init__(self, network_id: str) -> None:
-        super().__init__(f"All of the subnets on network '{network_id}' must either all be "
-                         "associated with segments or all not associated with any segment.")
-
-
-class NetworkIdsDontMatch(errors.BadRequest):
-    def __init__(self, subnet_network: str, segment_id: str) -> None:
-        super().__init__(f"The subnet's network id, '{subnet_network}', doesn't match the "
-                         f"network_id of segment '{segment_id}'")
-
-
-class HostNotConnectedToAnySegment(errors.Conflict):
-    def __init__(self, host: str, network_id: str) -> None:
-        super().__init__(f"Host {host} is not connected to any segments on routed provider "
-                         f"network '{network_id}'.  It should be connected to one.")
-
-
-
-
-class HostNotCompatibleWithFixedIps(errors.Conflict):
-    def __init__(self, host: str, port_id: str) -> None:
-        super().__init__(f"Host {host} is not connected to a segment where the existing "
-                         f"fixed_ips on port {port_id} will function given the routed "
-                         "network topology.")
-
-
 # --- segments of a new network ------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -133,7 +75,7 @@ def specs_of(data: dict[str, Any]) -> list[SegmentSpec]:
     (400) and InvalidInput when a segment lacks its network type."""
     multi = data.get(SEGMENTS) or []
     if multi and any(data.get(k) is not None for k in PROVIDER_KEYS):
-        raise SegmentsSetInConjunctionWithProviders()
+        raise errors.SegmentsSetInConjunctionWithProviders()
     raw = multi or ([{k: data.get(k) for k in PROVIDER_KEYS}]
                     if any(data.get(k) is not None for k in PROVIDER_KEYS) else [])
     specs = []
@@ -144,7 +86,7 @@ def specs_of(data: dict[str, Any]) -> list[SegmentSpec]:
                                  item.get("provider_physical_network") or None,
                                  item.get("provider_segmentation_id")))
     if len(set(specs)) != len(specs):
-        raise SegmentsContainDuplicateEntry()
+        raise errors.SegmentsContainDuplicateEntry()
     return specs
 
 
@@ -273,8 +215,8 @@ def _vlan(session: Session, env: Env, network_id: str, physnet: str | None,
         if found is not None:
             return name, found
     where = ", ".join(f"{n} {_show(s)}" for n, s in candidates if s)
-    raise NoNetworkAvailable(f"no free VLAN in the segment ranges of project {project} or the "
-                             f"shared ones ({where or 'no ranges'})")
+    raise errors.NoNetworkAvailable(f"no free VLAN in the segment ranges of project {project} "
+                                    f"or the shared ones ({where or 'no ranges'})")
 
 
 def _show(spans: Iterable[tuple[int, int]]) -> str:
@@ -305,8 +247,8 @@ def _pick_vni(session: Session, env: Env, project: str | None) -> int | None:
             return found
     if not own and not shared:
         return None
-    raise NoNetworkAvailable(f"every VNI of the segment ranges {_show(own + shared)} of "
-                             f"project {project} and the shared ones is in use")
+    raise errors.NoNetworkAvailable(f"every VNI of the segment ranges {_show(own + shared)} of "
+                                    f"project {project} and the shared ones is in use")
 
 
 def _free_vni(session: Session, spans: list[tuple[int, int]]) -> int | None:
@@ -381,7 +323,7 @@ SPEC = listing.ResourceSpec(
     sort_keys={k: getattr(NetworkSegment, k) for k in (
         "id", "network_id", "name", "network_type", "physical_network", "segmentation_id",
         "created_at", "updated_at", "revision_number")},
-    not_found=SegmentNotFound,
+    not_found=errors.SegmentNotFound,
 )
 ATTRIBUTES = ("id", "network_id", "name", "description", "network_type", "physical_network",
               "segmentation_id", "revision_number", "created_at", "updated_at")
@@ -409,7 +351,8 @@ def create_segments(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             seg = add_segment(session, env, net.id, spec, index=index, name=data.get("name"),
                               description=data.get("description", ""))
             if seg is None:  # geneve without VNI while vni_ranges is empty
-                raise NoNetworkAvailable("vni_ranges is empty: give provider:segmentation_id")
+                raise errors.NoNetworkAvailable(
+                    "vni_ranges is empty: give provider:segmentation_id")
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
             rows.append(seg)
@@ -457,7 +400,7 @@ def delete_segment(env: Env, ctx: Context, segment_id: str, if_match: int | None
         common.check_if_match(seg, if_match)
         used = list(session.scalars(select(Subnet.id).where(Subnet.segment_id == seg.id)))
         if used:
-            raise SegmentInUse(seg.id, "The segment is still associated with subnet(s) "
+            raise errors.SegmentInUse(seg.id, "The segment is still associated with subnet(s) "
                                + ", ".join(sorted(used)))
         net = session.get(Network, seg.network_id)
         session.delete(seg)
@@ -476,7 +419,7 @@ def _find(session: Session, ctx: Context, segment_id: str) -> NetworkSegment:
     """The segment; SegmentNotFound when absent or the caller is not admin."""
     seg = session.get(NetworkSegment, segment_id)
     if seg is None or not ctx.is_admin:
-        raise SegmentNotFound(segment_id)
+        raise errors.SegmentNotFound(segment_id)
     return seg
 
 
@@ -491,13 +434,13 @@ def check_subnet_segment(session: Session, network_id: str, segment_id: str | No
         owner = session.scalar(select(NetworkSegment.network_id)
                                .where(NetworkSegment.id == segment_id))
         if owner is None:
-            raise SegmentNotFound(segment_id)
+            raise errors.SegmentNotFound(segment_id)
         if owner != network_id:
-            raise NetworkIdsDontMatch(network_id, segment_id)
+            raise errors.NetworkIdsDontMatch(network_id, segment_id)
     existing = {s for s in session.scalars(select(Subnet.segment_id)
                                            .where(Subnet.network_id == network_id))}
     if existing and (None in existing) != (segment_id is None):
-        raise SubnetsNotAllAssociatedWithSegments(network_id)
+        raise errors.SubnetsNotAllAssociatedWithSegments(network_id)
 
 
 def reachable_segments(session: Session, network_id: str, host: str) -> set[str]:

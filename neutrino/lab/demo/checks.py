@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from neutrino.constants import DEVICE_OWNER_DISTRIBUTED
+from neutrino.constants import DEVICE_OWNER_DISTRIBUTED, DEVICE_OWNER_ROUTER_GW
 from neutrino.config import Settings
 from neutrino.lab import commands, external, failover, instances, runtime, underlay, vlans
 from neutrino.lab.capture import Capture
@@ -235,7 +235,7 @@ def check_gateway_failover(settings: Settings, world: World, project: str, name:
         return Check(title, False, "one gateway chassis", "nothing to fail over to")
     with commands.api_client(info, None) as admin:
         [gw] = ok(admin.get("/ports", params={"device_id": world.routers[project]["id"],
-                                              "device_owner": "network:router_gateway"})
+                                              "device_owner": DEVICE_OWNER_ROUTER_GW})
                   ).json()["ports"]
         fip = ok(admin.get(f"/floatingips/{world.fips[project]['id']}")).json()["floatingip"]
     active = failover.active_gateway(info.sb_connection, gw["id"])

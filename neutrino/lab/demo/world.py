@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from neutrino.constants import DEVICE_OWNER_NETWORK_PREFIX
 from neutrino.lab import commands
 from neutrino.lab.demo.api import ok
 from neutrino.lab.demo.scenario import (
@@ -141,7 +142,7 @@ def _segmented_network(admin: httpx.Client, physnet: str) -> dict[str, Any]:
             if old.get("provider:segmentation_id") == vlan:
                 for port in ok(admin.get("/ports", params={"network_id": old["id"]})
                                ).json()["ports"]:
-                    if not port["device_owner"].startswith("network:"):
+                    if not port["device_owner"].startswith(DEVICE_OWNER_NETWORK_PREFIX):
                         ok(admin.delete(f"/ports/{port['id']}"))
                 ok(admin.delete(f"/networks/{old['id']}"))
     wanted = [("vlan", physnet, vlan) for vlan in SEGMENTED_VLANS]

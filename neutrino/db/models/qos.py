@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neutrino.db.base import Base
-from neutrino.db.models import RBACEntry, StandardAttrs
+from neutrino.db.models.common import RBACEntry, StandardAttrs
 
 
 class QosPolicy(StandardAttrs, Base):
