@@ -9,5 +9,4 @@ class AutoAllocationFailure(Conflict):
     """Neutron's ``AutoAllocationFailure`` (409, ``neutron/services/auto_allocate/
     exceptions.py``): no network can be had; ``reason`` says why."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"Deployment error: {reason}.")
+    template = "Deployment error: {reason}."

@@ -8,27 +8,22 @@ from neutrino.errors.base import Conflict, NotFound
 class PortBound(Conflict):
     """A bound port's MAC cannot change (Neutron's ``_check_mac_update_allowed``)."""
 
-    def __init__(self, port_id: str, vif_type: str, old_mac: str, new_mac: str) -> None:
-        super().__init__(f"Unable to complete operation on port {port_id}, port is already "
-                         f"bound, port type: {vif_type}, old_mac {old_mac}, new_mac {new_mac}.")
+    template = ("Unable to complete operation on port {port_id}, port is already bound, port "
+                "type: {vif_type}, old_mac {old_mac}, new_mac {new_mac}.")
 
 
 class PortBoundNUMAAffinityPolicy(Conflict):
-    def __init__(self, port_id: str, host_id: str, policy: str | None) -> None:
-        super().__init__(f"Unable to complete operation on port {port_id}, port is already "
-                         f"bound to host {host_id}, numa_affinity_policy value given {policy}.")
+    template = ("Unable to complete operation on port {port_id}, port is already bound to host "
+                "{host_id}, numa_affinity_policy value given {policy}.")
 
 
 class PortBindingNotFound(NotFound):
-    def __init__(self, port_id: str, host: str) -> None:
-        super().__init__(f"Binding for port {port_id} for host {host} could not be found.")
+    template = "Binding for port {port_id} for host {host} could not be found."
 
 
 class PortBindingAlreadyActive(Conflict):
-    def __init__(self, port_id: str, host: str) -> None:
-        super().__init__(f"Binding for port {port_id} on host {host} is already active.")
+    template = "Binding for port {port_id} on host {host} is already active."
 
 
 class PortBindingAlreadyExists(Conflict):
-    def __init__(self, port_id: str, host: str) -> None:
-        super().__init__(f"Binding for port {port_id} on host {host} already exists.")
+    template = "Binding for port {port_id} on host {host} already exists."

@@ -6,22 +6,20 @@ from neutrino.errors.base import Conflict, InvalidInput, NotFound
 
 
 class RbacPolicyNotFound(NotFound):
-    def __init__(self, policy_id: str, object_type: str = "unknown") -> None:
-        super().__init__(f"RBAC policy of type {object_type} with ID {policy_id} not found")
+    template = "RBAC policy of type {object_type} with ID {policy_id} not found"
+    params = ("policy_id", "object_type")
+    defaults = {"object_type": "unknown"}
 
 
 class RbacPolicyInUse(Conflict):
-    def __init__(self, object_id: str, details: str) -> None:
-        super().__init__(f"RBAC policy on object {object_id} cannot be removed because other "
-                         f"objects depend on it.\nDetails: {details}")
+    template = ("RBAC policy on object {object_id} cannot be removed because other objects "
+                "depend on it.\nDetails: {details}")
 
 
 class DuplicateRbacPolicy(Conflict):
-    def __init__(self) -> None:
-        super().__init__("An RBAC policy already exists with those values.")
+    template = "An RBAC policy already exists with those values."
 
 
 class InvalidActionForType(InvalidInput):
-    def __init__(self, action: str, object_type: str, valid_actions: tuple[str, ...]) -> None:
-        super().__init__(f"Invalid action '{action}' for object type '{object_type}'. "
-                         f"Valid actions: {valid_actions}")
+    template = ("Invalid action '{action}' for object type '{object_type}'. Valid actions: "
+                "{valid_actions}")
