@@ -25,8 +25,11 @@ from neutrino.api.schemas.segments import SegmentCreate, SegmentUpdate
 from neutrino.api.schemas.security_groups import (SecurityGroupCreate, SecurityGroupRuleCreate,
                                                   SecurityGroupRuleUpdate, SecurityGroupUpdate)
 from neutrino.api.schemas.subnets import SubnetCreate, SubnetUpdate
-from neutrino.services import (floatingips, networks, ports, routers, security_groups, segments,
-                               subnets)
+from neutrino.api.wire import views
+from neutrino.api.wire.declare import Resource
+from neutrino.api.wire.ports import PORT
+from neutrino.services import (floatingips, networks, port_reads, ports, routers,
+                               security_groups, segments, subnets)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class Collection:
     update: Callable[..., dict[str, Any]]
     delete: Callable[..., None]
     path: str | None = None
+    # The wire-format declaration (``api/wire``) and the service's row functions: list
+    # and show are rendered from domain rows by it; without, the service's dicts are.
+    wire: Resource | None = None
+    list_rows: views.ListRows | None = None
+    get_rows: views.GetRows | None = None
 
 
 COLLECTIONS = [
@@ -55,7 +63,8 @@ COLLECTIONS = [
                subnets.get_subnet, subnets.list_subnets, subnets.update_subnet,
                subnets.delete_subnet),
     Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, ports.get_port,
-               ports.list_ports, ports.update_port, ports.delete_port),
+               ports.list_ports, ports.update_port, ports.delete_port, wire=PORT,
+               list_rows=port_reads.list_port_rows, get_rows=port_reads.get_port_rows),
     Collection("routers", "router", RouterCreate, RouterUpdate, routers.create_routers,
                routers.get_router, routers.list_routers, routers.update_router,
                routers.delete_router),
@@ -88,17 +97,24 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 
     async def list_(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         q = query.parse_list_query(request, env.settings.pagination_max_limit)
-        items = await call(env, c.list, ctx, q)
-        result: dict[str, Any] = {c.plural: query.only_fields(items, q.fields)}
-        links = query.page_links(request, c.plural, q, items)
+        if c.wire is not None:
+            items, ids = await call(env, views.list_items, ctx, c.wire, c.list_rows, q)
+        else:
+            items = query.only_fields(await call(env, c.list, ctx, q), q.fields)
+            ids = [item["id"] for item in items] if q.limit else []
+        result: dict[str, Any] = {c.plural: items}
+        links = query.page_links(request, c.plural, q, ids)
         if links:
             result[f"{c.plural}_links"] = links
         return JSONResponse(result)
 
     async def show(item_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         fields = [f for f in request.query_params.getlist("fields") if f] or None
-        item = await call(env, c.get, ctx, item_id, fields)
-        return JSONResponse({c.singular: query.only_fields([item], fields)[0]})
+        if c.wire is not None:
+            item = await call(env, views.show_item, ctx, c.wire, c.get_rows, item_id, fields)
+        else:
+            item = query.only_fields([await call(env, c.get, ctx, item_id, fields)], fields)[0]
+        return JSONResponse({c.singular: item})
 
     async def update(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,
                      if_match: IfMatchDep) -> JSONResponse:
