@@ -27,16 +27,14 @@ ROLES = {EVERYONE: ("admin", "service", "user"), ADMIN_OR_SERVICE: ("admin", "se
 ABSENT: Any = object()  # a computed value meaning "this item has no such key"
 
 
-@dataclass
-class Related:
-    """What computed attributes read beside their row: ``data[load][resource id]``
-    (each load one service query for all rows) and the settings (``config.Settings``)."""
+class Related(dict):
+    """What computed attributes read beside their row: ``related[load][key]`` (each
+    load one service query for all rows, keyed by resource id unless the load says
+    otherwise; every planned load is present) and ``settings`` (``config.Settings``)."""
 
-    data: dict[str, dict[str, Any]]
-    settings: Any = None
-
-    def get(self, load: str, key: str, default: Any = None) -> Any:
-        return self.data.get(load, {}).get(key, default)
+    def __init__(self, data: dict[str, dict[str, Any]], settings: Any = None) -> None:
+        super().__init__(data)
+        self.settings = settings
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,8 @@ class Attribute:
 
     ``name``: the API key (``binding:host_id``). ``column``: the domain row's column
     holding the value as shown (``None`` for a computed one). ``value(row, related)``:
-    computes it (may return ``ABSENT``); ``needs`` the further columns it reads;
+    computes it from the row (a dict of the planned columns) and ``Related`` (may
+    return ``ABSENT``); ``needs`` the further columns it reads;
     ``load`` the related query it reads (a name the service knows). ``type``: the
     neutron-lib validator's kind (``uuid``, ``string``, ``boolean``, ``integer``,
     ``mac_address``, ``list``, ``dict``, ``datetime``...); ``default``: the value a new
@@ -127,15 +126,17 @@ class Resource:
 
     def render(self, plan: Plan, rows: Iterable[Any], related: Related) -> list[dict[str, Any]]:
         """API dicts of ``rows`` (sequences of ``plan.columns``' values, as the
-        service's ``Rows`` holds them; computed attributes read them by column name)."""
-        plain, computed = plan.plain, plan.computed
+        service's ``Rows`` holds them; computed attributes get each as a dict)."""
+        plain, computed, columns = plan.plain, plan.computed, plan.columns
         result = []
         for row in rows:
             d = {name: row[i] for name, i in plain}
-            for a in computed:
-                value = a.value(row, related)  # type: ignore[misc]
-                if value is not ABSENT:
-                    d[a.name] = value
+            if computed:
+                r = dict(zip(columns, row))
+                for a in computed:
+                    value = a.value(r, related)  # type: ignore[misc]
+                    if value is not ABSENT:
+                        d[a.name] = value
             result.append(d)
         return result
 
@@ -171,6 +172,6 @@ def standard(*, tags: bool = True) -> tuple[Attribute, ...]:
         Attribute("revision_number", "integer", "revision_number", filter=True, sort=True),
     )
     if tags:
-        attrs += (Attribute("tags", "list", value=lambda row, rel: rel.get("tags", row.id, []),
+        attrs += (Attribute("tags", "list", value=lambda row, rel: rel["tags"].get(row["id"], []),
                             load="tags", default=[]),)
     return attrs

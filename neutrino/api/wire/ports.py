@@ -21,25 +21,25 @@ from neutrino.services.ports import VIF_DETAILS
 
 
 def _fixed_ips(row: Any, rel: Related) -> list[dict[str, str]]:
-    return [{"subnet_id": s, "ip_address": ip} for s, ip in rel.get("fixed_ips", row.id, ())]
+    return [{"subnet_id": s, "ip_address": ip} for s, ip in rel["fixed_ips"].get(row["id"], ())]
 
 
 def _dns_assignment(row: Any, rel: Related) -> list[dict[str, str]]:
-    return dns.dns_assignment(row.dns_name, [ip for _, ip in rel.get("fixed_ips", row.id, ())],
+    return dns.dns_assignment(row["dns_name"], [ip for _, ip in rel["fixed_ips"].get(row["id"], ())],
                               rel.settings)
 
 
 def _profile(row: Any, rel: Related) -> dict[str, Any]:
     """``binding:profile``, with ``trusted`` once set (Neutron's ``_extend_port_dict``,
     what Nova reads for SR-IOV VFs)."""
-    if row.trusted is None:
-        return row.binding_profile
-    return {**(row.binding_profile or {}), "trusted": row.trusted}
+    if row["trusted"] is None:
+        return row["binding_profile"]
+    return {**(row["binding_profile"] or {}), "trusted": row["trusted"]}
 
 
 def _vif_details(row: Any, rel: Related) -> dict[str, Any]:
     # OVN binds every port whose host is a chassis (reference D.3, zed vif_details).
-    return dict(VIF_DETAILS) if row.binding_host_id else {}
+    return dict(VIF_DETAILS) if row["binding_host_id"] else {}
 
 
 PORT = Resource("port", "ports", standard() + (
@@ -59,12 +59,12 @@ PORT = Resource("port", "ports", standard() + (
     Attribute("binding:profile", "dict", value=_profile, needs=("binding_profile", "trusted"),
               default={}, read=ADMIN_OR_SERVICE),
     Attribute("binding:vif_type", "string", needs=("binding_host_id",), read=ADMIN_OR_SERVICE,
-              value=lambda row, rel: "ovs" if row.binding_host_id else "unbound"),
+              value=lambda row, rel: "ovs" if row["binding_host_id"] else "unbound"),
     Attribute("binding:vif_details", "dict", value=_vif_details, needs=("binding_host_id",),
               read=ADMIN_OR_SERVICE),
     Attribute("port_security_enabled", "boolean", "port_security_enabled", filter=True),
     Attribute("security_groups", "list", load="security_groups", filter=True,
-              value=lambda row, rel: rel.get("security_groups", row.id, [])),
+              value=lambda row, rel: rel["security_groups"].get(row["id"], [])),
     Attribute("allowed_address_pairs", "list", "allowed_address_pairs", default=[]),
     Attribute("dns_name", "string", "dns_name", default=""),
     Attribute("dns_domain", "string", "dns_domain", default=""),
@@ -76,10 +76,10 @@ PORT = Resource("port", "ports", standard() + (
     Attribute("numa_affinity_policy", "string", "numa_affinity_policy"),
     Attribute("propagate_uplink_status", "boolean", "propagate_uplink_status", default=True),
     Attribute("qos_policy_id", "uuid", load="qos", needs=("network_id",),
-              value=lambda row, rel: rel.get("qos", row.id)),
+              value=lambda row, rel: rel["qos"].get(row["id"])),
     Attribute("qos_network_policy_id", "uuid", load="qos", needs=("network_id",),
-              value=lambda row, rel: rel.get("qos_network", row.network_id)),
+              value=lambda row, rel: rel["qos_network"].get(row["network_id"])),
     # extension trunk-details: trunk parents only
     Attribute("trunk_details", "dict", load="trunk_details", named_in_requests=False,
-              value=lambda row, rel: rel.get("trunk_details", row.id, ABSENT)),
+              value=lambda row, rel: rel["trunk_details"].get(row["id"], ABSENT)),
 ))
