@@ -27,9 +27,10 @@ from neutrino.api.schemas.security_groups import (SecurityGroupCreate, SecurityG
 from neutrino.api.schemas.subnets import SubnetCreate, SubnetUpdate
 from neutrino.api.wire import views
 from neutrino.api.wire.declare import Resource
+from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
-from neutrino.services import (floatingips, networks, port_reads, ports, routers,
-                               security_groups, segments, subnets)
+from neutrino.services import (floatingips, network_reads, networks, port_reads, ports,
+                               routers, security_groups, segments, subnets)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Collection:
 COLLECTIONS = [
     Collection("networks", "network", NetworkCreate, NetworkUpdate, networks.create_networks,
                networks.get_network, networks.list_networks, networks.update_network,
-               networks.delete_network),
+               networks.delete_network, wire=NETWORK, list_rows=network_reads.list_network_rows,
+               get_rows=network_reads.get_network_rows),
     Collection("subnets", "subnet", SubnetCreate, SubnetUpdate, subnets.create_subnets,
                subnets.get_subnet, subnets.list_subnets, subnets.update_subnet,
                subnets.delete_subnet),
