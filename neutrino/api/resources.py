@@ -29,8 +29,9 @@ from neutrino.api.wire import views
 from neutrino.api.wire.declare import Resource
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (floatingips, network_reads, networks, port_reads, ports,
-                               routers, security_groups, segments, subnets)
+                               routers, security_groups, segments, subnet_reads, subnets)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ COLLECTIONS = [
                get_rows=network_reads.get_network_rows),
     Collection("subnets", "subnet", SubnetCreate, SubnetUpdate, subnets.create_subnets,
                subnets.get_subnet, subnets.list_subnets, subnets.update_subnet,
-               subnets.delete_subnet),
+               subnets.delete_subnet, wire=SUBNET, list_rows=subnet_reads.list_subnet_rows,
+               get_rows=subnet_reads.get_subnet_rows),
     Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, ports.get_port,
                ports.list_ports, ports.update_port, ports.delete_port, wire=PORT,
                list_rows=port_reads.list_port_rows, get_rows=port_reads.get_port_rows),

@@ -1,0 +1,85 @@
+"""The wire declarations (``api/wire``): list and show rendered from domain rows by a
+resource's declaration answer exactly what the services' dicts (create/update's
+answers) hold, for every kind of caller and with ``fields=``; and the declarations
+agree with the request schemas and the list specs."""
+
+from __future__ import annotations
+
+import pytest
+
+from neutrino.api.schemas.networks import NetworkUpdate
+from neutrino.api.schemas.ports import PortUpdate
+from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.wire.networks import NETWORK
+from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.subnets import SUBNET
+from neutrino.services import networks, ports, subnets
+from neutrino.services import listing
+from neutrino.services.context import Context
+
+ADMIN = {"project": "p1", "admin": True}
+USER = {"project": "p1"}
+NOVA = {"headers": {"X-Project-Id": "nova", "X-Roles": "service"}, "project": None}
+CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
+            "user": Context("p1", frozenset({"member", "reader"})),
+            "service": Context("nova", frozenset({"service"}))}
+
+
+@pytest.mark.parametrize("resource,service,schema", [
+    (PORT, ports.SPEC, PortUpdate), (NETWORK, networks.SPEC, NetworkUpdate),
+    (SUBNET, subnets._caller_spec(CONTEXTS["user"]), SubnetUpdate)])
+def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
+    assert schema.ATTRIBUTES == resource.names
+    assert resource.filters == set(service.filters) - {"changed_since"}
+    assert resource.sort_keys == set(service.sort_keys)
+
+
+@pytest.fixture
+def cloud(api):
+    net = api.network(**{"provider:network_type": "vlan", "provider:physical_network": "physnet1",
+                         "provider:segmentation_id": 42})
+    sub = api.subnet(net["id"], "10.0.0.0/24")
+    api.subnet(net["id"], "fd00::/64")
+    port = api.post("/v2.0/ports", {"port": {
+        "network_id": net["id"], "trusted": True, "binding:host_id": "h1", "tags": ["b", "a"],
+        "binding:profile": {"k": "v"}, "dns_name": "", "allowed_address_pairs": [
+            {"ip_address": "10.0.0.99"}]}}, **ADMIN, expect=201).json()["port"]
+    plain = api.port(net["id"], fixed_ips=[{"subnet_id": sub["id"]}])
+    return net, [port, plain]
+
+
+def _call(api, who, path):
+    kw = {"admin": True} if who == "admin" else NOVA if who == "service" else {}
+    return api.get(path, expect=200, **{"project": "p1", **kw}).json()
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_ports_and_networks_render_as_the_services_dicts(api, cloud, who):
+    net, made = cloud
+    ctx = CONTEXTS[who]
+    for port in made:
+        expected = ports.get_port(api.env, ctx, port["id"])
+        assert _call(api, who, f"/v2.0/ports/{port['id']}")["port"] == expected
+        listed = _call(api, who, f"/v2.0/ports?id={port['id']}")["ports"]
+        assert listed == [expected]
+    if who != "service":  # the service role sees no other project's network
+        expected = networks.get_network(api.env, ctx, net["id"])
+        assert _call(api, who, f"/v2.0/networks/{net['id']}")["network"] == expected
+        assert _call(api, who, f"/v2.0/networks?id={net['id']}")["networks"] == [expected]
+        for sub in subnets.list_subnets(api.env, ctx, listing.ListQuery()):
+            assert _call(api, who, f"/v2.0/subnets/{sub['id']}")["subnet"] == sub
+            assert _call(api, who, f"/v2.0/subnets?id={sub['id']}")["subnets"] == [sub]
+
+
+def test_fields_select_only_what_the_caller_may_read(api, cloud):
+    _, (port, _) = cloud
+    got = api.get("/v2.0/ports?fields=id&fields=binding:host_id&fields=bogus",
+                  expect=200).json()["ports"]
+    assert {p["id"] for p in cloud[1]} <= {d["id"] for d in got}  # and the metadata port
+    assert all(set(d) == {"id"} for d in got)  # binding:host_id is admin or service only
+    one = api.get(f"/v2.0/ports/{port['id']}?fields=dns_assignment&fields=binding:profile",
+                  admin=True, expect=200).json()["port"]
+    assert one == {"binding:profile": {"k": "v", "trusted": True},
+                   "dns_assignment": port["dns_assignment"]}
+    page = api.get("/v2.0/ports?fields=name&limit=1", expect=200).json()
+    assert set(page["ports"][0]) == {"name"} and page["ports_links"][0]["rel"] == "next"
