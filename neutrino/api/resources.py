@@ -27,11 +27,13 @@ from neutrino.api.schemas.security_groups import (SecurityGroupCreate, SecurityG
 from neutrino.api.schemas.subnets import SubnetCreate, SubnetUpdate
 from neutrino.api.wire import views
 from neutrino.api.wire.declare import Resource
+from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import (floatingips, network_reads, networks, port_reads, ports,
-                               routers, security_groups, segments, subnet_reads, subnets)
+from neutrino.services import (floatingip_reads, floatingips, network_reads, networks,
+                               port_reads, ports, routers, security_groups, segments,
+                               subnet_reads, subnets)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ COLLECTIONS = [
     Collection("floatingips", "floatingip", FloatingIPCreate, FloatingIPUpdate,
                floatingips.create_floatingips, floatingips.get_floatingip,
                floatingips.list_floatingips, floatingips.update_floatingip,
-               floatingips.delete_floatingip),
+               floatingips.delete_floatingip, wire=FLOATINGIP,
+               list_rows=floatingip_reads.list_floatingip_rows,
+               get_rows=floatingip_reads.get_floatingip_rows),
     Collection("security_groups", "security_group", SecurityGroupCreate, SecurityGroupUpdate,
                security_groups.create_security_groups, security_groups.get_security_group,
                security_groups.list_security_groups, security_groups.update_security_group,

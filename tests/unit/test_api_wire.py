@@ -9,11 +9,13 @@ import pytest
 
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
+from neutrino.api.schemas.routers import FloatingIPUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import networks, ports, subnets
+from neutrino.services import floatingips, networks, ports, subnets
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -27,7 +29,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
 
 @pytest.mark.parametrize("resource,service,schema", [
     (PORT, ports.SPEC, PortUpdate), (NETWORK, networks.SPEC, NetworkUpdate),
-    (SUBNET, subnets._caller_spec(CONTEXTS["user"]), SubnetUpdate)])
+    (SUBNET, subnets._caller_spec(CONTEXTS["user"]), SubnetUpdate),
+    (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     assert resource.filters == set(service.filters) - {"changed_since"}
@@ -83,3 +86,27 @@ def test_fields_select_only_what_the_caller_may_read(api, cloud):
                    "dns_assignment": port["dns_assignment"]}
     page = api.get("/v2.0/ports?fields=name&limit=1", expect=200).json()
     assert set(page["ports"][0]) == {"name"} and page["ports_links"][0]["rel"] == "next"
+
+
+def test_floating_ips_render_as_the_services_dicts(api):
+    ext = api.network(**{"router:external": True})
+    api.subnet(ext["id"], "172.24.4.0/24", project="p1")
+    net = api.network()
+    sub = api.subnet(net["id"], "10.0.0.0/24")
+    router = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
+        "network_id": ext["id"]}}}, **ADMIN, expect=201).json()["router"]
+    api.put(f"/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": sub["id"]},
+            expect=200)
+    port = api.port(net["id"])
+    made = [api.post("/v2.0/floatingips", {"floatingip": {
+        "floating_network_id": ext["id"], **extra}}, expect=201).json()["floatingip"]
+        for extra in ({"port_id": port["id"]}, {})]
+    for who in ("admin", "user"):
+        for fip in made:
+            expected = floatingips.get_floatingip(api.env, CONTEXTS[who], fip["id"])
+            assert _call(api, who, f"/v2.0/floatingips/{fip['id']}")["floatingip"] == expected
+            assert _call(api, who, f"/v2.0/floatingips?id={fip['id']}")["floatingips"] == [
+                expected]
+    assert made[0]["port_details"]["device_owner"] == ""
+    assert api.get("/v2.0/floatingips?fields=port_id", expect=200).json()["floatingips"] in (
+        [{"port_id": port["id"]}, {"port_id": None}], [{"port_id": None}, {"port_id": port["id"]}])

@@ -25,8 +25,8 @@ def _fixed_ips(row: Any, rel: Related) -> list[dict[str, str]]:
 
 
 def _dns_assignment(row: Any, rel: Related) -> list[dict[str, str]]:
-    return dns.dns_assignment(row["dns_name"], [ip for _, ip in rel["fixed_ips"].get(row["id"], ())],
-                              rel.settings)
+    addresses = [ip for _, ip in rel["fixed_ips"].get(row["id"], ())]
+    return dns.dns_assignment(row["dns_name"], addresses, rel.settings)
 
 
 def _profile(row: Any, rel: Related) -> dict[str, Any]:
