@@ -108,8 +108,9 @@ def add_collection(router: APIRouter, c: Collection) -> None:
         if c.wire is not None:
             items, ids = await call(env, views.list_items, ctx, c.wire, c.list_rows, q)
         else:
-            items = query.only_fields(await call(env, c.list, ctx, q), q.fields)
-            ids = [item["id"] for item in items] if q.limit else []
+            found = await call(env, c.list, ctx, q)
+            ids = [item["id"] for item in found] if q.limit else []
+            items = query.only_fields(found, q.fields)
         result: dict[str, Any] = {c.plural: items}
         links = query.page_links(request, c.plural, q, ids)
         if links:
