@@ -41,7 +41,7 @@ async def list_(floatingip_id: str, request: Request, env: EnvDep,
     q = query.parse_list_query(request, env.settings.pagination_max_limit)
     items = await call(env, port_forwardings.list_port_forwardings, ctx, floatingip_id, q)
     result: dict[str, Any] = {"port_forwardings": query.only_fields(items, q.fields)}
-    links = query.page_links(request, "port_forwardings", q, items)
+    links = query.page_links(request, "port_forwardings", q, [i["id"] for i in items])
     if links:
         result["port_forwardings_links"] = links
     return JSONResponse(result)

@@ -62,23 +62,23 @@ def only_fields(items: list[dict[str, Any]], fields: list[str] | None) -> list[d
 
 
 def page_links(request: Request, collection: str, query: ListQuery,
-               items: list[dict[str, Any]]) -> list[dict[str, str]]:
+               ids: list[str]) -> list[dict[str, str]]:
     """``next``/``previous`` links, as Neutron's native pagination builds them
     (``api_common.get_pagination_links``): ``next`` unless a forward page came back
     short, ``previous`` unless a reverse one did; the marker is the page's last item
-    (next) or first (previous), none on an empty page."""
+    (next) or first (previous), none on an empty page. ``ids`` are the page's ids."""
     if not query.limit:
         return []
     base = str(request.url.replace(query=""))
     params = [(k, v) for k, v in request.query_params.multi_items()
               if k not in ("marker", "page_reverse")]
-    short = len(items) < query.limit
+    short = len(ids) < query.limit
     links = []
     if not (short and not query.page_reverse):
-        marker = [("marker", items[-1]["id"])] if items else []
+        marker = [("marker", ids[-1])] if ids else []
         links.append({"rel": "next", "href": f"{base}?{urlencode(params + marker)}"})
     if not (short and query.page_reverse):
-        marker = [("marker", items[0]["id"])] if items else []
+        marker = [("marker", ids[0])] if ids else []
         prev = params + marker + [("page_reverse", "True")]
         links.append({"rel": "previous", "href": f"{base}?{urlencode(prev)}"})
     return links

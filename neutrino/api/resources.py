@@ -25,8 +25,15 @@ from neutrino.api.schemas.segments import SegmentCreate, SegmentUpdate
 from neutrino.api.schemas.security_groups import (SecurityGroupCreate, SecurityGroupRuleCreate,
                                                   SecurityGroupRuleUpdate, SecurityGroupUpdate)
 from neutrino.api.schemas.subnets import SubnetCreate, SubnetUpdate
-from neutrino.services import (floatingips, networks, ports, routers, security_groups, segments,
-                               subnets)
+from neutrino.api.wire import views
+from neutrino.api.wire.declare import Resource
+from neutrino.api.wire.floatingips import FLOATINGIP
+from neutrino.api.wire.networks import NETWORK
+from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.subnets import SUBNET
+from neutrino.services import (floatingip_reads, floatingips, network_reads, networks,
+                               port_reads, ports, routers, security_groups, segments,
+                               subnet_reads, subnets)
 
 
 @dataclass(frozen=True)
@@ -45,24 +52,34 @@ class Collection:
     update: Callable[..., dict[str, Any]]
     delete: Callable[..., None]
     path: str | None = None
+    # The wire-format declaration (``api/wire``) and the service's row functions: list
+    # and show are rendered from domain rows by it; without, the service's dicts are.
+    wire: Resource | None = None
+    list_rows: views.ListRows | None = None
+    get_rows: views.GetRows | None = None
 
 
 COLLECTIONS = [
     Collection("networks", "network", NetworkCreate, NetworkUpdate, networks.create_networks,
                networks.get_network, networks.list_networks, networks.update_network,
-               networks.delete_network),
+               networks.delete_network, wire=NETWORK, list_rows=network_reads.list_network_rows,
+               get_rows=network_reads.get_network_rows),
     Collection("subnets", "subnet", SubnetCreate, SubnetUpdate, subnets.create_subnets,
                subnets.get_subnet, subnets.list_subnets, subnets.update_subnet,
-               subnets.delete_subnet),
+               subnets.delete_subnet, wire=SUBNET, list_rows=subnet_reads.list_subnet_rows,
+               get_rows=subnet_reads.get_subnet_rows),
     Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, ports.get_port,
-               ports.list_ports, ports.update_port, ports.delete_port),
+               ports.list_ports, ports.update_port, ports.delete_port, wire=PORT,
+               list_rows=port_reads.list_port_rows, get_rows=port_reads.get_port_rows),
     Collection("routers", "router", RouterCreate, RouterUpdate, routers.create_routers,
                routers.get_router, routers.list_routers, routers.update_router,
                routers.delete_router),
     Collection("floatingips", "floatingip", FloatingIPCreate, FloatingIPUpdate,
                floatingips.create_floatingips, floatingips.get_floatingip,
                floatingips.list_floatingips, floatingips.update_floatingip,
-               floatingips.delete_floatingip),
+               floatingips.delete_floatingip, wire=FLOATINGIP,
+               list_rows=floatingip_reads.list_floatingip_rows,
+               get_rows=floatingip_reads.get_floatingip_rows),
     Collection("security_groups", "security_group", SecurityGroupCreate, SecurityGroupUpdate,
                security_groups.create_security_groups, security_groups.get_security_group,
                security_groups.list_security_groups, security_groups.update_security_group,
@@ -88,17 +105,25 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 
     async def list_(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         q = query.parse_list_query(request, env.settings.pagination_max_limit)
-        items = await call(env, c.list, ctx, q)
-        result: dict[str, Any] = {c.plural: query.only_fields(items, q.fields)}
-        links = query.page_links(request, c.plural, q, items)
+        if c.wire is not None:
+            items, ids = await call(env, views.list_items, ctx, c.wire, c.list_rows, q)
+        else:
+            found = await call(env, c.list, ctx, q)
+            ids = [item["id"] for item in found] if q.limit else []
+            items = query.only_fields(found, q.fields)
+        result: dict[str, Any] = {c.plural: items}
+        links = query.page_links(request, c.plural, q, ids)
         if links:
             result[f"{c.plural}_links"] = links
         return JSONResponse(result)
 
     async def show(item_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         fields = [f for f in request.query_params.getlist("fields") if f] or None
-        item = await call(env, c.get, ctx, item_id, fields)
-        return JSONResponse({c.singular: query.only_fields([item], fields)[0]})
+        if c.wire is not None:
+            item = await call(env, views.show_item, ctx, c.wire, c.get_rows, item_id, fields)
+        else:
+            item = query.only_fields([await call(env, c.get, ctx, item_id, fields)], fields)[0]
+        return JSONResponse({c.singular: item})
 
     async def update(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,
                      if_match: IfMatchDep) -> JSONResponse:

@@ -171,14 +171,8 @@ def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | 
         return []
     want = common.wanted(fields)
     tags = common.tags_of(session, [r.id for r in rows]) if want("tags") else {}
-    port_ids = [r.fixed_port_id for r in rows if r.fixed_port_id]
-    details = {}
-    if port_ids and want("port_details"):
-        for p in session.execute(select(Port.__table__).where(Port.id.in_(port_ids))):
-            details[p.id] = {"name": p.name, "network_id": p.network_id,
-                             "mac_address": p.mac_address, "admin_state_up": p.admin_state_up,
-                             "status": p.status, "device_id": p.device_id,
-                             "device_owner": p.device_owner}
+    details = port_details_of(session, [r.fixed_port_id for r in rows if r.fixed_port_id]) \
+        if want("port_details") else {}
     forwardings = port_forwardings.for_floatingips(session, [r.id for r in rows]) \
         if want("port_forwardings") else {}
     result = []
@@ -192,6 +186,21 @@ def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | 
         d["dns_name"] = d["dns_domain"] = ""  # dns-integration without an external DNS
         result.append(d)
     return qos_bindings.complete(session, "floatingip", result)
+
+
+def port_details_of(session: Session, port_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """``{port id: port_details}`` (extension fip-port-details: the port's name,
+    network_id, mac_address, admin_state_up, status, device_id, device_owner)."""
+    details = {}
+    if port_ids:
+        for p in session.execute(select(
+                Port.id, Port.name, Port.network_id, Port.mac_address, Port.admin_state_up,
+                Port.status, Port.device_id, Port.device_owner).where(Port.id.in_(port_ids))):
+            details[p.id] = {"name": p.name, "network_id": p.network_id,
+                             "mac_address": p.mac_address, "admin_state_up": p.admin_state_up,
+                             "status": p.status, "device_id": p.device_id,
+                             "device_owner": p.device_owner}
+    return details
 
 
 # --- internals ---------------------------------------------------------------

@@ -8,8 +8,10 @@ Reference: neutron-api-and-ovn.md A.3 (``neutron/api/api_common.py``).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from functools import lru_cache
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -44,6 +46,33 @@ class ResourceSpec:
     filters: dict[str, FilterFn]
     sort_keys: dict[str, Any]
     not_found: Callable[[str], errors.NotFound]
+
+
+@dataclass
+class Rows:
+    """Domain rows of one resource for the API's wire format (``api/wire``): ``rows``
+    hold the requested ``columns`` (``id`` first), by index and by name; ``related``
+    maps each requested load to ``{key: value}`` (a resource id, or what the load says)."""
+
+    rows: list[Any]
+    related: dict[str, dict[str, Any]]
+
+
+def columns_of(table: Any, columns: Iterable[str]) -> list[Any]:
+    """The named columns of ``table`` (a model) for a SELECT."""
+    return [table.__table__.c[name] for name in columns]
+
+
+@lru_cache(maxsize=256)
+def _row_type(columns: tuple[str, ...]) -> Any:
+    return namedtuple("Row", columns)  # type: ignore[misc]
+
+
+def rows_of(objects: Iterable[Any], columns: Iterable[str]) -> list[Any]:
+    """ORM objects as rows of ``columns`` (what ``Rows.rows`` holds), no query."""
+    columns = tuple(columns)
+    row = _row_type(columns)
+    return [row(*(getattr(o, c) for c in columns)) for o in objects]
 
 
 # --- filter builders ----------------------------------------------------------

@@ -322,15 +322,8 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
         want(k) for k in ADMIN_ONLY_READ) else {}
     scopes = address_scopes.network_scopes(session, ids) if any(
         want(k) for k in ("ipv4_address_scope", "ipv6_address_scope")) else {}
-    subnets: dict[str, list[str]] = defaultdict(list)
-    routed: set[str] = set()
-    if want("subnets") or want("l2_adjacency"):
-        for net_id, sub_id, segment_id in session.execute(
-                select(Subnet.network_id, Subnet.id, Subnet.segment_id)
-                .where(Subnet.network_id.in_(ids)).order_by(Subnet.created_at, Subnet.id)):
-            subnets[net_id].append(sub_id)
-            if segment_id is not None:
-                routed.add(net_id)
+    subnets, routed = subnets_of(session, ids) if want("subnets") or want("l2_adjacency") \
+        else ({}, {})
     result = []
     for r in rows:
         d = common.api_dict(r, tags.get(r.id, []))
@@ -346,6 +339,21 @@ def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | Non
         d["availability_zones"] = list(d.get("availability_zone_hints") or [])
         result.append(d)
     return result
+
+
+def subnets_of(session: Session, ids: Any) -> tuple[dict[str, list[str]], dict[str, bool]]:
+    """``({network id: [subnet ids by creation]}, {network id: True})``, the second
+    for the networks with a subnet on a segment (routed networks, extension
+    ``l2_adjacency``); ``ids`` lists network ids or SELECTs them."""
+    subnets: dict[str, list[str]] = defaultdict(list)
+    routed: dict[str, bool] = {}
+    for net_id, sub_id, segment_id in session.execute(
+            select(Subnet.network_id, Subnet.id, Subnet.segment_id)
+            .where(Subnet.network_id.in_(ids)).order_by(Subnet.created_at, Subnet.id)):
+        subnets[net_id].append(sub_id)
+        if segment_id is not None:
+            routed[net_id] = True
+    return subnets, routed
 
 
 def _visible_attributes(session: Session, ctx: Context,

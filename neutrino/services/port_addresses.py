@@ -16,6 +16,7 @@ SubnetNotFound (404).
 from __future__ import annotations
 
 import ipaddress
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -197,3 +198,19 @@ def _exhausted(session: Session, network_id: str, subnets: list[Subnet]) -> erro
         for s in subnets)
     return errors.IpAddressGenerationFailure(
         f"No more IP addresses available on network {network_id}: {detail}.")
+
+
+def fixed_ips_of(session: Session, ids: Any) -> dict[str, list[tuple[str, str]]]:
+    """``{port id: [(subnet id, ip address)]}``, IPv4 first, then in address order;
+    ``ids`` is a list of port ids or a SELECT of them."""
+    ips: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for port_id, subnet_id, ip, key in session.execute(
+            select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
+                   IPAllocation.ip_key).where(IPAllocation.port_id.in_(ids))):
+        ips[port_id].append((key, subnet_id, ip))
+    return {port_id: [(s, ip) for _, s, ip in sorted(found, key=_by_key)]
+            for port_id, found in ips.items()}
+
+
+def _by_key(item: tuple[str, str, str]) -> tuple[int, str]:
+    return len(item[0]), item[0]  # IPv4 keys are shorter: v4 first, then address order

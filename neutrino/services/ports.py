@@ -307,24 +307,15 @@ def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None =
     want = common.wanted(fields)
     tags = common.tags_of(session, ids) if want("tags") else {}
     groups = port_security.groups_of_ports(session, ids) if want("security_groups") else {}
-    ips: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    if want("fixed_ips") or want("dns_assignment"):
-        for port_id, subnet_id, ip, key in session.execute(
-                select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
-                       IPAllocation.ip_key).where(IPAllocation.port_id.in_(ids))):
-            ips[port_id].append((key, subnet_id, ip))
-    items = [_port_dict(r, [(s, ip) for _, s, ip in sorted(ips.get(r.id, ()), key=_by_key)],
-                        tags.get(r.id, []), groups.get(r.id, [])) for r in rows]
+    ips = port_addresses.fixed_ips_of(session, ids) if want("fixed_ips") or want("dns_assignment") else {}
+    items = [_port_dict(r, ips.get(r.id, []), tags.get(r.id, []), groups.get(r.id, []))
+             for r in rows]
     if want("trunk_details"):  # extension "trunk-details": trunk parents only
         details = trunk_ports.details_of(session, ids)
         for d in items:
             if d["id"] in details:
                 d["trunk_details"] = details[d["id"]]
     return qos_bindings.complete(session, "port", items)
-
-
-def _by_key(item: tuple[str, str, str]) -> tuple[int, str]:
-    return len(item[0]), item[0]  # IPv4 keys are shorter: v4 first, then address order
 
 
 def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str],

@@ -123,21 +123,30 @@ def _complete_with_network(session: Session, kind: str,
                            items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """:func:`complete` for ports and floating IPs: their own and their networks'
     bindings, in one query."""
-    model, column = BINDINGS[kind]
     net_key = _NETWORK_KEY[kind]
+    own, of_nets = with_network(session, kind, [d["id"] for d in items],
+                                {d[net_key] for d in items if net_key in d})
+    for d in items:
+        d["qos_policy_id"] = own.get(d["id"])
+        d["qos_network_policy_id"] = of_nets.get(d.get(net_key))
+    return items
+
+
+def with_network(session: Session, kind: str, ids: Any,
+                 network_ids: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """``({resource id: own policy id}, {network id: policy id})`` for ports or floating
+    IPs of ``kind`` and their networks, in one query; ``ids`` and ``network_ids`` are
+    collections or SELECTs of ids."""
+    model, column = BINDINGS[kind]
     own_col = getattr(model, column)
-    own = select(literal(kind), own_col, model.policy_id).where(
-        own_col.in_([d["id"] for d in items]))
+    own = select(literal(kind), own_col, model.policy_id).where(own_col.in_(ids))
     of_nets = select(literal("network"), QosNetworkPolicyBinding.network_id,
                      QosNetworkPolicyBinding.policy_id).where(
-        QosNetworkPolicyBinding.network_id.in_({d[net_key] for d in items if net_key in d}))
+        QosNetworkPolicyBinding.network_id.in_(network_ids))
     bound: dict[str, dict[str, str]] = {kind: {}, "network": {}}
     for bound_kind, resource_id, policy_id in session.execute(union_all(own, of_nets)):
         bound[bound_kind][resource_id] = policy_id
-    for d in items:
-        d["qos_policy_id"] = bound[kind].get(d["id"])
-        d["qos_network_policy_id"] = bound["network"].get(d.get(net_key))
-    return items
+    return bound[kind], bound["network"]
 
 
 def bound_projects(session: Session, policy_id: str) -> set[str]:

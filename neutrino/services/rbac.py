@@ -182,22 +182,29 @@ def is_external(session: Session, net: Network) -> bool:
 
 def caller_view(session: Session, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Set ``shared`` and ``router:external`` of network API dicts (which hold
-    the ``*`` columns) as the caller sees them, in place; two small queries
-    (the entries naming the caller, and the external entries the caller owns)."""
+    the ``*`` columns) as the caller sees them, in place (``caller_grants``)."""
     if not items:
         return items
+    named, external = caller_grants(session, ctx)
+    for d in items:
+        d["shared"] = bool(d["shared"]) or (d["id"], SHARED) in named
+        d["router:external"] = (bool(d["router:external"]) or (d["id"], EXTERNAL) in named
+                                or d["id"] in external)
+    return items
+
+
+def caller_grants(session: Session, ctx: Context) -> tuple[set[tuple[str, str]], set[str]]:
+    """What makes networks shared or external for the caller beyond their ``*``
+    columns: ``{(network id, action)}`` of the entries naming the caller's project, and
+    the networks with an external entry the caller owns (admins: any); two small
+    queries."""
     named = {tuple(r) for r in session.execute(select(NetworkRBAC.object_id, NetworkRBAC.action)
                                                .where(NetworkRBAC.target_tenant == ctx.project_id))}
     owned_external = select(NetworkRBAC.object_id).where(NetworkRBAC.action == EXTERNAL)
     if not ctx.is_admin:
         owned_external = owned_external.join(Network, Network.id == NetworkRBAC.object_id).where(
             Network.project_id == ctx.project_id)
-    external = set(session.scalars(owned_external))
-    for d in items:
-        d["shared"] = bool(d["shared"]) or (d["id"], SHARED) in named
-        d["router:external"] = (bool(d["router:external"]) or (d["id"], EXTERNAL) in named
-                                or d["id"] in external)
-    return items
+    return named, set(session.scalars(owned_external))  # type: ignore[return-value]
 
 
 def mirror_wildcard(session: Session, net: Network, action: str, on: bool) -> None:

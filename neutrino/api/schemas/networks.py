@@ -8,16 +8,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, Name, NeutronBody,
+from neutrino.api.schemas.common import (Description, Name, NeutronBody,
                                          ProjectId, UUIDStr)
+from neutrino.api.wire.networks import NETWORK
 from neutrino.services.dns import validate_dns_domain
 
-NETWORK_ATTRIBUTES = STANDARD_ATTRIBUTES | {
-    "admin_state_up", "status", "shared", "mtu", "subnets", "router:external",
-    "provider:network_type", "provider:physical_network", "provider:segmentation_id",
-    "port_security_enabled", "segments", "l2_adjacency", "dns_domain", "ipv4_address_scope",
-    "ipv6_address_scope", "availability_zone_hints", "availability_zones", "is_default",
-    "qos_policy_id"}
+NETWORK_ATTRIBUTES = NETWORK.names  # the wire declaration's (api/wire/networks.py)
 PhysicalNetwork = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 NetworkType = Literal["flat", "vlan", "geneve"]
 # Extension dns-integration: "" or an FQDN (InvalidInput otherwise).

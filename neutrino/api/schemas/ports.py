@@ -6,18 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, IPAddress, MACAddress,
-                                         Name, NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.schemas.common import (Description, IPAddress, MACAddress, Name, NeutronBody,
+                                         ProjectId, UUIDStr)
 from neutrino.api.schemas.security_groups import IPOrCIDR
+from neutrino.api.wire.ports import PORT
 from neutrino.services import dns
 
-PORT_ATTRIBUTES = STANDARD_ATTRIBUTES | {
-    "network_id", "mac_address", "admin_state_up", "status", "fixed_ips", "device_id",
-    "device_owner", "binding:host_id", "binding:vnic_type", "binding:profile",
-    "binding:vif_type", "binding:vif_details", "port_security_enabled", "security_groups",
-    "allowed_address_pairs", "dns_name", "dns_domain", "dns_assignment", "extra_dhcp_opts",
-    "trusted", "device_profile", "numa_affinity_policy", "propagate_uplink_status",
-    "qos_policy_id", "qos_network_policy_id"}
+PORT_ATTRIBUTES = PORT.names  # the wire declaration's (api/wire/ports.py)
 DeviceString = Annotated[str, StringConstraints(max_length=255)]
 # Reference B.3; OVN binds these (ZED OVN_SUPPORTED_VNIC_TYPES plus the rest Nova may send).
 VnicType = Literal["normal", "direct", "macvtap", "baremetal", "direct-physical",

@@ -10,6 +10,7 @@ from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description,
                                          NeutronBody, ProjectId, UUIDStr)
 from neutrino.api.schemas.networks import AvailabilityZoneHints
 from neutrino.api.schemas.ports import FixedIp
+from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.services import dns
 
 ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external_gateway_info",
@@ -18,10 +19,7 @@ ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external
                                            "enable_default_route_bfd",
                                            "enable_default_route_ecmp", "flavor_id",
                                            "external_gateways"}
-FLOATINGIP_ATTRIBUTES = STANDARD_ATTRIBUTES | {
-    "floating_network_id", "floating_ip_address", "subnet_id", "port_id", "fixed_ip_address",
-    "router_id", "status", "port_details", "dns_name", "dns_domain", "port_forwardings",
-    "qos_policy_id", "qos_network_policy_id"}
+FLOATINGIP_ATTRIBUTES = FLOATINGIP.names  # the wire declaration's (api/wire/floatingips.py)
 
 
 class GatewayInfo(BaseModel):

@@ -6,16 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPAddress,
-                                         IPVersion, Name,
+from neutrino.api.schemas.common import (CIDR, Description, IPAddress, IPVersion, Name,
                                          NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import service_subnets
 
-SUBNET_ATTRIBUTES = STANDARD_ATTRIBUTES | {
-    "network_id", "ip_version", "cidr", "gateway_ip", "allocation_pools", "dns_nameservers",
-    "host_routes", "enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "subnetpool_id",
-    "prefixlen", "use_default_subnetpool",
-    "segment_id", "service_types", "dns_publish_fixed_ip"}
+SUBNET_ATTRIBUTES = SUBNET.names  # the wire declaration's (api/wire/subnets.py)
 # extension subnet-service-types (services/service_subnets.py raises Neutron's errors)
 ServiceTypes = Annotated[Any, AfterValidator(service_subnets.validate)]
 IPv6Mode = Literal["slaac", "dhcpv6-stateful", "dhcpv6-stateless"]

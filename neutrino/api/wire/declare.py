@@ -1,0 +1,177 @@
+"""Attribute declarations, request plans and the renderer of domain rows.
+
+Neutron keeps one attribute map per resource (``neutron_lib/api/definitions/*.py``:
+``allow_post``, ``allow_put``, ``validate``, ``default``, ``is_visible``,
+``is_filter``, ``is_sort_key``) and its policy file says who reads what
+(``neutron/conf/policies/*.py``, reference A.5). An ``Attribute`` here is one entry of
+such a map; a ``Resource`` is the map. Read visibility has three levels, Neutron's
+policy defaults: ``EVERYONE``; ``ADMIN_OR_SERVICE`` (``admin_only or service_api``,
+the ``get_port:binding:*`` rules: Nova reads bindings); ``ADMIN`` (``get_port:trusted``,
+``get_network:provider:*``, ``get_subnet:segment_id``).
+
+A request is planned once per (resource, caller's role, ``fields=``): the attributes
+the caller may read and asked for, the row columns they read and the related queries
+(``load``) they need. The service selects those columns and runs those queries only;
+``render`` then builds each dict with exactly the planned keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterable
+
+EVERYONE, ADMIN_OR_SERVICE, ADMIN = "everyone", "admin_or_service", "admin"
+ROLES = {EVERYONE: ("admin", "service", "user"), ADMIN_OR_SERVICE: ("admin", "service"),
+         ADMIN: ("admin",)}
+ABSENT: Any = object()  # a computed value meaning "this item has no such key"
+
+
+class Related(dict):
+    """What computed attributes read beside their row: ``related[load][key]`` (each
+    load one service query for all rows, keyed by resource id unless the load says
+    otherwise; every planned load is present) and ``settings`` (``config.Settings``)."""
+
+    def __init__(self, data: dict[str, dict[str, Any]], settings: Any = None) -> None:
+        super().__init__(data)
+        self.settings = settings
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of a resource as the API shows it.
+
+    ``name``: the API key (``binding:host_id``). ``column``: the domain row's column
+    holding the value as shown (``None`` for a computed one). ``value(row, related)``:
+    computes it from the row (a dict of the planned columns) and ``Related`` (may
+    return ``ABSENT``); ``needs`` the further columns it reads;
+    ``load`` the related query it reads (a name the service knows). ``type``: the
+    neutron-lib validator's kind (``uuid``, ``string``, ``boolean``, ``integer``,
+    ``mac_address``, ``list``, ``dict``, ``datetime``...); ``default``: the value a new
+    resource gets when it is not given (documentation, the write path owns it).
+    ``read``: ``EVERYONE``, ``ADMIN_OR_SERVICE`` or ``ADMIN``. ``filter``/``sort``:
+    Neutron's ``is_filter``/``is_sort_key`` (the SQL is the service's ``SPEC``).
+    ``shown``: False for a request-only attribute (never in a response, never a
+    ``fields=`` candidate). ``named_in_requests``: False for a response-only attribute a
+    request body naming gets "Unrecognized attribute(s)" for (not "not allowed").
+    """
+
+    name: str
+    type: str = "string"
+    column: str | None = None
+    value: Callable[[Any, Related], Any] | None = None
+    needs: tuple[str, ...] = ()
+    load: str | None = None
+    default: Any = None
+    read: str = EVERYONE
+    filter: bool = False
+    sort: bool = False
+    shown: bool = True
+    named_in_requests: bool = True
+
+    def columns(self) -> tuple[str, ...]:
+        return ((self.column,) if self.column else ()) + self.needs
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one request computes: ``columns`` to select (``id`` first), the related
+    ``loads`` to run, the column attributes ``plain`` as (API name, column index) and
+    the ``computed`` ones."""
+
+    columns: tuple[str, ...]
+    loads: frozenset[str]
+    plain: tuple[tuple[str, int], ...]
+    computed: tuple[Attribute, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Resource:
+    """One resource's attribute map (``singular``/``plural`` its JSON keys)."""
+
+    singular: str
+    plural: str
+    attributes: tuple[Attribute, ...]
+    _by_name: dict[str, Attribute] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_name = {a.name: a for a in self.attributes}
+        if len(by_name) != len(self.attributes):
+            raise ValueError(f"{self.plural}: an attribute is declared twice")
+        object.__setattr__(self, "_by_name", by_name)
+
+    def __getitem__(self, name: str) -> Attribute:
+        return self._by_name[name]
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The attribute names request bodies know (the request schemas'
+        ``ATTRIBUTES``: a known read-only attribute gets its own error)."""
+        return frozenset(a.name for a in self.attributes if a.named_in_requests)
+
+    @property
+    def filters(self) -> frozenset[str]:
+        return frozenset(a.name for a in self.attributes if a.filter)
+
+    @property
+    def sort_keys(self) -> frozenset[str]:
+        return frozenset(a.name for a in self.attributes if a.sort)
+
+    def plan(self, ctx: Any, fields: Iterable[str] | None) -> Plan:
+        """The plan for a caller (``services.context.Context``) and its ``fields=``
+        (None or empty: every attribute it may read; unknown names are ignored, as
+        Neutron does)."""
+        role = "admin" if ctx.is_admin else "service" if ctx.is_service else "user"
+        return _plan(self, role, tuple(sorted(set(fields))) if fields else None)
+
+    def render(self, plan: Plan, rows: Iterable[Any], related: Related) -> list[dict[str, Any]]:
+        """API dicts of ``rows`` (sequences of ``plan.columns``' values, as the
+        service's ``Rows`` holds them; computed attributes get each as a dict)."""
+        plain, computed, columns = plan.plain, plan.computed, plan.columns
+        result = []
+        for row in rows:
+            d = {name: row[i] for name, i in plain}
+            if computed:
+                r = dict(zip(columns, row))
+                for a in computed:
+                    value = a.value(r, related)  # type: ignore[misc]
+                    if value is not ABSENT:
+                        d[a.name] = value
+            result.append(d)
+        return result
+
+
+@lru_cache(maxsize=512)
+def _plan(resource: Resource, role: str, fields: tuple[str, ...] | None) -> Plan:
+    chosen = [a for a in resource.attributes if a.shown and role in ROLES[a.read]
+              and (fields is None or a.name in fields)]
+    columns: dict[str, None] = {"id": None}
+    for a in chosen:
+        columns.update(dict.fromkeys(a.columns()))
+    order = list(columns)
+    return Plan(columns=tuple(order),
+                loads=frozenset(a.load for a in chosen if a.load),
+                plain=tuple((a.name, order.index(a.column)) for a in chosen
+                            if a.column and a.value is None),
+                computed=tuple(a for a in chosen if a.value is not None))
+
+
+# --- attributes every resource with standard attributes has (A.2) ----------------
+
+def standard(*, tags: bool = True) -> tuple[Attribute, ...]:
+    """``id``, ``project_id`` and its ``tenant_id`` mirror, ``name``, ``description``,
+    ``created_at``/``updated_at``, ``revision_number`` and (``tags``) ``tags``."""
+    attrs = (
+        Attribute("id", "uuid", "id", filter=True, sort=True),
+        Attribute("name", "string", "name", default="", filter=True, sort=True),
+        Attribute("description", "string", "description", default="", filter=True),
+        Attribute("project_id", "string", "project_id", filter=True, sort=True),
+        Attribute("tenant_id", "string", "project_id", filter=True, sort=True),
+        Attribute("created_at", "datetime", "created_at", filter=True, sort=True),
+        Attribute("updated_at", "datetime", "updated_at", filter=True, sort=True),
+        Attribute("revision_number", "integer", "revision_number", filter=True, sort=True),
+    )
+    if tags:
+        attrs += (Attribute("tags", "list", value=lambda row, rel: rel["tags"].get(row["id"], []),
+                            load="tags", default=[]),)
+    return attrs

@@ -1,0 +1,116 @@
+"""The wire declarations (``api/wire``): list and show rendered from domain rows by a
+resource's declaration answer exactly what the services' dicts (create/update's
+answers) hold, for every kind of caller and with ``fields=``; and the declarations
+agree with the request schemas and the list specs."""
+
+from __future__ import annotations
+
+import pytest
+
+from neutrino.api.schemas.networks import NetworkUpdate
+from neutrino.api.schemas.ports import PortUpdate
+from neutrino.api.schemas.routers import FloatingIPUpdate
+from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.wire.floatingips import FLOATINGIP
+from neutrino.api.wire.networks import NETWORK
+from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.subnets import SUBNET
+from neutrino.services import floatingips, networks, ports, subnets
+from neutrino.services import listing
+from neutrino.services.context import Context
+
+ADMIN = {"project": "p1", "admin": True}
+USER = {"project": "p1"}
+NOVA = {"headers": {"X-Project-Id": "nova", "X-Roles": "service"}, "project": None}
+CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
+            "user": Context("p1", frozenset({"member", "reader"})),
+            "service": Context("nova", frozenset({"service"}))}
+
+
+@pytest.mark.parametrize("resource,service,schema", [
+    (PORT, ports.SPEC, PortUpdate), (NETWORK, networks.SPEC, NetworkUpdate),
+    (SUBNET, subnets._caller_spec(CONTEXTS["user"]), SubnetUpdate),
+    (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate)])
+def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
+    assert schema.ATTRIBUTES == resource.names
+    assert resource.filters == set(service.filters) - {"changed_since"}
+    assert resource.sort_keys == set(service.sort_keys)
+
+
+@pytest.fixture
+def cloud(api):
+    net = api.network(**{"provider:network_type": "vlan", "provider:physical_network": "physnet1",
+                         "provider:segmentation_id": 42})
+    sub = api.subnet(net["id"], "10.0.0.0/24")
+    api.subnet(net["id"], "fd00::/64")
+    port = api.post("/v2.0/ports", {"port": {
+        "network_id": net["id"], "trusted": True, "binding:host_id": "h1", "tags": ["b", "a"],
+        "binding:profile": {"k": "v"}, "dns_name": "", "allowed_address_pairs": [
+            {"ip_address": "10.0.0.99"}]}}, **ADMIN, expect=201).json()["port"]
+    plain = api.port(net["id"], fixed_ips=[{"subnet_id": sub["id"]}])
+    return net, [port, plain]
+
+
+def _call(api, who, path):
+    kw = {"admin": True} if who == "admin" else NOVA if who == "service" else {}
+    return api.get(path, expect=200, **{"project": "p1", **kw}).json()
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_ports_and_networks_render_as_the_services_dicts(api, cloud, who):
+    net, made = cloud
+    ctx = CONTEXTS[who]
+    for port in made:
+        expected = ports.get_port(api.env, ctx, port["id"])
+        assert _call(api, who, f"/v2.0/ports/{port['id']}")["port"] == expected
+        listed = _call(api, who, f"/v2.0/ports?id={port['id']}")["ports"]
+        assert listed == [expected]
+    if who != "service":  # the service role sees no other project's network
+        expected = networks.get_network(api.env, ctx, net["id"])
+        assert _call(api, who, f"/v2.0/networks/{net['id']}")["network"] == expected
+        assert _call(api, who, f"/v2.0/networks?id={net['id']}")["networks"] == [expected]
+        for sub in subnets.list_subnets(api.env, ctx, listing.ListQuery()):
+            assert _call(api, who, f"/v2.0/subnets/{sub['id']}")["subnet"] == sub
+            assert _call(api, who, f"/v2.0/subnets?id={sub['id']}")["subnets"] == [sub]
+
+
+def test_fields_select_only_what_the_caller_may_read(api, cloud):
+    _, (port, _) = cloud
+    got = api.get("/v2.0/ports?fields=id&fields=binding:host_id&fields=bogus",
+                  expect=200).json()["ports"]
+    assert {p["id"] for p in cloud[1]} <= {d["id"] for d in got}  # and the metadata port
+    assert all(set(d) == {"id"} for d in got)  # binding:host_id is admin or service only
+    one = api.get(f"/v2.0/ports/{port['id']}?fields=dns_assignment&fields=binding:profile",
+                  admin=True, expect=200).json()["port"]
+    assert one == {"binding:profile": {"k": "v", "trusted": True},
+                   "dns_assignment": port["dns_assignment"]}
+    for plural in ("ports", "routers"):  # declared, and built by the service
+        api.post("/v2.0/routers", {"router": {"name": "r"}}, expect=201)
+        page = api.get(f"/v2.0/{plural}?fields=name&limit=1", expect=200).json()
+        assert set(page[plural][0]) == {"name"}
+        assert page[f"{plural}_links"][0]["rel"] == "next"
+        assert "marker=" in page[f"{plural}_links"][0]["href"]
+
+
+def test_floating_ips_render_as_the_services_dicts(api):
+    ext = api.network(**{"router:external": True})
+    api.subnet(ext["id"], "172.24.4.0/24", project="p1")
+    net = api.network()
+    sub = api.subnet(net["id"], "10.0.0.0/24")
+    router = api.post("/v2.0/routers", {"router": {"external_gateway_info": {
+        "network_id": ext["id"]}}}, **ADMIN, expect=201).json()["router"]
+    api.put(f"/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": sub["id"]},
+            expect=200)
+    port = api.port(net["id"])
+    made = [api.post("/v2.0/floatingips", {"floatingip": {
+        "floating_network_id": ext["id"], **extra}}, expect=201).json()["floatingip"]
+        for extra in ({"port_id": port["id"]}, {})]
+    for who in ("admin", "user"):
+        for fip in made:
+            expected = floatingips.get_floatingip(api.env, CONTEXTS[who], fip["id"])
+            assert _call(api, who, f"/v2.0/floatingips/{fip['id']}")["floatingip"] == expected
+            assert _call(api, who, f"/v2.0/floatingips?id={fip['id']}")["floatingips"] == [
+                expected]
+    assert made[0]["port_details"]["device_owner"] == ""
+    assert api.get("/v2.0/floatingips?fields=port_id", expect=200).json()["floatingips"] in (
+        [{"port_id": port["id"]}, {"port_id": None}], [{"port_id": None}, {"port_id": port["id"]}])
