@@ -2,7 +2,7 @@
 """One NB sync round, and a full resync, measured in-process (no API, no ``neutrino up``).
 
     python bench/round.py [--networks 50] [--ports 500] [--groups 5] [--rounds 50]
-        [--profile FILE] [--resync] [--postgres-url URL]
+        [--profile FILE] [--resync] [--profile-resync FILE] [--postgres-url URL]
 
 Starts a private OVN central (NB, SB, northd; ``neutrino.lab.deployment.Central``)
 in a temporary directory and a fresh migrated SQLite database (or the empty database
@@ -19,7 +19,8 @@ document on stdout (progress on stderr):
 * ``audit``: one ``NorthboundSync.audit()`` of the NB in step (s).
 * ``resync`` (``--resync``): every neutron-owned NB row deleted, then
   ``audit(repair=True)`` timed (s) and the process's peak RSS (MiB,
-  ``ru_maxrss``) after it, then an audit that must find no drift.
+  ``ru_maxrss``) after it, then an audit that must find no drift; ``--profile-resync
+  FILE`` writes a cProfile of the repair.
 
 Everything started is stopped at the end, also on failure.
 """
@@ -80,6 +81,24 @@ def build(env: Env, args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return [n["id"] for n in nets], [g["id"] for g in groups]
 
 
+def _profile_commits(path: Path) -> None:
+    """Have ovsdbapp's ``do_commit`` (in the IDL's connection thread) write a
+    cProfile of every transaction it commits from now on to ``path``."""
+    from ovsdbapp.backend.ovs_idl import transaction
+
+    original = transaction.Transaction.do_commit
+    profile = cProfile.Profile()
+
+    def do_commit(self):
+        profile.enable()
+        try:
+            return original(self)
+        finally:
+            profile.disable()
+            profile.dump_stats(str(path))
+    transaction.Transaction.do_commit = do_commit
+
+
 def drain(sync: NorthboundSync) -> None:
     while sync.run_once():
         pass
@@ -93,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=50)
     p.add_argument("--profile", type=Path)
     p.add_argument("--resync", action="store_true")
+    p.add_argument("--profile-resync", type=Path, help="cProfile of the resync to this file")
     p.add_argument("--postgres-url")
     args = p.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="nbround-"))
@@ -141,9 +161,17 @@ def main(argv: list[str] | None = None) -> int:
                           "DNS", "Address_Set"):
                 central.nbctl("--all", "destroy", table)
             time.sleep(1)
+            profile = cProfile.Profile() if args.profile_resync else None
+            if profile:  # the NB transaction runs in the connection thread: profile it there
+                _profile_commits(Path(f"{args.profile_resync}.commit"))
             t0 = time.perf_counter()
+            if profile:
+                profile.enable()
             repaired = sync.audit(repair=True)
             report["resync_s"] = round(time.perf_counter() - t0, 2)
+            if profile:
+                profile.disable()
+                profile.dump_stats(str(args.profile_resync))
             report["resync_changes"] = len(repaired.changes)
             report["rss_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                                            / 1024, 1)
