@@ -15,7 +15,8 @@ document on stdout (progress on stderr):
   committed), then ``NorthboundSync.run_once`` timed: the whole round (outbox read,
   load, NB read, plan, NB transaction and its reply, outbox delete), in ms, p50/p99.
   This is the commit -> NB latency minus the wake-up (``bench/idle.py`` measures both
-  through the API). ``--profile FILE`` writes a cProfile of these rounds.
+  through the API). ``round_cpu_ms``: the CPU this process (all its threads) used in
+  a round, steadier than wall time on a busy host. ``--profile FILE`` writes a cProfile of these rounds.
 * ``audit``: one ``NorthboundSync.audit()`` of the NB in step (s).
 * ``resync`` (``--resync``): every neutron-owned NB row deleted, then
   ``audit(repair=True)`` timed (s) and the process's peak RSS (MiB,
@@ -136,19 +137,21 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         drain(sync)
         report["initial_drain_s"] = round(time.perf_counter() - t0, 2)
-        times = []
+        times, cpu = [], []
         profile = cProfile.Profile() if args.profile else None
         for i in range(args.rounds):
             ports.create_ports(env, ADMIN, [{"network_id": nets[i % len(nets)],
                                              "security_groups": [groups[i % len(groups)]]}])
             if profile:
                 profile.enable()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             sync.run_once()
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
             if profile:
                 profile.disable()
         report["round_ms"] = ms_stats(times)
+        report["round_cpu_ms"] = ms_stats(cpu)
         if profile:
             profile.dump_stats(str(args.profile))
         t0 = time.perf_counter()

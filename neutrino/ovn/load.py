@@ -336,10 +336,13 @@ def _one_snapshot(session: Session) -> None:
 
 
 def _in(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[str]) -> list[Any]:
+    """Rows of ``stmt(chunk)`` for ``ids`` in chunks of ``_CHUNK`` (no query for none),
+    run on the session's connection: Core statements need no ORM execution layer."""
     ids = sorted(set(ids))
     rows: list[Any] = []
+    connection = session.connection() if ids else None
     for i in range(0, len(ids), _CHUNK):
-        result = session.execute(stmt(ids[i:i + _CHUNK]))
+        result = connection.execute(stmt(ids[i:i + _CHUNK]))
         rows += result.scalars().all() if len(result.keys()) == 1 else result.all()
     return rows
 
