@@ -308,11 +308,13 @@ class _Reader:
         if scope is None:
             rows = [r for r in self.tables[PG].rows.values() if is_owned(r.name, r.external_ids)]
         else:
-            rows = [r for name in sorted(scope.port_groups) for r in self._by_name(PG, name)
-                    if is_owned(r.name, r.external_ids)]
+            rows = [r for name in sorted(scope.port_groups | scope.member_groups)
+                    for r in self._by_name(PG, name) if is_owned(r.name, r.external_ids)]
         groups, acls = {}, defaultdict(list)
         for pg in rows:
             groups[pg.name] = [Found(pg.uuid, PortGroup(pg.name, dict(pg.external_ids)))]
+            if scope is not None and pg.name not in scope.port_groups:
+                continue  # a member group (``Scope.member_groups``): its ACLs are not read
             for a in pg.acls:
                 acl = Acl(pg.name, a.direction, a.priority, a.match, a.action,
                           dict(a.external_ids), bool(a.log), _first(a.name),
