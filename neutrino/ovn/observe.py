@@ -28,7 +28,8 @@ group's id is owned (``ovn.address_groups``), and so is a ``Load_Balancer`` whos
 ``neutron:device_owner`` is ``port_forwarding_plugin`` (``ovn.port_forwarding``).
 
 Source: the in-memory NB replica of ``ovn.idl`` (``api.idl``, read through
-the ``name`` indexes); ownership as ``ovn.desired`` and
+the ``name`` indexes and, for a scope, the DHCP, DNS and QoS indexes of
+``ovn.nb_index``: a round reads its own rows, not whole tables); ownership as ``ovn.desired`` and
 ``ovn.security_groups`` define it. Writes nothing.
 """
 
