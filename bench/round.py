@@ -2,11 +2,10 @@
 """One NB sync round, and a full resync, measured in-process (no API, no ``neutrino up``).
 
     python bench/round.py [--networks 50] [--ports 500] [--groups 5] [--rounds 50]
-        [--profile FILE] [--resync] [--profile-resync FILE] [--postgres-url URL]
+        [--profile FILE] [--resync] [--profile-resync FILE]
 
 Starts a private OVN central (NB, SB, northd; ``neutrino.lab.deployment.Central``)
-in a temporary directory and a fresh migrated SQLite database (or the empty database
-``--postgres-url`` names), builds ``--networks`` networks (a /22 subnet each),
+in a temporary directory and a fresh migrated SQLite database, builds ``--networks`` networks (a /22 subnet each),
 ``--groups`` security groups with 4 rules each and ``--ports`` ports spread over them
 through ``neutrino.services``, drains the outbox into the NB, then prints one JSON
 document on stdout (progress on stderr):
@@ -16,7 +15,8 @@ document on stdout (progress on stderr):
   load, NB read, plan, NB transaction and its reply, outbox delete), in ms, p50/p99.
   This is the commit -> NB latency minus the wake-up (``bench/idle.py`` measures both
   through the API). ``round_cpu_ms``: the CPU this process (all its threads) used in
-  a round, steadier than wall time on a busy host. ``--profile FILE`` writes a cProfile of these rounds.
+  a round, steadier than wall time on a busy host. ``--profile FILE`` writes a
+  cProfile of these rounds.
 * ``audit``: one ``NorthboundSync.audit()`` of the NB in step (s).
 * ``resync`` (``--resync``): every neutron-owned NB row deleted, then
   ``audit(repair=True)`` timed (s) and the process's peak RSS (MiB,
@@ -114,7 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path)
     p.add_argument("--resync", action="store_true")
     p.add_argument("--profile-resync", type=Path, help="cProfile of the resync to this file")
-    p.add_argument("--postgres-url")
     args = p.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="nbround-"))
     central = Central(tmp / "ovn")
@@ -123,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     db = None
     try:
         central.start(30)
-        url = args.postgres_url or f"sqlite:///{tmp / 'neutrino.db'}"
+        url = f"sqlite:///{tmp / 'neutrino.db'}"
         db = Database(url)
         db.upgrade()
         env = Env(db=db, settings=Settings(  # -1: no quota

@@ -294,7 +294,8 @@ class _Reader:
         if names is None:
             rows = self.tables[DNS].rows.values()
         else:
-            rows = [r for n in sorted(names) for r in nb_index.rows(self.idl, nb_index.DNS_SWITCH, n)]
+            rows = [r for n in sorted(names)
+                    for r in nb_index.rows(self.idl, nb_index.DNS_SWITCH, n)]
         for r in rows:
             name = r.external_ids.get(EXT_LS_NAME, "")
             if name.startswith(SWITCH_PREFIX):
