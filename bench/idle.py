@@ -356,7 +356,7 @@ def main() -> int:
                 stdout=logfile, stderr=subprocess.STDOUT, env=clean_env())
             stack.callback(lambda: (srv.terminate(), srv.wait(30)))
             api_url = f"http://127.0.0.1:{api_port}"
-            wait_until(lambda: _answers(api_url), 60, "neutrino server to answer")
+            wait_until(lambda: _answers(api_url), 180, "neutrino server to answer")  # 4 workers, busy host
             servers = [srv.pid]
         log(f"settling {args.settle:.0f}s (start-up audit)")
         time.sleep(args.settle)

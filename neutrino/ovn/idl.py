@@ -34,6 +34,7 @@ from ovsdbapp.backend.ovs_idl import connection as ovs_connection
 from ovsdbapp.backend.ovs_idl import event as row_event
 from ovsdbapp.schema.ovn_northbound.impl_idl import OvnNbApiIdlImpl
 from ovsdbapp.schema.ovn_southbound.impl_idl import OvnSbApiIdlImpl
+from neutrino.ovn import nb_index
 
 NB_SCHEMA = "OVN_Northbound"
 SB_SCHEMA = "OVN_Southbound"
@@ -48,6 +49,7 @@ SB_CHASSIS_TABLES = ("Chassis", "Encap")
 
 
 RECONNECT_BACKOFF_MS = 1000  # pause between remotes while (re)connecting
+YIELD_EVERY = 0.05  # seconds between GIL hand-overs while parsing one NB/SB update
 
 class OvnUnavailable(RuntimeError):
     """An OVN database could not be reached or did not load in time."""
@@ -58,11 +60,22 @@ class IdlNotReady(RuntimeError):
 
 
 class _Idl(ovs_connection.OvsdbIdl):
-    """An OvsdbIdl that hands every row change to its ``notify_handler``."""
+    """An OvsdbIdl that hands every row change to its ``notify_handler`` and yields
+    the GIL while parsing a large update at most every ``YIELD_EVERY`` seconds."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.notify_handler = row_event.RowEventHandler()
+        self._last_yield = time.monotonic()
+
+    def cooperative_yield(self) -> None:
+        # python-ovs calls this once per row of an update; ovsdbapp's time.sleep(0)
+        # then hands the GIL (and on a busy host the CPU) away each time: 20,000 rows
+        # of a resync cost seconds of waiting. Threads switch every 5 ms anyway.
+        now = time.monotonic()
+        if now - self._last_yield >= YIELD_EVERY:
+            self._last_yield = now
+            time.sleep(0)
 
     def notify(self, event, row, updates=None) -> None:
         self.notify_handler.notify(event, row, updates)
@@ -153,6 +166,8 @@ def _api(cls: type, schema: str, remote: str, timeout: float,
         # made a leader change cost 7-16 s. A steady 1 s (its minimum) costs 1-4 s.
         idl._session.reconnect.set_backoff(RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MS)
         api = cls(ovs_connection.Connection(idl, timeout), start=False)
+        if schema == NB_SCHEMA:
+            nb_index.create_all(idl)  # before the rows arrive: filled as they do
         try:
             api.start_connection(api.ovsdb_connection)
             wait_ready(api, timeout)

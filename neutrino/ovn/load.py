@@ -60,8 +60,11 @@ class Scope:
     router names and LRP names. A row in scope that is not desired is deleted;
     so are localnet LSPs (``provnet-*``) on a switch in scope and every LRP,
     route, NAT and gateway chassis on a router in scope, and every ACL of a
-    port group in scope (``port_groups``: names). ``address_sets``: the
-    address set names of the address groups in scope."""
+    port group in scope (``port_groups``: names). ``member_groups``: port groups
+    in scope only for their ports' memberships (a port's security groups): the
+    row is written, and added with its ACLs when missing, but the ACLs of one
+    that exists are its group's to decide. ``address_sets``: the address set names
+    of the address groups in scope."""
 
     switches: frozenset[str] = frozenset()
     ports: frozenset[str] = frozenset()
@@ -70,6 +73,7 @@ class Scope:
     router_ports: frozenset[str] = frozenset()
     port_groups: frozenset[str] = frozenset()
     address_sets: frozenset[str] = frozenset()
+    member_groups: frozenset[str] = frozenset()
 
 
 def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, base_mac: str,
@@ -89,9 +93,9 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     ``distributed_floating_ips``, gateway chassis from ``chassis``, see
     ``desired.desired_routers``; the load balancers of its floating IPs' port
     forwardings, ``ovn.port_forwarding``); a security group its port
-    group and ACLs. A port also brings its groups' port groups and ACLs (so
-    its memberships can always be written) and ``neutron_pg_drop`` is always
-    in scope. An address group brings its two address sets (``ovn.address_groups``;
+    group and ACLs. A port also brings its groups' port groups (``Scope.member_groups``:
+    its memberships can always be written; their ACLs only if the group is missing)
+    and ``neutron_pg_drop`` is always in scope. An address group brings its two address sets (``ovn.address_groups``;
     a rule naming it is its security group's). Unknown resource types are ignored.
     Absent resources are in
     scope but not desired: deleted. Network logs mark the ACLs they cover and
@@ -156,7 +160,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         subnets=frozenset(wanted["subnet"] | {s.id for s in subnets if s.network_id in net_ids}),
         routers=frozenset(map(router_name, wanted["router"])),
         router_ports=frozenset(lrp_name(p.id) for p in router_ports),
-        port_groups=frozenset({PG_DROP} | {pg_name(g) for g in group_ids}),
+        port_groups=frozenset({PG_DROP} | {pg_name(g) for g in wanted["security_group"]}),
+        member_groups=frozenset(pg_name(g) for g in group_ids - wanted["security_group"]),
         address_sets=frozenset(n for g in ag_ids for n in address_set_names(g)))
     forwardings = _in(session, lambda c: select(PortForwarding.__table__).where(
         PortForwarding.floatingip_id.in_(c)), [f.id for f in floating_ips])
@@ -336,10 +341,13 @@ def _one_snapshot(session: Session) -> None:
 
 
 def _in(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[str]) -> list[Any]:
+    """Rows of ``stmt(chunk)`` for ``ids`` in chunks of ``_CHUNK`` (no query for none),
+    run on the session's connection: Core statements need no ORM execution layer."""
     ids = sorted(set(ids))
     rows: list[Any] = []
+    connection = session.connection() if ids else None
     for i in range(0, len(ids), _CHUNK):
-        result = session.execute(stmt(ids[i:i + _CHUNK]))
+        result = connection.execute(stmt(ids[i:i + _CHUNK]))
         rows += result.scalars().all() if len(result.keys()) == 1 else result.all()
     return rows
 

@@ -81,8 +81,9 @@ def _addresses(rows: Iterable[Any]) -> dict[str, tuple[str, ...]]:
 def _chunked(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[str]) -> list[Any]:
     ids = sorted(set(ids))
     rows: list[Any] = []
+    connection = session.connection() if ids else None  # Core: no ORM execution layer
     for i in range(0, len(ids), _CHUNK):
-        rows += session.execute(stmt(ids[i:i + _CHUNK])).all()
+        rows += connection.execute(stmt(ids[i:i + _CHUNK])).all()
     return rows
 
 

@@ -28,7 +28,8 @@ group's id is owned (``ovn.address_groups``), and so is a ``Load_Balancer`` whos
 ``neutron:device_owner`` is ``port_forwarding_plugin`` (``ovn.port_forwarding``).
 
 Source: the in-memory NB replica of ``ovn.idl`` (``api.idl``, read through
-the ``name`` indexes); ownership as ``ovn.desired`` and
+the ``name`` indexes and, for a scope, the DHCP, DNS and QoS indexes of
+``ovn.nb_index``: a round reads its own rows, not whole tables); ownership as ``ovn.desired`` and
 ``ovn.security_groups`` define it. Writes nothing.
 """
 
@@ -44,6 +45,7 @@ from ovsdbapp.backend.ovs_idl import idlutils
 
 from neutrino.ovn import address_groups as ag
 from neutrino.ovn import idl as ovn_idl
+from neutrino.ovn import nb_index
 from neutrino.ovn.address_groups import AddressSet
 from neutrino.ovn import port_forwarding as pf
 from neutrino.ovn.rows import (EXT_NETWORK_NAME, EXT_PORT_ID, EXT_SUBNET_ID, PROVNET_PREFIX,
@@ -139,12 +141,17 @@ class _Reader:
         self._scanned = False
         self._router_of: dict[uuid.UUID, Any] | None = None  # LRP uuid -> LR row, on demand
         self._member_of: dict[uuid.UUID, list[str]] | None = None  # LSP uuid -> owned PGs
+        self._owned_groups: list[Any] | None = None  # owned PG rows (a scoped read)
+        self._scoped = False
+        self._dhcp_owners_read: set[str] = set()  # DHCP rows referenced out of the scope
 
     def read(self, scope: Scope | None, port_names: Iterable[str],
              router_port_names: Iterable[str] = ()) -> Observed:
-        dhcp = self._dhcp_options()
+        # a scope reads its own DHCP and DNS rows through indexes, not the whole tables
+        self._scoped = scope is not None
+        dhcp = self._dhcp_options(None if scope is None else scope.subnets | scope.ports)
         self.dhcp_subnet = {found[0].uuid: sid for sid, found in dhcp.items()}
-        dns = self._dns()
+        dns = self._dns(None if scope is None else scope.switches)
         self.dns_key = {f.uuid: name for name, found in dns.items() for f in found}
         if scope is None:
             ls_rows = [r for r in self.tables[LS].rows.values() if r.name.startswith(SWITCH_PREFIX)]
@@ -164,7 +171,7 @@ class _Reader:
         for ls in ls_rows:
             switches[ls.name].append(Found(ls.uuid, LogicalSwitch(
                 ls.name, dict(ls.external_ids), dict(ls.other_config),
-                tuple(self.dns_key.get(d.uuid, f"uuid:{d.uuid}") for d in ls.dns_records))))
+                tuple(self._dns_ref(d) for d in ls.dns_records))))
         for found in switches.values():  # keep the fullest duplicate
             found.sort(key=lambda f: (-len(members[f.uuid]), str(f.uuid)))
         ports = {r.name: self._lsp(r) for r in lsp_rows.values()}
@@ -201,6 +208,8 @@ class _Reader:
         """Port forwarding balancers (``ovn.port_forwarding.is_owned``): all, or
         those of the scope's routers (by ``neutron:router_name`` or by being in
         their ``load_balancer``), each with the owned router and switches holding it."""
+        if scope is not None and not scope.routers:
+            return {}  # a scope's balancers are its routers'
         held: dict[uuid.UUID, str] = {}
         for lr in self.tables[LR].rows.values():
             if lr.name.startswith(ROUTER_PREFIX):
@@ -227,6 +236,8 @@ class _Reader:
     def _qos(self, scope: Scope | None) -> dict[str, list[Found]]:
         """Owned QoS rows on ``neutron-`` switches (a scope: those naming its ports or
         router ports, ``ovn.qos.subject_port``) by key."""
+        if scope is not None:
+            return self._scoped_qos(scope)
         found: dict[str, list[Found]] = defaultdict(list)
         for ls in self.tables[LS].rows.values():
             if not ls.name.startswith(SWITCH_PREFIX):
@@ -241,10 +252,51 @@ class _Reader:
                 found[row.key].append(Found(r.uuid, row, ls.uuid))
         return dict(found)
 
-    def _dns(self) -> dict[str, list[Found]]:
-        """Owned DNS rows by ``ls_name`` (duplicates: the one with most records first)."""
+    def _scoped_qos(self, scope: Scope) -> dict[str, list[Found]]:
+        """``_qos`` of a scope: the QoS rows naming its ports (``nb_index.QOS_PORT``),
+        each with the owned switch holding it: the scope's switches and the switch of
+        the LSP the row names are looked at first, every switch only if needed."""
+        subjects = scope.ports | {n[len("lrp-"):] for n in scope.router_ports}
+        rows = {r.uuid: r for p in sorted(subjects)
+                for r in nb_index.rows(self.idl, nb_index.QOS_PORT, p)}
+        if not rows:
+            return {}
+        candidates = [ls for name in sorted(scope.switches) for ls in self._by_name(LS, name)]
+        for r in rows.values():
+            for lsp in self._by_name(LSP, ovn_qos.subject_port(r.match)):
+                if (ls := self._switch(lsp)) is not None:
+                    candidates.append(ls)
+        parent: dict[uuid.UUID, Any] = {}
+        for ls in candidates:
+            parent.update((u, ls) for u in rows if u not in parent
+                          and nb_index.holds(ls, "qos_rules", u))
+        if len(parent) < len(rows):
+            for ls in self.tables[LS].rows.values():
+                parent.update((u, ls) for u in rows if u not in parent
+                              and nb_index.holds(ls, "qos_rules", u))
         found: dict[str, list[Found]] = defaultdict(list)
-        for r in self.tables[DNS].rows.values():
+        for u, r in sorted(rows.items(), key=lambda item: str(item[0])):
+            ls = parent.get(u)
+            if ls is None or not ls.name.startswith(SWITCH_PREFIX):
+                continue
+            ext = dict(r.external_ids)
+            if not ovn_qos.is_owned(ext) or not in_scope(scope, r.match):
+                continue
+            row = ovn_qos.QoS(ls.name, r.direction, r.priority, r.match, dict(r.action),
+                              dict(r.bandwidth), ext)
+            found[row.key].append(Found(r.uuid, row, ls.uuid))
+        return dict(found)
+
+    def _dns(self, names: Iterable[str] | None = None) -> dict[str, list[Found]]:
+        """Owned DNS rows by ``ls_name`` (duplicates: the one with most records first):
+        all, or those of the switches ``names`` (``nb_index.DNS_SWITCH``)."""
+        found: dict[str, list[Found]] = defaultdict(list)
+        if names is None:
+            rows = self.tables[DNS].rows.values()
+        else:
+            rows = [r for n in sorted(names)
+                    for r in nb_index.rows(self.idl, nb_index.DNS_SWITCH, n)]
+        for r in rows:
             name = r.external_ids.get(EXT_LS_NAME, "")
             if name.startswith(SWITCH_PREFIX):
                 found[name].append(Found(r.uuid, Dns(name, dict(r.records),
@@ -258,11 +310,13 @@ class _Reader:
         if scope is None:
             rows = [r for r in self.tables[PG].rows.values() if is_owned(r.name, r.external_ids)]
         else:
-            rows = [r for name in sorted(scope.port_groups) for r in self._by_name(PG, name)
-                    if is_owned(r.name, r.external_ids)]
+            rows = [r for name in sorted(scope.port_groups | scope.member_groups)
+                    for r in self._by_name(PG, name) if is_owned(r.name, r.external_ids)]
         groups, acls = {}, defaultdict(list)
         for pg in rows:
             groups[pg.name] = [Found(pg.uuid, PortGroup(pg.name, dict(pg.external_ids)))]
+            if scope is not None and pg.name not in scope.port_groups:
+                continue  # a member group (``Scope.member_groups``): its ACLs are not read
             for a in pg.acls:
                 acl = Acl(pg.name, a.direction, a.priority, a.match, a.action,
                           dict(a.external_ids), bool(a.log), _first(a.name),
@@ -272,7 +326,22 @@ class _Reader:
             found.sort(key=lambda f: str(f.uuid))
         return {"port_groups": groups, "acls": dict(acls)}
 
+    def _dns_ref(self, row: Any) -> str:
+        """How a switch's ``dns_records`` entry reads: the owned DNS row's switch name,
+        else ``uuid:<uuid>``."""
+        if row.uuid not in self.dns_key and self._scoped:  # a row of a switch out of scope
+            name = row.external_ids.get(EXT_LS_NAME, "")
+            if name.startswith(SWITCH_PREFIX):
+                self.dns_key.update((f.uuid, name) for f in self._dns([name]).get(name, ()))
+        return self.dns_key.get(row.uuid, f"uuid:{row.uuid}")
+
     def _groups_of(self, lsp: Any) -> tuple[str, ...]:
+        if self._scoped:  # a few LSPs: ask each owned group, no conversion of its ports
+            if self._owned_groups is None:
+                self._owned_groups = [pg for pg in self.tables[PG].rows.values()
+                                      if is_owned(pg.name, pg.external_ids)]
+            return tuple(sorted(pg.name for pg in self._owned_groups
+                                if nb_index.holds(pg, "ports", lsp.uuid)))
         if self._member_of is None:
             self._member_of = defaultdict(list)
             for pg in self.tables[PG].rows.values():
@@ -344,9 +413,16 @@ class _Reader:
     def _by_name(self, table: str, name: str) -> list[Any]:
         return list(idlutils.rows_by_value(self.idl, table, "name", name))  # by index
 
-    def _dhcp_options(self) -> dict[str, list[Found]]:
+    def _dhcp_options(self, owners: Iterable[str] | None = None) -> dict[str, list[Found]]:
+        """Owned DHCP rows by key: all, or those of the subnets and ports ``owners``
+        (ids; ``nb_index.DHCP_OWNER``)."""
         found: dict[str, list[Found]] = defaultdict(list)
-        for r in self.tables[DHCP].rows.values():
+        if owners is None:
+            rows = self.tables[DHCP].rows.values()
+        else:
+            rows = [r for o in sorted(owners)
+                    for r in nb_index.rows(self.idl, nb_index.DHCP_OWNER, o)]
+        for r in rows:
             ext = dict(r.external_ids)
             if EXT_SUBNET_ID in ext:
                 key = (port_key(ext[EXT_SUBNET_ID], ext[EXT_PORT_ID]) if ext.get(EXT_PORT_ID)
@@ -382,9 +458,19 @@ class _Reader:
         return self._switch_of.get(lsp.uuid)
 
     def _dhcp_ref(self, rows: list[Any]) -> str | None:
+        """How an LSP's DHCP reference reads: the key of the owned row it names when
+        that row is the one kept of its key, else ``uuid:<uuid>``."""
         if not rows:
             return None
-        return self.dhcp_subnet.get(rows[0].uuid, f"uuid:{rows[0].uuid}")
+        row = rows[0]
+        if row.uuid not in self.dhcp_subnet and self._scoped:  # a row out of the scope
+            ext = row.external_ids
+            owner = ext.get(EXT_PORT_ID) or ext.get(EXT_SUBNET_ID)
+            if owner and owner not in self._dhcp_owners_read:
+                self._dhcp_owners_read.add(owner)
+                more = self._dhcp_options([owner])
+                self.dhcp_subnet.update((found[0].uuid, key) for key, found in more.items())
+        return self.dhcp_subnet.get(row.uuid, f"uuid:{row.uuid}")
 
 
 class _NoTable:

@@ -207,15 +207,20 @@ def _plan_address_sets(desired: Desired, observed: Observed, scope: Scope | None
 
 
 def _plan_port_groups(desired: Desired, observed: Observed, scope: Scope | None) -> list[Change]:
-    """Port groups and their ACLs (memberships are the LSPs' ``port_groups``)."""
-    names = desired.port_groups.keys() | observed.port_groups.keys() if scope is None \
-        else scope.port_groups
+    """Port groups and their ACLs (memberships are the LSPs' ``port_groups``); a
+    scope's member groups (``Scope.member_groups``) get their ACLs only when missing."""
+    if scope is None:
+        names = acl_names = desired.port_groups.keys() | observed.port_groups.keys()
+    else:
+        names = scope.port_groups | scope.member_groups
+        acl_names = scope.port_groups | {n for n in scope.member_groups
+                                         if not observed.port_groups.get(n)}
     changes: list[Change] = []
     for name in sorted(names):
         changes += _plan_rows(PG, name, desired.port_groups.get(name),
                               observed.port_groups.get(name, []))
-    keys = ({k for k, a in desired.acls.items() if a.port_group in names}
-            | {k for k, f in observed.acls.items() if f and f[0].row.port_group in names})
+    keys = ({k for k, a in desired.acls.items() if a.port_group in acl_names}
+            | {k for k, f in observed.acls.items() if f and f[0].row.port_group in acl_names})
     for key in sorted(keys):
         changes += _plan_rows(ACL, key, desired.acls.get(key), observed.acls.get(key, []))
     return changes

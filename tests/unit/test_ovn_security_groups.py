@@ -196,6 +196,24 @@ def test_a_removed_rule_is_its_acl_removed_from_its_port_group():
                                           if_exists=True)
 
 
+def test_a_member_group_that_exists_keeps_its_acls_and_a_missing_one_gets_them():
+    # a port round scopes its groups as member groups (Scope.member_groups)
+    extra = desired_acl(rule(id="r2", protocol="tcp"))
+    desired = dataclasses.replace(DESIRED, acls={**DESIRED.acls, extra.key: extra})
+    scope = Scope(ports=frozenset({"p1"}), port_groups=frozenset({PG_DROP}),
+                  member_groups=frozenset({PG}))
+
+    assert plan(desired, nb(), scope) == []  # the ACL is the group's own round to write
+
+    missing = nb()
+    missing = dataclasses.replace(missing, port_groups={PG_DROP: missing.port_groups[PG_DROP]},
+                                  acls={k: f for k, f in missing.acls.items()
+                                        if f[0].row.port_group == PG_DROP})
+    added = plan(desired, missing, scope)
+    assert {(c.action, c.table, c.key) for c in added} == {
+        (ADD, "Port_Group", PG), (ADD, "ACL", RULE_ACL.key), (ADD, "ACL", extra.key)}
+
+
 def test_changed_membership_is_a_port_groups_difference_of_the_lsp():
     observed = nb(p1=dataclasses.replace(LSP, port_groups=(PG_DROP, "pg_old")))
     api = mock.Mock()
