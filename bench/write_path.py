@@ -7,8 +7,7 @@ bench/api.py against ``neutrino server`` (issue 22).
    made by its first request), --count sequential ``POST /v2.0/ports``; per create
    the SQL statements SQLAlchemy sends (``before_cursor_execute``), the transaction
    ends, and on PostgreSQL the client/server round trips, read from libpq's protocol
-   trace (``PGconn.trace``): a round trip is a run of messages the client sends
-   followed by the server's answer, so pipelined statements count once.
+   trace (``db.pg_pipeline.RoundTripCounter``: pipelined statements count once).
 2. Unless --count-only: start ``neutrino server --workers N`` on the database (API
    only, no controller: the outbox rows wait) and run ``bench/api.py`` against it
    (--ports, --concurrency, --list); its JSON report is printed under ``api``.
@@ -57,46 +56,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class TraceCounter:
-    """Round trips of every psycopg connection of an engine, from libpq's trace:
-    each connection traces into a file of its own; :meth:`round_trips` counts the
-    client-to-server turns ("F" lines followed by a "B" line) written since
-    :meth:`mark`."""
-
-    def __init__(self, engine, directory: Path) -> None:
-        self.directory, self.files, self.offsets = directory, [], {}
-        event.listen(engine, "connect", self._connect)
-
-    def _connect(self, dbapi_conn, _record) -> None:
-        f = open(self.directory / f"trace-{len(self.files)}.log", "w+")
-        self.files.append(f)
-        dbapi_conn.pgconn.trace(f.fileno())
-
-    def mark(self) -> None:
-        self.offsets = {f.name: os.path.getsize(f.name) for f in self.files}
-
-    def round_trips(self) -> int:
-        turns = 0
-        for f in self.files:
-            with open(f.name) as r:
-                r.seek(self.offsets.get(f.name, 0))
-                last = None
-                for line in r:
-                    parts = line.split("\t")
-                    direction = parts[1] if len(parts) > 2 else None
-                    if direction == "B" and last == "F":
-                        turns += 1
-                    if direction in ("F", "B"):
-                        last = direction
-        return turns
-
-
 def count(url: str, args, state_dir: Path) -> dict:
     """Statements (and round trips on PostgreSQL) per port create, in this process."""
     from starlette.testclient import TestClient
 
     from neutrino.api.app import create_app
     from neutrino.config import Settings
+    from neutrino.db import pg_pipeline
     from neutrino.db.session import Database
     from neutrino.services.env import Env
 
@@ -106,7 +72,7 @@ def count(url: str, args, state_dir: Path) -> dict:
                  lambda *a: statements.append(a[2].split(None, 1)[0].upper()))
     for name in ("commit", "rollback"):
         event.listen(db.engine, name, lambda conn, name=name: ends.append(name))
-    tracer = None if db.is_sqlite else TraceCounter(db.engine, state_dir)
+    tracer = None if db.is_sqlite else pg_pipeline.RoundTripCounter(db.engine, state_dir)
     settings = Settings(database_url=url, state_dir=state_dir)
     headers = {"X-Project-Id": PROJECT, "X-Roles": "admin,member"}
     per_create = []
@@ -127,8 +93,7 @@ def count(url: str, args, state_dir: Path) -> dict:
                                    "round_trips": tracer.round_trips() if tracer else None})
     db.dispose()
     if tracer:
-        for f in tracer.files:
-            f.close()
+        tracer.close()
     median = lambda key: statistics.median(p[key] for p in per_create)  # noqa: E731
     return {"creates": len(per_create), "statements": median("statements"),
             "round_trips": median("round_trips") if tracer else None,

@@ -34,6 +34,7 @@ and at the latest when the connection returns to the pool. Install once per engi
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import psycopg
@@ -109,13 +110,17 @@ def _commit(conn: Any) -> None:
     entry = _pop(conn)
     if entry is None:
         return
-    try:
-        try:
-            conn.connection.driver_connection.execute("COMMIT")
-        finally:
-            entry[0].__exit__(None, None, None)
+    error = None
+    try:  # queued; raises here if a queued statement's failure has arrived already
+        conn.connection.driver_connection.execute("COMMIT")
     except psycopg.Error as exc:
-        raise DBAPIError.instance("COMMIT", None, exc, psycopg.Error) from exc
+        error = exc
+    try:
+        entry[0].__exit__(None, None, None)
+    except psycopg.Error as exc:  # the first failure, or the commands it aborted
+        error = error or exc
+    if error is not None:
+        raise DBAPIError.instance("COMMIT", None, error, psycopg.Error) from error
 
 
 def _rollback(conn: Any) -> None:
@@ -152,3 +157,43 @@ def _checkin(dbapi_conn: Any, record: Any) -> None:
 
 def _forget(dbapi_conn: Any, record: Any, _exc: Any) -> None:
     record.info.pop(_KEY, None)
+
+
+class RoundTripCounter:
+    """Client/server round trips of the psycopg connections an engine opens from now on
+    (``bench/write_path.py`` and the tests count the write path's with it), read from
+    libpq's protocol trace (``PGconn.trace``) into one file per connection under
+    ``directory``: a round trip is a run of messages the client sends ("F" lines)
+    followed by the server's answer ("B"), so pipelined statements count once.
+    :meth:`mark` starts a count, :meth:`round_trips` returns it; :meth:`close` the files."""
+
+    def __init__(self, engine: Engine, directory: Any) -> None:
+        self.directory, self.files, self.offsets = directory, [], {}
+        event.listen(engine, "connect", self._connect)
+
+    def _connect(self, dbapi_conn: Any, _record: Any) -> None:
+        f = open(f"{self.directory}/trace-{len(self.files)}.log", "w+")
+        self.files.append(f)
+        dbapi_conn.pgconn.trace(f.fileno())
+
+    def mark(self) -> None:
+        self.offsets = {f.name: os.path.getsize(f.name) for f in self.files}
+
+    def round_trips(self) -> int:
+        turns = 0
+        for f in self.files:
+            with open(f.name) as r:
+                r.seek(self.offsets.get(f.name, 0))
+                last = None
+                for line in r:
+                    parts = line.split("\t")
+                    direction = parts[1] if len(parts) > 2 else None
+                    if direction == "B" and last == "F":
+                        turns += 1
+                    if direction in ("F", "B"):
+                        last = direction
+        return turns
+
+    def close(self) -> None:
+        for f in self.files:
+            f.close()
