@@ -7,7 +7,10 @@ bench/api.py against ``neutrino server`` (issue 22).
    made by its first request), --count sequential ``POST /v2.0/ports``; per create
    the SQL statements SQLAlchemy sends (``before_cursor_execute``), the transaction
    ends, and on PostgreSQL the client/server round trips, read from libpq's protocol
-   trace (``db.pg_pipeline.RoundTripCounter``: pipelined statements count once).
+   trace (``db.pg_pipeline.RoundTripCounter``: pipelined statements count once);
+   and the wall time and CPU time per create of this process (app and client) and
+   of the database server's processes: what one create costs the machine, so the
+   ceiling of an idle host's cores follows (cores / CPU per create).
 2. Unless --count-only: start ``neutrino server --workers N`` on the database (API
    only, no controller: the outbox rows wait) and run ``bench/api.py`` against it
    (--ports, --concurrency, --list); its JSON report is printed under ``api``.
@@ -18,7 +21,7 @@ temporary state directory. Every process started is stopped by its pid at exit.
 
 Run:
     python bench/write_path.py [--database postgres|sqlite] [--workers 4]
-        [--ports 500] [--concurrency 8] [--list 1000] [--count 20] [--count-only]
+        [--ports 500] [--concurrency 8] [--list 1000] [--count 100] [--count-only]
 
 Progress on stderr, one JSON document on stdout.
 """
@@ -56,7 +59,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def count(url: str, args, state_dir: Path) -> dict:
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system, seconds) of these processes and their children."""
+    import psutil
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for p in [root, *root.children(recursive=True)]:
+                t = p.cpu_times()
+                total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def count(url: str, args, state_dir: Path, db_pids: list[int]) -> dict:
     """Statements (and round trips on PostgreSQL) per port create, in this process."""
     from starlette.testclient import TestClient
 
@@ -81,6 +99,8 @@ def count(url: str, args, state_dir: Path) -> dict:
         client.post("/v2.0/subnets", json={"subnet": {
             "network_id": net["id"], "ip_version": 4, "cidr": "10.98.0.0/16"}}).raise_for_status()
         for i in range(args.warmup + args.count):
+            if i == args.warmup:
+                cpu0 = (time.process_time(), cpu_seconds(db_pids), time.perf_counter())
             del statements[:], ends[:]
             if tracer:
                 tracer.mark()
@@ -91,13 +111,21 @@ def count(url: str, args, state_dir: Path) -> dict:
                 per_create.append({"statements": len(statements), "kinds": list(statements),
                                    "commits": ends.count("commit"),
                                    "round_trips": tracer.round_trips() if tracer else None})
+    app_cpu, db_cpu = time.process_time() - cpu0[0], cpu_seconds(db_pids) - cpu0[1]
+    wall = time.perf_counter() - cpu0[2]
     db.dispose()
     if tracer:
         tracer.close()
     median = lambda key: statistics.median(p[key] for p in per_create)  # noqa: E731
     return {"creates": len(per_create), "statements": median("statements"),
             "round_trips": median("round_trips") if tracer else None,
-            "commits": median("commits"), "statement_kinds": per_create[-1]["kinds"]}
+            "commits": median("commits"),
+            # one client, one at a time: CPU per create of this process (the app, its
+            # client, Starlette's test transport) and of the database server
+            "ms_wall": round(wall * 1000 / len(per_create), 2),
+            "ms_cpu_app": round(app_cpu * 1000 / len(per_create), 2),
+            "ms_cpu_database": round(db_cpu * 1000 / len(per_create), 2),
+            "statement_kinds": per_create[-1]["kinds"]}
 
 
 def serve_and_bench(url: str, args, state_dir: Path, stack: contextlib.ExitStack) -> dict:
@@ -152,7 +180,7 @@ def main(argv=None) -> int:
     p.add_argument("--ports", type=int, default=500)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--list", type=int, default=1000)
-    p.add_argument("--count", type=int, default=20, help="port creates counted")
+    p.add_argument("--count", type=int, default=100, help="port creates counted")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--count-only", action="store_true", help="skip the server and bench/api.py")
     args = p.parse_args(argv)
@@ -166,13 +194,14 @@ def main(argv=None) -> int:
             log("starting a private PostgreSQL")
             server = stack.enter_context(PostgresServer())
             url = server.create_database("write_path")
+            db_pids = [server.pid]
         else:
-            url = f"sqlite:///{state_dir}/neutrino.db"
+            url, db_pids = f"sqlite:///{state_dir}/neutrino.db", []
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEUTRINO_")}
         subprocess.run([str(NEUTRINO), "db", "upgrade", "--database-url", url], check=True,
                        env=env, stdout=subprocess.DEVNULL)
         log(f"counting statements per port create ({args.count} creates)")
-        report["per_port_create"] = count(url, args, state_dir)
+        report["per_port_create"] = count(url, args, state_dir, db_pids)
         log(f"per port create: {json.dumps({k: v for k, v in report['per_port_create'].items() if k != 'statement_kinds'})}")
         if not args.count_only:
             report["api"] = serve_and_bench(url, args, state_dir, stack)
