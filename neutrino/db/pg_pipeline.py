@@ -24,11 +24,15 @@ transaction) raises at the next sync, i.e. from the next answered statement or f
 the commit, as the same psycopg error wrapped by SQLAlchemy (``IntegrityError`` with
 the constraint's name), so ``Database.run`` re-runs the transaction exactly as when
 it raised at once. Inside a savepoint (``session.begin_nested()``, whose caller
-catches the error of its own statements) nothing is queued.
+catches the error of its own statements) nothing is queued; a failure queued before
+the savepoint raises from its ``SAVEPOINT``, inside the caller's ``try``: so only
+statements that cannot fail but by a race the re-run settles (new rows' keys) are
+DEFERRED, never in a transaction whose savepoint's caller reads the error.
 
 The pipeline is left at the commit (``COMMIT`` queued, then one sync: the last
 queued writes, the commit and their answers are one round trip) or the rollback,
-and at the latest when the connection returns to the pool. Install once per engine with :func:`install`.
+and at the latest when the connection returns to the pool. Install once per engine
+with :func:`install`.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ _KEY = "neutrino_pipeline"  # DBAPI connection info: the open pipeline's context
 
 def install(engine: Engine) -> None:
     """Run the write transactions of ``engine`` (psycopg) in pipeline mode (see the
-    module docstring). Idempotent per engine."""
-    if event.contains(engine, "begin", _begin):
+    module docstring). Idempotent per engine; nothing with a libpq older than 14 (no
+    pipeline mode: statements then go one round trip each, as before)."""
+    if event.contains(engine, "begin", _begin) or not psycopg.Pipeline.is_supported():
         return
     event.listen(engine, "begin", _begin)
     event.listen(engine, "do_execute", _do_execute)
