@@ -76,3 +76,37 @@ def test_a_deferred_insert_that_races_is_raised_at_commit_and_rerun(api):
     net = api.network()
     api.subnet(net["id"])
     api.port(net["id"])
+
+
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+def test_a_one_port_create_checks_quota_then_network_as_before(api):
+    from conftest import error_type
+    api.put("/v2.0/quotas/p1", {"quota": {"port": 2}}, admin=True, expect=200)
+    net = api.network()
+    api.subnet(net["id"])  # its metadata port counts too
+    api.port(net["id"])
+    assert error_type(api.post("/v2.0/ports", {"port": {"network_id": net["id"]}},
+                               expect=409)) == "OverQuota"
+    # over quota on a network that does not exist: the quota is reported first
+    assert error_type(api.post("/v2.0/ports", {"port": {"network_id": MISSING}},
+                               expect=409)) == "OverQuota"
+    api.put("/v2.0/quotas/p1", {"quota": {"port": 5}}, admin=True, expect=200)
+    assert error_type(api.post("/v2.0/ports", {"port": {"network_id": MISSING}},
+                               expect=404)) == "NetworkNotFound"
+    hidden = api.network(project="p2")
+    assert error_type(api.post("/v2.0/ports", {"port": {"network_id": hidden["id"]}},
+                               expect=404)) == "NetworkNotFound"
+
+
+def test_a_one_port_create_takes_an_address_of_each_kind_from_the_subnets_read(api):
+    net = api.network()
+    v4 = api.subnet(net["id"], "10.1.0.0/24")
+    v6 = api.subnet(net["id"], "2001:db8::/64", ipv6_address_mode="slaac",
+                    ipv6_ra_mode="slaac")
+    port = api.port(net["id"])
+    assert [f["subnet_id"] for f in port["fixed_ips"]] == [v4["id"], v6["id"]]
+    shown = api.get(f"/v2.0/ports/{port['id']}", expect=200).json()["port"]
+    assert shown["fixed_ips"] == port["fixed_ips"]
+    assert shown["security_groups"] == port["security_groups"]
