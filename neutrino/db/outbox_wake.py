@@ -53,7 +53,8 @@ CHANNEL = "neutrino_outbox"
 #: Seconds between attempts to (re)connect or bind a listener that failed.
 RETRY_INTERVAL = 5.0
 _MARK = "neutrino_outbox_written"
-_NOTIFY = text(f"NOTIFY {CHANNEL}")
+# Nothing to read: it waits in the write's pipeline for the COMMIT (db.pg_pipeline).
+_NOTIFY = text(f"NOTIFY {CHANNEL}").execution_options(neutrino_deferred=True)
 
 # database url -> the events of this process's listeners on it
 _local: dict[str, set[threading.Event]] = {}

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from neutrino.db import outbox_wake
+from neutrino.db import outbox_wake, pg_pipeline
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -49,6 +49,11 @@ RETRYABLE_CONSTRAINTS = {
         "securitygroupdefaultstatefulness.project_key",
     # a project's default security group, made by its first request (two may race)
     "pk_default_security_groups": "default_security_groups.project_id",
+    # a new port bound to its project's default group as read with its network
+    # (services.ports), which a concurrent request deleted: the re-run makes a new one
+    # (PostgreSQL only; SQLite's one writer never races here)
+    "fk_securitygroupportbindings_security_group_id_securitygroups":
+        "fk_securitygroupportbindings_security_group_id_securitygroups",
     # the same rule created twice at once: the retry reports SecurityGroupRuleExists
     "uq_securitygrouprules_security_group_id_rule_key": (
         "securitygrouprules.security_group_id, securitygrouprules.rule_key"),
@@ -115,6 +120,8 @@ class Database:
                 connect_args={"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1,
                               "keepalives_count": DEAD_PEER_SECONDS - 2,
                               "tcp_user_timeout": DEAD_PEER_SECONDS * 1000})
+            # write transactions in pipeline mode: fewer round trips (db.pg_pipeline)
+            pg_pipeline.install(self.engine)
         # SQLite has one writer at a time. Threads of this process queue on a
         # lock instead of SQLite's busy handler, which sleeps up to 100 ms
         # between retries; other processes still wait through busy_timeout.

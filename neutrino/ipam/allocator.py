@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db import pg_pipeline
 from neutrino.db.models import IPAllocation, IPAllocationBlock
 from neutrino.ipam import ranges
 from neutrino.ipam.ranges import BLOCK_BITS, Pool
@@ -36,7 +37,9 @@ _SCAN_BATCH = 256
 # more than running it on this path.
 _TAKEN = select(IPAllocation.port_id).where(
     IPAllocation.subnet_id == bindparam("subnet_id"), IPAllocation.ip_key == bindparam("ip_key"))
-_INSERT = insert(IPAllocation)
+# Results never read: deferred in a PostgreSQL write's pipeline (db.pg_pipeline); a taken
+# address raises at the next sync, and Database.run re-runs the transaction.
+_INSERT = insert(IPAllocation.__table__).execution_options(**{pg_pipeline.DEFERRED: True})
 _BLOCKS = (select(IPAllocationBlock.block, IPAllocationBlock.used)
            .where(IPAllocationBlock.subnet_id == bindparam("subnet_id"),
                   IPAllocationBlock.block.between(bindparam("lo"), bindparam("hi")))
@@ -217,7 +220,8 @@ def _write_block_counts(session: Session) -> None:
             stmt = insert(IPAllocationBlock).values(subnet_id=subnet_id, block=block, used=delta)
             session.execute(stmt.on_conflict_do_update(
                 index_elements=["subnet_id", "block"],
-                set_={"used": IPAllocationBlock.used + delta}))
+                set_={"used": IPAllocationBlock.used + delta}),
+                execution_options={pg_pipeline.DEFERRED: True})  # goes with the COMMIT
         elif delta < 0:
             session.execute(update(IPAllocationBlock).where(
                 IPAllocationBlock.subnet_id == subnet_id, IPAllocationBlock.block == block)

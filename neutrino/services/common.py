@@ -11,11 +11,13 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.db import outbox_wake
+from neutrino.db import outbox_wake, pg_pipeline
 from neutrino.db.models import OvnOutbox, Tag
 from neutrino.services.context import Context
 
-_INSERT_OUTBOX = insert(OvnOutbox)
+# Nothing reads its result (no RETURNING of the new id): it waits in a PostgreSQL
+# write transaction's pipeline (db.pg_pipeline) for the next statement answered.
+_INSERT_OUTBOX = insert(OvnOutbox.__table__).inline().execution_options(**{pg_pipeline.DEFERRED: True})
 MAX_TAGS = 50
 MAX_TAG_LEN = 255
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors
+from neutrino.db import pg_pipeline
 from neutrino.db.models import (DefaultSecurityGroup, Log, Network, SecurityGroup,
                                 SecurityGroupPortBinding)
 from neutrino.services.context import Context
@@ -34,6 +35,10 @@ from neutrino.services import common, security_group_access
 from neutrino.services.security_groups import ensure_default
 
 _INSERT_BINDING = insert(SecurityGroupPortBinding)
+# A new port's binding to a default group already known: nothing to read back, so it
+# waits in a PostgreSQL write's pipeline (db.pg_pipeline).
+_INSERT_DEFAULT_BINDING = insert(SecurityGroupPortBinding.__table__).execution_options(
+    **{pg_pipeline.DEFERRED: True})
 # The port into its project's default group, when that group exists, in one round trip.
 _BIND_DEFAULT = insert(SecurityGroupPortBinding.__table__).from_select(
     ["port_id", "security_group_id"],
@@ -72,13 +77,15 @@ def new_port_columns(env: Env, net: Network, mac: str, data: dict[str, Any]) -> 
 
 
 def bind_new_port(session: Session, ctx: Context | None, port: Any,
-                  requested: list[str] | None) -> list[str]:
+                  requested: list[str] | None, *, default_group: str | None = None) -> list[str]:
     """Put a new port (a row with the port columns) in its security groups and
     return their ids: ``requested``, or without a request the port's
     project's ``default`` group (made if missing), or none for a port without
     port security or with a ``network:*`` owner.
 
-    ``ctx`` None is a system caller (no ownership check). Raises
+    ``ctx`` None is a system caller (no ownership check). ``default_group``: the
+    project's default group when the caller has read it already (``services.ports``
+    reads it with the network); None: look it up. Raises
     PortSecurityAndIPRequiredForSecurityGroups (400), SecurityGroupNotFound
     (404) for a group that is missing or another project's, SecurityGroupConflict
     (409) when stateful and stateless groups are mixed.
@@ -87,6 +94,10 @@ def bind_new_port(session: Session, ctx: Context | None, port: Any,
         if (not port.port_security_enabled
                 or port.device_owner.startswith(c.DEVICE_OWNER_NETWORK_PREFIX)):
             return []
+        if default_group is not None:
+            session.execute(_INSERT_DEFAULT_BINDING, {"port_id": port.id,
+                                                      "security_group_id": default_group})
+            return [default_group]
         bound = session.scalars(_BIND_DEFAULT, {"port_id": port.id,
                                                 "project_id": port.project_id}).all()
         if bound:

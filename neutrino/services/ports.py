@@ -22,19 +22,21 @@ from sqlalchemy.orm import Session
 
 from neutrino import constants as c
 from neutrino import errors, policy
+from neutrino.db import pg_pipeline
 from neutrino.db.models import (FloatingIP, IPAllocation, Network, Port, PortBinding,
                                 SecurityGroupPortBinding)
 from neutrino.ipam import allocator
 from neutrino.notifiers import nova
-from neutrino.services import (common, listing, port_addresses, port_extras, port_forwardings,
-                               port_security, port_vif, qos_bindings, rbac, routed_ports,
-                               trunk_ports)
+from neutrino.services import (common, listing, port_addresses, port_create_reads, port_extras,
+                               port_forwardings, port_security, port_vif, qos_bindings, rbac,
+                               routed_ports, trunk_ports)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.networks import find_visible as find_visible_network
 from neutrino.services.quotas import check_quotas
 
-_INSERT_PORT = insert(Port)
+# Its result is never read: deferred in a PostgreSQL write's pipeline (db.pg_pipeline).
+_INSERT_PORT = insert(Port.__table__).execution_options(**{pg_pipeline.DEFERRED: True})
 ADMIN_ONLY_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
 # What ML2/OVN reports for a port bound to a chassis (reference D.3, zed vif_details).
 VIF_DETAILS = {"port_filter": True, "connectivity": "l2"}
@@ -128,15 +130,27 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
     def run(session: Session) -> list[dict[str, Any]]:
         ports = []
         projects = [common.owner_project(ctx, data) for data in items]
-        check_quotas(session, env, "port", projects)
+        # one port (the common request): its network, quota, default group and the
+        # network's QoS policy in one statement; otherwise (or a missing network) apart
+        found = port_create_reads.load(session, env, ctx, items[0]["network_id"], projects[0]) \
+            if len(items) == 1 else None
+        if found is None:
+            check_quotas(session, env, "port", projects)
         for data, project in zip(items, projects):
-            net = find_visible_network(session, ctx, data["network_id"])
+            net = found.net if found else find_visible_network(session, ctx, data["network_id"])
             _check_policy(session, ctx, net, data, "create")
-            ports.append(insert_port(session, env, net, project, data, ctx=ctx))
+            ports.append(insert_port(session, env, net, project, data, ctx=ctx,
+                                     default_group=found.default_group if found else None,
+                                     subnets=found.subnets if found else None))
             if data.get("qos_policy_id"):
                 qos_bindings.set_policy(session, ctx, "port", SimpleNamespace(
                     id=ports[-1]["id"]), data["qos_policy_id"])
-        return _visible_attributes(env, ctx, qos_bindings.complete(session, "port", ports))
+        if found and not items[0].get("qos_policy_id"):
+            # what qos_bindings.complete adds, known already: a new port binds no policy
+            ports[0].update(qos_policy_id=None, qos_network_policy_id=found.network_qos)
+        else:
+            qos_bindings.complete(session, "port", ports)
+        return _visible_attributes(env, ctx, ports)
     return env.db.run(run)
 
 
@@ -378,14 +392,18 @@ def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, 
 
 
 def insert_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any], *,
-                ctx: Context | None = None) -> dict[str, Any]:
+                ctx: Context | None = None, default_group: str | None = None,
+                subnets: list[Any] | None = None) -> dict[str, Any]:
     """Insert one port with its addresses, tags and security groups and enqueue
     it; return its API dict.
 
     ``data`` holds PortCreate attributes; no policy is checked here (callers
     do, or make ports on the user's behalf: router interfaces, gateways,
     floating IPs); ``ctx`` (None for those) only restricts the security groups
-    to the port's project unless admin. Raises the IPAM errors of
+    to the port's project unless admin; ``default_group`` is the project's default
+    security group when the caller read it (``port_security.bind_new_port``), ``subnets``
+    the network's as ``port_addresses.network_subnets`` gives them (read when None).
+    Raises the IPAM errors of
     ``create_ports`` and the port security errors of ``port_security``.
     Core inserts, not the ORM unit of work: this is the hottest write path.
     On a routed network (subnets on segments, reference B.7) a port without
@@ -398,7 +416,8 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
         _check_mac_free(session, net.id, mac)
     else:
         mac = _random_mac(env.settings.base_mac)
-    subnets = port_addresses.network_subnets(session, net.id)
+    if subnets is None:
+        subnets = port_addresses.network_subnets(session, net.id)
     host = data.get("binding_host_id", "")
     requested = data.get("fixed_ips")
     routed = routed_ports.is_routed(subnets)
@@ -436,7 +455,8 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
     tags = common.validate_tags(data["tags"]) if data.get("tags") else []
     if tags:
         common.add_tags(session, port.id, tags)
-    groups = port_security.bind_new_port(session, ctx, port, data.get("security_groups"))
+    groups = port_security.bind_new_port(session, ctx, port, data.get("security_groups"),
+                                         default_group=default_group)
     common.enqueue_ovn(session, "port", port.id)
     fixed.sort(key=lambda f: (":" in f[1], ipaddress.ip_address(f[1])))
     return _port_dict(port, fixed, tags, groups)

@@ -26,12 +26,20 @@ _COUNT = {name: select(func.count(model.id)).where(model.project_id == bindparam
           for name, model in COUNTED.items()}
 MAX_LIMIT = 2**31 - 1  # neutron-lib DB_INTEGER_MAX_VALUE
 _OVERRIDES = select(Quota.resource, Quota.limit).where(Quota.project_id == bindparam("project_id"))
+
+
+def limit_and_usage(resource: str) -> tuple[Any, Any]:
+    """Scalar subqueries of a project's override of the ``resource`` limit (NULL: the
+    default) and of its usage, the project being the ``project_id`` bind parameter:
+    columns to add to a statement a request runs anyway (``services.ports`` reads them
+    with the network). Check them with :func:`check_limit`."""
+    return (select(Quota.limit).where(Quota.project_id == bindparam("project_id"),
+                                      Quota.resource == resource).scalar_subquery(),
+            _COUNT[resource].scalar_subquery())
+
+
 # A resource's override (NULL: the default) and its usage, in one round trip.
-_LIMIT_AND_COUNT = {
-    name: select(select(Quota.limit).where(Quota.project_id == bindparam("project_id"),
-                                           Quota.resource == name).scalar_subquery(),
-                 _COUNT[name].scalar_subquery())
-    for name in COUNTED}
+_LIMIT_AND_COUNT = {name: select(*limit_and_usage(name)) for name in COUNTED}
 
 
 def check_quotas(session: Session, env: Env, resource: str, projects: list[str]) -> None:
@@ -45,6 +53,12 @@ def check_quota(session: Session, env: Env, project_id: str, resource: str, addi
     """Raise OverQuota if ``adding`` more ``resource`` would exceed the project's limit."""
     override, used = session.execute(_LIMIT_AND_COUNT[resource],
                                      {"project_id": project_id}).one()
+    check_limit(env, resource, override, used, adding)
+
+
+def check_limit(env: Env, resource: str, override: int | None, used: int, adding: int) -> None:
+    """Raise OverQuota (409) if ``adding`` more ``resource`` to ``used`` would exceed the
+    limit: ``override``, or the configured default when None; -1 is unlimited."""
     limit = env.settings.quota_defaults()[resource] if override is None else override
     if limit >= 0 and used + adding > limit:
         raise errors.OverQuota([resource])
