@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import DefaultSecurityGroup, Network, Subnet
-from neutrino.db.qos_models import QosNetworkPolicyBinding
+from neutrino.db.models import QosNetworkPolicyBinding
 from neutrino.services import quotas, rbac
 from neutrino.services.context import Context
 from neutrino.services.env import Env
