@@ -27,21 +27,19 @@ added into its router's ``load_balancer`` column (and its interfaces' switches')
 and deleted as a row (those references are weak).
 
 Sources: the changes and observed rows given; writes the NB through ovsdbapp
-and the commands of ``ovn.commands``.
+and the commands of ``ovn.commands``; one row's commands are built by ``ovn.row_commands``.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neutrino.ovn import bfd
+from neutrino.ovn import bfd, row_commands
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand, NamedRowsRefCommand
-from neutrino.ovn.rows import LogicalSwitchPort
 from neutrino.ovn.load import load_resources, warn_unscheduled
 from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, METER, NAT, PG,
                                   POLICY, QOS, ROUTE, Observed, read_nb)
@@ -49,15 +47,6 @@ from neutrino.ovn.dns import default_dns_servers
 from neutrino.ovn.plan import ADD, COLUMNS, DEL, SET, Change, plan
 
 LOG = logging.getLogger(__name__)
-
-# Where a child row is referenced from: (parent table, column).
-_PARENT = {LRP: (LR, "ports"), ROUTE: (LR, "static_routes"), NAT: (LR, "nat"),
-           POLICY: (LR, "policies"),
-           GWC: (LRP, "gateway_chassis"), ACL: (PG, "acls"), QOS: (LS, "qos_rules")}
-# Optional (0..1) columns: "" / None stand for the empty set.
-_OPTIONAL = ("tag_request", "parent_name", "logical_port", "external_mac", "output_port")
-_ACL_OPTIONAL = ("name", "severity", "meter")  # an ACL's logging columns (``ovn.network_log``)
-
 
 def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list[Any]:
     """ovsdbapp commands for ``changes``, in an order one transaction accepts:
@@ -133,7 +122,7 @@ Handler = Callable[[Any, Change, _Refs], list[Any]]
 
 def _replace(api: Any, c: Change, refs: _Refs) -> list[Any]:
     """Write the differing columns of a row."""
-    return [DbReplaceCommand(api, c.table, c.uuid, **_values(c.row, c.columns))]
+    return [DbReplaceCommand(api, c.table, c.uuid, **row_commands.values(c.row, c.columns))]
 
 
 def _delete(method: str, **flags: Any) -> Handler:
@@ -157,9 +146,10 @@ def _set_meter(api: Any, c: Change, refs: _Refs) -> list[Any]:
     (the observed row's ``parent_uuid`` is its ``Meter_Band``)."""
     band = [k for k in c.columns if k in ("rate", "burst_size")]
     own = [k for k in c.columns if k not in band]
-    cmds = [DbReplaceCommand(api, METER, c.uuid, **_values(c.row, own))] if own else []
+    cmds = [DbReplaceCommand(api, METER, c.uuid, **row_commands.values(c.row, own))] if own else []
     if band:
-        cmds.append(DbReplaceCommand(api, "Meter_Band", c.parent_uuid, **_values(c.row, band)))
+        cmds.append(DbReplaceCommand(api, "Meter_Band", c.parent_uuid,
+                                     **row_commands.values(c.row, band)))
     return cmds
 
 
@@ -181,7 +171,7 @@ def _set_dhcp(api: Any, c: Change, refs: _Refs) -> list[Any]:
         cmds.append(api.dhcp_options_set_options(c.uuid, **c.row.options))
     cols = {k: getattr(c.row, k) for k in c.columns if k != "options"}
     if cols:
-        cmds.append(DbReplaceCommand(api, DHCP, c.uuid, **_plain(cols)))
+        cmds.append(DbReplaceCommand(api, DHCP, c.uuid, **row_commands.plain(cols)))
     return cmds
 
 
@@ -193,7 +183,7 @@ def _add_switch(api: Any, c: Change, refs: _Refs) -> list[Any]:
 
 
 def _set_switch(api: Any, c: Change, refs: _Refs) -> list[Any]:
-    cols = _values(c.row, [k for k in c.columns if k != "dns_records"])
+    cols = row_commands.values(c.row, [k for k in c.columns if k != "dns_records"])
     if "dns_records" in c.columns:
         cols["dns_records"] = _dns_refs(c.row, refs)
     return [DbReplaceCommand(api, LS, c.uuid, **cols)]
@@ -215,7 +205,8 @@ def _add_dns(api: Any, c: Change, refs: _Refs) -> list[Any]:
 
 
 def _add_router(api: Any, c: Change, refs: _Refs) -> list[Any]:
-    refs.router[c.key] = api.lr_add(c.key, may_exist=True, **_values(c.row, COLUMNS[LR]))
+    columns = row_commands.values(c.row, COLUMNS[LR])
+    refs.router[c.key] = api.lr_add(c.key, may_exist=True, **columns)
     return [refs.router[c.key]]
 
 
@@ -228,7 +219,8 @@ def _del_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
 
 def _set_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
     if "switch" not in c.columns:
-        cols = {k: _lsp_value(c.row, k, refs.dhcp) for k in c.columns if k != "port_groups"}
+        cols = {k: row_commands.lsp_value(c.row, k, refs.dhcp)
+                for k in c.columns if k != "port_groups"}
         if "parent_name" in cols and not cols["parent_name"]:
             cols["tag"] = []  # no longer a child: northd's copy of the tag goes too (ML2/OVN)
         return [DbReplaceCommand(api, LSP, c.uuid, **cols)] if cols else []
@@ -240,7 +232,7 @@ def _set_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
 
 
 def _add_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
-    refs.lsp[c.key] = _lsp_add(api, c.row, refs.switch, refs.dhcp)
+    refs.lsp[c.key] = row_commands.lsp_add(api, c.row, refs.switch, refs.dhcp)
     return [refs.lsp[c.key]]
 
 
@@ -264,7 +256,8 @@ def _memberships(api: Any, c: Change, refs: _Refs) -> list[Any]:
 
 
 def _lb_columns(c: Change, columns: Iterable[str]) -> dict[str, Any]:
-    values = _plain({k: getattr(c.row, k) for k in columns if k not in ("router", "switches")})
+    values = row_commands.plain({k: getattr(c.row, k) for k in columns
+                                 if k not in ("router", "switches")})
     if "protocol" in values:  # an optional (0..1) column
         values["protocol"] = [values["protocol"]] if values["protocol"] else []
     return values
@@ -312,11 +305,11 @@ def _del_child(api: Any, c: Change, refs: _Refs) -> list[Any]:
     """Drop a child row from its parent, unless the parent goes (or moves)."""
     if c.parent_uuid is None or c.parent_uuid in refs.gone[c.table]:
         return []
-    return [_child_del(api, c.table, c.parent_uuid, c.uuid)]
+    return [row_commands.child_del(api, c.table, c.parent_uuid, c.uuid)]
 
 
 def _add_child(api: Any, c: Change, refs: _Refs) -> list[Any]:
-    add = _child_add(api, c.row, refs.parent(c.table))
+    add = row_commands.child_add(api, c.row, refs.parent(c.table))
     if c.table == LRP:
         refs.lrp[c.key] = add
     return [add]
@@ -346,7 +339,7 @@ def _add_qos(api: Any, c: Change, refs: _Refs) -> list[Any]:
     """A QoS row into its switch: one of the load (UUID or the command adding it), or
     one out of its scope (a router gateway's external network), found by name."""
     parent = refs.switch.get(c.row.switch, c.row.switch)
-    return [ChildAddCommand(api, QOS, LS, parent, "qos_rules", **_values(
+    return [ChildAddCommand(api, QOS, LS, parent, "qos_rules", **row_commands.values(
         c.row, ("direction", "priority", "match", *COLUMNS[QOS])))]
 
 
@@ -389,71 +382,6 @@ _STEPS: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     (AS, {DEL: _delete("address_set_del", if_exists=True)}),
     (METER, {DEL: _delete("meter_del", if_exists=True)}),
 )
-
-
-# --- command builders -----------------------------------------------------------
-
-def _child_add(api: Any, row: Any, parent_ref: Mapping[str, Any]) -> Any:
-    """Insert ``row`` (an LRP, gateway chassis, route, NAT or ACL) into its parent."""
-    parent_table, column = _PARENT[row.TABLE]
-    parent = {GWC: "port", ACL: "port_group"}.get(row.TABLE, "router")
-    parent = getattr(row, parent)
-    if parent not in parent_ref:
-        raise LookupError(f"{parent_table} {parent} of {row.TABLE} {_name(row)} is neither in "
-                          "NB nor added")
-    cols = [c for c in COLUMNS[row.TABLE] if c not in ("router", "port", "bfd")]
-    if row.TABLE == ACL and not row.log:  # an unlogged ACL keeps the columns' defaults
-        cols = [c for c in cols if c not in ("log",) + _ACL_OPTIONAL]
-    cols += {LRP: ["name"], GWC: ["name"], ROUTE: ["ip_prefix", "nexthop"],
-             NAT: ["type", "external_ip", "logical_ip"], POLICY: ["priority", "match"],
-             ACL: ["direction", "priority", "match"]}[row.TABLE]
-    add = bfd.AddRouteWithBfd if getattr(row, "bfd", False) else ChildAddCommand
-    return add(api, row.TABLE, parent_table, parent_ref[parent], column, **_values(row, cols))
-
-
-def _child_del(api: Any, table: str, parent: uuid.UUID, child: uuid.UUID) -> Any:
-    """Drop ``child`` from its parent's column; OVSDB deletes the unreferenced row."""
-    parent_table, column = _PARENT[table]
-    return api.db_remove(parent_table, parent, column, child, if_exists=True)
-
-
-def _name(row: Any) -> str:
-    return getattr(row, "name", None) or row.key
-
-
-def _values(row: Any, columns: Iterable[str]) -> dict[str, Any]:
-    """Column values of a desired row as ovsdbapp sets them: fresh lists and
-    dicts, optional columns as a 0/1-element list."""
-    values = _plain({c: getattr(row, c) for c in columns})
-    for c in _OPTIONAL + (_ACL_OPTIONAL if row.TABLE == ACL else ()):
-        if c in values:
-            values[c] = [] if values[c] in (None, "") else [values[c]]
-    return values
-
-
-def _lsp_add(api: Any, lsp: LogicalSwitchPort, switch_ref: Mapping[str, Any],
-             dhcp_ref: Mapping[str, Any]) -> Any:
-    if lsp.switch not in switch_ref:
-        raise LookupError(f"switch {lsp.switch} of port {lsp.name} is neither in NB nor added")
-    cols = {k: _lsp_value(lsp, k, dhcp_ref) for k in COLUMNS[LSP]
-            if k not in ("switch", "port_groups")}
-    if cols.pop("parent_name"):  # a child port: ovsdbapp takes parent and tag together
-        return api.lsp_add(switch_ref[lsp.switch], lsp.name, may_exist=True,
-                           parent_name=lsp.parent_name, tag=cols.pop("tag_request")[0], **cols)
-    return api.lsp_add(switch_ref[lsp.switch], lsp.name, may_exist=True, **cols)
-
-
-def _lsp_value(lsp: LogicalSwitchPort, column: str, dhcp_ref: Mapping[str, Any]) -> Any:
-    value = getattr(lsp, column)
-    if column in ("dhcpv4_options", "dhcpv6_options"):
-        return [dhcp_ref[value]] if value is not None else []
-    return _values(lsp, [column])[column]
-
-
-def _plain(columns: Mapping[str, Any]) -> dict[str, Any]:
-    """Fresh lists and dicts: ovsdbapp writes command results into them."""
-    return {k: list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping) else v
-            for k, v in columns.items()}
 
 
 # What one NB command may add to a transaction's wait for its result, in seconds.
