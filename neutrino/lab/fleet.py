@@ -200,7 +200,7 @@ def wait_agent(chassis: LabChassis, sb_connection: str,
 
 def stop_agent(chassis: LabChassis, timeout: float = 10) -> bool:
     """Stop this chassis' metadata agent by its pid (SIGTERM, then SIGKILL); True if one ran.
-    Its namespaces stay (``metadata.agent.remove_recorded`` removes them)."""
+    Its namespaces stay (``metadata.namespaces.remove_recorded`` removes them)."""
     pid = agent_pid(chassis)
     if pid is None:
         return False

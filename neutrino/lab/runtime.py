@@ -348,7 +348,7 @@ def _start_agents(settings: Settings, lab: list[fleet.LabChassis], sb_conn: str,
 
 def _stop_agents(state_dir: Path, lab: list[fleet.LabChassis]) -> bool:
     """Stop every lab chassis' agent and remove the namespaces it made; True if any ran."""
-    from neutrino.metadata.agent import remove_recorded
+    from neutrino.metadata.namespaces import remove_recorded
 
     stopped = False
     for chassis in lab:

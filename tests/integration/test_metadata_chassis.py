@@ -30,7 +30,7 @@ from ovnlab import OvnLab, plugged_port
 from neutrino.host import netns as host_netns
 from neutrino.lab.daemons import wait_until
 from neutrino.lab.deployment import Chassis
-from neutrino.metadata.agent import remove_recorded
+from neutrino.metadata.namespaces import remove_recorded
 from neutrino.ovn import status
 from neutrino.ovn.status import PortStatusWatcher
 from neutrino.ovn.sync import NorthboundSync

@@ -12,14 +12,9 @@ import pytest
 from test_metadata_index import NET_A, NET_B, row
 
 from neutrino.metadata import agent as agent_mod
-from neutrino.metadata.agent import (
-    MetadataAgent,
-    check_netns_prefix,
-    netns_name,
-    record_dir,
-    remove_recorded,
-    veth_names,
-)
+from neutrino.metadata.agent import MetadataAgent
+from neutrino.metadata.namespaces import (check_netns_prefix, netns_name, record_dir,
+                                          remove_recorded, veth_names)
 from neutrino.metadata.index import Binding, binding_from_row
 
 
