@@ -10,13 +10,15 @@ is guaranteed by constraints, never by a process-local lock.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+import orjson
 import psycopg
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -109,14 +111,15 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                           "timeout": 30})
+                                                           "timeout": 30},
+                                        json_deserializer=json_loads)
             _sqlite_setup(self.engine)
         else:
             # Keepalives and a TCP user timeout make a vanished database host an
             # error within DEAD_PEER_SECONDS instead of a kernel retransmission
             # (~15 min) that would freeze a request, or a controller's heartbeat.
             self.engine = create_engine(
-                url, pool_size=pool_size, max_overflow=pool_size * 2,
+                url, pool_size=pool_size, max_overflow=pool_size * 2, json_deserializer=json_loads,
                 connect_args={"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1,
                               "keepalives_count": DEAD_PEER_SECONDS - 2,
                               "tcp_user_timeout": DEAD_PEER_SECONDS * 1000})
@@ -223,6 +226,17 @@ def dedicated_pg_connection(url: str, application_name: str, *,
         conn.close()
         raise
     return conn
+
+
+def json_loads(text: str | bytes) -> Any:
+    """A JSON column's value: orjson (3-4x the standard library's speed on the small
+    objects stored, which a list of 1,000 ports decodes thousands of), or ``json``
+    for what orjson refuses (integers beyond 64 bits, NaN). Raises ValueError for
+    text that is not JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def alembic_config(url: str, engine: Engine | None = None) -> Config:
