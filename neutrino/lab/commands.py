@@ -1,4 +1,5 @@
-"""``neutrino lab ...``: lab instances on a running all-in-one, through its API.
+"""``neutrino lab ...``: lab instances on a running all-in-one, through its API
+(an openstacksdk Connection, ``lab/sdk.py``).
 
 Ports are made with the public API (``device_owner=compute:lab``, a fresh
 instance UUID as ``device_id``), as Nova makes them; without ``--network`` the
@@ -18,16 +19,13 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-import httpx
+from openstack.connection import Connection
 
-from neutrino.lab import external, fleet, instances, vlans
+from neutrino.lab import external, fleet, instances, sdk, vlans
 from neutrino.lab.runtime import RuntimeInfo
+from neutrino.lab.sdk import LabError
 
 DEVICE_OWNER = "compute:lab"
-
-
-class LabError(Exception):
-    """A lab command cannot be done; the message says why."""
 
 
 def running(state_dir: Path) -> RuntimeInfo:
@@ -39,28 +37,10 @@ def running(state_dir: Path) -> RuntimeInfo:
     return info
 
 
-def api_client(info: RuntimeInfo, project: str | None) -> httpx.Client:
-    """A client of the all-in-one's API as ``project`` (noauth), or as its admin."""
-    headers = {"X-Project-Id": project, "X-Roles": "member"} if project else {}
-    return httpx.Client(base_url=info.api_url + "/v2.0", headers=headers, timeout=30)
-
-
-def _find(client: httpx.Client, path: str, key: str, value: str, what: str) -> dict[str, Any]:
-    """The resource ``value`` names, by id, else the one of that name (as openstacksdk's
-    ``find_*``): ``GET /<path>/<value>``, else ``GET /<path>?name=<value>`` holding
-    exactly one ``<key>``. LabError when none or several have that name."""
-    resp = client.get(f"/{path}/{value}")
-    if resp.status_code == 200:
-        return resp.json()[key]
-    found = _ok(client.get(f"/{path}", params={"name": value})).json()[key + "s"]
-    if len(found) != 1:
-        raise LabError(f"{'no' if not found else len(found)} {what}(s) named {value!r}")
-    return found[0]
-
-
-def find_network(client: httpx.Client, network: str) -> dict[str, Any]:
-    """A network by id or name."""
-    return _find(client, "networks", "network", network, "network")
+def find_network(conn: Connection, network: str) -> dict[str, Any]:
+    """A network by id or name (``conn.network.find_network``); LabError when none or
+    several have that name."""
+    return sdk.wire(sdk.find(conn, "network", network, "network"))
 
 
 def boot(state_dir: Path, name: str, network: str | None = None,
@@ -91,49 +71,54 @@ def boot(state_dir: Path, name: str, network: str | None = None,
     """
     info = running(state_dir)
     home = _home_chassis(state_dir, info, chassis)
-    with api_client(info, project) as client, api_client(info, None) as admin:
-        body = {"port": {"name": name, "device_owner": DEVICE_OWNER,
-                         "device_id": str(uuid.uuid4())}}
+    with sdk.connect(info, project) as conn, sdk.connect(info, None) as admin:
+        body: dict[str, Any] = {"name": name, "device_owner": DEVICE_OWNER,
+                                "device_id": str(uuid.uuid4())}
         if security_groups is not None:
-            body["port"]["security_groups"] = [find_security_group(client, g)["id"]
-                                               for g in security_groups]
+            body["security_groups"] = [find_security_group(conn, g)["id"]
+                                       for g in security_groups]
         if not port_security:
-            body["port"]["port_security_enabled"] = False
+            body["port_security_enabled"] = False
         if subnet is not None or fixed_ip is not None:
             wanted: dict[str, str] = {}
             if subnet is not None:
-                wanted["subnet_id"] = find_subnet(client, subnet)["id"]
+                wanted["subnet_id"] = find_subnet(conn, subnet)["id"]
             if fixed_ip is not None:
                 wanted["ip_address"] = fixed_ip
-            body["port"]["fixed_ips"] = [wanted]
+            body["fixed_ips"] = [wanted]
         if network is None:
-            port = _ok(client.post("/scheduled-ports", json=body)).json()["port"]
+            port = sdk.call(conn, "POST", "/scheduled-ports", {"port": body})["port"]
             if on_scheduled is not None:
-                on_scheduled(_ok(client.get(f"/networks/{port['network_id']}")).json()["network"])
+                with sdk.refused():
+                    on_scheduled(sdk.wire(conn.network.get_network(port["network_id"])))
         else:
-            body["port"]["network_id"] = find_network(client, network)["id"]
-            port = _ok(client.post("/ports", json=body)).json()["port"]
+            body["network_id"] = find_network(conn, network)["id"]
+            with sdk.refused():
+                port = sdk.wire(conn.network.create_port(**body))
         try:
-            port = _ok(admin.put(f"/ports/{port['id']}", json={
-                "port": {"binding:host_id": home.name}})).json()["port"]
-            _ok(admin.post("/instances", json={"instance": instance_body(port, name, user_data, keys)}))
-            static = () if dhcp else _static_addresses(client, port)
+            with sdk.refused():
+                port = sdk.wire(admin.network.update_port(
+                    port["id"], **{"binding:host_id": home.name}))
+            sdk.call(admin, "POST", "/instances",
+                     {"instance": instance_body(port, name, user_data, keys)})
+            static = () if dhcp else _static_addresses(conn, port)
             return instances.boot_instance(state_dir, name, port, home.netns,
                                            home.ovs_connection, dhcp=dhcp,
                                            static_addresses=static)
         except Exception:
-            admin.delete(f"/instances/{port['device_id']}")
-            client.delete(f"/ports/{port['id']}")
+            sdk.call(admin, "DELETE", f"/instances/{port['device_id']}", missing_ok=True)
+            sdk.call(conn, "DELETE", f"/ports/{port['id']}", missing_ok=True)
             raise
 
 
-def _static_addresses(client: Any, port: dict[str, Any]) -> tuple[str, ...]:
+def _static_addresses(conn: Connection, port: dict[str, Any]) -> tuple[str, ...]:
     """``port``'s IPv4 fixed IPs with their subnets' prefix lengths (``10.0.0.5/24``)."""
     found = []
     for fixed in port.get("fixed_ips") or ():
         if ":" in fixed["ip_address"]:
             continue
-        cidr = _ok(client.get(f"/subnets/{fixed['subnet_id']}")).json()["subnet"]["cidr"]
+        with sdk.refused():
+            cidr = conn.network.get_subnet(fixed["subnet_id"]).cidr
         found.append(f"{fixed['ip_address']}/{cidr.split('/')[1]}")
     return tuple(found)
 
@@ -151,14 +136,15 @@ def _home_chassis(state_dir: Path, info: RuntimeInfo, name: str | None) -> fleet
         raise LabError(str(exc)) from None
 
 
-def find_subnet(client: httpx.Client, subnet: str) -> dict[str, Any]:
-    """A subnet by id or name."""
-    return _find(client, "subnets", "subnet", subnet, "subnet")
+def find_subnet(conn: Connection, subnet: str) -> dict[str, Any]:
+    """A subnet by id or name (``conn.network.find_subnet``); LabError as find_network."""
+    return sdk.wire(sdk.find(conn, "subnet", subnet, "subnet"))
 
 
-def find_security_group(client: httpx.Client, group: str) -> dict[str, Any]:
-    """One of the caller's security groups, by id or name."""
-    return _find(client, "security-groups", "security_group", group, "security group")
+def find_security_group(conn: Connection, group: str) -> dict[str, Any]:
+    """One of the caller's security groups, by id or name
+    (``conn.network.find_security_group``); LabError as find_network."""
+    return sdk.wire(sdk.find(conn, "security_group", group, "security group"))
 
 
 def instance_body(port: dict[str, Any], name: str, user_data: bytes | None,
@@ -180,13 +166,9 @@ def delete(state_dir: Path, name: str) -> None:
     except ValueError:
         ovs = info.ovs_connection
     instances.delete_instance(state_dir, name, ovs)
-    with api_client(info, None) as client:
-        resp = client.delete(f"/ports/{inst.port_id}")
-        if resp.status_code not in (204, 404):
-            _ok(resp)
-        resp = client.delete(f"/instances/{inst.instance_id}")
-        if resp.status_code not in (204, 404):
-            _ok(resp)
+    with sdk.connect(info, None) as admin:
+        sdk.call(admin, "DELETE", f"/ports/{inst.port_id}", missing_ok=True)
+        sdk.call(admin, "DELETE", f"/instances/{inst.instance_id}", missing_ok=True)
 
 
 def external_create(state_dir: Path, physnet: str = "physnet1", cidr: str = "172.24.4.0/24",
@@ -213,9 +195,9 @@ def external_create(state_dir: Path, physnet: str = "physnet1", cidr: str = "172
     gateway = ipaddress.ip_address(gateway_ip) if gateway_ip else next(subnet_cidr.hosts())
     if gateway not in subnet_cidr:
         raise ValueError(f"gateway {gateway} is not in {subnet_cidr}")
-    with api_client(info, None) as client:
-        net = _external_network(client, network_name, physnet)
-        subnet = _external_subnet(client, net, str(subnet_cidr), str(gateway))
+    with sdk.connect(info, None) as admin:
+        net = _external_network(admin, network_name, physnet)
+        subnet = _external_subnet(admin, net, str(subnet_cidr), str(gateway))
     up = external.create_upstream(state_dir, physnet, bridge, info.chassis_netns,
                                   info.ovs_connection, f"{gateway}/{subnet_cidr.prefixlen}",
                                   [outside_ip], network_id=net["id"], subnet_id=subnet["id"],
@@ -235,10 +217,8 @@ def external_delete(state_dir: Path, physnet: str = "physnet1",
     except external.UpstreamNotFound as exc:
         raise LabError(str(exc)) from None
     if up.network_id and not keep_network:
-        with api_client(info, None) as client:
-            resp = client.delete(f"/networks/{up.network_id}")
-            if resp.status_code not in (204, 404):
-                _ok(resp)
+        with sdk.connect(info, None) as admin:
+            sdk.call(admin, "DELETE", f"/networks/{up.network_id}", missing_ok=True)
     external.remove_upstream(state_dir, physnet, info.ovs_connection)
     return up
 
@@ -274,8 +254,9 @@ def vlan_delete(state_dir: Path, physnet: str, vlan: int) -> vlans.VlanGateway:
     return gw
 
 
-def _external_network(client: httpx.Client, name: str, physnet: str) -> dict[str, Any]:
-    nets = _ok(client.get("/networks", params={"name": name})).json()["networks"]
+def _external_network(admin: Connection, name: str, physnet: str) -> dict[str, Any]:
+    with sdk.refused():
+        nets = [sdk.wire(n) for n in admin.network.networks(name=name)]
     if len(nets) > 1:
         raise LabError(f"{len(nets)} networks are named {name!r}")
     if nets:
@@ -284,32 +265,22 @@ def _external_network(client: httpx.Client, name: str, physnet: str) -> dict[str
             raise LabError(f"network {name!r} ({net['id']}) exists but is not an external "
                            f"network on {physnet}")
         return net
-    body = {"network": {"name": name, "router:external": True,
-                        "provider:network_type": "flat",
-                        "provider:physical_network": physnet}}
-    return _ok(client.post("/networks", json=body)).json()["network"]
+    return sdk.call(admin, "POST", "/networks", {"network": {
+        "name": name, "router:external": True, "provider:network_type": "flat",
+        "provider:physical_network": physnet}})["network"]
 
 
-def _external_subnet(client: httpx.Client, net: dict[str, Any], cidr: str,
+def _external_subnet(admin: Connection, net: dict[str, Any], cidr: str,
                      gateway: str) -> dict[str, Any]:
-    subnets = _ok(client.get("/subnets", params={"network_id": net["id"]})).json()["subnets"]
+    with sdk.refused():
+        subnets = [sdk.wire(s) for s in admin.network.subnets(network_id=net["id"])]
     for subnet in subnets:
         if subnet["cidr"] == cidr:
             if subnet["gateway_ip"] != gateway:
                 raise LabError(f"subnet {subnet['id']} ({cidr}) has gateway "
                                f"{subnet['gateway_ip']}, not {gateway}")
             return subnet
-    body = {"subnet": {"network_id": net["id"], "name": f"{net['name']}-subnet", "cidr": cidr,
-                       "ip_version": 4, "gateway_ip": gateway, "enable_dhcp": False}}
-    return _ok(client.post("/subnets", json=body)).json()["subnet"]
-
-
-def _ok(resp: httpx.Response) -> httpx.Response:
-    if resp.status_code >= 400:
-        try:
-            error = resp.json()["NeutronError"]
-            message = f"{error['type']}: {error['message']}"
-        except (ValueError, KeyError):
-            message = resp.text
-        raise LabError(f"{resp.request.method} {resp.request.url.path}: {message}")
-    return resp
+    with sdk.refused():
+        return sdk.wire(admin.network.create_subnet(
+            network_id=net["id"], name=f"{net['name']}-subnet", cidr=cidr, ip_version=4,
+            gateway_ip=gateway, is_dhcp_enabled=False))

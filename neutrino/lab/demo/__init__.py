@@ -3,7 +3,8 @@
 On the all-in-one of a state dir (started in the background when it is not
 running: ``neutrino up`` detached, its log in ``<state_dir>/up.log``, stopped
 again by ``neutrino down`` or ``neutrino demo --clean``), through the public API
-(noauth: ``X-Project-Id``/``X-Roles`` headers, as ``neutrino lab`` does) and the
+(an openstacksdk Connection, ``lab/sdk.py``, noauth: ``X-Project-Id``/``X-Roles``
+headers, as ``neutrino lab`` does) and the
 lab (``neutrino/lab``), the demo builds:
 
 * the lab's external world: the flat ``router:external`` network ``public``
@@ -45,7 +46,7 @@ The package, one module a job (each imports only the ones listed before it):
 
 * ``scenario``: the names, addresses and instances of the demo, :class:`Check`,
   :class:`DemoError`;
-* ``api``: API answers as the demo reads them; ``state``: ``demo.json`` and
+* ``state``: ``demo.json`` and
   ``demo-result.json``;
 * ``service``: the all-in-one found running or started (and stopped);
 * ``world``: the API resources and lab upstreams, found or made;

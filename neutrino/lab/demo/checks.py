@@ -22,10 +22,9 @@ from typing import Any
 
 from neutrino.constants import DEVICE_OWNER_DISTRIBUTED, DEVICE_OWNER_ROUTER_GW
 from neutrino.config import Settings
-from neutrino.lab import commands, external, failover, instances, runtime, underlay, vlans
+from neutrino.lab import external, failover, instances, runtime, sdk, underlay, vlans
 from neutrino.lab.capture import Capture
 from neutrino.lab.daemons import netns_argv
-from neutrino.lab.demo.api import ok
 from neutrino.lab.demo.scenario import (
     CLOSED_PORT,
     FAILOVER_TARGET,
@@ -90,9 +89,9 @@ def check_guest(state_dir: Path, world: World, guest: Guest, name: str,
     """Every check of one booted instance (see the package docstring)."""
     info = world.info
     checks = []
-    with commands.api_client(info, None) as admin:
-        port = ok(admin.get(f"/ports/{inst.port_id}")).json()["port"]
-        network = ok(admin.get(f"/networks/{port['network_id']}")).json()["network"]
+    with sdk.connect(info, None) as admin:
+        port = sdk.call(admin, "GET", f"/ports/{inst.port_id}")["port"]
+        network = sdk.call(admin, "GET", f"/networks/{port['network_id']}")["network"]
     leased = inst.lease.address.split("/")[0] if inst.lease else None
     fixed = [ip["ip_address"] for ip in port["fixed_ips"]]
     checks.append(Check(f"{name}: DHCP lease = port's fixed IP", leased in fixed and
@@ -129,9 +128,9 @@ def check_guest(state_dir: Path, world: World, guest: Guest, name: str,
         ms = _until(lambda: _ping_ms(in_guest(["ping", "-c1", "-W1", OUTSIDE_HOST])))
         checks.append(Check(f"{name}: outside host through SNAT", ms is not None,
                             f"ping {OUTSIDE_HOST} {ms} ms" if ms is not None else "no reply"))
-        with commands.api_client(info, None) as admin:  # the rebuilt port gets it
-            fip = ok(admin.put(f"/floatingips/{world.fips[guest.project]['id']}", json={
-                "floatingip": {"port_id": inst.port_id}})).json()["floatingip"]
+        with sdk.connect(info, None) as admin:  # the rebuilt port gets it
+            fip = sdk.call(admin, "PUT", f"/floatingips/{world.fips[guest.project]['id']}", {
+                "floatingip": {"port_id": inst.port_id}})["floatingip"]
         address, associated = fip["floating_ip_address"], time.monotonic()
 
         def outside(argv: list[str]) -> subprocess.CompletedProcess:
@@ -172,9 +171,10 @@ def _vlan_of(info: RuntimeInfo, port: dict[str, Any], network: dict[str, Any]) -
     several segments the segment of its address's subnet."""
     if network.get("provider:segmentation_id"):
         return network["provider:segmentation_id"]
-    with commands.api_client(info, None) as admin:
-        subnet = ok(admin.get(f"/subnets/{port['fixed_ips'][0]['subnet_id']}")).json()["subnet"]
-        return ok(admin.get(f"/segments/{subnet['segment_id']}")).json()["segment"][
+    with sdk.connect(info, None) as admin:
+        subnet = sdk.call(admin, "GET",
+                          f"/subnets/{port['fixed_ips'][0]['subnet_id']}")["subnet"]
+        return sdk.call(admin, "GET", f"/segments/{subnet['segment_id']}")["segment"][
             "segmentation_id"]
 
 
@@ -192,8 +192,8 @@ def _check_geneve(state_dir: Path, world: World, name: str, inst: instances.Inst
         return Check(f"{name}: reaches {guest.peer} on another chassis (geneve)", False,
                      "one chassis", "the lab runs one chassis: nothing crosses the underlay")
     target = peer.lease.address.split("/")[0] if peer.lease else ""
-    with commands.api_client(info, None) as admin:
-        vni = ok(admin.get(f"/networks/{inst.network_id}")).json()["network"][
+    with sdk.connect(info, None) as admin:
+        vni = sdk.call(admin, "GET", f"/networks/{inst.network_id}")["network"][
             "provider:segmentation_id"]
     with Capture(underlay.underlay_netns(lab[0].netns), f"ul{home.index}") as cap:
         answer = _until(lambda: _connect(
@@ -233,11 +233,11 @@ def check_gateway_failover(settings: Settings, world: World, project: str, name:
     title = "gateway failover (active gateway chassis killed)"
     if sum(c.gateway for c in info.fleet()) < 2:
         return Check(title, False, "one gateway chassis", "nothing to fail over to")
-    with commands.api_client(info, None) as admin:
-        [gw] = ok(admin.get("/ports", params={"device_id": world.routers[project]["id"],
-                                              "device_owner": DEVICE_OWNER_ROUTER_GW})
-                  ).json()["ports"]
-        fip = ok(admin.get(f"/floatingips/{world.fips[project]['id']}")).json()["floatingip"]
+    with sdk.connect(info, None) as admin:
+        [gw] = sdk.call(admin, "GET", "/ports", params={
+            "device_id": world.routers[project]["id"],
+            "device_owner": DEVICE_OWNER_ROUTER_GW})["ports"]
+        fip = sdk.call(admin, "GET", f"/floatingips/{world.fips[project]['id']}")["floatingip"]
     active = failover.active_gateway(info.sb_connection, gw["id"])
     up = external.get_upstream(settings.state_dir, world.external_physnet)
     probes = [(up.netns, fip["floating_ip_address"]), (inst.netns, OUTSIDE_HOST)]
@@ -259,13 +259,13 @@ def check_gateway_failover(settings: Settings, world: World, project: str, name:
 def check_metadata_ports(info: RuntimeInfo, world: World) -> Check:
     """Seed 001: every network's metadata port holds its first pool address."""
     wrong, count = [], 0
-    with commands.api_client(info, None) as admin:
+    with sdk.connect(info, None) as admin:
         nets = [*world.provider.values(), world.segmented, *world.private.values()]
         for net in nets:
-            subnets = ok(admin.get("/subnets", params={"network_id": net["id"]})).json()["subnets"]
-            ports = ok(admin.get("/ports", params={"network_id": net["id"],
-                                                   "device_owner": DEVICE_OWNER_DISTRIBUTED})
-                       ).json()["ports"]
+            subnets = sdk.call(admin, "GET", "/subnets",
+                               params={"network_id": net["id"]})["subnets"]
+            ports = sdk.call(admin, "GET", "/ports", params={
+                "network_id": net["id"], "device_owner": DEVICE_OWNER_DISTRIBUTED})["ports"]
             have = {ip["ip_address"] for p in ports for ip in p["fixed_ips"]}
             for subnet in subnets:
                 count += 1
@@ -279,9 +279,9 @@ def check_metadata_ports(info: RuntimeInfo, world: World) -> Check:
 def check_provider_networks(world: World) -> Check:
     """Seed 001 and 004: the shared VLAN networks (pub100, pub101, pub2xx), as a member
     project sees them."""
-    with commands.api_client(world.info, "demo-c") as member:
-        shared = {n["name"] for n in ok(member.get("/networks", params={"shared": True}))
-                  .json()["networks"]}
+    with sdk.connect(world.info, "demo-c") as member:
+        shared = {n["name"] for n in sdk.call(member, "GET", "/networks",
+                                              params={"shared": "true"})["networks"]}
     wanted = {*(f"pub{v}" for v in SINGLE_VLANS), SEGMENTED}
     return Check("seed 001: shared VLAN networks", wanted <= shared,
                  f"VLAN {', '.join(map(str, VLANS))} on {world.vlan_physnet}",

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import contextlib
 
-import httpx
+from openstack.connection import Connection
 
 from neutrino.constants import DEVICE_OWNER_ROUTER_INTF
 from neutrino.config import Settings
-from neutrino.lab import commands
-from neutrino.lab.demo.api import ok, ok_or_404
+from neutrino.lab import commands, sdk
 from neutrino.lab.demo.guests import instances_dir_has, remove_guests
 from neutrino.lab.demo.scenario import (
     EXTERNAL_NETWORK,
@@ -58,27 +57,28 @@ def clean(settings: Settings, *, prefix: str | None = None, port: int | None = N
     done += [f"instance {n}" for n in remove_guests(state_dir, info, prefix)]
     for project in PROJECTS:
         progress(f"removing project {project}'s resources")
-        with commands.api_client(info, project) as client:
+        with sdk.connect(info, project) as client:
             done += _clean_project(client, project)
     progress(f"removing pub100, pub101, {SEGMENTED} and the VLAN gateways")
     vlan_physnet = state.get("vlan_physnet", VLAN_PHYSNET)
-    with commands.api_client(info, None) as admin:
-        for net in ok(admin.get("/networks", params={"name": SEGMENTED})).json()["networks"]:
+    with sdk.connect(info, None) as admin:
+        for net in sdk.call(admin, "GET", "/networks", params={"name": SEGMENTED})["networks"]:
             if net.get("shared") and net.get("segments"):
-                ok_or_404(admin.delete(f"/networks/{net['id']}"))
+                sdk.call(admin, "DELETE", f"/networks/{net['id']}", missing_ok=True)
                 done.append(f"network {SEGMENTED}")
         for vlan in VLANS:
-            for net in ok(admin.get("/networks", params={"name": f"pub{vlan}"})).json()["networks"]:
+            for net in sdk.call(admin, "GET", "/networks",
+                                params={"name": f"pub{vlan}"})["networks"]:
                 if net.get("provider:segmentation_id") == vlan:
-                    ok_or_404(admin.delete(f"/networks/{net['id']}"))
+                    sdk.call(admin, "DELETE", f"/networks/{net['id']}", missing_ok=True)
                     done.append(f"network pub{vlan}")
             with contextlib.suppress(commands.LabError):
                 commands.vlan_delete(state_dir, vlan_physnet, vlan)
                 done.append(f"VLAN {vlan} gateway")
         for project in PROJECTS:  # last: acting as the project makes it again
-            for sg in ok(admin.get("/security-groups", params={
-                    "project_id": project, "name": "default"})).json()["security_groups"]:
-                ok_or_404(admin.delete(f"/security-groups/{sg['id']}"))
+            for sg in sdk.call(admin, "GET", "/security-groups", params={
+                    "project_id": project, "name": "default"})["security_groups"]:
+                sdk.call(admin, "DELETE", f"/security-groups/{sg['id']}", missing_ok=True)
     if state.get("external_created"):
         progress(f"removing the external network {EXTERNAL_NETWORK} and its upstream")
         with contextlib.suppress(commands.LabError):
@@ -93,30 +93,30 @@ def clean(settings: Settings, *, prefix: str | None = None, port: int | None = N
     return done
 
 
-def _clean_project(client: httpx.Client, project: str) -> list[str]:
+def _clean_project(client: Connection, project: str) -> list[str]:
     done = []
-    for fip in ok(client.get("/floatingips")).json()["floatingips"]:
+    for fip in sdk.call(client, "GET", "/floatingips")["floatingips"]:
         if fip.get("description") == FIP_DESCRIPTION and fip["project_id"] == project:
-            ok_or_404(client.delete(f"/floatingips/{fip['id']}"))
+            sdk.call(client, "DELETE", f"/floatingips/{fip['id']}", missing_ok=True)
             done.append(f"{project} floating IP {fip['floating_ip_address']}")
-    for router in ok(client.get("/routers", params={"name": ROUTER})).json()["routers"]:
+    for router in sdk.call(client, "GET", "/routers", params={"name": ROUTER})["routers"]:
         if router["project_id"] != project:
             continue
-        ports = ok(client.get("/ports", params={"device_id": router["id"]})).json()["ports"]
+        ports = sdk.call(client, "GET", "/ports", params={"device_id": router["id"]})["ports"]
         for port in ports:
             if port["device_owner"] == DEVICE_OWNER_ROUTER_INTF:
                 for ip in port["fixed_ips"]:
-                    ok(client.put(f"/routers/{router['id']}/remove_router_interface",
-                                  json={"subnet_id": ip["subnet_id"]}))
-        ok_or_404(client.delete(f"/routers/{router['id']}"))
+                    sdk.call(client, "PUT", f"/routers/{router['id']}/remove_router_interface",
+                             {"subnet_id": ip["subnet_id"]})
+        sdk.call(client, "DELETE", f"/routers/{router['id']}", missing_ok=True)
         done.append(f"{project} router {ROUTER}")
-    for net in ok(client.get("/networks", params={"name": PRIVATE_NETWORK})).json()["networks"]:
+    for net in sdk.call(client, "GET", "/networks", params={"name": PRIVATE_NETWORK})["networks"]:
         if net["project_id"] == project:
-            ok_or_404(client.delete(f"/networks/{net['id']}"))
+            sdk.call(client, "DELETE", f"/networks/{net['id']}", missing_ok=True)
             done.append(f"{project} network {PRIVATE_NETWORK}")
-    for sg in ok(client.get("/security-groups", params={"name": SECURITY_GROUP})).json()[
+    for sg in sdk.call(client, "GET", "/security-groups", params={"name": SECURITY_GROUP})[
             "security_groups"]:
         if sg["project_id"] == project:
-            ok_or_404(client.delete(f"/security-groups/{sg['id']}"))
+            sdk.call(client, "DELETE", f"/security-groups/{sg['id']}", missing_ok=True)
             done.append(f"{project} security group {SECURITY_GROUP}")
     return done

@@ -9,8 +9,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from neutrino.lab import commands, instances
-from neutrino.lab.demo.api import ok, ok_or_404
+from neutrino.lab import commands, instances, sdk
 from neutrino.lab.demo.scenario import (
     GUESTS,
     PRIVATE_NETWORK,
@@ -28,16 +27,16 @@ def remove_guests(state_dir: Path, info: RuntimeInfo, prefix: str) -> list[str]:
     """Delete the demo's instances (namespace, veth, OVS port, DHCP client, port and
     registration), and ports of theirs a crashed boot left; the names removed."""
     removed = []
-    with commands.api_client(info, None) as admin:
+    with sdk.connect(info, None) as admin:
         for name in guest_names(prefix):
             with contextlib.suppress(instances.InstanceNotFound):
                 instances.get_instance(state_dir, name)
                 commands.delete(state_dir, name)
                 removed.append(name)
-            for port in ok(admin.get("/ports", params={"name": name})).json()["ports"]:
+            for port in sdk.call(admin, "GET", "/ports", params={"name": name})["ports"]:
                 if port["device_owner"] == commands.DEVICE_OWNER:
-                    ok_or_404(admin.delete(f"/ports/{port['id']}"))
-                    ok_or_404(admin.delete(f"/instances/{port['device_id']}"))
+                    sdk.call(admin, "DELETE", f"/ports/{port['id']}", missing_ok=True)
+                    sdk.call(admin, "DELETE", f"/instances/{port['device_id']}", missing_ok=True)
     return removed
 
 

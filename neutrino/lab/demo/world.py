@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from openstack.connection import Connection
 
 from neutrino.constants import DEVICE_OWNER_NETWORK_PREFIX
-from neutrino.lab import commands
-from neutrino.lab.demo.api import ok
+from neutrino.lab import commands, sdk
 from neutrino.lab.demo.scenario import (
     EXTERNAL_NETWORK,
     EXTERNAL_PHYSNET,
@@ -65,9 +64,9 @@ def build(state_dir: Path, info: RuntimeInfo, progress: Progress) -> World:
         progress(f"physnet {VLAN_PHYSNET} is not mapped by the running service: "
                  f"the VLANs go on {vlan_physnet}")
     progress(f"external network {EXTERNAL_NETWORK} on {ext_physnet} and its upstream")
-    with commands.api_client(info, None) as admin:
-        existed = bool(ok(admin.get("/networks", params={"name": EXTERNAL_NETWORK}))
-                       .json()["networks"])
+    with sdk.connect(info, None) as admin:
+        with sdk.refused():
+            existed = any(admin.network.networks(name=EXTERNAL_NETWORK))
         if not existed:
             save_state(state_dir, external_created=True)
         save_state(state_dir, vlan_physnet=vlan_physnet, external_physnet=ext_physnet)
@@ -89,11 +88,11 @@ def build(state_dir: Path, info: RuntimeInfo, progress: Progress) -> World:
         progress(f"project {project}: security group {SECURITY_GROUP}"
                  + (f", {PRIVATE_NETWORK} {PRIVATE_CIDR}, router, floating IP"
                     if project in PRIVATE_PROJECTS else ""))
-        with commands.api_client(info, project) as client:
+        with sdk.connect(info, project) as client:
             _security_group(client)
             if project not in PRIVATE_PROJECTS:
                 continue
-            private[project] = _find_or_create(client, "networks", {"name": PRIVATE_NETWORK})
+            private[project] = _find_or_create(client, "network", {"name": PRIVATE_NETWORK})
             subnet = _subnet(client, private[project], f"{PRIVATE_NETWORK}-subnet",
                              PRIVATE_CIDR, None)
             routers[project] = _router(client, public, private[project], subnet)
@@ -102,24 +101,25 @@ def build(state_dir: Path, info: RuntimeInfo, progress: Progress) -> World:
                  routers, fips)
 
 
-def _find_or_create(client: httpx.Client, collection: str, body: dict[str, Any],
-                    **filters: Any) -> dict[str, Any]:
-    """The caller's one resource named ``body["name"]`` (and ``filters``), else a new one.
+def _find_or_create(conn: Connection, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The caller's one ``kind`` (``network``, ``security_group``, ``router``) named
+    ``body["name"]``, else a new one (openstacksdk's ``<kind>s(name=)`` and
+    ``create_<kind>``; ``body`` in the API's attribute names), as the API's JSON.
     A name held by several is DemoError: the demo never guesses which."""
-    resource = collection[:-1].replace("-", "_")
-    found = ok(client.get(f"/{collection}", params={"name": body["name"], **filters})).json()[
-        collection.replace("-", "_")]
-    if client.headers.get("X-Project-Id"):  # shared ones are visible too: own only
-        found = [r for r in found if r.get("project_id") == client.headers["X-Project-Id"]]
-    if len(found) > 1:
-        raise DemoError(f"{len(found)} {collection} are named {body['name']!r}")
-    if found:
-        return found[0]
-    return ok(client.post(f"/{collection}", json={resource: body})).json()[resource]
+    with sdk.refused():
+        found = [sdk.wire(r) for r in getattr(conn.network, kind + "s")(name=body["name"])]
+        project = sdk.project_of(conn)
+        if project:  # shared ones are visible too: own only
+            found = [r for r in found if r.get("project_id") == project]
+        if len(found) > 1:
+            raise DemoError(f"{len(found)} {kind}s are named {body['name']!r}")
+        if found:
+            return found[0]
+        return sdk.wire(getattr(conn.network, "create_" + kind)(**body))
 
 
-def _provider_network(admin: httpx.Client, vlan: int, physnet: str) -> dict[str, Any]:
-    net = _find_or_create(admin, "networks", {
+def _provider_network(admin: Connection, vlan: int, physnet: str) -> dict[str, Any]:
+    net = _find_or_create(admin, "network", {
         "name": f"pub{vlan}", "shared": True, "provider:network_type": "vlan",
         "provider:physical_network": physnet, "provider:segmentation_id": vlan})
     have = (net.get("provider:network_type"), net.get("provider:physical_network"),
@@ -128,28 +128,28 @@ def _provider_network(admin: httpx.Client, vlan: int, physnet: str) -> dict[str,
         raise DemoError(f"network pub{vlan} ({net['id']}) exists as {have}, "
                         f"not VLAN {vlan} on {physnet}: delete it or run 'neutrino demo --clean'")
     if not net.get("shared"):
-        net = ok(admin.put(f"/networks/{net['id']}",
-                           json={"network": {"shared": True}})).json()["network"]
+        with sdk.refused():
+            net = sdk.wire(admin.network.update_network(net["id"], shared=True))
     return net
 
 
-def _segmented_network(admin: httpx.Client, physnet: str) -> dict[str, Any]:
+def _segmented_network(admin: Connection, physnet: str) -> dict[str, Any]:
     """Seed 004's network: ``pub2xx``, shared, VLAN segments 200 and 201 on ``physnet``,
     subnet ``pub2xx-<vlan>`` (10.10.<vlan>.0/24) on each. Networks pub200/pub201 of an
     earlier demo give their VLANs up first."""
     for vlan in SEGMENTED_VLANS:
-        for old in ok(admin.get("/networks", params={"name": f"pub{vlan}"})).json()["networks"]:
+        for old in sdk.call(admin, "GET", "/networks", params={"name": f"pub{vlan}"})["networks"]:
             if old.get("provider:segmentation_id") == vlan:
-                for port in ok(admin.get("/ports", params={"network_id": old["id"]})
-                               ).json()["ports"]:
+                for port in sdk.call(admin, "GET", "/ports",
+                                     params={"network_id": old["id"]})["ports"]:
                     if not port["device_owner"].startswith(DEVICE_OWNER_NETWORK_PREFIX):
-                        ok(admin.delete(f"/ports/{port['id']}"))
-                ok(admin.delete(f"/networks/{old['id']}"))
+                        sdk.call(admin, "DELETE", f"/ports/{port['id']}")
+                sdk.call(admin, "DELETE", f"/networks/{old['id']}")
     wanted = [("vlan", physnet, vlan) for vlan in SEGMENTED_VLANS]
-    net = _find_or_create(admin, "networks", {"name": SEGMENTED, "shared": True, "segments": [
+    net = _find_or_create(admin, "network", {"name": SEGMENTED, "shared": True, "segments": [
         {"provider:network_type": t, "provider:physical_network": p,
          "provider:segmentation_id": v} for t, p, v in wanted]})
-    segs = ok(admin.get("/segments", params={"network_id": net["id"]})).json()["segments"]
+    segs = sdk.call(admin, "GET", "/segments", params={"network_id": net["id"]})["segments"]
     have = sorted((s["network_type"], s["physical_network"], s["segmentation_id"]) for s in segs)
     if have != wanted:
         raise DemoError(f"network {SEGMENTED} ({net['id']}) has segments {have}, not {wanted}: "
@@ -160,11 +160,11 @@ def _segmented_network(admin: httpx.Client, physnet: str) -> dict[str, Any]:
     return net
 
 
-def _subnet(client: httpx.Client, net: dict[str, Any], name: str, cidr: str,
+def _subnet(client: Connection, net: dict[str, Any], name: str, cidr: str,
             pool: tuple[str, str] | None, segment_id: str | None = None) -> dict[str, Any]:
     """The network's subnet ``cidr`` (gateway .1, on ``segment_id`` when given), its pool
     made ``pool`` when given."""
-    subnets = ok(client.get("/subnets", params={"network_id": net["id"]})).json()["subnets"]
+    subnets = sdk.call(client, "GET", "/subnets", params={"network_id": net["id"]})["subnets"]
     subnet = next((s for s in subnets if s["cidr"] == cidr), None)
     pools = [{"start": pool[0], "end": pool[1]}] if pool else None
     if subnet is None:
@@ -174,16 +174,16 @@ def _subnet(client: httpx.Client, net: dict[str, Any], name: str, cidr: str,
             body["allocation_pools"] = pools
         if segment_id:
             body["segment_id"] = segment_id
-        return ok(client.post("/subnets", json={"subnet": body})).json()["subnet"]
+        return sdk.call(client, "POST", "/subnets", {"subnet": body})["subnet"]
     if pools and subnet["allocation_pools"] != pools:
-        subnet = ok(client.put(f"/subnets/{subnet['id']}", json={
-            "subnet": {"allocation_pools": pools}})).json()["subnet"]
+        subnet = sdk.call(client, "PUT", f"/subnets/{subnet['id']}", {
+            "subnet": {"allocation_pools": pools}})["subnet"]
     return subnet
 
 
-def _security_group(client: httpx.Client) -> dict[str, Any]:
+def _security_group(client: Connection) -> dict[str, Any]:
     """``demo-web``: Neutron's egress rules plus ICMP and TCP ``OPEN_PORT`` in."""
-    sg = _find_or_create(client, "security-groups", {
+    sg = _find_or_create(client, "security_group", {
         "name": SECURITY_GROUP, "description": "neutrino demo: ping and TCP 8080 in"})
     wanted = [("icmp", None), ("tcp", OPEN_PORT)]
     have = {(r["protocol"], r["port_range_min"]) for r in sg["security_group_rules"]
@@ -194,33 +194,32 @@ def _security_group(client: httpx.Client) -> dict[str, Any]:
                     "ethertype": "IPv4", "protocol": protocol}
             if port:
                 body.update(port_range_min=port, port_range_max=port)
-            ok(client.post("/security-group-rules", json={"security_group_rule": body}))
+            sdk.call(client, "POST", "/security-group-rules", {"security_group_rule": body})
     return sg
 
 
-def _router(client: httpx.Client, public: dict[str, Any], net: dict[str, Any],
+def _router(client: Connection, public: dict[str, Any], net: dict[str, Any],
             subnet: dict[str, Any]) -> dict[str, Any]:
-    router = _find_or_create(client, "routers", {
+    router = _find_or_create(client, "router", {
         "name": ROUTER, "external_gateway_info": {"network_id": public["id"]}})
     if (router.get("external_gateway_info") or {}).get("network_id") != public["id"]:
-        router = ok(client.put(f"/routers/{router['id']}", json={"router": {
-            "external_gateway_info": {"network_id": public["id"]}}})).json()["router"]
-    attached = ok(client.get("/ports", params={"device_id": router["id"],
-                                               "network_id": net["id"]})).json()["ports"]
-    if not attached:
-        ok(client.put(f"/routers/{router['id']}/add_router_interface",
-                      json={"subnet_id": subnet["id"]}))
+        router = sdk.call(client, "PUT", f"/routers/{router['id']}", {"router": {
+            "external_gateway_info": {"network_id": public["id"]}}})["router"]
+    with sdk.refused():
+        attached = any(client.network.ports(device_id=router["id"], network_id=net["id"]))
+        if not attached:
+            client.network.add_interface_to_router(router["id"], subnet_id=subnet["id"])
     return router
 
 
-def _floating_ip(client: httpx.Client, public: dict[str, Any]) -> dict[str, Any]:
-    project = client.headers["X-Project-Id"]
-    fips = [f for f in ok(client.get("/floatingips")).json()["floatingips"]
+def _floating_ip(client: Connection, public: dict[str, Any]) -> dict[str, Any]:
+    project = sdk.project_of(client)
+    fips = [f for f in sdk.call(client, "GET", "/floatingips")["floatingips"]
             if f.get("description") == FIP_DESCRIPTION and f["project_id"] == project]
     for extra in fips[1:]:  # never more than one
-        ok(client.delete(f"/floatingips/{extra['id']}"))
+        sdk.call(client, "DELETE", f"/floatingips/{extra['id']}")
     if fips:
         return fips[0]
-    return ok(client.post("/floatingips", json={"floatingip": {
-        "floating_network_id": public["id"], "description": FIP_DESCRIPTION}})).json()[
+    return sdk.call(client, "POST", "/floatingips", {"floatingip": {
+        "floating_network_id": public["id"], "description": FIP_DESCRIPTION}})[
         "floatingip"]
