@@ -30,10 +30,11 @@ from neutrino.api.wire.declare import Resource
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (floatingip_reads, floatingips, network_reads, networks,
-                               port_reads, ports, routers, security_groups, segments,
-                               subnet_reads, subnets)
+                               port_reads, ports, router_reads, routers, security_groups,
+                               segments, subnet_reads, subnets)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ COLLECTIONS = [
                list_rows=port_reads.list_port_rows, get_rows=port_reads.get_port_rows),
     Collection("routers", "router", RouterCreate, RouterUpdate, routers.create_routers,
                routers.get_router, routers.list_routers, routers.update_router,
-               routers.delete_router),
+               routers.delete_router, wire=ROUTER, list_rows=router_reads.list_router_rows,
+               get_rows=router_reads.get_router_rows),
     Collection("floatingips", "floatingip", FloatingIPCreate, FloatingIPUpdate,
                floatingips.create_floatingips, floatingips.get_floatingip,
                floatingips.list_floatingips, floatingips.update_floatingip,

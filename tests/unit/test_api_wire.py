@@ -9,13 +9,14 @@ import pytest
 
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
-from neutrino.api.schemas.routers import FloatingIPUpdate
+from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import floatingips, networks, ports, subnets
+from neutrino.services import floatingips, networks, ports, routers, subnets
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -30,7 +31,7 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
 @pytest.mark.parametrize("resource,service,schema", [
     (PORT, ports.SPEC, PortUpdate), (NETWORK, networks.SPEC, NetworkUpdate),
     (SUBNET, subnets._caller_spec(CONTEXTS["user"]), SubnetUpdate),
-    (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate)])
+    (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate), (ROUTER, routers.SPEC, RouterUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     assert resource.filters == set(service.filters) - {"changed_since"}
@@ -114,3 +115,41 @@ def test_floating_ips_render_as_the_services_dicts(api):
     assert made[0]["port_details"]["device_owner"] == ""
     assert api.get("/v2.0/floatingips?fields=port_id", expect=200).json()["floatingips"] in (
         [{"port_id": port["id"]}, {"port_id": None}], [{"port_id": None}, {"port_id": port["id"]}])
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_routers_render_as_the_services_dicts(api, who):
+    """The service role reads no router (Neutron's get_router: admin or project reader):
+    403 before any row is read, as before the declaration."""
+    ext = api.network(**{"router:external": True})
+    api.subnet(ext["id"], "172.24.4.0/24", project="p1")
+    sub = api.subnet(api.network()["id"], "10.0.0.0/24")
+    policy = api.post("/v2.0/qos/policies", {"policy": {"name": "q"}}, **ADMIN,
+                      expect=201).json()["policy"]
+    gateway = {"network_id": ext["id"], "qos_policy_id": policy["id"]}
+    made = [api.post("/v2.0/routers", {"router": body}, **ADMIN, expect=201).json()["router"]
+            for body in ({"external_gateway_info": gateway}, {"name": "plain"},
+                         {"project_id": "nova", "external_gateway_info": {
+                             "network_id": ext["id"]}})]
+    api.put(f"/v2.0/routers/{made[0]['id']}/add_router_interface", {"subnet_id": sub["id"]},
+            expect=200)
+    api.put(f"/v2.0/routers/{made[0]['id']}/tags/t", None, expect=201)
+    api.put(f"/v2.0/routers/{made[0]['id']}", {"router": {"routes": [
+        {"destination": "192.168.0.0/24", "nexthop": "10.0.0.5"}]}}, expect=200)
+    if who == "service":
+        api.get(f"/v2.0/routers/{made[2]['id']}", **NOVA, expect=403)
+        api.get("/v2.0/routers", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = routers.list_routers(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 3, "user": 2}[who]
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/routers/{expected['id']}")["router"] == expected
+        assert _call(api, who, f"/v2.0/routers?id={expected['id']}")["routers"] == [expected]
+    assert ("ha" in seen[0]) == (who == "admin")
+    if who == "admin":
+        got = _call(api, who, f"/v2.0/routers/{made[0]['id']}")["router"]
+        assert got["external_gateway_info"]["qos_policy_id"] == policy["id"]
+        assert got["routes"] and got["tags"] == ["t"]
+        one = _call(api, who, f"/v2.0/routers/{made[0]['id']}?fields=external_gateways")
+        assert one["router"] == {"external_gateways": got["external_gateways"]}
