@@ -31,10 +31,12 @@ from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.routers import ROUTER
+from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (floatingip_reads, floatingips, network_reads, networks,
-                               port_reads, ports, router_reads, routers, security_groups,
-                               segments, subnet_reads, subnets)
+                               port_reads, ports, router_reads, routers,
+                               security_group_reads, security_groups, segments, subnet_reads,
+                               subnets)
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,16 @@ COLLECTIONS = [
     Collection("security_groups", "security_group", SecurityGroupCreate, SecurityGroupUpdate,
                security_groups.create_security_groups, security_groups.get_security_group,
                security_groups.list_security_groups, security_groups.update_security_group,
-               security_groups.delete_security_group, path="security-groups"),
+               security_groups.delete_security_group, path="security-groups",
+               wire=SECURITY_GROUP, list_rows=security_group_reads.list_security_group_rows,
+               get_rows=security_group_reads.get_security_group_rows),
     Collection("security_group_rules", "security_group_rule", SecurityGroupRuleCreate,
                SecurityGroupRuleUpdate, security_groups.create_security_group_rules,
                security_groups.get_security_group_rule, security_groups.list_security_group_rules,
                security_groups.update_security_group_rule,
-               security_groups.delete_security_group_rule, path="security-group-rules"),
+               security_groups.delete_security_group_rule, path="security-group-rules",
+               wire=SECURITY_GROUP_RULE, list_rows=security_group_reads.list_rule_rows,
+               get_rows=security_group_reads.get_rule_rows),
     Collection("segments", "segment", SegmentCreate, SegmentUpdate, segments.create_segments,
                segments.get_segment, segments.list_segments, segments.update_segment,
                segments.delete_segment),

@@ -10,13 +10,15 @@ import pytest
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
+from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.routers import ROUTER
+from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import floatingips, networks, ports, routers, subnets
+from neutrino.services import floatingips, networks, ports, routers, security_groups, subnets
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -31,10 +33,13 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
 @pytest.mark.parametrize("resource,service,schema", [
     (PORT, ports.SPEC, PortUpdate), (NETWORK, networks.SPEC, NetworkUpdate),
     (SUBNET, subnets._caller_spec(CONTEXTS["user"]), SubnetUpdate),
-    (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate), (ROUTER, routers.SPEC, RouterUpdate)])
+    (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate), (ROUTER, routers.SPEC, RouterUpdate),
+    (SECURITY_GROUP, security_groups.SPEC, SecurityGroupUpdate),
+    (SECURITY_GROUP_RULE, security_groups.RULE_SPEC, SecurityGroupRuleUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
-    assert resource.filters == set(service.filters) - {"changed_since"}
+    extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
+    assert resource.filters == set(service.filters) - {"changed_since"} | extra
     assert resource.sort_keys == set(service.sort_keys)
 
 
@@ -153,3 +158,45 @@ def test_routers_render_as_the_services_dicts(api, who):
         assert got["routes"] and got["tags"] == ["t"]
         one = _call(api, who, f"/v2.0/routers/{made[0]['id']}?fields=external_gateways")
         assert one["router"] == {"external_gateways": got["external_gateways"]}
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_security_groups_and_rules_render_as_the_services_dicts(api, who):
+    """Groups (own, another project's shared with p1 by RBAC, the default one) and
+    their rules. The service role reads neither (get_security_group(_rule): admin or
+    project reader): 403 before any row is read, as before the declaration."""
+    mine = api.post("/v2.0/security-groups", {"security_group": {"name": "web"}},
+                    expect=201).json()["security_group"]
+    api.post("/v2.0/security-group-rules", {"security_group_rule": {
+        "security_group_id": mine["id"], "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "10.0.0.7/24"}},
+        expect=201)
+    api.put(f"/v2.0/security-groups/{mine['id']}/tags/t", None, expect=201)
+    theirs = api.post("/v2.0/security-groups", {"security_group": {"name": "x"}},
+                      project="p2", expect=201).json()["security_group"]
+    api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "security_group", "object_id": theirs["id"],
+        "action": "access_as_shared", "target_tenant": "p1"}}, project="p2", expect=201)
+    if who == "service":
+        for path in ("security-groups", "security-group-rules"):
+            api.get(f"/v2.0/{path}", **NOVA, expect=403)
+        api.get(f"/v2.0/security-groups/{mine['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = security_groups.list_security_groups(api.env, ctx, listing.ListQuery())
+    assert {mine["id"], theirs["id"]} <= {g["id"] for g in seen}
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/security-groups/{expected['id']}")[
+            "security_group"] == expected
+        assert _call(api, who, f"/v2.0/security-groups?id={expected['id']}")[
+            "security_groups"] == [expected]
+    assert [g["shared"] for g in seen if g["id"] == theirs["id"]] == [True]
+    rules = security_groups.list_security_group_rules(api.env, ctx, listing.ListQuery())
+    assert {r["belongs_to_default_sg"] for r in rules} == {True, False}
+    for expected in rules:
+        assert _call(api, who, f"/v2.0/security-group-rules/{expected['id']}")[
+            "security_group_rule"] == expected
+        assert _call(api, who, f"/v2.0/security-group-rules?id={expected['id']}")[
+            "security_group_rules"] == [expected]
+    got = _call(api, who, "/v2.0/security-group-rules?fields=normalized_cidr&protocol=tcp")
+    assert {"normalized_cidr": "10.0.0.0/24"} in got["security_group_rules"]
