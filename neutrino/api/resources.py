@@ -32,11 +32,12 @@ from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
+from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (floatingip_reads, floatingips, network_reads, networks,
                                port_reads, ports, router_reads, routers,
-                               security_group_reads, security_groups, segments, subnet_reads,
-                               subnets)
+                               security_group_reads, security_groups, segment_reads,
+                               segments, subnet_reads, subnets)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,9 @@ COLLECTIONS = [
                get_rows=security_group_reads.get_rule_rows),
     Collection("segments", "segment", SegmentCreate, SegmentUpdate, segments.create_segments,
                segments.get_segment, segments.list_segments, segments.update_segment,
-               segments.delete_segment),
+               segments.delete_segment, wire=SEGMENT,
+               list_rows=segment_reads.list_segment_rows,
+               get_rows=segment_reads.get_segment_rows),
 ]
 
 

@@ -11,14 +11,17 @@ from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
+from neutrino.api.schemas.segments import SegmentUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
+from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import floatingips, networks, ports, routers, security_groups, subnets
+from neutrino.services import (floatingips, networks, ports, routers, security_groups,
+                               segments, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -35,7 +38,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (SUBNET, subnets._caller_spec(CONTEXTS["user"]), SubnetUpdate),
     (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate), (ROUTER, routers.SPEC, RouterUpdate),
     (SECURITY_GROUP, security_groups.SPEC, SecurityGroupUpdate),
-    (SECURITY_GROUP_RULE, security_groups.RULE_SPEC, SecurityGroupRuleUpdate)])
+    (SECURITY_GROUP_RULE, security_groups.RULE_SPEC, SecurityGroupRuleUpdate),
+    (SEGMENT, segments.SPEC, SegmentUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -200,3 +204,26 @@ def test_security_groups_and_rules_render_as_the_services_dicts(api, who):
             "security_group_rules"] == [expected]
     got = _call(api, who, "/v2.0/security-group-rules?fields=normalized_cidr&protocol=tcp")
     assert {"normalized_cidr": "10.0.0.0/24"} in got["security_group_rules"]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_segments_render_as_the_services_dicts(api, cloud, who):
+    """Admins read every segment; members list none and show none (404); the service
+    role reads none (get_segment needs a reader role: 403), before and after the
+    declaration."""
+    net, _ = cloud
+    made = api.post("/v2.0/segments", {"segment": {
+        "network_id": net["id"], "network_type": "vlan", "physical_network": "physnet1",
+        "segmentation_id": 43, "name": "s2"}}, **ADMIN, expect=201).json()["segment"]
+    if who == "service":
+        api.get("/v2.0/segments", **NOVA, expect=403)
+        api.get(f"/v2.0/segments/{made['id']}", **NOVA, expect=403)
+        return
+    seen = segments.list_segments(api.env, CONTEXTS[who], listing.ListQuery())
+    assert len(seen) == (2 if who == "admin" else 0)
+    assert _call(api, who, "/v2.0/segments")["segments"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/segments/{expected['id']}")["segment"] == expected
+        assert _call(api, who, f"/v2.0/segments?id={expected['id']}")["segments"] == [expected]
+    if who == "user":
+        api.get(f"/v2.0/segments/{made['id']}", expect=404)
