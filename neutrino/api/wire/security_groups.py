@@ -36,9 +36,13 @@ _RULE_COLUMNS = (
 _RULE_STANDARD = tuple(dataclasses.replace(a, sort=True) if a.name == "description" else a
                        for a in standard(tags=False) if a.name != "name")
 
-SECURITY_GROUP_RULE = Resource("security_group_rule", "security_group_rules", _RULE_STANDARD + tuple(
-    Attribute(name, kind, name, filter=True, sort=True) for name, kind in _RULE_COLUMNS) + (
-    Attribute("belongs_to_default_sg", "boolean", load="defaults", filter=True,
-              needs=("security_group_id",),
-              value=lambda row, rel: row["security_group_id"] in rel["defaults"]),
-))
+_RULE_OWN = tuple(Attribute(name, kind, name, filter=True, sort=True)
+                  for name, kind in _RULE_COLUMNS)
+
+# extension security-groups-rules-belongs-to-default-sg
+_BELONGS = Attribute("belongs_to_default_sg", "boolean", load="defaults", filter=True,
+                     needs=("security_group_id",),
+                     value=lambda row, rel: row["security_group_id"] in rel["defaults"])
+
+SECURITY_GROUP_RULE = Resource("security_group_rule", "security_group_rules",
+                               _RULE_STANDARD + _RULE_OWN + (_BELONGS,))
