@@ -12,7 +12,9 @@ from neutrino.api.schemas.ports import PortUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
+from neutrino.api.schemas.subnetpools import AddressScopeUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
@@ -20,8 +22,8 @@ from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import (floatingips, networks, ports, routers, security_groups,
-                               segments, subnets)
+from neutrino.services import (address_scopes, floatingips, networks, ports, routers,
+                               security_groups, segments, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -39,7 +41,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate), (ROUTER, routers.SPEC, RouterUpdate),
     (SECURITY_GROUP, security_groups.SPEC, SecurityGroupUpdate),
     (SECURITY_GROUP_RULE, security_groups.RULE_SPEC, SecurityGroupRuleUpdate),
-    (SEGMENT, segments.SPEC, SegmentUpdate)])
+    (SEGMENT, segments.SPEC, SegmentUpdate),
+    (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -227,3 +230,31 @@ def test_segments_render_as_the_services_dicts(api, cloud, who):
         assert _call(api, who, f"/v2.0/segments?id={expected['id']}")["segments"] == [expected]
     if who == "user":
         api.get(f"/v2.0/segments/{made['id']}", expect=404)
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_address_scopes_render_as_the_services_dicts(api, who):
+    """Own, shared with everyone, shared with p1 by RBAC, another project's private one.
+    The service role reads none (get_address_scope needs a reader role): 403, before
+    and after the declaration."""
+    made = [api.post("/v2.0/address-scopes", {"address_scope": {"ip_version": 4, **extra}},
+                     expect=201, **kw).json()["address_scope"]
+            for extra, kw in (({"name": "own"}, {}), ({"shared": True}, ADMIN),
+                              ({}, {"project": "p2"}), ({}, {"project": "p3"}))]
+    api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "address_scope", "object_id": made[2]["id"],
+        "action": "access_as_shared", "target_tenant": "p1"}}, project="p2", expect=201)
+    if who == "service":
+        api.get("/v2.0/address-scopes", **NOVA, expect=403)
+        api.get(f"/v2.0/address-scopes/{made[1]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = address_scopes.list_address_scopes(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 4, "user": 3}[who]
+    assert _call(api, who, "/v2.0/address-scopes")["address_scopes"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/address-scopes/{expected['id']}")[
+            "address_scope"] == expected
+    assert _call(api, who, "/v2.0/address-scopes?fields=shared&sort_key=shared&sort_key=id")[
+        "address_scopes"] == [{"shared": d["shared"]} for d in address_scopes.list_address_scopes(
+            api.env, ctx, listing.ListQuery(sorts=[("shared", True), ("id", True)]))]
