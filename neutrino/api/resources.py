@@ -30,10 +30,14 @@ from neutrino.api.wire.declare import Resource
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.routers import ROUTER
+from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
+from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (floatingip_reads, floatingips, network_reads, networks,
-                               port_reads, ports, routers, security_groups, segments,
-                               subnet_reads, subnets)
+                               port_reads, ports, router_reads, routers,
+                               security_group_reads, security_groups, segment_reads,
+                               segments, subnet_reads, subnets)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,8 @@ COLLECTIONS = [
                list_rows=port_reads.list_port_rows, get_rows=port_reads.get_port_rows),
     Collection("routers", "router", RouterCreate, RouterUpdate, routers.create_routers,
                routers.get_router, routers.list_routers, routers.update_router,
-               routers.delete_router),
+               routers.delete_router, wire=ROUTER, list_rows=router_reads.list_router_rows,
+               get_rows=router_reads.get_router_rows),
     Collection("floatingips", "floatingip", FloatingIPCreate, FloatingIPUpdate,
                floatingips.create_floatingips, floatingips.get_floatingip,
                floatingips.list_floatingips, floatingips.update_floatingip,
@@ -83,15 +88,21 @@ COLLECTIONS = [
     Collection("security_groups", "security_group", SecurityGroupCreate, SecurityGroupUpdate,
                security_groups.create_security_groups, security_groups.get_security_group,
                security_groups.list_security_groups, security_groups.update_security_group,
-               security_groups.delete_security_group, path="security-groups"),
+               security_groups.delete_security_group, path="security-groups",
+               wire=SECURITY_GROUP, list_rows=security_group_reads.list_security_group_rows,
+               get_rows=security_group_reads.get_security_group_rows),
     Collection("security_group_rules", "security_group_rule", SecurityGroupRuleCreate,
                SecurityGroupRuleUpdate, security_groups.create_security_group_rules,
                security_groups.get_security_group_rule, security_groups.list_security_group_rules,
                security_groups.update_security_group_rule,
-               security_groups.delete_security_group_rule, path="security-group-rules"),
+               security_groups.delete_security_group_rule, path="security-group-rules",
+               wire=SECURITY_GROUP_RULE, list_rows=security_group_reads.list_rule_rows,
+               get_rows=security_group_reads.get_rule_rows),
     Collection("segments", "segment", SegmentCreate, SegmentUpdate, segments.create_segments,
                segments.get_segment, segments.list_segments, segments.update_segment,
-               segments.delete_segment),
+               segments.delete_segment, wire=SEGMENT,
+               list_rows=segment_reads.list_segment_rows,
+               get_rows=segment_reads.get_segment_rows),
 ]
 
 

@@ -15,7 +15,8 @@ from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse
 from neutrino.api.schemas.subnetpools import (AddressScopeCreate, AddressScopeUpdate,
                                               SubnetPoolCreate, SubnetPoolUpdate)
-from neutrino.services import address_scopes, subnetpools
+from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
+from neutrino.services import address_scope_reads, address_scopes, subnetpools
 
 router = APIRouter()
 
@@ -53,4 +54,6 @@ add_collection(router, Collection(
     "address_scopes", "address_scope", AddressScopeCreate, AddressScopeUpdate,
     address_scopes.create_address_scopes, address_scopes.get_address_scope,
     address_scopes.list_address_scopes, address_scopes.update_address_scope,
-    address_scopes.delete_address_scope, path="address-scopes"))
+    address_scopes.delete_address_scope, path="address-scopes", wire=ADDRESS_SCOPE,
+    list_rows=address_scope_reads.list_address_scope_rows,
+    get_rows=address_scope_reads.get_address_scope_rows))

@@ -216,19 +216,27 @@ def list_security_groups(env: Env, ctx: Context, query: listing.ListQuery) -> li
     """Groups visible to the caller, ``?shared=`` as the caller sees it; the
     listed project's default group is made first if missing."""
     _ensure_caller_default(env, ctx, query)
-    shared = query.filters.get("shared")
-    query = dataclasses.replace(query, filters={k: v for k, v in query.filters.items()
-                                                if k != "shared"})
 
     def run(session: Session) -> list[dict[str, Any]]:
-        stmt = select(SecurityGroup.__table__).where(visible(ctx))
-        if shared:
-            cond = access.shared_for(ctx.project_id)
-            stmt = stmt.where(cond if listing.to_bool(shared[-1]) else ~cond)
-        stmt = listing.apply_list_query(session, stmt, SPEC, query)
+        stmt = list_statement(session, ctx, query, SecurityGroup.__table__.columns)
         return group_dicts(session, listing.fetch(session, stmt, query), query.fields,
                            ids=stmt.with_only_columns(SecurityGroup.id), ctx=ctx)
     return env.db.run(run, write=False)
+
+
+def list_statement(session: Session, ctx: Context, query: listing.ListQuery,
+                   columns: Iterable[Any]) -> Any:
+    """The SELECT of ``columns`` (of ``securitygroups``) a list request of groups makes:
+    the caller's visible groups, ``?shared=`` as the caller sees it, then ``SPEC``'s
+    filters, order and page. Raises what ``listing.apply_list_query`` raises."""
+    shared = query.filters.get("shared")
+    query = dataclasses.replace(query, filters={k: v for k, v in query.filters.items()
+                                                if k != "shared"})
+    stmt = select(*columns).where(visible(ctx))
+    if shared:
+        cond = access.shared_for(ctx.project_id)
+        stmt = stmt.where(cond if listing.to_bool(shared[-1]) else ~cond)
+    return listing.apply_list_query(session, stmt, SPEC, query)
 
 
 def update_security_group(env: Env, ctx: Context, sg_id: str, data: dict[str, Any],
@@ -301,15 +309,8 @@ def group_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None 
         ids = [r.id for r in rows]
     want = common.wanted(fields)
     tags = common.tags_of(session, ids) if want("tags") else {}
-    rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
     shared = access.shared_ids(session, ctx, [r.id for r in rows]) if want("shared") else set()
-    if want("security_group_rules"):
-        for rule in session.execute(select(
-                SecurityGroupRule.__table__,
-                BELONGS_TO_DEFAULT.label("belongs_to_default_sg")).where(
-                SecurityGroupRule.security_group_id.in_(ids)).order_by(
-                SecurityGroupRule.created_at, SecurityGroupRule.id)):
-            rules[rule.security_group_id].append(rule_dict(rule))
+    rules = rules_of(session, ids) if want("security_group_rules") else {}
     result = []
     for r in rows:
         d = common.api_dict(r, tags.get(r.id, []))
@@ -317,6 +318,18 @@ def group_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None 
         d["security_group_rules"] = rules.get(r.id, [])
         result.append(d)
     return result
+
+
+def rules_of(session: Session, ids: Any) -> dict[str, list[dict[str, Any]]]:
+    """``{group id: [rule API dict]}`` (oldest rule first) for groups ``ids`` (a list or
+    a SELECT of ids), in one query; groups without rules: absent."""
+    rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rule in session.execute(select(
+            SecurityGroupRule.__table__, BELONGS_TO_DEFAULT.label("belongs_to_default_sg")).where(
+            SecurityGroupRule.security_group_id.in_(ids)).order_by(
+            SecurityGroupRule.created_at, SecurityGroupRule.id)):
+        rules[rule.security_group_id].append(rule_dict(rule))
+    return rules
 
 
 def _check_name(data: dict[str, Any]) -> None:

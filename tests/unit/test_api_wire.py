@@ -9,13 +9,21 @@ import pytest
 
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
-from neutrino.api.schemas.routers import FloatingIPUpdate
+from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
+from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
+from neutrino.api.schemas.segments import SegmentUpdate
+from neutrino.api.schemas.subnetpools import AddressScopeUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.routers import ROUTER
+from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
+from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import floatingips, networks, ports, subnets
+from neutrino.services import (address_scopes, floatingips, networks, ports, routers,
+                               security_groups, segments, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -30,10 +38,15 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
 @pytest.mark.parametrize("resource,service,schema", [
     (PORT, ports.SPEC, PortUpdate), (NETWORK, networks.SPEC, NetworkUpdate),
     (SUBNET, subnets._caller_spec(CONTEXTS["user"]), SubnetUpdate),
-    (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate)])
+    (FLOATINGIP, floatingips.SPEC, FloatingIPUpdate), (ROUTER, routers.SPEC, RouterUpdate),
+    (SECURITY_GROUP, security_groups.SPEC, SecurityGroupUpdate),
+    (SECURITY_GROUP_RULE, security_groups.RULE_SPEC, SecurityGroupRuleUpdate),
+    (SEGMENT, segments.SPEC, SegmentUpdate),
+    (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
-    assert resource.filters == set(service.filters) - {"changed_since"}
+    extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
+    assert resource.filters == set(service.filters) - {"changed_since"} | extra
     assert resource.sort_keys == set(service.sort_keys)
 
 
@@ -84,9 +97,12 @@ def test_fields_select_only_what_the_caller_may_read(api, cloud):
                   admin=True, expect=200).json()["port"]
     assert one == {"binding:profile": {"k": "v", "trusted": True},
                    "dns_assignment": port["dns_assignment"]}
-    for plural in ("ports", "routers"):  # declared, and built by the service
-        api.post("/v2.0/routers", {"router": {"name": "r"}}, expect=201)
-        page = api.get(f"/v2.0/{plural}?fields=name&limit=1", expect=200).json()
+    for _ in range(2):
+        api.post("/v2.0/address-groups", {"address_group": {"name": "g", "addresses": []}},
+                 expect=201)
+    # declared, and built by the service (address groups have no declaration yet)
+    for path, plural in (("ports", "ports"), ("address-groups", "address_groups")):
+        page = api.get(f"/v2.0/{path}?fields=name&limit=1", expect=200).json()
         assert set(page[plural][0]) == {"name"}
         assert page[f"{plural}_links"][0]["rel"] == "next"
         assert "marker=" in page[f"{plural}_links"][0]["href"]
@@ -114,3 +130,134 @@ def test_floating_ips_render_as_the_services_dicts(api):
     assert made[0]["port_details"]["device_owner"] == ""
     assert api.get("/v2.0/floatingips?fields=port_id", expect=200).json()["floatingips"] in (
         [{"port_id": port["id"]}, {"port_id": None}], [{"port_id": None}, {"port_id": port["id"]}])
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_routers_render_as_the_services_dicts(api, who):
+    """The service role reads no router (Neutron's get_router: admin or project reader):
+    403 before any row is read, as before the declaration."""
+    ext = api.network(**{"router:external": True})
+    api.subnet(ext["id"], "172.24.4.0/24", project="p1")
+    sub = api.subnet(api.network()["id"], "10.0.0.0/24")
+    policy = api.post("/v2.0/qos/policies", {"policy": {"name": "q"}}, **ADMIN,
+                      expect=201).json()["policy"]
+    gateway = {"network_id": ext["id"], "qos_policy_id": policy["id"]}
+    made = [api.post("/v2.0/routers", {"router": body}, **ADMIN, expect=201).json()["router"]
+            for body in ({"external_gateway_info": gateway}, {"name": "plain"},
+                         {"project_id": "nova", "external_gateway_info": {
+                             "network_id": ext["id"]}})]
+    api.put(f"/v2.0/routers/{made[0]['id']}/add_router_interface", {"subnet_id": sub["id"]},
+            expect=200)
+    api.put(f"/v2.0/routers/{made[0]['id']}/tags/t", None, expect=201)
+    api.put(f"/v2.0/routers/{made[0]['id']}", {"router": {"routes": [
+        {"destination": "192.168.0.0/24", "nexthop": "10.0.0.5"}]}}, expect=200)
+    if who == "service":
+        api.get(f"/v2.0/routers/{made[2]['id']}", **NOVA, expect=403)
+        api.get("/v2.0/routers", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = routers.list_routers(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 3, "user": 2}[who]
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/routers/{expected['id']}")["router"] == expected
+        assert _call(api, who, f"/v2.0/routers?id={expected['id']}")["routers"] == [expected]
+    assert ("ha" in seen[0]) == (who == "admin")
+    if who == "admin":
+        got = _call(api, who, f"/v2.0/routers/{made[0]['id']}")["router"]
+        assert got["external_gateway_info"]["qos_policy_id"] == policy["id"]
+        assert got["routes"] and got["tags"] == ["t"]
+        one = _call(api, who, f"/v2.0/routers/{made[0]['id']}?fields=external_gateways")
+        assert one["router"] == {"external_gateways": got["external_gateways"]}
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_security_groups_and_rules_render_as_the_services_dicts(api, who):
+    """Groups (own, another project's shared with p1 by RBAC, the default one) and
+    their rules. The service role reads neither (get_security_group(_rule): admin or
+    project reader): 403 before any row is read, as before the declaration."""
+    mine = api.post("/v2.0/security-groups", {"security_group": {"name": "web"}},
+                    expect=201).json()["security_group"]
+    api.post("/v2.0/security-group-rules", {"security_group_rule": {
+        "security_group_id": mine["id"], "direction": "ingress", "protocol": "tcp",
+        "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "10.0.0.7/24"}},
+        expect=201)
+    api.put(f"/v2.0/security-groups/{mine['id']}/tags/t", None, expect=201)
+    theirs = api.post("/v2.0/security-groups", {"security_group": {"name": "x"}},
+                      project="p2", expect=201).json()["security_group"]
+    api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "security_group", "object_id": theirs["id"],
+        "action": "access_as_shared", "target_tenant": "p1"}}, project="p2", expect=201)
+    if who == "service":
+        for path in ("security-groups", "security-group-rules"):
+            api.get(f"/v2.0/{path}", **NOVA, expect=403)
+        api.get(f"/v2.0/security-groups/{mine['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = security_groups.list_security_groups(api.env, ctx, listing.ListQuery())
+    assert {mine["id"], theirs["id"]} <= {g["id"] for g in seen}
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/security-groups/{expected['id']}")[
+            "security_group"] == expected
+        assert _call(api, who, f"/v2.0/security-groups?id={expected['id']}")[
+            "security_groups"] == [expected]
+    assert [g["shared"] for g in seen if g["id"] == theirs["id"]] == [True]
+    rules = security_groups.list_security_group_rules(api.env, ctx, listing.ListQuery())
+    assert {r["belongs_to_default_sg"] for r in rules} == {True, False}
+    for expected in rules:
+        assert _call(api, who, f"/v2.0/security-group-rules/{expected['id']}")[
+            "security_group_rule"] == expected
+        assert _call(api, who, f"/v2.0/security-group-rules?id={expected['id']}")[
+            "security_group_rules"] == [expected]
+    got = _call(api, who, "/v2.0/security-group-rules?fields=normalized_cidr&protocol=tcp")
+    assert {"normalized_cidr": "10.0.0.0/24"} in got["security_group_rules"]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_segments_render_as_the_services_dicts(api, cloud, who):
+    """Admins read every segment; members list none and show none (404); the service
+    role reads none (get_segment needs a reader role: 403), before and after the
+    declaration."""
+    net, _ = cloud
+    made = api.post("/v2.0/segments", {"segment": {
+        "network_id": net["id"], "network_type": "vlan", "physical_network": "physnet1",
+        "segmentation_id": 43, "name": "s2"}}, **ADMIN, expect=201).json()["segment"]
+    if who == "service":
+        api.get("/v2.0/segments", **NOVA, expect=403)
+        api.get(f"/v2.0/segments/{made['id']}", **NOVA, expect=403)
+        return
+    seen = segments.list_segments(api.env, CONTEXTS[who], listing.ListQuery())
+    assert len(seen) == (2 if who == "admin" else 0)
+    assert _call(api, who, "/v2.0/segments")["segments"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/segments/{expected['id']}")["segment"] == expected
+        assert _call(api, who, f"/v2.0/segments?id={expected['id']}")["segments"] == [expected]
+    if who == "user":
+        api.get(f"/v2.0/segments/{made['id']}", expect=404)
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_address_scopes_render_as_the_services_dicts(api, who):
+    """Own, shared with everyone, shared with p1 by RBAC, another project's private one.
+    The service role reads none (get_address_scope needs a reader role): 403, before
+    and after the declaration."""
+    made = [api.post("/v2.0/address-scopes", {"address_scope": {"ip_version": 4, **extra}},
+                     expect=201, **kw).json()["address_scope"]
+            for extra, kw in (({"name": "own"}, {}), ({"shared": True}, ADMIN),
+                              ({}, {"project": "p2"}), ({}, {"project": "p3"}))]
+    api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "address_scope", "object_id": made[2]["id"],
+        "action": "access_as_shared", "target_tenant": "p1"}}, project="p2", expect=201)
+    if who == "service":
+        api.get("/v2.0/address-scopes", **NOVA, expect=403)
+        api.get(f"/v2.0/address-scopes/{made[1]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = address_scopes.list_address_scopes(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 4, "user": 3}[who]
+    assert _call(api, who, "/v2.0/address-scopes")["address_scopes"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/address-scopes/{expected['id']}")[
+            "address_scope"] == expected
+    assert _call(api, who, "/v2.0/address-scopes?fields=shared&sort_key=shared&sort_key=id")[
+        "address_scopes"] == [{"shared": d["shared"]} for d in address_scopes.list_address_scopes(
+            api.env, ctx, listing.ListQuery(sorts=[("shared", True), ("id", True)]))]

@@ -6,19 +6,15 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPAddress, Name,
+from neutrino.api.schemas.common import (CIDR, Description, IPAddress, Name,
                                          NeutronBody, ProjectId, UUIDStr)
 from neutrino.api.schemas.networks import AvailabilityZoneHints
 from neutrino.api.schemas.ports import FixedIp
 from neutrino.api.wire.floatingips import FLOATINGIP
+from neutrino.api.wire.routers import ROUTER
 from neutrino.services import dns
 
-ROUTER_ATTRIBUTES = STANDARD_ATTRIBUTES | {"admin_state_up", "status", "external_gateway_info",
-                                           "routes", "availability_zone_hints",
-                                           "availability_zones", "ha", "enable_snat",
-                                           "enable_default_route_bfd",
-                                           "enable_default_route_ecmp", "flavor_id",
-                                           "external_gateways"}
+ROUTER_ATTRIBUTES = ROUTER.names  # the wire declaration's (api/wire/routers.py)
 FLOATINGIP_ATTRIBUTES = FLOATINGIP.names  # the wire declaration's (api/wire/floatingips.py)
 
 

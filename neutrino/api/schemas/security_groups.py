@@ -10,15 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
-from neutrino.api.schemas.common import (STANDARD_ATTRIBUTES, Description, Name, NeutronBody,
-                                         ProjectId, UUIDStr)
+from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, UUIDStr
+from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 
-SECURITY_GROUP_ATTRIBUTES = STANDARD_ATTRIBUTES | {"stateful", "shared", "security_group_rules"}
-RULE_ATTRIBUTES = frozenset({
-    "id", "project_id", "tenant_id", "security_group_id", "direction", "ethertype", "protocol",
-    "port_range_min", "port_range_max", "remote_ip_prefix", "normalized_cidr",
-    "remote_group_id", "remote_address_group_id", "description", "created_at", "updated_at",
-    "revision_number", "belongs_to_default_sg"})
+# the wire declarations' (api/wire/security_groups.py)
+SECURITY_GROUP_ATTRIBUTES = SECURITY_GROUP.names
+RULE_ATTRIBUTES = SECURITY_GROUP_RULE.names
 
 
 def _ip_or_cidr(value: str) -> str:

@@ -7,11 +7,9 @@ from typing import Annotated, Literal
 from pydantic import StringConstraints
 
 from neutrino.api.schemas.common import Description, NeutronBody, ProjectId, UUIDStr
+from neutrino.api.wire.segments import SEGMENT
 
-SEGMENT_ATTRIBUTES = frozenset({
-    "id", "network_id", "name", "description", "network_type", "physical_network",
-    "segmentation_id", "project_id", "tenant_id", "revision_number", "created_at",
-    "updated_at"})
+SEGMENT_ATTRIBUTES = SEGMENT.names  # the wire declaration's (api/wire/segments.py)
 SegmentName = Annotated[str, StringConstraints(max_length=255)]
 
 

@@ -14,12 +14,13 @@ from pydantic import Field
 
 from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPVersion, Name,
                                          NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 
 SUBNETPOOL_ATTRIBUTES = STANDARD_ATTRIBUTES | {
     "prefixes", "default_quota", "ip_version", "default_prefixlen", "min_prefixlen",
     "max_prefixlen", "is_default", "shared", "address_scope_id"}
-ADDRESS_SCOPE_ATTRIBUTES = frozenset({"id", "name", "project_id", "tenant_id", "shared",
-                                      "ip_version"})
+# the wire declaration's (api/wire/address_scopes.py)
+ADDRESS_SCOPE_ATTRIBUTES = ADDRESS_SCOPE.names
 # up to the database's INTEGER (neutron-lib's DB_INTEGER_MAX_VALUE): beyond, PostgreSQL's
 # int4 overflowed (500)
 NonNegative = Annotated[int, Field(ge=0, le=2**31 - 1)]

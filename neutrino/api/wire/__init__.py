@@ -7,8 +7,8 @@ it, and whether it filters and sorts. A ``Resource`` plans a request (which attr
 the caller may read and asked for with ``fields=``, hence which columns to select and
 which related queries to run at all) and renders domain rows into API dicts.
 
-One module a resource (``ports.py``, ``networks.py``, ``subnets.py``) declares it;
-the request schemas' ``ATTRIBUTES``, the routes' ``fields=`` and the responses of
-list and show read that declaration. Services return domain rows
+One module a resource (``ports.py``, ``networks.py``, ``subnets.py``, ``routers.py``...)
+declares it; the request schemas' ``ATTRIBUTES``, the routes' ``fields=`` and the
+responses of list and show read that declaration. Services return domain rows
 (``services.listing.Rows``), never dicts, for the resources declared here.
 """
