@@ -118,6 +118,18 @@ class Cloud:
             capture_output=True).returncode == 0, 20, "the floating IP to answer")
         return router, fip
 
+    def gateway_chassis(self, router_id: str) -> list[str]:
+        """The chassis of the router's gateway in NB ``Gateway_Chassis``, highest
+        priority first (``ovn-nbctl lrp-get-gateway-chassis`` prints them so)."""
+        with self.aio.client() as c:
+            [gw] = c.get("/ports", params={"device_id": router_id,
+                                           "device_owner": "network:router_gateway"}
+                         ).json()["ports"]
+        out = subprocess.run(["ovn-nbctl", f"--db={self.aio.runtime['nb_connection']}",
+                              "lrp-get-gateway-chassis", f"lrp-{gw['id']}"],
+                             capture_output=True, text=True, check=True).stdout
+        return [line.split()[0].removeprefix(f"lrp-{gw['id']}_") for line in out.splitlines()]
+
     def active_gateway(self, router_id: str) -> str:
         """The chassis whose ovn-controller claimed the router's gateway port."""
         ports = [p for p in json.loads(self.sbctl("--format=json", "--columns=logical_port,chassis",
@@ -248,9 +260,10 @@ def test_gateway_failover(cloud: Cloud, tmp_path):
     port = cloud.boot("d1", net, "pd", ch2)
     router, fip = cloud.router_with_fip("pd", net, port)
     outside_ns = cloud.upstream["netns"]
-    active = cloud.active_gateway(router["id"])
-    assert active in (ch1.name, ch3.name)   # gateway chassis only, never ch2
-    standby = ch3 if active == ch1.name else ch1
+    # the gateway chassis only, never ch2; the order is the router's own (rendezvous hash)
+    active, standby_name = cloud.gateway_chassis(router["id"])
+    assert {active, standby_name} == {ch1.name, ch3.name}
+    standby = cloud.by_name(standby_name)
     # BFD runs between the gateway chassis (OVN enables it for HA gateways)
     def bfd_state() -> str:
         return subprocess.run(["ovs-vsctl", f"--db={cloud.by_name(active).ovs_connection}",
@@ -258,6 +271,10 @@ def test_gateway_failover(cloud: Cloud, tmp_path):
                                "bfd_status:state"], capture_output=True,
                               text=True).stdout.strip().strip('"')
     wait_until(lambda: bfd_state() == "up", 10, "BFD up between the gateway chassis")
+    # Until BFD is up both gateway chassis may claim the port and SB records whichever
+    # wrote last; once it is up, the highest priority holds it
+    wait_until(lambda: cloud.active_gateway(router["id"]) == active, 20,
+               "the gateway claimed by its highest-priority chassis")
 
     probes = [(outside_ns, fip), (netns_name(cloud.aio.prefix + "d1"), OUTSIDE)]
     outages = failover.measure(
@@ -355,14 +372,7 @@ def test_router_zone_hints_and_default_route_bfd(cloud: Cloud):
                         f"enable-chassis-as-gw,availability-zones={zone}"], check=True)
 
     def gateway_chassis(router: dict) -> set[str]:
-        with cloud.aio.client() as c:
-            [gw] = c.get("/ports", params={"device_id": router["id"],
-                                           "device_owner": "network:router_gateway"}
-                         ).json()["ports"]
-        out = subprocess.run(["ovn-nbctl", f"--db={cloud.aio.runtime['nb_connection']}",
-                              "lrp-get-gateway-chassis", f"lrp-{gw['id']}"],
-                             capture_output=True, text=True, check=True).stdout
-        return {line.split()[0].removeprefix(f"lrp-{gw['id']}_") for line in out.splitlines()}
+        return set(cloud.gateway_chassis(router["id"]))
 
     try:
         with cloud.aio.client("pz") as c:
@@ -418,7 +428,11 @@ def test_router_zone_hints_and_default_route_bfd(cloud: Cloud):
             peer.terminate()
             peer.wait(10)
         wait_until(lambda: bfd_status() == "down", 20, "the BFD session down")
-        assert not cloud.ping("z1", OUTSIDE, count=2), "route kept with its BFD session down"
+        # northd writes the NB status, then withdraws the route from the logical flows
+        # and the chassis drop it: the status shows before the packets stop
+        wait_until(lambda: not cloud.ping("z1", OUTSIDE, count=1), 10,
+                   "the route withdrawn with its BFD session down")
+        assert not cloud.ping("z1", OUTSIDE, count=3), "the route came back with BFD down"
         with cloud.aio.client() as c:
             assert c.put(f"/routers/{router['id']}", json={"router": {
                 "enable_default_route_bfd": False}}).status_code == 200
