@@ -38,6 +38,7 @@ from neutrino.services import (floatingip_reads, floatingips, network_reads, net
                                port_reads, ports, router_reads, routers,
                                security_group_reads, security_groups, segment_reads,
                                segments, subnet_reads, subnets)
+from neutrino.services.listing import Reader
 
 
 @dataclass(frozen=True)
@@ -56,53 +57,45 @@ class Collection:
     update: Callable[..., dict[str, Any]]
     delete: Callable[..., None]
     path: str | None = None
-    # The wire-format declaration (``api/wire``) and the service's row functions: list
-    # and show are rendered from domain rows by it; without, the service's dicts are.
+    # The wire-format declaration (``api/wire``) and the service's reader of domain rows:
+    # list and show are rendered from those; without, the service's dicts are.
     wire: Resource | None = None
-    list_rows: views.ListRows | None = None
-    get_rows: views.GetRows | None = None
+    reads: Reader | None = None
 
 
 COLLECTIONS = [
     Collection("networks", "network", NetworkCreate, NetworkUpdate, networks.create_networks,
                networks.get_network, networks.list_networks, networks.update_network,
-               networks.delete_network, wire=NETWORK, list_rows=network_reads.list_network_rows,
-               get_rows=network_reads.get_network_rows),
+               networks.delete_network, wire=NETWORK, reads=network_reads.READER),
     Collection("subnets", "subnet", SubnetCreate, SubnetUpdate, subnets.create_subnets,
                subnets.get_subnet, subnets.list_subnets, subnets.update_subnet,
-               subnets.delete_subnet, wire=SUBNET, list_rows=subnet_reads.list_subnet_rows,
-               get_rows=subnet_reads.get_subnet_rows),
+               subnets.delete_subnet, wire=SUBNET, reads=subnet_reads.READER),
     Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, ports.get_port,
                ports.list_ports, ports.update_port, ports.delete_port, wire=PORT,
-               list_rows=port_reads.list_port_rows, get_rows=port_reads.get_port_rows),
+               reads=port_reads.READER),
     Collection("routers", "router", RouterCreate, RouterUpdate, routers.create_routers,
                routers.get_router, routers.list_routers, routers.update_router,
-               routers.delete_router, wire=ROUTER, list_rows=router_reads.list_router_rows,
-               get_rows=router_reads.get_router_rows),
+               routers.delete_router, wire=ROUTER, reads=router_reads.READER),
     Collection("floatingips", "floatingip", FloatingIPCreate, FloatingIPUpdate,
                floatingips.create_floatingips, floatingips.get_floatingip,
                floatingips.list_floatingips, floatingips.update_floatingip,
                floatingips.delete_floatingip, wire=FLOATINGIP,
-               list_rows=floatingip_reads.list_floatingip_rows,
-               get_rows=floatingip_reads.get_floatingip_rows),
+               reads=floatingip_reads.READER),
     Collection("security_groups", "security_group", SecurityGroupCreate, SecurityGroupUpdate,
                security_groups.create_security_groups, security_groups.get_security_group,
                security_groups.list_security_groups, security_groups.update_security_group,
                security_groups.delete_security_group, path="security-groups",
-               wire=SECURITY_GROUP, list_rows=security_group_reads.list_security_group_rows,
-               get_rows=security_group_reads.get_security_group_rows),
+               wire=SECURITY_GROUP, reads=security_group_reads.READER),
     Collection("security_group_rules", "security_group_rule", SecurityGroupRuleCreate,
                SecurityGroupRuleUpdate, security_groups.create_security_group_rules,
                security_groups.get_security_group_rule, security_groups.list_security_group_rules,
                security_groups.update_security_group_rule,
                security_groups.delete_security_group_rule, path="security-group-rules",
-               wire=SECURITY_GROUP_RULE, list_rows=security_group_reads.list_rule_rows,
-               get_rows=security_group_reads.get_rule_rows),
+               wire=SECURITY_GROUP_RULE, reads=security_group_reads.RULE_READER),
     Collection("segments", "segment", SegmentCreate, SegmentUpdate, segments.create_segments,
                segments.get_segment, segments.list_segments, segments.update_segment,
                segments.delete_segment, wire=SEGMENT,
-               list_rows=segment_reads.list_segment_rows,
-               get_rows=segment_reads.get_segment_rows),
+               reads=segment_reads.READER),
 ]
 
 
@@ -117,7 +110,7 @@ def add_collection(router: APIRouter, c: Collection) -> None:
     async def list_(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         q = query.parse_list_query(request, env.settings.pagination_max_limit)
         if c.wire is not None:
-            items, ids = await call(env, views.list_items, ctx, c.wire, c.list_rows, q)
+            items, ids = await call(env, views.list_items, ctx, c.wire, c.reads.list_rows, q)
         else:
             found = await call(env, c.list, ctx, q)
             ids = [item["id"] for item in found] if q.limit else []
@@ -131,7 +124,7 @@ def add_collection(router: APIRouter, c: Collection) -> None:
     async def show(item_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         fields = [f for f in request.query_params.getlist("fields") if f] or None
         if c.wire is not None:
-            item = await call(env, views.show_item, ctx, c.wire, c.get_rows, item_id, fields)
+            item = await call(env, views.show_item, ctx, c.wire, c.reads.get_rows, item_id, fields)
         else:
             item = query.only_fields([await call(env, c.get, ctx, item_id, fields)], fields)[0]
         return JSONResponse({c.singular: item})

@@ -55,5 +55,4 @@ add_collection(router, Collection(
     address_scopes.create_address_scopes, address_scopes.get_address_scope,
     address_scopes.list_address_scopes, address_scopes.update_address_scope,
     address_scopes.delete_address_scope, path="address-scopes", wire=ADDRESS_SCOPE,
-    list_rows=address_scope_reads.list_address_scope_rows,
-    get_rows=address_scope_reads.get_address_scope_rows))
+    reads=address_scope_reads.READER))

@@ -58,6 +58,78 @@ class Rows:
     related: dict[str, dict[str, Any]]
 
 
+RelatedFn = Callable[[Session, Any, list[Any], Any, set[str]], dict[str, Any]]
+
+
+def _no_related(session: Session, ctx: Any, rows: list[Any], ids: Any,
+                loads: set[str]) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How the API reads one resource as domain rows (``Rows``, rendered by ``api/wire``):
+    list and show select only the requested columns of ``table`` and run only the
+    requested related loads, in one read transaction.
+
+    ``spec``: the resource's ``ResourceSpec``, or a function of the caller
+    (``Context``) giving it. ``visible(ctx)``: the WHERE clause of the rows the caller
+    sees (None: every row). ``statement(session, ctx, query, columns)``: builds the
+    whole list SELECT instead (``spec``/``visible`` then unused). ``find(session, ctx,
+    id)``: the one visible object, raising the resource's NotFound. ``related(session,
+    ctx, rows, ids, loads)``: ``{load: {key: value}}`` for ``loads``; ``ids`` is a
+    SELECT of the listed ids (a subquery, not an IN list of thousands) or the shown id
+    in a list. ``before_list(env, ctx, query)``: runs before the list transaction
+    (security groups make the caller's default group there).
+    """
+
+    table: Any
+    spec: ResourceSpec | Callable[[Any], ResourceSpec] | None
+    find: Callable[[Session, Any, str], Any]
+    visible: Callable[[Any], Clause | None] | None = None
+    related: RelatedFn = _no_related
+    statement: Callable[[Session, Any, ListQuery, list[Any]], Select] | None = None
+    before_list: Callable[[Any, Any, ListQuery], None] | None = None
+
+    def list_rows(self, env: Any, ctx: Any, query: ListQuery, columns: Iterable[str],
+                  loads: Iterable[str]) -> Rows:
+        """The rows a list request selects (filters, order, page of ``query``, the
+        caller's visibility) with only ``columns`` and the related ``loads``. Raises
+        what ``apply_list_query`` raises."""
+        if self.before_list is not None:
+            self.before_list(env, ctx, query)
+        wanted = set(loads)
+
+        def run(session: Session) -> Rows:
+            stmt = self._list_statement(session, ctx, query, columns_of(self.table, columns))
+            rows = fetch(session, stmt, query)
+            if not rows:
+                return Rows(rows, {})
+            ids = stmt.with_only_columns(self.table.id)
+            return Rows(rows, self.related(session, ctx, rows, ids, wanted))
+        return env.db.run(run, write=False)
+
+    def get_rows(self, env: Any, ctx: Any, item_id: str, columns: Iterable[str],
+                 loads: Iterable[str]) -> Rows:
+        """One visible item as ``list_rows`` gives it. Raises what ``find`` raises."""
+        def run(session: Session) -> Rows:
+            item = self.find(session, ctx, item_id)
+            return Rows(rows_of([item], columns),
+                        self.related(session, ctx, [item], [item.id], set(loads)))
+        return env.db.run(run, write=False)
+
+    def _list_statement(self, session: Session, ctx: Any, query: ListQuery,
+                        selected: list[Any]) -> Select:
+        if self.statement is not None:
+            return self.statement(session, ctx, query, selected)
+        stmt = select(*selected)
+        where = self.visible(ctx) if self.visible is not None else None
+        if where is not None:
+            stmt = stmt.where(where)
+        spec = self.spec if isinstance(self.spec, ResourceSpec) else self.spec(ctx)  # type: ignore[misc]
+        return apply_list_query(session, stmt, spec, query)
+
+
 def columns_of(table: Any, columns: Iterable[str]) -> list[Any]:
     """The named columns of ``table`` (a model) for a SELECT."""
     return [table.__table__.c[name] for name in columns]

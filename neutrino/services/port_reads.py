@@ -7,50 +7,22 @@ them, ``api/wire/declare.py`` plans which). Visibility and filters are
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import Port
 from neutrino.services import (common, listing, port_addresses, port_security, qos_bindings,
                                trunk_ports)
 from neutrino.services.context import Context
-from neutrino.services.env import Env
 from neutrino.services.ports import SPEC, find_visible, visible
 
 # Related data a port's wire format may need (``api/wire/ports.py``), one query each.
 LOADS = ("tags", "fixed_ips", "security_groups", "trunk_details", "qos")
 
 
-def list_port_rows(env: Env, ctx: Context, query: listing.ListQuery, columns: Iterable[str],
-                   loads: Iterable[str]) -> listing.Rows:
-    """The ports a list request selects (filters, order, page of ``query``, the
-    caller's visibility), with only ``columns`` of ``ports`` and only the related
-    ``loads`` (of ``LOADS``): what ``api/wire/ports.py`` renders. Raises what
-    ``listing.apply_list_query`` raises."""
-    def run(session: Session) -> listing.Rows:
-        stmt = listing.apply_list_query(
-            session, select(*listing.columns_of(Port, columns)).where(visible(ctx)), SPEC, query)
-        rows = listing.fetch(session, stmt, query)
-        # Children are fetched by the same query as a subquery, not by an IN
-        # list of up to thousands of ids (a new statement to plan every time).
-        ids = stmt.with_only_columns(Port.id)
-        return listing.Rows(rows, _related(session, rows, ids, set(loads)) if rows else {})
-    return env.db.run(run, write=False)
-
-
-def get_port_rows(env: Env, ctx: Context, port_id: str, columns: Iterable[str],
-                  loads: Iterable[str]) -> listing.Rows:
-    """One visible port as ``list_port_rows`` gives it. Raises PortNotFound (404)."""
-    def run(session: Session) -> listing.Rows:
-        port = find_visible(session, ctx, port_id)
-        return listing.Rows(listing.rows_of([port], columns),
-                            _related(session, [port], [port.id], set(loads)))
-    return env.db.run(run, write=False)
-
-
-def _related(session: Session, rows: list[Any], ids: Any, loads: set[str]) -> dict[str, Any]:
+def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
+             loads: set[str]) -> dict[str, Any]:
     """``{load: {key: value}}`` for ``loads``; ``ids`` lists the rows' ids or SELECTs
     them. ``qos`` also gives ``qos_network`` (keyed by network id)."""
     related: dict[str, Any] = {}
@@ -66,3 +38,7 @@ def _related(session: Session, rows: list[Any], ids: Any, loads: set[str]) -> di
         related["qos"], related["qos_network"] = qos_bindings.with_network(
             session, "port", ids, {r.network_id for r in rows})
     return related
+
+
+# list and show; raise what ``listing.apply_list_query`` raises, PortNotFound (404)
+READER = listing.Reader(Port, SPEC, find_visible, visible, _related)

@@ -7,7 +7,7 @@ listed project's default group are ``services.security_groups``'. Errors: those 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,69 +17,12 @@ from neutrino.services import common, listing
 from neutrino.services import security_group_access as access
 from neutrino.services import security_groups as groups
 from neutrino.services.context import Context
-from neutrino.services.env import Env
 
 # tags; shared (the ids shared with the caller, ``access.shared_ids``); rules (the
 # groups' rule dicts, ``security_groups.rules_of``)
 LOADS = ("tags", "shared", "rules")
 # defaults: the rules' groups that are a project's default group
 RULE_LOADS = ("defaults",)
-
-
-def list_security_group_rows(env: Env, ctx: Context, query: listing.ListQuery,
-                             columns: Iterable[str], loads: Iterable[str]) -> listing.Rows:
-    """The groups a list request selects, with only ``columns`` of ``securitygroups``
-    and only the related ``loads`` (of ``LOADS``); the listed project's default group
-    is made first if missing. Raises what ``listing.apply_list_query`` raises."""
-    groups._ensure_caller_default(env, ctx, query)
-
-    def run(session: Session) -> listing.Rows:
-        stmt = groups.list_statement(session, ctx, query,
-                                     listing.columns_of(SecurityGroup, columns))
-        rows = listing.fetch(session, stmt, query)
-        ids = stmt.with_only_columns(SecurityGroup.id)
-        return listing.Rows(rows, _related(session, ctx, rows, ids, set(loads)) if rows else {})
-    return env.db.run(run, write=False)
-
-
-def get_security_group_rows(env: Env, ctx: Context, sg_id: str, columns: Iterable[str],
-                            loads: Iterable[str]) -> listing.Rows:
-    """One visible group as ``list_security_group_rows`` gives it. Raises
-    SecurityGroupNotFound."""
-    def run(session: Session) -> listing.Rows:
-        sg = groups.find_visible(session, ctx, sg_id)
-        return listing.Rows(listing.rows_of([sg], columns),
-                            _related(session, ctx, [sg], [sg.id], set(loads)))
-    return env.db.run(run, write=False)
-
-
-def list_rule_rows(env: Env, ctx: Context, query: listing.ListQuery, columns: Iterable[str],
-                   loads: Iterable[str]) -> listing.Rows:
-    """The rules a list request selects (the caller's; admins: all), with only
-    ``columns`` of ``securitygrouprules`` and the ``loads`` (of ``RULE_LOADS``); the
-    listed project's default group is made first if missing. Raises what
-    ``listing.apply_list_query`` raises."""
-    groups._ensure_caller_default(env, ctx, query)
-
-    def run(session: Session) -> listing.Rows:
-        stmt = select(*listing.columns_of(SecurityGroupRule, columns))
-        if not ctx.is_admin:
-            stmt = stmt.where(SecurityGroupRule.project_id == ctx.project_id)
-        stmt = listing.apply_list_query(session, stmt, groups.RULE_SPEC, query)
-        rows = listing.fetch(session, stmt, query)
-        return listing.Rows(rows, _rule_related(session, rows, set(loads)) if rows else {})
-    return env.db.run(run, write=False)
-
-
-def get_rule_rows(env: Env, ctx: Context, rule_id: str, columns: Iterable[str],
-                  loads: Iterable[str]) -> listing.Rows:
-    """One visible rule as ``list_rule_rows`` gives it. Raises
-    SecurityGroupRuleNotFound."""
-    def run(session: Session) -> listing.Rows:
-        rule = groups._find_rule(session, ctx, rule_id)
-        return listing.Rows(listing.rows_of([rule], columns),
-                            _rule_related(session, [rule], set(loads)))
-    return env.db.run(run, write=False)
 
 
 def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
@@ -94,7 +37,8 @@ def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
     return related
 
 
-def _rule_related(session: Session, rows: list[Any], loads: set[str]) -> dict[str, Any]:
+def _rule_related(session: Session, ctx: Context, rows: list[Any], ids: Any,
+                  loads: set[str]) -> dict[str, Any]:
     related: dict[str, Any] = {}
     if "defaults" in loads:
         related["defaults"] = set(session.scalars(
@@ -102,3 +46,19 @@ def _rule_related(session: Session, rows: list[Any], loads: set[str]) -> dict[st
                 DefaultSecurityGroup.security_group_id.in_(
                     list({r.security_group_id for r in rows})))))
     return related
+
+
+def _own_rules(ctx: Context) -> Any:
+    """The rules a caller sees: its project's; admins: all."""
+    return None if ctx.is_admin else SecurityGroupRule.project_id == ctx.project_id
+
+
+# List and show of groups and of rules (a list first makes the listed project's default
+# group if missing). Raise what ``listing.apply_list_query`` raises, SecurityGroupNotFound
+# or SecurityGroupRuleNotFound (404).
+READER = listing.Reader(SecurityGroup, None, groups.find_visible, related=_related,
+                        statement=groups.list_statement,
+                        before_list=groups._ensure_caller_default)
+RULE_READER = listing.Reader(SecurityGroupRule, groups.RULE_SPEC, groups._find_rule,
+                             _own_rules, _rule_related,
+                             before_list=groups._ensure_caller_default)
