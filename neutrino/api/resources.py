@@ -110,7 +110,7 @@ def add_collection(router: APIRouter, c: Collection) -> None:
     async def list_(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         q = query.parse_list_query(request, env.settings.pagination_max_limit)
         if c.wire is not None:
-            items, ids = await call(env, views.list_items, ctx, c.wire, c.reads.list_rows, q)
+            items, ids = await call(env, views.list_items, ctx, c.wire, c.reads, q)
         else:
             found = await call(env, c.list, ctx, q)
             ids = [item["id"] for item in found] if q.limit else []
@@ -124,7 +124,7 @@ def add_collection(router: APIRouter, c: Collection) -> None:
     async def show(item_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         fields = [f for f in request.query_params.getlist("fields") if f] or None
         if c.wire is not None:
-            item = await call(env, views.show_item, ctx, c.wire, c.reads.get_rows, item_id, fields)
+            item = await call(env, views.show_item, ctx, c.wire, c.reads, item_id, fields)
         else:
             item = query.only_fields([await call(env, c.get, ctx, item_id, fields)], fields)[0]
         return JSONResponse({c.singular: item})
