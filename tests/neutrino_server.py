@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +188,32 @@ def noauth_openstack(server: NeutrinoServer, home: Path, env: dict[str, str] | N
     """``run(*args)``: :func:`openstack_cli` against ``server`` without Keystone (as admin)."""
     return lambda *args: openstack_cli(home, "--os-auth-type", "none",
                                        "--os-endpoint", server.url, *args, env=env)
+
+
+def post_at_once(url: str, headers: dict[str, str],
+                 requests: list[list[tuple[str, dict]]]) -> list[list[httpx.Response]]:
+    """One thread per entry of ``requests``, each with its own keep-alive connection
+    (opened first), released together by a barrier, then posting its ``(path, body)``
+    pairs in turn; the responses, per thread. Raises the first error a thread met."""
+    barrier = threading.Barrier(len(requests))
+    results: list[list[httpx.Response]] = [[] for _ in requests]
+    failures: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+                client.get("/")  # open the connection before the race
+                barrier.wait(timeout=60)
+                for path, body in requests[n]:
+                    results[n].append(client.post(path, json=body))
+        except BaseException as e:  # reported below
+            failures.append(e)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    return results

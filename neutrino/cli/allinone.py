@@ -15,6 +15,7 @@ from neutrino.cli.common import (
     settings_or_exit,
     app,
     err,
+    exit_on,
 )
 from neutrino.db.session import Database
 
@@ -148,7 +149,7 @@ def demo(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDir
 
     settings = settings_or_exit(config, state_dir=state_dir)
     out = Console()
-    try:
+    with exit_on(scenario.DemoError, LabError):
         with out.status("neutrino demo") as spinner:
             if clean:
                 done = scenario.clean(settings, prefix=prefix if prefix != "demo-" else None,
@@ -168,9 +169,6 @@ def demo(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDir
                                         metadata_port=metadata_port, chassis=chassis,
                                         progress=progress,
                                         on_check=on_check)
-    except (scenario.DemoError, LabError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     table = Table(title="neutrino demo")
     for column in ("check", "result", "measured"):
         table.add_column(column)

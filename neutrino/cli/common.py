@@ -3,6 +3,8 @@ loading and the migrated-database check."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Optional
 
 import typer
@@ -21,6 +23,17 @@ ConfigOpt = typer.Option(None, "--config", envvar="NEUTRINO_CONFIG", help="INI c
 StateDirOpt = typer.Option(None, "--state-dir", envvar="NEUTRINO_STATE_DIR",
                            help="State directory (default /var/lib/neutrino)")
 DbOpt = typer.Option(None, "--database-url", help="SQLAlchemy URL (default SQLite in the state dir)")
+
+
+@contextlib.contextmanager
+def exit_on(*errors: type[BaseException], code: int = 1) -> Iterator[None]:
+    """Within: one of ``errors`` ends the command with exit ``code`` and its message on
+    stderr, no traceback (how a subcommand reports a refusal)."""
+    try:
+        yield
+    except errors as exc:
+        err.print(f"[red]neutrino: {exc}[/red]")
+        raise typer.Exit(code) from None
 
 
 def require_migrated(settings: Settings) -> None:

@@ -16,6 +16,7 @@ from neutrino.cli.common import (
     settings_or_exit,
     app,
     err,
+    exit_on,
 )
 
 lab_app = typer.Typer(help="Lab instances: namespaces that behave like VMs", no_args_is_help=True)
@@ -58,16 +59,13 @@ def lab_boot(name: str, network: Optional[str] = typer.Option(
     except OSError as exc:
         err.print(f"[red]neutrino: {user_data}: {exc.strerror}[/red]")
         raise typer.Exit(2)
-    try:
+    with exit_on(commands.LabError, instances.InstanceError, ValueError):
         inst = commands.boot(settings.state_dir, name, network, project, user_data=data, keys=keys,
                              on_scheduled=lambda net: Console().print(
                                  f"{name}: scheduled on network {net['name'] or '-'} ({net['id']})"),
                              security_groups=security_group or None,
                              port_security=not no_port_security, subnet=subnet,
                              fixed_ip=fixed_ip, chassis=chassis, dhcp=not no_dhcp)
-    except (commands.LabError, instances.InstanceError, ValueError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     if inst.lease is None:
         Console().print(f"{inst.name}: {' '.join(inst.addresses) or 'no address'} "
                         f"(port {inst.port_id}; static, no DHCP)")
@@ -120,11 +118,8 @@ def chassis_kill(name: str, config: Optional[str] = ConfigOpt,
     """SIGKILL a lab chassis' ovs-vswitchd and ovn-controller, as a host that dies."""
     from neutrino.lab import runtime
 
-    try:
+    with exit_on(ValueError):
         pids = runtime.kill_chassis(settings_or_exit(config, state_dir=state_dir), name)
-    except ValueError as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     Console().print(f"{name}: killed {', '.join(map(str, pids)) or 'nothing (not running)'}")
 
 
@@ -134,11 +129,8 @@ def chassis_start(name: str, config: Optional[str] = ConfigOpt,
     """Start again what is not running of a lab chassis (after 'kill')."""
     from neutrino.lab import daemons, runtime
 
-    try:
+    with exit_on(ValueError, daemons.DaemonError):
         runtime.revive_chassis(settings_or_exit(config, state_dir=state_dir), name)
-    except (ValueError, daemons.DaemonError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     Console().print(f"{name}: running")
 
 
@@ -149,11 +141,8 @@ def lab_exec(ctx: typer.Context, name: str, config: Optional[str] = ConfigOpt,
     from neutrino.lab import instances
 
     settings = settings_or_exit(config, state_dir=state_dir)
-    try:
+    with exit_on(instances.InstanceNotFound):
         res = instances.exec_in_instance(settings.state_dir, name, list(ctx.args), timeout=3600)
-    except instances.InstanceNotFound as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     sys.stdout.write(res.stdout)
     sys.stderr.write(res.stderr)
     raise typer.Exit(res.returncode)
@@ -166,11 +155,8 @@ def lab_delete(name: str, config: Optional[str] = ConfigOpt,
     from neutrino.lab import commands, instances
 
     settings = settings_or_exit(config, state_dir=state_dir)
-    try:
+    with exit_on(commands.LabError, instances.InstanceError):
         commands.delete(settings.state_dir, name)
-    except (commands.LabError, instances.InstanceError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     Console().print(f"{name} deleted")
 
 
@@ -191,11 +177,8 @@ def lab_cluster(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = S
     lab = controlplane.LabCluster(settings.state_dir, size=size, controllers=controllers,
                                   servers=servers, port=port)
     out = Console()
-    try:
+    with exit_on(daemons.DaemonError, PostgresServerError, RuntimeError):
         lab.run(lambda step: out.print(f"  {step}", highlight=False))
-    except (daemons.DaemonError, PostgresServerError, RuntimeError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     out.print("stopped")
 
 
@@ -221,12 +204,9 @@ def external_create(
     from neutrino.lab import commands, external
 
     settings = settings_or_exit(config, state_dir=state_dir)
-    try:
+    with exit_on(commands.LabError, external.UpstreamError, OvsError, ValueError):
         up, net, subnet = commands.external_create(settings.state_dir, physnet, cidr,
                                                    gateway_ip, outside_ip, network_name)
-    except (commands.LabError, external.UpstreamError, OvsError, ValueError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     Console().print(f"{net['name']} ({net['id']}): subnet {subnet['cidr']}, gateway "
                     f"{up.gateway_ip} and outside host {', '.join(up.outside_ips)} in "
                     f"namespace {up.netns} on {up.bridge}")
@@ -242,11 +222,8 @@ def external_delete(physnet: str = PhysnetOpt,
     from neutrino.lab import commands
 
     settings = settings_or_exit(config, state_dir=state_dir)
-    try:
+    with exit_on(commands.LabError):
         up = commands.external_delete(settings.state_dir, physnet, keep_network)
-    except commands.LabError as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     Console().print(f"upstream of {up.physnet} deleted")
 
 
@@ -259,12 +236,9 @@ def external_exec(ctx: typer.Context, physnet: str = PhysnetOpt,
     from neutrino.lab import external
 
     settings = settings_or_exit(config, state_dir=state_dir)
-    try:
+    with exit_on(external.UpstreamNotFound, ValueError):
         res = external.exec_in_upstream(settings.state_dir, physnet, list(ctx.args),
                                         timeout=3600)
-    except (external.UpstreamNotFound, ValueError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     sys.stdout.write(res.stdout)
     sys.stderr.write(res.stderr)
     raise typer.Exit(res.returncode)
@@ -290,11 +264,8 @@ def vlan_create(physnet: str = VlanPhysnetOpt, vlan: int = VlanOpt,
     from neutrino.lab import commands, vlans
 
     settings = settings_or_exit(config, state_dir=state_dir)
-    try:
+    with exit_on(commands.LabError, vlans.VlanError, OvsError, ValueError):
         gw = commands.vlan_create(settings.state_dir, physnet, vlan, cidr, gateway_ip)
-    except (commands.LabError, vlans.VlanError, OvsError, ValueError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     Console().print(f"VLAN {gw.vlan} on {gw.physnet}: gateway {gw.gateway} in namespace "
                     f"{gw.netns}, access port {gw.host_if} on {gw.switch}, trunked to {gw.bridge}")
 
@@ -306,11 +277,8 @@ def vlan_delete(physnet: str = VlanPhysnetOpt, vlan: int = VlanOpt,
     from neutrino.lab import commands
 
     settings = settings_or_exit(config, state_dir=state_dir)
-    try:
+    with exit_on(commands.LabError):
         gw = commands.vlan_delete(settings.state_dir, physnet, vlan)
-    except commands.LabError as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     Console().print(f"VLAN {gw.vlan} on {gw.physnet} deleted")
 
 
@@ -339,11 +307,8 @@ def vlan_exec(ctx: typer.Context, physnet: str = VlanPhysnetOpt, vlan: int = Vla
     from neutrino.lab import vlans
 
     settings = settings_or_exit(config, state_dir=state_dir)
-    try:
+    with exit_on(vlans.VlanNotFound, ValueError):
         res = vlans.exec_in_vlan(settings.state_dir, physnet, vlan, list(ctx.args), timeout=3600)
-    except (vlans.VlanNotFound, ValueError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
     sys.stdout.write(res.stdout)
     sys.stderr.write(res.stderr)
     raise typer.Exit(res.returncode)

@@ -18,6 +18,7 @@ from neutrino.cli.common import (
     app,
     db_app,
     err,
+    exit_on,
 )
 from neutrino.config import ConfigError
 from neutrino.db.session import Database, NotMigrated
@@ -40,11 +41,8 @@ def server(config: Optional[str] = ConfigOpt,
                          metrics_listen=metrics_listen)
     require_migrated(settings)
     from neutrino.server import serve
-    try:
+    with exit_on(OSError):
         serve(settings)
-    except OSError as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
@@ -199,11 +197,8 @@ def metadata_server(config: Optional[str] = ConfigOpt, database_url: Optional[st
         raise typer.Exit(2)
     require_migrated(settings)
     from neutrino.metadata.service import serve
-    try:
+    with exit_on(ConfigError, OSError):
         serve(settings)
-    except (ConfigError, OSError) as exc:
-        err.print(f"[red]neutrino: {exc}[/red]")
-        raise typer.Exit(1)
 
 
 @app.command("metadata-agent")

@@ -36,6 +36,7 @@ state that is not ours to guess about.
 from __future__ import annotations
 
 import ctypes
+import contextlib
 import errno
 import ipaddress
 import os
@@ -322,6 +323,16 @@ def enslave(netns: str | None, ifname: str, bridge: str) -> None:
         with _iproute() as ipr:
             ipr.link("set", index=index, master=master, state="up")
     in_netns(netns, attach)
+
+
+def holds_address(netns: str, ifname: str, address: str) -> bool:
+    """True when ``ifname`` in ``netns`` is UP and holds ``address`` (an IPv4 interface
+    address, ``"172.24.4.1/24"``); False when either is missing."""
+    if not link_up(netns, ifname):
+        return False
+    with contextlib.suppress(OSError):
+        return address in addresses(netns, ifname, 4)
+    return False
 
 
 def addresses(netns: str | None, ifname: str, version: int | None = None) -> list[str]:

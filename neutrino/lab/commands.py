@@ -187,14 +187,7 @@ def external_create(state_dir: Path, physnet: str = "physnet1", cidr: str = "172
     in its bridge mappings, or the API refuses; ValueError for bad addresses.
     """
     info = running(state_dir)
-    bridge = info.bridge_mappings.get(physnet)
-    if not info.chassis_netns or bridge is None:
-        raise LabError(f"physical network {physnet!r} is not mapped on the all-in-one's "
-                       f"chassis (bridge_mappings: {info.bridge_mappings or 'none'})")
-    subnet_cidr = ipaddress.ip_network(cidr)
-    gateway = ipaddress.ip_address(gateway_ip) if gateway_ip else next(subnet_cidr.hosts())
-    if gateway not in subnet_cidr:
-        raise ValueError(f"gateway {gateway} is not in {subnet_cidr}")
+    bridge, subnet_cidr, gateway = _mapped_gateway(info, physnet, cidr, gateway_ip)
     with sdk.connect(info, None) as admin:
         net = _external_network(admin, network_name, physnet)
         subnet = _external_subnet(admin, net, str(subnet_cidr), str(gateway))
@@ -204,6 +197,23 @@ def external_create(state_dir: Path, physnet: str = "physnet1", cidr: str = "172
                                   extra_chassis=[(c.netns, c.ovs_connection)
                                                  for c in info.fleet()[1:]])
     return up, net, subnet
+
+
+def _mapped_gateway(info: RuntimeInfo, physnet: str, cidr: str, gateway_ip: str | None
+                    ) -> tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network,
+                               ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """``(bridge, network, gateway)`` of a lab gateway on ``physnet``: the bridge the
+    all-in-one's chassis map it to, ``cidr`` and ``gateway_ip`` (default: its first
+    address). LabError when ``physnet`` is not mapped; ValueError for bad addresses."""
+    bridge = info.bridge_mappings.get(physnet)
+    if not info.chassis_netns or bridge is None:
+        raise LabError(f"physical network {physnet!r} is not mapped on the all-in-one's "
+                       f"chassis (bridge_mappings: {info.bridge_mappings or 'none'})")
+    net = ipaddress.ip_network(cidr)
+    gateway = ipaddress.ip_address(gateway_ip) if gateway_ip else next(net.hosts())
+    if gateway not in net:
+        raise ValueError(f"gateway {gateway} is not in {net}")
+    return bridge, net, gateway
 
 
 def external_delete(state_dir: Path, physnet: str = "physnet1",
@@ -230,14 +240,7 @@ def vlan_create(state_dir: Path, physnet: str, vlan: int, cidr: str,
     when no all-in-one runs or ``physnet`` is not in its bridge mappings; ValueError
     for bad addresses or VLAN."""
     info = running(state_dir)
-    bridge = info.bridge_mappings.get(physnet)
-    if not info.chassis_netns or bridge is None:
-        raise LabError(f"physical network {physnet!r} is not mapped on the all-in-one's "
-                       f"chassis (bridge_mappings: {info.bridge_mappings or 'none'})")
-    net = ipaddress.ip_network(cidr)
-    gateway = ipaddress.ip_address(gateway_ip) if gateway_ip else next(net.hosts())
-    if gateway not in net:
-        raise ValueError(f"gateway {gateway} is not in {net}")
+    bridge, net, gateway = _mapped_gateway(info, physnet, cidr, gateway_ip)
     return vlans.create_vlan(state_dir, physnet, vlan, bridge, info.chassis_netns,
                              info.ovs_connection, f"{gateway}/{net.prefixlen}")
 

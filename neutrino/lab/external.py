@@ -261,11 +261,7 @@ def exec_in_upstream(state_dir: Path, physnet: str, argv: list[str], *, timeout:
 
 def is_plumbed(up: Upstream) -> bool:
     """True when the namespace exists and ``eth0`` is up holding the gateway address."""
-    if not host_netns.link_up(up.netns, up.ns_if):
-        return False
-    with contextlib.suppress(OSError):
-        return up.gateway in host_netns.addresses(up.netns, up.ns_if, 4)
-    return False
+    return host_netns.holds_address(up.netns, up.ns_if, up.gateway)
 
 
 def _plumb(up: Upstream, ovs_connection: str) -> None:

@@ -249,11 +249,7 @@ def exec_in_vlan(state_dir: Path, physnet: str, vlan: int, argv: list[str], *,
 
 def is_plumbed(gw: VlanGateway) -> bool:
     """True when the namespace exists and ``eth0`` is up holding the gateway address."""
-    if not host_netns.link_up(gw.netns, gw.ns_if):
-        return False
-    with contextlib.suppress(OSError):
-        return gw.gateway in host_netns.addresses(gw.netns, gw.ns_if, 4)
-    return False
+    return host_netns.holds_address(gw.netns, gw.ns_if, gw.gateway)
 
 
 # --- internals --------------------------------------------------------------------

@@ -11,14 +11,13 @@ most once, and a full subnet must answer 409 IpAddressGenerationFailure, never
 from __future__ import annotations
 
 import ipaddress
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from neutrino_server import NeutrinoServer
+from neutrino_server import NeutrinoServer, post_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -58,29 +57,9 @@ def network_with_subnet(admin: httpx.Client, cidr: str) -> tuple[dict, dict]:
 
 def create_ports_concurrently(url: str, network_id: str, per_thread: int) -> list[httpx.Response]:
     """THREADS threads, each with its own keep-alive client, create ports at once."""
-    barrier = threading.Barrier(THREADS)
-    results: list[list[httpx.Response]] = [[] for _ in range(THREADS)]
-    errors: list[BaseException] = []
-
-    def worker(n: int) -> None:
-        try:
-            with httpx.Client(base_url=url, headers=MEMBER, timeout=120) as client:
-                client.get("/")  # open the connection before the race
-                barrier.wait(timeout=60)
-                for i in range(per_thread):
-                    body = {"port": {"network_id": network_id, "name": f"p-{n}-{i}"}}
-                    results[n].append(client.post("/v2.0/ports", json=body))
-        except BaseException as e:  # reported by the caller
-            errors.append(e)
-            barrier.abort()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return [r for rs in results for r in rs]
+    return [r for rs in post_at_once(url, MEMBER, [
+        [("/v2.0/ports", {"port": {"network_id": network_id, "name": f"p-{n}-{i}"}})
+         for i in range(per_thread)] for n in range(THREADS)]) for r in rs]
 
 
 def pool_addresses(subnet: dict) -> set[ipaddress.IPv4Address]:

@@ -12,14 +12,13 @@ answer is 409 SubnetAllocationError, never 500. The pool's generation key
 from __future__ import annotations
 
 import ipaddress
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from neutrino_server import NeutrinoServer
+from neutrino_server import NeutrinoServer, post_at_once
 
 PROJECT = "race"
 MEMBER = {"X-Project-Id": PROJECT, "X-Roles": "member"}
@@ -43,31 +42,11 @@ def create(client: httpx.Client, resource: str, body: dict, plural: str | None =
 
 def race(url: str, pool_id: str, networks: list[str], per_client: int) -> list[httpx.Response]:
     """CLIENTS threads create ``per_client`` subnets each from the pool, at once."""
-    barrier = threading.Barrier(CLIENTS)
-    results: list[list[httpx.Response]] = [[] for _ in range(CLIENTS)]
-    failures: list[BaseException] = []
-
-    def worker(n: int) -> None:
-        try:
-            with httpx.Client(base_url=url, headers=MEMBER, timeout=120) as client:
-                client.get("/")  # open the connection before the race
-                barrier.wait(timeout=60)
-                for i in range(per_client):
-                    body = {"subnet": {"network_id": networks[n * per_client + i],
+    return [r for rs in post_at_once(url, MEMBER, [
+        [("/v2.0/subnets", {"subnet": {"network_id": networks[n * per_client + i],
                                        "ip_version": 4, "subnetpool_id": pool_id,
-                                       "prefixlen": 28, "enable_dhcp": False}}
-                    results[n].append(client.post("/v2.0/subnets", json=body))
-        except BaseException as e:  # reported by the caller
-            failures.append(e)
-            barrier.abort()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not failures, failures
-    return [r for rs in results for r in rs]
+                                       "prefixlen": 28, "enable_dhcp": False}})
+         for i in range(per_client)] for n in range(CLIENTS)]) for r in rs]
 
 
 def test_16_clients_get_distinct_prefixes_until_the_pool_is_full_then_409(server):

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import openstack
 import pytest
 from openstack import exceptions
 
-from neutrino_server import NeutrinoServer, neutrino_sqlite  # noqa: F401  (fixture)
+from neutrino_server import NeutrinoServer, neutrino_sqlite, post_at_once  # noqa: F401  (fixture)
 
 PROJECT = "race"
 MEMBER = {"X-Project-Id": PROJECT, "X-Roles": "member"}
@@ -78,28 +77,8 @@ def free_ips(client: httpx.Client, net: dict) -> int:
 
 def schedule_concurrently(url: str, calls: int) -> list[httpx.Response]:
     """``calls`` threads, each with its own connection, post one scheduled port at once."""
-    barrier = threading.Barrier(calls)
-    results: list[httpx.Response | None] = [None] * calls
-    failures: list[BaseException] = []
-
-    def worker(n: int) -> None:
-        try:
-            with httpx.Client(base_url=url, headers=MEMBER, timeout=120) as client:
-                client.get("/")  # connect before the race
-                barrier.wait(timeout=60)
-                results[n] = client.post("/v2.0/scheduled-ports",
-                                         json={"port": {"name": f"vm-{n}"}})
-        except BaseException as e:  # reported below
-            failures.append(e)
-            barrier.abort()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not failures, failures
-    return results
+    return [rs[0] for rs in post_at_once(url, MEMBER, [
+        [("/v2.0/scheduled-ports", {"port": {"name": f"vm-{n}"}})] for n in range(calls)])]
 
 
 def check_race(server: NeutrinoServer) -> None:
