@@ -10,6 +10,7 @@ Used as a module beside the scripts (``python bench/scale.py`` puts ``bench/`` f
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -174,3 +175,33 @@ def wait_synced(client, timeout: float, log=lambda msg: None) -> float:
             log(f"  outbox: {depth} rows")
             last = depth
         time.sleep(0.5)
+
+
+def arguments(description: str, project_id: str, purpose: str) -> argparse.ArgumentParser:
+    """The options every script against a running ``neutrino up`` has: ``--state-dir``
+    (its state dir, ``NEUTRINO_STATE_DIR`` or /var/lib/neutrino; ``purpose`` says what
+    the script does to it), ``--endpoint`` and ``--project-id`` (default ``project_id``)."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--state-dir", type=Path, default=Path(os.environ.get(
+        "NEUTRINO_STATE_DIR", "/var/lib/neutrino")), help=f"the neutrino up to {purpose}")
+    p.add_argument("--endpoint", help="API (default: runtime.json's api_url)")
+    p.add_argument("--project-id", default=project_id)
+    return p
+
+
+def lift_quotas(client, project_id: str, resources) -> dict[str, int]:
+    """Make ``project_id``'s quotas of ``resources`` unlimited (-1); returns the old
+    ones for :func:`restore_quotas`. RuntimeError when the API refuses."""
+    got = client.get(f"/v2.0/quotas/{project_id}")
+    if got.status_code != 200:
+        raise RuntimeError(f"GET quotas -> {got.status_code}: {got.text[:300]}")
+    old = {k: got.json()["quota"][k] for k in resources}
+    restore_quotas(client, project_id, {k: -1 for k in resources})
+    return old
+
+
+def restore_quotas(client, project_id: str, quotas: dict[str, int]) -> None:
+    """Set ``project_id``'s quotas to ``quotas``. RuntimeError when the API refuses."""
+    put = client.put(f"/v2.0/quotas/{project_id}", json={"quota": quotas})
+    if put.status_code != 200:
+        raise RuntimeError(f"PUT quotas -> {put.status_code}: {put.text[:300]}")

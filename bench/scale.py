@@ -37,10 +37,8 @@ goes to stderr. Exit 0, or 2 on an error (the cleanup's included).
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import json
-import os
 import sys
 import time
 import uuid
@@ -98,10 +96,7 @@ class Scale:
 
     def build(self) -> None:
         a = self.args
-        _, q = call(self.client, "GET", f"/v2.0/quotas/{a.project_id}", 200)
-        self.old_quota = {k: q["quota"][k] for k in QUOTAS}
-        call(self.client, "PUT", f"/v2.0/quotas/{a.project_id}", 200,
-             {"quota": {k: -1 for k in QUOTAS}})
+        self.old_quota = cloud.lift_quotas(self.client, a.project_id, QUOTAS)
         nets = self.phase("networks", lambda: self.bulk("networks", [
             {"name": f"{self.run}-{i}"} for i in range(a.networks)]), a.networks)
         self.ids["network"] = [n["id"] for n in nets]
@@ -265,16 +260,12 @@ class Scale:
         for gid in self.ids["security_group"]:
             call(c, "DELETE", f"/v2.0/security-groups/{gid}", (204, 404))
         if self.old_quota:
-            call(c, "PUT", f"/v2.0/quotas/{self.args.project_id}", 200, {"quota": self.old_quota})
+            cloud.restore_quotas(c, self.args.project_id, self.old_quota)
         log(f"cleanup: done in {time.perf_counter() - t0:.0f} s")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--state-dir", type=Path, default=Path(os.environ.get(
-        "NEUTRINO_STATE_DIR", "/var/lib/neutrino")), help="the neutrino up to measure")
-    p.add_argument("--endpoint", help="API (default: runtime.json's api_url)")
-    p.add_argument("--project-id", default=PROJECT)
+    p = cloud.arguments(__doc__.split("\n")[0], PROJECT, "measure")
     p.add_argument("--networks", type=int, default=1000)
     p.add_argument("--ports", type=int, default=10000)
     p.add_argument("--routers", type=int, default=200)

@@ -37,16 +37,13 @@ Exit 0 when every check holds, 1 when one does not, 2 on an error.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import json
-import os
 import statistics
 import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 from api import call, log, stats  # bench/api.py
@@ -218,9 +215,7 @@ class Soak:
 
     def setup(self) -> None:
         c, a = self.http, self.args
-        _, q = call(c, "GET", f"/v2.0/quotas/{a.project_id}", 200)
-        self.old_quota = {k: q["quota"][k] for k in QUOTAS}
-        call(c, "PUT", f"/v2.0/quotas/{a.project_id}", 200, {"quota": {k: -1 for k in QUOTAS}})
+        self.old_quota = cloud.lift_quotas(c, a.project_id, QUOTAS)
         _, n = call(c, "POST", "/v2.0/networks", 201, {"network": {
             "name": f"{self.run}-ext", "router:external": True,
             "provider:network_type": "flat", "provider:physical_network": "physnet1"}})
@@ -300,15 +295,11 @@ class Soak:
             if n:
                 call(c, "DELETE", f"/v2.0/networks/{n}", (204, 404))
         if self.old_quota:
-            call(c, "PUT", f"/v2.0/quotas/{self.args.project_id}", 200, {"quota": self.old_quota})
+            cloud.restore_quotas(c, self.args.project_id, self.old_quota)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--state-dir", type=Path, default=Path(os.environ.get(
-        "NEUTRINO_STATE_DIR", "/var/lib/neutrino")), help="the neutrino up to soak")
-    p.add_argument("--endpoint", help="API (default: runtime.json's api_url)")
-    p.add_argument("--project-id", default=PROJECT)
+    p = cloud.arguments(__doc__.split("\n")[0], PROJECT, "soak")
     p.add_argument("--minutes", type=float, default=30.0)
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--rate", type=float, default=4.0, help="operations per second, all clients")
