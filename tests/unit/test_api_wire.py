@@ -12,7 +12,7 @@ from neutrino.api.schemas.ports import PortUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
-from neutrino.api.schemas.subnetpools import AddressScopeUpdate
+from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
@@ -21,9 +21,10 @@ from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.segments import SEGMENT
+from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_scopes, floatingips, networks, ports, routers,
-                               security_groups, segments, subnets)
+                               security_groups, segments, subnetpools, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -42,7 +43,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (SECURITY_GROUP, security_groups.SPEC, SecurityGroupUpdate),
     (SECURITY_GROUP_RULE, security_groups.RULE_SPEC, SecurityGroupRuleUpdate),
     (SEGMENT, segments.SPEC, SegmentUpdate),
-    (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate)])
+    (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate),
+    (SUBNETPOOL, subnetpools.SPEC, SubnetPoolUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -261,3 +263,39 @@ def test_address_scopes_render_as_the_services_dicts(api, who):
     assert _call(api, who, "/v2.0/address-scopes?fields=shared&sort_key=shared&sort_key=id")[
         "address_scopes"] == [{"shared": d["shared"]} for d in address_scopes.list_address_scopes(
             api.env, ctx, listing.ListQuery(sorts=[("shared", True), ("id", True)]))]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_subnetpools_render_as_the_services_dicts(api, who):
+    """Own (tagged, in an address scope, with a quota), shared by admin, another
+    project's private one. The service role reads none (get_subnetpool's route check
+    has no pool to find shared: 403), before and after the declaration."""
+    scope = api.post("/v2.0/address-scopes", {"address_scope": {"ip_version": 4}},
+                     expect=201).json()["address_scope"]
+    made = [api.post("/v2.0/subnetpools", {"subnetpool": {"name": name, **extra}},
+                     expect=201, **kw).json()["subnetpool"]
+            for name, extra, kw in (
+                ("own", {"prefixes": ["10.10.0.0/16"], "address_scope_id": scope["id"],
+                         "default_quota": 64, "tags": ["b", "a"], "min_prefixlen": 20},
+                 {}),
+                ("shared", {"prefixes": ["fd10::/48"], "shared": True}, ADMIN),
+                ("theirs", {"prefixes": ["10.20.0.0/16"]}, {"project": "p2"}))]
+    if who == "service":
+        api.get("/v2.0/subnetpools", **NOVA, expect=403)
+        api.get(f"/v2.0/subnetpools/{made[1]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = subnetpools.list_subnetpools(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 3, "user": 2}[who]
+    assert _call(api, who, "/v2.0/subnetpools")["subnetpools"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/subnetpools/{expected['id']}")["subnetpool"] == expected
+        assert _call(api, who, f"/v2.0/subnetpools?id={expected['id']}")["subnetpools"] == [
+            expected]
+    assert [p["tags"] for p in seen if p["id"] == made[0]["id"]] == [["a", "b"]]
+    query = listing.ListQuery(sorts=[("min_prefixlen", False), ("id", True)])
+    assert _call(api, who, "/v2.0/subnetpools?fields=min_prefixlen&fields=address_scope_id"
+                 "&sort_key=min_prefixlen&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "subnetpools"] == [{"min_prefixlen": d["min_prefixlen"],
+                            "address_scope_id": d["address_scope_id"]}
+                           for d in subnetpools.list_subnetpools(api.env, ctx, query)]
