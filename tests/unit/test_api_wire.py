@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from neutrino.api.schemas.address_groups import AddressGroupUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
@@ -14,6 +15,7 @@ from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, Securi
 from neutrino.api.schemas.segments import SegmentUpdate
 from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
@@ -23,8 +25,8 @@ from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RUL
 from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import (address_scopes, floatingips, networks, ports, routers,
-                               security_groups, segments, subnetpools, subnets)
+from neutrino.services import (address_groups, address_scopes, floatingips, networks, ports,
+                               routers, security_groups, segments, subnetpools, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -44,7 +46,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (SECURITY_GROUP_RULE, security_groups.RULE_SPEC, SecurityGroupRuleUpdate),
     (SEGMENT, segments.SPEC, SegmentUpdate),
     (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate),
-    (SUBNETPOOL, subnetpools.SPEC, SubnetPoolUpdate)])
+    (SUBNETPOOL, subnetpools.SPEC, SubnetPoolUpdate),
+    (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -100,10 +103,9 @@ def test_fields_select_only_what_the_caller_may_read(api, cloud):
     assert one == {"binding:profile": {"k": "v", "trusted": True},
                    "dns_assignment": port["dns_assignment"]}
     for _ in range(2):
-        api.post("/v2.0/address-groups", {"address_group": {"name": "g", "addresses": []}},
-                 expect=201)
-    # declared, and built by the service (address groups have no declaration yet)
-    for path, plural in (("ports", "ports"), ("address-groups", "address_groups")):
+        api.post("/v2.0/qos/policies", {"policy": {"name": "g"}}, **ADMIN, expect=201)
+    # declared, and built by the service (QoS policies have no declaration yet)
+    for path, plural in (("ports", "ports"), ("qos/policies", "policies")):
         page = api.get(f"/v2.0/{path}?fields=name&limit=1", expect=200).json()
         assert set(page[plural][0]) == {"name"}
         assert page[f"{plural}_links"][0]["rel"] == "next"
@@ -299,3 +301,43 @@ def test_subnetpools_render_as_the_services_dicts(api, who):
         "subnetpools"] == [{"min_prefixlen": d["min_prefixlen"],
                             "address_scope_id": d["address_scope_id"]}
                            for d in subnetpools.list_subnetpools(api.env, ctx, query)]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_address_groups_render_as_the_services_dicts(api, who):
+    """Own (IPv4 and IPv6 addresses, host bits given), shared with everyone, another
+    project's shared with p1 by RBAC, another project's private one. The service role
+    reads none (get_address_group needs a reader role: 403), before and after the
+    declaration."""
+    made = [api.post("/v2.0/address-groups", {"address_group": body}, expect=201,
+                     **kw).json()["address_group"]
+            for body, kw in (({"name": "own", "addresses": [
+                "fd00::5/64", "10.0.0.5/24", "192.168.1.1/32"]}, {}),
+                ({"name": "everyone", "description": "d"}, {"project": "p2"}),
+                ({"name": "named", "addresses": ["10.1.0.0/16"]}, {"project": "p2"}),
+                ({"name": "private"}, {"project": "p3"}))]
+    for group, target, admin in ((made[1], "*", True), (made[2], "p1", False)):
+        api.post("/v2.0/rbac-policies", {"rbac_policy": {
+            "object_type": "address_group", "object_id": group["id"],
+            "action": "access_as_shared", "target_tenant": target}}, project="p2",
+            admin=admin, expect=201)
+    if who == "service":
+        api.get("/v2.0/address-groups", **NOVA, expect=403)
+        api.get(f"/v2.0/address-groups/{made[1]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = address_groups.list_address_groups(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 4, "user": 3}[who]
+    assert _call(api, who, "/v2.0/address-groups")["address_groups"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/address-groups/{expected['id']}")[
+            "address_group"] == expected
+        assert _call(api, who, f"/v2.0/address-groups?id={expected['id']}")[
+            "address_groups"] == [expected]
+    assert [g["addresses"] for g in seen if g["id"] == made[0]["id"]] == [
+        ["10.0.0.0/24", "192.168.1.1/32", "fd00::/64"]]
+    query = listing.ListQuery(sorts=[("description", False), ("id", True)])
+    assert _call(api, who, "/v2.0/address-groups?fields=addresses&fields=description"
+                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "address_groups"] == [{"addresses": d["addresses"], "description": d["description"]}
+                              for d in address_groups.list_address_groups(api.env, ctx, query)]
