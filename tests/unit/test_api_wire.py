@@ -10,6 +10,7 @@ import pytest
 from neutrino.api.schemas.address_groups import AddressGroupUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
+from neutrino.api.schemas.rbac import RbacPolicyUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
@@ -20,13 +21,14 @@ from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.rbac_policies import RBAC_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_groups, address_scopes, floatingips, networks, ports,
-                               routers, security_groups, segments, subnetpools, subnets)
+                               rbac, routers, security_groups, segments, subnetpools, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -47,7 +49,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (SEGMENT, segments.SPEC, SegmentUpdate),
     (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate),
     (SUBNETPOOL, subnetpools.SPEC, SubnetPoolUpdate),
-    (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate)])
+    (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate),
+    (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -341,3 +344,54 @@ def test_address_groups_render_as_the_services_dicts(api, who):
                  "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
         "address_groups"] == [{"addresses": d["addresses"], "description": d["description"]}
                               for d in address_groups.list_address_groups(api.env, ctx, query)]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_rbac_policies_render_as_the_services_dicts(api, who):
+    """Policies of every object type: p1's on its network (shared and external), address
+    scope, security group and QoS policy, another project's, and an admin's ``*`` one.
+    Members read their project's; the service role reads none (get_rbac_policy: 403),
+    before and after the declaration."""
+    net = api.network()
+    scope = api.post("/v2.0/address-scopes", {"address_scope": {"ip_version": 4}},
+                     expect=201).json()["address_scope"]
+    group = api.post("/v2.0/address-groups", {"address_group": {"name": "g"}},
+                     expect=201).json()["address_group"]
+    sg = api.post("/v2.0/security-groups", {"security_group": {"name": "s"}},
+                  expect=201).json()["security_group"]
+    qos = api.post("/v2.0/qos/policies", {"policy": {"name": "q"}}, **ADMIN,
+                   expect=201).json()["policy"]
+    theirs = api.network(project="p2")
+    made = [api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": otype, "object_id": oid, "action": action, "target_tenant": target}},
+        expect=201, **kw).json()["rbac_policy"] for otype, oid, action, target, kw in (
+            ("network", net["id"], "access_as_shared", "p2", {}),
+            ("network", net["id"], "access_as_external", "p3", {}),
+            ("address_scope", scope["id"], "access_as_shared", "p2", {}),
+            ("address_group", group["id"], "access_as_shared", "p2", {}),
+            ("security_group", sg["id"], "access_as_shared", "p3", {}),
+            ("qos_policy", qos["id"], "access_as_shared", "p2", {}),
+            ("network", theirs["id"], "access_as_shared", "p1", {"project": "p2"}),
+            ("address_group", group["id"], "access_as_shared", "*", ADMIN))]
+    if who == "service":
+        api.get("/v2.0/rbac-policies", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = rbac.list_rbac_policies(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 8, "user": 7}[who]
+    assert {p["object_type"] for p in seen} == set(rbac.OBJECT_TYPES)
+    assert _call(api, who, "/v2.0/rbac-policies")["rbac_policies"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/rbac-policies/{expected['id']}")[
+            "rbac_policy"] == expected
+        assert _call(api, who, f"/v2.0/rbac-policies?id={expected['id']}")[
+            "rbac_policies"] == [expected]
+    query = listing.ListQuery(filters={"target_project": ["p2"]},
+                              sorts=[("object_type", False), ("id", True)])
+    assert _call(api, who, "/v2.0/rbac-policies?fields=object_type&fields=tenant_id"
+                 "&target_project=p2&sort_key=object_type&sort_dir=desc"
+                 "&sort_key=id&sort_dir=asc")[
+        "rbac_policies"] == [{"object_type": d["object_type"], "tenant_id": d["tenant_id"]}
+                             for d in rbac.list_rbac_policies(api.env, ctx, query)]
+    api.get(f"/v2.0/rbac-policies/{made[6]['id']}", expect=200 if who == "admin" else 404,
+            **{"admin": True} if who == "admin" else {})
