@@ -13,6 +13,7 @@ from neutrino.api.schemas.ports import PortUpdate
 from neutrino.api.schemas.rbac import RbacPolicyUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
+from neutrino.api.schemas.segment_ranges import NetworkSegmentRangeUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
 from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
@@ -24,11 +25,13 @@ from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.rbac_policies import RBAC_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
+from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
 from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_groups, address_scopes, floatingips, networks, ports,
-                               rbac, routers, security_groups, segments, subnetpools, subnets)
+                               rbac, routers, security_groups, segment_ranges, segments,
+                               subnetpools, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -50,7 +53,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate),
     (SUBNETPOOL, subnetpools.SPEC, SubnetPoolUpdate),
     (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate),
-    (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate)])
+    (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate),
+    (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -395,3 +399,46 @@ def test_rbac_policies_render_as_the_services_dicts(api, who):
                              for d in rbac.list_rbac_policies(api.env, ctx, query)]
     api.get(f"/v2.0/rbac-policies/{made[6]['id']}", expect=200 if who == "admin" else 404,
             **{"admin": True} if who == "admin" else {})
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_segment_ranges_render_as_the_services_dicts(make_api, who):
+    """The configured (default) ranges, a shared VLAN range with a tag and one project's
+    geneve range, segments taking ids in them. Admins read every range; members list
+    none and show none (404); the service role reads none (get_network_segment_range
+    needs a reader role: 403), before and after the declaration."""
+    api = make_api(network_vlan_ranges="physnet1:100:103", vni_ranges="1000:1999")
+    url = "/v2.0/network-segment-ranges"
+    made = [api.post(url, {"network_segment_range": body}, admin=True,
+                     expect=201).json()["network_segment_range"]
+            for body in ({"name": "theirs", "network_type": "geneve", "minimum": 1100,
+                          "maximum": 1105, "shared": False, "project_id": "p2"},
+                         {"name": "vlan", "description": "d", "network_type": "vlan",
+                          "physical_network": "physnet1", "minimum": 100, "maximum": 101})]
+    api.put(f"{url}/{made[1]['id']}/tags/t", None, admin=True, expect=201)
+    api.network(project="p2")
+    api.network(**{"provider:network_type": "vlan", "provider:physical_network": "physnet1",
+                   "provider:segmentation_id": 101})
+    if who == "service":
+        api.get(url, **NOVA, expect=403)
+        api.get(f"{url}/{made[0]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = segment_ranges.list_network_segment_ranges(api.env, ctx, listing.ListQuery())
+    assert len(seen) == (4 if who == "admin" else 0)
+    assert _call(api, who, url)["network_segment_ranges"] == seen
+    if who == "user":
+        api.get(f"{url}/{made[0]['id']}", expect=404)
+        return
+    assert {"1100": "p2"} in [r["used"] for r in seen] and {"101": "p1"} in [
+        r["used"] for r in seen]
+    for expected in seen:
+        assert _call(api, who, f"{url}/{expected['id']}")["network_segment_range"] == expected
+        assert _call(api, who, f"{url}?id={expected['id']}")["network_segment_ranges"] == [
+            expected]
+    query = listing.ListQuery(sorts=[("minimum", False), ("id", True)])
+    assert _call(api, who, f"{url}?fields=used&fields=available&fields=tags"
+                 "&sort_key=minimum&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "network_segment_ranges"] == [
+            {k: d[k] for k in ("used", "available", "tags")}
+            for d in segment_ranges.list_network_segment_ranges(api.env, ctx, query)]
