@@ -12,7 +12,8 @@ from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse
 from neutrino.api.schemas.address_groups import AddressGroupCreate, AddressGroupUpdate
-from neutrino.services import address_groups
+from neutrino.api.wire.address_groups import ADDRESS_GROUP
+from neutrino.services import address_group_reads, address_groups
 
 router = APIRouter()
 
@@ -38,4 +39,6 @@ add_collection(router, Collection(
     "address_groups", "address_group", AddressGroupCreate, AddressGroupUpdate,
     address_groups.create_address_groups, address_groups.get_address_group,
     address_groups.list_address_groups, address_groups.update_address_group,
-    address_groups.delete_address_group, path="address-groups"))
+    address_groups.delete_address_group, path="address-groups", wire=ADDRESS_GROUP,
+    list_rows=address_group_reads.list_address_group_rows,
+    get_rows=address_group_reads.get_address_group_rows))

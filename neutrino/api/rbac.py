@@ -7,10 +7,13 @@ from fastapi import APIRouter
 
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.schemas.rbac import RbacPolicyCreate, RbacPolicyUpdate
-from neutrino.services import rbac
+from neutrino.api.wire.rbac_policies import RBAC_POLICY
+from neutrino.services import rbac, rbac_policy_reads
 
 router = APIRouter()
 add_collection(router, Collection(
     "rbac_policies", "rbac_policy", RbacPolicyCreate, RbacPolicyUpdate,
     rbac.create_rbac_policies, rbac.get_rbac_policy, rbac.list_rbac_policies,
-    rbac.update_rbac_policy, rbac.delete_rbac_policy, path="rbac-policies"))
+    rbac.update_rbac_policy, rbac.delete_rbac_policy, path="rbac-policies", wire=RBAC_POLICY,
+    list_rows=rbac_policy_reads.list_rbac_policy_rows,
+    get_rows=rbac_policy_reads.get_rbac_policy_rows))

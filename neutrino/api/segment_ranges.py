@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.schemas.segment_ranges import (NetworkSegmentRangeCreate,
                                                   NetworkSegmentRangeUpdate)
-from neutrino.services import segment_ranges
+from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
+from neutrino.services import segment_range_reads, segment_ranges
 
 router = APIRouter()
 
@@ -20,4 +21,6 @@ for _path in ("network-segment-ranges", "network_segment_ranges"):
         NetworkSegmentRangeUpdate, segment_ranges.create_network_segment_ranges,
         segment_ranges.get_network_segment_range, segment_ranges.list_network_segment_ranges,
         segment_ranges.update_network_segment_range,
-        segment_ranges.delete_network_segment_range, path=_path))
+        segment_ranges.delete_network_segment_range, path=_path, wire=SEGMENT_RANGE,
+        list_rows=segment_range_reads.list_segment_range_rows,
+        get_rows=segment_range_reads.get_segment_range_rows))

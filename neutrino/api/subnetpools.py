@@ -16,7 +16,8 @@ from neutrino.api.responses import JSONResponse
 from neutrino.api.schemas.subnetpools import (AddressScopeCreate, AddressScopeUpdate,
                                               SubnetPoolCreate, SubnetPoolUpdate)
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
-from neutrino.services import address_scope_reads, address_scopes, subnetpools
+from neutrino.api.wire.subnetpools import SUBNETPOOL
+from neutrino.services import address_scope_reads, address_scopes, subnetpool_reads, subnetpools
 
 router = APIRouter()
 
@@ -49,7 +50,9 @@ async def onboard_network_subnets(pool_id: str, request: Request, env: EnvDep,
 add_collection(router, Collection(
     "subnetpools", "subnetpool", SubnetPoolCreate, SubnetPoolUpdate,
     subnetpools.create_subnetpools, subnetpools.get_subnetpool, subnetpools.list_subnetpools,
-    subnetpools.update_subnetpool, subnetpools.delete_subnetpool))
+    subnetpools.update_subnetpool, subnetpools.delete_subnetpool, wire=SUBNETPOOL,
+    list_rows=subnetpool_reads.list_subnetpool_rows,
+    get_rows=subnetpool_reads.get_subnetpool_rows))
 add_collection(router, Collection(
     "address_scopes", "address_scope", AddressScopeCreate, AddressScopeUpdate,
     address_scopes.create_address_scopes, address_scopes.get_address_scope,

@@ -371,19 +371,27 @@ def range_dicts(session: Session, rows: list[NetworkSegmentRange],
         d["tenant_id"] = row.project_id
         d["tags"] = tags.get(row.id, [])
         if want("used"):
-            d["used"] = {str(seg): project for seg, project in session.execute(
-                select(NetworkSegment.segmentation_id, Network.project_id)
-                .join(Network, Network.id == NetworkSegment.network_id)
-                .where(*_segments_in(row)).order_by(NetworkSegment.segmentation_id))}
+            d["used"] = used_ids(session, row)
         if want("available"):
-            d["available"] = _available(session, row)
+            d["available"] = available_ids(session, row)
         result.append(d)
     return result
 
 
-def _available(session: Session, row: NetworkSegmentRange) -> list[int]:
-    """The lowest free ids of the range, at most AVAILABLE_LIMIT, read window by window
-    (each window of AVAILABLE_LIMIT ids costs one query of at most that many rows)."""
+def used_ids(session: Session, row: Any) -> dict[str, str]:
+    """``{"<segmentation id>": project_id}`` of the segments in the range (``row``: a
+    range or a row with its ``network_type``, ``physical_network``, ``minimum`` and
+    ``maximum``), in id order; one query."""
+    return {str(seg): project for seg, project in session.execute(
+        select(NetworkSegment.segmentation_id, Network.project_id)
+        .join(Network, Network.id == NetworkSegment.network_id)
+        .where(*_segments_in(row)).order_by(NetworkSegment.segmentation_id))}
+
+
+def available_ids(session: Session, row: Any) -> list[int]:
+    """The lowest free ids of the range (``row`` as for :func:`used_ids`), at most
+    AVAILABLE_LIMIT, read window by window (each window of AVAILABLE_LIMIT ids costs one
+    query of at most that many rows)."""
     free: list[int] = []
     lo = row.minimum
     while lo <= row.maximum and len(free) < AVAILABLE_LIMIT:
@@ -395,7 +403,7 @@ def _available(session: Session, row: NetworkSegmentRange) -> list[int]:
     return free[:AVAILABLE_LIMIT]
 
 
-def _segments_in(row: NetworkSegmentRange, lo: int | None = None, hi: int | None = None):
+def _segments_in(row: Any, lo: int | None = None, hi: int | None = None):
     """WHERE clauses: segments of the range's type and physical network with an id in
     ``lo``..``hi`` (default: the range's own bounds)."""
     physnet = (NetworkSegment.physical_network == row.physical_network if row.network_type == VLAN

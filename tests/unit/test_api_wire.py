@@ -7,23 +7,31 @@ from __future__ import annotations
 
 import pytest
 
+from neutrino.api.schemas.address_groups import AddressGroupUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
+from neutrino.api.schemas.rbac import RbacPolicyUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
+from neutrino.api.schemas.segment_ranges import NetworkSegmentRangeUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
-from neutrino.api.schemas.subnetpools import AddressScopeUpdate
+from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.rbac_policies import RBAC_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
+from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
 from neutrino.api.wire.segments import SEGMENT
+from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import (address_scopes, floatingips, networks, ports, routers,
-                               security_groups, segments, subnets)
+from neutrino.services import (address_groups, address_scopes, floatingips, networks, ports,
+                               rbac, routers, security_groups, segment_ranges, segments,
+                               subnetpools, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -42,7 +50,11 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (SECURITY_GROUP, security_groups.SPEC, SecurityGroupUpdate),
     (SECURITY_GROUP_RULE, security_groups.RULE_SPEC, SecurityGroupRuleUpdate),
     (SEGMENT, segments.SPEC, SegmentUpdate),
-    (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate)])
+    (ADDRESS_SCOPE, address_scopes.SPEC, AddressScopeUpdate),
+    (SUBNETPOOL, subnetpools.SPEC, SubnetPoolUpdate),
+    (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate),
+    (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate),
+    (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -98,10 +110,9 @@ def test_fields_select_only_what_the_caller_may_read(api, cloud):
     assert one == {"binding:profile": {"k": "v", "trusted": True},
                    "dns_assignment": port["dns_assignment"]}
     for _ in range(2):
-        api.post("/v2.0/address-groups", {"address_group": {"name": "g", "addresses": []}},
-                 expect=201)
-    # declared, and built by the service (address groups have no declaration yet)
-    for path, plural in (("ports", "ports"), ("address-groups", "address_groups")):
+        api.post("/v2.0/qos/policies", {"policy": {"name": "g"}}, **ADMIN, expect=201)
+    # declared, and built by the service (QoS policies have no declaration yet)
+    for path, plural in (("ports", "ports"), ("qos/policies", "policies")):
         page = api.get(f"/v2.0/{path}?fields=name&limit=1", expect=200).json()
         assert set(page[plural][0]) == {"name"}
         assert page[f"{plural}_links"][0]["rel"] == "next"
@@ -261,3 +272,173 @@ def test_address_scopes_render_as_the_services_dicts(api, who):
     assert _call(api, who, "/v2.0/address-scopes?fields=shared&sort_key=shared&sort_key=id")[
         "address_scopes"] == [{"shared": d["shared"]} for d in address_scopes.list_address_scopes(
             api.env, ctx, listing.ListQuery(sorts=[("shared", True), ("id", True)]))]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_subnetpools_render_as_the_services_dicts(api, who):
+    """Own (tagged, in an address scope, with a quota), shared by admin, another
+    project's private one. The service role reads none (get_subnetpool's route check
+    has no pool to find shared: 403), before and after the declaration."""
+    scope = api.post("/v2.0/address-scopes", {"address_scope": {"ip_version": 4}},
+                     expect=201).json()["address_scope"]
+    made = [api.post("/v2.0/subnetpools", {"subnetpool": {"name": name, **extra}},
+                     expect=201, **kw).json()["subnetpool"]
+            for name, extra, kw in (
+                ("own", {"prefixes": ["10.10.0.0/16"], "address_scope_id": scope["id"],
+                         "default_quota": 64, "tags": ["b", "a"], "min_prefixlen": 20},
+                 {}),
+                ("shared", {"prefixes": ["fd10::/48"], "shared": True}, ADMIN),
+                ("theirs", {"prefixes": ["10.20.0.0/16"]}, {"project": "p2"}))]
+    if who == "service":
+        api.get("/v2.0/subnetpools", **NOVA, expect=403)
+        api.get(f"/v2.0/subnetpools/{made[1]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = subnetpools.list_subnetpools(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 3, "user": 2}[who]
+    assert _call(api, who, "/v2.0/subnetpools")["subnetpools"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/subnetpools/{expected['id']}")["subnetpool"] == expected
+        assert _call(api, who, f"/v2.0/subnetpools?id={expected['id']}")["subnetpools"] == [
+            expected]
+    assert [p["tags"] for p in seen if p["id"] == made[0]["id"]] == [["a", "b"]]
+    query = listing.ListQuery(sorts=[("min_prefixlen", False), ("id", True)])
+    assert _call(api, who, "/v2.0/subnetpools?fields=min_prefixlen&fields=address_scope_id"
+                 "&sort_key=min_prefixlen&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "subnetpools"] == [{"min_prefixlen": d["min_prefixlen"],
+                            "address_scope_id": d["address_scope_id"]}
+                           for d in subnetpools.list_subnetpools(api.env, ctx, query)]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_address_groups_render_as_the_services_dicts(api, who):
+    """Own (IPv4 and IPv6 addresses, host bits given), shared with everyone, another
+    project's shared with p1 by RBAC, another project's private one. The service role
+    reads none (get_address_group needs a reader role: 403), before and after the
+    declaration."""
+    made = [api.post("/v2.0/address-groups", {"address_group": body}, expect=201,
+                     **kw).json()["address_group"]
+            for body, kw in (({"name": "own", "addresses": [
+                "fd00::5/64", "10.0.0.5/24", "192.168.1.1/32"]}, {}),
+                ({"name": "everyone", "description": "d"}, {"project": "p2"}),
+                ({"name": "named", "addresses": ["10.1.0.0/16"]}, {"project": "p2"}),
+                ({"name": "private"}, {"project": "p3"}))]
+    for group, target, admin in ((made[1], "*", True), (made[2], "p1", False)):
+        api.post("/v2.0/rbac-policies", {"rbac_policy": {
+            "object_type": "address_group", "object_id": group["id"],
+            "action": "access_as_shared", "target_tenant": target}}, project="p2",
+            admin=admin, expect=201)
+    if who == "service":
+        api.get("/v2.0/address-groups", **NOVA, expect=403)
+        api.get(f"/v2.0/address-groups/{made[1]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = address_groups.list_address_groups(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 4, "user": 3}[who]
+    assert _call(api, who, "/v2.0/address-groups")["address_groups"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/address-groups/{expected['id']}")[
+            "address_group"] == expected
+        assert _call(api, who, f"/v2.0/address-groups?id={expected['id']}")[
+            "address_groups"] == [expected]
+    assert [g["addresses"] for g in seen if g["id"] == made[0]["id"]] == [
+        ["10.0.0.0/24", "192.168.1.1/32", "fd00::/64"]]
+    query = listing.ListQuery(sorts=[("description", False), ("id", True)])
+    assert _call(api, who, "/v2.0/address-groups?fields=addresses&fields=description"
+                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "address_groups"] == [{"addresses": d["addresses"], "description": d["description"]}
+                              for d in address_groups.list_address_groups(api.env, ctx, query)]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_rbac_policies_render_as_the_services_dicts(api, who):
+    """Policies of every object type: p1's on its network (shared and external), address
+    scope, security group and QoS policy, another project's, and an admin's ``*`` one.
+    Members read their project's; the service role reads none (get_rbac_policy: 403),
+    before and after the declaration."""
+    net = api.network()
+    scope = api.post("/v2.0/address-scopes", {"address_scope": {"ip_version": 4}},
+                     expect=201).json()["address_scope"]
+    group = api.post("/v2.0/address-groups", {"address_group": {"name": "g"}},
+                     expect=201).json()["address_group"]
+    sg = api.post("/v2.0/security-groups", {"security_group": {"name": "s"}},
+                  expect=201).json()["security_group"]
+    qos = api.post("/v2.0/qos/policies", {"policy": {"name": "q"}}, **ADMIN,
+                   expect=201).json()["policy"]
+    theirs = api.network(project="p2")
+    made = [api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": otype, "object_id": oid, "action": action, "target_tenant": target}},
+        expect=201, **kw).json()["rbac_policy"] for otype, oid, action, target, kw in (
+            ("network", net["id"], "access_as_shared", "p2", {}),
+            ("network", net["id"], "access_as_external", "p3", {}),
+            ("address_scope", scope["id"], "access_as_shared", "p2", {}),
+            ("address_group", group["id"], "access_as_shared", "p2", {}),
+            ("security_group", sg["id"], "access_as_shared", "p3", {}),
+            ("qos_policy", qos["id"], "access_as_shared", "p2", {}),
+            ("network", theirs["id"], "access_as_shared", "p1", {"project": "p2"}),
+            ("address_group", group["id"], "access_as_shared", "*", ADMIN))]
+    if who == "service":
+        api.get("/v2.0/rbac-policies", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = rbac.list_rbac_policies(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 8, "user": 7}[who]
+    assert {p["object_type"] for p in seen} == set(rbac.OBJECT_TYPES)
+    assert _call(api, who, "/v2.0/rbac-policies")["rbac_policies"] == seen
+    for expected in seen:
+        assert _call(api, who, f"/v2.0/rbac-policies/{expected['id']}")[
+            "rbac_policy"] == expected
+        assert _call(api, who, f"/v2.0/rbac-policies?id={expected['id']}")[
+            "rbac_policies"] == [expected]
+    query = listing.ListQuery(filters={"target_project": ["p2"]},
+                              sorts=[("object_type", False), ("id", True)])
+    assert _call(api, who, "/v2.0/rbac-policies?fields=object_type&fields=tenant_id"
+                 "&target_project=p2&sort_key=object_type&sort_dir=desc"
+                 "&sort_key=id&sort_dir=asc")[
+        "rbac_policies"] == [{"object_type": d["object_type"], "tenant_id": d["tenant_id"]}
+                             for d in rbac.list_rbac_policies(api.env, ctx, query)]
+    api.get(f"/v2.0/rbac-policies/{made[6]['id']}", expect=200 if who == "admin" else 404,
+            **{"admin": True} if who == "admin" else {})
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_segment_ranges_render_as_the_services_dicts(make_api, who):
+    """The configured (default) ranges, a shared VLAN range with a tag and one project's
+    geneve range, segments taking ids in them. Admins read every range; members list
+    none and show none (404); the service role reads none (get_network_segment_range
+    needs a reader role: 403), before and after the declaration."""
+    api = make_api(network_vlan_ranges="physnet1:100:103", vni_ranges="1000:1999")
+    url = "/v2.0/network-segment-ranges"
+    made = [api.post(url, {"network_segment_range": body}, admin=True,
+                     expect=201).json()["network_segment_range"]
+            for body in ({"name": "theirs", "network_type": "geneve", "minimum": 1100,
+                          "maximum": 1105, "shared": False, "project_id": "p2"},
+                         {"name": "vlan", "description": "d", "network_type": "vlan",
+                          "physical_network": "physnet1", "minimum": 100, "maximum": 101})]
+    api.put(f"{url}/{made[1]['id']}/tags/t", None, admin=True, expect=201)
+    api.network(project="p2")
+    api.network(**{"provider:network_type": "vlan", "provider:physical_network": "physnet1",
+                   "provider:segmentation_id": 101})
+    if who == "service":
+        api.get(url, **NOVA, expect=403)
+        api.get(f"{url}/{made[0]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = segment_ranges.list_network_segment_ranges(api.env, ctx, listing.ListQuery())
+    assert len(seen) == (4 if who == "admin" else 0)
+    assert _call(api, who, url)["network_segment_ranges"] == seen
+    if who == "user":
+        api.get(f"{url}/{made[0]['id']}", expect=404)
+        return
+    assert {"1100": "p2"} in [r["used"] for r in seen] and {"101": "p1"} in [
+        r["used"] for r in seen]
+    for expected in seen:
+        assert _call(api, who, f"{url}/{expected['id']}")["network_segment_range"] == expected
+        assert _call(api, who, f"{url}?id={expected['id']}")["network_segment_ranges"] == [
+            expected]
+    query = listing.ListQuery(sorts=[("minimum", False), ("id", True)])
+    assert _call(api, who, f"{url}?fields=used&fields=available&fields=tags"
+                 "&sort_key=minimum&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "network_segment_ranges"] == [
+            {k: d[k] for k in ("used", "available", "tags")}
+            for d in segment_ranges.list_network_segment_ranges(api.env, ctx, query)]

@@ -10,10 +10,10 @@ from typing import Annotated
 from pydantic import BeforeValidator, StringConstraints
 
 from neutrino.api.schemas.common import CIDR, Name, NeutronBody, ProjectId
+from neutrino.api.wire.address_groups import ADDRESS_GROUP
 
-ADDRESS_GROUP_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
-                                      "addresses", "shared", "created_at", "updated_at",
-                                      "revision_number"})
+# the wire declaration's (api/wire/address_groups.py)
+ADDRESS_GROUP_ATTRIBUTES = ADDRESS_GROUP.names
 LongDescription = Annotated[str, StringConstraints(max_length=1024)]  # LONG_DESCRIPTION_FIELD_SIZE
 Addresses = Annotated[list[CIDR], BeforeValidator(lambda v: [] if v is None else v)]
 

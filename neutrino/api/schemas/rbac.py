@@ -9,9 +9,9 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from neutrino.api.schemas.common import NeutronBody, ProjectId, UUIDStr
+from neutrino.api.wire.rbac_policies import RBAC_POLICY
 
-RBAC_ATTRIBUTES = frozenset({"id", "project_id", "tenant_id", "object_type", "object_id",
-                             "action", "target_tenant"})
+RBAC_ATTRIBUTES = RBAC_POLICY.names  # the wire declaration's (api/wire/rbac_policies.py)
 Action = Annotated[str, StringConstraints(max_length=255)]
 
 

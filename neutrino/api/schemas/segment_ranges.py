@@ -10,11 +10,9 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, StringConstraints
 
 from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, _int_string
+from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
 
-RANGE_ATTRIBUTES = frozenset({
-    "id", "name", "description", "default", "shared", "project_id", "tenant_id",
-    "network_type", "physical_network", "minimum", "maximum", "used", "available",
-    "created_at", "updated_at", "revision_number", "tags"})
+RANGE_ATTRIBUTES = SEGMENT_RANGE.names  # the wire declaration's (api/wire/segment_ranges.py)
 SegmentId = Annotated[int, BeforeValidator(_int_string), Field(ge=1, le=2 ** 32 - 1)]
 
 

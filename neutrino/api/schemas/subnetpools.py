@@ -12,14 +12,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from neutrino.api.schemas.common import (CIDR, STANDARD_ATTRIBUTES, Description, IPVersion, Name,
-                                         NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.schemas.common import (CIDR, Description, IPVersion, Name, NeutronBody,
+                                         ProjectId, UUIDStr)
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
+from neutrino.api.wire.subnetpools import SUBNETPOOL
 
-SUBNETPOOL_ATTRIBUTES = STANDARD_ATTRIBUTES | {
-    "prefixes", "default_quota", "ip_version", "default_prefixlen", "min_prefixlen",
-    "max_prefixlen", "is_default", "shared", "address_scope_id"}
-# the wire declaration's (api/wire/address_scopes.py)
+# the wire declarations' (api/wire/subnetpools.py, api/wire/address_scopes.py)
+SUBNETPOOL_ATTRIBUTES = SUBNETPOOL.names
 ADDRESS_SCOPE_ATTRIBUTES = ADDRESS_SCOPE.names
 # up to the database's INTEGER (neutron-lib's DB_INTEGER_MAX_VALUE): beyond, PostgreSQL's
 # int4 overflowed (500)

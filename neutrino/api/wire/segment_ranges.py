@@ -1,0 +1,34 @@
+"""``network_segment_range`` as the API shows it (neutron-lib
+``network_segment_range`` definition).
+
+Columns are ``db.models.NetworkSegmentRange``'s (a shared range has no project:
+``project_id``/``tenant_id`` are null); loads are ``services.segment_range_reads.LOADS``:
+``tags``, ``used`` (``{"<segmentation id>": project_id}`` of the segments in the range)
+and ``available`` (its lowest free ids), the last two read from the range's type,
+physical network and bounds, only when planned. Every column filters and sorts (the
+description too); the loads do neither. Who reads ranges at all (admins) is the
+service's row rule (``services.segment_range_reads``), not an attribute's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from neutrino.api.wire.declare import Attribute, Resource, standard
+
+_STANDARD = tuple(dataclasses.replace(a, sort=True) if a.name == "description" else a
+                  for a in standard())
+_SPAN = ("network_type", "physical_network", "minimum", "maximum")  # what used/available read
+
+SEGMENT_RANGE = Resource("network_segment_range", "network_segment_ranges", _STANDARD + (
+    Attribute("default", "boolean", "default", default=False, filter=True, sort=True),
+    Attribute("shared", "boolean", "shared", default=True, filter=True, sort=True),
+    Attribute("network_type", "string", "network_type", filter=True, sort=True),
+    Attribute("physical_network", "string", "physical_network", filter=True, sort=True),
+    Attribute("minimum", "integer", "minimum", filter=True, sort=True),
+    Attribute("maximum", "integer", "maximum", filter=True, sort=True),
+    Attribute("used", "dict", value=lambda row, rel: rel["used"][row["id"]], needs=_SPAN,
+              load="used"),
+    Attribute("available", "list", value=lambda row, rel: rel["available"][row["id"]],
+              needs=_SPAN, load="available"),
+))
