@@ -40,5 +40,4 @@ add_collection(router, Collection(
     address_groups.create_address_groups, address_groups.get_address_group,
     address_groups.list_address_groups, address_groups.update_address_group,
     address_groups.delete_address_group, path="address-groups", wire=ADDRESS_GROUP,
-    list_rows=address_group_reads.list_address_group_rows,
-    get_rows=address_group_reads.get_address_group_rows))
+    reads=address_group_reads.READER))

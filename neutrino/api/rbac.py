@@ -15,5 +15,4 @@ add_collection(router, Collection(
     "rbac_policies", "rbac_policy", RbacPolicyCreate, RbacPolicyUpdate,
     rbac.create_rbac_policies, rbac.get_rbac_policy, rbac.list_rbac_policies,
     rbac.update_rbac_policy, rbac.delete_rbac_policy, path="rbac-policies", wire=RBAC_POLICY,
-    list_rows=rbac_policy_reads.list_rbac_policy_rows,
-    get_rows=rbac_policy_reads.get_rbac_policy_rows))
+    reads=rbac_policy_reads.READER))

@@ -22,5 +22,4 @@ for _path in ("network-segment-ranges", "network_segment_ranges"):
         segment_ranges.get_network_segment_range, segment_ranges.list_network_segment_ranges,
         segment_ranges.update_network_segment_range,
         segment_ranges.delete_network_segment_range, path=_path, wire=SEGMENT_RANGE,
-        list_rows=segment_range_reads.list_segment_range_rows,
-        get_rows=segment_range_reads.get_segment_range_rows))
+        reads=segment_range_reads.READER))

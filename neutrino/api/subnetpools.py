@@ -51,8 +51,7 @@ add_collection(router, Collection(
     "subnetpools", "subnetpool", SubnetPoolCreate, SubnetPoolUpdate,
     subnetpools.create_subnetpools, subnetpools.get_subnetpool, subnetpools.list_subnetpools,
     subnetpools.update_subnetpool, subnetpools.delete_subnetpool, wire=SUBNETPOOL,
-    list_rows=subnetpool_reads.list_subnetpool_rows,
-    get_rows=subnetpool_reads.get_subnetpool_rows))
+    reads=subnetpool_reads.READER))
 add_collection(router, Collection(
     "address_scopes", "address_scope", AddressScopeCreate, AddressScopeUpdate,
     address_scopes.create_address_scopes, address_scopes.get_address_scope,

@@ -69,8 +69,8 @@ def _no_related(session: Session, ctx: Any, rows: list[Any], ids: Any,
 @dataclass(frozen=True)
 class Reader:
     """How the API reads one resource as domain rows (``Rows``, rendered by ``api/wire``):
-    list and show select only the requested columns of ``table`` and run only the
-    requested related loads, in one read transaction.
+    list and show select only the requested columns of ``table`` (a model, or a
+    subquery) and run only the requested related loads, in one read transaction.
 
     ``spec``: the resource's ``ResourceSpec``, or a function of the caller
     (``Context``) giving it. ``visible(ctx)``: the WHERE clause of the rows the caller
@@ -105,7 +105,7 @@ class Reader:
             rows = fetch(session, stmt, query)
             if not rows:
                 return Rows(rows, {})
-            ids = stmt.with_only_columns(self.table.id)
+            ids = stmt.with_only_columns(_columns(self.table).id)
             return Rows(rows, self.related(session, ctx, rows, ids, wanted))
         return env.db.run(run, write=False)
 
@@ -131,8 +131,19 @@ class Reader:
 
 
 def columns_of(table: Any, columns: Iterable[str]) -> list[Any]:
-    """The named columns of ``table`` (a model) for a SELECT."""
-    return [table.__table__.c[name] for name in columns]
+    """The named columns of ``table`` (a model, or a subquery) for a SELECT."""
+    c = _columns(table)
+    return [c[name] for name in columns]
+
+
+def _columns(table: Any) -> Any:
+    return table.__table__.c if hasattr(table, "__table__") else table.c
+
+
+def admin_only(ctx: Any) -> Clause | None:
+    """A ``Reader``'s ``visible`` for resources only admins see (segments, segment
+    ranges): nobody else lists one."""
+    return None if ctx.is_admin else false()
 
 
 @lru_cache(maxsize=256)

@@ -7,7 +7,7 @@ admins. Errors: those of ``listing.apply_list_query``; RbacPolicyNotFound (404).
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,32 +15,20 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.services import listing
 from neutrino.services.context import Context
-from neutrino.services.env import Env
-from neutrino.services.rbac import _P, SPEC, _visible_policies
+from neutrino.services.rbac import _P, _POLICIES, SPEC, _visible_policies
 
 LOADS: tuple[str, ...] = ()  # every attribute is a column
 
 
-def list_rbac_policy_rows(env: Env, ctx: Context, query: listing.ListQuery,
-                          columns: Iterable[str], loads: Iterable[str]) -> listing.Rows:
-    """The policies a list request selects, with only ``columns`` of the union. Raises
-    what ``listing.apply_list_query`` raises."""
-    def run(session: Session) -> listing.Rows:
-        stmt = listing.apply_list_query(
-            session, select(*(_P[c] for c in columns)).where(_visible_policies(ctx)),
-            SPEC, query)
-        return listing.Rows(listing.fetch(session, stmt, query), {})
-    return env.db.run(run, write=False)
+def _find(session: Session, ctx: Context, policy_id: str) -> Any:
+    """The policy row; RbacPolicyNotFound unless the caller's project made it or the
+    caller is admin."""
+    row = session.execute(select(_POLICIES).where(
+        _P.id == policy_id, _visible_policies(ctx))).first()
+    if row is None:
+        raise errors.RbacPolicyNotFound(policy_id)
+    return row
 
 
-def get_rbac_policy_rows(env: Env, ctx: Context, policy_id: str, columns: Iterable[str],
-                         loads: Iterable[str]) -> listing.Rows:
-    """One policy as ``list_rbac_policy_rows`` gives it. Raises RbacPolicyNotFound
-    unless the caller's project made it or the caller is admin."""
-    def run(session: Session) -> listing.Rows:
-        row = session.execute(select(*(_P[c] for c in columns)).where(
-            _P.id == policy_id, _visible_policies(ctx))).first()
-        if row is None:
-            raise errors.RbacPolicyNotFound(policy_id)
-        return listing.Rows([row], {})
-    return env.db.run(run, write=False)
+# list and show; raise what ``listing.apply_list_query`` raises, RbacPolicyNotFound (404)
+READER = listing.Reader(_POLICIES, SPEC, _find, _visible_policies)

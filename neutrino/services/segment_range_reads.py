@@ -8,15 +8,13 @@ NetworkSegmentRangeNotFound.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import NetworkSegmentRange
 from neutrino.services import common, listing
 from neutrino.services.context import Context
-from neutrino.services.env import Env
 from neutrino.services.segment_ranges import SPEC, available_ids, find_visible, used_ids
 
 # used/available: {range id: value}, one query (a window of ids for available) a range;
@@ -24,34 +22,8 @@ from neutrino.services.segment_ranges import SPEC, available_ids, find_visible, 
 LOADS = ("tags", "used", "available")
 
 
-def list_segment_range_rows(env: Env, ctx: Context, query: listing.ListQuery,
-                            columns: Iterable[str], loads: Iterable[str]) -> listing.Rows:
-    """The ranges a list request selects (none unless the caller is admin), with only
-    ``columns`` of ``network_segment_ranges`` and only the related ``loads`` (of
-    ``LOADS``). Raises what ``listing.apply_list_query`` raises."""
-    if not ctx.is_admin:
-        return listing.Rows([], {})
-
-    def run(session: Session) -> listing.Rows:
-        stmt = listing.apply_list_query(
-            session, select(*listing.columns_of(NetworkSegmentRange, columns)), SPEC, query)
-        rows = listing.fetch(session, stmt, query)
-        return listing.Rows(rows, _related(session, rows, set(loads)) if rows else {})
-    return env.db.run(run, write=False)
-
-
-def get_segment_range_rows(env: Env, ctx: Context, range_id: str, columns: Iterable[str],
-                           loads: Iterable[str]) -> listing.Rows:
-    """One range as ``list_segment_range_rows`` gives it. Raises
-    NetworkSegmentRangeNotFound (also when the caller is not admin)."""
-    def run(session: Session) -> listing.Rows:
-        row = find_visible(session, ctx, range_id)
-        return listing.Rows(listing.rows_of([row], columns),
-                            _related(session, [row], set(loads)))
-    return env.db.run(run, write=False)
-
-
-def _related(session: Session, rows: list[Any], loads: set[str]) -> dict[str, Any]:
+def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
+             loads: set[str]) -> dict[str, Any]:
     related: dict[str, Any] = {}
     if "tags" in loads:
         related["tags"] = common.tags_of(session, [r.id for r in rows])
@@ -60,3 +32,9 @@ def _related(session: Session, rows: list[Any], loads: set[str]) -> dict[str, An
     if "available" in loads:
         related["available"] = {r.id: available_ids(session, r) for r in rows}
     return related
+
+
+# list and show (none unless the caller is admin); raise what
+# ``listing.apply_list_query`` raises, NetworkSegmentRangeNotFound (404, also to a caller
+# that is not admin)
+READER = listing.Reader(NetworkSegmentRange, SPEC, find_visible, listing.admin_only, _related)

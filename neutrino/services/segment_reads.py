@@ -6,23 +6,13 @@ read every segment; anyone else lists none and shows none (SegmentNotFound, 404)
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import false
-
 from neutrino.db.models import NetworkSegment
 from neutrino.services import listing
-from neutrino.services.context import Context
 from neutrino.services.segments import SPEC, _find
 
 LOADS: tuple[str, ...] = ()  # every attribute is a column
 
 
-def _admin_only(ctx: Context) -> Any:
-    """Segments are the admin's: nobody else sees one."""
-    return None if ctx.is_admin else false()
-
-
 # list and show; raise what ``listing.apply_list_query`` raises, SegmentNotFound (404,
 # also to a caller that is not admin)
-READER = listing.Reader(NetworkSegment, SPEC, _find, _admin_only)
+READER = listing.Reader(NetworkSegment, SPEC, _find, listing.admin_only)
