@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from neutrino import errors
 from neutrino.api import body, openapi
 from neutrino.api.deps import ContextDep, EnvDep, call
+from neutrino.api.resources import add_member_action
 from neutrino.api.responses import JSONResponse
 from neutrino.api.schemas.routers import ExternalGateway, Route
 from neutrino.services import router_gateways, routers
@@ -22,18 +23,8 @@ _ROUTES = openapi.body_operation({"router": {
     "properties": {"routes": {"type": "array", "items": openapi.model_schema(Route)}}}})
 
 
-@router.put("/v2.0/routers/{router_id}/add_router_interface", openapi_extra=_INTERFACE)
-async def add_router_interface(router_id: str, request: Request, env: EnvDep,
-                               ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, routers.add_router_interface, ctx, router_id, data))
-
-
-@router.put("/v2.0/routers/{router_id}/remove_router_interface", openapi_extra=_INTERFACE)
-async def remove_router_interface(router_id: str, request: Request, env: EnvDep,
-                                  ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, routers.remove_router_interface, ctx, router_id, data))
+for _action in (routers.add_router_interface, routers.remove_router_interface):
+    add_member_action(router, "routers", "router_id", _action, _INTERFACE)
 
 
 async def _routes(request: Request) -> list[dict[str, str]]:
