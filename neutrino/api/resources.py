@@ -10,7 +10,7 @@ here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from fastapi import APIRouter, Path, Request
 
@@ -169,17 +169,20 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 
 
 def add_member_action(router: APIRouter, path: str, id_name: str, action: Callable,
-                      openapi_extra: dict[str, Any]) -> None:
-    """Register ``PUT /v2.0/{path}/{<id_name>}/<action name>``: the bare JSON body
-    (``{"prefixes": [...]}``, ``{"sub_ports": [...]}``) goes unchecked to
-    ``action(ctx, id, body)``, whose result is answered 200 as it is (neutron-lib's
-    ``ACTION_MAP`` member actions: the service validates and raises Neutron's errors).
-    The route and its OpenAPI operation are named after ``action``."""
+                      openapi_extra: dict[str, Any] | None = None, *,
+                      parse: Callable[[Request], Awaitable[Any]] = body.read_json,
+                      wrap: str | None = None) -> None:
+    """Register ``PUT /v2.0/{path}/{<id_name>}/<action name>`` (neutron-lib's
+    ``ACTION_MAP`` member actions): ``parse(request)`` -- by default the bare JSON body
+    (``{"prefixes": [...]}``, ``{"sub_ports": [...]}``), left to the service to check --
+    goes to ``action(ctx, id, parsed)``, whose result is answered 200 as it is, or as
+    ``{wrap: result}`` (the router actions answer ``{"router": {...}}``). The route and
+    its OpenAPI operation are named after ``action``."""
 
     async def handler(request: Request, env: EnvDep, ctx: ContextDep,
                       item_id: str = Path(alias=id_name)) -> JSONResponse:
-        data = await body.read_json(request)
-        return JSONResponse(await call(env, action, ctx, item_id, data))
+        result = await call(env, action, ctx, item_id, await parse(request))
+        return JSONResponse(result if wrap is None else {wrap: result})
 
     name = action.__name__
     router.add_api_route(f"/v2.0/{path}/{{{id_name}}}/{name}", handler, methods=["PUT"],
