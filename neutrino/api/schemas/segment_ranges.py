@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
-from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, _int_string
+from neutrino.api.schemas.common import NamedBody, ProjectId, _int_string
 
 RANGE_ATTRIBUTES = frozenset({
     "id", "name", "description", "default", "shared", "project_id", "tenant_id",
@@ -25,10 +25,8 @@ def _bool(value: object) -> object:
     return value
 
 
-class NetworkSegmentRangeCreate(NeutronBody):
+class NetworkSegmentRangeCreate(NamedBody):
     ATTRIBUTES = RANGE_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     shared: Annotated[bool, BeforeValidator(_bool)] = True
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
@@ -38,9 +36,7 @@ class NetworkSegmentRangeCreate(NeutronBody):
     maximum: SegmentId
 
 
-class NetworkSegmentRangeUpdate(NeutronBody):
+class NetworkSegmentRangeUpdate(NamedBody):
     ATTRIBUTES = RANGE_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     minimum: SegmentId | None = None
     maximum: SegmentId | None = None
