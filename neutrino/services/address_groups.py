@@ -206,11 +206,8 @@ def get_address_group(env: Env, ctx: Context, group_id: str,
 
 def list_address_groups(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The groups the caller sees, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(AddressGroup.__table__).where(visible(ctx)), SPEC, query)
-        return group_dicts(session, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(AddressGroup.__table__).where(visible(ctx)), SPEC,
+                            query, group_dicts)
 
 
 def update_address_group(env: Env, ctx: Context, group_id: str, data: dict[str, Any],
@@ -219,9 +216,7 @@ def update_address_group(env: Env, ctx: Context, group_id: str, data: dict[str, 
     HTTPNotFound (404), PreconditionFailed (412, ``If-Match``)."""
     def run(session: Session) -> dict[str, Any]:
         group = find_owned(session, ctx, group_id)
-        common.check_if_match(group, if_match)
-        if common.apply_changes(group, data):
-            common.touch(group)
+        common.update_row(group, data, if_match)
         session.flush()
         return group_dicts(session, [group])[0]
     return env.db.run(run)

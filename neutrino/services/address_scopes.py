@@ -178,11 +178,8 @@ def get_address_scope(env: Env, ctx: Context, scope_id: str,
 
 def list_address_scopes(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The scopes the caller sees, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(AddressScope.__table__).where(visible(ctx)), SPEC, query)
-        return scope_dicts(session, ctx, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(AddressScope.__table__).where(visible(ctx)), SPEC,
+                            query, lambda session, rows: scope_dicts(session, ctx, rows))
 
 
 def update_address_scope(env: Env, ctx: Context, scope_id: str, data: dict[str, Any],

@@ -96,11 +96,9 @@ def get_floatingip(env: Env, ctx: Context, fip_id: str, fields: list[str] | None
 
 
 def list_floatingips(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(FloatingIP.__table__).where(visible(ctx)), SPEC, query)
-        return floatingip_dicts(session, listing.fetch(session, stmt, query), query.fields)
-    return env.db.run(run, write=False)
+    return common.list_rows(
+        env, select(FloatingIP.__table__).where(visible(ctx)), SPEC, query,
+        lambda session, rows: floatingip_dicts(session, rows, query.fields))
 
 
 def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],

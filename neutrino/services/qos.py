@@ -160,11 +160,8 @@ def get_policy(env: Env, ctx: Context, policy_id: str,
 
 def list_policies(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The policies the caller sees, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(QosPolicy.__table__).where(visible(ctx)), SPEC, query)
-        return policy_dicts(session, ctx, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(QosPolicy.__table__).where(visible(ctx)), SPEC,
+                            query, lambda session, rows: policy_dicts(session, ctx, rows))
 
 
 def update_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, Any],

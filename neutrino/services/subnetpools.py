@@ -276,11 +276,9 @@ def get_subnetpool(env: Env, ctx: Context, pool_id: str,
 
 def list_subnetpools(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The pools the caller sees, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(SubnetPool.__table__).where(visible(ctx)), SPEC, query)
-        return pool_dicts(session, listing.fetch(session, stmt, query), query.fields)
-    return env.db.run(run, write=False)
+    return common.list_rows(
+        env, select(SubnetPool.__table__).where(visible(ctx)), SPEC, query,
+        lambda session, rows: pool_dicts(session, rows, query.fields))
 
 
 def update_subnetpool(env: Env, ctx: Context, pool_id: str, data: dict[str, Any],

@@ -248,11 +248,8 @@ def get_trunk(env: Env, ctx: Context, trunk_id: str,
 
 def list_trunks(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The caller's trunks with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(Trunk.__table__).where(visible(ctx)), SPEC, query)
-        return trunk_dicts(session, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(Trunk.__table__).where(visible(ctx)), SPEC, query,
+                            trunk_dicts)
 
 
 def update_trunk(env: Env, ctx: Context, trunk_id: str, data: dict[str, Any],
@@ -261,9 +258,7 @@ def update_trunk(env: Env, ctx: Context, trunk_id: str, data: dict[str, Any],
     TrunkNotFound (404), PreconditionFailed (412)."""
     def run(session: Session) -> dict[str, Any]:
         trunk = find_visible(session, ctx, trunk_id, for_update=True)
-        common.check_if_match(trunk, if_match)
-        if common.apply_changes(trunk, data):
-            common.touch(trunk)
+        common.update_row(trunk, data, if_match)
         session.flush()
         return trunk_dicts(session, [trunk])[0]
     return env.db.run(run)
