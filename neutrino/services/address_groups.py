@@ -114,10 +114,8 @@ def visible_to(session: Session, group: AddressGroup, project_id: str) -> bool:
 def find_visible(session: Session, ctx: Context, group_id: str, *,
                  for_update: bool = False) -> AddressGroup:
     """The group, or AddressGroupNotFound (404) when absent or hidden from the caller."""
-    group = session.get(AddressGroup, group_id, with_for_update=for_update)
-    if group is None or not (ctx.is_admin or visible_to(session, group, ctx.project_id)):
-        raise errors.AddressGroupNotFound(group_id)
-    return group
+    return shared_access.find_visible(session, ctx, AddressGroup, AddressGroupRBAC, group_id,
+                                      errors.AddressGroupNotFound, for_update=for_update)
 
 
 def find_owned(session: Session, ctx: Context, group_id: str) -> AddressGroup:
@@ -135,20 +133,6 @@ def check_remote(session: Session, group_id: str, project_id: str) -> None:
     group = session.get(AddressGroup, group_id)
     if group is None or not visible_to(session, group, project_id):
         raise errors.AddressGroupNotFound(group_id)
-
-
-def mirror_wildcard(session: Session, group: AddressGroup, on: bool) -> None:
-    """Make the ``*`` entry follow ``group.shared`` set to ``on`` (scopes' rule)."""
-    if on:
-        if session.scalar(select(AddressGroupRBAC.id).where(
-                AddressGroupRBAC.object_id == group.id,
-                AddressGroupRBAC.target_tenant == WILDCARD)) is None:
-            session.add(AddressGroupRBAC(id=common.new_id(), project_id=group.project_id,
-                                         object_id=group.id, action=SHARED,
-                                         target_tenant=WILDCARD))
-        return
-    session.execute(delete(AddressGroupRBAC).where(AddressGroupRBAC.object_id == group.id,
-                                                   AddressGroupRBAC.target_tenant == WILDCARD))
 
 
 def users(session: Session, group_id: str) -> set[str]:

@@ -75,10 +75,8 @@ def can_see(session: Session, ctx: Context, scope: AddressScope) -> bool:
 def find_visible(session: Session, ctx: Context, scope_id: str, *,
                  for_update: bool = False) -> AddressScope:
     """The scope, or AddressScopeNotFound (404) when absent or hidden from the caller."""
-    scope = session.get(AddressScope, scope_id, with_for_update=for_update)
-    if scope is None or not can_see(session, ctx, scope):
-        raise errors.AddressScopeNotFound(scope_id)
-    return scope
+    return shared_access.find_visible(session, ctx, AddressScope, AddressScopeRBAC, scope_id,
+                                      errors.AddressScopeNotFound, for_update=for_update)
 
 
 def find_owned(session: Session, ctx: Context, scope_id: str, action: str) -> AddressScope:
@@ -91,16 +89,7 @@ def find_owned(session: Session, ctx: Context, scope_id: str, action: str) -> Ad
 
 def mirror_wildcard(session: Session, scope: AddressScope, on: bool) -> None:
     """Make the ``*`` ``access_as_shared`` entry follow ``scope.shared`` set to ``on``."""
-    if on:
-        exists = session.scalar(select(AddressScopeRBAC.id).where(
-            AddressScopeRBAC.object_id == scope.id, AddressScopeRBAC.target_tenant == WILDCARD))
-        if exists is None:
-            session.add(AddressScopeRBAC(id=common.new_id(), project_id=scope.project_id,
-                                         object_id=scope.id, action=SHARED,
-                                         target_tenant=WILDCARD))
-        return
-    session.execute(delete(AddressScopeRBAC).where(AddressScopeRBAC.object_id == scope.id,
-                                                   AddressScopeRBAC.target_tenant == WILDCARD))
+    shared_access.mirror_wildcard(session, scope, AddressScopeRBAC, on)
 
 
 def users(session: Session, scope_id: str) -> set[str]:

@@ -58,10 +58,8 @@ def visible_to(session: Session, sg: SecurityGroup, project_id: str) -> bool:
 def find_visible(session: Session, ctx: Context, sg_id: str, *,
                  for_update: bool = False) -> SecurityGroup:
     """The group, or SecurityGroupNotFound (404) when absent or hidden from the caller."""
-    sg = session.get(SecurityGroup, sg_id, with_for_update=for_update)
-    if sg is None or not (ctx.is_admin or visible_to(session, sg, ctx.project_id)):
-        raise errors.SecurityGroupNotFound(sg_id)
-    return sg
+    return shared_access.find_visible(session, ctx, SecurityGroup, SecurityGroupRBAC, sg_id,
+                                      errors.SecurityGroupNotFound, for_update=for_update)
 
 
 def find_owned(session: Session, ctx: Context, sg_id: str, action: str) -> SecurityGroup:
