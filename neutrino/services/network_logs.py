@@ -124,10 +124,8 @@ def create_logs(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dic
 
 
 def _find(session: Session, ctx: Context, log_id: str, *, for_update: bool = False) -> Log:
-    log = session.get(Log, log_id, with_for_update=for_update)
-    if log is None or not (ctx.is_admin or log.project_id == ctx.project_id):
-        raise errors.LogResourceNotFound(log_id)
-    return log
+    return common.get_own(session, ctx, Log, log_id, errors.LogResourceNotFound,
+                          for_update=for_update)
 
 
 def get_log(env: Env, ctx: Context, log_id: str,

@@ -100,10 +100,8 @@ find_visible = access.find_visible
 
 
 def _find_rule(session: Session, ctx: Context, rule_id: str) -> SecurityGroupRule:
-    rule = session.get(SecurityGroupRule, rule_id)
-    if rule is None or not (ctx.is_admin or rule.project_id == ctx.project_id):
-        raise errors.SecurityGroupRuleNotFound(rule_id)
-    return rule
+    return common.get_own(session, ctx, SecurityGroupRule, rule_id,
+                          errors.SecurityGroupRuleNotFound)
 
 
 # --- the default group ------------------------------------------------------------------

@@ -171,16 +171,14 @@ def _new_subports(session: Session, ctx: Context, trunk_id: str, parent: Port,
 
 def visible(ctx: Context):
     """SQL condition: trunks the caller sees (its project's; admins all)."""
-    return Trunk.id.is_not(None) if ctx.is_admin else Trunk.project_id == ctx.project_id
+    return common.own(ctx, Trunk)
 
 
 def find_visible(session: Session, ctx: Context, trunk_id: str, *,
                  for_update: bool = False) -> Trunk:
     """The trunk, or TrunkNotFound (404) when absent or another project's."""
-    trunk = session.get(Trunk, trunk_id, with_for_update=for_update)
-    if trunk is None or not (ctx.is_admin or trunk.project_id == ctx.project_id):
-        raise errors.TrunkNotFound(trunk_id)
-    return trunk
+    return common.get_own(session, ctx, Trunk, trunk_id, errors.TrunkNotFound,
+                          for_update=for_update)
 
 
 def _sub_dicts(session: Session, trunk_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
