@@ -121,10 +121,8 @@ def find_visible(session: Session, ctx: Context, group_id: str, *,
 def find_owned(session: Session, ctx: Context, group_id: str) -> AddressGroup:
     """A group the caller may change: AddressGroupNotFound (404) if hidden,
     HTTPNotFound (404, as Neutron's API layer) if only shared with the caller."""
-    group = find_visible(session, ctx, group_id, for_update=True)
-    if not ctx.is_admin and group.project_id != ctx.project_id:
-        raise errors.HTTPNotFound()
-    return group
+    return common.require_owned(ctx, find_visible(session, ctx, group_id, for_update=True),
+                                errors.HTTPNotFound())
 
 
 def check_remote(session: Session, group_id: str, project_id: str) -> None:

@@ -81,10 +81,8 @@ def find_visible(session: Session, ctx: Context, scope_id: str, *,
 
 def find_owned(session: Session, ctx: Context, scope_id: str, action: str) -> AddressScope:
     """A scope the caller may change: 404 if hidden, 403 if only visible."""
-    scope = find_visible(session, ctx, scope_id, for_update=True)
-    if not ctx.is_admin and scope.project_id != ctx.project_id:
-        raise errors.PolicyNotAuthorized(action)
-    return scope
+    return common.require_owned(ctx, find_visible(session, ctx, scope_id, for_update=True),
+                                errors.PolicyNotAuthorized(action))
 
 
 def mirror_wildcard(session: Session, scope: AddressScope, on: bool) -> None:

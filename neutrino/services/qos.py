@@ -75,10 +75,8 @@ def find_visible(session: Session, ctx: Context, policy_id: str, *,
 def find_owned(session: Session, ctx: Context, policy_id: str) -> QosPolicy:
     """A policy the caller may change: QosPolicyNotFound (404) when hidden or only
     shared with the caller (Neutron's ``get_policy_obj`` then the owner check)."""
-    policy = find_visible(session, ctx, policy_id, for_update=True)
-    if not ctx.is_admin and policy.project_id != ctx.project_id:
-        raise errors.QosPolicyNotFound(policy_id)
-    return policy
+    return common.require_owned(ctx, find_visible(session, ctx, policy_id, for_update=True),
+                                errors.QosPolicyNotFound(policy_id))
 
 
 def check_rbac_removal(session: Session, policy: QosPolicy, entry: Any) -> None:

@@ -96,10 +96,8 @@ def find_visible(session: Session, ctx: Context, pool_id: str, *,
 
 def find_owned(session: Session, ctx: Context, pool_id: str, action: str) -> SubnetPool:
     """A pool the caller may change: 404 if hidden, 403 if only visible (shared)."""
-    pool = find_visible(session, ctx, pool_id)
-    if not ctx.is_admin and pool.project_id != ctx.project_id:
-        raise errors.PolicyNotAuthorized(action)
-    return pool
+    return common.require_owned(ctx, find_visible(session, ctx, pool_id),
+                                errors.PolicyNotAuthorized(action))
 
 
 def claim(session: Session, owner_id: str) -> None:
