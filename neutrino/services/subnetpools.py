@@ -59,7 +59,7 @@ SPEC = listing.ResourceSpec(
         "default_quota": listing.eq(SubnetPool.default_quota, listing.to_int),
         "is_default": listing.eq(SubnetPool.is_default, listing.to_bool),
         "shared": listing.eq(SubnetPool.shared, listing.to_bool),
-        "address_scope_id": lambda values: _scope_filter(values),
+        "address_scope_id": common.eq_or_none(SubnetPool.address_scope_id),
     },
     sort_keys={k: getattr(SubnetPool, k) for k in (
         "id", "name", "project_id", "ip_version", "default_prefixlen", "min_prefixlen",
@@ -67,13 +67,6 @@ SPEC = listing.ResourceSpec(
         "created_at", "updated_at", "revision_number")} | {"tenant_id": SubnetPool.project_id},
     not_found=errors.SubnetPoolNotFound,
 )
-
-
-def _scope_filter(values: list[str]) -> listing.Clause:
-    """``address_scope_id=<id>``; an empty value matches pools without a scope."""
-    ids = [v for v in values if v and v != "None"]
-    clause = SubnetPool.address_scope_id.in_(ids)
-    return or_(clause, SubnetPool.address_scope_id.is_(None)) if len(ids) < len(values) else clause
 
 
 # --- access -------------------------------------------------------------------------
