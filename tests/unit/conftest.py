@@ -64,6 +64,14 @@ class Api:
         return self.post("/v2.0/ports", {"port": {"network_id": network_id, **attrs}},
                          project=project, expect=201).json()["port"]
 
+    def share(self, object_type: str, object_id: str, target: str, expect: int = 201, **kw):
+        """``POST /v2.0/rbac-policies`` sharing ``object_id`` (``access_as_shared``) with
+        project ``target``: the policy on 201, else the response."""
+        body = {"rbac_policy": {"object_type": object_type, "object_id": object_id,
+                                "action": "access_as_shared", "target_tenant": target}}
+        resp = self.post("/v2.0/rbac-policies", body, expect=expect, **kw)
+        return resp.json()["rbac_policy"] if expect == 201 else resp
+
 
 def error_type(resp) -> str:
     """The NeutronError type of an error response (asserting the envelope)."""
