@@ -7,6 +7,7 @@ whose helpers speak noauth (project and roles headers) and check statuses.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -89,6 +90,27 @@ def api(database_url) -> Iterator[Api]:
     with TestClient(create_app(env)) as client:
         yield Api(client, env)
     db.dispose()
+
+
+@pytest.fixture
+def make_sqlite_client(tmp_path, sqlite_template):
+    """``make(**settings)``: a TestClient of the API app (no lifespan) on its own copy of
+    the migrated SQLite template, for tests of what needs no second backend (auth, the
+    dashboard); closed with its database at the end of the test."""
+    made = []
+
+    def make(**settings) -> TestClient:
+        path = tmp_path / f"c{len(made)}.db"
+        shutil.copy(sqlite_template, path)
+        db = Database(f"sqlite:///{path}")
+        client = TestClient(create_app(Env(db=db, settings=Settings(
+            state_dir=Path("/nonexistent"), database_url=f"sqlite:///{path}", **settings))))
+        made.append((client, db))
+        return client
+    yield make
+    for client, db in made:
+        client.close()
+        db.dispose()
 
 
 @pytest.fixture

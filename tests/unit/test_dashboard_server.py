@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from fake_http import FakeServer, JsonHandler
 from neutrino_server import free_port
 
-from neutrino.api.app import create_app
-from neutrino.config import Settings
 from neutrino.dashboard import login, routes
-from neutrino.db.session import Database
-from neutrino.services.env import Env
 
 USERS = {("alice", "Default"): ("wonderland", "proj-a", ["member", "Reader"])}
 
 
-class FakeKeystone:
+class FakeKeystone(FakeServer):
     """Issues project-scoped tokens for USERS with the right password, 401 otherwise;
     records each request body (to check what keystoneauth1 sent)."""
 
@@ -35,10 +28,7 @@ class FakeKeystone:
         self.requests: list[dict] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.requests.append(body)
@@ -47,7 +37,7 @@ class FakeKeystone:
                 known = USERS.get((user["name"], user["domain"]["name"]))
                 if (self.path != "/v3/auth/tokens" or not known or known[0] != user["password"]
                         or known[1] != project["name"]):
-                    return self._send(401, {"error": {"code": 401, "title": "Unauthorized"}})
+                    return self.send_json(401, {"error": {"code": 401, "title": "Unauthorized"}})
                 expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 token = {"expires_at": expires, "issued_at": expires, "methods": ["password"],
                          "user": {"id": "u-alice", "name": user["name"],
@@ -55,25 +45,9 @@ class FakeKeystone:
                          "project": {"id": "pid-" + known[1], "name": known[1],
                                      "domain": {"id": "default", "name": "Default"}},
                          "roles": [{"id": r, "name": r} for r in known[2]], "catalog": []}
-                self._send(201, {"token": token}, {"X-Subject-Token": "tok-" + user["name"]})
+                self.send_json(201, {"token": token}, {"X-Subject-Token": "tok-" + user["name"]})
 
-            def _send(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v3"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, "/v3")
 
 
 @pytest.fixture
@@ -84,23 +58,10 @@ def fake_keystone():
 
 
 @pytest.fixture
-def make_client(tmp_path, sqlite_template):
+def make_client(make_sqlite_client):
     """``make(**settings)``: a TestClient of the API app on SQLite (the dashboard
     touches no database: one backend is enough)."""
-    made = []
-
-    def make(**settings) -> TestClient:
-        path = tmp_path / f"d{len(made)}.db"
-        shutil.copy(sqlite_template, path)
-        db = Database(f"sqlite:///{path}")
-        client = TestClient(create_app(Env(db=db, settings=Settings(
-            state_dir=Path("/nonexistent"), database_url=f"sqlite:///{path}", **settings))))
-        made.append((client, db))
-        return client
-    yield make
-    for client, db in made:
-        client.close()
-        db.dispose()
+    return make_sqlite_client
 
 
 @pytest.fixture

@@ -5,25 +5,19 @@ small HTTP server in a thread that issues the service token and answers
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import shutil
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from fake_http import FakeServer, JsonHandler
 from neutrino_server import free_port
 
 from neutrino.api import keystone
-from neutrino.api.app import create_app
 from neutrino.config import ConfigError, Settings, load_settings
-from neutrino.db.session import Database
-from neutrino.services.env import Env
 
 SERVICE_TOKEN = "service-token"
 
@@ -41,51 +35,32 @@ def token_body(project: str | None, roles: list[str], expires_in: float = 3600) 
     return {"token": token}
 
 
-class FakeKeystone:
+class FakeKeystone(FakeServer):
     def __init__(self) -> None:
         self.tokens: dict[str, dict] = {}
         self.validations = 0
         self.service_logins = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _send(self, status, body=None, headers=()):
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 self.rfile.read(int(self.headers["Content-Length"]))
                 fake.service_logins += 1
-                self._send(201, token_body("service", ["service"]),
-                           [("X-Subject-Token", SERVICE_TOKEN)])
+                self.send_json(201, token_body("service", ["service"]),
+                               {"X-Subject-Token": SERVICE_TOKEN})
 
             def do_GET(self):
                 if self.path != "/v3/auth/tokens":
-                    return self._send(404, {})
+                    return self.send_json(404, {})
                 if self.headers.get("X-Auth-Token") != SERVICE_TOKEN:
-                    return self._send(401, {})
+                    return self.send_json(401, {})
                 fake.validations += 1
                 body = fake.tokens.get(self.headers.get("X-Subject-Token", ""))
                 if body == "boom":
-                    return self._send(500, {})
-                self._send(200, body) if body else self._send(404, {"error": {"code": 404}})
+                    return self.send_json(500, {})
+                self.send_json(200, body) if body else self.send_json(404, {"error": {"code": 404}})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v3"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, "/v3")
 
 
 @pytest.fixture
@@ -96,26 +71,14 @@ def fake_keystone():
 
 
 @pytest.fixture
-def make_client(tmp_path, sqlite_template):
-    clients = []
-
+def make_client(make_sqlite_client):
+    """``make(auth_url, **settings)``: a client of an app with ``auth_strategy = keystone``."""
     def make(auth_url: str, **settings) -> TestClient:
-        path = tmp_path / f"n{len(clients)}.db"
-        shutil.copy(sqlite_template, path)
-        db = Database(f"sqlite:///{path}")
-        env = Env(db=db, settings=Settings(
-            state_dir=Path("/nonexistent"), database_url=f"sqlite:///{path}",
+        return make_sqlite_client(
             auth_strategy="keystone", keystone_authtoken_auth_url=auth_url,
             keystone_authtoken_username="neutrino", keystone_authtoken_password="pw",
-            keystone_authtoken_http_connect_timeout=2, **settings))
-        client = TestClient(create_app(env))
-        clients.append((client, db))
-        return client
-
-    yield make
-    for client, db in clients:
-        client.close()
-        db.dispose()
+            keystone_authtoken_http_connect_timeout=2, **settings)
+    return make
 
 
 def test_token_becomes_the_context(fake_keystone, make_client):
