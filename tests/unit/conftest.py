@@ -114,6 +114,19 @@ def make_sqlite_client(tmp_path, sqlite_template):
 
 
 @pytest.fixture
+def make_keystone_client(make_sqlite_client):
+    """``make(auth_url, **settings)``: a :func:`make_sqlite_client` client of an app with
+    ``auth_strategy = keystone`` against the Keystone at ``auth_url`` (service user
+    ``neutrino``/``pw``, 2 s connect timeout), for the tests' fake Keystones."""
+    def make(auth_url: str, **settings) -> TestClient:
+        return make_sqlite_client(
+            auth_strategy="keystone", keystone_authtoken_auth_url=auth_url,
+            keystone_authtoken_username="neutrino", keystone_authtoken_password="pw",
+            keystone_authtoken_http_connect_timeout=2, **settings)
+    return make
+
+
+@pytest.fixture
 def make_api(database_url):
     """``make_api(**settings)``: an Api on this test's database with those settings."""
     opened = []

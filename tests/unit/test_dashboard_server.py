@@ -58,25 +58,9 @@ def fake_keystone():
 
 
 @pytest.fixture
-def make_client(make_sqlite_client):
-    """``make(**settings)``: a TestClient of the API app on SQLite (the dashboard
-    touches no database: one backend is enough)."""
-    return make_sqlite_client
-
-
-@pytest.fixture
-def client(make_client) -> TestClient:
+def client(make_sqlite_client) -> TestClient:
     """noauth (the default)."""
-    return make_client()
-
-
-@pytest.fixture
-def keystone_client(make_client):
-    """``make(auth_url)``: a TestClient of an app with ``auth_strategy = keystone``."""
-    return lambda auth_url: make_client(
-        auth_strategy="keystone", keystone_authtoken_auth_url=auth_url,
-        keystone_authtoken_username="neutrino", keystone_authtoken_password="pw",
-        keystone_authtoken_http_connect_timeout=2)
+    return make_sqlite_client()  # the dashboard touches no database: one backend is enough
 
 
 def test_page_redirect_and_security_headers(client):
@@ -133,8 +117,8 @@ def test_config_and_no_login_in_noauth(client):
     assert resp.json()["NeutronError"]["type"] == "HTTPBadRequest"
 
 
-def test_keystone_login_gives_the_users_own_token(fake_keystone, keystone_client, caplog):
-    client = keystone_client(fake_keystone.url)
+def test_keystone_login_gives_the_users_own_token(fake_keystone, make_keystone_client, caplog):
+    client = make_keystone_client(fake_keystone.url)
     assert client.get("/dashboard/config.json").json()["auth_strategy"] == "keystone"
     assert client.get("/dashboard/").status_code == 200            # no token needed
     assert client.get("/v2.0/networks").status_code == 401         # the API still does
@@ -161,8 +145,8 @@ def test_keystone_login_gives_the_users_own_token(fake_keystone, keystone_client
     {"username": "alice", "password": "wonderland", "project": "proj-a", "domain": "Other"},
     {"username": "bob", "password": "wonderland", "project": "proj-a"},
 ])
-def test_keystone_login_refused(fake_keystone, keystone_client, creds):
-    resp = keystone_client(fake_keystone.url).post("/dashboard/login", json=creds)
+def test_keystone_login_refused(fake_keystone, make_keystone_client, creds):
+    resp = make_keystone_client(fake_keystone.url).post("/dashboard/login", json=creds)
     assert resp.status_code == 401
     assert resp.json()["NeutronError"]["type"] == "HTTPUnauthorized"
 
@@ -172,8 +156,8 @@ def test_keystone_login_refused(fake_keystone, keystone_client, creds):
                                                        "project": "c", "extra": 1},
     {"username": "a", "password": 5, "project": "c"}, {"username": "a" * 256, "password": "b",
                                                         "project": "c"}])
-def test_keystone_login_bad_body(fake_keystone, keystone_client, body):
-    client = keystone_client(fake_keystone.url)
+def test_keystone_login_bad_body(fake_keystone, make_keystone_client, body):
+    client = make_keystone_client(fake_keystone.url)
     resp = client.post("/dashboard/login", content=json.dumps(body) if body is not None else b"")
     assert resp.status_code == 400 and resp.json()["NeutronError"]["type"] == "HTTPBadRequest"
     assert not fake_keystone.requests
@@ -181,8 +165,8 @@ def test_keystone_login_bad_body(fake_keystone, keystone_client, body):
     assert resp.status_code == 400
 
 
-def test_keystone_unreachable_gives_503(keystone_client):
-    client = keystone_client(f"http://127.0.0.1:{free_port()}/v3")
+def test_keystone_unreachable_gives_503(make_keystone_client):
+    client = make_keystone_client(f"http://127.0.0.1:{free_port()}/v3")
     resp = client.post("/dashboard/login", json={"username": "alice", "password": "w",
                                                  "project": "proj-a"})
     assert resp.status_code == 503

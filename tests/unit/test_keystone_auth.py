@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from fake_http import FakeServer, JsonHandler
 from neutrino_server import free_port
 
@@ -70,21 +69,10 @@ def fake_keystone():
     fake.close()
 
 
-@pytest.fixture
-def make_client(make_sqlite_client):
-    """``make(auth_url, **settings)``: a client of an app with ``auth_strategy = keystone``."""
-    def make(auth_url: str, **settings) -> TestClient:
-        return make_sqlite_client(
-            auth_strategy="keystone", keystone_authtoken_auth_url=auth_url,
-            keystone_authtoken_username="neutrino", keystone_authtoken_password="pw",
-            keystone_authtoken_http_connect_timeout=2, **settings)
-    return make
-
-
-def test_token_becomes_the_context(fake_keystone, make_client):
+def test_token_becomes_the_context(fake_keystone, make_keystone_client):
     fake_keystone.tokens["t-member"] = token_body("p1", ["Member", "reader"])
     fake_keystone.tokens["t-reader"] = token_body("p1", ["reader"])
-    client = make_client(fake_keystone.url)
+    client = make_keystone_client(fake_keystone.url)
     resp = client.post("/v2.0/networks", json={"network": {"name": "n"}},
                        headers={"X-Auth-Token": "t-member", "X-Project-Id": "spoofed"})
     assert resp.status_code == 201, resp.text
@@ -96,9 +84,9 @@ def test_token_becomes_the_context(fake_keystone, make_client):
     assert [n["name"] for n in resp.json()["networks"]] == ["n"]
 
 
-def test_missing_and_invalid_tokens_get_401(fake_keystone, make_client):
+def test_missing_and_invalid_tokens_get_401(fake_keystone, make_keystone_client):
     fake_keystone.tokens["t-domain"] = token_body(None, ["admin"])
-    client = make_client(fake_keystone.url,
+    client = make_keystone_client(fake_keystone.url,
                          keystone_authtoken_www_authenticate_uri="https://keystone.example:5000")
     assert client.get("/").status_code == 200
     health = client.get("/healthz")  # for load balancers: no token, no secrets
@@ -112,10 +100,11 @@ def test_missing_and_invalid_tokens_get_401(fake_keystone, make_client):
     assert client.get("/v2.0/extensions").status_code == 401
 
 
-def test_validated_tokens_are_cached_until_shortly_before_expiry(fake_keystone, make_client):
+def test_validated_tokens_are_cached_until_shortly_before_expiry(fake_keystone,
+                                                                 make_keystone_client):
     fake_keystone.tokens["t-long"] = token_body("p1", ["member", "reader"])
     fake_keystone.tokens["t-short"] = token_body("p1", ["member", "reader"], expires_in=3)
-    client = make_client(fake_keystone.url)
+    client = make_keystone_client(fake_keystone.url)
     for _ in range(3):
         assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t-long"}).status_code == 200
     assert fake_keystone.validations == 1 and fake_keystone.service_logins == 1
@@ -128,9 +117,9 @@ def test_validated_tokens_are_cached_until_shortly_before_expiry(fake_keystone, 
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t-short"}).status_code == 401
 
 
-def test_cache_time_bounds_revocation(fake_keystone, make_client):
+def test_cache_time_bounds_revocation(fake_keystone, make_keystone_client):
     fake_keystone.tokens["t"] = token_body("p1", ["member", "reader"])
-    client = make_client(fake_keystone.url, keystone_authtoken_token_cache_time=1)
+    client = make_keystone_client(fake_keystone.url, keystone_authtoken_token_cache_time=1)
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t"}).status_code == 200
     del fake_keystone.tokens["t"]  # revoked
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t"}).status_code == 200
@@ -159,21 +148,21 @@ def test_cache_is_bounded(monkeypatch):
     assert len(auth._cache) == 3 and calls == ["a", "b", "c", "d", "a"]
 
 
-def test_keystone_unreachable_or_failing_gives_503(fake_keystone, make_client):
-    down = make_client(f"http://127.0.0.1:{free_port()}/v3")
+def test_keystone_unreachable_or_failing_gives_503(fake_keystone, make_keystone_client):
+    down = make_keystone_client(f"http://127.0.0.1:{free_port()}/v3")
     resp = down.get("/v2.0/networks", headers={"X-Auth-Token": "t"})
     assert resp.status_code == 503
     assert resp.json()["NeutronError"]["type"] == "ServiceUnavailable"
     fake_keystone.tokens["t-boom"] = "boom"
-    client = make_client(fake_keystone.url)
+    client = make_keystone_client(fake_keystone.url)
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t-boom"}).status_code == 503
 
 
-def test_unexpected_errors_are_503_not_open(fake_keystone, make_client, monkeypatch):
+def test_unexpected_errors_are_503_not_open(fake_keystone, make_keystone_client, monkeypatch):
     def broken(self, token):
         raise RuntimeError("bug")
     monkeypatch.setattr(keystone.KeystoneAuth, "validate", broken)
-    client = make_client(fake_keystone.url)
+    client = make_keystone_client(fake_keystone.url)
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t"}).status_code == 503
 
 
