@@ -5,12 +5,10 @@ answering 200 with ``{"address_group": {...}}`` (neutron-lib ``ACTION_MAP``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from neutrino.api import body, openapi
-from neutrino.api.deps import ContextDep, EnvDep, call
-from neutrino.api.resources import Collection, add_collection
-from neutrino.api.responses import JSONResponse
+from neutrino.api import openapi
+from neutrino.api.resources import Collection, add_collection, add_member_action
 from neutrino.api.schemas.address_groups import AddressGroupCreate, AddressGroupUpdate
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.services import address_group_reads, address_groups
@@ -21,18 +19,8 @@ router = APIRouter()
 _ADDRESSES = openapi.body_operation({"addresses": openapi.STRINGS})
 
 
-@router.put("/v2.0/address-groups/{group_id}/add_addresses", openapi_extra=_ADDRESSES)
-async def add_addresses(group_id: str, request: Request, env: EnvDep,
-                        ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, address_groups.add_addresses, ctx, group_id, data))
-
-
-@router.put("/v2.0/address-groups/{group_id}/remove_addresses", openapi_extra=_ADDRESSES)
-async def remove_addresses(group_id: str, request: Request, env: EnvDep,
-                           ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, address_groups.remove_addresses, ctx, group_id, data))
+for _action in (address_groups.add_addresses, address_groups.remove_addresses):
+    add_member_action(router, "address-groups", "group_id", _action, _ADDRESSES)
 
 
 add_collection(router, Collection(

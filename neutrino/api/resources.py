@@ -3,14 +3,16 @@
 Every collection follows the same contract (reference A.1): POST creates one
 or, with a list body, many (all or nothing) and answers 201; GET lists with
 filters, fields, sorting and paging; GET/PUT/DELETE on an item; DELETE 204.
+Member actions that take Neutron's bare body (``add_member_action``) are built
+here too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from neutrino import errors
 from neutrino.api import body, openapi, query
@@ -157,3 +159,24 @@ def add_collection(router: APIRouter, c: Collection) -> None:
                              openapi_extra=openapi.update_operation(c.singular, c.update_schema))
         router.add_api_route(f"/v2.0/{path}/{{item_id}}{suffix}", delete, methods=["DELETE"],
                              status_code=204, openapi_extra=openapi.delete_operation())
+
+
+def add_member_action(router: APIRouter, path: str, id_name: str, action: Callable,
+                      openapi_extra: dict[str, Any] | None = None, *,
+                      parse: Callable[[Request], Awaitable[Any]] = body.read_json,
+                      wrap: str | None = None) -> None:
+    """Register ``PUT /v2.0/{path}/{<id_name>}/<action name>`` (neutron-lib's
+    ``ACTION_MAP`` member actions): ``parse(request)`` -- by default the bare JSON body
+    (``{"prefixes": [...]}``, ``{"sub_ports": [...]}``), left to the service to check --
+    goes to ``action(ctx, id, parsed)``, whose result is answered 200 as it is, or as
+    ``{wrap: result}`` (the router actions answer ``{"router": {...}}``). The route and
+    its OpenAPI operation are named after ``action``."""
+
+    async def handler(request: Request, env: EnvDep, ctx: ContextDep,
+                      item_id: str = Path(alias=id_name)) -> JSONResponse:
+        result = await call(env, action, ctx, item_id, await parse(request))
+        return JSONResponse(result if wrap is None else {wrap: result})
+
+    name = action.__name__
+    router.add_api_route(f"/v2.0/{path}/{{{id_name}}}/{name}", handler, methods=["PUT"],
+                         name=name, openapi_extra=openapi_extra)

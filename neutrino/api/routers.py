@@ -7,8 +7,7 @@ from fastapi import APIRouter, Request
 
 from neutrino import errors
 from neutrino.api import body, openapi
-from neutrino.api.deps import ContextDep, EnvDep, call
-from neutrino.api.responses import JSONResponse
+from neutrino.api.resources import add_member_action
 from neutrino.api.schemas.routers import ExternalGateway, Route
 from neutrino.services import router_gateways, routers
 
@@ -22,18 +21,8 @@ _ROUTES = openapi.body_operation({"router": {
     "properties": {"routes": {"type": "array", "items": openapi.model_schema(Route)}}}})
 
 
-@router.put("/v2.0/routers/{router_id}/add_router_interface", openapi_extra=_INTERFACE)
-async def add_router_interface(router_id: str, request: Request, env: EnvDep,
-                               ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, routers.add_router_interface, ctx, router_id, data))
-
-
-@router.put("/v2.0/routers/{router_id}/remove_router_interface", openapi_extra=_INTERFACE)
-async def remove_router_interface(router_id: str, request: Request, env: EnvDep,
-                                  ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, routers.remove_router_interface, ctx, router_id, data))
+for _action in (routers.add_router_interface, routers.remove_router_interface):
+    add_member_action(router, "routers", "router_id", _action, _INTERFACE)
 
 
 async def _routes(request: Request) -> list[dict[str, str]]:
@@ -46,20 +35,9 @@ async def _routes(request: Request) -> list[dict[str, str]]:
     return [body.validate(Route, r, "route", create=True) for r in routes]
 
 
-@router.put("/v2.0/routers/{router_id}/add_extraroutes", openapi_extra=_ROUTES)
-async def add_extraroutes(router_id: str, request: Request, env: EnvDep,
-                          ctx: ContextDep) -> JSONResponse:
-    routes = await _routes(request)
-    return JSONResponse({"router": await call(env, routers.add_extraroutes, ctx, router_id,
-                                              routes)})
-
-
-@router.put("/v2.0/routers/{router_id}/remove_extraroutes", openapi_extra=_ROUTES)
-async def remove_extraroutes(router_id: str, request: Request, env: EnvDep,
-                             ctx: ContextDep) -> JSONResponse:
-    routes = await _routes(request)
-    return JSONResponse({"router": await call(env, routers.remove_extraroutes, ctx, router_id,
-                                              routes)})
+for _action in (routers.add_extraroutes, routers.remove_extraroutes):
+    add_member_action(router, "routers", "router_id", _action, _ROUTES, parse=_routes,
+                      wrap="router")
 
 
 async def _gateways(request: Request) -> list[dict] | None:
@@ -79,25 +57,6 @@ async def _gateways(request: Request) -> list[dict] | None:
             for g in gateways]
 
 
-@router.put("/v2.0/routers/{router_id}/add_external_gateways")
-async def add_external_gateways(router_id: str, request: Request, env: EnvDep,
-                                ctx: ContextDep) -> JSONResponse:
-    gateways = await _gateways(request)
-    return JSONResponse({"router": await call(env, router_gateways.add_external_gateways, ctx,
-                                              router_id, gateways)})
-
-
-@router.put("/v2.0/routers/{router_id}/update_external_gateways")
-async def update_external_gateways(router_id: str, request: Request, env: EnvDep,
-                                   ctx: ContextDep) -> JSONResponse:
-    gateways = await _gateways(request)
-    return JSONResponse({"router": await call(env, router_gateways.update_external_gateways,
-                                              ctx, router_id, gateways)})
-
-
-@router.put("/v2.0/routers/{router_id}/remove_external_gateways")
-async def remove_external_gateways(router_id: str, request: Request, env: EnvDep,
-                                   ctx: ContextDep) -> JSONResponse:
-    gateways = await _gateways(request)
-    return JSONResponse({"router": await call(env, router_gateways.remove_external_gateways,
-                                              ctx, router_id, gateways)})
+for _action in (router_gateways.add_external_gateways, router_gateways.update_external_gateways,
+                router_gateways.remove_external_gateways):
+    add_member_action(router, "routers", "router_id", _action, parse=_gateways, wrap="router")

@@ -7,12 +7,10 @@ the member actions take Neutron's bare bodies (``{"prefixes": [...]}``,
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from neutrino.api import body, openapi
-from neutrino.api.deps import ContextDep, EnvDep, call
-from neutrino.api.resources import Collection, add_collection
-from neutrino.api.responses import JSONResponse
+from neutrino.api import openapi
+from neutrino.api.resources import Collection, add_collection, add_member_action
 from neutrino.api.schemas.subnetpools import (AddressScopeCreate, AddressScopeUpdate,
                                               SubnetPoolCreate, SubnetPoolUpdate)
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
@@ -25,26 +23,10 @@ router = APIRouter()
 _PREFIXES = openapi.body_operation({"prefixes": openapi.STRINGS})
 
 
-@router.put("/v2.0/subnetpools/{pool_id}/add_prefixes", openapi_extra=_PREFIXES)
-async def add_prefixes(pool_id: str, request: Request, env: EnvDep,
-                       ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, subnetpools.add_prefixes, ctx, pool_id, data))
-
-
-@router.put("/v2.0/subnetpools/{pool_id}/remove_prefixes", openapi_extra=_PREFIXES)
-async def remove_prefixes(pool_id: str, request: Request, env: EnvDep,
-                          ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, subnetpools.remove_prefixes, ctx, pool_id, data))
-
-
-@router.put("/v2.0/subnetpools/{pool_id}/onboard_network_subnets",
-            openapi_extra=openapi.body_operation({"network_id": {"type": "string"}}))
-async def onboard_network_subnets(pool_id: str, request: Request, env: EnvDep,
-                                  ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, subnetpools.onboard_network_subnets, ctx, pool_id, data))
+for _action in (subnetpools.add_prefixes, subnetpools.remove_prefixes):
+    add_member_action(router, "subnetpools", "pool_id", _action, _PREFIXES)
+add_member_action(router, "subnetpools", "pool_id", subnetpools.onboard_network_subnets,
+                  openapi.body_operation({"network_id": {"type": "string"}}))
 
 
 add_collection(router, Collection(

@@ -6,11 +6,11 @@ actions), ``GET .../get_subports`` answering ``{"sub_ports": [...]}``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from neutrino.api import body, openapi
+from neutrino.api import openapi
 from neutrino.api.deps import ContextDep, EnvDep, call
-from neutrino.api.resources import Collection, add_collection
+from neutrino.api.resources import Collection, add_collection, add_member_action
 from neutrino.api.responses import JSONResponse
 from neutrino.api.schemas.trunks import TrunkCreate, TrunkUpdate
 from neutrino.services import trunks
@@ -24,18 +24,8 @@ _SUBPORTS = openapi.body_operation({"sub_ports": {"type": "array", "items": {
                                      "segmentation_id": {"type": "integer"}}}}})
 
 
-@router.put("/v2.0/trunks/{trunk_id}/add_subports", openapi_extra=_SUBPORTS)
-async def add_subports(trunk_id: str, request: Request, env: EnvDep,
-                       ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, trunks.add_subports, ctx, trunk_id, data))
-
-
-@router.put("/v2.0/trunks/{trunk_id}/remove_subports", openapi_extra=_SUBPORTS)
-async def remove_subports(trunk_id: str, request: Request, env: EnvDep,
-                          ctx: ContextDep) -> JSONResponse:
-    data = await body.read_json(request)
-    return JSONResponse(await call(env, trunks.remove_subports, ctx, trunk_id, data))
+for _action in (trunks.add_subports, trunks.remove_subports):
+    add_member_action(router, "trunks", "trunk_id", _action, _SUBPORTS)
 
 
 @router.get("/v2.0/trunks/{trunk_id}/get_subports")

@@ -114,19 +114,15 @@ def visible_to(session: Session, group: AddressGroup, project_id: str) -> bool:
 def find_visible(session: Session, ctx: Context, group_id: str, *,
                  for_update: bool = False) -> AddressGroup:
     """The group, or AddressGroupNotFound (404) when absent or hidden from the caller."""
-    group = session.get(AddressGroup, group_id, with_for_update=for_update)
-    if group is None or not (ctx.is_admin or visible_to(session, group, ctx.project_id)):
-        raise errors.AddressGroupNotFound(group_id)
-    return group
+    return shared_access.find_visible(session, ctx, AddressGroup, AddressGroupRBAC, group_id,
+                                      errors.AddressGroupNotFound, for_update=for_update)
 
 
 def find_owned(session: Session, ctx: Context, group_id: str) -> AddressGroup:
     """A group the caller may change: AddressGroupNotFound (404) if hidden,
     HTTPNotFound (404, as Neutron's API layer) if only shared with the caller."""
-    group = find_visible(session, ctx, group_id, for_update=True)
-    if not ctx.is_admin and group.project_id != ctx.project_id:
-        raise errors.HTTPNotFound()
-    return group
+    return common.require_owned(ctx, find_visible(session, ctx, group_id, for_update=True),
+                                errors.HTTPNotFound())
 
 
 def check_remote(session: Session, group_id: str, project_id: str) -> None:
@@ -135,20 +131,6 @@ def check_remote(session: Session, group_id: str, project_id: str) -> None:
     group = session.get(AddressGroup, group_id)
     if group is None or not visible_to(session, group, project_id):
         raise errors.AddressGroupNotFound(group_id)
-
-
-def mirror_wildcard(session: Session, group: AddressGroup, on: bool) -> None:
-    """Make the ``*`` entry follow ``group.shared`` set to ``on`` (scopes' rule)."""
-    if on:
-        if session.scalar(select(AddressGroupRBAC.id).where(
-                AddressGroupRBAC.object_id == group.id,
-                AddressGroupRBAC.target_tenant == WILDCARD)) is None:
-            session.add(AddressGroupRBAC(id=common.new_id(), project_id=group.project_id,
-                                         object_id=group.id, action=SHARED,
-                                         target_tenant=WILDCARD))
-        return
-    session.execute(delete(AddressGroupRBAC).where(AddressGroupRBAC.object_id == group.id,
-                                                   AddressGroupRBAC.target_tenant == WILDCARD))
 
 
 def users(session: Session, group_id: str) -> set[str]:
@@ -206,11 +188,8 @@ def get_address_group(env: Env, ctx: Context, group_id: str,
 
 def list_address_groups(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The groups the caller sees, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(AddressGroup.__table__).where(visible(ctx)), SPEC, query)
-        return group_dicts(session, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(AddressGroup.__table__).where(visible(ctx)), SPEC,
+                            query, group_dicts)
 
 
 def update_address_group(env: Env, ctx: Context, group_id: str, data: dict[str, Any],
@@ -219,9 +198,7 @@ def update_address_group(env: Env, ctx: Context, group_id: str, data: dict[str, 
     HTTPNotFound (404), PreconditionFailed (412, ``If-Match``)."""
     def run(session: Session) -> dict[str, Any]:
         group = find_owned(session, ctx, group_id)
-        common.check_if_match(group, if_match)
-        if common.apply_changes(group, data):
-            common.touch(group)
+        common.update_row(group, data, if_match)
         session.flush()
         return group_dicts(session, [group])[0]
     return env.db.run(run)

@@ -75,32 +75,19 @@ def can_see(session: Session, ctx: Context, scope: AddressScope) -> bool:
 def find_visible(session: Session, ctx: Context, scope_id: str, *,
                  for_update: bool = False) -> AddressScope:
     """The scope, or AddressScopeNotFound (404) when absent or hidden from the caller."""
-    scope = session.get(AddressScope, scope_id, with_for_update=for_update)
-    if scope is None or not can_see(session, ctx, scope):
-        raise errors.AddressScopeNotFound(scope_id)
-    return scope
+    return shared_access.find_visible(session, ctx, AddressScope, AddressScopeRBAC, scope_id,
+                                      errors.AddressScopeNotFound, for_update=for_update)
 
 
 def find_owned(session: Session, ctx: Context, scope_id: str, action: str) -> AddressScope:
     """A scope the caller may change: 404 if hidden, 403 if only visible."""
-    scope = find_visible(session, ctx, scope_id, for_update=True)
-    if not ctx.is_admin and scope.project_id != ctx.project_id:
-        raise errors.PolicyNotAuthorized(action)
-    return scope
+    return common.require_owned(ctx, find_visible(session, ctx, scope_id, for_update=True),
+                                errors.PolicyNotAuthorized(action))
 
 
 def mirror_wildcard(session: Session, scope: AddressScope, on: bool) -> None:
     """Make the ``*`` ``access_as_shared`` entry follow ``scope.shared`` set to ``on``."""
-    if on:
-        exists = session.scalar(select(AddressScopeRBAC.id).where(
-            AddressScopeRBAC.object_id == scope.id, AddressScopeRBAC.target_tenant == WILDCARD))
-        if exists is None:
-            session.add(AddressScopeRBAC(id=common.new_id(), project_id=scope.project_id,
-                                         object_id=scope.id, action=SHARED,
-                                         target_tenant=WILDCARD))
-        return
-    session.execute(delete(AddressScopeRBAC).where(AddressScopeRBAC.object_id == scope.id,
-                                                   AddressScopeRBAC.target_tenant == WILDCARD))
+    shared_access.mirror_wildcard(session, scope, AddressScopeRBAC, on)
 
 
 def users(session: Session, scope_id: str) -> set[str]:
@@ -178,11 +165,8 @@ def get_address_scope(env: Env, ctx: Context, scope_id: str,
 
 def list_address_scopes(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The scopes the caller sees, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(AddressScope.__table__).where(visible(ctx)), SPEC, query)
-        return scope_dicts(session, ctx, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(AddressScope.__table__).where(visible(ctx)), SPEC,
+                            query, lambda session, rows: scope_dicts(session, ctx, rows))
 
 
 def update_address_scope(env: Env, ctx: Context, scope_id: str, data: dict[str, Any],

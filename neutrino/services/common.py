@@ -5,15 +5,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db import outbox_wake, pg_pipeline
 from neutrino.db.models import OvnOutbox, Tag
+from neutrino.services import listing
 from neutrino.services.context import Context
+
+if TYPE_CHECKING:
+    from neutrino.services.env import Env
 
 # Nothing reads its result (no RETURNING of the new id): it waits in a PostgreSQL
 # write transaction's pipeline (db.pg_pipeline) for the next statement answered.
@@ -69,6 +73,65 @@ def check_if_match(row: Any, if_match: int | None) -> None:
     if if_match is not None and row.revision_number != if_match:
         raise errors.PreconditionFailed(
             f"Constrained to {if_match}, but current revision is {row.revision_number}")
+
+
+def own(ctx: Context, model: Any):
+    """SQL condition on ``model``'s table: the caller's project's rows (admins: all) --
+    who sees a resource that is never shared (routers, floating IPs, trunks, logs)."""
+    return model.id.is_not(None) if ctx.is_admin else model.project_id == ctx.project_id
+
+
+def get_own(session: Session, ctx: Context, model: Any, row_id: str,
+            not_found: Callable[[str], Exception], *, for_update: bool = False) -> Any:
+    """The row form of :func:`own`: row ``row_id`` of ``model`` (locked ``FOR UPDATE`` on
+    request) if the caller's project owns it or the caller is admin; else raises
+    ``not_found(row_id)`` (Neutron answers 404 for absent and another project's alike)."""
+    row = session.get(model, row_id, with_for_update=for_update)
+    if row is None or not (ctx.is_admin or row.project_id == ctx.project_id):
+        raise not_found(row_id)
+    return row
+
+
+def require_owned(ctx: Context, row: Any, denied: Exception) -> Any:
+    """``row`` (one the caller sees) if the caller may change it: its project owns it or
+    the caller is admin; else raises ``denied`` (PolicyNotAuthorized, 403, for a resource
+    only shared with the caller; a 404 where Neutron hides that it exists)."""
+    if not ctx.is_admin and row.project_id != ctx.project_id:
+        raise denied
+    return row
+
+
+def update_row(row: Any, data: dict[str, Any], if_match: int | None) -> bool:
+    """A plain update of a standard-attribute row: ``If-Match`` checked (412,
+    :func:`check_if_match`), ``data`` set, and a change recorded (:func:`touch`).
+    Returns whether any value changed."""
+    check_if_match(row, if_match)
+    changed = apply_changes(row, data)
+    if changed:
+        touch(row)
+    return changed
+
+
+def eq_or_none(column: Any) -> Callable[[list[str]], listing.Clause]:
+    """A list filter on an optional reference (``subnetpool_id``, ``segment_id``,
+    ``address_scope_id``): ``<attr>=<id>`` matches those ids, and an empty value (or
+    ``None``) the rows without one."""
+    def clause(values: list[str]) -> listing.Clause:
+        ids = [v for v in values if v and v != "None"]
+        matched = column.in_(ids)
+        return or_(matched, column.is_(None)) if len(ids) < len(values) else matched
+    return clause
+
+
+def list_rows(env: Env, stmt: Select, spec: listing.ResourceSpec, query: listing.ListQuery,
+              render: Callable[[Session, list[Any]], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A list request in one read-only transaction: ``stmt`` (the rows the caller may
+    see) narrowed by ``query``'s filters, sorting and page (``listing.apply_list_query``,
+    whose errors it raises), fetched and turned into API dicts by ``render``."""
+    def run(session: Session) -> list[dict[str, Any]]:
+        return render(session, listing.fetch(
+            session, listing.apply_list_query(session, stmt, spec, query), query))
+    return env.db.run(run, write=False)
 
 
 def owner_project(ctx: Context, data: dict[str, Any]) -> str:

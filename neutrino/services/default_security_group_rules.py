@@ -111,10 +111,8 @@ def get_default_security_group_rule(env: Env, ctx: Context, rule_id: str,
 def list_default_security_group_rules(env: Env, ctx: Context,
                                       query: listing.ListQuery) -> list[dict[str, Any]]:
     """Every template, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(session, select(Template.__table__), SPEC, query)
-        return [_dict(r) for r in listing.fetch(session, stmt, query)]
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(Template.__table__), SPEC, query,
+                            lambda session, rows: [_dict(r) for r in rows])
 
 
 def delete_default_security_group_rule(env: Env, ctx: Context, rule_id: str,

@@ -87,10 +87,7 @@ def get_flavor(env: Env, ctx: Context, flavor_id: str,
 
 def list_flavors(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """Flavors with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(session, select(Flavor.__table__), FLAVOR_SPEC, query)
-        return _flavor_dicts(session, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(Flavor.__table__), FLAVOR_SPEC, query, _flavor_dicts)
 
 
 def update_flavor(env: Env, ctx: Context, flavor_id: str, data: dict[str, Any],
@@ -150,11 +147,8 @@ def get_service_profile(env: Env, ctx: Context, sp_id: str,
 def list_service_profiles(env: Env, ctx: Context,
                           query: listing.ListQuery) -> list[dict[str, Any]]:
     """Profiles with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(session, select(ServiceProfile.__table__),
-                                        PROFILE_SPEC, query)
-        return _profile_dicts(session, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(ServiceProfile.__table__), PROFILE_SPEC, query,
+                            _profile_dicts)
 
 
 def update_service_profile(env: Env, ctx: Context, sp_id: str, data: dict[str, Any],

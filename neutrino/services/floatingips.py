@@ -48,14 +48,12 @@ SPEC = listing.ResourceSpec(
 
 def visible(ctx: Context):
     """Floating IPs the caller may see: its own (admins: all)."""
-    return FloatingIP.id.is_not(None) if ctx.is_admin else FloatingIP.project_id == ctx.project_id
+    return common.own(ctx, FloatingIP)
 
 
 def find_visible(session: Session, ctx: Context, fip_id: str) -> FloatingIP:
-    fip = session.get(FloatingIP, fip_id)
-    if fip is None or not (ctx.is_admin or fip.project_id == ctx.project_id):
-        raise errors.FloatingIPNotFound(fip_id)
-    return fip
+    """The floating IP, or FloatingIPNotFound (404) when absent or another project's."""
+    return common.get_own(session, ctx, FloatingIP, fip_id, errors.FloatingIPNotFound)
 
 
 def create_floatingips(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -96,11 +94,9 @@ def get_floatingip(env: Env, ctx: Context, fip_id: str, fields: list[str] | None
 
 
 def list_floatingips(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(FloatingIP.__table__).where(visible(ctx)), SPEC, query)
-        return floatingip_dicts(session, listing.fetch(session, stmt, query), query.fields)
-    return env.db.run(run, write=False)
+    return common.list_rows(
+        env, select(FloatingIP.__table__).where(visible(ctx)), SPEC, query,
+        lambda session, rows: floatingip_dicts(session, rows, query.fields))
 
 
 def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],

@@ -124,10 +124,8 @@ def create_logs(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dic
 
 
 def _find(session: Session, ctx: Context, log_id: str, *, for_update: bool = False) -> Log:
-    log = session.get(Log, log_id, with_for_update=for_update)
-    if log is None or not (ctx.is_admin or log.project_id == ctx.project_id):
-        raise errors.LogResourceNotFound(log_id)
-    return log
+    return common.get_own(session, ctx, Log, log_id, errors.LogResourceNotFound,
+                          for_update=for_update)
 
 
 def get_log(env: Env, ctx: Context, log_id: str,
@@ -138,13 +136,8 @@ def get_log(env: Env, ctx: Context, log_id: str,
 
 def list_logs(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The caller's logs (admins: all), with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = select(Log.__table__)
-        if not ctx.is_admin:
-            stmt = stmt.where(Log.project_id == ctx.project_id)
-        stmt = listing.apply_list_query(session, stmt, SPEC, query)
-        return [log_dict(r) for r in listing.fetch(session, stmt, query)]
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(Log.__table__).where(common.own(ctx, Log)), SPEC, query,
+                            lambda session, rows: [log_dict(r) for r in rows])
 
 
 def update_log(env: Env, ctx: Context, log_id: str, data: dict[str, Any],
@@ -153,10 +146,8 @@ def update_log(env: Env, ctx: Context, log_id: str, data: dict[str, Any],
     (404), PreconditionFailed (412, ``If-Match``)."""
     def run(session: Session) -> dict[str, Any]:
         log = _find(session, ctx, log_id, for_update=True)
-        common.check_if_match(log, if_match)
         enabled = log.enabled
-        if common.apply_changes(log, data):
-            common.touch(log)
+        common.update_row(log, data, if_match)
         session.flush()
         if log.enabled != enabled:
             _enqueue(session, covered_groups(session, log))

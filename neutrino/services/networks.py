@@ -104,10 +104,8 @@ def find_visible(session: Session, ctx: Context, network_id: str, *, for_update:
 
 def find_owned(session: Session, ctx: Context, network_id: str, action: str) -> Network:
     """A network the caller may change: 404 if hidden, 403 if only visible."""
-    net = find_visible(session, ctx, network_id)
-    if not ctx.is_admin and net.project_id != ctx.project_id:
-        raise errors.PolicyNotAuthorized(action)
-    return net
+    return common.require_owned(ctx, find_visible(session, ctx, network_id),
+                                errors.PolicyNotAuthorized(action))
 
 
 def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

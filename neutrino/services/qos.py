@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -68,20 +68,15 @@ def visible(ctx: Context):
 def find_visible(session: Session, ctx: Context, policy_id: str, *,
                  for_update: bool = False) -> QosPolicy:
     """The policy, or QosPolicyNotFound (404) when absent or hidden from the caller."""
-    policy = session.get(QosPolicy, policy_id, with_for_update=for_update)
-    if policy is None or not (ctx.is_admin or shared_access.visible_to(
-            session, policy, QosPolicyRBAC, ctx.project_id)):
-        raise errors.QosPolicyNotFound(policy_id)
-    return policy
+    return shared_access.find_visible(session, ctx, QosPolicy, QosPolicyRBAC, policy_id,
+                                      errors.QosPolicyNotFound, for_update=for_update)
 
 
 def find_owned(session: Session, ctx: Context, policy_id: str) -> QosPolicy:
     """A policy the caller may change: QosPolicyNotFound (404) when hidden or only
     shared with the caller (Neutron's ``get_policy_obj`` then the owner check)."""
-    policy = find_visible(session, ctx, policy_id, for_update=True)
-    if not ctx.is_admin and policy.project_id != ctx.project_id:
-        raise errors.QosPolicyNotFound(policy_id)
-    return policy
+    return common.require_owned(ctx, find_visible(session, ctx, policy_id, for_update=True),
+                                errors.QosPolicyNotFound(policy_id))
 
 
 def check_rbac_removal(session: Session, policy: QosPolicy, entry: Any) -> None:
@@ -160,11 +155,8 @@ def get_policy(env: Env, ctx: Context, policy_id: str,
 
 def list_policies(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The policies the caller sees, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(QosPolicy.__table__).where(visible(ctx)), SPEC, query)
-        return policy_dicts(session, ctx, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(QosPolicy.__table__).where(visible(ctx)), SPEC,
+                            query, lambda session, rows: policy_dicts(session, ctx, rows))
 
 
 def update_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, Any],
@@ -217,13 +209,7 @@ def delete_policy(env: Env, ctx: Context, policy_id: str, if_match: int | None =
 def mirror_wildcard(session: Session, policy: QosPolicy, on: bool) -> None:
     """Make the ``*`` entry follow ``shared`` set to ``on``."""
     policy.shared = on
-    exists = session.scalar(select(QosPolicyRBAC.id).where(
-        QosPolicyRBAC.object_id == policy.id, QosPolicyRBAC.target_tenant == WILDCARD))
-    if on and exists is None:
-        session.add(QosPolicyRBAC(id=common.new_id(), project_id=policy.project_id,
-                                  object_id=policy.id, action=SHARED, target_tenant=WILDCARD))
-    elif not on and exists is not None:
-        session.execute(delete(QosPolicyRBAC).where(QosPolicyRBAC.id == exists))
+    shared_access.mirror_wildcard(session, policy, QosPolicyRBAC, on)
 
 
 def _set_default(session: Session, policy: QosPolicy, on: bool) -> bool:

@@ -367,11 +367,8 @@ def get_rbac_policy(env: Env, ctx: Context, policy_id: str,
 
 def list_rbac_policies(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The caller's policies (admins: all) with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(_POLICIES).where(_visible_policies(ctx)), SPEC, query)
-        return [_policy_dict(r) for r in listing.fetch(session, stmt, query)]
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(_POLICIES).where(_visible_policies(ctx)), SPEC, query,
+                            lambda session, rows: [_policy_dict(r) for r in rows])
 
 
 def update_rbac_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, Any],

@@ -43,15 +43,12 @@ SPEC = listing.ResourceSpec(
 
 def visible(ctx: Context):
     """Routers the caller may see: its own (admins: all)."""
-    return Router.id.is_not(None) if ctx.is_admin else Router.project_id == ctx.project_id
+    return common.own(ctx, Router)
 
 
 def find_visible(session: Session, ctx: Context, router_id: str) -> Router:
     """The router, or RouterNotFound when it does not exist or is another project's."""
-    router = session.get(Router, router_id)
-    if router is None or not (ctx.is_admin or router.project_id == ctx.project_id):
-        raise errors.RouterNotFound(router_id)
-    return router
+    return common.get_own(session, ctx, Router, router_id, errors.RouterNotFound)
 
 
 def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

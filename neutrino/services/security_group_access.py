@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.models import Port, SecurityGroup, SecurityGroupPortBinding, SecurityGroupRBAC
-from neutrino.services import shared_access
+from neutrino.services import common, shared_access
 from neutrino.services.context import Context
 
 SHARED = "access_as_shared"
@@ -58,19 +58,15 @@ def visible_to(session: Session, sg: SecurityGroup, project_id: str) -> bool:
 def find_visible(session: Session, ctx: Context, sg_id: str, *,
                  for_update: bool = False) -> SecurityGroup:
     """The group, or SecurityGroupNotFound (404) when absent or hidden from the caller."""
-    sg = session.get(SecurityGroup, sg_id, with_for_update=for_update)
-    if sg is None or not (ctx.is_admin or visible_to(session, sg, ctx.project_id)):
-        raise errors.SecurityGroupNotFound(sg_id)
-    return sg
+    return shared_access.find_visible(session, ctx, SecurityGroup, SecurityGroupRBAC, sg_id,
+                                      errors.SecurityGroupNotFound, for_update=for_update)
 
 
 def find_owned(session: Session, ctx: Context, sg_id: str, action: str) -> SecurityGroup:
     """A group the caller may change: SecurityGroupNotFound (404) when hidden,
     PolicyNotAuthorized (403, rule ``action``) when only shared with the caller."""
-    sg = find_visible(session, ctx, sg_id)
-    if not ctx.is_admin and sg.project_id != ctx.project_id:
-        raise errors.PolicyNotAuthorized(action)
-    return sg
+    return common.require_owned(ctx, find_visible(session, ctx, sg_id),
+                                errors.PolicyNotAuthorized(action))
 
 
 def usable_by(session: Session, ids: Iterable[str], project_id: str) -> set[str]:

@@ -100,10 +100,8 @@ find_visible = access.find_visible
 
 
 def _find_rule(session: Session, ctx: Context, rule_id: str) -> SecurityGroupRule:
-    rule = session.get(SecurityGroupRule, rule_id)
-    if rule is None or not (ctx.is_admin or rule.project_id == ctx.project_id):
-        raise errors.SecurityGroupRuleNotFound(rule_id)
-    return rule
+    return common.get_own(session, ctx, SecurityGroupRule, rule_id,
+                          errors.SecurityGroupRuleNotFound)
 
 
 # --- the default group ------------------------------------------------------------------
@@ -401,14 +399,9 @@ def list_security_group_rules(env: Env, ctx: Context,
     first if missing."""
     _ensure_caller_default(env, ctx, query)
 
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = select(SecurityGroupRule.__table__,
-                      BELONGS_TO_DEFAULT.label("belongs_to_default_sg"))
-        if not ctx.is_admin:
-            stmt = stmt.where(SecurityGroupRule.project_id == ctx.project_id)
-        stmt = listing.apply_list_query(session, stmt, RULE_SPEC, query)
-        return [rule_dict(r) for r in listing.fetch(session, stmt, query)]
-    return env.db.run(run, write=False)
+    stmt = select(SecurityGroupRule.__table__, BELONGS_TO_DEFAULT.label("belongs_to_default_sg"))
+    return common.list_rows(env, stmt.where(common.own(ctx, SecurityGroupRule)), RULE_SPEC, query,
+                            lambda session, rows: [rule_dict(r) for r in rows])
 
 
 def update_security_group_rule(env: Env, ctx: Context, rule_id: str, data: dict[str, Any],
@@ -416,9 +409,7 @@ def update_security_group_rule(env: Env, ctx: Context, rule_id: str, data: dict[
     """Only the description of a rule changes; the rest is fixed at creation."""
     def run(session: Session) -> dict[str, Any]:
         rule = _find_rule(session, ctx, rule_id)
-        common.check_if_match(rule, if_match)
-        if common.apply_changes(rule, data):
-            common.touch(rule)
+        common.update_row(rule, data, if_match)
         session.flush()
         return _rule_dict_of(session, rule)
     return env.db.run(run)

@@ -372,11 +372,8 @@ def list_segments(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict
     filters the list)."""
     if not ctx.is_admin:
         return []
-
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(session, select(NetworkSegment.__table__), SPEC, query)
-        return segment_dicts(listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(NetworkSegment.__table__), SPEC, query,
+                            lambda session, rows: segment_dicts(rows))
 
 
 def update_segment(env: Env, ctx: Context, segment_id: str, data: dict[str, Any],
@@ -384,9 +381,7 @@ def update_segment(env: Env, ctx: Context, segment_id: str, data: dict[str, Any]
     """Update ``name`` and ``description`` (the only updatable attributes)."""
     def run(session: Session) -> dict[str, Any]:
         seg = _find(session, ctx, segment_id)
-        common.check_if_match(seg, if_match)
-        if common.apply_changes(seg, data):
-            common.touch(seg)
+        common.update_row(seg, data, if_match)
         session.flush()
         return segment_dicts([seg])[0]
     return env.db.run(run)

@@ -80,13 +80,10 @@ def get_setting(env: Env, ctx: Context, setting_id: str,
 
 def list_settings(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """Every setting for admins; a project's own for its members."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = select(Row.__table__)
-        if not ctx.is_admin:
-            stmt = stmt.where(Row.project_key == ctx.project_id)
-        stmt = listing.apply_list_query(session, stmt, SPEC, query)
-        return [_dict(r) for r in listing.fetch(session, stmt, query)]
-    return env.db.run(run, write=False)
+    stmt = select(Row.__table__)
+    if not ctx.is_admin:
+        stmt = stmt.where(Row.project_key == ctx.project_id)
+    return common.list_rows(env, stmt, SPEC, query, lambda session, rows: [_dict(r) for r in rows])
 
 
 def update_setting(env: Env, ctx: Context, setting_id: str, data: dict[str, Any],

@@ -9,12 +9,16 @@ entry's mirror); ``rbac_model`` its RBAC table (``object_id``, ``target_tenant``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from neutrino.services import common
 from neutrino.services.context import Context
+
+SHARED = "access_as_shared"
+WILDCARD = "*"
 
 
 def granted(rbac_model: Any, project_id: str):
@@ -39,3 +43,28 @@ def visible_to(session: Session, row: Any, rbac_model: Any, project_id: str) -> 
     return (row.project_id == project_id or bool(row.shared)
             or session.scalar(granted(rbac_model, project_id).where(
                 rbac_model.object_id == row.id).limit(1)) is not None)
+
+
+def find_visible(session: Session, ctx: Context, model: Any, rbac_model: Any, row_id: str,
+                 not_found: Callable[[str], Exception], *, for_update: bool = False) -> Any:
+    """The row ``row_id`` of ``model`` if the caller sees it (admins: any; others: as
+    :func:`visible_to`), locked ``FOR UPDATE`` on request; else raises
+    ``not_found(row_id)`` (Neutron answers 404 for absent and hidden alike)."""
+    row = session.get(model, row_id, with_for_update=for_update)
+    if row is None or not (ctx.is_admin or visible_to(session, row, rbac_model, ctx.project_id)):
+        raise not_found(row_id)
+    return row
+
+
+def mirror_wildcard(session: Session, row: Any, rbac_model: Any, on: bool) -> None:
+    """Make ``row``'s ``*`` ``access_as_shared`` entry follow ``shared`` set to ``on``:
+    added (owned by the row's project) when missing, deleted when off. ``row.shared``
+    itself is the caller's to set."""
+    if on:
+        if session.scalar(select(rbac_model.id).where(
+                rbac_model.object_id == row.id, rbac_model.target_tenant == WILDCARD)) is None:
+            session.add(rbac_model(id=common.new_id(), project_id=row.project_id,
+                                   object_id=row.id, action=SHARED, target_tenant=WILDCARD))
+        return
+    session.execute(delete(rbac_model).where(rbac_model.object_id == row.id,
+                                             rbac_model.target_tenant == WILDCARD))

@@ -59,7 +59,7 @@ SPEC = listing.ResourceSpec(
         "default_quota": listing.eq(SubnetPool.default_quota, listing.to_int),
         "is_default": listing.eq(SubnetPool.is_default, listing.to_bool),
         "shared": listing.eq(SubnetPool.shared, listing.to_bool),
-        "address_scope_id": lambda values: _scope_filter(values),
+        "address_scope_id": common.eq_or_none(SubnetPool.address_scope_id),
     },
     sort_keys={k: getattr(SubnetPool, k) for k in (
         "id", "name", "project_id", "ip_version", "default_prefixlen", "min_prefixlen",
@@ -67,13 +67,6 @@ SPEC = listing.ResourceSpec(
         "created_at", "updated_at", "revision_number")} | {"tenant_id": SubnetPool.project_id},
     not_found=errors.SubnetPoolNotFound,
 )
-
-
-def _scope_filter(values: list[str]) -> listing.Clause:
-    """``address_scope_id=<id>``; an empty value matches pools without a scope."""
-    ids = [v for v in values if v and v != "None"]
-    clause = SubnetPool.address_scope_id.in_(ids)
-    return or_(clause, SubnetPool.address_scope_id.is_(None)) if len(ids) < len(values) else clause
 
 
 # --- access -------------------------------------------------------------------------
@@ -96,10 +89,8 @@ def find_visible(session: Session, ctx: Context, pool_id: str, *,
 
 def find_owned(session: Session, ctx: Context, pool_id: str, action: str) -> SubnetPool:
     """A pool the caller may change: 404 if hidden, 403 if only visible (shared)."""
-    pool = find_visible(session, ctx, pool_id)
-    if not ctx.is_admin and pool.project_id != ctx.project_id:
-        raise errors.PolicyNotAuthorized(action)
-    return pool
+    return common.require_owned(ctx, find_visible(session, ctx, pool_id),
+                                errors.PolicyNotAuthorized(action))
 
 
 def claim(session: Session, owner_id: str) -> None:
@@ -276,11 +267,9 @@ def get_subnetpool(env: Env, ctx: Context, pool_id: str,
 
 def list_subnetpools(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The pools the caller sees, with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(SubnetPool.__table__).where(visible(ctx)), SPEC, query)
-        return pool_dicts(session, listing.fetch(session, stmt, query), query.fields)
-    return env.db.run(run, write=False)
+    return common.list_rows(
+        env, select(SubnetPool.__table__).where(visible(ctx)), SPEC, query,
+        lambda session, rows: pool_dicts(session, rows, query.fields))
 
 
 def update_subnetpool(env: Env, ctx: Context, pool_id: str, data: dict[str, Any],

@@ -33,8 +33,8 @@ SPEC = listing.ResourceSpec(
         "enable_dhcp": listing.eq(Subnet.enable_dhcp, listing.to_bool),
         "ipv6_ra_mode": listing.eq(Subnet.ipv6_ra_mode),
         "ipv6_address_mode": listing.eq(Subnet.ipv6_address_mode),
-        "subnetpool_id": lambda values: _pool_filter(values),
-        "segment_id": lambda values: _segment_filter(values),
+        "subnetpool_id": common.eq_or_none(Subnet.subnetpool_id),
+        "segment_id": common.eq_or_none(Subnet.segment_id),
     },
     sort_keys={k: getattr(Subnet, k) for k in (
         "id", "name", "project_id", "network_id", "ip_version", "cidr", "gateway_ip",
@@ -42,20 +42,6 @@ SPEC = listing.ResourceSpec(
         "created_at", "updated_at", "revision_number")} | {"tenant_id": Subnet.project_id},
     not_found=errors.SubnetNotFound,
 )
-
-
-def _pool_filter(values: list[str]) -> listing.Clause:
-    """``subnetpool_id=<id>``; an empty value (or ``None``) matches subnets without one."""
-    ids = [v for v in values if v and v != "None"]
-    clause = Subnet.subnetpool_id.in_(ids)
-    return or_(clause, Subnet.subnetpool_id.is_(None)) if len(ids) < len(values) else clause
-
-
-def _segment_filter(values: list[str]) -> listing.Clause:
-    """``segment_id=<id>``; an empty value (or ``None``) matches subnets without one."""
-    ids = [v for v in values if v and v != "None"]
-    clause = Subnet.segment_id.in_(ids)
-    return or_(clause, Subnet.segment_id.is_(None)) if len(ids) < len(values) else clause
 
 
 def visible(ctx: Context):

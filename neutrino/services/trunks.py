@@ -171,16 +171,14 @@ def _new_subports(session: Session, ctx: Context, trunk_id: str, parent: Port,
 
 def visible(ctx: Context):
     """SQL condition: trunks the caller sees (its project's; admins all)."""
-    return Trunk.id.is_not(None) if ctx.is_admin else Trunk.project_id == ctx.project_id
+    return common.own(ctx, Trunk)
 
 
 def find_visible(session: Session, ctx: Context, trunk_id: str, *,
                  for_update: bool = False) -> Trunk:
     """The trunk, or TrunkNotFound (404) when absent or another project's."""
-    trunk = session.get(Trunk, trunk_id, with_for_update=for_update)
-    if trunk is None or not (ctx.is_admin or trunk.project_id == ctx.project_id):
-        raise errors.TrunkNotFound(trunk_id)
-    return trunk
+    return common.get_own(session, ctx, Trunk, trunk_id, errors.TrunkNotFound,
+                          for_update=for_update)
 
 
 def _sub_dicts(session: Session, trunk_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -248,11 +246,8 @@ def get_trunk(env: Env, ctx: Context, trunk_id: str,
 
 def list_trunks(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The caller's trunks with Neutron's filters, sorting and paging."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(Trunk.__table__).where(visible(ctx)), SPEC, query)
-        return trunk_dicts(session, listing.fetch(session, stmt, query))
-    return env.db.run(run, write=False)
+    return common.list_rows(env, select(Trunk.__table__).where(visible(ctx)), SPEC, query,
+                            trunk_dicts)
 
 
 def update_trunk(env: Env, ctx: Context, trunk_id: str, data: dict[str, Any],
@@ -261,9 +256,7 @@ def update_trunk(env: Env, ctx: Context, trunk_id: str, data: dict[str, Any],
     TrunkNotFound (404), PreconditionFailed (412)."""
     def run(session: Session) -> dict[str, Any]:
         trunk = find_visible(session, ctx, trunk_id, for_update=True)
-        common.check_if_match(trunk, if_match)
-        if common.apply_changes(trunk, data):
-            common.touch(trunk)
+        common.update_row(trunk, data, if_match)
         session.flush()
         return trunk_dicts(session, [trunk])[0]
     return env.db.run(run)

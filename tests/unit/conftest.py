@@ -7,6 +7,7 @@ whose helpers speak noauth (project and roles headers) and check statuses.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -64,6 +65,14 @@ class Api:
         return self.post("/v2.0/ports", {"port": {"network_id": network_id, **attrs}},
                          project=project, expect=201).json()["port"]
 
+    def share(self, object_type: str, object_id: str, target: str, expect: int = 201, **kw):
+        """``POST /v2.0/rbac-policies`` sharing ``object_id`` (``access_as_shared``) with
+        project ``target``: the policy on 201, else the response."""
+        body = {"rbac_policy": {"object_type": object_type, "object_id": object_id,
+                                "action": "access_as_shared", "target_tenant": target}}
+        resp = self.post("/v2.0/rbac-policies", body, expect=expect, **kw)
+        return resp.json()["rbac_policy"] if expect == 201 else resp
+
 
 def error_type(resp) -> str:
     """The NeutronError type of an error response (asserting the envelope)."""
@@ -81,6 +90,40 @@ def api(database_url) -> Iterator[Api]:
     with TestClient(create_app(env)) as client:
         yield Api(client, env)
     db.dispose()
+
+
+@pytest.fixture
+def make_sqlite_client(tmp_path, sqlite_template):
+    """``make(**settings)``: a TestClient of the API app (no lifespan) on its own copy of
+    the migrated SQLite template, for tests of what needs no second backend (auth, the
+    dashboard); closed with its database at the end of the test."""
+    made = []
+
+    def make(**settings) -> TestClient:
+        path = tmp_path / f"c{len(made)}.db"
+        shutil.copy(sqlite_template, path)
+        db = Database(f"sqlite:///{path}")
+        client = TestClient(create_app(Env(db=db, settings=Settings(
+            state_dir=Path("/nonexistent"), database_url=f"sqlite:///{path}", **settings))))
+        made.append((client, db))
+        return client
+    yield make
+    for client, db in made:
+        client.close()
+        db.dispose()
+
+
+@pytest.fixture
+def make_keystone_client(make_sqlite_client):
+    """``make(auth_url, **settings)``: a :func:`make_sqlite_client` client of an app with
+    ``auth_strategy = keystone`` against the Keystone at ``auth_url`` (service user
+    ``neutrino``/``pw``, 2 s connect timeout), for the tests' fake Keystones."""
+    def make(auth_url: str, **settings) -> TestClient:
+        return make_sqlite_client(
+            auth_strategy="keystone", keystone_authtoken_auth_url=auth_url,
+            keystone_authtoken_username="neutrino", keystone_authtoken_password="pw",
+            keystone_authtoken_http_connect_timeout=2, **settings)
+    return make
 
 
 @pytest.fixture

@@ -23,13 +23,6 @@ def group(api, addresses=(), project="p1", admin=False, expect=201, **attrs):
     return resp.json()["address_group"] if expect == 201 else resp
 
 
-def share(api, group_id, target, expect=201, **kw):
-    body = {"rbac_policy": {"object_type": "address_group", "object_id": group_id,
-                            "action": "access_as_shared", "target_tenant": target}}
-    resp = api.post(RBAC, body, expect=expect, **kw)
-    return resp.json()["rbac_policy"] if expect == 201 else resp
-
-
 def sg(api, project="p1"):
     return api.post("/v2.0/security-groups", {"security_group": {"name": "web"}},
                     project=project, expect=201).json()["security_group"]
@@ -128,20 +121,20 @@ def test_other_projects_see_nothing_and_change_nothing(api):
 def test_rbac_share_to_project_then_wildcard(api):
     ag = group(api, ["10.0.0.0/24"])
     url = f"{AGS}/{ag['id']}"
-    p = share(api, ag["id"], "p2")
+    p = api.share("address_group", ag["id"], "p2")
     assert p["object_type"] == "address_group"
     assert api.get(url, project="p2", expect=200).json()["address_group"]["id"] == ag["id"]
     # shared to it, p2 still cannot change it (404 as Neutron) nor share it on
     api.put(url, {"address_group": {"name": "x"}}, project="p2", expect=404)
     api.put(f"{url}/add_addresses", {"addresses": ["1.1.1.1/32"]}, project="p2", expect=404)
-    assert error_type(share(api, ag["id"], "p3", project="p2", expect=400)) == "InvalidInput"
+    assert error_type(api.share("address_group", ag["id"], "p3", project="p2", expect=400)) == "InvalidInput"
     assert api.get(RBAC, project="p2").json()["rbac_policies"] == []
     retarget = api.put(f"{RBAC}/{p['id']}", {"rbac_policy": {"target_tenant": "p3"}},
                        expect=200).json()["rbac_policy"]
     assert retarget == {**p, "target_tenant": "p3"}
     api.get(url, project="p2", expect=404)
-    assert error_type(share(api, ag["id"], "*", expect=403)) == "PolicyNotAuthorized"
-    star = share(api, ag["id"], "*", admin=True)
+    assert error_type(api.share("address_group", ag["id"], "*", expect=403)) == "PolicyNotAuthorized"
+    star = api.share("address_group", ag["id"], "*", admin=True)
     assert api.get(url, project="p9", expect=200).json()["address_group"]["id"] == ag["id"]
     assert [x["id"] for x in api.get(f"{RBAC}?object_type=address_group",
                                      admin=True).json()["rbac_policies"]] != []
@@ -178,7 +171,7 @@ def test_rule_needs_a_group_its_project_sees_and_in_use_policy(api):
     theirs = sg(api, project="p2")
     resp = rule(api, theirs["id"], project="p2", remote_address_group_id=ag["id"], expect=404)
     assert error_type(resp) == "AddressGroupNotFound"
-    p = share(api, ag["id"], "p2")
+    p = api.share("address_group", ag["id"], "p2")
     r = rule(api, theirs["id"], project="p2", remote_address_group_id=ag["id"])
     resp = api.delete(f"{RBAC}/{p['id']}", expect=409)
     assert error_type(resp) == "RbacPolicyInUse"

@@ -27,13 +27,6 @@ def pool(api, prefixes, project="p1", admin=False, expect=201, **attrs):
     return resp.json()["subnetpool"] if expect == 201 else resp
 
 
-def share(api, scope_id, target, expect=201, **kw):
-    body = {"rbac_policy": {"object_type": "address_scope", "object_id": scope_id,
-                            "action": "access_as_shared", "target_tenant": target}}
-    resp = api.post(RBAC, body, expect=expect, **kw)
-    return resp.json()["rbac_policy"] if expect == 201 else resp
-
-
 def test_create_show_list_update_delete(api):
     s = scope(api)
     assert s == {"id": s["id"], "name": "scope", "project_id": "p1", "tenant_id": "p1",
@@ -145,7 +138,7 @@ def test_rbac_shares_a_scope_with_one_project(api):
     s = scope(api, project="admin", admin=True)
     assert error_type(api.get(f"{SCOPES}/{s['id']}", project="p1", expect=404)) == \
         "AddressScopeNotFound"
-    pol = share(api, s["id"], "p1", project="admin", admin=True)
+    pol = api.share("address_scope", s["id"], "p1", project="admin", admin=True)
     assert (pol["object_type"], pol["action"], pol["target_tenant"]) == (
         "address_scope", "access_as_shared", "p1")
     seen = api.get(f"{SCOPES}/{s['id']}", project="p1", expect=200).json()["address_scope"]
@@ -173,7 +166,7 @@ def test_rbac_shares_a_scope_with_one_project(api):
 def test_rbac_policies_of_both_kinds_list_together(api):
     s = scope(api)
     net = api.network()
-    a = share(api, s["id"], "p2")
+    a = api.share("address_scope", s["id"], "p2")
     b = api.post(RBAC, {"rbac_policy": {"object_type": "network", "object_id": net["id"],
                                         "action": "access_as_shared", "target_tenant": "p2"}},
                  expect=201).json()["rbac_policy"]
@@ -186,15 +179,15 @@ def test_rbac_policies_of_both_kinds_list_together(api):
     marker = page["rbac_policies"][0]["id"]
     assert [p["id"] for p in api.get(f"{RBAC}?limit=1&sort_key=object_type&marker={marker}"
                                      ).json()["rbac_policies"]] == [b["id"]]
-    resp = share(api, s["id"], "p2", expect=409)
+    resp = api.share("address_scope", s["id"], "p2", expect=409)
     assert error_type(resp) == "DuplicateRbacPolicy"
     resp = api.post(RBAC, {"rbac_policy": {"object_type": "address_scope", "object_id": s["id"],
                                            "action": "access_as_external",
                                            "target_tenant": "p2"}}, expect=400)
     assert error_type(resp) == "InvalidActionForType"
-    assert error_type(share(api, s["id"], "*", expect=403)) == "PolicyNotAuthorized"
+    assert error_type(api.share("address_scope", s["id"], "*", expect=403)) == "PolicyNotAuthorized"
     theirs = scope(api, project="p2")
-    assert error_type(share(api, theirs["id"], "p1", expect=404)) == "AddressScopeNotFound"
+    assert error_type(api.share("address_scope", theirs["id"], "p1", expect=404)) == "AddressScopeNotFound"
     api.delete(f"{SCOPES}/{s['id']}", expect=204)  # its policies go with it
     assert [p["id"] for p in api.get(RBAC).json()["rbac_policies"]] == [b["id"]]
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
-from test_keystone_auth import fake_keystone, make_client  # noqa: F401  (fixtures)
+from test_keystone_auth import fake_keystone  # noqa: F401  (fixture)
 
 from neutrino import logs
 from neutrino.api import telemetry
@@ -126,8 +126,8 @@ def test_log_lines_carry_the_request_id():
         f"[{rid}] in the request")
 
 
-def test_metrics_need_no_token_under_keystone(make_client, fake_keystone):
-    client = make_client(fake_keystone.url)
+def test_metrics_need_no_token_under_keystone(make_keystone_client, fake_keystone):
+    client = make_keystone_client(fake_keystone.url)
     resp = client.get("/v2.0/networks")
     assert resp.status_code == 401 and REQUEST_ID.match(resp.headers["X-Openstack-Request-Id"])
     resp = client.get("/metrics")

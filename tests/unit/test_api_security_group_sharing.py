@@ -20,18 +20,11 @@ def sg(api, project="p1", name="web"):
                     expect=201).json()["security_group"]
 
 
-def share(api, sg_id, target, expect=201, **kw):
-    body = {"rbac_policy": {"object_type": "security_group", "object_id": sg_id,
-                            "action": "access_as_shared", "target_tenant": target}}
-    resp = api.post(RBAC, body, expect=expect, **kw)
-    return resp.json()["rbac_policy"] if expect == 201 else resp
-
-
 def test_target_project_sees_shared_group_others_do_not(api):
     group = sg(api)
     assert error_type(api.get(f"{SGS}/{group['id']}", project="p2", expect=404)) == \
         "SecurityGroupNotFound"
-    policy = share(api, group["id"], "p2")
+    policy = api.share("security_group", group["id"], "p2")
     assert policy["object_type"] == "security_group"
     seen = api.get(f"{SGS}/{group['id']}", project="p2", expect=200).json()["security_group"]
     assert seen["shared"] is True and seen["security_group_rules"]
@@ -45,7 +38,7 @@ def test_target_project_sees_shared_group_others_do_not(api):
 
 def test_shared_filter_as_the_caller_sees_it(api):
     group, other = sg(api), sg(api, name="db")
-    share(api, group["id"], "p2")
+    api.share("security_group", group["id"], "p2")
     shared = api.get(f"{SGS}?shared=True", project="p2").json()["security_groups"]
     assert [g["id"] for g in shared] == [group["id"]]
     unshared = {g["id"] for g in api.get(f"{SGS}?shared=False", project="p2").json()[
@@ -59,15 +52,15 @@ def test_shared_filter_as_the_caller_sees_it(api):
 
 def test_wildcard_needs_admin_and_shares_to_everyone(api):
     group = sg(api)
-    assert error_type(share(api, group["id"], "*", expect=403)) == "PolicyNotAuthorized"
+    assert error_type(api.share("security_group", group["id"], "*", expect=403)) == "PolicyNotAuthorized"
     api.get(f"{SGS}/{group['id']}", project="p3", expect=404)
-    share(api, group["id"], "*", admin=True)
+    api.share("security_group", group["id"], "*", admin=True)
     assert api.get(f"{SGS}/{group['id']}", project="p3").json()["security_group"]["shared"]
 
 
 def test_target_cannot_change_the_group_nothing_changes(api):
     group = sg(api)
-    share(api, group["id"], "p2")
+    api.share("security_group", group["id"], "p2")
     before = api.get(f"{SGS}/{group['id']}").json()["security_group"]
     resp = api.put(f"{SGS}/{group['id']}", {"security_group": {"name": "x"}}, project="p2",
                    expect=403)
@@ -95,7 +88,7 @@ def test_target_uses_shared_group_on_ports_and_as_remote_group(api):
                                              "security_groups": [group["id"]]}},
                     project="p2", expect=404)
     assert error_type(resp) == "SecurityGroupNotFound"
-    share(api, group["id"], "p2")
+    api.share("security_group", group["id"], "p2")
     port = api.port(net["id"], project="p2", security_groups=[group["id"]])
     assert port["security_groups"] == [group["id"]]
     own = sg(api, project="p2")
@@ -110,7 +103,7 @@ def test_target_uses_shared_group_on_ports_and_as_remote_group(api):
 
 def test_policy_in_use_while_target_ports_use_the_group(api):
     group = sg(api)
-    policy = share(api, group["id"], "p2")
+    policy = api.share("security_group", group["id"], "p2")
     net = api.network(project="p2")
     api.subnet(net["id"], project="p2")
     port = api.port(net["id"], project="p2", security_groups=[group["id"]])
@@ -121,7 +114,7 @@ def test_policy_in_use_while_target_ports_use_the_group(api):
                               expect=409)) == "RbacPolicyInUse"
     api.get(f"{RBAC}/{policy['id']}", expect=200)
     # a '*' entry keeps p2's access: then the named one may go
-    wildcard = share(api, group["id"], "*", admin=True)
+    wildcard = api.share("security_group", group["id"], "*", admin=True)
     api.delete(f"{RBAC}/{policy['id']}", expect=204)
     assert error_type(api.delete(f"{RBAC}/{wildcard['id']}", admin=True, expect=409)) == \
         "RbacPolicyInUse"
@@ -132,16 +125,16 @@ def test_policy_in_use_while_target_ports_use_the_group(api):
 
 def test_retarget_and_errors(api):
     group = sg(api)
-    policy = share(api, group["id"], "p2")
+    policy = api.share("security_group", group["id"], "p2")
     moved = api.put(f"{RBAC}/{policy['id']}", {"rbac_policy": {"target_tenant": "p3"}},
                     expect=200).json()["rbac_policy"]
     assert moved["target_tenant"] == "p3"
     api.get(f"{SGS}/{group['id']}", project="p2", expect=404)
     api.get(f"{SGS}/{group['id']}", project="p3", expect=200)
-    assert error_type(share(api, group["id"], "p3", expect=409)) == "DuplicateRbacPolicy"
-    assert error_type(share(api, group["id"], "p2", project="p3", expect=400)) == "InvalidInput"
+    assert error_type(api.share("security_group", group["id"], "p3", expect=409)) == "DuplicateRbacPolicy"
+    assert error_type(api.share("security_group", group["id"], "p2", project="p3", expect=400)) == "InvalidInput"
     missing = "00000000-0000-0000-0000-000000000000"
-    assert error_type(share(api, missing, "p2", expect=404)) == "SecurityGroupNotFound"
+    assert error_type(api.share("security_group", missing, "p2", expect=404)) == "SecurityGroupNotFound"
     body = {"rbac_policy": {"object_type": "security_group", "object_id": group["id"],
                             "action": "access_as_external", "target_tenant": "p2"}}
     assert error_type(api.post(RBAC, body, expect=400)) == "InvalidActionForType"
@@ -193,7 +186,7 @@ def test_shared_group_on_another_projects_port_realises_as_an_own_group(api):
     from neutrino.ovn.security_groups import pg_name
 
     group = sg(api)
-    share(api, group["id"], "p2")
+    api.share("security_group", group["id"], "p2")
     net = api.network(project="p2")
     api.subnet(net["id"], project="p2")
     port = api.port(net["id"], project="p2", security_groups=[group["id"]])

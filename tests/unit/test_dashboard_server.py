@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from fake_http import FakeServer, JsonHandler
 from neutrino_server import free_port
 
-from neutrino.api.app import create_app
-from neutrino.config import Settings
 from neutrino.dashboard import login, routes
-from neutrino.db.session import Database
-from neutrino.services.env import Env
 
 USERS = {("alice", "Default"): ("wonderland", "proj-a", ["member", "Reader"])}
 
 
-class FakeKeystone:
+class FakeKeystone(FakeServer):
     """Issues project-scoped tokens for USERS with the right password, 401 otherwise;
     records each request body (to check what keystoneauth1 sent)."""
 
@@ -35,10 +28,7 @@ class FakeKeystone:
         self.requests: list[dict] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.requests.append(body)
@@ -47,7 +37,7 @@ class FakeKeystone:
                 known = USERS.get((user["name"], user["domain"]["name"]))
                 if (self.path != "/v3/auth/tokens" or not known or known[0] != user["password"]
                         or known[1] != project["name"]):
-                    return self._send(401, {"error": {"code": 401, "title": "Unauthorized"}})
+                    return self.send_json(401, {"error": {"code": 401, "title": "Unauthorized"}})
                 expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 token = {"expires_at": expires, "issued_at": expires, "methods": ["password"],
                          "user": {"id": "u-alice", "name": user["name"],
@@ -55,25 +45,9 @@ class FakeKeystone:
                          "project": {"id": "pid-" + known[1], "name": known[1],
                                      "domain": {"id": "default", "name": "Default"}},
                          "roles": [{"id": r, "name": r} for r in known[2]], "catalog": []}
-                self._send(201, {"token": token}, {"X-Subject-Token": "tok-" + user["name"]})
+                self.send_json(201, {"token": token}, {"X-Subject-Token": "tok-" + user["name"]})
 
-            def _send(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v3"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, "/v3")
 
 
 @pytest.fixture
@@ -84,38 +58,9 @@ def fake_keystone():
 
 
 @pytest.fixture
-def make_client(tmp_path, sqlite_template):
-    """``make(**settings)``: a TestClient of the API app on SQLite (the dashboard
-    touches no database: one backend is enough)."""
-    made = []
-
-    def make(**settings) -> TestClient:
-        path = tmp_path / f"d{len(made)}.db"
-        shutil.copy(sqlite_template, path)
-        db = Database(f"sqlite:///{path}")
-        client = TestClient(create_app(Env(db=db, settings=Settings(
-            state_dir=Path("/nonexistent"), database_url=f"sqlite:///{path}", **settings))))
-        made.append((client, db))
-        return client
-    yield make
-    for client, db in made:
-        client.close()
-        db.dispose()
-
-
-@pytest.fixture
-def client(make_client) -> TestClient:
+def client(make_sqlite_client) -> TestClient:
     """noauth (the default)."""
-    return make_client()
-
-
-@pytest.fixture
-def keystone_client(make_client):
-    """``make(auth_url)``: a TestClient of an app with ``auth_strategy = keystone``."""
-    return lambda auth_url: make_client(
-        auth_strategy="keystone", keystone_authtoken_auth_url=auth_url,
-        keystone_authtoken_username="neutrino", keystone_authtoken_password="pw",
-        keystone_authtoken_http_connect_timeout=2)
+    return make_sqlite_client()  # the dashboard touches no database: one backend is enough
 
 
 def test_page_redirect_and_security_headers(client):
@@ -172,8 +117,8 @@ def test_config_and_no_login_in_noauth(client):
     assert resp.json()["NeutronError"]["type"] == "HTTPBadRequest"
 
 
-def test_keystone_login_gives_the_users_own_token(fake_keystone, keystone_client, caplog):
-    client = keystone_client(fake_keystone.url)
+def test_keystone_login_gives_the_users_own_token(fake_keystone, make_keystone_client, caplog):
+    client = make_keystone_client(fake_keystone.url)
     assert client.get("/dashboard/config.json").json()["auth_strategy"] == "keystone"
     assert client.get("/dashboard/").status_code == 200            # no token needed
     assert client.get("/v2.0/networks").status_code == 401         # the API still does
@@ -200,8 +145,8 @@ def test_keystone_login_gives_the_users_own_token(fake_keystone, keystone_client
     {"username": "alice", "password": "wonderland", "project": "proj-a", "domain": "Other"},
     {"username": "bob", "password": "wonderland", "project": "proj-a"},
 ])
-def test_keystone_login_refused(fake_keystone, keystone_client, creds):
-    resp = keystone_client(fake_keystone.url).post("/dashboard/login", json=creds)
+def test_keystone_login_refused(fake_keystone, make_keystone_client, creds):
+    resp = make_keystone_client(fake_keystone.url).post("/dashboard/login", json=creds)
     assert resp.status_code == 401
     assert resp.json()["NeutronError"]["type"] == "HTTPUnauthorized"
 
@@ -211,8 +156,8 @@ def test_keystone_login_refused(fake_keystone, keystone_client, creds):
                                                        "project": "c", "extra": 1},
     {"username": "a", "password": 5, "project": "c"}, {"username": "a" * 256, "password": "b",
                                                         "project": "c"}])
-def test_keystone_login_bad_body(fake_keystone, keystone_client, body):
-    client = keystone_client(fake_keystone.url)
+def test_keystone_login_bad_body(fake_keystone, make_keystone_client, body):
+    client = make_keystone_client(fake_keystone.url)
     resp = client.post("/dashboard/login", content=json.dumps(body) if body is not None else b"")
     assert resp.status_code == 400 and resp.json()["NeutronError"]["type"] == "HTTPBadRequest"
     assert not fake_keystone.requests
@@ -220,8 +165,8 @@ def test_keystone_login_bad_body(fake_keystone, keystone_client, body):
     assert resp.status_code == 400
 
 
-def test_keystone_unreachable_gives_503(keystone_client):
-    client = keystone_client(f"http://127.0.0.1:{free_port()}/v3")
+def test_keystone_unreachable_gives_503(make_keystone_client):
+    client = make_keystone_client(f"http://127.0.0.1:{free_port()}/v3")
     resp = client.post("/dashboard/login", json={"username": "alice", "password": "w",
                                                  "project": "proj-a"})
     assert resp.status_code == 503

@@ -5,25 +5,18 @@ small HTTP server in a thread that issues the service token and answers
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import shutil
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from fake_http import FakeServer, JsonHandler
 from neutrino_server import free_port
 
 from neutrino.api import keystone
-from neutrino.api.app import create_app
 from neutrino.config import ConfigError, Settings, load_settings
-from neutrino.db.session import Database
-from neutrino.services.env import Env
 
 SERVICE_TOKEN = "service-token"
 
@@ -41,51 +34,32 @@ def token_body(project: str | None, roles: list[str], expires_in: float = 3600) 
     return {"token": token}
 
 
-class FakeKeystone:
+class FakeKeystone(FakeServer):
     def __init__(self) -> None:
         self.tokens: dict[str, dict] = {}
         self.validations = 0
         self.service_logins = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def _send(self, status, body=None, headers=()):
-                data = json.dumps(body).encode() if body is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 self.rfile.read(int(self.headers["Content-Length"]))
                 fake.service_logins += 1
-                self._send(201, token_body("service", ["service"]),
-                           [("X-Subject-Token", SERVICE_TOKEN)])
+                self.send_json(201, token_body("service", ["service"]),
+                               {"X-Subject-Token": SERVICE_TOKEN})
 
             def do_GET(self):
                 if self.path != "/v3/auth/tokens":
-                    return self._send(404, {})
+                    return self.send_json(404, {})
                 if self.headers.get("X-Auth-Token") != SERVICE_TOKEN:
-                    return self._send(401, {})
+                    return self.send_json(401, {})
                 fake.validations += 1
                 body = fake.tokens.get(self.headers.get("X-Subject-Token", ""))
                 if body == "boom":
-                    return self._send(500, {})
-                self._send(200, body) if body else self._send(404, {"error": {"code": 404}})
+                    return self.send_json(500, {})
+                self.send_json(200, body) if body else self.send_json(404, {"error": {"code": 404}})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v3"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, "/v3")
 
 
 @pytest.fixture
@@ -95,33 +69,10 @@ def fake_keystone():
     fake.close()
 
 
-@pytest.fixture
-def make_client(tmp_path, sqlite_template):
-    clients = []
-
-    def make(auth_url: str, **settings) -> TestClient:
-        path = tmp_path / f"n{len(clients)}.db"
-        shutil.copy(sqlite_template, path)
-        db = Database(f"sqlite:///{path}")
-        env = Env(db=db, settings=Settings(
-            state_dir=Path("/nonexistent"), database_url=f"sqlite:///{path}",
-            auth_strategy="keystone", keystone_authtoken_auth_url=auth_url,
-            keystone_authtoken_username="neutrino", keystone_authtoken_password="pw",
-            keystone_authtoken_http_connect_timeout=2, **settings))
-        client = TestClient(create_app(env))
-        clients.append((client, db))
-        return client
-
-    yield make
-    for client, db in clients:
-        client.close()
-        db.dispose()
-
-
-def test_token_becomes_the_context(fake_keystone, make_client):
+def test_token_becomes_the_context(fake_keystone, make_keystone_client):
     fake_keystone.tokens["t-member"] = token_body("p1", ["Member", "reader"])
     fake_keystone.tokens["t-reader"] = token_body("p1", ["reader"])
-    client = make_client(fake_keystone.url)
+    client = make_keystone_client(fake_keystone.url)
     resp = client.post("/v2.0/networks", json={"network": {"name": "n"}},
                        headers={"X-Auth-Token": "t-member", "X-Project-Id": "spoofed"})
     assert resp.status_code == 201, resp.text
@@ -133,9 +84,9 @@ def test_token_becomes_the_context(fake_keystone, make_client):
     assert [n["name"] for n in resp.json()["networks"]] == ["n"]
 
 
-def test_missing_and_invalid_tokens_get_401(fake_keystone, make_client):
+def test_missing_and_invalid_tokens_get_401(fake_keystone, make_keystone_client):
     fake_keystone.tokens["t-domain"] = token_body(None, ["admin"])
-    client = make_client(fake_keystone.url,
+    client = make_keystone_client(fake_keystone.url,
                          keystone_authtoken_www_authenticate_uri="https://keystone.example:5000")
     assert client.get("/").status_code == 200
     health = client.get("/healthz")  # for load balancers: no token, no secrets
@@ -149,10 +100,11 @@ def test_missing_and_invalid_tokens_get_401(fake_keystone, make_client):
     assert client.get("/v2.0/extensions").status_code == 401
 
 
-def test_validated_tokens_are_cached_until_shortly_before_expiry(fake_keystone, make_client):
+def test_validated_tokens_are_cached_until_shortly_before_expiry(fake_keystone,
+                                                                 make_keystone_client):
     fake_keystone.tokens["t-long"] = token_body("p1", ["member", "reader"])
     fake_keystone.tokens["t-short"] = token_body("p1", ["member", "reader"], expires_in=3)
-    client = make_client(fake_keystone.url)
+    client = make_keystone_client(fake_keystone.url)
     for _ in range(3):
         assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t-long"}).status_code == 200
     assert fake_keystone.validations == 1 and fake_keystone.service_logins == 1
@@ -165,9 +117,9 @@ def test_validated_tokens_are_cached_until_shortly_before_expiry(fake_keystone, 
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t-short"}).status_code == 401
 
 
-def test_cache_time_bounds_revocation(fake_keystone, make_client):
+def test_cache_time_bounds_revocation(fake_keystone, make_keystone_client):
     fake_keystone.tokens["t"] = token_body("p1", ["member", "reader"])
-    client = make_client(fake_keystone.url, keystone_authtoken_token_cache_time=1)
+    client = make_keystone_client(fake_keystone.url, keystone_authtoken_token_cache_time=1)
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t"}).status_code == 200
     del fake_keystone.tokens["t"]  # revoked
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t"}).status_code == 200
@@ -196,21 +148,21 @@ def test_cache_is_bounded(monkeypatch):
     assert len(auth._cache) == 3 and calls == ["a", "b", "c", "d", "a"]
 
 
-def test_keystone_unreachable_or_failing_gives_503(fake_keystone, make_client):
-    down = make_client(f"http://127.0.0.1:{free_port()}/v3")
+def test_keystone_unreachable_or_failing_gives_503(fake_keystone, make_keystone_client):
+    down = make_keystone_client(f"http://127.0.0.1:{free_port()}/v3")
     resp = down.get("/v2.0/networks", headers={"X-Auth-Token": "t"})
     assert resp.status_code == 503
     assert resp.json()["NeutronError"]["type"] == "ServiceUnavailable"
     fake_keystone.tokens["t-boom"] = "boom"
-    client = make_client(fake_keystone.url)
+    client = make_keystone_client(fake_keystone.url)
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t-boom"}).status_code == 503
 
 
-def test_unexpected_errors_are_503_not_open(fake_keystone, make_client, monkeypatch):
+def test_unexpected_errors_are_503_not_open(fake_keystone, make_keystone_client, monkeypatch):
     def broken(self, token):
         raise RuntimeError("bug")
     monkeypatch.setattr(keystone.KeystoneAuth, "validate", broken)
-    client = make_client(fake_keystone.url)
+    client = make_keystone_client(fake_keystone.url)
     assert client.get("/v2.0/networks", headers={"X-Auth-Token": "t"}).status_code == 503
 
 

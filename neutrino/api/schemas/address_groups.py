@@ -18,18 +18,16 @@ LongDescription = Annotated[str, StringConstraints(max_length=1024)]  # LONG_DES
 Addresses = Annotated[list[CIDR], BeforeValidator(lambda v: [] if v is None else v)]
 
 
-class AddressGroupCreate(NeutronBody):
-    ATTRIBUTES = ADDRESS_GROUP_ATTRIBUTES
-    name: Name = ""
-    description: LongDescription = ""
-    addresses: Addresses = []
-    project_id: ProjectId | None = None
-    tenant_id: ProjectId | None = None
-
-
 class AddressGroupUpdate(NeutronBody):
     """Only ``name`` and ``description`` change; addresses have member actions."""
 
     ATTRIBUTES = ADDRESS_GROUP_ATTRIBUTES
     name: Name = ""
     description: LongDescription = ""
+
+
+# The updatable attributes and those set only at creation.
+class AddressGroupCreate(AddressGroupUpdate):
+    addresses: Addresses = []
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None

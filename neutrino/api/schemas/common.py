@@ -3,6 +3,10 @@
 Models forbid unknown keys; ``api/body.py`` turns pydantic errors into
 Neutron's messages ("Unrecognized attribute(s) 'x'", "Invalid input for x.
 Reason: ...").
+
+A resource's create body extends its update body (``class TrunkCreate(TrunkUpdate)``)
+with the attributes set only at creation (neutron-lib's ``allow_post`` without
+``allow_put``), so an updatable attribute is declared once.
 """
 
 from __future__ import annotations
@@ -77,3 +81,12 @@ MACAddress = Annotated[str, AfterValidator(_mac)]
 IPVersion = Annotated[Literal[4, 6], BeforeValidator(_int_string)]
 STANDARD_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
                                  "created_at", "updated_at", "revision_number", "tags"})
+
+
+class NamedBody(NeutronBody):
+    """Base for bodies with the standard ``name`` and ``description``: strings of at
+    most 255 characters (neutron-lib's ``NAME_MAX_LEN``, ``DESCRIPTION_FIELD_SIZE``),
+    "" when left out."""
+
+    name: Name = ""
+    description: Description = ""

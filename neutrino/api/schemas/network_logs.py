@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, UUIDStr
+from neutrino.api.schemas.common import NamedBody, ProjectId, UUIDStr
 
 LOG_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
                             "resource_type", "resource_id", "target_id", "event", "enabled",
@@ -18,21 +18,16 @@ LOG_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_i
 ResourceType = Annotated[str, StringConstraints(max_length=36)]  # RESOURCE_TYPE_FIELD_SIZE
 
 
-class LogCreate(NeutronBody):
+class LogUpdate(NamedBody):
     ATTRIBUTES = LOG_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
+    enabled: bool = True
+
+
+# The updatable attributes and those set only at creation.
+class LogCreate(LogUpdate):
     resource_type: ResourceType
     resource_id: UUIDStr | None = None
     target_id: UUIDStr | None = None
     event: Literal["ACCEPT", "DROP", "ALL"] = "ALL"
-    enabled: bool = True
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
-
-
-class LogUpdate(NeutronBody):
-    ATTRIBUTES = LOG_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
-    enabled: bool = True

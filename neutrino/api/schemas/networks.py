@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from neutrino.api.schemas.common import (Description, Name, NeutronBody,
-                                         ProjectId, UUIDStr)
+from neutrino.api.schemas.common import NamedBody, ProjectId, UUIDStr
 from neutrino.api.wire.networks import NETWORK
 from neutrino.services.dns import validate_dns_domain
 
@@ -43,34 +42,9 @@ class ProviderSegment(BaseModel):
     provider_segmentation_id: int | None = Field(None, alias="provider:segmentation_id")
 
 
-class NetworkCreate(NeutronBody):
+class NetworkUpdate(NamedBody):
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
     ATTRIBUTES = NETWORK_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
-    admin_state_up: bool = True
-    shared: bool = False
-    mtu: int | None = Field(None, ge=0)  # 0: the maximum (services/mtu.py)
-    project_id: ProjectId | None = None
-    tenant_id: ProjectId | None = None
-    router_external: bool = Field(False, alias="router:external")
-    is_default: bool = False
-    port_security_enabled: bool = True
-    provider_network_type: NetworkType | None = Field(None, alias="provider:network_type")
-    provider_physical_network: PhysicalNetwork | None = Field(
-        None, alias="provider:physical_network")
-    provider_segmentation_id: int | None = Field(None, alias="provider:segmentation_id")
-    segments: list[ProviderSegment] | None = None
-    dns_domain: DnsDomain = ""
-    availability_zone_hints: AvailabilityZoneHints = []
-    qos_policy_id: UUIDStr | None = None  # extension qos
-
-
-class NetworkUpdate(NeutronBody):
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
-    ATTRIBUTES = NETWORK_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     admin_state_up: bool = True
     shared: bool = False
     mtu: int = Field(0, ge=0)
@@ -79,3 +53,17 @@ class NetworkUpdate(NeutronBody):
     port_security_enabled: bool = True
     dns_domain: DnsDomain = ""
     qos_policy_id: UUIDStr | None = None  # extension qos
+
+
+# The updatable attributes (``mtu`` left out is None: the service picks it) and those set
+# only at creation: owner, provider segments, availability zone hints.
+class NetworkCreate(NetworkUpdate):
+    mtu: int | None = Field(None, ge=0)  # 0: the maximum (services/mtu.py)
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None
+    provider_network_type: NetworkType | None = Field(None, alias="provider:network_type")
+    provider_physical_network: PhysicalNetwork | None = Field(
+        None, alias="provider:physical_network")
+    provider_segmentation_id: int | None = Field(None, alias="provider:segmentation_id")
+    segments: list[ProviderSegment] | None = None
+    availability_zone_hints: AvailabilityZoneHints = []

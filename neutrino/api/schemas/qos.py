@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from neutrino.api.schemas.common import Name, NeutronBody, ProjectId
+from neutrino.api.schemas.common import NamedBody, NeutronBody, ProjectId
 from neutrino.services.qos_rules import DB_INTEGER_MAX_VALUE, VALID_DSCP_MARKS
 
 POLICY_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id", "shared",
@@ -25,23 +25,17 @@ def _dscp(value: int) -> int:
     return value
 
 
-class QosPolicyCreate(NeutronBody):
+class QosPolicyUpdate(NamedBody):
     ATTRIBUTES = POLICY_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     shared: bool = False
     is_default: bool = False
+
+
+# The updatable attributes and those set only at creation.
+class QosPolicyCreate(QosPolicyUpdate):
     tags: list[str] = []
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
-
-
-class QosPolicyUpdate(NeutronBody):
-    ATTRIBUTES = POLICY_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
-    shared: bool = False
-    is_default: bool = False
 
 
 _RULE = frozenset({"id", "qos_policy_id", "type", "tenant_id", "project_id"})

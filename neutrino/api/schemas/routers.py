@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from neutrino.api.schemas.common import (CIDR, Description, IPAddress, Name,
-                                         NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.schemas.common import (CIDR, Description, IPAddress, NamedBody, NeutronBody,
+                                         ProjectId, UUIDStr)
 from neutrino.api.schemas.networks import AvailabilityZoneHints
 from neutrino.api.schemas.ports import FixedIp
 from neutrino.api.wire.floatingips import FLOATINGIP
@@ -57,53 +57,31 @@ def _none_is_empty_list(value: Any) -> Any:
     return [] if value is None else value
 
 
-class RouterCreate(NeutronBody):
+class _RouterBody(NamedBody):
+    """What a router's create and update bodies share: ``routes`` is update-only
+    (``extraroute``), the owner, zones and flavor create-only."""
+
     ATTRIBUTES = ROUTER_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     admin_state_up: bool = True
-    external_gateway_info: GatewayInfo | None = None
-    project_id: ProjectId | None = None
-    tenant_id: ProjectId | None = None
-    availability_zone_hints: AvailabilityZoneHints = []  # router_availability_zone
+    external_gateway_info: GatewayInfo | None = None  # None or {}: none (update: removed)
     ha: bool | None = None  # l3-ha: always true on OVN (services/router_extras.py)
     enable_default_route_bfd: bool | None = None
     enable_default_route_ecmp: bool | None = None
-    flavor_id: UUIDStr | None = None  # l3-flavors (services/flavors.py)
 
     _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
 
 
-class RouterUpdate(NeutronBody):
-    ATTRIBUTES = ROUTER_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
-    admin_state_up: bool = True
-    external_gateway_info: GatewayInfo | None = None  # None or {} removes the gateway
-    routes: list[Route] = []
-    ha: bool | None = None
-    enable_default_route_bfd: bool | None = None
-    enable_default_route_ecmp: bool | None = None
-
-    _no_gateway = field_validator("external_gateway_info", mode="before")(_empty_is_none)
-    _no_routes = field_validator("routes", mode="before")(_none_is_empty_list)
-
-
-class FloatingIPCreate(NeutronBody):
-    ATTRIBUTES = FLOATINGIP_ATTRIBUTES
-    # extension dns-integration: checked, then shown as "" (an external DNS service
-    # would publish them; neutrino has none, as ML2/OVN without a DNS driver)
-    dns_name: Annotated[str, AfterValidator(dns.validate_fip_dns_name)] = ""
-    dns_domain: Annotated[str, AfterValidator(dns.validate_dns_domain)] = ""
-    floating_network_id: UUIDStr
-    floating_ip_address: IPAddress | None = None
-    subnet_id: UUIDStr | None = None
-    port_id: UUIDStr | None = None
-    fixed_ip_address: IPAddress | None = None
-    description: Description = ""
+class RouterCreate(_RouterBody):
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
-    qos_policy_id: UUIDStr | None = None  # extension qos-fip
+    availability_zone_hints: AvailabilityZoneHints = []  # router_availability_zone
+    flavor_id: UUIDStr | None = None  # l3-flavors (services/flavors.py)
+
+
+class RouterUpdate(_RouterBody):
+    routes: list[Route] = []
+
+    _no_routes = field_validator("routes", mode="before")(_none_is_empty_list)
 
 
 class FloatingIPUpdate(NeutronBody):
@@ -112,3 +90,16 @@ class FloatingIPUpdate(NeutronBody):
     port_id: UUIDStr | None = None
     fixed_ip_address: IPAddress | None = None
     description: Description = ""
+
+
+# The updatable attributes and those set only at creation.
+class FloatingIPCreate(FloatingIPUpdate):
+    # extension dns-integration: checked, then shown as "" (an external DNS service
+    # would publish them; neutrino has none, as ML2/OVN without a DNS driver)
+    dns_name: Annotated[str, AfterValidator(dns.validate_fip_dns_name)] = ""
+    dns_domain: Annotated[str, AfterValidator(dns.validate_dns_domain)] = ""
+    floating_network_id: UUIDStr
+    floating_ip_address: IPAddress | None = None
+    subnet_id: UUIDStr | None = None
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
-from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, UUIDStr
+from neutrino.api.schemas.common import Description, NamedBody, NeutronBody, ProjectId, UUIDStr
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 
 # the wire declarations' (api/wire/security_groups.py)
@@ -53,20 +53,15 @@ Port = Any
 GroupId = Annotated[str, StringConstraints(max_length=36)]
 
 
-class SecurityGroupCreate(NeutronBody):
+class SecurityGroupUpdate(NamedBody):
     ATTRIBUTES = SECURITY_GROUP_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     stateful: bool = True
+
+
+# The updatable attributes and the owner.
+class SecurityGroupCreate(SecurityGroupUpdate):
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
-
-
-class SecurityGroupUpdate(NeutronBody):
-    ATTRIBUTES = SECURITY_GROUP_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
-    stateful: bool = True
 
 
 class _RuleMatch(NeutronBody):

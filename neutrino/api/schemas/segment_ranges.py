@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
-from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, _int_string
+from neutrino.api.schemas.common import NamedBody, ProjectId, _int_string
 from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
 
 RANGE_ATTRIBUTES = SEGMENT_RANGE.names  # the wire declaration's (api/wire/segment_ranges.py)
@@ -23,10 +23,8 @@ def _bool(value: object) -> object:
     return value
 
 
-class NetworkSegmentRangeCreate(NeutronBody):
+class NetworkSegmentRangeCreate(NamedBody):
     ATTRIBUTES = RANGE_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     shared: Annotated[bool, BeforeValidator(_bool)] = True
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
@@ -36,9 +34,7 @@ class NetworkSegmentRangeCreate(NeutronBody):
     maximum: SegmentId
 
 
-class NetworkSegmentRangeUpdate(NeutronBody):
+class NetworkSegmentRangeUpdate(NamedBody):
     ATTRIBUTES = RANGE_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     minimum: SegmentId | None = None
     maximum: SegmentId | None = None

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from neutrino.api.schemas.common import (CIDR, Description, IPVersion, Name, NeutronBody,
+from neutrino.api.schemas.common import (CIDR, IPVersion, NamedBody, Name, NeutronBody,
                                          ProjectId, UUIDStr)
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.subnetpools import SUBNETPOOL
@@ -25,27 +25,8 @@ ADDRESS_SCOPE_ATTRIBUTES = ADDRESS_SCOPE.names
 NonNegative = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
-class SubnetPoolCreate(NeutronBody):
+class SubnetPoolUpdate(NamedBody):
     ATTRIBUTES = SUBNETPOOL_ATTRIBUTES
-    name: Name
-    prefixes: list[CIDR]
-    description: Description = ""
-    default_prefixlen: NonNegative | None = None
-    min_prefixlen: NonNegative | None = None
-    max_prefixlen: NonNegative | None = None
-    default_quota: NonNegative | None = None
-    is_default: bool = False
-    shared: bool = False
-    address_scope_id: UUIDStr | None = None
-    tags: list[str] = []
-    project_id: ProjectId | None = None
-    tenant_id: ProjectId | None = None
-
-
-class SubnetPoolUpdate(NeutronBody):
-    ATTRIBUTES = SUBNETPOOL_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
     prefixes: list[CIDR] = []
     default_prefixlen: NonNegative | None = None
     min_prefixlen: NonNegative | None = None
@@ -55,11 +36,13 @@ class SubnetPoolUpdate(NeutronBody):
     address_scope_id: UUIDStr | None = None
 
 
-class AddressScopeCreate(NeutronBody):
-    ATTRIBUTES = ADDRESS_SCOPE_ATTRIBUTES
-    ip_version: IPVersion
-    name: Name = ""
+# The updatable attributes (``name`` and ``prefixes`` required) and those set only at
+# creation.
+class SubnetPoolCreate(SubnetPoolUpdate):
+    name: Name
+    prefixes: list[CIDR]
     shared: bool = False
+    tags: list[str] = []
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
 
@@ -68,3 +51,10 @@ class AddressScopeUpdate(NeutronBody):
     ATTRIBUTES = ADDRESS_SCOPE_ATTRIBUTES
     name: Name = ""
     shared: bool = False
+
+
+# The updatable attributes and those set only at creation.
+class AddressScopeCreate(AddressScopeUpdate):
+    ip_version: IPVersion
+    project_id: ProjectId | None = None
+    tenant_id: ProjectId | None = None

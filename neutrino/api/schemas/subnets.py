@@ -6,8 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from neutrino.api.schemas.common import (CIDR, Description, IPAddress, IPVersion, Name,
-                                         NeutronBody, ProjectId, UUIDStr)
+from neutrino.api.schemas.common import CIDR, IPAddress, IPVersion, NamedBody, ProjectId, UUIDStr
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import service_subnets
 
@@ -29,19 +28,24 @@ class HostRoute(BaseModel):
     nexthop: IPAddress
 
 
-class SubnetCreate(NeutronBody):
+class SubnetUpdate(NamedBody):
     ATTRIBUTES = SUBNET_ATTRIBUTES
-    network_id: UUIDStr
-    ip_version: IPVersion
-    # without a cidr, one is allocated from the subnet pool (subnet_allocation)
-    cidr: CIDR | None = None
-    name: Name = ""
-    description: Description = ""
     gateway_ip: IPAddress | None = None
     allocation_pools: list[AllocationPool] = []
     dns_nameservers: list[IPAddress] = []
     host_routes: list[HostRoute] = []
     enable_dhcp: bool = True
+    # extensions subnet-service-types and subnet-dns-publish-fixed-ip
+    service_types: ServiceTypes = None
+    dns_publish_fixed_ip: bool = False
+
+
+# The updatable attributes and those set only at creation.
+class SubnetCreate(SubnetUpdate):
+    network_id: UUIDStr
+    ip_version: IPVersion
+    # without a cidr, one is allocated from the subnet pool (subnet_allocation)
+    cidr: CIDR | None = None
     ipv6_ra_mode: IPv6Mode | None = None
     ipv6_address_mode: IPv6Mode | None = None
     # extensions subnet_allocation, default-subnetpools (services/subnetpools.py)
@@ -50,21 +54,5 @@ class SubnetCreate(NeutronBody):
     use_default_subnetpool: bool = False
     # extension segment: the routed network segment the subnet serves (admin)
     segment_id: UUIDStr | None = None
-    # extensions subnet-service-types and subnet-dns-publish-fixed-ip
-    service_types: ServiceTypes = None
-    dns_publish_fixed_ip: bool = False
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
-
-
-class SubnetUpdate(NeutronBody):
-    ATTRIBUTES = SUBNET_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
-    gateway_ip: IPAddress | None = None
-    allocation_pools: list[AllocationPool] = []
-    dns_nameservers: list[IPAddress] = []
-    host_routes: list[HostRoute] = []
-    enable_dhcp: bool = True
-    service_types: ServiceTypes = None
-    dns_publish_fixed_ip: bool = False

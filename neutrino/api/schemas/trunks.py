@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-from neutrino.api.schemas.common import Description, Name, NeutronBody, ProjectId, UUIDStr
+from neutrino.api.schemas.common import NamedBody, ProjectId, UUIDStr
 from neutrino.services.trunks import subports_problem
 
 TRUNK_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
@@ -26,19 +26,14 @@ def _subports(value: Any) -> Any:
 SubPorts = Annotated[Any, AfterValidator(_subports)]
 
 
-class TrunkCreate(NeutronBody):
+class TrunkUpdate(NamedBody):
     ATTRIBUTES = TRUNK_ATTRIBUTES
-    port_id: UUIDStr
-    name: Name = ""
-    description: Description = ""
     admin_state_up: bool = True
+
+
+# The updatable attributes and those set only at creation.
+class TrunkCreate(TrunkUpdate):
+    port_id: UUIDStr
     sub_ports: SubPorts = []
     project_id: ProjectId | None = None
     tenant_id: ProjectId | None = None
-
-
-class TrunkUpdate(NeutronBody):
-    ATTRIBUTES = TRUNK_ATTRIBUTES
-    name: Name = ""
-    description: Description = ""
-    admin_state_up: bool = True
