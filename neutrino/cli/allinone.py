@@ -44,8 +44,11 @@ def up(config: Optional[str] = ConfigOpt, state_dir: Optional[Path] = StateDirOp
     try:
         with out.status("starting") as spinner:
             def progress(step: str) -> None:
-                out.print(f"[green]✓[/green] {step}" if step.startswith("serving") else f"  {step}")
+                serving = step.startswith("serving")
+                out.print(f"[green]✓[/green] {step}" if serving else f"  {step}")
                 spinner.update(step)
+                if serving:  # its refresh thread would wake 12 times a second while idle
+                    spinner.stop()
             runtime.up(settings, progress, chassis_count=chassis, gateways=gateways)
     except runtime.MissingPrerequisites as exc:
         err.print(f"[red]neutrino: {exc}[/red]")
