@@ -169,15 +169,26 @@ def port_update_columns(settings: Any, data: dict[str, Any]) -> None:
 def dns_assignment(dns_name: str, addresses: Iterable[str], settings: Any) -> list[dict[str, str]]:
     """A port's ``dns_assignment``: ``[{hostname, ip_address, fqdn}]`` for each of its
     ``addresses`` in order (Neutron's ``_get_dns_names_for_port``, no external DNS)."""
+    domain, enabled = assignment_domain(settings)
+    return assignment(dns_name if enabled else "", addresses, domain)
+
+
+def assignment_domain(settings: Any) -> tuple[str, bool]:
+    """``(configured_domain, names_enabled)`` of ``settings``: what ``assignment``
+    needs, the same for every port (a list computes it once)."""
     domain = configured_domain(settings)
-    name = dns_name if names_enabled(settings) else ""
+    return domain, bool(domain) and domain != DNS_DOMAIN_DEFAULT
+
+
+def assignment(name: str, addresses: Iterable[str], domain: str) -> list[dict[str, str]]:
+    """``dns_assignment`` for a port whose ``dns_name`` counts as ``name`` ("" when
+    names are not enabled) under ``domain`` (``assignment_domain``)."""
+    if name:
+        fqdn = name if name.endswith(".") else f"{name}.{domain}"
+        return [{"hostname": name, "ip_address": ip, "fqdn": fqdn} for ip in addresses]
     result = []
     for ip in addresses:
-        if name:
-            hostname = name
-            fqdn = name if name.endswith(".") else f"{name}.{domain}"
-        else:
-            hostname = "host-" + ip.replace(".", "-").replace(":", "-")
-            fqdn = f"{hostname}.{domain}" if domain else hostname
-        result.append({"hostname": hostname, "ip_address": ip, "fqdn": fqdn})
+        hostname = "host-" + ip.replace(".", "-").replace(":", "-")
+        result.append({"hostname": hostname, "ip_address": ip,
+                       "fqdn": f"{hostname}.{domain}" if domain else hostname})
     return result

@@ -208,7 +208,8 @@ def fixed_ips_of(session: Session, ids: Any) -> dict[str, list[tuple[str, str]]]
             select(IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address,
                    IPAllocation.ip_key).where(IPAllocation.port_id.in_(ids))):
         ips[port_id].append((key, subnet_id, ip))
-    return {port_id: [(s, ip) for _, s, ip in sorted(found, key=_by_key)]
+    return {port_id: ([(found[0][1], found[0][2])] if len(found) == 1 else  # most ports
+                      [(s, ip) for _, s, ip in sorted(found, key=_by_key)])
             for port_id, found in ips.items()}
 
 

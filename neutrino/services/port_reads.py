@@ -24,19 +24,24 @@ LOADS = ("tags", "fixed_ips", "security_groups", "trunk_details", "qos")
 def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
              loads: set[str]) -> dict[str, Any]:
     """``{load: {key: value}}`` for ``loads``; ``ids`` lists the rows' ids or SELECTs
-    them. ``qos`` also gives ``qos_network`` (keyed by network id)."""
+    them. ``qos`` also gives ``qos_network`` (keyed by network id).
+
+    The queries run on the session's connection: their column rows need none of the
+    ORM's result processing (which costs ~0.15 ms a query and ~10% a row), and the
+    helpers only call ``execute``."""
     related: dict[str, Any] = {}
+    conn: Any = session.connection()
     if "tags" in loads:
-        related["tags"] = common.tags_of(session, ids)
+        related["tags"] = common.tags_of(conn, ids)
     if "fixed_ips" in loads:
-        related["fixed_ips"] = port_addresses.fixed_ips_of(session, ids)
+        related["fixed_ips"] = port_addresses.fixed_ips_of(conn, ids)
     if "security_groups" in loads:
-        related["security_groups"] = port_security.groups_of_ports(session, ids)
+        related["security_groups"] = port_security.groups_of_ports(conn, ids)
     if "trunk_details" in loads:  # extension "trunk-details": trunk parents only
-        related["trunk_details"] = trunk_ports.details_of(session, ids)
+        related["trunk_details"] = trunk_ports.details_of(conn, ids)
     if "qos" in loads:
         related["qos"], related["qos_network"] = qos_bindings.with_network(
-            session, "port", ids, {r.network_id for r in rows})
+            conn, "port", ids, {r.network_id for r in rows})
     return related
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Callable, Iterable
 
 EVERYONE, ADMIN_OR_SERVICE, ADMIN = "everyone", "admin_or_service", "admin"
@@ -30,11 +31,22 @@ ABSENT: Any = object()  # a computed value meaning "this item has no such key"
 class Related(dict):
     """What computed attributes read beside their row: ``related[load][key]`` (each
     load one service query for all rows, keyed by resource id unless the load says
-    otherwise; every planned load is present) and ``settings`` (``config.Settings``)."""
+    otherwise; every planned load is present) and ``settings`` (``config.Settings``).
+    ``once(key, compute)`` keeps what every row would compute alike (a setting's
+    derived value) for the rest of the request."""
 
     def __init__(self, data: dict[str, dict[str, Any]], settings: Any = None) -> None:
         super().__init__(data)
         self.settings = settings
+        self._once: dict[str, Any] = {}
+
+    def once(self, key: str, compute: Callable[[Any], Any]) -> Any:
+        """``compute(settings)``, computed on the first call with ``key`` only."""
+        try:
+            return self._once[key]
+        except KeyError:
+            value = self._once[key] = compute(self.settings)
+            return value
 
 
 @dataclass(frozen=True)
@@ -77,12 +89,16 @@ class Attribute:
 class Plan:
     """What one request computes: ``columns`` to select (``id`` first), the related
     ``loads`` to run, the column attributes ``plain`` as (API name, column index) and
-    the ``computed`` ones."""
+    the ``computed`` ones. ``plain_names`` and ``plain_values`` (a row to the tuple of
+    its plain values) are what ``render`` uses of ``plain``."""
 
     columns: tuple[str, ...]
     loads: frozenset[str]
     plain: tuple[tuple[str, int], ...]
     computed: tuple[Attribute, ...]
+    plain_names: tuple[str, ...] = ()
+    plain_values: Callable[[Any], tuple[Any, ...]] = field(default=lambda row: (),
+                                                           compare=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,17 +143,20 @@ class Resource:
     def render(self, plan: Plan, rows: Iterable[Any], related: Related) -> list[dict[str, Any]]:
         """API dicts of ``rows`` (sequences of ``plan.columns``' values, as the
         service's ``Rows`` holds them; computed attributes get each as a dict)."""
-        plain, computed, columns = plan.plain, plan.computed, plan.columns
+        names, values, columns = plan.plain_names, plan.plain_values, plan.columns
+        if not plan.computed:
+            return [dict(zip(names, values(row))) for row in rows]
+        computed = [(a.name, a.value) for a in plan.computed]
         result = []
+        append = result.append
         for row in rows:
-            d = {name: row[i] for name, i in plain}
-            if computed:
-                r = dict(zip(columns, row))
-                for a in computed:
-                    value = a.value(r, related)  # type: ignore[misc]
-                    if value is not ABSENT:
-                        d[a.name] = value
-            result.append(d)
+            d = dict(zip(names, values(row)))
+            r = dict(zip(columns, row))
+            for name, fn in computed:
+                value = fn(r, related)  # type: ignore[misc]
+                if value is not ABSENT:
+                    d[name] = value
+            append(d)
         return result
 
 
@@ -149,11 +168,25 @@ def _plan(resource: Resource, role: str, fields: tuple[str, ...] | None) -> Plan
     for a in chosen:
         columns.update(dict.fromkeys(a.columns()))
     order = list(columns)
+    plain = tuple((a.name, order.index(a.column)) for a in chosen
+                  if a.column and a.value is None)
     return Plan(columns=tuple(order),
                 loads=frozenset(a.load for a in chosen if a.load),
-                plain=tuple((a.name, order.index(a.column)) for a in chosen
-                            if a.column and a.value is None),
-                computed=tuple(a for a in chosen if a.value is not None))
+                plain=plain,
+                computed=tuple(a for a in chosen if a.value is not None),
+                plain_names=tuple(name for name, _ in plain),
+                plain_values=_getter(tuple(i for _, i in plain)))
+
+
+def _getter(indexes: tuple[int, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A row to the tuple of its values at ``indexes`` (``itemgetter`` gives a bare
+    value for one index, nothing for none)."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    if indexes:
+        i = indexes[0]
+        return lambda row: (row[i],)
+    return lambda row: ()
 
 
 # --- attributes every resource with standard attributes has (A.2) ----------------

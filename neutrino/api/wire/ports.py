@@ -25,8 +25,9 @@ def _fixed_ips(row: Any, rel: Related) -> list[dict[str, str]]:
 
 
 def _dns_assignment(row: Any, rel: Related) -> list[dict[str, str]]:
-    addresses = [ip for _, ip in rel["fixed_ips"].get(row["id"], ())]
-    return dns.dns_assignment(row["dns_name"], addresses, rel.settings)
+    domain, enabled = rel.once("dns_domain", dns.assignment_domain)
+    return dns.assignment(row["dns_name"] if enabled else "",
+                          [ip for _, ip in rel["fixed_ips"].get(row["id"], ())], domain)
 
 
 def _profile(row: Any, rel: Related) -> dict[str, Any]:
