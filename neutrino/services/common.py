@@ -184,6 +184,13 @@ def wanted(fields: list[str] | None):
 
 # --- tags ---------------------------------------------------------------------
 
+def tags_related(session: Session, ctx: Any, rows: list[Any], ids: Any,
+                 loads: set[str]) -> dict[str, Any]:
+    """The related loads (``listing.Reader``'s ``related``) of a resource whose only
+    related data is its tags: ``{"tags": {id: [tag, ...]}}`` when asked."""
+    return {"tags": tags_of(session, ids)} if "tags" in loads else {}
+
+
 def tags_of(session: Session, ids: Any) -> dict[str, list[str]]:
     """``{resource_id: sorted tags}`` for many resources in one query;
     ``ids`` is a list of ids or a SELECT of them."""

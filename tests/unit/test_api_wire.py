@@ -81,6 +81,17 @@ def _call(api, who, path):
     return api.get(path, expect=200, **{"project": "p1", **kw}).json()
 
 
+def _lists_and_shows(api, who, path: str, plural: str, singular: str, seen: list[dict],
+                     by_id: bool = True) -> None:
+    """The collection at ``path`` lists ``seen`` (the service's dicts) for ``who``, shows
+    each of them, and (``by_id``) lists each alone with ``?id=``."""
+    assert _call(api, who, path)[plural] == seen
+    for expected in seen:
+        assert _call(api, who, f"{path}/{expected['id']}")[singular] == expected
+        if by_id:
+            assert _call(api, who, f"{path}?id={expected['id']}")[plural] == [expected]
+
+
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
 def test_ports_and_networks_render_as_the_services_dicts(api, cloud, who):
     net, made = cloud
@@ -238,10 +249,7 @@ def test_segments_render_as_the_services_dicts(api, cloud, who):
         return
     seen = segments.list_segments(api.env, CONTEXTS[who], listing.ListQuery())
     assert len(seen) == (2 if who == "admin" else 0)
-    assert _call(api, who, "/v2.0/segments")["segments"] == seen
-    for expected in seen:
-        assert _call(api, who, f"/v2.0/segments/{expected['id']}")["segment"] == expected
-        assert _call(api, who, f"/v2.0/segments?id={expected['id']}")["segments"] == [expected]
+    _lists_and_shows(api, who, "/v2.0/segments", "segments", "segment", seen)
     if who == "user":
         api.get(f"/v2.0/segments/{made['id']}", expect=404)
 
@@ -265,10 +273,8 @@ def test_address_scopes_render_as_the_services_dicts(api, who):
     ctx = CONTEXTS[who]
     seen = address_scopes.list_address_scopes(api.env, ctx, listing.ListQuery())
     assert len(seen) == {"admin": 4, "user": 3}[who]
-    assert _call(api, who, "/v2.0/address-scopes")["address_scopes"] == seen
-    for expected in seen:
-        assert _call(api, who, f"/v2.0/address-scopes/{expected['id']}")[
-            "address_scope"] == expected
+    _lists_and_shows(api, who, "/v2.0/address-scopes", "address_scopes", "address_scope", seen,
+                     by_id=False)
     assert _call(api, who, "/v2.0/address-scopes?fields=shared&sort_key=shared&sort_key=id")[
         "address_scopes"] == [{"shared": d["shared"]} for d in address_scopes.list_address_scopes(
             api.env, ctx, listing.ListQuery(sorts=[("shared", True), ("id", True)]))]
@@ -296,11 +302,7 @@ def test_subnetpools_render_as_the_services_dicts(api, who):
     ctx = CONTEXTS[who]
     seen = subnetpools.list_subnetpools(api.env, ctx, listing.ListQuery())
     assert len(seen) == {"admin": 3, "user": 2}[who]
-    assert _call(api, who, "/v2.0/subnetpools")["subnetpools"] == seen
-    for expected in seen:
-        assert _call(api, who, f"/v2.0/subnetpools/{expected['id']}")["subnetpool"] == expected
-        assert _call(api, who, f"/v2.0/subnetpools?id={expected['id']}")["subnetpools"] == [
-            expected]
+    _lists_and_shows(api, who, "/v2.0/subnetpools", "subnetpools", "subnetpool", seen)
     assert [p["tags"] for p in seen if p["id"] == made[0]["id"]] == [["a", "b"]]
     query = listing.ListQuery(sorts=[("min_prefixlen", False), ("id", True)])
     assert _call(api, who, "/v2.0/subnetpools?fields=min_prefixlen&fields=address_scope_id"
@@ -335,12 +337,7 @@ def test_address_groups_render_as_the_services_dicts(api, who):
     ctx = CONTEXTS[who]
     seen = address_groups.list_address_groups(api.env, ctx, listing.ListQuery())
     assert len(seen) == {"admin": 4, "user": 3}[who]
-    assert _call(api, who, "/v2.0/address-groups")["address_groups"] == seen
-    for expected in seen:
-        assert _call(api, who, f"/v2.0/address-groups/{expected['id']}")[
-            "address_group"] == expected
-        assert _call(api, who, f"/v2.0/address-groups?id={expected['id']}")[
-            "address_groups"] == [expected]
+    _lists_and_shows(api, who, "/v2.0/address-groups", "address_groups", "address_group", seen)
     assert [g["addresses"] for g in seen if g["id"] == made[0]["id"]] == [
         ["10.0.0.0/24", "192.168.1.1/32", "fd00::/64"]]
     query = listing.ListQuery(sorts=[("description", False), ("id", True)])
@@ -384,12 +381,7 @@ def test_rbac_policies_render_as_the_services_dicts(api, who):
     seen = rbac.list_rbac_policies(api.env, ctx, listing.ListQuery())
     assert len(seen) == {"admin": 8, "user": 7}[who]
     assert {p["object_type"] for p in seen} == set(rbac.OBJECT_TYPES)
-    assert _call(api, who, "/v2.0/rbac-policies")["rbac_policies"] == seen
-    for expected in seen:
-        assert _call(api, who, f"/v2.0/rbac-policies/{expected['id']}")[
-            "rbac_policy"] == expected
-        assert _call(api, who, f"/v2.0/rbac-policies?id={expected['id']}")[
-            "rbac_policies"] == [expected]
+    _lists_and_shows(api, who, "/v2.0/rbac-policies", "rbac_policies", "rbac_policy", seen)
     query = listing.ListQuery(filters={"target_project": ["p2"]},
                               sorts=[("object_type", False), ("id", True)])
     assert _call(api, who, "/v2.0/rbac-policies?fields=object_type&fields=tenant_id"
