@@ -91,7 +91,7 @@ def test_attribute_names_the_log_the_rule_or_the_groups(api):
 
     web, clients = group("web"), group("clients")
     from_members = ingress(web, remote_group_id=clients["id"])
-    from_host = ingress(web, remote_ip_prefix="10.0.0.99/32")
+    from_host = ingress(web, remote_ip_prefix="192.0.2.99/32")
     accept = log(event="ACCEPT", resource_id=web["id"])
     everything = log(event="ALL")  # project-wide, before "later" exists
     log(event="DROP", enabled=False)
@@ -108,13 +108,15 @@ def test_attribute_names_the_log_the_rule_or_the_groups(api):
 
     def ends(p):
         return p["mac_address"], p["fixed_ips"][0]["ip_address"]
-    outsider = ("fa:16:3e:00:00:99", "10.0.0.99")
+    # outside the subnet: IPAM picks addresses at random, and a member port given the
+    # outsider's address would make the remote-group rule admit it too
+    outsider = ("fa:16:3e:00:00:99", "192.0.2.99")
     entries = [
         _line("allow", "to-lport", accept["id"], ends(client), ends(server), 8080),
         _line("allow", "to-lport", accept["id"], outsider, ends(server), 8080),
         _line("drop", "to-lport", everything["id"], ends(client), ends(newcomer), 8080),
         _line("drop", "from-lport", everything["id"], ends(stranger), outsider, 8080),
-        _line("drop", "to-lport", everything["id"], outsider, ("fa:16:3e:00:00:98", "10.0.0.98"),
+        _line("drop", "to-lport", everything["id"], outsider, ("fa:16:3e:00:00:98", "192.0.2.98"),
               8080)]
     member, host, new_drop, other_drop, unknown = api.env.db.run(
         lambda s: acl_log.attribute(s, entries), write=False)
