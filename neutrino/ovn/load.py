@@ -25,7 +25,7 @@ import dataclasses
 import ipaddress
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ from neutrino.ovn.rows import (EXT_GW_PORT_ID, EXT_NETWORK_NAME, LRP_PREFIX, ROU
                                Desired, localnet_name, lrp_name, router_name, switch_name)
 from neutrino.ovn.desired import desired_state
 from neutrino.ovn import load_extras
+from neutrino.ovn.load_extras import IDS, rows_in
 from neutrino.ovn.qos import load_l3_qos, load_port_qos
 from neutrino.ovn.address_groups import address_set_names, desired_address_sets
 from neutrino.ovn.port_forwarding import desired_load_balancers
@@ -51,7 +52,6 @@ LOG = logging.getLogger(__name__)
 
 RESOURCE_TYPES = ("network", "subnet", "port", "router", "security_group", "address_group",
                   "segment")
-_CHUNK = 500  # ids per IN list: far below every database's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -111,45 +111,30 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
     for rtype, rid in resources:
         if rtype in wanted:
             wanted[rtype].add(rid)
-    port_ids = wanted["port"] | set(_in(session, lambda c: select(IPAllocation.port_id).where(
-        IPAllocation.subnet_id.in_(c)), wanted["subnet"]))
-    ports = _in(session, lambda c: select(Port.__table__).where(Port.id.in_(c)), port_ids)
-    routers = _in(session, lambda c: select(Router.__table__).where(Router.id.in_(c)),
-                  wanted["router"])
-    router_ports = _in(session, lambda c: select(Port.__table__).where(
-        Port.device_id.in_(c), Port.device_owner.in_(ROUTER_OWNERS)), [r.id for r in routers])
-    floating_ips = _in(session, lambda c: select(FloatingIP.__table__).where(
-        FloatingIP.router_id.in_(c)), [r.id for r in routers])
-    floating_macs = _in(session, lambda c: select(Port.id, Port.mac_address).where(
-        Port.id.in_(c)), {f.floating_port_id for f in floating_ips})
-    net_ids = wanted["network"] | {p.network_id for p in ports} | set(_in(
-        session, lambda c: select(Subnet.network_id).where(Subnet.id.in_(c)), wanted["subnet"]))
+    port_ids = wanted["port"] | set(rows_in(session, _SUBNET_PORT_IDS, wanted["subnet"]))
+    ports = rows_in(session, _PORTS, port_ids)
+    routers = rows_in(session, _ROUTERS, wanted["router"])
+    router_ports = rows_in(session, _ROUTER_PORTS, [r.id for r in routers])
+    floating_ips = rows_in(session, _ROUTER_FLOATING_IPS, [r.id for r in routers])
+    floating_macs = rows_in(session, _MACS, {f.floating_port_id for f in floating_ips})
+    net_ids = wanted["network"] | {p.network_id for p in ports} | set(
+        rows_in(session, _SUBNET_NETWORK_IDS, wanted["subnet"]))
     extra = [p for p in load_extras.extra_dhcp_ports(session, net_ids) if p.id not in port_ids]
     ports, port_ids = ports + extra, port_ids | {p.id for p in extra}
     all_net_ids = net_ids | {p.network_id for p in router_ports}
-    networks = _in(session, lambda c: select(Network.__table__).where(Network.id.in_(c)),
-                   all_net_ids)
-    segments = _in(session, lambda c: select(NetworkSegment.__table__).where(
-        NetworkSegment.network_id.in_(c)), all_net_ids)
-    subnets = _in(session, lambda c: select(Subnet.__table__).where(Subnet.network_id.in_(c)),
-                  all_net_ids)
-    allocations = _in(session, lambda c: select(
-        IPAllocation.port_id, IPAllocation.subnet_id, IPAllocation.ip_address)
-        .where(IPAllocation.port_id.in_(c)), {p.id for p in ports} | {p.id for p in router_ports})
-    metadata = _in(session, lambda c: _METADATA_IPS.where(Port.network_id.in_(c)),
-                   all_net_ids)
-    bindings = _in(session, lambda c: _BINDINGS.where(SecurityGroupPortBinding.port_id.in_(c)),
-                   {p.id for p in ports})
+    networks = rows_in(session, _NETWORKS, all_net_ids)
+    segments = rows_in(session, _NETWORK_SEGMENTS, all_net_ids)
+    subnets = rows_in(session, _NETWORK_SUBNETS, all_net_ids)
+    allocations = rows_in(session, _PORT_ALLOCATIONS,
+                          {p.id for p in ports} | {p.id for p in router_ports})
+    metadata = rows_in(session, _NETWORK_METADATA_IPS, all_net_ids)
+    bindings = rows_in(session, _PORT_BINDINGS, {p.id for p in ports})
     group_ids = wanted["security_group"] | {b.security_group_id for b in bindings}
-    groups = _in(session, lambda c: select(SecurityGroup.__table__).where(
-        SecurityGroup.id.in_(c)), group_ids)
-    rules = _in(session, lambda c: select(SecurityGroupRule.__table__).where(
-        SecurityGroupRule.security_group_id.in_(c)), group_ids)
+    groups = rows_in(session, _GROUPS, group_ids)
+    rules = rows_in(session, _GROUP_RULES, group_ids)
     ag_ids = wanted["address_group"]
-    groups_ag = _in(session, lambda c: select(AddressGroup.id, AddressGroup.revision_number)
-                    .where(AddressGroup.id.in_(c)), ag_ids)
-    ag_addresses = _in(session, lambda c: _AG_ADDRESSES.where(
-        AddressAssociation.address_group_id.in_(c)), ag_ids)
+    groups_ag = rows_in(session, _ADDRESS_GROUPS, ag_ids)
+    ag_addresses = rows_in(session, _GROUP_ADDRESSES, ag_ids)
     scope = Scope(
         # a segment's own switch (services.segment_switches) is in scope with its network,
         # and after its deletion by its id
@@ -163,8 +148,7 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
         port_groups=frozenset({PG_DROP} | {pg_name(g) for g in wanted["security_group"]}),
         member_groups=frozenset(pg_name(g) for g in group_ids - wanted["security_group"]),
         address_sets=frozenset(n for g in ag_ids for n in address_set_names(g)))
-    forwardings = _in(session, lambda c: select(PortForwarding.__table__).where(
-        PortForwarding.floatingip_id.in_(c)), [f.id for f in floating_ips])
+    forwardings = rows_in(session, _FORWARDINGS, [f.id for f in floating_ips])
     desired = _with_qos(session, ports, _with_load_balancers(forwardings, floating_ips, _with_address_sets(
         groups_ag, ag_addresses, desired_state(networks, subnets, ports, allocations, base_mac=base_mac,
                                 lease_time=lease_time, segments=segments, routers=routers,
@@ -178,8 +162,8 @@ def load_resources(session: Session, resources: Iterable[tuple[str, str]], *, ba
                                 dns=load_extras.dns_inputs(session, all_net_ids,
                                                            dns_domain=dns_domain,
                                                            servers=dns_servers),
-                                migrations=dict(_in(session, lambda c: _MIGRATIONS.where(
-                                    PortBinding.port_id.in_(c)), {p.id for p in ports})))),
+                                migrations=dict(rows_in(session, _PORT_MIGRATIONS,
+                                                        {p.id for p in ports})))),
         router_ports), routers=routers, router_ports=router_ports, floating_ips=floating_ips,
         distributed=distributed_floating_ips)
     return scope, load_extras.with_logs(session, desired, log_limits)
@@ -237,6 +221,32 @@ _BINDINGS = select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.se
 _MIGRATIONS = (select(PortBinding.port_id, PortBinding.host)
                .where(PortBinding.status == "INACTIVE", PortBinding.vif_type != "unbound")
                .order_by(PortBinding.port_id, PortBinding.host.desc()))
+
+# load_resources' statements, built once: each selects by the expanding list ``ids``
+# (``load_extras.rows_in``); a statement built per call costs more than running it.
+_SUBNET_PORT_IDS = select(IPAllocation.port_id).where(IPAllocation.subnet_id.in_(IDS))
+_SUBNET_NETWORK_IDS = select(Subnet.network_id).where(Subnet.id.in_(IDS))
+_PORTS = select(Port.__table__).where(Port.id.in_(IDS))
+_ROUTERS = select(Router.__table__).where(Router.id.in_(IDS))
+_ROUTER_PORTS = select(Port.__table__).where(Port.device_id.in_(IDS),
+                                             Port.device_owner.in_(ROUTER_OWNERS))
+_ROUTER_FLOATING_IPS = select(FloatingIP.__table__).where(FloatingIP.router_id.in_(IDS))
+_MACS = select(Port.id, Port.mac_address).where(Port.id.in_(IDS))
+_NETWORKS = select(Network.__table__).where(Network.id.in_(IDS))
+_NETWORK_SEGMENTS = select(NetworkSegment.__table__).where(NetworkSegment.network_id.in_(IDS))
+_NETWORK_SUBNETS = select(Subnet.__table__).where(Subnet.network_id.in_(IDS))
+_PORT_ALLOCATIONS = select(IPAllocation.port_id, IPAllocation.subnet_id,
+                           IPAllocation.ip_address).where(IPAllocation.port_id.in_(IDS))
+_NETWORK_METADATA_IPS = _METADATA_IPS.where(Port.network_id.in_(IDS))
+_PORT_BINDINGS = _BINDINGS.where(SecurityGroupPortBinding.port_id.in_(IDS))
+_GROUPS = select(SecurityGroup.__table__).where(SecurityGroup.id.in_(IDS))
+_GROUP_RULES = select(SecurityGroupRule.__table__).where(
+    SecurityGroupRule.security_group_id.in_(IDS))
+_ADDRESS_GROUPS = select(AddressGroup.id, AddressGroup.revision_number).where(
+    AddressGroup.id.in_(IDS))
+_GROUP_ADDRESSES = _AG_ADDRESSES.where(AddressAssociation.address_group_id.in_(IDS))
+_FORWARDINGS = select(PortForwarding.__table__).where(PortForwarding.floatingip_id.in_(IDS))
+_PORT_MIGRATIONS = _MIGRATIONS.where(PortBinding.port_id.in_(IDS))
 
 
 def _pool_scopes(session: Session) -> dict[str, str]:
@@ -338,16 +348,3 @@ def _one_snapshot(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ",
                                               "postgresql_readonly": True})
-
-
-def _in(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[str]) -> list[Any]:
-    """Rows of ``stmt(chunk)`` for ``ids`` in chunks of ``_CHUNK`` (no query for none),
-    run on the session's connection: Core statements need no ORM execution layer."""
-    ids = sorted(set(ids))
-    rows: list[Any] = []
-    connection = session.connection() if ids else None
-    for i in range(0, len(ids), _CHUNK):
-        result = connection.execute(stmt(ids[i:i + _CHUNK]))
-        rows += result.scalars().all() if len(result.keys()) == 1 else result.all()
-    return rows
-

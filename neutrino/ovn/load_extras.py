@@ -21,10 +21,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from neutrino.db.models import IPAllocation, Port, SecurityGroup
@@ -33,27 +33,44 @@ from neutrino.ovn.dns import DnsInputs
 from neutrino.services.network_logs import logs_for_sync
 from neutrino.services.port_extras import publishes_dns
 
-_CHUNK = 500
+_CHUNK = 500  # ids per IN list: far below every database's bound-parameter limit
+IDS = bindparam("ids", expanding=True)  # the id list of a statement run by rows_in
 # A port with extra DHCP options: its JSON list is not the empty one (stored as '[]').
 _HAS_EXTRA_OPTS = cast(Port.extra_dhcp_opts, String) != "[]"
 _PUBLISHES = (Port.dns_name != "") & (Port.device_id != "")
 _DNS_PORTS = select(Port.id, Port.network_id, Port.dns_name, Port.device_id).where(_PUBLISHES)
 _DNS_ADDRESSES = (select(IPAllocation.port_id, IPAllocation.ip_address)
                   .join(Port, Port.id == IPAllocation.port_id).where(_PUBLISHES))
+_NETWORK_DNS_PORTS = _DNS_PORTS.where(Port.network_id.in_(IDS))
+_NETWORK_DNS_ADDRESSES = _DNS_ADDRESSES.where(Port.network_id.in_(IDS))
+_EXTRA_DHCP_PORTS = select(Port.__table__).where(Port.network_id.in_(IDS), _HAS_EXTRA_OPTS)
+
+
+def rows_in(session: Session, stmt: Any, ids: Iterable[str]) -> list[Any]:
+    """Rows of ``stmt`` (a Core SELECT with the expanding parameter :data:`IDS`) for
+    ``ids``, in chunks of ``_CHUNK`` (no query for none), on the session's connection:
+    Core statements need no ORM execution layer. A statement of one column gives its
+    values, others their rows."""
+    ids = sorted(set(ids))
+    rows: list[Any] = []
+    connection = session.connection() if ids else None
+    for i in range(0, len(ids), _CHUNK):
+        result = connection.execute(stmt, {"ids": ids[i:i + _CHUNK]})
+        rows += result.scalars().all() if len(result.keys()) == 1 else result.all()
+    return rows
 
 
 def extra_dhcp_ports(session: Session, network_ids: Iterable[str]) -> list[Any]:
     """Port rows (all columns) with extra DHCP options on ``network_ids``."""
-    return _chunked(session, lambda ids: select(Port.__table__).where(
-        Port.network_id.in_(ids), _HAS_EXTRA_OPTS), network_ids)
+    return rows_in(session, _EXTRA_DHCP_PORTS, network_ids)
 
 
 def dns_inputs(session: Session, network_ids: Iterable[str], *, dns_domain: str,
                servers: tuple[str, ...] | None) -> DnsInputs:
     """``DnsInputs`` of ``network_ids``: two queries per 500 networks."""
     ids = list(network_ids)
-    ports = _chunked(session, lambda c: _DNS_PORTS.where(Port.network_id.in_(c)), ids)
-    rows = _chunked(session, lambda c: _DNS_ADDRESSES.where(Port.network_id.in_(c)), ids)
+    ports = rows_in(session, _NETWORK_DNS_PORTS, ids)
+    rows = rows_in(session, _NETWORK_DNS_ADDRESSES, ids)
     return DnsInputs(dns_domain=dns_domain, servers=servers, ports=tuple(ports),
                      addresses=_addresses(rows))
 
@@ -76,15 +93,6 @@ def _addresses(rows: Iterable[Any]) -> dict[str, tuple[str, ...]]:
     return {pid: tuple(sorted(ips, key=lambda ip: (ipaddress.ip_address(ip).version,
                                                    int(ipaddress.ip_address(ip)))))
             for pid, ips in found.items()}
-
-
-def _chunked(session: Session, stmt: Callable[[list[str]], Any], ids: Iterable[str]) -> list[Any]:
-    ids = sorted(set(ids))
-    rows: list[Any] = []
-    connection = session.connection() if ids else None  # Core: no ORM execution layer
-    for i in range(0, len(ids), _CHUNK):
-        rows += connection.execute(stmt(ids[i:i + _CHUNK])).all()
-    return rows
 
 
 def with_logs(session: Session, desired: Any, limits: tuple[int, int] = (100, 25)) -> Any:
