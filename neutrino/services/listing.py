@@ -106,6 +106,8 @@ class Reader:
             if not rows:
                 return Rows(rows, {})
             ids = stmt.with_only_columns(_columns(self.table).id)
+            if not query.limit:  # the related loads need the set, not its order
+                ids = ids.order_by(None)
             return Rows(rows, self.related(session, ctx, rows, ids, wanted))
         return env.db.run(run, write=False)
 
