@@ -128,12 +128,23 @@ def count(url: str, args, state_dir: Path, db_pids: list[int]) -> dict:
             "statement_kinds": per_create[-1]["kinds"]}
 
 
-def serve_and_bench(url: str, args, state_dir: Path, stack: contextlib.ExitStack) -> dict:
-    """Start ``neutrino server`` on ``url``; run bench/api.py against it; its report."""
+def server_env(tree: Path | None = None) -> dict[str, str]:
+    """The environment of a ``neutrino`` command: this one without ``NEUTRINO_*``
+    settings; with ``tree``, that checkout's ``neutrino`` package is imported first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUTRINO_")}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    return env
+
+
+def serve_and_bench(url: str, args, state_dir: Path, stack: contextlib.ExitStack,
+                    tree: Path | None = None) -> dict:
+    """Start ``neutrino server`` on ``url`` (from ``tree``, a checkout, when given);
+    run bench/api.py against it; its report."""
     port = free_port()
     logfile = open(state_dir / "server.log", "w")
     stack.callback(logfile.close)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUTRINO_")}
+    env = server_env(tree)
     srv = subprocess.Popen([str(NEUTRINO), "server", "--workers", str(args.workers), "--port",
                             str(port), "--state-dir", str(state_dir), "--database-url", url],
                            stdout=logfile, stderr=subprocess.STDOUT, env=env)
@@ -197,9 +208,8 @@ def main(argv=None) -> int:
             db_pids = [server.pid]
         else:
             url, db_pids = f"sqlite:///{state_dir}/neutrino.db", []
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEUTRINO_")}
         subprocess.run([str(NEUTRINO), "db", "upgrade", "--database-url", url], check=True,
-                       env=env, stdout=subprocess.DEVNULL)
+                       env=server_env(), stdout=subprocess.DEVNULL)
         log(f"counting statements per port create ({args.count} creates)")
         report["per_port_create"] = count(url, args, state_dir, db_pids)
         log(f"per port create: {json.dumps({k: v for k, v in report['per_port_create'].items() if k != 'statement_kinds'})}")
