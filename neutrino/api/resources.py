@@ -40,7 +40,7 @@ from neutrino.services import (floatingip_reads, floatingips, network_reads, net
                                port_reads, ports, router_reads, routers,
                                security_group_reads, security_groups, segment_reads,
                                segments, subnet_reads, subnets)
-from neutrino.services.listing import Reader
+from neutrino.services.listing import Reader, Written
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,16 @@ class Collection:
     singular: str
     create_schema: type[NeutronBody] | None
     update_schema: type[NeutronBody]
-    create: Callable[..., list[dict[str, Any]]] | None
-    get: Callable[..., dict[str, Any]]
-    list: Callable[..., list[dict[str, Any]]]
-    update: Callable[..., dict[str, Any]]
+    create: Callable[..., list[dict[str, Any]] | Written] | None
+    get: Callable[..., dict[str, Any]] | None
+    list: Callable[..., list[dict[str, Any]]] | None
+    update: Callable[..., dict[str, Any] | Written]
     delete: Callable[..., None]
     path: str | None = None
     # The wire-format declaration (``api/wire``) and the service's reader of domain rows:
-    # list and show are rendered from those; without, the service's dicts are.
+    # list and show are rendered from those (``get``/``list`` then unused, None once
+    # gone), and so are creates and updates whose service returns what it wrote
+    # (``listing.Written``); without, the service's dicts are.
     wire: Resource | None = None
     reads: Reader | None = None
 
@@ -104,9 +106,24 @@ COLLECTIONS = [
 def add_collection(router: APIRouter, c: Collection) -> None:
     """Register the five routes of ``c`` (``.json`` suffixes are accepted too)."""
 
+    def answered(write: Callable[..., Any], one: bool = False) -> Callable[..., Any]:
+        """``write`` (a service's create, or with ``one`` its update) answering API
+        dicts: what it wrote (``listing.Written``) rendered from the declaration as a
+        show answers it, or the service's own dicts."""
+        def run(env: Any, ctx: Any, *args: Any) -> Any:
+            result = write(env, ctx, *args)
+            if not isinstance(result, Written):
+                return result
+            items = views.written_items(env, ctx, c.wire, c.reads, result)
+            return items[0] if one else items
+        return run
+
+    created_items = answered(c.create) if c.create else None
+    updated_item = answered(c.update, one=True)
+
     async def create(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         items, bulk = await body.parse_create(request, c.singular, c.plural, c.create_schema)
-        created = await call(env, c.create, ctx, items)
+        created = await call(env, created_items, ctx, items)
         return JSONResponse({c.plural: created} if bulk else {c.singular: created[0]}, status_code=201)
 
     async def list_(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
@@ -134,7 +151,8 @@ def add_collection(router: APIRouter, c: Collection) -> None:
     async def update(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,
                      if_match: IfMatchDep) -> JSONResponse:
         data = await body.parse_update(request, c.singular, c.update_schema)
-        return JSONResponse({c.singular: await call(env, c.update, ctx, item_id, data, if_match)})
+        return JSONResponse({c.singular: await call(env, updated_item, ctx, item_id, data,
+                                                     if_match)})
 
     async def delete(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,
                      if_match: IfMatchDep):

@@ -36,7 +36,6 @@ add_collection(router, Collection(
     reads=subnetpool_reads.READER))
 add_collection(router, Collection(
     "address_scopes", "address_scope", AddressScopeCreate, AddressScopeUpdate,
-    address_scopes.create_address_scopes, address_scopes.get_address_scope,
-    address_scopes.list_address_scopes, address_scopes.update_address_scope,
+    address_scopes.create_address_scopes, None, None, address_scopes.update_address_scope,
     address_scopes.delete_address_scope, path="address-scopes", wire=ADDRESS_SCOPE,
     reads=address_scope_reads.READER))

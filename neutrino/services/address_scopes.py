@@ -23,7 +23,7 @@ Sources: ``neutron/db/address_scope_db.py``, ``neutron/objects/address_scope.py`
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -120,18 +120,10 @@ def network_scope(session: Session, network_id: str, version: int) -> str | None
 
 # --- the API ----------------------------------------------------------------------
 
-def scope_dicts(session: Session, ctx: Context, rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """API dicts, ``shared`` as the caller sees it (true when an entry names it)."""
-    rows = list(rows)
-    named = set(session.scalars(granted(ctx.project_id))) if rows else set()
-    return [{"id": r.id, "name": r.name, "project_id": r.project_id, "tenant_id": r.project_id,
-             "shared": bool(r.shared) or r.id in named, "ip_version": r.ip_version}
-            for r in rows]
-
-
-def create_address_scopes(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def create_address_scopes(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
     """Create scopes all-or-nothing. ``items`` are validated ``AddressScopeCreate``
-    dicts (``ip_version`` 4 or 6, ``name``, ``shared``, ``project_id``).
+    dicts (``ip_version`` 4 or 6, ``name``, ``shared``, ``project_id``). Returns the
+    new rows (the API renders them: ``api/wire/address_scopes.py``).
 
     Raises PolicyNotAuthorized (403: ``shared`` true without admin,
     ``create_address_scope:shared``), BadRequest (another project without admin).
@@ -140,7 +132,7 @@ def create_address_scopes(env: Env, ctx: Context, items: list[dict[str, Any]]) -
         if data.get("shared"):
             policy.require(ctx, "create_address_scope:shared")
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             scope = AddressScope(id=common.new_id(), project_id=common.owner_project(ctx, data),
@@ -151,27 +143,14 @@ def create_address_scopes(env: Env, ctx: Context, items: list[dict[str, Any]]) -
             if scope.shared:
                 mirror_wildcard(session, scope, True)
             rows.append(scope)
-        return scope_dicts(session, ctx, rows)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_address_scope(env: Env, ctx: Context, scope_id: str,
-                      fields: list[str] | None = None) -> dict[str, Any]:
-    """One scope; AddressScopeNotFound (404) when absent or hidden."""
-    def run(session: Session) -> dict[str, Any]:
-        return scope_dicts(session, ctx, [find_visible(session, ctx, scope_id)])[0]
-    return env.db.run(run, write=False)
-
-
-def list_address_scopes(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """The scopes the caller sees, with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(AddressScope.__table__).where(visible(ctx)), SPEC,
-                            query, lambda session, rows: scope_dicts(session, ctx, rows))
-
-
 def update_address_scope(env: Env, ctx: Context, scope_id: str, data: dict[str, Any],
-                         if_match: int | None = None) -> dict[str, Any]:
-    """Update ``name`` and ``shared`` (admin only, ``update_address_scope:shared``).
+                         if_match: int | None = None) -> listing.Written:
+    """Update ``name`` and ``shared`` (admin only, ``update_address_scope:shared``);
+    returns the row.
 
     Raises AddressScopeNotFound (404), PolicyNotAuthorized (403),
     AddressScopeUpdateError (400) when a shared scope is set unshared. Scopes have
@@ -180,7 +159,7 @@ def update_address_scope(env: Env, ctx: Context, scope_id: str, data: dict[str, 
     if "shared" in data:
         policy.require(ctx, "update_address_scope:shared")
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         scope = find_owned(session, ctx, scope_id, "update_address_scope")
         if scope.shared and data.get("shared") is False:
             raise errors.AddressScopeUpdateError(scope_id, "Shared address scope can't be unshared")
@@ -188,7 +167,7 @@ def update_address_scope(env: Env, ctx: Context, scope_id: str, data: dict[str, 
             mirror_wildcard(session, scope, True)
         common.apply_changes(scope, data)
         session.flush()
-        return scope_dicts(session, ctx, [scope])[0]
+        return listing.Written([scope])
     return env.db.run(run)
 
 

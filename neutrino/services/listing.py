@@ -58,6 +58,18 @@ class Rows:
     related: dict[str, dict[str, Any]]
 
 
+@dataclass
+class Written:
+    """What a create or update wrote, for the API to render (``api/wire``): the ORM
+    ``objects`` in request order (their columns loaded: sessions keep them after
+    commit) and the ``related`` loads the writer already knows (``{load: {key:
+    value}}``, as ``Rows.related``); the API reads the others through the resource's
+    ``Reader.related``."""
+
+    objects: list[Any]
+    related: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 RelatedFn = Callable[[Session, Any, list[Any], Any, set[str]], dict[str, Any]]
 
 

@@ -1,6 +1,7 @@
-"""List and show answers from a declaration (``declare.Resource``) and the service's
-reader (``services.listing.Reader``, e.g. ``services.port_reads.READER``): plan the
-request, let the reader select what the plan needs, render.
+"""Answers from a declaration (``declare.Resource``) and the service's reader
+(``services.listing.Reader``, e.g. ``services.port_reads.READER``): for a list or a
+show, plan the request, let the reader select what the plan needs, render; for a
+create or an update, render the objects the service wrote (``listing.Written``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 from neutrino.api.wire.declare import Related, Resource
 from neutrino.services.context import Context
 from neutrino.services.env import Env
-from neutrino.services.listing import ListQuery, Reader
+from neutrino.services.listing import ListQuery, Reader, Written, rows_of
 
 
 def list_items(env: Env, ctx: Context, resource: Resource, reads: Reader,
@@ -29,3 +30,18 @@ def show_item(env: Env, ctx: Context, resource: Resource, reads: Reader, item_id
     plan = resource.plan(ctx, fields)
     got = reads.get_rows(env, ctx, item_id, plan.columns, plan.loads)
     return resource.render(plan, got.rows, Related(got.related, env.settings))[0]
+
+
+def written_items(env: Env, ctx: Context, resource: Resource, reads: Reader,
+                  written: Written) -> list[dict[str, Any]]:
+    """The API dicts of what a create or update wrote, as a show would answer them for
+    ``ctx``: the related loads the service did not give are read in one read
+    transaction (none when it gave all the plan needs)."""
+    plan = resource.plan(ctx, None)
+    related = dict(written.related)
+    missing = set(plan.loads) - related.keys()
+    objects = written.objects
+    if missing and objects:
+        related.update(env.db.run(lambda session: reads.related(
+            session, ctx, objects, [o.id for o in objects], missing), write=False))
+    return resource.render(plan, rows_of(objects, plan.columns), Related(related, env.settings))
