@@ -31,8 +31,7 @@ add_member_action(router, "subnetpools", "pool_id", subnetpools.onboard_network_
 
 add_collection(router, Collection(
     "subnetpools", "subnetpool", SubnetPoolCreate, SubnetPoolUpdate,
-    subnetpools.create_subnetpools, subnetpools.get_subnetpool, subnetpools.list_subnetpools,
-    subnetpools.update_subnetpool, subnetpools.delete_subnetpool, wire=SUBNETPOOL,
+    subnetpools.create_subnetpools, None, None, subnetpools.update_subnetpool, subnetpools.delete_subnetpool, wire=SUBNETPOOL,
     reads=subnetpool_reads.READER))
 add_collection(router, Collection(
     "address_scopes", "address_scope", AddressScopeCreate, AddressScopeUpdate,

@@ -33,7 +33,7 @@ Sources: ``neutron/db/db_base_plugin_v2.py`` (``create_subnetpool`` ...
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -199,24 +199,9 @@ def _check_pool_update_allowed(session: Session, ctx: Context, pool: SubnetPool)
 
 # --- the API ----------------------------------------------------------------------------
 
-def pool_dicts(session: Session, rows: Iterable[Any],
-               fields: list[str] | None = None) -> list[dict[str, Any]]:
-    """API dicts. Prefix lengths are strings, as Neutron's ``_make_subnetpool_dict``."""
-    rows = list(rows)
-    tags = common.tags_of(session, [r.id for r in rows]) if common.wanted(fields)("tags") else {}
-    result = []
-    for r in rows:
-        d = common.api_dict(r, tags.get(r.id, []))
-        d.pop("default_ip_version", None)
-        for key in ("default_prefixlen", "min_prefixlen", "max_prefixlen"):
-            d[key] = str(d[key])
-        d["prefixes"] = list(d["prefixes"])
-        result.append(d)
-    return result
-
-
-def create_subnetpools(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def create_subnetpools(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
     """Create pools all-or-nothing. ``items`` are validated ``SubnetPoolCreate`` dicts.
+    Returns the new rows (the API renders them: ``api/wire/subnetpools.py``).
 
     Raises PolicyNotAuthorized (403: ``shared`` or ``is_default`` true without
     admin), the validation errors of :func:`_read` (400), InvalidInput (400: a
@@ -228,7 +213,7 @@ def create_subnetpools(env: Env, ctx: Context, items: list[dict[str, Any]]) -> l
                 policy.require(ctx, f"create_subnetpool:{attr}")
     items = [_read(data) for data in items]
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             pool_id = common.new_id()
@@ -253,29 +238,15 @@ def create_subnetpools(env: Env, ctx: Context, items: list[dict[str, Any]]) -> l
             common.add_tags(session, pool.id, common.validate_tags(data.get("tags", [])))
             session.flush()
             rows.append(pool)
-        return pool_dicts(session, rows)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_subnetpool(env: Env, ctx: Context, pool_id: str,
-                   fields: list[str] | None = None) -> dict[str, Any]:
-    """One pool; SubnetPoolNotFound (404) when absent or hidden."""
-    def run(session: Session) -> dict[str, Any]:
-        return pool_dicts(session, [find_visible(session, ctx, pool_id)], fields)[0]
-    return env.db.run(run, write=False)
-
-
-def list_subnetpools(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """The pools the caller sees, with Neutron's filters, sorting and paging."""
-    return common.list_rows(
-        env, select(SubnetPool.__table__).where(visible(ctx)), SPEC, query,
-        lambda session, rows: pool_dicts(session, rows, query.fields))
-
-
 def update_subnetpool(env: Env, ctx: Context, pool_id: str, data: dict[str, Any],
-                      if_match: int | None = None) -> dict[str, Any]:
+                      if_match: int | None = None) -> listing.Written:
     """Update name, description, prefixes (a superset of the current ones), the
-    prefix-length bounds, default_quota, is_default (admin) and address_scope_id.
+    prefix-length bounds, default_quota, is_default (admin) and address_scope_id;
+    returns the row.
 
     Raises SubnetPoolNotFound (404), PolicyNotAuthorized (403),
     IllegalSubnetPoolPrefixUpdate (400: prefixes not a superset),
@@ -286,10 +257,10 @@ def update_subnetpool(env: Env, ctx: Context, pool_id: str, data: dict[str, Any]
     if "is_default" in data:
         policy.require(ctx, "update_subnetpool:is_default")
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         pool = find_owned(session, ctx, pool_id, "update_subnetpool")
         common.check_if_match(pool, if_match)
-        return pool_dicts(session, [_update(session, ctx, pool, data)])[0]
+        return listing.Written([_update(session, ctx, pool, data)])
     return env.db.run(run)
 
 
