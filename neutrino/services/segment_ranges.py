@@ -230,8 +230,9 @@ COMPUTED = ("used", "available", "tags")
 
 
 def create_network_segment_ranges(env: Env, ctx: Context,
-                                  items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create ranges (``NetworkSegmentRangeCreate`` dicts), all or nothing. Admin only
+                                  items: list[dict[str, Any]]) -> listing.Written:
+    """Create ranges (``NetworkSegmentRangeCreate`` dicts), all or nothing, and return
+    the new rows (the API renders them: ``api/wire/segment_ranges.py``). Admin only
     (403). A range that is not shared belongs to ``project_id`` (default: the caller's,
     as Neutron fills it in). Raises NetworkSegmentRangeNetTypeNotSupported (vxlan, gre),
     InvalidInput (vlan without a known physical network), NetworkVlanRangeError /
@@ -251,7 +252,7 @@ def create_network_segment_ranges(env: Env, ctx: Context,
                                           f"'{physnet}' unknown for VLAN provider network.")
         _check_span(data["network_type"], (data["minimum"], data["maximum"]))
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             shared = data.get("shared", True)
@@ -271,44 +272,20 @@ def create_network_segment_ranges(env: Env, ctx: Context,
             session.add(row)
             session.flush()
             rows.append(row)
-        return range_dicts(session, rows)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_network_segment_range(env: Env, ctx: Context, range_id: str,
-                              fields: list[str] | None = None) -> dict[str, Any]:
-    """One range; NetworkSegmentRangeNotFound (404) when absent or the caller is not
-    admin (Neutron's policy hides the resource)."""
-    def run(session: Session) -> dict[str, Any]:
-        return range_dicts(session, [find_visible(session, ctx, range_id)], fields)[0]
-    return env.db.run(run, write=False)
-
-
-def list_network_segment_ranges(env: Env, ctx: Context,
-                                query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Ranges with Neutron's filters, tag filters, sorting and paging; nothing for
-    callers who are not admin."""
-    if not ctx.is_admin:
-        return []
-
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(session, select(NetworkSegmentRange), SPEC, query)
-        rows = list(session.scalars(stmt))
-        if query.page_reverse:
-            rows.reverse()
-        return range_dicts(session, rows, query.fields)
-    return env.db.run(run, write=False)
-
-
 def update_network_segment_range(env: Env, ctx: Context, range_id: str, data: dict[str, Any],
-                                 if_match: int | None = None) -> dict[str, Any]:
-    """Change ``name``, ``description``, ``minimum``, ``maximum``. Admin only (403).
+                                 if_match: int | None = None) -> listing.Written:
+    """Change ``name``, ``description``, ``minimum``, ``maximum``; returns the row.
+    Admin only (403).
     Raises NetworkSegmentRangeNotFound, NetworkSegmentRangeDefaultReadOnly (400),
     NetworkSegmentRangeReferencedByProject (409: a segment inside the range would fall
     outside it), range errors (400) and NetworkSegmentRangeOverlaps (409)."""
     policy.require(ctx, "update_network_segment_range")
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         row = find_visible(session, ctx, range_id)
         common.check_if_match(row, if_match)
         if row.default:
@@ -327,7 +304,7 @@ def update_network_segment_range(env: Env, ctx: Context, range_id: str, data: di
             _check_overlap(session, row)
             common.touch(row)
         session.flush()
-        return range_dicts(session, [row])[0]
+        return listing.Written([row])
     return env.db.run(run)
 
 
@@ -357,25 +334,6 @@ def find_visible(session: Session, ctx: Context, range_id: str) -> NetworkSegmen
     if row is None or not ctx.is_admin:
         raise NetworkSegmentRangeNotFound(range_id)
     return row
-
-
-def range_dicts(session: Session, rows: list[NetworkSegmentRange],
-                fields: list[str] | None = None) -> list[dict[str, Any]]:
-    """API dicts of ranges: the columns, ``tenant_id``, ``tags``, ``used`` and
-    ``available`` (the last two only when ``fields`` asks for them or is empty)."""
-    want = common.wanted(fields)
-    tags = common.tags_of(session, [r.id for r in rows]) if want("tags") else {}
-    result = []
-    for row in rows:
-        d = {k: getattr(row, k) for k in _COLUMNS}
-        d["tenant_id"] = row.project_id
-        d["tags"] = tags.get(row.id, [])
-        if want("used"):
-            d["used"] = used_ids(session, row)
-        if want("available"):
-            d["available"] = available_ids(session, row)
-        result.append(d)
-    return result
 
 
 def used_ids(session: Session, row: Any) -> dict[str, str]:

@@ -302,7 +302,10 @@ def test_create_and_update_answer_what_show_answers(api):
             ("subnetpools", "subnetpool", {"name": "p", "prefixes": ["10.30.0.0/16"],
                                            "tags": ["t"]}, {},
              {"description": "d", "max_prefixlen": 28}, {"description": "d",
-                                                         "max_prefixlen": "28"})):
+                                                         "max_prefixlen": "28"}),
+            ("network-segment-ranges", "network_segment_range", {
+                "name": "r", "network_type": "geneve", "minimum": 5000, "maximum": 5003},
+             ADMIN, {"maximum": 5001}, {"maximum": 5001, "available": [5000, 5001]})):
         made = api.post(f"/v2.0/{path}", {singular: body}, expect=201, **kw).json()[singular]
         shown = api.get(f"/v2.0/{path}/{made['id']}", expect=200, **kw).json()[singular]
         assert made == shown
@@ -435,11 +438,12 @@ def test_rbac_policies_render_as_the_services_dicts(api, who):
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
-def test_segment_ranges_render_as_the_services_dicts(make_api, who):
+def test_segment_ranges_render_from_their_declaration(make_api, who):
     """The configured (default) ranges, a shared VLAN range with a tag and one project's
     geneve range, segments taking ids in them. Admins read every range; members list
     none and show none (404); the service role reads none (get_network_segment_range
-    needs a reader role: 403), before and after the declaration."""
+    needs a reader role: 403). ``used`` names the projects of the segments in a range,
+    ``available`` the ids left."""
     api = make_api(network_vlan_ranges="physnet1:100:103", vni_ranges="1000:1999")
     url = "/v2.0/network-segment-ranges"
     made = [api.post(url, {"network_segment_range": body}, admin=True,
@@ -456,22 +460,30 @@ def test_segment_ranges_render_as_the_services_dicts(make_api, who):
         api.get(url, **NOVA, expect=403)
         api.get(f"{url}/{made[0]['id']}", **NOVA, expect=403)
         return
-    ctx = CONTEXTS[who]
-    seen = segment_ranges.list_network_segment_ranges(api.env, ctx, listing.ListQuery())
-    assert len(seen) == (4 if who == "admin" else 0)
-    assert _call(api, who, url)["network_segment_ranges"] == seen
+    listed = _call(api, who, url)["network_segment_ranges"]
     if who == "user":
+        assert listed == []
         api.get(f"{url}/{made[0]['id']}", expect=404)
         return
-    assert {"1100": "p2"} in [r["used"] for r in seen] and {"101": "p1"} in [
-        r["used"] for r in seen]
-    for expected in seen:
+    assert len(listed) == 4 and sum(r["default"] for r in listed) == 2
+    by_name = {r["name"]: r for r in listed}
+    assert set(by_name["vlan"]) == {
+        "id", "name", "description", "project_id", "tenant_id", "created_at", "updated_at",
+        "revision_number", "tags", "default", "shared", "network_type", "physical_network",
+        "minimum", "maximum", "used", "available"}
+    vlan, theirs = by_name["vlan"], by_name["theirs"]
+    assert (vlan["used"], vlan["available"], vlan["tags"], vlan["shared"], vlan["project_id"],
+            vlan["description"]) == ({"101": "p1"}, [100], ["t"], True, None, "d")
+    assert (theirs["used"], theirs["available"], theirs["project_id"], theirs["tenant_id"],
+            theirs["shared"]) == ({"1100": "p2"}, [1101, 1102, 1103, 1104, 1105], "p2", "p2",
+                                  False)
+    for expected in listed:
         assert _call(api, who, f"{url}/{expected['id']}")["network_segment_range"] == expected
         assert _call(api, who, f"{url}?id={expected['id']}")["network_segment_ranges"] == [
             expected]
-    query = listing.ListQuery(sorts=[("minimum", False), ("id", True)])
+    by_minimum = sorted(listed, key=lambda d: d["id"])
+    by_minimum.sort(key=lambda d: d["minimum"], reverse=True)
     assert _call(api, who, f"{url}?fields=used&fields=available&fields=tags"
                  "&sort_key=minimum&sort_dir=desc&sort_key=id&sort_dir=asc")[
-        "network_segment_ranges"] == [
-            {k: d[k] for k in ("used", "available", "tags")}
-            for d in segment_ranges.list_network_segment_ranges(api.env, ctx, query)]
+        "network_segment_ranges"] == [{k: d[k] for k in ("used", "available", "tags")}
+                                      for d in by_minimum]
