@@ -97,7 +97,7 @@ COLLECTIONS = [
                security_groups.delete_security_group_rule, path="security-group-rules",
                wire=SECURITY_GROUP_RULE, reads=security_group_reads.RULE_READER),
     Collection("segments", "segment", SegmentCreate, SegmentUpdate, segments.create_segments,
-               segments.get_segment, segments.list_segments, segments.update_segment,
+               None, None, segments.update_segment,
                segments.delete_segment, wire=SEGMENT,
                reads=segment_reads.READER),
 ]

@@ -325,12 +325,11 @@ SPEC = listing.ResourceSpec(
         "created_at", "updated_at", "revision_number")},
     not_found=errors.SegmentNotFound,
 )
-ATTRIBUTES = ("id", "network_id", "name", "description", "network_type", "physical_network",
-              "segmentation_id", "revision_number", "created_at", "updated_at")
 
 
-def create_segments(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add segments to existing networks (``SegmentCreate`` dicts), all or nothing.
+def create_segments(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
+    """Add segments to existing networks (``SegmentCreate`` dicts), all or nothing, and
+    return the new rows (the API renders them: ``api/wire/segments.py``).
 
     Admin only (403). Each is validated and allocated as :func:`add_segment` says and
     becomes the network's last segment (and a localnet port on its switch). Raises
@@ -338,7 +337,7 @@ def create_segments(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
     """
     policy.require(ctx, "create_segment")
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             net = session.get(Network, data["network_id"])
@@ -356,34 +355,19 @@ def create_segments(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
             rows.append(seg)
-        return segment_dicts(rows)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_segment(env: Env, ctx: Context, segment_id: str,
-                fields: list[str] | None = None) -> dict[str, Any]:
-    def run(session: Session) -> dict[str, Any]:
-        return segment_dicts([_find(session, ctx, segment_id)])[0]
-    return env.db.run(run, write=False)
-
-
-def list_segments(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Every segment for admins; nothing for others (Neutron's admin-only policy
-    filters the list)."""
-    if not ctx.is_admin:
-        return []
-    return common.list_rows(env, select(NetworkSegment.__table__), SPEC, query,
-                            lambda session, rows: segment_dicts(rows))
-
-
 def update_segment(env: Env, ctx: Context, segment_id: str, data: dict[str, Any],
-                   if_match: int | None = None) -> dict[str, Any]:
-    """Update ``name`` and ``description`` (the only updatable attributes)."""
-    def run(session: Session) -> dict[str, Any]:
+                   if_match: int | None = None) -> listing.Written:
+    """Update ``name`` and ``description`` (the only updatable attributes); returns the
+    row."""
+    def run(session: Session) -> listing.Written:
         seg = _find(session, ctx, segment_id)
         common.update_row(seg, data, if_match)
         session.flush()
-        return segment_dicts([seg])[0]
+        return listing.Written([seg])
     return env.db.run(run)
 
 
@@ -403,11 +387,6 @@ def delete_segment(env: Env, ctx: Context, segment_id: str, if_match: int | None
         common.enqueue_ovn(session, "segment", seg.id)  # its own switch, if it had one
         common.enqueue_ovn(session, "network", net.id)
     env.db.run(run)
-
-
-def segment_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """API dicts of segment rows (ORM objects or result rows)."""
-    return [{k: getattr(r, k) for k in ATTRIBUTES} for r in rows]
 
 
 def _find(session: Session, ctx: Context, segment_id: str) -> NetworkSegment:

@@ -19,9 +19,10 @@ from neutrino.db.models import HostPhysicalNetwork
 from neutrino.db.session import Database
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, ports, segments, subnets
+from neutrino.services import networks, ports, segment_reads, segments, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
+from neutrino.services.listing import ListQuery
 
 pytestmark = pytest.mark.ovn
 
@@ -81,8 +82,9 @@ def test_every_vlan_segment_is_a_tagged_localnet_port_on_its_own_switch(env, nb,
          "provider_segmentation_id": 200},
         {"provider_network_type": "vlan", "provider_physical_network": PHYSNET}]}])[0]
     network.append(net["id"])
-    segs = {s["segmentation_id"]: s["id"] for s in segments.list_segments(
-        env, ADMIN, segments.listing.ListQuery(filters={"network_id": [net["id"]]}))}
+    segs = dict(segment_reads.READER.list_rows(
+        env, ADMIN, ListQuery(filters={"network_id": [net["id"]]}), ("segmentation_id", "id"),
+        ()).rows)
     assert set(segs) == {200, 201}  # the second one allocated from the range
     subs = {v: subnets.create_subnets(env, ADMIN, [{
         "network_id": net["id"], "cidr": f"10.10.{v}.0/24", "ip_version": 4,

@@ -235,10 +235,10 @@ def test_security_groups_and_rules_render_as_the_services_dicts(api, who):
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
-def test_segments_render_as_the_services_dicts(api, cloud, who):
-    """Admins read every segment; members list none and show none (404); the service
-    role reads none (get_segment needs a reader role: 403), before and after the
-    declaration."""
+def test_segments_render_from_their_declaration(api, cloud, who):
+    """Admins read every segment (the network's own and one added, with their
+    attributes); members list none and show none (404); the service role reads none
+    (get_segment needs a reader role: 403)."""
     net, _ = cloud
     made = api.post("/v2.0/segments", {"segment": {
         "network_id": net["id"], "network_type": "vlan", "physical_network": "physnet1",
@@ -247,11 +247,19 @@ def test_segments_render_as_the_services_dicts(api, cloud, who):
         api.get("/v2.0/segments", **NOVA, expect=403)
         api.get(f"/v2.0/segments/{made['id']}", **NOVA, expect=403)
         return
-    seen = segments.list_segments(api.env, CONTEXTS[who], listing.ListQuery())
-    assert len(seen) == (2 if who == "admin" else 0)
-    _lists_and_shows(api, who, "/v2.0/segments", "segments", "segment", seen)
+    listed = _call(api, who, "/v2.0/segments")["segments"]
     if who == "user":
+        assert listed == []
         api.get(f"/v2.0/segments/{made['id']}", expect=404)
+        return
+    assert sorted((s["network_id"], s["network_type"], s["physical_network"],
+                   s["segmentation_id"], s["name"]) for s in listed) == [
+        (net["id"], "vlan", "physnet1", 42, None), (net["id"], "vlan", "physnet1", 43, "s2")]
+    assert set(made) == {"id", "network_id", "name", "description", "network_type",
+                         "physical_network", "segmentation_id", "revision_number",
+                         "created_at", "updated_at"}
+    assert made in listed
+    _lists_and_shows(api, who, "/v2.0/segments", "segments", "segment", listed)
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -305,7 +313,12 @@ def test_create_and_update_answer_what_show_answers(api):
                                                          "max_prefixlen": "28"}),
             ("network-segment-ranges", "network_segment_range", {
                 "name": "r", "network_type": "geneve", "minimum": 5000, "maximum": 5003},
-             ADMIN, {"maximum": 5001}, {"maximum": 5001, "available": [5000, 5001]})):
+             ADMIN, {"maximum": 5001}, {"maximum": 5001, "available": [5000, 5001]}),
+            ("segments", "segment", {"network_id": "NET", "network_type": "vlan",
+                                     "physical_network": "physnet1", "segmentation_id": 44},
+             ADMIN, {"name": "s", "description": "d"}, {"name": "s", "description": "d"})):
+        if body.get("network_id") == "NET":
+            body = {**body, "network_id": api.network()["id"]}
         made = api.post(f"/v2.0/{path}", {singular: body}, expect=201, **kw).json()[singular]
         shown = api.get(f"/v2.0/{path}/{made['id']}", expect=200, **kw).json()[singular]
         assert made == shown
