@@ -182,17 +182,26 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 def add_member_action(router: APIRouter, path: str, id_name: str, action: Callable,
                       openapi_extra: dict[str, Any] | None = None, *,
                       parse: Callable[[Request], Awaitable[Any]] = body.read_json,
-                      wrap: str | None = None) -> None:
+                      wrap: str | None = None, wire: Resource | None = None,
+                      reads: Reader | None = None) -> None:
     """Register ``PUT /v2.0/{path}/{<id_name>}/<action name>`` (neutron-lib's
     ``ACTION_MAP`` member actions): ``parse(request)`` -- by default the bare JSON body
     (``{"prefixes": [...]}``, ``{"sub_ports": [...]}``), left to the service to check --
     goes to ``action(ctx, id, parsed)``, whose result is answered 200 as it is, or as
-    ``{wrap: result}`` (the router actions answer ``{"router": {...}}``). The route and
-    its OpenAPI operation are named after ``action``."""
+    ``{wrap: result}`` (the router actions answer ``{"router": {...}}``). A result that
+    is what the action wrote (``listing.Written``, one object) is rendered from ``wire``
+    and ``reads`` first, as a show answers it. The route and its OpenAPI operation are
+    named after ``action``."""
+
+    def answered(env: Any, ctx: Any, item_id: str, parsed: Any) -> Any:
+        result = action(env, ctx, item_id, parsed)
+        if isinstance(result, Written):
+            return views.written_items(env, ctx, wire, reads, result)[0]
+        return result
 
     async def handler(request: Request, env: EnvDep, ctx: ContextDep,
                       item_id: str = Path(alias=id_name)) -> JSONResponse:
-        result = await call(env, action, ctx, item_id, await parse(request))
+        result = await call(env, answered, ctx, item_id, await parse(request))
         return JSONResponse(result if wrap is None else {wrap: result})
 
     name = action.__name__

@@ -141,20 +141,13 @@ def users(session: Session, group_id: str) -> set[str]:
 
 # --- the API ------------------------------------------------------------------------
 
-def group_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """API dicts: the standard attributes and ``addresses`` (no tags, no ``shared``)."""
-    rows = list(rows)
-    addresses = addresses_of(session, [r.id for r in rows])
-    return [{**{k: getattr(r, k) for k in _COLUMNS}, "tenant_id": r.project_id,
-             "addresses": addresses.get(r.id, [])} for r in rows]
-
-
 def create_address_groups(env: Env, ctx: Context,
-                          items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                          items: list[dict[str, Any]]) -> listing.Written:
     """Create groups all-or-nothing. ``items`` are validated ``AddressGroupCreate``
-    dicts (``name``, ``description``, ``addresses``: CIDRs, ``project_id``).
-    Raises BadRequest (another project without admin)."""
-    def run(session: Session) -> list[dict[str, Any]]:
+    dicts (``name``, ``description``, ``addresses``: CIDRs, ``project_id``). Returns the
+    new rows (the API renders them: ``api/wire/address_groups.py``). Raises BadRequest
+    (another project without admin)."""
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             stamp = common.now()
@@ -168,7 +161,7 @@ def create_address_groups(env: Env, ctx: Context,
             _insert(session, group.id, addresses)
             common.enqueue_ovn(session, RESOURCE, group.id)
             rows.append(group)
-        return group_dicts(session, rows)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
@@ -178,29 +171,15 @@ def _insert(session: Session, group_id: str, addresses: list[str]) -> None:
             {"address_group_id": group_id, "address": a} for a in addresses])
 
 
-def get_address_group(env: Env, ctx: Context, group_id: str,
-                      fields: list[str] | None = None) -> dict[str, Any]:
-    """One group; AddressGroupNotFound (404) when absent or hidden."""
-    def run(session: Session) -> dict[str, Any]:
-        return group_dicts(session, [find_visible(session, ctx, group_id)])[0]
-    return env.db.run(run, write=False)
-
-
-def list_address_groups(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """The groups the caller sees, with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(AddressGroup.__table__).where(visible(ctx)), SPEC,
-                            query, group_dicts)
-
-
 def update_address_group(env: Env, ctx: Context, group_id: str, data: dict[str, Any],
-                         if_match: int | None = None) -> dict[str, Any]:
-    """Update ``name`` and ``description``. Raises AddressGroupNotFound /
-    HTTPNotFound (404), PreconditionFailed (412, ``If-Match``)."""
-    def run(session: Session) -> dict[str, Any]:
+                         if_match: int | None = None) -> listing.Written:
+    """Update ``name`` and ``description``; returns the row. Raises AddressGroupNotFound
+    / HTTPNotFound (404), PreconditionFailed (412, ``If-Match``)."""
+    def run(session: Session) -> listing.Written:
         group = find_owned(session, ctx, group_id)
         common.update_row(group, data, if_match)
         session.flush()
-        return group_dicts(session, [group])[0]
+        return listing.Written([group])
     return env.db.run(run)
 
 
@@ -221,14 +200,14 @@ def delete_address_group(env: Env, ctx: Context, group_id: str,
     env.db.run(run)
 
 
-def add_addresses(env: Env, ctx: Context, group_id: str, data: Any) -> dict[str, Any]:
-    """``PUT .../add_addresses`` with ``{"addresses": [CIDR, ...]}``: returns
-    ``{"address_group": {...}}``. Raises HTTPBadRequest (400, not CIDRs),
+def add_addresses(env: Env, ctx: Context, group_id: str, data: Any) -> listing.Written:
+    """``PUT .../add_addresses`` with ``{"addresses": [CIDR, ...]}``: returns the group
+    (the API answers ``{"address_group": {...}}``). Raises HTTPBadRequest (400, not CIDRs),
     AddressGroupNotFound / HTTPNotFound (404), AddressesAlreadyExist (400: any
     address already in the group; nothing is added)."""
     addresses = _requested(data)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         group = find_owned(session, ctx, group_id)
         present = set(addresses_of(session, [group_id]).get(group_id, []))
         already = [a for a in addresses if a in present]
@@ -239,13 +218,14 @@ def add_addresses(env: Env, ctx: Context, group_id: str, data: Any) -> dict[str,
     return env.db.run(run)
 
 
-def remove_addresses(env: Env, ctx: Context, group_id: str, data: Any) -> dict[str, Any]:
-    """``PUT .../remove_addresses`` with ``{"addresses": [CIDR, ...]}``. Raises
+def remove_addresses(env: Env, ctx: Context, group_id: str, data: Any) -> listing.Written:
+    """``PUT .../remove_addresses`` with ``{"addresses": [CIDR, ...]}``: returns the group,
+    as :func:`add_addresses`. Raises
     HTTPBadRequest (400), AddressGroupNotFound / HTTPNotFound (404),
     AddressesNotFound (404: any address not in the group; nothing is removed)."""
     addresses = _requested(data)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         group = find_owned(session, ctx, group_id)
         present = set(addresses_of(session, [group_id]).get(group_id, []))
         missing = [a for a in addresses if a not in present]
@@ -258,9 +238,9 @@ def remove_addresses(env: Env, ctx: Context, group_id: str, data: Any) -> dict[s
     return env.db.run(run)
 
 
-def _changed(session: Session, group: AddressGroup) -> dict[str, Any]:
+def _changed(session: Session, group: AddressGroup) -> listing.Written:
     """A new revision (``revises_on_change``) and an outbox row for the address sets."""
     common.touch(group)
     common.enqueue_ovn(session, RESOURCE, group.id)
     session.flush()
-    return {"address_group": group_dicts(session, [group])[0]}
+    return listing.Written([group])
