@@ -11,7 +11,7 @@ while associated, DOWN otherwise.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,8 +56,9 @@ def find_visible(session: Session, ctx: Context, fip_id: str) -> FloatingIP:
     return common.get_own(session, ctx, FloatingIP, fip_id, errors.FloatingIPNotFound)
 
 
-def create_floatingips(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create floating IPs all-or-nothing. ``items`` are validated ``FloatingIPCreate`` dicts.
+def create_floatingips(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
+    """Create floating IPs all-or-nothing. ``items`` are validated ``FloatingIPCreate``
+    dicts. Returns the new rows (the API renders them: ``api/wire/floatingips.py``).
 
     Raises NetworkNotFound (404), BadRequest (not an external network, no IPv4
     subnet, fixed_ip_address without port_id), PolicyNotAuthorized
@@ -71,7 +72,7 @@ def create_floatingips(env: Env, ctx: Context, items: list[dict[str, Any]]) -> l
         if data.get("fixed_ip_address") is not None and data.get("port_id") is None:
             raise errors.BadRequest("fixed_ip_address cannot be specified without a port_id")
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         projects = [common.owner_project(ctx, data) for data in items]
         check_quotas(session, env, "floatingip", projects)
         rows = []
@@ -83,33 +84,22 @@ def create_floatingips(env: Env, ctx: Context, items: list[dict[str, Any]]) -> l
                                         data["qos_policy_id"])
             nova.floatingip_changed(session, env.settings, None, rows[-1].fixed_port_id)
         session.flush()
-        return floatingip_dicts(session, rows)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_floatingip(env: Env, ctx: Context, fip_id: str, fields: list[str] | None = None) -> dict[str, Any]:
-    def run(session: Session) -> dict[str, Any]:
-        return floatingip_dicts(session, [find_visible(session, ctx, fip_id)], fields)[0]
-    return env.db.run(run, write=False)
-
-
-def list_floatingips(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    return common.list_rows(
-        env, select(FloatingIP.__table__).where(visible(ctx)), SPEC, query,
-        lambda session, rows: floatingip_dicts(session, rows, query.fields))
-
-
 def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],
-                      if_match: int | None = None) -> dict[str, Any]:
+                      if_match: int | None = None) -> listing.Written:
     """Associate (``port_id``, optional ``fixed_ip_address``), disassociate
-    (``port_id: null``, or an empty body as Neutron) or describe a floating IP.
+    (``port_id: null``, or an empty body as Neutron) or describe a floating IP; returns
+    the row.
 
     Raises PortNotFound (404), BadRequest (another project's port unless admin, a
     ``network:*`` port, no or ambiguous IPv4 address, fixed_ip_address without
     port), ExternalGatewayForFloatingIPNotFound (404),
     FloatingIPPortAlreadyAssociated (409).
     """
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         fip = find_visible(session, ctx, fip_id)
         common.check_if_match(fip, if_match)
         changed, old_port_id = False, fip.fixed_port_id
@@ -136,7 +126,7 @@ def update_floatingip(env: Env, ctx: Context, fip_id: str, data: dict[str, Any],
             common.touch(fip)
             nova.floatingip_changed(session, env.settings, old_port_id, fip.fixed_port_id)
         session.flush()
-        return floatingip_dicts(session, [fip])[0]
+        return listing.Written([fip])
     return env.db.run(run)
 
 
@@ -157,31 +147,6 @@ def delete_floatingip(env: Env, ctx: Context, fip_id: str, if_match: int | None 
         common.delete_tags(session, [fip_id])
         common.enqueue_ovn(session, "port", port_id)
     env.db.run(run)
-
-
-def floatingip_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
-    """API dicts for floating IP rows, with ``port_details`` (extension fip-port-details)
-    and ``port_forwardings`` (expose-port-forwarding-in-fip)."""
-    rows = list(rows)
-    if not rows:
-        return []
-    want = common.wanted(fields)
-    tags = common.tags_of(session, [r.id for r in rows]) if want("tags") else {}
-    details = port_details_of(session, [r.fixed_port_id for r in rows if r.fixed_port_id]) \
-        if want("port_details") else {}
-    forwardings = port_forwardings.for_floatingips(session, [r.id for r in rows]) \
-        if want("port_forwardings") else {}
-    result = []
-    for r in rows:
-        d = common.api_dict(r, tags.get(r.id, []))
-        d.pop("floating_port_id")
-        d.pop("name")  # floating IPs have no name in the API
-        d["port_id"] = d.pop("fixed_port_id")
-        d["port_details"] = details.get(r.fixed_port_id)
-        d["port_forwardings"] = forwardings.get(r.id, [])
-        d["dns_name"] = d["dns_domain"] = ""  # dns-integration without an external DNS
-        result.append(d)
-    return qos_bindings.complete(session, "floatingip", result)
 
 
 def port_details_of(session: Session, port_ids: list[str]) -> dict[str, dict[str, Any]]:

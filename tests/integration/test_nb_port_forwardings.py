@@ -7,6 +7,7 @@ the audit repairing a balancer deleted by hand. Everything is made through
 from __future__ import annotations
 
 import pytest
+import wire
 
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.lab.daemons import wait_until
@@ -53,7 +54,8 @@ def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_o
     routers.add_router_interface(env, ADMIN, r["id"], {"subnet_id": sub["id"]})
     vm = ports.create_ports(env, ADMIN, [{"network_id": net["id"]}])[0]
     vm_ip = vm["fixed_ips"][0]["ip_address"]
-    fip = floatingips.create_floatingips(env, ADMIN, [{"floating_network_id": ext["id"]}])[0]
+    fip = wire.one(env, ADMIN, "floatingip", floatingips.create_floatingips(
+        env, ADMIN, [{"floating_network_id": ext["id"]}]))
     address = fip["floating_ip_address"]
     ssh = port_forwardings.create_port_forwarding(env, ADMIN, fip["id"], {
         "protocol": "tcp", "internal_port_id": vm["id"], "internal_ip_address": vm_ip,
@@ -75,8 +77,8 @@ def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_o
     assert (ext_ids["neutron:device_owner"], ext_ids["neutron:fip_id"],
             ext_ids["neutron:router_name"]) == ("port_forwarding_plugin", fip["id"],
                                                 f"neutron-{r['id']}")
-    assert ext_ids["neutron:revision_number"] == str(floatingips.get_floatingip(
-        env, ADMIN, fip["id"])["revision_number"])
+    assert ext_ids["neutron:revision_number"] == str(wire.show(
+        env, ADMIN, "floatingip", fip["id"])["revision_number"])
 
     # a range: one balancer per external port
     port_forwardings.create_port_forwarding(env, ADMIN, fip["id"], {

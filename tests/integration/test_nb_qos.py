@@ -6,6 +6,7 @@ row deleted by hand; removing the policy removes the rows."""
 from __future__ import annotations
 
 import pytest
+import wire
 from test_nb_security_groups import P1, drain
 
 from neutrino.lab.daemons import wait_until
@@ -83,7 +84,8 @@ def test_floating_ip_and_router_gateway_rows(ovn_lab, env, nb, sync, only_our_ro
     policy = qos.create_policies(env, ADMIN, [{"name": "l3"}])[0]
     qos_rules.create_rule(env, ADMIN, "bandwidth_limit", policy["id"],
                           {"max_kbps": 3000, "max_burst_kbps": 0, "direction": "ingress"})
-    fip = floatingips.update_floatingip(env, ADMIN, t["fip"], {"qos_policy_id": policy["id"]})
+    fip = wire.one(env, ADMIN, "floatingip", floatingips.update_floatingip(
+        env, ADMIN, t["fip"], {"qos_policy_id": policy["id"]}))
     assert fip["qos_policy_id"] == policy["id"]
     router = routers.update_router(env, ADMIN, t["router"], {"external_gateway_info": {
         "network_id": t["ext"]["id"], "qos_policy_id": policy["id"]}})
@@ -107,7 +109,7 @@ def test_floating_ip_and_router_gateway_rows(ovn_lab, env, nb, sync, only_our_ro
                           {"max_kbps": 7000, "max_burst_kbps": 0, "direction": "ingress"})
     ext = networks.update_network(env, ADMIN, t["ext"]["id"], {"qos_policy_id": net_policy["id"]})
     assert ext["qos_policy_id"] == net_policy["id"]
-    assert floatingips.get_floatingip(env, ADMIN, t["fip"])["qos_network_policy_id"] == \
+    assert wire.show(env, ADMIN, "floatingip", t["fip"])["qos_network_policy_id"] == \
         net_policy["id"]
     drain(sync)
     assert qos_rows(nb, switch)[fip_match] == ("to-lport", 2003, {"rate": 7000}, {},

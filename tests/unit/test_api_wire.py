@@ -130,7 +130,7 @@ def test_fields_select_only_what_the_caller_may_read(api, cloud):
         assert "marker=" in page[f"{plural}_links"][0]["href"]
 
 
-def test_floating_ips_render_as_the_services_dicts(api):
+def test_floating_ips_render_from_their_declaration(api):
     ext = api.network(**{"router:external": True})
     api.subnet(ext["id"], "172.24.4.0/24", project="p1")
     net = api.network()
@@ -143,15 +143,32 @@ def test_floating_ips_render_as_the_services_dicts(api):
     made = [api.post("/v2.0/floatingips", {"floatingip": {
         "floating_network_id": ext["id"], **extra}}, expect=201).json()["floatingip"]
         for extra in ({"port_id": port["id"]}, {})]
+    assert set(made[0]) == {
+        "id", "description", "project_id", "tenant_id", "created_at", "updated_at",
+        "revision_number", "tags", "floating_network_id", "floating_ip_address", "router_id",
+        "port_id", "fixed_ip_address", "status", "port_details", "port_forwardings",
+        "dns_name", "dns_domain", "qos_policy_id", "qos_network_policy_id"}
+    assert (made[0]["port_id"], made[0]["router_id"], made[0]["fixed_ip_address"],
+            made[1]["port_id"], made[1]["port_details"]) == (
+        port["id"], router["id"], port["fixed_ips"][0]["ip_address"], None, None)
     for who in ("admin", "user"):
-        for fip in made:
-            expected = floatingips.get_floatingip(api.env, CONTEXTS[who], fip["id"])
-            assert _call(api, who, f"/v2.0/floatingips/{fip['id']}")["floatingip"] == expected
-            assert _call(api, who, f"/v2.0/floatingips?id={fip['id']}")["floatingips"] == [
-                expected]
+        for expected in made:  # a floating IP reads alike for its project and admins
+            assert _call(api, who, f"/v2.0/floatingips/{expected['id']}")[
+                "floatingip"] == expected
+            assert _call(api, who, f"/v2.0/floatingips?id={expected['id']}")[
+                "floatingips"] == [expected]
     assert made[0]["port_details"]["device_owner"] == ""
     assert api.get("/v2.0/floatingips?fields=port_id", expect=200).json()["floatingips"] in (
         [{"port_id": port["id"]}, {"port_id": None}], [{"port_id": None}, {"port_id": port["id"]}])
+    moved = api.put(f"/v2.0/floatingips/{made[1]['id']}", {"floatingip": {
+        "port_id": port["id"], "description": "d"}}, expect=409).json()  # port taken
+    assert moved["NeutronError"]["type"] == "FloatingIPPortAlreadyAssociated"
+    updated = api.put(f"/v2.0/floatingips/{made[0]['id']}", {"floatingip": {
+        "port_id": None, "description": "d"}}, expect=200).json()["floatingip"]
+    assert updated == api.get(f"/v2.0/floatingips/{made[0]['id']}", expect=200).json()[
+        "floatingip"]
+    assert (updated["port_id"], updated["port_details"], updated["description"]) == (
+        None, None, "d")
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])

@@ -1,0 +1,35 @@
+"""Service results as the API answers them, for tests that drive the services directly
+(``tests/integration/test_nb_*.py``): what a create or update wrote
+(``services.listing.Written``) rendered from its resource's declaration
+(``api/wire``), and one resource as a show answers it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neutrino.api.wire import views
+from neutrino.api.wire.floatingips import FLOATINGIP
+from neutrino.services import floatingip_reads
+from neutrino.services.context import Context
+from neutrino.services.env import Env
+from neutrino.services.listing import Written
+
+# kind -> (declaration, the service's reader)
+RESOURCES = {"floatingip": (FLOATINGIP, floatingip_reads.READER)}
+
+
+def answer(env: Env, ctx: Context, kind: str, written: Written) -> list[dict[str, Any]]:
+    """The API dicts of what a service's create or update of ``kind`` wrote, for ``ctx``."""
+    resource, reads = RESOURCES[kind]
+    return views.written_items(env, ctx, resource, reads, written)
+
+
+def one(env: Env, ctx: Context, kind: str, written: Written) -> dict[str, Any]:
+    """The API dict of the one resource a service's create or update wrote."""
+    return answer(env, ctx, kind, written)[0]
+
+
+def show(env: Env, ctx: Context, kind: str, item_id: str) -> dict[str, Any]:
+    """``GET /v2.0/<kind>s/<item_id>``'s dict for ``ctx``."""
+    resource, reads = RESOURCES[kind]
+    return views.show_item(env, ctx, resource, reads, item_id, None)
