@@ -8,14 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from neutrino.api.wire import views
+from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.floatingips import FLOATINGIP
-from neutrino.services import floatingip_reads
+from neutrino.services import address_group_reads, floatingip_reads
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.listing import Written
 
 # kind -> (declaration, the service's reader)
-RESOURCES = {"floatingip": (FLOATINGIP, floatingip_reads.READER)}
+RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
+             "floatingip": (FLOATINGIP, floatingip_reads.READER)}
 
 
 def answer(env: Env, ctx: Context, kind: str, written: Written) -> list[dict[str, Any]]:

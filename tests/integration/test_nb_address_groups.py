@@ -8,6 +8,7 @@ changed by hand).
 from __future__ import annotations
 
 import pytest
+import wire
 from test_nb_security_groups import P1, acls, drain, pg
 
 from neutrino.lab.daemons import wait_until
@@ -36,8 +37,8 @@ def sets(nb, group_id: str) -> dict[str, tuple]:
 
 
 def test_group_rule_acl_and_in_place_updates(ovn_lab, env, nb, sync, only_our_rows):
-    ag = address_groups.create_address_groups(env, P1, [{
-        "name": "office", "addresses": ["192.0.2.10/32", "2001:db8::5/64"]}])[0]
+    ag = wire.one(env, P1, "address_group", address_groups.create_address_groups(env, P1, [{
+        "name": "office", "addresses": ["192.0.2.10/32", "2001:db8::5/64"]}]))
     web = security_groups.create_security_groups(env, P1, [{"name": "web"}])[0]
     rule = security_groups.create_security_group_rules(env, P1, [{
         "security_group_id": web["id"], "direction": "ingress", "protocol": "tcp",
