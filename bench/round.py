@@ -68,8 +68,8 @@ def build(env: Env, args: argparse.Namespace) -> tuple[list[str], list[str]]:
     subnets.create_subnets(env, ADMIN, [{"network_id": n["id"], "ip_version": 4,
                                          "cidr": f"10.{i // 64}.{(i % 64) * 4}.0/22"}
                                         for i, n in enumerate(nets)])
-    groups = security_groups.create_security_groups(
-        env, ADMIN, [{"name": f"g{i}"} for i in range(args.groups)])
+    groups = [{"id": g.id} for g in security_groups.create_security_groups(
+        env, ADMIN, [{"name": f"g{i}"} for i in range(args.groups)]).objects]
     for g in groups:  # one group per bulk create
         security_groups.create_security_group_rules(env, ADMIN, [
             {"security_group_id": g["id"], "direction": "ingress", "ethertype": "IPv4",

@@ -1,7 +1,7 @@
 """Service results as the API answers them, for tests that drive the services directly
 (``tests/integration/test_nb_*.py``): what a create or update wrote
 (``services.listing.Written``) rendered from its resource's declaration
-(``api/wire``), and one resource as a show answers it."""
+(``api/wire``), and resources as a show or a list answers them."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ from typing import Any
 from neutrino.api.wire import views
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.floatingips import FLOATINGIP
-from neutrino.services import address_group_reads, floatingip_reads
+from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
+from neutrino.services import address_group_reads, floatingip_reads, security_group_reads
 from neutrino.services.context import Context
 from neutrino.services.env import Env
-from neutrino.services.listing import Written
+from neutrino.services.listing import ListQuery, Written
 
 # kind -> (declaration, the service's reader)
 RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
-             "floatingip": (FLOATINGIP, floatingip_reads.READER)}
+             "floatingip": (FLOATINGIP, floatingip_reads.READER),
+             "security_group": (SECURITY_GROUP, security_group_reads.READER),
+             "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER)}
 
 
 def answer(env: Env, ctx: Context, kind: str, written: Written) -> list[dict[str, Any]]:
@@ -35,3 +38,9 @@ def show(env: Env, ctx: Context, kind: str, item_id: str) -> dict[str, Any]:
     """``GET /v2.0/<kind>s/<item_id>``'s dict for ``ctx``."""
     resource, reads = RESOURCES[kind]
     return views.show_item(env, ctx, resource, reads, item_id, None)
+
+
+def listed(env: Env, ctx: Context, kind: str) -> list[dict[str, Any]]:
+    """``GET /v2.0/<kind>s``' dicts for ``ctx`` (no filters)."""
+    resource, reads = RESOURCES[kind]
+    return views.list_items(env, ctx, resource, reads, ListQuery())[0]

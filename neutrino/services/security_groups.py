@@ -169,8 +169,9 @@ def templates(session: Session, default: bool) -> list[SecurityGroupDefaultRule]
 
 # --- security groups ----------------------------------------------------------------
 
-def create_security_groups(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create groups all-or-nothing, each with the non-default template rules.
+def create_security_groups(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
+    """Create groups all-or-nothing, each with the non-default template rules, and
+    return the new rows (the API renders them: ``api/wire/security_groups.py``).
     The owner project's default group is made first if missing.
 
     Raises SecurityGroupDefaultAlreadyExists (409) for the name ``default``,
@@ -179,7 +180,7 @@ def create_security_groups(env: Env, ctx: Context, items: list[dict[str, Any]]) 
     for data in items:
         _check_name(data)
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         projects = [common.owner_project(ctx, data) for data in items]
         # quotas first: Neutron checks them before its plugin makes the default group
         check_quotas(session, env, "security_group", projects)
@@ -190,7 +191,7 @@ def create_security_groups(env: Env, ctx: Context, items: list[dict[str, Any]]) 
         rows = [_insert_group(session, project, data.get("name", ""), data.get("description", ""),
                               stateful=_stateful(session, project, data))
                 for data, project in zip(items, projects)]
-        return group_dicts(session, rows, ctx=ctx)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
@@ -200,26 +201,6 @@ def _stateful(session: Session, project: str, data: dict[str, Any]) -> bool:
     if "stateful" in data:
         return data["stateful"]
     return sg_default_statefulness.default_stateful(session, project)
-
-
-def get_security_group(env: Env, ctx: Context, sg_id: str,
-                       fields: list[str] | None = None) -> dict[str, Any]:
-    """One group with its rules; SecurityGroupNotFound (404) when hidden or missing."""
-    def run(session: Session) -> dict[str, Any]:
-        return group_dicts(session, [find_visible(session, ctx, sg_id)], fields, ctx=ctx)[0]
-    return env.db.run(run, write=False)
-
-
-def list_security_groups(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Groups visible to the caller, ``?shared=`` as the caller sees it; the
-    listed project's default group is made first if missing."""
-    _ensure_caller_default(env, ctx, query)
-
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = list_statement(session, ctx, query, SecurityGroup.__table__.columns)
-        return group_dicts(session, listing.fetch(session, stmt, query), query.fields,
-                           ids=stmt.with_only_columns(SecurityGroup.id), ctx=ctx)
-    return env.db.run(run, write=False)
 
 
 def list_statement(session: Session, ctx: Context, query: listing.ListQuery,
@@ -238,8 +219,8 @@ def list_statement(session: Session, ctx: Context, query: listing.ListQuery,
 
 
 def update_security_group(env: Env, ctx: Context, sg_id: str, data: dict[str, Any],
-                          if_match: int | None = None) -> dict[str, Any]:
-    """Change name, description or stateful.
+                          if_match: int | None = None) -> listing.Written:
+    """Change name, description or stateful; returns the row.
 
     Raises SecurityGroupCannotUpdateDefault (409) for the name of ``default``,
     SecurityGroupDefaultAlreadyExists (409) when naming another group
@@ -248,7 +229,7 @@ def update_security_group(env: Env, ctx: Context, sg_id: str, data: dict[str, An
     """
     _check_name(data)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         sg = access.find_owned(session, ctx, sg_id, "update_security_group")
         common.check_if_match(sg, if_match)
         if "name" in data and default_group_id(session, sg.project_id) == sg.id:
@@ -259,7 +240,7 @@ def update_security_group(env: Env, ctx: Context, sg_id: str, data: dict[str, An
             common.touch(sg)
             common.enqueue_ovn(session, "security_group", sg.id)
         session.flush()
-        return group_dicts(session, [sg], ctx=ctx)[0]
+        return listing.Written([sg])
     return env.db.run(run)
 
 
@@ -296,28 +277,6 @@ def delete_security_group(env: Env, ctx: Context, sg_id: str, if_match: int | No
     env.db.run(run)
 
 
-def group_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None,
-                ids: Any = None, *, ctx: Context) -> list[dict[str, Any]]:
-    """API dicts for group rows, each with its ``security_group_rules`` and
-    ``shared`` as ``ctx`` sees it."""
-    rows = list(rows)
-    if not rows:
-        return []
-    if ids is None:
-        ids = [r.id for r in rows]
-    want = common.wanted(fields)
-    tags = common.tags_of(session, ids) if want("tags") else {}
-    shared = access.shared_ids(session, ctx, [r.id for r in rows]) if want("shared") else set()
-    rules = rules_of(session, ids) if want("security_group_rules") else {}
-    result = []
-    for r in rows:
-        d = common.api_dict(r, tags.get(r.id, []))
-        d["shared"] = r.id in shared
-        d["security_group_rules"] = rules.get(r.id, [])
-        result.append(d)
-    return result
-
-
 def rules_of(session: Session, ids: Any) -> dict[str, list[dict[str, Any]]]:
     """``{group id: [rule API dict]}`` (oldest rule first) for groups ``ids`` (a list or
     a SELECT of ids), in one query; groups without rules: absent."""
@@ -343,10 +302,10 @@ def _in_use(session: Session, sg_id: str) -> bool:
 # --- rules --------------------------------------------------------------------------
 
 def create_security_group_rules(env: Env, ctx: Context,
-                                items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create rules all-or-nothing; all of one group (reference B.6). A rule
-    belongs to its group's project. The group's revision goes up and its ACLs
-    are recomputed.
+                                items: list[dict[str, Any]]) -> listing.Written:
+    """Create rules all-or-nothing; all of one group (reference B.6), and return them
+    (the API renders them: ``api/wire/security_groups.py``). A rule belongs to its
+    group's project. The group's revision goes up and its ACLs are recomputed.
 
     Raises SecurityGroupNotSingleGroupRules, SecurityGroupRuleInvalidProtocol,
     the port range and ethertype errors (400), SecurityGroupNotFound (404; for
@@ -359,7 +318,7 @@ def create_security_group_rules(env: Env, ctx: Context,
         raise errors.SecurityGroupNotSingleGroupRules()
     normalized = [normalize_rule(data) for data in items]
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         for data in items:
             common.owner_project(ctx, data)  # a non-admin names no other project
         sg = access.find_owned(session, ctx, items[0]["security_group_id"],
@@ -382,36 +341,21 @@ def create_security_group_rules(env: Env, ctx: Context,
         session.execute(_INSERT_RULE, rows)
         common.touch(sg)
         common.enqueue_ovn(session, "security_group", sg.id)
-        belongs = default_group_id(session, sg.project_id) == sg.id
-        return [rule_dict(r, belongs) for r in rows]
+        # inserted as rows, not objects; known: whether their group is a default one
+        defaults = {sg.id} if default_group_id(session, sg.project_id) == sg.id else set()
+        return listing.Written([SimpleNamespace(**r) for r in rows], {"defaults": defaults})
     return env.db.run(run)
 
 
-def get_security_group_rule(env: Env, ctx: Context, rule_id: str,
-                            fields: list[str] | None = None) -> dict[str, Any]:
-    """One rule; SecurityGroupRuleNotFound (404) when hidden or missing."""
-    return env.db.run(lambda s: _rule_dict_of(s, _find_rule(s, ctx, rule_id)), write=False)
-
-
-def list_security_group_rules(env: Env, ctx: Context,
-                              query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Rules visible to the caller; the listed project's default group is made
-    first if missing."""
-    _ensure_caller_default(env, ctx, query)
-
-    stmt = select(SecurityGroupRule.__table__, BELONGS_TO_DEFAULT.label("belongs_to_default_sg"))
-    return common.list_rows(env, stmt.where(common.own(ctx, SecurityGroupRule)), RULE_SPEC, query,
-                            lambda session, rows: [rule_dict(r) for r in rows])
-
-
 def update_security_group_rule(env: Env, ctx: Context, rule_id: str, data: dict[str, Any],
-                               if_match: int | None = None) -> dict[str, Any]:
-    """Only the description of a rule changes; the rest is fixed at creation."""
-    def run(session: Session) -> dict[str, Any]:
+                               if_match: int | None = None) -> listing.Written:
+    """Only the description of a rule changes; the rest is fixed at creation. Returns
+    the rule."""
+    def run(session: Session) -> listing.Written:
         rule = _find_rule(session, ctx, rule_id)
         common.update_row(rule, data, if_match)
         session.flush()
-        return _rule_dict_of(session, rule)
+        return listing.Written([rule])
     return env.db.run(run)
 
 
@@ -438,10 +382,6 @@ def rule_dict(row: Any, belongs: bool | None = None) -> dict[str, Any]:
         d["belongs_to_default_sg"] = belongs
     d["belongs_to_default_sg"] = bool(d.get("belongs_to_default_sg"))
     return d
-
-
-def _rule_dict_of(session: Session, rule: SecurityGroupRule) -> dict[str, Any]:
-    return rule_dict(rule, default_group_id(session, rule.project_id) == rule.security_group_id)
 
 
 def _rule_row(sg: Any, data: dict[str, Any]) -> dict[str, Any]:

@@ -39,11 +39,12 @@ def sets(nb, group_id: str) -> dict[str, tuple]:
 def test_group_rule_acl_and_in_place_updates(ovn_lab, env, nb, sync, only_our_rows):
     ag = wire.one(env, P1, "address_group", address_groups.create_address_groups(env, P1, [{
         "name": "office", "addresses": ["192.0.2.10/32", "2001:db8::5/64"]}]))
-    web = security_groups.create_security_groups(env, P1, [{"name": "web"}])[0]
-    rule = security_groups.create_security_group_rules(env, P1, [{
-        "security_group_id": web["id"], "direction": "ingress", "protocol": "tcp",
-        "port_range_min": 22, "port_range_max": 22,
-        "remote_address_group_id": ag["id"]}])[0]
+    web = wire.one(env, P1, "security_group",
+                   security_groups.create_security_groups(env, P1, [{"name": "web"}]))
+    rule = wire.one(env, P1, "security_group_rule", security_groups.create_security_group_rules(
+        env, P1, [{"security_group_id": web["id"], "direction": "ingress", "protocol": "tcp",
+                   "port_range_min": 22, "port_range_max": 22,
+                   "remote_address_group_id": ag["id"]}]))
     drain(sync)
     v4, v6 = (f"ag_{ag['id'].replace('-', '_')}_{ip}" for ip in ("ip4", "ip6"))
     ext = {"neutron:address_group_id": ag["id"], "neutron:revision_number": "1"}

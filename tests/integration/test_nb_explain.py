@@ -7,6 +7,7 @@ only); bound ports and real packets: tests/e2e/test_routers.py."""
 from __future__ import annotations
 
 import pytest
+import wire
 
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn import explain, trace
@@ -43,10 +44,11 @@ def test_explain_before_and_after_the_nb_sync(traced_env: Env, nb):
     net = networks.create_networks(env, P1, [{"name": "explain"}])[0]
     subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                       "ip_version": 4}])
-    sg = security_groups.create_security_groups(env, P1, [{"name": "ssh"}])[0]
-    rule = security_groups.create_security_group_rules(env, P1, [{
-        "security_group_id": sg["id"], "direction": "ingress", "ethertype": "IPv4",
-        "protocol": "tcp", "port_range_min": 22, "port_range_max": 22}])[0]
+    sg = wire.one(env, P1, "security_group",
+                  security_groups.create_security_groups(env, P1, [{"name": "ssh"}]))
+    rule = wire.one(env, P1, "security_group_rule", security_groups.create_security_group_rules(
+        env, P1, [{"security_group_id": sg["id"], "direction": "ingress", "ethertype": "IPv4",
+                   "protocol": "tcp", "port_range_min": 22, "port_range_max": 22}]))
     a, b = ports.create_ports(env, P1, [{"network_id": net["id"], "security_groups": [sg["id"]]}
                                         for _ in range(2)])
     with pytest.raises(explain.PortNotInOvn):

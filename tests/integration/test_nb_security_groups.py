@@ -10,6 +10,7 @@ from __future__ import annotations
 
 
 import pytest
+import wire
 
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn import apply, plan
@@ -17,7 +18,6 @@ from neutrino.ovn.sync import NorthboundSync
 from neutrino.services import networks, ports, security_groups, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
-from neutrino.services.listing import ListQuery
 
 pytestmark = [pytest.mark.ovn, pytest.mark.usefixtures("nb_cleanup")]
 
@@ -97,7 +97,7 @@ def test_default_group_becomes_a_port_group_with_neutrons_acls(env, nb, sync):
         f"outport == @{name} && ip4 && ip4.src == ${name}_ip4": ("to-lport", 1002, "allow-related"),
         f"outport == @{name} && ip6 && ip6.src == ${name}_ip6": ("to-lport", 1002, "allow-related"),
     }
-    rule_ids = {r["id"] for r in security_groups.get_security_group(env, P1, sg_id)[
+    rule_ids = {r["id"] for r in wire.show(env, P1, "security_group", sg_id)[
         "security_group_rules"]}
     assert {v[3] for v in acls(nb, name).values()} == rule_ids
     drop = acls(nb, "neutron_pg_drop")
@@ -127,9 +127,10 @@ def test_a_rule_change_touches_only_its_acl(env, nb, sync):
     drain(sync)
     before = acls(nb, pg(sg_id))
 
-    rule = security_groups.create_security_group_rules(env, P1, [{
-        "security_group_id": sg_id, "direction": "ingress", "protocol": "tcp",
-        "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "10.0.0.7/24"}])[0]
+    rule = wire.one(env, P1, "security_group_rule", security_groups.create_security_group_rules(
+        env, P1, [{"security_group_id": sg_id, "direction": "ingress", "protocol": "tcp",
+                   "port_range_min": 22, "port_range_max": 22,
+                   "remote_ip_prefix": "10.0.0.7/24"}]))
     changes = drain(sync)
 
     match = f"outport == @{pg(sg_id)} && ip4 && ip4.src == 10.0.0.0/24 && tcp && tcp.dst == 22"
@@ -149,7 +150,8 @@ def test_joining_and_leaving_groups_moves_only_that_port(env, nb, sync):
     net, port = make_port(env)
     other = ports.create_ports(env, P1, [{"network_id": net["id"]}])[0]
     default = port["security_groups"][0]
-    web = security_groups.create_security_groups(env, P1, [{"name": "web"}])[0]
+    web = wire.one(env, P1, "security_group",
+                   security_groups.create_security_groups(env, P1, [{"name": "web"}]))
     drain(sync)
     lsp_uuid = lsp(nb, port["id"]).uuid
 
@@ -176,7 +178,7 @@ def test_port_security_off_opens_the_port(env, nb, sync):
     assert row.port_security == [] and sorted(row.addresses) == sorted([entry(port), "unknown"])
     assert port["id"] not in members(nb, "neutron_pg_drop")
 
-    default = security_groups.list_security_groups(env, P1, ListQuery())[0]["id"]
+    default = wire.listed(env, P1, "security_group")[0]["id"]
     ports.update_port(env, P1, port["id"], {"port_security_enabled": True,
                                             "security_groups": [default]})
     drain(sync)
@@ -197,7 +199,8 @@ def test_allowed_address_pairs_extend_port_security(env, nb, sync):
 
 
 def test_deleting_a_group_removes_its_port_group(env, nb, sync):
-    web = security_groups.create_security_groups(env, P1, [{"name": "web"}])[0]
+    web = wire.one(env, P1, "security_group",
+                   security_groups.create_security_groups(env, P1, [{"name": "web"}]))
     drain(sync)
     assert nb.lookup("Port_Group", pg(web["id"]), default=None) is not None
     security_groups.delete_security_group(env, P1, web["id"])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from conftest import error_type
 from neutrino.db.models import OvnOutbox
-from neutrino.services import security_groups
+from neutrino.services import security_group_reads
 from neutrino.services.context import Context
 from neutrino.services.listing import ListQuery
 
@@ -414,8 +414,8 @@ def test_concurrent_first_requests_make_one_default_group(api):
 
     def first_listing() -> None:
         barrier.wait()
-        seen.append([g["id"] for g in security_groups.list_security_groups(
-            api.env, ctx, ListQuery())])
+        seen.append([row[0] for row in security_group_reads.READER.list_rows(
+            api.env, ctx, ListQuery(), ("id",), ()).rows])
 
     threads = [threading.Thread(target=first_listing) for _ in range(6)]
     for t in threads:

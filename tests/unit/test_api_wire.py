@@ -210,16 +210,23 @@ def test_routers_render_as_the_services_dicts(api, who):
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
-def test_security_groups_and_rules_render_as_the_services_dicts(api, who):
+def test_security_groups_and_rules_render_from_their_declarations(api, who):
     """Groups (own, another project's shared with p1 by RBAC, the default one) and
     their rules. The service role reads neither (get_security_group(_rule): admin or
-    project reader): 403 before any row is read, as before the declaration."""
+    project reader): 403 before any row is read."""
     mine = api.post("/v2.0/security-groups", {"security_group": {"name": "web"}},
                     expect=201).json()["security_group"]
-    api.post("/v2.0/security-group-rules", {"security_group_rule": {
+    rule = api.post("/v2.0/security-group-rules", {"security_group_rule": {
         "security_group_id": mine["id"], "direction": "ingress", "protocol": "tcp",
         "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "10.0.0.7/24"}},
-        expect=201)
+        expect=201).json()["security_group_rule"]
+    assert rule == api.get(f"/v2.0/security-group-rules/{rule['id']}", expect=200).json()[
+        "security_group_rule"]
+    described = api.put(f"/v2.0/security-group-rules/{rule['id']}", {
+        "security_group_rule": {"description": "ssh"}}, expect=200).json()["security_group_rule"]
+    assert described == api.get(f"/v2.0/security-group-rules/{rule['id']}", expect=200).json()[
+        "security_group_rule"]
+    assert (described["description"], described["belongs_to_default_sg"]) == ("ssh", False)
     api.put(f"/v2.0/security-groups/{mine['id']}/tags/t", None, expect=201)
     theirs = api.post("/v2.0/security-groups", {"security_group": {"name": "x"}},
                       project="p2", expect=201).json()["security_group"]
@@ -231,17 +238,25 @@ def test_security_groups_and_rules_render_as_the_services_dicts(api, who):
             api.get(f"/v2.0/{path}", **NOVA, expect=403)
         api.get(f"/v2.0/security-groups/{mine['id']}", **NOVA, expect=403)
         return
-    ctx = CONTEXTS[who]
-    seen = security_groups.list_security_groups(api.env, ctx, listing.ListQuery())
+    seen = _call(api, who, "/v2.0/security-groups")["security_groups"]
     assert {mine["id"], theirs["id"]} <= {g["id"] for g in seen}
     for expected in seen:
         assert _call(api, who, f"/v2.0/security-groups/{expected['id']}")[
             "security_group"] == expected
         assert _call(api, who, f"/v2.0/security-groups?id={expected['id']}")[
             "security_groups"] == [expected]
-    assert [g["shared"] for g in seen if g["id"] == theirs["id"]] == [True]
-    rules = security_groups.list_security_group_rules(api.env, ctx, listing.ListQuery())
+    by_id = {g["id"]: g for g in seen}
+    assert (by_id[theirs["id"]]["shared"], by_id[mine["id"]]["shared"],
+            by_id[mine["id"]]["tags"]) == (True, False, ["t"])
+    assert set(mine) == {"id", "name", "description", "project_id", "tenant_id",
+                         "created_at", "updated_at", "revision_number", "tags", "stateful",
+                         "shared", "security_group_rules"}
+    rules = _call(api, who, "/v2.0/security-group-rules")["security_group_rules"]
     assert {r["belongs_to_default_sg"] for r in rules} == {True, False}
+    # a group's own rules read as the rules collection reads them
+    assert sorted((r for g in seen if g["project_id"] == "p1"
+                   for r in g["security_group_rules"]), key=lambda r: r["id"]) == sorted(
+        (r for r in rules if r["project_id"] == "p1"), key=lambda r: r["id"])
     for expected in rules:
         assert _call(api, who, f"/v2.0/security-group-rules/{expected['id']}")[
             "security_group_rule"] == expected
@@ -334,6 +349,8 @@ def test_create_and_update_answer_what_show_answers(api):
             ("segments", "segment", {"network_id": "NET", "network_type": "vlan",
                                      "physical_network": "physnet1", "segmentation_id": 44},
              ADMIN, {"name": "s", "description": "d"}, {"name": "s", "description": "d"}),
+            ("security-groups", "security_group", {"name": "sg"}, {},
+             {"description": "d"}, {"description": "d"}),
             ("address-groups", "address_group", {"addresses": ["10.0.0.0/24"]}, {},
              {"name": "g"}, {"name": "g"})):
         if body.get("network_id") == "NET":
