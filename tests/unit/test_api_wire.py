@@ -10,6 +10,7 @@ import pytest
 from neutrino.api.schemas.address_groups import AddressGroupUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
+from neutrino.api.schemas.qos import QosPolicyUpdate
 from neutrino.api.schemas.rbac import RbacPolicyUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
@@ -22,6 +23,7 @@ from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.qos_policies import QOS_POLICY
 from neutrino.api.wire.rbac_policies import RBAC_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
@@ -30,7 +32,7 @@ from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_groups, address_scopes, floatingips, networks, ports,
-                               rbac, routers, security_groups, segment_ranges, segments,
+                               qos, rbac, routers, security_groups, segment_ranges, segments,
                                subnetpools, subnets)
 from neutrino.services import listing
 from neutrino.services.context import Context
@@ -54,7 +56,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (SUBNETPOOL, subnetpools.SPEC, SubnetPoolUpdate),
     (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate),
     (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate),
-    (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate)])
+    (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate),
+    (QOS_POLICY, qos.SPEC, QosPolicyUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -122,7 +125,7 @@ def test_fields_select_only_what_the_caller_may_read(api, cloud):
                    "dns_assignment": port["dns_assignment"]}
     for _ in range(2):
         api.post("/v2.0/qos/policies", {"policy": {"name": "g"}}, **ADMIN, expect=201)
-    # declared, and built by the service (QoS policies have no declaration yet)
+    # two declared collections: the next link's marker is a rendered row's id
     for path, plural in (("ports", "ports"), ("qos/policies", "policies")):
         page = api.get(f"/v2.0/{path}?fields=name&limit=1", expect=200).json()
         assert set(page[plural][0]) == {"name"}
@@ -434,3 +437,40 @@ def test_segment_ranges_render_as_the_services_dicts(make_api, who):
         "network_segment_ranges"] == [
             {k: d[k] for k in ("used", "available", "tags")}
             for d in segment_ranges.list_network_segment_ranges(api.env, ctx, query)]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_qos_policies_render_as_the_services_dicts(api, who):
+    """Own (tagged, its project's default, two rules), shared with everyone, another
+    project's shared with p1 by RBAC, another project's private one. The service role
+    reads none (get_policy's route check needs a reader role: 403), before and after
+    the declaration."""
+    made = [api.post("/v2.0/qos/policies", {"policy": body}, **ADMIN, expect=201).json()["policy"]
+            for body in ({"name": "own", "description": "b", "tags": ["b", "a"],
+                          "is_default": True},
+                         {"name": "everyone", "description": "a", "shared": True},
+                         {"name": "named", "project_id": "p2"},
+                         {"name": "private", "project_id": "p3"})]
+    for rtype, rule in (("bandwidth_limit", {"max_kbps": 1000}), ("dscp_marking",
+                                                                   {"dscp_mark": 26})):
+        api.post(f"/v2.0/qos/policies/{made[0]['id']}/{rtype}_rules", {f"{rtype}_rule": rule},
+                 **ADMIN, expect=201)
+    api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "qos_policy", "object_id": made[2]["id"],
+        "action": "access_as_shared", "target_tenant": "p1"}}, **ADMIN, expect=201)
+    if who == "service":
+        api.get("/v2.0/qos/policies", **NOVA, expect=403)
+        api.get(f"/v2.0/qos/policies/{made[1]['id']}", **NOVA, expect=403)
+        return
+    ctx = CONTEXTS[who]
+    seen = qos.list_policies(api.env, ctx, listing.ListQuery())
+    assert len(seen) == {"admin": 4, "user": 3}[who]
+    _lists_and_shows(api, who, "/v2.0/qos/policies", "policies", "policy", seen)
+    assert [(len(p["rules"]), p["is_default"], p["tags"]) for p in seen
+            if p["id"] == made[0]["id"]] == [(2, True, ["a", "b"])]
+    assert {p["id"] for p in seen if p["shared"]} == {made[1]["id"], made[2]["id"]}
+    query = listing.ListQuery(sorts=[("description", False), ("id", True)])
+    assert _call(api, who, "/v2.0/qos/policies?fields=shared&fields=is_default&fields=rules"
+                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "policies"] == [{k: d[k] for k in ("shared", "is_default", "rules")}
+                        for d in qos.list_policies(api.env, ctx, query)]
