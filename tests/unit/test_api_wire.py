@@ -18,6 +18,7 @@ from neutrino.api.schemas.segment_ranges import NetworkSegmentRangeUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
 from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.schemas.trunks import TrunkUpdate
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
@@ -31,9 +32,10 @@ from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
 from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
+from neutrino.api.wire.trunks import TRUNK
 from neutrino.services import (address_groups, address_scopes, floatingips, networks, ports,
                                qos, rbac, routers, security_groups, segment_ranges, segments,
-                               subnetpools, subnets)
+                               subnetpools, subnets, trunks)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
@@ -57,7 +59,7 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate),
     (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate),
     (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate),
-    (QOS_POLICY, qos.SPEC, QosPolicyUpdate)])
+    (QOS_POLICY, qos.SPEC, QosPolicyUpdate), (TRUNK, trunks.SPEC, TrunkUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -93,6 +95,33 @@ def _lists_and_shows(api, who, path: str, plural: str, singular: str, seen: list
         assert _call(api, who, f"{path}/{expected['id']}")[singular] == expected
         if by_id:
             assert _call(api, who, f"{path}?id={expected['id']}")[plural] == [expected]
+
+
+def _checked(api, who, path: str, plural: str, singular: str, list_fn, counts: dict,
+             some_id: str) -> list[dict] | None:
+    """None for the service role, which reads none of the collection (403 on list and on
+    showing ``some_id``, before and after its declaration); else the service's dicts
+    (``list_fn(env, ctx, query)``, ``counts[who]`` of them), which ``_lists_and_shows``
+    found listed and shown alike."""
+    if who == "service":
+        api.get(path, **NOVA, expect=403)
+        api.get(f"{path}/{some_id}", **NOVA, expect=403)
+        return None
+    seen = list_fn(api.env, CONTEXTS[who], listing.ListQuery())
+    assert len(seen) == counts[who]
+    _lists_and_shows(api, who, path, plural, singular, seen)
+    return seen
+
+
+def _sorted_fields(api, who, path: str, plural: str, list_fn, fields: tuple[str, ...],
+                   key: str) -> None:
+    """``fields=`` of a list sorted by ``key`` descending, then id, equals those of the
+    service's dicts."""
+    query = listing.ListQuery(sorts=[(key, False), ("id", True)])
+    asked = "&".join(f"fields={f}" for f in fields)
+    assert _call(api, who, f"{path}?{asked}&sort_key={key}&sort_dir=desc&sort_key=id"
+                 "&sort_dir=asc")[plural] == [
+        {f: d[f] for f in fields} for d in list_fn(api.env, CONTEXTS[who], query)]
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -458,19 +487,42 @@ def test_qos_policies_render_as_the_services_dicts(api, who):
     api.post("/v2.0/rbac-policies", {"rbac_policy": {
         "object_type": "qos_policy", "object_id": made[2]["id"],
         "action": "access_as_shared", "target_tenant": "p1"}}, **ADMIN, expect=201)
-    if who == "service":
-        api.get("/v2.0/qos/policies", **NOVA, expect=403)
-        api.get(f"/v2.0/qos/policies/{made[1]['id']}", **NOVA, expect=403)
+    seen = _checked(api, who, "/v2.0/qos/policies", "policies", "policy", qos.list_policies,
+                    {"admin": 4, "user": 3}, made[1]["id"])
+    if seen is None:
         return
-    ctx = CONTEXTS[who]
-    seen = qos.list_policies(api.env, ctx, listing.ListQuery())
-    assert len(seen) == {"admin": 4, "user": 3}[who]
-    _lists_and_shows(api, who, "/v2.0/qos/policies", "policies", "policy", seen)
     assert [(len(p["rules"]), p["is_default"], p["tags"]) for p in seen
             if p["id"] == made[0]["id"]] == [(2, True, ["a", "b"])]
     assert {p["id"] for p in seen if p["shared"]} == {made[1]["id"], made[2]["id"]}
-    query = listing.ListQuery(sorts=[("description", False), ("id", True)])
-    assert _call(api, who, "/v2.0/qos/policies?fields=shared&fields=is_default&fields=rules"
-                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
-        "policies"] == [{k: d[k] for k in ("shared", "is_default", "rules")}
-                        for d in qos.list_policies(api.env, ctx, query)]
+    _sorted_fields(api, who, "/v2.0/qos/policies", "policies", qos.list_policies,
+                   ("shared", "is_default", "rules"), "description")
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_trunks_render_as_the_services_dicts(api, who):
+    """Own (tagged, two subports), own without subports, another project's. Members read
+    their project's, admins all; the service role none (get_trunk needs a reader role:
+    403), before and after the declaration."""
+    net = api.network(project="p1")
+    ports_ = [api.port(net["id"]) for _ in range(4)]
+    theirs = api.port(api.network(project="p2")["id"], project="p2")
+    made = [api.post("/v2.0/trunks", {"trunk": body}, expect=201, **kw).json()["trunk"]
+            for body, kw in (
+                ({"port_id": ports_[0]["id"], "name": "own", "description": "b",
+                  "sub_ports": [
+                      {"port_id": ports_[i]["id"], "segmentation_type": "vlan",
+                       "segmentation_id": 200 - i} for i in (1, 2)]}, {}),
+                ({"port_id": ports_[3]["id"], "description": "a", "admin_state_up": False},
+                 {}),
+                ({"port_id": theirs["id"]}, {"project": "p2"}))]
+    api.put(f"/v2.0/trunks/{made[0]['id']}/tags", {"tags": ["b", "a"]}, expect=200)
+    seen = _checked(api, who, "/v2.0/trunks", "trunks", "trunk", trunks.list_trunks,
+                    {"admin": 3, "user": 2}, made[0]["id"])
+    if seen is None:
+        return
+    assert [(len(t["sub_ports"]), t["tags"]) for t in seen if t["id"] == made[0]["id"]] == [
+        (2, ["a", "b"])]
+    if who == "user":
+        api.get(f"/v2.0/trunks/{made[2]['id']}", expect=404)
+    _sorted_fields(api, who, "/v2.0/trunks", "trunks", trunks.list_trunks,
+                   ("sub_ports", "admin_state_up", "tags"), "description")
