@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from neutrino.api.schemas.address_groups import AddressGroupUpdate
+from neutrino.api.schemas.network_logs import LogUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
 from neutrino.api.schemas.qos import QosPolicyUpdate
@@ -22,6 +23,7 @@ from neutrino.api.schemas.trunks import TrunkUpdate
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.floatingips import FLOATINGIP
+from neutrino.api.wire.network_logs import NETWORK_LOG
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.qos_policies import QOS_POLICY
@@ -33,7 +35,8 @@ from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.api.wire.trunks import TRUNK
-from neutrino.services import (address_groups, address_scopes, floatingips, networks, ports,
+from neutrino.services import (address_groups, address_scopes, floatingips, network_logs,
+                               networks, ports,
                                qos, rbac, routers, security_groups, segment_ranges, segments,
                                subnetpools, subnets, trunks)
 from neutrino.services import listing
@@ -42,9 +45,13 @@ from neutrino.services.context import Context
 ADMIN = {"project": "p1", "admin": True}
 USER = {"project": "p1"}
 NOVA = {"headers": {"X-Project-Id": "nova", "X-Roles": "service"}, "project": None}
+MANAGER = {"headers": {"X-Project-Id": "p1", "X-Roles": "manager,member,reader"},
+           "project": None}
 CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
             "user": Context("p1", frozenset({"member", "reader"})),
-            "service": Context("nova", frozenset({"service"}))}
+            "service": Context("nova", frozenset({"service"})),
+            "manager": Context("p1", frozenset({"manager", "member", "reader"}))}
+CALLERS = {"admin": {"admin": True}, "user": {}, "service": NOVA, "manager": MANAGER}
 
 
 @pytest.mark.parametrize("resource,service,schema", [
@@ -59,7 +66,8 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate),
     (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate),
     (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate),
-    (QOS_POLICY, qos.SPEC, QosPolicyUpdate), (TRUNK, trunks.SPEC, TrunkUpdate)])
+    (QOS_POLICY, qos.SPEC, QosPolicyUpdate), (TRUNK, trunks.SPEC, TrunkUpdate),
+    (NETWORK_LOG, network_logs.SPEC, LogUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -82,8 +90,7 @@ def cloud(api):
 
 
 def _call(api, who, path):
-    kw = {"admin": True} if who == "admin" else NOVA if who == "service" else {}
-    return api.get(path, expect=200, **{"project": "p1", **kw}).json()
+    return api.get(path, expect=200, **{"project": "p1", **CALLERS[who]}).json()
 
 
 def _lists_and_shows(api, who, path: str, plural: str, singular: str, seen: list[dict],
@@ -99,13 +106,14 @@ def _lists_and_shows(api, who, path: str, plural: str, singular: str, seen: list
 
 def _checked(api, who, path: str, plural: str, singular: str, list_fn, counts: dict,
              some_id: str) -> list[dict] | None:
-    """None for the service role, which reads none of the collection (403 on list and on
-    showing ``some_id``, before and after its declaration); else the service's dicts
-    (``list_fn(env, ctx, query)``, ``counts[who]`` of them), which ``_lists_and_shows``
-    found listed and shown alike."""
-    if who == "service":
-        api.get(path, **NOVA, expect=403)
-        api.get(f"{path}/{some_id}", **NOVA, expect=403)
+    """None for a caller ``counts`` leaves out, who reads none of the collection (403 on
+    list and on showing ``some_id``, before and after its declaration); else the
+    service's dicts (``list_fn(env, ctx, query)``, ``counts[who]`` of them), which
+    ``_lists_and_shows`` found listed and shown alike."""
+    if who not in counts:
+        kw = {"project": "p1", **CALLERS[who]}
+        api.get(path, **kw, expect=403)
+        api.get(f"{path}/{some_id}", **kw, expect=403)
         return None
     seen = list_fn(api.env, CONTEXTS[who], listing.ListQuery())
     assert len(seen) == counts[who]
@@ -526,3 +534,25 @@ def test_trunks_render_as_the_services_dicts(api, who):
         api.get(f"/v2.0/trunks/{made[2]['id']}", expect=404)
     _sorted_fields(api, who, "/v2.0/trunks", "trunks", trunks.list_trunks,
                    ("sub_ports", "admin_state_up", "tags"), "description")
+
+
+@pytest.mark.parametrize("who", ["admin", "manager", "user", "service"])
+def test_network_logs_render_as_the_services_dicts(api, who):
+    """A log of one group, one of every group (disabled, DROP), another project's. Admins
+    read all, project managers their project's; members and the service role none
+    (get_log: admin or project manager, 403), before and after the declaration."""
+    group = api.post("/v2.0/security-groups", {"security_group": {"name": "g"}},
+                     expect=201).json()["security_group"]
+    made = [api.post("/v2.0/log/logs", {"log": {"resource_type": "security_group", **body}},
+                     admin=True, expect=201, project=project).json()["log"]
+            for body, project in (({"name": "one", "description": "b",
+                                    "resource_id": group["id"], "event": "ACCEPT"}, "p1"),
+                                  ({"description": "a", "enabled": False, "event": "DROP"},
+                                   "p1"),
+                                  ({"name": "theirs"}, "p2"))]
+    seen = _checked(api, who, "/v2.0/log/logs", "logs", "log", network_logs.list_logs,
+                    {"admin": 3, "manager": 2}, made[0]["id"])
+    if seen is None:
+        return
+    _sorted_fields(api, who, "/v2.0/log/logs", "logs", network_logs.list_logs,
+                   ("resource_id", "enabled", "event"), "description")
