@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from neutrino.api.schemas.address_groups import AddressGroupUpdate
+from neutrino.api.schemas.flavors import FlavorUpdate, ServiceProfileUpdate
 from neutrino.api.schemas.network_logs import LogUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
@@ -22,6 +23,7 @@ from neutrino.api.schemas.subnets import SubnetUpdate
 from neutrino.api.schemas.trunks import TrunkUpdate
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
+from neutrino.api.wire.flavors import FLAVOR, SERVICE_PROFILE
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.network_logs import NETWORK_LOG
 from neutrino.api.wire.networks import NETWORK
@@ -35,7 +37,8 @@ from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.api.wire.trunks import TRUNK
-from neutrino.services import (address_groups, address_scopes, floatingips, network_logs,
+from neutrino.services import (address_groups, address_scopes, flavors, floatingips,
+                               network_logs,
                                networks, ports,
                                qos, rbac, routers, security_groups, segment_ranges, segments,
                                subnetpools, subnets, trunks)
@@ -67,7 +70,9 @@ CALLERS = {"admin": {"admin": True}, "user": {}, "service": NOVA, "manager": MAN
     (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate),
     (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate),
     (QOS_POLICY, qos.SPEC, QosPolicyUpdate), (TRUNK, trunks.SPEC, TrunkUpdate),
-    (NETWORK_LOG, network_logs.SPEC, LogUpdate)])
+    (NETWORK_LOG, network_logs.SPEC, LogUpdate),
+    (FLAVOR, flavors.FLAVOR_SPEC, FlavorUpdate),
+    (SERVICE_PROFILE, flavors.PROFILE_SPEC, ServiceProfileUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -556,3 +561,33 @@ def test_network_logs_render_as_the_services_dicts(api, who):
         return
     _sorted_fields(api, who, "/v2.0/log/logs", "logs", network_logs.list_logs,
                    ("resource_id", "enabled", "event"), "description")
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_flavors_and_service_profiles_render_as_the_services_dicts(api, who):
+    """Two flavors (one disabled) and two profiles, one bound to both flavors. Readers
+    read flavors, admins also profiles; the service role neither (get_flavor needs a
+    reader role, get_service_profile admin: 403), before and after the declaration."""
+    made = [api.post("/v2.0/flavors", {"flavor": {"service_type": "FLAVORS", **body}},
+                     admin=True, expect=201).json()["flavor"]
+            for body in ({"name": "f1", "description": "b"},
+                         {"name": "f2", "description": "a", "enabled": False})]
+    profiles = [api.post("/v2.0/service_profiles", {"service_profile": body}, admin=True,
+                         expect=201).json()["service_profile"]
+                for body in ({"metainfo": '{"a": 1}', "description": "p"},
+                             {"metainfo": "m", "enabled": False})]
+    for flavor in made:
+        api.post(f"/v2.0/flavors/{flavor['id']}/service_profiles", {
+            "service_profile": {"id": profiles[0]["id"]}}, admin=True, expect=201)
+    seen = _checked(api, who, "/v2.0/flavors", "flavors", "flavor", flavors.list_flavors,
+                    {"admin": 2, "user": 2}, made[0]["id"])
+    if seen is not None:
+        assert [f["service_profiles"] for f in seen] == [[profiles[0]["id"]]] * 2
+        _sorted_fields(api, who, "/v2.0/flavors", "flavors", flavors.list_flavors,
+                       ("service_profiles", "enabled", "name"), "description")
+    seen = _checked(api, who, "/v2.0/service_profiles", "service_profiles", "service_profile",
+                    flavors.list_service_profiles, {"admin": 2}, profiles[0]["id"])
+    if seen is not None:
+        assert sorted(len(p["flavors"]) for p in seen) == [0, 2]
+        _sorted_fields(api, who, "/v2.0/service_profiles", "service_profiles",
+                       flavors.list_service_profiles, ("flavors", "metainfo"), "metainfo")
