@@ -15,7 +15,8 @@ from neutrino.api.schemas.ports import PortUpdate
 from neutrino.api.schemas.qos import QosPolicyUpdate
 from neutrino.api.schemas.rbac import RbacPolicyUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
-from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
+from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleUpdate,
+                                                  SecurityGroupRuleUpdate, SecurityGroupUpdate)
 from neutrino.api.schemas.segment_ranges import NetworkSegmentRangeUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
 from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
@@ -23,6 +24,7 @@ from neutrino.api.schemas.subnets import SubnetUpdate
 from neutrino.api.schemas.trunks import TrunkUpdate
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
+from neutrino.api.wire.default_security_group_rules import DEFAULT_SECURITY_GROUP_RULE
 from neutrino.api.wire.flavors import FLAVOR, SERVICE_PROFILE
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.network_logs import NETWORK_LOG
@@ -37,7 +39,8 @@ from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.api.wire.trunks import TRUNK
-from neutrino.services import (address_groups, address_scopes, flavors, floatingips,
+from neutrino.services import (address_groups, address_scopes,
+                               default_security_group_rules, flavors, floatingips,
                                network_logs,
                                networks, ports,
                                qos, rbac, routers, security_groups, segment_ranges, segments,
@@ -72,7 +75,9 @@ CALLERS = {"admin": {"admin": True}, "user": {}, "service": NOVA, "manager": MAN
     (QOS_POLICY, qos.SPEC, QosPolicyUpdate), (TRUNK, trunks.SPEC, TrunkUpdate),
     (NETWORK_LOG, network_logs.SPEC, LogUpdate),
     (FLAVOR, flavors.FLAVOR_SPEC, FlavorUpdate),
-    (SERVICE_PROFILE, flavors.PROFILE_SPEC, ServiceProfileUpdate)])
+    (SERVICE_PROFILE, flavors.PROFILE_SPEC, ServiceProfileUpdate),
+    (DEFAULT_SECURITY_GROUP_RULE, default_security_group_rules.SPEC,
+     DefaultSecurityGroupRuleUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -591,3 +596,30 @@ def test_flavors_and_service_profiles_render_as_the_services_dicts(api, who):
         assert sorted(len(p["flavors"]) for p in seen) == [0, 2]
         _sorted_fields(api, who, "/v2.0/service_profiles", "service_profiles",
                        flavors.list_service_profiles, ("flavors", "metainfo"), "metainfo")
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_default_security_group_rules_render_as_the_services_dicts(api, who):
+    """The four seeded templates and two more (a port range, a remote address group).
+    Readers read them all; the service role none (get_default_security_group_rule needs
+    a reader role: 403), before and after the declaration."""
+    group = api.post("/v2.0/address-groups", {"address_group": {"name": "g"}},
+                     expect=201).json()["address_group"]
+    made = [api.post("/v2.0/default-security-group-rules", {"default_security_group_rule": {
+        "direction": "ingress", "used_in_default_sg": True, **body}}, admin=True,
+        expect=201).json()["default_security_group_rule"] for body in (
+            {"protocol": "tcp", "port_range_min": 22, "port_range_max": 23,
+             "remote_ip_prefix": "10.0.0.0/8", "description": "ssh",
+             "used_in_non_default_sg": True},
+            {"ethertype": "IPv6", "remote_address_group_id": group["id"],
+             "used_in_non_default_sg": False})]
+    path, plural = "/v2.0/default-security-group-rules", "default_security_group_rules"
+    list_fn = default_security_group_rules.list_default_security_group_rules
+    seen = _checked(api, who, path, plural, "default_security_group_rule", list_fn,
+                    {"admin": 6, "user": 6}, made[0]["id"])
+    if seen is None:
+        return
+    assert [t["remote_ip_prefix"] for t in seen if t["id"] == made[0]["id"]] == ["10.0.0.0/8"]
+    _sorted_fields(api, who, path, plural, list_fn,
+                   ("port_range_min", "used_in_default_sg", "remote_address_group_id"),
+                   "port_range_min")
