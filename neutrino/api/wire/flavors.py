@@ -5,7 +5,7 @@ Columns are ``db.models.Flavor``'s and ``ServiceProfile``'s; the loads
 (``services.flavor_reads``) are the bindings: a flavor's ``service_profiles`` and a
 profile's ``flavors``, ids in id order. Neither has a project or standard attributes
 beyond ``id`` (and a flavor's ``name``); a profile's ``metainfo`` sorts but does not
-filter. Everyone reads flavors; who reads profiles (admins) is the API's policy check.
+filter. Readers read every flavor, admins every profile (the API's policy check).
 """
 
 from __future__ import annotations
