@@ -11,6 +11,8 @@ from neutrino.api.resources import Collection, add_collection
 from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleCreate,
                                                   DefaultSecurityGroupRuleUpdate)
 from neutrino.api.schemas.sg_default_statefulness import SettingCreate, SettingUpdate
+from neutrino.api.wire.default_security_group_rules import DEFAULT_SECURITY_GROUP_RULE
+from neutrino.services import default_security_group_rule_reads
 from neutrino.services import default_security_group_rules as templates
 from neutrino.services import sg_default_statefulness as statefulness
 
@@ -21,7 +23,8 @@ add_collection(router, Collection(
     DefaultSecurityGroupRuleCreate, DefaultSecurityGroupRuleUpdate,
     templates.create_default_security_group_rules, templates.get_default_security_group_rule,
     templates.list_default_security_group_rules, templates.update_default_security_group_rule,
-    templates.delete_default_security_group_rule, path="default-security-group-rules"))
+    templates.delete_default_security_group_rule, path="default-security-group-rules",
+    wire=DEFAULT_SECURITY_GROUP_RULE, reads=default_security_group_rule_reads.READER))
 add_collection(router, Collection(
     "security_groups_default_statefulness", "security_groups_default_statefulness",
     SettingCreate, SettingUpdate, statefulness.create_settings, statefulness.get_setting,

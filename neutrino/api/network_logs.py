@@ -11,7 +11,8 @@ from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse
 from neutrino.api.schemas.network_logs import LogCreate, LogUpdate
-from neutrino.services import network_logs
+from neutrino.api.wire.network_logs import NETWORK_LOG
+from neutrino.services import network_log_reads, network_logs
 
 router = APIRouter()
 
@@ -25,4 +26,5 @@ async def loggable_resources(env: EnvDep, ctx: ContextDep) -> JSONResponse:
 
 add_collection(router, Collection(
     "logs", "log", LogCreate, LogUpdate, network_logs.create_logs, network_logs.get_log,
-    network_logs.list_logs, network_logs.update_log, network_logs.delete_log, path="log/logs"))
+    network_logs.list_logs, network_logs.update_log, network_logs.delete_log, path="log/logs",
+    wire=NETWORK_LOG, reads=network_log_reads.READER))

@@ -12,7 +12,8 @@ from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.qos import QosPolicyCreate, QosPolicyUpdate, RULE_SCHEMAS
-from neutrino.services import qos, qos_rules
+from neutrino.api.wire.qos_policies import QOS_POLICY
+from neutrino.services import qos, qos_policy_reads, qos_rules
 
 router = APIRouter()
 
@@ -140,4 +141,4 @@ _add_tag_routes()
 add_collection(router, Collection(
     "policies", "policy", QosPolicyCreate, QosPolicyUpdate, qos.create_policies,
     qos.get_policy, qos.list_policies, qos.update_policy, qos.delete_policy,
-    path="qos/policies"))
+    path="qos/policies", wire=QOS_POLICY, reads=qos_policy_reads.READER))

@@ -13,7 +13,8 @@ from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection, add_member_action
 from neutrino.api.responses import JSONResponse
 from neutrino.api.schemas.trunks import TrunkCreate, TrunkUpdate
-from neutrino.services import trunks
+from neutrino.api.wire.trunks import TRUNK
+from neutrino.services import trunk_reads, trunks
 
 router = APIRouter()
 
@@ -36,4 +37,4 @@ async def get_subports(trunk_id: str, env: EnvDep, ctx: ContextDep) -> JSONRespo
 add_collection(router, Collection(
     "trunks", "trunk", TrunkCreate, TrunkUpdate,
     trunks.create_trunks, trunks.get_trunk, trunks.list_trunks, trunks.update_trunk,
-    trunks.delete_trunk))
+    trunks.delete_trunk, wire=TRUNK, reads=trunk_reads.READER))

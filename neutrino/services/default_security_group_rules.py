@@ -61,7 +61,8 @@ def _dict(row: Any) -> dict[str, Any]:
     return {k: getattr(row, k) for k in _COLUMNS}
 
 
-def _find(session: Session, rule_id: str) -> Template:
+def find(session: Session, rule_id: str) -> Template:
+    """The template; DefaultSecurityGroupRuleNotFound (404)."""
     row = session.get(Template, rule_id)
     if row is None:
         raise errors.DefaultSecurityGroupRuleNotFound(rule_id)
@@ -105,7 +106,7 @@ def create_default_security_group_rules(env: Env, ctx: Context,
 def get_default_security_group_rule(env: Env, ctx: Context, rule_id: str,
                                     fields: list[str] | None = None) -> dict[str, Any]:
     """One template; DefaultSecurityGroupRuleNotFound (404)."""
-    return env.db.run(lambda s: _dict(_find(s, rule_id)), write=False)
+    return env.db.run(lambda s: _dict(find(s, rule_id)), write=False)
 
 
 def list_default_security_group_rules(env: Env, ctx: Context,
@@ -120,7 +121,7 @@ def delete_default_security_group_rule(env: Env, ctx: Context, rule_id: str,
     """Delete a template (groups made from it keep their rules);
     DefaultSecurityGroupRuleNotFound (404)."""
     def run(session: Session) -> None:
-        session.delete(_find(session, rule_id))
+        session.delete(find(session, rule_id))
     env.db.run(run)
 
 
@@ -129,4 +130,4 @@ def update_default_security_group_rule(env: Env, ctx: Context, rule_id: str,
                                        if_match: int | None = None) -> dict[str, Any]:
     """Templates have no writable attribute (the request schema refuses any:
     400); an empty update returns the template, DefaultSecurityGroupRuleNotFound (404)."""
-    return env.db.run(lambda s: _dict(_find(s, rule_id)), write=False)
+    return env.db.run(lambda s: _dict(find(s, rule_id)), write=False)

@@ -82,7 +82,7 @@ def create_flavors(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
 def get_flavor(env: Env, ctx: Context, flavor_id: str,
                fields: list[str] | None = None) -> dict[str, Any]:
     """One flavor; FlavorNotFound (404)."""
-    return env.db.run(lambda s: _flavor_dicts(s, [_flavor(s, flavor_id)])[0], write=False)
+    return env.db.run(lambda s: _flavor_dicts(s, [find_flavor(s, flavor_id)])[0], write=False)
 
 
 def list_flavors(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
@@ -94,7 +94,7 @@ def update_flavor(env: Env, ctx: Context, flavor_id: str, data: dict[str, Any],
                   if_match: int | None = None) -> dict[str, Any]:
     """Change name, description, enabled; FlavorNotFound (404)."""
     def run(session: Session) -> dict[str, Any]:
-        flavor = _flavor(session, flavor_id)
+        flavor = find_flavor(session, flavor_id)
         data.pop("service_profiles", None)  # allow_put, but Neutron's update ignores it
         if "description" in data and data["description"] is None:
             data["description"] = ""
@@ -108,11 +108,11 @@ def delete_flavor(env: Env, ctx: Context, flavor_id: str, if_match: int | None =
     """Delete a flavor and its bindings; FlavorNotFound (404), FlavorInUse (409) while a
     router names it."""
     def run(session: Session) -> None:
-        _flavor(session, flavor_id)
+        find_flavor(session, flavor_id)
         if session.scalar(select(Router.id).where(Router.flavor_id == flavor_id).limit(1)):
             raise errors.FlavorInUse(flavor_id)
         session.execute(delete(Binding).where(Binding.flavor_id == flavor_id))
-        session.delete(_flavor(session, flavor_id))
+        session.delete(find_flavor(session, flavor_id))
     env.db.run(run)
 
 
@@ -141,7 +141,7 @@ def create_service_profiles(env: Env, ctx: Context,
 def get_service_profile(env: Env, ctx: Context, sp_id: str,
                         fields: list[str] | None = None) -> dict[str, Any]:
     """One profile; ServiceProfileNotFound (404)."""
-    return env.db.run(lambda s: _profile_dicts(s, [_profile(s, sp_id)])[0], write=False)
+    return env.db.run(lambda s: _profile_dicts(s, [find_profile(s, sp_id)])[0], write=False)
 
 
 def list_service_profiles(env: Env, ctx: Context,
@@ -160,7 +160,7 @@ def update_service_profile(env: Env, ctx: Context, sp_id: str, data: dict[str, A
 
     def run(session: Session) -> dict[str, Any]:
         _check_unbound(session, sp_id)
-        profile = _profile(session, sp_id)
+        profile = find_profile(session, sp_id)
         if "description" in data and data["description"] is None:
             data["description"] = ""
         common.apply_changes(profile, data)
@@ -174,7 +174,7 @@ def delete_service_profile(env: Env, ctx: Context, sp_id: str,
     """Delete an unbound profile; ServiceProfileNotFound (404), ServiceProfileInUse (409)."""
     def run(session: Session) -> None:
         _check_unbound(session, sp_id)
-        session.delete(_profile(session, sp_id))
+        session.delete(find_profile(session, sp_id))
     env.db.run(run)
 
 
@@ -184,8 +184,8 @@ def bind(env: Env, ctx: Context, flavor_id: str, sp_id: str) -> dict[str, Any]:
     """Bind profile ``sp_id`` to the flavor; ``{"id": sp_id}``. Raises FlavorNotFound,
     ServiceProfileNotFound (404), FlavorServiceProfileBindingExists (409)."""
     def run(session: Session) -> dict[str, Any]:
-        _flavor(session, flavor_id)
-        _profile(session, sp_id)
+        find_flavor(session, flavor_id)
+        find_profile(session, sp_id)
         if session.get(Binding, (flavor_id, sp_id)) is not None:
             raise errors.FlavorServiceProfileBindingExists(sp_id, flavor_id)
         session.add(Binding(flavor_id=flavor_id, service_profile_id=sp_id))
@@ -218,12 +218,12 @@ def check_router_flavor(session: Session, flavor_id: str) -> str:
     FlavorServiceProfileBindingNotFound (404), the first profile disabled
     ServiceProfileDisabled (503), its driver no provider's ServiceProfileDriverNotFound
     (404)."""
-    _flavor(session, flavor_id)
+    find_flavor(session, flavor_id)
     first = session.scalar(select(Binding.service_profile_id).where(
         Binding.flavor_id == flavor_id).order_by(Binding.service_profile_id).limit(1))
     if first is None:
         raise errors.FlavorServiceProfileBindingNotFound("", flavor_id)
-    profile = _profile(session, first)
+    profile = find_profile(session, first)
     if not profile.enabled:
         raise errors.ServiceProfileDisabled()
     _check_driver(profile.driver)
@@ -232,14 +232,16 @@ def check_router_flavor(session: Session, flavor_id: str) -> str:
 
 # --- internals -------------------------------------------------------------------------------
 
-def _flavor(session: Session, flavor_id: str) -> Flavor:
+def find_flavor(session: Session, flavor_id: str) -> Flavor:
+    """The flavor; FlavorNotFound (404)."""
     row = session.get(Flavor, flavor_id)
     if row is None:
         raise errors.FlavorNotFound(flavor_id)
     return row
 
 
-def _profile(session: Session, sp_id: str) -> ServiceProfile:
+def find_profile(session: Session, sp_id: str) -> ServiceProfile:
+    """The service profile; ServiceProfileNotFound (404)."""
     row = session.get(ServiceProfile, sp_id)
     if row is None:
         raise errors.ServiceProfileNotFound(sp_id)
@@ -257,7 +259,9 @@ def _check_unbound(session: Session, sp_id: str) -> None:
         raise errors.ServiceProfileInUse(sp_id)
 
 
-def _bound(session: Session, column: Any, ids: list[str]) -> dict[str, list[str]]:
+def bound_ids(session: Session, column: Any, ids: list[str]) -> dict[str, list[str]]:
+    """``{id: [the other side's bound ids, in order]}`` for ``ids`` of the side
+    ``column`` (``Binding.flavor_id`` or ``Binding.service_profile_id``) names."""
     other = Binding.service_profile_id if column is Binding.flavor_id else Binding.flavor_id
     result: dict[str, list[str]] = {i: [] for i in ids}
     for key, value in session.execute(select(column, other).where(column.in_(ids))
@@ -268,7 +272,7 @@ def _bound(session: Session, column: Any, ids: list[str]) -> dict[str, list[str]
 
 def _flavor_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]:
     rows = list(rows)
-    bound = _bound(session, Binding.flavor_id, [r.id for r in rows]) if rows else {}
+    bound = bound_ids(session, Binding.flavor_id, [r.id for r in rows]) if rows else {}
     return [{"id": r.id, "name": r.name, "description": r.description,
              "service_type": r.service_type, "enabled": r.enabled,
              "service_profiles": bound.get(r.id, [])} for r in rows]
@@ -276,7 +280,7 @@ def _flavor_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]
 
 def _profile_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]:
     rows = list(rows)
-    bound = _bound(session, Binding.service_profile_id, [r.id for r in rows]) if rows else {}
+    bound = bound_ids(session, Binding.service_profile_id, [r.id for r in rows]) if rows else {}
     return [{"id": r.id, "description": r.description, "driver": r.driver,
              "enabled": r.enabled, "metainfo": r.metainfo, "flavors": bound.get(r.id, [])}
             for r in rows]

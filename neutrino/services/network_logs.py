@@ -123,6 +123,11 @@ def create_logs(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dic
     return env.db.run(run)
 
 
+def visible(ctx: Context):
+    """SQL condition: logs the caller sees (its project's; admins all)."""
+    return common.own(ctx, Log)
+
+
 def _find(session: Session, ctx: Context, log_id: str, *, for_update: bool = False) -> Log:
     return common.get_own(session, ctx, Log, log_id, errors.LogResourceNotFound,
                           for_update=for_update)
@@ -136,7 +141,7 @@ def get_log(env: Env, ctx: Context, log_id: str,
 
 def list_logs(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
     """The caller's logs (admins: all), with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(Log.__table__).where(common.own(ctx, Log)), SPEC, query,
+    return common.list_rows(env, select(Log.__table__).where(visible(ctx)), SPEC, query,
                             lambda session, rows: [log_dict(r) for r in rows])
 
 

@@ -97,6 +97,19 @@ def check_rbac_removal(session: Session, policy: QosPolicy, entry: Any) -> None:
         raise errors.RbacPolicyInUse(policy.id, f"project_id={entry.target_tenant}")
 
 
+def granted_among(session: Session, ctx: Context, ids: Any) -> set[str]:
+    """Those of ``ids`` (a list or a SELECT of policy ids) an RBAC entry shares with
+    the caller's project by name: with the ``*`` column, the ``shared`` it sees."""
+    return set(session.scalars(shared_access.granted(QosPolicyRBAC, ctx.project_id).where(
+        QosPolicyRBAC.object_id.in_(ids))))
+
+
+def defaults_among(session: Session, ids: Any) -> set[str]:
+    """Those of ``ids`` (a list or a SELECT) that are their project's default policy."""
+    return set(session.scalars(select(QosPolicyDefault.qos_policy_id).where(
+        QosPolicyDefault.qos_policy_id.in_(ids))))
+
+
 # --- the API ------------------------------------------------------------------------
 
 def policy_dicts(session: Session, ctx: Context, rows: Iterable[Any]) -> list[dict[str, Any]]:
@@ -106,10 +119,8 @@ def policy_dicts(session: Session, ctx: Context, rows: Iterable[Any]) -> list[di
     ids = [r.id for r in rows]
     rules = qos_rules.rules_of(session, ids)
     tags = common.tags_of(session, ids)
-    defaults = set(session.scalars(select(QosPolicyDefault.qos_policy_id).where(
-        QosPolicyDefault.qos_policy_id.in_(ids))))
-    named = set(session.scalars(shared_access.granted(QosPolicyRBAC, ctx.project_id).where(
-        QosPolicyRBAC.object_id.in_(ids))))
+    defaults = defaults_among(session, ids)
+    named = granted_among(session, ctx, ids)
     return [{**{k: getattr(r, k) for k in _COLUMNS}, "tenant_id": r.project_id,
              "shared": bool(r.shared) or r.id in named, "is_default": r.id in defaults,
              "rules": rules.get(r.id, []), "tags": tags.get(r.id, [])} for r in rows]

@@ -181,7 +181,8 @@ def find_visible(session: Session, ctx: Context, trunk_id: str, *,
                           for_update=for_update)
 
 
-def _sub_dicts(session: Session, trunk_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def sub_port_dicts(session: Session, trunk_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """``{trunk id: [sub_port dict]}`` (every id a key), by segmentation id."""
     result: dict[str, list[dict[str, Any]]] = {t: [] for t in trunk_ids}
     if trunk_ids:
         for s in session.scalars(select(SubPort).where(SubPort.trunk_id.in_(trunk_ids))
@@ -195,7 +196,7 @@ def _sub_dicts(session: Session, trunk_ids: list[str]) -> dict[str, list[dict[st
 def trunk_dicts(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
     """API dicts: the columns, ``tenant_id``, ``tags`` and ``sub_ports``."""
     ids = [r.id for r in rows]
-    tags, subs = common.tags_of(session, ids), _sub_dicts(session, ids)
+    tags, subs = common.tags_of(session, ids), sub_port_dicts(session, ids)
     return [{**{k: getattr(r, k) for k in _COLUMNS}, "tenant_id": r.project_id,
              "tags": tags.get(r.id, []), "sub_ports": subs[r.id]} for r in rows]
 
@@ -342,5 +343,5 @@ def get_subports(env: Env, ctx: Context, trunk_id: str) -> dict[str, Any]:
     """``GET .../get_subports``: ``{"sub_ports": [...]}``; TrunkNotFound (404)."""
     def run(session: Session) -> dict[str, Any]:
         find_visible(session, ctx, trunk_id)
-        return {"sub_ports": _sub_dicts(session, [trunk_id])[trunk_id]}
+        return {"sub_ports": sub_port_dicts(session, [trunk_id])[trunk_id]}
     return env.db.run(run, write=False)

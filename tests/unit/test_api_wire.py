@@ -8,20 +8,29 @@ from __future__ import annotations
 import pytest
 
 from neutrino.api.schemas.address_groups import AddressGroupUpdate
+from neutrino.api.schemas.flavors import FlavorUpdate, ServiceProfileUpdate
+from neutrino.api.schemas.network_logs import LogUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
+from neutrino.api.schemas.qos import QosPolicyUpdate
 from neutrino.api.schemas.rbac import RbacPolicyUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
-from neutrino.api.schemas.security_groups import SecurityGroupRuleUpdate, SecurityGroupUpdate
+from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleUpdate,
+                                                  SecurityGroupRuleUpdate, SecurityGroupUpdate)
 from neutrino.api.schemas.segment_ranges import NetworkSegmentRangeUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
 from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
+from neutrino.api.schemas.trunks import TrunkUpdate
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
+from neutrino.api.wire.default_security_group_rules import DEFAULT_SECURITY_GROUP_RULE
+from neutrino.api.wire.flavors import FLAVOR, SERVICE_PROFILE
 from neutrino.api.wire.floatingips import FLOATINGIP
+from neutrino.api.wire.network_logs import NETWORK_LOG
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.qos_policies import QOS_POLICY
 from neutrino.api.wire.rbac_policies import RBAC_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
@@ -29,18 +38,26 @@ from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
 from neutrino.api.wire.segments import SEGMENT
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import (address_groups, address_scopes, floatingips, networks, ports,
-                               rbac, routers, security_groups, segment_ranges, segments,
-                               subnetpools, subnets)
+from neutrino.api.wire.trunks import TRUNK
+from neutrino.services import (address_groups, address_scopes,
+                               default_security_group_rules, flavors, floatingips,
+                               network_logs,
+                               networks, ports,
+                               qos, rbac, routers, security_groups, segment_ranges, segments,
+                               subnetpools, subnets, trunks)
 from neutrino.services import listing
 from neutrino.services.context import Context
 
 ADMIN = {"project": "p1", "admin": True}
 USER = {"project": "p1"}
 NOVA = {"headers": {"X-Project-Id": "nova", "X-Roles": "service"}, "project": None}
+MANAGER = {"headers": {"X-Project-Id": "p1", "X-Roles": "manager,member,reader"},
+           "project": None}
 CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
             "user": Context("p1", frozenset({"member", "reader"})),
-            "service": Context("nova", frozenset({"service"}))}
+            "service": Context("nova", frozenset({"service"})),
+            "manager": Context("p1", frozenset({"manager", "member", "reader"}))}
+CALLERS = {"admin": {"admin": True}, "user": {}, "service": NOVA, "manager": MANAGER}
 
 
 @pytest.mark.parametrize("resource,service,schema", [
@@ -54,7 +71,13 @@ CONTEXTS = {"admin": Context("p1", frozenset({"admin", "member", "reader"})),
     (SUBNETPOOL, subnetpools.SPEC, SubnetPoolUpdate),
     (ADDRESS_GROUP, address_groups.SPEC, AddressGroupUpdate),
     (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate),
-    (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate)])
+    (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate),
+    (QOS_POLICY, qos.SPEC, QosPolicyUpdate), (TRUNK, trunks.SPEC, TrunkUpdate),
+    (NETWORK_LOG, network_logs.SPEC, LogUpdate),
+    (FLAVOR, flavors.FLAVOR_SPEC, FlavorUpdate),
+    (SERVICE_PROFILE, flavors.PROFILE_SPEC, ServiceProfileUpdate),
+    (DEFAULT_SECURITY_GROUP_RULE, default_security_group_rules.SPEC,
+     DefaultSecurityGroupRuleUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -77,8 +100,7 @@ def cloud(api):
 
 
 def _call(api, who, path):
-    kw = {"admin": True} if who == "admin" else NOVA if who == "service" else {}
-    return api.get(path, expect=200, **{"project": "p1", **kw}).json()
+    return api.get(path, expect=200, **{"project": "p1", **CALLERS[who]}).json()
 
 
 def _lists_and_shows(api, who, path: str, plural: str, singular: str, seen: list[dict],
@@ -90,6 +112,34 @@ def _lists_and_shows(api, who, path: str, plural: str, singular: str, seen: list
         assert _call(api, who, f"{path}/{expected['id']}")[singular] == expected
         if by_id:
             assert _call(api, who, f"{path}?id={expected['id']}")[plural] == [expected]
+
+
+def _checked(api, who, path: str, plural: str, singular: str, list_fn, counts: dict,
+             some_id: str) -> list[dict] | None:
+    """None for a caller ``counts`` leaves out, who reads none of the collection (403 on
+    list and on showing ``some_id``, before and after its declaration); else the
+    service's dicts (``list_fn(env, ctx, query)``, ``counts[who]`` of them), which
+    ``_lists_and_shows`` found listed and shown alike."""
+    if who not in counts:
+        kw = {"project": "p1", **CALLERS[who]}
+        api.get(path, **kw, expect=403)
+        api.get(f"{path}/{some_id}", **kw, expect=403)
+        return None
+    seen = list_fn(api.env, CONTEXTS[who], listing.ListQuery())
+    assert len(seen) == counts[who]
+    _lists_and_shows(api, who, path, plural, singular, seen)
+    return seen
+
+
+def _sorted_fields(api, who, path: str, plural: str, list_fn, fields: tuple[str, ...],
+                   key: str) -> None:
+    """``fields=`` of a list sorted by ``key`` descending, then id, equals those of the
+    service's dicts."""
+    query = listing.ListQuery(sorts=[(key, False), ("id", True)])
+    asked = "&".join(f"fields={f}" for f in fields)
+    assert _call(api, who, f"{path}?{asked}&sort_key={key}&sort_dir=desc&sort_key=id"
+                 "&sort_dir=asc")[plural] == [
+        {f: d[f] for f in fields} for d in list_fn(api.env, CONTEXTS[who], query)]
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -122,7 +172,7 @@ def test_fields_select_only_what_the_caller_may_read(api, cloud):
                    "dns_assignment": port["dns_assignment"]}
     for _ in range(2):
         api.post("/v2.0/qos/policies", {"policy": {"name": "g"}}, **ADMIN, expect=201)
-    # declared, and built by the service (QoS policies have no declaration yet)
+    # two declared collections: the next link's marker is a rendered row's id
     for path, plural in (("ports", "ports"), ("qos/policies", "policies")):
         page = api.get(f"/v2.0/{path}?fields=name&limit=1", expect=200).json()
         assert set(page[plural][0]) == {"name"}
@@ -542,3 +592,142 @@ def test_segment_ranges_render_from_their_declaration(make_api, who):
                  "&sort_key=minimum&sort_dir=desc&sort_key=id&sort_dir=asc")[
         "network_segment_ranges"] == [{k: d[k] for k in ("used", "available", "tags")}
                                       for d in by_minimum]
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_qos_policies_render_as_the_services_dicts(api, who):
+    """Own (tagged, its project's default, two rules), shared with everyone, another
+    project's shared with p1 by RBAC, another project's private one. The service role
+    reads none (get_policy's route check needs a reader role: 403), before and after
+    the declaration."""
+    made = [api.post("/v2.0/qos/policies", {"policy": body}, **ADMIN, expect=201).json()["policy"]
+            for body in ({"name": "own", "description": "b", "tags": ["b", "a"],
+                          "is_default": True},
+                         {"name": "everyone", "description": "a", "shared": True},
+                         {"name": "named", "project_id": "p2"},
+                         {"name": "private", "project_id": "p3"})]
+    for rtype, rule in (("bandwidth_limit", {"max_kbps": 1000}), ("dscp_marking",
+                                                                   {"dscp_mark": 26})):
+        api.post(f"/v2.0/qos/policies/{made[0]['id']}/{rtype}_rules", {f"{rtype}_rule": rule},
+                 **ADMIN, expect=201)
+    api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "qos_policy", "object_id": made[2]["id"],
+        "action": "access_as_shared", "target_tenant": "p1"}}, **ADMIN, expect=201)
+    seen = _checked(api, who, "/v2.0/qos/policies", "policies", "policy", qos.list_policies,
+                    {"admin": 4, "user": 3}, made[1]["id"])
+    if seen is None:
+        return
+    assert [(len(p["rules"]), p["is_default"], p["tags"]) for p in seen
+            if p["id"] == made[0]["id"]] == [(2, True, ["a", "b"])]
+    assert {p["id"] for p in seen if p["shared"]} == {made[1]["id"], made[2]["id"]}
+    _sorted_fields(api, who, "/v2.0/qos/policies", "policies", qos.list_policies,
+                   ("shared", "is_default", "rules"), "description")
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_trunks_render_as_the_services_dicts(api, who):
+    """Own (tagged, two subports), own without subports, another project's. Members read
+    their project's, admins all; the service role none (get_trunk needs a reader role:
+    403), before and after the declaration."""
+    net = api.network(project="p1")
+    ports_ = [api.port(net["id"]) for _ in range(4)]
+    theirs = api.port(api.network(project="p2")["id"], project="p2")
+    made = [api.post("/v2.0/trunks", {"trunk": body}, expect=201, **kw).json()["trunk"]
+            for body, kw in (
+                ({"port_id": ports_[0]["id"], "name": "own", "description": "b",
+                  "sub_ports": [
+                      {"port_id": ports_[i]["id"], "segmentation_type": "vlan",
+                       "segmentation_id": 200 - i} for i in (1, 2)]}, {}),
+                ({"port_id": ports_[3]["id"], "description": "a", "admin_state_up": False},
+                 {}),
+                ({"port_id": theirs["id"]}, {"project": "p2"}))]
+    api.put(f"/v2.0/trunks/{made[0]['id']}/tags", {"tags": ["b", "a"]}, expect=200)
+    seen = _checked(api, who, "/v2.0/trunks", "trunks", "trunk", trunks.list_trunks,
+                    {"admin": 3, "user": 2}, made[0]["id"])
+    if seen is None:
+        return
+    assert [(len(t["sub_ports"]), t["tags"]) for t in seen if t["id"] == made[0]["id"]] == [
+        (2, ["a", "b"])]
+    if who == "user":
+        api.get(f"/v2.0/trunks/{made[2]['id']}", expect=404)
+    _sorted_fields(api, who, "/v2.0/trunks", "trunks", trunks.list_trunks,
+                   ("sub_ports", "admin_state_up", "tags"), "description")
+
+
+@pytest.mark.parametrize("who", ["admin", "manager", "user", "service"])
+def test_network_logs_render_as_the_services_dicts(api, who):
+    """A log of one group, one of every group (disabled, DROP), another project's. Admins
+    read all, project managers their project's; members and the service role none
+    (get_log: admin or project manager, 403), before and after the declaration."""
+    group = api.post("/v2.0/security-groups", {"security_group": {"name": "g"}},
+                     expect=201).json()["security_group"]
+    made = [api.post("/v2.0/log/logs", {"log": {"resource_type": "security_group", **body}},
+                     admin=True, expect=201, project=project).json()["log"]
+            for body, project in (({"name": "one", "description": "b",
+                                    "resource_id": group["id"], "event": "ACCEPT"}, "p1"),
+                                  ({"description": "a", "enabled": False, "event": "DROP"},
+                                   "p1"),
+                                  ({"name": "theirs"}, "p2"))]
+    seen = _checked(api, who, "/v2.0/log/logs", "logs", "log", network_logs.list_logs,
+                    {"admin": 3, "manager": 2}, made[0]["id"])
+    if seen is None:
+        return
+    _sorted_fields(api, who, "/v2.0/log/logs", "logs", network_logs.list_logs,
+                   ("resource_id", "enabled", "event"), "description")
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_flavors_and_service_profiles_render_as_the_services_dicts(api, who):
+    """Two flavors (one disabled) and two profiles, one bound to both flavors. Readers
+    read flavors, admins also profiles; the service role neither (get_flavor needs a
+    reader role, get_service_profile admin: 403), before and after the declaration."""
+    made = [api.post("/v2.0/flavors", {"flavor": {"service_type": "FLAVORS", **body}},
+                     admin=True, expect=201).json()["flavor"]
+            for body in ({"name": "f1", "description": "b"},
+                         {"name": "f2", "description": "a", "enabled": False})]
+    profiles = [api.post("/v2.0/service_profiles", {"service_profile": body}, admin=True,
+                         expect=201).json()["service_profile"]
+                for body in ({"metainfo": '{"a": 1}', "description": "p"},
+                             {"metainfo": "m", "enabled": False})]
+    for flavor in made:
+        api.post(f"/v2.0/flavors/{flavor['id']}/service_profiles", {
+            "service_profile": {"id": profiles[0]["id"]}}, admin=True, expect=201)
+    seen = _checked(api, who, "/v2.0/flavors", "flavors", "flavor", flavors.list_flavors,
+                    {"admin": 2, "user": 2}, made[0]["id"])
+    if seen is not None:
+        assert [f["service_profiles"] for f in seen] == [[profiles[0]["id"]]] * 2
+        _sorted_fields(api, who, "/v2.0/flavors", "flavors", flavors.list_flavors,
+                       ("service_profiles", "enabled", "name"), "description")
+    seen = _checked(api, who, "/v2.0/service_profiles", "service_profiles", "service_profile",
+                    flavors.list_service_profiles, {"admin": 2}, profiles[0]["id"])
+    if seen is not None:
+        assert sorted(len(p["flavors"]) for p in seen) == [0, 2]
+        _sorted_fields(api, who, "/v2.0/service_profiles", "service_profiles",
+                       flavors.list_service_profiles, ("flavors", "metainfo"), "metainfo")
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_default_security_group_rules_render_as_the_services_dicts(api, who):
+    """The four seeded templates and two more (a port range, a remote address group).
+    Readers read them all; the service role none (get_default_security_group_rule needs
+    a reader role: 403), before and after the declaration."""
+    group = api.post("/v2.0/address-groups", {"address_group": {"name": "g"}},
+                     expect=201).json()["address_group"]
+    made = [api.post("/v2.0/default-security-group-rules", {"default_security_group_rule": {
+        "direction": "ingress", "used_in_default_sg": True, **body}}, admin=True,
+        expect=201).json()["default_security_group_rule"] for body in (
+            {"protocol": "tcp", "port_range_min": 22, "port_range_max": 23,
+             "remote_ip_prefix": "10.0.0.0/8", "description": "ssh",
+             "used_in_non_default_sg": True},
+            {"ethertype": "IPv6", "remote_address_group_id": group["id"],
+             "used_in_non_default_sg": False})]
+    path, plural = "/v2.0/default-security-group-rules", "default_security_group_rules"
+    list_fn = default_security_group_rules.list_default_security_group_rules
+    seen = _checked(api, who, path, plural, "default_security_group_rule", list_fn,
+                    {"admin": 6, "user": 6}, made[0]["id"])
+    if seen is None:
+        return
+    assert [t["remote_ip_prefix"] for t in seen if t["id"] == made[0]["id"]] == ["10.0.0.0/8"]
+    _sorted_fields(api, who, path, plural, list_fn,
+                   ("port_range_min", "used_in_default_sg", "remote_address_group_id"),
+                   "port_range_min")

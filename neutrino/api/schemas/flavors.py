@@ -9,11 +9,11 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from neutrino.api.schemas.common import Name, NeutronBody, UUIDStr
+from neutrino.api.wire.flavors import FLAVOR, SERVICE_PROFILE
 
-FLAVOR_ATTRIBUTES = frozenset({"id", "name", "description", "service_type",
-                               "service_profiles", "enabled"})
-PROFILE_ATTRIBUTES = frozenset({"id", "description", "driver", "metainfo", "enabled",
-                                "flavors"})
+# the wire declarations' (api/wire/flavors.py)
+FLAVOR_ATTRIBUTES = FLAVOR.names
+PROFILE_ATTRIBUTES = SERVICE_PROFILE.names
 LongDescription = Annotated[str, StringConstraints(max_length=1024)]
 
 

@@ -11,10 +11,9 @@ from typing import Annotated, Literal
 from pydantic import StringConstraints
 
 from neutrino.api.schemas.common import NamedBody, ProjectId, UUIDStr
+from neutrino.api.wire.network_logs import NETWORK_LOG
 
-LOG_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
-                            "resource_type", "resource_id", "target_id", "event", "enabled",
-                            "created_at", "updated_at", "revision_number"})
+LOG_ATTRIBUTES = NETWORK_LOG.names  # the wire declaration's (api/wire/network_logs.py)
 ResourceType = Annotated[str, StringConstraints(max_length=36)]  # RESOURCE_TYPE_FIELD_SIZE
 
 

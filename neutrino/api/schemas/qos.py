@@ -9,11 +9,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from neutrino.api.schemas.common import NamedBody, NeutronBody, ProjectId
+from neutrino.api.wire.qos_policies import QOS_POLICY
 from neutrino.services.qos_rules import DB_INTEGER_MAX_VALUE, VALID_DSCP_MARKS
 
-POLICY_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id", "shared",
-                               "is_default", "rules", "tags", "created_at", "updated_at",
-                               "revision_number"})
+POLICY_ATTRIBUTES = QOS_POLICY.names  # the wire declaration's (api/wire/qos_policies.py)
 Description = Annotated[str, Field(max_length=255)]
 Kbps = Annotated[int, Field(ge=0, le=DB_INTEGER_MAX_VALUE)]
 Direction = Literal["egress", "ingress"]

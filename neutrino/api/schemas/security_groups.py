@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from neutrino.api.schemas.common import Description, NamedBody, NeutronBody, ProjectId, UUIDStr
+from neutrino.api.wire.default_security_group_rules import DEFAULT_SECURITY_GROUP_RULE
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 
 # the wire declarations' (api/wire/security_groups.py)
@@ -92,10 +93,8 @@ class SecurityGroupRuleUpdate(NeutronBody):
     description: Description = ""
 
 
-DEFAULT_RULE_ATTRIBUTES = frozenset({
-    "id", "tenant_id", "project_id", "direction", "ethertype", "protocol", "port_range_min",
-    "port_range_max", "remote_ip_prefix", "remote_group_id", "remote_address_group_id",
-    "description", "used_in_default_sg", "used_in_non_default_sg"})
+# the wire declaration's (api/wire/default_security_group_rules.py)
+DEFAULT_RULE_ATTRIBUTES = DEFAULT_SECURITY_GROUP_RULE.names
 
 
 class DefaultSecurityGroupRuleCreate(_RuleMatch):

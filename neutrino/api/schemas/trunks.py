@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 
 from neutrino.api.schemas.common import NamedBody, ProjectId, UUIDStr
+from neutrino.api.wire.trunks import TRUNK
 from neutrino.services.trunks import subports_problem
 
-TRUNK_ATTRIBUTES = frozenset({"id", "name", "description", "project_id", "tenant_id",
-                              "admin_state_up", "status", "port_id", "sub_ports", "tags",
-                              "created_at", "updated_at", "revision_number"})
+TRUNK_ATTRIBUTES = TRUNK.names  # the wire declaration's (api/wire/trunks.py)
 
 
 def _subports(value: Any) -> Any:

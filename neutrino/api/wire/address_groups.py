@@ -10,14 +10,10 @@ shares a group, and the column that mirrors it is never shown.
 
 from __future__ import annotations
 
-import dataclasses
-
 from neutrino.api.wire.declare import Attribute, Resource, standard
 
-_STANDARD = tuple(dataclasses.replace(a, sort=True) if a.name == "description" else a
-                  for a in standard(tags=False))
-
-ADDRESS_GROUP = Resource("address_group", "address_groups", _STANDARD + (
+ADDRESS_GROUP = Resource("address_group", "address_groups", standard(
+        tags=False, description_sorts=True) + (
     Attribute("addresses", "list", value=lambda row, rel: rel["addresses"].get(row["id"], []),
               load="addresses", default=[]),
     Attribute("shared", "boolean", default=False, shown=False),

@@ -191,13 +191,15 @@ def _getter(indexes: tuple[int, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 # --- attributes every resource with standard attributes has (A.2) ----------------
 
-def standard(*, tags: bool = True) -> tuple[Attribute, ...]:
-    """``id``, ``project_id`` and its ``tenant_id`` mirror, ``name``, ``description``,
+def standard(*, tags: bool = True, description_sorts: bool = False) -> tuple[Attribute, ...]:
+    """``id``, ``project_id`` and its ``tenant_id`` mirror, ``name``, ``description``
+    (a sort key too where the resource's list spec makes it one: ``description_sorts``),
     ``created_at``/``updated_at``, ``revision_number`` and (``tags``) ``tags``."""
     attrs = (
         Attribute("id", "uuid", "id", filter=True, sort=True),
         Attribute("name", "string", "name", default="", filter=True, sort=True),
-        Attribute("description", "string", "description", default="", filter=True),
+        Attribute("description", "string", "description", default="", filter=True,
+                  sort=description_sorts),
         Attribute("project_id", "string", "project_id", filter=True, sort=True),
         Attribute("tenant_id", "string", "project_id", filter=True, sort=True),
         Attribute("created_at", "datetime", "created_at", filter=True, sort=True),

@@ -13,8 +13,6 @@ name and no tags; ``belongs_to_default_sg`` says its group is a project's defaul
 
 from __future__ import annotations
 
-import dataclasses
-
 from neutrino.api.wire.declare import Attribute, Resource, standard
 
 SECURITY_GROUP = Resource("security_group", "security_groups", standard() + (
@@ -33,8 +31,8 @@ _RULE_COLUMNS = (
     ("remote_address_group_id", "uuid"))
 
 # the rule's standard attributes, without name; its description sorts too
-_RULE_STANDARD = tuple(dataclasses.replace(a, sort=True) if a.name == "description" else a
-                       for a in standard(tags=False) if a.name != "name")
+_RULE_STANDARD = tuple(a for a in standard(tags=False, description_sorts=True)
+                       if a.name != "name")
 
 _RULE_OWN = tuple(Attribute(name, kind, name, filter=True, sort=True)
                   for name, kind in _RULE_COLUMNS)

@@ -12,15 +12,12 @@ service's row rule (``services.segment_range_reads``), not an attribute's.
 
 from __future__ import annotations
 
-import dataclasses
-
 from neutrino.api.wire.declare import Attribute, Resource, standard
 
-_STANDARD = tuple(dataclasses.replace(a, sort=True) if a.name == "description" else a
-                  for a in standard())
 _SPAN = ("network_type", "physical_network", "minimum", "maximum")  # what used/available read
 
-SEGMENT_RANGE = Resource("network_segment_range", "network_segment_ranges", _STANDARD + (
+SEGMENT_RANGE = Resource("network_segment_range", "network_segment_ranges", standard(
+        description_sorts=True) + (
     Attribute("default", "boolean", "default", default=False, filter=True, sort=True),
     Attribute("shared", "boolean", "shared", default=True, filter=True, sort=True),
     Attribute("network_type", "string", "network_type", filter=True, sort=True),

@@ -1,0 +1,26 @@
+"""``policy`` (``/v2.0/qos/policies``) as the API shows it (neutron-lib ``qos``,
+``qos_default`` definitions).
+
+Columns are ``db.models.QosPolicy``'s; loads are ``services.qos_policy_reads.LOADS``:
+``tags``, ``granted`` (the listed policies an RBAC entry shares with the caller's
+project: ``shared`` is the ``*`` column or such an entry, as the caller sees it),
+``defaults`` (those that are their project's default: ``is_default``) and ``rules``
+(each policy's rule dicts with their ``type``, ``qos_rules.rules_of``). The description
+sorts; ``shared`` and ``is_default`` filter but do not sort. Who reads which policies
+(its project's, shared ones, admins' all) is the service's row rule
+(``services.qos.visible``).
+"""
+
+from __future__ import annotations
+
+from neutrino.api.wire.declare import Attribute, Resource, standard
+
+QOS_POLICY = Resource("policy", "policies", standard(description_sorts=True) + (
+    Attribute("shared", "boolean", value=lambda row, rel: bool(row["shared"])
+              or row["id"] in rel["granted"], needs=("shared",), load="granted",
+              default=False, filter=True),
+    Attribute("is_default", "boolean", value=lambda row, rel: row["id"] in rel["defaults"],
+              load="defaults", default=False, filter=True),
+    Attribute("rules", "list", value=lambda row, rel: rel["rules"].get(row["id"], []),
+              load="rules", default=[]),
+))
