@@ -10,8 +10,10 @@ from typing import Any
 from neutrino.api.wire import views
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.floatingips import FLOATINGIP
+from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
-from neutrino.services import address_group_reads, floatingip_reads, security_group_reads
+from neutrino.services import (address_group_reads, floatingip_reads, router_reads,
+                               security_group_reads)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.listing import ListQuery, Written
@@ -19,6 +21,7 @@ from neutrino.services.listing import ListQuery, Written
 # kind -> (declaration, the service's reader)
 RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
              "floatingip": (FLOATINGIP, floatingip_reads.READER),
+             "router": (ROUTER, router_reads.READER),
              "security_group": (SECURITY_GROUP, security_group_reads.READER),
              "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER)}
 

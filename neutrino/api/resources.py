@@ -78,7 +78,7 @@ COLLECTIONS = [
                ports.list_ports, ports.update_port, ports.delete_port, wire=PORT,
                reads=port_reads.READER),
     Collection("routers", "router", RouterCreate, RouterUpdate, routers.create_routers,
-               routers.get_router, routers.list_routers, routers.update_router,
+               None, None, routers.update_router,
                routers.delete_router, wire=ROUTER, reads=router_reads.READER),
     Collection("floatingips", "floatingip", FloatingIPCreate, FloatingIPUpdate,
                floatingips.create_floatingips, None, None, floatingips.update_floatingip,

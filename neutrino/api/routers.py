@@ -9,7 +9,8 @@ from neutrino import errors
 from neutrino.api import body, openapi
 from neutrino.api.resources import add_member_action
 from neutrino.api.schemas.routers import ExternalGateway, Route
-from neutrino.services import router_gateways, routers
+from neutrino.api.wire.routers import ROUTER
+from neutrino.services import router_gateways, router_reads, routers
 
 router = APIRouter()
 
@@ -37,7 +38,7 @@ async def _routes(request: Request) -> list[dict[str, str]]:
 
 for _action in (routers.add_extraroutes, routers.remove_extraroutes):
     add_member_action(router, "routers", "router_id", _action, _ROUTES, parse=_routes,
-                      wrap="router")
+                      wrap="router", wire=ROUTER, reads=router_reads.READER)
 
 
 async def _gateways(request: Request) -> list[dict] | None:
@@ -59,4 +60,5 @@ async def _gateways(request: Request) -> list[dict] | None:
 
 for _action in (router_gateways.add_external_gateways, router_gateways.update_external_gateways,
                 router_gateways.remove_external_gateways):
-    add_member_action(router, "routers", "router_id", _action, parse=_gateways, wrap="router")
+    add_member_action(router, "routers", "router_id", _action, parse=_gateways, wrap="router",
+                      wire=ROUTER, reads=router_reads.READER)

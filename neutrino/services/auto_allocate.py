@@ -54,7 +54,7 @@ def build_topology(env: Env, project: str) -> str:
             if router_id is None:
                 router_id = routers.create_routers(env, ctx, [{
                     "name": AUTO_ROUTER, "project_id": project,
-                    "external_gateway_info": {"network_id": external_id}}])[0]["id"]
+                    "external_gateway_info": {"network_id": external_id}}]).objects[0].id
                 made.append(("router", router_id))
             routers.add_router_interface(env, ctx, router_id, {"subnet_id": subnet["id"]})
             made.append(("interface", router_id + " " + subnet["id"]))

@@ -47,8 +47,8 @@ from sqlalchemy.orm import Session
 from neutrino import policy
 from neutrino.db.models import IPAllocation, Network, Port, Router
 from neutrino.errors import Conflict
-from neutrino.services import (common, gateway_ports, port_addresses, qos_bindings, routers,
-                               router_extras)
+from neutrino.services import (common, gateway_ports, listing, port_addresses, qos_bindings,
+                               routers)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -69,13 +69,13 @@ class UnableToMatchGateways(Conflict):
 
 
 def add_external_gateways(env: Env, ctx: Context, router_id: str,
-                          gateways: list[dict[str, Any]] | None) -> dict[str, Any]:
+                          gateways: list[dict[str, Any]] | None) -> listing.Written:
     """Add gateways (module docstring); ``gateways`` None (not in the body) or []:
     the router unchanged. Raises RouterNotFound, NetworkNotFound (404), BadRequest,
     PolicyNotAuthorized (403), the IPAM errors of a port create (409)."""
     _check_policy(ctx, "add_external_gateways", gateways)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         router = routers.find_visible(session, ctx, router_id)
         if gateways:
             rest = gateways
@@ -90,13 +90,13 @@ def add_external_gateways(env: Env, ctx: Context, router_id: str,
 
 
 def remove_external_gateways(env: Env, ctx: Context, router_id: str,
-                             gateways: list[dict[str, Any]] | None) -> dict[str, Any]:
+                             gateways: list[dict[str, Any]] | None) -> listing.Written:
     """Remove the gateways the entries match (module docstring); None or []: the
     router unchanged. Raises RouterNotFound, NetworkNotFound (404), BadRequest (400),
     UnableToRemoveGateways, UnableToMatchGateways, RouterExternalGatewayInUseByFloatingIp (409)."""
     _check_policy(ctx, "remove_external_gateways", None)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         router = routers.find_visible(session, ctx, router_id)
         if gateways:
             ports = gateway_ports.ports_of(session, router)
@@ -114,12 +114,12 @@ def remove_external_gateways(env: Env, ctx: Context, router_id: str,
 
 
 def update_external_gateways(env: Env, ctx: Context, router_id: str,
-                             gateways: list[dict[str, Any]] | None) -> dict[str, Any]:
+                             gateways: list[dict[str, Any]] | None) -> listing.Written:
     """Make the router's gateways the entries (module docstring); [] removes them all,
     None leaves the router unchanged. Raises the errors of add and remove."""
     _check_policy(ctx, "update_external_gateways", gateways)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         router = routers.find_visible(session, ctx, router_id)
         if gateways is None:
             return _shown(session, ctx, router)
@@ -233,5 +233,6 @@ def _changed(session: Session, router: Router) -> None:
     session.flush()
 
 
-def _shown(session: Session, ctx: Context, router: Router) -> dict[str, Any]:
-    return router_extras.shown(ctx, routers.router_dicts(session, [router]))[0]
+def _shown(session: Session, ctx: Context, router: Router) -> listing.Written:
+    """The router an action changed, for the API to render (``api/wire/routers.py``)."""
+    return listing.Written([router])

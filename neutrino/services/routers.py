@@ -9,7 +9,7 @@ enqueues the router for the NB sync ("router"), and the ports it touches.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,8 +51,9 @@ def find_visible(session: Session, ctx: Context, router_id: str) -> Router:
     return common.get_own(session, ctx, Router, router_id, errors.RouterNotFound)
 
 
-def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
     """Create routers all-or-nothing. ``items`` are validated ``RouterCreate`` dicts.
+    Returns the new rows (the API renders them: ``api/wire/routers.py``).
 
     Raises the gateway errors of :func:`update_router` and OverQuota (409).
     """
@@ -60,7 +61,7 @@ def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
         _check_gateway_policy(ctx, data.get("external_gateway_info"), "create_router")
         router_extras.check_create(ctx, data)
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         projects = [common.owner_project(ctx, data) for data in items]
         check_quotas(session, env, "router", projects)
         rows = []
@@ -85,29 +86,14 @@ def create_routers(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
             common.enqueue_ovn(session, "router", router.id)
             rows.append(router)
         session.flush()
-        return router_extras.shown(ctx, router_dicts(session, rows))
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_router(env: Env, ctx: Context, router_id: str, fields: list[str] | None = None) -> dict[str, Any]:
-    def run(session: Session) -> dict[str, Any]:
-        return router_extras.shown(
-            ctx, router_dicts(session, [find_visible(session, ctx, router_id)], fields))[0]
-    return env.db.run(run, write=False)
-
-
-def list_routers(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(Router.__table__).where(visible(ctx)), SPEC, query)
-        return router_extras.shown(
-            ctx, router_dicts(session, listing.fetch(session, stmt, query), query.fields))
-    return env.db.run(run, write=False)
-
-
 def update_router(env: Env, ctx: Context, router_id: str, data: dict[str, Any],
-                  if_match: int | None = None) -> dict[str, Any]:
-    """Update name, description, admin_state_up, external_gateway_info, routes.
+                  if_match: int | None = None) -> listing.Written:
+    """Update name, description, admin_state_up, external_gateway_info, routes; returns
+    the row.
 
     ``external_gateway_info`` None or ``{}`` removes the gateway. Raises
     NetworkNotFound (also when the router's project cannot see the network),
@@ -119,7 +105,7 @@ def update_router(env: Env, ctx: Context, router_id: str, data: dict[str, Any],
         _check_gateway_policy(ctx, data["external_gateway_info"], "update_router")
     router_extras.check_update(ctx, data)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         router = find_visible(session, ctx, router_id)
         common.check_if_match(router, if_match)
         changed = False
@@ -136,7 +122,7 @@ def update_router(env: Env, ctx: Context, router_id: str, data: dict[str, Any],
             common.touch(router)
             common.enqueue_ovn(session, "router", router.id)
         session.flush()
-        return router_extras.shown(ctx, router_dicts(session, [router]))[0]
+        return listing.Written([router])
     return env.db.run(run)
 
 
@@ -258,22 +244,22 @@ def remove_router_interface(env: Env, ctx: Context, router_id: str,
 
 
 def add_extraroutes(env: Env, ctx: Context, router_id: str,
-                    routes: list[dict[str, str]]) -> dict[str, Any]:
+                    routes: list[dict[str, str]]) -> listing.Written:
     """``add_extraroutes`` (extension extraroute-atomic): add the routes not there
-    yet, in one transaction. Raises InvalidRoutes (400) as :func:`update_router`."""
+    yet, in one transaction; returns the router. Raises InvalidRoutes (400) as :func:`update_router`."""
     return _change_extraroutes(env, ctx, router_id, routes, add=True)
 
 
 def remove_extraroutes(env: Env, ctx: Context, router_id: str,
-                       routes: list[dict[str, str]]) -> dict[str, Any]:
+                       routes: list[dict[str, str]]) -> listing.Written:
     """``remove_extraroutes`` (extension extraroute-atomic): remove the given
-    routes; absent ones are ignored."""
+    routes; absent ones are ignored. Returns the router."""
     return _change_extraroutes(env, ctx, router_id, routes, add=False)
 
 
 def _change_extraroutes(env: Env, ctx: Context, router_id: str, routes: list[dict[str, str]],
-                        *, add: bool) -> dict[str, Any]:
-    def run(session: Session) -> dict[str, Any]:
+                        *, add: bool) -> listing.Written:
+    def run(session: Session) -> listing.Written:
         router = find_visible(session, ctx, router_id)
         current = list(router.routes or [])
         given = _normalise_routes(routes)
@@ -286,33 +272,8 @@ def _change_extraroutes(env: Env, ctx: Context, router_id: str, routes: list[dic
             common.touch(router)
             common.enqueue_ovn(session, "router", router.id)
         session.flush()
-        return router_extras.shown(ctx, router_dicts(session, [router]))[0]
+        return listing.Written([router])
     return env.db.run(run)
-
-
-def router_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
-    """API dicts for router rows (ORM objects or result rows), in the same order."""
-    rows = list(rows)
-    if not rows:
-        return []
-    want = common.wanted(fields)
-    tags = common.tags_of(session, [r.id for r in rows]) if want("tags") else {}
-    gateways = gateway_ports.by_router(session, rows) if (
-        want("external_gateway_info") or want("external_gateways")) else {}
-    result = []
-    for r in rows:
-        d = common.api_dict(r, tags.get(r.id, []))
-        d.pop("gw_port_id")
-        own = gateways.get(r.id, [])
-        if own:
-            d["external_gateway_info"] = {"network_id": own[0]["network_id"],
-                                          "enable_snat": d["enable_snat"],  # router-enable-snat
-                                          "external_fixed_ips": own[0]["external_fixed_ips"]}
-        else:
-            d["external_gateway_info"] = None
-        d["external_gateways"] = [gateway_ports.api_gateway(g) for g in own]
-        result.append(router_extras.extend(d))
-    return qos_bindings.complete(session, "router", result)
 
 
 # --- internals ---------------------------------------------------------------

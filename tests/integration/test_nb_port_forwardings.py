@@ -49,8 +49,8 @@ def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_o
     net = networks.create_networks(env, ADMIN, [{"name": "private"}])[0]
     sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                                "ip_version": 4}])[0]
-    r = routers.create_routers(env, ADMIN, [{
-        "name": "r", "external_gateway_info": {"network_id": ext["id"]}}])[0]
+    r = wire.one(env, ADMIN, "router", routers.create_routers(env, ADMIN, [{
+        "name": "r", "external_gateway_info": {"network_id": ext["id"]}}]))
     routers.add_router_interface(env, ADMIN, r["id"], {"subnet_id": sub["id"]})
     vm = ports.create_ports(env, ADMIN, [{"network_id": net["id"]}])[0]
     vm_ip = vm["fixed_ips"][0]["ip_address"]

@@ -87,8 +87,9 @@ def test_floating_ip_and_router_gateway_rows(ovn_lab, env, nb, sync, only_our_ro
     fip = wire.one(env, ADMIN, "floatingip", floatingips.update_floatingip(
         env, ADMIN, t["fip"], {"qos_policy_id": policy["id"]}))
     assert fip["qos_policy_id"] == policy["id"]
-    router = routers.update_router(env, ADMIN, t["router"], {"external_gateway_info": {
-        "network_id": t["ext"]["id"], "qos_policy_id": policy["id"]}})
+    router = wire.one(env, ADMIN, "router", routers.update_router(
+        env, ADMIN, t["router"], {"external_gateway_info": {
+            "network_id": t["ext"]["id"], "qos_policy_id": policy["id"]}}))
     assert router["external_gateway_info"]["qos_policy_id"] == policy["id"]
     drain(sync)
     gw, switch = t["gw"]["id"], f"neutron-{t['ext']['id']}"

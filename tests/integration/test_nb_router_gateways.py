@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+import wire
 from ovnlab import PHYSNET
 from test_nb_routers import bfd_rows, drain, gateway_chassis, lr, lrp, nats_of, routes_of
 
@@ -56,10 +57,11 @@ def test_two_gateways_are_two_lrps_with_ecmp_default_routes_until_one_is_removed
     net = networks.create_networks(env, ADMIN, [{"name": "private"}])[0]
     sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                                "ip_version": 4}])[0]
-    r = routers.create_routers(env, ADMIN, [{"name": "mh", "enable_default_route_ecmp": True}])[0]
+    r = wire.one(env, ADMIN, "router", routers.create_routers(
+        env, ADMIN, [{"name": "mh", "enable_default_route_ecmp": True}]))
     routers.add_router_interface(env, ADMIN, r["id"], {"subnet_id": sub["id"]})
-    r = router_gateways.add_external_gateways(env, ADMIN, r["id"], [
-        {"network_id": pub["id"]}, {"network_id": pub2["id"]}])
+    r = wire.one(env, ADMIN, "router", router_gateways.add_external_gateways(
+        env, ADMIN, r["id"], [{"network_id": pub["id"]}, {"network_id": pub2["id"]}]))
     first, second = r["external_gateways"]
     ips = [g["external_fixed_ips"][0]["ip_address"] for g in (first, second)]
     port_ids = {p.network_id: p.id for p in _gateway_rows(env, r["id"])}
@@ -95,7 +97,8 @@ def test_two_gateways_are_two_lrps_with_ecmp_default_routes_until_one_is_removed
     lrp1, lrp2 = f"lrp-{port_ids[pub['id']]}", f"lrp-{port_ids[pub2['id']]}"
     assert {(lrp1, "172.24.4.1"), (lrp2, "198.51.100.1")} <= bfd_rows(nb)
 
-    r = router_gateways.remove_external_gateways(env, ADMIN, r["id"], [second])
+    r = wire.one(env, ADMIN, "router",
+                 router_gateways.remove_external_gateways(env, ADMIN, r["id"], [second]))
     assert r["external_gateways"] == [first]
     drain(sync)
     assert (lrp2, "198.51.100.1") not in bfd_rows(nb) and (lrp1, "172.24.4.1") in bfd_rows(nb)
