@@ -64,22 +64,24 @@ def ms_stats(values: list[float]) -> dict[str, float]:
 
 def build(env: Env, args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """Networks with a /22 each, groups with rules, ports; (network ids, group ids)."""
-    nets = networks.create_networks(env, ADMIN, [{"name": f"b{i}"} for i in range(args.networks)])
-    subnets.create_subnets(env, ADMIN, [{"network_id": n["id"], "ip_version": 4,
+    # the services return the rows they wrote (listing.Written): their ids are all we need
+    nets = [n.id for n in networks.create_networks(
+        env, ADMIN, [{"name": f"b{i}"} for i in range(args.networks)]).objects]
+    subnets.create_subnets(env, ADMIN, [{"network_id": n, "ip_version": 4,
                                          "cidr": f"10.{i // 64}.{(i % 64) * 4}.0/22"}
                                         for i, n in enumerate(nets)])
-    groups = [{"id": g.id} for g in security_groups.create_security_groups(
+    groups = [g.id for g in security_groups.create_security_groups(
         env, ADMIN, [{"name": f"g{i}"} for i in range(args.groups)]).objects]
     for g in groups:  # one group per bulk create
         security_groups.create_security_group_rules(env, ADMIN, [
-            {"security_group_id": g["id"], "direction": "ingress", "ethertype": "IPv4",
+            {"security_group_id": g, "direction": "ingress", "ethertype": "IPv4",
              "protocol": "tcp", "port_range_min": 1000 + r, "port_range_max": 1000 + r}
             for r in range(4)])
-    items = [{"network_id": nets[i % len(nets)]["id"],
-              "security_groups": [groups[i % len(groups)]["id"]]} for i in range(args.ports)]
+    items = [{"network_id": nets[i % len(nets)],
+              "security_groups": [groups[i % len(groups)]]} for i in range(args.ports)]
     for i in range(0, len(items), 200):
         ports.create_ports(env, ADMIN, items[i:i + 200])
-    return [n["id"] for n in nets], [g["id"] for g in groups]
+    return nets, groups
 
 
 def _profile_commits(path: Path) -> None:

@@ -1,5 +1,5 @@
 """Service results as the API answers them, for tests that drive the services directly
-(``tests/integration/test_nb_*.py``): what a create or update wrote
+(``tests/integration/test_nb_*.py``, bench scripts): what a create or update wrote
 (``services.listing.Written``) rendered from its resource's declaration
 (``api/wire``), and resources as a show or a list answers them."""
 
@@ -10,10 +10,11 @@ from typing import Any
 from neutrino.api.wire import views
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.floatingips import FLOATINGIP
+from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
-from neutrino.services import (address_group_reads, floatingip_reads, router_reads,
-                               security_group_reads)
+from neutrino.services import (address_group_reads, floatingip_reads, network_reads,
+                               networks, router_reads, security_group_reads)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.listing import ListQuery, Written
@@ -21,9 +22,12 @@ from neutrino.services.listing import ListQuery, Written
 # kind -> (declaration, the service's reader)
 RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
              "floatingip": (FLOATINGIP, floatingip_reads.READER),
+             "network": (NETWORK, network_reads.READER),
              "router": (ROUTER, router_reads.READER),
              "security_group": (SECURITY_GROUP, security_group_reads.READER),
              "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER)}
+# kind -> (the service's create, its update)
+WRITES = {"network": (networks.create_networks, networks.update_network)}
 
 
 def answer(env: Env, ctx: Context, kind: str, written: Written) -> list[dict[str, Any]]:
@@ -35,6 +39,18 @@ def answer(env: Env, ctx: Context, kind: str, written: Written) -> list[dict[str
 def one(env: Env, ctx: Context, kind: str, written: Written) -> dict[str, Any]:
     """The API dict of the one resource a service's create or update wrote."""
     return answer(env, ctx, kind, written)[0]
+
+
+def create(kind: str, env: Env, ctx: Context, items: list[dict[str, Any]]
+           ) -> list[dict[str, Any]]:
+    """``POST /v2.0/<kind>s`` through the service: the created resources' API dicts."""
+    return answer(env, ctx, kind, WRITES[kind][0](env, ctx, items))
+
+
+def update(kind: str, env: Env, ctx: Context, item_id: str, data: dict[str, Any],
+           if_match: int | None = None) -> dict[str, Any]:
+    """``PUT /v2.0/<kind>s/<item_id>`` through the service: the resource's API dict."""
+    return one(env, ctx, kind, WRITES[kind][1](env, ctx, item_id, data, if_match))
 
 
 def show(env: Env, ctx: Context, kind: str, item_id: str) -> dict[str, Any]:

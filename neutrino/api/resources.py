@@ -69,7 +69,7 @@ class Collection:
 
 COLLECTIONS = [
     Collection("networks", "network", NetworkCreate, NetworkUpdate, networks.create_networks,
-               networks.get_network, networks.list_networks, networks.update_network,
+               None, None, networks.update_network,
                networks.delete_network, wire=NETWORK, reads=network_reads.READER),
     Collection("subnets", "subnet", SubnetCreate, SubnetUpdate, subnets.create_subnets,
                subnets.get_subnet, subnets.list_subnets, subnets.update_subnet,

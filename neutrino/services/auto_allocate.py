@@ -45,10 +45,11 @@ def build_topology(env: Env, project: str) -> str:
     try:
         cidr, external_id, router_id = env.db.run(lambda s: plan(s, env, project),
                                                   write=False)
-        net = networks.create_networks(env, ctx, [{"name": AUTO_NETWORK, "project_id": project}])[0]
-        made.append(("network", net["id"]))
+        net_id = networks.create_networks(
+            env, ctx, [{"name": AUTO_NETWORK, "project_id": project}]).objects[0].id
+        made.append(("network", net_id))
         subnet = subnets.create_subnets(env, ctx, [{
-            "network_id": net["id"], "name": AUTO_NETWORK, "cidr": cidr, "ip_version": 4,
+            "network_id": net_id, "name": AUTO_NETWORK, "cidr": cidr, "ip_version": 4,
             "project_id": project}])[0]
         if external_id is not None:
             if router_id is None:
@@ -58,8 +59,8 @@ def build_topology(env: Env, project: str) -> str:
                 made.append(("router", router_id))
             routers.add_router_interface(env, ctx, router_id, {"subnet_id": subnet["id"]})
             made.append(("interface", router_id + " " + subnet["id"]))
-        LOG.info("built %s %s (%s) for project %s", AUTO_NETWORK, net["id"], cidr, project)
-        return net["id"]
+        LOG.info("built %s %s (%s) for project %s", AUTO_NETWORK, net_id, cidr, project)
+        return net_id
     except Exception:
         for kind, rid in reversed(made):
             try:

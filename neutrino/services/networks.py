@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from neutrino import constants as c
 from neutrino import errors, policy
 from neutrino.db.models import (FloatingIP, IPAllocation, IPAllocationBlock, Network, NetworkSegment,
                                 Port, Subnet)
-from neutrino.services import address_scopes, agents, common, listing, mtu, qos, qos_bindings, rbac
+from neutrino.services import agents, common, listing, mtu, qos, qos_bindings, rbac
 from neutrino.services import segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -49,9 +49,6 @@ SPEC = listing.ResourceSpec(
         "updated_at", "revision_number")} | {"tenant_id": Network.project_id},
     not_found=errors.NetworkNotFound,
 )
-
-
-ADMIN_ONLY_READ = (*segments.OVERLAY, segments.SEGMENTS)
 
 
 def _segment_filter(values: list[Any], column: Any, overlay_value: Any = None) -> listing.Clause:
@@ -108,8 +105,9 @@ def find_owned(session: Session, ctx: Context, network_id: str, action: str) -> 
                                 errors.PolicyNotAuthorized(action))
 
 
-def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create networks all-or-nothing. ``items`` are validated ``NetworkCreate`` dicts."""
+def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
+    """Create networks all-or-nothing. ``items`` are validated ``NetworkCreate`` dicts.
+    Returns the new rows (the API renders them: ``api/wire/networks.py``)."""
     for data in items:
         if data.get("shared"):
             policy.require(ctx, "create_network:shared")
@@ -121,7 +119,7 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             policy.require(ctx, "create_network:segments" if data.get(segments.SEGMENTS)
                                  else "create_network:provider:network_type")
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = []
         projects = [common.owner_project(ctx, data) for data in items]
         check_quotas(session, env, "network", projects)
@@ -151,31 +149,14 @@ def create_networks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             common.enqueue_ovn(session, "network", net.id)
             rows.append(net)
         session.flush()
-        return _visible_attributes(session, ctx, network_dicts(session, rows))
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_network(env: Env, ctx: Context, network_id: str, fields: list[str] | None = None) -> dict[str, Any]:
-    def run(session: Session) -> dict[str, Any]:
-        return _visible_attributes(
-            session, ctx, network_dicts(session, [find_visible(session, ctx, network_id)], fields))[0]
-    return env.db.run(run, write=False)
-
-
-def list_networks(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(Network.__table__).where(visible(ctx)), _caller_spec(ctx), query)
-        return _visible_attributes(session, ctx, network_dicts(
-            session, listing.fetch(session, stmt, query), query.fields,
-            ids=stmt.with_only_columns(Network.id)))
-    return env.db.run(run, write=False)
-
-
 def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any],
-                   if_match: int | None = None) -> dict[str, Any]:
+                   if_match: int | None = None) -> listing.Written:
     """Update name, description, admin_state_up, mtu, shared, router:external and
-    is_default (admin).
+    is_default (admin); returns the row.
 
     Raises InvalidInput (400) for an MTU above the network's maximum and
     NetworkMTUSubnetConflict (409) for one too small for its subnets (``services.mtu``),
@@ -189,7 +170,7 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
             policy.require(ctx, f"update_network:{attr}")
     changes = {k: v for k, v in data.items() if k not in ("is_default", "qos_policy_id")}
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         net = find_owned(session, ctx, network_id, "update_network")
         common.check_if_match(net, if_match)
         if data.get("router_external") is False:
@@ -218,7 +199,7 @@ def update_network(env: Env, ctx: Context, network_id: str, data: dict[str, Any]
             common.touch(net)
             common.enqueue_ovn(session, "network", net.id)
         session.flush()
-        return _visible_attributes(session, ctx, network_dicts(session, [net]))[0]
+        return listing.Written([net])
     return env.db.run(run)
 
 
@@ -303,42 +284,6 @@ def delete_network(env: Env, ctx: Context, network_id: str, if_match: int | None
     env.db.run(run)
 
 
-def network_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None,
-                  ids: Any = None) -> list[dict[str, Any]]:
-    """API dicts for network rows (ORM objects or result rows), in the same order.
-
-    ``ids`` is a SELECT of the rows' ids when they came from one.
-    """
-    rows = list(rows)
-    if not rows:
-        return []
-    if ids is None:
-        ids = [r.id for r in rows]
-    want = common.wanted(fields)
-    tags = common.tags_of(session, ids) if want("tags") else {}
-    provider = segments.provider_attributes(session, ids) if any(
-        want(k) for k in ADMIN_ONLY_READ) else {}
-    scopes = address_scopes.network_scopes(session, ids) if any(
-        want(k) for k in ("ipv4_address_scope", "ipv6_address_scope")) else {}
-    subnets, routed = subnets_of(session, ids) if want("subnets") or want("l2_adjacency") \
-        else ({}, {})
-    result = []
-    for r in rows:
-        d = common.api_dict(r, tags.get(r.id, []))
-        d["subnets"] = subnets.get(r.id, [])
-        d["router:external"] = d.pop("router_external")
-        d.update(provider.get(r.id, segments.OVERLAY))
-        # extension l2_adjacency: a routed network's ports share no L2 domain
-        d["l2_adjacency"] = r.id not in routed
-        # extension address-scope: the scope of the pool of its subnets, per IP version
-        d["ipv4_address_scope"] = scopes.get(r.id, {}).get(4)
-        d["ipv6_address_scope"] = scopes.get(r.id, {}).get(6)
-        # extension network_availability_zone: ML2/OVN reports the hints back
-        d["availability_zones"] = list(d.get("availability_zone_hints") or [])
-        result.append(d)
-    return result
-
-
 def subnets_of(session: Session, ids: Any) -> tuple[dict[str, list[str]], dict[str, bool]]:
     """``({network id: [subnet ids by creation]}, {network id: True})``, the second
     for the networks with a subnet on a segment (routed networks, extension
@@ -352,12 +297,3 @@ def subnets_of(session: Session, ids: Any) -> tuple[dict[str, list[str]], dict[s
         if segment_id is not None:
             routed[net_id] = True
     return subnets, routed
-
-
-def _visible_attributes(session: Session, ctx: Context,
-                        items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``shared`` / ``router:external`` as the caller sees them (RBAC), and drop what
-    only admins may read: the provider attributes and ``segments`` (A.5)."""
-    rbac.caller_view(session, ctx, items)
-    qos_bindings.complete(session, "network", items)
-    return common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)

@@ -180,19 +180,6 @@ def is_external(session: Session, net: Network) -> bool:
         NetworkRBAC.object_id == net.id, NetworkRBAC.action == EXTERNAL).limit(1)) is not None
 
 
-def caller_view(session: Session, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Set ``shared`` and ``router:external`` of network API dicts (which hold
-    the ``*`` columns) as the caller sees them, in place (``caller_grants``)."""
-    if not items:
-        return items
-    named, external = caller_grants(session, ctx)
-    for d in items:
-        d["shared"] = bool(d["shared"]) or (d["id"], SHARED) in named
-        d["router:external"] = (bool(d["router:external"]) or (d["id"], EXTERNAL) in named
-                                or d["id"] in external)
-    return items
-
-
 def caller_grants(session: Session, ctx: Context) -> tuple[set[tuple[str, str]], set[str]]:
     """What makes networks shared or external for the caller beyond their ``*``
     columns: ``{(network id, action)}`` of the entries naming the caller's project, and

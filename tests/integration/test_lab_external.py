@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import wire
 from ovnlab import PHYSNET, PHYSNET_BRIDGE, TCP_CLIENT, TCP_ECHO_SERVER, OvnLab, plugged_port
 
 from neutrino.config import Settings
@@ -28,7 +29,7 @@ from neutrino.lab import external
 from neutrino.lab.daemons import run, wait_until
 from neutrino.ovn import idl
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, ports, subnets
+from neutrino.services import ports, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -218,7 +219,7 @@ def test_flat_external_network_from_the_services_reaches_upstream(
         ovn_lab: OvnLab, env: Env, nb, upstream: external.Upstream, state_dir: Path):
     """Services -> NB sync -> localnet ``provnet-*`` -> ovn-bridge-mappings -> upstream."""
     admin = Context.admin("admin")
-    net = networks.create_networks(env, admin, [{
+    net = wire.create("network", env, admin, [{
         "name": f"{ovn_lab.prefix}-public", "router_external": True,
         "provider_network_type": "flat", "provider_physical_network": PHYSNET}])[0]
     try:

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import wire
 from neutrino_server import NEUTRINO
 from ovnlab import OvnLab, plugged_port
 
@@ -34,7 +35,7 @@ from neutrino.metadata.namespaces import remove_recorded
 from neutrino.ovn import status
 from neutrino.ovn.status import PortStatusWatcher
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, ports, subnets
+from neutrino.services import ports, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -51,7 +52,7 @@ def network_with_ports(env: Env, nb, sb, count: int = 1, cidr: str = "10.0.0.0/2
                        ) -> tuple[dict, list[dict]]:
     """A network with an IPv4 subnet (so a metadata port) and ``count`` compute
     ports, synced to the NB; returns once the SB has their bindings."""
-    net = networks.create_networks(env, ADMIN, [{"name": "md"}])[0]
+    net = wire.create("network", env, ADMIN, [{"name": "md"}])[0]
     subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
                                          "ip_version": 4}])
     made = ports.create_ports(env, ADMIN, [{"network_id": net["id"],

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import wire
 
 from neutrino.config import Settings
 from neutrino.db.session import Database
@@ -52,7 +53,7 @@ def drain(sync: NorthboundSync) -> None:
 
 
 def network(env: Env, cidr: str = "10.0.0.0/24", **attrs) -> tuple[dict, dict]:
-    net = networks.create_networks(env, ADMIN, [{"name": "dns", **attrs}])[0]
+    net = wire.create("network", env, ADMIN, [{"name": "dns", **attrs}])[0]
     sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
                                                "ip_version": 4}])[0]
     return net, sub

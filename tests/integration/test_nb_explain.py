@@ -13,7 +13,7 @@ from neutrino.lab.daemons import wait_until
 from neutrino.ovn import explain, trace
 from neutrino.ovn.explain_facts import ExplainRequest
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, ports, security_groups, subnets
+from neutrino.services import ports, security_groups, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -41,7 +41,7 @@ def in_sb(env: Env, *port_ids: str) -> None:
 
 def test_explain_before_and_after_the_nb_sync(traced_env: Env, nb):
     env = traced_env
-    net = networks.create_networks(env, P1, [{"name": "explain"}])[0]
+    net = wire.create("network", env, P1, [{"name": "explain"}])[0]
     subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                       "ip_version": 4}])
     sg = wire.one(env, P1, "security_group",
@@ -79,7 +79,7 @@ def test_explain_before_and_after_the_nb_sync(traced_env: Env, nb):
 
 def test_a_port_without_port_security_is_not_filtered(traced_env: Env, nb):
     env = traced_env
-    net = networks.create_networks(env, P1, [{"name": "open"}])[0]
+    net = wire.create("network", env, P1, [{"name": "open"}])[0]
     subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": "10.1.0.0/24",
                                       "ip_version": 4}])
     a, b = ports.create_ports(env, P1, [

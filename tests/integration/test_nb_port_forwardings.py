@@ -11,8 +11,7 @@ import wire
 
 from neutrino.ovn.sync import NorthboundSync
 from neutrino.lab.daemons import wait_until
-from neutrino.services import (floatingips, networks, port_forwardings, ports, routers,
-                               subnets)
+from neutrino.services import floatingips, port_forwardings, ports, routers, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -40,13 +39,13 @@ def balancers(nb, router_id: str) -> dict[str, tuple]:
 
 
 def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_our_rows):
-    ext = networks.create_networks(env, ADMIN, [{
+    ext = wire.create("network", env, ADMIN, [{
         "name": "public", "router_external": True, "provider_network_type": "flat",
         "provider_physical_network": "physnet1"}])[0]
     subnets.create_subnets(env, ADMIN, [{
         "network_id": ext["id"], "cidr": "172.24.4.0/24", "ip_version": 4,
         "enable_dhcp": False}])
-    net = networks.create_networks(env, ADMIN, [{"name": "private"}])[0]
+    net = wire.create("network", env, ADMIN, [{"name": "private"}])[0]
     sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                                "ip_version": 4}])[0]
     r = wire.one(env, ADMIN, "router", routers.create_routers(env, ADMIN, [{

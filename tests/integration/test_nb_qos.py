@@ -38,7 +38,7 @@ def test_port_policy_rows_audit_and_repair(ovn_lab, env, nb, sync, only_our_rows
     qos_rules.create_rule(env, MGR, "bandwidth_limit", net_policy["id"],
                           {"max_kbps": 10000, "max_burst_kbps": 8000, "direction": "egress"})
     qos_rules.create_rule(env, MGR, "dscp_marking", net_policy["id"], {"dscp_mark": 26})
-    net = networks.create_networks(env, P1, [{"name": "q", "qos_policy_id": net_policy["id"]}])[0]
+    net = wire.create("network", env, P1, [{"name": "q", "qos_policy_id": net_policy["id"]}])[0]
     subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": "10.9.0.0/24",
                                       "ip_version": 4}])
     port = ports.create_ports(env, P1, [{"network_id": net["id"]}])[0]
@@ -108,7 +108,7 @@ def test_floating_ip_and_router_gateway_rows(ovn_lab, env, nb, sync, only_our_ro
     net_policy = qos.create_policies(env, ADMIN, [{"name": "ext"}])[0]
     qos_rules.create_rule(env, ADMIN, "bandwidth_limit", net_policy["id"],
                           {"max_kbps": 7000, "max_burst_kbps": 0, "direction": "ingress"})
-    ext = networks.update_network(env, ADMIN, t["ext"]["id"], {"qos_policy_id": net_policy["id"]})
+    ext = wire.update("network", env, ADMIN, t["ext"]["id"], {"qos_policy_id": net_policy["id"]})
     assert ext["qos_policy_id"] == net_policy["id"]
     assert wire.show(env, ADMIN, "floatingip", t["fip"])["qos_network_policy_id"] == \
         net_policy["id"]

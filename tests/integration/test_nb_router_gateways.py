@@ -16,7 +16,7 @@ from test_nb_routers import bfd_rows, drain, gateway_chassis, lr, lrp, nats_of, 
 
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, router_gateways, routers, subnets
+from neutrino.services import router_gateways, routers, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -40,7 +40,7 @@ def sync(env: Env, nb, sb) -> Iterator[NorthboundSync]:
 
 
 def external(env: Env, name: str, cidr: str, gateway: str, **provider) -> dict:
-    net = networks.create_networks(env, ADMIN, [{"name": name, "router_external": True,
+    net = wire.create("network", env, ADMIN, [{"name": name, "router_external": True,
                                                  "provider_physical_network": PHYSNET,
                                                  **provider}])[0]
     subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
@@ -54,7 +54,7 @@ def test_two_gateways_are_two_lrps_with_ecmp_default_routes_until_one_is_removed
     pub = external(env, "public", "172.24.4.0/24", "172.24.4.1", provider_network_type="flat")
     pub2 = external(env, "public2", "198.51.100.0/24", "198.51.100.1",
                     provider_network_type="vlan", provider_segmentation_id=3001)
-    net = networks.create_networks(env, ADMIN, [{"name": "private"}])[0]
+    net = wire.create("network", env, ADMIN, [{"name": "private"}])[0]
     sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                                "ip_version": 4}])[0]
     r = wire.one(env, ADMIN, "router", routers.create_routers(

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import wire
 from ovnlab import PHYSNET, OvnLab
 
 from neutrino.db.models import FloatingIP, Port, Router
@@ -66,13 +67,13 @@ def topology(env: Env, *, routes: list | None = None) -> dict:
     (10.0.0.0/24) with a VM port, router r1 with an interface on the tenant
     subnet and its gateway at 172.24.4.10, and floating IP 172.24.4.20 on the
     VM port. Returns the ids and dicts."""
-    ext = networks.create_networks(env, ADMIN, [{
+    ext = wire.create("network", env, ADMIN, [{
         "name": "public", "router_external": True, "provider_network_type": "flat",
         "provider_physical_network": PHYSNET}])[0]
     ext_sub = subnets.create_subnets(env, ADMIN, [{
         "network_id": ext["id"], "cidr": "172.24.4.0/24", "ip_version": 4,
         "gateway_ip": EXT_GW_IP, "enable_dhcp": False}])[0]
-    net = networks.create_networks(env, ADMIN, [{"name": "private"}])[0]
+    net = wire.create("network", env, ADMIN, [{"name": "private"}])[0]
     sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                                "ip_version": 4}])[0]
     router_id, fip_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -404,7 +405,7 @@ def test_gateway_port_moved_to_another_router_in_one_batch(env, nb, sync):
 
 
 def test_vlan_segment_is_a_tagged_localnet_port(env, nb, sync):
-    net = networks.create_networks(env, ADMIN, [{
+    net = wire.create("network", env, ADMIN, [{
         "name": "vlan101", "provider_network_type": "vlan",
         "provider_physical_network": PHYSNET, "provider_segmentation_id": 101}])[0]
     drain(sync)

@@ -15,7 +15,7 @@ import wire
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn import apply, plan
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, ports, security_groups, subnets
+from neutrino.services import ports, security_groups, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -73,7 +73,7 @@ def lsp(nb, port_id: str):
 
 
 def make_port(env: Env, **attrs) -> tuple[dict, dict]:
-    net = networks.create_networks(env, P1, [{"name": "sg"}])[0]
+    net = wire.create("network", env, P1, [{"name": "sg"}])[0]
     subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                       "ip_version": 4}])
     return net, ports.create_ports(env, P1, [{"network_id": net["id"], **attrs}])[0]

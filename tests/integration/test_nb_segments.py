@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import wire
 from ovnlab import PHYSNET
 from sqlalchemy import select
 
@@ -77,7 +78,7 @@ def switch_ports(nb, switch_id: str) -> set[str]:
 
 def test_every_vlan_segment_is_a_tagged_localnet_port_on_its_own_switch(env, nb, sync,
                                                                          network):
-    net = networks.create_networks(env, ADMIN, [{"name": "pub2xx", "shared": True, "segments": [
+    net = wire.create("network", env, ADMIN, [{"name": "pub2xx", "shared": True, "segments": [
         {"provider_network_type": "vlan", "provider_physical_network": PHYSNET,
          "provider_segmentation_id": 200},
         {"provider_network_type": "vlan", "provider_physical_network": PHYSNET}]}])[0]
@@ -112,7 +113,7 @@ def test_every_vlan_segment_is_a_tagged_localnet_port_on_its_own_switch(env, nb,
 
 
 def test_project_network_vni_is_its_datapath_tunnel_key(env, nb, sb, sync, network):
-    net = networks.create_networks(env, ADMIN, [{"name": "project"}])[0]
+    net = wire.create("network", env, ADMIN, [{"name": "project"}])[0]
     network.append(net["id"])
     vni = net["provider:segmentation_id"]
     assert net["provider:network_type"] == "geneve" and vni == 2 ** 24 - 65535  # the first

@@ -18,6 +18,7 @@ import threading
 import uuid
 
 import pytest
+import wire
 from ovsdbapp.backend.ovs_idl import event as row_event
 
 from sqlalchemy import func, select
@@ -49,7 +50,7 @@ def sync(env: Env, nb) -> NorthboundSync:
 def make_network(env: Env, name: str = "net", cidr: str = "10.0.0.0/24",
                  **subnet_attrs) -> tuple[dict, dict]:
     """A network with one subnet, through the services."""
-    net = networks.create_networks(env, ADMIN, [{"name": name}])[0]
+    net = wire.create("network", env, ADMIN, [{"name": name}])[0]
     version = 6 if ":" in cidr else 4
     sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
                                                "ip_version": version, **subnet_attrs}])[0]

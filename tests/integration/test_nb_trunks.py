@@ -8,11 +8,12 @@ hand.
 from __future__ import annotations
 
 import pytest
+import wire
 from test_nb_security_groups import P1, drain, lsp
 
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, ports, subnets, trunks
+from neutrino.services import ports, subnets, trunks
 from neutrino.services.env import Env
 
 pytestmark = [pytest.mark.ovn, pytest.mark.usefixtures("nb_cleanup")]
@@ -36,7 +37,7 @@ def test_subport_is_a_child_port_and_the_audit_repairs_it(ovn_lab, env, nb, sync
                                                          only_our_rows):
     made = []
     for cidr in ("10.0.0.0/24", "10.1.0.0/24"):
-        net = networks.create_networks(env, P1, [{"name": "trunk"}])[0]
+        net = wire.create("network", env, P1, [{"name": "trunk"}])[0]
         subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": cidr,
                                           "ip_version": 4}])
         made.append(ports.create_ports(env, P1, [{"network_id": net["id"]}])[0])

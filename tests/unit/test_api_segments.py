@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import wire
 from conftest import Api, error_type
 from fastapi.testclient import TestClient
 
 from neutrino.api.app import create_app
 from neutrino.config import Settings
 from neutrino.db.session import Database
-from neutrino.services import networks, ports, segments
+from neutrino.services import ports, segments
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -91,7 +92,7 @@ def test_concurrent_allocations_never_share_a_vlan(api):
     def make(i: int) -> int:
         body = {"name": f"n{i}", "provider_network_type": "vlan",
                 "provider_physical_network": "default"}
-        return networks.create_networks(api.env, Context.admin(), [body])[0][
+        return wire.create("network", api.env, Context.admin(), [body])[0][
             "provider:segmentation_id"]
     with ThreadPoolExecutor(4) as pool:
         assert sorted(pool.map(make, range(4))) == [100, 101, 200, 201]

@@ -152,9 +152,16 @@ def test_ports_and_networks_render_as_the_services_dicts(api, cloud, who):
         listed = _call(api, who, f"/v2.0/ports?id={port['id']}")["ports"]
         assert listed == [expected]
     if who != "service":  # the service role sees no other project's network
-        expected = networks.get_network(api.env, ctx, net["id"])
-        assert _call(api, who, f"/v2.0/networks/{net['id']}")["network"] == expected
-        assert _call(api, who, f"/v2.0/networks?id={net['id']}")["networks"] == [expected]
+        shown = _call(api, who, f"/v2.0/networks/{net['id']}")["network"]
+        assert _call(api, who, f"/v2.0/networks?id={net['id']}")["networks"] == [shown]
+        # the provider attributes are admin only (A.5); the subnets were added after
+        assert shown.get("provider:segmentation_id") == (42 if who == "admin" else None)
+        assert {k: v for k, v in shown.items() if k not in (
+            "subnets", "revision_number", "updated_at")} == {
+                k: v for k, v in net.items() if k not in (
+                    "subnets", "revision_number", "updated_at")
+                and (who == "admin" or not k.startswith("provider:") and k != "segments")}
+        assert len(shown["subnets"]) == 2 and shown["l2_adjacency"] is True
         for sub in subnets.list_subnets(api.env, ctx, listing.ListQuery()):
             assert _call(api, who, f"/v2.0/subnets/{sub['id']}")["subnet"] == sub
             assert _call(api, who, f"/v2.0/subnets?id={sub['id']}")["subnets"] == [sub]
@@ -416,6 +423,10 @@ def test_create_and_update_answer_what_show_answers(api):
              ADMIN, {"name": "s", "description": "d"}, {"name": "s", "description": "d"}),
             ("security-groups", "security_group", {"name": "sg"}, {},
              {"description": "d"}, {"description": "d"}),
+            ("networks", "network", {"name": "n", "shared": True}, ADMIN,
+             {"mtu": 1400, "is_default": False}, {"mtu": 1400}),
+            ("networks", "network", {"name": "m"}, {}, {"admin_state_up": False},
+             {"admin_state_up": False}),
             ("address-groups", "address_group", {"addresses": ["10.0.0.0/24"]}, {},
              {"name": "g"}, {"name": "g"})):
         if body.get("network_id") == "NET":
