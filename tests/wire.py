@@ -13,8 +13,10 @@ from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
+from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_group_reads, floatingip_reads, network_reads,
-                               networks, router_reads, security_group_reads)
+                               networks, router_reads, security_group_reads, subnet_reads,
+                               subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.listing import ListQuery, Written
@@ -25,9 +27,11 @@ RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
              "network": (NETWORK, network_reads.READER),
              "router": (ROUTER, router_reads.READER),
              "security_group": (SECURITY_GROUP, security_group_reads.READER),
-             "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER)}
+             "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER),
+             "subnet": (SUBNET, subnet_reads.READER)}
 # kind -> (the service's create, its update)
-WRITES = {"network": (networks.create_networks, networks.update_network)}
+WRITES = {"network": (networks.create_networks, networks.update_network),
+          "subnet": (subnets.create_subnets, subnets.update_subnet)}
 
 
 def answer(env: Env, ctx: Context, kind: str, written: Written) -> list[dict[str, Any]]:

@@ -72,7 +72,7 @@ COLLECTIONS = [
                None, None, networks.update_network,
                networks.delete_network, wire=NETWORK, reads=network_reads.READER),
     Collection("subnets", "subnet", SubnetCreate, SubnetUpdate, subnets.create_subnets,
-               subnets.get_subnet, subnets.list_subnets, subnets.update_subnet,
+               None, None, subnets.update_subnet,
                subnets.delete_subnet, wire=SUBNET, reads=subnet_reads.READER),
     Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, ports.get_port,
                ports.list_ports, ports.update_port, ports.delete_port, wire=PORT,

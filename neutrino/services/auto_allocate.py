@@ -48,17 +48,17 @@ def build_topology(env: Env, project: str) -> str:
         net_id = networks.create_networks(
             env, ctx, [{"name": AUTO_NETWORK, "project_id": project}]).objects[0].id
         made.append(("network", net_id))
-        subnet = subnets.create_subnets(env, ctx, [{
+        subnet_id = subnets.create_subnets(env, ctx, [{
             "network_id": net_id, "name": AUTO_NETWORK, "cidr": cidr, "ip_version": 4,
-            "project_id": project}])[0]
+            "project_id": project}]).objects[0].id
         if external_id is not None:
             if router_id is None:
                 router_id = routers.create_routers(env, ctx, [{
                     "name": AUTO_ROUTER, "project_id": project,
                     "external_gateway_info": {"network_id": external_id}}]).objects[0].id
                 made.append(("router", router_id))
-            routers.add_router_interface(env, ctx, router_id, {"subnet_id": subnet["id"]})
-            made.append(("interface", router_id + " " + subnet["id"]))
+            routers.add_router_interface(env, ctx, router_id, {"subnet_id": subnet_id})
+            made.append(("interface", router_id + " " + subnet_id))
         LOG.info("built %s %s (%s) for project %s", AUTO_NETWORK, net_id, cidr, project)
         return net_id
     except Exception:

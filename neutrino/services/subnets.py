@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -76,8 +76,9 @@ def find_visible(session: Session, ctx: Context, subnet_id: str) -> Subnet:
     return sub
 
 
-def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
     """Create subnets all-or-nothing. ``items`` are validated ``SubnetCreate`` dicts.
+    Returns the new rows (the API renders them: ``api/wire/subnets.py``).
 
     Raises NetworkNotFound, InvalidInput/BadRequest for bad addressing (C.3),
     OverlappingAllocationPools / GatewayConflictWithAllocationPools (409),
@@ -89,7 +90,7 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
     if any(data.get("segment_id") is not None for data in items):
         policy.require(ctx, "create_subnet:segment_id")
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = []
         projects = [common.owner_project(ctx, data) for data in items]
         check_quotas(session, env, "subnet", projects)
@@ -112,35 +113,19 @@ def create_subnets(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[
                 metadata_port.ensure_metadata_port(session, env, net)
             rows.append(sub)
         session.flush()
-        return _visible_attributes(ctx, subnet_dicts(session, rows))
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_subnet(env: Env, ctx: Context, subnet_id: str, fields: list[str] | None = None) -> dict[str, Any]:
-    def run(session: Session) -> dict[str, Any]:
-        return _visible_attributes(
-            ctx, subnet_dicts(session, [find_visible(session, ctx, subnet_id)], fields))[0]
-    return env.db.run(run, write=False)
-
-
-def list_subnets(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(Subnet.__table__).where(visible(ctx)), _caller_spec(ctx), query)
-        return _visible_attributes(
-            ctx, subnet_dicts(session, listing.fetch(session, stmt, query), query.fields))
-    return env.db.run(run, write=False)
-
-
 def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
-                  if_match: int | None = None) -> dict[str, Any]:
+                  if_match: int | None = None) -> listing.Written:
     """Update name, description, gateway_ip, allocation_pools, dns_nameservers,
-    host_routes, enable_dhcp, service_types, dns_publish_fixed_ip. Raises
+    host_routes, enable_dhcp, service_types, dns_publish_fixed_ip; returns the row. Raises
     GatewayIpInUse (409) when gateway_ip changes while a router port holds it.
     Existing allocations outside new pools are kept, as are addresses of subnets
     whose new service types no longer admit their ports (Neutron)."""
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         sub = find_visible(session, ctx, subnet_id)
         net = find_owned(session, ctx, sub.network_id, "update_subnet")
         common.check_if_match(sub, if_match)
@@ -172,7 +157,7 @@ def update_subnet(env: Env, ctx: Context, subnet_id: str, data: dict[str, Any],
         session.flush()
         if sub.ip_version == 4 and sub.enable_dhcp != dhcp_before:
             metadata_port.ensure_metadata_port(session, env, net)
-        return _visible_attributes(ctx, subnet_dicts(session, [sub]))[0]
+        return listing.Written([sub])
     return env.db.run(run)
 
 
@@ -232,21 +217,6 @@ def delete_subnet(env: Env, ctx: Context, subnet_id: str, if_match: int | None =
             session.flush()
             metadata_port.ensure_metadata_port(session, env, net)
     env.db.run(run)
-
-
-def subnet_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
-    """API dicts for subnet rows (ORM objects or result rows), in the same order."""
-    rows = list(rows)
-    tags = common.tags_of(session, [r.id for r in rows]) if common.wanted(fields)("tags") else {}
-    result = []
-    for r in rows:
-        result.append(common.api_dict(r, tags.get(r.id, [])))
-    return result
-
-
-def _visible_attributes(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop what only admins may read: ``segment_id`` (A.5)."""
-    return common.hide_admin_only(ctx, items, ("segment_id",))
 
 
 # --- validation (reference C.3) -----------------------------------------------

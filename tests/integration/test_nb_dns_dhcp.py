@@ -54,7 +54,7 @@ def drain(sync: NorthboundSync) -> None:
 
 def network(env: Env, cidr: str = "10.0.0.0/24", **attrs) -> tuple[dict, dict]:
     net = wire.create("network", env, ADMIN, [{"name": "dns", **attrs}])[0]
-    sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
+    sub = wire.create("subnet", env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
                                                "ip_version": 4}])[0]
     return net, sub
 
@@ -198,7 +198,7 @@ def test_ports_with_names_give_their_switch_one_dns_row(env, nb, sync):
 
 def test_subnets_get_the_default_resolver_and_the_domain(env, nb, sync):
     net, sub = network(env)
-    own = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.1.0.0/24",
+    own = wire.create("subnet", env, ADMIN, [{"network_id": net["id"], "cidr": "10.1.0.0/24",
                                                "ip_version": 4,
                                                "dns_nameservers": ["10.1.0.53"]}])[0]
     drain(sync)

@@ -46,7 +46,7 @@ def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_o
         "network_id": ext["id"], "cidr": "172.24.4.0/24", "ip_version": 4,
         "enable_dhcp": False}])
     net = wire.create("network", env, ADMIN, [{"name": "private"}])[0]
-    sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
+    sub = wire.create("subnet", env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                                "ip_version": 4}])[0]
     r = wire.one(env, ADMIN, "router", routers.create_routers(env, ADMIN, [{
         "name": "r", "external_gateway_info": {"network_id": ext["id"]}}]))

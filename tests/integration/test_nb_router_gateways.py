@@ -55,7 +55,7 @@ def test_two_gateways_are_two_lrps_with_ecmp_default_routes_until_one_is_removed
     pub2 = external(env, "public2", "198.51.100.0/24", "198.51.100.1",
                     provider_network_type="vlan", provider_segmentation_id=3001)
     net = wire.create("network", env, ADMIN, [{"name": "private"}])[0]
-    sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
+    sub = wire.create("subnet", env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                                "ip_version": 4}])[0]
     r = wire.one(env, ADMIN, "router", routers.create_routers(
         env, ADMIN, [{"name": "mh", "enable_default_route_ecmp": True}]))

@@ -30,7 +30,7 @@ from neutrino.db.models import FloatingIP, Port, Router
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn import apply, chassis
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import common, networks, ports, subnets
+from neutrino.services import common, networks, ports
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -70,11 +70,11 @@ def topology(env: Env, *, routes: list | None = None) -> dict:
     ext = wire.create("network", env, ADMIN, [{
         "name": "public", "router_external": True, "provider_network_type": "flat",
         "provider_physical_network": PHYSNET}])[0]
-    ext_sub = subnets.create_subnets(env, ADMIN, [{
+    ext_sub = wire.create("subnet", env, ADMIN, [{
         "network_id": ext["id"], "cidr": "172.24.4.0/24", "ip_version": 4,
         "gateway_ip": EXT_GW_IP, "enable_dhcp": False}])[0]
     net = wire.create("network", env, ADMIN, [{"name": "private"}])[0]
-    sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
+    sub = wire.create("subnet", env, ADMIN, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                                "ip_version": 4}])[0]
     router_id, fip_id = str(uuid.uuid4()), str(uuid.uuid4())
     iface = router_port(env, router_id, sub, "10.0.0.1")
@@ -275,7 +275,7 @@ def test_replaying_router_entries_changes_nothing(env, nb, sync):
 def test_router_updates_interfaces_snat_routes_and_floating_ips(env, nb, sync):
     t = topology(env)
     router_id = t["router"]
-    second = subnets.create_subnets(env, ADMIN, [{"network_id": t["net"]["id"],
+    second = wire.create("subnet", env, ADMIN, [{"network_id": t["net"]["id"],
                                                   "cidr": "10.9.0.0/24", "ip_version": 4}])[0]
     drain(sync)
 

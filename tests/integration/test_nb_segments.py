@@ -87,7 +87,7 @@ def test_every_vlan_segment_is_a_tagged_localnet_port_on_its_own_switch(env, nb,
         env, ADMIN, ListQuery(filters={"network_id": [net["id"]]}), ("segmentation_id", "id"),
         ()).rows)
     assert set(segs) == {200, 201}  # the second one allocated from the range
-    subs = {v: subnets.create_subnets(env, ADMIN, [{
+    subs = {v: wire.create("subnet", env, ADMIN, [{
         "network_id": net["id"], "cidr": f"10.10.{v}.0/24", "ip_version": 4,
         "segment_id": segs[v]}])[0] for v in (200, 201)}
     port = ports.create_ports(env, ADMIN, [{"network_id": net["id"], "fixed_ips": [

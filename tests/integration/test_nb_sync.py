@@ -52,7 +52,7 @@ def make_network(env: Env, name: str = "net", cidr: str = "10.0.0.0/24",
     """A network with one subnet, through the services."""
     net = wire.create("network", env, ADMIN, [{"name": name}])[0]
     version = 6 if ":" in cidr else 4
-    sub = subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
+    sub = wire.create("subnet", env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
                                                "ip_version": version, **subnet_attrs}])[0]
     return net, sub
 
@@ -206,7 +206,7 @@ def test_network_owned_and_metadata_ports(env, nb, sync):
 def test_ipv6_stateless_and_slaac_subnets(env, nb, sync):
     net, stateless = make_network(env, cidr="2001:db8:1::/64", ipv6_ra_mode="dhcpv6-stateless",
                                   ipv6_address_mode="dhcpv6-stateless")
-    slaac = subnets.create_subnets(env, ADMIN, [{
+    slaac = wire.create("subnet", env, ADMIN, [{
         "network_id": net["id"], "cidr": "2001:db8:2::/64", "ip_version": 6,
         "ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"}])[0]
     port = make_ports(env, net["id"])[0]

@@ -11,10 +11,10 @@ import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import wire
 from conftest import error_type
 
 from neutrino import errors
-from neutrino.services import subnets
 from neutrino.services.context import Context
 
 POOLS = "/v2.0/subnetpools"
@@ -312,7 +312,7 @@ def _create_from_pool(api, net_ids, pool_id, project="race"):
         body = {"network_id": network_id, "ip_version": 4, "subnetpool_id": pool_id,
                 "prefixlen": 28, "enable_dhcp": False}
         try:
-            return subnets.create_subnets(api.env, ctx, [body])[0]["cidr"]
+            return wire.create("subnet", api.env, ctx, [body])[0]["cidr"]
         except errors.SubnetAllocationError:
             return "409"
     with ThreadPoolExecutor(16) as executor:

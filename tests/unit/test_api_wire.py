@@ -162,9 +162,12 @@ def test_ports_and_networks_render_as_the_services_dicts(api, cloud, who):
                     "subnets", "revision_number", "updated_at")
                 and (who == "admin" or not k.startswith("provider:") and k != "segments")}
         assert len(shown["subnets"]) == 2 and shown["l2_adjacency"] is True
-        for sub in subnets.list_subnets(api.env, ctx, listing.ListQuery()):
+        listed = _call(api, who, "/v2.0/subnets")["subnets"]
+        assert sorted(s["id"] for s in listed) == sorted(shown["subnets"])
+        for sub in listed:
             assert _call(api, who, f"/v2.0/subnets/{sub['id']}")["subnet"] == sub
             assert _call(api, who, f"/v2.0/subnets?id={sub['id']}")["subnets"] == [sub]
+            assert ("segment_id" in sub) == (who == "admin")  # admin only (A.5)
 
 
 def test_fields_select_only_what_the_caller_may_read(api, cloud):
@@ -427,6 +430,10 @@ def test_create_and_update_answer_what_show_answers(api):
              {"mtu": 1400, "is_default": False}, {"mtu": 1400}),
             ("networks", "network", {"name": "m"}, {}, {"admin_state_up": False},
              {"admin_state_up": False}),
+            ("subnets", "subnet", {"network_id": "NET", "cidr": "10.7.0.0/24",
+                                   "ip_version": 4}, {},
+             {"name": "s", "dns_nameservers": ["10.7.0.53"]},
+             {"name": "s", "dns_nameservers": ["10.7.0.53"]}),
             ("address-groups", "address_group", {"addresses": ["10.0.0.0/24"]}, {},
              {"name": "g"}, {"name": "g"})):
         if body.get("network_id") == "NET":
