@@ -11,12 +11,13 @@ from neutrino.api.wire import views
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
+from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_group_reads, floatingip_reads, network_reads,
-                               networks, router_reads, security_group_reads, subnet_reads,
-                               subnets)
+                               networks, port_reads, ports, router_reads, security_group_reads,
+                               subnet_reads, subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.listing import ListQuery, Written
@@ -25,12 +26,14 @@ from neutrino.services.listing import ListQuery, Written
 RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
              "floatingip": (FLOATINGIP, floatingip_reads.READER),
              "network": (NETWORK, network_reads.READER),
+             "port": (PORT, port_reads.READER),
              "router": (ROUTER, router_reads.READER),
              "security_group": (SECURITY_GROUP, security_group_reads.READER),
              "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER),
              "subnet": (SUBNET, subnet_reads.READER)}
 # kind -> (the service's create, its update)
 WRITES = {"network": (networks.create_networks, networks.update_network),
+          "port": (ports.create_ports, ports.update_port),
           "subnet": (subnets.create_subnets, subnets.update_subnet)}
 
 
@@ -63,7 +66,9 @@ def show(env: Env, ctx: Context, kind: str, item_id: str) -> dict[str, Any]:
     return views.show_item(env, ctx, resource, reads, item_id, None)
 
 
-def listed(env: Env, ctx: Context, kind: str) -> list[dict[str, Any]]:
-    """``GET /v2.0/<kind>s``' dicts for ``ctx`` (no filters)."""
+def listed(env: Env, ctx: Context, kind: str, query: ListQuery | None = None
+           ) -> list[dict[str, Any]]:
+    """``GET /v2.0/<kind>s``' dicts for ``ctx`` (``query``: its filters, sorting, paging;
+    none by default)."""
     resource, reads = RESOURCES[kind]
-    return views.list_items(env, ctx, resource, reads, ListQuery())[0]
+    return views.list_items(env, ctx, resource, reads, query or ListQuery())[0]

@@ -23,7 +23,9 @@ from neutrino.api import body, openapi, query
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.scheduler import ScheduledPortCreate
-from neutrino.services import scheduler
+from neutrino.api.wire import views
+from neutrino.api.wire.ports import PORT
+from neutrino.services import port_reads, scheduler
 from neutrino.services.listing import to_int
 
 router = APIRouter()
@@ -93,5 +95,12 @@ async def list_network_candidates(request: Request, env: EnvDep, ctx: ContextDep
 async def create_scheduled_ports(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     constraints = parse_constraints(request, {"tags", "ip_version"})
     items, bulk = await body.parse_create(request, "port", "ports", ScheduledPortCreate)
-    created = await call(env, scheduler.schedule_ports, ctx, items, constraints)
+    created = await call(env, _scheduled, ctx, items, constraints)
     return JSONResponse({"ports": created} if bulk else {"port": created[0]}, status_code=201)
+
+
+def _scheduled(env: Any, ctx: Any, items: list[dict[str, Any]], constraints: Any
+               ) -> list[dict[str, Any]]:
+    """The ports ``scheduler.schedule_ports`` created, as a port show answers them."""
+    return views.written_items(env, ctx, PORT, port_reads.READER,
+                               scheduler.schedule_ports(env, ctx, items, constraints))

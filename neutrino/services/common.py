@@ -167,21 +167,6 @@ def api_dict(row: Any, tags: list[str]) -> dict[str, Any]:
     return d
 
 
-def hide_admin_only(ctx: Context, items: list[dict[str, Any]], keys: Iterable[str]) -> list[dict[str, Any]]:
-    """Drop the attributes only admins may read (A.5) from API dicts, in place,
-    unless the caller is admin; returns ``items``."""
-    if not ctx.is_admin:
-        for d in items:
-            for key in keys:
-                d.pop(key, None)
-    return items
-
-
-def wanted(fields: list[str] | None):
-    """A predicate telling whether an attribute was asked for by ``fields=``."""
-    return (lambda name: True) if not fields else (lambda name: name in fields)
-
-
 # --- tags ---------------------------------------------------------------------
 
 def tags_related(session: Session, ctx: Any, rows: list[Any], ids: Any,

@@ -204,12 +204,13 @@ def _create(session: Session, env: Env, ctx: Context, project: str, data: dict[s
         port = ports.insert_port(session, env, net, "", {
             "fixed_ips": [{"subnet_id": free[0].id}], "device_owner": c.DEVICE_OWNER_FLOATINGIP,
             "device_id": fip_id})
-    if ipaddress.ip_address(port["fixed_ips"][0]["ip_address"]).version != 4:
+    address = port.fixed[0][1]
+    if ipaddress.ip_address(address).version != 4:
         raise errors.BadRequest("Bad floatingip request: floating_ip_address must be IPv4")
     stamp = common.now()
     fip = FloatingIP(id=fip_id, project_id=project, name="", description=data.get("description", ""),
-                     floating_network_id=net.id, floating_port_id=port["id"],
-                     floating_ip_address=port["fixed_ips"][0]["ip_address"], status="DOWN",
+                     floating_network_id=net.id, floating_port_id=port.id,
+                     floating_ip_address=address, status="DOWN",
                      created_at=stamp, updated_at=stamp, revision_number=1)
     session.add(fip)
     session.flush()

@@ -122,8 +122,8 @@ def create(session: Session, env: Env, router: Router, net: Network,
         "fixed_ips": fixed_ips, "device_owner": c.DEVICE_OWNER_ROUTER_GW,
         "device_id": router.id})
     if router.gw_port_id is None:
-        router.gw_port_id = port["id"]
-    return port["id"]
+        router.gw_port_id = port.id
+    return port.id
 
 
 def check_unused(session: Session, router: Router, port: Port) -> None:

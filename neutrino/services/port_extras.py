@@ -46,16 +46,6 @@ def prepare_update(env: Env, port: Any, data: dict[str, Any]) -> None:
         extra_dhcp_opts.check_supported(port.extra_dhcp_opts, vnic_type)
 
 
-def complete(env: Env, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``dns_assignment`` to port API dicts (in place; from their ``dns_name`` and
-    ``fixed_ips``); returns ``items``."""
-    for d in items:
-        if "fixed_ips" in d:
-            d["dns_assignment"] = dns.dns_assignment(
-                d.get("dns_name", ""), [f["ip_address"] for f in d["fixed_ips"]], env.settings)
-    return items
-
-
 def publishes_dns(port: Any) -> bool:
     """Whether the port has OVN DNS records (ML2/OVN's ``is_dns_required_for_port``:
     a ``dns_name`` and a ``device_id``)."""

@@ -52,18 +52,3 @@ def prepare_update(port: Any, data: dict[str, Any]) -> None:
             raise errors.PortBoundNUMAAffinityPolicy(port.id, port.binding_host_id,
                                                      data["numa_affinity_policy"])
         data["numa_affinity_policy"] = data["numa_affinity_policy"] or None
-
-
-def complete(d: dict[str, Any]) -> None:
-    """Add ``trusted`` to a port API dict's ``binding:profile`` (in place, a copy of
-    the stored dict) when it is set, as Neutron's ``_extend_port_dict``."""
-    if d.get("trusted") is not None and "binding:profile" in d:
-        d["binding:profile"] = {**(d["binding:profile"] or {}), "trusted": d["trusted"]}
-
-
-def hide(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop ``trusted`` unless the caller is admin (``get_port:trusted``)."""
-    if not ctx.is_admin:
-        for d in items:
-            d.pop("trusted", None)
-    return items

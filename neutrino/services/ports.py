@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from dataclasses import dataclass
 from types import SimpleNamespace
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
@@ -37,9 +38,24 @@ from neutrino.services.quotas import check_quotas
 
 # Its result is never read: deferred in a PostgreSQL write's pipeline (db.pg_pipeline).
 _INSERT_PORT = insert(Port.__table__).execution_options(**{pg_pipeline.DEFERRED: True})
-ADMIN_ONLY_READ = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
 # What ML2/OVN reports for a port bound to a chassis (reference D.3, zed vif_details).
 VIF_DETAILS = {"port_filter": True, "connectivity": "l2"}
+
+
+@dataclass(frozen=True)
+class NewPort:
+    """A port :func:`insert_port` wrote: ``row`` its ``ports`` columns (as attributes),
+    ``fixed`` its ``[(subnet id, ip address)]`` (IPv4 first, then in address order),
+    its ``tags`` and the ids of its security ``groups``."""
+
+    row: SimpleNamespace
+    fixed: list[tuple[str, str]]
+    tags: list[str]
+    groups: list[str]
+
+    @property
+    def id(self) -> str:
+        return self.row.id
 # Ports that belong to a router or floating IP and are deleted only with it.
 L3_OWNERS = (c.DEVICE_OWNER_ROUTER_INTF, c.DEVICE_OWNER_ROUTER_GW, c.DEVICE_OWNER_FLOATINGIP)
 
@@ -119,16 +135,18 @@ def find_visible(session: Session, ctx: Context, port_id: str) -> Port:
     return port
 
 
-def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
     """Create ports all-or-nothing. ``items`` are validated ``PortCreate`` dicts.
+    Returns the new rows with the related data the create knows (the API renders them:
+    ``api/wire/ports.py``; a one-port create needs no further read).
 
     Raises NetworkNotFound, PolicyNotAuthorized (403: ``network:*`` owner,
     mac_address or ip_address on another project's network), MacAddressInUse,
     IpAddressAlreadyAllocated, IpAddressGenerationFailure (409), InvalidIp*
     (400), OverQuota (409).
     """
-    def run(session: Session) -> list[dict[str, Any]]:
-        ports = []
+    def run(session: Session) -> listing.Written:
+        made: list[NewPort] = []
         projects = [common.owner_project(ctx, data) for data in items]
         # one port (the common request): its network, quota, default group and the
         # network's QoS policy in one statement; otherwise (or a missing network) apart
@@ -139,43 +157,27 @@ def create_ports(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[di
         for data, project in zip(items, projects):
             net = found.net if found else find_visible_network(session, ctx, data["network_id"])
             _check_policy(session, ctx, net, data, "create")
-            ports.append(insert_port(session, env, net, project, data, ctx=ctx,
-                                     default_group=found.default_group if found else None,
-                                     subnets=found.subnets if found else None))
+            made.append(insert_port(session, env, net, project, data, ctx=ctx,
+                                    default_group=found.default_group if found else None,
+                                    subnets=found.subnets if found else None))
             if data.get("qos_policy_id"):
-                qos_bindings.set_policy(session, ctx, "port", SimpleNamespace(
-                    id=ports[-1]["id"]), data["qos_policy_id"])
-        if found and not items[0].get("qos_policy_id"):
-            # what qos_bindings.complete adds, known already: a new port binds no policy
-            ports[0].update(qos_policy_id=None, qos_network_policy_id=found.network_qos)
-        else:
-            qos_bindings.complete(session, "port", ports)
-        return _visible_attributes(env, ctx, ports)
+                qos_bindings.set_policy(session, ctx, "port", made[-1].row,
+                                        data["qos_policy_id"])
+        # what port_reads' loads would read, known already (a new port is no trunk parent)
+        related: dict[str, dict[str, Any]] = {
+            "tags": {p.id: sorted(p.tags) for p in made},
+            "fixed_ips": {p.id: p.fixed for p in made},
+            "security_groups": {p.id: sorted(p.groups) for p in made},
+            "trunk_details": {}}
+        if found and not items[0].get("qos_policy_id"):  # a new port binds no policy
+            related.update(qos={}, qos_network={found.net.id: found.network_qos})
+        return listing.Written([p.row for p in made], related)
     return env.db.run(run)
 
 
-def get_port(env: Env, ctx: Context, port_id: str, fields: list[str] | None = None) -> dict[str, Any]:
-    def run(session: Session) -> dict[str, Any]:
-        return _visible_attributes(
-            env, ctx, port_dicts(session, [find_visible(session, ctx, port_id)], fields))[0]
-    return env.db.run(run, write=False)
-
-
-def list_ports(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(Port.__table__).where(visible(ctx)), SPEC, query)
-        rows = listing.fetch(session, stmt, query)
-        # Children are fetched by the same query as a subquery, not by an IN
-        # list of up to thousands of ids (a new statement to plan every time).
-        return _visible_attributes(
-            env, ctx, port_dicts(session, rows, query.fields, ids=stmt.with_only_columns(Port.id)))
-    return env.db.run(run, write=False)
-
-
 def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
-                if_match: int | None = None) -> dict[str, Any]:
-    """Update a port. A new ``fixed_ips`` list replaces the old one atomically:
+                if_match: int | None = None) -> listing.Written:
+    """Update a port and return it. A new ``fixed_ips`` list replaces the old one atomically:
     addresses still listed are kept, others released, new ones allocated.
     ``security_groups``, ``port_security_enabled`` and ``allowed_address_pairs``
     are checked as ``port_security.update_port_security`` says. On a routed
@@ -187,7 +189,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
     a bound port's MAC cannot change (PortBound, 409, Neutron's
     ``_check_mac_update_allowed``: its ``binding:vif_type`` is not ``unbound``).
     ``port_vif.prepare_update`` checks Nova's attributes (PortBoundNUMAAffinityPolicy)."""
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         port = find_visible(session, ctx, port_id)
         net = session.get(Network, port.network_id)
         common.check_if_match(port, if_match)
@@ -223,7 +225,7 @@ def update_port(env: Env, ctx: Context, port_id: str, data: dict[str, Any],
             trunk_ports.parent_changed(session, [port])
         nova.port_updated(session, env.settings, port, addresses_changed)
         session.flush()
-        return _visible_attributes(env, ctx, port_dicts(session, [port]))[0]
+        return listing.Written([port])
     return env.db.run(run)
 
 
@@ -306,58 +308,6 @@ def disassociate_floatingips(session: Session, port_id: str) -> None:
         common.touch(fip)
 
 
-def port_dicts(session: Session, rows: Iterable[Any], fields: list[str] | None = None,
-               ids: Any = None) -> list[dict[str, Any]]:
-    """API dicts for port rows (ORM objects or result rows), in the same order.
-
-    ``ids`` is a SELECT of the rows' ids, when they came from one; else the
-    rows' ids are listed.
-    """
-    rows = list(rows)
-    if not rows:
-        return []
-    if ids is None:
-        ids = [r.id for r in rows]
-    want = common.wanted(fields)
-    tags = common.tags_of(session, ids) if want("tags") else {}
-    groups = port_security.groups_of_ports(session, ids) if want("security_groups") else {}
-    ips = port_addresses.fixed_ips_of(session, ids) if want("fixed_ips") or want("dns_assignment") else {}
-    items = [_port_dict(r, ips.get(r.id, []), tags.get(r.id, []), groups.get(r.id, []))
-             for r in rows]
-    if want("trunk_details"):  # extension "trunk-details": trunk parents only
-        details = trunk_ports.details_of(session, ids)
-        for d in items:
-            if d["id"] in details:
-                d["trunk_details"] = details[d["id"]]
-    return qos_bindings.complete(session, "port", items)
-
-
-def _port_dict(r: Any, fixed: list[tuple[str, str]], tags: list[str],
-               groups: list[str]) -> dict[str, Any]:
-    """One port as the API shows it; ``fixed`` is ``[(subnet_id, ip_address)]`` in
-    order, ``groups`` its security group ids."""
-    d = common.api_dict(r, tags)
-    d["fixed_ips"] = [{"subnet_id": s, "ip_address": ip} for s, ip in fixed]
-    d["security_groups"] = groups
-    host = d.pop("binding_host_id")
-    d["binding:host_id"] = host
-    d["binding:vnic_type"] = d.pop("binding_vnic_type")
-    d["binding:profile"] = d.pop("binding_profile")
-    # OVN binds every port whose host is a chassis (reference D.3, zed vif_details).
-    d["binding:vif_type"] = "ovs" if host else "unbound"
-    d["binding:vif_details"] = dict(VIF_DETAILS) if host else {}
-    port_vif.complete(d)
-    return d
-
-
-def _visible_attributes(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``dns_assignment`` (``port_extras.complete``) and drop what only admins and
-    services may read (binding host, profile, VIF details; A.5)."""
-    port_extras.complete(env, items)
-    port_vif.hide(ctx, items)
-    return items if ctx.is_service else common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)
-
-
 # --- internals ---------------------------------------------------------------
 
 def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, Any],
@@ -393,9 +343,9 @@ def _check_policy(session: Session, ctx: Context, net: Network, data: dict[str, 
 
 def insert_port(session: Session, env: Env, net: Network, project: str, data: dict[str, Any], *,
                 ctx: Context | None = None, default_group: str | None = None,
-                subnets: list[Any] | None = None) -> dict[str, Any]:
+                subnets: list[Any] | None = None) -> NewPort:
     """Insert one port with its addresses, tags and security groups and enqueue
-    it; return its API dict.
+    it; return them (``NewPort``).
 
     ``data`` holds PortCreate attributes; no policy is checked here (callers
     do, or make ports on the user's behalf: router interfaces, gateways,
@@ -459,7 +409,7 @@ def insert_port(session: Session, env: Env, net: Network, project: str, data: di
                                          default_group=default_group)
     common.enqueue_ovn(session, "port", port.id)
     fixed.sort(key=lambda f: (":" in f[1], ipaddress.ip_address(f[1])))
-    return _port_dict(port, fixed, tags, groups)
+    return NewPort(port, fixed, tags, groups)
 
 
 def _check_mac_free(session: Session, network_id: str, mac: str) -> None:

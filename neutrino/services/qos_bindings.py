@@ -96,42 +96,6 @@ def _own_else_network(session: Session, kind: str, rows: list[Any],
     return result
 
 
-def complete(session: Session, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ``qos_policy_id`` to API dicts of ``kind`` (ports and floating IPs also get
-    ``qos_network_policy_id``, their network's; routers
-    ``external_gateway_info.qos_policy_id``), in place."""
-    if not items:
-        return items
-    if kind in _NETWORK_KEY:
-        return _complete_with_network(session, kind, items)
-    bound = policies_of(session, kind, [d["id"] for d in items])
-    if kind == "router":
-        for d in items:
-            if d.get("external_gateway_info"):
-                d["external_gateway_info"]["qos_policy_id"] = bound.get(d["id"])
-        return items
-    for d in items:
-        d["qos_policy_id"] = bound.get(d["id"])
-    return items
-
-
-# kinds that also show their network's policy -> the key of that network in their dicts
-_NETWORK_KEY = {"port": "network_id", "floatingip": "floating_network_id"}
-
-
-def _complete_with_network(session: Session, kind: str,
-                           items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """:func:`complete` for ports and floating IPs: their own and their networks'
-    bindings, in one query."""
-    net_key = _NETWORK_KEY[kind]
-    own, of_nets = with_network(session, kind, [d["id"] for d in items],
-                                {d[net_key] for d in items if net_key in d})
-    for d in items:
-        d["qos_policy_id"] = own.get(d["id"])
-        d["qos_network_policy_id"] = of_nets.get(d.get(net_key))
-    return items
-
-
 def with_network(session: Session, kind: str, ids: Any,
                  network_ids: Any) -> tuple[dict[str, str], dict[str, str]]:
     """``({resource id: own policy id}, {network id: policy id})`` for ports or floating

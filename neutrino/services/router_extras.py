@@ -33,10 +33,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from neutrino import errors, policy
-from neutrino.services import agents, common, flavors
+from neutrino.services import agents, flavors
 from neutrino.services.context import Context
 
-ADMIN_ONLY_READ = ("ha",)
 DEFAULT_ROUTE_FLAGS = ("enable_default_route_bfd", "enable_default_route_ecmp")
 
 
@@ -81,16 +80,3 @@ def check_update(ctx: Context, data: dict[str, Any]) -> None:
     if data.pop("ha") is False:
         raise errors.InvalidInput("Invalid input for operation: Provider ovn does not "
                                   "support ha=False.")
-
-
-def extend(d: dict[str, Any]) -> dict[str, Any]:
-    """Add ``ha`` and ``availability_zones`` to one router API dict (which holds
-    ``availability_zone_hints``); returns it."""
-    d["ha"] = True
-    d["availability_zones"] = list(d.get("availability_zone_hints") or [])
-    return d
-
-
-def shown(ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Router dicts as the caller may read them: ``ha`` for admins only."""
-    return common.hide_admin_only(ctx, items, ADMIN_ONLY_READ)

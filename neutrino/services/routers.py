@@ -186,7 +186,7 @@ def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str,
             created = ports.insert_port(session, env, net, router.project_id, {
                 "fixed_ips": [{"subnet_id": sub.id, "ip_address": sub.gateway_ip}],
                 "device_owner": c.DEVICE_OWNER_ROUTER_INTF, "device_id": router.id})
-            iface_id, net_id, sub_ids = created["id"], net.id, [sub.id]
+            iface_id, net_id, sub_ids = created.id, net.id, [sub.id]
         common.touch(router)  # its interfaces are part of it: the revision moves (Neutron too)
         common.enqueue_ovn(session, "router", router.id)
         return _interface_info(router, iface_id, net_id, sub_ids)

@@ -46,6 +46,7 @@ from neutrino.services.quotas import check_quota
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.ip_availability import SubnetUsage
+from neutrino.services.listing import Written
 
 LOG = logging.getLogger(__name__)
 
@@ -113,9 +114,10 @@ def list_candidates(env: Env, ctx: Context, constraints: Constraints,
 
 
 def schedule_ports(env: Env, ctx: Context, items: list[dict[str, Any]],
-                   constraints: Constraints = Constraints()) -> list[dict[str, Any]]:
+                   constraints: Constraints = Constraints()) -> Written:
     """Create ports ``items`` (validated PortCreate dicts without ``network_id`` or
-    ``fixed_ips``) all on one network chosen by the scheduler; return their API dicts.
+    ``fixed_ips``) all on one network chosen by the scheduler; return what
+    ``ports.create_ports`` wrote.
 
     ``constraints.count`` is taken from ``len(items)``. Each candidate is tried in
     its own transaction, in rank order, until one has room. Raises

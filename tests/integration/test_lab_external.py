@@ -29,7 +29,7 @@ from neutrino.lab import external
 from neutrino.lab.daemons import run, wait_until
 from neutrino.ovn import idl
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import ports, subnets
+from neutrino.services import subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -227,7 +227,7 @@ def test_flat_external_network_from_the_services_reaches_upstream(
             "network_id": net["id"], "cidr": "172.24.4.0/24", "ip_version": 4,
             "gateway_ip": upstream.gateway_ip, "enable_dhcp": False}])
         # no port security: the upstream's ping is not one a security group admits
-        port = ports.create_ports(env, admin, [{"network_id": net["id"],
+        port = wire.create("port", env, admin, [{"network_id": net["id"],
                                                 "port_security_enabled": False}])[0]
         sync = NorthboundSync(env, nb, audit_interval=0)
         while sync.run_once():

@@ -35,7 +35,7 @@ from neutrino.metadata.namespaces import remove_recorded
 from neutrino.ovn import status
 from neutrino.ovn.status import PortStatusWatcher
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import ports, subnets
+from neutrino.services import subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -55,7 +55,7 @@ def network_with_ports(env: Env, nb, sb, count: int = 1, cidr: str = "10.0.0.0/2
     net = wire.create("network", env, ADMIN, [{"name": "md"}])[0]
     subnets.create_subnets(env, ADMIN, [{"network_id": net["id"], "cidr": cidr,
                                          "ip_version": 4}])
-    made = ports.create_ports(env, ADMIN, [{"network_id": net["id"],
+    made = wire.create("port", env, ADMIN, [{"network_id": net["id"],
                                             "device_owner": "compute:nova"}] * count)
     sync = NorthboundSync(env, nb, audit_interval=0)
     while sync.run_once():
@@ -72,7 +72,7 @@ def _has_metadata_binding(sb, network_id: str) -> bool:
 
 
 def port_status(env: Env, port_id: str) -> str:
-    return ports.get_port(env, ADMIN, port_id)["status"]
+    return wire.show(env, ADMIN, "port", port_id)["status"]
 
 
 def report(sb, chassis: str) -> dict[str, str] | None:
@@ -287,7 +287,7 @@ def test_a_port_is_down_until_its_chassis_agent_reports_its_network(
     set_report(sb, chassis, **{NETWORKS: f"{net['id']}"})
     wait_until(lambda: port_status(env, port["id"]) == "ACTIVE", 5, "released by the report",
                interval=0.01)
-    got = ports.get_port(env, ADMIN, port["id"])
+    got = wire.show(env, ADMIN, "port", port["id"])
     assert got["binding:host_id"] == f"{chassis}-host"
 
 

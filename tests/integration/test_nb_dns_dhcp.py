@@ -60,7 +60,7 @@ def network(env: Env, cidr: str = "10.0.0.0/24", **attrs) -> tuple[dict, dict]:
 
 
 def port(env: Env, network_id: str, **attrs) -> dict:
-    return ports.create_ports(env, ADMIN, [{"network_id": network_id, **attrs}])[0]
+    return wire.create("port", env, ADMIN, [{"network_id": network_id, **attrs}])[0]
 
 
 def ip_of(p: dict) -> str:
@@ -140,7 +140,7 @@ def test_extra_dhcp_options_get_a_dhcp_row_of_the_port(env, nb, sync):
     ports.update_port(env, ADMIN, vm["id"], {"extra_dhcp_opts": [
         {"opt_name": o, "opt_value": None} for o in ("dhcp_disabled", "domain-search", "121")]})
     drain(sync)
-    assert ports.get_port(env, ADMIN, vm["id"])["extra_dhcp_opts"] == []
+    assert wire.show(env, ADMIN, "port", vm["id"])["extra_dhcp_opts"] == []
     assert lsp(nb, vm["id"]).dhcpv4_options[0].uuid == dhcp_rows(nb, sub["id"])[None].uuid
 
 

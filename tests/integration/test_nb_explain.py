@@ -13,7 +13,7 @@ from neutrino.lab.daemons import wait_until
 from neutrino.ovn import explain, trace
 from neutrino.ovn.explain_facts import ExplainRequest
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import ports, security_groups, subnets
+from neutrino.services import security_groups, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -49,7 +49,7 @@ def test_explain_before_and_after_the_nb_sync(traced_env: Env, nb):
     rule = wire.one(env, P1, "security_group_rule", security_groups.create_security_group_rules(
         env, P1, [{"security_group_id": sg["id"], "direction": "ingress", "ethertype": "IPv4",
                    "protocol": "tcp", "port_range_min": 22, "port_range_max": 22}]))
-    a, b = ports.create_ports(env, P1, [{"network_id": net["id"], "security_groups": [sg["id"]]}
+    a, b = wire.create("port", env, P1, [{"network_id": net["id"], "security_groups": [sg["id"]]}
                                         for _ in range(2)])
     with pytest.raises(explain.PortNotInOvn):
         explain.explain(env, P1, a["id"], ExplainRequest(b["id"], "tcp", 22))
@@ -82,7 +82,7 @@ def test_a_port_without_port_security_is_not_filtered(traced_env: Env, nb):
     net = wire.create("network", env, P1, [{"name": "open"}])[0]
     subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": "10.1.0.0/24",
                                       "ip_version": 4}])
-    a, b = ports.create_ports(env, P1, [
+    a, b = wire.create("port", env, P1, [
         {"network_id": net["id"]},
         {"network_id": net["id"], "port_security_enabled": False, "security_groups": []}])
     drain(env, nb)

@@ -51,7 +51,7 @@ def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_o
     r = wire.one(env, ADMIN, "router", routers.create_routers(env, ADMIN, [{
         "name": "r", "external_gateway_info": {"network_id": ext["id"]}}]))
     routers.add_router_interface(env, ADMIN, r["id"], {"subnet_id": sub["id"]})
-    vm = ports.create_ports(env, ADMIN, [{"network_id": net["id"]}])[0]
+    vm = wire.create("port", env, ADMIN, [{"network_id": net["id"]}])[0]
     vm_ip = vm["fixed_ips"][0]["ip_address"]
     fip = wire.one(env, ADMIN, "floatingip", floatingips.create_floatingips(
         env, ADMIN, [{"floating_network_id": ext["id"]}]))

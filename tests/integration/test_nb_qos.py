@@ -41,7 +41,7 @@ def test_port_policy_rows_audit_and_repair(ovn_lab, env, nb, sync, only_our_rows
     net = wire.create("network", env, P1, [{"name": "q", "qos_policy_id": net_policy["id"]}])[0]
     subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": "10.9.0.0/24",
                                       "ip_version": 4}])
-    port = ports.create_ports(env, P1, [{"network_id": net["id"]}])[0]
+    port = wire.create("port", env, P1, [{"network_id": net["id"]}])[0]
     drain(sync)
     switch = f"neutron-{net['id']}"
     egress = f'inport == "{port["id"]}"'

@@ -78,13 +78,13 @@ def topology(env: Env, *, routes: list | None = None) -> dict:
                                                "ip_version": 4}])[0]
     router_id, fip_id = str(uuid.uuid4()), str(uuid.uuid4())
     iface = router_port(env, router_id, sub, "10.0.0.1")
-    gw = ports.create_ports(env, ADMIN, [{
+    gw = wire.create("port", env, ADMIN, [{
         "network_id": ext["id"], "device_owner": "network:router_gateway",
         "device_id": router_id, "project_id": "",
         "fixed_ips": [{"subnet_id": ext_sub["id"], "ip_address": GW_IP}]}])[0]
-    vm = ports.create_ports(env, ADMIN, [{"network_id": net["id"], "device_owner": "compute:nova",
+    vm = wire.create("port", env, ADMIN, [{"network_id": net["id"], "device_owner": "compute:nova",
                                           "device_id": "vm-1"}])[0]
-    fip_port = ports.create_ports(env, ADMIN, [{
+    fip_port = wire.create("port", env, ADMIN, [{
         "network_id": ext["id"], "device_owner": "network:floatingip", "device_id": fip_id,
         "project_id": "", "fixed_ips": [{"subnet_id": ext_sub["id"],
                                          "ip_address": FLOATING_IP}]}])[0]
@@ -111,7 +111,7 @@ def topology(env: Env, *, routes: list | None = None) -> dict:
 
 def router_port(env: Env, router_id: str, sub: dict, ip: str) -> dict:
     """A router interface port on ``sub`` at ``ip``."""
-    return ports.create_ports(env, ADMIN, [{
+    return wire.create("port", env, ADMIN, [{
         "network_id": sub["network_id"], "device_owner": "network:router_interface",
         "device_id": router_id, "fixed_ips": [{"subnet_id": sub["id"], "ip_address": ip}]}])[0]
 

@@ -76,7 +76,7 @@ def make_port(env: Env, **attrs) -> tuple[dict, dict]:
     net = wire.create("network", env, P1, [{"name": "sg"}])[0]
     subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": "10.0.0.0/24",
                                       "ip_version": 4}])
-    return net, ports.create_ports(env, P1, [{"network_id": net["id"], **attrs}])[0]
+    return net, wire.create("port", env, P1, [{"network_id": net["id"], **attrs}])[0]
 
 
 def entry(port: dict) -> str:
@@ -148,7 +148,7 @@ def test_a_rule_change_touches_only_its_acl(env, nb, sync):
 
 def test_joining_and_leaving_groups_moves_only_that_port(env, nb, sync):
     net, port = make_port(env)
-    other = ports.create_ports(env, P1, [{"network_id": net["id"]}])[0]
+    other = wire.create("port", env, P1, [{"network_id": net["id"]}])[0]
     default = port["security_groups"][0]
     web = wire.one(env, P1, "security_group",
                    security_groups.create_security_groups(env, P1, [{"name": "web"}]))

@@ -90,14 +90,14 @@ def test_every_vlan_segment_is_a_tagged_localnet_port_on_its_own_switch(env, nb,
     subs = {v: wire.create("subnet", env, ADMIN, [{
         "network_id": net["id"], "cidr": f"10.10.{v}.0/24", "ip_version": 4,
         "segment_id": segs[v]}])[0] for v in (200, 201)}
-    port = ports.create_ports(env, ADMIN, [{"network_id": net["id"], "fixed_ips": [
+    port = wire.create("port", env, ADMIN, [{"network_id": net["id"], "fixed_ips": [
         {"subnet_id": subs[201]["id"]}]}])[0]
     drain(sync)
 
     assert localnets(nb, net["id"]) == {f"provnet-{segs[200]}": ("localnet", [200], PHYSNET)}
     assert localnets(nb, segs[201]) == {f"provnet-{segs[201]}": ("localnet", [201], PHYSNET)}
-    metadata = {p["fixed_ips"][0]["subnet_id"]: p["id"] for p in ports.list_ports(
-        env, ADMIN, ports.listing.ListQuery(filters={
+    metadata = {p["fixed_ips"][0]["subnet_id"]: p["id"] for p in wire.listed(
+        env, ADMIN, "port", ListQuery(filters={
             "network_id": [net["id"]], "device_owner": ["network:distributed"]}))}
     assert set(metadata) == {subs[200]["id"], subs[201]["id"]}  # one per switch
     assert switch_ports(nb, segs[201]) == {f"provnet-{segs[201]}", port["id"],

@@ -58,7 +58,7 @@ def make_network(env: Env, name: str = "net", cidr: str = "10.0.0.0/24",
 
 
 def make_ports(env: Env, network_id: str, count: int = 1, **attrs) -> list[dict]:
-    return ports.create_ports(env, ADMIN, [{"network_id": network_id, **attrs}
+    return wire.create("port", env, ADMIN, [{"network_id": network_id, **attrs}
                                            for _ in range(count)])
 
 
@@ -125,7 +125,7 @@ def test_network_subnet_and_port_become_switch_lsp_and_dhcp_options(env, nb, syn
     assert dhcp.cidr == "10.0.0.0/24"
     # the metadata port (reference C.4, D.4, D.7): a localport at the first pool address,
     # where option 121 routes 169.254.169.254 first
-    [meta] = ports.list_ports(env, ADMIN, listing.ListQuery(
+    [meta] = wire.listed(env, ADMIN, "port", listing.ListQuery(
         filters={"device_owner": ["network:distributed"], "network_id": [net["id"]]}))
     assert meta["device_id"] == f"ovnmeta-{net['id']}"
     assert [f["ip_address"] for f in meta["fixed_ips"]] == ["10.0.0.2"]

@@ -13,7 +13,7 @@ from test_nb_security_groups import P1, drain, lsp
 
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import ports, subnets, trunks
+from neutrino.services import subnets, trunks
 from neutrino.services.env import Env
 
 pytestmark = [pytest.mark.ovn, pytest.mark.usefixtures("nb_cleanup")]
@@ -40,7 +40,7 @@ def test_subport_is_a_child_port_and_the_audit_repairs_it(ovn_lab, env, nb, sync
         net = wire.create("network", env, P1, [{"name": "trunk"}])[0]
         subnets.create_subnets(env, P1, [{"network_id": net["id"], "cidr": cidr,
                                           "ip_version": 4}])
-        made.append(ports.create_ports(env, P1, [{"network_id": net["id"]}])[0])
+        made.append(wire.create("port", env, P1, [{"network_id": net["id"]}])[0])
     parent, sub = made
     trunk = trunks.create_trunks(env, P1, [{"port_id": parent["id"], "sub_ports": [
         {"port_id": sub["id"], "segmentation_type": "vlan", "segmentation_id": 42}]}])[0]

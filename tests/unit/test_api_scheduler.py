@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 import pytest
+import wire
 from conftest import Api, error_type
 
 from neutrino import errors
@@ -259,7 +260,7 @@ def test_candidate_filled_by_a_racer_moves_to_the_next(api, monkeypatch):
     def rank_then_race(session, env, project, constraints):
         ranked = rank(session, env, project, constraints)
         if not raced:  # a racer takes net-a's last address right after the ranking
-            raced.append(ports.create_ports(env, Context.admin(), [{"network_id": first["id"]}]))
+            raced.append(wire.create("port", env, Context.admin(), [{"network_id": first["id"]}]))
         return ranked
     monkeypatch.setattr(scheduler, "rank_networks", rank_then_race)
     port = schedule(api, name="vm")

@@ -6,11 +6,12 @@ cost 0.2-0.8 s per filtered list at 10,000 ports; migration 0027)."""
 import shutil
 
 import pytest
+import wire
 from sqlalchemy import event
 
 from neutrino.config import Settings
 from neutrino.db.session import Database
-from neutrino.services import listing, ports
+from neutrino.services import listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -43,8 +44,8 @@ def test_filtered_port_list_never_scans(sqlite_env, key):
     engine = sqlite_env.db.engine
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        ports.list_ports(sqlite_env, Context.admin(),
-                         listing.ListQuery(filters={key: FILTERS[key]}))
+        wire.listed(sqlite_env, Context.admin(), "port",
+                    listing.ListQuery(filters={key: FILTERS[key]}))
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     assert statements
