@@ -19,7 +19,8 @@ document on stdout (progress on stderr):
   cProfile of these rounds.
 * ``audit``: one ``NorthboundSync.audit()`` of the NB in step (s).
 * ``resync`` (``--resync``): every neutron-owned NB row deleted, then
-  ``audit(repair=True)`` timed (s) and the process's peak RSS (MiB,
+  ``audit(repair=True)`` timed (s; ``resync_cpu_s`` the CPU this process, all its
+  threads, used meanwhile: steadier on a busy host) and the process's peak RSS (MiB,
   ``ru_maxrss``) after it, then an audit that must find no drift; ``--profile-resync
   FILE`` writes a cProfile of the repair.
 
@@ -168,11 +169,12 @@ def main(argv: list[str] | None = None) -> int:
             profile = cProfile.Profile() if args.profile_resync else None
             if profile:  # the NB transaction runs in the connection thread: profile it there
                 _profile_commits(Path(f"{args.profile_resync}.commit"))
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             if profile:
                 profile.enable()
             repaired = sync.audit(repair=True)
             report["resync_s"] = round(time.perf_counter() - t0, 2)
+            report["resync_cpu_s"] = round(time.process_time() - c0, 2)
             if profile:
                 profile.disable()
                 profile.dump_stats(str(args.profile_resync))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from nbfixtures import env, nb, nb_cleanup, only_our_rows, sb  # noqa: F401  (fixtures)
+from nbfixtures import env, nb, nb_cleanup, only_our_rows, sb, sb_sync  # noqa: F401  (fixtures)
 from ovncluster import ovn_cluster  # noqa: F401  (fixture)
 from ovnlab import ovn_lab, run_prefix  # noqa: F401  (fixtures)
 from pgserver import pg_server, pg_url  # noqa: F401  (fixtures)

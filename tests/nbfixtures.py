@@ -3,6 +3,7 @@ the real NB and SB of the shared ``ovn_lab``; ``tests/conftest.py`` imports them
 
 * ``env``: the services' Env on the run's fresh database (SQLite and PostgreSQL);
 * ``nb`` / ``sb`` (module): this process's IDL APIs (``neutrino.ovn.idl``);
+* ``sb_sync``: a ``NorthboundSync`` on both (``env_with`` makes a module's own ``env``);
 * ``nb_cleanup``: removes every neutron-owned NB row that appeared during a test
   (a module uses it with ``pytest.mark.usefixtures("nb_cleanup")``);
 * ``only_our_rows``: empties the NB of neutron-owned rows before a test whose audit
@@ -20,14 +21,30 @@ from ovnlab import OvnLab
 from neutrino.config import Settings
 from neutrino.db.session import Database
 from neutrino.ovn import idl
+from neutrino.ovn.sync import NorthboundSync
 from neutrino.services.env import Env
 
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    yield from env_with(database_url, tmp_path)
+
+
+def env_with(database_url: str, tmp_path: Path, **settings: object) -> Iterator[Env]:
+    """An Env on ``database_url`` whose Settings also take ``settings`` (for a module's
+    own ``env`` fixture: ``yield from env_with(...)``); its database disposed after."""
     db = Database(database_url)
-    yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=database_url))
+    yield Env(db=db, settings=Settings(state_dir=tmp_path, database_url=database_url,
+                                       **settings))
     db.dispose()
+
+
+@pytest.fixture
+def sb_sync(env: Env, nb, sb) -> Iterator[NorthboundSync]:
+    """A NorthboundSync with the SB (gateway chassis placed), no periodic audit."""
+    sync = NorthboundSync(env, nb, sb_api=sb, audit_interval=0)
+    yield sync
+    sync.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ plan (``ovn.plan``), apply.
 * :func:`nb_commands` takes an ovsdbapp NB API, the ``list[Change]`` of
   ``plan.plan`` and the ``observe.Observed`` it was planned against, and
   returns ovsdbapp commands with idempotency flags (``may_exist``,
-  ``if_exists``), in an order one transaction accepts.
+  ``if_exists``), in an order one transaction accepts; for a large plan that only
+  adds rows (a repair from an empty NB), one ``raw_transact.RawOpsCommand`` instead.
 * :func:`execute` commits such a list in one NB transaction.
 * :func:`apply_resources` takes an environment (``env.db``,
   ``env.settings``), the NB API, outbox entries ``(resource_type,
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neutrino.ovn import bfd, row_commands
+from neutrino.ovn import bfd, raw_transact, row_commands
 from neutrino.ovn.commands import ChildAddCommand, DbReplaceCommand, NamedRowsRefCommand
 from neutrino.ovn.load import load_resources, warn_unscheduled
 from neutrino.ovn.observe import (ACL, AS, DHCP, DNS, GWC, LB, LR, LRP, LS, LSP, METER, NAT, PG,
@@ -55,8 +56,11 @@ def nb_commands(api: Any, changes: Sequence[Change], observed: Observed) -> list
     switch and DHCP deletions. Rows on a deleted (or moved) parent go with it:
     child tables are garbage-collected once unreferenced (reference D.0).
     Port groups and their ACLs come first, LSP memberships right after the
-    LSPs, port group deletions last. The order is ``_STEPS``."""
+    LSPs, port group deletions last. The order is ``_STEPS``. A plan
+    ``raw_transact.eligible`` takes is one command of raw operations instead."""
     refs = _Refs.of(changes, observed)
+    if raw_transact.eligible(changes):  # a repair from an empty NB: raw operations
+        return [raw_transact.RawOpsCommand(api, changes, refs)]
     by_table: dict[str, list[Change]] = defaultdict(list)
     for c in changes:
         by_table[c.table].append(c)
@@ -178,24 +182,15 @@ def _set_dhcp(api: Any, c: Change, refs: _Refs) -> list[Any]:
 def _add_switch(api: Any, c: Change, refs: _Refs) -> list[Any]:
     refs.switch[c.key] = api.ls_add(c.key, may_exist=True, external_ids=dict(c.row.external_ids),
                                     other_config=dict(c.row.other_config),
-                                    dns_records=_dns_refs(c.row, refs))
+                                    dns_records=row_commands.dns_refs(c.row, refs.dns))
     return [refs.switch[c.key]]
 
 
 def _set_switch(api: Any, c: Change, refs: _Refs) -> list[Any]:
     cols = row_commands.values(c.row, [k for k in c.columns if k != "dns_records"])
     if "dns_records" in c.columns:
-        cols["dns_records"] = _dns_refs(c.row, refs)
+        cols["dns_records"] = row_commands.dns_refs(c.row, refs.dns)
     return [DbReplaceCommand(api, LS, c.uuid, **cols)]
-
-
-def _dns_refs(switch: Any, refs: _Refs) -> list[Any]:
-    """A switch's ``dns_records``: its DNS rows' UUIDs or the commands adding them."""
-    missing = [k for k in switch.dns_records if k not in refs.dns]
-    if missing:
-        raise LookupError(f"DNS row(s) {missing} of switch {switch.name} are neither in NB "
-                          "nor added")
-    return [refs.dns[k] for k in switch.dns_records]
 
 
 def _add_dns(api: Any, c: Change, refs: _Refs) -> list[Any]:
@@ -255,14 +250,6 @@ def _memberships(api: Any, c: Change, refs: _Refs) -> list[Any]:
     return cmds
 
 
-def _lb_columns(c: Change, columns: Iterable[str]) -> dict[str, Any]:
-    values = row_commands.plain({k: getattr(c.row, k) for k in columns
-                                 if k not in ("router", "switches")})
-    if "protocol" in values:  # an optional (0..1) column
-        values["protocol"] = [values["protocol"]] if values["protocol"] else []
-    return values
-
-
 def _add_load_balancer(api: Any, c: Change, refs: _Refs) -> list[Any]:
     """A port forwarding balancer, inserted into its router's ``load_balancer``
     (a weak reference: deleting the balancer drops it from the router)."""
@@ -270,7 +257,7 @@ def _add_load_balancer(api: Any, c: Change, refs: _Refs) -> list[Any]:
         raise LookupError(f"router {c.row.router} of load balancer {c.key} is neither in NB "
                           "nor added")
     add = ChildAddCommand(api, LB, LR, refs.router[c.row.router], "load_balancer",
-                          name=c.key, **_lb_columns(c, COLUMNS[LB]))
+                          name=c.key, **row_commands.lb_columns(c.row, COLUMNS[LB]))
     return [add] + _lb_switches(api, c, add, c.row.switches, refs)
 
 
@@ -293,7 +280,7 @@ def _set_load_balancer(api: Any, c: Change, refs: _Refs) -> list[Any]:
     cmds = []
     columns = [k for k in c.columns if k != "switches"]
     if columns:
-        cmds.append(DbReplaceCommand(api, LB, c.uuid, **_lb_columns(c, columns)))
+        cmds.append(DbReplaceCommand(api, LB, c.uuid, **row_commands.lb_columns(c.row, columns)))
     if "switches" in c.columns:
         have = set(refs.observed.load_balancers[c.key][0].row.switches)
         cmds += _lb_switches(api, c, c.uuid, set(c.row.switches) - have, refs,
@@ -339,8 +326,8 @@ def _add_qos(api: Any, c: Change, refs: _Refs) -> list[Any]:
     """A QoS row into its switch: one of the load (UUID or the command adding it), or
     one out of its scope (a router gateway's external network), found by name."""
     parent = refs.switch.get(c.row.switch, c.row.switch)
-    return [ChildAddCommand(api, QOS, LS, parent, "qos_rules", **row_commands.values(
-        c.row, ("direction", "priority", "match", *COLUMNS[QOS])))]
+    return [ChildAddCommand(api, QOS, LS, parent, "qos_rules",
+                            **row_commands.child_columns(c.row))]
 
 
 def _set_router_port(api: Any, c: Change, refs: _Refs) -> list[Any]:
@@ -400,13 +387,14 @@ def transaction_timeout(base: float, commands: int) -> float:
 
 def execute(api: Any, commands: Sequence[Any]) -> None:
     """Commit ``commands`` in one NB transaction (nothing at all when empty), waiting
-    :func:`transaction_timeout` for it. Raises ovsdbapp's TimeoutException after that,
+    :func:`transaction_timeout` for it (a command with a ``weight`` counts as that many). Raises ovsdbapp's TimeoutException after that,
     its other errors as they come (``check_error``)."""
     if not commands:
         return
     with api.transaction(check_error=True) as txn:
         if getattr(txn, "timeout", None):  # ovsdbapp's Transaction waits this long
-            txn.timeout = max(txn.timeout, transaction_timeout(txn.timeout, len(commands)))
+            weight = sum(getattr(c, "weight", 1) for c in commands)
+            txn.timeout = max(txn.timeout, transaction_timeout(txn.timeout, weight))
         for command in commands:
             txn.add(command)
 
