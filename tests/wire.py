@@ -15,8 +15,9 @@ from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.subnets import SUBNET
-from neutrino.services import (address_group_reads, floatingip_reads, network_reads,
-                               networks, port_reads, ports, router_reads, security_group_reads,
+from neutrino.services import (address_group_reads, address_groups, floatingip_reads,
+                               floatingips, network_reads, networks, port_reads, ports,
+                               router_reads, routers, security_group_reads, security_groups,
                                subnet_reads, subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -32,8 +33,16 @@ RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
              "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER),
              "subnet": (SUBNET, subnet_reads.READER)}
 # kind -> (the service's create, its update)
-WRITES = {"network": (networks.create_networks, networks.update_network),
+WRITES = {"address_group": (address_groups.create_address_groups,
+                            address_groups.update_address_group),
+          "floatingip": (floatingips.create_floatingips, floatingips.update_floatingip),
+          "network": (networks.create_networks, networks.update_network),
           "port": (ports.create_ports, ports.update_port),
+          "router": (routers.create_routers, routers.update_router),
+          "security_group": (security_groups.create_security_groups,
+                             security_groups.update_security_group),
+          "security_group_rule": (security_groups.create_security_group_rules,
+                                  security_groups.update_security_group_rule),
           "subnet": (subnets.create_subnets, subnets.update_subnet)}
 
 

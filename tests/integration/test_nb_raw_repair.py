@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import wire
 from nbfixtures import delete_rows, env_with, owned_rows
 from ovnlab import PHYSNET
 from ovs.db import idl as ovs_idl
@@ -24,9 +25,8 @@ from ovs.db import idl as ovs_idl
 from neutrino.ovn import raw_transact
 from neutrino.ovn.plan import ADD
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import (address_groups, floatingips, network_logs, networks,
-                               port_forwardings, ports, qos, qos_rules, routers,
-                               security_groups, subnets, trunks)
+from neutrino.services import (floatingips, network_logs, port_forwardings, ports, qos, qos_rules,
+                               routers, security_groups, subnets, trunks)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -55,7 +55,7 @@ def cloud(env: Env) -> None:
     security groups with a remote group and an address group, a network log (meters,
     logged ACLs), a router with gateway (gateway chassis, SNAT, BFD default route),
     interface (metadata policy), extra route, floating IP and port forwarding."""
-    ext = networks.create_networks(env, ADMIN, [{
+    ext = wire.create("network", env, ADMIN, [{
         "name": "public", "router_external": True, "provider_network_type": "flat",
         "provider_physical_network": PHYSNET}])[0]
     subnets.create_subnets(env, ADMIN, [{"network_id": ext["id"], "cidr": "172.24.4.0/24",
@@ -63,42 +63,42 @@ def cloud(env: Env) -> None:
     policy = qos.create_policies(env, ADMIN, [{"name": "limit"}])[0]
     qos_rules.create_rule(env, ADMIN, "bandwidth_limit", policy["id"],
                           {"max_kbps": 10000, "max_burst_kbps": 8000, "direction": "egress"})
-    net = networks.create_networks(env, ADMIN, [{"name": "private", "dns_domain": "corp.example.",
+    net = wire.create("network", env, ADMIN, [{"name": "private", "dns_domain": "corp.example.",
                                                  "qos_policy_id": policy["id"]}])[0]
-    sub = subnets.create_subnets(env, ADMIN, [
+    sub = wire.create("subnet", env, ADMIN, [
         {"network_id": net["id"], "cidr": "10.0.0.0/24", "ip_version": 4,
          "dns_nameservers": ["10.0.0.53"]},
         {"network_id": net["id"], "cidr": "fd00:1::/64", "ip_version": 6,
          "ipv6_address_mode": "dhcpv6-stateful", "ipv6_ra_mode": "dhcpv6-stateful"}])[0]
-    vlan = networks.create_networks(env, ADMIN, [{
+    vlan = wire.create("network", env, ADMIN, [{
         "name": "vlan", "provider_network_type": "vlan", "provider_physical_network": PHYSNET,
         "provider_segmentation_id": 120}])[0]
     subnets.create_subnets(env, ADMIN, [{"network_id": vlan["id"], "cidr": "10.1.0.0/24",
                                          "ip_version": 4}])
-    ag = address_groups.create_address_groups(env, ADMIN, [{
+    ag = wire.create("address_group", env, ADMIN, [{
         "name": "office", "addresses": ["192.0.2.10/32", "2001:db8::5/64"]}])[0]
-    web = security_groups.create_security_groups(env, ADMIN, [{"name": "web"}])[0]
+    web = wire.create("security_group", env, ADMIN, [{"name": "web"}])[0]
     security_groups.create_security_group_rules(env, ADMIN, [
         {"security_group_id": web["id"], "direction": "ingress", "protocol": "tcp",
          "port_range_min": 22, "port_range_max": 22, "remote_address_group_id": ag["id"]},
         {"security_group_id": web["id"], "direction": "ingress", "ethertype": "IPv4",
          "remote_group_id": web["id"]}])
-    vm = ports.create_ports(env, ADMIN, [
+    vm = wire.create("port", env, ADMIN, [
         {"network_id": net["id"], "device_id": f"vm-{i}", "device_owner": "compute:nova",
          "dns_name": f"vm{i}", "security_groups": [web["id"]],
          **({"extra_dhcp_opts": [{"opt_name": "mtu", "opt_value": "1400"}]} if i else {})}
         for i in range(3)])
     ports.create_ports(env, ADMIN, [{"network_id": vlan["id"]}])
-    inner = networks.create_networks(env, ADMIN, [{"name": "inner"}])[0]
+    inner = wire.create("network", env, ADMIN, [{"name": "inner"}])[0]
     subnets.create_subnets(env, ADMIN, [{"network_id": inner["id"], "cidr": "10.2.0.0/24",
                                          "ip_version": 4}])
-    sub_port = ports.create_ports(env, ADMIN, [{"network_id": inner["id"]}])[0]
+    sub_port = wire.create("port", env, ADMIN, [{"network_id": inner["id"]}])[0]
     trunks.create_trunks(env, ADMIN, [{"port_id": vm[2]["id"], "sub_ports": [
         {"port_id": sub_port["id"], "segmentation_type": "vlan", "segmentation_id": 42}]}])
     network_logs.create_logs(env, ADMIN, [{"resource_type": "security_group",
                                            "resource_id": web["id"], "event": "ALL",
                                            "project_id": ADMIN.project_id}])
-    r = routers.create_routers(env, ADMIN, [{
+    r = wire.create("router", env, ADMIN, [{
         "name": "r", "external_gateway_info": {"network_id": ext["id"]},
         "enable_default_route_bfd": True}])[0]
     routers.add_router_interface(env, ADMIN, r["id"], {"subnet_id": sub["id"]})
@@ -106,7 +106,7 @@ def cloud(env: Env) -> None:
         {"destination": "192.168.7.0/24", "nexthop": "10.0.0.254"}])
     floatingips.create_floatingips(env, ADMIN, [{"floating_network_id": ext["id"],
                                                  "port_id": vm[0]["id"]}])
-    fip = floatingips.create_floatingips(env, ADMIN, [{"floating_network_id": ext["id"]}])[0]
+    fip = wire.create("floatingip", env, ADMIN, [{"floating_network_id": ext["id"]}])[0]
     port_forwardings.create_port_forwarding(env, ADMIN, fip["id"], {
         "protocol": "tcp", "internal_port_id": vm[1]["id"],
         "internal_ip_address": vm[1]["fixed_ips"][0]["ip_address"],
