@@ -12,12 +12,13 @@ from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.qos_policies import QOS_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_group_reads, floatingip_reads, network_reads,
-                               networks, port_reads, ports, router_reads, security_group_reads,
-                               subnet_reads, subnets)
+                               networks, port_reads, ports, qos, qos_policy_reads, router_reads,
+                               security_group_reads, subnet_reads, subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.listing import ListQuery, Written
@@ -27,6 +28,7 @@ RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
              "floatingip": (FLOATINGIP, floatingip_reads.READER),
              "network": (NETWORK, network_reads.READER),
              "port": (PORT, port_reads.READER),
+             "qos_policy": (QOS_POLICY, qos_policy_reads.READER),
              "router": (ROUTER, router_reads.READER),
              "security_group": (SECURITY_GROUP, security_group_reads.READER),
              "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER),
@@ -34,6 +36,7 @@ RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
 # kind -> (the service's create, its update)
 WRITES = {"network": (networks.create_networks, networks.update_network),
           "port": (ports.create_ports, ports.update_port),
+          "qos_policy": (qos.create_policies, qos.update_policy),
           "subnet": (subnets.create_subnets, subnets.update_subnet)}
 
 

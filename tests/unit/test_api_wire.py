@@ -443,6 +443,10 @@ def test_create_and_update_answer_what_show_answers(api):
              {"name": "q", "admin_state_up": False}, {"name": "q", "admin_state_up": False}),
             ("ports", "port", {"network_id": "NET", "binding:host_id": "h", "tags": ["t"]},
              ADMIN, {"binding:host_id": "h2"}, {"binding:host_id": "h2"}),
+            ("qos/policies", "policy", {"name": "q", "tags": ["b", "a"]}, MANAGER,
+             {"is_default": True, "shared": False}, {"is_default": True}),
+            ("qos/policies", "policy", {"name": "s", "shared": True}, ADMIN,
+             {"description": "d", "shared": False}, {"description": "d", "shared": False}),
             ("address-groups", "address_group", {"addresses": ["10.0.0.0/24"]}, {},
              {"name": "g"}, {"name": "g"})):
         if body.get("network_id") == "NET":
@@ -637,17 +641,24 @@ def test_segment_ranges_render_from_their_declaration(make_api, who):
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
-def test_qos_policies_render_as_the_services_dicts(api, who):
+def test_qos_policies_render_from_their_declaration(api, who):
     """Own (tagged, its project's default, two rules), shared with everyone, another
-    project's shared with p1 by RBAC, another project's private one. The service role
-    reads none (get_policy's route check needs a reader role: 403), before and after
-    the declaration."""
+    project's shared with p1 by RBAC, another project's private one: lists and shows
+    agree, ``shared`` as the caller sees it (the ``*`` entry or one naming p1), tags
+    sorted, rules with their type. The service role reads none (get_policy's route
+    check needs a reader role: 403)."""
     made = [api.post("/v2.0/qos/policies", {"policy": body}, **ADMIN, expect=201).json()["policy"]
             for body in ({"name": "own", "description": "b", "tags": ["b", "a"],
                           "is_default": True},
                          {"name": "everyone", "description": "a", "shared": True},
                          {"name": "named", "project_id": "p2"},
                          {"name": "private", "project_id": "p3"})]
+    assert set(made[0]) == {
+        "id", "name", "description", "project_id", "tenant_id", "created_at", "updated_at",
+        "revision_number", "tags", "shared", "is_default", "rules"}
+    assert [(p["tags"], p["is_default"], p["shared"], p["rules"]) for p in made] == [
+        (["a", "b"], True, False, []), ([], False, True, []), ([], False, False, []),
+        ([], False, False, [])]
     for rtype, rule in (("bandwidth_limit", {"max_kbps": 1000}), ("dscp_marking",
                                                                    {"dscp_mark": 26})):
         api.post(f"/v2.0/qos/policies/{made[0]['id']}/{rtype}_rules", {f"{rtype}_rule": rule},
@@ -655,15 +666,26 @@ def test_qos_policies_render_as_the_services_dicts(api, who):
     api.post("/v2.0/rbac-policies", {"rbac_policy": {
         "object_type": "qos_policy", "object_id": made[2]["id"],
         "action": "access_as_shared", "target_tenant": "p1"}}, **ADMIN, expect=201)
-    seen = _checked(api, who, "/v2.0/qos/policies", "policies", "policy", qos.list_policies,
-                    {"admin": 4, "user": 3}, made[1]["id"])
-    if seen is None:
+    if who == "service":
+        api.get("/v2.0/qos/policies", **NOVA, expect=403)
+        api.get(f"/v2.0/qos/policies/{made[1]['id']}", **NOVA, expect=403)
         return
-    assert [(len(p["rules"]), p["is_default"], p["tags"]) for p in seen
-            if p["id"] == made[0]["id"]] == [(2, True, ["a", "b"])]
+    seen = _call(api, who, "/v2.0/qos/policies")["policies"]
+    assert sorted(p["id"] for p in seen) == sorted(
+        p["id"] for p in (made if who == "admin" else made[:3]))
+    _lists_and_shows(api, who, "/v2.0/qos/policies", "policies", "policy", seen)
+    by_id = {p["id"]: p for p in seen}
+    assert [r["type"] for r in by_id[made[0]["id"]]["rules"]] == [
+        "bandwidth_limit", "dscp_marking"]
+    assert (by_id[made[0]["id"]]["tags"], by_id[made[0]["id"]]["is_default"]) == (
+        ["a", "b"], True)
     assert {p["id"] for p in seen if p["shared"]} == {made[1]["id"], made[2]["id"]}
-    _sorted_fields(api, who, "/v2.0/qos/policies", "policies", qos.list_policies,
-                   ("shared", "is_default", "rules"), "description")
+    by_description = sorted(seen, key=lambda d: d["id"])
+    by_description.sort(key=lambda d: d["description"], reverse=True)
+    assert _call(api, who, "/v2.0/qos/policies?fields=shared&fields=is_default&fields=rules"
+                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "policies"] == [{k: d[k] for k in ("shared", "is_default", "rules")}
+                        for d in by_description]
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
