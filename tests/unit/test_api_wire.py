@@ -450,6 +450,8 @@ def test_create_and_update_answer_what_show_answers(api):
             ("trunks", "trunk", {"port_id": "PORT", "name": "t"}, {},
              {"admin_state_up": False, "description": "d"},
              {"admin_state_up": False, "description": "d"}),
+            ("log/logs", "log", {"resource_type": "security_group", "name": "l"}, ADMIN,
+             {"enabled": False, "description": "d"}, {"enabled": False, "description": "d"}),
             ("address-groups", "address_group", {"addresses": ["10.0.0.0/24"]}, {},
              {"name": "g"}, {"name": "g"})):
         if body.get("network_id") == "NET":
@@ -744,10 +746,11 @@ def test_trunks_render_from_their_declaration(api, who):
 
 
 @pytest.mark.parametrize("who", ["admin", "manager", "user", "service"])
-def test_network_logs_render_as_the_services_dicts(api, who):
-    """A log of one group, one of every group (disabled, DROP), another project's. Admins
-    read all, project managers their project's; members and the service role none
-    (get_log: admin or project manager, 403), before and after the declaration."""
+def test_network_logs_render_from_their_declaration(api, who):
+    """A log of one group, one of every group (disabled, DROP), another project's:
+    lists and shows answer what their creates answered (every attribute is a column).
+    Admins read all, project managers their project's; members and the service role
+    none (get_log: admin or project manager, 403)."""
     group = api.post("/v2.0/security-groups", {"security_group": {"name": "g"}},
                      expect=201).json()["security_group"]
     made = [api.post("/v2.0/log/logs", {"log": {"resource_type": "security_group", **body}},
@@ -757,12 +760,26 @@ def test_network_logs_render_as_the_services_dicts(api, who):
                                   ({"description": "a", "enabled": False, "event": "DROP"},
                                    "p1"),
                                   ({"name": "theirs"}, "p2"))]
-    seen = _checked(api, who, "/v2.0/log/logs", "logs", "log", network_logs.list_logs,
-                    {"admin": 3, "manager": 2}, made[0]["id"])
-    if seen is None:
+    assert set(made[0]) == {
+        "id", "name", "description", "project_id", "tenant_id", "created_at", "updated_at",
+        "revision_number", "resource_type", "resource_id", "target_id", "event", "enabled"}
+    assert [(d["resource_id"], d["target_id"], d["event"], d["enabled"], d["tenant_id"])
+            for d in made] == [(group["id"], None, "ACCEPT", True, "p1"),
+                               (None, None, "DROP", False, "p1"),
+                               (None, None, "ALL", True, "p2")]
+    if who in ("user", "service"):
+        kw = {"project": "p1", **CALLERS[who]}
+        api.get("/v2.0/log/logs", **kw, expect=403)
+        api.get(f"/v2.0/log/logs/{made[0]['id']}", **kw, expect=403)
         return
-    _sorted_fields(api, who, "/v2.0/log/logs", "logs", network_logs.list_logs,
-                   ("resource_id", "enabled", "event"), "description")
+    seen = sorted(made if who == "admin" else made[:2], key=lambda d: d["id"])
+    _lists_and_shows(api, who, "/v2.0/log/logs", "logs", "log", seen)
+    by_description = sorted(seen, key=lambda d: d["id"])
+    by_description.sort(key=lambda d: d["description"], reverse=True)
+    assert _call(api, who, "/v2.0/log/logs?fields=resource_id&fields=enabled&fields=event"
+                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
+        "logs"] == [{k: d[k] for k in ("resource_id", "enabled", "event")}
+                    for d in by_description]
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
