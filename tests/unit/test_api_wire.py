@@ -114,6 +114,14 @@ def _lists_and_shows(api, who, path: str, plural: str, singular: str, seen: list
             assert _call(api, who, f"{path}?id={expected['id']}")[plural] == [expected]
 
 
+def _denied(api, who, path: str, some_id: str) -> None:
+    """``who`` reads none of the collection at ``path``: 403 on its list and on showing
+    ``some_id``."""
+    kw = {"project": "p1", **CALLERS[who]}
+    api.get(path, **kw, expect=403)
+    api.get(f"{path}/{some_id}", **kw, expect=403)
+
+
 def _checked(api, who, path: str, plural: str, singular: str, list_fn, counts: dict,
              some_id: str) -> list[dict] | None:
     """None for a caller ``counts`` leaves out, who reads none of the collection (403 on
@@ -121,9 +129,7 @@ def _checked(api, who, path: str, plural: str, singular: str, list_fn, counts: d
     service's dicts (``list_fn(env, ctx, query)``, ``counts[who]`` of them), which
     ``_lists_and_shows`` found listed and shown alike."""
     if who not in counts:
-        kw = {"project": "p1", **CALLERS[who]}
-        api.get(path, **kw, expect=403)
-        api.get(f"{path}/{some_id}", **kw, expect=403)
+        _denied(api, who, path, some_id)
         return None
     seen = list_fn(api.env, CONTEXTS[who], listing.ListQuery())
     assert len(seen) == counts[who]
@@ -131,15 +137,16 @@ def _checked(api, who, path: str, plural: str, singular: str, list_fn, counts: d
     return seen
 
 
-def _sorted_fields(api, who, path: str, plural: str, list_fn, fields: tuple[str, ...],
-                   key: str) -> None:
-    """``fields=`` of a list sorted by ``key`` descending, then id, equals those of the
-    service's dicts."""
-    query = listing.ListQuery(sorts=[(key, False), ("id", True)])
+def _sorted_fields(api, who, path: str, plural: str, seen: list[dict],
+                   fields: tuple[str, ...], key: str, order=None) -> None:
+    """``fields=`` of a list sorted by ``key`` descending, then id, equals those of
+    ``seen`` (all the caller lists) sorted alike; ``order(dict)`` is the sort value
+    (default: ``dict[key]``)."""
+    expected = sorted(seen, key=lambda d: d["id"])
+    expected.sort(key=order or (lambda d: d[key]), reverse=True)
     asked = "&".join(f"fields={f}" for f in fields)
     assert _call(api, who, f"{path}?{asked}&sort_key={key}&sort_dir=desc&sort_key=id"
-                 "&sort_dir=asc")[plural] == [
-        {f: d[f] for f in fields} for d in list_fn(api.env, CONTEXTS[who], query)]
+                 "&sort_dir=asc")[plural] == [{f: d[f] for f in fields} for d in expected]
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -356,8 +363,7 @@ def test_segments_render_from_their_declaration(api, cloud, who):
         "network_id": net["id"], "network_type": "vlan", "physical_network": "physnet1",
         "segmentation_id": 43, "name": "s2"}}, **ADMIN, expect=201).json()["segment"]
     if who == "service":
-        api.get("/v2.0/segments", **NOVA, expect=403)
-        api.get(f"/v2.0/segments/{made['id']}", **NOVA, expect=403)
+        _denied(api, who, "/v2.0/segments", made["id"])
         return
     listed = _call(api, who, "/v2.0/segments")["segments"]
     if who == "user":
@@ -388,8 +394,7 @@ def test_address_scopes_render_from_their_declaration(api, who):
         "object_type": "address_scope", "object_id": made[2]["id"],
         "action": "access_as_shared", "target_tenant": "p1"}}, project="p2", expect=201)
     if who == "service":
-        api.get("/v2.0/address-scopes", **NOVA, expect=403)
-        api.get(f"/v2.0/address-scopes/{made[1]['id']}", **NOVA, expect=403)
+        _denied(api, who, "/v2.0/address-scopes", made[1]["id"])
         return
 
     def scope(i: int, project: str, name: str, shared: bool) -> dict:
@@ -493,8 +498,7 @@ def test_subnetpools_render_from_their_declaration(api, who):
                 ("shared", {"prefixes": ["fd10::/48"], "shared": True}, ADMIN),
                 ("theirs", {"prefixes": ["10.20.0.0/16"]}, {"project": "p2"}))]
     if who == "service":
-        api.get("/v2.0/subnetpools", **NOVA, expect=403)
-        api.get(f"/v2.0/subnetpools/{made[1]['id']}", **NOVA, expect=403)
+        _denied(api, who, "/v2.0/subnetpools", made[1]["id"])
         return
     assert set(made[0]) == {
         "id", "name", "description", "project_id", "tenant_id", "created_at", "updated_at",
@@ -506,12 +510,9 @@ def test_subnetpools_render_from_their_declaration(api, who):
         ["a", "b"], "20", "32", 64, scope["id"])
     seen = sorted(made if who == "admin" else made[:2], key=lambda d: d["id"])
     _lists_and_shows(api, who, "/v2.0/subnetpools", "subnetpools", "subnetpool", seen)
-    by_length = sorted(seen, key=lambda d: d["id"])
-    by_length.sort(key=lambda d: int(d["min_prefixlen"]), reverse=True)
-    assert _call(api, who, "/v2.0/subnetpools?fields=min_prefixlen&fields=address_scope_id"
-                 "&sort_key=min_prefixlen&sort_dir=desc&sort_key=id&sort_dir=asc")[
-        "subnetpools"] == [{"min_prefixlen": d["min_prefixlen"],
-                            "address_scope_id": d["address_scope_id"]} for d in by_length]
+    _sorted_fields(api, who, "/v2.0/subnetpools", "subnetpools", seen,
+                   ("min_prefixlen", "address_scope_id"), "min_prefixlen",
+                   lambda d: int(d["min_prefixlen"]))
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -533,20 +534,15 @@ def test_address_groups_render_from_their_declaration(api, who):
             "action": "access_as_shared", "target_tenant": target}}, project="p2",
             admin=admin, expect=201)
     if who == "service":
-        api.get("/v2.0/address-groups", **NOVA, expect=403)
-        api.get(f"/v2.0/address-groups/{made[1]['id']}", **NOVA, expect=403)
+        _denied(api, who, "/v2.0/address-groups", made[1]["id"])
         return
     assert set(made[0]) == {"id", "name", "description", "project_id", "tenant_id",
                             "created_at", "updated_at", "revision_number", "addresses"}
     assert made[0]["addresses"] == ["10.0.0.0/24", "192.168.1.1/32", "fd00::/64"]
     seen = sorted(made if who == "admin" else made[:3], key=lambda d: d["id"])
     _lists_and_shows(api, who, "/v2.0/address-groups", "address_groups", "address_group", seen)
-    by_description = sorted(seen, key=lambda d: d["id"])
-    by_description.sort(key=lambda d: d["description"], reverse=True)
-    assert _call(api, who, "/v2.0/address-groups?fields=addresses&fields=description"
-                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
-        "address_groups"] == [{"addresses": d["addresses"], "description": d["description"]}
-                              for d in by_description]
+    _sorted_fields(api, who, "/v2.0/address-groups", "address_groups", seen,
+                   ("addresses", "description"), "description")
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -615,8 +611,7 @@ def test_segment_ranges_render_from_their_declaration(make_api, who):
     api.network(**{"provider:network_type": "vlan", "provider:physical_network": "physnet1",
                    "provider:segmentation_id": 101})
     if who == "service":
-        api.get(url, **NOVA, expect=403)
-        api.get(f"{url}/{made[0]['id']}", **NOVA, expect=403)
+        _denied(api, who, url, made[0]["id"])
         return
     listed = _call(api, who, url)["network_segment_ranges"]
     if who == "user":
@@ -639,12 +634,8 @@ def test_segment_ranges_render_from_their_declaration(make_api, who):
         assert _call(api, who, f"{url}/{expected['id']}")["network_segment_range"] == expected
         assert _call(api, who, f"{url}?id={expected['id']}")["network_segment_ranges"] == [
             expected]
-    by_minimum = sorted(listed, key=lambda d: d["id"])
-    by_minimum.sort(key=lambda d: d["minimum"], reverse=True)
-    assert _call(api, who, f"{url}?fields=used&fields=available&fields=tags"
-                 "&sort_key=minimum&sort_dir=desc&sort_key=id&sort_dir=asc")[
-        "network_segment_ranges"] == [{k: d[k] for k in ("used", "available", "tags")}
-                                      for d in by_minimum]
+    _sorted_fields(api, who, url, "network_segment_ranges", listed,
+                   ("used", "available", "tags"), "minimum")
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -674,8 +665,7 @@ def test_qos_policies_render_from_their_declaration(api, who):
         "object_type": "qos_policy", "object_id": made[2]["id"],
         "action": "access_as_shared", "target_tenant": "p1"}}, **ADMIN, expect=201)
     if who == "service":
-        api.get("/v2.0/qos/policies", **NOVA, expect=403)
-        api.get(f"/v2.0/qos/policies/{made[1]['id']}", **NOVA, expect=403)
+        _denied(api, who, "/v2.0/qos/policies", made[1]["id"])
         return
     seen = _call(api, who, "/v2.0/qos/policies")["policies"]
     assert sorted(p["id"] for p in seen) == sorted(
@@ -687,12 +677,8 @@ def test_qos_policies_render_from_their_declaration(api, who):
     assert (by_id[made[0]["id"]]["tags"], by_id[made[0]["id"]]["is_default"]) == (
         ["a", "b"], True)
     assert {p["id"] for p in seen if p["shared"]} == {made[1]["id"], made[2]["id"]}
-    by_description = sorted(seen, key=lambda d: d["id"])
-    by_description.sort(key=lambda d: d["description"], reverse=True)
-    assert _call(api, who, "/v2.0/qos/policies?fields=shared&fields=is_default&fields=rules"
-                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
-        "policies"] == [{k: d[k] for k in ("shared", "is_default", "rules")}
-                        for d in by_description]
+    _sorted_fields(api, who, "/v2.0/qos/policies", "policies", seen,
+                   ("shared", "is_default", "rules"), "description")
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -722,8 +708,7 @@ def test_trunks_render_from_their_declaration(api, who):
         [], False, ports_[3]["id"])
     api.put(f"/v2.0/trunks/{made[0]['id']}/tags", {"tags": ["b", "a"]}, expect=200)
     if who == "service":
-        api.get("/v2.0/trunks", **NOVA, expect=403)
-        api.get(f"/v2.0/trunks/{made[0]['id']}", **NOVA, expect=403)
+        _denied(api, who, "/v2.0/trunks", made[0]["id"])
         return
     seen = sorted(_call(api, who, "/v2.0/trunks")["trunks"], key=lambda d: d["id"])
     assert [t["id"] for t in seen] == sorted(
@@ -733,12 +718,8 @@ def test_trunks_render_from_their_declaration(api, who):
         (2, ["a", "b"])]
     if who == "user":
         api.get(f"/v2.0/trunks/{made[2]['id']}", expect=404)
-    by_description = sorted(seen, key=lambda d: d["id"])
-    by_description.sort(key=lambda d: d["description"], reverse=True)
-    assert _call(api, who, "/v2.0/trunks?fields=sub_ports&fields=admin_state_up&fields=tags"
-                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
-        "trunks"] == [{k: d[k] for k in ("sub_ports", "admin_state_up", "tags")}
-                      for d in by_description]
+    _sorted_fields(api, who, "/v2.0/trunks", "trunks", seen,
+                   ("sub_ports", "admin_state_up", "tags"), "description")
     removed = api.put(f"/v2.0/trunks/{made[0]['id']}/remove_subports", {
         "sub_ports": [{"port_id": ports_[1]["id"]}]}, expect=200).json()
     assert removed == _call(api, who, f"/v2.0/trunks/{made[0]['id']}")["trunk"]
@@ -768,18 +749,12 @@ def test_network_logs_render_from_their_declaration(api, who):
                                (None, None, "DROP", False, "p1"),
                                (None, None, "ALL", True, "p2")]
     if who in ("user", "service"):
-        kw = {"project": "p1", **CALLERS[who]}
-        api.get("/v2.0/log/logs", **kw, expect=403)
-        api.get(f"/v2.0/log/logs/{made[0]['id']}", **kw, expect=403)
+        _denied(api, who, "/v2.0/log/logs", made[0]["id"])
         return
     seen = sorted(made if who == "admin" else made[:2], key=lambda d: d["id"])
     _lists_and_shows(api, who, "/v2.0/log/logs", "logs", "log", seen)
-    by_description = sorted(seen, key=lambda d: d["id"])
-    by_description.sort(key=lambda d: d["description"], reverse=True)
-    assert _call(api, who, "/v2.0/log/logs?fields=resource_id&fields=enabled&fields=event"
-                 "&sort_key=description&sort_dir=desc&sort_key=id&sort_dir=asc")[
-        "logs"] == [{k: d[k] for k in ("resource_id", "enabled", "event")}
-                    for d in by_description]
+    _sorted_fields(api, who, "/v2.0/log/logs", "logs", seen,
+                   ("resource_id", "enabled", "event"), "description")
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -802,14 +777,14 @@ def test_flavors_and_service_profiles_render_as_the_services_dicts(api, who):
                     {"admin": 2, "user": 2}, made[0]["id"])
     if seen is not None:
         assert [f["service_profiles"] for f in seen] == [[profiles[0]["id"]]] * 2
-        _sorted_fields(api, who, "/v2.0/flavors", "flavors", flavors.list_flavors,
+        _sorted_fields(api, who, "/v2.0/flavors", "flavors", seen,
                        ("service_profiles", "enabled", "name"), "description")
     seen = _checked(api, who, "/v2.0/service_profiles", "service_profiles", "service_profile",
                     flavors.list_service_profiles, {"admin": 2}, profiles[0]["id"])
     if seen is not None:
         assert sorted(len(p["flavors"]) for p in seen) == [0, 2]
         _sorted_fields(api, who, "/v2.0/service_profiles", "service_profiles",
-                       flavors.list_service_profiles, ("flavors", "metainfo"), "metainfo")
+                       seen, ("flavors", "metainfo"), "metainfo")
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -834,6 +809,6 @@ def test_default_security_group_rules_render_as_the_services_dicts(api, who):
     if seen is None:
         return
     assert [t["remote_ip_prefix"] for t in seen if t["id"] == made[0]["id"]] == ["10.0.0.0/8"]
-    _sorted_fields(api, who, path, plural, list_fn,
+    _sorted_fields(api, who, path, plural, seen,
                    ("port_range_min", "used_in_default_sg", "remote_address_group_id"),
-                   "port_range_min")
+                   "ethertype")  # never NULL: databases order NULLs differently
