@@ -122,21 +122,6 @@ def _denied(api, who, path: str, some_id: str) -> None:
     api.get(f"{path}/{some_id}", **kw, expect=403)
 
 
-def _checked(api, who, path: str, plural: str, singular: str, list_fn, counts: dict,
-             some_id: str) -> list[dict] | None:
-    """None for a caller ``counts`` leaves out, who reads none of the collection (403 on
-    list and on showing ``some_id``, before and after its declaration); else the
-    service's dicts (``list_fn(env, ctx, query)``, ``counts[who]`` of them), which
-    ``_lists_and_shows`` found listed and shown alike."""
-    if who not in counts:
-        _denied(api, who, path, some_id)
-        return None
-    seen = list_fn(api.env, CONTEXTS[who], listing.ListQuery())
-    assert len(seen) == counts[who]
-    _lists_and_shows(api, who, path, plural, singular, seen)
-    return seen
-
-
 def _sorted_fields(api, who, path: str, plural: str, seen: list[dict],
                    fields: tuple[str, ...], key: str, order=None) -> None:
     """``fields=`` of a list sorted by ``key`` descending, then id, equals those of
@@ -461,6 +446,10 @@ def test_create_and_update_answer_what_show_answers(api):
              {"enabled": False, "description": "d"}, {"enabled": False, "description": "d"}),
             ("service_profiles", "service_profile", {"metainfo": "m"}, ADMIN,
              {"description": "d", "metainfo": "n"}, {"description": "d", "metainfo": "n"}),
+            # templates have no writable attribute: an empty update answers the template
+            ("default-security-group-rules", "default_security_group_rule", {
+                "direction": "egress", "protocol": "udp", "used_in_default_sg": False,
+                "used_in_non_default_sg": True}, ADMIN, {}, {}),
             ("address-groups", "address_group", {"addresses": ["10.0.0.0/24"]}, {},
              {"name": "g"}, {"name": "g"})):
         if body.get("network_id") == "NET":
@@ -805,10 +794,11 @@ def test_flavors_and_service_profiles_render_from_their_declarations(api, who):
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
-def test_default_security_group_rules_render_as_the_services_dicts(api, who):
-    """The four seeded templates and two more (a port range, a remote address group).
-    Readers read them all; the service role none (get_default_security_group_rule needs
-    a reader role: 403), before and after the declaration."""
+def test_default_security_group_rules_render_from_their_declaration(api, who):
+    """The four seeded templates (egress IPv4 and IPv6 for every group, ingress from
+    ``PARENT`` for default groups) and two more (a port range, a remote address group):
+    lists and shows agree. Readers read them all; the service role none
+    (get_default_security_group_rule needs a reader role: 403)."""
     group = api.post("/v2.0/address-groups", {"address_group": {"name": "g"}},
                      expect=201).json()["address_group"]
     made = [api.post("/v2.0/default-security-group-rules", {"default_security_group_rule": {
@@ -819,13 +809,25 @@ def test_default_security_group_rules_render_as_the_services_dicts(api, who):
              "used_in_non_default_sg": True},
             {"ethertype": "IPv6", "remote_address_group_id": group["id"],
              "used_in_non_default_sg": False})]
+    assert made[0] == {
+        "id": made[0]["id"], "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
+        "port_range_min": 22, "port_range_max": 23, "remote_ip_prefix": "10.0.0.0/8",
+        "remote_group_id": None, "remote_address_group_id": None, "description": "ssh",
+        "used_in_default_sg": True, "used_in_non_default_sg": True}
+    assert (made[1]["remote_address_group_id"], made[1]["used_in_non_default_sg"]) == (
+        group["id"], False)
     path, plural = "/v2.0/default-security-group-rules", "default_security_group_rules"
-    list_fn = default_security_group_rules.list_default_security_group_rules
-    seen = _checked(api, who, path, plural, "default_security_group_rule", list_fn,
-                    {"admin": 6, "user": 6}, made[0]["id"])
-    if seen is None:
+    if who == "service":
+        _denied(api, who, path, made[0]["id"])
         return
-    assert [t["remote_ip_prefix"] for t in seen if t["id"] == made[0]["id"]] == ["10.0.0.0/8"]
+    seen = sorted(_call(api, who, path)[plural], key=lambda d: d["id"])
+    assert {t["id"] for t in made} <= {t["id"] for t in seen} and len(seen) == 6
+    _lists_and_shows(api, who, path, plural, "default_security_group_rule", seen)
+    assert sorted((t["direction"], t["ethertype"], t["remote_group_id"],
+                   t["used_in_default_sg"], t["used_in_non_default_sg"])
+                  for t in seen if t["id"] not in {m["id"] for m in made}) == [
+        ("egress", "IPv4", None, True, True), ("egress", "IPv6", None, True, True),
+        ("ingress", "IPv4", "PARENT", True, False), ("ingress", "IPv6", "PARENT", True, False)]
     _sorted_fields(api, who, path, plural, seen,
                    ("port_range_min", "used_in_default_sg", "remote_address_group_id"),
                    "ethertype")  # never NULL: databases order NULLs differently
