@@ -1,7 +1,7 @@
-"""The wire declarations (``api/wire``): list and show rendered from domain rows by a
-resource's declaration answer exactly what the services' dicts (create/update's
-answers) hold, for every kind of caller and with ``fields=``; and the declarations
-agree with the request schemas and the list specs."""
+"""The wire declarations (``api/wire``): list, show, create and update answers rendered
+from domain rows by a resource's declaration hold what the resource is (explicit
+facts), alike for list and show, for every kind of caller and with ``fields=``; and
+the declarations agree with the request schemas and the list specs."""
 
 from __future__ import annotations
 
@@ -45,7 +45,6 @@ from neutrino.services import (address_groups, address_scopes,
                                networks, ports,
                                qos, rbac, routers, security_groups, segment_ranges, segments,
                                subnetpools, subnets, trunks)
-from neutrino.services import listing
 from neutrino.services.context import Context
 
 ADMIN = {"project": "p1", "admin": True}
@@ -125,12 +124,13 @@ def _denied(api, who, path: str, some_id: str) -> None:
 def _sorted_fields(api, who, path: str, plural: str, seen: list[dict],
                    fields: tuple[str, ...], key: str, order=None) -> None:
     """``fields=`` of a list sorted by ``key`` descending, then id, equals those of
-    ``seen`` (all the caller lists) sorted alike; ``order(dict)`` is the sort value
-    (default: ``dict[key]``)."""
+    ``seen`` (all the caller lists at ``path``, which may hold filters) sorted alike;
+    ``order(dict)`` is the sort value (default: ``dict[key]``)."""
     expected = sorted(seen, key=lambda d: d["id"])
     expected.sort(key=order or (lambda d: d[key]), reverse=True)
     asked = "&".join(f"fields={f}" for f in fields)
-    assert _call(api, who, f"{path}?{asked}&sort_key={key}&sort_dir=desc&sort_key=id"
+    assert _call(api, who, f"{path}{'&' if '?' in path else '?'}{asked}&sort_key={key}"
+                 "&sort_dir=desc&sort_key=id"
                  "&sort_dir=asc")[plural] == [{f: d[f] for f in fields} for d in expected]
 
 
@@ -450,10 +450,15 @@ def test_create_and_update_answer_what_show_answers(api):
             ("default-security-group-rules", "default_security_group_rule", {
                 "direction": "egress", "protocol": "udp", "used_in_default_sg": False,
                 "used_in_non_default_sg": True}, ADMIN, {}, {}),
+            ("rbac-policies", "rbac_policy", {"object_type": "network", "object_id": "NET",
+                                              "action": "access_as_shared",
+                                              "target_tenant": "p2"}, {},
+             {"target_tenant": "p3"}, {"target_tenant": "p3"}),
             ("address-groups", "address_group", {"addresses": ["10.0.0.0/24"]}, {},
              {"name": "g"}, {"name": "g"})):
-        if body.get("network_id") == "NET":
-            body = {**body, "network_id": api.network()["id"]}
+        for key in ("network_id", "object_id"):
+            if body.get(key) == "NET":
+                body = {**body, key: api.network()["id"]}
         if body.get("port_id") == "PORT":
             body = {**body, "port_id": api.port(api.network()["id"])["id"]}
         made = api.post(f"/v2.0/{path}", {singular: body}, expect=201, **kw).json()[singular]
@@ -539,7 +544,7 @@ def test_address_groups_render_from_their_declaration(api, who):
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
-def test_rbac_policies_render_as_the_services_dicts(api, who):
+def test_rbac_policies_render_from_their_declaration(api, who):
     """Policies of every object type: p1's on its network (shared and external), address
     scope, security group and QoS policy, another project's, and an admin's ``*`` one.
     Members read their project's; the service role reads none (get_rbac_policy: 403),
@@ -568,18 +573,18 @@ def test_rbac_policies_render_as_the_services_dicts(api, who):
     if who == "service":
         api.get("/v2.0/rbac-policies", **NOVA, expect=403)
         return
-    ctx = CONTEXTS[who]
-    seen = rbac.list_rbac_policies(api.env, ctx, listing.ListQuery())
-    assert len(seen) == {"admin": 8, "user": 7}[who]
-    assert {p["object_type"] for p in seen} == set(rbac.OBJECT_TYPES)
+    assert set(made[0]) == {"id", "project_id", "tenant_id", "object_type", "object_id",
+                            "action", "target_tenant"}
+    assert [(p["object_type"], p["tenant_id"], p["target_tenant"]) for p in made] == [
+        ("network", "p1", "p2"), ("network", "p1", "p3"), ("address_scope", "p1", "p2"),
+        ("address_group", "p1", "p2"), ("security_group", "p1", "p3"),
+        ("qos_policy", "p1", "p2"), ("network", "p2", "p1"), ("address_group", "p1", "*")]
+    seen = sorted(made if who == "admin" else made[:6] + made[7:], key=lambda d: d["id"])
     _lists_and_shows(api, who, "/v2.0/rbac-policies", "rbac_policies", "rbac_policy", seen)
-    query = listing.ListQuery(filters={"target_project": ["p2"]},
-                              sorts=[("object_type", False), ("id", True)])
-    assert _call(api, who, "/v2.0/rbac-policies?fields=object_type&fields=tenant_id"
-                 "&target_project=p2&sort_key=object_type&sort_dir=desc"
-                 "&sort_key=id&sort_dir=asc")[
-        "rbac_policies"] == [{"object_type": d["object_type"], "tenant_id": d["tenant_id"]}
-                             for d in rbac.list_rbac_policies(api.env, ctx, query)]
+    to_p2 = [d for d in seen if d["target_tenant"] == "p2"]
+    assert _call(api, who, "/v2.0/rbac-policies?target_project=p2")["rbac_policies"] == to_p2
+    _sorted_fields(api, who, "/v2.0/rbac-policies?target_project=p2", "rbac_policies", to_p2,
+                   ("object_type", "tenant_id"), "object_type")
     api.get(f"/v2.0/rbac-policies/{made[6]['id']}", expect=200 if who == "admin" else 404,
             **{"admin": True} if who == "admin" else {})
 
