@@ -12,13 +12,14 @@ from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
+from neutrino.api.wire.qos_policies import QOS_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_group_reads, address_groups, floatingip_reads,
-                               floatingips, network_reads, networks, port_reads, ports,
-                               router_reads, routers, security_group_reads, security_groups,
-                               subnet_reads, subnets)
+                               floatingips, network_reads, networks, port_reads, ports, qos,
+                               qos_policy_reads, router_reads, routers, security_group_reads,
+                               security_groups, subnet_reads, subnets)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 from neutrino.services.listing import ListQuery, Written
@@ -28,6 +29,7 @@ RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
              "floatingip": (FLOATINGIP, floatingip_reads.READER),
              "network": (NETWORK, network_reads.READER),
              "port": (PORT, port_reads.READER),
+             "qos_policy": (QOS_POLICY, qos_policy_reads.READER),
              "router": (ROUTER, router_reads.READER),
              "security_group": (SECURITY_GROUP, security_group_reads.READER),
              "security_group_rule": (SECURITY_GROUP_RULE, security_group_reads.RULE_READER),
@@ -38,6 +40,7 @@ WRITES = {"address_group": (address_groups.create_address_groups,
           "floatingip": (floatingips.create_floatingips, floatingips.update_floatingip),
           "network": (networks.create_networks, networks.update_network),
           "port": (ports.create_ports, ports.update_port),
+          "qos_policy": (qos.create_policies, qos.update_policy),
           "router": (routers.create_routers, routers.update_router),
           "security_group": (security_groups.create_security_groups,
                              security_groups.update_security_group),

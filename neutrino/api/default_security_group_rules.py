@@ -21,8 +21,8 @@ router = APIRouter()
 add_collection(router, Collection(
     "default_security_group_rules", "default_security_group_rule",
     DefaultSecurityGroupRuleCreate, DefaultSecurityGroupRuleUpdate,
-    templates.create_default_security_group_rules, templates.get_default_security_group_rule,
-    templates.list_default_security_group_rules, templates.update_default_security_group_rule,
+    templates.create_default_security_group_rules, None, None,
+    templates.update_default_security_group_rule,
     templates.delete_default_security_group_rule, path="default-security-group-rules",
     wire=DEFAULT_SECURITY_GROUP_RULE, reads=default_security_group_rule_reads.READER))
 add_collection(router, Collection(

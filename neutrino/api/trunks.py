@@ -26,7 +26,8 @@ _SUBPORTS = openapi.body_operation({"sub_ports": {"type": "array", "items": {
 
 
 for _action in (trunks.add_subports, trunks.remove_subports):
-    add_member_action(router, "trunks", "trunk_id", _action, _SUBPORTS)
+    add_member_action(router, "trunks", "trunk_id", _action, _SUBPORTS, wire=TRUNK,
+                      reads=trunk_reads.READER)
 
 
 @router.get("/v2.0/trunks/{trunk_id}/get_subports")
@@ -36,5 +37,5 @@ async def get_subports(trunk_id: str, env: EnvDep, ctx: ContextDep) -> JSONRespo
 
 add_collection(router, Collection(
     "trunks", "trunk", TrunkCreate, TrunkUpdate,
-    trunks.create_trunks, trunks.get_trunk, trunks.list_trunks, trunks.update_trunk,
+    trunks.create_trunks, None, None, trunks.update_trunk,
     trunks.delete_trunk, wire=TRUNK, reads=trunk_reads.READER))

@@ -57,10 +57,6 @@ SPEC = listing.ResourceSpec(
 )
 
 
-def _dict(row: Any) -> dict[str, Any]:
-    return {k: getattr(row, k) for k in _COLUMNS}
-
-
 def find(session: Session, rule_id: str) -> Template:
     """The template; DefaultSecurityGroupRuleNotFound (404)."""
     row = session.get(Template, rule_id)
@@ -70,9 +66,10 @@ def find(session: Session, rule_id: str) -> Template:
 
 
 def create_default_security_group_rules(env: Env, ctx: Context,
-                                        items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                                        items: list[dict[str, Any]]) -> listing.Written:
     """Create templates all-or-nothing. ``items`` are validated
-    ``DefaultSecurityGroupRuleCreate`` dicts (both ``used_in_*`` flags given).
+    ``DefaultSecurityGroupRuleCreate`` dicts (both ``used_in_*`` flags given). Returns
+    the new rows (the API renders them: ``api/wire/default_security_group_rules.py``).
 
     Raises the rule value errors of ``normalize_rule`` (400),
     DuplicateDefaultSgRuleInPost and DefaultSecurityGroupRuleExists (409).
@@ -85,7 +82,7 @@ def create_default_security_group_rules(env: Env, ctx: Context,
         if len(set(keys)) != len(keys):
             raise errors.DuplicateDefaultSgRuleInPost()
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         for kind in _KINDS:
             keys = [d["key"] for d in normalized if d[kind]]
             existing = session.scalar(select(Template.id).where(
@@ -99,21 +96,8 @@ def create_default_security_group_rules(env: Env, ctx: Context,
                 for d in normalized]
         session.add_all(rows)
         session.flush()
-        return [_dict(r) for r in rows]
+        return listing.Written(rows)
     return env.db.run(run)
-
-
-def get_default_security_group_rule(env: Env, ctx: Context, rule_id: str,
-                                    fields: list[str] | None = None) -> dict[str, Any]:
-    """One template; DefaultSecurityGroupRuleNotFound (404)."""
-    return env.db.run(lambda s: _dict(find(s, rule_id)), write=False)
-
-
-def list_default_security_group_rules(env: Env, ctx: Context,
-                                      query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Every template, with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(Template.__table__), SPEC, query,
-                            lambda session, rows: [_dict(r) for r in rows])
 
 
 def delete_default_security_group_rule(env: Env, ctx: Context, rule_id: str,
@@ -127,7 +111,7 @@ def delete_default_security_group_rule(env: Env, ctx: Context, rule_id: str,
 
 def update_default_security_group_rule(env: Env, ctx: Context, rule_id: str,
                                        data: dict[str, Any],
-                                       if_match: int | None = None) -> dict[str, Any]:
+                                       if_match: int | None = None) -> listing.Written:
     """Templates have no writable attribute (the request schema refuses any:
     400); an empty update returns the template, DefaultSecurityGroupRuleNotFound (404)."""
-    return env.db.run(lambda s: _dict(find(s, rule_id)), write=False)
+    return env.db.run(lambda s: listing.Written([find(s, rule_id)]), write=False)

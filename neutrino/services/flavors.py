@@ -22,7 +22,7 @@ No project: flavors are global (Neutron's tables have no project_id).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -60,47 +60,37 @@ PROFILE_SPEC = listing.ResourceSpec(
 
 # --- flavors ------------------------------------------------------------------------------
 
-def create_flavors(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create flavors all-or-nothing from validated ``FlavorCreate`` dicts; InvalidInput
-    (400) for an unknown ``service_type``."""
+def create_flavors(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
+    """Create flavors all-or-nothing from validated ``FlavorCreate`` dicts; returns the
+    new rows, bound to no profile (the API renders them: ``api/wire/flavors.py``).
+    InvalidInput (400) for an unknown ``service_type``."""
     for data in items:
         if data["service_type"] not in SERVICE_TYPES:
             raise errors.InvalidInput(f"Invalid input for service_type. Reason: Service "
                                       f"plugin type {data['service_type']} not found.")
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = [Flavor(id=common.new_id(), name=d.get("name", ""),
                        description=d.get("description") or "",
                        service_type=d["service_type"], enabled=d.get("enabled", True))
                 for d in items]
         session.add_all(rows)
         session.flush()
-        return _flavor_dicts(session, rows)
+        return listing.Written(rows, {"service_profiles": {}})
     return env.db.run(run)
 
 
-def get_flavor(env: Env, ctx: Context, flavor_id: str,
-               fields: list[str] | None = None) -> dict[str, Any]:
-    """One flavor; FlavorNotFound (404)."""
-    return env.db.run(lambda s: _flavor_dicts(s, [find_flavor(s, flavor_id)])[0], write=False)
-
-
-def list_flavors(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Flavors with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(Flavor.__table__), FLAVOR_SPEC, query, _flavor_dicts)
-
-
 def update_flavor(env: Env, ctx: Context, flavor_id: str, data: dict[str, Any],
-                  if_match: int | None = None) -> dict[str, Any]:
-    """Change name, description, enabled; FlavorNotFound (404)."""
-    def run(session: Session) -> dict[str, Any]:
+                  if_match: int | None = None) -> listing.Written:
+    """Change name, description, enabled; returns the row. FlavorNotFound (404)."""
+    def run(session: Session) -> listing.Written:
         flavor = find_flavor(session, flavor_id)
         data.pop("service_profiles", None)  # allow_put, but Neutron's update ignores it
         if "description" in data and data["description"] is None:
             data["description"] = ""
         common.apply_changes(flavor, data)
         session.flush()
-        return _flavor_dicts(session, [flavor])[0]
+        return listing.Written([flavor])
     return env.db.run(run)
 
 
@@ -119,8 +109,9 @@ def delete_flavor(env: Env, ctx: Context, flavor_id: str, if_match: int | None =
 # --- service profiles ------------------------------------------------------------------------
 
 def create_service_profiles(env: Env, ctx: Context,
-                            items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create profiles from validated ``ServiceProfileCreate`` dicts. Raises
+                            items: list[dict[str, Any]]) -> listing.Written:
+    """Create profiles from validated ``ServiceProfileCreate`` dicts; returns the new
+    rows, bound to no flavor (the API renders them: ``api/wire/flavors.py``). Raises
     ServiceProfileDriverNotFound (404), ServiceProfileEmpty (400)."""
     for data in items:
         if data.get("driver"):
@@ -128,44 +119,32 @@ def create_service_profiles(env: Env, ctx: Context,
         elif not data.get("metainfo"):
             raise errors.ServiceProfileEmpty()
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = [ServiceProfile(id=common.new_id(), description=d.get("description") or "",
                                driver=d.get("driver", ""), enabled=d.get("enabled", True),
                                metainfo=d.get("metainfo", "")) for d in items]
         session.add_all(rows)
         session.flush()
-        return _profile_dicts(session, rows)
+        return listing.Written(rows, {"flavors": {}})
     return env.db.run(run)
 
 
-def get_service_profile(env: Env, ctx: Context, sp_id: str,
-                        fields: list[str] | None = None) -> dict[str, Any]:
-    """One profile; ServiceProfileNotFound (404)."""
-    return env.db.run(lambda s: _profile_dicts(s, [find_profile(s, sp_id)])[0], write=False)
-
-
-def list_service_profiles(env: Env, ctx: Context,
-                          query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Profiles with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(ServiceProfile.__table__), PROFILE_SPEC, query,
-                            _profile_dicts)
-
-
 def update_service_profile(env: Env, ctx: Context, sp_id: str, data: dict[str, Any],
-                           if_match: int | None = None) -> dict[str, Any]:
-    """Change an unbound profile. Raises ServiceProfileNotFound (404),
-    ServiceProfileDriverNotFound (404), ServiceProfileInUse (409)."""
+                           if_match: int | None = None) -> listing.Written:
+    """Change an unbound profile; returns the row (bound to no flavor). Raises
+    ServiceProfileNotFound (404), ServiceProfileDriverNotFound (404),
+    ServiceProfileInUse (409)."""
     if data.get("driver"):
         _check_driver(data["driver"])
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         _check_unbound(session, sp_id)
         profile = find_profile(session, sp_id)
         if "description" in data and data["description"] is None:
             data["description"] = ""
         common.apply_changes(profile, data)
         session.flush()
-        return _profile_dicts(session, [profile])[0]
+        return listing.Written([profile], {"flavors": {}})
     return env.db.run(run)
 
 
@@ -268,19 +247,3 @@ def bound_ids(session: Session, column: Any, ids: list[str]) -> dict[str, list[s
                                       .order_by(other)):
         result[key].append(value)
     return result
-
-
-def _flavor_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]:
-    rows = list(rows)
-    bound = bound_ids(session, Binding.flavor_id, [r.id for r in rows]) if rows else {}
-    return [{"id": r.id, "name": r.name, "description": r.description,
-             "service_type": r.service_type, "enabled": r.enabled,
-             "service_profiles": bound.get(r.id, [])} for r in rows]
-
-
-def _profile_dicts(session: Session, rows: Iterable[Any]) -> list[dict[str, Any]]:
-    rows = list(rows)
-    bound = bound_ids(session, Binding.service_profile_id, [r.id for r in rows]) if rows else {}
-    return [{"id": r.id, "description": r.description, "driver": r.driver,
-             "enabled": r.enabled, "metainfo": r.metainfo, "flavors": bound.get(r.id, [])}
-            for r in rows]

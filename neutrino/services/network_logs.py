@@ -56,11 +56,6 @@ SPEC = listing.ResourceSpec(
 )
 
 
-def log_dict(row: Any) -> dict[str, Any]:
-    """The API shape of a ``logs`` row (neutron-lib ``RESOURCE_ATTRIBUTE_MAP``)."""
-    return {**{k: getattr(row, k) for k in _COLUMNS}, "tenant_id": row.project_id}
-
-
 def covered_groups(session: Session, log: Any) -> set[str]:
     """The security group ids a log covers: its ``resource_id``; else its
     ``target_id``'s groups; else every group of its project."""
@@ -100,11 +95,11 @@ def _validate(session: Session, ctx: Context, data: dict[str, Any]) -> None:
         raise errors.InvalidResourceConstraint(SECURITY_GROUP, resource_id, "port", target_id)
 
 
-def create_logs(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create logs all-or-nothing. ``items`` are validated ``LogCreate`` dicts.
-    Raises the errors of the module docstring and BadRequest (another project
-    without admin)."""
-    def run(session: Session) -> list[dict[str, Any]]:
+def create_logs(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
+    """Create logs all-or-nothing. ``items`` are validated ``LogCreate`` dicts; returns
+    the new rows (the API renders them: ``api/wire/network_logs.py``). Raises the
+    errors of the module docstring and BadRequest (another project without admin)."""
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             _validate(session, ctx, data)
@@ -119,7 +114,7 @@ def create_logs(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dic
             session.flush()
             _enqueue(session, covered_groups(session, log))
             rows.append(log)
-        return [log_dict(r) for r in rows]
+        return listing.Written(rows)
     return env.db.run(run)
 
 
@@ -133,30 +128,18 @@ def _find(session: Session, ctx: Context, log_id: str, *, for_update: bool = Fal
                           for_update=for_update)
 
 
-def get_log(env: Env, ctx: Context, log_id: str,
-            fields: list[str] | None = None) -> dict[str, Any]:
-    """One log; LogResourceNotFound (404) when absent or another project's."""
-    return env.db.run(lambda s: log_dict(_find(s, ctx, log_id)), write=False)
-
-
-def list_logs(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """The caller's logs (admins: all), with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(Log.__table__).where(visible(ctx)), SPEC, query,
-                            lambda session, rows: [log_dict(r) for r in rows])
-
-
 def update_log(env: Env, ctx: Context, log_id: str, data: dict[str, Any],
-               if_match: int | None = None) -> dict[str, Any]:
-    """Change ``name``, ``description``, ``enabled``. Raises LogResourceNotFound
-    (404), PreconditionFailed (412, ``If-Match``)."""
-    def run(session: Session) -> dict[str, Any]:
+               if_match: int | None = None) -> listing.Written:
+    """Change ``name``, ``description``, ``enabled``; returns the row. Raises
+    LogResourceNotFound (404), PreconditionFailed (412, ``If-Match``)."""
+    def run(session: Session) -> listing.Written:
         log = _find(session, ctx, log_id, for_update=True)
         enabled = log.enabled
         common.update_row(log, data, if_match)
         session.flush()
         if log.enabled != enabled:
             _enqueue(session, covered_groups(session, log))
-        return log_dict(log)
+        return listing.Written([log])
     return env.db.run(run)
 
 

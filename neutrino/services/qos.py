@@ -18,7 +18,7 @@ Sources: ``neutron/services/qos/qos_plugin.py``, ``neutron/objects/qos/policy.py
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from neutrino.policy import enforce
 from neutrino.db.models import (QosFIPPolicyBinding, QosNetworkPolicyBinding, QosPolicy,
                                     QosPolicyDefault, QosPolicyRBAC, QosPortPolicyBinding,
                                     QosRouterGatewayIPPolicyBinding)
-from neutrino.services import common, listing, qos_bindings, qos_rules, shared_access
+from neutrino.services import common, listing, qos_bindings, shared_access
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -112,29 +112,16 @@ def defaults_among(session: Session, ids: Any) -> set[str]:
 
 # --- the API ------------------------------------------------------------------------
 
-def policy_dicts(session: Session, ctx: Context, rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """API dicts: standard attributes, ``shared`` as the caller sees it, ``is_default``,
-    ``rules`` (each with its ``type``) and ``tags``."""
-    rows = list(rows)
-    ids = [r.id for r in rows]
-    rules = qos_rules.rules_of(session, ids)
-    tags = common.tags_of(session, ids)
-    defaults = defaults_among(session, ids)
-    named = granted_among(session, ctx, ids)
-    return [{**{k: getattr(r, k) for k in _COLUMNS}, "tenant_id": r.project_id,
-             "shared": bool(r.shared) or r.id in named, "is_default": r.id in defaults,
-             "rules": rules.get(r.id, []), "tags": tags.get(r.id, [])} for r in rows]
-
-
-def create_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def create_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
     """Create policies all-or-nothing. ``items`` are validated ``QosPolicyCreate`` dicts
     (``name``, ``description``, ``shared``, ``is_default``, ``tags``, ``project_id``).
+    Returns the new rows (the API renders them: ``api/wire/qos_policies.py``).
     Raises PolicyNotAuthorized (403: ``create_policy``, admins and project managers),
     BadRequest (another project without admin), QoSPolicyDefaultAlreadyExists (409).
     The API's route checks only ``get_policy``: Neutron validates the body first."""
     enforce(ctx, "create_policy")  # after the body's validation, as Neutron
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             stamp = common.now()
@@ -152,29 +139,15 @@ def create_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
                 common.add_tags(session, policy.id, common.validate_tags(data["tags"]))
             rows.append(policy)
         session.flush()
-        return policy_dicts(session, ctx, rows)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_policy(env: Env, ctx: Context, policy_id: str,
-               fields: list[str] | None = None) -> dict[str, Any]:
-    """One policy; QosPolicyNotFound (404) when absent or hidden."""
-    def run(session: Session) -> dict[str, Any]:
-        return policy_dicts(session, ctx, [find_visible(session, ctx, policy_id)])[0]
-    return env.db.run(run, write=False)
-
-
-def list_policies(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """The policies the caller sees, with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(QosPolicy.__table__).where(visible(ctx)), SPEC,
-                            query, lambda session, rows: policy_dicts(session, ctx, rows))
-
-
 def update_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, Any],
-                  if_match: int | None = None) -> dict[str, Any]:
-    """Update ``name``, ``description``, ``shared``, ``is_default``. Raises
+                  if_match: int | None = None) -> listing.Written:
+    """Update ``name``, ``description``, ``shared``, ``is_default``; returns the row. Raises
     QosPolicyNotFound (404), PreconditionFailed (412), QoSPolicyDefaultAlreadyExists (409)."""
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         policy = find_owned(session, ctx, policy_id)
         enforce(ctx, "update_policy")
         common.check_if_match(policy, if_match)
@@ -194,7 +167,7 @@ def update_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, Any],
         if common.apply_changes(policy, data) or changed:
             common.touch(policy)
         session.flush()
-        return policy_dicts(session, ctx, [policy])[0]
+        return listing.Written([policy])
     return env.db.run(run)
 
 

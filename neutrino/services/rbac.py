@@ -32,6 +32,7 @@ group (``services.security_group_access``), and a policy in use says
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, delete, literal, or_, select, union_all
@@ -247,11 +248,13 @@ def _object_of(session: Session, row: Any) -> Network | AddressScope | AddressGr
     return session.get(_OBJECTS[type(row)], row.object_id, with_for_update=True)
 
 
-def _policy_dict(row: Any) -> dict[str, Any]:
-    object_type = getattr(row, "object_type", None) or _TYPE_OF[type(row)]
-    return {"id": row.id, "project_id": row.project_id, "tenant_id": row.project_id,
-            "object_type": object_type, "object_id": row.object_id, "action": row.action,
-            "target_tenant": row.target_tenant}
+def _written(rows: list[Any]) -> listing.Written:
+    """Policy rows (``NetworkRBAC``, ``AddressScopeRBAC``, ...) as rows of the
+    ``rbac_policies`` union the API reads (``api/wire/rbac_policies.py``): with the
+    ``object_type`` their table stands for."""
+    return listing.Written([SimpleNamespace(
+        id=r.id, project_id=r.project_id, object_type=_TYPE_OF[type(r)], object_id=r.object_id,
+        action=r.action, target_tenant=r.target_tenant) for r in rows])
 
 
 def _validate(ctx: Context, data: dict[str, Any]) -> None:
@@ -269,8 +272,9 @@ def _validate(ctx: Context, data: dict[str, Any]) -> None:
         policy.require(ctx, "create_rbac_policy:target_tenant")
 
 
-def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Create policies all-or-nothing. ``items`` are validated ``RbacPolicyCreate`` dicts.
+def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
+    """Create policies all-or-nothing. ``items`` are validated ``RbacPolicyCreate`` dicts;
+    returns the new policies (``_written``).
 
     Raises InvalidInput (400: object type other than ``network``,
     ``address_scope`` or ``address_group``, or an object the caller sees but does
@@ -284,7 +288,7 @@ def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) ->
     for data in items:
         _validate(ctx, data)
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         projects = [common.owner_project(ctx, data) for data in items]
         check_quotas(session, env, "rbac_policy", projects)
         rows = []
@@ -304,7 +308,7 @@ def create_rbac_policies(env: Env, ctx: Context, items: list[dict[str, Any]]) ->
             if row.target_tenant == WILDCARD:
                 _set_column(net, row.action, True)
             rows.append(row)
-        return [_policy_dict(r) for r in rows]
+        return _written(rows)
     return env.db.run(run)
 
 
@@ -344,23 +348,10 @@ def _set_column(obj: Any, action: str, value: bool) -> None:
             common.touch(obj)
 
 
-def get_rbac_policy(env: Env, ctx: Context, policy_id: str,
-                    fields: list[str] | None = None) -> dict[str, Any]:
-    """One policy; RbacPolicyNotFound (404) unless the caller's project made it or admin."""
-    def run(session: Session) -> dict[str, Any]:
-        return _policy_dict(_find(session, ctx, policy_id, for_update=False))
-    return env.db.run(run, write=False)
-
-
-def list_rbac_policies(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """The caller's policies (admins: all) with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(_POLICIES).where(_visible_policies(ctx)), SPEC, query,
-                            lambda session, rows: [_policy_dict(r) for r in rows])
-
-
 def update_rbac_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, Any],
-                       if_match: int | None = None) -> dict[str, Any]:
-    """Retarget a policy (only ``target_tenant`` may change; ``*`` needs admin).
+                       if_match: int | None = None) -> listing.Written:
+    """Retarget a policy (only ``target_tenant`` may change; ``*`` needs admin); returns
+    it (``_written``).
 
     Raises RbacPolicyNotFound (404), PolicyNotAuthorized (403),
     RbacPolicyInUse (409) when the project losing access still uses the
@@ -371,10 +362,10 @@ def update_rbac_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, A
     if target == WILDCARD:
         policy.require(ctx, "update_rbac_policy:target_tenant")
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         row = _find(session, ctx, policy_id)
         if target is None or target == row.target_tenant:
-            return _policy_dict(row)
+            return _written([row])
         net = _object_of(session, row)
         _check_unused(session, net, row, new_target=target)
         old = row.target_tenant
@@ -388,7 +379,7 @@ def update_rbac_policy(env: Env, ctx: Context, policy_id: str, data: dict[str, A
             _set_column(net, row.action, False)
         if target == WILDCARD:
             _set_column(net, row.action, True)
-        return _policy_dict(row)
+        return _written([row])
     return env.db.run(run)
 
 

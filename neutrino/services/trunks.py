@@ -193,20 +193,13 @@ def sub_port_dicts(session: Session, trunk_ids: list[str]) -> dict[str, list[dic
     return result
 
 
-def trunk_dicts(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
-    """API dicts: the columns, ``tenant_id``, ``tags`` and ``sub_ports``."""
-    ids = [r.id for r in rows]
-    tags, subs = common.tags_of(session, ids), sub_port_dicts(session, ids)
-    return [{**{k: getattr(r, k) for k in _COLUMNS}, "tenant_id": r.project_id,
-             "tags": tags.get(r.id, []), "sub_ports": subs[r.id]} for r in rows]
-
-
 # --- the API ----------------------------------------------------------------------------
 
-def create_trunks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def create_trunks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
     """Create trunks all-or-nothing from validated ``TrunkCreate`` dicts (``port_id``,
-    ``name``, ``description``, ``admin_state_up``, ``sub_ports``, ``project_id``)."""
-    def run(session: Session) -> list[dict[str, Any]]:
+    ``name``, ``description``, ``admin_state_up``, ``sub_ports``, ``project_id``);
+    returns the new rows (the API renders them: ``api/wire/trunks.py``)."""
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             subs = basic_subports(data.get("sub_ports") or [])
@@ -224,7 +217,7 @@ def create_trunks(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[d
             trunk_ports.refresh_status(session, trunk, parent)
             rows.append(trunk)
         session.flush()
-        return trunk_dicts(session, rows)
+        return listing.Written(rows)
     return env.db.run(run)
 
 
@@ -237,29 +230,15 @@ def _add(session: Session, trunk: Trunk, parent: Port,
     session.flush()
 
 
-def get_trunk(env: Env, ctx: Context, trunk_id: str,
-              fields: list[str] | None = None) -> dict[str, Any]:
-    """One trunk; TrunkNotFound (404)."""
-    def run(session: Session) -> dict[str, Any]:
-        return trunk_dicts(session, [find_visible(session, ctx, trunk_id)])[0]
-    return env.db.run(run, write=False)
-
-
-def list_trunks(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """The caller's trunks with Neutron's filters, sorting and paging."""
-    return common.list_rows(env, select(Trunk.__table__).where(visible(ctx)), SPEC, query,
-                            trunk_dicts)
-
-
 def update_trunk(env: Env, ctx: Context, trunk_id: str, data: dict[str, Any],
-                 if_match: int | None = None) -> dict[str, Any]:
-    """Update ``name``, ``description``, ``admin_state_up`` (database only, as Neutron).
-    TrunkNotFound (404), PreconditionFailed (412)."""
-    def run(session: Session) -> dict[str, Any]:
+                 if_match: int | None = None) -> listing.Written:
+    """Update ``name``, ``description``, ``admin_state_up`` (database only, as Neutron);
+    returns the row. TrunkNotFound (404), PreconditionFailed (412)."""
+    def run(session: Session) -> listing.Written:
         trunk = find_visible(session, ctx, trunk_id, for_update=True)
         common.update_row(trunk, data, if_match)
         session.flush()
-        return trunk_dicts(session, [trunk])[0]
+        return listing.Written([trunk])
     return env.db.run(run)
 
 
@@ -294,13 +273,13 @@ def _managed(session: Session, ctx: Context, trunk_id: str) -> Trunk:
     return trunk
 
 
-def add_subports(env: Env, ctx: Context, trunk_id: str, data: Any) -> dict[str, Any]:
+def add_subports(env: Env, ctx: Context, trunk_id: str, data: Any) -> listing.Written:
     """``PUT .../add_subports`` with ``{"sub_ports": [{port_id, segmentation_type,
-    segmentation_id}]}``: the trunk dict (unwrapped, as Neutron answers member actions).
-    Raises as the module docstring says, TrunkInErrorState (409)."""
+    segmentation_id}]}``: the trunk (the API answers it unwrapped, as Neutron answers
+    member actions). Raises as the module docstring says, TrunkInErrorState (409)."""
     subs = _body_subports(data)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         trunk = _managed(session, ctx, trunk_id)
         if trunk.status == "ERROR":
             raise errors.TrunkInErrorState(trunk_id)
@@ -310,12 +289,12 @@ def add_subports(env: Env, ctx: Context, trunk_id: str, data: Any) -> dict[str, 
     return env.db.run(run)
 
 
-def remove_subports(env: Env, ctx: Context, trunk_id: str, data: Any) -> dict[str, Any]:
-    """``PUT .../remove_subports`` with ``{"sub_ports": [{"port_id"}]}``: the trunk dict.
+def remove_subports(env: Env, ctx: Context, trunk_id: str, data: Any) -> listing.Written:
+    """``PUT .../remove_subports`` with ``{"sub_ports": [{"port_id"}]}``: the trunk.
     SubPortNotFound (404) for a port that is not this trunk's subport (nothing removed)."""
     subs = _body_subports(data)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         trunk = _managed(session, ctx, trunk_id)
         current = {s.port_id: s for s in trunk_ports.subports_of(session, trunk_id)}
         for sub in subs:
@@ -331,12 +310,12 @@ def remove_subports(env: Env, ctx: Context, trunk_id: str, data: Any) -> dict[st
     return env.db.run(run)
 
 
-def _changed(session: Session, trunk: Trunk, parent: Port) -> dict[str, Any]:
+def _changed(session: Session, trunk: Trunk, parent: Port) -> listing.Written:
     """A new revision, the status from the parent (trunk plugin: DOWN, then the driver)."""
     if not trunk_ports.refresh_status(session, trunk, parent):
         common.touch(trunk)
     session.flush()
-    return trunk_dicts(session, [trunk])[0]
+    return listing.Written([trunk])
 
 
 def get_subports(env: Env, ctx: Context, trunk_id: str) -> dict[str, Any]:

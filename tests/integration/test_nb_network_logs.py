@@ -47,10 +47,10 @@ def test_log_marks_acls_and_meters_and_the_audit_repairs_them(ovn_lab, env, nb, 
     [sg_id] = port["security_groups"]
     log = network_logs.create_logs(env, ADMIN, [{"resource_type": "security_group",
                                                 "resource_id": sg_id, "event": "ALL",
-                                                "project_id": P1.project_id}])[0]
+                                                "project_id": P1.project_id}]).objects[0]
     try:
         drain(sync)
-        name = f"neutron-{log['id']}"
+        name = f"neutron-{log.id}"
         mine = logged(nb, pg(sg_id))
         assert mine and all(v[1:] == (True, name, "info", "acl_log_meter") for v in mine.values())
         drop = logged(nb, "neutron_pg_drop")
@@ -80,13 +80,13 @@ def test_log_marks_acls_and_meters_and_the_audit_repairs_them(ovn_lab, env, nb, 
         assert not sync.audit(repair=False).has_drift
         assert logged(nb, pg(sg_id))[match][1] and meters(nb)["acl_log_meter"][2] == 100
 
-        network_logs.update_log(env, ADMIN, log["id"], {"enabled": False})
+        network_logs.update_log(env, ADMIN, log.id, {"enabled": False})
         drain(sync)
         assert all(v[1:] == (False, "", "", "") for v in logged(nb, pg(sg_id)).values())
         assert not any(v[1] for v in logged(nb, "neutron_pg_drop").values())
         assert set(meters(nb)) == {"acl_log_meter", "acl_log_meter_stateless"}
     finally:
-        network_logs.delete_log(env, ADMIN, log["id"])
+        network_logs.delete_log(env, ADMIN, log.id)
         drain(sync)
     assert meters(nb) == {}
     assert not any(v[1] for v in logged(nb, "neutron_pg_drop").values())
@@ -99,7 +99,7 @@ def test_project_wide_log_covers_groups_made_after_it(ovn_lab, env, nb, sync, on
     from neutrino.services import security_groups
     log = network_logs.create_logs(env, ADMIN, [{"resource_type": "security_group",
                                                 "event": "ACCEPT",
-                                                "project_id": P1.project_id}])[0]
+                                                "project_id": P1.project_id}]).objects[0]
     try:
         drain(sync)
         _, port = make_port(env)
@@ -108,12 +108,12 @@ def test_project_wide_log_covers_groups_made_after_it(ovn_lab, env, nb, sync, on
             "security_group_id": sg_id, "direction": "ingress", "protocol": "tcp",
             "port_range_min": 22, "port_range_max": 22}])
         drain(sync)
-        name = f"neutron-{log['id']}"
+        name = f"neutron-{log.id}"
         mine = logged(nb, pg(sg_id))
         assert len(mine) >= 3 and all(v[1:3] == (True, name) for v in mine.values()), mine
         # ACCEPT: the drop ACLs are not logged
         assert not any(v[1] for v in logged(nb, "neutron_pg_drop").values())
         assert not sync.audit(repair=False).has_drift
     finally:
-        network_logs.delete_log(env, ADMIN, log["id"])
+        network_logs.delete_log(env, ADMIN, log.id)
         drain(sync)

@@ -11,7 +11,7 @@ from test_nb_security_groups import P1, drain
 
 from neutrino.lab.daemons import wait_until
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import networks, ports, qos, qos_rules, subnets
+from neutrino.services import networks, ports, qos_rules, subnets
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -34,7 +34,7 @@ def qos_rows(nb, switch: str) -> dict[str, tuple]:
 
 
 def test_port_policy_rows_audit_and_repair(ovn_lab, env, nb, sync, only_our_rows):
-    net_policy = qos.create_policies(env, MGR, [{"name": "net"}])[0]
+    net_policy = wire.create("qos_policy", env, MGR, [{"name": "net"}])[0]
     qos_rules.create_rule(env, MGR, "bandwidth_limit", net_policy["id"],
                           {"max_kbps": 10000, "max_burst_kbps": 8000, "direction": "egress"})
     qos_rules.create_rule(env, MGR, "dscp_marking", net_policy["id"], {"dscp_mark": 26})
@@ -49,7 +49,7 @@ def test_port_policy_rows_audit_and_repair(ovn_lab, env, nb, sync, only_our_rows
                                              {"dscp": 26}, {"neutron:port_id": port["id"]})}
 
     # the port's own policy wins over the network's; ingress is to-lport on outport
-    own = qos.create_policies(env, MGR, [{"name": "own"}])[0]
+    own = wire.create("qos_policy", env, MGR, [{"name": "own"}])[0]
     qos_rules.create_rule(env, MGR, "bandwidth_limit", own["id"],
                           {"max_kbps": 2000, "max_burst_kbps": 0, "direction": "ingress"})
     ports.update_port(env, P1, port["id"], {"qos_policy_id": own["id"]})
@@ -81,7 +81,7 @@ def test_floating_ip_and_router_gateway_rows(ovn_lab, env, nb, sync, only_our_ro
     from neutrino.services import floatingips, routers
     t = topology(env)
     drain(sync)
-    policy = qos.create_policies(env, ADMIN, [{"name": "l3"}])[0]
+    policy = wire.create("qos_policy", env, ADMIN, [{"name": "l3"}])[0]
     qos_rules.create_rule(env, ADMIN, "bandwidth_limit", policy["id"],
                           {"max_kbps": 3000, "max_burst_kbps": 0, "direction": "ingress"})
     fip = wire.one(env, ADMIN, "floatingip", floatingips.update_floatingip(
@@ -105,7 +105,7 @@ def test_floating_ip_and_router_gateway_rows(ovn_lab, env, nb, sync, only_our_ro
     assert list(qos_rows(nb, switch)) == [f'outport == "{gw}"']
     # qos-fip-network-policy: without its own policy the floating IP takes its external
     # network's (ML2/OVN's update_floatingip); its own wins again; none, no rows
-    net_policy = qos.create_policies(env, ADMIN, [{"name": "ext"}])[0]
+    net_policy = wire.create("qos_policy", env, ADMIN, [{"name": "ext"}])[0]
     qos_rules.create_rule(env, ADMIN, "bandwidth_limit", net_policy["id"],
                           {"max_kbps": 7000, "max_burst_kbps": 0, "direction": "ingress"})
     ext = wire.update("network", env, ADMIN, t["ext"]["id"], {"qos_policy_id": net_policy["id"]})

@@ -43,7 +43,7 @@ def test_subport_is_a_child_port_and_the_audit_repairs_it(ovn_lab, env, nb, sync
         made.append(wire.create("port", env, P1, [{"network_id": net["id"]}])[0])
     parent, sub = made
     trunk = trunks.create_trunks(env, P1, [{"port_id": parent["id"], "sub_ports": [
-        {"port_id": sub["id"], "segmentation_type": "vlan", "segmentation_id": 42}]}])[0]
+        {"port_id": sub["id"], "segmentation_type": "vlan", "segmentation_id": 42}]}]).objects[0]
     drain(sync)
     assert child(nb, parent["id"]) == (None, None, None, "")
     wait_until(lambda: child(nb, sub["id"])[2] == 42, 10, "ovn-northd to set the tag")
@@ -61,7 +61,7 @@ def test_subport_is_a_child_port_and_the_audit_repairs_it(ovn_lab, env, nb, sync
     assert child(nb, sub["id"])[:2] == (parent["id"], 42)
     assert not sync.audit(repair=False).has_drift
 
-    trunks.remove_subports(env, P1, trunk["id"], {"sub_ports": [{"port_id": sub["id"]}]})
+    trunks.remove_subports(env, P1, trunk.id, {"sub_ports": [{"port_id": sub["id"]}]})
     drain(sync)
     assert child(nb, sub["id"]) == (None, None, None, "")
     assert not sync.audit(repair=False).has_drift
