@@ -25,7 +25,7 @@ from ovs.db import idl as ovs_idl
 from neutrino.ovn import raw_transact
 from neutrino.ovn.plan import ADD
 from neutrino.ovn.sync import NorthboundSync
-from neutrino.services import (floatingips, network_logs, port_forwardings, ports, qos, qos_rules,
+from neutrino.services import (floatingips, network_logs, port_forwardings, ports, qos_rules,
                                routers, security_groups, subnets, trunks)
 from neutrino.services.context import Context
 from neutrino.services.env import Env
@@ -60,7 +60,7 @@ def cloud(env: Env) -> None:
         "provider_physical_network": PHYSNET}])[0]
     subnets.create_subnets(env, ADMIN, [{"network_id": ext["id"], "cidr": "172.24.4.0/24",
                                          "ip_version": 4, "enable_dhcp": False}])
-    policy = qos.create_policies(env, ADMIN, [{"name": "limit"}])[0]
+    policy = wire.create("qos_policy", env, ADMIN, [{"name": "limit"}])[0]
     qos_rules.create_rule(env, ADMIN, "bandwidth_limit", policy["id"],
                           {"max_kbps": 10000, "max_burst_kbps": 8000, "direction": "egress"})
     net = wire.create("network", env, ADMIN, [{"name": "private", "dns_domain": "corp.example.",
