@@ -19,7 +19,8 @@ from neutrino.services import security_groups as groups
 from neutrino.services.context import Context
 
 # tags; shared (the ids shared with the caller, ``access.shared_ids``); rules (the
-# groups' rule dicts, ``security_groups.rules_of``)
+# groups' rule rows, ``security_groups.rules_of``, which also gives ``rule_defaults``:
+# the ids of those groups that are a project's default)
 LOADS = ("tags", "shared", "rules")
 # defaults: the rules' groups that are a project's default group
 RULE_LOADS = ("defaults",)
@@ -33,7 +34,7 @@ def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
     if "shared" in loads:
         related["shared"] = access.shared_ids(session, ctx, [r.id for r in rows])
     if "rules" in loads:
-        related["rules"] = groups.rules_of(session, ids)
+        related["rules"], related["rule_defaults"] = groups.rules_of(session, ids)
     return related
 
 

@@ -277,16 +277,21 @@ def delete_security_group(env: Env, ctx: Context, sg_id: str, if_match: int | No
     env.db.run(run)
 
 
-def rules_of(session: Session, ids: Any) -> dict[str, list[dict[str, Any]]]:
-    """``{group id: [rule API dict]}`` (oldest rule first) for groups ``ids`` (a list or
-    a SELECT of ids), in one query; groups without rules: absent."""
-    rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def rules_of(session: Session, ids: Any) -> tuple[dict[str, list[Any]], set[str]]:
+    """``({group id: [rule row]}, the ids of those groups that are a project's default)``
+    for groups ``ids`` (a list or a SELECT of ids), in one query: the rule rows carry
+    every ``securitygrouprules`` column (oldest rule first; ``api/wire`` renders them as
+    ``SECURITY_GROUP_RULE``); groups without rules are absent from both."""
+    rules: dict[str, list[Any]] = defaultdict(list)
+    defaults: set[str] = set()
     for rule in session.execute(select(
             SecurityGroupRule.__table__, BELONGS_TO_DEFAULT.label("belongs_to_default_sg")).where(
             SecurityGroupRule.security_group_id.in_(ids)).order_by(
             SecurityGroupRule.created_at, SecurityGroupRule.id)):
-        rules[rule.security_group_id].append(rule_dict(rule))
-    return rules
+        rules[rule.security_group_id].append(rule)
+        if rule.belongs_to_default_sg:
+            defaults.add(rule.security_group_id)
+    return rules, defaults
 
 
 def _check_name(data: dict[str, Any]) -> None:
@@ -370,18 +375,6 @@ def delete_security_group_rule(env: Env, ctx: Context, rule_id: str,
         common.touch(sg)
         common.enqueue_ovn(session, "security_group", sg.id)
     env.db.run(run)
-
-
-def rule_dict(row: Any, belongs: bool | None = None) -> dict[str, Any]:
-    """One rule as the API shows it (no tags, no internal key); ``row`` may be a
-    dict. ``belongs_to_default_sg`` is ``belongs``, else the row's own column."""
-    d = common.api_dict(SimpleNamespace(**row) if isinstance(row, dict) else row, [])
-    for key in ("tags", "rule_key"):
-        d.pop(key, None)
-    if belongs is not None:
-        d["belongs_to_default_sg"] = belongs
-    d["belongs_to_default_sg"] = bool(d.get("belongs_to_default_sg"))
-    return d
 
 
 def _rule_row(sg: Any, data: dict[str, Any]) -> dict[str, Any]:

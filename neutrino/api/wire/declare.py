@@ -22,6 +22,8 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Callable, Iterable
 
+from neutrino.services.listing import rows_of
+
 EVERYONE, ADMIN_OR_SERVICE, ADMIN = "everyone", "admin_or_service", "admin"
 ROLES = {EVERYONE: ("admin", "service", "user"), ADMIN_OR_SERVICE: ("admin", "service"),
          ADMIN: ("admin",)}
@@ -139,6 +141,13 @@ class Resource:
         Neutron does)."""
         role = "admin" if ctx.is_admin else "service" if ctx.is_service else "user"
         return _plan(self, role, tuple(sorted(set(fields))) if fields else None)
+
+    def nested(self, objects: Iterable[Any], related: Related) -> list[dict[str, Any]]:
+        """API dicts of ``objects`` (ORM objects or result rows holding every column by
+        name) shown inside another resource's answer, as a security group holds its
+        rules: every attribute anyone may read (no ``fields=``)."""
+        plan = _plan(self, "user", None)
+        return self.render(plan, rows_of(objects, plan.columns), related)
 
     def render(self, plan: Plan, rows: Iterable[Any], related: Related) -> list[dict[str, Any]]:
         """API dicts of ``rows`` (sequences of ``plan.columns``' values, as the

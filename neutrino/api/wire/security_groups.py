@@ -7,21 +7,32 @@ definitions).
 Columns are ``db.models.SecurityGroup``'s and ``SecurityGroupRule``'s; loads are
 ``services.security_group_reads.LOADS`` and ``RULE_LOADS``. A group's ``shared`` is
 as the caller sees it (its RBAC grants, not the ``*`` column), and it holds its rules
-(``security_groups.rules_of``: the rules' own dicts, oldest first). A rule has no
+(``security_groups.rules_of``: rule rows, oldest first, rendered as
+``SECURITY_GROUP_RULE``). A rule has no
 name and no tags; ``belongs_to_default_sg`` says its group is a project's default.
 """
 
 from __future__ import annotations
 
-from neutrino.api.wire.declare import Attribute, Resource, standard
+from typing import Any
+
+from neutrino.api.wire.declare import Attribute, Related, Resource, standard
+
+
+def _rules(row: Any, rel: Related) -> list[dict[str, Any]]:
+    """The group's rules as a rule's show answers them."""
+    rules = rel["rules"].get(row["id"])
+    if not rules:
+        return []
+    return SECURITY_GROUP_RULE.nested(rules, Related({"defaults": rel["rule_defaults"]}))
+
 
 SECURITY_GROUP = Resource("security_group", "security_groups", standard() + (
     Attribute("stateful", "boolean", "stateful", default=True, filter=True, sort=True),
     # extension rbac-security-groups: as the caller sees it (a filter the service applies)
     Attribute("shared", "boolean", load="shared", default=False, filter=True,
               value=lambda row, rel: row["id"] in rel["shared"]),
-    Attribute("security_group_rules", "list", load="rules",
-              value=lambda row, rel: rel["rules"].get(row["id"], [])),
+    Attribute("security_group_rules", "list", load="rules", value=_rules),
 ))
 
 _RULE_COLUMNS = (
