@@ -188,8 +188,9 @@ def add_member_action(router: APIRouter, path: str, id_name: str, action: Callab
     goes to ``action(ctx, id, parsed)``, whose result is answered 200 as it is, or as
     ``{wrap: result}`` (the router actions answer ``{"router": {...}}``). A result that
     is what the action wrote (``listing.Written``, one object) is rendered from ``wire``
-    and ``reads`` first, as a show answers it. The route and its OpenAPI operation are
-    named after ``action``."""
+    and ``reads`` first, as a show answers it (``reads`` may be None where ``wire`` has
+    no related loads: a router's interface info). The route and its OpenAPI operation
+    are named after ``action``."""
 
     def answered(env: Any, ctx: Any, item_id: str, parsed: Any) -> Any:
         result = action(env, ctx, item_id, parsed)

@@ -9,7 +9,7 @@ from neutrino import errors
 from neutrino.api import body, openapi
 from neutrino.api.resources import add_member_action
 from neutrino.api.schemas.routers import ExternalGateway, Route
-from neutrino.api.wire.routers import ROUTER
+from neutrino.api.wire.routers import ROUTER, ROUTER_INTERFACE
 from neutrino.services import router_gateways, router_reads, routers
 
 router = APIRouter()
@@ -23,7 +23,7 @@ _ROUTES = openapi.body_operation({"router": {
 
 
 for _action in (routers.add_router_interface, routers.remove_router_interface):
-    add_member_action(router, "routers", "router_id", _action, _INTERFACE)
+    add_member_action(router, "routers", "router_id", _action, _INTERFACE, wire=ROUTER_INTERFACE)
 
 
 async def _routes(request: Request) -> list[dict[str, str]]:

@@ -9,6 +9,7 @@ enqueues the router for the NB sync ("router"), and the ports it touches.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -140,19 +141,34 @@ def delete_router(env: Env, ctx: Context, router_id: str, if_match: int | None =
     env.db.run(run)
 
 
-def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RouterInterface:
+    """What an interface action changed, Neutron's "interface info"
+    (``l3_db._make_router_interface_info``): the router's ``id`` and ``project_id``, the
+    interface ``port_id`` on ``network_id``, the ``subnet_ids`` added or removed
+    (``api/wire/routers.ROUTER_INTERFACE`` renders it)."""
+
+    id: str
+    project_id: str
+    port_id: str
+    network_id: str
+    subnet_ids: tuple[str, ...]
+
+
+def add_router_interface(env: Env, ctx: Context, router_id: str,
+                         body: dict[str, Any]) -> listing.Written:
     """``PUT /routers/{id}/add_router_interface`` with ``{"subnet_id"}`` or ``{"port_id"}``.
 
     By subnet: a new port holding the subnet's gateway_ip. By port: the port
     becomes the interface. Raises BadRequest (both or neither given, subnet
     without gateway, subnet already on the router, overlapping CIDRs, port
     without addresses or with two IPv4 subnets), PortInUse (409),
-    SubnetNotFound/PortNotFound/RouterNotFound (404). Returns Neutron's
-    interface info ``{id, subnet_id, subnet_ids, port_id, network_id, project_id, tenant_id}``.
+    SubnetNotFound/PortNotFound/RouterNotFound (404). Returns the ``RouterInterface``
+    it made.
     """
     subnet_id, port_id = _interface_args(body)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         router = find_visible(session, ctx, router_id)
         if port_id is not None:
             port = ports.find_visible(session, ctx, port_id)
@@ -194,17 +210,18 @@ def add_router_interface(env: Env, ctx: Context, router_id: str, body: dict[str,
 
 
 def remove_router_interface(env: Env, ctx: Context, router_id: str,
-                            body: dict[str, Any]) -> dict[str, Any]:
+                            body: dict[str, Any]) -> listing.Written:
     """``PUT /routers/{id}/remove_router_interface`` with ``{"subnet_id"}`` and/or ``{"port_id"}``.
 
     Removes the subnet's address from the interface port, and the port once it
     holds none (by port: the whole port). Raises RouterInterfaceNotFound /
     RouterInterfaceNotFoundForSubnet (404), RouterInterfaceInUseByFloatingIP and
-    RouterInterfaceInUseByRoute (409), Conflict when subnet and port disagree.
+    RouterInterfaceInUseByRoute (409), Conflict when subnet and port disagree. Returns
+    the ``RouterInterface`` it removed.
     """
     subnet_id, port_id = _interface_args(body, both_allowed=True)
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         router = find_visible(session, ctx, router_id)
         interfaces = _interface_ports(session, router.id)
         if port_id is not None:
@@ -425,7 +442,7 @@ def _normalise_routes(routes: list[dict[str, str]]) -> list[dict[str, str]]:
     return result
 
 
-def _interface_info(router: Router, port_id: str, network_id: str, subnet_ids: list[str]) -> dict[str, Any]:
-    return {"id": router.id, "subnet_id": subnet_ids[0] if subnet_ids else None,
-            "subnet_ids": subnet_ids, "port_id": port_id, "network_id": network_id,
-            "project_id": router.project_id, "tenant_id": router.project_id, "tags": []}
+def _interface_info(router: Router, port_id: str, network_id: str,
+                    subnet_ids: list[str]) -> listing.Written:
+    return listing.Written([RouterInterface(router.id, router.project_id, port_id, network_id,
+                                            tuple(subnet_ids))])

@@ -91,6 +91,10 @@ def test_interfaces_by_subnet_and_by_port(api, ext):
     info = add_interface(api, r["id"], subnet_id=sub["id"]).json()
     assert info["id"] == r["id"] and info["subnet_ids"] == [sub["id"]]
     assert info["subnet_id"] == sub["id"] and info["network_id"] == sub["network_id"]
+    # Neutron's interface info (l3_db._make_router_interface_info), and its tags
+    assert set(info) == {"id", "subnet_id", "subnet_ids", "port_id", "network_id",
+                         "project_id", "tenant_id", "tags"}
+    assert info["tenant_id"] == info["project_id"] == r["project_id"] and info["tags"] == []
     port = api.get(f"/v2.0/ports/{info['port_id']}").json()["port"]
     assert port["device_owner"] == "network:router_interface" and port["device_id"] == r["id"]
     assert port["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": "10.0.0.1"}]

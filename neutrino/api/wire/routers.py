@@ -57,3 +57,19 @@ ROUTER = Resource("router", "routers", standard() + (
     # extension l3-flavors
     Attribute("flavor_id", "uuid", "flavor_id"),
 ))
+
+# The answer of add/remove_router_interface (``services.routers.RouterInterface``): not a
+# collection, Neutron's interface info (``l3_db._make_router_interface_info``); ``tags``
+# is always empty, as Neutron's answer carries it.
+ROUTER_INTERFACE = Resource("router_interface", "router_interfaces", (
+    Attribute("id", "uuid", "id"),
+    Attribute("subnet_id", "uuid", needs=("subnet_ids",),
+              value=lambda row, rel: row["subnet_ids"][0] if row["subnet_ids"] else None),
+    Attribute("subnet_ids", "list", needs=("subnet_ids",),
+              value=lambda row, rel: list(row["subnet_ids"])),
+    Attribute("port_id", "uuid", "port_id"),
+    Attribute("network_id", "uuid", "network_id"),
+    Attribute("project_id", "string", "project_id"),
+    Attribute("tenant_id", "string", "project_id"),
+    Attribute("tags", "list", value=lambda row, rel: []),
+))

@@ -32,16 +32,19 @@ def show_item(env: Env, ctx: Context, resource: Resource, reads: Reader, item_id
     return resource.render(plan, got.rows, Related(got.related, env.settings))[0]
 
 
-def written_items(env: Env, ctx: Context, resource: Resource, reads: Reader,
+def written_items(env: Env, ctx: Context, resource: Resource, reads: Reader | None,
                   written: Written) -> list[dict[str, Any]]:
     """The API dicts of what a create or update wrote, as a show would answer them for
     ``ctx``: the related loads the service did not give are read in one read
-    transaction (none when it gave all the plan needs)."""
+    transaction (none when it gave all the plan needs; ``reads`` None: a resource
+    without related loads)."""
     plan = resource.plan(ctx, None)
     related = dict(written.related)
     missing = set(plan.loads) - related.keys()
     objects = written.objects
     if missing and objects:
+        if reads is None:
+            raise TypeError(f"{resource.plural}: related loads need a reader")
         related.update(env.db.run(lambda session: reads.related(
             session, ctx, objects, [o.id for o in objects], missing), write=False))
     return resource.render(plan, rows_of(objects, plan.columns), Related(related, env.settings))
