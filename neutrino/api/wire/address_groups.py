@@ -13,7 +13,7 @@ from __future__ import annotations
 from neutrino.api.wire.declare import Attribute, Resource, standard
 
 ADDRESS_GROUP = Resource("address_group", "address_groups", standard(
-        tags=False, description_sorts=True) + (
+        tags=False) + (
     Attribute("addresses", "list", value=lambda row, rel: rel["addresses"].get(row["id"], []),
               load="addresses", default=[]),
     Attribute("shared", "boolean", default=False, shown=False),

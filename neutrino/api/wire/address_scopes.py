@@ -12,12 +12,12 @@ from __future__ import annotations
 from neutrino.api.wire.declare import Attribute, Resource
 
 ADDRESS_SCOPE = Resource("address_scope", "address_scopes", (
-    Attribute("id", "uuid", "id", filter=True, sort=True),
-    Attribute("name", "string", "name", default="", filter=True, sort=True),
-    Attribute("project_id", "string", "project_id", filter=True, sort=True),
-    Attribute("tenant_id", "string", "project_id", filter=True, sort=True),
+    Attribute("id", "uuid", "id"),
+    Attribute("name", "string", "name", default=""),
+    Attribute("project_id", "string", "project_id"),
+    Attribute("tenant_id", "string", "project_id"),
     Attribute("shared", "boolean", value=lambda row, rel: bool(row["shared"])
               or row["id"] in rel["granted"], needs=("shared",), load="granted",
-              default=False, filter=True, sort=True),
-    Attribute("ip_version", "integer", "ip_version", filter=True, sort=True),
+              default=False),
+    Attribute("ip_version", "integer", "ip_version"),
 ))

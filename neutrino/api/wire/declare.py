@@ -63,11 +63,12 @@ class Attribute:
     neutron-lib validator's kind (``uuid``, ``string``, ``boolean``, ``integer``,
     ``mac_address``, ``list``, ``dict``, ``datetime``...); ``default``: the value a new
     resource gets when it is not given (documentation, the write path owns it).
-    ``read``: ``EVERYONE``, ``ADMIN_OR_SERVICE`` or ``ADMIN``. ``filter``/``sort``:
-    Neutron's ``is_filter``/``is_sort_key`` (the SQL is the service's ``SPEC``).
-    ``shown``: False for a request-only attribute (never in a response, never a
-    ``fields=`` candidate). ``named_in_requests``: False for a response-only attribute a
-    request body naming gets "Unrecognized attribute(s)" for (not "not allowed").
+    ``read``: ``EVERYONE``, ``ADMIN_OR_SERVICE`` or ``ADMIN``. Which attributes filter
+    and sort (Neutron's ``is_filter``/``is_sort_key``) is the service's list spec
+    (``listing.ResourceSpec``), beside the SQL of each. ``shown``: False for a
+    request-only attribute (never in a response, never a ``fields=`` candidate).
+    ``named_in_requests``: False for a response-only attribute a request body naming
+    gets "Unrecognized attribute(s)" for (not "not allowed").
     """
 
     name: str
@@ -78,8 +79,6 @@ class Attribute:
     load: str | None = None
     default: Any = None
     read: str = EVERYONE
-    filter: bool = False
-    sort: bool = False
     shown: bool = True
     named_in_requests: bool = True
 
@@ -126,14 +125,6 @@ class Resource:
         """The attribute names request bodies know (the request schemas'
         ``ATTRIBUTES``: a known read-only attribute gets its own error)."""
         return frozenset(a.name for a in self.attributes if a.named_in_requests)
-
-    @property
-    def filters(self) -> frozenset[str]:
-        return frozenset(a.name for a in self.attributes if a.filter)
-
-    @property
-    def sort_keys(self) -> frozenset[str]:
-        return frozenset(a.name for a in self.attributes if a.sort)
 
     def plan(self, ctx: Any, fields: Iterable[str] | None) -> Plan:
         """The plan for a caller (``services.context.Context``) and its ``fields=``
@@ -200,20 +191,18 @@ def _getter(indexes: tuple[int, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 # --- attributes every resource with standard attributes has (A.2) ----------------
 
-def standard(*, tags: bool = True, description_sorts: bool = False) -> tuple[Attribute, ...]:
-    """``id``, ``project_id`` and its ``tenant_id`` mirror, ``name``, ``description``
-    (a sort key too where the resource's list spec makes it one: ``description_sorts``),
+def standard(*, tags: bool = True) -> tuple[Attribute, ...]:
+    """``id``, ``project_id`` and its ``tenant_id`` mirror, ``name``, ``description``,
     ``created_at``/``updated_at``, ``revision_number`` and (``tags``) ``tags``."""
     attrs = (
-        Attribute("id", "uuid", "id", filter=True, sort=True),
-        Attribute("name", "string", "name", default="", filter=True, sort=True),
-        Attribute("description", "string", "description", default="", filter=True,
-                  sort=description_sorts),
-        Attribute("project_id", "string", "project_id", filter=True, sort=True),
-        Attribute("tenant_id", "string", "project_id", filter=True, sort=True),
-        Attribute("created_at", "datetime", "created_at", filter=True, sort=True),
-        Attribute("updated_at", "datetime", "updated_at", filter=True, sort=True),
-        Attribute("revision_number", "integer", "revision_number", filter=True, sort=True),
+        Attribute("id", "uuid", "id"),
+        Attribute("name", "string", "name", default=""),
+        Attribute("description", "string", "description", default=""),
+        Attribute("project_id", "string", "project_id"),
+        Attribute("tenant_id", "string", "project_id"),
+        Attribute("created_at", "datetime", "created_at"),
+        Attribute("updated_at", "datetime", "updated_at"),
+        Attribute("revision_number", "integer", "revision_number"),
     )
     if tags:
         attrs += (Attribute("tags", "list", value=lambda row, rel: rel["tags"].get(row["id"], []),

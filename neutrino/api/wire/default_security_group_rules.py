@@ -19,11 +19,11 @@ _MATCH = ("direction", "ethertype", "protocol", "port_range_min", "port_range_ma
 
 DEFAULT_SECURITY_GROUP_RULE = Resource(
     "default_security_group_rule", "default_security_group_rules", (
-        Attribute("id", "uuid", "id", filter=True, sort=True),
+        Attribute("id", "uuid", "id"),
         Attribute("project_id", "string", shown=False),
         Attribute("tenant_id", "string", shown=False),
         *(SECURITY_GROUP_RULE[name] for name in _MATCH),
-        Attribute("description", "string", "description", default="", filter=True),
-        Attribute("used_in_default_sg", "boolean", "used_in_default_sg", filter=True),
-        Attribute("used_in_non_default_sg", "boolean", "used_in_non_default_sg", filter=True),
+        Attribute("description", "string", "description", default=""),
+        Attribute("used_in_default_sg", "boolean", "used_in_default_sg"),
+        Attribute("used_in_non_default_sg", "boolean", "used_in_non_default_sg"),
     ))

@@ -4,8 +4,7 @@ definition).
 Columns are ``db.models.Flavor``'s and ``ServiceProfile``'s; the loads
 (``services.flavor_reads``) are the bindings: a flavor's ``service_profiles`` and a
 profile's ``flavors``, ids in id order. Neither has a project or standard attributes
-beyond ``id`` (and a flavor's ``name``); a profile's ``metainfo`` sorts but does not
-filter. Readers read every flavor, admins every profile (the API's policy check).
+beyond ``id`` (and a flavor's ``name``). Readers read every flavor, admins every profile (the API's policy check).
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from __future__ import annotations
 from neutrino.api.wire.declare import Attribute, Resource
 
 
-def _column(name: str, type_: str = "string", *, filter: bool = True, **kw) -> Attribute:
-    return Attribute(name, type_, name, filter=filter, sort=True, **kw)
+def _column(name: str, type_: str = "string", **kw) -> Attribute:
+    return Attribute(name, type_, name, **kw)
 
 
 def _bound(name: str) -> Attribute:
@@ -37,6 +36,6 @@ SERVICE_PROFILE = Resource("service_profile", "service_profiles", (
     _column("description", default=""),
     _column("driver", default=""),
     _column("enabled", "boolean", default=True),
-    _column("metainfo", default="", filter=False),
+    _column("metainfo", default=""),
     _bound("flavors"),
 ))

@@ -14,18 +14,17 @@ import dataclasses
 
 from neutrino.api.wire.declare import Attribute, Resource, standard
 
-_STANDARD = tuple(dataclasses.replace(a, shown=False, sort=False) if a.name == "name" else a
+_STANDARD = tuple(dataclasses.replace(a, shown=False) if a.name == "name" else a
                   for a in standard())
 
 FLOATINGIP = Resource("floatingip", "floatingips", _STANDARD + (
-    Attribute("floating_network_id", "uuid", "floating_network_id", filter=True, sort=True),
-    Attribute("floating_ip_address", "ip_address", "floating_ip_address", filter=True,
-              sort=True),
+    Attribute("floating_network_id", "uuid", "floating_network_id"),
+    Attribute("floating_ip_address", "ip_address", "floating_ip_address"),
     Attribute("subnet_id", "uuid", shown=False),
-    Attribute("port_id", "uuid", "fixed_port_id", filter=True, sort=True),
-    Attribute("fixed_ip_address", "ip_address", "fixed_ip_address", filter=True, sort=True),
-    Attribute("router_id", "uuid", "router_id", filter=True, sort=True),
-    Attribute("status", "string", "status", filter=True, sort=True),
+    Attribute("port_id", "uuid", "fixed_port_id"),
+    Attribute("fixed_ip_address", "ip_address", "fixed_ip_address"),
+    Attribute("router_id", "uuid", "router_id"),
+    Attribute("status", "string", "status"),
     # extension fip-port-details: a few attributes of the associated port
     Attribute("port_details", "dict", load="port_details", needs=("fixed_port_id",),
               value=lambda row, rel: rel["port_details"].get(row["fixed_port_id"])),

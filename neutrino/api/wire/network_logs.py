@@ -13,10 +13,10 @@ from neutrino.api.wire.declare import Attribute, Resource, standard
 
 
 def _column(name: str, type_: str = "string", **kw) -> Attribute:
-    return Attribute(name, type_, name, filter=True, sort=True, **kw)
+    return Attribute(name, type_, name, **kw)
 
 
-NETWORK_LOG = Resource("log", "logs", standard(tags=False, description_sorts=True) + (
+NETWORK_LOG = Resource("log", "logs", standard(tags=False) + (
     _column("resource_type"),
     _column("resource_id", "uuid"),
     _column("target_id", "uuid"),

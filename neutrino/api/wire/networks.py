@@ -41,17 +41,14 @@ def _scope(version: int):
 
 
 NETWORK = Resource("network", "networks", standard() + (
-    Attribute("admin_state_up", "boolean", "admin_state_up", default=True, filter=True,
-              sort=True),
-    Attribute("status", "string", "status", filter=True, sort=True),
-    Attribute("shared", "boolean", value=_shared, needs=("shared",), load="rbac",
-              default=False, filter=True),
-    Attribute("mtu", "integer", "mtu", filter=True, sort=True),
+    Attribute("admin_state_up", "boolean", "admin_state_up", default=True),
+    Attribute("status", "string", "status"),
+    Attribute("shared", "boolean", value=_shared, needs=("shared",), load="rbac", default=False),
+    Attribute("mtu", "integer", "mtu"),
     Attribute("router:external", "boolean", value=_external, needs=("router_external",),
-              load="rbac", default=False, filter=True),
-    Attribute("is_default", "boolean", "is_default", default=False, filter=True),
-    Attribute("port_security_enabled", "boolean", "port_security_enabled", default=True,
-              filter=True),
+              load="rbac", default=False),
+    Attribute("is_default", "boolean", "is_default", default=False),
+    Attribute("port_security_enabled", "boolean", "port_security_enabled", default=True),
     Attribute("dns_domain", "string", "dns_domain", default=""),
     Attribute("availability_zone_hints", "list", "availability_zone_hints", default=[]),
     # extension network_availability_zone: ML2/OVN reports the hints back
@@ -60,10 +57,10 @@ NETWORK = Resource("network", "networks", standard() + (
     Attribute("subnets", "list", load="subnets",
               value=lambda row, rel: rel["subnets"].get(row["id"], [])),
     # extension l2_adjacency: a routed network's ports share no L2 domain
-    Attribute("l2_adjacency", "boolean", load="subnets", filter=True,
+    Attribute("l2_adjacency", "boolean", load="subnets",
               value=lambda row, rel: row["id"] not in rel["routed"]),
     *(Attribute(key, "integer" if key.endswith("_id") else "string", value=_provider(key),
-                load="provider", read=ADMIN, filter=True)
+                load="provider", read=ADMIN)
       for key in segments.OVERLAY),
     Attribute(segments.SEGMENTS, "list", value=_provider(segments.SEGMENTS), load="provider",
               read=ADMIN),

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from neutrino.api.wire.declare import Attribute, Resource, standard
 
-QOS_POLICY = Resource("policy", "policies", standard(description_sorts=True) + (
+QOS_POLICY = Resource("policy", "policies", standard() + (
     Attribute("shared", "boolean", value=lambda row, rel: bool(row["shared"])
               or row["id"] in rel["granted"], needs=("shared",), load="granted",
-              default=False, filter=True),
+              default=False),
     Attribute("is_default", "boolean", value=lambda row, rel: row["id"] in rel["defaults"],
-              load="defaults", default=False, filter=True),
+              load="defaults", default=False),
     Attribute("rules", "list", value=lambda row, rel: rel["rules"].get(row["id"], []),
               load="rules", default=[]),
 ))

@@ -14,12 +14,12 @@ from __future__ import annotations
 from neutrino.api.wire.declare import Attribute, Resource
 
 RBAC_POLICY = Resource("rbac_policy", "rbac_policies", (
-    Attribute("id", "uuid", "id", filter=True, sort=True),
-    Attribute("project_id", "string", "project_id", filter=True, sort=True),
-    Attribute("tenant_id", "string", "project_id", filter=True, sort=True),
-    Attribute("object_type", "string", "object_type", filter=True, sort=True),
-    Attribute("object_id", "uuid", "object_id", filter=True, sort=True),
-    Attribute("action", "string", "action", filter=True, sort=True),
-    Attribute("target_tenant", "string", "target_tenant", filter=True, sort=True),
-    Attribute("target_project", "string", shown=False, filter=True, named_in_requests=False),
+    Attribute("id", "uuid", "id"),
+    Attribute("project_id", "string", "project_id"),
+    Attribute("tenant_id", "string", "project_id"),
+    Attribute("object_type", "string", "object_type"),
+    Attribute("object_id", "uuid", "object_id"),
+    Attribute("action", "string", "action"),
+    Attribute("target_tenant", "string", "target_tenant"),
+    Attribute("target_project", "string", shown=False, named_in_requests=False),
 ))

@@ -32,9 +32,8 @@ def _gateways(row: dict[str, Any], rel: Related) -> list[dict[str, Any]]:
 
 
 ROUTER = Resource("router", "routers", standard() + (
-    Attribute("admin_state_up", "boolean", "admin_state_up", default=True, filter=True,
-              sort=True),
-    Attribute("status", "string", "status", filter=True, sort=True),
+    Attribute("admin_state_up", "boolean", "admin_state_up", default=True),
+    Attribute("status", "string", "status"),
     Attribute("external_gateway_info", "dict", value=_gateway_info, load="gateway_info",
               needs=("gw_port_id", "enable_snat")),
     # extension external-gateway-multihoming
@@ -49,11 +48,9 @@ ROUTER = Resource("router", "routers", standard() + (
     # extension l3-ha: always true on OVN
     Attribute("ha", "boolean", value=lambda row, rel: True, read=ADMIN),
     # extension router-enable-snat (read-only here, set in external_gateway_info)
-    Attribute("enable_snat", "boolean", "enable_snat", filter=True, sort=True),
-    Attribute("enable_default_route_bfd", "boolean", "enable_default_route_bfd",
-              default=False),
-    Attribute("enable_default_route_ecmp", "boolean", "enable_default_route_ecmp",
-              default=False),
+    Attribute("enable_snat", "boolean", "enable_snat"),
+    Attribute("enable_default_route_bfd", "boolean", "enable_default_route_bfd", default=False),
+    Attribute("enable_default_route_ecmp", "boolean", "enable_default_route_ecmp", default=False),
     # extension l3-flavors
     Attribute("flavor_id", "uuid", "flavor_id"),
 ))

@@ -28,9 +28,9 @@ def _rules(row: Any, rel: Related) -> list[dict[str, Any]]:
 
 
 SECURITY_GROUP = Resource("security_group", "security_groups", standard() + (
-    Attribute("stateful", "boolean", "stateful", default=True, filter=True, sort=True),
+    Attribute("stateful", "boolean", "stateful", default=True),
     # extension rbac-security-groups: as the caller sees it (a filter the service applies)
-    Attribute("shared", "boolean", load="shared", default=False, filter=True,
+    Attribute("shared", "boolean", load="shared", default=False,
               value=lambda row, rel: row["id"] in rel["shared"]),
     Attribute("security_group_rules", "list", load="rules", value=_rules),
 ))
@@ -42,14 +42,14 @@ _RULE_COLUMNS = (
     ("remote_address_group_id", "uuid"))
 
 # the rule's standard attributes, without name; its description sorts too
-_RULE_STANDARD = tuple(a for a in standard(tags=False, description_sorts=True)
+_RULE_STANDARD = tuple(a for a in standard(tags=False)
                        if a.name != "name")
 
-_RULE_OWN = tuple(Attribute(name, kind, name, filter=True, sort=True)
+_RULE_OWN = tuple(Attribute(name, kind, name)
                   for name, kind in _RULE_COLUMNS)
 
 # extension security-groups-rules-belongs-to-default-sg
-_BELONGS = Attribute("belongs_to_default_sg", "boolean", load="defaults", filter=True,
+_BELONGS = Attribute("belongs_to_default_sg", "boolean", load="defaults",
                      needs=("security_group_id",),
                      value=lambda row, rel: row["security_group_id"] in rel["defaults"])
 

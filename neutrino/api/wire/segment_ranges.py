@@ -16,14 +16,13 @@ from neutrino.api.wire.declare import Attribute, Resource, standard
 
 _SPAN = ("network_type", "physical_network", "minimum", "maximum")  # what used/available read
 
-SEGMENT_RANGE = Resource("network_segment_range", "network_segment_ranges", standard(
-        description_sorts=True) + (
-    Attribute("default", "boolean", "default", default=False, filter=True, sort=True),
-    Attribute("shared", "boolean", "shared", default=True, filter=True, sort=True),
-    Attribute("network_type", "string", "network_type", filter=True, sort=True),
-    Attribute("physical_network", "string", "physical_network", filter=True, sort=True),
-    Attribute("minimum", "integer", "minimum", filter=True, sort=True),
-    Attribute("maximum", "integer", "maximum", filter=True, sort=True),
+SEGMENT_RANGE = Resource("network_segment_range", "network_segment_ranges", standard() + (
+    Attribute("default", "boolean", "default", default=False),
+    Attribute("shared", "boolean", "shared", default=True),
+    Attribute("network_type", "string", "network_type"),
+    Attribute("physical_network", "string", "physical_network"),
+    Attribute("minimum", "integer", "minimum"),
+    Attribute("maximum", "integer", "maximum"),
     Attribute("used", "dict", value=lambda row, rel: rel["used"][row["id"]], needs=_SPAN,
               load="used"),
     Attribute("available", "list", value=lambda row, rel: rel["available"][row["id"]],

@@ -15,13 +15,13 @@ from neutrino.api.wire.declare import Attribute, Resource, standard
 
 _REQUEST_ONLY = ("project_id", "tenant_id")
 _STANDARD = tuple(
-    dataclasses.replace(a, shown=False, filter=False, sort=False) if a.name in _REQUEST_ONLY
+    dataclasses.replace(a, shown=False) if a.name in _REQUEST_ONLY
     else dataclasses.replace(a, default=None) if a.name == "name" else a
     for a in standard(tags=False))
 
 SEGMENT = Resource("segment", "segments", _STANDARD + (
-    Attribute("network_id", "uuid", "network_id", filter=True, sort=True),
-    Attribute("network_type", "string", "network_type", filter=True, sort=True),
-    Attribute("physical_network", "string", "physical_network", filter=True, sort=True),
-    Attribute("segmentation_id", "integer", "segmentation_id", filter=True, sort=True),
+    Attribute("network_id", "uuid", "network_id"),
+    Attribute("network_type", "string", "network_type"),
+    Attribute("physical_network", "string", "physical_network"),
+    Attribute("segmentation_id", "integer", "segmentation_id"),
 ))

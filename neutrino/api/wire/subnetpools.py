@@ -16,17 +16,17 @@ from neutrino.api.wire.declare import Attribute, Resource, standard
 
 def _text(column: str) -> Attribute:
     return Attribute(column, "integer", value=lambda row, rel: str(row[column]),
-                     needs=(column,), filter=True, sort=True)
+                     needs=(column,))
 
 
 SUBNETPOOL = Resource("subnetpool", "subnetpools", standard() + (
     Attribute("prefixes", "list", "prefixes"),
-    Attribute("ip_version", "integer", "ip_version", filter=True, sort=True),
+    Attribute("ip_version", "integer", "ip_version"),
     _text("default_prefixlen"),
     _text("min_prefixlen"),
     _text("max_prefixlen"),
-    Attribute("default_quota", "integer", "default_quota", filter=True, sort=True),
-    Attribute("is_default", "boolean", "is_default", default=False, filter=True, sort=True),
-    Attribute("shared", "boolean", "shared", default=False, filter=True, sort=True),
-    Attribute("address_scope_id", "uuid", "address_scope_id", filter=True, sort=True),
+    Attribute("default_quota", "integer", "default_quota"),
+    Attribute("is_default", "boolean", "is_default", default=False),
+    Attribute("shared", "boolean", "shared", default=False),
+    Attribute("address_scope_id", "uuid", "address_scope_id"),
 ))

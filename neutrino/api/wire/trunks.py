@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from neutrino.api.wire.declare import Attribute, Resource, standard
 
-TRUNK = Resource("trunk", "trunks", standard(description_sorts=True) + (
-    Attribute("admin_state_up", "boolean", "admin_state_up", default=True, filter=True,
-              sort=True),
-    Attribute("status", "string", "status", filter=True, sort=True),
-    Attribute("port_id", "uuid", "port_id", filter=True, sort=True),
+TRUNK = Resource("trunk", "trunks", standard() + (
+    Attribute("admin_state_up", "boolean", "admin_state_up", default=True),
+    Attribute("status", "string", "status"),
+    Attribute("port_id", "uuid", "port_id"),
     Attribute("sub_ports", "list", value=lambda row, rel: rel["sub_ports"].get(row["id"], []),
               load="sub_ports", default=[]),
 ))
