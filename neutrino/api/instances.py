@@ -19,6 +19,7 @@ from neutrino.api.body import read_json, validate
 from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.instances import InstanceCreate, InstanceUpdate
+from neutrino.api.wire.instances import INSTANCE
 from neutrino.services import instance_metadata
 
 router = APIRouter()
@@ -35,19 +36,21 @@ async def _body(request: Request) -> object:
     "instance", None, InstanceCreate))
 async def register_instance(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     data = validate(InstanceCreate, await _body(request), "instance", create=True)
-    result, _created = await call(env, instance_metadata.register_instance, ctx, data.pop("id"), data)
-    return JSONResponse({"instance": result}, status_code=201)
+    row, _created = await call(env, instance_metadata.register_instance, ctx, data.pop("id"), data)
+    return JSONResponse({"instance": INSTANCE.render_objects([row])[0]}, status_code=201)
 
 
 @router.get("/v2.0/instances")
 async def list_instances(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
     project = request.query_params.get("project_id") or request.query_params.get("tenant_id")
-    return JSONResponse({"instances": await call(env, instance_metadata.list_instances, ctx, project)})
+    rows = await call(env, instance_metadata.list_instances, ctx, project)
+    return JSONResponse({"instances": INSTANCE.render_objects(rows)})
 
 
 @router.get("/v2.0/instances/{instance_id}")
 async def show_instance(instance_id: str, env: EnvDep, ctx: ContextDep) -> JSONResponse:
-    return JSONResponse({"instance": await call(env, instance_metadata.get_instance, ctx, instance_id)})
+    row = await call(env, instance_metadata.get_instance, ctx, instance_id)
+    return JSONResponse({"instance": INSTANCE.render_objects([row])[0]})
 
 
 @router.put("/v2.0/instances/{instance_id}", openapi_extra=openapi.update_operation(
@@ -60,8 +63,8 @@ async def replace_instance(instance_id: str, request: Request, env: EnvDep,
         raise errors.InvalidInput(f"Invalid input for id. Reason: '{instance_id}' is not a "
                                   "valid UUID.") from None
     data = validate(InstanceUpdate, await _body(request), "instance", create=False)
-    result, _created = await call(env, instance_metadata.register_instance, ctx, instance_id, data)
-    return JSONResponse({"instance": result})
+    row, _created = await call(env, instance_metadata.register_instance, ctx, instance_id, data)
+    return JSONResponse({"instance": INSTANCE.render_objects([row])[0]})
 
 
 @router.delete("/v2.0/instances/{instance_id}")

@@ -13,7 +13,6 @@ orchestrator without Nova) can describe a machine in one call.
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import Any
 
@@ -37,8 +36,9 @@ class InstanceNotFound(errors.NotFound):
 
 
 def register_instance(env: Env, ctx: Context, instance_id: str,
-                      data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """Create or replace instance ``instance_id``; returns (instance dict, created).
+                      data: dict[str, Any]) -> tuple[Instance, bool]:
+    """Create or replace instance ``instance_id``; returns (its row, created): the
+    API renders the row (``api/wire/instances.py``).
 
     ``data`` (validated shape, see ``api/schemas/instances.py``): ``project_id`` or
     ``tenant_id`` (default: the existing instance's, else the caller's), ``name``,
@@ -66,7 +66,7 @@ def register_instance(env: Env, ctx: Context, instance_id: str,
     project_given = data.get("project_id") is not None or data.get("tenant_id") is not None
     project = common.owner_project(ctx, data)
 
-    def run(session: Session) -> tuple[dict[str, Any], bool]:
+    def run(session: Session) -> tuple[Instance, bool]:
         row = session.get(Instance, instance_id)
         stamp = common.now()
         if row is None:
@@ -74,38 +74,39 @@ def register_instance(env: Env, ctx: Context, instance_id: str,
                            **values)
             session.add(row)
             session.flush()
-            return instance_dict(row), True
+            return row, True
         common.apply_changes(row, values)
         if project_given:
             row.project_id = project
         row.updated_at = stamp
         session.flush()
-        return instance_dict(row), False
+        return row, False
     try:
         return env.db.run(run)
     except IntegrityError:
         return env.db.run(run)  # a concurrent register created it first: replace it
 
 
-def get_instance(env: Env, ctx: Context, instance_id: str) -> dict[str, Any]:
-    """One instance; InstanceNotFound (404), PolicyNotAuthorized (403)."""
+def get_instance(env: Env, ctx: Context, instance_id: str) -> Instance:
+    """One instance's row; InstanceNotFound (404), PolicyNotAuthorized (403)."""
     policy.require(ctx, "get_instance")
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> Instance:
         row = session.get(Instance, instance_id)
         if row is None:
             raise InstanceNotFound(instance_id)
-        return instance_dict(row)
+        return row
     return env.db.run(run, write=False)
 
 
-def list_instances(env: Env, ctx: Context, project_id: str | None = None) -> list[dict[str, Any]]:
-    """All instances (of ``project_id`` if given), oldest first; PolicyNotAuthorized (403)."""
+def list_instances(env: Env, ctx: Context, project_id: str | None = None) -> list[Instance]:
+    """The rows of all instances (of ``project_id`` if given), oldest first;
+    PolicyNotAuthorized (403)."""
     policy.require(ctx, "get_instance")
     stmt = select(Instance).order_by(Instance.created_at, Instance.id)
     if project_id is not None:
         stmt = stmt.where(Instance.project_id == project_id)
-    return env.db.run(lambda s: [instance_dict(r) for r in s.scalars(stmt)], write=False)
+    return env.db.run(lambda s: list(s.scalars(stmt)), write=False)
 
 
 def delete_instance(env: Env, ctx: Context, instance_id: str) -> None:
@@ -118,17 +119,6 @@ def delete_instance(env: Env, ctx: Context, instance_id: str) -> None:
             raise InstanceNotFound(instance_id)
         session.delete(row)
     env.db.run(run)
-
-
-def instance_dict(row: Instance) -> dict[str, Any]:
-    """The API form: ``user_data`` as base64 (as Nova's API takes it) or None."""
-    return {"id": row.id, "project_id": row.project_id, "tenant_id": row.project_id,
-            "name": row.name, "hostname": row.hostname,
-            "availability_zone": row.availability_zone, "launch_index": row.launch_index,
-            "public_keys": list(row.public_keys or []),
-            "user_data": None if row.user_data is None else base64.b64encode(row.user_data).decode(),
-            "vendor_data": row.vendor_data or {},
-            "created_at": row.created_at, "updated_at": row.updated_at}
 
 
 def default_hostname(name: str, instance_id: str) -> str:

@@ -531,6 +531,9 @@ def test_instance_registry_is_admin_only(api):
 def test_register_get_list_replace_delete(api):
     inst = register(api, project_id="p2", name="My VM_1")
     assert inst["hostname"] == "vm1.example" and inst["tenant_id"] == "p2"
+    assert set(inst) == {"id", "project_id", "tenant_id", "name", "hostname",
+                         "availability_zone", "launch_index", "public_keys", "user_data",
+                         "vendor_data", "created_at", "updated_at"}
     assert base64.b64decode(inst["user_data"]) == USER_DATA
     assert api.get(f"/v2.0/instances/{inst['id']}", admin=True, expect=200).json()["instance"] == inst
     # POST again with the same id replaces it whole (defaults for what is left out)

@@ -133,12 +133,15 @@ class Resource:
         role = "admin" if ctx.is_admin else "service" if ctx.is_service else "user"
         return _plan(self, role, tuple(sorted(set(fields))) if fields else None)
 
-    def nested(self, objects: Iterable[Any], related: Related) -> list[dict[str, Any]]:
+    def render_objects(self, objects: Iterable[Any],
+                       related: Related | None = None) -> list[dict[str, Any]]:
         """API dicts of ``objects`` (ORM objects or result rows holding every column by
-        name) shown inside another resource's answer, as a security group holds its
-        rules: every attribute anyone may read (no ``fields=``)."""
+        name) with every attribute anyone may read, no ``fields=``: a security group's
+        rules inside its answer, or a resource whose readers all see the same (the
+        admin-only instance registry)."""
         plan = _plan(self, "user", None)
-        return self.render(plan, rows_of(objects, plan.columns), related)
+        return self.render(plan, rows_of(objects, plan.columns),
+                           Related({}) if related is None else related)
 
     def render(self, plan: Plan, rows: Iterable[Any], related: Related) -> list[dict[str, Any]]:
         """API dicts of ``rows`` (sequences of ``plan.columns``' values, as the

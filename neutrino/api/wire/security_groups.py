@@ -24,7 +24,7 @@ def _rules(row: Any, rel: Related) -> list[dict[str, Any]]:
     rules = rel["rules"].get(row["id"])
     if not rules:
         return []
-    return SECURITY_GROUP_RULE.nested(rules, Related({"defaults": rel["rule_defaults"]}))
+    return SECURITY_GROUP_RULE.render_objects(rules, Related({"defaults": rel["rule_defaults"]}))
 
 
 SECURITY_GROUP = Resource("security_group", "security_groups", standard() + (
