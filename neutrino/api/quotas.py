@@ -17,7 +17,9 @@ router = APIRouter()
 
 @router.get("/v2.0/quotas")
 async def list_quotas(env: EnvDep, ctx: ContextDep) -> JSONResponse:
-    return JSONResponse({"quotas": await call(env, quotas.list_quotas, ctx)})
+    limits = await call(env, quotas.list_quotas, ctx)
+    return JSONResponse({"quotas": [{**by_resource, "project_id": project, "tenant_id": project}
+                                    for project, by_resource in limits.items()]})
 
 
 @router.get("/v2.0/quotas/project")

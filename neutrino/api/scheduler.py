@@ -65,9 +65,10 @@ def candidate_dict(c: scheduler.Candidate) -> dict[str, Any]:
 async def get_auto_allocated_topology(project_id: str, request: Request, env: EnvDep,
                                       ctx: ContextDep) -> JSONResponse:
     fields = [f for f in request.query_params.getlist("fields") if f] or None
-    item = await call(env, scheduler.auto_allocated_topology, ctx,
-                      project_id.removesuffix(".json"), fields)
-    return JSONResponse({"auto_allocated_topology": item})
+    network_id, project = await call(env, scheduler.auto_allocated_topology, ctx,
+                                     project_id.removesuffix(".json"), fields)
+    return JSONResponse({"auto_allocated_topology": {
+        "id": network_id, "tenant_id": project, "project_id": project}})
 
 
 @router.delete("/v2.0/auto-allocated-topology/{project_id}", status_code=204)

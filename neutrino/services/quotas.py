@@ -89,13 +89,14 @@ def quota_details(env: Env, ctx: Context, project_id: str) -> dict[str, dict[str
     return env.db.run(run, write=False)
 
 
-def list_quotas(env: Env, ctx: Context) -> list[dict[str, Any]]:
-    """Projects with non-default quotas (admin only), each with every limit."""
+def list_quotas(env: Env, ctx: Context) -> dict[str, dict[str, int]]:
+    """``{project id: {resource: limit}}`` of the projects with non-default quotas, in
+    project order, every limit each (admin only: PolicyNotAuthorized, 403)."""
     policy.require(ctx, "get_quota")
 
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> dict[str, dict[str, int]]:
         projects = session.scalars(select(Quota.project_id).distinct().order_by(Quota.project_id))
-        return [{**_limits(session, env, p), "project_id": p, "tenant_id": p} for p in projects]
+        return {p: _limits(session, env, p) for p in projects}
     return env.db.run(run, write=False)
 
 

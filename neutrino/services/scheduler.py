@@ -151,12 +151,12 @@ def schedule_ports(env: Env, ctx: Context, items: list[dict[str, Any]],
 
 
 def auto_allocated_topology(env: Env, ctx: Context, project_id: str,
-                            fields: list[str] | None = None) -> dict[str, Any]:
-    """``GET /v2.0/auto-allocated-topology/{project_id}`` (reference B.10): the network
-    a port of the project would be scheduled on, ``{"id", "tenant_id", "project_id"}``.
+                            fields: list[str] | None = None) -> tuple[str | None, str]:
+    """``GET /v2.0/auto-allocated-topology/{project_id}`` (reference B.10): ``(network
+    id, project id)``, the network a port of the project would be scheduled on.
 
     ``project_id`` ``"None"`` means the caller's. ``fields=["dry-run"]`` only checks
-    that one can be had (``id`` is then ``"dry-run=pass"``); other fields are a
+    that one can be had (the network id is then ``"dry-run=pass"``); other fields are a
     BadRequest, as Neutron. Raises NotAuthorized (403) for another project
     without admin, AutoAllocationFailure (409) when no network fits.
     """
@@ -177,7 +177,7 @@ def auto_allocated_topology(env: Env, ctx: Context, project_id: str,
     else:
         raise errors.AutoAllocationFailure(why_nothing_fits(candidates, project_id, 1))
     network_id = "dry-run=pass" if DRY_RUN in fields else network_id
-    return {"id": network_id, "tenant_id": project_id, "project_id": project_id}
+    return network_id, project_id
 
 
 def _check_port_quota(env: Env, project: str, count: int) -> None:
