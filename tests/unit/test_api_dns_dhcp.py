@@ -293,6 +293,12 @@ def test_ip_availability_details_and_addresses_outside_the_pools(api):
     avail = api.get(f"/v2.0/network-ip-availabilities/{net['id']}", expect=200).json()[
         "network_ip_availability"]
     [per] = avail["subnet_ip_availability"]
+    assert set(avail) == {"network_id", "network_name", "project_id", "tenant_id", "total_ips",
+                          "used_ips", "subnet_ip_availability", "ip_availability_details"}
+    assert set(per) == {"subnet_id", "subnet_name", "ip_version", "cidr", "segment_id",
+                        "total_ips", "used_ips", "ip_availability_details"}
+    assert (avail["total_ips"], avail["used_ips"]) == (20, 5)
+    assert avail["tenant_id"] == avail["project_id"] == net["project_id"]
     assert (per["total_ips"], per["used_ips"]) == (20, 5)  # Neutron's counts, unchanged
     assert per["ip_availability_details"] == {
         "total_ips_in_subnet": 254, "total_ips_in_allocation_pool": 20,
@@ -306,6 +312,9 @@ def test_ip_availability_details_and_addresses_outside_the_pools(api):
     listed = api.get("/v2.0/network-ip-availabilities", expect=200).json()[
         "network_ip_availabilities"]
     assert listed[0]["ip_availability_details"]["used_ips_in_allocation_pool"] == 20
+    only = api.get(f"/v2.0/network-ip-availabilities/{net['id']}?fields=network_id&fields=used_ips",
+                   expect=200).json()["network_ip_availability"]
+    assert only == {"network_id": net["id"], "used_ips": 23}
 
 
 def test_the_scheduler_counts_pool_addresses_only(make_api):
