@@ -150,23 +150,6 @@ def owner_project(ctx: Context, data: dict[str, Any]) -> str:
     return requested
 
 
-def api_dict(row: Any, tags: list[str]) -> dict[str, Any]:
-    """A resource row's columns as an API dict, with ``tenant_id`` and ``tags``.
-
-    ``row`` is a result row, an ORM object or a namespace; every column of the
-    resource tables is an API attribute of the same name.
-    """
-    if hasattr(row, "_asdict"):
-        d = row._asdict()
-    elif hasattr(row, "__table__"):
-        d = {c.key: getattr(row, c.key) for c in row.__table__.columns}
-    else:
-        d = dict(vars(row))
-    d["tenant_id"] = d["project_id"]
-    d["tags"] = tags
-    return d
-
-
 # --- tags ---------------------------------------------------------------------
 
 def tags_related(session: Session, ctx: Any, rows: list[Any], ids: Any,
