@@ -12,7 +12,8 @@ from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleCreate
                                                   DefaultSecurityGroupRuleUpdate)
 from neutrino.api.schemas.sg_default_statefulness import SettingCreate, SettingUpdate
 from neutrino.api.wire.default_security_group_rules import DEFAULT_SECURITY_GROUP_RULE
-from neutrino.services import default_security_group_rule_reads
+from neutrino.api.wire.sg_default_statefulness import SG_DEFAULT_STATEFULNESS
+from neutrino.services import default_security_group_rule_reads, sg_default_statefulness_reads
 from neutrino.services import default_security_group_rules as templates
 from neutrino.services import sg_default_statefulness as statefulness
 
@@ -27,6 +28,7 @@ add_collection(router, Collection(
     wire=DEFAULT_SECURITY_GROUP_RULE, reads=default_security_group_rule_reads.READER))
 add_collection(router, Collection(
     "security_groups_default_statefulness", "security_groups_default_statefulness",
-    SettingCreate, SettingUpdate, statefulness.create_settings, statefulness.get_setting,
-    statefulness.list_settings, statefulness.update_setting, statefulness.delete_setting,
-    path="security-groups-default-statefulness"))
+    SettingCreate, SettingUpdate, statefulness.create_settings, None, None,
+    statefulness.update_setting, statefulness.delete_setting,
+    path="security-groups-default-statefulness", wire=SG_DEFAULT_STATEFULNESS,
+    reads=sg_default_statefulness_reads.READER))

@@ -23,6 +23,7 @@ from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleUpdate
                                                   SecurityGroupRuleUpdate, SecurityGroupUpdate)
 from neutrino.api.schemas.segment_ranges import NetworkSegmentRangeUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
+from neutrino.api.schemas.sg_default_statefulness import SettingUpdate
 from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
 from neutrino.api.schemas.trunks import TrunkUpdate
@@ -41,6 +42,7 @@ from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
 from neutrino.api.wire.segments import SEGMENT
+from neutrino.api.wire.sg_default_statefulness import SG_DEFAULT_STATEFULNESS
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.api.wire.trunks import TRUNK
@@ -50,7 +52,7 @@ from neutrino.services import (address_groups, address_scopes, agents,
                                network_logs,
                                networks, ports,
                                qos, rbac, routers, security_groups, segment_ranges, segments,
-                               subnetpools, subnets, trunks)
+                               sg_default_statefulness, subnetpools, subnets, trunks)
 from neutrino.services.context import Context
 
 ADMIN = {"project": "p1", "admin": True}
@@ -84,7 +86,8 @@ CALLERS = {"admin": {"admin": True}, "user": {}, "service": NOVA, "manager": MAN
     (DEFAULT_SECURITY_GROUP_RULE, default_security_group_rules.SPEC,
      DefaultSecurityGroupRuleUpdate),
     (AGENT, agents.list_spec(CONTEXTS["admin"], SimpleNamespace(
-        settings=SimpleNamespace(agent_down_time=75))), AgentUpdate)])
+        settings=SimpleNamespace(agent_down_time=75))), AgentUpdate),
+    (SG_DEFAULT_STATEFULNESS, sg_default_statefulness.SPEC, SettingUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     assert schema.ATTRIBUTES == resource.names
     extra = {"shared"} if resource is SECURITY_GROUP else set()  # list_statement's filter
@@ -458,6 +461,9 @@ def test_create_and_update_answer_what_show_answers(api):
             ("default-security-group-rules", "default_security_group_rule", {
                 "direction": "egress", "protocol": "udp", "used_in_default_sg": False,
                 "used_in_non_default_sg": True}, ADMIN, {}, {}),
+            ("security-groups-default-statefulness", "security_groups_default_statefulness",
+             {"project_id": "p1", "stateful": False}, ADMIN, {"stateful": True},
+             {"stateful": True}),
             ("rbac-policies", "rbac_policy", {"object_type": "network", "object_id": "NET",
                                               "action": "access_as_shared",
                                               "target_tenant": "p2"}, {},
@@ -907,3 +913,32 @@ def test_agents_render_from_their_declaration(api, who):
                    ("alive", "availability_zone", "heartbeat_timestamp"), "host")
     _sorted_fields(api, who, f"{path}?alive=true", "agents", [listed[0], listed[2]],
                    ("availability_zones", "topic"), "admin_state_up")
+
+
+@pytest.mark.parametrize("who", ["admin", "manager", "user", "service"])
+def test_security_groups_default_statefulness_renders_from_its_declaration(api, who):
+    """The system-wide setting (not stateful), p1's (stateful) and p2's (made with
+    ``tenant_id``): lists and shows answer what their creates answered (every attribute
+    is a column). Admins read all three; p1's readers and managers p1's alone, the
+    others 404; the service role none (get_security_groups_default_statefulness needs a
+    reader role: 403)."""
+    path = "/v2.0/security-groups-default-statefulness"
+    key = "security_groups_default_statefulness"
+    made = [api.post(path, {key: body}, admin=True, expect=201).json()[key]
+            for body in ({"stateful": False}, {"project_id": "p1", "stateful": True},
+                         {"tenant_id": "p2", "stateful": False})]
+    assert all(set(m) == {"id", "project_id", "tenant_id", "stateful"} for m in made)
+    assert [(m["project_id"], m["tenant_id"], m["stateful"]) for m in made] == [
+        (None, None, False), ("p1", "p1", True), ("p2", "p2", False)]
+    if who == "service":
+        _denied(api, who, path, made[1]["id"])
+        return
+    seen = sorted(made if who == "admin" else made[1:2], key=lambda d: d["id"])
+    _lists_and_shows(api, who, path, key, key, seen)
+    if who != "admin":
+        for hidden in (made[0], made[2]):
+            api.get(f"{path}/{hidden['id']}", **{"project": "p1", **CALLERS[who]},
+                    expect=404)
+    assert [d["id"] for d in _call(api, who, f"{path}?stateful=false")[key]] == sorted(
+        d["id"] for d in seen if not d["stateful"])
+    _sorted_fields(api, who, path, key, seen, ("project_id", "tenant_id"), "stateful")
