@@ -27,5 +27,5 @@ async def list_availability_zones(request: Request, env: EnvDep,
 
 
 add_collection(router, Collection(
-    "agents", "agent", None, AgentUpdate, None, None, None, agents.update_agent,
+    "agents", "agent", None, AgentUpdate, None, agents.update_agent,
     agents.delete_agent, wire=AGENT, reads=agent_reads.READER))

@@ -22,13 +22,12 @@ router = APIRouter()
 add_collection(router, Collection(
     "default_security_group_rules", "default_security_group_rule",
     DefaultSecurityGroupRuleCreate, DefaultSecurityGroupRuleUpdate,
-    templates.create_default_security_group_rules, None, None,
-    templates.update_default_security_group_rule,
+    templates.create_default_security_group_rules, templates.update_default_security_group_rule,
     templates.delete_default_security_group_rule, path="default-security-group-rules",
     wire=DEFAULT_SECURITY_GROUP_RULE, reads=default_security_group_rule_reads.READER))
 add_collection(router, Collection(
     "security_groups_default_statefulness", "security_groups_default_statefulness",
-    SettingCreate, SettingUpdate, statefulness.create_settings, None, None,
-    statefulness.update_setting, statefulness.delete_setting,
+    SettingCreate, SettingUpdate, statefulness.create_settings, statefulness.update_setting,
+    statefulness.delete_setting,
     path="security-groups-default-statefulness", wire=SG_DEFAULT_STATEFULNESS,
     reads=sg_default_statefulness_reads.READER))
