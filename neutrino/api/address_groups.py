@@ -26,6 +26,6 @@ for _action in (address_groups.add_addresses, address_groups.remove_addresses):
 
 add_collection(router, Collection(
     "address_groups", "address_group", AddressGroupCreate, AddressGroupUpdate,
-    address_groups.create_address_groups, None, None, address_groups.update_address_group,
+    address_groups.create_address_groups, address_groups.update_address_group,
     address_groups.delete_address_group, path="address-groups", wire=ADDRESS_GROUP,
     reads=address_group_reads.READER))

@@ -11,7 +11,8 @@ from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse
 from neutrino.api.schemas.agents import AgentUpdate
-from neutrino.services import agents
+from neutrino.api.wire.agents import AGENT
+from neutrino.services import agent_reads, agents
 
 router = APIRouter()
 
@@ -26,5 +27,5 @@ async def list_availability_zones(request: Request, env: EnvDep,
 
 
 add_collection(router, Collection(
-    "agents", "agent", None, AgentUpdate, None, agents.get_agent, agents.list_agents,
-    agents.update_agent, agents.delete_agent))
+    "agents", "agent", None, AgentUpdate, None, agents.update_agent,
+    agents.delete_agent, wire=AGENT, reads=agent_reads.READER))

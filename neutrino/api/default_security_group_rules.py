@@ -12,7 +12,8 @@ from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleCreate
                                                   DefaultSecurityGroupRuleUpdate)
 from neutrino.api.schemas.sg_default_statefulness import SettingCreate, SettingUpdate
 from neutrino.api.wire.default_security_group_rules import DEFAULT_SECURITY_GROUP_RULE
-from neutrino.services import default_security_group_rule_reads
+from neutrino.api.wire.sg_default_statefulness import SG_DEFAULT_STATEFULNESS
+from neutrino.services import default_security_group_rule_reads, sg_default_statefulness_reads
 from neutrino.services import default_security_group_rules as templates
 from neutrino.services import sg_default_statefulness as statefulness
 
@@ -21,12 +22,12 @@ router = APIRouter()
 add_collection(router, Collection(
     "default_security_group_rules", "default_security_group_rule",
     DefaultSecurityGroupRuleCreate, DefaultSecurityGroupRuleUpdate,
-    templates.create_default_security_group_rules, None, None,
-    templates.update_default_security_group_rule,
+    templates.create_default_security_group_rules, templates.update_default_security_group_rule,
     templates.delete_default_security_group_rule, path="default-security-group-rules",
     wire=DEFAULT_SECURITY_GROUP_RULE, reads=default_security_group_rule_reads.READER))
 add_collection(router, Collection(
     "security_groups_default_statefulness", "security_groups_default_statefulness",
-    SettingCreate, SettingUpdate, statefulness.create_settings, statefulness.get_setting,
-    statefulness.list_settings, statefulness.update_setting, statefulness.delete_setting,
-    path="security-groups-default-statefulness"))
+    SettingCreate, SettingUpdate, statefulness.create_settings, statefulness.update_setting,
+    statefulness.delete_setting,
+    path="security-groups-default-statefulness", wire=SG_DEFAULT_STATEFULNESS,
+    reads=sg_default_statefulness_reads.READER))

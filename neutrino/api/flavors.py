@@ -46,9 +46,9 @@ async def unbind(flavor_id: str, sp_id: str, env: EnvDep, ctx: ContextDep) -> Re
 
 add_collection(router, Collection(
     "flavors", "flavor", FlavorCreate, FlavorUpdate, flavors.create_flavors,
-    None, None, flavors.update_flavor, flavors.delete_flavor,
+    flavors.update_flavor, flavors.delete_flavor,
     wire=FLAVOR, reads=flavor_reads.READER))
 add_collection(router, Collection(
     "service_profiles", "service_profile", ServiceProfileCreate, ServiceProfileUpdate,
-    flavors.create_service_profiles, None, None, flavors.update_service_profile,
+    flavors.create_service_profiles, flavors.update_service_profile,
     flavors.delete_service_profile, wire=SERVICE_PROFILE, reads=flavor_reads.PROFILE_READER))

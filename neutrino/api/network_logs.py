@@ -25,6 +25,6 @@ async def loggable_resources(env: EnvDep, ctx: ContextDep) -> JSONResponse:
 
 
 add_collection(router, Collection(
-    "logs", "log", LogCreate, LogUpdate, network_logs.create_logs, None,
-    None, network_logs.update_log, network_logs.delete_log, path="log/logs",
+    "logs", "log", LogCreate, LogUpdate, network_logs.create_logs, network_logs.update_log,
+    network_logs.delete_log, path="log/logs",
     wire=NETWORK_LOG, reads=network_log_reads.READER))

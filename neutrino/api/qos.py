@@ -140,5 +140,5 @@ _add_tag_routes()
 
 add_collection(router, Collection(
     "policies", "policy", QosPolicyCreate, QosPolicyUpdate, qos.create_policies,
-    None, None, qos.update_policy, qos.delete_policy,
+    qos.update_policy, qos.delete_policy,
     path="qos/policies", wire=QOS_POLICY, reads=qos_policy_reads.READER))

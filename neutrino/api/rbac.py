@@ -13,6 +13,6 @@ from neutrino.services import rbac, rbac_policy_reads
 router = APIRouter()
 add_collection(router, Collection(
     "rbac_policies", "rbac_policy", RbacPolicyCreate, RbacPolicyUpdate,
-    rbac.create_rbac_policies, None, None,
-    rbac.update_rbac_policy, rbac.delete_rbac_policy, path="rbac-policies", wire=RBAC_POLICY,
+    rbac.create_rbac_policies, rbac.update_rbac_policy, rbac.delete_rbac_policy,
+    path="rbac-policies", wire=RBAC_POLICY,
     reads=rbac_policy_reads.READER))

@@ -9,7 +9,7 @@ here too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Awaitable, Callable
 
 from fastapi import APIRouter, Path, Request
@@ -47,72 +47,63 @@ from neutrino.services.listing import Reader, Written
 class Collection:
     """One REST collection and the service functions behind it. ``plural`` is
     the JSON key; the URL uses ``path`` when it differs (``security-groups``). A
-    collection without ``create`` (agents) has no POST route."""
+    collection without ``create`` (agents) has no POST route. List and show are
+    rendered from the wire-format declaration ``wire`` (``api/wire``) over the
+    service's reader of domain rows ``reads``, and so is what ``create`` and ``update``
+    return (``listing.Written``: what they wrote)."""
 
     plural: str
     singular: str
     create_schema: type[NeutronBody] | None
     update_schema: type[NeutronBody]
-    create: Callable[..., list[dict[str, Any]] | Written] | None
-    get: Callable[..., dict[str, Any]] | None
-    list: Callable[..., list[dict[str, Any]]] | None
-    update: Callable[..., dict[str, Any] | Written]
+    create: Callable[..., Written] | None
+    update: Callable[..., Written]
     delete: Callable[..., None]
+    _: KW_ONLY
+    wire: Resource
+    reads: Reader
     path: str | None = None
-    # The wire-format declaration (``api/wire``) and the service's reader of domain rows:
-    # list and show are rendered from those (``get``/``list`` then unused, None once
-    # gone), and so are creates and updates whose service returns what it wrote
-    # (``listing.Written``); without, the service's dicts are.
-    wire: Resource | None = None
-    reads: Reader | None = None
 
 
 COLLECTIONS = [
     Collection("networks", "network", NetworkCreate, NetworkUpdate, networks.create_networks,
-               None, None, networks.update_network,
-               networks.delete_network, wire=NETWORK, reads=network_reads.READER),
+               networks.update_network, networks.delete_network,
+               wire=NETWORK, reads=network_reads.READER),
     Collection("subnets", "subnet", SubnetCreate, SubnetUpdate, subnets.create_subnets,
-               None, None, subnets.update_subnet,
-               subnets.delete_subnet, wire=SUBNET, reads=subnet_reads.READER),
-    Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, None, None,
-               ports.update_port, ports.delete_port, wire=PORT,
-               reads=port_reads.READER),
+               subnets.update_subnet, subnets.delete_subnet,
+               wire=SUBNET, reads=subnet_reads.READER),
+    Collection("ports", "port", PortCreate, PortUpdate, ports.create_ports, ports.update_port,
+               ports.delete_port, wire=PORT, reads=port_reads.READER),
     Collection("routers", "router", RouterCreate, RouterUpdate, routers.create_routers,
-               None, None, routers.update_router,
-               routers.delete_router, wire=ROUTER, reads=router_reads.READER),
+               routers.update_router, routers.delete_router,
+               wire=ROUTER, reads=router_reads.READER),
     Collection("floatingips", "floatingip", FloatingIPCreate, FloatingIPUpdate,
-               floatingips.create_floatingips, None, None, floatingips.update_floatingip,
+               floatingips.create_floatingips, floatingips.update_floatingip,
                floatingips.delete_floatingip, wire=FLOATINGIP,
                reads=floatingip_reads.READER),
     Collection("security_groups", "security_group", SecurityGroupCreate, SecurityGroupUpdate,
-               security_groups.create_security_groups, None, None,
-               security_groups.update_security_group,
+               security_groups.create_security_groups, security_groups.update_security_group,
                security_groups.delete_security_group, path="security-groups",
                wire=SECURITY_GROUP, reads=security_group_reads.READER),
     Collection("security_group_rules", "security_group_rule", SecurityGroupRuleCreate,
-               SecurityGroupRuleUpdate, security_groups.create_security_group_rules, None, None,
+               SecurityGroupRuleUpdate, security_groups.create_security_group_rules,
                security_groups.update_security_group_rule,
                security_groups.delete_security_group_rule, path="security-group-rules",
                wire=SECURITY_GROUP_RULE, reads=security_group_reads.RULE_READER),
     Collection("segments", "segment", SegmentCreate, SegmentUpdate, segments.create_segments,
-               None, None, segments.update_segment,
-               segments.delete_segment, wire=SEGMENT,
-               reads=segment_reads.READER),
+               segments.update_segment, segments.delete_segment,
+               wire=SEGMENT, reads=segment_reads.READER),
 ]
 
 
 def add_collection(router: APIRouter, c: Collection) -> None:
     """Register the five routes of ``c`` (``.json`` suffixes are accepted too)."""
 
-    def answered(write: Callable[..., Any], one: bool = False) -> Callable[..., Any]:
+    def answered(write: Callable[..., Written], one: bool = False) -> Callable[..., Any]:
         """``write`` (a service's create, or with ``one`` its update) answering API
-        dicts: what it wrote (``listing.Written``) rendered from the declaration as a
-        show answers it, or the service's own dicts."""
+        dicts: what it wrote rendered from the declaration as a show answers it."""
         def run(env: Any, ctx: Any, *args: Any) -> Any:
-            result = write(env, ctx, *args)
-            if not isinstance(result, Written):
-                return result
-            items = views.written_items(env, ctx, c.wire, c.reads, result)
+            items = views.written_items(env, ctx, c.wire, c.reads, write(env, ctx, *args))
             return items[0] if one else items
         return run
 
@@ -126,12 +117,7 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 
     async def list_(request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         q = query.parse_list_query(request, env.settings.pagination_max_limit)
-        if c.wire is not None:
-            items, ids = await call(env, views.list_items, ctx, c.wire, c.reads, q)
-        else:
-            found = await call(env, c.list, ctx, q)
-            ids = [item["id"] for item in found] if q.limit else []
-            items = query.only_fields(found, q.fields)
+        items, ids = await call(env, views.list_items, ctx, c.wire, c.reads, q)
         result: dict[str, Any] = {c.plural: items}
         links = query.page_links(request, c.plural, q, ids)
         if links:
@@ -140,10 +126,7 @@ def add_collection(router: APIRouter, c: Collection) -> None:
 
     async def show(item_id: str, request: Request, env: EnvDep, ctx: ContextDep) -> JSONResponse:
         fields = [f for f in request.query_params.getlist("fields") if f] or None
-        if c.wire is not None:
-            item = await call(env, views.show_item, ctx, c.wire, c.reads, item_id, fields)
-        else:
-            item = query.only_fields([await call(env, c.get, ctx, item_id, fields)], fields)[0]
+        item = await call(env, views.show_item, ctx, c.wire, c.reads, item_id, fields)
         return JSONResponse({c.singular: item})
 
     async def update(item_id: str, request: Request, env: EnvDep, ctx: ContextDep,

@@ -19,6 +19,6 @@ for _path in ("network-segment-ranges", "network_segment_ranges"):
     add_collection(router, Collection(
         "network_segment_ranges", "network_segment_range", NetworkSegmentRangeCreate,
         NetworkSegmentRangeUpdate, segment_ranges.create_network_segment_ranges,
-        None, None, segment_ranges.update_network_segment_range,
+        segment_ranges.update_network_segment_range,
         segment_ranges.delete_network_segment_range, path=_path, wire=SEGMENT_RANGE,
         reads=segment_range_reads.READER))

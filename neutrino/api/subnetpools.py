@@ -31,10 +31,11 @@ add_member_action(router, "subnetpools", "pool_id", subnetpools.onboard_network_
 
 add_collection(router, Collection(
     "subnetpools", "subnetpool", SubnetPoolCreate, SubnetPoolUpdate,
-    subnetpools.create_subnetpools, None, None, subnetpools.update_subnetpool, subnetpools.delete_subnetpool, wire=SUBNETPOOL,
+    subnetpools.create_subnetpools, subnetpools.update_subnetpool,
+    subnetpools.delete_subnetpool, wire=SUBNETPOOL,
     reads=subnetpool_reads.READER))
 add_collection(router, Collection(
     "address_scopes", "address_scope", AddressScopeCreate, AddressScopeUpdate,
-    address_scopes.create_address_scopes, None, None, address_scopes.update_address_scope,
+    address_scopes.create_address_scopes, address_scopes.update_address_scope,
     address_scopes.delete_address_scope, path="address-scopes", wire=ADDRESS_SCOPE,
     reads=address_scope_reads.READER))

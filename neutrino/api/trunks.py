@@ -37,5 +37,5 @@ async def get_subports(trunk_id: str, env: EnvDep, ctx: ContextDep) -> JSONRespo
 
 add_collection(router, Collection(
     "trunks", "trunk", TrunkCreate, TrunkUpdate,
-    trunks.create_trunks, None, None, trunks.update_trunk,
+    trunks.create_trunks, trunks.update_trunk,
     trunks.delete_trunk, wire=TRUNK, reads=trunk_reads.READER))

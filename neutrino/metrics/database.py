@@ -40,16 +40,19 @@ CONTROLLER_AGENTS = ("OVN Controller agent", "OVN Controller Gateway agent")
 
 def read(env: Env) -> dict[str, Any]:
     """What the gauges show: ``{"health": services.health.health(...), "ports":
-    {status: n}, "agents": [agent dicts with "chassis"], "capacity":
+    {status: n}, "agents": [{"agent_type", "host", "chassis", "alive"}] (``alive`` as
+    ``GET /v2.0/agents`` shows it: ``services.agents.alive_since``), "capacity":
     [scheduler.Candidate]}``.
     Raises the database's errors."""
     def run(session: Session) -> dict[str, Any]:
         ports = dict(session.execute(select(Port.status, func.count())
                                      .group_by(Port.status)).all())
-        rows = session.execute(select(Agent).where(Agent.deleted.is_(False))
-                               .order_by(Agent.id)).scalars().all()
-        views = [{**view, "chassis": row.chassis}
-                 for row, view in zip(rows, agents.agent_dicts(env, rows))]
+        rows = session.execute(select(Agent.agent_type, Agent.host, Agent.chassis,
+                                      Agent.heartbeat_at).where(Agent.deleted.is_(False))
+                               .order_by(Agent.id)).all()
+        since = agents.alive_since(env.settings)
+        views = [{"agent_type": r.agent_type, "host": r.host, "chassis": r.chassis,
+                  "alive": r.heartbeat_at >= since} for r in rows]
         return {"ports": ports, "agents": views,
                 "capacity": scheduler.network_capacity(session)}
     state = env.db.run(run, write=False)

@@ -9,15 +9,19 @@ probe in the last ``agent_down_time`` seconds. Availability zones are those the
 chassis declare (``availability-zones=`` in ``ovn-cms-options``), each listed for the
 ``network`` and ``router`` resources, ``available`` while an agent there is alive
 (ML2/OVN's ``list_availability_zones``).
+
+Lists and shows are ``services.agent_reads.READER``'s rows, rendered by
+``api/wire/agents.py``; an update returns the agent it wrote.
 """
 
 from __future__ import annotations
 
-import calendar
+import dataclasses
+import math
 import time
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -43,39 +47,41 @@ SPEC = listing.ResourceSpec(
 AZ_RESOURCES = ("network", "router")
 
 
-def list_agents(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Every agent for admins (Neutron's filters, sorting and paging, plus ``alive``);
-    nothing for others."""
-    if not ctx.is_admin:
-        return []
-    alive = query.filters.pop("alive", None)
-
-    def run(session: Session) -> list[dict[str, Any]]:
-        stmt = listing.apply_list_query(
-            session, select(Agent.__table__).where(Agent.deleted.is_(False)), SPEC, query)
-        return agent_dicts(env, listing.fetch(session, stmt, query))
-    agents = env.db.run(run, write=False)
-    if alive is not None:
-        wanted = {listing.to_bool(v) for v in alive}
-        agents = [a for a in agents if a["alive"] in wanted]
-    return agents
+def alive_since(settings: Any, now: float | None = None) -> str:
+    """The oldest ``heartbeat_at`` of an alive agent at ``now`` (default: the time),
+    in its format (``%Y-%m-%dT%H:%M:%SZ``, which compares as it orders): an agent is
+    alive while its last heartbeat is at most ``agent_down_time`` seconds old
+    (Neutron's ``agent_down_time``; heartbeats have whole seconds, hence the ceiling)."""
+    moment = time.time() if now is None else now
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                         time.gmtime(math.ceil(moment - settings.agent_down_time)))
 
 
-def get_agent(env: Env, ctx: Context, agent_id: str,
-              fields: list[str] | None = None) -> dict[str, Any]:
-    """One agent; AgentNotFound (404) when absent, deleted or the caller not admin."""
-    return env.db.run(lambda s: agent_dicts(env, [_find(s, ctx, agent_id)])[0], write=False)
+def list_spec(ctx: Context, env: Env) -> listing.ResourceSpec:
+    """SPEC plus ``alive`` (``heartbeat_at`` at or after :func:`alive_since` now), for
+    ``services.agent_reads.READER``: the filter is SQL, so a page is full. (Rendering
+    reads the time again, once: an agent whose heartbeat leaves the window in those
+    milliseconds lists under ``alive=true`` and shows ``alive`` false.)"""
+    alive = Agent.heartbeat_at >= alive_since(env.settings)
+    return dataclasses.replace(SPEC, filters={**SPEC.filters,
+                                              "alive": listing.bool_filter(alive)})
+
+
+def visible(ctx: Context) -> listing.Clause:
+    """Agents the caller lists: admins every one not deleted, others none."""
+    return Agent.deleted.is_(False) if ctx.is_admin else false()
 
 
 def update_agent(env: Env, ctx: Context, agent_id: str, data: dict[str, Any],
-                 if_match: int | None = None) -> dict[str, Any]:
-    """Change ``admin_state_up`` and ``description``. Agents have no revision number:
-    ``If-Match`` is ignored. Raises AgentNotFound (404)."""
-    def run(session: Session) -> dict[str, Any]:
-        agent = _find(session, ctx, agent_id)
+                 if_match: int | None = None) -> listing.Written:
+    """Change ``admin_state_up`` and ``description``; returns the agent (the API renders
+    it: ``api/wire/agents.py``). Agents have no revision number: ``If-Match`` is
+    ignored. Raises AgentNotFound (404)."""
+    def run(session: Session) -> listing.Written:
+        agent = find_visible(session, ctx, agent_id)
         common.apply_changes(agent, data)
         session.flush()
-        return agent_dicts(env, [agent])[0]
+        return listing.Written([agent])
     return env.db.run(run)
 
 
@@ -84,7 +90,7 @@ def delete_agent(env: Env, ctx: Context, agent_id: str, if_match: int | None = N
     (and so every agent of it) from the SB, as ML2/OVN does. A chassis still running
     registers again. Raises AgentNotFound (404)."""
     def run(session: Session) -> None:
-        agent = _find(session, ctx, agent_id)
+        agent = find_visible(session, ctx, agent_id)
         agent.deleted = True
     env.db.run(run)
 
@@ -93,12 +99,14 @@ def list_availability_zones(env: Env, ctx: Context,
                             query: listing.ListQuery) -> list[dict[str, Any]]:
     """``{name, resource, state}`` of each zone the chassis declare, for ``network``
     and ``router``; filters ``name``, ``resource``, ``state``."""
-    agents = env.db.run(lambda s: agent_dicts(env, s.scalars(
-        select(Agent).where(Agent.deleted.is_(False)))), write=False)
+    def run(session: Session) -> list[tuple[str, str]]:
+        return list(session.execute(select(Agent.availability_zones, Agent.heartbeat_at)
+                                    .where(Agent.deleted.is_(False))))
+    since = alive_since(env.settings)
     state: dict[str, bool] = {}
-    for agent in agents:
-        for zone in agent["availability_zones"]:
-            state[zone] = state.get(zone, False) or agent["alive"]
+    for zones, heartbeat in env.db.run(run, write=False):
+        for zone in zones.split():
+            state[zone] = state.get(zone, False) or heartbeat >= since
     zones = [{"name": name, "resource": resource,
               "state": "available" if up else "unavailable"}
              for name, up in sorted(state.items()) for resource in AZ_RESOURCES]
@@ -122,28 +130,8 @@ def check_zones(session: Session, hints: list[str]) -> list[str]:
     return list(hints)
 
 
-def agent_dicts(env: Env, rows: Iterable[Agent]) -> list[dict[str, Any]]:
-    """API dicts of agent rows, ``alive`` computed now (Neutron's agent attributes;
-    ``availability_zones`` is neutrino's list behind ``availability_zone``)."""
-    now = time.time()
-    down = env.settings.agent_down_time
-    return [{"id": r.id, "agent_type": r.agent_type, "binary": r.binary, "topic": "n/a",
-             "host": r.host, "admin_state_up": r.admin_state_up, "description": r.description,
-             "configurations": r.configurations, "created_at": r.created_at,
-             "started_at": r.started_at, "heartbeat_timestamp": r.heartbeat_at,
-             "alive": now - _epoch(r.heartbeat_at) <= down,
-             "availability_zone": r.availability_zones.split()[0]
-             if r.availability_zones else None,
-             "availability_zones": r.availability_zones.split(),
-             "resources_synced": None}
-            for r in rows]
-
-
-def _epoch(stamp: str) -> float:
-    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _find(session: Session, ctx: Context, agent_id: str) -> Agent:
+def find_visible(session: Session, ctx: Context, agent_id: str) -> Agent:
+    """The agent; AgentNotFound (404) when absent, deleted or the caller not admin."""
     agent = session.get(Agent, agent_id)
     if agent is None or agent.deleted or not ctx.is_admin:
         raise errors.AgentNotFound(agent_id)

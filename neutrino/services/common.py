@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import Any, Callable, Iterable
 
-from sqlalchemy import Select, delete, insert, or_, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -15,9 +15,6 @@ from neutrino.db import outbox_wake, pg_pipeline
 from neutrino.db.models import OvnOutbox, Tag
 from neutrino.services import listing
 from neutrino.services.context import Context
-
-if TYPE_CHECKING:
-    from neutrino.services.env import Env
 
 # Nothing reads its result (no RETURNING of the new id): it waits in a PostgreSQL
 # write transaction's pipeline (db.pg_pipeline) for the next statement answered.
@@ -121,17 +118,6 @@ def eq_or_none(column: Any) -> Callable[[list[str]], listing.Clause]:
         matched = column.in_(ids)
         return or_(matched, column.is_(None)) if len(ids) < len(values) else matched
     return clause
-
-
-def list_rows(env: Env, stmt: Select, spec: listing.ResourceSpec, query: listing.ListQuery,
-              render: Callable[[Session, list[Any]], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """A list request in one read-only transaction: ``stmt`` (the rows the caller may
-    see) narrowed by ``query``'s filters, sorting and page (``listing.apply_list_query``,
-    whose errors it raises), fetched and turned into API dicts by ``render``."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        return render(session, listing.fetch(
-            session, listing.apply_list_query(session, stmt, spec, query), query))
-    return env.db.run(run, write=False)
 
 
 def owner_project(ctx: Context, data: dict[str, Any]) -> str:

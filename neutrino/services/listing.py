@@ -85,7 +85,8 @@ class Reader:
     subquery) and run only the requested related loads, in one read transaction.
 
     ``spec``: the resource's ``ResourceSpec``, or a function of the caller
-    (``Context``) giving it. ``visible(ctx)``: the WHERE clause of the rows the caller
+    (``Context``) and the ``Env`` giving it (what filters may depend on the caller's
+    view, or on the settings and the time: agents' ``alive``). ``visible(ctx)``: the WHERE clause of the rows the caller
     sees (None: every row). ``statement(session, ctx, query, columns)``: builds the
     whole list SELECT instead (``spec``/``visible`` then unused). ``find(session, ctx,
     id)``: the one visible object, raising the resource's NotFound. ``related(session,
@@ -96,7 +97,7 @@ class Reader:
     """
 
     table: Any
-    spec: ResourceSpec | Callable[[Any], ResourceSpec] | None
+    spec: ResourceSpec | Callable[[Any, Any], ResourceSpec] | None
     find: Callable[[Session, Any, str], Any]
     visible: Callable[[Any], Clause | None] | None = None
     related: RelatedFn = _no_related
@@ -113,7 +114,8 @@ class Reader:
         wanted = set(loads)
 
         def run(session: Session) -> Rows:
-            stmt = self._list_statement(session, ctx, query, columns_of(self.table, columns))
+            stmt = self._list_statement(env, session, ctx, query,
+                                        columns_of(self.table, columns))
             rows = fetch(session, stmt, query, columns_only=True)
             if not rows:
                 return Rows(rows, {})
@@ -132,7 +134,7 @@ class Reader:
                         self.related(session, ctx, [item], [item.id], set(loads)))
         return env.db.run(run, write=False)
 
-    def _list_statement(self, session: Session, ctx: Any, query: ListQuery,
+    def _list_statement(self, env: Any, session: Session, ctx: Any, query: ListQuery,
                         selected: list[Any]) -> Select:
         if self.statement is not None:
             return self.statement(session, ctx, query, selected)
@@ -140,7 +142,7 @@ class Reader:
         where = self.visible(ctx) if self.visible is not None else None
         if where is not None:
             stmt = stmt.where(where)
-        spec = self.spec if isinstance(self.spec, ResourceSpec) else self.spec(ctx)  # type: ignore[misc]
+        spec = self.spec if isinstance(self.spec, ResourceSpec) else self.spec(ctx, env)  # type: ignore[misc]
         return apply_list_query(session, stmt, spec, query)
 
 
@@ -211,6 +213,18 @@ def eq(column, convert: Callable[[str], Any] = str) -> FilterFn:
             return false()
         return column == converted[0] if len(converted) == 1 else column.in_(converted)
     return clause
+
+
+def bool_filter(clause: Clause) -> FilterFn:
+    """A boolean attribute computed by ``clause`` (a network's ``shared`` as the caller
+    sees it, an agent's ``alive``): true values select where it holds, false where it
+    does not, both every row."""
+    def build(values: list[str]) -> Clause:
+        wanted = {to_bool(v) for v in values}
+        if len(wanted) == 2:
+            return true()
+        return clause if True in wanted else ~clause
+    return build
 
 
 def standard_filters(model) -> dict[str, FilterFn]:

@@ -42,4 +42,5 @@ def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
 
 
 # list and show; raise what ``listing.apply_list_query`` raises, NetworkNotFound (404)
-READER = listing.Reader(Network, _caller_spec, find_visible, visible, _related)
+READER = listing.Reader(Network, lambda ctx, env: _caller_spec(ctx), find_visible, visible,
+                        _related)

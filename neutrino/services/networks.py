@@ -78,17 +78,8 @@ def visible(ctx: Context):
 def _caller_spec(ctx: Context) -> listing.ResourceSpec:
     """SPEC with ``shared`` / ``router:external`` filtering on the caller's view of them."""
     return dataclasses.replace(SPEC, filters={
-        **SPEC.filters, "shared": _bool_filter(rbac.shared_for(ctx)),
-        "router:external": _bool_filter(rbac.external_for(ctx))})
-
-
-def _bool_filter(clause: listing.Clause) -> listing.FilterFn:
-    def build(values: list[str]) -> listing.Clause:
-        wanted = {listing.to_bool(v) for v in values}
-        if len(wanted) == 2:
-            return listing.true()
-        return clause if True in wanted else ~clause
-    return build
+        **SPEC.filters, "shared": listing.bool_filter(rbac.shared_for(ctx)),
+        "router:external": listing.bool_filter(rbac.external_for(ctx))})
 
 
 def find_visible(session: Session, ctx: Context, network_id: str, *, for_update: bool = False) -> Network:

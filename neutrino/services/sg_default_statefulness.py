@@ -6,6 +6,10 @@ A group created without ``stateful`` takes its project's setting, else the syste
 one (``project_id`` null), else true. Admins manage every setting; a project's manager
 its own project's (Neutron's ADMIN_OR_PROJECT_MANAGER), its readers read it; the
 system-wide setting is the admin's. Others' settings are hidden (404).
+
+Lists and shows are ``services.sg_default_statefulness_reads.READER``'s rows, rendered
+by ``api/wire/sg_default_statefulness.py``; creates and updates return the rows they
+wrote.
 """
 
 from __future__ import annotations
@@ -50,11 +54,17 @@ def default_stateful(session: Session, project_id: str) -> bool:
     return rows.get(project_id, rows.get("", True))
 
 
-def create_settings(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def visible(ctx: Context) -> listing.Clause | None:
+    """Settings the caller lists: admins every one, others their project's."""
+    return None if ctx.is_admin else Row.project_key == ctx.project_id
+
+
+def create_settings(env: Env, ctx: Context, items: list[dict[str, Any]]) -> listing.Written:
     """Create settings; ``project_id`` null (or absent, for admins) is system-wide.
+    Returns the new rows (the API renders them: ``api/wire/sg_default_statefulness.py``).
     Raises PolicyNotAuthorized (403) for another project's or the system-wide setting
     without admin, SecurityGroupDefaultStatefulnessAlreadyExists (409)."""
-    def run(session: Session) -> list[dict[str, Any]]:
+    def run(session: Session) -> listing.Written:
         rows = []
         for data in items:
             project = data.get("project_id", data.get("tenant_id"))
@@ -68,48 +78,31 @@ def create_settings(env: Env, ctx: Context, items: list[dict[str, Any]]) -> list
             session.add(row)
             session.flush()
             rows.append(row)
-        return [_dict(r) for r in rows]
+        return listing.Written(rows)
     return env.db.run(run)
 
 
-def get_setting(env: Env, ctx: Context, setting_id: str,
-                fields: list[str] | None = None) -> dict[str, Any]:
-    """One setting; 404 when absent or not the caller's to see."""
-    return env.db.run(lambda s: _dict(_find(s, ctx, setting_id)), write=False)
-
-
-def list_settings(env: Env, ctx: Context, query: listing.ListQuery) -> list[dict[str, Any]]:
-    """Every setting for admins; a project's own for its members."""
-    stmt = select(Row.__table__)
-    if not ctx.is_admin:
-        stmt = stmt.where(Row.project_key == ctx.project_id)
-    return common.list_rows(env, stmt, SPEC, query, lambda session, rows: [_dict(r) for r in rows])
-
-
 def update_setting(env: Env, ctx: Context, setting_id: str, data: dict[str, Any],
-                   if_match: int | None = None) -> dict[str, Any]:
-    """Change ``stateful`` (groups already made keep theirs). Raises 404 as
-    :func:`get_setting`."""
-    def run(session: Session) -> dict[str, Any]:
-        row = _find(session, ctx, setting_id)
+                   if_match: int | None = None) -> listing.Written:
+    """Change ``stateful`` (groups already made keep theirs); returns the setting.
+    Raises 404 as :func:`find_visible`."""
+    def run(session: Session) -> listing.Written:
+        row = find_visible(session, ctx, setting_id)
         common.apply_changes(row, data)
         session.flush()
-        return _dict(row)
+        return listing.Written([row])
     return env.db.run(run)
 
 
 def delete_setting(env: Env, ctx: Context, setting_id: str, if_match: int | None = None) -> None:
     """Delete a setting (its project falls back to the system-wide one)."""
-    env.db.run(lambda s: s.delete(_find(s, ctx, setting_id)))
+    env.db.run(lambda s: s.delete(find_visible(s, ctx, setting_id)))
 
 
-def _find(session: Session, ctx: Context, setting_id: str) -> Row:
+def find_visible(session: Session, ctx: Context, setting_id: str) -> Row:
+    """The setting; SecurityGroupDefaultStatefulnessNotFound (404) when absent or not
+    the caller's to see."""
     row = session.get(Row, setting_id)
     if row is None or not (ctx.is_admin or row.project_key == ctx.project_id):
         raise SecurityGroupDefaultStatefulnessNotFound(setting_id)
     return row
-
-
-def _dict(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "project_id": row.project_id, "tenant_id": row.project_id,
-            "stateful": row.stateful}

@@ -14,4 +14,5 @@ LOADS = ("tags",)
 
 
 # list and show; raise what ``listing.apply_list_query`` raises, SubnetNotFound (404)
-READER = listing.Reader(Subnet, _caller_spec, find_visible, visible, common.tags_related)
+READER = listing.Reader(Subnet, lambda ctx, env: _caller_spec(ctx), find_visible, visible,
+                        common.tags_related)

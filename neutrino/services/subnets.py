@@ -58,13 +58,8 @@ def _caller_spec(ctx: Context) -> listing.ResourceSpec:
     its network's ``shared`` as the caller sees it (neutron-lib's subnet ``shared``
     is ``is_visible: False, is_filter: True``)."""
     shared = Subnet.network_id.in_(select(Network.id).where(rbac.shared_for(ctx)))
-
-    def shared_filter(values: list[str]) -> listing.Clause:
-        wanted = {listing.to_bool(v) for v in values}
-        if len(wanted) == 2:
-            return listing.true()
-        return shared if True in wanted else ~shared
-    return dataclasses.replace(SPEC, filters={**SPEC.filters, "shared": shared_filter})
+    return dataclasses.replace(SPEC, filters={**SPEC.filters,
+                                              "shared": listing.bool_filter(shared)})
 
 
 def find_visible(session: Session, ctx: Context, subnet_id: str) -> Subnet:

@@ -104,6 +104,20 @@ def test_admins_see_agents_others_see_none(api):
     api.post("/v2.0/agents", {"agent": {}}, admin=True, expect=405)
 
 
+def test_a_page_of_alive_agents_is_full(api):
+    """``alive`` filters in SQL: a page of ``alive=true&limit=3`` holds three alive
+    agents when dead ones sort among them, and the next page the rest."""
+    for i in range(8):
+        add_agent(api, f"c{i}", seconds_ago=600 if i % 2 else 0)  # c1, c3...: dead
+    page = api.get("/v2.0/agents?alive=true&limit=3", admin=True, expect=200).json()
+    assert [a["id"] for a in page["agents"]] == ["c0", "c2", "c4"]
+    assert all(a["alive"] for a in page["agents"])
+    assert page["agents_links"][0]["rel"] == "next"
+    rest = api.get("/v2.0/agents?alive=true&limit=3&marker=c4", admin=True,
+                   expect=200).json()["agents"]
+    assert [a["id"] for a in rest] == ["c6"]
+
+
 def test_an_admin_updates_and_deletes_an_agent(api):
     add_agent(api, "c1")
     upd = api.put("/v2.0/agents/c1", {"agent": {"admin_state_up": False, "description": "d"}},

@@ -5,9 +5,13 @@ the declarations agree with the request schemas and the list specs."""
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import pytest
 
 from neutrino.api.schemas.address_groups import AddressGroupUpdate
+from neutrino.api.schemas.agents import AgentUpdate
 from neutrino.api.schemas.flavors import FlavorUpdate, ServiceProfileUpdate
 from neutrino.api.schemas.network_logs import LogUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
@@ -19,10 +23,12 @@ from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleUpdate
                                                   SecurityGroupRuleUpdate, SecurityGroupUpdate)
 from neutrino.api.schemas.segment_ranges import NetworkSegmentRangeUpdate
 from neutrino.api.schemas.segments import SegmentUpdate
+from neutrino.api.schemas.sg_default_statefulness import SettingUpdate
 from neutrino.api.schemas.subnetpools import AddressScopeUpdate, SubnetPoolUpdate
 from neutrino.api.schemas.subnets import SubnetUpdate
 from neutrino.api.schemas.trunks import TrunkUpdate
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
+from neutrino.api.wire.agents import AGENT
 from neutrino.api.wire.address_scopes import ADDRESS_SCOPE
 from neutrino.api.wire.default_security_group_rules import DEFAULT_SECURITY_GROUP_RULE
 from neutrino.api.wire.flavors import FLAVOR, SERVICE_PROFILE
@@ -36,15 +42,17 @@ from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.segment_ranges import SEGMENT_RANGE
 from neutrino.api.wire.segments import SEGMENT
+from neutrino.api.wire.sg_default_statefulness import SG_DEFAULT_STATEFULNESS
 from neutrino.api.wire.subnetpools import SUBNETPOOL
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.api.wire.trunks import TRUNK
-from neutrino.services import (address_groups, address_scopes,
+from neutrino.db.models import Agent
+from neutrino.services import (address_groups, address_scopes, agents,
                                default_security_group_rules, flavors, floatingips,
                                network_logs,
                                networks, ports,
                                qos, rbac, routers, security_groups, segment_ranges, segments,
-                               subnetpools, subnets, trunks)
+                               sg_default_statefulness, subnetpools, subnets, trunks)
 from neutrino.services.context import Context
 
 ADMIN = {"project": "p1", "admin": True}
@@ -76,7 +84,10 @@ CALLERS = {"admin": {"admin": True}, "user": {}, "service": NOVA, "manager": MAN
     (FLAVOR, flavors.FLAVOR_SPEC, FlavorUpdate),
     (SERVICE_PROFILE, flavors.PROFILE_SPEC, ServiceProfileUpdate),
     (DEFAULT_SECURITY_GROUP_RULE, default_security_group_rules.SPEC,
-     DefaultSecurityGroupRuleUpdate)])
+     DefaultSecurityGroupRuleUpdate),
+    (AGENT, agents.list_spec(CONTEXTS["admin"], SimpleNamespace(
+        settings=SimpleNamespace(agent_down_time=75))), AgentUpdate),
+    (SG_DEFAULT_STATEFULNESS, sg_default_statefulness.SPEC, SettingUpdate)])
 def test_declarations_agree_with_schemas_and_list_specs(resource, service, schema):
     """Request bodies know the declared names; every filter and sort key of the list
     spec is a declared attribute, but for Neutron's filters that are none:
@@ -407,7 +418,7 @@ def test_create_and_update_answer_what_show_answers(api):
     """Resources whose service returns what it wrote (``listing.Written``): the create
     and update answers are rendered as a show renders them, for the caller; an update
     answers the change (``shows``: as the API reads it) and nothing else new but its
-    revision and time stamp."""
+    revision and time stamp (agents, which the API only updates, have neither)."""
     for path, singular, body, kw, change, shows in (
             ("address-scopes", "address_scope", {"ip_version": 4, "name": "a"}, {},
              {"name": "b"}, {"name": "b"}),
@@ -454,6 +465,9 @@ def test_create_and_update_answer_what_show_answers(api):
             ("default-security-group-rules", "default_security_group_rule", {
                 "direction": "egress", "protocol": "udp", "used_in_default_sg": False,
                 "used_in_non_default_sg": True}, ADMIN, {}, {}),
+            ("security-groups-default-statefulness", "security_groups_default_statefulness",
+             {"project_id": "p1", "stateful": False}, ADMIN, {"stateful": True},
+             {"stateful": True}),
             ("rbac-policies", "rbac_policy", {"object_type": "network", "object_id": "NET",
                                               "action": "access_as_shared",
                                               "target_tenant": "p2"}, {},
@@ -480,6 +494,13 @@ def test_create_and_update_answer_what_show_answers(api):
     assert added == api.get(f"/v2.0/address-groups/{group['id']}", expect=200).json()[
         "address_group"]
     assert added["addresses"] == ["10.0.0.0/24", "fd00::/64"]
+    _add_agent(api, "c1", zones="az1")  # agents: the mirror creates them, admins update
+    shown = api.get("/v2.0/agents/c1", admin=True, expect=200).json()["agent"]
+    updated = api.put("/v2.0/agents/c1", {"agent": {"admin_state_up": False,
+                                                     "description": "d"}},
+                      admin=True, expect=200).json()["agent"]
+    assert updated == api.get("/v2.0/agents/c1", admin=True, expect=200).json()["agent"]
+    assert updated == {**shown, "admin_state_up": False, "description": "d"}
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])
@@ -840,3 +861,88 @@ def test_default_security_group_rules_render_from_their_declaration(api, who):
     _sorted_fields(api, who, path, plural, seen,
                    ("port_range_min", "used_in_default_sg", "remote_address_group_id"),
                    "ethertype")  # never NULL: databases order NULLs differently
+
+
+def _add_agent(api, agent_id: str, seconds_ago: float = 0, zones: str = "",
+               **columns) -> None:
+    """An agent row as the controller's mirror writes it (``ovn.agents.record``), its
+    last heartbeat ``seconds_ago``."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds_ago))
+    columns = {"agent_type": "OVN Controller agent", **columns}
+    api.env.db.run(lambda session: session.add(Agent(
+        id=agent_id, chassis=agent_id, binary="ovn-controller", host=f"host-{agent_id}",
+        availability_zones=zones, configurations={"k": agent_id}, created_at=stamp,
+        started_at=stamp, heartbeat_at=stamp, **columns)))
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_agents_render_from_their_declaration(api, who):
+    """An alive agent in two zones, a dead one (600 s) in none, an alive gateway
+    disabled, a deleted one: admins list the three not deleted (by id), lists and shows
+    agree, ``alive`` from the heartbeat and ``agent_down_time`` (75 s), the first zone as
+    ``availability_zone``, ``alive=`` filters. Members list none and show none (404);
+    the service role reads none (get_agent needs a reader role: 403)."""
+    _add_agent(api, "c1", zones="az1 az2", description="d")
+    _add_agent(api, "c2", seconds_ago=600)
+    _add_agent(api, "g1", agent_type="OVN Controller Gateway agent", admin_state_up=False)
+    _add_agent(api, "x1", deleted=True)
+    path = "/v2.0/agents"
+    if who == "service":
+        _denied(api, who, path, "c1")
+        return
+    listed = _call(api, who, path)["agents"]
+    if who == "user":
+        assert listed == []
+        api.get(f"{path}/c1", expect=404)
+        return
+    assert [a["id"] for a in listed] == ["c1", "c2", "g1"]
+    assert set(listed[0]) == {
+        "id", "agent_type", "binary", "topic", "host", "admin_state_up", "description",
+        "configurations", "created_at", "started_at", "heartbeat_timestamp", "alive",
+        "availability_zone", "availability_zones", "resources_synced"}
+    assert [(a["alive"], a["availability_zone"], a["availability_zones"], a["admin_state_up"],
+             a["description"], a["host"], a["configurations"], a["topic"],
+             a["resources_synced"]) for a in listed] == [
+        (True, "az1", ["az1", "az2"], True, "d", "host-c1", {"k": "c1"}, "n/a", None),
+        (False, None, [], True, "", "host-c2", {"k": "c2"}, "n/a", None),
+        (True, None, [], False, "", "host-g1", {"k": "g1"}, "n/a", None)]
+    assert all(a["heartbeat_timestamp"] == a["created_at"] == a["started_at"]
+               for a in listed)
+    api.get(f"{path}/x1", admin=True, expect=404)
+    _lists_and_shows(api, who, path, "agents", "agent", listed)
+    for alive, ids in (("true", ["c1", "g1"]), ("false", ["c2"]),
+                       ("true&alive=false", ["c1", "c2", "g1"])):
+        assert [a["id"] for a in _call(api, who, f"{path}?alive={alive}")["agents"]] == ids
+    _sorted_fields(api, who, path, "agents", listed,
+                   ("alive", "availability_zone", "heartbeat_timestamp"), "host")
+    _sorted_fields(api, who, f"{path}?alive=true", "agents", [listed[0], listed[2]],
+                   ("availability_zones", "topic"), "admin_state_up")
+
+
+@pytest.mark.parametrize("who", ["admin", "manager", "user", "service"])
+def test_security_groups_default_statefulness_renders_from_its_declaration(api, who):
+    """The system-wide setting (not stateful), p1's (stateful) and p2's (made with
+    ``tenant_id``): lists and shows answer what their creates answered (every attribute
+    is a column). Admins read all three; p1's readers and managers p1's alone, the
+    others 404; the service role none (get_security_groups_default_statefulness needs a
+    reader role: 403)."""
+    path = "/v2.0/security-groups-default-statefulness"
+    key = "security_groups_default_statefulness"
+    made = [api.post(path, {key: body}, admin=True, expect=201).json()[key]
+            for body in ({"stateful": False}, {"project_id": "p1", "stateful": True},
+                         {"tenant_id": "p2", "stateful": False})]
+    assert all(set(m) == {"id", "project_id", "tenant_id", "stateful"} for m in made)
+    assert [(m["project_id"], m["tenant_id"], m["stateful"]) for m in made] == [
+        (None, None, False), ("p1", "p1", True), ("p2", "p2", False)]
+    if who == "service":
+        _denied(api, who, path, made[1]["id"])
+        return
+    seen = sorted(made if who == "admin" else made[1:2], key=lambda d: d["id"])
+    _lists_and_shows(api, who, path, key, key, seen)
+    if who != "admin":
+        for hidden in (made[0], made[2]):
+            api.get(f"{path}/{hidden['id']}", **{"project": "p1", **CALLERS[who]},
+                    expect=404)
+    assert [d["id"] for d in _call(api, who, f"{path}?stateful=false")[key]] == sorted(
+        d["id"] for d in seen if not d["stateful"])
+    _sorted_fields(api, who, path, key, seen, ("project_id", "tenant_id"), "stateful")

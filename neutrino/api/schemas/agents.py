@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from neutrino.api.schemas.common import Description, NeutronBody
+from neutrino.api.wire.agents import AGENT
 
-AGENT_ATTRIBUTES = frozenset({
-    "id", "agent_type", "binary", "topic", "host", "admin_state_up", "description",
-    "configurations", "created_at", "started_at", "heartbeat_timestamp", "alive",
-    "availability_zone", "resources_synced"})
+AGENT_ATTRIBUTES = AGENT.names  # the wire declaration's (api/wire/agents.py)
 
 
 class AgentUpdate(NeutronBody):

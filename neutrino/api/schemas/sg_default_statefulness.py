@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from neutrino.api.schemas.common import NeutronBody, ProjectId
+from neutrino.api.wire.sg_default_statefulness import SG_DEFAULT_STATEFULNESS
 
-ATTRIBUTES = frozenset({"id", "project_id", "tenant_id", "stateful"})
+ATTRIBUTES = SG_DEFAULT_STATEFULNESS.names  # the wire declaration's
 
 
 class SettingCreate(NeutronBody):
