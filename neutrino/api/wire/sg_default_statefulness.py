@@ -16,8 +16,8 @@ from neutrino.api.wire.declare import Attribute, Resource
 
 SG_DEFAULT_STATEFULNESS = Resource(
     "security_groups_default_statefulness", "security_groups_default_statefulness", (
-        Attribute("id", "uuid", "id", filter=True, sort=True),
-        Attribute("project_id", "string", "project_id", filter=True, sort=True),
+        Attribute("id", "uuid", "id"),
+        Attribute("project_id", "string", "project_id"),
         Attribute("tenant_id", "string", "project_id"),
-        Attribute("stateful", "boolean", "stateful", default=True, filter=True, sort=True),
+        Attribute("stateful", "boolean", "stateful", default=True),
     ))
