@@ -12,7 +12,7 @@ from neutrino.api.schemas.flavors import FlavorUpdate, ServiceProfileUpdate
 from neutrino.api.schemas.network_logs import LogUpdate
 from neutrino.api.schemas.networks import NetworkUpdate
 from neutrino.api.schemas.ports import PortUpdate
-from neutrino.api.schemas.qos import QosPolicyUpdate
+from neutrino.api.schemas.qos import RULE_SCHEMAS, QosPolicyUpdate
 from neutrino.api.schemas.rbac import RbacPolicyUpdate
 from neutrino.api.schemas.routers import FloatingIPUpdate, RouterUpdate
 from neutrino.api.schemas.security_groups import (DefaultSecurityGroupRuleUpdate,
@@ -31,6 +31,7 @@ from neutrino.api.wire.network_logs import NETWORK_LOG
 from neutrino.api.wire.networks import NETWORK
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.qos_policies import QOS_POLICY
+from neutrino.api.wire.qos_rules import RULES
 from neutrino.api.wire.rbac_policies import RBAC_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
@@ -43,8 +44,8 @@ from neutrino.services import (address_groups, address_scopes,
                                default_security_group_rules, flavors, floatingips,
                                network_logs,
                                networks, ports,
-                               qos, rbac, routers, security_groups, segment_ranges, segments,
-                               subnetpools, subnets, trunks)
+                               qos, qos_rule_reads, rbac, routers, security_groups,
+                               segment_ranges, segments, subnetpools, subnets, trunks)
 from neutrino.services.context import Context
 
 ADMIN = {"project": "p1", "admin": True}
@@ -72,6 +73,7 @@ CALLERS = {"admin": {"admin": True}, "user": {}, "service": NOVA, "manager": MAN
     (RBAC_POLICY, rbac.SPEC, RbacPolicyUpdate),
     (SEGMENT_RANGE, segment_ranges.SPEC, NetworkSegmentRangeUpdate),
     (QOS_POLICY, qos.SPEC, QosPolicyUpdate), (TRUNK, trunks.SPEC, TrunkUpdate),
+    *[(RULES[t], qos_rule_reads.READERS[t].spec, RULE_SCHEMAS[t][1]) for t in RULES],
     (NETWORK_LOG, network_logs.SPEC, LogUpdate),
     (FLAVOR, flavors.FLAVOR_SPEC, FlavorUpdate),
     (SERVICE_PROFILE, flavors.PROFILE_SPEC, ServiceProfileUpdate),
@@ -454,8 +456,15 @@ def test_create_and_update_answer_what_show_answers(api):
                                               "action": "access_as_shared",
                                               "target_tenant": "p2"}, {},
              {"target_tenant": "p3"}, {"target_tenant": "p3"}),
+            ("qos/policies/POLICY/bandwidth_limit_rules", "bandwidth_limit_rule",
+             {"max_kbps": 10}, ADMIN, {"max_burst_kbps": 5}, {"max_burst_kbps": 5}),
+            ("qos/policies/POLICY/dscp_marking_rules", "dscp_marking_rule",
+             {"dscp_mark": 10}, ADMIN, {"dscp_mark": 12}, {"dscp_mark": 12}),
             ("address-groups", "address_group", {"addresses": ["10.0.0.0/24"]}, {},
              {"name": "g"}, {"name": "g"})):
+        if "POLICY" in path:
+            path = path.replace("POLICY", api.post("/v2.0/qos/policies", {"policy": {
+                "name": "r"}}, expect=201, **ADMIN).json()["policy"]["id"])
         for key in ("network_id", "object_id"):
             if body.get(key) == "NET":
                 body = {**body, key: api.network()["id"]}
@@ -677,6 +686,62 @@ def test_qos_policies_render_from_their_declaration(api, who):
     assert {p["id"] for p in seen if p["shared"]} == {made[1]["id"], made[2]["id"]}
     _sorted_fields(api, who, "/v2.0/qos/policies", "policies", seen,
                    ("shared", "is_default", "rules"), "description")
+
+
+@pytest.mark.parametrize("who", ["admin", "user", "service"])
+def test_qos_rules_render_from_their_declarations(api, who):
+    """Rules of every type on p1's policy (two bandwidth limits, one each direction), one
+    on p3's private policy: a policy's rules of a type list by id (``fields=`` selects;
+    no other query parameter does anything), show alike through their policy and the
+    alias route, and are what the policy's ``rules`` shows, with ``qos_policy_id`` and
+    ``type``. Members read the rules of the policies they see (p3's: its 404); the
+    service role none (get_policy_<type>_rule needs a reader role: 403)."""
+    own, theirs = [api.post("/v2.0/qos/policies", {"policy": {"name": n, "project_id": p}},
+                            **ADMIN, expect=201).json()["policy"]
+                   for n, p in (("own", "p1"), ("theirs", "p3"))]
+    bodies = {"bandwidth_limit": [{"max_kbps": 1000, "max_burst_kbps": 100},
+                                  {"max_kbps": 2000, "direction": "ingress"}],
+              "dscp_marking": [{"dscp_mark": 26}], "minimum_bandwidth": [{"min_kbps": 500}],
+              "packet_rate_limit": [{"max_kpps": 7, "direction": "ingress"}]}
+    made = {t: [api.post(f"/v2.0/qos/policies/{own['id']}/{t}_rules", {f"{t}_rule": b},
+                         **ADMIN, expect=201).json()[f"{t}_rule"] for b in bs]
+            for t, bs in bodies.items()}
+    hidden = api.post(f"/v2.0/qos/policies/{theirs['id']}/dscp_marking_rules", {
+        "dscp_marking_rule": {"dscp_mark": 10}}, **ADMIN, expect=201).json()[
+            "dscp_marking_rule"]
+    assert [sorted(r) for t in bodies for r in made[t]] == [
+        ["direction", "id", "max_burst_kbps", "max_kbps"]] * 2 + [["dscp_mark", "id"]] + [
+        ["direction", "id", "min_kbps"], ["direction", "id", "max_burst_kpps", "max_kpps"]]
+    assert [(r.get("max_burst_kbps"), r.get("direction")) for t in bodies for r in made[t]] == [
+        (100, "egress"), (0, "ingress"), (None, None), (None, "egress"), (None, "ingress")]
+    if who == "service":
+        _denied(api, who, f"/v2.0/qos/policies/{own['id']}/dscp_marking_rules",
+                made["dscp_marking"][0]["id"])
+        return
+    in_policy = []
+    for t, rules in made.items():
+        path, plural = f"/v2.0/qos/policies/{own['id']}/{t}_rules", f"{t}_rules"
+        seen = sorted(rules, key=lambda d: d["id"])
+        _lists_and_shows(api, who, path, plural, f"{t}_rule", seen, by_id=False)
+        assert _call(api, who, f"{path}?id=x&sort_key=direction&limit=1")[plural] == seen
+        assert _call(api, who, f"{path}?fields=direction&fields=id")[plural] == [
+            {k: d[k] for k in ("id", "direction") if k in d} for d in seen]
+        for rule in seen:
+            assert _call(api, who, f"/v2.0/qos/alias_{t}_rules/{rule['id']}")[
+                f"{t}_rule"] == rule
+        in_policy += [{**r, "qos_policy_id": own["id"], "type": t} for r in seen]
+    assert _call(api, who, f"/v2.0/qos/policies/{own['id']}")["policy"]["rules"] == in_policy
+    path = f"/v2.0/qos/policies/{theirs['id']}/dscp_marking_rules"
+    for url, key, expected in (
+            (path, "dscp_marking_rules", [hidden]),
+            (f"{path}/{hidden['id']}", "dscp_marking_rule", hidden),
+            (f"/v2.0/qos/alias_dscp_marking_rules/{hidden['id']}", "dscp_marking_rule", hidden)):
+        if who == "admin":
+            assert _call(api, who, url)[key] == expected
+        else:
+            api.get(url, expect=404)
+    api.get(f"/v2.0/qos/policies/{own['id']}/dscp_marking_rules/{hidden['id']}", expect=404,
+            **{"project": "p1", **CALLERS[who]})
 
 
 @pytest.mark.parametrize("who", ["admin", "user", "service"])

@@ -140,6 +140,12 @@ class Resource:
         role = "admin" if ctx.is_admin else "service" if ctx.is_service else "user"
         return _plan(self, role, tuple(sorted(set(fields))) if fields else None)
 
+    def everyone_plan(self, fields: Iterable[str] | None = None) -> Plan:
+        """The plan of what every caller reads (of ``fields``), for this resource shown
+        inside another's answer (a QoS policy's ``rules``, a floating IP's
+        ``port_forwardings``) whatever the caller."""
+        return _plan(self, "user", tuple(sorted(set(fields))) if fields else None)
+
     def render(self, plan: Plan, rows: Iterable[Any], related: Related) -> list[dict[str, Any]]:
         """API dicts of ``rows`` (sequences of ``plan.columns``' values, as the
         service's ``Rows`` holds them; computed attributes get each as a dict)."""
