@@ -11,13 +11,15 @@ from neutrino.api.wire import views
 from neutrino.api.wire.address_groups import ADDRESS_GROUP
 from neutrino.api.wire.floatingips import FLOATINGIP
 from neutrino.api.wire.networks import NETWORK
+from neutrino.api.wire.port_forwardings import PORT_FORWARDING
 from neutrino.api.wire.ports import PORT
 from neutrino.api.wire.qos_policies import QOS_POLICY
 from neutrino.api.wire.routers import ROUTER
 from neutrino.api.wire.security_groups import SECURITY_GROUP, SECURITY_GROUP_RULE
 from neutrino.api.wire.subnets import SUBNET
 from neutrino.services import (address_group_reads, address_groups, floatingip_reads,
-                               floatingips, network_reads, networks, port_reads, ports, qos,
+                               floatingips, network_reads, networks, port_forwarding_reads,
+                               port_reads, ports, qos,
                                qos_policy_reads, router_reads, routers, security_group_reads,
                                security_groups, subnet_reads, subnets)
 from neutrino.services.context import Context
@@ -29,6 +31,7 @@ RESOURCES = {"address_group": (ADDRESS_GROUP, address_group_reads.READER),
              "floatingip": (FLOATINGIP, floatingip_reads.READER),
              "network": (NETWORK, network_reads.READER),
              "port": (PORT, port_reads.READER),
+             "port_forwarding": (PORT_FORWARDING, port_forwarding_reads.READER),
              "qos_policy": (QOS_POLICY, qos_policy_reads.READER),
              "router": (ROUTER, router_reads.READER),
              "security_group": (SECURITY_GROUP, security_group_reads.READER),

@@ -12,8 +12,11 @@ from neutrino.api.deps import ContextDep, EnvDep, call
 from neutrino.api.resources import Collection, add_collection
 from neutrino.api.responses import JSONResponse, no_content
 from neutrino.api.schemas.qos import QosPolicyCreate, QosPolicyUpdate, RULE_SCHEMAS
+from neutrino.api.wire import views
 from neutrino.api.wire.qos_policies import QOS_POLICY
-from neutrino.services import qos, qos_policy_reads, qos_rules
+from neutrino.api.wire.qos_rules import RULES
+from neutrino.services import qos, qos_policy_reads, qos_rule_reads, qos_rules
+from neutrino.services.listing import ListQuery
 
 router = APIRouter()
 
@@ -34,7 +37,13 @@ async def get_rule_type(rule_type: str, env: EnvDep, ctx: ContextDep) -> JSONRes
 
 
 def _add_rule_routes(rule_type: str) -> None:
+    """The rule type's routes, answered from its declaration (``api/wire/qos_rules.py``)
+    and reader (``services.qos_rule_reads``): a list takes ``fields=`` and nothing else of
+    its query, a show nothing of it (as before the declarations)."""
     create_schema, update_schema = RULE_SCHEMAS[rule_type]
+    wire, reads = RULES[rule_type], qos_rule_reads.READERS[rule_type]
+    created = views.written_one(qos_rules.create_rule, wire, reads)
+    updated = views.written_one(qos_rules.update_rule, wire, reads)
     singular = f"{rule_type}_rule"
     base = f"/v2.0/qos/policies/{{policy_id}}/{rule_type}_rules"
     alias = f"/v2.0/qos/alias_{rule_type}_rules/{{rule_id}}"
@@ -45,36 +54,37 @@ def _add_rule_routes(rule_type: str) -> None:
                              else None, singular, create=True)
         item = {**{n: f.default for n, f in create_schema.model_fields.items()
                    if not f.is_required()}, **item}
-        return JSONResponse({singular: await call(env, qos_rules.create_rule, ctx, rule_type,
-                                                  policy_id, item)}, status_code=201)
+        return JSONResponse({singular: await call(env, created, ctx, rule_type, policy_id,
+                                                  item)}, status_code=201)
 
     async def list_(policy_id: str, request: Request, env: EnvDep, ctx: ContextDep):
-        items = await call(env, qos_rules.list_rules, ctx, rule_type, policy_id)
         fields = [f for f in request.query_params.getlist("fields") if f] or None
-        return JSONResponse({f"{singular}s": query.only_fields(items, fields)})
+        items, _ = await call(env, views.list_items, ctx, wire, reads,
+                              ListQuery(fields=fields), policy_id)
+        return JSONResponse({f"{singular}s": items})
 
     async def show(policy_id: str, rule_id: str, env: EnvDep, ctx: ContextDep):
-        return JSONResponse({singular: await call(env, qos_rules.get_rule, ctx, rule_type,
-                                                  policy_id, rule_id)})
+        return JSONResponse({singular: await call(env, views.show_item, ctx, wire, reads,
+                                                  rule_id, None, policy_id)})
 
     async def update(policy_id: str, rule_id: str, request: Request, env: EnvDep,
                      ctx: ContextDep):
         data = await body.parse_update(request, singular, update_schema)
-        return JSONResponse({singular: await call(env, qos_rules.update_rule, ctx, rule_type,
-                                                  policy_id, rule_id, data)})
+        return JSONResponse({singular: await call(env, updated, ctx, rule_type, policy_id,
+                                                  rule_id, data)})
 
     async def delete(policy_id: str, rule_id: str, env: EnvDep, ctx: ContextDep):
         await call(env, qos_rules.delete_rule, ctx, rule_type, policy_id, rule_id)
         return no_content()
 
     async def alias_show(rule_id: str, env: EnvDep, ctx: ContextDep):
-        return JSONResponse({singular: await call(env, qos_rules.get_alias_rule, ctx,
-                                                  rule_type, rule_id)})
+        return JSONResponse({singular: await call(env, views.show_item, ctx, wire, reads,
+                                                  rule_id, None)})
 
     async def alias_update(rule_id: str, request: Request, env: EnvDep, ctx: ContextDep):
         data = await body.parse_update(request, f"alias_{singular}", update_schema)
-        return JSONResponse({singular: await call(env, qos_rules.update_rule, ctx, rule_type,
-                                                  None, rule_id, data)})
+        return JSONResponse({singular: await call(env, updated, ctx, rule_type, None,
+                                                  rule_id, data)})
 
     async def alias_delete(rule_id: str, env: EnvDep, ctx: ContextDep):
         await call(env, qos_rules.delete_rule, ctx, rule_type, None, rule_id)

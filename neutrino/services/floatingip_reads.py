@@ -15,7 +15,7 @@ from neutrino.services import common, listing, port_forwardings, qos_bindings
 from neutrino.services.context import Context
 from neutrino.services.floatingips import SPEC, find_visible, port_details_of, visible
 
-# tags, port_details (keyed by port id), port_forwardings, qos (also qos_network,
+# tags, port_details (keyed by port id), port_forwardings (rows), qos (also qos_network,
 # keyed by external network id)
 LOADS = ("tags", "port_details", "port_forwardings", "qos")
 
@@ -30,7 +30,7 @@ def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
         related["port_details"] = port_details_of(
             session, [r.fixed_port_id for r in rows if r.fixed_port_id])
     if "port_forwardings" in loads:
-        related["port_forwardings"] = port_forwardings.for_floatingips(session, fip_ids)
+        related["port_forwardings"] = port_forwardings.of_floatingips(session, fip_ids)
     if "qos" in loads:
         related["qos"], related["qos_network"] = qos_bindings.with_network(
             session, "floatingip", ids, {r.floating_network_id for r in rows})

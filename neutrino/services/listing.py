@@ -86,36 +86,46 @@ class Reader:
 
     ``spec``: the resource's ``ResourceSpec``, or a function of the caller
     (``Context``) and the ``Env`` giving it (what filters may depend on the caller's
-    view, or on the settings and the time: agents' ``alive``). ``visible(ctx)``: the WHERE clause of the rows the caller
-    sees (None: every row). ``statement(session, ctx, query, columns)``: builds the
+    view, or on the settings and the time: agents' ``alive``). ``visible(ctx)``: the
+    WHERE clause of the rows the caller sees (None: every row). ``statement(session, ctx, query, columns)``: builds the
     whole list SELECT instead (``spec``/``visible`` then unused). ``find(session, ctx,
     id)``: the one visible object, raising the resource's NotFound. ``related(session,
     ctx, rows, ids, loads)``: ``{load: {key: value}}`` for ``loads``; ``ids`` is a
     SELECT of the listed ids (a subquery, not an IN list of thousands) or the shown id
     in a list. ``before_list(env, ctx, query)``: runs before the list transaction
     (security groups make the caller's default group there).
+
+    A sub-resource's reader (QoS rules of a policy, port forwardings of a floating IP)
+    has a ``parent(session, ctx, parent_id)``: it finds the parent as the caller sees it
+    (raising the parent's NotFound) and gives the WHERE clause of its children, which a
+    list adds to the visible rows; ``find`` then takes the parent's id too, as
+    ``find(session, ctx, id, parent_id)`` (without one: the child finds its own parent,
+    QoS rules' alias routes). ``list_rows`` and ``get_rows`` take the ``parent_id``.
     """
 
     table: Any
     spec: ResourceSpec | Callable[[Any, Any], ResourceSpec] | None
-    find: Callable[[Session, Any, str], Any]
+    find: Callable[..., Any]
     visible: Callable[[Any], Clause | None] | None = None
     related: RelatedFn = _no_related
     statement: Callable[[Session, Any, ListQuery, list[Any]], Select] | None = None
     before_list: Callable[[Any, Any, ListQuery], None] | None = None
+    parent: Callable[[Session, Any, str], Clause] | None = None
 
     def list_rows(self, env: Any, ctx: Any, query: ListQuery, columns: Iterable[str],
-                  loads: Iterable[str]) -> Rows:
+                  loads: Iterable[str], parent_id: str | None = None) -> Rows:
         """The rows a list request selects (filters, order, page of ``query``, the
-        caller's visibility) with only ``columns`` and the related ``loads``. Raises
-        what ``apply_list_query`` raises."""
+        caller's visibility, ``parent_id``'s children for a sub-resource) with only
+        ``columns`` and the related ``loads``. Raises what ``apply_list_query`` and
+        ``parent`` raise."""
         if self.before_list is not None:
             self.before_list(env, ctx, query)
         wanted = set(loads)
 
         def run(session: Session) -> Rows:
+            scope = self.parent(session, ctx, parent_id) if self.parent is not None else None
             stmt = self._list_statement(env, session, ctx, query,
-                                        columns_of(self.table, columns))
+                                        columns_of(self.table, columns), scope)
             rows = fetch(session, stmt, query, columns_only=True)
             if not rows:
                 return Rows(rows, {})
@@ -126,22 +136,24 @@ class Reader:
         return env.db.run(run, write=False)
 
     def get_rows(self, env: Any, ctx: Any, item_id: str, columns: Iterable[str],
-                 loads: Iterable[str]) -> Rows:
-        """One visible item as ``list_rows`` gives it. Raises what ``find`` raises."""
+                 loads: Iterable[str], parent_id: str | None = None) -> Rows:
+        """One visible item (of ``parent_id`` when given) as ``list_rows`` gives it.
+        Raises what ``find`` raises."""
         def run(session: Session) -> Rows:
-            item = self.find(session, ctx, item_id)
+            item = self.find(session, ctx, item_id) if parent_id is None else \
+                self.find(session, ctx, item_id, parent_id)
             return Rows(rows_of([item], columns),
                         self.related(session, ctx, [item], [item.id], set(loads)))
         return env.db.run(run, write=False)
 
     def _list_statement(self, env: Any, session: Session, ctx: Any, query: ListQuery,
-                        selected: list[Any]) -> Select:
+                        selected: list[Any], scope: Clause | None = None) -> Select:
         if self.statement is not None:
             return self.statement(session, ctx, query, selected)
         stmt = select(*selected)
-        where = self.visible(ctx) if self.visible is not None else None
-        if where is not None:
-            stmt = stmt.where(where)
+        for where in (self.visible(ctx) if self.visible is not None else None, scope):
+            if where is not None:
+                stmt = stmt.where(where)
         spec = self.spec if isinstance(self.spec, ResourceSpec) else self.spec(ctx, env)  # type: ignore[misc]
         return apply_list_query(session, stmt, spec, query)
 

@@ -49,9 +49,6 @@ SPEC = listing.ResourceSpec(
                "external_port_range": PortForwarding.external_port_start},
     not_found=lambda pf_id: PortForwardingNotFound(pf_id),
 )
-# the floating IP's own listing of its forwardings (expose-port-forwarding-in-fip, -detail)
-FIP_FIELDS = ("id", "internal_ip_address", "protocol", "internal_port", "external_port",
-              "internal_port_id")
 
 
 class PortForwardingNotFound(errors.NotFound):
@@ -72,11 +69,11 @@ class FipInUseByPortForwarding(errors.Conflict):
 
 
 def create_port_forwarding(env: Env, ctx: Context, fip_id: str, data: dict[str, Any]
-                           ) -> dict[str, Any]:
-    """Create one forwarding on floating IP ``fip_id``. ``data`` is a validated
-    ``PortForwardingCreate`` dict (``external_port``/``internal_port`` or
+                           ) -> listing.Written:
+    """Create one forwarding on floating IP ``fip_id``: the forwarding it wrote. ``data``
+    is a validated ``PortForwardingCreate`` dict (``external_port``/``internal_port`` or
     ``external_port_range``/``internal_port_range``). Errors: see the module."""
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         fip = floatingips.find_visible(session, ctx, fip_id)
         ext, internal = _ranges(data, None)
         row = PortForwarding(id=common.new_id(), floatingip_id=fip.id,
@@ -95,36 +92,17 @@ def create_port_forwarding(env: Env, ctx: Context, fip_id: str, data: dict[str, 
         session.flush()
         _changed(session, fip)
         session.flush()
-        return pf_dict(row)
+        return listing.Written([row])
     return env.db.run(run)
 
 
-def get_port_forwarding(env: Env, ctx: Context, fip_id: str, pf_id: str,
-                        fields: list[str] | None = None) -> dict[str, Any]:
-    def run(session: Session) -> dict[str, Any]:
-        return pf_dict(_find(session, ctx, fip_id, pf_id))
-    return env.db.run(run, write=False)
-
-
-def list_port_forwardings(env: Env, ctx: Context, fip_id: str,
-                          query: listing.ListQuery) -> list[dict[str, Any]]:
-    """The forwardings of a visible floating IP, with Neutron's filters
-    (``protocol``, ``internal_port_id``, ``external_port``, ``description``, ``id``)."""
-    def run(session: Session) -> list[dict[str, Any]]:
-        floatingips.find_visible(session, ctx, fip_id)
-        stmt = listing.apply_list_query(session, select(PortForwarding.__table__).where(
-            PortForwarding.floatingip_id == fip_id), SPEC, query)
-        return [pf_dict(r) for r in listing.fetch(session, stmt, query)]
-    return env.db.run(run, write=False)
-
-
 def update_port_forwarding(env: Env, ctx: Context, fip_id: str, pf_id: str,
-                           data: dict[str, Any]) -> dict[str, Any]:
-    """Change any attribute but the floating IP; a new internal port or address
-    is checked as on create, and so are new ranges."""
-    def run(session: Session) -> dict[str, Any]:
+                           data: dict[str, Any]) -> listing.Written:
+    """Change any attribute but the floating IP: the forwarding it wrote. A new internal
+    port or address is checked as on create, and so are new ranges."""
+    def run(session: Session) -> listing.Written:
         fip = floatingips.find_visible(session, ctx, fip_id)
-        row = _find(session, ctx, fip_id, pf_id)
+        row = find_visible(session, ctx, fip_id, pf_id)
         if data.get("internal_port_id") not in (None, row.internal_neutron_port_id):
             row.internal_neutron_port_id = data["internal_port_id"]
             if not data.get("internal_ip_address"):
@@ -145,7 +123,7 @@ def update_port_forwarding(env: Env, ctx: Context, fip_id: str, pf_id: str,
         session.flush()
         _changed(session, fip)
         session.flush()
-        return pf_dict(row)
+        return listing.Written([row])
     return env.db.run(run)
 
 
@@ -153,7 +131,7 @@ def delete_port_forwarding(env: Env, ctx: Context, fip_id: str, pf_id: str) -> N
     """Delete one forwarding; the floating IP's last one frees its router."""
     def run(session: Session) -> None:
         fip = floatingips.find_visible(session, ctx, fip_id)
-        session.delete(_find(session, ctx, fip_id, pf_id))
+        session.delete(find_visible(session, ctx, fip_id, pf_id))
         session.flush()
         _changed(session, fip)
     env.db.run(run)
@@ -184,44 +162,29 @@ def check_floatingip_free(session: Session, fip_id: str) -> None:
         raise FipInUseByPortForwarding(fip_id)
 
 
-def for_floatingips(session: Session, fip_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """``{floating IP id: [forwarding]}`` in the shape of a floating IP's
-    ``port_forwardings`` (``FIP_FIELDS``; a range has no single ports)."""
-    result: dict[str, list[dict[str, Any]]] = {i: [] for i in fip_ids}
+def of_floatingips(session: Session, fip_ids: list[str]) -> dict[str, list[Any]]:
+    """``{floating IP id: [forwarding row]}`` by id, one query (a floating IP's
+    ``port_forwardings``: ``api/wire/port_forwardings.py`` renders them)."""
+    result: dict[str, list[Any]] = {i: [] for i in fip_ids}
     if not fip_ids:
         return result
-    rows = session.execute(select(PortForwarding.__table__).where(
-        PortForwarding.floatingip_id.in_(fip_ids)).order_by(PortForwarding.id)).all()
-    for r in rows:
-        d = pf_dict(r)
-        result[r.floatingip_id].append({k: d[k] for k in FIP_FIELDS if d.get(k) is not None})
+    for row in session.execute(select(PortForwarding.__table__).where(
+            PortForwarding.floatingip_id.in_(fip_ids)).order_by(PortForwarding.id)):
+        result[row.floatingip_id].append(row)
     return result
 
 
-def pf_dict(row: Any) -> dict[str, Any]:
-    """The API dict of a forwarding (Neutron ``PortForwarding.modify_fields_from_db``):
-    single ports only when a range is one port; ranges always, ``"a:b"``."""
-    single_ext = row.external_port_start == row.external_port_end
-    single_int = row.internal_port_start == row.internal_port_end
-    return {"id": row.id, "protocol": row.protocol,
-            "internal_port_id": row.internal_neutron_port_id,
-            "internal_ip_address": row.internal_ip_address,
-            "external_port": row.external_port_start if single_ext else None,
-            "internal_port": row.internal_port_start if single_int else None,
-            "external_port_range": f"{row.external_port_start}:{row.external_port_end}",
-            "internal_port_range": f"{row.internal_port_start}:{row.internal_port_end}",
-            "description": row.description}
-
-
-# --- internals ---------------------------------------------------------------
-
-def _find(session: Session, ctx: Context, fip_id: str, pf_id: str) -> PortForwarding:
+def find_visible(session: Session, ctx: Context, fip_id: str, pf_id: str) -> PortForwarding:
+    """Forwarding ``pf_id`` of floating IP ``fip_id`` visible to the caller. Raises
+    FloatingIPNotFound, PortForwardingNotFound (404)."""
     floatingips.find_visible(session, ctx, fip_id)
     row = session.get(PortForwarding, pf_id)
     if row is None or row.floatingip_id != fip_id:
         raise PortForwardingNotFound(pf_id)
     return row
 
+
+# --- internals ---------------------------------------------------------------
 
 def _bad(message: str) -> errors.BadRequest:
     return errors.BadRequest(f"Bad port_forwarding request: {message}.")

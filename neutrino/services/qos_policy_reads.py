@@ -15,7 +15,8 @@ from neutrino.services import common, listing, qos, qos_rules
 from neutrino.services.context import Context
 
 # tags; granted (the ids an RBAC entry shares with the caller's project); defaults (the
-# ids that are their project's default); rules ({policy id: [rule dict]})
+# ids that are their project's default); rules ({policy id: [(rule type, rule row)]},
+# ``qos_rules.rule_rows``)
 LOADS = ("tags", "granted", "defaults", "rules")
 
 
@@ -27,7 +28,7 @@ def _related(session: Session, ctx: Context, rows: list[Any], ids: Any,
     if "defaults" in loads:
         related["defaults"] = qos.defaults_among(session, ids)
     if "rules" in loads:
-        related["rules"] = qos_rules.rules_of(session, [r.id for r in rows])
+        related["rules"] = qos_rules.rule_rows(session, [r.id for r in rows])
     return related
 
 

@@ -27,7 +27,7 @@ from neutrino import errors
 from neutrino.policy import enforce
 from neutrino.db.models import (QosBandwidthLimitRule, QosDscpMarkingRule,
                                     QosMinimumBandwidthRule, QosPacketRateLimitRule)
-from neutrino.services import common
+from neutrino.services import common, listing
 from neutrino.services.context import Context
 from neutrino.services.env import Env
 
@@ -69,26 +69,26 @@ RULE_TYPES = {t.name: t for t in (
 )}
 
 
-def rule_dict(rtype: RuleType, row: Any, *, full: bool = False) -> dict[str, Any]:
-    """A rule as the API shows it: ``id`` and its parameters; ``full`` (in a policy's
-    ``rules``) adds ``qos_policy_id`` and ``type``."""
-    d = {"id": row.id, **{f: getattr(row, f) for f in rtype.fields}}
-    if full:
-        d.update(qos_policy_id=row.qos_policy_id, type=rtype.name)
-    return d
-
-
-def rules_of(session: Session, policy_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """``{policy id: [rule dict with type]}``, four queries."""
+def rule_rows(session: Session, policy_ids: Iterable[str]) -> dict[str, list[tuple[str, Any]]]:
+    """``{policy id: [(rule type, rule row)]}``, by type (``RULE_TYPES``' order) then id;
+    four queries (a policy's ``rules``: ``api/wire/qos_rules.py`` renders them)."""
     ids = list(policy_ids)
-    result: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    result: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     if not ids:
         return result
     for rtype in RULE_TYPES.values():
         for row in session.scalars(select(rtype.model).where(
                 rtype.model.qos_policy_id.in_(ids)).order_by(rtype.model.id)):
-            result[row.qos_policy_id].append(rule_dict(rtype, row, full=True))
+            result[row.qos_policy_id].append((rtype.name, row))
     return result
+
+
+def rules_of(session: Session, policy_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """``{policy id: [{"type": rule type, parameter: value...}]}``: what the NB sync
+    (``ovn.qos``) and the OVN support check read of a policy's rules; four queries."""
+    return {pid: [{"type": name, **{f: getattr(row, f) for f in RULE_TYPES[name].fields}}
+                  for name, row in rules]
+            for pid, rules in rule_rows(session, policy_ids).items()}
 
 
 def unsupported(session: Session, policy_id: str) -> str | None:
@@ -171,52 +171,48 @@ def _changed(session: Session, ctx: Context, policy: Any) -> None:
 
 
 def create_rule(env: Env, ctx: Context, rule_type: str, policy_id: str,
-                data: dict[str, Any]) -> dict[str, Any]:
-    """Add a rule of ``rule_type`` to a policy the caller owns. ``data`` is validated
-    by its schema. Raises QosPolicyNotFound (404), QoSRulesConflict,
-    QoSRuleParameterConflict, QosRuleNotSupported (409)."""
+                data: dict[str, Any]) -> listing.Written:
+    """Add a rule of ``rule_type`` to a policy the caller owns: the rule it wrote.
+    ``data`` is validated by its schema. Raises QosPolicyNotFound (404),
+    QoSRulesConflict, QoSRuleParameterConflict, QosRuleNotSupported (409)."""
     rtype = RULE_TYPES[rule_type]
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         policy = _policy(session, ctx, policy_id, change="create", rule_type=rule_type)
         row = rtype.model(id=common.new_id(), qos_policy_id=policy_id,
                           **{f: data[f] for f in rtype.fields})
         _check(session, rtype, policy_id, row)
         session.add(row)
         _changed(session, ctx, policy)
-        return rule_dict(rtype, row)
+        return listing.Written([row])
     return env.db.run(run)
 
 
-def get_rule(env: Env, ctx: Context, rule_type: str, policy_id: str, rule_id: str
-             ) -> dict[str, Any]:
-    """One rule of a visible policy; QosPolicyNotFound / QosRuleNotFound (404)."""
+def find_visible(session: Session, ctx: Context, rule_type: str, rule_id: str,
+                 policy_id: str | None = None) -> Any:
+    """The rule ``rule_id`` of ``rule_type`` of policy ``policy_id`` visible to the caller
+    (None: the rule's own policy, the alias routes ``/v2.0/qos/alias_<type>_rules/{id}``
+    of extension ``qos-rules-alias``). Raises QosRuleNotFound, QosPolicyNotFound (404)."""
     rtype = RULE_TYPES[rule_type]
-
-    def run(session: Session) -> dict[str, Any]:
-        _policy(session, ctx, policy_id)
-        return rule_dict(rtype, _find_rule(session, rtype, policy_id, rule_id))
-    return env.db.run(run, write=False)
+    pid = policy_id or _policy_of(session, rtype, rule_id)
+    _policy(session, ctx, pid)
+    return _find_rule(session, rtype, pid, rule_id)
 
 
-def list_rules(env: Env, ctx: Context, rule_type: str, policy_id: str) -> list[dict[str, Any]]:
-    """The rules of ``rule_type`` of a visible policy."""
-    rtype = RULE_TYPES[rule_type]
-
-    def run(session: Session) -> list[dict[str, Any]]:
-        _policy(session, ctx, policy_id)
-        return [rule_dict(rtype, r) for r in session.scalars(select(rtype.model).where(
-            rtype.model.qos_policy_id == policy_id).order_by(rtype.model.id))]
-    return env.db.run(run, write=False)
+def of_visible_policy(session: Session, ctx: Context, rule_type: str, policy_id: str) -> Any:
+    """The WHERE clause of the rules of ``rule_type`` of policy ``policy_id``, visible to
+    the caller. Raises QosPolicyNotFound (404)."""
+    _policy(session, ctx, policy_id)
+    return RULE_TYPES[rule_type].model.qos_policy_id == policy_id
 
 
 def update_rule(env: Env, ctx: Context, rule_type: str, policy_id: str | None, rule_id: str,
-                data: dict[str, Any]) -> dict[str, Any]:
-    """Change a rule's parameters. ``policy_id`` None: the alias route (the rule's own
-    policy). Raises as :func:`create_rule` and QosRuleNotFound (404)."""
+                data: dict[str, Any]) -> listing.Written:
+    """Change a rule's parameters: the rule it wrote. ``policy_id`` None: the alias route
+    (the rule's own policy). Raises as :func:`create_rule` and QosRuleNotFound (404)."""
     rtype = RULE_TYPES[rule_type]
 
-    def run(session: Session) -> dict[str, Any]:
+    def run(session: Session) -> listing.Written:
         pid = policy_id or _policy_of(session, rtype, rule_id)
         policy = _policy(session, ctx, pid, change="update", rule_type=rule_type,
                          alias=policy_id is None)
@@ -227,7 +223,7 @@ def update_rule(env: Env, ctx: Context, rule_type: str, policy_id: str | None, r
                     setattr(row, f, data[f])
             _check(session, rtype, pid, row)
         _changed(session, ctx, policy)
-        return rule_dict(rtype, row)
+        return listing.Written([row])
     return env.db.run(run)
 
 
@@ -243,13 +239,6 @@ def delete_rule(env: Env, ctx: Context, rule_type: str, policy_id: str | None,
         session.delete(_find_rule(session, rtype, pid, rule_id))
         _changed(session, ctx, policy)
     env.db.run(run)
-
-
-def get_alias_rule(env: Env, ctx: Context, rule_type: str, rule_id: str) -> dict[str, Any]:
-    """``GET /v2.0/qos/alias_<type>_rules/{id}`` (extension ``qos-rules-alias``)."""
-    rtype = RULE_TYPES[rule_type]
-    policy_id = env.db.run(lambda s: _policy_of(s, rtype, rule_id), write=False)
-    return get_rule(env, ctx, rule_type, policy_id, rule_id)
 
 
 def _policy_of(session: Session, rtype: RuleType, rule_id: str) -> str:

@@ -56,9 +56,10 @@ def test_forwardings_become_router_load_balancers(ovn_lab, env, nb, sync, only_o
     fip = wire.one(env, ADMIN, "floatingip", floatingips.create_floatingips(
         env, ADMIN, [{"floating_network_id": ext["id"]}]))
     address = fip["floating_ip_address"]
-    ssh = port_forwardings.create_port_forwarding(env, ADMIN, fip["id"], {
-        "protocol": "tcp", "internal_port_id": vm["id"], "internal_ip_address": vm_ip,
-        "internal_port": 22, "external_port": 2222})
+    ssh = wire.one(env, ADMIN, "port_forwarding", port_forwardings.create_port_forwarding(
+        env, ADMIN, fip["id"], {
+            "protocol": "tcp", "internal_port_id": vm["id"], "internal_ip_address": vm_ip,
+            "internal_port": 22, "external_port": 2222}))
     port_forwardings.create_port_forwarding(env, ADMIN, fip["id"], {
         "protocol": "udp", "internal_port_id": vm["id"], "internal_port": 53,
         "external_port": 5353})

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from neutrino.api.schemas.common import Description, IPAddress, NeutronBody, ProjectId, UUIDStr
+from neutrino.api.wire.port_forwardings import PORT_FORWARDING
 
 
 def _int_or_text(value: object) -> object:
@@ -30,9 +31,7 @@ def _range(value: object) -> object:
     raise ValueError(f"'{value}' is not a valid port range")
 
 
-PF_ATTRIBUTES = frozenset({"id", "project_id", "tenant_id", "external_port", "internal_port",
-                           "internal_ip_address", "protocol", "internal_port_id",
-                           "description", "external_port_range", "internal_port_range"})
+PF_ATTRIBUTES = PORT_FORWARDING.names  # the wire declaration's (api/wire/port_forwardings.py)
 L4Port = Annotated[int, Field(ge=1, le=65535), BeforeValidator(_int_or_text)]
 PortRange = Annotated[str, BeforeValidator(_range)]
 Protocol = Annotated[Literal["tcp", "udp"],

@@ -10,9 +10,11 @@ from pydantic import AfterValidator, Field
 
 from neutrino.api.schemas.common import NamedBody, NeutronBody, ProjectId
 from neutrino.api.wire.qos_policies import QOS_POLICY
+from neutrino.api.wire.qos_rules import RULES
 from neutrino.services.qos_rules import DB_INTEGER_MAX_VALUE, VALID_DSCP_MARKS
 
-POLICY_ATTRIBUTES = QOS_POLICY.names  # the wire declaration's (api/wire/qos_policies.py)
+# the wire declarations' (api/wire/qos_policies.py; a rule's: api/wire/qos_rules.py)
+POLICY_ATTRIBUTES = QOS_POLICY.names
 Description = Annotated[str, Field(max_length=255)]
 Kbps = Annotated[int, Field(ge=0, le=DB_INTEGER_MAX_VALUE)]
 Direction = Literal["egress", "ingress"]
@@ -37,11 +39,10 @@ class QosPolicyCreate(QosPolicyUpdate):
     tenant_id: ProjectId | None = None
 
 
-_RULE = frozenset({"id", "qos_policy_id", "type", "tenant_id", "project_id"})
 
 
 class BandwidthLimitRule(NeutronBody):
-    ATTRIBUTES = _RULE | {"max_kbps", "max_burst_kbps", "direction"}
+    ATTRIBUTES = RULES["bandwidth_limit"].names
     max_kbps: Kbps
     max_burst_kbps: Kbps = 0
     direction: Direction = "egress"
@@ -52,12 +53,12 @@ class BandwidthLimitRuleUpdate(BandwidthLimitRule):
 
 
 class DscpMarkingRule(NeutronBody):
-    ATTRIBUTES = _RULE | {"dscp_mark"}
+    ATTRIBUTES = RULES["dscp_marking"].names
     dscp_mark: Annotated[int, AfterValidator(_dscp)]
 
 
 class MinimumBandwidthRule(NeutronBody):
-    ATTRIBUTES = _RULE | {"min_kbps", "direction"}
+    ATTRIBUTES = RULES["minimum_bandwidth"].names
     min_kbps: Kbps
     direction: Direction = "egress"
 
@@ -67,7 +68,7 @@ class MinimumBandwidthRuleUpdate(MinimumBandwidthRule):
 
 
 class PacketRateLimitRule(NeutronBody):
-    ATTRIBUTES = _RULE | {"max_kpps", "max_burst_kpps", "direction"}
+    ATTRIBUTES = RULES["packet_rate_limit"].names
     max_kpps: Kbps
     max_burst_kpps: Kbps = 0
     direction: Direction = "egress"

@@ -133,13 +133,14 @@ class Resource:
         role = "admin" if ctx.is_admin else "service" if ctx.is_service else "user"
         return _plan(self, role, tuple(sorted(set(fields))) if fields else None)
 
-    def render_objects(self, objects: Iterable[Any],
-                       related: Related | None = None) -> list[dict[str, Any]]:
+    def render_objects(self, objects: Iterable[Any], related: Related | None = None,
+                       fields: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """API dicts of ``objects`` (ORM objects or result rows holding every column by
-        name) with every attribute anyone may read, no ``fields=``: a security group's
-        rules inside its answer, or a resource whose readers all see the same (the
-        admin-only instance registry)."""
-        plan = _plan(self, "user", None)
+        name) with what every caller reads (of ``fields``), whoever asks: this resource
+        inside another's answer (a security group's rules, a QoS policy's ``rules``, a
+        floating IP's ``port_forwardings``), or a resource whose readers all see the
+        same (the admin-only instance registry)."""
+        plan = _plan(self, "user", tuple(sorted(set(fields))) if fields else None)
         return self.render(plan, rows_of(objects, plan.columns),
                            Related({}) if related is None else related)
 

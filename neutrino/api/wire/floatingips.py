@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from neutrino.api.wire.declare import Attribute, Resource, standard
+from neutrino.api.wire.port_forwardings import floatingip_forwardings
 
 _STANDARD = tuple(dataclasses.replace(a, shown=False) if a.name == "name" else a
                   for a in standard())
@@ -30,7 +31,8 @@ FLOATINGIP = Resource("floatingip", "floatingips", _STANDARD + (
               value=lambda row, rel: rel["port_details"].get(row["fixed_port_id"])),
     # extension expose-port-forwarding-in-fip
     Attribute("port_forwardings", "list", load="port_forwardings",
-              value=lambda row, rel: rel["port_forwardings"].get(row["id"], [])),
+              value=lambda row, rel: floatingip_forwardings(
+                  rel["port_forwardings"].get(row["id"], []))),
     Attribute("dns_name", "string", value=lambda row, rel: "", default=""),
     Attribute("dns_domain", "string", value=lambda row, rel: "", default=""),
     Attribute("qos_policy_id", "uuid", load="qos", needs=("floating_network_id",),

@@ -6,7 +6,7 @@ create or an update, render the objects the service wrote (``listing.Written``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from neutrino.api.wire.declare import Related, Resource
 from neutrino.services.context import Context
@@ -15,20 +15,23 @@ from neutrino.services.listing import ListQuery, Reader, Written, rows_of
 
 
 def list_items(env: Env, ctx: Context, resource: Resource, reads: Reader,
-               query: ListQuery) -> tuple[list[dict[str, Any]], list[str]]:
+               query: ListQuery, parent_id: str | None = None
+               ) -> tuple[list[dict[str, Any]], list[str]]:
     """``(API dicts, their ids)`` of a list request (ids for the paging links, which
-    ``fields=`` may leave out of the dicts). Raises what ``reads.list_rows`` raises."""
+    ``fields=`` may leave out of the dicts); ``parent_id``: a sub-resource's parent.
+    Raises what ``reads.list_rows`` raises."""
     plan = resource.plan(ctx, query.fields)
-    got = reads.list_rows(env, ctx, query, plan.columns, plan.loads)
+    got = reads.list_rows(env, ctx, query, plan.columns, plan.loads, parent_id)
     return (resource.render(plan, got.rows, Related(got.related, env.settings)),
             [row[0] for row in got.rows])
 
 
 def show_item(env: Env, ctx: Context, resource: Resource, reads: Reader, item_id: str,
-              fields: list[str] | None) -> dict[str, Any]:
-    """The API dict of one resource. Raises what ``reads.get_rows`` raises (its NotFound)."""
+              fields: list[str] | None, parent_id: str | None = None) -> dict[str, Any]:
+    """The API dict of one resource (of ``parent_id``: a sub-resource's parent). Raises
+    what ``reads.get_rows`` raises (its NotFound)."""
     plan = resource.plan(ctx, fields)
-    got = reads.get_rows(env, ctx, item_id, plan.columns, plan.loads)
+    got = reads.get_rows(env, ctx, item_id, plan.columns, plan.loads, parent_id)
     return resource.render(plan, got.rows, Related(got.related, env.settings))[0]
 
 
@@ -48,3 +51,13 @@ def written_items(env: Env, ctx: Context, resource: Resource, reads: Reader | No
         related.update(env.db.run(lambda session: reads.related(
             session, ctx, objects, [o.id for o in objects], missing), write=False))
     return resource.render(plan, rows_of(objects, plan.columns), Related(related, env.settings))
+
+
+def written_one(write: Callable[..., Written], resource: Resource, reads: Reader
+                ) -> Callable[..., dict[str, Any]]:
+    """``write(env, ctx, *args)`` -- a service's create or update of one object that
+    returns what it wrote -- answering that object's API dict (``written_items``), for
+    the routes of sub-resources (QoS rules, port forwardings)."""
+    def run(env: Env, ctx: Context, *args: Any) -> dict[str, Any]:
+        return written_items(env, ctx, resource, reads, write(env, ctx, *args))[0]
+    return run
