@@ -40,7 +40,7 @@ SPEC = listing.ResourceSpec(
         "id": listing.eq(PortForwarding.id),
         "protocol": listing.eq(PortForwarding.protocol),
         "internal_port_id": listing.eq(PortForwarding.internal_neutron_port_id),
-        "external_port": listing.eq(PortForwarding.external_port_start),
+        "external_port": listing.eq(PortForwarding.external_port_start, listing.to_int),
         "description": listing.eq(PortForwarding.description),
     },
     sort_keys={"id": PortForwarding.id, "protocol": PortForwarding.protocol,

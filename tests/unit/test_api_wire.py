@@ -826,11 +826,13 @@ def test_port_forwardings_render_from_their_declaration(api, who):
         return
     seen = sorted(made, key=lambda d: d["id"])
     _lists_and_shows(api, who, path, "port_forwardings", "port_forwarding", seen)
-    # (not external_port: PostgreSQL refuses its text value for the integer column, 500)
     for query, expected in (("protocol=udp", [made[2]]), ("description=ssh", [made[0]]),
+                            ("external_port=2222", [made[0]]), ("external_port=2223", []),
                             (f"internal_port_id={ports_[1]['id']}", [made[1]]),
                             (f"internal_port_id={ports_[0]['id']}&protocol=tcp", [made[0]])):
         assert _call(api, who, f"{path}?{query}")["port_forwardings"] == expected
+    bad = api.get(f"{path}?external_port=ssh", expect=400, **{"project": "p1", **CALLERS[who]})
+    assert bad.json()["NeutronError"]["type"] == "InvalidInput"
     _sorted_fields(api, who, path, "port_forwardings", seen,
                    ("external_port_range", "internal_port", "protocol"), "external_port",
                    order=lambda d: int(d["external_port_range"].split(":")[0]))
