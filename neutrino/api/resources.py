@@ -169,15 +169,16 @@ def add_member_action(router: APIRouter, path: str, id_name: str, action: Callab
     ``ACTION_MAP`` member actions): ``parse(request)`` -- by default the bare JSON body
     (``{"prefixes": [...]}``, ``{"sub_ports": [...]}``), left to the service to check --
     goes to ``action(ctx, id, parsed)``, whose result is answered 200 as it is, or as
-    ``{wrap: result}`` (the router actions answer ``{"router": {...}}``). A result that
-    is what the action wrote (``listing.Written``, one object) is rendered from ``wire``
-    and ``reads`` first, as a show answers it (``reads`` may be None where ``wire`` has
-    no related loads: a router's interface info). The route and its OpenAPI operation
-    are named after ``action``."""
+    ``{wrap: result}`` (the router actions answer ``{"router": {...}}``). With ``wire``,
+    the action returns what it wrote (``listing.Written``, one object), rendered from
+    ``wire`` and ``reads`` as a show answers it (``reads`` may be None where ``wire``
+    has no related loads: a router's interface info); without, its result is no
+    resource (a subnet pool's prefixes). The route and its OpenAPI operation are named
+    after ``action``."""
 
     def answered(env: Any, ctx: Any, item_id: str, parsed: Any) -> Any:
         result = action(env, ctx, item_id, parsed)
-        if isinstance(result, Written):
+        if wire is not None:
             return views.written_items(env, ctx, wire, reads, result)[0]
         return result
 
