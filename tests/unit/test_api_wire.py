@@ -125,7 +125,7 @@ def _call(api, who, path):
 
 def _lists_and_shows(api, who, path: str, plural: str, singular: str, seen: list[dict],
                      by_id: bool = True) -> None:
-    """The collection at ``path`` lists ``seen`` (the service's dicts) for ``who``, shows
+    """The collection at ``path`` lists ``seen`` (the answers expected) for ``who``, shows
     each of them, and (``by_id``) lists each alone with ``?id=``."""
     assert _call(api, who, path)[plural] == seen
     for expected in seen:

@@ -10,6 +10,7 @@ which related queries to run at all) and renders domain rows into API dicts.
 
 One module a resource (``ports.py``, ``networks.py``, ``subnets.py``, ``routers.py``...)
 declares it; the request schemas' ``ATTRIBUTES``, the routes' ``fields=`` and the
-responses of list and show read that declaration. Services return domain rows
-(``services.listing.Rows``), never dicts, for the resources declared here.
+responses of list, show, create, update and member actions read that declaration.
+Services return domain rows (``services.listing.Rows`` for reads, ``listing.Written``
+for writes), never API dicts.
 """
