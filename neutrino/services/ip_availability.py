@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Collection
 
 from sqlalchemy import bindparam, func, select
@@ -123,9 +124,11 @@ class SubnetUsage:
         used = self.used_ips if self.used_in_pools is None else self.used_in_pools
         return max(0, self.total_ips - used)
 
+    @cached_property
     def details(self) -> dict[str, int]:
         """``ip_availability_details`` of the subnet (extension
-        network-ip-availability-details)."""
+        network-ip-availability-details); computed once, as a network's totals and its
+        subnets' entries both read it."""
         size = ranges.parse_cidr(self.cidr).num_addresses
         return {"total_ips_in_subnet": max(0, size - 2) if self.ip_version == 4 else size,
                 "total_ips_in_allocation_pool": self.total_ips,

@@ -3,7 +3,7 @@
 
 Rows are ``services.ip_availability.NetworkUsage``: a network's totals are its
 subnets' sums, and each subnet is shown with its own counts
-(``SubnetUsage.details()`` for ``ip_availability_details``).
+(``SubnetUsage.details`` for ``ip_availability_details``).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ _DETAIL_KEYS = ("total_ips_in_subnet", "total_ips_in_allocation_pool", "used_ips
 def _subnets(row: Any, rel: Related) -> list[dict[str, Any]]:
     return [{"subnet_id": s.id, "subnet_name": s.name, "ip_version": s.ip_version,
              "cidr": s.cidr, "segment_id": s.segment_id, "total_ips": s.total_ips,
-             "used_ips": s.used_ips, DETAILS: s.details()} for s in row["subnets"]]
+             "used_ips": s.used_ips, DETAILS: s.details} for s in row["subnets"]]
 
 
 def _details(row: Any, rel: Related) -> dict[str, int]:
-    per_subnet = [s.details() for s in row["subnets"]]
+    per_subnet = [s.details for s in row["subnets"]]
     return {k: sum(d[k] for d in per_subnet) for k in _DETAIL_KEYS}
 
 
